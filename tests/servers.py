@@ -1,0 +1,162 @@
+"""Real servers for the tests: chalice local, dynalite and the static web server.
+
+Each starts on a free loopback port, waits until it answers, and is stopped by
+its own PID when the context exits. Under CI a missing server binary is an
+error, never a skip (see ``require``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DYNALITE = ROOT / "node_modules" / ".bin" / "dynalite"
+CHALICE = Path(sys.executable).parent / "chalice"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require(available: bool, what: str, how: str) -> None:
+    """Skip when a server is missing on a developer's machine; fail under CI."""
+    if available:
+        return
+    message = f"{what} is not available: {how}"
+    if in_ci():
+        pytest.fail(message + " (CI=true: required)", pytrace=False)
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except urllib.error.HTTPError:
+            return  # it answered, even if with an error status
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"server did not answer {url} within {timeout}s:\n{log.read_text()}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """End the process we started (and its children) by its PID."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def _serve(
+    command: list[str], *, url: str, probe: str, log: Path, env: Mapping[str, str], timeout: float
+) -> Iterator[Server]:
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=dict(env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so _stop ends its children too
+        )
+    try:
+        _wait_until_up(url + probe, process, log, timeout)
+        yield Server(url=url, pid=process.pid)
+    finally:
+        _stop(process)
+
+
+def dynalite_available() -> bool:
+    return DYNALITE.exists() and shutil.which("node") is not None
+
+
+@contextlib.contextmanager
+def dynalite(workdir: Path) -> Iterator[Server]:
+    """A dynalite server on loopback, its LevelDB files in ``workdir``."""
+    require(dynalite_available(), "dynalite", "run `npm ci` in the repository root")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with _serve(
+        [str(DYNALITE), "--host", "127.0.0.1", "--port", str(port), "--path", str(workdir / "db")],
+        url=url,
+        probe="/",
+        log=workdir / "dynalite.log",
+        env=os.environ,
+        timeout=20,
+    ) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def chalice_local(env: Mapping[str, str], log: Path, stage: str = "test") -> Iterator[Server]:
+    """`chalice local` for ``stage``, its settings given as environment variables.
+
+    Runs with --no-autoreload: chalice local restarts on any file change under
+    the project folder, and the tests write files.
+    """
+    require(CHALICE.exists(), "chalice", "pip install -r requirements-dev.txt")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        str(CHALICE), "local", "--stage", stage, "--host", "127.0.0.1",
+        "--port", str(port), "--no-autoreload",
+    ]
+    with _serve(
+        command,
+        url=url,
+        probe="/health",
+        log=log,
+        env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
+        timeout=60,
+    ) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def static_site(log: Path) -> Iterator[Server]:
+    """The web app in ``static/`` served as a separate origin, as in production."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+        "--directory", str(ROOT / "static"),
+    ]
+    with _serve(command, url=url, probe="/", log=log, env=os.environ, timeout=20) as server:
+        yield server
