@@ -1,0 +1,169 @@
+"""chalkboard: a message board with its own sign-up and login, as one Chalice app.
+
+Each route parses the request, calls one function in chalicelib and shapes the
+response. The HTTP contract is docs/openapi.yaml (and ../shared/API.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from chalice import AuthResponse, Chalice, Response
+
+from chalicelib import accounts, board, sessions
+from chalicelib.errors import StoreUnavailable
+from chalicelib.responses import WebOriginCORS, api_errors, unauthorized, unavailable
+from chalicelib.store import Message, get_store
+from chalicelib.timestamps import iso_ms
+from chalicelib.tokens import AccessClaims, InvalidToken
+from chalicelib.validation import parse_body
+
+app = Chalice(app_name="chalkboard")
+app.log.setLevel(logging.INFO)
+cors = WebOriginCORS()
+
+# API Gateway caches the authorizer's policy per token for this many seconds; it
+# is fixed when the API is packaged, so it is the one setting read at import.
+# 0 (the default) makes logout and password changes take effect at once.
+AUTHORIZER_TTL = int(os.environ.get("CHALKBOARD_AUTHORIZER_TTL", "0"))
+
+
+@app.authorizer(ttl_seconds=AUTHORIZER_TTL)
+def jwt_auth(auth_request):
+    """Verify the bearer JWT; allow every route, since API Gateway caches the policy per token."""
+    scheme, _, token = (auth_request.token or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthorized()
+    try:
+        claims = sessions.authenticate(token.strip())
+    except InvalidToken as error:
+        app.log.info("token refused: %s", error)
+        raise unauthorized() from None
+    except StoreUnavailable:
+        raise unavailable() from None
+    return AuthResponse(
+        routes=["*"],
+        principal_id=claims.username,
+        context={"jti": claims.jti, "iat": claims.issued_at, "exp": claims.expires_at},
+    )
+
+
+def caller() -> AccessClaims:
+    """The verified caller, from the authorizer's context (never from the body)."""
+    context = app.current_request.context["authorizer"]
+    return AccessClaims(
+        username=context["principalId"],
+        jti=context["jti"],
+        issued_at=float(context["iat"]),
+        expires_at=int(context["exp"]),
+    )
+
+
+def body(required: dict[str, type], optional: dict[str, type] | None = None) -> dict:
+    return parse_body(app.current_request.raw_body, required=required, optional=optional)
+
+
+def message_json(message: Message) -> dict:
+    return {
+        "id": message.id,
+        "username": message.username,
+        "content": message.content,
+        "created_at": iso_ms(message.created_at),
+    }
+
+
+def token_pair_json(pair: sessions.TokenPair) -> dict:
+    return {
+        "access_token": pair.access_token,
+        "token_type": "Bearer",
+        "expires_in": pair.expires_in,
+        "refresh_token": pair.refresh_token,
+        "username": pair.username,
+    }
+
+
+def no_content() -> Response:
+    return Response(body="", status_code=204)
+
+
+CREDENTIALS = {"username": str, "password": str}
+
+
+@app.route("/signup", methods=["POST"], cors=cors)
+@api_errors
+def signup():
+    fields = body(CREDENTIALS)
+    user = accounts.signup(fields["username"], fields["password"])
+    return Response(status_code=201, body={"username": user.username})
+
+
+@app.route("/login", methods=["POST"], cors=cors)
+@api_errors
+def login():
+    fields = body(CREDENTIALS)
+    return token_pair_json(sessions.login(fields["username"], fields["password"]))
+
+
+@app.route("/token/refresh", methods=["POST"], cors=cors)
+@api_errors
+def refresh_token():
+    fields = body({"refresh_token": str})
+    return token_pair_json(sessions.refresh(fields["refresh_token"]))
+
+
+@app.route("/logout", methods=["POST"], cors=cors, authorizer=jwt_auth)
+@api_errors
+def logout():
+    fields = body({}, optional={"refresh_token": str})
+    sessions.logout(caller(), fields.get("refresh_token"))
+    return no_content()
+
+
+@app.route("/me", methods=["GET"], cors=cors, authorizer=jwt_auth)
+@api_errors
+def get_me():
+    user = accounts.get_account(caller().username)
+    return {"username": user.username, "created_at": iso_ms(user.created_at)}
+
+
+@app.route("/me/password", methods=["POST"], cors=cors, authorizer=jwt_auth)
+@api_errors
+def change_password():
+    fields = body({"current_password": str, "new_password": str})
+    accounts.change_password(
+        caller().username, fields["current_password"], fields["new_password"]
+    )
+    return no_content()
+
+
+@app.route("/messages", methods=["GET"], cors=cors, authorizer=jwt_auth)
+@api_errors
+def list_messages():
+    query = app.current_request.query_params or {}
+    messages, next_cursor = board.list_messages(
+        limit=query.get("limit"), cursor=query.get("cursor")
+    )
+    return {"messages": [message_json(m) for m in messages], "next_cursor": next_cursor}
+
+
+@app.route("/messages", methods=["POST"], cors=cors, authorizer=jwt_auth)
+@api_errors
+def create_message():
+    fields = body({"content": str})
+    message = board.post_message(username=caller().username, content=fields["content"])
+    return Response(status_code=201, body=message_json(message))
+
+
+@app.route("/messages/{message_id}", methods=["DELETE"], cors=cors, authorizer=jwt_auth)
+@api_errors
+def delete_message(message_id):
+    board.delete_message(username=caller().username, message_id=message_id)
+    return no_content()
+
+
+@app.route("/health", methods=["GET"], cors=cors)
+@api_errors
+def health():
+    get_store().ping()
+    return {"status": "ok"}

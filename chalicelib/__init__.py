@@ -1,0 +1,1 @@
+"""chalkboard's application code, packaged by Chalice into the Lambda zip."""

@@ -1,0 +1,45 @@
+"""Accounts: signup, reading one's account, changing one's password."""
+
+from __future__ import annotations
+
+import time
+
+from chalicelib import passwords
+from chalicelib.errors import AccountGone, WrongPassword
+from chalicelib.store import User, get_store
+from chalicelib.validation import check_new_password, check_username
+
+
+def signup(username: str, password: str) -> User:
+    """Create an account; ``InvalidInput`` names the bad field, ``UsernameTaken`` is a 409."""
+    username = check_username(username)
+    check_new_password(password, username=username)
+    user = User(
+        username=username, password_hash=passwords.hash_password(password), created_at=time.time()
+    )
+    get_store().create_user(user)
+    return user
+
+
+def get_account(username: str) -> User:
+    user = get_store().get_user(username)
+    if user is None:  # deleted after the authorizer checked the token
+        raise AccountGone("this account no longer exists")
+    return user
+
+
+def change_password(username: str, current_password: str, new_password: str) -> None:
+    """Set a new password and void every token issued before now (this one included)."""
+    check_new_password(new_password, username=username)
+    store = get_store()
+    user = store.get_user(username)
+    verified = False
+    if user is not None:
+        verified, _ = passwords.verify_password(current_password, user.password_hash)
+    if not verified:
+        raise WrongPassword("current password is wrong")
+    store.set_password(
+        username=username,
+        password_hash=passwords.hash_password(new_password),
+        tokens_valid_after_ms=int(time.time() * 1000) + 1,
+    )

@@ -1,0 +1,42 @@
+"""The board: one shared list of messages, read newest first a page at a time."""
+
+from __future__ import annotations
+
+import time
+
+from chalicelib.errors import MessageNotFound, NotAuthor
+from chalicelib.signing_keys import get_keyring
+from chalicelib.store import Message, get_store
+from chalicelib.timestamps import new_message_id
+from chalicelib.tokens import read_cursor, sign_cursor
+from chalicelib.validation import check_content, check_limit
+
+
+def list_messages(*, limit: str | None, cursor: str | None) -> tuple[list[Message], str | None]:
+    """One page and the cursor of the next (None on the last page)."""
+    size = check_limit(limit)
+    before_id = read_cursor(cursor, get_keyring()) if cursor is not None else None
+    page = get_store().list_messages(limit=size, before_id=before_id)
+    next_cursor = None
+    if page.has_more and page.messages:
+        next_cursor = sign_cursor(page.messages[-1].id, get_keyring())
+    return list(page.messages), next_cursor
+
+
+def post_message(*, username: str, content: str) -> Message:
+    now = time.time()
+    message = Message(
+        id=new_message_id(now), username=username, content=check_content(content), created_at=now
+    )
+    get_store().add_message(message)
+    return message
+
+
+def delete_message(*, username: str, message_id: str) -> None:
+    store = get_store()
+    message = store.get_message(message_id=message_id) if len(message_id) <= 64 else None
+    if message is None:
+        raise MessageNotFound("no such message")
+    if message.username != username:
+        raise NotAuthor("only the author can delete a message")
+    store.delete_message(message_id=message_id)

@@ -1,0 +1,161 @@
+"""Settings, read from environment variables on first use and validated once.
+
+Nothing is read at import: ``chalice.test.Client`` sets a stage's variables only
+while a request runs, and ``chalice package`` imports app.py with the stage's
+environment, where a secret may legitimately be absent.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from chalicelib.errors import ConfigurationError
+
+# OWASP's minimum argon2id parameters (Password Storage Cheat Sheet).
+OWASP_MEMORY_KIB = 19 * 1024
+OWASP_TIME_COST = 2
+OWASP_PARALLELISM = 1
+
+# Stages allowed to do what production must not: generate keys, hash cheaply.
+KEY_GENERATING_STAGES = frozenset({"local", "test"})
+CHEAP_HASHING_STAGES = frozenset({"test"})
+
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+_TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    store: str  # "sqlite" or "dynamodb"
+    data_dir: Path
+    users_table: str
+    messages_table: str
+    auth_table: str
+    signing_keys: str | None  # the keyring's JSON inline (tests, scripts)
+    signing_keys_parameter: str | None  # SSM SecureString holding the keyring JSON
+    web_origin: str
+    access_token_ttl: int
+    refresh_token_ttl: int
+    issuer: str
+    audience: str
+    argon2_memory_kib: int
+    argon2_time_cost: int
+    argon2_parallelism: int
+    login_max_failures: int
+    login_window_seconds: int
+
+    @property
+    def generates_local_keys(self) -> bool:
+        """True when no keyring is configured and the stage may make its own."""
+        return (
+            self.signing_keys is None
+            and self.signing_keys_parameter is None
+            and self.stage in KEY_GENERATING_STAGES
+        )
+
+
+def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip() or str(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, not {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigurationError(f"{name} must be between {low} and {high}, not {value}")
+    return value
+
+
+def _text(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
+    value = env.get(name, "").strip()
+    return value or default
+
+
+def _table(env: Mapping[str, str], name: str, required: bool) -> str:
+    value = _text(env, name, "")
+    if required and not value:
+        raise ConfigurationError(f"{name} must be set when CHALKBOARD_STORE is dynamodb")
+    if value and not _TABLE_NAME.match(value):
+        raise ConfigurationError(
+            f"{name} must be 3-255 characters of letters, digits, '_', '.' or '-'"
+        )
+    return value or ""
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    """Build and validate settings; every error names the variable to fix."""
+    stage = _text(env, "CHALKBOARD_STAGE", "local") or "local"
+    store = (_text(env, "CHALKBOARD_STORE", "sqlite") or "sqlite").lower()
+    if store not in {"sqlite", "dynamodb"}:
+        raise ConfigurationError(f"CHALKBOARD_STORE must be 'sqlite' or 'dynamodb', not {store!r}")
+    dynamodb = store == "dynamodb"
+
+    signing_keys = _text(env, "CHALKBOARD_SIGNING_KEYS")
+    parameter = _text(env, "CHALKBOARD_SIGNING_KEYS_PARAMETER")
+    if signing_keys is None and parameter is None and stage not in KEY_GENERATING_STAGES:
+        raise ConfigurationError(
+            f"CHALKBOARD_SIGNING_KEYS_PARAMETER must name the SSM parameter holding the "
+            f"signing keyring in stage {stage!r} (or set CHALKBOARD_SIGNING_KEYS); only the "
+            f"local and test stages generate their own keys"
+        )
+
+    web_origin = _text(env, "CHALKBOARD_WEB_ORIGIN")
+    if web_origin is None:
+        raise ConfigurationError(
+            "CHALKBOARD_WEB_ORIGIN must be set to the web app's origin, "
+            "e.g. http://localhost:8080"
+        )
+    if not _ORIGIN.match(web_origin):
+        raise ConfigurationError(
+            f"CHALKBOARD_WEB_ORIGIN must be one origin like https://example.com "
+            f"(scheme, host, optional port; no path, no '*'), not {web_origin!r}"
+        )
+
+    access_ttl = _integer(env, "CHALKBOARD_ACCESS_TOKEN_TTL", 900, 1, 86_400)
+    refresh_ttl = _integer(env, "CHALKBOARD_REFRESH_TOKEN_TTL", 30 * 86_400, 60, 365 * 86_400)
+    if refresh_ttl <= access_ttl:
+        raise ConfigurationError(
+            "CHALKBOARD_REFRESH_TOKEN_TTL must be longer than CHALKBOARD_ACCESS_TOKEN_TTL"
+        )
+
+    cheap = stage in CHEAP_HASHING_STAGES
+    memory = _integer(
+        env, "CHALKBOARD_ARGON2_MEMORY_KIB", OWASP_MEMORY_KIB,
+        8 if cheap else OWASP_MEMORY_KIB, 96 * 1024,
+    )
+    time_cost = _integer(
+        env, "CHALKBOARD_ARGON2_TIME_COST", OWASP_TIME_COST, 1 if cheap else OWASP_TIME_COST, 10
+    )
+    parallelism = _integer(env, "CHALKBOARD_ARGON2_PARALLELISM", OWASP_PARALLELISM, 1, 4)
+
+    return Settings(
+        stage=stage,
+        store=store,
+        data_dir=Path(_text(env, "CHALKBOARD_DATA_DIR", ".data") or ".data"),
+        users_table=_table(env, "CHALKBOARD_USERS_TABLE", dynamodb),
+        messages_table=_table(env, "CHALKBOARD_MESSAGES_TABLE", dynamodb),
+        auth_table=_table(env, "CHALKBOARD_AUTH_TABLE", dynamodb),
+        signing_keys=signing_keys,
+        signing_keys_parameter=parameter,
+        web_origin=web_origin,
+        access_token_ttl=access_ttl,
+        refresh_token_ttl=refresh_ttl,
+        issuer=_text(env, "CHALKBOARD_ISSUER", "chalkboard") or "chalkboard",
+        audience=_text(env, "CHALKBOARD_AUDIENCE", "chalkboard-api") or "chalkboard-api",
+        argon2_memory_kib=memory,
+        argon2_time_cost=time_cost,
+        argon2_parallelism=parallelism,
+        login_max_failures=_integer(env, "CHALKBOARD_LOGIN_MAX_FAILURES", 5, 1, 100),
+        login_window_seconds=_integer(env, "CHALKBOARD_LOGIN_WINDOW_SECONDS", 900, 1, 86_400),
+    )
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process's settings, validated on first use (tests reset with cache_clear)."""
+    return load_settings(os.environ)

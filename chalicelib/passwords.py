@@ -1,0 +1,69 @@
+"""Password hashing (argon2id through libpass) and the common-password list.
+
+passlib and the list are loaded on first use, not at import, so the
+authorizer's cold start (which imports app.py too) never pays for them.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+from importlib import resources
+from typing import TYPE_CHECKING
+
+from chalicelib.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from passlib.context import CryptContext
+
+
+@functools.cache
+def _context(memory_kib: int, time_cost: int, parallelism: int) -> CryptContext:
+    from passlib.context import CryptContext
+
+    return CryptContext(
+        schemes=["argon2"],
+        argon2__type="ID",
+        argon2__memory_cost=memory_kib,
+        argon2__rounds=time_cost,
+        argon2__parallelism=parallelism,
+    )
+
+
+def _current_context(settings: Settings | None = None) -> CryptContext:
+    settings = settings or get_settings()
+    return _context(
+        settings.argon2_memory_kib, settings.argon2_time_cost, settings.argon2_parallelism
+    )
+
+
+def hash_password(password: str) -> str:
+    return _current_context().hash(password)
+
+
+def verify_password(password: str, password_hash: str) -> tuple[bool, str | None]:
+    """Check a password; on success also return a new hash if the parameters changed."""
+    return _current_context().verify_and_update(password, password_hash)
+
+
+@functools.cache
+def _dummy_hash(memory_kib: int, time_cost: int, parallelism: int) -> str:
+    return _context(memory_kib, time_cost, parallelism).hash("chalkboard-dummy-password")
+
+
+def spend_verify_time(password: str) -> None:
+    """Verify against a dummy hash, so an unknown user costs what a wrong password costs."""
+    settings = get_settings()
+    params = (settings.argon2_memory_kib, settings.argon2_time_cost, settings.argon2_parallelism)
+    _context(*params).verify(password, _dummy_hash(*params))
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    data = resources.files("chalicelib").joinpath("data/common-passwords.txt.gz").read_bytes()
+    return frozenset(gzip.decompress(data).decode("utf-8").split("\n")) - {""}
+
+
+def is_common(password: str) -> bool:
+    """True for any of the 30,000 most common passwords, compared case-insensitively."""
+    return password.lower() in _common_passwords()

@@ -1,0 +1,139 @@
+"""HTTP shaping shared by the routes: the error table, CORS and the authorizer's 401.
+
+Chalice turns any exception that is not one of its own errors into a 500
+before middleware sees it, so routes are wrapped in ``api_errors``, which maps
+domain errors to responses through the one table below. Responses are built
+with ``Response`` (not Chalice's error classes) because 413, 429 and 503 need
+status codes or a ``Retry-After`` header those classes cannot carry; the body
+keeps Chalice's ``{"Code", "Message"}`` shape.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from chalice import CORSConfig, Response
+
+from chalicelib import errors
+from chalicelib.config import get_settings
+
+# Domain error → (status, Code). One place, one table.
+ERROR_TABLE: dict[type[errors.ChalkboardError], tuple[int, str]] = {
+    errors.InvalidInput: (400, "BadRequestError"),
+    errors.InvalidCredentials: (401, "UnauthorizedError"),
+    errors.InvalidRefreshToken: (401, "UnauthorizedError"),
+    errors.AccountGone: (401, "UnauthorizedError"),
+    errors.WrongPassword: (403, "ForbiddenError"),
+    errors.NotAuthor: (403, "ForbiddenError"),
+    errors.MessageNotFound: (404, "NotFoundError"),
+    errors.UsernameTaken: (409, "ConflictError"),
+    errors.BodyTooLarge: (413, "RequestEntityTooLargeError"),
+    errors.LoginThrottled: (429, "TooManyRequestsError"),
+    errors.StoreUnavailable: (503, "ServiceUnavailable"),
+}
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def error_response(error: errors.ChalkboardError) -> Response:
+    status, code = ERROR_TABLE[type(error)]
+    headers = {}
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return Response(status_code=status, headers=headers, body={"Code": code, "Message": str(error)})
+
+
+def api_errors(view: View) -> View:
+    """Answer the domain errors in ``ERROR_TABLE``; anything else stays a 500 (a bug)."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except tuple(ERROR_TABLE) as error:
+            return error_response(error)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class WebOriginCORS(CORSConfig):
+    """CORS for the stage's one web origin, read from settings when a response is made.
+
+    Chalice builds CORS headers per request and ``chalice package`` reads them
+    with the stage's environment set, so the origin is never frozen at import.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(allow_origin="", expose_headers=["Retry-After"], max_age=600)
+
+    @property  # type: ignore[override]
+    def allow_origin(self) -> str:
+        return get_settings().web_origin
+
+    @allow_origin.setter
+    def allow_origin(self, _value: str) -> None:
+        """Ignored: the origin always comes from settings."""
+
+
+# The authorizer's "no": one exception that each runtime turns into the same 401.
+#   - API Gateway (deployed) answers 401 when a TOKEN authorizer raises an
+#     exception whose message is exactly "Unauthorized"; a Deny policy would be 403.
+#   - ``chalice local`` and ``chalice.test.Client`` answer only their own gateway
+#     exceptions (anything else drops the connection), so there it subclasses
+#     chalice.local.NotAuthorizedError, carrying the same body as API Gateway's
+#     plus the CORS headers that the deploy template's gateway responses add.
+# chalice.local is not packaged into the Lambda zip (and is not worth importing
+# on a cold start), so it is looked up on the first refusal.
+
+
+#
+# When the store is down the authorizer cannot decide; deployed, any other
+# exception is API Gateway's AUTHORIZER_FAILURE, which the deploy template's
+# gateway response turns into a 503 with Retry-After, and locally the same 503
+# comes from a gateway exception with that code.
+
+
+@functools.cache
+def _local_gateway_errors() -> tuple[type[Exception], type[Exception]] | None:
+    try:
+        from chalice.local import LocalGatewayException, NotAuthorizedError
+    except ImportError:  # deployed: only chalice.app is in the zip
+        return None
+
+    class GatewayUnavailable(LocalGatewayException):
+        CODE = 503
+
+    return NotAuthorizedError, GatewayUnavailable
+
+
+def _gateway_error(which: int, message: str, body: dict[str, str], extra: dict[str, str]
+                   ) -> Exception:
+    local_errors = _local_gateway_errors()
+    if local_errors is None:
+        return Exception(message)
+    headers = {
+        "Content-Type": "application/json",
+        "Access-Control-Allow-Origin": get_settings().web_origin,
+        "Access-Control-Expose-Headers": "Retry-After",
+        **extra,
+    }
+    error = local_errors[which](headers, json.dumps(body).encode())
+    error.args = (message,)
+    return error
+
+
+def unauthorized() -> Exception:
+    """What the authorizer raises to refuse a token: a 401 everywhere."""
+    return _gateway_error(0, "Unauthorized", {"message": "Unauthorized"}, {})
+
+
+def unavailable() -> Exception:
+    """What the authorizer raises when the store is unreachable: a 503 everywhere."""
+    message = str(errors.StoreUnavailable())
+    return _gateway_error(
+        1, message, {"Code": "ServiceUnavailable", "Message": message}, {"Retry-After": "2"}
+    )

@@ -1,0 +1,133 @@
+"""Sessions: login, token refresh, logout, and authenticating an access token.
+
+Access tokens are short-lived JWTs; refresh tokens are random, stored only as
+a hash, single use, and rotate within a family: presenting a spent refresh
+token revokes its whole family (RFC 9700 §4.14.2), so a stolen token dies as
+soon as either party uses it twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+
+from chalicelib import passwords, throttle
+from chalicelib.config import get_settings
+from chalicelib.errors import InvalidCredentials, InvalidRefreshToken
+from chalicelib.signing_keys import get_keyring
+from chalicelib.store import RefreshToken, get_store
+from chalicelib.tokens import (
+    AccessClaims,
+    InvalidToken,
+    hash_refresh_token,
+    issue_access_token,
+    new_refresh_token,
+    verify_access_token,
+)
+from chalicelib.validation import PASSWORD_MAX, is_plausible_username, normalize_username
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    username: str
+
+
+def _issue_pair(username: str, family: str, now: float) -> TokenPair:
+    settings = get_settings()
+    access_token, _ = issue_access_token(
+        username=username, keyring=get_keyring(), settings=settings, now=now
+    )
+    refresh_token, token_hash = new_refresh_token()
+    get_store().add_refresh_token(
+        RefreshToken(
+            token_hash=token_hash,
+            username=username,
+            family=family,
+            issued_at_ms=int(now * 1000),
+            expires_at=int(now) + settings.refresh_token_ttl,
+        )
+    )
+    return TokenPair(access_token, settings.access_token_ttl, refresh_token, username)
+
+
+def login(username: str, password: str) -> TokenPair:
+    """A token pair, or ``InvalidCredentials``/``LoginThrottled``.
+
+    Unknown users and wrong passwords take the same path and time: one argon2
+    verification (against a dummy hash when the user does not exist) and one
+    throttle update.
+    """
+    settings, store, now = get_settings(), get_store(), time.time()
+    username = normalize_username(username)
+    if not is_plausible_username(username) or len(password) > PASSWORD_MAX:
+        raise InvalidCredentials("invalid credentials")  # no such account can exist: no hashing
+    current = throttle.check(store, username, now, settings)
+    user = store.get_user(username)
+    if user is None:
+        passwords.spend_verify_time(password)
+        verified, new_hash = False, None
+    else:
+        verified, new_hash = passwords.verify_password(password, user.password_hash)
+    if not verified:
+        throttle.record_failure(store, username, now, settings, current)
+        log.info("login failed for %s", username)
+        raise InvalidCredentials("invalid credentials")
+    throttle.clear(store, username, current)
+    if new_hash is not None:  # parameters were raised since this hash was made
+        store.set_password(username=username, password_hash=new_hash, tokens_valid_after_ms=None)
+    return _issue_pair(username, uuid.uuid4().hex, now)
+
+
+def refresh(refresh_token: str) -> TokenPair:
+    settings, store, now = get_settings(), get_store(), time.time()
+    invalid = InvalidRefreshToken("refresh token is invalid or expired; log in again")
+    if not refresh_token or len(refresh_token) > 256:
+        raise invalid
+    record = store.spend_refresh_token(token_hash=hash_refresh_token(refresh_token))
+    if record is None:
+        raise invalid
+    family_ends = int(now) + settings.refresh_token_ttl
+    if record.used:
+        store.revoke_family(family=record.family, expires_at=family_ends)
+        log.warning("refresh token reused for %s; family revoked", record.username)
+        raise invalid
+    if record.expires_at < now or store.is_family_revoked(family=record.family, now=now):
+        raise invalid
+    user = store.get_user(record.username)
+    if user is None or record.issued_at_ms < user.tokens_valid_after_ms:
+        raise invalid
+    return _issue_pair(record.username, record.family, now)
+
+
+def logout(claims: AccessClaims, refresh_token: str | None) -> None:
+    """Revoke this access token and, if given and the caller's, the refresh token's family."""
+    store, settings = get_store(), get_settings()
+    store.revoke_access_token(jti=claims.jti, expires_at=claims.expires_at + 60)
+    if not refresh_token:
+        return
+    record = store.spend_refresh_token(token_hash=hash_refresh_token(refresh_token))
+    if record is not None and record.username == claims.username:
+        store.revoke_family(
+            family=record.family, expires_at=int(time.time()) + settings.refresh_token_ttl
+        )
+
+
+def authenticate(token: str) -> AccessClaims:
+    """Verify an access token and that it is still live; ``InvalidToken`` otherwise."""
+    settings = get_settings()
+    claims = verify_access_token(token, keyring=get_keyring(), settings=settings)
+    state = get_store().access_state(username=claims.username, jti=claims.jti, now=time.time())
+    if state.user is None:
+        raise InvalidToken("user is gone")
+    if state.revoked:
+        raise InvalidToken("token revoked")
+    if claims.issued_at_ms < state.user.tokens_valid_after_ms:
+        raise InvalidToken("token issued before the password changed")
+    return claims

@@ -1,0 +1,159 @@
+"""The keyring of HS256 signing keys: which key signs now, which still verify.
+
+A keyring is JSON: ``{"current": "<kid>", "keys": {"<kid>": "<base64url key>"}}``
+(an optional ``"rotated_at"`` ISO timestamp is kept for the rotation command).
+Tokens carry the ``kid`` of the key that signed them, so a new key can become
+current while tokens signed by the old one stay valid until they expire.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+import os
+import re
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from chalicelib.config import Settings, get_settings
+from chalicelib.errors import ConfigurationError
+
+MIN_KEY_BYTES = 32
+_KID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Keyring:
+    current: str
+    keys: Mapping[str, bytes]
+    rotated_at: str | None = None
+
+    @property
+    def signing_key(self) -> bytes:
+        return self.keys[self.current]
+
+    def to_json(self) -> str:
+        document: dict[str, object] = {
+            "current": self.current,
+            "keys": {kid: _b64encode(key) for kid, key in self.keys.items()},
+        }
+        if self.rotated_at:
+            document["rotated_at"] = self.rotated_at
+        return json.dumps(document, indent=2, sort_keys=True)
+
+
+def _b64encode(key: bytes) -> str:
+    return base64.urlsafe_b64encode(key).rstrip(b"=").decode("ascii")
+
+
+def _b64decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def generate_key() -> str:
+    """A new random key, base64url without padding."""
+    return _b64encode(secrets.token_bytes(MIN_KEY_BYTES))
+
+
+def new_kid() -> str:
+    """A key id that sorts by creation time and does not collide."""
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(3)
+
+
+def _check_key(kid: str, encoded: object, source: str) -> bytes:
+    if not isinstance(encoded, str):
+        raise ConfigurationError(f"{source}: key {kid!r} must be a base64url string")
+    try:
+        key = _b64decode(encoded)
+    except (binascii.Error, ValueError):
+        raise ConfigurationError(f"{source}: key {kid!r} is not valid base64url") from None
+    # A short key, or a long but patterned one ("aaaa…", a password), is guessable.
+    if len(key) < MIN_KEY_BYTES or len(set(key)) < MIN_KEY_BYTES // 2:
+        raise ConfigurationError(
+            f"{source}: key {kid!r} is weak; each key must be at least {MIN_KEY_BYTES} random "
+            f"bytes (make one with `python scripts/keyring.py generate`)"
+        )
+    return key
+
+
+def parse_keyring(text: str, *, source: str = "keyring") -> Keyring:
+    """Parse and validate a keyring document; errors name ``source``."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        raise ConfigurationError(f"{source} is not valid JSON") from None
+    if not isinstance(document, dict) or not isinstance(document.get("keys"), dict):
+        raise ConfigurationError(f'{source} must be an object with "current" and "keys"')
+    keys: dict[str, bytes] = {}
+    for kid, encoded in document["keys"].items():
+        if not _KID.match(kid):
+            raise ConfigurationError(f"{source}: key id {kid!r} must be 1-64 of A-Z a-z 0-9 _ -")
+        keys[kid] = _check_key(kid, encoded, source)
+    current = document.get("current")
+    if not isinstance(current, str) or current not in keys:
+        raise ConfigurationError(f'{source}: "current" must name one of its keys')
+    rotated_at = document.get("rotated_at")
+    return Keyring(
+        current=current,
+        keys=keys,
+        rotated_at=rotated_at if isinstance(rotated_at, str) else None,
+    )
+
+
+def new_keyring() -> Keyring:
+    kid = new_kid()
+    return Keyring(current=kid, keys={kid: _b64decode(generate_key())})
+
+
+def _local_keyring(data_dir: Path) -> Keyring:
+    """The local stage's keyring, made on first run and kept out of git in the data folder."""
+    path = data_dir / "signing-keys.json"
+    source = str(path)
+    try:
+        return parse_keyring(path.read_text(), source=source)
+    except FileNotFoundError:
+        pass
+    data_dir.mkdir(parents=True, exist_ok=True)
+    keyring = new_keyring()
+    try:
+        # O_EXCL: if two processes race, one writes and both read the same file.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return parse_keyring(path.read_text(), source=source)
+    with os.fdopen(fd, "w") as out:
+        out.write(keyring.to_json())
+    return keyring
+
+
+def _ssm_keyring(parameter: str) -> Keyring:
+    import boto3  # only deployed stages pay for importing boto3 here
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        answer = boto3.client("ssm").get_parameter(Name=parameter, WithDecryption=True)
+    except (BotoCoreError, ClientError) as error:
+        raise ConfigurationError(
+            f"cannot read CHALKBOARD_SIGNING_KEYS_PARAMETER {parameter!r} from SSM: {error}"
+        ) from None
+    return parse_keyring(answer["Parameter"]["Value"], source=f"SSM parameter {parameter}")
+
+
+def load_keyring(settings: Settings) -> Keyring:
+    if settings.signing_keys is not None:
+        return parse_keyring(settings.signing_keys, source="CHALKBOARD_SIGNING_KEYS")
+    if settings.signing_keys_parameter is not None:
+        return _ssm_keyring(settings.signing_keys_parameter)
+    if settings.generates_local_keys:
+        return _local_keyring(settings.data_dir)
+    raise ConfigurationError("no signing keyring is configured")  # load_settings prevents this
+
+
+@functools.cache
+def get_keyring() -> Keyring:
+    """The keyring, fetched once per container (tests reset with cache_clear)."""
+    return load_keyring(get_settings())

@@ -1,0 +1,403 @@
+"""DynamoDB adapter (boto3's low-level client): for AWS, and locally for dynalite.
+
+Tables (``table_definitions`` is the one source of their shape; the deploy
+templates are tested against it):
+
+- users: ``username``. Signup is a conditional put, so a name is taken once.
+- messages: ``board`` + ``id``. The board is read by a Query on the
+  time-ordered ``id``, newest first, with Limit: never a Scan, so a page costs
+  the same at 100 or 100,000 messages.
+- auth: ``pk`` with a TTL on ``expires_at``: revoked access tokens
+  (``revoked#<jti>``), refresh tokens (``refresh#<sha256>``), revoked token
+  families (``family#<id>``) and login throttles (``throttle#<username>``).
+  TTL deletion is lazy, so every read also checks ``expires_at``.
+
+Botocore's standard retry mode and short timeouts turn an unreachable or
+throttling store into ``StoreUnavailable`` (503) within seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.errors import Conflict, StoreUnavailable, UsernameTaken
+from chalicelib.store import (
+    BOARD,
+    AccessState,
+    LoginThrottle,
+    Message,
+    Page,
+    RefreshToken,
+    User,
+)
+
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3},
+    connect_timeout=1,
+    read_timeout=2,
+)
+# Errors that mean "try again later" rather than "this request is wrong".
+TRANSIENT_ERRORS = frozenset({
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "ResourceNotFoundException",  # a missing table: logged, answered as 503
+    "TransactionInProgressException",
+})
+BATCH_ATTEMPTS = 3
+TTL_ATTRIBUTE = "expires_at"
+
+
+@dataclass(frozen=True)
+class TableNames:
+    users: str
+    messages: str
+    auth: str
+
+
+def make_client() -> Any:
+    """A DynamoDB client; honours AWS_ENDPOINT_URL_DYNAMODB (e.g. dynalite)."""
+    return boto3.client("dynamodb", config=CLIENT_CONFIG)
+
+
+def table_definitions(names: TableNames) -> list[dict[str, Any]]:
+    """CreateTable arguments for every table, on-demand billing."""
+
+    def table(name: str, *keys: tuple[str, str]) -> dict[str, Any]:
+        return {
+            "TableName": name,
+            "KeySchema": [{"AttributeName": key, "KeyType": kind} for key, kind in keys],
+            "AttributeDefinitions": [
+                {"AttributeName": key, "AttributeType": "S"} for key, _ in keys
+            ],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+
+    return [
+        table(names.users, ("username", "HASH")),
+        table(names.messages, ("board", "HASH"), ("id", "RANGE")),
+        table(names.auth, ("pk", "HASH")),
+    ]
+
+
+def tables_with_ttl(names: TableNames) -> dict[str, str]:
+    """Table name → its TTL attribute."""
+    return {names.auth: TTL_ATTRIBUTE}
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def _n(value: float) -> dict[str, str]:
+    return {"N": repr(value) if isinstance(value, float) else str(value)}
+
+
+def _num(item: dict[str, Any], name: str) -> float:
+    return float(item[name]["N"])
+
+
+def _user(item: dict[str, Any]) -> User:
+    return User(
+        username=item["username"]["S"],
+        password_hash=item["password_hash"]["S"],
+        created_at=_num(item, "created_at"),
+        tokens_valid_after_ms=int(_num(item, "tokens_valid_after_ms")),
+    )
+
+
+def _message(item: dict[str, Any]) -> Message:
+    return Message(
+        id=item["id"]["S"],
+        username=item["username"]["S"],
+        content=item["content"]["S"],
+        created_at=_num(item, "created_at"),
+    )
+
+
+class DynamoDBStore:
+    def __init__(self, client: Any, tables: TableNames) -> None:
+        self._client = client
+        self._tables = tables
+
+    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+        """Call the client; transient failures (after botocore's retries) become 503s."""
+        try:
+            return getattr(self._client, operation)(**kwargs)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in TRANSIENT_ERRORS:
+                raise StoreUnavailable() from error
+            raise
+        except BotoCoreError as error:  # connection refused, timeouts, ...
+            raise StoreUnavailable() from error
+
+    @staticmethod
+    def _condition_failed(error: ClientError) -> bool:
+        return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+    def _auth_item(self, pk: str) -> dict[str, Any] | None:
+        answer = self._call(
+            "get_item", TableName=self._tables.auth, Key={"pk": _s(pk)}, ConsistentRead=True
+        )
+        return answer.get("Item")
+
+    @staticmethod
+    def _live(item: dict[str, Any] | None, now: float) -> bool:
+        return item is not None and _num(item, TTL_ATTRIBUTE) >= int(now)
+
+    # -- Store --------------------------------------------------------------------
+
+    def ping(self) -> None:
+        self._auth_item("health#ping")
+
+    def create_user(self, user: User) -> None:
+        try:
+            self._call(
+                "put_item",
+                TableName=self._tables.users,
+                Item={
+                    "username": _s(user.username),
+                    "password_hash": _s(user.password_hash),
+                    "created_at": _n(user.created_at),
+                    "tokens_valid_after_ms": _n(user.tokens_valid_after_ms),
+                },
+                ConditionExpression="attribute_not_exists(username)",
+            )
+        except ClientError as error:
+            if self._condition_failed(error):
+                raise UsernameTaken("username is already taken") from None
+            raise
+
+    def get_user(self, username: str) -> User | None:
+        answer = self._call(
+            "get_item",
+            TableName=self._tables.users,
+            Key={"username": _s(username)},
+            ConsistentRead=True,
+        )
+        return _user(answer["Item"]) if "Item" in answer else None
+
+    def set_password(
+        self, *, username: str, password_hash: str, tokens_valid_after_ms: int | None
+    ) -> None:
+        update = "SET password_hash = :h"
+        values: dict[str, Any] = {":h": _s(password_hash)}
+        if tokens_valid_after_ms is not None:
+            update += ", tokens_valid_after_ms = :v"
+            values[":v"] = _n(tokens_valid_after_ms)
+        try:
+            self._call(
+                "update_item",
+                TableName=self._tables.users,
+                Key={"username": _s(username)},
+                UpdateExpression=update,
+                ExpressionAttributeValues=values,
+                ConditionExpression="attribute_exists(username)",
+            )
+        except ClientError as error:
+            if not self._condition_failed(error):  # a vanished user has no password to set
+                raise
+
+    def access_state(self, *, username: str, jti: str, now: float) -> AccessState:
+        """The user and the token's revocation in one BatchGetItem round trip."""
+        request: dict[str, Any] = {
+            self._tables.users: {"Keys": [{"username": _s(username)}], "ConsistentRead": True},
+            self._tables.auth: {"Keys": [{"pk": _s(f"revoked#{jti}")}], "ConsistentRead": True},
+        }
+        found: dict[str, list[dict[str, Any]]] = {}
+        for attempt in range(BATCH_ATTEMPTS):
+            answer = self._call("batch_get_item", RequestItems=request)
+            for table, items in answer.get("Responses", {}).items():
+                found.setdefault(table, []).extend(items)
+            request = answer.get("UnprocessedKeys") or {}
+            if not request:
+                break
+            time.sleep(0.05 * 2**attempt)
+        else:
+            raise StoreUnavailable()
+        users = found.get(self._tables.users, [])
+        revocations = found.get(self._tables.auth, [])
+        return AccessState(
+            user=_user(users[0]) if users else None,
+            revoked=any(self._live(item, now) for item in revocations),
+        )
+
+    def _put_expiring(self, pk: str, expires_at: int, **attributes: dict[str, Any]) -> None:
+        self._call(
+            "put_item",
+            TableName=self._tables.auth,
+            Item={"pk": _s(pk), TTL_ATTRIBUTE: _n(expires_at), **attributes},
+        )
+
+    def revoke_access_token(self, *, jti: str, expires_at: int) -> None:
+        self._put_expiring(f"revoked#{jti}", expires_at)
+
+    def add_refresh_token(self, token: RefreshToken) -> None:
+        self._put_expiring(
+            f"refresh#{token.token_hash}",
+            token.expires_at,
+            username=_s(token.username),
+            family=_s(token.family),
+            issued_at_ms=_n(token.issued_at_ms),
+            used={"BOOL": token.used},
+        )
+
+    def spend_refresh_token(self, *, token_hash: str) -> RefreshToken | None:
+        try:
+            answer = self._call(
+                "update_item",
+                TableName=self._tables.auth,
+                Key={"pk": _s(f"refresh#{token_hash}")},
+                UpdateExpression="SET used = :true",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":true": {"BOOL": True}},
+                ReturnValues="ALL_OLD",  # the old ``used`` tells exactly one caller it won
+            )
+        except ClientError as error:
+            if self._condition_failed(error):
+                return None
+            raise
+        item = answer["Attributes"]
+        return RefreshToken(
+            token_hash=token_hash,
+            username=item["username"]["S"],
+            family=item["family"]["S"],
+            issued_at_ms=int(_num(item, "issued_at_ms")),
+            expires_at=int(_num(item, TTL_ATTRIBUTE)),
+            used=item["used"]["BOOL"],
+        )
+
+    def revoke_family(self, *, family: str, expires_at: int) -> None:
+        self._put_expiring(f"family#{family}", expires_at)
+
+    def is_family_revoked(self, *, family: str, now: float) -> bool:
+        return self._live(self._auth_item(f"family#{family}"), now)
+
+    def get_login_throttle(self, *, username: str, now: float) -> LoginThrottle | None:
+        item = self._auth_item(f"throttle#{username}")
+        if not self._live(item, now):
+            return None
+        assert item is not None
+        return LoginThrottle(
+            username=username,
+            failures=int(_num(item, "failures")),
+            window_ends=_num(item, "window_ends"),
+            locked_until=_num(item, "locked_until"),
+            version=int(_num(item, "version")),
+        )
+
+    def save_login_throttle(self, throttle: LoginThrottle) -> None:
+        if throttle.version == 1:
+            # An expired item that TTL has not removed yet counts as absent.
+            condition = "attribute_not_exists(pk) OR expires_at < :now"
+            values = {":now": _n(int(time.time()))}
+        else:
+            condition = "version = :previous"
+            values = {":previous": _n(throttle.version - 1)}
+        try:
+            self._call(
+                "put_item",
+                TableName=self._tables.auth,
+                Item={
+                    "pk": _s(f"throttle#{throttle.username}"),
+                    TTL_ATTRIBUTE: _n(throttle.expires_at),
+                    "failures": _n(throttle.failures),
+                    "window_ends": _n(throttle.window_ends),
+                    "locked_until": _n(throttle.locked_until),
+                    "version": _n(throttle.version),
+                },
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if self._condition_failed(error):
+                raise Conflict("login throttle changed concurrently") from None
+            raise
+
+    def clear_login_throttle(self, *, username: str) -> None:
+        self._call(
+            "delete_item", TableName=self._tables.auth, Key={"pk": _s(f"throttle#{username}")}
+        )
+
+    def add_message(self, message: Message) -> None:
+        self._call(
+            "put_item",
+            TableName=self._tables.messages,
+            Item={
+                "board": _s(BOARD),
+                "id": _s(message.id),
+                "username": _s(message.username),
+                "content": _s(message.content),
+                "created_at": _n(message.created_at),
+            },
+        )
+
+    def get_message(self, *, message_id: str) -> Message | None:
+        answer = self._call(
+            "get_item",
+            TableName=self._tables.messages,
+            Key={"board": _s(BOARD), "id": _s(message_id)},
+            ConsistentRead=True,
+        )
+        return _message(answer["Item"]) if "Item" in answer else None
+
+    def list_messages(self, *, limit: int, before_id: str | None) -> Page:
+        condition = "board = :board"
+        values = {":board": _s(BOARD)}
+        if before_id is not None:
+            condition += " AND id < :before"
+            values[":before"] = _s(before_id)
+        answer = self._call(
+            "query",
+            TableName=self._tables.messages,
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=values,
+            ScanIndexForward=False,  # newest first
+            Limit=limit + 1,  # one extra item tells whether another page exists
+            ConsistentRead=True,
+        )
+        items = answer.get("Items", [])
+        return Page(
+            messages=tuple(_message(item) for item in items[:limit]),
+            has_more=len(items) > limit,
+        )
+
+    def delete_message(self, *, message_id: str) -> None:
+        self._call(
+            "delete_item",
+            TableName=self._tables.messages,
+            Key={"board": _s(BOARD), "id": _s(message_id)},
+        )
+
+
+def create_tables(client: Any, names: TableNames, *, wait: bool = True) -> list[str]:
+    """Create any missing table and enable TTL; safe to run again. Returns what it created."""
+    created = []
+    for definition in table_definitions(names):
+        try:
+            client.create_table(**definition)
+            created.append(definition["TableName"])
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ResourceInUseException":
+                raise
+    for definition in table_definitions(names):
+        if wait:
+            client.get_waiter("table_exists").wait(
+                TableName=definition["TableName"], WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+            )
+    for table, attribute in tables_with_ttl(names).items():
+        status = client.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+        if status.get("TimeToLiveStatus") not in {"ENABLED", "ENABLING"}:
+            client.update_time_to_live(
+                TableName=table,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute},
+            )
+    return created

@@ -1,0 +1,308 @@
+"""SQLite adapter: the embedded default for ``chalice local``.
+
+One connection per thread (chalice local serves each request on a thread), WAL
+so readers never wait for a writer, a busy timeout, and writes that are retried
+when the database stays locked, so a lock costs time, never a lost write.
+Expired auth rows (revoked tokens, refresh tokens, throttles) are pruned here;
+DynamoDB deletes them itself by TTL.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from chalicelib.errors import Conflict, StoreUnavailable, UsernameTaken
+from chalicelib.store import AccessState, LoginThrottle, Message, Page, RefreshToken, User
+
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    username TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    tokens_valid_after_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS messages (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL,
+    content TEXT NOT NULL,
+    created_at REAL NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS revoked_tokens (jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS revoked_families (
+    family TEXT PRIMARY KEY, expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS refresh_tokens (
+    token_hash TEXT PRIMARY KEY,
+    username TEXT NOT NULL,
+    family TEXT NOT NULL,
+    issued_at_ms INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS login_throttles (
+    username TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    window_ends REAL NOT NULL,
+    locked_until REAL NOT NULL,
+    version INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+"""
+_EXPIRING_TABLES = ("revoked_tokens", "revoked_families", "refresh_tokens", "login_throttles")
+BUSY_TIMEOUT_MS = 5000
+WRITE_ATTEMPTS = 4
+PRUNE_EVERY_SECONDS = 60
+
+
+class SQLiteStore:
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._local = threading.local()
+        self._schema_lock = threading.Lock()
+        self._schema_ready = False
+        self._last_prune = 0.0
+
+    # -- connections and transactions ---------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(
+                self._path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                check_same_thread=True,
+            )
+            connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+            self._local.connection = connection
+            self._ensure_schema(connection)
+        return connection
+
+    def _ensure_schema(self, connection: sqlite3.Connection) -> None:
+        with self._schema_lock:
+            if not self._schema_ready:
+                self._retrying(lambda: connection.executescript(SCHEMA))
+                self._schema_ready = True
+
+    def _retrying(self, action: Callable[[], T]) -> T:
+        """Run ``action``; if the database stays locked past the busy timeout, try again."""
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                return action()
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise
+                if attempt == WRITE_ATTEMPTS - 1:
+                    raise StoreUnavailable(retry_after=1) from error
+                time.sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+    def _write(self, action: Callable[[sqlite3.Connection], T]) -> T:
+        def attempt() -> T:
+            with self._transaction() as connection:
+                return action(connection)
+
+        return self._retrying(attempt)
+
+    def _read(self, sql: str, parameters: tuple[object, ...]) -> list[tuple]:
+        connection = self._connection()
+        return self._retrying(lambda: connection.execute(sql, parameters).fetchall())
+
+    def _prune_expired(self, connection: sqlite3.Connection, now: float) -> None:
+        if now - self._last_prune < PRUNE_EVERY_SECONDS:
+            return
+        self._last_prune = now
+        for table in _EXPIRING_TABLES:
+            connection.execute(f"DELETE FROM {table} WHERE expires_at < ?", (int(now),))  # noqa: S608
+
+    # -- Store --------------------------------------------------------------------
+
+    def ping(self) -> None:
+        try:
+            self._read("SELECT 1", ())
+        except sqlite3.Error as error:
+            raise StoreUnavailable() from error
+
+    def create_user(self, user: User) -> None:
+        def insert(connection: sqlite3.Connection) -> None:
+            connection.execute(
+                "INSERT INTO users (username, password_hash, created_at, tokens_valid_after_ms)"
+                " VALUES (?, ?, ?, ?)",
+                (user.username, user.password_hash, user.created_at, user.tokens_valid_after_ms),
+            )
+
+        try:
+            self._write(insert)
+        except sqlite3.IntegrityError:
+            raise UsernameTaken("username is already taken") from None
+
+    def get_user(self, username: str) -> User | None:
+        rows = self._read(
+            "SELECT username, password_hash, created_at, tokens_valid_after_ms"
+            " FROM users WHERE username = ?",
+            (username,),
+        )
+        return User(*rows[0]) if rows else None
+
+    def set_password(
+        self, *, username: str, password_hash: str, tokens_valid_after_ms: int | None
+    ) -> None:
+        def update(connection: sqlite3.Connection) -> None:
+            connection.execute(
+                "UPDATE users SET password_hash = ?,"
+                " tokens_valid_after_ms = COALESCE(?, tokens_valid_after_ms) WHERE username = ?",
+                (password_hash, tokens_valid_after_ms, username),
+            )
+
+        self._write(update)
+
+    def access_state(self, *, username: str, jti: str, now: float) -> AccessState:
+        rows = self._read(
+            "SELECT u.username, u.password_hash, u.created_at, u.tokens_valid_after_ms,"
+            " (SELECT COUNT(*) FROM revoked_tokens WHERE jti = ? AND expires_at >= ?)"
+            " FROM (SELECT 1) LEFT JOIN users u ON u.username = ?",
+            (jti, int(now), username),
+        )
+        username_found, *rest, revoked = rows[0]
+        user = User(username_found, *rest) if username_found is not None else None
+        return AccessState(user=user, revoked=bool(revoked))
+
+    def revoke_access_token(self, *, jti: str, expires_at: int) -> None:
+        self._write(
+            lambda c: c.execute(
+                "INSERT OR REPLACE INTO revoked_tokens (jti, expires_at) VALUES (?, ?)",
+                (jti, expires_at),
+            )
+        )
+
+    def add_refresh_token(self, token: RefreshToken) -> None:
+        def insert(connection: sqlite3.Connection) -> None:
+            self._prune_expired(connection, time.time())
+            connection.execute(
+                "INSERT INTO refresh_tokens"
+                " (token_hash, username, family, issued_at_ms, expires_at, used)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (token.token_hash, token.username, token.family, token.issued_at_ms,
+                 token.expires_at, int(token.used)),
+            )
+
+        self._write(insert)
+
+    def spend_refresh_token(self, *, token_hash: str) -> RefreshToken | None:
+        def spend(connection: sqlite3.Connection) -> RefreshToken | None:
+            rows = connection.execute(
+                "SELECT token_hash, username, family, issued_at_ms, expires_at, used"
+                " FROM refresh_tokens WHERE token_hash = ?",
+                (token_hash,),
+            ).fetchall()
+            if not rows:
+                return None
+            connection.execute(
+                "UPDATE refresh_tokens SET used = 1 WHERE token_hash = ?", (token_hash,)
+            )
+            *fields, used = rows[0]
+            return RefreshToken(*fields, used=bool(used))
+
+        return self._write(spend)
+
+    def revoke_family(self, *, family: str, expires_at: int) -> None:
+        self._write(
+            lambda c: c.execute(
+                "INSERT OR REPLACE INTO revoked_families (family, expires_at) VALUES (?, ?)",
+                (family, expires_at),
+            )
+        )
+
+    def is_family_revoked(self, *, family: str, now: float) -> bool:
+        rows = self._read(
+            "SELECT 1 FROM revoked_families WHERE family = ? AND expires_at >= ?",
+            (family, int(now)),
+        )
+        return bool(rows)
+
+    def get_login_throttle(self, *, username: str, now: float) -> LoginThrottle | None:
+        rows = self._read(
+            "SELECT username, failures, window_ends, locked_until, version"
+            " FROM login_throttles WHERE username = ? AND expires_at >= ?",
+            (username, int(now)),
+        )
+        return LoginThrottle(*rows[0]) if rows else None
+
+    def save_login_throttle(self, throttle: LoginThrottle) -> None:
+        def save(connection: sqlite3.Connection) -> None:
+            rows = connection.execute(
+                "SELECT version, expires_at FROM login_throttles WHERE username = ?",
+                (throttle.username,),
+            ).fetchall()
+            # An expired row counts as absent, as it would once DynamoDB's TTL removed it.
+            stored = rows[0][0] if rows and rows[0][1] >= int(time.time()) else 0
+            if stored != throttle.version - 1:
+                raise Conflict("login throttle changed concurrently")
+            connection.execute(
+                "INSERT OR REPLACE INTO login_throttles"
+                " (username, failures, window_ends, locked_until, version, expires_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (throttle.username, throttle.failures, throttle.window_ends,
+                 throttle.locked_until, throttle.version, throttle.expires_at),
+            )
+
+        self._write(save)
+
+    def clear_login_throttle(self, *, username: str) -> None:
+        self._write(
+            lambda c: c.execute("DELETE FROM login_throttles WHERE username = ?", (username,))
+        )
+
+    def add_message(self, message: Message) -> None:
+        self._write(
+            lambda c: c.execute(
+                "INSERT INTO messages (id, username, content, created_at) VALUES (?, ?, ?, ?)",
+                (message.id, message.username, message.content, message.created_at),
+            )
+        )
+
+    def get_message(self, *, message_id: str) -> Message | None:
+        rows = self._read(
+            "SELECT id, username, content, created_at FROM messages WHERE id = ?", (message_id,)
+        )
+        return Message(*rows[0]) if rows else None
+
+    def list_messages(self, *, limit: int, before_id: str | None) -> Page:
+        # One extra row tells whether another page exists without a second query.
+        if before_id is None:
+            rows = self._read(
+                "SELECT id, username, content, created_at FROM messages"
+                " ORDER BY id DESC LIMIT ?",
+                (limit + 1,),
+            )
+        else:
+            rows = self._read(
+                "SELECT id, username, content, created_at FROM messages WHERE id < ?"
+                " ORDER BY id DESC LIMIT ?",
+                (before_id, limit + 1),
+            )
+        messages = tuple(Message(*row) for row in rows[:limit])
+        return Page(messages=messages, has_more=len(rows) > limit)
+
+    def delete_message(self, *, message_id: str) -> None:
+        self._write(lambda c: c.execute("DELETE FROM messages WHERE id = ?", (message_id,)))

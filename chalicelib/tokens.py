@@ -1,0 +1,145 @@
+"""Access tokens (HS256 JWTs with a ``kid``), refresh tokens and paging cursors.
+
+Pure functions: the keyring and settings are passed in, nothing is global.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import math
+import secrets
+import uuid
+from dataclasses import dataclass
+
+import jwt
+
+from chalicelib.config import Settings
+from chalicelib.errors import InvalidInput
+from chalicelib.signing_keys import Keyring
+
+ALGORITHM = "HS256"
+LEEWAY_SECONDS = 30
+REQUIRED_CLAIMS = ["sub", "iat", "exp", "jti", "iss", "aud"]
+# API Gateway refuses headers over 10 KiB; a real token is ~300 bytes.
+MAX_TOKEN_LENGTH = 4096
+
+
+class InvalidToken(Exception):
+    """Any reason an access token is not accepted; the reason is logged, never sent."""
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    username: str
+    jti: str
+    issued_at: float  # seconds, millisecond precision
+
+    @property
+    def issued_at_ms(self) -> int:
+        return round(self.issued_at * 1000)
+    expires_at: int
+
+
+def issue_access_token(
+    *, username: str, keyring: Keyring, settings: Settings, now: float
+) -> tuple[str, AccessClaims]:
+    # iat keeps milliseconds (floored, never rounded up) so "every token issued
+    # before now" (password change) can be told from one issued a moment later.
+    claims = AccessClaims(
+        username=username,
+        jti=uuid.uuid4().hex,
+        issued_at=math.floor(now * 1000) / 1000,
+        expires_at=int(now) + settings.access_token_ttl,
+    )
+    payload = {
+        "sub": claims.username,
+        "iat": claims.issued_at,
+        "exp": claims.expires_at,
+        "jti": claims.jti,
+        "iss": settings.issuer,
+        "aud": settings.audience,
+    }
+    token = jwt.encode(payload, keyring.signing_key, algorithm=ALGORITHM,
+                       headers={"kid": keyring.current})
+    return token, claims
+
+
+def verify_access_token(token: str, *, keyring: Keyring, settings: Settings) -> AccessClaims:
+    """Check signature, algorithm, issuer, audience, expiry and presence of every claim.
+
+    The key is chosen only by ``kid`` from our keyring; ``jku``, ``x5u`` and ``jwk``
+    headers are never consulted, and the algorithm is pinned to HS256.
+    """
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise InvalidToken("token too long")
+    try:
+        header = jwt.get_unverified_header(token)
+        kid = header.get("kid")
+        key = keyring.keys.get(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise InvalidToken("unknown kid")
+        payload = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=settings.audience,
+            issuer=settings.issuer,
+            leeway=LEEWAY_SECONDS,
+            options={"require": REQUIRED_CLAIMS, "strict_aud": True},
+        )
+    except jwt.InvalidTokenError as error:
+        raise InvalidToken(type(error).__name__) from None
+    subject, jti, iat = payload["sub"], payload["jti"], payload["iat"]
+    if not isinstance(subject, str) or not isinstance(jti, str) or not subject or not jti:
+        raise InvalidToken("sub and jti must be non-empty strings")
+    if isinstance(iat, bool) or not isinstance(iat, int | float):
+        raise InvalidToken("iat must be a number")
+    return AccessClaims(
+        username=subject, jti=jti, issued_at=float(iat), expires_at=int(payload["exp"])
+    )
+
+
+def new_refresh_token() -> tuple[str, str]:
+    """A random opaque refresh token and the hash under which it is stored."""
+    token = secrets.token_urlsafe(32)
+    return token, hash_refresh_token(token)
+
+
+def hash_refresh_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+_CURSOR_CONTEXT = b"chalkboard-cursor:"
+_CURSOR_MAC_BYTES = 16
+
+
+def _cursor_mac(key: bytes, message_id: str) -> bytes:
+    digest = hmac.new(key, _CURSOR_CONTEXT + message_id.encode("ascii"), hashlib.sha256)
+    return digest.digest()[:_CURSOR_MAC_BYTES]
+
+
+def sign_cursor(message_id: str, keyring: Keyring) -> str:
+    """An opaque cursor naming the last message of a page, so it cannot be forged."""
+    raw = message_id.encode("ascii") + _cursor_mac(keyring.signing_key, message_id)
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def read_cursor(cursor: str, keyring: Keyring) -> str:
+    """The message id a cursor names; any tampering is a 400, checked against every key."""
+    invalid = InvalidInput("cursor is not valid; start again from the first page")
+    if not cursor.isascii() or len(cursor) > 200:
+        raise invalid
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        message_id = raw[:-_CURSOR_MAC_BYTES].decode("ascii")
+    except (binascii.Error, ValueError):
+        raise invalid from None
+    mac = raw[-_CURSOR_MAC_BYTES:]
+    if not message_id or not any(
+        hmac.compare_digest(mac, _cursor_mac(key, message_id)) for key in keyring.keys.values()
+    ):
+        raise invalid
+    return message_id

@@ -1,0 +1,106 @@
+"""Request validation: bodies, usernames, passwords, message content, paging.
+
+Every failure is an ``InvalidInput`` whose message names the field, in words a
+person understands; nothing here touches the store.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+from chalicelib.errors import BodyTooLarge, InvalidInput
+from chalicelib.passwords import is_common
+
+MAX_BODY_BYTES = 64 * 1024
+USERNAME_PATTERN = re.compile(r"^[a-z0-9_.-]{3,32}$")
+PASSWORD_MIN, PASSWORD_MAX = 12, 128
+CONTENT_MAX = 1000
+LIMIT_DEFAULT, LIMIT_MAX = 20, 100
+
+
+def parse_body(
+    raw: bytes | None, *, required: Mapping[str, type], optional: Mapping[str, type] | None = None
+) -> dict[str, Any]:
+    """A JSON object with exactly the given fields, each of the given type."""
+    optional = optional or {}
+    raw = raw or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise BodyTooLarge(f"request body must be at most {MAX_BODY_BYTES // 1024} KiB")
+    if not raw.strip():
+        if required:
+            raise InvalidInput("request body must be a JSON object with " + ", ".join(required))
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise InvalidInput("request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise InvalidInput("request body must be a JSON object")
+    unknown = sorted(set(body) - set(required) - set(optional))
+    if unknown:
+        raise InvalidInput(f"unknown field: {', '.join(unknown)}")
+    for name, kind in {**required, **optional}.items():
+        if name not in body:
+            if name in required:
+                raise InvalidInput(f"{name} is required")
+            continue
+        if not isinstance(body[name], kind):
+            raise InvalidInput(f"{name} must be a {_KIND_NAMES.get(kind, kind.__name__)}")
+    return body
+
+
+_KIND_NAMES = {str: "string", int: "number", bool: "boolean"}
+
+
+def normalize_username(value: str) -> str:
+    """NFKC then lowercase, so look-alike and differently-cased forms are one account."""
+    return unicodedata.normalize("NFKC", value).lower()
+
+
+def check_username(value: str) -> str:
+    """The canonical username, or ``InvalidInput`` saying what is wrong."""
+    username = normalize_username(value)
+    if not 3 <= len(username) <= 32:
+        raise InvalidInput("username must be 3 to 32 characters")
+    if not USERNAME_PATTERN.match(username):
+        raise InvalidInput(
+            "username may contain only letters a-z, digits 0-9 and the characters _ . -"
+        )
+    return username
+
+
+def is_plausible_username(username: str) -> bool:
+    return bool(USERNAME_PATTERN.match(username))
+
+
+def check_new_password(password: str, *, username: str) -> None:
+    """The rules for a password being set; the common-list lookup runs last."""
+    if len(password) < PASSWORD_MIN:
+        raise InvalidInput(f"password must be at least {PASSWORD_MIN} characters")
+    if len(password) > PASSWORD_MAX:
+        raise InvalidInput(f"password must be at most {PASSWORD_MAX} characters")
+    if normalize_username(password) == username:
+        raise InvalidInput("password must not be the same as the username")
+    if is_common(password):
+        raise InvalidInput("password is too common; choose one that is harder to guess")
+
+
+def check_content(value: str) -> str:
+    content = value.strip()
+    if not content:
+        raise InvalidInput("content must not be empty")
+    if len(content) > CONTENT_MAX:
+        raise InvalidInput(f"content must be at most {CONTENT_MAX:,} characters")
+    return content
+
+
+def check_limit(raw: str | None) -> int:
+    if raw is None:
+        return LIMIT_DEFAULT
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= LIMIT_MAX:
+        raise InvalidInput(f"limit must be a whole number from 1 to {LIMIT_MAX}")
+    return int(raw)
