@@ -112,7 +112,7 @@ def logout(claims: AccessClaims, refresh_token: str | None) -> None:
     store.revoke_access_token(jti=claims.jti, expires_at=claims.expires_at + 60)
     if not refresh_token:
         return
-    record = store.spend_refresh_token(token_hash=hash_refresh_token(refresh_token))
+    record = store.get_refresh_token(token_hash=hash_refresh_token(refresh_token))
     if record is not None and record.username == claims.username:
         store.revoke_family(
             family=record.family, expires_at=int(time.time()) + settings.refresh_token_ttl

@@ -108,13 +108,21 @@ def dynalite_available() -> bool:
 
 
 @contextlib.contextmanager
-def dynalite(workdir: Path) -> Iterator[Server]:
-    """A dynalite server on loopback, its LevelDB files in ``workdir``."""
+def dynalite(workdir: Path, *, port: int | None = None, persist: bool = False) -> Iterator[Server]:
+    """A dynalite server on loopback; with ``persist`` its LevelDB files live in ``workdir``
+    (so a restart on the same ``port`` finds the data), otherwise in memory."""
     require(dynalite_available(), "dynalite", "run `npm ci` in the repository root")
-    port = free_port()
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
+    command = [
+        str(DYNALITE), "--host", "127.0.0.1", "--port", str(port),
+        # Tables leave CREATING/DELETING at once instead of after dynalite's default 500 ms.
+        "--createTableMs", "5", "--deleteTableMs", "5", "--updateTableMs", "5",
+    ]
+    if persist:
+        command += ["--path", str(workdir / "db")]
     with _serve(
-        [str(DYNALITE), "--host", "127.0.0.1", "--port", str(port), "--path", str(workdir / "db")],
+        command,
         url=url,
         probe="/",
         log=workdir / "dynalite.log",

@@ -92,6 +92,8 @@ class Store(Protocol):
 
     def add_refresh_token(self, token: RefreshToken) -> None: ...
 
+    def get_refresh_token(self, *, token_hash: str) -> RefreshToken | None: ...
+
     def spend_refresh_token(self, *, token_hash: str) -> RefreshToken | None:
         """Atomically mark a refresh token used; return it as it was *before* (or None).
 

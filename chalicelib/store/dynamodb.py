@@ -123,6 +123,17 @@ def _message(item: dict[str, Any]) -> Message:
     )
 
 
+def _refresh_token(token_hash: str, item: dict[str, Any]) -> RefreshToken:
+    return RefreshToken(
+        token_hash=token_hash,
+        username=item["username"]["S"],
+        family=item["family"]["S"],
+        issued_at_ms=int(_num(item, "issued_at_ms")),
+        expires_at=int(_num(item, TTL_ATTRIBUTE)),
+        used=item["used"]["BOOL"],
+    )
+
+
 class DynamoDBStore:
     def __init__(self, client: Any, tables: TableNames) -> None:
         self._client = client
@@ -250,6 +261,10 @@ class DynamoDBStore:
             used={"BOOL": token.used},
         )
 
+    def get_refresh_token(self, *, token_hash: str) -> RefreshToken | None:
+        item = self._auth_item(f"refresh#{token_hash}")
+        return _refresh_token(token_hash, item) if item is not None else None
+
     def spend_refresh_token(self, *, token_hash: str) -> RefreshToken | None:
         try:
             answer = self._call(
@@ -265,15 +280,7 @@ class DynamoDBStore:
             if self._condition_failed(error):
                 return None
             raise
-        item = answer["Attributes"]
-        return RefreshToken(
-            token_hash=token_hash,
-            username=item["username"]["S"],
-            family=item["family"]["S"],
-            issued_at_ms=int(_num(item, "issued_at_ms")),
-            expires_at=int(_num(item, TTL_ATTRIBUTE)),
-            used=item["used"]["BOOL"],
-        )
+        return _refresh_token(token_hash, answer["Attributes"])
 
     def revoke_family(self, *, family: str, expires_at: int) -> None:
         self._put_expiring(f"family#{family}", expires_at)
@@ -378,8 +385,14 @@ class DynamoDBStore:
         )
 
 
-def create_tables(client: Any, names: TableNames, *, wait: bool = True) -> list[str]:
-    """Create any missing table and enable TTL; safe to run again. Returns what it created."""
+@dataclass(frozen=True)
+class CreateReport:
+    created: tuple[str, ...]
+    ttl_unsupported: tuple[str, ...]  # tables whose endpoint has no TTL API (dynalite)
+
+
+def create_tables(client: Any, names: TableNames) -> CreateReport:
+    """Create any missing table, wait until active, enable TTL; safe to run again."""
     created = []
     for definition in table_definitions(names):
         try:
@@ -389,15 +402,20 @@ def create_tables(client: Any, names: TableNames, *, wait: bool = True) -> list[
             if error.response.get("Error", {}).get("Code") != "ResourceInUseException":
                 raise
     for definition in table_definitions(names):
-        if wait:
-            client.get_waiter("table_exists").wait(
-                TableName=definition["TableName"], WaiterConfig={"Delay": 1, "MaxAttempts": 60}
-            )
+        client.get_waiter("table_exists").wait(
+            TableName=definition["TableName"], WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+        )
+    unsupported = []
     for table, attribute in tables_with_ttl(names).items():
-        status = client.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
-        if status.get("TimeToLiveStatus") not in {"ENABLED", "ENABLING"}:
-            client.update_time_to_live(
-                TableName=table,
-                TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute},
-            )
-    return created
+        try:
+            status = client.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+            if status.get("TimeToLiveStatus") not in {"ENABLED", "ENABLING"}:
+                client.update_time_to_live(
+                    TableName=table,
+                    TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute},
+                )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "UnknownOperationException":
+                raise
+            unsupported.append(table)  # reads check expires_at, so nothing expired is used
+    return CreateReport(created=tuple(created), ttl_unsupported=tuple(unsupported))

@@ -62,6 +62,11 @@ WRITE_ATTEMPTS = 4
 PRUNE_EVERY_SECONDS = 60
 
 
+def _refresh_token(row: tuple) -> RefreshToken:
+    *fields, used = row
+    return RefreshToken(*fields, used=bool(used))
+
+
 class SQLiteStore:
     def __init__(self, path: Path) -> None:
         self._path = path
@@ -208,11 +213,19 @@ class SQLiteStore:
 
         self._write(insert)
 
+    _REFRESH_COLUMNS = "token_hash, username, family, issued_at_ms, expires_at, used"
+
+    def get_refresh_token(self, *, token_hash: str) -> RefreshToken | None:
+        rows = self._read(
+            f"SELECT {self._REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = ?",  # noqa: S608
+            (token_hash,),
+        )
+        return _refresh_token(rows[0]) if rows else None
+
     def spend_refresh_token(self, *, token_hash: str) -> RefreshToken | None:
         def spend(connection: sqlite3.Connection) -> RefreshToken | None:
             rows = connection.execute(
-                "SELECT token_hash, username, family, issued_at_ms, expires_at, used"
-                " FROM refresh_tokens WHERE token_hash = ?",
+                f"SELECT {self._REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = ?",  # noqa: S608
                 (token_hash,),
             ).fetchall()
             if not rows:
@@ -220,8 +233,7 @@ class SQLiteStore:
             connection.execute(
                 "UPDATE refresh_tokens SET used = 1 WHERE token_hash = ?", (token_hash,)
             )
-            *fields, used = rows[0]
-            return RefreshToken(*fields, used=bool(used))
+            return _refresh_token(rows[0])
 
         return self._write(spend)
 
