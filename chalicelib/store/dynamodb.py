@@ -391,6 +391,16 @@ class CreateReport:
     ttl_unsupported: tuple[str, ...]  # tables whose endpoint has no TTL API (dynalite)
 
 
+def _wait_until_active(client: Any, table: str, timeout: float = 300) -> None:
+    """Poll with a growing delay (boto3's waiter sleeps a fixed second or more)."""
+    deadline, delay = time.monotonic() + timeout, 0.02
+    while client.describe_table(TableName=table)["Table"]["TableStatus"] != "ACTIVE":
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"table {table} did not become ACTIVE within {timeout}s")
+        time.sleep(delay)
+        delay = min(delay * 2, 2.0)
+
+
 def create_tables(client: Any, names: TableNames) -> CreateReport:
     """Create any missing table, wait until active, enable TTL; safe to run again."""
     created = []
@@ -402,9 +412,7 @@ def create_tables(client: Any, names: TableNames) -> CreateReport:
             if error.response.get("Error", {}).get("Code") != "ResourceInUseException":
                 raise
     for definition in table_definitions(names):
-        client.get_waiter("table_exists").wait(
-            TableName=definition["TableName"], WaiterConfig={"Delay": 1, "MaxAttempts": 60}
-        )
+        _wait_until_active(client, definition["TableName"])
     unsupported = []
     for table, attribute in tables_with_ttl(names).items():
         try:

@@ -1,0 +1,154 @@
+"""Access tokens, refresh tokens and cursors (chalicelib/tokens.py)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+
+import jwt
+import pytest
+
+from chalicelib.config import load_settings
+from chalicelib.errors import InvalidInput
+from chalicelib.signing_keys import Keyring, parse_keyring
+from chalicelib.tokens import (
+    InvalidToken,
+    hash_refresh_token,
+    issue_access_token,
+    new_refresh_token,
+    read_cursor,
+    sign_cursor,
+    verify_access_token,
+)
+from tests.conftest import make_keyring_json
+
+SETTINGS = load_settings({
+    "CHALKBOARD_STAGE": "test", "CHALKBOARD_WEB_ORIGIN": "http://localhost:8080",
+})
+KEYRING = parse_keyring(make_keyring_json("old", "new"))
+NOW = time.time()
+
+
+def claims(**overrides: object) -> dict:
+    base = {
+        "sub": "alice", "iat": int(NOW), "exp": int(NOW) + 900, "jti": "abc",
+        "iss": SETTINGS.issuer, "aud": SETTINGS.audience,
+    }
+    base.update(overrides)
+    return {name: value for name, value in base.items() if value is not None}
+
+
+def signed(payload: dict, *, key: bytes | None = None, kid: str = "new", **headers: object) -> str:
+    return jwt.encode(payload, key or KEYRING.keys.get(kid, KEYRING.keys["new"]),
+                      algorithm="HS256", headers={"kid": kid, **headers})
+
+
+def hand_signed(header: dict, payload: dict, key: bytes, digest=hashlib.sha512) -> str:
+    """Signed by hand, for algorithms PyJWT would refuse to sign with our key."""
+    signing_input = b64(header) + "." + b64(payload)
+    mac = hmac.new(key, signing_input.encode(), digest).digest()
+    return signing_input + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def test_issued_token_verifies_with_its_claims() -> None:
+    token, issued = issue_access_token(username="alice", keyring=KEYRING, settings=SETTINGS,
+                                       now=NOW)
+    verified = verify_access_token(token, keyring=KEYRING, settings=SETTINGS)
+    assert verified == issued
+    assert jwt.get_unverified_header(token) == {"alg": "HS256", "typ": "JWT", "kid": "new"}
+    assert verified.expires_at - int(NOW) == SETTINGS.access_token_ttl
+
+
+def test_token_signed_with_a_rotated_out_but_kept_key_still_verifies() -> None:
+    token = signed(claims(), kid="old")
+    assert verify_access_token(token, keyring=KEYRING, settings=SETTINGS).username == "alice"
+
+
+def test_issued_at_keeps_milliseconds_and_never_rounds_up() -> None:
+    _, issued = issue_access_token(username="a", keyring=KEYRING, settings=SETTINGS,
+                                   now=1_700_000_000.9999)
+    assert issued.issued_at_ms == 1_700_000_000_999
+
+
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        pytest.param(lambda: b64({"alg": "none", "kid": "new"}) + "." + b64(claims()) + ".",
+                     id="alg-none"),
+        pytest.param(lambda: signed(claims(), key=b"k" * 32 + b"x" * 32), id="other-key"),
+        pytest.param(lambda: b64({"alg": "RS256", "kid": "new"}) + "." + b64(claims()) + ".c2ln",
+                     id="rs256-header"),
+        pytest.param(lambda: b64({"alg": "ES256", "kid": "new"}) + "." + b64(claims()) + ".c2ln",
+                     id="es256-header"),
+        pytest.param(lambda: hand_signed({"alg": "HS512", "kid": "new"}, claims(),
+                                         KEYRING.keys["new"]), id="hs512-with-our-key"),
+        pytest.param(lambda: signed(claims(exp=int(NOW) - 31)), id="expired-beyond-leeway"),
+        pytest.param(lambda: signed(claims(iss="someone-else")), id="wrong-iss"),
+        pytest.param(lambda: signed(claims(aud="other-api")), id="wrong-aud"),
+        pytest.param(lambda: signed(claims(aud=["chalkboard-api", "x"])), id="aud-list"),
+        pytest.param(lambda: signed(claims(iat=int(NOW) + 3600)), id="issued-in-future"),
+        pytest.param(lambda: signed(claims(), kid="unknown"), id="unknown-kid"),
+        pytest.param(lambda: signed(claims(sub="")), id="empty-sub"),
+        pytest.param(lambda: signed(claims(sub=5)), id="numeric-sub"),
+        pytest.param(lambda: "a" * 5000, id="huge"),
+        pytest.param(lambda: "not.a.jwt", id="garbage"),
+    ]
+    + [
+        pytest.param(lambda claim=claim: signed(claims(**{claim: None})), id=f"missing-{claim}")
+        for claim in ["exp", "iat", "sub", "jti", "iss", "aud"]
+    ],
+)
+def test_forged_or_malformed_tokens_are_refused(make_token) -> None:
+    with pytest.raises(InvalidToken):
+        verify_access_token(make_token(), keyring=KEYRING, settings=SETTINGS)
+
+
+@pytest.mark.parametrize("kid", ["../../dev/null", "' OR 1=1", "", None, 7, ["new"]])
+def test_hostile_kid_values_are_refused(kid: object) -> None:
+    header = b64({"alg": "HS256", "kid": kid})
+    token = header + "." + b64(claims()) + ".c2ln"
+    with pytest.raises(InvalidToken):
+        verify_access_token(token, keyring=KEYRING, settings=SETTINGS)
+
+
+@pytest.mark.parametrize("header", ["jku", "x5u", "jwk"])
+def test_key_url_headers_are_ignored(header: str) -> None:
+    """A token naming a key elsewhere is judged by our key alone, whatever it points to."""
+    value = {"kty": "oct", "k": "QUFBQQ"} if header == "jwk" else "https://evil.example/k"
+    forged = signed(claims(), key=b"attacker-key-" * 4, **{header: value})
+    with pytest.raises(InvalidToken):
+        verify_access_token(forged, keyring=KEYRING, settings=SETTINGS)
+    genuine = signed(claims(), **{header: value})
+    assert verify_access_token(genuine, keyring=KEYRING, settings=SETTINGS).username == "alice"
+
+
+def test_expiry_within_leeway_is_accepted() -> None:
+    token = signed(claims(exp=int(NOW) - 20))
+    assert verify_access_token(token, keyring=KEYRING, settings=SETTINGS).jti == "abc"
+
+
+def test_refresh_tokens_are_random_and_stored_hashed() -> None:
+    token, token_hash = new_refresh_token()
+    other, _ = new_refresh_token()
+    assert token != other and len(token) >= 43
+    assert token_hash == hash_refresh_token(token) and token not in token_hash
+
+
+def test_cursor_round_trips_and_survives_key_rotation() -> None:
+    cursor = sign_cursor("01ARZ3NDEKTSV4RRFFQ69G5FAV", KEYRING)
+    assert read_cursor(cursor, KEYRING) == "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+    rotated = Keyring(current="old", keys=KEYRING.keys)
+    assert read_cursor(cursor, rotated) == "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+
+
+def test_cursor_from_another_keyring_is_refused() -> None:
+    foreign = parse_keyring(make_keyring_json("new"))
+    with pytest.raises(InvalidInput):
+        read_cursor(sign_cursor("01ARZ3NDEKTSV4RRFFQ69G5FAV", foreign), KEYRING)
