@@ -29,12 +29,15 @@ SETTINGS = load_settings({
     "CHALKBOARD_STAGE": "test", "CHALKBOARD_WEB_ORIGIN": "http://localhost:8080",
 })
 KEYRING = parse_keyring(make_keyring_json("old", "new"))
-NOW = time.time()
+
+
+def now() -> int:
+    return int(time.time())
 
 
 def claims(**overrides: object) -> dict:
     base = {
-        "sub": "alice", "iat": int(NOW), "exp": int(NOW) + 900, "jti": "abc",
+        "sub": "alice", "iat": now(), "exp": now() + 900, "jti": "abc",
         "iss": SETTINGS.issuer, "aud": SETTINGS.audience,
     }
     base.update(overrides)
@@ -58,12 +61,13 @@ def b64(data: dict) -> str:
 
 
 def test_issued_token_verifies_with_its_claims() -> None:
+    issued_now = time.time()
     token, issued = issue_access_token(username="alice", keyring=KEYRING, settings=SETTINGS,
-                                       now=NOW)
+                                       now=issued_now)
     verified = verify_access_token(token, keyring=KEYRING, settings=SETTINGS)
     assert verified == issued
     assert jwt.get_unverified_header(token) == {"alg": "HS256", "typ": "JWT", "kid": "new"}
-    assert verified.expires_at - int(NOW) == SETTINGS.access_token_ttl
+    assert verified.expires_at - int(issued_now) == SETTINGS.access_token_ttl
 
 
 def test_token_signed_with_a_rotated_out_but_kept_key_still_verifies() -> None:
@@ -89,11 +93,11 @@ def test_issued_at_keeps_milliseconds_and_never_rounds_up() -> None:
                      id="es256-header"),
         pytest.param(lambda: hand_signed({"alg": "HS512", "kid": "new"}, claims(),
                                          KEYRING.keys["new"]), id="hs512-with-our-key"),
-        pytest.param(lambda: signed(claims(exp=int(NOW) - 31)), id="expired-beyond-leeway"),
+        pytest.param(lambda: signed(claims(exp=now() - 31)), id="expired-beyond-leeway"),
         pytest.param(lambda: signed(claims(iss="someone-else")), id="wrong-iss"),
         pytest.param(lambda: signed(claims(aud="other-api")), id="wrong-aud"),
         pytest.param(lambda: signed(claims(aud=["chalkboard-api", "x"])), id="aud-list"),
-        pytest.param(lambda: signed(claims(iat=int(NOW) + 3600)), id="issued-in-future"),
+        pytest.param(lambda: signed(claims(iat=now() + 3600)), id="issued-in-future"),
         pytest.param(lambda: signed(claims(), kid="unknown"), id="unknown-kid"),
         pytest.param(lambda: signed(claims(sub="")), id="empty-sub"),
         pytest.param(lambda: signed(claims(sub=5)), id="numeric-sub"),
@@ -130,7 +134,7 @@ def test_key_url_headers_are_ignored(header: str) -> None:
 
 
 def test_expiry_within_leeway_is_accepted() -> None:
-    token = signed(claims(exp=int(NOW) - 20))
+    token = signed(claims(exp=now() - 20))
     assert verify_access_token(token, keyring=KEYRING, settings=SETTINGS).jti == "abc"
 
 
