@@ -56,6 +56,30 @@ def test_concurrent_signups_of_one_name_create_exactly_one(direct_store: Store) 
     assert sorted(outcomes) == ["created"] + ["taken"] * 7
 
 
+def test_fresh_store_opened_by_many_threads_at_once_serves_them_all(
+    direct_store: Store,
+) -> None:
+    """The first use of a store creates its schema; racing first uses must all succeed."""
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(8)
+
+    def first_use(n: int) -> None:
+        barrier.wait()
+        try:
+            direct_store.get_login_throttle(username=f"user{n}", now=time.time())
+            direct_store.add_message(make_message(n))
+        except BaseException as error:  # collected: a thread's exception is otherwise lost
+            errors.append(error)
+
+    threads = [threading.Thread(target=first_use, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert len(direct_store.list_messages(limit=20, before_id=None).messages) == 8
+
+
 def test_set_password_replaces_hash_and_optionally_voids_tokens(direct_store: Store) -> None:
     direct_store.create_user(make_user())
     direct_store.set_password(username="alice", password_hash="h2", tokens_valid_after_ms=None)

@@ -86,17 +86,24 @@ class SQLiteStore:
                 check_same_thread=True,
             )
             connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
+            self._prepare_database(connection)
             self._local.connection = connection
-            self._ensure_schema(connection)
         return connection
 
-    def _ensure_schema(self, connection: sqlite3.Connection) -> None:
+    def _prepare_database(self, connection: sqlite3.Connection) -> None:
+        """Switch the file to WAL and create the schema, once per store.
+
+        Changing the journal mode fails at once with "database is locked" (no busy
+        wait) while another connection is opening the same fresh file, so it runs
+        under a lock here and is retried like a write across processes.
+        """
         with self._schema_lock:
-            if not self._schema_ready:
-                self._retrying(lambda: connection.executescript(SCHEMA))
-                self._schema_ready = True
+            if self._schema_ready:
+                return
+            self._retrying(lambda: connection.execute("PRAGMA journal_mode = WAL"))
+            self._retrying(lambda: connection.executescript(SCHEMA))
+            self._schema_ready = True
 
     def _retrying(self, action: Callable[[], T]) -> T:
         """Run ``action``; if the database stays locked past the busy timeout, try again."""
