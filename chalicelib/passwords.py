@@ -11,7 +11,7 @@ import gzip
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from chalicelib.config import Settings, get_settings
+from chalicelib.config import get_settings
 
 if TYPE_CHECKING:
     from passlib.context import CryptContext
@@ -30,8 +30,8 @@ def _context(memory_kib: int, time_cost: int, parallelism: int) -> CryptContext:
     )
 
 
-def _current_context(settings: Settings | None = None) -> CryptContext:
-    settings = settings or get_settings()
+def _current_context() -> CryptContext:
+    settings = get_settings()
     return _context(
         settings.argon2_memory_kib, settings.argon2_time_cost, settings.argon2_parallelism
     )

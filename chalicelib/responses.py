@@ -98,7 +98,8 @@ class WebOriginCORS(CORSConfig):
 
 
 @functools.cache
-def _local_gateway_errors() -> tuple[type[Exception], type[Exception]] | None:
+def _local_gateway_errors() -> dict[int, type[Exception]] | None:
+    """Status → chalice.local's gateway exception for it; None when deployed."""
     try:
         from chalice.local import LocalGatewayException, NotAuthorizedError
     except ImportError:  # deployed: only chalice.app is in the zip
@@ -107,33 +108,33 @@ def _local_gateway_errors() -> tuple[type[Exception], type[Exception]] | None:
     class GatewayUnavailable(LocalGatewayException):
         CODE = 503
 
-    return NotAuthorizedError, GatewayUnavailable
+    return {401: NotAuthorizedError, 503: GatewayUnavailable}
 
 
-def _gateway_error(which: int, message: str, body: dict[str, str], extra: dict[str, str]
+def _gateway_error(status: int, message: str, body: dict[str, str], headers: dict[str, str]
                    ) -> Exception:
     local_errors = _local_gateway_errors()
     if local_errors is None:
         return Exception(message)
-    headers = {
+    all_headers = {
         "Content-Type": "application/json",
         "Access-Control-Allow-Origin": get_settings().web_origin,
         "Access-Control-Expose-Headers": "Retry-After",
-        **extra,
+        **headers,
     }
-    error = local_errors[which](headers, json.dumps(body).encode())
+    error = local_errors[status](all_headers, json.dumps(body).encode())
     error.args = (message,)
     return error
 
 
 def unauthorized() -> Exception:
     """What the authorizer raises to refuse a token: a 401 everywhere."""
-    return _gateway_error(0, "Unauthorized", {"message": "Unauthorized"}, {})
+    return _gateway_error(401, "Unauthorized", {"message": "Unauthorized"}, {})
 
 
 def unavailable() -> Exception:
     """What the authorizer raises when the store is unreachable: a 503 everywhere."""
     message = str(errors.StoreUnavailable())
     return _gateway_error(
-        1, message, {"Code": "ServiceUnavailable", "Message": message}, {"Retry-After": "2"}
+        503, message, {"Code": "ServiceUnavailable", "Message": message}, {"Retry-After": "2"}
     )

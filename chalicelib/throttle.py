@@ -49,9 +49,10 @@ def _bump(current: LoginThrottle | None, username: str, now: float, settings: Se
     )
 
 
-def _count_attempt(
+def record_failure(
     store: Store, username: str, now: float, settings: Settings, current: LoginThrottle | None
 ) -> LoginThrottle:
+    """Count a failed or refused attempt; concurrent counts retry, so none is lost."""
     for _ in range(SAVE_ATTEMPTS):
         updated = _bump(current, username, now, settings)
         try:
@@ -66,15 +67,9 @@ def check(store: Store, username: str, now: float, settings: Settings) -> LoginT
     """Raise ``LoginThrottled`` (counting the attempt) if the username is locked."""
     current = store.get_login_throttle(username=username, now=now)
     if current is not None and now < current.locked_until:
-        updated = _count_attempt(store, username, now, settings, current)
+        updated = record_failure(store, username, now, settings, current)
         raise LoginThrottled(retry_after=max(1, math.ceil(updated.locked_until - now)))
     return current
-
-
-def record_failure(
-    store: Store, username: str, now: float, settings: Settings, current: LoginThrottle | None
-) -> None:
-    _count_attempt(store, username, now, settings, current)
 
 
 def clear(store: Store, username: str, current: LoginThrottle | None) -> None:
