@@ -460,3 +460,24 @@ def test_unknown_route_is_403_or_404_never_5xx(api: Api, method: str, path: str)
 
 def test_wrong_method_is_4xx(api: Api) -> None:
     assert api.call("PUT", "/signup", {"username": "a"}).status_code == 405
+
+
+def test_authorizer_policy_covers_every_guarded_route_for_the_cached_token(api: Api) -> None:
+    """API Gateway caches one policy per token for all routes: it must allow each of them."""
+    from chalice.app import AuthRequest
+    from chalice.local import ARNMatcher
+
+    from app import app, jwt_auth
+
+    token = api.session("alice")["access_token"]
+    base = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/api"
+    request = AuthRequest("TOKEN", f"Bearer {token}", f"{base}/GET/me")
+    policy = jwt_auth.func(request).to_dict(request)
+    resources = [r for s in policy["policyDocument"]["Statement"] if s["Effect"] == "Allow"
+                 for r in s["Resource"]]
+    guarded = [(path, method) for path, methods in app.routes.items()
+               for method, entry in methods.items() if entry.authorizer is not None]
+    assert len(guarded) == 6  # logout, me, me/password, list, post, delete
+    for path, method in guarded:
+        arn = f"{base}/{method}{path.replace('{message_id}', '01ARZ3NDEKTSV4RRFFQ69G5FAV')}"
+        assert ARNMatcher(arn).does_any_resource_match(resources), arn
