@@ -1,0 +1,1 @@
+"""chalkboard's benchmarks: figures measured side by side in one run (see run.py)."""

@@ -1,0 +1,112 @@
+"""Figure 3: the authorizer, warm: one access token checked again and again.
+
+The authorizer is called as Lambda calls it (``app.jwt_auth(event, context)``
+with a TOKEN event), so each call parses the header, verifies the JWT (HS256,
+every claim), reads the account and the token's revocation from the store, and
+builds the policy. Beside it, ``tokens.verify_access_token`` alone: the JWT
+work without the store. Store calls are counted by wrapping the store's
+methods; DynamoDB requests and their capacity by botocore hooks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from bench.common import (
+    CallCounter,
+    Figure,
+    RequestCounter,
+    create_tables,
+    dynalite,
+    dynamodb_env,
+    environment,
+    fmt_us,
+    new_keyring_json,
+    sqlite_env,
+    summary,
+    timed,
+)
+
+METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/api/GET/messages"
+
+
+def _per_call(items: list[str], calls: int) -> str:
+    counts = Counter(items)
+    return ", ".join(f"{n / calls:g} {name}" for name, n in sorted(counts.items())) or "0"
+
+
+def _measure_store(env: dict[str, str], calls: int) -> dict[str, Any]:
+    from app import jwt_auth
+    from chalicelib import config, signing_keys, store, tokens
+    from chalicelib.store import User
+
+    counter = RequestCounter(capacity_for=("BatchGetItem",))
+    with environment(env), counter.installed():
+        the_store = store.get_store()
+        the_store.create_user(User(username="bench", password_hash="-", created_at=time.time()))
+        token, _ = tokens.issue_access_token(
+            username="bench", keyring=signing_keys.get_keyring(),
+            settings=config.get_settings(), now=time.time(),
+        )
+        event = {"type": "TOKEN", "authorizationToken": f"Bearer {token}",
+                 "methodArn": METHOD_ARN}
+        keyring, settings = signing_keys.get_keyring(), config.get_settings()
+        for _ in range(50):  # warm: settings, keyring, store and connections all made
+            jwt_auth(event, None)
+        store_calls = CallCounter(the_store)
+        counter.clear()
+        full_ns: list[int] = []
+        verify_ns: list[int] = []
+        for _ in range(calls):  # interleaved: full authorizer call, then verify alone
+            elapsed, policy = timed(lambda: jwt_auth(event, None))
+            full_ns.append(elapsed)
+            elapsed, _ = timed(
+                lambda: tokens.verify_access_token(token, keyring=keyring, settings=settings))
+            verify_ns.append(elapsed)
+        if policy["policyDocument"]["Statement"][0]["Effect"] != "Allow":
+            raise RuntimeError(f"the authorizer did not allow a valid token: {policy}")
+        return {
+            "calls": calls,
+            "authorizer_us": summary(full_ns, unit=1e3),
+            "verify_only_us": summary(verify_ns, unit=1e3),
+            "store_calls_per_call": _per_call(store_calls.calls, calls),
+            "dynamodb_requests_per_call": _per_call(counter.operations, calls),
+            "capacity_per_call": (sum(counter.capacity) / calls) if counter.capacity else None,
+        }
+
+
+def measure(sqlite_calls: int, dynamodb_calls: int, workdir: Path) -> Figure:
+    figure = Figure(
+        number=3,
+        title="Authorizer, warm: verify one access token including the revocation check",
+        method=(
+            "app.jwt_auth called with a Lambda TOKEN event (JWT verify + one store read for "
+            "the account and the token's revocation), interleaved with "
+            "tokens.verify_access_token alone. Store calls counted by wrapping the store's "
+            "methods; DynamoDB requests and capacity by botocore hooks."
+        ),
+        columns=["store", "calls", "authorizer p50", "authorizer p95", "JWT verify alone p50",
+                 "store calls / call", "DynamoDB requests / call"],
+    )
+    results: dict[str, dict[str, Any]] = {}
+    results["SQLite"] = _measure_store(
+        sqlite_env(workdir / "sqlite", new_keyring_json()), sqlite_calls)
+    with dynalite(workdir) as endpoint:
+        env = dynamodb_env(endpoint, new_keyring_json(), workdir / "data")
+        create_tables(endpoint, env)
+        results["DynamoDB (dynalite)"] = _measure_store(env, dynamodb_calls)
+    for name, result in results.items():
+        requests = result["dynamodb_requests_per_call"]
+        if result["capacity_per_call"] is not None:
+            requests += f" ({result['capacity_per_call']:g} RCU)"
+        figure.rows.append([
+            name, f"{result['calls']:,}",
+            fmt_us(result["authorizer_us"]["p50"]), fmt_us(result["authorizer_us"]["p95"]),
+            fmt_us(result["verify_only_us"]["p50"]),
+            result["store_calls_per_call"], requests if name != "SQLite" else "–",
+        ])
+    figure.data = results
+    return figure

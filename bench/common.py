@@ -1,0 +1,291 @@
+"""What every figure shares: timing statistics, the app's environment, dynalite.
+
+Nothing here asserts anything about speed: the harness measures and reports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `python bench/run.py` as well as `python -m bench`
+    sys.path.insert(0, str(ROOT))
+
+from chalicelib import config, passwords, signing_keys, store  # noqa: E402
+
+WEB_ORIGIN = "http://localhost:8080"
+REGION = "us-east-1"
+DUMMY_AWS = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": REGION,
+}
+PASSWORD = "correct horse battery staple"
+
+
+# -- statistics -------------------------------------------------------------------
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    """Nearest-rank percentile (p50 of an even count is the lower middle, like p95)."""
+    ordered = sorted(samples)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[rank - 1]
+
+
+def summary(samples_ns: list[int], unit: float = 1e6) -> dict[str, float]:
+    """p50, p95, mean and count; times converted from ns by ``unit`` (1e6: ms, 1e3: µs)."""
+    values = [s / unit for s in samples_ns]
+    return {
+        "p50": statistics.median(values),
+        "p95": percentile(values, 0.95),
+        "mean": statistics.fmean(values),
+        "n": len(values),
+    }
+
+
+def timed(call: Callable[[], Any]) -> tuple[int, Any]:
+    start = time.perf_counter_ns()
+    result = call()
+    return time.perf_counter_ns() - start, result
+
+
+def ratio(ours: float, other: float) -> float:
+    return ours / other if other else float("nan")
+
+
+# -- results ----------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    """One stated target: the figure measured, the limit, and whether it was met."""
+
+    name: str
+    figure: str  # e.g. "1.02×"
+    limit: str  # e.g. "≤ 1.1×"
+    met: bool
+
+
+@dataclass
+class Figure:
+    """One numbered figure: a Markdown table, targets, raw data for the JSON file."""
+
+    number: int
+    title: str
+    method: str  # how it was measured, one or two sentences
+    columns: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+# -- the app's environment -----------------------------------------------------------
+
+
+def new_keyring_json() -> str:
+    return signing_keys.new_keyring().to_json()
+
+
+def reset_caches() -> None:
+    """Forget settings, keyring and store so the next use reads the environment."""
+    config.get_settings.cache_clear()
+    signing_keys.get_keyring.cache_clear()
+    store.get_store.cache_clear()
+    passwords._dummy_hash.cache_clear()
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set variables for the block (and reset the app's caches on both sides)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    reset_caches()
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        reset_caches()
+
+
+def sqlite_env(data_dir: Path, keyring_json: str) -> dict[str, str]:
+    return {
+        "CHALKBOARD_STORE": "sqlite",
+        "CHALKBOARD_DATA_DIR": str(data_dir),
+        "CHALKBOARD_WEB_ORIGIN": WEB_ORIGIN,
+        "CHALKBOARD_SIGNING_KEYS": keyring_json,
+    }
+
+
+def table_env(prefix: str) -> dict[str, str]:
+    return {
+        "CHALKBOARD_USERS_TABLE": f"{prefix}-users",
+        "CHALKBOARD_MESSAGES_TABLE": f"{prefix}-messages",
+        "CHALKBOARD_AUTH_TABLE": f"{prefix}-auth",
+    }
+
+
+def dynamodb_env(endpoint: str, keyring_json: str, data_dir: Path) -> dict[str, str]:
+    """Settings for the DynamoDB store on dynalite, with fresh tables (not yet created)."""
+    return {
+        **DUMMY_AWS,
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+        "CHALKBOARD_STORE": "dynamodb",
+        "CHALKBOARD_DATA_DIR": str(data_dir),
+        "CHALKBOARD_WEB_ORIGIN": WEB_ORIGIN,
+        "CHALKBOARD_SIGNING_KEYS": keyring_json,
+        **table_env(f"b{uuid.uuid4().hex[:10]}"),
+    }
+
+
+def table_names(env: dict[str, str]) -> Any:
+    from chalicelib.store.dynamodb import TableNames
+
+    return TableNames(
+        users=env["CHALKBOARD_USERS_TABLE"],
+        messages=env["CHALKBOARD_MESSAGES_TABLE"],
+        auth=env["CHALKBOARD_AUTH_TABLE"],
+    )
+
+
+def dynamodb_client(endpoint: str) -> Any:
+    """A client like the store's own (same retry and timeout config), for dynalite."""
+    import boto3
+
+    from chalicelib.store.dynamodb import CLIENT_CONFIG
+
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=DUMMY_AWS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=DUMMY_AWS["AWS_SECRET_ACCESS_KEY"],
+        config=CLIENT_CONFIG,
+    )
+
+
+def create_tables(endpoint: str, env: dict[str, str]) -> None:
+    from chalicelib.store.dynamodb import create_tables as create
+
+    create(dynamodb_client(endpoint), table_names(env))
+
+
+@contextlib.contextmanager
+def dynalite(workdir: Path) -> Iterator[str]:
+    """A dynalite server on a free loopback port (tests/servers.py); yields its URL."""
+    from tests import servers
+
+    if not servers.dynalite_available():
+        raise SystemExit("bench: dynalite is missing; run `npm ci` in the repository root")
+    with servers.dynalite(workdir) as server:
+        yield server.url
+
+
+@contextlib.contextmanager
+def scratch_dir(prefix: str) -> Iterator[Path]:
+    """A temporary folder outside the project tree (chalice local watches the tree)."""
+    with tempfile.TemporaryDirectory(prefix=f"chalkboard-bench-{prefix}-") as path:
+        yield Path(path)
+
+
+def fmt_ms(value: float) -> str:
+    return f"{value:.2f} ms" if value < 10 else f"{value:.1f} ms"
+
+
+def fmt_us(value: float) -> str:
+    return f"{value:.0f} µs" if value >= 10 else f"{value:.1f} µs"
+
+
+def fmt_ratio(value: float) -> str:
+    return f"{value:.2f}×"
+
+
+class RequestCounter:
+    """Counts DynamoDB requests (by operation) and their ConsumedCapacity.
+
+    Hooks go on boto3's default session, so every client created while the counter
+    is installed (the store factory's included) inherits them; the store's code is
+    untouched. ``capacity_for`` adds ``ReturnConsumedCapacity="TOTAL"`` to those
+    operations so the answer says what they cost.
+    """
+
+    def __init__(self, capacity_for: tuple[str, ...] = ()) -> None:
+        self.operations: list[str] = []
+        self.capacity: list[float] = []
+        self._capacity_for = capacity_for
+        self._hooks: list[tuple[str, Callable[..., None]]] = [
+            ("before-call.dynamodb", self._count),
+            *((f"before-parameter-build.dynamodb.{op}", self._ask) for op in capacity_for),
+            *((f"after-call.dynamodb.{op}", self._read) for op in capacity_for),
+        ]
+
+    def _count(self, model: Any, **_: Any) -> None:
+        self.operations.append(model.name)
+
+    @staticmethod
+    def _ask(params: dict[str, Any], **_: Any) -> None:
+        params["ReturnConsumedCapacity"] = "TOTAL"
+
+    def _read(self, parsed: dict[str, Any], **_: Any) -> None:
+        consumed = parsed.get("ConsumedCapacity", [])
+        entries = consumed if isinstance(consumed, list) else [consumed]
+        self.capacity.append(sum(entry.get("CapacityUnits", 0.0) for entry in entries))
+
+    def clear(self) -> None:
+        self.operations.clear()
+        self.capacity.clear()
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[RequestCounter]:
+        import boto3
+
+        if boto3.DEFAULT_SESSION is None:
+            boto3.setup_default_session()
+        events = boto3.DEFAULT_SESSION.events
+        for name, hook in self._hooks:
+            events.register(name, hook)
+        try:
+            yield self
+        finally:
+            for name, hook in self._hooks:
+                events.unregister(name, hook)
+
+
+class CallCounter:
+    """Counts calls of a store's interface methods by wrapping them on the instance."""
+
+    METHODS = (
+        "ping", "create_user", "get_user", "set_password", "access_state",
+        "revoke_access_token", "add_refresh_token", "get_refresh_token",
+        "spend_refresh_token", "revoke_family", "is_family_revoked", "get_login_throttle",
+        "save_login_throttle", "clear_login_throttle", "add_message", "get_message",
+        "list_messages", "delete_message",
+    )
+
+    def __init__(self, target: Any) -> None:
+        self.calls: list[str] = []
+        for name in self.METHODS:
+            setattr(target, name, self._wrap(name, getattr(target, name)))
+
+    def _wrap(self, name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append(name)
+            return method(*args, **kwargs)
+
+        return counted

@@ -1,0 +1,25 @@
+"""The benchmark harness runs end to end at tiny sizes (figures are printed, never asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests import servers
+
+
+def test_bench_quick_run_writes_every_figure(tmp_path: Path) -> None:
+    servers.require(servers.dynalite_available(), "dynalite", "run `npm ci` in the repository root")
+    output = tmp_path / "latest.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--json", str(output)],
+        cwd=servers.ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    document = json.loads(output.read_text())
+    assert [figure["number"] for figure in document["figures"]] == [1, 2, 3, 4, 5, 6]
+    assert all(figure["rows"] for figure in document["figures"])
+    assert "**Targets**" in done.stdout
+    assert output.with_suffix(".md").read_text().strip() == done.stdout.strip()
