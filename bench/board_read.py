@@ -3,8 +3,12 @@
 Ours is the store call GET /messages makes (``DynamoDBStore.list_messages(limit=20)``:
 one Query, newest first, ``Limit=21``, ``ConsistentRead=True``). The baseline is the
 seed design's approach: Scan every page (``ConsistentRead=True``), build every
-message, sort in Python, keep 20. Both run against the same dynalite table, in
-the same rounds, at each size; the table grows between sizes.
+message, sort in Python, keep 20. Each size has its own table on one dynalite,
+all loaded first. Each round runs Queries round-robin over the sizes (rotating
+order), then one Scan per size, so drift on this shared machine (or dynalite
+warming up) touches every size alike; the Queries are kept apart from the
+Scans because a Query just after a big Scan pays for dynalite's garbage
+collection whatever its own table's size.
 
 ``ConsumedCapacity`` of our Query is captured without touching the store's code:
 botocore hooks on the store's client add ``ReturnConsumedCapacity="TOTAL"`` to
@@ -51,19 +55,19 @@ LOAD_THREADS = 4
 @dataclass(frozen=True)
 class Plan:
     sizes: tuple[int, ...]
-    ours_samples: int  # Query calls per size
-    scan_rounds: dict[int, int]  # size → full Scans (each round: 1 Scan, then Queries)
+    rounds: int  # each round: at every size, one Scan then ``queries_per_round`` Queries
+    queries_per_round: int
 
 
-DEFAULT = Plan(sizes=(100, 1_000, 10_000), ours_samples=300,
-               scan_rounds={100: 60, 1_000: 30, 10_000: 12})
-QUICK = Plan(sizes=(100, 1_000), ours_samples=40, scan_rounds={100: 10, 1_000: 5})
+DEFAULT = Plan(sizes=(100, 1_000, 10_000), rounds=20, queries_per_round=15)
+QUICK = Plan(sizes=(100, 1_000), rounds=5, queries_per_round=8)
 
 
 class CapacityProbe:
     """Adds ReturnConsumedCapacity to the client's Query calls and records the answer."""
 
     def __init__(self, client: Any) -> None:
+        self.client = client
         self.units: list[float] = []
         self.items: list[int] = []
         client.meta.events.register("before-parameter-build.dynamodb.Query", self._ask)
@@ -155,7 +159,9 @@ def measure(plan: Plan, workdir: Path) -> Figure:
         method=(
             "Newest 20 messages. Ours: the store call GET /messages makes (one Query, "
             "Limit 21, ConsistentRead). Scan: the seed design (Scan every page with "
-            "ConsistentRead, sort in Python, keep 20). Same table, interleaved rounds. "
+            "ConsistentRead, sort in Python, keep 20). One table per size; "
+            f"{plan.rounds} rounds of {plan.queries_per_round} Queries per size "
+            "round-robin, then 1 Scan per size. "
             "Capacity: ours read by botocore hooks on the store's own client; the Scan "
             "asks for it and sums its pages (dynalite counts a Scan as eventually "
             "consistent: on DynamoDB a consistent Scan costs 2× the RCU shown)."
@@ -165,22 +171,22 @@ def measure(plan: Plan, workdir: Path) -> Figure:
     )
     rng = random.Random(7)
     with dynalite(workdir) as endpoint:
-        env = dynamodb_env(endpoint, new_keyring_json(), workdir / "data")
-        create_tables(endpoint, env)
-        table = table_names(env).messages
         loader = dynamodb_client(endpoint)
-        with environment(env):
-            client = make_client()  # exactly as the store factory makes it
+        boards: dict[int, tuple[Any, CapacityProbe, str]] = {}
+        load_seconds: dict[int, float] = {}
+        start = time.time() - 30 * 86_400
+        for size in plan.sizes:
+            env = dynamodb_env(endpoint, new_keyring_json(), workdir / "data")
+            create_tables(endpoint, env)
+            table = table_names(env).messages
+            load_seconds[size] = load(loader, table, _messages(size, start, rng))
+            with environment(env):
+                client = make_client()  # exactly as the store factory makes it
             probe = CapacityProbe(client)
-            ours_store = DynamoDBStore(client, table_names(env))
-            loaded, start = 0, time.time() - 30 * 86_400
-            per_size: dict[int, dict[str, Any]] = {}
-            for size in plan.sizes:
-                batch = _messages(size - loaded, start + loaded, rng)
-                load_seconds = load(loader, table, batch)
-                loaded = size
-                per_size[size] = _measure_size(plan, size, ours_store, probe, client, table)
-                per_size[size]["load_seconds"] = round(load_seconds, 2)
+            boards[size] = (DynamoDBStore(client, table_names(env)), probe, table)
+        per_size = _measure_rounds(plan, boards)
+        for size in plan.sizes:
+            per_size[size]["load_seconds"] = round(load_seconds[size], 2)
 
     base = per_size[plan.sizes[0]]
     for size in plan.sizes:
@@ -219,37 +225,48 @@ def measure(plan: Plan, workdir: Path) -> Figure:
     return figure
 
 
-def _measure_size(plan: Plan, size: int, ours_store: Any, probe: CapacityProbe, client: Any,
-                  table: str) -> dict[str, Any]:
-    rounds = plan.scan_rounds[size]
-    per_round = max(1, plan.ours_samples // rounds)
-    for _ in range(5):  # warm both paths (connections, caches) before timing
-        ours_store.list_messages(limit=PAGE, before_id=None)
-    scan_newest(client, table)
-    probe.units.clear()
-    probe.items.clear()
-    ours_ns: list[int] = []
-    scan_ns: list[int] = []
-    scan_info: dict[str, Any] = {}
-    same_page = True
-    for _ in range(rounds):
-        elapsed, (scanned, scan_info) = timed(lambda: scan_newest(client, table))
-        scan_ns.append(elapsed)
-        for _ in range(per_round):
-            elapsed, page = timed(lambda: ours_store.list_messages(limit=PAGE, before_id=None))
-            ours_ns.append(elapsed)
-        same_page = same_page and [m.id for m in page.messages] == [m.id for m in scanned]
-    if not same_page:
-        raise RuntimeError("the Query and the Scan disagree about the newest 20 messages")
-    units = sorted(set(probe.units))
-    return {
-        "ours_ms": summary(ours_ns),
-        "scan_ms": summary(scan_ns),
-        "ours_rcu": units[0] if len(units) == 1 else max(units),
-        "ours_rcu_values": units,
-        "ours_items_read": max(probe.items),
-        "scan_rcu": scan_info["units"],
-        "scan_pages": scan_info["pages"],
-        "scan_items_read": scan_info["items"],
-        "same_newest_page": same_page,
-    }
+def _measure_rounds(plan: Plan, boards: dict[int, tuple[Any, CapacityProbe, str]]
+                    ) -> dict[int, dict[str, Any]]:
+    ours_ns: dict[int, list[int]] = {size: [] for size in boards}
+    scan_ns: dict[int, list[int]] = {size: [] for size in boards}
+    scan_info: dict[int, dict[str, Any]] = {}
+    newest: dict[int, list[str]] = {}
+    for ours_store, probe, table in boards.values():  # warm connections and caches
+        for _ in range(5):
+            ours_store.list_messages(limit=PAGE, before_id=None)
+        scan_newest(probe.client, table)
+        probe.units.clear()
+        probe.items.clear()
+    sizes = list(boards)
+    for round_number in range(plan.rounds):
+        # Queries round-robin over the sizes in rotating order, then the Scans: a
+        # Query right after a big Scan is slower (dynalite's GC), whatever the size.
+        order = sizes[round_number % len(sizes):] + sizes[:round_number % len(sizes)]
+        for _ in range(plan.queries_per_round):
+            for size in order:
+                elapsed, page = timed(boards[size][0].list_messages, limit=PAGE,
+                                      before_id=None)
+                ours_ns[size].append(elapsed)
+                newest[size] = [m.id for m in page.messages]
+        for size in order:
+            _, probe, table = boards[size]
+            elapsed, (scanned, scan_info[size]) = timed(scan_newest, probe.client, table)
+            scan_ns[size].append(elapsed)
+            if newest[size] != [m.id for m in scanned]:
+                raise RuntimeError("the Query and the Scan disagree about the newest 20")
+        for size in order:  # settle after the Scans, unmeasured
+            boards[size][0].list_messages(limit=PAGE, before_id=None)
+    results = {}
+    for size, (_, probe, _) in boards.items():
+        units = sorted(set(probe.units))
+        results[size] = {
+            "ours_ms": summary(ours_ns[size]),
+            "scan_ms": summary(scan_ns[size]),
+            "ours_rcu": max(units),
+            "ours_rcu_values": units,
+            "ours_items_read": max(probe.items),
+            "scan_rcu": scan_info[size]["units"],
+            "scan_pages": scan_info[size]["pages"],
+            "scan_items_read": scan_info[size]["items"],
+        }
+    return results

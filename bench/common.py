@@ -55,9 +55,10 @@ def summary(samples_ns: list[int], unit: float = 1e6) -> dict[str, float]:
     }
 
 
-def timed(call: Callable[[], Any]) -> tuple[int, Any]:
+def timed(call: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[int, Any]:
+    """Nanoseconds ``call(*args, **kwargs)`` took, and its result."""
     start = time.perf_counter_ns()
-    result = call()
+    result = call(*args, **kwargs)
     return time.perf_counter_ns() - start, result
 
 
