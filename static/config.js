@@ -1,0 +1,1 @@
+export const config = { apiBaseUrl: "http://localhost:8000" };

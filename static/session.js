@@ -1,0 +1,277 @@
+// The signed-in session: tokens in localStorage (never the password), renewed
+// with /token/refresh shortly before the access token expires and after a 401.
+//
+// A refresh token is single use, and presenting a spent one revokes its whole
+// family, so a tab never runs two refreshes at once: concurrent callers share
+// one in-flight renewal, and tabs take turns through a Web Lock (where the
+// browser has them), re-reading storage first in case another tab already renewed.
+
+import { ApiError, request } from "./api.js";
+
+const STORAGE_KEY = "chalkboard.session";
+const LOCK_NAME = "chalkboard.session.renewal";
+const RETRY_AFTER_NETWORK_FAILURE_MS = 15_000;
+
+export const ENDED_MESSAGE =
+  "Your session has ended: it expired, was logged out, or the password was changed " +
+  "elsewhere. Please log in again.";
+const OTHER_TAB_MESSAGE = "You were logged out in another tab. Please log in again.";
+
+/** Thrown by authed() once the session is over; the page has already been told. */
+export class SessionEnded extends Error {
+  constructor(message = ENDED_MESSAGE) {
+    super(message);
+    this.name = "SessionEnded";
+  }
+}
+
+let renewal = null; // the one in-flight renewal (a Promise of the new session), if any
+let passwordChange = null; // { attempt, relogin } while this tab changes the password
+let timer = null;
+let endedListener = () => {};
+let changedListener = () => {};
+
+// ---- storage -------------------------------------------------------------
+
+function load() {
+  try {
+    const value = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? "null");
+    if (value && value.accessToken && value.refreshToken && value.username) return value;
+  } catch {
+    // unreadable: treat as signed out
+  }
+  return null;
+}
+
+/** How long before expiry to renew: a minute, or a fifth of a short lifetime. */
+function renewalLead(expiresInSeconds) {
+  return Math.min(60_000, (expiresInSeconds * 1000) / 5);
+}
+
+function save(pair) {
+  const now = Date.now();
+  const expiresIn = Number(pair.expires_in) || 0;
+  const session = {
+    username: pair.username,
+    accessToken: pair.access_token,
+    refreshToken: pair.refresh_token,
+    expiresAt: now + expiresIn * 1000,
+    renewAt: now + expiresIn * 1000 - renewalLead(expiresIn),
+  };
+  localStorage.setItem(STORAGE_KEY, JSON.stringify(session));
+  schedule();
+  changedListener(session.username);
+  return session;
+}
+
+function forget() {
+  clearTimeout(timer);
+  timer = null;
+  // The origin holds nothing but this app's data: clear all of it.
+  localStorage.clear();
+  sessionStorage.clear();
+}
+
+function due(session) {
+  return Date.now() >= session.renewAt;
+}
+
+// ---- lifecycle -----------------------------------------------------------
+
+/**
+ * Start keeping the session alive.
+ * onEnded(message) runs when the session ends without the person asking (refresh
+ * refused, logged out in another tab); onChanged(username) when tokens are replaced.
+ */
+export function start({ onEnded, onChanged } = {}) {
+  endedListener = onEnded ?? endedListener;
+  changedListener = onChanged ?? changedListener;
+  window.addEventListener("storage", (event) => {
+    if (event.key !== STORAGE_KEY && event.key !== null) return;
+    if (load()) {
+      schedule();
+    } else if (event.oldValue !== null || event.key === null) {
+      clearTimeout(timer);
+      endedListener(OTHER_TAB_MESSAGE);
+    }
+  });
+  // Timers sleep while a tab is in the background: catch up when it is shown again.
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") schedule();
+  });
+  schedule();
+}
+
+export function currentUser() {
+  return load()?.username ?? null;
+}
+
+function schedule() {
+  clearTimeout(timer);
+  const session = load();
+  if (!session) return;
+  const delay = Math.max(0, session.renewAt - Date.now());
+  timer = setTimeout(proactiveRenewal, delay);
+}
+
+async function proactiveRenewal() {
+  try {
+    await renew(null);
+  } catch (error) {
+    if (error instanceof ApiError && load()) {
+      // Server unreachable for now: try again soon; a request made meanwhile renews too.
+      clearTimeout(timer);
+      timer = setTimeout(proactiveRenewal, RETRY_AFTER_NETWORK_FAILURE_MS);
+    }
+  }
+}
+
+function end(message = ENDED_MESSAGE) {
+  forget();
+  endedListener(message);
+  return new SessionEnded(message);
+}
+
+// ---- renewal -------------------------------------------------------------
+
+function exclusive(task) {
+  // Other tabs of this browser share localStorage, and so the refresh token.
+  if (navigator.locks?.request) return navigator.locks.request(LOCK_NAME, task);
+  return task();
+}
+
+/**
+ * The session with a usable access token. refused: the access token a request just
+ * had refused (401), or null for a renewal because the token is about to expire.
+ */
+function renew(refused) {
+  if (!renewal) {
+    renewal = exclusive(() => renewNow(refused)).finally(() => {
+      renewal = null;
+    });
+  }
+  return renewal;
+}
+
+async function renewNow(refused) {
+  const session = load();
+  if (!session) throw end();
+  // Someone (another tab, an earlier renewal) already replaced the token in question.
+  if (refused ? session.accessToken !== refused && !due(session) : !due(session)) return session;
+  let pair;
+  try {
+    pair = await request("POST", "/token/refresh", { body: { refresh_token: session.refreshToken } });
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.unreachable || error.status >= 500) throw error;
+    // Refused (401): unless this tab is changing the password and logging in again,
+    // or another tab has stored a newer session meanwhile, the session is over.
+    const change = passwordChange;
+    if (change) {
+      await change.attempt;
+      await change.relogin?.catch(() => {});
+    }
+    const latest = load();
+    if (latest && latest.refreshToken !== session.refreshToken) return latest;
+    throw end();
+  }
+  return save(pair);
+}
+
+/** The stored session, renewed first if its access token is about to expire. */
+async function usable() {
+  const session = load();
+  if (!session) throw end();
+  return due(session) ? renew(null) : session;
+}
+
+/**
+ * A request with the access token. On a 401 the token is renewed once and the
+ * request retried; if that fails too the session is over (SessionEnded).
+ * body may be a function of the session, for bodies that carry a token.
+ */
+export async function authed(method, path, { body, query, onAttempt } = {}) {
+  const send = (session) => {
+    const attempt = request(method, path, {
+      body: typeof body === "function" ? body(session) : body,
+      query,
+      token: session.accessToken,
+    });
+    onAttempt?.(attempt);
+    return attempt;
+  };
+  let session = await usable();
+  try {
+    return await send(session);
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 401) throw error;
+  }
+  session = await renew(session.accessToken);
+  try {
+    return await send(session);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) throw end();
+    throw error;
+  }
+}
+
+// ---- the person's actions ----------------------------------------------------
+
+export async function login(username, password) {
+  const pair = await request("POST", "/login", { body: { username, password } });
+  return save(pair).username;
+}
+
+/** Create the account, then log in with the same credentials. */
+export async function signup(username, password) {
+  await request("POST", "/signup", { body: { username, password } });
+  return login(username, password);
+}
+
+/**
+ * End the session on the server (this access token and the refresh token's family)
+ * and clear the browser's storage. Resolves to null, or to an ApiError when the
+ * server could not be told (storage is cleared all the same).
+ */
+export async function logout() {
+  const listener = endedListener;
+  endedListener = () => {}; // the person asked for this: no "session ended" notice
+  let problem = null;
+  try {
+    if (load()) {
+      await authed("POST", "/logout", { body: (session) => ({ refresh_token: session.refreshToken }) });
+    }
+  } catch (error) {
+    if (!(error instanceof SessionEnded)) problem = error;
+  } finally {
+    endedListener = listener;
+    forget();
+  }
+  return problem;
+}
+
+/**
+ * Change the password. The API then refuses every token issued before the change,
+ * this tab's included, so log in again at once with the new password (held only
+ * in this call), keeping this tab signed in while other sessions end.
+ */
+export async function changePassword(currentPassword, newPassword) {
+  const username = currentUser();
+  const change = { attempt: Promise.resolve(), relogin: null };
+  passwordChange = change;
+  try {
+    await authed("POST", "/me/password", {
+      body: { current_password: currentPassword, new_password: newPassword },
+      onAttempt: (attempt) => {
+        change.attempt = attempt.catch(() => {});
+      },
+    });
+    change.relogin = login(username, newPassword);
+    try {
+      await change.relogin;
+    } catch {
+      throw end("Your password was changed. Please log in with your new password.");
+    }
+  } finally {
+    if (passwordChange === change) passwordChange = null;
+  }
+}

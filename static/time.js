@@ -1,0 +1,35 @@
+// Relative times ("3 min. ago") with the full timestamp for the title attribute.
+
+const relativeFormat = new Intl.RelativeTimeFormat(undefined, { style: "short", numeric: "auto" });
+const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "long" });
+
+const UNITS = [
+  // [unit, seconds in one unit, use this unit while |difference| is below this many seconds]
+  ["second", 1, 45],
+  ["minute", 60, 45 * 60],
+  ["hour", 3600, 22 * 3600],
+  ["day", 86400, 26 * 86400],
+  ["month", 30 * 86400, 320 * 86400],
+  ["year", 365 * 86400, Infinity],
+];
+
+/** "now", "3 min. ago", "yesterday"… for a Date, relative to now (ms since the epoch). */
+export function relativeTime(date, now = Date.now()) {
+  // A clock a little behind the server's would put new messages in the future: call them "now".
+  const seconds = Math.min(0, (date.getTime() - now) / 1000);
+  const [unit, size] = UNITS.find(([, , below]) => Math.abs(seconds) < below);
+  if (unit === "second") return relativeFormat.format(0, "second");
+  return relativeFormat.format(Math.round(seconds / size), unit);
+}
+
+export function fullTime(date) {
+  return fullFormat.format(date);
+}
+
+/** Refresh the text of every <time data-relative> on the page. */
+export function updateRelativeTimes(root = document) {
+  const now = Date.now();
+  for (const node of root.querySelectorAll("time[data-relative]")) {
+    node.textContent = relativeTime(new Date(node.dateTime), now);
+  }
+}

@@ -1,0 +1,81 @@
+"""Steps a person takes in the web app, by the names and roles they see on screen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import expect
+
+PASSWORD = "correct horse battery staple"
+
+
+def board_heading(page: Any) -> Any:
+    return page.get_by_role("heading", name="Board", level=1)
+
+
+def login_heading(page: Any) -> Any:
+    return page.get_by_role("heading", name="Log in", level=1)
+
+
+def messages(page: Any) -> Any:
+    return page.get_by_role("list", name="Messages, newest first").get_by_role("listitem")
+
+
+def message_texts(page: Any) -> list[str]:
+    return page.locator("#messages .content").all_text_contents()
+
+
+def fill_credentials(page: Any, username: str, password: str) -> None:
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+
+
+def log_in(page: Any, username: str, password: str = PASSWORD) -> None:
+    expect(login_heading(page)).to_be_visible()
+    fill_credentials(page, username, password)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    expect(board_heading(page)).to_be_visible()
+
+
+def open_sign_up(page: Any) -> None:
+    page.get_by_role("link", name="Create an account").click()
+    expect(page.get_by_role("heading", name="Create an account", level=1)).to_be_visible()
+
+
+def sign_up(page: Any, username: str, password: str = PASSWORD) -> None:
+    open_sign_up(page)
+    fill_credentials(page, username, password)
+    page.get_by_role("button", name="Sign up", exact=True).click()
+    expect(board_heading(page)).to_be_visible()
+
+
+def post_dialog(page: Any) -> Any:
+    return page.get_by_role("dialog", name="New message")
+
+
+def write_message(page: Any, text: str) -> None:
+    page.get_by_role("button", name="New message").click()
+    dialog = post_dialog(page)
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Message").fill(text)
+
+
+def post(page: Any, text: str) -> None:
+    write_message(page, text)
+    post_dialog(page).get_by_role("button", name="Post").click()
+    expect(post_dialog(page)).to_be_hidden()
+    expect(messages(page).first.locator(".content")).to_have_text(text)
+
+
+def stored_session(page: Any) -> dict | None:
+    return page.evaluate("() => JSON.parse(localStorage.getItem('chalkboard.session'))")
+
+
+def browser_storage(page: Any) -> str:
+    """Everything the page could keep: local/session storage, cookies, IndexedDB names."""
+    return page.evaluate(
+        """async () => JSON.stringify({
+            local: {...localStorage}, session: {...sessionStorage}, cookies: document.cookie,
+            indexedDB: (await indexedDB.databases()).map((db) => db.name),
+        })"""
+    )
