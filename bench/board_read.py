@@ -59,7 +59,7 @@ class Plan:
     queries_per_round: int
 
 
-DEFAULT = Plan(sizes=(100, 1_000, 10_000), rounds=20, queries_per_round=15)
+DEFAULT = Plan(sizes=(100, 1_000, 10_000), rounds=30, queries_per_round=20)
 QUICK = Plan(sizes=(100, 1_000), rounds=5, queries_per_round=8)
 
 

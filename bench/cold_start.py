@@ -156,7 +156,7 @@ def lambda_site(target: Path) -> Path:
         site = Path(str(dist.locate_file("")))
         for file in dist.files or []:
             top = file.parts[0]
-            if top not in {"..", "__pycache__"} and not top.endswith(".dist-info"):
+            if top not in {"..", "__pycache__"}:  # dist-info too: pip -t copies it
                 tops[top] = site / top
     chalice = Path(str(metadata.distribution("chalice").locate_file("chalice")))
     tops["chalice"] = chalice  # the package alone: its CLI's dependencies stay out

@@ -8,7 +8,8 @@ whole on SQLite: throttle read, account read, verify, tokens issued and stored.
 
 Memory: argon2 allocates in C, where tracemalloc cannot see it, so each figure
 is a fresh child process that imports the app and boto3 and makes a DynamoDB
-client (what a warm Lambda holds), verifies a wrong password against a cheap
+client (what a warm Lambda holds; only the Lambda's package set is importable,
+as in figure 2), verifies a wrong password against a cheap
 hash (loading passlib and argon2 without a big allocation), reads its peak RSS,
 verifies once at the measured parameters, and reads it again. The peak is
 ``VmHWM`` from /proc/self/status: on Linux a child's ``ru_maxrss`` starts at its
@@ -26,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.cold_start import lambda_site
 from bench.common import (
     PASSWORD,
     ROOT,
@@ -73,7 +75,7 @@ def _peak_memory(verifier: str, password_hash: str, cheap_hash: str, env: dict[s
                  ) -> dict[str, Any]:
     child_env = {**os.environ, **env, "BENCH_VERIFIER": verifier, "BENCH_HASH": password_hash,
                  "BENCH_CHEAP_HASH": cheap_hash, "BENCH_PASSWORD": PASSWORD}
-    done = subprocess.run([sys.executable, "-c", MEMORY_CHILD], cwd=ROOT, env=child_env,
+    done = subprocess.run([sys.executable, "-S", "-c", MEMORY_CHILD], cwd=ROOT, env=child_env,
                           capture_output=True, text=True, timeout=120, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"memory child failed:\n{done.stderr}")
@@ -93,8 +95,8 @@ def measure(samples: int, memory_runs: int, workdir: Path) -> Figure:
         title="Login: argon2id password check",
         method=(
             f"Median of {samples} verifications each, interleaved. Peak memory: VmHWM of "
-            f"a fresh child (app, boto3 and a DynamoDB client loaded) before and after one "
-            f"verification, median of {memory_runs} children."
+            f"a fresh child (Lambda package set; app, boto3 and a DynamoDB client loaded) "
+            f"before and after one verification, median of {memory_runs} children."
         ),
         columns=["what", "parameters", "verify p50", "verify p95", "peak RSS added",
                  "process peak RSS"],
@@ -128,7 +130,9 @@ def measure(samples: int, memory_runs: int, workdir: Path) -> Figure:
     with environment({**env, "CHALKBOARD_STAGE": "test", "CHALKBOARD_ARGON2_MEMORY_KIB": "8",
                       "CHALKBOARD_ARGON2_TIME_COST": "1"}):
         cheap_hash = passwords.hash_password(PASSWORD)
-    child_env = env  # stage dev: the child's settings match the hash, so nothing is rehashed
+    # Stage dev: the child's settings match the hash, so nothing is rehashed. The child
+    # imports only what the Lambda can (figure 2's package set), not the dev .venv.
+    child_env = {**env, "PYTHONPATH": str(lambda_site(workdir / "lambda-site"))}
     ours_memory, default_memory = [], []
     for _ in range(memory_runs):
         ours_memory.append(_peak_memory("ours", ours_hash, cheap_hash, child_env))

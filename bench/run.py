@@ -43,10 +43,10 @@ def _figures(quick: bool) -> dict[int, Any]:
         }
     return {
         1: lambda d: board_read.measure(board_read.DEFAULT, d),
-        2: lambda d: cold_start.measure(15, d),
-        3: lambda d: authorizer.measure(5000, 1000, d),
+        2: lambda d: cold_start.measure(21, d),
+        3: lambda d: authorizer.measure(10_000, 3000, d),
         4: lambda d: login.measure(30, 5, d),
-        5: lambda d: warm_path.measure(2000, d),
+        5: lambda d: warm_path.measure(5000, d),
         6: lambda d: http_load.measure(5000, 15, 4, d),
     }
 
