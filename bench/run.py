@@ -39,7 +39,7 @@ def _figures(quick: bool) -> dict[int, Any]:
             3: lambda d: authorizer.measure(300, 100, d),
             4: lambda d: login.measure(5, 1, d),
             5: lambda d: warm_path.measure(200, d),
-            6: lambda d: http_load.measure(200, 2, 4, d, stores=("sqlite",)),
+            6: lambda d: http_load.measure(200, 1, 4, d, stores=("sqlite",)),
         }
     return {
         1: lambda d: board_read.measure(board_read.DEFAULT, d),
