@@ -1,0 +1,147 @@
+"""Fixtures for the deploy tests: packaged templates per stage, and moto's AWS.
+
+``chalice package`` runs once per stage per session, on a copy of the project in
+a temporary folder (it caches vendored wheels under ``.chalice/deployments``,
+which must not appear in the repository), with dummy credentials: no AWS call
+is made. The SAM transform that CloudFormation would run is run here too, with
+AWS's own translator, so the assertions see what API Gateway would get.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from tests.conftest import DUMMY_AWS
+from tests.servers import ROOT
+
+STAGES = ["dev", "prod"]
+CHALICE = Path(sys.executable).parent / "chalice"
+# What a packaging or upload run may take at most before the test fails.
+PACKAGE_TIMEOUT = 240
+# A web origin and API origin as a deployer would have them.
+EXAMPLE_WEB_ORIGIN = "https://d111111abcdef8.cloudfront.net"
+
+
+def aws_env() -> dict[str, str]:
+    """This process's environment without real AWS settings, plus dummy credentials."""
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith(("AWS_", "CHALKBOARD_"))}
+    return {**env, **DUMMY_AWS, "AWS_REGION": DUMMY_AWS["AWS_DEFAULT_REGION"]}
+
+
+def copy_project(target: Path) -> Path:
+    """The files `chalice package` reads, and nothing else (no .venv, no data)."""
+    for name in ("app.py", "requirements.txt"):
+        shutil.copy2(ROOT / name, target / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "deployments", "deployed")
+    for folder in ("chalicelib", ".chalice", "infra"):
+        shutil.copytree(ROOT / folder, target / folder, ignore=ignore)
+    return target
+
+
+def chalice_package(project: Path, stage: str, out: Path, merge: bool = True) -> dict[str, Any]:
+    command = [str(CHALICE), "package", "--stage", stage]
+    if merge:
+        command += ["--merge-template", f"infra/{stage}.json"]
+    result = subprocess.run(
+        [*command, str(out)], cwd=project, env=aws_env(), capture_output=True, text=True,
+        timeout=PACKAGE_TIMEOUT,
+    )
+    assert result.returncode == 0, f"chalice package failed:\n{result.stdout}\n{result.stderr}"
+    return json.loads((out / "sam.json").read_text())
+
+
+def sam_transform(template: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's AWS::Serverless transform, run locally by AWS's own translator.
+
+    CodeUri is rewritten to an S3 URL first, as `aws cloudformation package` does.
+    """
+    from samtranslator.translator.transform import transform
+
+    template = json.loads(json.dumps(template))
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = "s3://deploy-bucket/deployment.zip"
+
+    class NoManagedPolicies:
+        def load(self) -> dict[str, str]:
+            return {}
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_DEFAULT_REGION", DUMMY_AWS["AWS_DEFAULT_REGION"])
+        return transform(template, {}, NoManagedPolicies())
+
+
+@dataclass(frozen=True)
+class Packaged:
+    stage: str
+    path: Path  # sam.json as chalice wrote it
+    template: dict[str, Any]  # sam.json
+    cloudformation: dict[str, Any]  # after the SAM transform
+
+    @property
+    def resources(self) -> dict[str, Any]:
+        return self.cloudformation["Resources"]
+
+    def of_type(self, kind: str) -> dict[str, Any]:
+        return {name: r for name, r in self.resources.items() if r["Type"] == kind}
+
+    @property
+    def swagger(self) -> dict[str, Any]:
+        return self.resources["RestAPI"]["Properties"]["Body"]
+
+
+@pytest.fixture(scope="session")
+def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_project(tmp_path_factory.mktemp("project"))
+
+
+_packaged: dict[str, Packaged] = {}
+
+
+@pytest.fixture(scope="session", params=STAGES)
+def packaged(request: pytest.FixtureRequest, project_copy: Path,
+             tmp_path_factory: pytest.TempPathFactory) -> Packaged:
+    """`chalice package --stage <stage> --merge-template infra/<stage>.json`, once per stage."""
+    stage = request.param
+    if stage not in _packaged:
+        out = tmp_path_factory.mktemp(f"package-{stage}")
+        template = chalice_package(project_copy, stage, out)
+        _packaged[stage] = Packaged(stage, out / "sam.json", template, sam_transform(template))
+    return _packaged[stage]
+
+
+def load_script(name: str) -> ModuleType:
+    """A module from scripts/ (not a package), under a name that shadows nothing."""
+    spec = importlib.util.spec_from_file_location(f"chalkboard_{name}", ROOT / "scripts" /
+                                                  f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A boto3 session talking to moto's in-memory AWS (no network, no real account)."""
+    import boto3
+    from moto import mock_aws
+
+    for name in [n for n in os.environ if n.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    for name, value in DUMMY_AWS.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        yield boto3.session.Session(region_name=DUMMY_AWS["AWS_DEFAULT_REGION"])

@@ -1,0 +1,506 @@
+"""Way 1 (chalice package + merge template) and way 2 (policy files, web template).
+
+Every assertion is on a real `chalice package` output for each stage, after the
+SAM transform CloudFormation would run, or on the committed files way 2 uses.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.errors import StoreUnavailable
+from chalicelib.store.dynamodb import TableNames, table_definitions, tables_with_ttl
+from infra import render
+from tests.deploy.conftest import (
+    EXAMPLE_WEB_ORIGIN,
+    STAGES,
+    Packaged,
+    aws_env,
+    chalice_package,
+)
+from tests.servers import ROOT
+
+CFN_LINT = Path(sys.executable).parent / "cfn-lint"
+CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
+TABLES = {"users": "UsersTable", "messages": "MessagesTable", "auth": "AuthTable"}
+# API.md: the routes that take a bearer token, and only those.
+GUARDED_ROUTES = {
+    ("/logout", "post"),
+    ("/me", "get"),
+    ("/me/password", "post"),
+    ("/messages", "get"),
+    ("/messages", "post"),
+    ("/messages/{message_id}", "delete"),
+}
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+
+
+def stage_env(stage: str) -> dict[str, str]:
+    return render.stage_environment(CONFIG, stage)
+
+
+def resolve(value: Any, parameters: dict[str, str]) -> Any:
+    """Resolve the Ref/Fn::Sub to parameters that these assertions need (no pseudo-parameters)."""
+    if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in parameters:
+        return parameters[value["Ref"]]
+    if isinstance(value, dict) and set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+        return re.sub(r"\$\{([A-Za-z0-9]+)\}",
+                      lambda m: parameters.get(m.group(1), m.group(0)), value["Fn::Sub"])
+    return value
+
+
+def lint(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(CFN_LINT), str(path)], capture_output=True, text=True,
+                          env=aws_env(), timeout=180)
+
+
+def role_statements(packaged: Packaged) -> dict[str, list[dict[str, Any]]]:
+    roles = packaged.of_type("AWS::IAM::Role")
+    assert set(roles) == {"ApiHandlerRole", "JwtAuthRole"}
+    statements = {}
+    for name, role in roles.items():
+        policies = role["Properties"]["Policies"]
+        assert len(policies) == 1, f"{name} keeps chalice's copy of policy-<stage>.json"
+        statements[name] = policies[0]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def policy_file(stage: str) -> dict[str, Any]:
+    return json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+# -- linting and freshness -----------------------------------------------------------
+
+
+def test_cfn_lint_finds_nothing_in_the_packaged_template(packaged: Packaged) -> None:
+    result = lint(packaged.path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cfn_lint_finds_nothing_after_the_sam_transform(packaged: Packaged, tmp_path: Path) -> None:
+    """cfn-lint checks SAM templates against SAM's schema; this lints what SAM makes of it."""
+    path = tmp_path / "cloudformation.json"
+    path.write_text(json.dumps(packaged.cloudformation))
+    result = lint(path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_cfn_lint_finds_nothing_in_the_way_2_web_template(stage: str) -> None:
+    result = lint(ROOT / "infra" / f"web-{stage}.json")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cfn_lint_rejects_chalices_own_template_without_the_merge(
+    project_copy: Path, tmp_path: Path,
+) -> None:
+    """The lint can fail: Chalice 1.34 names the API log group after a resource that
+    does not exist (`${ApiHandler}`); the merge template renames it."""
+    chalice_package(project_copy, "dev", tmp_path, merge=False)
+    result = lint(tmp_path / "sam.json")
+    assert result.returncode != 0
+    assert "ApiHandler" in result.stdout
+
+
+def test_committed_templates_and_policies_are_rendered_from_config_and_app() -> None:
+    stale = [str(path.relative_to(ROOT)) for path, text in render.rendered().items()
+             if not path.exists() or path.read_text() != text]
+    assert not stale, f"run `python infra/render.py`; stale: {stale}"
+
+
+# -- tables ---------------------------------------------------------------------------
+
+
+def test_tables_are_exactly_the_stores_table_definitions(packaged: Packaged) -> None:
+    names = TableNames(users="users", messages="messages", auth="auth")
+    expected = {d["TableName"]: d for d in table_definitions(names)}
+    tables = packaged.of_type("AWS::DynamoDB::Table")
+    assert set(tables) == set(TABLES.values())
+    for key, logical_id in TABLES.items():
+        properties = tables[logical_id]["Properties"]
+        definition = expected[key]
+        assert properties["KeySchema"] == definition["KeySchema"]
+        assert properties["AttributeDefinitions"] == definition["AttributeDefinitions"]
+        assert properties["BillingMode"] == "PAY_PER_REQUEST" == definition["BillingMode"]
+        assert "GlobalSecondaryIndexes" not in properties
+        assert "LocalSecondaryIndexes" not in properties
+        assert "TableName" not in properties  # CloudFormation names them; no collisions
+
+
+def test_only_the_auth_table_expires_items_by_ttl(packaged: Packaged) -> None:
+    ttl = tables_with_ttl(TableNames(users="users", messages="messages", auth="auth"))
+    assert ttl == {"auth": "expires_at"}
+    for key, logical_id in TABLES.items():
+        properties = packaged.resources[logical_id]["Properties"]
+        if key in ttl:
+            assert properties["TimeToLiveSpecification"] == {
+                "AttributeName": ttl[key], "Enabled": True,
+            }
+        else:
+            assert "TimeToLiveSpecification" not in properties
+
+
+def test_prod_tables_have_point_in_time_recovery_and_outlive_the_stack(
+    packaged: Packaged,
+) -> None:
+    for logical_id in TABLES.values():
+        table = packaged.resources[logical_id]
+        pitr = table["Properties"].get("PointInTimeRecoverySpecification", {})
+        if packaged.stage == "prod":
+            assert pitr == {"PointInTimeRecoveryEnabled": True}
+            assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+            assert table["Properties"]["DeletionProtectionEnabled"] is True
+        else:
+            assert table["DeletionPolicy"] == "Delete"
+
+
+# -- functions ------------------------------------------------------------------------
+
+
+def test_both_functions_get_the_stacks_table_names_and_the_stage_settings(
+    packaged: Packaged,
+) -> None:
+    functions = packaged.of_type("AWS::Lambda::Function")
+    assert set(functions) == {"APIHandler", "JwtAuth"}
+    config_env = stage_env(packaged.stage)
+    for function in functions.values():
+        env = function["Properties"]["Environment"]["Variables"]
+        assert env["CHALKBOARD_USERS_TABLE"] == {"Ref": "UsersTable"}
+        assert env["CHALKBOARD_MESSAGES_TABLE"] == {"Ref": "MessagesTable"}
+        assert env["CHALKBOARD_AUTH_TABLE"] == {"Ref": "AuthTable"}
+        assert env["CHALKBOARD_WEB_ORIGIN"] == {"Ref": "WebOrigin"}
+        assert env["CHALKBOARD_STAGE"] == packaged.stage
+        assert env["CHALKBOARD_STORE"] == "dynamodb"
+        assert env["CHALKBOARD_SIGNING_KEYS_PARAMETER"] == \
+            f"/chalkboard/{packaged.stage}/signing-keys"
+        for name in ("CHALKBOARD_ACCESS_TOKEN_TTL", "CHALKBOARD_REFRESH_TOKEN_TTL",
+                     "CHALKBOARD_AUTHORIZER_TTL"):
+            assert env[name] == config_env[name]
+        assert "CHALKBOARD_SIGNING_KEYS" not in env  # never a keyring in the template
+
+
+def test_stage_token_lifetimes_and_authorizer_cache_are_set_and_sane() -> None:
+    for stage in STAGES:
+        env = stage_env(stage)
+        assert int(env["CHALKBOARD_ACCESS_TOKEN_TTL"]) == 900
+        assert int(env["CHALKBOARD_REFRESH_TOKEN_TTL"]) > int(env["CHALKBOARD_ACCESS_TOKEN_TTL"])
+        # Logout and password changes must take effect at once: no cached "Allow".
+        assert env["CHALKBOARD_AUTHORIZER_TTL"] == "0"
+        assert CONFIG["stages"][stage]["autogen_policy"] is False
+        assert CONFIG["stages"][stage]["iam_policy_file"] == f"policy-{stage}.json"
+        assert CONFIG["stages"][stage]["api_gateway_stage"] == "api"
+
+
+def test_each_log_group_is_the_one_its_function_writes_to(packaged: Packaged) -> None:
+    groups = packaged.of_type("AWS::Logs::LogGroup")
+    assert set(groups) == {"ApiHandlerLogGroup", "JwtAuthLogGroup"}
+    pairs = {"ApiHandlerLogGroup": "APIHandler", "JwtAuthLogGroup": "JwtAuth"}
+    for group, function in pairs.items():
+        name = packaged.resources[function]["Properties"]["FunctionName"]["Fn::Sub"]
+        assert groups[group]["Properties"]["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/{name}"}
+        assert groups[group]["Properties"]["RetentionInDays"] == \
+            CONFIG["stages"][packaged.stage]["log_retention_in_days"]
+
+
+# -- the API ----------------------------------------------------------------------
+
+
+def test_every_guarded_route_uses_the_jwt_authorizer(packaged: Packaged) -> None:
+    from app import app
+
+    in_app = {(path, method.lower()) for path, methods in app.routes.items()
+              for method, entry in methods.items() if entry.authorizer is not None}
+    assert in_app == GUARDED_ROUTES
+    guarded, open_routes = set(), set()
+    for path, operations in packaged.swagger["paths"].items():
+        for method, operation in operations.items():
+            if method == "options":
+                assert "security" not in operation  # preflights carry no token
+                continue
+            (guarded if operation.get("security") else open_routes).add((path, method))
+            if operation.get("security"):
+                assert operation["security"] == [{"jwt_auth": []}]
+    assert guarded == GUARDED_ROUTES
+    assert open_routes == {("/signup", "post"), ("/login", "post"),
+                           ("/token/refresh", "post"), ("/health", "get")}
+    authorizer = packaged.swagger["securityDefinitions"]["jwt_auth"]
+    assert authorizer["x-amazon-apigateway-authorizer"]["type"] == "token"
+    assert authorizer["name"] == "Authorization"
+    assert authorizer["x-amazon-apigateway-authorizer"]["authorizerResultTtlInSeconds"] == \
+        int(stage_env(packaged.stage)["CHALKBOARD_AUTHORIZER_TTL"])
+    assert "JwtAuth.Arn" in authorizer["x-amazon-apigateway-authorizer"]["authorizerUri"]["Fn::Sub"]
+
+
+def test_gateway_responses_carry_cors_for_the_exact_web_origin(packaged: Packaged) -> None:
+    responses = packaged.swagger["x-amazon-apigateway-gateway-responses"]
+    assert {"DEFAULT_4XX", "DEFAULT_5XX", "AUTHORIZER_FAILURE"} <= set(responses)
+    for response in responses.values():
+        headers = response["responseParameters"]
+        origin = headers["gatewayresponse.header.Access-Control-Allow-Origin"]
+        assert resolve(origin, {"WebOrigin": EXAMPLE_WEB_ORIGIN}) == f"'{EXAMPLE_WEB_ORIGIN}'"
+        assert headers["gatewayresponse.header.Access-Control-Expose-Headers"] == "'Retry-After'"
+
+
+def test_an_unreachable_store_in_the_authorizer_is_a_503_like_the_apps(packaged: Packaged) -> None:
+    failure = packaged.swagger["x-amazon-apigateway-gateway-responses"]["AUTHORIZER_FAILURE"]
+    error = StoreUnavailable()
+    assert failure["statusCode"] == "503"
+    assert failure["responseParameters"]["gatewayresponse.header.Retry-After"] == \
+        f"'{error.retry_after}'"
+    assert json.loads(failure["responseTemplates"]["application/json"]) == {
+        "Code": "ServiceUnavailable", "Message": str(error),
+    }
+
+
+def test_every_preflight_allows_only_the_stacks_web_origin(packaged: Packaged) -> None:
+    preflights = 0
+    for operations in packaged.swagger["paths"].values():
+        parameters = operations["options"]["x-amazon-apigateway-integration"]["responses"][
+            "default"]["responseParameters"]
+        origin = parameters["method.response.header.Access-Control-Allow-Origin"]
+        assert resolve(origin, {"WebOrigin": EXAMPLE_WEB_ORIGIN}) == f"'{EXAMPLE_WEB_ORIGIN}'"
+        preflights += 1
+    assert preflights == len(packaged.swagger["paths"])
+    # The origin chalice saw when packaging is left nowhere but the parameter's default.
+    text = json.dumps(packaged.cloudformation["Resources"])
+    assert render.PLACEHOLDER_ORIGIN not in text
+
+
+def test_a_new_web_origin_redeploys_the_api_stage(packaged: Packaged) -> None:
+    """A parameter change leaves the API's text alone, so SAM must deploy on every update."""
+    assert packaged.template["Resources"]["RestAPI"]["Properties"]["AlwaysDeploy"] is True
+    assert packaged.template["Parameters"]["WebOrigin"]["Default"] == render.PLACEHOLDER_ORIGIN
+    assert re.match(packaged.template["Parameters"]["WebOrigin"]["AllowedPattern"],
+                    EXAMPLE_WEB_ORIGIN)
+    for bad in ("*", "http://example.com", "https://example.com/path", "https://a.com https://b"):
+        assert not re.match(packaged.template["Parameters"]["WebOrigin"]["AllowedPattern"], bad)
+
+
+# -- IAM ------------------------------------------------------------------------------
+
+
+def store_calls() -> dict[str, set[str]]:
+    """Table → DynamoDB actions, read from the store's code: each method's `_call`
+    operations on each `self._tables.<table>` it names."""
+    source = (ROOT / "chalicelib" / "store" / "dynamodb.py").read_text()
+    store_class = next(node for node in ast.parse(source).body
+                       if isinstance(node, ast.ClassDef) and node.name == "DynamoDBStore")
+    actions: dict[str, set[str]] = {}
+    for method in store_class.body:
+        if not isinstance(method, ast.FunctionDef):
+            continue
+        operations, tables = set(), set()
+        for node in ast.walk(method):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "_call" and method.name != "_call"):
+                operations.add(node.args[0].value)
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
+                    and node.value.attr == "_tables"):
+                tables.add(node.attr)
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
+                    and node.value.attr == "_client" and method.name != "_call"):
+                pytest.fail(f"{method.name} calls the client directly, past _call")
+        for table in tables:
+            for operation in operations:
+                action = "".join(part.capitalize() for part in operation.split("_"))
+                actions.setdefault(table, set()).add(action)
+    return actions
+
+
+def test_roles_grant_exactly_the_dynamodb_actions_the_store_calls(packaged: Packaged) -> None:
+    expected = store_calls()
+    assert set(expected) == set(TABLES)
+    for role, statements in role_statements(packaged).items():
+        granted: dict[str, set[str]] = {}
+        for statement in statements:
+            dynamodb = [a for a in as_list(statement["Action"]) if a.startswith("dynamodb:")]
+            if not dynamodb:
+                continue
+            (table,) = [k for k, v in TABLES.items()
+                        if statement["Resource"] == {"Fn::GetAtt": [v, "Arn"]}]
+            granted.setdefault(table, set()).update(a.split(":")[1] for a in dynamodb)
+        assert granted == expected, role
+
+
+def test_way_2_policy_grants_exactly_the_dynamodb_actions_the_store_calls() -> None:
+    expected = store_calls()
+    for stage in STAGES:
+        env = stage_env(stage)
+        names = {"users": env["CHALKBOARD_USERS_TABLE"],
+                 "messages": env["CHALKBOARD_MESSAGES_TABLE"],
+                 "auth": env["CHALKBOARD_AUTH_TABLE"]}
+        granted: dict[str, set[str]] = {}
+        for statement in policy_file(stage)["Statement"]:
+            dynamodb = [a for a in as_list(statement["Action"]) if a.startswith("dynamodb:")]
+            if not dynamodb:
+                continue
+            (table,) = [k for k, name in names.items()
+                        if statement["Resource"] == f"arn:aws:dynamodb:*:*:table/{name}"]
+            granted.setdefault(table, set()).update(a.split(":")[1] for a in dynamodb)
+        assert granted == expected, stage
+
+
+def all_statements(packaged: Packaged) -> list[dict[str, Any]]:
+    statements = [s for role in role_statements(packaged).values() for s in role]
+    statements += policy_file(packaged.stage)["Statement"]
+    for policy in packaged.of_type("AWS::S3::BucketPolicy").values():
+        statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def test_no_iam_statement_has_a_wildcard_resource_or_action(packaged: Packaged) -> None:
+    statements = all_statements(packaged)
+    assert statements
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        for action in as_list(statement["Action"]):
+            assert "*" not in action, statement
+        for resource in as_list(statement["Resource"]):
+            assert resource != "*", statement
+            text = json.dumps(resource)
+            # The only wildcards: log streams (named at run time), the objects of
+            # the web bucket, and, in the static way-2 policy file, the region and
+            # account (see render.py).
+            for allowed in (":log-stream:*", "${WebBucket.Arn}/*", ":*:*:"):
+                text = text.replace(allowed, "")
+            assert "*" not in text, statement
+
+
+def test_roles_read_only_the_stages_keyring_and_write_only_their_own_logs(
+    packaged: Packaged,
+) -> None:
+    parameter = stage_env(packaged.stage)["CHALKBOARD_SIGNING_KEYS_PARAMETER"]
+    own_function = {"ApiHandlerRole": "APIHandler", "JwtAuthRole": "JwtAuth"}
+    for role, statements in role_statements(packaged).items():
+        actions = {a for s in statements for a in as_list(s["Action"])}
+        assert not any(a.startswith(("kms:", "s3:", "iam:", "lambda:")) for a in actions)
+        (ssm,) = [s for s in statements if s["Action"] == "ssm:GetParameter"]
+        assert ssm["Resource"]["Fn::Sub"].endswith(f":parameter{parameter}")
+        (logs,) = [s for s in statements if "logs:PutLogEvents" in as_list(s["Action"])]
+        function_name = packaged.resources[own_function[role]]["Properties"]["FunctionName"]
+        assert [r["Fn::Sub"] for r in logs["Resource"]] == [
+            "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+            f"/aws/lambda/{function_name['Fn::Sub']}:log-stream:*"
+        ]
+
+
+def test_way_2_policy_names_only_the_stages_tables_keyring_and_function_logs() -> None:
+    for stage in STAGES:
+        env = stage_env(stage)
+        allowed = {
+            f"arn:aws:dynamodb:*:*:table/{env[name]}"
+            for name in ("CHALKBOARD_USERS_TABLE", "CHALKBOARD_MESSAGES_TABLE",
+                         "CHALKBOARD_AUTH_TABLE")
+        } | {f"arn:aws:ssm:*:*:parameter{env['CHALKBOARD_SIGNING_KEYS_PARAMETER']}"} | {
+            f"arn:aws:logs:*:*:log-group:/aws/lambda/chalkboard-{stage}{suffix}:log-stream:*"
+            for suffix in ("", "-jwt_auth")
+        }
+        resources = {r for s in policy_file(stage)["Statement"] for r in as_list(s["Resource"])}
+        assert resources == allowed
+
+
+# -- the web app: private bucket, CloudFront, headers ------------------------------
+
+
+def web_checks(resources: dict[str, Any], api_origin: Any) -> None:
+    """Shared by way 1 (after the transform) and way 2 (the web template as is)."""
+    bucket = resources["WebBucket"]["Properties"]
+    assert bucket["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+    }
+    assert "WebsiteConfiguration" not in bucket
+    assert "AccessControl" not in bucket
+    (statement,) = resources["WebBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert statement["Action"] == "s3:GetObject"
+    assert statement["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"].endswith(
+        ":distribution/${WebDistribution}")
+
+    oac = resources["WebOriginAccessControl"]["Properties"]["OriginAccessControlConfig"]
+    assert (oac["OriginAccessControlOriginType"], oac["SigningBehavior"],
+            oac["SigningProtocol"]) == ("s3", "always", "sigv4")
+
+    distribution = resources["WebDistribution"]["Properties"]["DistributionConfig"]
+    (origin,) = distribution["Origins"]
+    assert origin["DomainName"] == {"Fn::GetAtt": ["WebBucket", "RegionalDomainName"]}
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["WebOriginAccessControl", "Id"]}
+    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}
+    assert "CustomOriginConfig" not in origin  # never the HTTP-only website endpoint
+    assert distribution["DefaultRootObject"] == "index.html"
+    behaviours = [distribution["DefaultCacheBehavior"], *distribution["CacheBehaviors"]]
+    for behaviour in behaviours:
+        assert behaviour["ViewerProtocolPolicy"] == "redirect-to-https"
+        assert behaviour["Compress"] is True
+        assert behaviour["ResponseHeadersPolicyId"] == {"Ref": "WebHeadersPolicy"}
+        assert behaviour["TargetOriginId"] == origin["Id"]
+    never_cached = {b["PathPattern"] for b in distribution["CacheBehaviors"]
+                    if b["CachePolicyId"] == CACHING_DISABLED}
+    assert never_cached == {"/index.html", "/config.js"}
+
+    headers = resources["WebHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"][
+        "SecurityHeadersConfig"]
+    assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+    assert headers["ContentTypeOptions"] == {"Override": True}
+    assert headers["FrameOptions"]["FrameOption"] == "DENY"
+    assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "no-referrer"
+    assert all(header["Override"] for header in headers.values())
+    csp = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
+    directives = {d.split()[0]: d.split()[1:] for d in csp.split("; ")}
+    assert directives["connect-src"] == [api_origin]
+    assert directives["frame-ancestors"] == ["'none'"]
+    assert directives["default-src"] == ["'none'"]
+
+
+def test_web_app_is_served_over_https_from_a_private_bucket(packaged: Packaged) -> None:
+    web_checks(packaged.resources,
+               "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}")
+    assert packaged.template["Outputs"]["ApiOrigin"]["Value"] == {
+        "Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_way_2_web_template_serves_the_app_the_same_way(stage: str) -> None:
+    template = json.loads((ROOT / "infra" / f"web-{stage}.json").read_text())
+    web_checks(template["Resources"], "${ApiOrigin}")
+    assert set(template["Outputs"]) >= {"WebUrl", "WebOrigin", "WebBucketName",
+                                        "WebDistributionId"}
+
+
+def test_header_csp_is_the_pages_own_csp_plus_frame_ancestors() -> None:
+    """A meta CSP and a header CSP both apply: they must agree except on the API origin."""
+    page = (ROOT / "static" / "index.html").read_text()
+    (meta,) = re.findall(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)"', page)
+    meta_directives = {d.split()[0]: d.split()[1:] for d in meta.split("; ")}
+    header = render.content_security_policy("https://api.example")
+    header_directives = {d.split()[0]: d.split()[1:] for d in header.split("; ")}
+    assert header_directives.pop("frame-ancestors") == ["'none'"]  # not allowed in a meta CSP
+    assert header_directives.pop("connect-src") == ["https://api.example"]
+    meta_directives.pop("connect-src")
+    assert header_directives == meta_directives
+
+
+def test_outputs_name_the_url_a_person_opens(packaged: Packaged) -> None:
+    outputs = packaged.template["Outputs"]
+    url = outputs["WebUrl"]["Value"]["Fn::Join"][1]
+    assert url[1] == "/"
+    condition, custom, default = url[0]["Fn::If"]
+    assert condition == "HasWebDomain"
+    assert custom == {"Fn::Sub": "https://${WebDomainName}"}
+    assert default == {"Fn::Sub": "https://${WebDistribution.DomainName}"}
+    assert {"EndpointURL", "WebBucketName", "WebDistributionId", "WebOrigin"} <= set(outputs)
+    rules = packaged.template["Rules"]
+    assert rules["CustomDomainNeedsCertificate"]["Assertions"]
