@@ -93,10 +93,12 @@ def _table(columns: list[str], rows: list[list[str]]) -> list[str]:
 
 def render(figures: list[Figure], meta: dict[str, Any]) -> str:
     machine = meta["machine"]
+    busy = machine["load_average_at_start"][0] >= (machine["cores"] or 1)
     lines = [
         f"Measured {meta['date']} on {machine['cpu']} ({machine['cores']} cores, "
         f"{machine['memory_gib']} GiB, load average {machine['load_average_at_start'][0]} at "
-        f"start), {machine['os']}, Python {machine['python']}, commit {meta['commit']}; "
+        f"start{': busy, so expect noisier figures' if busy else ''}), {machine['os']}, "
+        f"Python {machine['python']}, commit {meta['commit']}; "
         f"`{meta['command']}` took {meta['seconds']:.0f} s.",
         "",
     ]
