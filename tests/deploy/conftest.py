@@ -128,7 +128,10 @@ def load_script(name: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(f"chalkboard_{name}", ROOT / "scripts" /
                                                   f"{name}.py")
     assert spec is not None and spec.loader is not None
+    if spec.name in sys.modules:
+        return sys.modules[spec.name]
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 

@@ -1,0 +1,108 @@
+"""Give a `chalice deploy`ed API CORS on API Gateway's own error responses (way 2).
+
+    python scripts/gateway_responses.py --stage dev     # after every `chalice deploy`
+
+API Gateway answers some requests itself — the authorizer's 401, 403 for an
+unknown route, 5xx — and without gateway responses those carry no
+Access-Control-Allow-Origin, so the browser cannot read them. Chalice cannot
+declare gateway responses and each `chalice deploy` replaces the API's
+definition, dropping any set before; so this command puts them back (the same
+ones infra/render.py puts in the way-1 template) and redeploys the API stage.
+The origin is the stage's CHALKBOARD_WEB_ORIGIN in .chalice/config.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from infra.render import (  # noqa: E402
+    PLACEHOLDER_ORIGIN,
+    gateway_responses,
+    load_config,
+    stage_environment,
+)
+
+
+class GatewayError(Exception):
+    """A refusal the operator can act on (printed without a traceback)."""
+
+
+def deployed_rest_api_id(record: Path) -> str:
+    """The REST API id in a `chalice deploy` record (.chalice/deployed/<stage>.json)."""
+    if not record.exists():
+        raise GatewayError(f"no {record}: run `chalice deploy` for the stage first")
+    for resource in json.loads(record.read_text()).get("resources", []):
+        if resource.get("name") == "rest_api":
+            return resource["rest_api_id"]
+    raise GatewayError(f"{record} records no REST API")
+
+
+def put_gateway_responses(apigateway: Any, rest_api_id: str, origin: str) -> list[str]:
+    """Put each gateway response in API Gateway's own shape (SAM's, as infra/render.py has it)."""
+    put = []
+    for response_type, sam in gateway_responses(origin).items():
+        arguments: dict[str, Any] = {
+            "restApiId": rest_api_id,
+            "responseType": response_type,
+            "responseParameters": {
+                f"gatewayresponse.header.{name}": value
+                for name, value in sam["ResponseParameters"]["Headers"].items()
+            },
+        }
+        if "StatusCode" in sam:
+            arguments["statusCode"] = sam["StatusCode"]
+        if "ResponseTemplates" in sam:
+            arguments["responseTemplates"] = sam["ResponseTemplates"]
+        apigateway.put_gateway_response(**arguments)
+        put.append(response_type)
+    return put
+
+
+def main(argv: list[str] | None = None, *, session: Any = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", required=True, help="stage in .chalice/config.json")
+    parser.add_argument("--rest-api-id", help="the API's id (default: from the stage's "
+                        "`chalice deploy` record, .chalice/deployed/<stage>.json)")
+    args = parser.parse_args(argv)
+    try:
+        config = load_config()
+        if args.stage not in config.get("stages", {}):
+            raise GatewayError(f"no stage {args.stage!r} in .chalice/config.json")
+        env = stage_environment(config, args.stage)
+        origin = env.get("CHALKBOARD_WEB_ORIGIN", "")
+        if not origin or origin == PLACEHOLDER_ORIGIN:
+            print(f"warning: stage {args.stage!r} has no web origin yet ({origin or 'unset'}); "
+                  f"set CHALKBOARD_WEB_ORIGIN to the web stack's WebOrigin output",
+                  file=sys.stderr)
+        api_gateway_stage = config["stages"][args.stage].get(
+            "api_gateway_stage", config.get("api_gateway_stage", "api"))
+        rest_api_id = args.rest_api_id or deployed_rest_api_id(
+            ROOT / ".chalice" / "deployed" / f"{args.stage}.json")
+        if session is None:
+            import boto3
+
+            session = boto3.session.Session()
+        apigateway = session.client("apigateway")
+        for response_type in put_gateway_responses(apigateway, rest_api_id, origin):
+            print(f"{rest_api_id}: {response_type} allows {origin}")
+        apigateway.create_deployment(
+            restApiId=rest_api_id, stageName=api_gateway_stage,
+            description="chalkboard: gateway responses with CORS",
+        )
+        print(f"{rest_api_id}: stage {api_gateway_stage!r} redeployed")
+    except GatewayError as error:
+        print(f"gateway_responses: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,230 @@
+"""Create, rotate and prune a stage's signing keyring in SSM Parameter Store.
+
+The keyring is one SecureString parameter (its name is the stage's
+CHALKBOARD_SIGNING_KEYS_PARAMETER in .chalice/config.json) holding
+``{"current": "<kid>", "keys": {"<kid>": "<base64url key>"}, "rotated_at": "..."}``.
+Tokens name the key that signed them, so rotation never logs anyone out:
+
+    python scripts/keyring.py create --stage dev     # once, before the first deploy
+    python scripts/keyring.py rotate --stage dev     # new key signs; old keys still verify
+    python scripts/keyring.py prune  --stage dev     # drop old keys, once it is safe
+    python scripts/keyring.py show   --stage dev     # key ids and dates, never key material
+    python scripts/keyring.py generate               # a keyring JSON on stdout (tests, local)
+
+``prune`` refuses until the last rotation is older than the stage's
+refresh-token lifetime: by then every token signed by an old key has expired
+and every Lambda container that cached the old keyring has long been replaced.
+``rotate --recycle FUNCTION`` makes running Lambda containers load the new
+keyring at once (see docs/deploy.md, "Rotate the signing keys").
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from chalicelib.errors import ConfigurationError  # noqa: E402
+from chalicelib.signing_keys import Keyring, new_keyring, parse_keyring  # noqa: E402
+from infra.render import load_config, stage_environment  # noqa: E402
+
+DEFAULT_REFRESH_TOKEN_TTL = 30 * 86_400
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+class KeyringError(Exception):
+    """A refusal the operator can act on (printed without a traceback)."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.strftime(TIME_FORMAT)
+
+
+def _new_key() -> tuple[str, bytes]:
+    """A fresh key id and key, made by the app's own generator (new_kid, generate_key)."""
+    keyring = new_keyring()
+    return keyring.current, keyring.signing_key
+
+
+def fresh_keyring(now: datetime) -> Keyring:
+    kid, key = _new_key()
+    return Keyring(current=kid, keys={kid: key}, rotated_at=_timestamp(now))
+
+
+def rotated(keyring: Keyring, now: datetime) -> Keyring:
+    """A new key becomes current; every old key stays, so its tokens still verify."""
+    kid, key = _new_key()
+    while kid in keyring.keys:  # same second and same random suffix: vanishingly rare
+        kid, key = _new_key()
+    return Keyring(current=kid, keys={**keyring.keys, kid: key}, rotated_at=_timestamp(now))
+
+
+def pruned(keyring: Keyring, now: datetime, wait: timedelta) -> Keyring:
+    """Only the current key, once the last rotation is older than ``wait``."""
+    if len(keyring.keys) == 1:
+        raise KeyringError("nothing to prune: the keyring holds only the current key")
+    if keyring.rotated_at is None:
+        raise KeyringError(
+            'the keyring has no "rotated_at", so it is unknown whether tokens signed by the '
+            "old keys have expired; rotate first, then prune after the refresh-token lifetime"
+        )
+    try:
+        rotated_at = datetime.strptime(keyring.rotated_at, TIME_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        raise KeyringError(f"rotated_at {keyring.rotated_at!r} is not {TIME_FORMAT}") from None
+    safe_from = rotated_at + wait
+    if now < safe_from:
+        raise KeyringError(
+            f"too early: the last rotation was at {keyring.rotated_at}; tokens and Lambda "
+            f"containers from before it may still use an old key until {_timestamp(safe_from)} "
+            f"(the refresh-token lifetime, {int(wait.total_seconds())} s, later)"
+        )
+    return Keyring(current=keyring.current, keys={keyring.current: keyring.signing_key},
+                   rotated_at=keyring.rotated_at)
+
+
+# -- SSM ---------------------------------------------------------------------------
+
+
+def read_keyring(ssm: Any, parameter: str) -> Keyring:
+    try:
+        answer = ssm.get_parameter(Name=parameter, WithDecryption=True)
+    except ssm.exceptions.ParameterNotFound:
+        raise KeyringError(
+            f"no parameter {parameter}: create it with `python scripts/keyring.py create`"
+        ) from None
+    if answer["Parameter"]["Type"] != "SecureString":
+        raise KeyringError(f"{parameter} must be a SecureString, not {answer['Parameter']['Type']}")
+    return parse_keyring(answer["Parameter"]["Value"], source=f"SSM parameter {parameter}")
+
+
+def write_keyring(ssm: Any, parameter: str, keyring: Keyring, *, overwrite: bool,
+                  kms_key_id: str | None) -> None:
+    text = keyring.to_json()
+    parse_keyring(text)  # never store what the app would refuse
+    arguments: dict[str, Any] = {
+        "Name": parameter,
+        "Value": text,
+        "Type": "SecureString",
+        "Overwrite": overwrite,
+    }
+    if kms_key_id:
+        arguments["KeyId"] = kms_key_id
+    if not overwrite:
+        arguments["Description"] = "chalkboard signing keyring (scripts/keyring.py)"
+    try:
+        ssm.put_parameter(**arguments)
+    except ssm.exceptions.ParameterAlreadyExists:
+        raise KeyringError(
+            f"{parameter} already exists; replacing it would log everyone out. "
+            f"Use `rotate` to add a key."
+        ) from None
+
+
+def recycle(lambda_client: Any, functions: list[str], when: str) -> None:
+    """Make each function start fresh containers, which read the new keyring.
+
+    Any configuration change retires a function's warm containers; the
+    description is the one setting nothing else depends on.
+    """
+    for name in functions:
+        lambda_client.update_function_configuration(
+            FunctionName=name, Description=f"chalkboard: signing keyring rotated {when}"
+        )
+        print(f"{name}: new containers will load the new keyring")
+
+
+def describe(keyring: Keyring) -> str:
+    lines = [f"current: {keyring.current}", f"rotated_at: {keyring.rotated_at or '(unknown)'}"]
+    lines += [f"key: {kid}{' (current)' if kid == keyring.current else ''}"
+              for kid in sorted(keyring.keys)]
+    return "\n".join(lines)
+
+
+# -- command line ------------------------------------------------------------------
+
+
+def stage_settings(stage: str) -> tuple[str, timedelta]:
+    config = load_config()
+    if stage not in config.get("stages", {}):
+        raise KeyringError(f"no stage {stage!r} in .chalice/config.json")
+    env = stage_environment(config, stage)
+    parameter = env.get("CHALKBOARD_SIGNING_KEYS_PARAMETER")
+    if not parameter:
+        raise KeyringError(f"stage {stage!r} sets no CHALKBOARD_SIGNING_KEYS_PARAMETER")
+    ttl = int(env.get("CHALKBOARD_REFRESH_TOKEN_TTL") or DEFAULT_REFRESH_TOKEN_TTL)
+    return parameter, timedelta(seconds=ttl)
+
+
+def main(argv: list[str] | None = None, *, session: Any = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, text in [
+        ("create", "store a new keyring (refuses to replace one)"),
+        ("rotate", "add a key and make it current"),
+        ("prune", "drop every key but the current one, when safe"),
+        ("show", "print key ids and the last rotation"),
+    ]:
+        command = commands.add_parser(name, help=text)
+        command.add_argument("--stage", required=True, help="stage in .chalice/config.json")
+        command.add_argument("--parameter", help="SSM parameter name (default: the stage's)")
+        if name in {"create", "rotate", "prune"}:
+            command.add_argument("--kms-key-id", help="KMS key for the SecureString "
+                                 "(default: the account's aws/ssm key)")
+        if name == "rotate":
+            command.add_argument("--recycle", metavar="FUNCTION", action="append", default=[],
+                                 help="Lambda function to restart so it loads the new keyring "
+                                      "(repeat for the API handler and the authorizer)")
+    commands.add_parser("generate", help="print a new keyring JSON (for CHALKBOARD_SIGNING_KEYS)")
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "generate":
+            print(fresh_keyring(_now()).to_json())
+            return 0
+        parameter, wait = stage_settings(args.stage)
+        parameter = args.parameter or parameter
+        if session is None:
+            import boto3
+
+            session = boto3.session.Session()
+        ssm = session.client("ssm")
+        now = _now()
+        if args.command == "create":
+            keyring = fresh_keyring(now)
+            write_keyring(ssm, parameter, keyring, overwrite=False, kms_key_id=args.kms_key_id)
+            print(f"{parameter}: created with key {keyring.current}")
+        elif args.command == "rotate":
+            keyring = rotated(read_keyring(ssm, parameter), now)
+            write_keyring(ssm, parameter, keyring, overwrite=True, kms_key_id=args.kms_key_id)
+            print(f"{parameter}: key {keyring.current} is current; "
+                  f"{len(keyring.keys) - 1} older key(s) still verify")
+            recycle(session.client("lambda"), args.recycle, keyring.rotated_at or "")
+            print(f"prune after {_timestamp(now + wait)}: "
+                  f"python scripts/keyring.py prune --stage {args.stage}")
+        elif args.command == "prune":
+            before = read_keyring(ssm, parameter)
+            keyring = pruned(before, now, wait)
+            write_keyring(ssm, parameter, keyring, overwrite=True, kms_key_id=args.kms_key_id)
+            print(f"{parameter}: dropped {len(before.keys) - 1} old key(s); "
+                  f"{keyring.current} is the only key")
+        else:
+            print(describe(read_keyring(ssm, parameter)))
+    except (KeyringError, ConfigurationError) as error:
+        print(f"keyring: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

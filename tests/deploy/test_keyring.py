@@ -1,0 +1,181 @@
+"""scripts/keyring.py against moto's SSM: create, rotate without logging anyone out, prune."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib import signing_keys, tokens
+from chalicelib.config import load_settings
+from tests.deploy.conftest import load_script
+
+keyring_script = load_script("keyring")
+PARAMETER = "/chalkboard/dev/signing-keys"
+DEV_REFRESH_TTL = 604800  # .chalice/config.json, stage dev
+
+
+def run(aws: Any, *argv: str) -> int:
+    return keyring_script.main(list(argv), session=aws)
+
+
+def stored(aws: Any, name: str = PARAMETER) -> dict[str, Any]:
+    return aws.client("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]
+
+
+def settings_for(keyring_json: str) -> Any:
+    return load_settings({
+        "CHALKBOARD_STAGE": "dev",
+        "CHALKBOARD_STORE": "dynamodb",
+        "CHALKBOARD_USERS_TABLE": "u-table",
+        "CHALKBOARD_MESSAGES_TABLE": "m-table",
+        "CHALKBOARD_AUTH_TABLE": "a-table",
+        "CHALKBOARD_SIGNING_KEYS": keyring_json,
+        "CHALKBOARD_WEB_ORIGIN": "https://d111111abcdef8.cloudfront.net",
+    })
+
+
+def test_create_stores_a_securestring_keyring_the_app_reads(aws: Any) -> None:
+    assert run(aws, "create", "--stage", "dev") == 0
+    parameter = stored(aws)
+    assert parameter["Type"] == "SecureString"
+    keyring = signing_keys.parse_keyring(parameter["Value"])
+    assert list(keyring.keys) == [keyring.current]
+    assert len(keyring.signing_key) >= signing_keys.MIN_KEY_BYTES
+    assert keyring.rotated_at is not None
+    # The app's own SSM reader (what a cold start does) accepts it.
+    settings = load_settings({"CHALKBOARD_STAGE": "dev", "CHALKBOARD_WEB_ORIGIN": "https://a.example",
+                              "CHALKBOARD_SIGNING_KEYS_PARAMETER": PARAMETER})
+    assert signing_keys.load_keyring(settings) == keyring
+
+
+def test_create_refuses_to_replace_a_keyring(aws: Any, capsys: pytest.CaptureFixture) -> None:
+    assert run(aws, "create", "--stage", "dev") == 0
+    before = stored(aws)["Value"]
+    assert run(aws, "create", "--stage", "dev") == 1
+    assert "already exists" in capsys.readouterr().err
+    assert stored(aws)["Value"] == before
+
+
+def test_two_creates_make_different_keys(aws: Any) -> None:
+    assert run(aws, "create", "--stage", "dev") == 0
+    assert run(aws, "create", "--stage", "dev", "--parameter", "/chalkboard/other") == 0
+    first = signing_keys.parse_keyring(stored(aws)["Value"])
+    second = signing_keys.parse_keyring(stored(aws, "/chalkboard/other")["Value"])
+    assert first.signing_key != second.signing_key
+
+
+def test_rotation_keeps_tokens_signed_by_the_old_key_valid(aws: Any) -> None:
+    assert run(aws, "create", "--stage", "dev") == 0
+    old_text = stored(aws)["Value"]
+    old = signing_keys.parse_keyring(old_text)
+    settings = settings_for(old_text)
+    token, _ = tokens.issue_access_token(username="alice", keyring=old, settings=settings,
+                                         now=time.time())
+
+    assert run(aws, "rotate", "--stage", "dev") == 0
+    new = signing_keys.parse_keyring(stored(aws)["Value"])
+    assert new.current != old.current
+    assert new.keys[old.current] == old.signing_key
+    assert stored(aws)["Type"] == "SecureString"
+    # Signed before the rotation, verified after it: nobody is logged out.
+    claims = tokens.verify_access_token(token, keyring=new, settings=settings_for(new.to_json()))
+    assert claims.username == "alice"
+    # New tokens are signed by the new key.
+    fresh, _ = tokens.issue_access_token(username="bob", keyring=new, settings=settings,
+                                         now=time.time())
+    assert tokens._unverified_kid(fresh) == new.current
+
+
+def test_rotate_without_a_keyring_says_to_create_one(aws: Any, capsys: Any) -> None:
+    assert run(aws, "rotate", "--stage", "dev") == 1
+    assert "keyring.py create" in capsys.readouterr().err
+
+
+def test_prune_refuses_before_the_refresh_token_lifetime_has_passed(
+    aws: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture,
+) -> None:
+    assert run(aws, "create", "--stage", "dev") == 0
+    assert run(aws, "rotate", "--stage", "dev") == 0
+    rotated = signing_keys.parse_keyring(stored(aws)["Value"])
+    real_now = keyring_script._now()
+    monkeypatch.setattr(keyring_script, "_now",
+                        lambda: real_now + timedelta(seconds=DEV_REFRESH_TTL - 60))
+    assert run(aws, "prune", "--stage", "dev") == 1
+    assert "too early" in capsys.readouterr().err
+    assert signing_keys.parse_keyring(stored(aws)["Value"]) == rotated
+
+
+def test_prune_after_the_refresh_token_lifetime_keeps_only_the_current_key(
+    aws: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert run(aws, "create", "--stage", "dev") == 0
+    assert run(aws, "rotate", "--stage", "dev") == 0
+    assert run(aws, "rotate", "--stage", "dev") == 0
+    rotated = signing_keys.parse_keyring(stored(aws)["Value"])
+    assert len(rotated.keys) == 3
+    real_now = keyring_script._now()
+    monkeypatch.setattr(keyring_script, "_now",
+                        lambda: real_now + timedelta(seconds=DEV_REFRESH_TTL + 60))
+    assert run(aws, "prune", "--stage", "dev") == 0
+    pruned = signing_keys.parse_keyring(stored(aws)["Value"])
+    assert dict(pruned.keys) == {rotated.current: rotated.signing_key}
+    assert pruned.current == rotated.current
+
+
+def test_prune_refuses_a_keyring_without_a_rotation_time(aws: Any, capsys: Any) -> None:
+    keys = {"a": signing_keys.generate_key(), "b": signing_keys.generate_key()}
+    aws.client("ssm").put_parameter(Name=PARAMETER, Type="SecureString",
+                                    Value=json.dumps({"current": "b", "keys": keys}))
+    assert run(aws, "prune", "--stage", "dev") == 1
+    assert "rotated_at" in capsys.readouterr().err
+    assert json.loads(stored(aws)["Value"])["keys"] == keys
+
+
+def test_a_plain_string_parameter_is_refused(aws: Any, capsys: Any) -> None:
+    aws.client("ssm").put_parameter(Name=PARAMETER, Type="String",
+                                    Value=keyring_script.fresh_keyring(keyring_script._now())
+                                    .to_json())
+    assert run(aws, "rotate", "--stage", "dev") == 1
+    assert "SecureString" in capsys.readouterr().err
+
+
+def test_show_names_keys_but_never_prints_key_material(aws: Any, capsys: Any) -> None:
+    assert run(aws, "create", "--stage", "dev") == 0
+    assert run(aws, "rotate", "--stage", "dev") == 0
+    capsys.readouterr()
+    assert run(aws, "show", "--stage", "dev") == 0
+    out = capsys.readouterr().out
+    keyring = json.loads(stored(aws)["Value"])
+    for kid, key in keyring["keys"].items():
+        assert kid in out
+        assert key not in out
+    assert f"current: {keyring['current']}" in out
+
+
+def test_rotate_restarts_the_named_functions_so_they_load_the_new_keyring(aws: Any) -> None:
+    iam = aws.client("iam")
+    role = iam.create_role(RoleName="fn", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"Service": "lambda.amazonaws.com"}}],
+    }))["Role"]["Arn"]
+    lam = aws.client("lambda")
+    for name in ("chalkboard-dev", "chalkboard-dev-jwt_auth"):
+        lam.create_function(FunctionName=name, Runtime="python3.11", Role=role,
+                            Handler="app.app", Code={"ZipFile": b"PK\x05\x06" + b"\0" * 18})
+    assert run(aws, "create", "--stage", "dev") == 0
+    assert run(aws, "rotate", "--stage", "dev", "--recycle", "chalkboard-dev",
+               "--recycle", "chalkboard-dev-jwt_auth") == 0
+    rotated_at = signing_keys.parse_keyring(stored(aws)["Value"]).rotated_at
+    for name in ("chalkboard-dev", "chalkboard-dev-jwt_auth"):
+        description = lam.get_function_configuration(FunctionName=name)["Description"]
+        assert description == f"chalkboard: signing keyring rotated {rotated_at}"
+
+
+def test_generate_prints_a_keyring_the_app_accepts(capsys: pytest.CaptureFixture) -> None:
+    assert keyring_script.main(["generate"]) == 0
+    keyring = signing_keys.parse_keyring(capsys.readouterr().out)
+    assert list(keyring.keys) == [keyring.current]
