@@ -14,8 +14,12 @@ def signup(username: str, password: str) -> User:
     """Create an account; ``InvalidInput`` names the bad field, ``UsernameTaken`` is a 409."""
     username = check_username(username)
     check_new_password(password, username=username)
+    now = time.time()
+    # Tokens issued before the account existed (to an earlier, deleted holder of
+    # the name) must not open it, so every token from before its creation is void.
     user = User(
-        username=username, password_hash=passwords.hash_password(password), created_at=time.time()
+        username=username, password_hash=passwords.hash_password(password), created_at=now,
+        tokens_valid_after_ms=int(now * 1000),
     )
     get_store().create_user(user)
     return user
