@@ -50,7 +50,19 @@ def parse_body(
             continue
         if not isinstance(body[name], kind):
             raise InvalidInput(f"{name} must be a {_KIND_NAMES.get(kind, kind.__name__)}")
+        if isinstance(body[name], str) and not _is_unicode_text(body[name]):
+            raise InvalidInput(f"{name} must be valid Unicode text")
     return body
+
+
+def _is_unicode_text(value: str) -> bool:
+    """False for a string holding half a surrogate pair (JSON allows "\\ud800"), which
+    cannot be encoded: hashing it, storing it in SQLite or logging it would fail."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 _KIND_NAMES = {str: "string", int: "number", bool: "boolean"}
