@@ -210,6 +210,11 @@ def main(argv: list[str] | None = None, *, session: Any = None) -> int:
             print(f"{parameter}: key {keyring.current} is current; "
                   f"{len(keyring.keys) - 1} older key(s) still verify")
             recycle(session.client("lambda"), args.recycle, keyring.rotated_at or "")
+            if not args.recycle:
+                print("note: warm Lambda containers keep the keyring they read until they are "
+                      "replaced and refuse tokens signed by the new key meanwhile; pass "
+                      "--recycle FUNCTION for the API and the authorizer (docs/deploy.md)",
+                      file=sys.stderr)
             print(f"prune after {_timestamp(now + wait)}: "
                   f"python scripts/keyring.py prune --stage {args.stage}")
         elif args.command == "prune":
