@@ -11,8 +11,13 @@ from its first statement (interpreter start-up is common to all and left out):
   GET /messages as Lambda does (an API Gateway proxy event carrying the
   authorizer's context; one Query on dynalite).
 
-The kinds run interleaved, in rotating order, after one unmeasured warm-up of
-each (so .pyc files exist). The project's own share is ours minus the floor.
+After one unmeasured warm-up of each (so .pyc files exist), every round runs
+each package set's floor and ours back to back (alternating which goes first),
+then its floor + first request. The project's own share is the median of those
+pairs' differences: runs a moment apart share whatever else the machine is doing,
+where a difference of two medians can swing by tens of ms when other work comes
+and goes. CPU time (``time.process_time``) is shown too: it barely moves with
+contention, though it leaves out waiting for dynalite.
 
 Each kind runs in two package sets. The dev virtualenv (.venv) holds test and
 deploy tools too: when one of them pulls in ``cryptography``, PyJWT imports it
@@ -49,44 +54,44 @@ from bench.common import (
 
 FLOOR = """
 import time
-t0 = time.perf_counter_ns()
+t0, c0 = time.perf_counter_ns(), time.process_time_ns()
 import chalice, boto3
 t1 = time.perf_counter_ns()
 client = boto3.client("dynamodb", region_name="us-east-1")
-t2 = time.perf_counter_ns()
+t2, c2 = time.perf_counter_ns(), time.process_time_ns()
 import json
-print(json.dumps({"import": t1 - t0, "client": t2 - t1, "total": t2 - t0}))
+print(json.dumps({"import": t1 - t0, "client": t2 - t1, "total": t2 - t0, "cpu": c2 - c0}))
 """
 
 FLOOR_AND_REQUEST = """
 import os, sys, time
-t0 = time.perf_counter_ns()
+t0, c0 = time.perf_counter_ns(), time.process_time_ns()
 import chalice, boto3
 client = boto3.client("dynamodb", region_name="us-east-1")
 t1 = time.perf_counter_ns()
 client.get_item(TableName=os.environ["CHALKBOARD_USERS_TABLE"],
                 Key={"username": {"S": sys.argv[1]}}, ConsistentRead=True)
-t2 = time.perf_counter_ns()
+t2, c2 = time.perf_counter_ns(), time.process_time_ns()
 import json
-print(json.dumps({"floor": t1 - t0, "request": t2 - t1, "total": t2 - t0}))
+print(json.dumps({"floor": t1 - t0, "request": t2 - t1, "total": t2 - t0, "cpu": c2 - c0}))
 """
 
 OURS = """
 import sys, time
-t0 = time.perf_counter_ns()
+t0, c0 = time.perf_counter_ns(), time.process_time_ns()
 import app
 t1 = time.perf_counter_ns()
 policy = app.jwt_auth({"type": "TOKEN", "authorizationToken": "Bearer " + sys.argv[1],
                        "methodArn": sys.argv[2]}, None)
-t2 = time.perf_counter_ns()
+t2, c2 = time.perf_counter_ns(), time.process_time_ns()
 import json
 event = json.loads(sys.argv[3])
-t3 = time.perf_counter_ns()
+t3, c3 = time.perf_counter_ns(), time.process_time_ns()
 response = app.app(event, None)
-t4 = time.perf_counter_ns()
+t4, c4 = time.perf_counter_ns(), time.process_time_ns()
 allowed = policy["policyDocument"]["Statement"][0]["Effect"] == "Allow"
 print(json.dumps({"import": t1 - t0, "authorizer": t2 - t1, "messages": t4 - t3,
-       "total": (t2 - t0) + (t4 - t3), "allowed": allowed,
+       "total": (t2 - t0) + (t4 - t3), "cpu": (c2 - c0) + (c4 - c3), "allowed": allowed,
        "status": response["statusCode"], "count": len(json.loads(response["body"])["messages"])}))
 """
 
@@ -214,15 +219,16 @@ def measure(runs: int, workdir: Path) -> Figure:
         title="Cold start: a fresh interpreter answering its first authorizer call and "
               "GET /messages (DynamoDB store on dynalite)",
         method=(
-            f"Median of {runs} fresh `python -c` runs of each kind in each package set, "
-            "interleaved in rotating order, timed inside the child from its first statement. "
+            f"{runs} fresh `python -c` runs of each kind in each package set, timed inside the "
+            "child from its first statement; floor and ours run back to back in each round. "
             "Floor: import chalice and boto3, create one DynamoDB client. Ours: import app, "
             "the authorizer's first call (Lambda TOKEN event), then GET /messages (API "
             "Gateway proxy event). Package sets: the dev .venv, and only what the Lambda "
             "can import (requirements.txt and its dependencies, the runtime's boto3, "
-            "chalice.app; `python -S`)."
+            "chalice.app; `python -S`). Share: median of the rounds' ours − floor."
         ),
-        columns=["package set", "kind", "median", "min–max", "phases (median)"],
+        columns=["package set", "kind", "wall median", "wall min–max", "CPU median",
+                 "phases (wall median)"],
     )
     with dynalite(workdir) as endpoint:
         env = dynamodb_env(endpoint, new_keyring_json(), workdir / "data")
@@ -262,8 +268,11 @@ def measure(runs: int, workdir: Path) -> Figure:
         for key in kinds:  # warm-up: compile .pyc, fill OS caches
             run_one(*key)
         for run in range(runs):
-            for key in kinds[run % len(kinds):] + kinds[:run % len(kinds)]:
-                samples[key].append(run_one(*key))
+            sets = list(package_sets)[run % 2:] + list(package_sets)[:run % 2]
+            pair = ["floor", "ours"] if run % 2 == 0 else ["ours", "floor"]
+            for package_set in sets:
+                for kind in [*pair, "floor + first request"]:
+                    samples[(package_set, kind)].append(run_one(package_set, kind))
         imports = _app_import_on_floor(venv_env)
 
     for key in kinds:
@@ -275,6 +284,13 @@ def measure(runs: int, workdir: Path) -> Figure:
 
     def med(key: tuple[str, str], phase: str) -> float:
         return statistics.median(s[phase] for s in samples[key]) / 1e6
+
+    def paired(package_set: str, ours_kind: str, floor_kind: str, measure: str) -> float:
+        """Median over rounds of ours minus the floor run beside it."""
+        return statistics.median(
+            (o[measure] - f[measure]) / 1e6 for o, f in zip(
+                samples[(package_set, ours_kind)], samples[(package_set, floor_kind)],
+                strict=True))
 
     data: dict[str, Any] = {"runs": runs}
     for package_set in package_sets:
@@ -289,20 +305,18 @@ def measure(runs: int, workdir: Path) -> Figure:
             totals = [s["total"] / 1e6 for s in samples[key]]
             figure.rows.append([
                 package_set, key[1], f"{statistics.median(totals):.0f} ms",
-                f"{min(totals):.0f}–{max(totals):.0f} ms",
+                f"{min(totals):.0f}–{max(totals):.0f} ms", f"{med(key, 'cpu'):.0f} ms",
                 ", ".join(f"{label} {med(key, phase):.0f}" for label, phase in labels) + " ms",
             ])
         floor, floor_request = med(floor_key, "total"), med(request_key, "total")
         ours = med(ours_key, "total")
-        share = ours - floor
-        # Paired differences too: each round's ours minus the same round's floor.
-        paired = statistics.median(
-            (o["total"] - f["total"]) / 1e6
-            for o, f in zip(samples[ours_key], samples[floor_key], strict=True))
+
+        share = paired(package_set, "ours", "floor", "total")
         figure.rows.append([
             package_set, "**project's share (ours − floor)**", f"**{share:.0f} ms**", "",
-            f"paired median {paired:.0f} ms; beyond floor + first request "
-            f"{ours - floor_request:.0f} ms",
+            f"{paired(package_set, 'ours', 'floor', 'cpu'):.0f} ms",
+            f"difference of medians {ours - floor:.0f} ms; beyond floor + first request "
+            f"{paired(package_set, 'ours', 'floor + first request', 'total'):.0f} ms",
         ])
         figure.targets.append(Target(
             name=f"cold start, {package_set} package set: project's own share (ours − floor)",
@@ -311,8 +325,10 @@ def measure(runs: int, workdir: Path) -> Figure:
             "median_ms": {"floor": floor, "floor_and_first_request": floor_request,
                           "ours": ours},
             "project_share_ms": share,
-            "project_share_paired_ms": paired,
-            "beyond_floor_and_first_request_ms": ours - floor_request,
+            "project_share_cpu_ms": paired(package_set, "ours", "floor", "cpu"),
+            "difference_of_medians_ms": ours - floor,
+            "beyond_floor_and_first_request_ms": paired(
+                package_set, "ours", "floor + first request", "total"),
             "samples_ns": {kind: samples[(package_set, kind)] for kind in scripts},
         }
     own_imports = sum(ms for name, ms in imports
@@ -320,7 +336,7 @@ def measure(runs: int, workdir: Path) -> Figure:
     slowest = sorted((row for row in imports if not row[0].startswith("app")),
                      key=lambda row: -row[1])[:3]
     figure.rows.append([
-        ".venv", "app's imports on top of the floor", f"{own_imports:.0f} ms", "",
+        ".venv", "app's imports on top of the floor", f"{own_imports:.0f} ms", "", "",
         "-X importtime, cumulative: " + ", ".join(f"{name} {ms:.1f}" for name, ms in slowest)
         + " ms",
     ])
