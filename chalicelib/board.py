@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from chalicelib.errors import MessageNotFound, NotAuthor
-from chalicelib.signing_keys import get_keyring
+from chalicelib.errors import InvalidInput, MessageNotFound, NotAuthor
+from chalicelib.signing_keys import get_keyring, with_keyring
 from chalicelib.store import Message, get_store
 from chalicelib.timestamps import new_message_id
 from chalicelib.tokens import read_cursor, sign_cursor
@@ -15,7 +15,10 @@ from chalicelib.validation import check_content, check_limit
 def list_messages(*, limit: str | None, cursor: str | None) -> tuple[list[Message], str | None]:
     """One page and the cursor of the next (None on the last page)."""
     size = check_limit(limit)
-    before_id = read_cursor(cursor, get_keyring()) if cursor is not None else None
+    before_id = None
+    if cursor is not None:  # a cursor signed after a key rotation may need a fresh keyring
+        before_id = with_keyring(lambda keyring: read_cursor(cursor, keyring),
+                                 unknown_key=InvalidInput)
     page = get_store().list_messages(limit=size, before_id=before_id)
     next_cursor = None
     if page.has_more and page.messages:

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from chalicelib import passwords, throttle
 from chalicelib.config import get_settings
 from chalicelib.errors import InvalidCredentials, InvalidRefreshToken
-from chalicelib.signing_keys import get_keyring
+from chalicelib.signing_keys import get_keyring, with_keyring
 from chalicelib.store import RefreshToken, get_store
 from chalicelib.tokens import (
     AccessClaims,
     InvalidToken,
+    UnknownKey,
     hash_refresh_token,
     issue_access_token,
     new_refresh_token,
@@ -121,9 +122,12 @@ def logout(claims: AccessClaims, refresh_token: str | None) -> None:
 
 def authenticate(token: str) -> AccessClaims:
     """Verify an access token and that it is still live; ``InvalidToken`` otherwise."""
-    settings = get_settings()
-    claims = verify_access_token(token, keyring=get_keyring(), settings=settings)
-    state = get_store().access_state(username=claims.username, jti=claims.jti, now=time.time())
+    settings, now = get_settings(), time.time()
+    claims = with_keyring(
+        lambda keyring: verify_access_token(token, keyring=keyring, settings=settings),
+        unknown_key=UnknownKey,
+    )
+    state = get_store().access_state(username=claims.username, jti=claims.jti, now=now)
     if state.user is None:
         raise InvalidToken("user is gone")
     if state.revoked:

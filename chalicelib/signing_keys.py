@@ -16,13 +16,15 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from chalicelib.config import Settings, get_settings
 from chalicelib.errors import ConfigurationError
 
+T = TypeVar("T")
 MIN_KEY_BYTES = 32
 _KID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -157,3 +159,35 @@ def load_keyring(settings: Settings) -> Keyring:
 def get_keyring() -> Keyring:
     """The keyring, fetched once per container (tests reset with cache_clear)."""
     return load_keyring(get_settings())
+
+
+RELOAD_INTERVAL_SECONDS = 60
+_last_reload = 0.0
+
+
+def reload_keyring(now: float) -> bool:
+    """Fetch the keyring again after a token named a key we lack; True if it was fetched.
+
+    A rotation makes a new key current in SSM while warm containers still hold
+    the old keyring; the first token signed with the new key reloads it here.
+    At most once a minute per container, so forged kids cannot flood SSM, and
+    only where the keyring can change (SSM), never for inline or local keys.
+    """
+    global _last_reload
+    if get_settings().signing_keys_parameter is None or get_settings().signing_keys is not None:
+        return False
+    if now - _last_reload < RELOAD_INTERVAL_SECONDS:
+        return False
+    _last_reload = now
+    get_keyring.cache_clear()
+    return True
+
+
+def with_keyring(check: Callable[[Keyring], T], *, unknown_key: type[Exception]) -> T:
+    """``check(keyring)``; if it fails for want of a key, reload once (see above) and retry."""
+    try:
+        return check(get_keyring())
+    except unknown_key:
+        if not reload_keyring(time.time()):
+            raise
+    return check(get_keyring())

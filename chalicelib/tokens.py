@@ -32,6 +32,10 @@ class InvalidToken(Exception):
     """Any reason an access token is not accepted; the reason is logged, never sent."""
 
 
+class UnknownKey(InvalidToken):
+    """The token names a key this keyring lacks: forged, or signed after a rotation."""
+
+
 @dataclass(frozen=True)
 class AccessClaims:
     username: str
@@ -94,7 +98,7 @@ def verify_access_token(token: str, *, keyring: Keyring, settings: Settings) -> 
     kid = _unverified_kid(token)
     key = keyring.keys.get(kid) if isinstance(kid, str) else None
     if key is None:
-        raise InvalidToken("no header kid naming a key of ours")
+        raise UnknownKey("no header kid naming a key of ours")
     try:
         payload = jwt.decode(
             token,
