@@ -14,8 +14,9 @@ Tokens name the key that signed them, so rotation never logs anyone out:
 ``prune`` refuses until the last rotation is older than the stage's
 refresh-token lifetime: by then every token signed by an old key has expired
 and every Lambda container that cached the old keyring has long been replaced.
-``rotate --recycle FUNCTION`` makes running Lambda containers load the new
-keyring at once (see docs/deploy.md, "Rotate the signing keys").
+Warm Lambda containers reload the keyring when they meet a key id they lack
+(at most once a minute); ``rotate --recycle FUNCTION`` additionally makes Lambda
+replace them at once (see docs/deploy.md, "Rotate the signing keys").
 """
 
 from __future__ import annotations
@@ -211,10 +212,9 @@ def main(argv: list[str] | None = None, *, session: Any = None) -> int:
                   f"{len(keyring.keys) - 1} older key(s) still verify")
             recycle(session.client("lambda"), args.recycle, keyring.rotated_at or "")
             if not args.recycle:
-                print("note: warm Lambda containers keep the keyring they read until they are "
-                      "replaced and refuse tokens signed by the new key meanwhile; pass "
-                      "--recycle FUNCTION for the API and the authorizer (docs/deploy.md)",
-                      file=sys.stderr)
+                print("note: warm Lambda containers reload the keyring when they first meet "
+                      "the new key (at most once a minute each); --recycle FUNCTION replaces "
+                      "them at once (docs/deploy.md)", file=sys.stderr)
             print(f"prune after {_timestamp(now + wait)}: "
                   f"python scripts/keyring.py prune --stage {args.stage}")
         elif args.command == "prune":
