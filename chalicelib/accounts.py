@@ -7,7 +7,7 @@ import time
 from chalicelib import passwords
 from chalicelib.errors import AccountGone, WrongPassword
 from chalicelib.store import User, get_store
-from chalicelib.validation import check_new_password, check_username
+from chalicelib.validation import PASSWORD_MAX, check_new_password, check_username
 
 
 def signup(username: str, password: str) -> User:
@@ -38,7 +38,7 @@ def change_password(username: str, current_password: str, new_password: str) -> 
     store = get_store()
     user = store.get_user(username)
     verified = False
-    if user is not None:
+    if user is not None and len(current_password) <= PASSWORD_MAX:  # longer cannot be right
         verified, _ = passwords.verify_password(current_password, user.password_hash)
     if not verified:
         raise WrongPassword("current password is wrong")
