@@ -82,11 +82,14 @@ async function logOut() {
   const done = busy(ui.logout, "Logging out…");
   const problem = await session.logout();
   done();
-  signedOut(
-    problem
-      ? `You are logged out on this device, but the server could not be told (${problem.message}).`
-      : "You have logged out.",
-  );
+  let message = "You have logged out.";
+  if (problem?.unreachable) {
+    message =
+      "You are logged out on this device, but the server could not be reached to end the session there.";
+  } else if (problem) {
+    message = `You are logged out on this device, but the server did not confirm it: ${problem.message}`;
+  }
+  signedOut(message);
 }
 
 session.start({

@@ -2,14 +2,23 @@
 // with /token/refresh shortly before the access token expires and after a 401.
 //
 // A refresh token is single use, and presenting a spent one revokes its whole
-// family, so a tab never runs two refreshes at once: concurrent callers share
-// one in-flight renewal, and tabs take turns through a Web Lock (where the
-// browser has them), re-reading storage first in case another tab already renewed.
+// family, so the same token must never be sent twice:
+// - in a tab, concurrent callers share one in-flight renewal;
+// - across tabs (which share localStorage), renewals take turns through a Web
+//   Lock, and each re-reads storage first in case another tab already renewed.
+//   Chromium keeps a per-process copy of localStorage that catches up with other
+//   tabs' writes a moment later, so a tab that had to queue for the lock waits
+//   for the other tab's write to arrive (its "storage" event) before reading;
+// - only one tab (the holder of a second, long-lived lock) renews on a timer;
+//   the others renew only when a request finds the token about to expire.
+// Browsers without Web Locks (non-secure origins) fall back to the in-tab rules.
 
 import { ApiError, request } from "./api.js";
 
 const STORAGE_KEY = "chalkboard.session";
 const LOCK_NAME = "chalkboard.session.renewal";
+const TIMER_LOCK_NAME = "chalkboard.session.timer";
+const OTHER_TAB_WRITE_WAIT_MS = 1000;
 const RETRY_AFTER_NETWORK_FAILURE_MS = 15_000;
 
 export const ENDED_MESSAGE =
@@ -28,6 +37,7 @@ export class SessionEnded extends Error {
 let renewal = null; // the one in-flight renewal (a Promise of the new session), if any
 let passwordChange = null; // { attempt, relogin } while this tab changes the password
 let timer = null;
+let timerTab = !navigator.locks?.request; // whether this tab renews on a timer
 let endedListener = () => {};
 let changedListener = () => {};
 
@@ -99,6 +109,14 @@ export function start({ onEnded, onChanged } = {}) {
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") schedule();
   });
+  if (!timerTab) {
+    // Held until this tab closes; then the next tab in line takes over the timer.
+    navigator.locks.request(TIMER_LOCK_NAME, () => {
+      timerTab = true;
+      schedule();
+      return new Promise(() => {});
+    });
+  }
   schedule();
 }
 
@@ -109,7 +127,7 @@ export function currentUser() {
 function schedule() {
   clearTimeout(timer);
   const session = load();
-  if (!session) return;
+  if (!session || !timerTab) return;
   const delay = Math.max(0, session.renewAt - Date.now());
   timer = setTimeout(proactiveRenewal, delay);
 }
@@ -134,10 +152,35 @@ function end(message = ENDED_MESSAGE) {
 
 // ---- renewal -------------------------------------------------------------
 
-function exclusive(task) {
-  // Other tabs of this browser share localStorage, and so the refresh token.
-  if (navigator.locks?.request) return navigator.locks.request(LOCK_NAME, task);
-  return task();
+/** Run task while no other tab of this browser renews (see the top of this file). */
+async function exclusive(task) {
+  if (!navigator.locks?.request) return task();
+  const free = await navigator.locks.request(LOCK_NAME, { ifAvailable: true }, async (lock) =>
+    lock ? { result: await task() } : null,
+  );
+  if (free) return free.result;
+  // Another tab is renewing: let its new tokens reach this tab's view of storage first.
+  const written = storageWrite(OTHER_TAB_WRITE_WAIT_MS);
+  return navigator.locks.request(LOCK_NAME, async () => {
+    await written;
+    return task();
+  });
+}
+
+/** Resolves when another tab changes the session in storage, or after timeoutMs. */
+function storageWrite(timeoutMs) {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timeout);
+      window.removeEventListener("storage", changed);
+      resolve();
+    };
+    const changed = (event) => {
+      if (event.key === STORAGE_KEY || event.key === null) done();
+    };
+    const timeout = setTimeout(done, timeoutMs);
+    window.addEventListener("storage", changed);
+  });
 }
 
 /**

@@ -245,6 +245,7 @@ def new_page(
             serve_app(context, web.url, api.url)
             contexts.append(context)
         page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
         problems.watch(page)
         page.goto(web.url + "/")
         return page

@@ -30,11 +30,20 @@ def fill_credentials(page: Any, username: str, password: str) -> None:
     page.get_by_label("Password", exact=True).fill(password)
 
 
+def board_loaded(page: Any) -> None:
+    """Wait until the board is shown and no page of messages is loading."""
+    expect(board_heading(page)).to_be_visible()
+    expect(page.get_by_role("button", name="Refresh", exact=True)).to_be_enabled()
+    expect(page.get_by_role("list", name="Messages, newest first")).not_to_have_attribute(
+        "aria-busy", "true"
+    )
+
+
 def log_in(page: Any, username: str, password: str = PASSWORD) -> None:
     expect(login_heading(page)).to_be_visible()
     fill_credentials(page, username, password)
     page.get_by_role("button", name="Log in", exact=True).click()
-    expect(board_heading(page)).to_be_visible()
+    board_loaded(page)
 
 
 def open_sign_up(page: Any) -> None:
@@ -46,7 +55,7 @@ def sign_up(page: Any, username: str, password: str = PASSWORD) -> None:
     open_sign_up(page)
     fill_credentials(page, username, password)
     page.get_by_role("button", name="Sign up", exact=True).click()
-    expect(board_heading(page)).to_be_visible()
+    board_loaded(page)
 
 
 def post_dialog(page: Any) -> Any:

@@ -1,0 +1,108 @@
+"""The account page: who you are, and changing your password."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser import ui
+
+pytestmark = pytest.mark.browser
+
+NEW_PASSWORD = "a brand new passphrase"
+
+
+def open_account(page):
+    page.get_by_role("link", name="Account").click()
+    expect(page.get_by_role("heading", name="Account", level=1)).to_be_focused()
+    expect(page).to_have_title("Account · chalkboard")
+
+
+def change_password(page, current, new, repeat=None):
+    page.get_by_label("Current password").fill(current)
+    page.get_by_label("New password", exact=True).fill(new)
+    page.get_by_label("New password again").fill(new if repeat is None else repeat)
+    page.get_by_role("button", name="Change password").click()
+
+
+def test_account_page_shows_username_and_join_date(page, api):
+    api.signup("alice")
+    ui.log_in(page, "alice")
+    open_account(page)
+    facts = page.locator("dl.facts")
+    expect(facts.locator("#account-username")).to_have_text("alice")
+    expect(facts.locator("#account-since")).to_have_text(
+        re.compile(r"^[A-Z][a-z]+ \d{1,2}, \d{4}$")
+    )
+    expect(page.get_by_role("link", name="Account")).to_have_attribute("aria-current", "page")
+
+
+def test_change_password_keeps_this_tab_signed_in_and_ends_other_sessions(new_page, api):
+    api.signup("alice")
+    elsewhere = new_page()
+    ui.log_in(elsewhere, "alice")
+    here = new_page()
+    ui.log_in(here, "alice")
+    before = ui.stored_session(here)
+    open_account(here)
+    change_password(here, ui.PASSWORD, NEW_PASSWORD)
+    expect(here.get_by_role("status").filter(has_text="Password changed.")).to_have_text(
+        "Password changed. Your other sessions have been logged out."
+    )
+    # No password is left on the page or in storage.
+    for field in ["Current password", "New password", "New password again"]:
+        expect(here.get_by_label(field, exact=True)).to_have_value("")
+    assert NEW_PASSWORD not in ui.browser_storage(here)
+    assert ui.PASSWORD not in ui.browser_storage(here)
+    # This tab logged in again with the new password: new tokens, and they work.
+    after = ui.stored_session(here)
+    assert after["refreshToken"] != before["refreshToken"]
+    here.get_by_role("link", name="Board", exact=True).click()
+    ui.board_loaded(here)
+    ui.post(here, "still signed in")
+    # The old tokens, and the other browser's session, are over.
+    assert api.call("GET", "/me", token=before["accessToken"]).status == 401
+    elsewhere.get_by_role("button", name="Refresh").click()
+    expect(ui.login_heading(elsewhere)).to_be_visible()
+    expect(elsewhere.locator("#auth-notice")).to_contain_text("Your session has ended")
+    # Only the new password logs in now.
+    assert api.call("POST", "/login", {"username": "alice", "password": ui.PASSWORD}).status == 401
+    assert api.login("alice", NEW_PASSWORD)["username"] == "alice"
+
+
+def test_wrong_current_password_shows_the_server_message(page, api):
+    api.signup("alice")
+    ui.log_in(page, "alice")
+    open_account(page)
+    change_password(page, "not my password at all", NEW_PASSWORD)
+    expect(page.locator("#password-error")).to_have_text("Current password is wrong")
+    expect(page.get_by_label("Current password")).to_be_focused()
+    # Still signed in, with the old password still the one that works.
+    expect(page.get_by_role("heading", name="Account", level=1)).to_be_visible()
+    assert api.login("alice")["username"] == "alice"
+
+
+def test_new_password_is_checked_by_the_server(page, api):
+    api.signup("alice")
+    ui.log_in(page, "alice")
+    open_account(page)
+    change_password(page, ui.PASSWORD, "qwerty123456")
+    expect(page.locator("#password-error")).to_have_text(
+        "Password is too common; choose one that is harder to guess"
+    )
+
+
+def test_mismatched_new_passwords_are_caught_before_sending(page, api):
+    api.signup("alice")
+    ui.log_in(page, "alice")
+    open_account(page)
+    sent = []
+    page.on("request", lambda r: sent.append(r.url) if r.url.endswith("/me/password") else None)
+    change_password(page, ui.PASSWORD, NEW_PASSWORD, repeat=NEW_PASSWORD + "!")
+    expect(page.locator("#password-error")).to_have_text(
+        "The new passwords do not match. Type the same new password twice."
+    )
+    expect(page.get_by_label("New password again")).to_be_focused()
+    assert sent == []

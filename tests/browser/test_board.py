@@ -1,0 +1,291 @@
+"""Reading, paging, posting and deleting on the board, in the browser."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser import ui
+from tests.browser.conftest import save_screenshot
+
+pytestmark = pytest.mark.browser
+
+ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+def signed_in(new_page, api, username="alice", **size):
+    """A page with ``username`` (already signed up over the API) logged in."""
+    page = new_page(**size)
+    ui.log_in(page, username)
+    return page
+
+
+def test_empty_board_says_so(new_page, api):
+    api.signup("alice")
+    page = signed_in(new_page, api)
+    expect(page.get_by_text("No messages yet. Be the first to post one.")).to_be_visible()
+    expect(ui.messages(page)).to_have_count(0)
+    expect(page.get_by_role("button", name="Older messages")).to_be_hidden()
+    ui.post(page, "the first message")
+    expect(page.get_by_text("No messages yet")).to_be_hidden()
+
+
+def test_board_shows_newest_first_with_author_and_relative_time(new_page, api):
+    api.user("bob")
+    api.user("alice")
+    first = api.post("bob", "one from bob")
+    api.post("alice", "then alice")
+    last = api.post("bob", "and bob again")
+    page = signed_in(new_page, api)
+    expect(ui.messages(page)).to_have_count(3)
+    assert ui.message_texts(page) == ["and bob again", "then alice", "one from bob"]
+    assert page.locator("#messages .author").all_text_contents() == ["bob", "alice", "bob"]
+    newest = ui.messages(page).first.locator("time")
+    expect(newest).to_have_text("now")
+    expect(newest).to_have_attribute("datetime", last["created_at"])
+    assert ISO_MS.match(first["created_at"])
+    created = datetime.fromisoformat(last["created_at"].replace("Z", "+00:00")).astimezone(UTC)
+    # Full timestamp on hover, in the person's locale and zone (en-US, UTC here).
+    expect(newest).to_have_attribute(
+        "title", re.compile(rf"^{created:%A, %B} {created.day}, {created.year} at .* UTC$")
+    )
+
+
+def test_relative_time_moves_on_as_time_passes(new_page, api):
+    api.user("alice")
+    api.post("alice", "an old thought")
+    page = new_page()
+    page.clock.install()
+    page.reload()
+    ui.log_in(page, "alice")
+    time = ui.messages(page).first.locator("time")
+    expect(time).to_have_text("now")
+    page.clock.fast_forward("03:05")
+    expect(time).to_have_text("3 min. ago")
+    page.clock.fast_forward("02:00:00")
+    expect(time).to_have_text("2 hr. ago")
+
+
+def test_paging_through_45_messages_shows_each_once(new_page, api):
+    api.user("bob")
+    api.signup("alice")
+    posted = [api.post("bob", f"message {n:02d}")["content"] for n in range(45)]
+    newest_first = list(reversed(posted))
+    page = signed_in(new_page, api)
+    older = page.get_by_role("button", name="Older messages")
+    expect(ui.messages(page)).to_have_count(20)
+    assert ui.message_texts(page) == newest_first[:20]
+    older.click()
+    expect(ui.messages(page)).to_have_count(40)
+    older.click()
+    expect(ui.messages(page)).to_have_count(45)
+    expect(older).to_be_hidden()
+    expect(page.get_by_text("You have reached the oldest message.")).to_be_visible()
+    assert ui.message_texts(page) == newest_first
+
+
+def test_refresh_shows_messages_posted_elsewhere(new_page, api):
+    api.user("bob")
+    api.signup("alice")
+    api.post("bob", "before")
+    page = signed_in(new_page, api)
+    expect(ui.messages(page)).to_have_count(1)
+    api.post("bob", "after")
+    page.get_by_role("button", name="Refresh").click()
+    expect(ui.messages(page)).to_have_count(2)
+    assert ui.message_texts(page) == ["after", "before"]
+
+
+def test_message_html_is_shown_as_text(new_page, api, problems):
+    payloads = [
+        "<img src=x onerror=alert(1)>",
+        '<script>window.pwned = 1</script><b onmouseover="window.pwned = 2">bold?</b>',
+    ]
+    api.user("mallory")
+    api.post("mallory", payloads[0])
+    api.signup("alice")
+    page = signed_in(new_page, api)
+    ui.post(page, payloads[1])
+    page.get_by_role("button", name="Refresh").click()
+    expect(ui.messages(page)).to_have_count(2)
+    assert ui.message_texts(page) == [payloads[1], payloads[0]]
+    # Nothing was parsed as markup, nothing ran (no alert: `problems` records any dialog).
+    assert page.locator("#messages img, #messages script, #messages b").count() == 0
+    page.get_by_text("bold?", exact=False).hover()
+    assert page.evaluate("() => window.pwned") is None
+    assert problems.errors == []
+
+
+def test_post_dialog_posts_and_the_message_appears_at_the_top_without_a_reload(new_page, api):
+    api.user("bob")
+    api.signup("alice")
+    api.post("bob", "older news")
+    page = signed_in(new_page, api)
+    page.evaluate("() => { window.sameDocument = true; }")
+    ui.write_message(page, "  fresh news  \n")
+    dialog = ui.post_dialog(page)
+    expect(dialog.get_by_text("10 / 1,000")).to_be_visible()  # counted after trimming
+    dialog.get_by_role("button", name="Post").click()
+    expect(dialog).to_be_hidden()
+    assert ui.message_texts(page) == ["fresh news", "older news"]
+    expect(ui.messages(page).first.locator(".author")).to_have_text("alice")
+    assert page.evaluate("() => window.sameDocument") is True
+    expect(page.get_by_role("status").filter(has_text="Message posted.")).to_have_count(1)
+    # The dialog starts empty next time.
+    page.get_by_role("button", name="New message").click()
+    expect(dialog.get_by_label("Message")).to_have_value("")
+
+
+def test_character_counter_counts_against_the_limit(page, api):
+    api.user("alice")
+    ui.log_in(page, "alice")
+    ui.write_message(page, "é" * 999 + "😀")  # 1,000 characters, 1,001 UTF-16 units
+    dialog = ui.post_dialog(page)
+    counter = dialog.locator("#post-count")
+    expect(counter).to_have_text("1,000 / 1,000")
+    expect(counter).not_to_have_class(re.compile(r"\bover\b"))
+    dialog.get_by_label("Message").press("End")
+    dialog.get_by_label("Message").press_sequentially("xy")
+    expect(counter).to_have_text("1,002 / 1,000")
+    expect(counter).to_have_class(re.compile(r"\bover\b"))
+    expect(dialog.get_by_text("2 characters over the limit")).to_be_visible()
+
+
+def test_post_dialog_keeps_the_text_and_shows_the_server_error(page, api):
+    api.user("alice")
+    ui.log_in(page, "alice")
+    too_long = "x" * 1001
+    ui.write_message(page, too_long)
+    dialog = ui.post_dialog(page)
+    dialog.get_by_role("button", name="Post").click()
+    expect(dialog.get_by_role("alert")).to_have_text("Content must be at most 1,000 characters")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Message")).to_have_value(too_long)
+    expect(dialog.get_by_label("Message")).to_be_focused()
+    dialog.get_by_label("Message").press("Backspace")
+    dialog.get_by_role("button", name="Post").click()
+    expect(dialog).to_be_hidden()
+    expect(ui.messages(page).first.locator(".content")).to_have_text("x" * 1000)
+
+
+def test_api_down_shows_an_error_and_keeps_the_unsent_text(page, api):
+    api.user("alice")
+    ui.log_in(page, "alice")
+    ui.write_message(page, "this must not be lost")
+    api.stop()
+    dialog = ui.post_dialog(page)
+    dialog.get_by_role("button", name="Post").click()
+    expect(dialog.get_by_role("alert")).to_have_text(
+        "Cannot reach the server. Check your connection and try again."
+    )
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Message")).to_have_value("this must not be lost")
+    expect(dialog.get_by_role("button", name="Post")).to_be_enabled()
+    # Closed and reopened, the draft is still there.
+    dialog.get_by_role("button", name="Cancel").click()
+    page.get_by_role("button", name="Refresh").click()
+    expect(page.locator("#board-error")).to_have_text(
+        "Cannot reach the server. Check your connection and try again."
+    )
+    page.get_by_role("button", name="New message").click()
+    expect(dialog.get_by_label("Message")).to_have_value("this must not be lost")
+
+
+def test_post_button_shows_progress_and_the_dialog_waits_for_the_answer(page, api):
+    api.user("alice")
+    ui.log_in(page, "alice")
+    held = []
+    page.route(
+        f"{api.url}/messages",
+        lambda route: held.append(route) if route.request.method == "POST" else route.continue_(),
+    )
+    ui.write_message(page, "patience")
+    dialog = ui.post_dialog(page)
+    dialog.get_by_role("button", name="Post").click()
+    expect(dialog.get_by_role("button", name="Posting…")).to_be_disabled()
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_disabled()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_visible()  # not closed while the post is in flight
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(20)
+    held[0].continue_()
+    expect(dialog).to_be_hidden()
+    expect(ui.messages(page).first.locator(".content")).to_have_text("patience")
+
+
+def test_deleting_own_message_asks_first(new_page, api):
+    api.user("alice")
+    keep = api.post("alice", "keep me")
+    gone = api.post("alice", "delete me")
+    page = signed_in(new_page, api)
+    item = ui.messages(page).filter(has_text="delete me")
+    delete = item.get_by_role("button", name=re.compile("^Delete"))
+    delete.click()
+    confirm = page.get_by_role("dialog", name="Delete this message?")
+    expect(confirm).to_be_visible()
+    expect(confirm).to_contain_text("delete me")
+    expect(confirm.get_by_role("button", name="Cancel")).to_be_focused()
+    confirm.get_by_role("button", name="Cancel").click()
+    expect(confirm).to_be_hidden()
+    expect(delete).to_be_focused()
+    expect(ui.messages(page)).to_have_count(2)
+
+    delete.click()
+    confirm.get_by_role("button", name="Delete", exact=True).click()
+    expect(confirm).to_be_hidden()
+    expect(ui.messages(page)).to_have_count(1)
+    assert ui.message_texts(page) == ["keep me"]
+    expect(page.get_by_role("status").filter(has_text="Message deleted.")).to_have_count(1)
+    # Really gone on the server, and the other one is not.
+    token = api.tokens["alice"]["access_token"]
+    listed = api.call("GET", "/messages", token=token).body["messages"]
+    assert [m["id"] for m in listed] == [keep["id"]]
+    assert gone["id"] not in {m["id"] for m in listed}
+
+
+def test_no_delete_control_on_other_peoples_messages(new_page, api):
+    api.user("bob")
+    api.user("alice")
+    api.post("bob", "bob's words")
+    api.post("alice", "alice's words")
+    page = signed_in(new_page, api)
+    expect(ui.messages(page)).to_have_count(2)
+    mine = ui.messages(page).filter(has_text="alice's words")
+    theirs = ui.messages(page).filter(has_text="bob's words")
+    expect(mine.get_by_role("button")).to_have_count(1)
+    expect(theirs.get_by_role("button")).to_have_count(0)
+
+
+def test_board_screenshot(new_page, api):
+    api.user("bob")
+    api.user("alice")
+    api.post("bob", "Welcome to chalkboard! Be kind; messages are public to every member.")
+    api.post("alice", "Lunch at noon?\nThe usual place.")
+    api.post("bob", "<img src=x onerror=alert(1)> is shown as text here, not run.")
+    page = signed_in(new_page, api)
+    expect(ui.messages(page)).to_have_count(3)
+    save_screenshot(page, "board-desktop.png")
+
+
+def test_board_is_usable_at_360_pixels(new_page, api):
+    api.user("alice")
+    api.post("alice", "a" * 300)  # one unbroken word longer than the screen
+    api.post("alice", "short and sweet")
+    page = signed_in(new_page, api, width=360, height=740)
+    expect(ui.messages(page)).to_have_count(2)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    for name in ["Refresh", "New message", "Log out"]:
+        expect(page.get_by_role("button", name=name)).to_be_in_viewport()
+    ui.write_message(page, "typed on a phone")
+    dialog_box = ui.post_dialog(page).bounding_box()
+    assert dialog_box["x"] >= 0
+    assert dialog_box["x"] + dialog_box["width"] <= 360
+    save_screenshot(page, "board-phone-dialog.png")
+    ui.post_dialog(page).get_by_role("button", name="Post").click()
+    expect(ui.messages(page).first.locator(".content")).to_have_text("typed on a phone")
+    save_screenshot(page, "board-phone.png")

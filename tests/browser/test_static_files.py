@@ -1,0 +1,91 @@
+"""The web app's files keep the shape the deploy upload and the house rules rely on.
+
+No browser needed: these read static/ as files.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from tests.browser.conftest import (
+    CONFIG_STATEMENT,
+    CSP_CONNECT,
+    LOCAL_API,
+    STATIC,
+    deployed_config,
+    deployed_index,
+)
+
+MODULES = sorted(STATIC.glob("*.js"))
+
+
+class Elements(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.elements: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, dict(attrs)))
+
+
+def index_elements() -> list[tuple[str, dict[str, str | None]]]:
+    parser = Elements()
+    parser.feed((STATIC / "index.html").read_text())
+    return parser.elements
+
+
+def test_config_js_is_the_one_statement_the_deploy_rewrites() -> None:
+    source = (STATIC / "config.js").read_text()
+    match = CONFIG_STATEMENT.match(source)
+    assert match, source
+    assert match["url"] == LOCAL_API
+    deployed = deployed_config(source, "https://xyz.execute-api.eu-west-1.amazonaws.com/api")
+    assert CONFIG_STATEMENT.match(deployed)
+
+
+def test_index_csp_names_the_local_api_once_and_comes_before_any_script() -> None:
+    html = (STATIC / "index.html").read_text()
+    assert html.count(CSP_CONNECT) == 1
+    elements = index_elements()
+    tags = [tag for tag, _ in elements]
+    csp_at = next(
+        i for i, (tag, attrs) in enumerate(elements)
+        if tag == "meta" and attrs.get("http-equiv") == "Content-Security-Policy"
+    )
+    assert csp_at < tags.index("script")
+    deployed = deployed_index(html, "https://xyz.execute-api.eu-west-1.amazonaws.com/api")
+    assert "connect-src https://xyz.execute-api.eu-west-1.amazonaws.com;" in deployed
+    assert LOCAL_API not in deployed
+
+
+def test_index_has_no_inline_script_style_or_handlers() -> None:
+    elements = index_elements()
+    scripts = [attrs for tag, attrs in elements if tag == "script"]
+    assert scripts == [{"type": "module", "src": "main.js"}]
+    assert "style" not in [tag for tag, _ in elements]
+    for tag, attrs in elements:
+        assert "style" not in attrs, tag
+        assert not [name for name in attrs if name.startswith("on")], tag
+
+
+@pytest.mark.parametrize("module", MODULES, ids=[m.name for m in MODULES])
+def test_modules_never_build_html_from_strings(module) -> None:
+    source = module.read_text()
+    for sink in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("]:
+        assert sink not in source, f"{module.name} uses {sink}"
+
+
+def test_only_api_js_calls_fetch_or_sets_authorization() -> None:
+    for module in MODULES:
+        source = module.read_text()
+        uses = bool(re.search(r"\bfetch\(|Authorization", source))
+        assert uses == (module.name == "api.js"), module.name
+
+
+def test_only_session_js_touches_browser_storage() -> None:
+    for module in MODULES:
+        uses = bool(re.search(r"\b(localStorage|sessionStorage)\b", module.read_text()))
+        assert uses == (module.name == "session.js"), module.name
