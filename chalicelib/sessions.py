@@ -91,15 +91,24 @@ def refresh(refresh_token: str) -> TokenPair:
     invalid = InvalidRefreshToken("refresh token is invalid or expired; log in again")
     if not refresh_token or len(refresh_token) > 256:
         raise invalid
-    record = store.spend_refresh_token(token_hash=hash_refresh_token(refresh_token))
+    token_hash = hash_refresh_token(refresh_token)
+    # Expiry and revocation are checked before spending: replays racing this call
+    # revoke the family as soon as it is spent, which must not also refuse the one
+    # call that spent it (of concurrent refreshes, exactly one succeeds).
+    current = store.get_refresh_token(token_hash=token_hash)
+    if current is None:
+        raise invalid
+    if not current.used and (
+        current.expires_at < now or store.is_family_revoked(family=current.family, now=now)
+    ):
+        raise invalid
+    record = store.spend_refresh_token(token_hash=token_hash)
     if record is None:
         raise invalid
-    family_ends = int(now) + settings.refresh_token_ttl
     if record.used:
+        family_ends = int(now) + settings.refresh_token_ttl
         store.revoke_family(family=record.family, expires_at=family_ends)
         log.warning("refresh token reused for %s; family revoked", record.username)
-        raise invalid
-    if record.expires_at < now or store.is_family_revoked(family=record.family, now=now):
         raise invalid
     user = store.get_user(record.username)
     if user is None or record.issued_at_ms < user.tokens_valid_after_ms:
