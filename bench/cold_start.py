@@ -13,11 +13,17 @@ from its first statement (interpreter start-up is common to all and left out):
 
 After one unmeasured warm-up of each (so .pyc files exist), every round runs
 each package set's floor and ours back to back (alternating which goes first),
-then its floor + first request. The project's own share is the median of those
-pairs' differences: runs a moment apart share whatever else the machine is doing,
-where a difference of two medians can swing by tens of ms when other work comes
-and goes. CPU time (``time.process_time``) is shown too: it barely moves with
-contention, though it leaves out waiting for dynalite.
+then its floor + first request. Three estimates of the project's own share:
+
+- fastest ours minus fastest floor (the target's figure): other processes on this
+  shared machine only ever add time, so each kind's fastest run is its least
+  disturbed (as ``timeit``'s documentation advises);
+- the median over rounds of ours minus the floor run beside it;
+- the same median in CPU time (``time.process_time``), which barely moves with
+  contention but leaves out waiting for dynalite.
+
+On a quiet machine all three agree within a few ms; with other engineers' test
+suites running (load 5 on 2 cores) medians moved by 50 ms between runs.
 
 Each kind runs in two package sets. The dev virtualenv (.venv) holds test and
 deploy tools too: when one of them pulls in ``cryptography``, PyJWT imports it
@@ -225,7 +231,9 @@ def measure(runs: int, workdir: Path) -> Figure:
             "the authorizer's first call (Lambda TOKEN event), then GET /messages (API "
             "Gateway proxy event). Package sets: the dev .venv, and only what the Lambda "
             "can import (requirements.txt and its dependencies, the runtime's boto3, "
-            "chalice.app; `python -S`). Share: median of the rounds' ours − floor."
+            "chalice.app; `python -S`). Share: fastest ours − fastest floor (other work on "
+            "this shared machine only ever adds time), with the median of each round's "
+            "ours − floor and the same in CPU time beside it."
         ),
         columns=["package set", "kind", "wall median", "wall min–max", "CPU median",
                  "phases (wall median)"],
@@ -312,20 +320,26 @@ def measure(runs: int, workdir: Path) -> Figure:
         ours = med(ours_key, "total")
 
         share = paired(package_set, "ours", "floor", "total")
+        cpu_share = paired(package_set, "ours", "floor", "cpu")
+        fastest = (min(s["total"] for s in samples[ours_key])
+                   - min(s["total"] for s in samples[floor_key])) / 1e6
         figure.rows.append([
-            package_set, "**project's share (ours − floor)**", f"**{share:.0f} ms**", "",
-            f"{paired(package_set, 'ours', 'floor', 'cpu'):.0f} ms",
+            package_set, "**project's share (ours − floor)**", f"{share:.0f} ms (pairs)",
+            f"**{fastest:.0f} ms** (fastest)", f"{cpu_share:.0f} ms (pairs)",
             f"difference of medians {ours - floor:.0f} ms; beyond floor + first request "
             f"{paired(package_set, 'ours', 'floor + first request', 'total'):.0f} ms",
         ])
         figure.targets.append(Target(
             name=f"cold start, {package_set} package set: project's own share (ours − floor)",
-            figure=f"{share:.0f} ms", limit="≤ 60 ms", met=share <= 60))
+            figure=f"{fastest:.0f} ms fastest runs (median of pairs {share:.0f}, "
+                   f"CPU {cpu_share:.0f})",
+            limit="≤ 60 ms", met=fastest <= 60))
         data[package_set] = {
             "median_ms": {"floor": floor, "floor_and_first_request": floor_request,
                           "ours": ours},
-            "project_share_ms": share,
-            "project_share_cpu_ms": paired(package_set, "ours", "floor", "cpu"),
+            "project_share_fastest_ms": fastest,
+            "project_share_paired_median_ms": share,
+            "project_share_cpu_ms": cpu_share,
             "difference_of_medians_ms": ours - floor,
             "beyond_floor_and_first_request_ms": paired(
                 package_set, "ours", "floor + first request", "total"),
