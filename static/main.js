@@ -94,10 +94,7 @@ async function logOut() {
 
 session.start({
   onEnded: (message) => {
-    if (current === "auth") {
-      setNotice(message);
-      return;
-    }
+    if (current === "auth") return; // already signed out here
     signedOut(message, ui.whoami.textContent);
   },
   onChanged: (username) => {

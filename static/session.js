@@ -98,9 +98,12 @@ export function start({ onEnded, onChanged } = {}) {
   changedListener = onChanged ?? changedListener;
   window.addEventListener("storage", (event) => {
     if (event.key !== STORAGE_KEY && event.key !== null) return;
-    if (load()) {
+    const session = load();
+    if (session) {
+      // Renewed in another tab, or someone logged in there.
       schedule();
-    } else if (event.oldValue !== null || event.key === null) {
+      changedListener(session.username);
+    } else {
       clearTimeout(timer);
       endedListener(OTHER_TAB_MESSAGE);
     }
@@ -189,11 +192,34 @@ function storageWrite(timeoutMs) {
  */
 function renew(refused) {
   if (!renewal) {
-    renewal = exclusive(() => renewNow(refused)).finally(() => {
-      renewal = null;
-    });
+    renewal = exclusive(() => renewNow(refused))
+      .catch((error) => {
+        if (error instanceof DuringPasswordChange) return afterPasswordChange(error);
+        throw error;
+      })
+      .finally(() => {
+        renewal = null;
+      });
   }
   return renewal;
+}
+
+/** A refresh refused while this tab changes the password: wait for its new login. */
+class DuringPasswordChange extends Error {
+  constructor(change, spentRefreshToken) {
+    super("refresh refused during a password change");
+    this.change = change;
+    this.spentRefreshToken = spentRefreshToken;
+  }
+}
+
+async function afterPasswordChange({ change, spentRefreshToken }) {
+  // Outside the lock, which the new login needs.
+  await change.attempt;
+  await change.relogin?.catch(() => {});
+  const latest = load();
+  if (latest && latest.refreshToken !== spentRefreshToken) return latest;
+  throw end();
 }
 
 async function renewNow(refused) {
@@ -206,15 +232,12 @@ async function renewNow(refused) {
     pair = await request("POST", "/token/refresh", { body: { refresh_token: session.refreshToken } });
   } catch (error) {
     if (!(error instanceof ApiError) || error.unreachable || error.status >= 500) throw error;
-    // Refused (401): unless this tab is changing the password and logging in again,
-    // or another tab has stored a newer session meanwhile, the session is over.
-    const change = passwordChange;
-    if (change) {
-      await change.attempt;
-      await change.relogin?.catch(() => {});
-    }
+    // Refused (401). Unless another tab stored a newer session meanwhile, or this tab
+    // is changing the password and about to log in again, the session is over; it is
+    // cleared while holding the lock, so no other tab's renewal is wiped out.
     const latest = load();
     if (latest && latest.refreshToken !== session.refreshToken) return latest;
+    if (passwordChange) throw new DuringPasswordChange(passwordChange, session.refreshToken);
     throw end();
   }
   return save(pair);
@@ -308,7 +331,7 @@ export async function changePassword(currentPassword, newPassword) {
         change.attempt = attempt.catch(() => {});
       },
     });
-    change.relogin = login(username, newPassword);
+    change.relogin = exclusive(() => login(username, newPassword));
     try {
       await change.relogin;
     } catch {

@@ -255,3 +255,13 @@ def test_tabs_renewing_at_the_same_moment_spend_the_refresh_token_once(new_page,
             assert tab.evaluate("() => window.answer") == "alice"
         # One renewal per round; a second would reuse the refresh token and end the session.
         assert refreshes == [200] * round_
+
+
+def test_logging_in_in_another_tab_signs_this_tab_in(new_page, api):
+    api.signup("alice")
+    first = new_page()
+    second = new_page(context=first.context)
+    expect(ui.login_heading(second)).to_be_visible()
+    ui.log_in(first, "alice")
+    ui.board_loaded(second)
+    expect(second.get_by_role("navigation", name="Main")).to_contain_text("alice")
