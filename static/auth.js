@@ -66,7 +66,8 @@ export function setMode(next) {
   ui.usernameHint.hidden = mode !== "signup";
   ui.passwordHint.hidden = mode !== "signup";
   for (const input of [ui.username, ui.password]) {
-    input.setAttribute("aria-describedby", mode === "signup" ? `${input.id}-hint` : "");
+    if (mode === "signup") input.setAttribute("aria-describedby", `${input.id}-hint`);
+    else input.removeAttribute("aria-describedby");
   }
   checkHints();
   return text.title;
