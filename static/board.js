@@ -36,7 +36,8 @@ const ui = {
 };
 
 const state = {
-  owner: null, // whose board is shown (and whose draft is in the dialog)
+  owner: null, // whose board is shown
+  draftOwner: null, // whose unsent text is in the post dialog
   shown: new Set(), // ids of the messages on the page
   nextCursor: null,
   loaded: false,
@@ -57,20 +58,27 @@ function report(region, error) {
 export function showBoard({ reload = false } = {}) {
   const username = currentUser();
   if (state.owner !== username) {
-    reset();
+    reset({ keepDraft: state.draftOwner === username });
     state.owner = username;
+    state.draftOwner = username;
   }
   if (reload || !state.loaded) loadFirstPage();
 }
 
-/** Forget everything shown (on logout or when someone else signs in). */
-export function reset() {
+/**
+ * Forget everything shown (on logout, or when the session ends). keepDraft keeps
+ * the unsent text for its writer, should they log in again (not for anyone else).
+ */
+export function reset({ keepDraft = false } = {}) {
   state.owner = null;
   state.shown.clear();
   state.nextCursor = null;
   state.loaded = false;
   ui.list.replaceChildren();
-  ui.postContent.value = "";
+  if (!keepDraft) {
+    ui.postContent.value = "";
+    state.draftOwner = null;
+  }
   updateCounter();
   say(ui.postError, "");
   say(ui.error, "");

@@ -69,8 +69,8 @@ function route({ focus = true } = {}) {
   if (changed && focus) ui.headings[name].focus();
 }
 
-function signedOut(message, username = null) {
-  resetBoard();
+function signedOut(message, { username = null, keepDraft = false } = {}) {
+  resetBoard({ keepDraft });
   resetAccount();
   setNotice(message);
   prefill(username);
@@ -95,12 +95,13 @@ async function logOut() {
 session.start({
   onEnded: (message) => {
     if (current === "auth") return; // already signed out here
-    signedOut(message, ui.whoami.textContent);
+    // The person did not ask for this: keep their unsent text for when they are back.
+    signedOut(message, { username: ui.whoami.textContent, keepDraft: true });
   },
   onChanged: (username) => {
     // Tokens renewed (here or in another tab), or someone signed in elsewhere in this browser.
     if (current === "auth" || ui.whoami.textContent !== username) {
-      resetBoard();
+      resetBoard({ keepDraft: true }); // showBoard keeps it only for its writer
       route();
     }
   },

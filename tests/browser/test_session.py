@@ -265,3 +265,24 @@ def test_logging_in_in_another_tab_signs_this_tab_in(new_page, api):
     ui.log_in(first, "alice")
     ui.board_loaded(second)
     expect(second.get_by_role("navigation", name="Main")).to_contain_text("alice")
+
+
+@pytest.mark.parametrize(("who", "draft"), [
+    ("alice", "half-written when the session ended"),  # its writer gets it back
+    ("bob", ""),  # someone else on this browser does not see it
+])
+def test_unsent_text_survives_a_session_that_ended_for_its_writer_only(page, api, who, draft):
+    api.signup("alice")
+    api.signup("bob")
+    ui.log_in(page, "alice")
+    ui.write_message(page, "half-written when the session ended")
+    stored = ui.stored_session(page)
+    assert api.call("POST", "/logout", {"refresh_token": stored["refreshToken"]},
+                    token=stored["accessToken"]).status == 204
+    ui.post_dialog(page).get_by_role("button", name="Post").click()
+    expect(ui.login_heading(page)).to_be_visible()
+    expect(page.locator("#auth-notice")).to_have_text(ENDED)
+    expect(ui.post_dialog(page)).to_be_hidden()
+    ui.log_in(page, who)
+    page.get_by_role("button", name="New message").click()
+    expect(ui.post_dialog(page).get_by_label("Message")).to_have_value(draft)
