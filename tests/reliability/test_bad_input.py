@@ -100,8 +100,6 @@ def test_odd_content_types_are_never_a_5xx(
     http = served.http()
     reply = http.call("POST", "/messages", raw=raw, token=bearer,
                       headers={"Content-Type": content_type})
-    TALLY.attack(f"content type {content_type}", served.kind, reply.status,
-                 refused=reply.status < 500)
     assert reply.status in {201, 400, 415}, (reply.status, reply.raw[:200])
 
 
