@@ -12,6 +12,7 @@ import hmac
 import json
 import math
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -87,12 +88,35 @@ def _unverified_kid(token: str) -> object:
     return header.get("kid") if isinstance(header, dict) else None
 
 
+# Tokens whose signature and claims were already checked, with the keyring and
+# settings that checked them. A token never changes, so the same token presented
+# again (every request of a session) needs only its expiry checked again; the
+# caller still asks the store about revocation every time. Bounded, and emptied
+# when full rather than tracking recency: a refill costs one full check a token.
+_VERIFIED_MAX = 4096
+_verified: dict[str, tuple[Keyring, Settings, AccessClaims]] = {}
+
+
 def verify_access_token(token: str, *, keyring: Keyring, settings: Settings) -> AccessClaims:
     """Check signature, algorithm, issuer, audience, expiry and presence of every claim.
 
     The key is chosen only by ``kid`` from our keyring; ``jku``, ``x5u`` and ``jwk``
     headers are never consulted, and the algorithm is pinned to HS256.
     """
+    cached = _verified.get(token)
+    if cached is not None and cached[0] is keyring and cached[1] is settings:
+        claims = cached[2]
+        if time.time() <= claims.expires_at + LEEWAY_SECONDS:  # PyJWT's own expiry rule
+            return claims
+        raise InvalidToken("ExpiredSignatureError")
+    claims = _verify_signature_and_claims(token, keyring, settings)
+    if len(_verified) >= _VERIFIED_MAX:
+        _verified.clear()
+    _verified[token] = (keyring, settings, claims)
+    return claims
+
+
+def _verify_signature_and_claims(token: str, keyring: Keyring, settings: Settings) -> AccessClaims:
     if len(token) > MAX_TOKEN_LENGTH:
         raise InvalidToken("token too long")
     kid = _unverified_kid(token)

@@ -11,6 +11,7 @@ import time
 import jwt
 import pytest
 
+from chalicelib import tokens
 from chalicelib.config import load_settings
 from chalicelib.errors import InvalidInput
 from chalicelib.signing_keys import Keyring, parse_keyring
@@ -156,3 +157,20 @@ def test_cursor_from_another_keyring_is_refused() -> None:
     foreign = parse_keyring(make_keyring_json("new"))
     with pytest.raises(InvalidInput):
         read_cursor(sign_cursor("01ARZ3NDEKTSV4RRFFQ69G5FAV", foreign), KEYRING)
+
+
+def test_a_verified_token_still_expires_when_presented_again(monkeypatch) -> None:
+    token = signed(claims(exp=now() + 5))
+    assert verify_access_token(token, keyring=KEYRING, settings=SETTINGS).username == "alice"
+    later = time.time() + 5 + 31  # past exp and the 30 s leeway
+    monkeypatch.setattr(tokens.time, "time", lambda: later)
+    with pytest.raises(InvalidToken):
+        verify_access_token(token, keyring=KEYRING, settings=SETTINGS)
+
+
+def test_a_verified_token_is_checked_again_under_another_keyring() -> None:
+    token = signed(claims(), kid="old")
+    assert verify_access_token(token, keyring=KEYRING, settings=SETTINGS).jti == "abc"
+    pruned = Keyring(current="new", keys={"new": KEYRING.keys["new"]})
+    with pytest.raises(InvalidToken):
+        verify_access_token(token, keyring=pruned, settings=SETTINGS)
