@@ -75,6 +75,20 @@ def _sum_writes(data: dict[str, Any], kind: str) -> Counter[str]:
     return totals
 
 
+def attacks_table(data: dict[str, Any]) -> list[str]:
+    """Attacks by kind (the part of each case name before its colon)."""
+    lines = ["| attack kind | tried | refused | 5xx |", "|---|---:|---:|---:|"]
+    kinds: dict[str, Counter[str]] = {}
+    for attack in data["attacks"]:
+        counts = kinds.setdefault(attack["case"].partition(":")[0], Counter())
+        counts["tried"] += 1
+        counts["refused"] += attack["refused"]
+        counts["5xx"] += attack["status"] >= 500
+    for kind, counts in sorted(kinds.items()):
+        lines.append(f"| {kind} | {counts['tried']} | {counts['refused']} | {counts['5xx']} |")
+    return lines
+
+
 def writes_table(data: dict[str, Any]) -> list[str]:
     lines = ["| write scenario | store | acknowledged | found | lost |", "|---|---|---:|---:|---:|"]
     for w in data["writes"]:
@@ -93,7 +107,7 @@ def main(argv: list[str]) -> int:
         data = json.loads(report.read_text())
     out = [
         "", f"## Reliability report — pytest exit status {status}, {seconds:.0f} s", "",
-        *summary(data), "", *writes_table(data), "",
+        *summary(data), "", *attacks_table(data), "", *writes_table(data), "",
     ]
     not_refused = [a for a in data["attacks"] if not a["refused"]]
     out.append(f"Attacks not refused: {len(not_refused)}")

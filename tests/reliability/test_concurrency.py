@@ -95,7 +95,7 @@ def test_concurrent_refreshes_of_one_token_have_exactly_one_winner(served: Serve
 
         replies = burst(connections(served, 20), refresh)
         statuses = Counter(reply.status for reply in replies)
-        TALLY.attack("20 concurrent refreshes of one token: more than one winner", served.kind,
+        TALLY.attack("token misuse: 20 concurrent refreshes of one token", served.kind,
                      200 if statuses[200] != 1 else 401, refused=statuses[200] == 1)
         assert statuses == {200: 1, 401: 19}
         winner = next(reply for reply in replies if reply.status == 200)

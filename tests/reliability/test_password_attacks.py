@@ -194,8 +194,8 @@ def test_throttle_holds_across_two_api_processes_sharing_the_store(backend: Back
             for served in (second, first):
                 reply = served.http().call("POST", "/login", {"username": username,
                                                               "password": PASSWORD})
-                TALLY.attack("login after 5 failures split over two processes", served.kind,
-                             reply.status, refused=reply.status == 429)
+                TALLY.attack("throttle: login after 5 failures split over two processes",
+                             served.kind, reply.status, refused=reply.status == 429)
                 assert reply.status == 429
                 assert int(reply.headers["Retry-After"]) >= 1
 
@@ -226,6 +226,6 @@ def test_concurrent_failures_on_two_processes_all_count(backend: Backend) -> Non
         assert second.http().call("POST", "/login", {"username": username, "password": WRONG}
                                   ).status == 401
         reply = first.http().call("POST", "/login", {"username": username, "password": PASSWORD})
-        TALLY.attack("login after 4 concurrent + 1 failures on two processes", first.kind,
+        TALLY.attack("throttle: login after 4 concurrent + 1 failures on two processes", first.kind,
                      reply.status, refused=reply.status == 429)
         assert reply.status == 429

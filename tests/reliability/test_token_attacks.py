@@ -104,13 +104,13 @@ def test_token_signed_with_the_previous_key_of_the_keyring_works(
 def test_refresh_token_is_refused_as_an_access_token(served: Served, http: Http) -> None:
     pair = session(http, fresh_name("misuse"))
     reply = http.call("GET", "/me", token=pair["refresh_token"])
-    refused("refresh token used as access token", served, reply, {401})
+    refused("token misuse: refresh token used as access token", served, reply, {401})
 
 
 def test_access_token_is_refused_as_a_refresh_token(served: Served, http: Http) -> None:
     pair = session(http, fresh_name("misuse"))
     reply = http.call("POST", "/token/refresh", {"refresh_token": pair["access_token"]})
-    refused("access token used as refresh token", served, reply, {401})
+    refused("token misuse: access token used as refresh token", served, reply, {401})
 
 
 def test_refresh_token_used_twice_is_refused_and_revokes_its_family(
@@ -120,18 +120,18 @@ def test_refresh_token_used_twice_is_refused_and_revokes_its_family(
     second = http.call("POST", "/token/refresh", {"refresh_token": first["refresh_token"]})
     assert second.status == 200
     replay = http.call("POST", "/token/refresh", {"refresh_token": first["refresh_token"]})
-    refused("refresh token used twice", served, replay, {401})
+    refused("token misuse: refresh token used twice", served, replay, {401})
     after = http.call("POST", "/token/refresh", {"refresh_token": second.body["refresh_token"]})
-    refused("refresh token of a family revoked by a replay", served, after, {401})
+    refused("token misuse: refresh token of a family revoked by a replay", served, after, {401})
 
 
 def test_tokens_are_refused_after_logout(served: Served, http: Http) -> None:
     pair = session(http, fresh_name("logout"))
     assert http.call("POST", "/logout", {"refresh_token": pair["refresh_token"]},
                      token=pair["access_token"]).status == 204
-    refused("access token after logout", served,
+    refused("revoked token: access token after logout", served,
             http.call("GET", "/me", token=pair["access_token"]), {401})
-    refused("refresh token after logout", served,
+    refused("revoked token: refresh token after logout", served,
             http.call("POST", "/token/refresh", {"refresh_token": pair["refresh_token"]}), {401})
 
 
@@ -144,9 +144,9 @@ def test_tokens_are_refused_after_password_change(served: Served, http: Http) ->
                      {"current_password": PASSWORD, "new_password": new_password},
                      token=pair["access_token"]).status == 204
     for name, tokens in [("this session", pair), ("another session", other)]:
-        refused(f"access token of {name} after password change", served,
+        refused(f"revoked token: access token of {name} after password change", served,
                 http.call("GET", "/me", token=tokens["access_token"]), {401})
-        refused(f"refresh token of {name} after password change", served,
+        refused(f"revoked token: refresh token of {name} after password change", served,
                 http.call("POST", "/token/refresh", {"refresh_token": tokens["refresh_token"]}),
                 {401})
     assert http.call("POST", "/login", {"username": username, "password": new_password}
@@ -157,9 +157,9 @@ def test_tokens_are_refused_after_the_user_is_deleted(served: Served, http: Http
     username = fresh_name("gone")
     pair = session(http, username)
     served.backend.delete_user(username)
-    refused("access token after the user is gone", served,
+    refused("revoked token: access token after the user is gone", served,
             http.call("GET", "/me", token=pair["access_token"]), {401})
-    refused("refresh token after the user is gone", served,
+    refused("revoked token: refresh token after the user is gone", served,
             http.call("POST", "/token/refresh", {"refresh_token": pair["refresh_token"]}), {401})
 
 
@@ -171,9 +171,9 @@ def test_old_tokens_do_not_open_an_account_re_registered_under_the_same_name(
     old = session(http, username)
     served.backend.delete_user(username)
     new = session(http, username, "a stranger's own passphrase")
-    refused("old access token on a re-registered name", served,
+    refused("revoked token: old access token on a re-registered name", served,
             http.call("GET", "/me", token=old["access_token"]), {401})
-    refused("old refresh token on a re-registered name", served,
+    refused("revoked token: old refresh token on a re-registered name", served,
             http.call("POST", "/token/refresh", {"refresh_token": old["refresh_token"]}), {401})
     assert http.call("GET", "/me", token=new["access_token"]).status == 200
 
@@ -209,7 +209,7 @@ def test_tampered_or_foreign_cursor_is_400(served: Served, victim: dict[str, Any
     message_id = page.body["messages"][0]["id"]
     for name, bad in _tampered_cursors(cursor, message_id).items():
         reply = http.call("GET", f"/messages?limit=1&cursor={bad}", token=token)
-        refused(f"cursor {name}", served, reply, {400})
+        refused(f"cursor: {name}", served, reply, {400})
         assert reply.body["Code"] == "BadRequestError"
 
 
@@ -221,6 +221,6 @@ def test_deleting_another_users_message_is_403_and_keeps_it(
                        token=victim["access_token"])
     message_id = posted.body["id"]
     reply = http.call("DELETE", f"/messages/{message_id}", token=mallory["access_token"])
-    refused("delete another user's message", served, reply, {403})
+    refused("authorization: delete another user's message", served, reply, {403})
     listed = http.call("GET", "/messages?limit=100", token=mallory["access_token"])
     assert message_id in {m["id"] for m in listed.body["messages"]}
