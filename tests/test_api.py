@@ -481,3 +481,10 @@ def test_authorizer_policy_covers_every_guarded_route_for_the_cached_token(api: 
     for path, method in guarded:
         arn = f"{base}/{method}{path.replace('{message_id}', '01ARZ3NDEKTSV4RRFFQ69G5FAV')}"
         assert ARNMatcher(arn).does_any_resource_match(resources), arn
+
+
+def test_body_that_is_not_json_by_content_type_is_415(api: Api) -> None:
+    response = api.call("POST", "/signup", raw="username=alice",
+                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 415
+    assert body_of(response)["Code"] == "UnsupportedMediaType"

@@ -40,3 +40,9 @@ def test_guarded_routes_declare_bearer_auth_and_401() -> None:
 def test_every_operation_documents_the_503_of_an_unreachable_store() -> None:
     for key, operation in spec_operations().items():
         assert "503" in operation["responses"], key
+
+
+def test_every_operation_with_a_body_documents_400_413_and_415() -> None:
+    for key, operation in spec_operations().items():
+        if "requestBody" in operation:
+            assert {"400", "413", "415"} <= set(operation["responses"]), key
