@@ -10,12 +10,6 @@ from chalicelib.store import User, get_store
 from chalicelib.validation import PASSWORD_MAX, check_new_password, check_username
 
 
-def _void_tokens_until(now: float) -> int:
-    """``tokens_valid_after_ms`` that voids every token issued up to ``now``: iat is
-    floored to the millisecond, so one past now's millisecond covers them all."""
-    return int(now * 1000) + 1
-
-
 def signup(username: str, password: str) -> User:
     """Create an account; ``InvalidInput`` names the bad field, ``UsernameTaken`` is a 409."""
     username = check_username(username)
@@ -25,7 +19,7 @@ def signup(username: str, password: str) -> User:
     # the name) must not open it, so every token from before its creation is void.
     user = User(
         username=username, password_hash=passwords.hash_password(password), created_at=now,
-        tokens_valid_after_ms=_void_tokens_until(now),
+        tokens_valid_after_ms=int(now * 1000),
     )
     get_store().create_user(user)
     return user
@@ -51,5 +45,5 @@ def change_password(username: str, current_password: str, new_password: str) -> 
     store.set_password(
         username=username,
         password_hash=passwords.hash_password(new_password),
-        tokens_valid_after_ms=_void_tokens_until(time.time()),
+        tokens_valid_after_ms=int(time.time() * 1000) + 1,
     )
