@@ -17,6 +17,8 @@ def signup(username: str, password: str) -> User:
     now = time.time()
     # Tokens issued before the account existed (to an earlier, deleted holder of
     # the name) must not open it, so every token from before its creation is void.
+    # Strictly before: a login in this same millisecond must work (a password
+    # change, below, also voids its own millisecond, so the two rules differ).
     user = User(
         username=username, password_hash=passwords.hash_password(password), created_at=now,
         tokens_valid_after_ms=int(now * 1000),
