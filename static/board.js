@@ -293,6 +293,13 @@ function cancelDelete() {
 
 // ---- wiring --------------------------------------------------------------
 
+// A dialog's "close" event arrives as a later task, after the person may already
+// have pressed Tab: move focus only if it is still nowhere (body) or in the dialog.
+function returnFocus(dialog, element) {
+  const active = document.activeElement;
+  if (!active || active === document.body || dialog.contains(active)) element?.focus();
+}
+
 ui.refresh.addEventListener("click", () => loadFirstPage());
 ui.older.addEventListener("click", () => loadOlder());
 ui.compose.addEventListener("click", openPostDialog);
@@ -302,7 +309,7 @@ ui.postCancel.addEventListener("click", closePostDialog);
 ui.postDialog.addEventListener("cancel", (event) => {
   if (state.posting) event.preventDefault(); // Escape waits for the answer too
 });
-ui.postDialog.addEventListener("close", () => ui.compose.focus());
+ui.postDialog.addEventListener("close", () => returnFocus(ui.postDialog, ui.compose));
 ui.deleteConfirm.addEventListener("click", confirmDelete);
 ui.deleteCancel.addEventListener("click", cancelDelete);
 ui.deleteDialog.addEventListener("cancel", (event) => {
@@ -312,6 +319,8 @@ ui.deleteDialog.addEventListener("close", () => {
   const target = state.deleting;
   state.deleting = null;
   // Cancelled: back to the message's own delete button.
-  if (target?.item.isConnected) target.item.querySelector("button.delete")?.focus();
+  if (target?.item.isConnected) {
+    returnFocus(ui.deleteDialog, target.item.querySelector("button.delete"));
+  }
 });
 setInterval(() => updateRelativeTimes(ui.list), 30_000);
