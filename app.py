@@ -12,9 +12,10 @@ import os
 from chalice import AuthResponse, Chalice, Response
 
 from chalicelib import accounts, board, sessions
+from chalicelib.deps import current_deps
 from chalicelib.errors import StoreUnavailable
 from chalicelib.responses import WebOriginCORS, api_errors, unauthorized, unavailable
-from chalicelib.store import Message, get_store
+from chalicelib.store import Message
 from chalicelib.timestamps import iso_ms
 from chalicelib.tokens import AccessClaims, InvalidToken
 from chalicelib.validation import parse_body
@@ -36,7 +37,7 @@ def jwt_auth(auth_request):
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthorized()
     try:
-        claims = sessions.authenticate(token.strip())
+        claims = sessions.authenticate(current_deps(), token.strip())
     except InvalidToken as error:
         app.log.info("token refused: %s", error)
         raise unauthorized() from None
@@ -94,7 +95,7 @@ CREDENTIALS = {"username": str, "password": str}
 @api_errors
 def signup():
     fields = body(CREDENTIALS)
-    user = accounts.signup(fields["username"], fields["password"])
+    user = accounts.signup(current_deps(), fields["username"], fields["password"])
     return Response(status_code=201, body={"username": user.username})
 
 
@@ -102,28 +103,28 @@ def signup():
 @api_errors
 def login():
     fields = body(CREDENTIALS)
-    return token_pair_json(sessions.login(fields["username"], fields["password"]))
+    return token_pair_json(sessions.login(current_deps(), fields["username"], fields["password"]))
 
 
 @app.route("/token/refresh", methods=["POST"], cors=cors)
 @api_errors
 def refresh_token():
     fields = body({"refresh_token": str})
-    return token_pair_json(sessions.refresh(fields["refresh_token"]))
+    return token_pair_json(sessions.refresh(current_deps(), fields["refresh_token"]))
 
 
 @app.route("/logout", methods=["POST"], cors=cors, authorizer=jwt_auth)
 @api_errors
 def logout():
     fields = body({}, optional={"refresh_token": str})
-    sessions.logout(caller(), fields.get("refresh_token"))
+    sessions.logout(current_deps(), caller(), fields.get("refresh_token"))
     return no_content()
 
 
 @app.route("/me", methods=["GET"], cors=cors, authorizer=jwt_auth)
 @api_errors
 def get_me():
-    user = accounts.get_account(caller().username)
+    user = accounts.get_account(current_deps(), caller().username)
     return {"username": user.username, "created_at": iso_ms(user.created_at)}
 
 
@@ -132,7 +133,7 @@ def get_me():
 def change_password():
     fields = body({"current_password": str, "new_password": str})
     accounts.change_password(
-        caller().username, fields["current_password"], fields["new_password"]
+        current_deps(), caller().username, fields["current_password"], fields["new_password"]
     )
     return no_content()
 
@@ -142,7 +143,7 @@ def change_password():
 def list_messages():
     query = app.current_request.query_params or {}
     messages, next_cursor = board.list_messages(
-        limit=query.get("limit"), cursor=query.get("cursor")
+        current_deps(), limit=query.get("limit"), cursor=query.get("cursor")
     )
     return {"messages": [message_json(m) for m in messages], "next_cursor": next_cursor}
 
@@ -151,19 +152,21 @@ def list_messages():
 @api_errors
 def create_message():
     fields = body({"content": str})
-    message = board.post_message(username=caller().username, content=fields["content"])
+    message = board.post_message(
+        current_deps(), username=caller().username, content=fields["content"]
+    )
     return Response(status_code=201, body=message_json(message))
 
 
 @app.route("/messages/{message_id}", methods=["DELETE"], cors=cors, authorizer=jwt_auth)
 @api_errors
 def delete_message(message_id):
-    board.delete_message(username=caller().username, message_id=message_id)
+    board.delete_message(current_deps(), username=caller().username, message_id=message_id)
     return no_content()
 
 
 @app.route("/health", methods=["GET"], cors=cors)
 @api_errors
 def health():
-    get_store().ping()
+    current_deps().store.ping()
     return {"status": "ok"}

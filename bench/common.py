@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python bench/run.py` as well as `python -m bench`
     sys.path.insert(0, str(ROOT))
 
-from chalicelib import config, passwords, signing_keys, store  # noqa: E402
+from chalicelib import deps, signing_keys  # noqa: E402
 
 WEB_ORIGIN = "http://localhost:8080"
 REGION = "us-east-1"
@@ -102,10 +102,7 @@ def new_keyring_json() -> str:
 
 def reset_caches() -> None:
     """Forget settings, keyring and store so the next use reads the environment."""
-    config.get_settings.cache_clear()
-    signing_keys.get_keyring.cache_clear()
-    store.get_store.cache_clear()
-    passwords._dummy_hash.cache_clear()
+    deps.reset()
 
 
 @contextlib.contextmanager

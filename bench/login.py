@@ -52,10 +52,13 @@ import boto3
 import app
 from chalicelib import passwords
 boto3.client("dynamodb", region_name="us-east-1")
-passwords.verify_password("not the password", os.environ["BENCH_CHEAP_HASH"])
+from chalicelib.config import get_settings
+passwords.verify_password("not the password", os.environ["BENCH_CHEAP_HASH"], get_settings())
 before = peak_kib()
 if os.environ["BENCH_VERIFIER"] == "ours":
-    ok, _ = passwords.verify_password(os.environ["BENCH_PASSWORD"], os.environ["BENCH_HASH"])
+    ok, _ = passwords.verify_password(
+        os.environ["BENCH_PASSWORD"], os.environ["BENCH_HASH"], get_settings()
+    )
 else:
     import argon2
     ok = argon2.PasswordHasher().verify(os.environ["BENCH_HASH"], os.environ["BENCH_PASSWORD"])
@@ -88,6 +91,7 @@ def _peak_memory(verifier: str, password_hash: str, cheap_hash: str, env: dict[s
 
 def measure(samples: int, memory_runs: int, workdir: Path) -> Figure:
     from chalicelib import config, passwords, sessions, store
+    from chalicelib.deps import current_deps
     from chalicelib.store import User
 
     figure = Figure(
@@ -107,29 +111,31 @@ def measure(samples: int, memory_runs: int, workdir: Path) -> Figure:
         settings = config.get_settings()
         params = (f"m={settings.argon2_memory_kib} KiB, t={settings.argon2_time_cost}, "
                   f"p={settings.argon2_parallelism}")
-        ours_hash = passwords.hash_password(PASSWORD)
+        ours_hash = passwords.hash_password(PASSWORD, settings)
         default_hash, default_hasher = _library_default_hash(PASSWORD)
         store.get_store().create_user(User(username="bench", password_hash=ours_hash,
                                            created_at=time.time()))
         for _ in range(2):
-            passwords.verify_password(PASSWORD, ours_hash)
+            passwords.verify_password(PASSWORD, ours_hash, settings)
             default_hasher.verify(default_hash, PASSWORD)
         ours_ns, default_ns, unknown_ns, login_ns = [], [], [], []
         for _ in range(samples):
-            elapsed, (ok, _) = timed(lambda: passwords.verify_password(PASSWORD, ours_hash))
+            elapsed, (ok, _) = timed(
+                lambda: passwords.verify_password(PASSWORD, ours_hash, settings)
+            )
             ours_ns.append(elapsed)
             elapsed, _ = timed(lambda: default_hasher.verify(default_hash, PASSWORD))
             default_ns.append(elapsed)
-            elapsed, _ = timed(lambda: passwords.spend_verify_time(PASSWORD))
+            elapsed, _ = timed(lambda: passwords.spend_verify_time(PASSWORD, settings))
             unknown_ns.append(elapsed)
-            elapsed, pair = timed(lambda: sessions.login("bench", PASSWORD))
+            elapsed, pair = timed(lambda: sessions.login(current_deps(), "bench", PASSWORD))
             login_ns.append(elapsed)
         if not ok or not pair.access_token:
             raise RuntimeError("the benchmark's password did not verify")
 
     with environment({**env, "CHALKBOARD_STAGE": "test", "CHALKBOARD_ARGON2_MEMORY_KIB": "8",
                       "CHALKBOARD_ARGON2_TIME_COST": "1"}):
-        cheap_hash = passwords.hash_password(PASSWORD)
+        cheap_hash = passwords.hash_password(PASSWORD, config.get_settings())
     # Stage dev: the child's settings match the hash, so nothing is rehashed. The child
     # imports only what the Lambda can (figure 2's package set), not the dev .venv.
     child_env = {**env, "PYTHONPATH": str(lambda_site(workdir / "lambda-site"))}

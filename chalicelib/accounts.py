@@ -2,50 +2,54 @@
 
 from __future__ import annotations
 
-import time
-
 from chalicelib import passwords
+from chalicelib.deps import Deps
 from chalicelib.errors import AccountGone, WrongPassword
-from chalicelib.store import User, get_store
+from chalicelib.store import User
 from chalicelib.validation import PASSWORD_MAX, check_new_password, check_username
 
 
-def signup(username: str, password: str) -> User:
+def signup(deps: Deps, username: str, password: str) -> User:
     """Create an account; ``InvalidInput`` names the bad field, ``UsernameTaken`` is a 409."""
     username = check_username(username)
     check_new_password(password, username=username)
-    now = time.time()
+    now = deps.now()
     # Tokens issued before the account existed (to an earlier, deleted holder of
     # the name) must not open it, so every token from before its creation is void.
     # Strictly before: a login in this same millisecond must work (a password
     # change, below, also voids its own millisecond, so the two rules differ).
     user = User(
-        username=username, password_hash=passwords.hash_password(password), created_at=now,
+        username=username, password_hash=passwords.hash_password(password, deps.settings),
+        created_at=now,
         tokens_valid_after_ms=int(now * 1000),
     )
-    get_store().create_user(user)
+    deps.store.create_user(user)
     return user
 
 
-def get_account(username: str) -> User:
-    user = get_store().get_user(username)
+def get_account(deps: Deps, username: str) -> User:
+    user = deps.store.get_user(username)
     if user is None:  # deleted after the authorizer checked the token
         raise AccountGone("this account no longer exists")
     return user
 
 
-def change_password(username: str, current_password: str, new_password: str) -> None:
+def change_password(
+    deps: Deps, username: str, current_password: str, new_password: str
+) -> None:
     """Set a new password and void every token issued before now (this one included)."""
     check_new_password(new_password, username=username)
-    store = get_store()
+    store = deps.store
     user = store.get_user(username)
     verified = False
     if user is not None and len(current_password) <= PASSWORD_MAX:  # longer cannot be right
-        verified, _ = passwords.verify_password(current_password, user.password_hash)
+        verified, _ = passwords.verify_password(
+            current_password, user.password_hash, deps.settings
+        )
     if not verified:
         raise WrongPassword("current password is wrong")
     store.set_password(
         username=username,
-        password_hash=passwords.hash_password(new_password),
-        tokens_valid_after_ms=int(time.time() * 1000) + 1,
+        password_hash=passwords.hash_password(new_password, deps.settings),
+        tokens_valid_after_ms=int(deps.now() * 1000) + 1,
     )

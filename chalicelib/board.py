@@ -2,41 +2,42 @@
 
 from __future__ import annotations
 
-import time
-
+from chalicelib.deps import Deps
 from chalicelib.errors import InvalidInput, MessageNotFound, NotAuthor
 from chalicelib.signing_keys import get_keyring, with_keyring
-from chalicelib.store import Message, get_store
+from chalicelib.store import Message
 from chalicelib.timestamps import new_message_id
 from chalicelib.tokens import read_cursor, sign_cursor
 from chalicelib.validation import check_content, check_limit
 
 
-def list_messages(*, limit: str | None, cursor: str | None) -> tuple[list[Message], str | None]:
+def list_messages(
+    deps: Deps, *, limit: str | None, cursor: str | None
+) -> tuple[list[Message], str | None]:
     """One page and the cursor of the next (None on the last page)."""
     size = check_limit(limit)
     before_id = None
     if cursor is not None:  # a cursor signed after a key rotation may need a fresh keyring
         before_id = with_keyring(lambda keyring: read_cursor(cursor, keyring),
                                  unknown_key=InvalidInput)
-    page = get_store().list_messages(limit=size, before_id=before_id)
+    page = deps.store.list_messages(limit=size, before_id=before_id)
     next_cursor = None
     if page.has_more and page.messages:
         next_cursor = sign_cursor(page.messages[-1].id, get_keyring())
     return list(page.messages), next_cursor
 
 
-def post_message(*, username: str, content: str) -> Message:
-    now = time.time()
+def post_message(deps: Deps, *, username: str, content: str) -> Message:
+    now = deps.now()
     message = Message(
         id=new_message_id(now), username=username, content=check_content(content), created_at=now
     )
-    get_store().add_message(message)
+    deps.store.add_message(message)
     return message
 
 
-def delete_message(*, username: str, message_id: str) -> None:
-    store = get_store()
+def delete_message(deps: Deps, *, username: str, message_id: str) -> None:
+    store = deps.store
     message = store.get_message(message_id=message_id) if len(message_id) <= 64 else None
     if message is None:
         raise MessageNotFound("no such message")

@@ -11,7 +11,7 @@ import gzip
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from chalicelib.config import get_settings
+from chalicelib.config import Settings
 
 if TYPE_CHECKING:
     from passlib.context import CryptContext
@@ -30,20 +30,21 @@ def _context(memory_kib: int, time_cost: int, parallelism: int) -> CryptContext:
     )
 
 
-def _current_context() -> CryptContext:
-    settings = get_settings()
+def _current_context(settings: Settings) -> CryptContext:
     return _context(
         settings.argon2_memory_kib, settings.argon2_time_cost, settings.argon2_parallelism
     )
 
 
-def hash_password(password: str) -> str:
-    return _current_context().hash(password)
+def hash_password(password: str, settings: Settings) -> str:
+    return _current_context(settings).hash(password)
 
 
-def verify_password(password: str, password_hash: str) -> tuple[bool, str | None]:
+def verify_password(
+    password: str, password_hash: str, settings: Settings
+) -> tuple[bool, str | None]:
     """Check a password; on success also return a new hash if the parameters changed."""
-    return _current_context().verify_and_update(password, password_hash)
+    return _current_context(settings).verify_and_update(password, password_hash)
 
 
 @functools.cache
@@ -51,9 +52,8 @@ def _dummy_hash(memory_kib: int, time_cost: int, parallelism: int) -> str:
     return _context(memory_kib, time_cost, parallelism).hash("chalkboard-dummy-password")
 
 
-def spend_verify_time(password: str) -> None:
+def spend_verify_time(password: str, settings: Settings) -> None:
     """Verify against a dummy hash, so an unknown user costs what a wrong password costs."""
-    settings = get_settings()
     params = (settings.argon2_memory_kib, settings.argon2_time_cost, settings.argon2_parallelism)
     _context(*params).verify(password, _dummy_hash(*params))
 
@@ -62,6 +62,12 @@ def spend_verify_time(password: str) -> None:
 def _common_passwords() -> frozenset[str]:
     data = resources.files("chalicelib").joinpath("data/common-passwords.txt.gz").read_bytes()
     return frozenset(gzip.decompress(data).decode("utf-8").split("\n")) - {""}
+
+
+def reset_caches() -> None:
+    """Forget the hashing contexts and the dummy hash (tests change the parameters)."""
+    _context.cache_clear()
+    _dummy_hash.cache_clear()
 
 
 def is_common(password: str) -> bool:

@@ -9,15 +9,14 @@ soon as either party uses it twice.
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from dataclasses import dataclass
 
 from chalicelib import passwords, throttle
-from chalicelib.config import get_settings
+from chalicelib.deps import Deps
 from chalicelib.errors import InvalidCredentials, InvalidRefreshToken
 from chalicelib.signing_keys import get_keyring, with_keyring
-from chalicelib.store import RefreshToken, get_store
+from chalicelib.store import RefreshToken
 from chalicelib.tokens import (
     AccessClaims,
     InvalidToken,
@@ -40,13 +39,13 @@ class TokenPair:
     username: str
 
 
-def _issue_pair(username: str, family: str, now: float) -> TokenPair:
-    settings = get_settings()
+def _issue_pair(deps: Deps, username: str, family: str, now: float) -> TokenPair:
+    settings = deps.settings
     access_token, _ = issue_access_token(
         username=username, keyring=get_keyring(), settings=settings, now=now
     )
     refresh_token, token_hash = new_refresh_token()
-    get_store().add_refresh_token(
+    deps.store.add_refresh_token(
         RefreshToken(
             token_hash=token_hash,
             username=username,
@@ -58,24 +57,24 @@ def _issue_pair(username: str, family: str, now: float) -> TokenPair:
     return TokenPair(access_token, settings.access_token_ttl, refresh_token, username)
 
 
-def login(username: str, password: str) -> TokenPair:
+def login(deps: Deps, username: str, password: str) -> TokenPair:
     """A token pair, or ``InvalidCredentials``/``LoginThrottled``.
 
     Unknown users and wrong passwords take the same path and time: one argon2
     verification (against a dummy hash when the user does not exist) and one
     throttle update.
     """
-    settings, store, now = get_settings(), get_store(), time.time()
+    settings, store, now = deps.settings, deps.store, deps.now()
     username = normalize_username(username)
     if not is_plausible_username(username) or len(password) > PASSWORD_MAX:
         raise InvalidCredentials("invalid credentials")  # no such account can exist: no hashing
     current = throttle.check(store, username, now, settings)
     user = store.get_user(username)
     if user is None:
-        passwords.spend_verify_time(password)
+        passwords.spend_verify_time(password, settings)
         verified, new_hash = False, None
     else:
-        verified, new_hash = passwords.verify_password(password, user.password_hash)
+        verified, new_hash = passwords.verify_password(password, user.password_hash, settings)
     if not verified:
         throttle.record_failure(store, username, now, settings, current)
         log.info("login failed for %s", username)
@@ -83,11 +82,11 @@ def login(username: str, password: str) -> TokenPair:
     throttle.clear(store, username, current)
     if new_hash is not None:  # parameters were raised since this hash was made
         store.set_password(username=username, password_hash=new_hash, tokens_valid_after_ms=None)
-    return _issue_pair(username, uuid.uuid4().hex, now)
+    return _issue_pair(deps, username, uuid.uuid4().hex, now)
 
 
-def refresh(refresh_token: str) -> TokenPair:
-    settings, store, now = get_settings(), get_store(), time.time()
+def refresh(deps: Deps, refresh_token: str) -> TokenPair:
+    settings, store, now = deps.settings, deps.store, deps.now()
     invalid = InvalidRefreshToken("refresh token is invalid or expired; log in again")
     if not refresh_token or len(refresh_token) > 256:
         raise invalid
@@ -113,30 +112,30 @@ def refresh(refresh_token: str) -> TokenPair:
     user = store.get_user(record.username)
     if user is None or record.issued_at_ms < user.tokens_valid_after_ms:
         raise invalid
-    return _issue_pair(record.username, record.family, now)
+    return _issue_pair(deps, record.username, record.family, now)
 
 
-def logout(claims: AccessClaims, refresh_token: str | None) -> None:
+def logout(deps: Deps, claims: AccessClaims, refresh_token: str | None) -> None:
     """Revoke this access token and, if given and the caller's, the refresh token's family."""
-    store, settings = get_store(), get_settings()
+    store, settings = deps.store, deps.settings
     store.revoke_access_token(jti=claims.jti, expires_at=claims.expires_at + 60)
     if not refresh_token:
         return
     record = store.get_refresh_token(token_hash=hash_refresh_token(refresh_token))
     if record is not None and record.username == claims.username:
         store.revoke_family(
-            family=record.family, expires_at=int(time.time()) + settings.refresh_token_ttl
+            family=record.family, expires_at=int(deps.now()) + settings.refresh_token_ttl
         )
 
 
-def authenticate(token: str) -> AccessClaims:
+def authenticate(deps: Deps, token: str) -> AccessClaims:
     """Verify an access token and that it is still live; ``InvalidToken`` otherwise."""
-    settings, now = get_settings(), time.time()
+    settings, now = deps.settings, deps.now()
     claims = with_keyring(
         lambda keyring: verify_access_token(token, keyring=keyring, settings=settings),
         unknown_key=UnknownKey,
     )
-    state = get_store().access_state(username=claims.username, jti=claims.jti, now=now)
+    state = deps.store.access_state(username=claims.username, jti=claims.jti, now=now)
     if state.user is None:
         raise InvalidToken("user is gone")
     if state.revoked:

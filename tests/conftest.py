@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib import config, passwords, signing_keys, store
+from chalicelib import config, deps, signing_keys, store
 from tests import servers
 
 WEB_ORIGIN = "http://localhost:8080"
@@ -36,10 +36,7 @@ def make_keyring_json(*kids: str) -> str:
 
 def reset_caches() -> None:
     """Forget settings, keyring and store, so the next request reads the environment."""
-    config.get_settings.cache_clear()
-    signing_keys.get_keyring.cache_clear()
-    store.get_store.cache_clear()
-    passwords._dummy_hash.cache_clear()
+    deps.reset()
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from moto import mock_aws
 
 from chalicelib import sessions, signing_keys
 from chalicelib.config import get_settings
+from chalicelib.deps import current_deps
 from chalicelib.signing_keys import Keyring, new_keyring, parse_keyring
 from chalicelib.store import User, get_store
 from chalicelib.tokens import UnknownKey, issue_access_token
@@ -59,8 +60,9 @@ def token_signed_by(keyring: Keyring) -> str:
 def test_warm_process_accepts_a_token_signed_after_rotation(ssm_keyring) -> None:
     old_token = token_signed_by(signing_keys.get_keyring())  # warms the cache
     rotated = rotate(ssm_keyring)
-    assert sessions.authenticate(token_signed_by(rotated)).username == "alice"
-    assert sessions.authenticate(old_token).username == "alice"  # the old key still verifies
+    assert sessions.authenticate(current_deps(), token_signed_by(rotated)).username == "alice"
+    # the old key still verifies:
+    assert sessions.authenticate(current_deps(), old_token).username == "alice"
 
 
 @pytest.mark.parametrize("store_kind", ["sqlite"])
@@ -68,13 +70,13 @@ def test_unknown_kids_reload_the_keyring_at_most_once_a_minute(ssm_keyring) -> N
     signing_keys.get_keyring()
     forged = token_signed_by(new_keyring())
     with pytest.raises(UnknownKey):
-        sessions.authenticate(forged)  # reloads once, still unknown
+        sessions.authenticate(current_deps(), forged)  # reloads once, still unknown
     rotated = rotate(ssm_keyring)
     with pytest.raises(UnknownKey):
         # Within the minute: no second reload, so the new key is not known yet here.
-        sessions.authenticate(token_signed_by(rotated))
+        sessions.authenticate(current_deps(), token_signed_by(rotated))
     assert signing_keys.reload_keyring(time.time() + 61)
-    assert sessions.authenticate(token_signed_by(rotated)).username == "alice"
+    assert sessions.authenticate(current_deps(), token_signed_by(rotated)).username == "alice"
 
 
 @pytest.mark.parametrize("store_kind", ["sqlite"])
@@ -88,7 +90,7 @@ def test_warm_process_reads_a_cursor_signed_after_rotation(ssm_keyring) -> None:
     from chalicelib.tokens import sign_cursor
 
     signing_keys.get_keyring()
-    board.post_message(username="alice", content="one")
+    board.post_message(current_deps(), username="alice", content="one")
     rotated = rotate(ssm_keyring)
     cursor = sign_cursor("01ARZ3NDEKTSV4RRFFQ69G5FAV", rotated)
-    assert board.list_messages(limit="5", cursor=cursor) == ([], None)
+    assert board.list_messages(current_deps(), limit="5", cursor=cursor) == ([], None)

@@ -23,22 +23,22 @@ def owasp(monkeypatch: pytest.MonkeyPatch):
 
 
 def test_hashes_are_argon2id_at_owasp_minimum_by_default(owasp) -> None:
-    hashed = passwords.hash_password("correct horse battery staple")
+    hashed = passwords.hash_password("correct horse battery staple", owasp)
     assert hashed.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
-    assert passwords.verify_password("correct horse battery staple", hashed) == (True, None)
-    assert passwords.verify_password("wrong", hashed) == (False, None)
+    assert passwords.verify_password("correct horse battery staple", hashed, owasp) == (True, None)
+    assert passwords.verify_password("wrong", hashed, owasp) == (False, None)
 
 
 def test_hash_made_with_weaker_parameters_is_upgraded_on_verify(owasp) -> None:
     weak = passwords._context(1024, 1, 1).hash("correct horse battery staple")
-    verified, upgraded = passwords.verify_password("correct horse battery staple", weak)
+    verified, upgraded = passwords.verify_password("correct horse battery staple", weak, owasp)
     assert verified
     assert upgraded is not None and upgraded.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
 
 
 def test_wrong_password_on_weak_hash_is_not_upgraded(owasp) -> None:
     weak = passwords._context(1024, 1, 1).hash("correct horse battery staple")
-    assert passwords.verify_password("nope nope nope", weak) == (False, None)
+    assert passwords.verify_password("nope nope nope", weak, owasp) == (False, None)
 
 
 def test_common_list_has_at_least_20000_entries_including_long_ones() -> None:

@@ -1,0 +1,53 @@
+"""The dependencies every service function takes: the store, the settings and the clock.
+
+Service modules (accounts, board, sessions, throttle) never reach for globals;
+app.py passes ``current_deps()`` into each call, and tests pass their own or move
+the clock with ``use_clock`` instead of sleeping. Nothing is built at import:
+``chalice.test.Client`` sets a stage's environment only while a request runs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from chalicelib import config, passwords, signing_keys, store
+from chalicelib.config import Settings
+from chalicelib.store import Store
+
+Clock = Callable[[], float]
+
+_clock: Clock = time.time
+
+
+@dataclass(frozen=True)
+class Deps:
+    store: Store
+    settings: Settings
+    clock: Clock = time.time
+
+    def now(self) -> float:
+        """Epoch seconds, from the clock tests can move."""
+        return self.clock()
+
+
+def current_deps() -> Deps:
+    """The process's store and settings (each built once, on first use) and the clock."""
+    return Deps(store=store.get_store(), settings=config.get_settings(), clock=_clock)
+
+
+def use_clock(clock: Clock) -> None:
+    """Tests: make ``current_deps().now()`` read ``clock``; ``reset`` restores real time."""
+    global _clock
+    _clock = clock
+
+
+def reset() -> None:
+    """Forget every per-process cache, so the next call reads the environment again."""
+    global _clock
+    _clock = time.time
+    config.get_settings.cache_clear()
+    signing_keys.get_keyring.cache_clear()
+    store.get_store.cache_clear()
+    passwords.reset_caches()
