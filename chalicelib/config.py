@@ -21,6 +21,8 @@ OWASP_MEMORY_KIB = 19 * 1024
 OWASP_TIME_COST = 2
 OWASP_PARALLELISM = 1
 
+DEFAULT_REFRESH_TOKEN_TTL = 30 * 86_400  # seconds; ops/keyring.py waits this long to prune
+
 # Stages allowed to do what production must not: generate keys, hash cheaply.
 KEY_GENERATING_STAGES = frozenset({"local", "test"})
 CHEAP_HASHING_STAGES = frozenset({"test"})
@@ -117,7 +119,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         )
 
     access_ttl = _integer(env, "CHALKBOARD_ACCESS_TOKEN_TTL", 900, 1, 86_400)
-    refresh_ttl = _integer(env, "CHALKBOARD_REFRESH_TOKEN_TTL", 30 * 86_400, 60, 365 * 86_400)
+    refresh_ttl = _integer(
+        env, "CHALKBOARD_REFRESH_TOKEN_TTL", DEFAULT_REFRESH_TOKEN_TTL, 60, 365 * 86_400
+    )
     if refresh_ttl <= access_ttl:
         raise ConfigurationError(
             "CHALKBOARD_REFRESH_TOKEN_TTL must be longer than CHALKBOARD_ACCESS_TOKEN_TTL"

@@ -1,4 +1,4 @@
-"""scripts/create_tables.py against a real DynamoDB-protocol server (dynalite)."""
+"""`python -m ops create-tables` against a real DynamoDB-protocol server (dynalite)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from tests.servers import ROOT
 
 def run_script(env: dict[str, str]) -> str:
     result = subprocess.run(
-        [sys.executable, "scripts/create_tables.py", "--stage", "dev"],
+        [sys.executable, "-m", "ops", "create-tables", "--stage", "dev"],
         cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=120,
         check=True,
     )
@@ -43,7 +43,7 @@ def test_create_tables_names_a_missing_table_setting(tmp_path) -> None:
     env = {**os.environ, **DUMMY_AWS}
     env.pop("CHALKBOARD_USERS_TABLE", None)
     result = subprocess.run(
-        [sys.executable, "scripts/create_tables.py", "--stage", "test"],
+        [sys.executable, "-m", "ops", "create-tables", "--stage", "test"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
     )
     assert result.returncode != 0

@@ -9,7 +9,6 @@ AWS's own translator, so the assertions see what API Gateway would get.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -18,7 +17,6 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -121,19 +119,6 @@ def packaged(request: pytest.FixtureRequest, project_copy: Path,
         template = chalice_package(project_copy, stage, out)
         _packaged[stage] = Packaged(stage, out / "sam.json", template, sam_transform(template))
     return _packaged[stage]
-
-
-def load_script(name: str) -> ModuleType:
-    """A module from scripts/ (not a package), under a name that shadows nothing."""
-    spec = importlib.util.spec_from_file_location(f"chalkboard_{name}", ROOT / "scripts" /
-                                                  f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    if spec.name in sys.modules:
-        return sys.modules[spec.name]
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""scripts/gateway_responses.py (way 2) against moto's API Gateway."""
+"""`python -m ops gateway-responses` (way 2) against moto's API Gateway."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 
 from chalicelib.errors import StoreUnavailable
-from infra import render
-from tests.deploy.conftest import load_script
+from ops import gateway_responses as gateway_script
+from ops.stage import stage_environment
 from tests.servers import ROOT
 
-gateway_script = load_script("gateway_responses")
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
 
 
@@ -29,7 +28,7 @@ def test_way_2_error_responses_carry_the_stage_origin_and_the_stage_is_redeploye
 
     assert gateway_script.main(["--stage", "dev", "--rest-api-id", api], session=aws) == 0
 
-    origin = render.stage_environment(CONFIG, "dev")["CHALKBOARD_WEB_ORIGIN"]
+    origin = stage_environment(CONFIG, "dev")["CHALKBOARD_WEB_ORIGIN"]
     for response_type in ("DEFAULT_4XX", "DEFAULT_5XX", "AUTHORIZER_FAILURE"):
         response = apigateway.get_gateway_response(restApiId=api, responseType=response_type)
         headers = response["responseParameters"]

@@ -1,4 +1,4 @@
-"""scripts/keyring.py against moto's SSM: create, rotate without logging anyone out, prune."""
+"""`python -m ops keyring` against moto's SSM: create, rotate without logging anyone out, prune."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ import pytest
 
 from chalicelib import signing_keys, tokens
 from chalicelib.config import load_settings
-from tests.deploy.conftest import load_script
+from ops import keyring as keyring_script
 
-keyring_script = load_script("keyring")
 PARAMETER = "/chalkboard/dev/signing-keys"
 DEV_REFRESH_TTL = 604800  # .chalice/config.json, stage dev
 
@@ -92,7 +91,7 @@ def test_rotation_keeps_tokens_signed_by_the_old_key_valid(aws: Any) -> None:
 
 def test_rotate_without_a_keyring_says_to_create_one(aws: Any, capsys: Any) -> None:
     assert run(aws, "rotate", "--stage", "dev") == 1
-    assert "keyring.py create" in capsys.readouterr().err
+    assert "python -m ops keyring create" in capsys.readouterr().err
 
 
 def test_prune_refuses_before_the_refresh_token_lifetime_has_passed(
@@ -141,6 +140,45 @@ def test_a_plain_string_parameter_is_refused(aws: Any, capsys: Any) -> None:
                                     .to_json())
     assert run(aws, "rotate", "--stage", "dev") == 1
     assert "SecureString" in capsys.readouterr().err
+
+
+def test_revoke_drops_a_leaked_key_at_once_and_its_tokens_stop_verifying(aws: Any) -> None:
+    assert run(aws, "create", "--stage", "dev") == 0
+    leaked_text = stored(aws)["Value"]
+    leaked = signing_keys.parse_keyring(leaked_text)
+    settings = settings_for(leaked_text)
+    token, _ = tokens.issue_access_token(username="alice", keyring=leaked, settings=settings,
+                                         now=time.time())
+    assert run(aws, "rotate", "--stage", "dev") == 0
+    rotated = signing_keys.parse_keyring(stored(aws)["Value"])
+    kept, _ = tokens.issue_access_token(username="bob", keyring=rotated, settings=settings,
+                                        now=time.time())
+
+    # No waiting for the refresh-token lifetime, unlike prune.
+    assert run(aws, "revoke", "--stage", "dev", leaked.current) == 0
+    after = signing_keys.parse_keyring(stored(aws)["Value"])
+    assert set(after.keys) == {rotated.current}
+    assert after.current == rotated.current
+    assert stored(aws)["Type"] == "SecureString"
+    after_settings = settings_for(after.to_json())
+    with pytest.raises(tokens.InvalidToken):
+        tokens.verify_access_token(token, keyring=after, settings=after_settings)
+    claims = tokens.verify_access_token(kept, keyring=after, settings=after_settings)
+    assert claims.username == "bob"
+
+
+@pytest.mark.parametrize("which", ["current", "unknown"])
+def test_revoke_refuses_the_current_key_and_an_unknown_one(
+    aws: Any, capsys: pytest.CaptureFixture, which: str,
+) -> None:
+    assert run(aws, "create", "--stage", "dev") == 0
+    assert run(aws, "rotate", "--stage", "dev") == 0
+    before = stored(aws)["Value"]
+    kid = signing_keys.parse_keyring(before).current if which == "current" else "no-such-kid"
+    capsys.readouterr()
+    assert run(aws, "revoke", "--stage", "dev", kid) == 1
+    assert ("rotate first" if which == "current" else "no key") in capsys.readouterr().err
+    assert stored(aws)["Value"] == before
 
 
 def test_show_names_keys_but_never_prints_key_material(aws: Any, capsys: Any) -> None:

@@ -18,7 +18,8 @@ import pytest
 
 from chalicelib.errors import StoreUnavailable
 from chalicelib.store.dynamodb import TableNames, table_definitions, tables_with_ttl
-from infra import render
+from ops import render_infra as render
+from ops.stage import stage_environment
 from tests.deploy.conftest import (
     EXAMPLE_WEB_ORIGIN,
     STAGES,
@@ -44,7 +45,7 @@ CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 
 
 def stage_env(stage: str) -> dict[str, str]:
-    return render.stage_environment(CONFIG, stage)
+    return stage_environment(CONFIG, stage)
 
 
 def resolve(value: Any, parameters: dict[str, str]) -> Any:
@@ -117,7 +118,7 @@ def test_cfn_lint_rejects_chalices_own_template_without_the_merge(
 def test_committed_templates_and_policies_are_rendered_from_config_and_app() -> None:
     stale = [str(path.relative_to(ROOT)) for path, text in render.rendered().items()
              if not path.exists() or path.read_text() != text]
-    assert not stale, f"run `python infra/render.py`; stale: {stale}"
+    assert not stale, f"run `python -m ops render-infra`; stale: {stale}"
 
 
 # -- tables ---------------------------------------------------------------------------
@@ -372,7 +373,7 @@ def test_no_iam_statement_has_a_wildcard_resource_or_action(packaged: Packaged) 
             text = json.dumps(resource)
             # The only wildcards: log streams (named at run time), the objects of
             # the web bucket, and, in the static way-2 policy file, the region and
-            # account (see render.py).
+            # account (see ops/render_infra.py).
             for allowed in (":log-stream:*", "${WebBucket.Arn}/*", ":*:*:"):
                 text = text.replace(allowed, "")
             assert "*" not in text, statement

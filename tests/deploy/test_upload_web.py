@@ -1,4 +1,4 @@
-"""scripts/upload_web.py against moto's S3, CloudFront and CloudFormation, with the real static/."""
+"""`python -m ops upload-web` against moto's S3, CloudFront and CloudFormation, real static/."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.conftest import load_script
+from ops import upload_web
 from tests.servers import ROOT
 
-upload_web = load_script("upload_web")
 STATIC = ROOT / "static"
 API_URL = "https://abc123defg.execute-api.eu-west-1.amazonaws.com/api/"
 API_ORIGIN = "https://abc123defg.execute-api.eu-west-1.amazonaws.com"

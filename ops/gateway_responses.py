@@ -1,13 +1,13 @@
 """Give a `chalice deploy`ed API CORS on API Gateway's own error responses (way 2).
 
-    python scripts/gateway_responses.py --stage dev     # after every `chalice deploy`
+    python -m ops gateway-responses --stage dev     # after every `chalice deploy`
 
 API Gateway answers some requests itself — the authorizer's 401, 403 for an
 unknown route, 5xx — and without gateway responses those carry no
 Access-Control-Allow-Origin, so the browser cannot read them. Chalice cannot
 declare gateway responses and each `chalice deploy` replaces the API's
 definition, dropping any set before; so this command puts them back (the same
-ones infra/render.py puts in the way-1 template) and redeploys the API stage.
+ones ops/render_infra.py puts in the way-1 template) and redeploys the API stage.
 The origin is the stage's CHALKBOARD_WEB_ORIGIN in .chalice/config.json.
 """
 
@@ -19,16 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from infra.render import (  # noqa: E402
-    PLACEHOLDER_ORIGIN,
-    gateway_responses,
-    load_config,
-    stage_environment,
-)
+from ops.render_infra import PLACEHOLDER_ORIGIN, gateway_responses
+from ops.stage import ROOT, StageError, load_config, stage_environment
 
 
 class GatewayError(Exception):
@@ -46,7 +38,7 @@ def deployed_rest_api_id(record: Path) -> str:
 
 
 def put_gateway_responses(apigateway: Any, rest_api_id: str, origin: str) -> list[str]:
-    """Put each gateway response in API Gateway's own shape (SAM's, as infra/render.py has it)."""
+    """Put each gateway response in API Gateway's own shape (SAM's, as render-infra has it)."""
     put = []
     for response_type, sam in gateway_responses(origin).items():
         arguments: dict[str, Any] = {
@@ -67,15 +59,14 @@ def put_gateway_responses(apigateway: Any, rest_api_id: str, origin: str) -> lis
 
 
 def main(argv: list[str] | None = None, *, session: Any = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m ops gateway-responses",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--stage", required=True, help="stage in .chalice/config.json")
     parser.add_argument("--rest-api-id", help="the API's id (default: from the stage's "
                         "`chalice deploy` record, .chalice/deployed/<stage>.json)")
     args = parser.parse_args(argv)
     try:
         config = load_config()
-        if args.stage not in config.get("stages", {}):
-            raise GatewayError(f"no stage {args.stage!r} in .chalice/config.json")
         env = stage_environment(config, args.stage)
         origin = env.get("CHALKBOARD_WEB_ORIGIN", "")
         if not origin or origin == PLACEHOLDER_ORIGIN:
@@ -98,11 +89,8 @@ def main(argv: list[str] | None = None, *, session: Any = None) -> int:
             description="chalkboard: gateway responses with CORS",
         )
         print(f"{rest_api_id}: stage {api_gateway_stage!r} redeployed")
-    except GatewayError as error:
-        print(f"gateway_responses: {error}", file=sys.stderr)
+    except (GatewayError, StageError) as error:
+        print(f"gateway-responses: {error}", file=sys.stderr)
         return 1
     return 0
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

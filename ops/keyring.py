@@ -1,15 +1,16 @@
-"""Create, rotate and prune a stage's signing keyring in SSM Parameter Store.
+"""Create, rotate, prune and revoke a stage's signing keyring in SSM Parameter Store.
 
 The keyring is one SecureString parameter (its name is the stage's
 CHALKBOARD_SIGNING_KEYS_PARAMETER in .chalice/config.json) holding
 ``{"current": "<kid>", "keys": {"<kid>": "<base64url key>"}, "rotated_at": "..."}``.
 Tokens name the key that signed them, so rotation never logs anyone out:
 
-    python scripts/keyring.py create --stage dev     # once, before the first deploy
-    python scripts/keyring.py rotate --stage dev     # new key signs; old keys still verify
-    python scripts/keyring.py prune  --stage dev     # drop old keys, once it is safe
-    python scripts/keyring.py show   --stage dev     # key ids and dates, never key material
-    python scripts/keyring.py generate               # a keyring JSON on stdout (tests, local)
+    python -m ops keyring create --stage dev        # once, before the first deploy
+    python -m ops keyring rotate --stage dev        # new key signs; old keys still verify
+    python -m ops keyring prune  --stage dev        # drop old keys, once it is safe
+    python -m ops keyring revoke --stage dev KID    # drop one leaked key now (see below)
+    python -m ops keyring show   --stage dev        # key ids and dates, never key material
+    python -m ops keyring generate                  # a keyring JSON on stdout (tests, local)
 
 ``prune`` refuses until the last rotation is older than the stage's
 refresh-token lifetime: by then every token signed by an old key has expired
@@ -17,6 +18,11 @@ and every Lambda container that cached the old keyring has long been replaced.
 Warm Lambda containers reload the keyring when they meet a key id they lack
 (at most once a minute); ``rotate --recycle FUNCTION`` additionally makes Lambda
 replace them at once (see docs/deploy.md, "Rotate the signing keys").
+
+``revoke`` is the emergency path for a leaked key: it drops that one key at
+once, without waiting, so every token it signed stops verifying (its holders
+sign in again). It refuses the current key: rotate first, so another key signs,
+then revoke the leaked one; add ``--recycle`` so no warm container keeps it.
 """
 
 from __future__ import annotations
@@ -24,18 +30,13 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from chalicelib.config import DEFAULT_REFRESH_TOKEN_TTL
+from chalicelib.errors import ConfigurationError
+from chalicelib.signing_keys import Keyring, new_keyring, parse_keyring
+from ops.stage import StageError, load_config, stage_environment
 
-from chalicelib.errors import ConfigurationError  # noqa: E402
-from chalicelib.signing_keys import Keyring, new_keyring, parse_keyring  # noqa: E402
-from infra.render import load_config, stage_environment  # noqa: E402
-
-DEFAULT_REFRESH_TOKEN_TTL = 30 * 86_400
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -94,6 +95,19 @@ def pruned(keyring: Keyring, now: datetime, wait: timedelta) -> Keyring:
                    rotated_at=keyring.rotated_at)
 
 
+def revoked(keyring: Keyring, kid: str) -> Keyring:
+    """The keyring without ``kid``, at once: tokens it signed stop verifying."""
+    if kid not in keyring.keys:
+        raise KeyringError(f"no key {kid!r} in the keyring (see `show`)")
+    if kid == keyring.current:
+        raise KeyringError(
+            f"{kid} is the current key: rotate first so another key signs, then revoke it"
+        )
+    return Keyring(current=keyring.current,
+                   keys={k: key for k, key in keyring.keys.items() if k != kid},
+                   rotated_at=keyring.rotated_at)
+
+
 # -- SSM ---------------------------------------------------------------------------
 
 
@@ -102,7 +116,7 @@ def read_keyring(ssm: Any, parameter: str) -> Keyring:
         answer = ssm.get_parameter(Name=parameter, WithDecryption=True)
     except ssm.exceptions.ParameterNotFound:
         raise KeyringError(
-            f"no parameter {parameter}: create it with `python scripts/keyring.py create`"
+            f"no parameter {parameter}: create it with `python -m ops keyring create`"
         ) from None
     if answer["Parameter"]["Type"] != "SecureString":
         raise KeyringError(f"{parameter} must be a SecureString, not {answer['Parameter']['Type']}")
@@ -122,7 +136,7 @@ def write_keyring(ssm: Any, parameter: str, keyring: Keyring, *, overwrite: bool
     if kms_key_id:
         arguments["KeyId"] = kms_key_id
     if not overwrite:
-        arguments["Description"] = "chalkboard signing keyring (scripts/keyring.py)"
+        arguments["Description"] = "chalkboard signing keyring (python -m ops keyring)"
     try:
         ssm.put_parameter(**arguments)
     except ssm.exceptions.ParameterAlreadyExists:
@@ -132,7 +146,7 @@ def write_keyring(ssm: Any, parameter: str, keyring: Keyring, *, overwrite: bool
         ) from None
 
 
-def recycle(lambda_client: Any, functions: list[str], when: str) -> None:
+def recycle(lambda_client: Any, functions: list[str], why: str) -> None:
     """Make each function start fresh containers, which read the new keyring.
 
     Any configuration change retires a function's warm containers; the
@@ -140,7 +154,7 @@ def recycle(lambda_client: Any, functions: list[str], when: str) -> None:
     """
     for name in functions:
         lambda_client.update_function_configuration(
-            FunctionName=name, Description=f"chalkboard: signing keyring rotated {when}"
+            FunctionName=name, Description=f"chalkboard: signing keyring {why}"
         )
         print(f"{name}: new containers will load the new keyring")
 
@@ -156,10 +170,7 @@ def describe(keyring: Keyring) -> str:
 
 
 def stage_settings(stage: str) -> tuple[str, timedelta]:
-    config = load_config()
-    if stage not in config.get("stages", {}):
-        raise KeyringError(f"no stage {stage!r} in .chalice/config.json")
-    env = stage_environment(config, stage)
+    env = stage_environment(load_config(), stage)
     parameter = env.get("CHALKBOARD_SIGNING_KEYS_PARAMETER")
     if not parameter:
         raise KeyringError(f"stage {stage!r} sets no CHALKBOARD_SIGNING_KEYS_PARAMETER")
@@ -168,21 +179,25 @@ def stage_settings(stage: str) -> tuple[str, timedelta]:
 
 
 def main(argv: list[str] | None = None, *, session: Any = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m ops keyring",
+                                     description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     for name, text in [
         ("create", "store a new keyring (refuses to replace one)"),
         ("rotate", "add a key and make it current"),
         ("prune", "drop every key but the current one, when safe"),
+        ("revoke", "drop one key now (a leaked key); tokens it signed stop verifying"),
         ("show", "print key ids and the last rotation"),
     ]:
         command = commands.add_parser(name, help=text)
         command.add_argument("--stage", required=True, help="stage in .chalice/config.json")
         command.add_argument("--parameter", help="SSM parameter name (default: the stage's)")
-        if name in {"create", "rotate", "prune"}:
+        if name in {"create", "rotate", "prune", "revoke"}:
             command.add_argument("--kms-key-id", help="KMS key for the SecureString "
                                  "(default: the account's aws/ssm key)")
-        if name == "rotate":
+        if name == "revoke":
+            command.add_argument("kid", help="the key id to drop (see `show`)")
+        if name in {"rotate", "revoke"}:
             command.add_argument("--recycle", metavar="FUNCTION", action="append", default=[],
                                  help="Lambda function to restart so it loads the new keyring "
                                       "(repeat for the API handler and the authorizer)")
@@ -210,26 +225,34 @@ def main(argv: list[str] | None = None, *, session: Any = None) -> int:
             write_keyring(ssm, parameter, keyring, overwrite=True, kms_key_id=args.kms_key_id)
             print(f"{parameter}: key {keyring.current} is current; "
                   f"{len(keyring.keys) - 1} older key(s) still verify")
-            recycle(session.client("lambda"), args.recycle, keyring.rotated_at or "")
+            recycle(session.client("lambda"), args.recycle,
+                    f"rotated {keyring.rotated_at or ''}")
             if not args.recycle:
                 print("note: warm Lambda containers reload the keyring when they first meet "
                       "the new key (at most once a minute each); --recycle FUNCTION replaces "
                       "them at once (docs/deploy.md)", file=sys.stderr)
             print(f"prune after {_timestamp(now + wait)}: "
-                  f"python scripts/keyring.py prune --stage {args.stage}")
+                  f"python -m ops keyring prune --stage {args.stage}")
         elif args.command == "prune":
             before = read_keyring(ssm, parameter)
             keyring = pruned(before, now, wait)
             write_keyring(ssm, parameter, keyring, overwrite=True, kms_key_id=args.kms_key_id)
             print(f"{parameter}: dropped {len(before.keys) - 1} old key(s); "
                   f"{keyring.current} is the only key")
+        elif args.command == "revoke":
+            keyring = revoked(read_keyring(ssm, parameter), args.kid)
+            write_keyring(ssm, parameter, keyring, overwrite=True, kms_key_id=args.kms_key_id)
+            print(f"{parameter}: key {args.kid} revoked; {len(keyring.keys)} key(s) remain")
+            recycle(session.client("lambda"), args.recycle,
+                    f"revoked {args.kid} at {_timestamp(now)}")
+            if not args.recycle:
+                print("note: warm Lambda containers keep the revoked key until they reload the "
+                      "keyring; --recycle FUNCTION replaces them at once (docs/deploy.md)",
+                      file=sys.stderr)
         else:
             print(describe(read_keyring(ssm, parameter)))
-    except (KeyringError, ConfigurationError) as error:
+    except (KeyringError, StageError, ConfigurationError) as error:
         print(f"keyring: {error}", file=sys.stderr)
         return 1
     return 0
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,7 +1,7 @@
 """Render chalkboard's deploy templates and IAM policy files from one description.
 
-    python infra/render.py           # rewrite the files below
-    python infra/render.py --check   # exit 1 if a committed file is stale (the tests do this)
+    python -m ops render-infra           # rewrite the files below
+    python -m ops render-infra --check   # exit 1 if a committed file is stale (the tests do this)
 
 Written files, for each deployed stage (dev, prod) in .chalice/config.json:
 
@@ -29,14 +29,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from chalice.utils import to_cfn_resource_name
 
-from chalice.utils import to_cfn_resource_name  # noqa: E402
-
-from chalicelib.errors import StoreUnavailable  # noqa: E402
-from chalicelib.store.dynamodb import TableNames, table_definitions, tables_with_ttl  # noqa: E402
+from chalicelib.errors import StoreUnavailable
+from chalicelib.store.dynamodb import TableNames, table_definitions, tables_with_ttl
+from ops.stage import ROOT, TABLE_ENVIRONMENT, load_config, stage_environment
 
 STAGES = ("dev", "prod")
 PLACEHOLDER_ORIGIN = "https://web-origin-not-set.invalid"
@@ -49,11 +46,6 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "auth": ("BatchGetItem", "DeleteItem", "GetItem", "PutItem", "UpdateItem"),
 }
 TABLE_RESOURCES = {"users": "UsersTable", "messages": "MessagesTable", "auth": "AuthTable"}
-TABLE_ENVIRONMENT = {
-    "users": "CHALKBOARD_USERS_TABLE",
-    "messages": "CHALKBOARD_MESSAGES_TABLE",
-    "auth": "CHALKBOARD_AUTH_TABLE",
-}
 
 # AWS managed CloudFront cache policies (the same IDs in every account).
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
@@ -84,17 +76,6 @@ def arn(service: str, resource: str) -> dict[str, str]:
 
 
 # -- what the app and its config say ------------------------------------------------
-
-
-def load_config() -> dict[str, Any]:
-    return json.loads((ROOT / ".chalice" / "config.json").read_text())
-
-
-def stage_environment(config: dict[str, Any], stage: str) -> dict[str, str]:
-    return {
-        **config.get("environment_variables", {}),
-        **config["stages"][stage].get("environment_variables", {}),
-    }
 
 
 def load_app() -> Any:
@@ -586,7 +567,8 @@ def rendered() -> dict[Path, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m ops render-infra",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true",
                         help="report stale files and exit 1 instead of writing")
     args = parser.parse_args(argv)
@@ -600,10 +582,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in stale:
         print(f"{'stale' if args.check else 'wrote'}: {path}")
     if args.check and stale:
-        print("run: python infra/render.py", file=sys.stderr)
+        print("run: python -m ops render-infra", file=sys.stderr)
         return 1
     return 0
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,8 +1,8 @@
 """Upload the web app (static/) to a stage's bucket, pointed at the deployed API.
 
-    python scripts/upload_web.py --stack chalkboard-dev                  # way 1: all from outputs
-    python scripts/upload_web.py --stack chalkboard-web-dev --stage dev  # way 2
-    python scripts/upload_web.py --api-url URL --bucket NAME [--distribution-id ID]
+    python -m ops upload-web --stack chalkboard-dev                  # way 1: all from outputs
+    python -m ops upload-web --stack chalkboard-web-dev --stage dev  # way 2
+    python -m ops upload-web --api-url URL --bucket NAME [--distribution-id ID]
 
 What is uploaded differs from static/ in two places, both naming the API:
 ``config.js`` gets the API's URL, and index.html's Content-Security-Policy
@@ -10,7 +10,7 @@ What is uploaded differs from static/ in two places, both naming the API:
 
 Every file gets an exact Content-Type (an unknown extension stops the upload
 rather than guessing). ``index.html`` and ``config.js`` are ``no-cache`` and
-CloudFront never caches them (infra/render.py); the other files are revalidated
+CloudFront never caches them (ops/render_infra.py); the other files are revalidated
 by browsers on every load and cached by CloudFront until the next upload, which
 ends with an invalidation of ``/*``. index.html goes last, so a new page never
 refers to a file that is not there yet.
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from ops.stage import ROOT
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -136,7 +136,7 @@ def web_files(source: Path, api_url: str) -> list[WebFile]:
         content_type = CONTENT_TYPES.get(path.suffix.lower())
         if content_type is None:
             raise UploadError(f"{key}: no Content-Type known for {path.suffix or 'no extension'!r}"
-                              f"; add it to CONTENT_TYPES in scripts/upload_web.py")
+                              f"; add it to CONTENT_TYPES in ops/upload_web.py")
         body = path.read_bytes()
         if key == "config.js":
             body = rewrite_config_js(body.decode("utf-8"), api_url).encode("utf-8")
@@ -205,7 +205,8 @@ def stack_outputs(cloudformation: Any, stack: str) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None, *, session: Any = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m ops upload-web",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--stack", help="CloudFormation stack whose outputs give the bucket, "
                         "distribution and (way 1) the API URL")
     parser.add_argument("--api-url", help="the deployed API's URL, e.g. "
@@ -247,10 +248,7 @@ def main(argv: list[str] | None = None, *, session: Any = None) -> int:
         if outputs.get("WebUrl"):
             print(f"open {outputs['WebUrl']}")
     except UploadError as error:
-        print(f"upload_web: {error}", file=sys.stderr)
+        print(f"upload-web: {error}", file=sys.stderr)
         return 1
     return 0
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Run the reliability suite (tests/reliability) and print what it measured.
 
-    .venv/bin/python scripts/reliability_report.py [extra pytest arguments]
+    .venv/bin/python -m ops reliability-report [extra pytest arguments]
 
 pytest runs with CHALKBOARD_RELIABILITY_REPORT naming a temporary file, into
 which the suite's tally (tests/reliability/tally.py) writes every attack tried,
@@ -21,7 +20,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from ops.stage import ROOT
+
 STORES = ("sqlite", "dynamodb")
 
 
@@ -118,6 +118,3 @@ def main(argv: list[str]) -> int:
     print("\n".join(out))
     return status
 
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
