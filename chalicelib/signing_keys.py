@@ -78,7 +78,7 @@ def _check_key(kid: str, encoded: object, source: str) -> bytes:
     if len(key) < MIN_KEY_BYTES or len(set(key)) < MIN_KEY_BYTES // 2:
         raise ConfigurationError(
             f"{source}: key {kid!r} is weak; each key must be at least {MIN_KEY_BYTES} random "
-            f"bytes (make one with `python scripts/keyring.py generate`)"
+            f"bytes (make one with `python -m ops keyring generate`)"
         )
     return key
 

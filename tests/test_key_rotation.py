@@ -40,7 +40,7 @@ def ssm_keyring(app_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Ite
 
 
 def rotate(ssm) -> Keyring:
-    """What scripts/keyring.py rotate does: add a key and make it current."""
+    """What `python -m ops keyring rotate` does: add a key and make it current."""
     old = parse_keyring(ssm.get_parameter(Name=PARAMETER, WithDecryption=True)
                         ["Parameter"]["Value"])
     fresh = new_keyring()

@@ -2,7 +2,7 @@
 
 Every request the suite makes goes through ``tests.reliability.client``, which
 counts the answer here; the attack, fuzz, write and timing tests add their own
-figures. ``scripts/reliability_report.py`` runs the suite with
+figures. ``python -m ops reliability-report`` runs the suite with
 ``CHALKBOARD_RELIABILITY_REPORT`` naming a file, and this tally is written there
 as JSON when the session ends.
 """
