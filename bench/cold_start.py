@@ -48,7 +48,6 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import (
-    ROOT,
     Figure,
     Target,
     create_tables,
@@ -57,6 +56,7 @@ from bench.common import (
     environment,
     new_keyring_json,
 )
+from ops.stage import ROOT
 
 FLOOR = """
 import time

@@ -9,7 +9,6 @@ import contextlib
 import math
 import os
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -18,11 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # `python bench/run.py` as well as `python -m bench`
-    sys.path.insert(0, str(ROOT))
-
-from chalicelib import deps, signing_keys  # noqa: E402
+from chalicelib import deps, signing_keys
+from ops.stage import table_names
 
 WEB_ORIGIN = "http://localhost:8080"
 REGION = "us-east-1"
@@ -100,17 +96,12 @@ def new_keyring_json() -> str:
     return signing_keys.new_keyring().to_json()
 
 
-def reset_caches() -> None:
-    """Forget settings, keyring and store so the next use reads the environment."""
-    deps.reset()
-
-
 @contextlib.contextmanager
 def environment(values: dict[str, str]) -> Iterator[None]:
     """Set variables for the block (and reset the app's caches on both sides)."""
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
-    reset_caches()
+    deps.reset()
     try:
         yield
     finally:
@@ -119,7 +110,7 @@ def environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        reset_caches()
+        deps.reset()
 
 
 def sqlite_env(data_dir: Path, keyring_json: str) -> dict[str, str]:
@@ -152,16 +143,6 @@ def dynamodb_env(endpoint: str, keyring_json: str, data_dir: Path) -> dict[str, 
     }
 
 
-def table_names(env: dict[str, str]) -> Any:
-    from chalicelib.store.dynamodb import TableNames
-
-    return TableNames(
-        users=env["CHALKBOARD_USERS_TABLE"],
-        messages=env["CHALKBOARD_MESSAGES_TABLE"],
-        auth=env["CHALKBOARD_AUTH_TABLE"],
-    )
-
-
 def dynamodb_client(endpoint: str) -> Any:
     """A client like the store's own (same retry and timeout config), for dynalite."""
     import boto3
@@ -186,8 +167,8 @@ def create_tables(endpoint: str, env: dict[str, str]) -> None:
 
 @contextlib.contextmanager
 def dynalite(workdir: Path) -> Iterator[str]:
-    """A dynalite server on a free loopback port (tests/servers.py); yields its URL."""
-    from tests import servers
+    """A dynalite server on a free loopback port (ops/servers.py); yields its URL."""
+    from ops import servers
 
     if not servers.dynalite_available():
         raise SystemExit("bench: dynalite is missing; run `npm ci` in the repository root")

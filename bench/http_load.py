@@ -155,7 +155,7 @@ def _load(url: str, tokens: list[str], count: int, seconds: float, keep_alive: b
 
 def measure(count: int, seconds: float, threads: int, workdir: Path,
             stores: tuple[str, ...] = ("sqlite", "dynamodb")) -> Figure:
-    from tests import servers
+    from ops import servers
 
     figure = Figure(
         number=6,

@@ -30,7 +30,6 @@ from typing import Any
 from bench.cold_start import lambda_site
 from bench.common import (
     PASSWORD,
-    ROOT,
     Figure,
     Target,
     environment,
@@ -40,6 +39,7 @@ from bench.common import (
     summary,
     timed,
 )
+from ops.stage import ROOT
 
 LAMBDA_MB = 128
 

@@ -21,11 +21,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-if __package__ in {None, ""}:  # `python bench/run.py`
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from bench import authorizer, board_read, cold_start, http_load, login, warm_path
-from bench.common import ROOT, Figure, scratch_dir
+from bench.common import Figure, scratch_dir
+from ops.stage import ROOT
 
 RESULTS = ROOT / "bench" / "results"
 

@@ -19,7 +19,6 @@ from typing import Any
 
 from bench.common import (
     PASSWORD,
-    ROOT,
     Figure,
     Target,
     environment,
@@ -31,6 +30,7 @@ from bench.common import (
     summary,
     timed,
 )
+from ops.stage import ROOT
 
 BARE = "/bench/bare"
 BARE_AUTH = "/bench/bare-authorized"

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.store.dynamodb import TableNames
+if TYPE_CHECKING:  # boto3 loads only for commands that use tables
+    from chalicelib.store.dynamodb import TableNames
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / ".chalice" / "config.json"
@@ -48,4 +49,6 @@ def table_names(env: Mapping[str, str], *, stage: str = "") -> TableNames:
     for variable in TABLE_ENVIRONMENT.values():
         if not env.get(variable):
             raise StageError(f"{variable} is not set" + (f" for stage {stage!r}" if stage else ""))
+    from chalicelib.store.dynamodb import TableNames
+
     return TableNames(**{key: env[variable] for key, variable in TABLE_ENVIRONMENT.items()})

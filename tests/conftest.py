@@ -6,41 +6,30 @@ tests run on SQLite and on DynamoDB (dynalite, a real DynamoDB-protocol server).
 
 from __future__ import annotations
 
-import json
 import os
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from chalicelib import config, deps, signing_keys, store
-from tests import servers
-
-WEB_ORIGIN = "http://localhost:8080"
-STORES = ["sqlite", "dynamodb"]
-DUMMY_AWS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
-
-
-def make_keyring_json(*kids: str) -> str:
-    kids = kids or ("k1",)
-    keys = {kid: signing_keys.generate_key() for kid in kids}
-    return json.dumps({"current": kids[-1], "keys": keys})
-
-
-def reset_caches() -> None:
-    """Forget settings, keyring and store, so the next request reads the environment."""
-    deps.reset()
+from chalicelib import config, deps, store
+from ops import servers
+from ops.stage import table_names
+from tests.helpers import (
+    DUMMY_AWS,
+    STORES,
+    WEB_ORIGIN,
+    Api,
+    in_ci,
+    make_keyring_json,
+    require_dynalite,
+    unique_tables,
+)
 
 
 @pytest.fixture(scope="session")
 def dynalite_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    require_dynalite()
     with servers.dynalite(tmp_path_factory.mktemp("dynalite")) as server:
         yield server.url
 
@@ -48,15 +37,6 @@ def dynalite_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(params=STORES)
 def store_kind(request: pytest.FixtureRequest) -> str:
     return request.param
-
-
-def unique_tables() -> dict[str, str]:
-    prefix = f"t{uuid.uuid4().hex[:10]}"
-    return {
-        "CHALKBOARD_USERS_TABLE": f"{prefix}-users",
-        "CHALKBOARD_MESSAGES_TABLE": f"{prefix}-messages",
-        "CHALKBOARD_AUTH_TABLE": f"{prefix}-auth",
-    }
 
 
 @pytest.fixture
@@ -74,19 +54,12 @@ def store_env(
         url = request.getfixturevalue("dynalite_url")
         tables = unique_tables()
         env |= {**DUMMY_AWS, **tables, "AWS_ENDPOINT_URL_DYNAMODB": url}
-        from chalicelib.store.dynamodb import TableNames, create_tables, make_client
+        from chalicelib.store.dynamodb import create_tables, make_client
 
         with pytest.MonkeyPatch.context() as patch:
             for name, value in env.items():
                 patch.setenv(name, value)
-            create_tables(
-                make_client(),
-                TableNames(
-                    users=tables["CHALKBOARD_USERS_TABLE"],
-                    messages=tables["CHALKBOARD_MESSAGES_TABLE"],
-                    auth=tables["CHALKBOARD_AUTH_TABLE"],
-                ),
-            )
+            create_tables(make_client(), table_names(tables))
     return env
 
 
@@ -99,43 +72,9 @@ def app_env(store_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Itera
     monkeypatch.setenv("CHALKBOARD_STAGE", "test")
     monkeypatch.setenv("CHALKBOARD_ARGON2_MEMORY_KIB", "1024")
     monkeypatch.setenv("CHALKBOARD_ARGON2_TIME_COST", "1")
-    reset_caches()
+    deps.reset()
     yield store_env
-    reset_caches()
-
-
-@dataclass
-class Api:
-    """``chalice.test.Client`` with JSON helpers and a sign-up-and-log-in shortcut."""
-
-    client: Any
-
-    def call(
-        self, method: str, path: str, body: Any = None, token: str | None = None,
-        headers: dict[str, str] | None = None, raw: bytes | str | None = None,
-    ) -> Any:
-        all_headers = {"Content-Type": "application/json", **(headers or {})}
-        if token is not None:
-            all_headers["Authorization"] = f"Bearer {token}"
-        payload = raw if raw is not None else (json.dumps(body) if body is not None else "")
-        return getattr(self.client.http, method.lower())(path, headers=all_headers, body=payload)
-
-    def signup(self, username: str, password: str = "correct horse battery staple") -> Any:
-        return self.call("POST", "/signup", {"username": username, "password": password})
-
-    def login(self, username: str, password: str = "correct horse battery staple") -> Any:
-        return self.call("POST", "/login", {"username": username, "password": password})
-
-    def session(self, username: str, password: str = "correct horse battery staple") -> dict:
-        """Sign up and log in; returns the token pair."""
-        assert self.signup(username, password).status_code == 201
-        response = self.login(username, password)
-        assert response.status_code == 200, response.body
-        return json.loads(response.body)
-
-
-def body_of(response: Any) -> Any:
-    return json.loads(response.body) if response.body else None
+    deps.reset()
 
 
 @pytest.fixture
@@ -168,4 +107,4 @@ def env_override(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
 
 def pytest_report_header() -> list[str]:
     return [f"CI={os.environ.get('CI', '')}: missing dynalite or Chromium "
-            f"{'fails' if servers.in_ci() else 'skips'} the tests that need them"]
+            f"{'fails' if in_ci() else 'skips'} the tests that need them"]

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.conftest import WEB_ORIGIN, Api, body_of
+from tests.helpers import WEB_ORIGIN, Api, body_of
 
 PASSWORD = "correct horse battery staple"
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")

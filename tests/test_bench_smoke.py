@@ -7,15 +7,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests import servers
+from ops.stage import ROOT
+from tests.helpers import require_dynalite
 
 
 def test_bench_quick_run_writes_every_figure(tmp_path: Path) -> None:
-    servers.require(servers.dynalite_available(), "dynalite", "run `npm ci` in the repository root")
+    require_dynalite()
     output = tmp_path / "latest.json"
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--json", str(output)],
-        cwd=servers.ROOT, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
     )
     assert done.returncode == 0, done.stderr
     document = json.loads(output.read_text())

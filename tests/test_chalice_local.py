@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests import servers
-from tests.conftest import WEB_ORIGIN, make_keyring_json
+from ops import servers
+from tests.helpers import WEB_ORIGIN, make_keyring_json
 from tests.http_client import Reply, request
 
 PASSWORD = "correct horse battery staple"

@@ -8,8 +8,8 @@ import sys
 
 import boto3
 
-from tests.conftest import DUMMY_AWS, unique_tables
-from tests.servers import ROOT
+from ops.stage import ROOT
+from tests.helpers import DUMMY_AWS, unique_tables
 
 
 def run_script(env: dict[str, str]) -> str:

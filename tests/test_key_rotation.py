@@ -12,13 +12,13 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib import sessions, signing_keys
+from chalicelib import deps, sessions, signing_keys
 from chalicelib.config import get_settings
 from chalicelib.deps import current_deps
 from chalicelib.signing_keys import Keyring, new_keyring, parse_keyring
 from chalicelib.store import User, get_store
 from chalicelib.tokens import UnknownKey, issue_access_token
-from tests.conftest import DUMMY_AWS, reset_caches
+from tests.helpers import DUMMY_AWS
 
 PARAMETER = "/chalkboard/test/signing-keys"
 
@@ -33,10 +33,10 @@ def ssm_keyring(app_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Ite
     with mock_aws():
         ssm = boto3.client("ssm", region_name="us-east-1")
         ssm.put_parameter(Name=PARAMETER, Type="SecureString", Value=new_keyring().to_json())
-        reset_caches()
+        deps.reset()
         get_store().create_user(User(username="alice", password_hash="x", created_at=time.time()))
         yield ssm
-        reset_caches()
+        deps.reset()
 
 
 def rotate(ssm) -> Keyring:

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from ops.__main__ import COMMANDS, main
-from tests.servers import ROOT
+from ops.stage import ROOT
 
 
 def test_every_registered_command_is_a_module_with_main() -> None:

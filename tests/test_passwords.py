@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import passwords
+from chalicelib import deps, passwords
 from chalicelib.config import get_settings
-from tests.conftest import reset_caches
 
 
 @pytest.fixture
@@ -17,9 +16,9 @@ def owasp(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("CHALKBOARD_SIGNING_KEYS_PARAMETER", "/unused")
     for name in ("MEMORY_KIB", "TIME_COST", "PARALLELISM"):
         monkeypatch.delenv(f"CHALKBOARD_ARGON2_{name}", raising=False)
-    reset_caches()
+    deps.reset()
     yield get_settings()
-    reset_caches()
+    deps.reset()
 
 
 def test_hashes_are_argon2id_at_owasp_minimum_by_default(owasp) -> None:

@@ -10,7 +10,7 @@ import pytest
 from chalicelib import throttle
 from chalicelib.config import load_settings
 from chalicelib.store import Store
-from tests.conftest import Api, body_of
+from tests.helpers import Api, body_of
 
 WRONG = "definitely not it"
 SETTINGS = load_settings({"CHALKBOARD_WEB_ORIGIN": "http://x.example", "CHALKBOARD_STAGE": "test"})

@@ -24,7 +24,7 @@ from chalicelib.tokens import (
     sign_cursor,
     verify_access_token,
 )
-from tests.conftest import make_keyring_json
+from tests.helpers import make_keyring_json
 
 SETTINGS = load_settings({
     "CHALKBOARD_STAGE": "test", "CHALKBOARD_WEB_ORIGIN": "http://localhost:8080",

@@ -28,7 +28,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests import servers
+from ops import servers
+from ops.stage import ROOT
+from tests.helpers import require
 from tests.http_client import Reply, request
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -39,8 +41,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-STATIC = servers.ROOT / "static"
-ARTIFACTS = servers.ROOT / "test-artifacts"
+STATIC = ROOT / "static"
+ARTIFACTS = ROOT / "test-artifacts"
 LOCAL_API = "http://localhost:8000"
 CSP_CONNECT = f"connect-src {LOCAL_API};"
 CONFIG_STATEMENT = re.compile(
@@ -77,10 +79,10 @@ def keyring_json() -> str:
 
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Any]:
-    servers.require(
+    require(
         playwright_installed(), "Playwright for Python", "pip install -r requirements-dev.txt"
     )
-    servers.require(CHROMIUM.exists(), "Chromium", "apt-get install chromium")
+    require(CHROMIUM.exists(), "Chromium", "apt-get install chromium")
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=TIMEOUT_MS)

@@ -9,8 +9,8 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
+from chalicelib import deps
 from tests.browser import ui
-from tests.conftest import reset_caches
 
 pytestmark = pytest.mark.browser
 
@@ -156,7 +156,7 @@ def expired_session(api, username: str) -> dict:
     with pytest.MonkeyPatch.context() as patch:
         for name, value in {**api.env, "CHALKBOARD_STAGE": "test"}.items():
             patch.setenv(name, value)
-        reset_caches()
+        deps.reset()
         try:
             now = time.time()
             settings = get_settings()
@@ -170,7 +170,7 @@ def expired_session(api, username: str) -> dict:
                 issued_at_ms=int((now - 3600) * 1000), expires_at=int(now - 60),
             ))
         finally:
-            reset_caches()
+            deps.reset()
     expires_at = (now - 3600 + settings.access_token_ttl) * 1000
     return {"username": username, "accessToken": access, "refreshToken": refresh,
             "expiresAt": expires_at, "renewAt": expires_at - 60_000}

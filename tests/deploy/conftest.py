@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import DUMMY_AWS
-from tests.servers import ROOT
+from ops.stage import ROOT
+from tests.helpers import DUMMY_AWS
 
 STAGES = ["dev", "prod"]
 CHALICE = Path(sys.executable).parent / "chalice"

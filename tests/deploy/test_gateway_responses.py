@@ -10,8 +10,7 @@ import pytest
 
 from chalicelib.errors import StoreUnavailable
 from ops import gateway_responses as gateway_script
-from ops.stage import stage_environment
-from tests.servers import ROOT
+from ops.stage import ROOT, stage_environment
 
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
 

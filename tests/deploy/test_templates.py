@@ -19,7 +19,7 @@ import pytest
 from chalicelib.errors import StoreUnavailable
 from chalicelib.store.dynamodb import TableNames, table_definitions, tables_with_ttl
 from ops import render_infra as render
-from ops.stage import stage_environment
+from ops.stage import ROOT, stage_environment
 from tests.deploy.conftest import (
     EXAMPLE_WEB_ORIGIN,
     STAGES,
@@ -27,7 +27,6 @@ from tests.deploy.conftest import (
     aws_env,
     chalice_package,
 )
-from tests.servers import ROOT
 
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())

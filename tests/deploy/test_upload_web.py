@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ops import upload_web
-from tests.servers import ROOT
+from ops.stage import ROOT
 
 STATIC = ROOT / "static"
 API_URL = "https://abc123defg.execute-api.eu-west-1.amazonaws.com/api/"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import STORES
+from tests.helpers import STORES
 from tests.reliability.log_scan import Leak, find_leaks
 from tests.reliability.stack import Backend, Served, make_backend, serve
 from tests.reliability.tally import TALLY

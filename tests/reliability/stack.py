@@ -20,8 +20,9 @@ from chalicelib.config import Settings, load_settings
 from chalicelib.signing_keys import Keyring, parse_keyring
 from chalicelib.store.dynamodb import TableNames, create_tables
 from chalicelib.tokens import issue_access_token
-from tests import servers
-from tests.conftest import DUMMY_AWS, WEB_ORIGIN, make_keyring_json, unique_tables
+from ops import servers
+from ops.stage import table_names
+from tests.helpers import DUMMY_AWS, WEB_ORIGIN, make_keyring_json, unique_tables
 from tests.reliability.client import Http
 
 PASSWORD = "staple horse battery correct"
@@ -62,11 +63,7 @@ class Backend:
 
     @property
     def tables(self) -> TableNames:
-        return TableNames(
-            users=self.env["CHALKBOARD_USERS_TABLE"],
-            messages=self.env["CHALKBOARD_MESSAGES_TABLE"],
-            auth=self.env["CHALKBOARD_AUTH_TABLE"],
-        )
+        return table_names(self.env)
 
     @property
     def sqlite_path(self) -> Path:

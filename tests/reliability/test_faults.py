@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from chalicelib.store import sqlite as sqlite_store
-from tests import servers
-from tests.conftest import Api
+from ops import servers
+from tests.helpers import Api, require_dynalite
 from tests.reliability.client import Http
 from tests.reliability.stack import Served, all_messages, fresh_name, make_backend, serve, session
 from tests.reliability.tally import TALLY
@@ -107,6 +107,7 @@ def found_on_board(served: Served, token: str, tag: str) -> dict[str, str]:
 def test_dynalite_killed_mid_write_load_answers_503_and_loses_no_acknowledged_write(
     tmp_path: Path
 ) -> None:
+    require_dynalite()
     port = servers.free_port()
     data = tmp_path / "dynalite"
     data.mkdir()

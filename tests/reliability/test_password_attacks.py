@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from chalicelib import passwords
-from tests import servers
-from tests.conftest import Api
+from ops.stage import ROOT
+from tests.helpers import Api
 from tests.reliability.stack import (
     PASSWORD,
     UNCONFIGURED_STAGE,
@@ -63,7 +63,7 @@ def stored_hash(backend: Backend, username: str) -> str:
 
 def test_the_timing_server_hashes_at_owasp_minimum(owasp_served: Served) -> None:
     """Guard for the tests below: the stage really leaves argon2 at its production cost."""
-    config = json.loads((servers.ROOT / ".chalice" / "config.json").read_text())
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     assert UNCONFIGURED_STAGE not in config["stages"]
     name = fresh_name("owasp")
     session(owasp_served.http(), name)

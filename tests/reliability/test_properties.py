@@ -42,7 +42,7 @@ from chalicelib.validation import (
     check_username,
     parse_body,
 )
-from tests.conftest import make_keyring_json
+from tests.helpers import make_keyring_json
 
 pytestmark = pytest.mark.reliability
 PROFILE = settings(database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -12,7 +12,7 @@ import pytest
 
 from chalicelib.signing_keys import parse_keyring
 from chalicelib.tokens import sign_cursor
-from tests.conftest import make_keyring_json
+from tests.helpers import make_keyring_json
 from tests.http_client import Reply
 from tests.reliability.client import Http
 from tests.reliability.forge import (

@@ -1,8 +1,8 @@
-"""Real servers for the tests: chalice local, dynalite and the static web server.
+"""Real servers for the tests and benchmarks: chalice local, dynalite, the static web server.
 
 Each starts on a free loopback port, waits until it answers, and is stopped by
-its own PID when the context exits. Under CI a missing server binary is an
-error, never a skip (see ``require``).
+its own PID when the context exits. A missing binary raises ``ServerMissing``;
+the tests turn that into a skip, or a failure under CI (tests/helpers.py).
 """
 
 from __future__ import annotations
@@ -21,25 +21,23 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
+from ops.stage import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 DYNALITE = ROOT / "node_modules" / ".bin" / "dynalite"
 CHALICE = Path(sys.executable).parent / "chalice"
 
 
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+class ServerMissing(RuntimeError):
+    """A server's program is not installed; the message says how to install it."""
+
+    def __init__(self, what: str, how: str) -> None:
+        super().__init__(f"{what} is not available: {how}")
+        self.what = what
+        self.how = how
 
 
-def require(available: bool, what: str, how: str) -> None:
-    """Skip when a server is missing on a developer's machine; fail under CI."""
-    if available:
-        return
-    message = f"{what} is not available: {how}"
-    if in_ci():
-        pytest.fail(message + " (CI=true: required)", pytrace=False)
-    pytest.skip(message)
+DYNALITE_MISSING = ("dynalite", "run `npm ci` in the repository root")
+CHALICE_MISSING = ("chalice", "pip install -r requirements-dev.txt")
 
 
 def free_port() -> int:
@@ -60,7 +58,7 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, timeou
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()}")
         try:
-            with urllib.request.urlopen(url, timeout=1):
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 (our own http URL)
                 return
         except urllib.error.HTTPError:
             return  # it answered, even if with an error status
@@ -111,7 +109,8 @@ def dynalite_available() -> bool:
 def dynalite(workdir: Path, *, port: int | None = None, persist: bool = False) -> Iterator[Server]:
     """A dynalite server on loopback; with ``persist`` its LevelDB files live in ``workdir``
     (so a restart on the same ``port`` finds the data), otherwise in memory."""
-    require(dynalite_available(), "dynalite", "run `npm ci` in the repository root")
+    if not dynalite_available():
+        raise ServerMissing(*DYNALITE_MISSING)
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     command = [
@@ -139,7 +138,8 @@ def chalice_local(env: Mapping[str, str], log: Path, stage: str = "test") -> Ite
     Runs with --no-autoreload: chalice local restarts on any file change under
     the project folder, and the tests write files.
     """
-    require(CHALICE.exists(), "chalice", "pip install -r requirements-dev.txt")
+    if not CHALICE.exists():
+        raise ServerMissing(*CHALICE_MISSING)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [
