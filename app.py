@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
+from typing import Any
 
 from chalice import AuthResponse, Chalice, Response
+from chalice.app import AuthRequest, Request
 
 from chalicelib import accounts, board, sessions
 from chalicelib.deps import current_deps
@@ -31,7 +34,7 @@ AUTHORIZER_TTL = int(os.environ.get("CHALKBOARD_AUTHORIZER_TTL", "0"))
 
 
 @app.authorizer(ttl_seconds=AUTHORIZER_TTL)
-def jwt_auth(auth_request):
+def jwt_auth(auth_request: AuthRequest) -> AuthResponse:
     """Verify the bearer JWT; allow every route, since API Gateway caches the policy per token."""
     scheme, _, token = (auth_request.token or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -46,13 +49,21 @@ def jwt_auth(auth_request):
     return AuthResponse(
         routes=["*"],
         principal_id=claims.username,
-        context={"jti": claims.jti, "iat": claims.issued_at, "exp": claims.expires_at},
+        context={"jti": claims.jti, "iat": str(claims.issued_at), "exp": str(claims.expires_at)},
     )
+
+
+def current_request() -> Request:
+    """The request being answered (Chalice sets it before any route runs)."""
+    request = app.current_request
+    if request is None:
+        raise RuntimeError("no current request: called outside a route")
+    return request
 
 
 def caller() -> AccessClaims:
     """The verified caller, from the authorizer's context (never from the body)."""
-    context = app.current_request.context["authorizer"]
+    context = current_request().context["authorizer"]
     return AccessClaims(
         username=context["principalId"],
         jti=context["jti"],
@@ -61,11 +72,13 @@ def caller() -> AccessClaims:
     )
 
 
-def body(required: dict[str, type], optional: dict[str, type] | None = None) -> dict:
-    return parse_body(app.current_request.raw_body, required=required, optional=optional)
+def body(
+    required: Mapping[str, type], optional: Mapping[str, type] | None = None
+) -> dict[str, Any]:
+    return parse_body(current_request().raw_body, required=required, optional=optional)
 
 
-def message_json(message: Message) -> dict:
+def message_json(message: Message) -> dict[str, Any]:
     return {
         "id": message.id,
         "username": message.username,
@@ -74,7 +87,7 @@ def message_json(message: Message) -> dict:
     }
 
 
-def token_pair_json(pair: sessions.TokenPair) -> dict:
+def token_pair_json(pair: sessions.TokenPair) -> dict[str, Any]:
     return {
         "access_token": pair.access_token,
         "token_type": "Bearer",
@@ -93,7 +106,7 @@ CREDENTIALS = {"username": str, "password": str}
 
 @app.route("/signup", methods=["POST"], cors=cors)
 @api_errors
-def signup():
+def signup() -> Response:
     fields = body(CREDENTIALS)
     user = accounts.signup(current_deps(), fields["username"], fields["password"])
     return Response(status_code=201, body={"username": user.username})
@@ -101,21 +114,21 @@ def signup():
 
 @app.route("/login", methods=["POST"], cors=cors)
 @api_errors
-def login():
+def login() -> dict[str, Any]:
     fields = body(CREDENTIALS)
     return token_pair_json(sessions.login(current_deps(), fields["username"], fields["password"]))
 
 
 @app.route("/token/refresh", methods=["POST"], cors=cors)
 @api_errors
-def refresh_token():
+def refresh_token() -> dict[str, Any]:
     fields = body({"refresh_token": str})
     return token_pair_json(sessions.refresh(current_deps(), fields["refresh_token"]))
 
 
 @app.route("/logout", methods=["POST"], cors=cors, authorizer=jwt_auth)
 @api_errors
-def logout():
+def logout() -> Response:
     fields = body({}, optional={"refresh_token": str})
     sessions.logout(current_deps(), caller(), fields.get("refresh_token"))
     return no_content()
@@ -123,14 +136,14 @@ def logout():
 
 @app.route("/me", methods=["GET"], cors=cors, authorizer=jwt_auth)
 @api_errors
-def get_me():
+def get_me() -> dict[str, Any]:
     user = accounts.get_account(current_deps(), caller().username)
     return {"username": user.username, "created_at": iso_ms(user.created_at)}
 
 
 @app.route("/me/password", methods=["POST"], cors=cors, authorizer=jwt_auth)
 @api_errors
-def change_password():
+def change_password() -> Response:
     fields = body({"current_password": str, "new_password": str})
     accounts.change_password(
         current_deps(), caller().username, fields["current_password"], fields["new_password"]
@@ -140,8 +153,8 @@ def change_password():
 
 @app.route("/messages", methods=["GET"], cors=cors, authorizer=jwt_auth)
 @api_errors
-def list_messages():
-    query = app.current_request.query_params or {}
+def list_messages() -> dict[str, Any]:
+    query: Mapping[str, str] = current_request().query_params or {}
     messages, next_cursor = board.list_messages(
         current_deps(), limit=query.get("limit"), cursor=query.get("cursor")
     )
@@ -150,7 +163,7 @@ def list_messages():
 
 @app.route("/messages", methods=["POST"], cors=cors, authorizer=jwt_auth)
 @api_errors
-def create_message():
+def create_message() -> Response:
     fields = body({"content": str})
     message = board.post_message(
         current_deps(), username=caller().username, content=fields["content"]
@@ -160,13 +173,13 @@ def create_message():
 
 @app.route("/messages/{message_id}", methods=["DELETE"], cors=cors, authorizer=jwt_auth)
 @api_errors
-def delete_message(message_id):
+def delete_message(message_id: str) -> Response:
     board.delete_message(current_deps(), username=caller().username, message_id=message_id)
     return no_content()
 
 
 @app.route("/health", methods=["GET"], cors=cors)
 @api_errors
-def health():
+def health() -> dict[str, str]:
     current_deps().store.ping()
     return {"status": "ok"}

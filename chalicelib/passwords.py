@@ -37,19 +37,22 @@ def _current_context(settings: Settings) -> CryptContext:
 
 
 def hash_password(password: str, settings: Settings) -> str:
-    return _current_context(settings).hash(password)
+    hashed: str = _current_context(settings).hash(password)
+    return hashed
 
 
 def verify_password(
     password: str, password_hash: str, settings: Settings
 ) -> tuple[bool, str | None]:
     """Check a password; on success also return a new hash if the parameters changed."""
-    return _current_context(settings).verify_and_update(password, password_hash)
+    valid, new_hash = _current_context(settings).verify_and_update(password, password_hash)
+    return bool(valid), new_hash
 
 
 @functools.cache
 def _dummy_hash(memory_kib: int, time_cost: int, parallelism: int) -> str:
-    return _context(memory_kib, time_cost, parallelism).hash("chalkboard-dummy-password")
+    hashed: str = _context(memory_kib, time_cost, parallelism).hash("chalkboard-dummy-password")
+    return hashed
 
 
 def spend_verify_time(password: str, settings: Settings) -> None:

@@ -40,7 +40,7 @@ View = TypeVar("View", bound=Callable[..., Any])
 
 def error_response(error: errors.ChalkboardError) -> Response:
     status, code = ERROR_TABLE[type(error)]
-    headers = {}
+    headers: dict[str, str | list[str]] = {}
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)
@@ -70,7 +70,7 @@ class WebOriginCORS(CORSConfig):
     def __init__(self) -> None:
         super().__init__(allow_origin="", expose_headers=["Retry-After"], max_age=600)
 
-    @property  # type: ignore[override]
+    @property
     def allow_origin(self) -> str:
         return get_settings().web_origin
 

@@ -23,11 +23,14 @@ LIMIT_DEFAULT, LIMIT_MAX = 20, 100
 
 
 def parse_body(
-    raw: bytes | None, *, required: Mapping[str, type], optional: Mapping[str, type] | None = None
+    raw: bytes | str | None,
+    *,
+    required: Mapping[str, type],
+    optional: Mapping[str, type] | None = None,
 ) -> dict[str, Any]:
     """A JSON object with exactly the given fields, each of the given type."""
     optional = optional or {}
-    raw = raw or b""
+    raw = (raw.encode("utf-8") if isinstance(raw, str) else raw) or b""
     if len(raw) > MAX_BODY_BYTES:
         raise BodyTooLarge(f"request body must be at most {MAX_BODY_BYTES // 1024} KiB")
     if not raw.strip():

@@ -142,7 +142,8 @@ class DynamoDBStore:
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         """Call the client; transient failures (after botocore's retries) become 503s."""
         try:
-            return getattr(self._client, operation)(**kwargs)
+            answer: dict[str, Any] = getattr(self._client, operation)(**kwargs)
+            return answer
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in TRANSIENT_ERRORS:
                 raise StoreUnavailable() from error
@@ -152,7 +153,8 @@ class DynamoDBStore:
 
     @staticmethod
     def _condition_failed(error: ClientError) -> bool:
-        return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+        code = error.response.get("Error", {}).get("Code")
+        return bool(code == "ConditionalCheckFailedException")
 
     def _auth_item(self, pk: str) -> dict[str, Any] | None:
         answer = self._call(

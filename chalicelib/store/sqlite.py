@@ -62,9 +62,34 @@ WRITE_ATTEMPTS = 4
 PRUNE_EVERY_SECONDS = 60
 
 
-def _refresh_token(row: tuple) -> RefreshToken:
-    *fields, used = row
-    return RefreshToken(*fields, used=bool(used))
+# One mapper per record, by column name (rows are sqlite3.Row).
+
+
+def _user(row: sqlite3.Row) -> User:
+    return User(
+        username=row["username"],
+        password_hash=row["password_hash"],
+        created_at=row["created_at"],
+        tokens_valid_after_ms=row["tokens_valid_after_ms"],
+    )
+
+
+def _message(row: sqlite3.Row) -> Message:
+    return Message(
+        id=row["id"], username=row["username"], content=row["content"],
+        created_at=row["created_at"],
+    )
+
+
+def _refresh_token(row: sqlite3.Row) -> RefreshToken:
+    return RefreshToken(
+        token_hash=row["token_hash"],
+        username=row["username"],
+        family=row["family"],
+        issued_at_ms=row["issued_at_ms"],
+        expires_at=row["expires_at"],
+        used=bool(row["used"]),
+    )
 
 
 class SQLiteStore:
@@ -85,6 +110,7 @@ class SQLiteStore:
                 self._path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                 check_same_thread=True,
             )
+            connection.row_factory = sqlite3.Row
             connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             connection.execute("PRAGMA synchronous = NORMAL")
             self._prepare_database(connection)
@@ -136,7 +162,7 @@ class SQLiteStore:
 
         return self._retrying(attempt)
 
-    def _read(self, sql: str, parameters: tuple[object, ...]) -> list[tuple]:
+    def _read(self, sql: str, parameters: tuple[object, ...]) -> list[sqlite3.Row]:
         connection = self._connection()
         return self._retrying(lambda: connection.execute(sql, parameters).fetchall())
 
@@ -174,7 +200,7 @@ class SQLiteStore:
             " FROM users WHERE username = ?",
             (username,),
         )
-        return User(*rows[0]) if rows else None
+        return _user(rows[0]) if rows else None
 
     def set_password(
         self, *, username: str, password_hash: str, tokens_valid_after_ms: int | None
@@ -304,7 +330,7 @@ class SQLiteStore:
         rows = self._read(
             "SELECT id, username, content, created_at FROM messages WHERE id = ?", (message_id,)
         )
-        return Message(*rows[0]) if rows else None
+        return _message(rows[0]) if rows else None
 
     def list_messages(self, *, limit: int, before_id: str | None) -> Page:
         # One extra row tells whether another page exists without a second query.
@@ -320,7 +346,7 @@ class SQLiteStore:
                 " ORDER BY id DESC LIMIT ?",
                 (before_id, limit + 1),
             )
-        messages = tuple(Message(*row) for row in rows[:limit])
+        messages = tuple(_message(row) for row in rows[:limit])
         return Page(messages=messages, has_more=len(rows) > limit)
 
     def delete_message(self, *, message_id: str) -> None:
