@@ -1,7 +1,7 @@
 """chalkboard: a message board with its own sign-up and login, as one Chalice app.
 
 Each route parses the request, calls one function in chalicelib and shapes the
-response. The HTTP contract is docs/openapi.yaml (and ../shared/API.md).
+response. The HTTP contract is docs/openapi.yaml.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from chalice import AuthResponse, Chalice, Response
 from chalice.app import AuthRequest, Request
 
-from chalicelib import accounts, board, sessions
+from chalicelib import accounts, board, health, sessions
 from chalicelib.deps import current_deps
 from chalicelib.errors import StoreUnavailable
 from chalicelib.responses import WebOriginCORS, api_errors, unauthorized, unavailable
@@ -25,7 +25,8 @@ from chalicelib.validation import parse_body
 
 app = Chalice(app_name="chalkboard")
 app.log.setLevel(logging.INFO)
-cors = WebOriginCORS()
+# Every route answers the one web origin; set once, before the routes are declared.
+app.api.cors = WebOriginCORS()
 
 # API Gateway caches the authorizer's policy per token for this many seconds; it
 # is fixed when the API is packaged, so it is the one setting read at import.
@@ -104,7 +105,7 @@ def no_content() -> Response:
 CREDENTIALS = {"username": str, "password": str}
 
 
-@app.route("/signup", methods=["POST"], cors=cors)
+@app.route("/signup", methods=["POST"])
 @api_errors
 def signup() -> Response:
     fields = body(CREDENTIALS)
@@ -112,21 +113,21 @@ def signup() -> Response:
     return Response(status_code=201, body={"username": user.username})
 
 
-@app.route("/login", methods=["POST"], cors=cors)
+@app.route("/login", methods=["POST"])
 @api_errors
 def login() -> dict[str, Any]:
     fields = body(CREDENTIALS)
     return token_pair_json(sessions.login(current_deps(), fields["username"], fields["password"]))
 
 
-@app.route("/token/refresh", methods=["POST"], cors=cors)
+@app.route("/token/refresh", methods=["POST"])
 @api_errors
 def refresh_token() -> dict[str, Any]:
     fields = body({"refresh_token": str})
     return token_pair_json(sessions.refresh(current_deps(), fields["refresh_token"]))
 
 
-@app.route("/logout", methods=["POST"], cors=cors, authorizer=jwt_auth)
+@app.route("/logout", methods=["POST"], authorizer=jwt_auth)
 @api_errors
 def logout() -> Response:
     fields = body({}, optional={"refresh_token": str})
@@ -134,14 +135,14 @@ def logout() -> Response:
     return no_content()
 
 
-@app.route("/me", methods=["GET"], cors=cors, authorizer=jwt_auth)
+@app.route("/me", methods=["GET"], authorizer=jwt_auth)
 @api_errors
 def get_me() -> dict[str, Any]:
     user = accounts.get_account(current_deps(), caller().username)
     return {"username": user.username, "created_at": iso_ms(user.created_at)}
 
 
-@app.route("/me/password", methods=["POST"], cors=cors, authorizer=jwt_auth)
+@app.route("/me/password", methods=["POST"], authorizer=jwt_auth)
 @api_errors
 def change_password() -> Response:
     fields = body({"current_password": str, "new_password": str})
@@ -151,7 +152,7 @@ def change_password() -> Response:
     return no_content()
 
 
-@app.route("/messages", methods=["GET"], cors=cors, authorizer=jwt_auth)
+@app.route("/messages", methods=["GET"], authorizer=jwt_auth)
 @api_errors
 def list_messages() -> dict[str, Any]:
     query: Mapping[str, str] = current_request().query_params or {}
@@ -161,7 +162,7 @@ def list_messages() -> dict[str, Any]:
     return {"messages": [message_json(m) for m in messages], "next_cursor": next_cursor}
 
 
-@app.route("/messages", methods=["POST"], cors=cors, authorizer=jwt_auth)
+@app.route("/messages", methods=["POST"], authorizer=jwt_auth)
 @api_errors
 def create_message() -> Response:
     fields = body({"content": str})
@@ -171,15 +172,15 @@ def create_message() -> Response:
     return Response(status_code=201, body=message_json(message))
 
 
-@app.route("/messages/{message_id}", methods=["DELETE"], cors=cors, authorizer=jwt_auth)
+@app.route("/messages/{message_id}", methods=["DELETE"], authorizer=jwt_auth)
 @api_errors
 def delete_message(message_id: str) -> Response:
     board.delete_message(current_deps(), username=caller().username, message_id=message_id)
     return no_content()
 
 
-@app.route("/health", methods=["GET"], cors=cors)
+@app.route("/health", methods=["GET"])
 @api_errors
-def health() -> dict[str, str]:
-    current_deps().store.ping()
+def get_health() -> dict[str, str]:
+    health.check(current_deps())
     return {"status": "ok"}

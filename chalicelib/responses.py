@@ -134,7 +134,9 @@ def unauthorized() -> Exception:
 
 def unavailable() -> Exception:
     """What the authorizer raises when the store is unreachable: a 503 everywhere."""
-    message = str(errors.StoreUnavailable())
+    error = errors.StoreUnavailable()
+    message = str(error)
     return _gateway_error(
-        503, message, {"Code": "ServiceUnavailable", "Message": message}, {"Retry-After": "2"}
+        503, message, {"Code": "ServiceUnavailable", "Message": message},
+        {"Retry-After": str(error.retry_after)},
     )

@@ -42,11 +42,11 @@ class AccessClaims:
     username: str
     jti: str
     issued_at: float  # seconds, millisecond precision
+    expires_at: int
 
     @property
     def issued_at_ms(self) -> int:
         return round(self.issued_at * 1000)
-    expires_at: int
 
 
 def issue_access_token(
