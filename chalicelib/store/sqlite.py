@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from chalicelib.errors import Conflict, StoreUnavailable, UsernameTaken
 from chalicelib.store import AccessState, LoginThrottle, Message, Page, RefreshToken, User
@@ -62,34 +62,23 @@ WRITE_ATTEMPTS = 4
 PRUNE_EVERY_SECONDS = 60
 
 
-# One mapper per record, by column name (rows are sqlite3.Row).
+# One mapper per record: columns are selected under the record's field names.
+
+
+def _fields(row: sqlite3.Row) -> dict[str, Any]:
+    return dict(zip(row.keys(), row, strict=True))  # iterating a Row yields its values
 
 
 def _user(row: sqlite3.Row) -> User:
-    return User(
-        username=row["username"],
-        password_hash=row["password_hash"],
-        created_at=row["created_at"],
-        tokens_valid_after_ms=row["tokens_valid_after_ms"],
-    )
+    return User(**_fields(row))
 
 
 def _message(row: sqlite3.Row) -> Message:
-    return Message(
-        id=row["id"], username=row["username"], content=row["content"],
-        created_at=row["created_at"],
-    )
+    return Message(**_fields(row))
 
 
 def _refresh_token(row: sqlite3.Row) -> RefreshToken:
-    return RefreshToken(
-        token_hash=row["token_hash"],
-        username=row["username"],
-        family=row["family"],
-        issued_at_ms=row["issued_at_ms"],
-        expires_at=row["expires_at"],
-        used=bool(row["used"]),
-    )
+    return RefreshToken(**{**_fields(row), "used": bool(row["used"])})
 
 
 class SQLiteStore:
