@@ -111,17 +111,22 @@ def _local_gateway_errors() -> dict[int, type[Exception]] | None:
     return {401: NotAuthorizedError, 503: GatewayUnavailable}
 
 
+def gateway_cors_headers() -> dict[str, str]:
+    """The CORS headers the deploy template's gateway responses put on API Gateway's own
+    answers (infra/render.py), for the local runtimes that answer in its place."""
+    return {
+        "Access-Control-Allow-Origin": get_settings().web_origin,
+        "Access-Control-Expose-Headers": "Retry-After",
+        "Vary": "Origin",
+    }
+
+
 def _gateway_error(status: int, message: str, body: dict[str, str], headers: dict[str, str]
                    ) -> Exception:
     local_errors = _local_gateway_errors()
     if local_errors is None:
         return Exception(message)
-    all_headers = {
-        "Content-Type": "application/json",
-        "Access-Control-Allow-Origin": get_settings().web_origin,
-        "Access-Control-Expose-Headers": "Retry-After",
-        **headers,
-    }
+    all_headers = {"Content-Type": "application/json", **gateway_cors_headers(), **headers}
     error = local_errors[status](all_headers, json.dumps(body).encode())
     error.args = (message,)
     return error

@@ -1,4 +1,5 @@
-"""Real servers for the tests and benchmarks: chalice local, dynalite, the static web server.
+"""Real servers for the tests and benchmarks: the API (ops.local_server or chalice local),
+dynalite, the static web server.
 
 Each starts on a free loopback port, waits until it answers, and is stopped by
 its own PID when the context exits. A missing binary raises ``ServerMissing``;
@@ -132,20 +133,32 @@ def dynalite(workdir: Path, *, port: int | None = None, persist: bool = False) -
 
 
 @contextlib.contextmanager
-def chalice_local(env: Mapping[str, str], log: Path, stage: str = "test") -> Iterator[Server]:
-    """`chalice local` for ``stage``, its settings given as environment variables.
+def chalice_local(
+    env: Mapping[str, str], log: Path, stage: str = "test", *, via_cli: bool = False
+) -> Iterator[Server]:
+    """The API for ``stage`` on loopback, its settings given as environment variables.
 
-    Runs with --no-autoreload: chalice local restarts on any file change under
-    the project folder, and the tests write files.
+    By default through ``python -m ops.local_server`` (what scripts/run starts:
+    Chalice's own LocalDevServer with TCP_NODELAY, a deep backlog and API
+    Gateway's answers where chalice local differs); with ``via_cli`` through
+    the real ``chalice local`` CLI, which the README documents for running by
+    hand. Both run without autoreload: chalice local restarts on any file
+    change under the project folder, and the tests write files.
     """
-    if not CHALICE.exists():
-        raise ServerMissing(*CHALICE_MISSING)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [
-        str(CHALICE), "local", "--stage", stage, "--host", "127.0.0.1",
-        "--port", str(port), "--no-autoreload",
-    ]
+    if via_cli:
+        if not CHALICE.exists():
+            raise ServerMissing(*CHALICE_MISSING)
+        command = [
+            str(CHALICE), "local", "--stage", stage, "--host", "127.0.0.1",
+            "--port", str(port), "--no-autoreload",
+        ]
+    else:
+        command = [
+            sys.executable, "-m", "ops.local_server", "--stage", stage,
+            "--host", "127.0.0.1", "--port", str(port),
+        ]
     with _serve(
         command,
         url=url,

@@ -1,4 +1,8 @@
-"""The API as a real `chalice local` process over HTTP, on both stores."""
+"""The API as a real local server process over HTTP, on both stores.
+
+Served through ops.local_server (Chalice's LocalDevServer, as scripts/run does);
+one test runs the real `chalice local` CLI the README documents.
+"""
 
 from __future__ import annotations
 
@@ -38,6 +42,18 @@ def test_sign_up_log_in_post_and_read_over_http(api_url: str) -> None:
     assert [m["content"] for m in page.body["messages"]] == ["hello over HTTP"]
     assert page.body["next_cursor"] is None
     assert page.headers["Access-Control-Allow-Origin"] == WEB_ORIGIN
+
+
+def test_the_chalice_local_cli_serves_the_same_app(store_env: dict[str, str],
+                                                   tmp_path: Path) -> None:
+    with servers.chalice_local(store_env, tmp_path / "chalice.log", via_cli=True) as server:
+        token = session(server.url, "carol")["access_token"]
+        assert request("POST", server.url + "/messages", {"content": "by hand"},
+                       token=token).status == 201
+        page = request("GET", server.url + "/messages", token=token)
+        assert [m["content"] for m in page.body["messages"]] == ["by hand"]
+        assert request("GET", server.url + "/me", headers={"Authorization": "Bearer x"}
+                       ).headers["Access-Control-Allow-Origin"] == WEB_ORIGIN
 
 
 @pytest.mark.parametrize("authorization", ["Bearer forged.token.here", "Bearer ", "Token abc"])
