@@ -1,7 +1,10 @@
-"""Figure 6: bounded HTTP load against ``chalice local`` on loopback.
+"""Figure 6: bounded HTTP load against the local servers on loopback.
 
-A few client threads (fewer than chalice local's listen backlog of 5, so no
-connection is refused) run a read-heavy mix as fast as the server answers: 85%
+Two servers run the same app: ``chalice local`` (the CLI) and
+``ops.local_server`` (Chalice's own LocalDevServer with TCP_NODELAY and a
+backlog of 128; what scripts/run and the HTTP tests start). A few client
+threads (fewer than chalice local's listen backlog of 5, so no connection is
+refused) run a read-heavy mix as fast as the server answers: 85%
 GET /messages, 10% POST /messages, 5% GET /me, each signed in as its own user.
 The run stops at a fixed request count or duration, whichever comes first.
 Client and server share this machine's cores.
@@ -11,6 +14,8 @@ does: a new connection per request (curl, the test suite), and one keep-alive
 connection per thread (browsers). chalice local writes a response's headers and
 body in two sends without TCP_NODELAY, so on a kept-alive connection the body
 waits for the client's delayed ACK (Nagle): about 40 ms per request on Linux.
+ops.local_server sets TCP_NODELAY; the target is its keep-alive p50 within 2×
+of its new-connection p50.
 """
 
 from __future__ import annotations
@@ -29,11 +34,14 @@ from urllib.parse import urlsplit
 from bench.common import (
     PASSWORD,
     Figure,
+    Target,
     create_tables,
     dynalite,
     dynamodb_env,
     fmt_ms,
+    fmt_ratio,
     new_keyring_json,
+    ratio,
     sqlite_env,
     summary,
 )
@@ -153,59 +161,76 @@ def _load(url: str, tokens: list[str], count: int, seconds: float, keep_alive: b
     }
 
 
+SERVERS = (("chalice local", True), ("ops.local_server", False))  # (label, via the CLI)
+
+
 def measure(count: int, seconds: float, threads: int, workdir: Path,
-            stores: tuple[str, ...] = ("sqlite", "dynamodb")) -> Figure:
+            stores: tuple[str, ...] = ("sqlite", "dynamodb"),
+            cli_stores: tuple[str, ...] = ("sqlite",)) -> Figure:
+    """``cli_stores``: the stores also run under the ``chalice local`` CLI, for comparison."""
     from ops import servers
 
     figure = Figure(
         number=6,
-        title="Bounded HTTP load against chalice local (loopback, read-heavy mix)",
+        title="Bounded HTTP load against the local servers (loopback, read-heavy mix)",
         method=(
             f"{threads} client threads as fast as answered: 85% GET /messages (20 newest), "
             f"10% POST /messages, 5% GET /me; each run stops at {count:,} requests or "
             f"{seconds:g} s. Board seeded with 200 messages. Client and server share the "
-            "machine's cores. Statuses: HTTP codes, or the client's exception name. On a "
-            "kept-alive connection each answer waits ~40 ms for the client's delayed ACK: "
-            "chalice local sends headers and body in two writes without TCP_NODELAY "
-            "(Nagle)."
+            "machine's cores. Statuses: HTTP codes, or the client's exception name. Under "
+            "chalice local each answer on a kept-alive connection waits ~40 ms for the "
+            "client's delayed ACK (headers and body in two writes without TCP_NODELAY); "
+            "ops.local_server (scripts/run) sets TCP_NODELAY."
         ),
-        columns=["store", "connections", "requests", "seconds", "req/s", "p50", "p95",
-                 "GET /messages p50", "statuses"],
+        columns=["server", "store", "connections", "requests", "seconds", "req/s", "p50",
+                 "p95", "GET /messages p50", "statuses"],
     )
     modes = (("new per request", False), ("keep-alive", True))
     results: dict[str, Any] = {}
     for kind in stores:
-        with ExitStack() as stack:
-            if kind == "sqlite":
-                env = sqlite_env(workdir / "sqlite-http", new_keyring_json())
-            else:
-                (workdir / "dynalite-http").mkdir(exist_ok=True)
-                endpoint = stack.enter_context(dynalite(workdir / "dynalite-http"))
-                env = dynamodb_env(endpoint, new_keyring_json(), workdir / "data-http")
-                create_tables(endpoint, env)
-            server = stack.enter_context(
-                servers.chalice_local(env, workdir / f"chalice-local-{kind}.log"))
-            tokens = [_session(server.url, f"load{n}") for n in range(threads)]
-            seeder = Connection(server.url)
-            for n in range(200):
-                status, body = seeder.request("POST", "/messages",
-                                              {"content": f"seed message {n}"}, tokens[0])
-                if status != 201:
-                    raise RuntimeError(f"seeding failed: {status} {body!r}")
-            for mode, keep_alive in modes:
-                _load(server.url, tokens, min(count // 10, 100), seconds, keep_alive)  # warm
-                results[f"{kind}, {mode}"] = _load(server.url, tokens, count, seconds,
-                                                   keep_alive)
-        label = "SQLite" if kind == "sqlite" else "DynamoDB (dynalite)"
-        for mode, _ in modes:
-            result = results[f"{kind}, {mode}"]
-            figure.rows.append([
-                label, mode, f"{result['requests']:,}", f"{result['seconds']:.1f}",
-                f"{result['requests_per_second']:.0f}",
-                fmt_ms(result["latency_ms"]["p50"]), fmt_ms(result["latency_ms"]["p95"]),
-                fmt_ms(result["latency_ms_by_kind"]["GET /messages"]["p50"]),
-                ", ".join(f"{status}: {n:,}" for status, n in result["statuses"].items()),
-            ])
+        for server_label, via_cli in SERVERS:
+            if via_cli and kind not in cli_stores:
+                continue
+            key = f"{server_label}, {kind}"
+            with ExitStack() as stack:
+                if kind == "sqlite":
+                    env = sqlite_env(workdir / f"sqlite-http-{via_cli}", new_keyring_json())
+                else:
+                    (workdir / "dynalite-http").mkdir(exist_ok=True)
+                    endpoint = stack.enter_context(dynalite(workdir / "dynalite-http"))
+                    env = dynamodb_env(endpoint, new_keyring_json(), workdir / "data-http")
+                    create_tables(endpoint, env)
+                server = stack.enter_context(servers.chalice_local(
+                    env, workdir / f"local-{kind}-{via_cli}.log", via_cli=via_cli))
+                tokens = [_session(server.url, f"load{n}") for n in range(threads)]
+                seeder = Connection(server.url)
+                for n in range(200):
+                    status, body = seeder.request("POST", "/messages",
+                                                  {"content": f"seed message {n}"}, tokens[0])
+                    if status != 201:
+                        raise RuntimeError(f"seeding failed: {status} {body!r}")
+                for mode, keep_alive in modes:
+                    _load(server.url, tokens, min(count // 10, 100), seconds, keep_alive)
+                    results[f"{key}, {mode}"] = _load(server.url, tokens, count, seconds,
+                                                      keep_alive)
+            label = "SQLite" if kind == "sqlite" else "DynamoDB (dynalite)"
+            for mode, _ in modes:
+                result = results[f"{key}, {mode}"]
+                figure.rows.append([
+                    server_label, label, mode, f"{result['requests']:,}",
+                    f"{result['seconds']:.1f}", f"{result['requests_per_second']:.0f}",
+                    fmt_ms(result["latency_ms"]["p50"]), fmt_ms(result["latency_ms"]["p95"]),
+                    fmt_ms(result["latency_ms_by_kind"]["GET /messages"]["p50"]),
+                    ", ".join(f"{status}: {n:,}" for status, n in result["statuses"].items()),
+                ])
+            if not via_cli:
+                kept = results[f"{key}, keep-alive"]["latency_ms"]["p50"]
+                new = results[f"{key}, new per request"]["latency_ms"]["p50"]
+                value = ratio(kept, new)
+                figure.targets.append(Target(
+                    name=f"ops.local_server, {label}: keep-alive p50 vs new-connection p50",
+                    figure=f"{fmt_ratio(value)} ({fmt_ms(kept)} vs {fmt_ms(new)})",
+                    limit="≤ 2×", met=value <= 2))
     figure.data = {"threads": threads, "count": count, "seconds": seconds, "mix": dict(MIX),
                    "runs": results}
     return figure

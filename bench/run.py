@@ -45,7 +45,7 @@ def _figures(quick: bool) -> dict[int, Any]:
         3: lambda d: authorizer.measure(10_000, 3000, d),
         4: lambda d: login.measure(30, 5, d),
         5: lambda d: warm_path.measure(5000, d),
-        6: lambda d: http_load.measure(5000, 15, 4, d),
+        6: lambda d: http_load.measure(5000, 10, 4, d),
     }
 
 
