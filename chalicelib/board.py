@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalicelib.deps import Deps
 from chalicelib.errors import InvalidInput, MessageNotFound, NotAuthor
+from chalicelib.page_cache import get_page_cache
 from chalicelib.signing_keys import get_keyring, with_keyring
 from chalicelib.store import Message
 from chalicelib.timestamps import new_message_id
@@ -20,7 +21,10 @@ def list_messages(
     if cursor is not None:  # a cursor signed after a key rotation may need a fresh keyring
         before_id = with_keyring(lambda keyring: read_cursor(cursor, keyring),
                                  unknown_key=InvalidInput)
-    page = deps.store.list_messages(limit=size, before_id=before_id)
+    if before_id is None:  # the newest page, which every open tab polls: see page_cache
+        page = get_page_cache().newest(deps.store, limit=size)
+    else:
+        page = deps.store.list_messages(limit=size, before_id=before_id)
     next_cursor = None
     if page.has_more and page.messages:
         next_cursor = sign_cursor(page.messages[-1].id, get_keyring())
@@ -33,6 +37,7 @@ def post_message(deps: Deps, *, username: str, content: str) -> Message:
         id=new_message_id(now), username=username, content=check_content(content), created_at=now
     )
     deps.store.add_message(message)
+    get_page_cache().invalidate()
     return message
 
 
@@ -44,3 +49,4 @@ def delete_message(deps: Deps, *, username: str, message_id: str) -> None:
     if message.username != username:
         raise NotAuthor("only the author can delete a message")
     store.delete_message(message_id=message_id)
+    get_page_cache().invalidate()

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from chalicelib import config, passwords, signing_keys, store
+from chalicelib import config, page_cache, passwords, signing_keys, store
 from chalicelib.config import Settings
 from chalicelib.store import Store
 
@@ -50,4 +50,5 @@ def reset() -> None:
     config.get_settings.cache_clear()
     signing_keys.get_keyring.cache_clear()
     store.get_store.cache_clear()
+    page_cache.get_page_cache.cache_clear()
     passwords.reset_caches()

@@ -116,8 +116,10 @@ class Store(Protocol):
 
     def get_message(self, *, message_id: str) -> Message | None: ...
 
-    def list_messages(self, *, limit: int, before_id: str | None) -> Page:
-        """Newest first, ids strictly below ``before_id``, at most ``limit``."""
+    def list_messages(self, *, limit: int, before_id: str | None, consistent: bool = True
+                      ) -> Page:
+        """Newest first, ids strictly below ``before_id``, at most ``limit``; without
+        ``consistent`` the read may miss the last second's writes (and costs half)."""
 
     def delete_message(self, *, message_id: str) -> None: ...
 

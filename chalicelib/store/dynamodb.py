@@ -358,7 +358,8 @@ class DynamoDBStore:
         )
         return _message(answer["Item"]) if "Item" in answer else None
 
-    def list_messages(self, *, limit: int, before_id: str | None) -> Page:
+    def list_messages(self, *, limit: int, before_id: str | None, consistent: bool = True
+                      ) -> Page:
         condition = "board = :board"
         values = {":board": _s(BOARD)}
         if before_id is not None:
@@ -371,7 +372,7 @@ class DynamoDBStore:
             ExpressionAttributeValues=values,
             ScanIndexForward=False,  # newest first
             Limit=limit + 1,  # one extra item tells whether another page exists
-            ConsistentRead=True,
+            ConsistentRead=consistent,
         )
         items = answer.get("Items", [])
         return Page(

@@ -321,8 +321,10 @@ class SQLiteStore:
         )
         return _message(rows[0]) if rows else None
 
-    def list_messages(self, *, limit: int, before_id: str | None) -> Page:
-        # One extra row tells whether another page exists without a second query.
+    def list_messages(self, *, limit: int, before_id: str | None, consistent: bool = True
+                      ) -> Page:
+        # One extra row tells whether another page exists without a second query. Every
+        # SQLite read is consistent, so ``consistent`` changes nothing here.
         if before_id is None:
             rows = self._read(
                 "SELECT id, username, content, created_at FROM messages"
