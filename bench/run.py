@@ -21,7 +21,15 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench import authorizer, board_read, cold_start, http_load, login, warm_path
+from bench import (
+    authorizer,
+    board_read,
+    cold_start,
+    http_load,
+    live_load,
+    login,
+    warm_path,
+)
 from bench.common import Figure, scratch_dir
 from ops.stage import ROOT
 
@@ -38,6 +46,7 @@ def _figures(quick: bool) -> dict[int, Any]:
             4: lambda d: login.measure(5, 1, d),
             5: lambda d: warm_path.measure(200, d),
             6: lambda d: http_load.measure(200, 1, 4, d, stores=("sqlite",)),
+            8: lambda d: live_load.measure(live_load.QUICK, d),
         }
     return {
         1: lambda d: board_read.measure(board_read.DEFAULT, d),
@@ -46,6 +55,7 @@ def _figures(quick: bool) -> dict[int, Any]:
         4: lambda d: login.measure(30, 5, d),
         5: lambda d: warm_path.measure(5000, d),
         6: lambda d: http_load.measure(5000, 10, 4, d),
+        8: lambda d: live_load.measure(live_load.DEFAULT, d),
     }
 
 
