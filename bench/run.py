@@ -25,6 +25,7 @@ from bench import (
     authorizer,
     board_read,
     cold_start,
+    cost_model,
     http_load,
     live_load,
     login,
@@ -46,6 +47,7 @@ def _figures(quick: bool) -> dict[int, Any]:
             4: lambda d: login.measure(5, 1, d),
             5: lambda d: warm_path.measure(200, d),
             6: lambda d: http_load.measure(200, 1, 4, d, stores=("sqlite",)),
+            7: lambda d: cost_model.measure(d, 30),
             8: lambda d: live_load.measure(live_load.QUICK, d),
         }
     return {
@@ -55,6 +57,7 @@ def _figures(quick: bool) -> dict[int, Any]:
         4: lambda d: login.measure(30, 5, d),
         5: lambda d: warm_path.measure(5000, d),
         6: lambda d: http_load.measure(5000, 10, 4, d),
+        7: lambda d: cost_model.measure(d, 300),
         8: lambda d: live_load.measure(live_load.DEFAULT, d),
     }
 
