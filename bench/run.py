@@ -30,6 +30,7 @@ from bench import (
     live_load,
     login,
     warm_path,
+    write_ceiling,
 )
 from bench.common import Figure, scratch_dir
 from ops.stage import ROOT
@@ -49,6 +50,7 @@ def _figures(quick: bool) -> dict[int, Any]:
             6: lambda d: http_load.measure(200, 1, 4, d, stores=("sqlite",)),
             7: lambda d: cost_model.measure(d, 30),
             8: lambda d: live_load.measure(live_load.QUICK, d),
+            9: lambda d: write_ceiling.measure(d, 1, 30, 3, fails=(0, 1)),
         }
     return {
         1: lambda d: board_read.measure(board_read.DEFAULT, d),
@@ -59,6 +61,7 @@ def _figures(quick: bool) -> dict[int, Any]:
         6: lambda d: http_load.measure(5000, 10, 4, d),
         7: lambda d: cost_model.measure(d, 300),
         8: lambda d: live_load.measure(live_load.DEFAULT, d),
+        9: lambda d: write_ceiling.measure(d, 3, 300, 50),
     }
 
 
@@ -132,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="tiny sizes, a few seconds per figure (checks the harness)")
     parser.add_argument("--only", default="",
-                        help="comma-separated figure numbers (default: all six)")
+                        help="comma-separated figure numbers (default: all)")
     parser.add_argument("--json", type=Path, default=RESULTS / "latest.json",
                         help="where to write the results (default bench/results/latest.json)")
     args = parser.parse_args(argv)

@@ -20,7 +20,7 @@ def test_bench_quick_run_writes_every_figure(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     document = json.loads(output.read_text())
-    assert [figure["number"] for figure in document["figures"]] == [1, 2, 3, 4, 5, 6]
+    assert [figure["number"] for figure in document["figures"]] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
     assert all(figure["rows"] for figure in document["figures"])
     assert "**Targets**" in done.stdout
     assert output.with_suffix(".md").read_text().strip() == done.stdout.strip()
