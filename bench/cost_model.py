@@ -25,7 +25,6 @@ from typing import Any
 
 from bench import app_costs, board_read
 from bench.common import (
-    ROOT,
     Figure,
     dynalite,
     dynamodb_client,
@@ -34,6 +33,7 @@ from bench.common import (
     table_names,
 )
 from bench.common import create_tables as create_bench_tables
+from ops.stage import ROOT
 
 # us-east-1, on-demand / pay-per-request, no free tier. Sources: bench/README.md.
 PRICES = {

@@ -30,7 +30,6 @@ from typing import Any
 from bench import app_costs
 from bench.common import (
     PASSWORD,
-    ROOT,
     Figure,
     create_tables,
     dynalite,
@@ -43,6 +42,7 @@ from bench.common import (
     table_names,
 )
 from chalicelib.timestamps import new_message_id
+from ops.stage import ROOT
 
 PARTITION_WRITE_UNITS = 1000
 SHARDS = 4
