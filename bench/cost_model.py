@@ -121,9 +121,10 @@ def measure_scan(workdir: Path, messages: int = 1000) -> dict[str, float]:
             "bytes_per_message": info["units"] * 4096 / messages}
 
 
-def measure(workdir: Path, samples: int, workload: Workload = Workload()) -> Figure:
+def measure(workdir: Path, samples: int, scan_messages: int = 1000,
+            workload: Workload = Workload()) -> Figure:
     costs = app_costs.measure(workdir / "costs", samples)["costs"]
-    scan = measure_scan(workdir / "scan")
+    scan = measure_scan(workdir / "scan", scan_messages)
     files, size = web_app()
     w = workload
     users_month = w.daily_users * DAYS

@@ -57,7 +57,7 @@ class Plan:
 
 
 DEFAULT = Plan(viewers=100_000, poll_s=5.0, seconds=20.0, posts_per_s=2.0, cost_samples=300)
-QUICK = Plan(viewers=5_000, poll_s=5.0, seconds=3.0, posts_per_s=2.0, cost_samples=30)
+QUICK = Plan(viewers=5_000, poll_s=5.0, seconds=2.0, posts_per_s=2.0, cost_samples=10)
 
 
 def simulate(store: Any, meter: CapacityMeter, plan: Plan, instances: int,

@@ -48,7 +48,7 @@ def _figures(quick: bool) -> dict[int, Any]:
             4: lambda d: login.measure(5, 1, d),
             5: lambda d: warm_path.measure(200, d),
             6: lambda d: http_load.measure(200, 1, 4, d, stores=("sqlite",)),
-            7: lambda d: cost_model.measure(d, 30),
+            7: lambda d: cost_model.measure(d, 10, scan_messages=200),
             8: lambda d: live_load.measure(live_load.QUICK, d),
             9: lambda d: write_ceiling.measure(d, 1, 30, 3, fails=(0, 1)),
         }
