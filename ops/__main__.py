@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "upload-web": ("upload_web", "upload static/ to a stage's bucket, pointed at the API"),
     "gateway-responses": ("gateway_responses", "put CORS on API Gateway's own errors (way 2)"),
     "reliability-report": ("reliability_report", "run tests/reliability and print its figures"),
+    "serve": ("local_server", "run the API locally: fast, answering as API Gateway does"),
 }
 
 
