@@ -1,25 +1,31 @@
 // The account page: who you are, and changing your password (which ends your
 // other sessions; this tab logs in again with the new password and stays signed in).
 
+import { ApiError } from "./api.js";
 import { busy, byId, say } from "./dom.js";
 import { SessionEnded, authed, changePassword, currentUser } from "./session.js";
 import { fullTime } from "./time.js";
 
 const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: "long" });
 
-const ui = {
-  username: byId("account-username"),
-  since: byId("account-since"),
-  error: byId("account-error"),
-  form: byId("password-form"),
-  usernameField: byId("password-form-username"),
-  current: byId("current-password"),
-  next: byId("new-password"),
-  repeat: byId("repeat-password"),
-  formError: byId("password-error"),
-  done: byId("password-done"),
-  submit: byId("password-submit"),
-};
+let ui = null; // the page's elements, looked up by init()
+let changing = false; // a password change is in flight
+
+function lookUp() {
+  return {
+    username: byId("account-username"),
+    since: byId("account-since"),
+    error: byId("account-error"),
+    form: byId("password-form"),
+    usernameField: byId("password-form-username"),
+    current: byId("current-password"),
+    next: byId("new-password"),
+    repeat: byId("repeat-password"),
+    formError: byId("password-error"),
+    done: byId("password-done"),
+    submit: byId("password-submit"),
+  };
+}
 
 export async function showAccount() {
   const username = currentUser();
@@ -36,7 +42,7 @@ export async function showAccount() {
     ui.since.setAttribute("title", fullTime(created));
   } catch (error) {
     ui.since.textContent = "–";
-    if (!(error instanceof SessionEnded)) say(ui.error, error.message);
+    if (!(error instanceof SessionEnded)) say(ui.error, error instanceof Error ? error.message : String(error));
   }
 }
 
@@ -50,7 +56,7 @@ export function resetAccount() {
 
 async function submit(event) {
   event.preventDefault();
-  if (ui.submit.disabled) return;
+  if (changing) return;
   say(ui.formError, "");
   say(ui.done, "");
   if (ui.next.value !== ui.repeat.value) {
@@ -58,6 +64,7 @@ async function submit(event) {
     ui.repeat.focus();
     return;
   }
+  changing = true;
   ui.form.setAttribute("aria-busy", "true");
   const done = busy(ui.submit, "Changing password…");
   try {
@@ -68,12 +75,17 @@ async function submit(event) {
   } catch (error) {
     if (!(error instanceof SessionEnded)) {
       say(ui.formError, error.message);
-      (error.status === 403 ? ui.current : ui.next).focus();
+      (error instanceof ApiError && error.status === 403 ? ui.current : ui.next).focus();
     }
   } finally {
     done();
+    changing = false;
     ui.form.removeAttribute("aria-busy");
   }
 }
 
-ui.form.addEventListener("submit", submit);
+/** Look up the account page's elements and wire them; main.js calls this once. */
+export function init() {
+  ui = lookUp();
+  ui.form.addEventListener("submit", submit);
+}

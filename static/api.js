@@ -115,7 +115,8 @@ function errorFor(response, data) {
   return new ApiError(`The server refused the request (HTTP ${status}).`, options);
 }
 
-function waitText(seconds) {
+/** "30 seconds", "15 minutes": how long to wait, for a sentence. */
+export function waitText(seconds) {
   if (seconds < 90) return `${seconds} second${seconds === 1 ? "" : "s"}`;
   return `${Math.ceil(seconds / 60)} minutes`;
 }

@@ -1,28 +1,14 @@
-// Log in and sign up: one form with a switch between the two. The hints mirror
-// the server's rules as the person types; when the server refuses, its message
-// is what is shown. The password lives only in the field, never in storage.
+// Log in and sign up: one form with a switch between the two. Fields are checked
+// as the person types with the server's own rules (rules.js), and errors appear
+// next to the field at fault, in sentences. The password lives only in the field,
+// never in storage.
 
-import { busy, byId, characterCount, say } from "./dom.js";
+import { ApiError } from "./api.js";
+import { busy, byId, characterCount, fieldError, say, sentence } from "./dom.js";
+import { PASSWORD_MAX, PASSWORD_MIN, USERNAME_MAX, USERNAME_MIN, USERNAME_PATTERN } from "./rules.js";
 import { login, signup } from "./session.js";
 
-const USERNAME = /^[a-z0-9_.-]{3,32}$/;
-const PASSWORD_MIN = 12;
-const PASSWORD_MAX = 128;
-
-const ui = {
-  title: byId("auth-title"),
-  notice: byId("auth-notice"),
-  form: byId("auth-form"),
-  username: byId("username"),
-  usernameHint: byId("username-hint"),
-  password: byId("password"),
-  passwordHint: byId("password-hint"),
-  reveal: byId("reveal-password"),
-  error: byId("auth-error"),
-  submit: byId("auth-submit"),
-  switchText: byId("switch-text"),
-  switchLink: byId("auth-switch"),
-};
+let ui = null; // the form's elements, looked up by init()
 
 const MODES = {
   login: {
@@ -45,17 +31,113 @@ const MODES = {
   },
 };
 
-let mode = "login";
+const state = {
+  mode: "login",
+  submitting: false,
+  touched: new Set(), // fields left (blurred) or submitted once: their errors show as they change
+  refused: null, // { name, value, message }: the server's reason, shown until that field changes
+};
 let onSignedIn = () => {};
 
-export function initAuth({ signedIn }) {
-  onSignedIn = signedIn;
+// ---- the rules, as sentences --------------------------------------------------
+
+function normalized(username) {
+  return username.normalize("NFKC").toLowerCase();
 }
 
+/** What is wrong with the username as typed, or "" (the server's rules, in words). */
+function usernameProblem() {
+  const value = ui.username.value.trim();
+  if (!value) return "Enter a username.";
+  if (state.mode === "login") return "";
+  const username = normalized(value);
+  const length = characterCount(username);
+  if (length < USERNAME_MIN || length > USERNAME_MAX) {
+    return `A username has ${USERNAME_MIN} to ${USERNAME_MAX} characters; this one has ${length}.`;
+  }
+  if (!USERNAME_PATTERN.test(username)) {
+    return "A username may contain only letters a–z, digits 0–9 and the characters _ . -";
+  }
+  return "";
+}
+
+function passwordProblem() {
+  const password = ui.password.value;
+  if (!password) return "Enter a password.";
+  if (state.mode === "login") return "";
+  const length = characterCount(password.normalize("NFKC"));
+  if (length < PASSWORD_MIN) {
+    return `Use at least ${PASSWORD_MIN} characters for your password; this one has ${length}.`;
+  }
+  if (length > PASSWORD_MAX) {
+    return `Use at most ${PASSWORD_MAX} characters for your password; this one has ${length}.`;
+  }
+  if (normalized(password) === normalized(ui.username.value.trim())) {
+    return "Choose a password that is not your username.";
+  }
+  return "";
+}
+
+const FIELDS = {
+  username: { problem: usernameProblem },
+  password: { problem: passwordProblem },
+};
+
+/** Show each field's problem; a field's error shows once it was left or submitted. */
+function check({ all = false } = {}) {
+  if (all) for (const name of Object.keys(FIELDS)) state.touched.add(name);
+  let first = null;
+  for (const [name, field] of Object.entries(FIELDS)) {
+    const input = ui[name];
+    const refused = state.refused?.name === name && state.refused.value === input.value;
+    const problem = field.problem() || (refused ? state.refused.message : "");
+    // Hints turn to a warning as the person types; the sentence waits until they leave the field.
+    ui[`${name}Hint`].classList.toggle("warn", state.mode === "signup" && Boolean(problem) && input.value !== "");
+    const shown = state.touched.has(name) || input.getAttribute("aria-invalid") === "true";
+    fieldError(input, ui[`${name}Problem`], shown ? problem : "");
+    if (problem && !first) first = input;
+  }
+  return first;
+}
+
+/** The server refused: put its reason beside the field at fault, as a sentence. */
+function showRefusal(error) {
+  if (!(error instanceof ApiError)) {
+    say(ui.error, String(error));
+    return ui.password;
+  }
+  const message = sentence(error.message).replace(/([^.!?])$/, "$1.");
+  const field =
+    error.status === 409 ? "username" : error.status === 400 ? /^(username|password)/i.exec(message)?.[1] : null;
+  if (field) {
+    const name = field.toLowerCase();
+    state.refused = {
+      name,
+      value: ui[name].value,
+      message: error.status === 409 ? "That username is taken. Choose another one." : message,
+    };
+    check();
+    return ui[name];
+  }
+  if (error.status === 401) {
+    say(ui.error, "That username and password do not match an account. Check both and try again.");
+    return ui.password;
+  }
+  say(ui.error, error.message);
+  return ui.password;
+}
+
+// ---- the view ------------------------------------------------------------
+
 export function setMode(next) {
-  if (mode !== next) say(ui.error, "");
-  mode = next;
-  const text = MODES[mode];
+  if (state.mode !== next) {
+    say(ui.error, "");
+    state.touched.clear();
+    state.refused = null;
+    for (const name of Object.keys(FIELDS)) fieldError(ui[name], ui[`${name}Problem`], "");
+  }
+  state.mode = next;
+  const text = MODES[state.mode];
   ui.title.textContent = text.title;
   ui.submit.textContent = text.submit;
   ui.switchText.textContent = text.switchText;
@@ -63,13 +145,9 @@ export function setMode(next) {
   ui.switchLink.setAttribute("href", text.switchHref);
   ui.password.setAttribute("autocomplete", text.passwordAutocomplete);
   // Rule hints help when choosing a name and password, not when recalling them.
-  ui.usernameHint.hidden = mode !== "signup";
-  ui.passwordHint.hidden = mode !== "signup";
-  for (const input of [ui.username, ui.password]) {
-    if (mode === "signup") input.setAttribute("aria-describedby", `${input.id}-hint`);
-    else input.removeAttribute("aria-describedby");
-  }
-  checkHints();
+  ui.usernameHint.hidden = state.mode !== "signup";
+  ui.passwordHint.hidden = state.mode !== "signup";
+  check();
   return text.title;
 }
 
@@ -86,46 +164,43 @@ export function focusFirstField() {
   (ui.username.value ? ui.password : ui.username).focus();
 }
 
-function checkHints() {
-  if (mode !== "signup") return;
-  const username = ui.username.value.normalize("NFKC").toLowerCase();
-  const usernameOff = username !== "" && !USERNAME.test(username);
-  ui.usernameHint.classList.toggle("warn", usernameOff);
-  const password = ui.password.value;
-  const length = characterCount(password);
-  const passwordOff =
-    password !== "" &&
-    (length < PASSWORD_MIN ||
-      length > PASSWORD_MAX ||
-      password.normalize("NFKC").toLowerCase() === username);
-  ui.passwordHint.classList.toggle("warn", passwordOff);
-}
-
 async function submit(event) {
   event.preventDefault();
-  if (ui.submit.disabled) return;
+  if (state.submitting) return;
   say(ui.error, "");
   say(ui.notice, "");
+  const invalid = check({ all: true });
+  if (invalid) {
+    invalid.focus();
+    return;
+  }
   const username = ui.username.value.trim();
   const password = ui.password.value;
+  state.submitting = true;
   ui.form.setAttribute("aria-busy", "true");
-  const done = busy(ui.submit, MODES[mode].working);
+  const done = busy(ui.submit, MODES[state.mode].working);
   let signedIn = null;
+  let refusal = null;
   try {
-    signedIn = mode === "signup" ? await signup(username, password) : await login(username, password);
+    signedIn =
+      state.mode === "signup" ? await signup(username, password) : await login(username, password);
   } catch (error) {
-    say(ui.error, error.message);
+    refusal = error;
   } finally {
     done();
+    state.submitting = false;
     ui.form.removeAttribute("aria-busy");
   }
   if (signedIn) {
     ui.form.reset(); // the password leaves the page with the form's contents
-    checkHints();
+    state.touched.clear();
+    state.refused = null;
+    for (const name of Object.keys(FIELDS)) fieldError(ui[name], ui[`${name}Problem`], "");
+    check();
     setRevealed(false);
     onSignedIn(signedIn);
   } else {
-    ui.password.focus();
+    showRefusal(refusal).focus();
   }
 }
 
@@ -135,6 +210,32 @@ function setRevealed(revealed) {
   ui.reveal.setAttribute("aria-label", revealed ? "Hide password" : "Show password");
 }
 
-ui.form.addEventListener("submit", submit);
-ui.form.addEventListener("input", checkHints);
-ui.reveal.addEventListener("click", () => setRevealed(ui.password.type === "password"));
+/** Look up the form's elements and wire them; signedIn(username) runs after a login. */
+export function init({ signedIn }) {
+  ui = {
+    title: byId("auth-title"),
+    notice: byId("auth-notice"),
+    form: byId("auth-form"),
+    username: byId("username"),
+    usernameHint: byId("username-hint"),
+    usernameProblem: byId("username-problem"),
+    password: byId("password"),
+    passwordHint: byId("password-hint"),
+    passwordProblem: byId("password-problem"),
+    reveal: byId("reveal-password"),
+    error: byId("auth-error"),
+    submit: byId("auth-submit"),
+    switchText: byId("switch-text"),
+    switchLink: byId("auth-switch"),
+  };
+  onSignedIn = signedIn;
+  ui.form.addEventListener("submit", submit);
+  ui.form.addEventListener("input", () => check());
+  for (const name of Object.keys(FIELDS)) {
+    ui[name].addEventListener("blur", () => {
+      if (ui[name].value !== "") state.touched.add(name);
+      check();
+    });
+  }
+  ui.reveal.addEventListener("click", () => setRevealed(ui.password.type === "password"));
+}

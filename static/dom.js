@@ -39,20 +39,34 @@ export function say(region, message) {
 }
 
 /**
- * Mark a button as working: disabled, with a spinner and a label such as "Posting…".
+ * Mark a button as working: aria-disabled (not disabled, so a focused button keeps
+ * the focus), with a spinner and a label such as "Posting…". Whether an action is in
+ * flight lives in its module's state, which the click handlers check; this only shows it.
  * Returns a function that puts the button back as it was.
  */
 export function busy(button, label) {
   const before = Array.from(button.childNodes);
-  const wasDisabled = button.disabled;
-  button.disabled = true;
+  button.setAttribute("aria-disabled", "true");
   button.setAttribute("aria-busy", "true");
   button.replaceChildren(el("span", { className: "spinner", attrs: { "aria-hidden": "true" } }), label);
   return () => {
     button.replaceChildren(...before);
-    button.disabled = wasDisabled;
+    button.removeAttribute("aria-disabled");
     button.removeAttribute("aria-busy");
   };
+}
+
+/**
+ * Show or clear the error of one form field, next to it: the field is marked
+ * aria-invalid and described by the error (and by its hint, when it has one shown).
+ */
+export function fieldError(input, region, message) {
+  region.textContent = message ?? "";
+  input.setAttribute("aria-invalid", message ? "true" : "false");
+  const hint = document.getElementById(`${input.id}-hint`);
+  const ids = [message ? region.id : null, hint && !hint.hidden ? hint.id : null].filter(Boolean);
+  if (ids.length) input.setAttribute("aria-describedby", ids.join(" "));
+  else input.removeAttribute("aria-describedby");
 }
 
 /** Number of characters as the server counts them (Unicode code points, not UTF-16 units). */

@@ -1,28 +1,16 @@
 // Entry point: picks the view from the URL (#/login, #/signup, #/board, #/account)
-// and the session, and wires the header's navigation and "Log out".
+// and the session, and wires the header's navigation, the skip link and "Log out".
+// Modules wire nothing when imported; init() below starts each of them once.
 
-import { resetAccount, showAccount } from "./account.js";
-import { focusFirstField, initAuth, prefill, setMode, setNotice } from "./auth.js";
-import { reset as resetBoard, showBoard } from "./board.js";
+import * as account from "./account.js";
+import * as auth from "./auth.js";
+import * as board from "./board.js";
 import { busy, byId } from "./dom.js";
 import * as session from "./session.js";
 
-const ui = {
-  nav: byId("nav"),
-  whoami: byId("whoami"),
-  logout: byId("logout"),
-  views: {
-    auth: byId("auth-view"),
-    board: byId("board-view"),
-    account: byId("account-view"),
-  },
-  headings: {
-    board: byId("board-title"),
-    account: byId("account-title"),
-  },
-};
-
+let ui = null;
 let current = null; // the view on screen
+let loggingOut = false;
 
 function requestedRoute() {
   const name = location.hash.replace(/^#\/?/, "");
@@ -46,12 +34,13 @@ function route({ focus = true } = {}) {
   const username = session.currentUser();
   let name = requestedRoute();
   if (!username) {
+    board.leaveBoard();
     ui.nav.hidden = true;
     if (name !== "signup") name = "login";
     go(name);
-    const title = setMode(name);
+    const title = auth.setMode(name);
     showView("auth", title);
-    if (focus) focusFirstField();
+    if (focus) auth.focusFirstField();
     return;
   }
   ui.nav.hidden = false;
@@ -59,8 +48,11 @@ function route({ focus = true } = {}) {
   if (name !== "account") name = "board";
   go(name);
   const changed = showView(name, name === "board" ? "Board" : "Account");
-  if (name === "board") showBoard();
-  else showAccount();
+  if (name === "board") board.showBoard();
+  else {
+    board.leaveBoard();
+    account.showAccount();
+  }
   for (const [key, link] of Object.entries({ board: "#/board", account: "#/account" })) {
     const anchor = ui.nav.querySelector(`a[href="${link}"]`);
     if (key === name) anchor.setAttribute("aria-current", "page");
@@ -70,18 +62,21 @@ function route({ focus = true } = {}) {
 }
 
 function signedOut(message, { username = null, keepDraft = false } = {}) {
-  resetBoard({ keepDraft });
-  resetAccount();
-  setNotice(message);
-  prefill(username);
+  board.reset({ keepDraft });
+  account.resetAccount();
+  auth.setNotice(message);
+  auth.prefill(username);
   go("login");
   route();
 }
 
 async function logOut() {
+  if (loggingOut) return;
+  loggingOut = true;
   const done = busy(ui.logout, "Logging out…");
   const problem = await session.logout();
   done();
+  loggingOut = false;
   let message = "You have logged out.";
   if (problem?.unreachable) {
     message =
@@ -92,28 +87,61 @@ async function logOut() {
   signedOut(message);
 }
 
-session.start({
-  onEnded: (message) => {
-    if (current === "auth") return; // already signed out here
-    // The person did not ask for this: keep their unsent text for when they are back.
-    signedOut(message, { username: ui.whoami.textContent, keepDraft: true });
-  },
-  onChanged: (username) => {
-    // Tokens renewed (here or in another tab), or someone signed in elsewhere in this browser.
-    if (current === "auth" || ui.whoami.textContent !== username) {
-      resetBoard({ keepDraft: true }); // showBoard keeps it only for its writer
+/** The skip link moves focus past the header to the view's content (the hash is the router's). */
+function skipToContent(event) {
+  event.preventDefault();
+  const target =
+    current === "board"
+      ? byId("messages")
+      : current === "auth"
+        ? byId("auth-title")
+        : (ui.headings[current] ?? byId("main"));
+  target.focus();
+  target.scrollIntoView({ block: "start" });
+}
+
+function init() {
+  ui = {
+    nav: byId("nav"),
+    whoami: byId("whoami"),
+    logout: byId("logout"),
+    skip: byId("skip-link"),
+    views: {
+      auth: byId("auth-view"),
+      board: byId("board-view"),
+      account: byId("account-view"),
+    },
+    headings: {
+      board: byId("board-title"),
+      account: byId("account-title"),
+    },
+  };
+  auth.init({
+    signedIn: () => {
+      go("board");
       route();
-    }
-  },
-});
+    },
+  });
+  board.init();
+  account.init();
+  session.start({
+    onEnded: (message) => {
+      if (current === "auth") return; // already signed out here
+      // The person did not ask for this: keep their unsent text for when they are back.
+      signedOut(message, { username: ui.whoami.textContent, keepDraft: true });
+    },
+    onChanged: (username) => {
+      // Tokens renewed (here or in another tab), or someone signed in elsewhere in this browser.
+      if (current === "auth" || ui.whoami.textContent !== username) {
+        board.reset({ keepDraft: true }); // showBoard keeps it only for its writer
+        route();
+      }
+    },
+  });
+  ui.logout.addEventListener("click", logOut);
+  ui.skip.addEventListener("click", skipToContent);
+  window.addEventListener("hashchange", () => route());
+  route({ focus: true });
+}
 
-initAuth({
-  signedIn: () => {
-    go("board");
-    route();
-  },
-});
-
-ui.logout.addEventListener("click", logOut);
-window.addEventListener("hashchange", () => route());
-route({ focus: true });
+init();

@@ -1,0 +1,143 @@
+// One row of the board per message: author (display name and @username), time,
+// text with its web addresses as links, "Show more" for long text, and for one's
+// own messages a quiet delete control. Every piece of user text is bidi-isolated
+// (dir="auto") and goes in as text.
+
+import { el } from "./dom.js";
+import { linkedNodes } from "./links.js";
+import { fullTime, relativeTime } from "./time.js";
+
+const GROUP_WITHIN_MS = 5 * 60 * 1000;
+const SVG = "http://www.w3.org/2000/svg";
+let serial = 0; // for element ids within the page
+
+/** A short one-line version of a message, for labels and previews. */
+export function excerpt(text, length = 60) {
+  const characters = Array.from(text.replace(/\s+/g, " ").trim());
+  return characters.length > length ? `${characters.slice(0, length).join("")}…` : characters.join("");
+}
+
+/** The <li> for a message. onDelete(message, item) is given only for one's own. */
+export function messageItem(message, { mine, onDelete }) {
+  serial += 1;
+  const created = new Date(message.created_at);
+  const name = message.display_name || message.username;
+  const head = el(
+    "p",
+    { className: "head" },
+    el("bdi", { className: "author", text: name, attrs: { dir: "auto" } }),
+    name !== message.username
+      ? el("bdi", { className: "handle", text: `@${message.username}`, attrs: { dir: "ltr" } })
+      : null,
+    mine ? el("span", { className: "you", text: "(you)" }) : null,
+  );
+  const fullId = `full-time-${serial}`;
+  const when = el(
+    "span",
+    { className: "when" },
+    el("time", {
+      text: relativeTime(created),
+      attrs: {
+        datetime: message.created_at,
+        title: fullTime(created),
+        tabindex: "0",
+        "aria-describedby": fullId,
+      },
+      dataset: { relative: "" },
+    }),
+    el("span", { className: "full-time", text: fullTime(created), attrs: { id: fullId, role: "tooltip" } }),
+  );
+  const body = el(
+    "p",
+    { className: "content", attrs: { dir: "auto", id: `content-${serial}` } },
+    ...linkedNodes(message.content),
+  );
+  const item = el(
+    "li",
+    {
+      className: mine ? "message mine" : "message",
+      attrs: { tabindex: "-1" },
+      dataset: { id: message.id, author: message.username, created: String(created.getTime()) },
+    },
+    head,
+    when,
+    body,
+  );
+  if (mine) {
+    item.append(
+      el(
+        "button",
+        {
+          className: "delete icon",
+          attrs: { type: "button", "aria-label": `Delete your message: ${excerpt(message.content)}` },
+          on: { click: () => onDelete(message, item) },
+        },
+        trashIcon(),
+      ),
+    );
+  }
+  return item;
+}
+
+function trashIcon() {
+  const svg = document.createElementNS(SVG, "svg");
+  for (const [name, value] of Object.entries({
+    viewBox: "0 0 24 24",
+    width: "18",
+    height: "18",
+    "aria-hidden": "true",
+    focusable: "false",
+  })) {
+    svg.setAttribute(name, value);
+  }
+  const path = document.createElementNS(SVG, "path");
+  path.setAttribute("d", "M4 7h16M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3");
+  svg.append(path);
+  return svg;
+}
+
+/**
+ * After rows were added to the page (laid out, so they can be measured): long text
+ * collapses behind "Show more". Rows already measured are left as they are.
+ */
+export function collapseLong(items) {
+  for (const item of items) {
+    if (item.dataset.measured) continue;
+    item.dataset.measured = "1";
+    const body = item.querySelector(".content");
+    body.classList.add("clamped");
+    if (body.scrollHeight <= body.clientHeight + 1) {
+      body.classList.remove("clamped");
+      continue;
+    }
+    const toggle = el("button", {
+      className: "more-toggle",
+      text: "Show more",
+      attrs: { type: "button", "aria-expanded": "false", "aria-controls": body.id },
+    });
+    toggle.addEventListener("click", () => {
+      const expand = body.classList.contains("clamped");
+      body.classList.toggle("clamped", !expand);
+      toggle.textContent = expand ? "Show less" : "Show more";
+      toggle.setAttribute("aria-expanded", String(expand));
+      if (!expand) item.scrollIntoView({ block: "nearest" });
+    });
+    body.after(toggle);
+  }
+}
+
+/**
+ * Consecutive messages by one author within a few minutes form a group: the rows
+ * after the group's first show no name of their own (it stays for screen readers).
+ */
+export function regroup(list) {
+  let previous = null;
+  for (const item of list.children) {
+    const continued =
+      previous !== null &&
+      previous.dataset.author === item.dataset.author &&
+      Math.abs(Number(previous.dataset.created) - Number(item.dataset.created)) <= GROUP_WITHIN_MS;
+    item.classList.toggle("continued", continued);
+    previous = item;
+  }
+}

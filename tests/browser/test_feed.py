@@ -1,0 +1,359 @@
+"""The board as a lively feed: new messages by themselves, links, bidi text, long
+messages collapsed, a dense list, and focus that stays where the person is."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser import ui
+
+pytestmark = pytest.mark.browser
+
+ARRIVAL_MS = 15_000  # the issue's bound for a new message to show without a click
+
+
+def signed_in(new_page, api, username="alice", **size):
+    page = new_page(**size)
+    ui.log_in(page, username)
+    return page
+
+
+# ---- live updates -------------------------------------------------------------
+
+
+def test_a_message_posted_in_one_browser_appears_in_another_without_a_click(new_page, api):
+    api.signup("alice")
+    api.signup("bob")
+    reader = signed_in(new_page, api, "alice")
+    writer = signed_in(new_page, api, "bob")  # its own context: its own session
+    ui.post(writer, "hello from bob's browser")
+    expect(ui.messages(reader).first.locator(".content")).to_have_text(
+        "hello from bob's browser", timeout=ARRIVAL_MS
+    )
+    expect(ui.messages(reader)).to_have_count(1)
+
+
+def test_new_messages_wait_behind_a_pill_while_the_reader_is_scrolled_down(new_page, api):
+    api.user("bob")
+    api.signup("alice")
+    for n in range(30):
+        api.post("bob", f"old message {n:02d}\nwith a second line")
+    page = signed_in(new_page, api, width=1280, height=600)
+    expect(ui.messages(page)).to_have_count(20)
+    page.mouse.wheel(0, 900)
+    page.wait_for_function("() => window.scrollY > 400")
+    top_before = ui.message_texts(page)[0]
+    api.post("bob", "news while you read")
+    pill = page.get_by_role("button", name="1 new message")
+    expect(pill).to_be_visible(timeout=ARRIVAL_MS)
+    expect(pill).to_be_in_viewport()
+    assert ui.message_texts(page)[0] == top_before  # nothing moved under the reader
+    pill.click()
+    expect(ui.messages(page).first.locator(".content")).to_have_text("news while you read")
+    expect(pill).to_be_hidden()
+    page.wait_for_function("() => window.scrollY === 0")
+
+
+def test_a_hidden_tab_asks_for_nothing_and_catches_up_when_shown(new_page, api):
+    api.user("bob")
+    api.signup("alice")
+    page = new_page()
+    page.clock.install()
+    page.reload()
+    ui.log_in(page, "alice")
+    polls = []
+    page.on(
+        "request",
+        lambda request: polls.append(request.url)
+        if request.method == "GET" and "/messages" in request.url
+        else None,
+    )
+    for _ in range(2):  # visible: a check every five seconds
+        tick(page, 5_500)
+    assert len(polls) == 2
+    set_visibility(page, "hidden")
+    page.wait_for_timeout(300)
+    polls.clear()
+    for _ in range(12):
+        tick(page, 10_000)
+    assert polls == []  # two minutes hidden: not one request
+    api.post("bob", "while you were away")
+    set_visibility(page, "visible")
+    expect(ui.messages(page).first.locator(".content")).to_have_text("while you were away")
+    assert len(polls) == 1  # at once on return, without waiting for the next tick
+
+
+def tick(page, ms: int) -> None:
+    """Move the page's clock on, then let the requests it started come and go."""
+    page.clock.run_for(ms)
+    page.wait_for_timeout(300)
+
+
+def set_visibility(page, state: str) -> None:
+    """What the browser does when the tab goes to the background or comes back."""
+    page.evaluate(
+        """(state) => {
+            Object.defineProperty(document, "visibilityState", { configurable: true, get: () => state });
+            Object.defineProperty(document, "hidden", { configurable: true, get: () => state === "hidden" });
+            document.dispatchEvent(new Event("visibilitychange"));
+        }""",
+        state,
+    )
+
+
+def test_polling_backs_off_after_a_429_for_its_retry_after(new_page, api):
+    api.signup("alice")
+    page = new_page()
+    page.clock.install()
+    page.reload()
+    ui.log_in(page, "alice")
+    polls = []
+
+    def refuse(route):
+        polls.append(route.request.url)
+        route.fulfill(
+            status=429,
+            content_type="application/json",
+            headers={
+                "Access-Control-Allow-Origin": "*",
+                "Access-Control-Expose-Headers": "Retry-After",
+                "Retry-After": "60",
+            },
+            body='{"Code": "TooManyRequestsError", "Message": "slow down"}',
+        )
+
+    page.route(re.compile(r".*/messages\?.*since=.*|.*/messages\?limit=20$"), refuse)
+    tick(page, 5_500)
+    assert len(polls) == 1
+    for _ in range(5):
+        tick(page, 10_000)  # inside the minute the server asked for
+    assert len(polls) == 1
+    page.evaluate("() => window.dispatchEvent(new Event('focus'))")  # focus does not jump it
+    page.wait_for_timeout(300)
+    assert len(polls) == 1
+    tick(page, 10_000)
+    assert len(polls) == 2
+
+
+# ---- content --------------------------------------------------------------------
+
+
+def test_web_addresses_become_safe_links_and_other_schemes_stay_text(new_page, api):
+    api.user("bob")
+    api.signup("alice")
+    api.post(
+        "bob",
+        "see https://example.org/a_(b)?q=1, or http://example.com. "
+        'not javascript:alert(1) nor <a href="https://evil.example">x</a> nor data:text/html,hi',
+    )
+    page = signed_in(new_page, api)
+    links = ui.messages(page).first.get_by_role("link")
+    expect(links).to_have_count(3)
+    hrefs = [links.nth(i).get_attribute("href") for i in range(3)]
+    assert hrefs == [
+        "https://example.org/a_(b)?q=1",
+        "http://example.com/",
+        "https://evil.example/",  # the address typed inside the text, as text would show it
+    ]
+    for i in range(3):
+        expect(links.nth(i)).to_have_attribute("rel", "noopener noreferrer nofollow")
+        expect(links.nth(i)).to_have_attribute("target", "_blank")
+    content = ui.messages(page).first.locator(".content")
+    expect(content).to_contain_text('javascript:alert(1) nor <a href="https://evil.example">x</a>')
+    assert page.locator("#messages a[href^='javascript'], #messages a[href^='data']").count() == 0
+
+
+def test_right_to_left_text_and_names_are_isolated(new_page, api):
+    api.user("bob")
+    api.signup("alice")
+    api.post("bob", "שלום עולם! 123")
+    page = signed_in(new_page, api)
+    item = ui.messages(page).first
+    expect(item.locator(".content")).to_have_attribute("dir", "auto")
+    expect(item.locator(".author")).to_have_attribute("dir", "auto")
+    assert item.locator(".author").evaluate("(node) => node.tagName") == "BDI"
+    direction = item.locator(".content").evaluate("(node) => getComputedStyle(node).direction")
+    assert direction == "rtl"
+
+
+def test_a_long_message_collapses_and_expands(new_page, api):
+    api.user("bob")
+    api.signup("alice")
+    api.post("bob", "\n".join(f"line {n}" for n in range(1, 21)))
+    api.post("bob", "short")
+    page = signed_in(new_page, api)
+    long_item = ui.messages(page).nth(1)
+    content = long_item.locator(".content")
+    collapsed = content.bounding_box()["height"]
+    more = long_item.get_by_role("button", name="Show more")
+    expect(more).to_have_attribute("aria-expanded", "false")
+    assert collapsed < 24 * 7
+    more.click()
+    less = long_item.get_by_role("button", name="Show less")
+    expect(less).to_have_attribute("aria-expanded", "true")
+    assert content.bounding_box()["height"] > collapsed * 2
+    less.click()
+    expect(long_item.get_by_role("button", name="Show more")).to_be_visible()
+    expect(ui.messages(page).first.get_by_role("button")).to_have_count(0)  # short: no toggle
+
+
+def test_the_exact_time_shows_on_focus(new_page, api):
+    api.user("alice")
+    api.post("alice", "when was this?")
+    page = signed_in(new_page, api)
+    time = ui.messages(page).first.locator("time")
+    full = ui.messages(page).first.get_by_role("tooltip", include_hidden=True)
+    expect(full).to_be_hidden()
+    time.focus()
+    expect(full).to_be_visible()
+    expect(full).to_have_text(re.compile(r"^\w+day, \w+ \d+, \d{4} at .* UTC$"))
+    expect(time).to_have_accessible_description(re.compile(r"\d{4} at"))
+
+
+def test_display_name_shows_with_the_username_beside_it(new_page, api):
+    api.signup("alice")
+    page = new_page()
+    page.route(
+        re.compile(r".*/messages\?limit=20$"),
+        lambda route: route.fulfill(
+            status=200,
+            content_type="application/json",
+            headers={"Access-Control-Allow-Origin": "*"},
+            body='{"messages": [{"id": "01", "username": "dana", "display_name": "دانا",'
+            ' "content": "hi", "created_at": "2026-01-01T00:00:00.000Z"}], "next_cursor": null}',
+        ),
+    )
+    ui.log_in(page, "alice")
+    item = ui.messages(page).first
+    expect(item.locator(".author")).to_have_text("دانا")
+    expect(item.locator(".handle")).to_have_text("@dana")
+
+
+def count_fully_visible(page) -> int:
+    return page.evaluate(
+        """() => [...document.querySelectorAll('#messages > li')].filter((item) => {
+            const box = item.getBoundingClientRect();
+            return box.top >= 0 && box.bottom <= window.innerHeight;
+        }).length"""
+    )
+
+
+@pytest.mark.parametrize(("width", "height", "at_least"), [(1280, 800, 12), (360, 740, 8)])
+def test_the_feed_shows_many_one_line_messages_at_once(new_page, api, width, height, at_least):
+    api.user("bob")
+    api.user("carol")
+    api.signup("alice")
+    for n in range(20):  # alternating authors: no grouping helps the count
+        api.post("bob" if n % 2 else "carol", f"a one-line message, number {n}")
+    page = signed_in(new_page, api, width=width, height=height)
+    expect(ui.messages(page)).to_have_count(20)
+    visible = count_fully_visible(page)
+    assert visible >= at_least, f"{visible} messages visible at {width}x{height}"
+
+
+def test_consecutive_posts_by_one_author_group_under_one_name(new_page, api):
+    api.user("bob")
+    api.signup("alice")
+    for text in ["first", "second", "third"]:
+        api.post("bob", text)
+    page = signed_in(new_page, api)
+    expect(ui.messages(page)).to_have_count(3)
+    widths = page.locator("#messages .author").evaluate_all(
+        "(names) => names.map((name) => name.getBoundingClientRect().width)"
+    )
+    assert widths[0] > 10 and widths[1] <= 1 and widths[2] <= 1
+    expect(ui.messages(page).nth(1)).to_contain_text("bob")  # still read out with each
+
+
+# ---- keyboard -------------------------------------------------------------------
+
+
+def test_focus_stays_on_refresh_while_busy_and_after(new_page, api):
+    api.user("alice")
+    api.post("alice", "one")
+    page = signed_in(new_page, api)
+    held = []
+    page.route(re.compile(r".*/messages\?limit=20$"), lambda route: held.append(route))
+    refresh = page.get_by_role("button", name="Refresh")
+    refresh.focus()
+    page.keyboard.press("Enter")
+    busy = page.get_by_role("button", name="Refreshing…")
+    expect(busy).to_be_focused()
+    expect(busy).to_be_disabled()
+    page.wait_for_function("() => true")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(20)
+    held[0].continue_()
+    expect(refresh).to_be_focused()
+    expect(refresh).to_be_enabled()
+
+
+def test_older_keeps_focus_shows_its_error_beside_it_and_lands_on_new_rows(new_page, api):
+    api.user("bob")
+    api.signup("alice")
+    for n in range(25):
+        api.post("bob", f"message {n:02d}")
+    page = signed_in(new_page, api)
+    older = page.get_by_role("button", name="Older messages")
+    fail = {"on": True}
+
+    def maybe_fail(route):
+        if fail["on"]:
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route(re.compile(r".*/messages\?limit=20&cursor=.*"), maybe_fail)
+    older.focus()
+    page.keyboard.press("Enter")
+    near = page.locator(".more").get_by_role("alert")
+    expect(near).to_have_text("Cannot reach the server. Check your connection and try again.")
+    expect(older).to_be_focused()
+    fail["on"] = False
+    page.keyboard.press("Enter")
+    expect(ui.messages(page)).to_have_count(25)
+    expect(near).to_have_text("")
+    # No more pages: the button is gone, so focus moves to the first row it loaded.
+    expect(older).to_be_hidden()
+    focused = page.evaluate("() => document.activeElement.textContent")
+    assert "message 04" in focused
+
+
+def test_ctrl_enter_posts_from_the_dialog(new_page, api):
+    api.signup("alice")
+    page = signed_in(new_page, api)
+    ui.write_message(page, "sent with the keyboard")
+    ui.post_dialog(page).get_by_label("Message").press("Control+Enter")
+    expect(ui.post_dialog(page)).to_be_hidden()
+    expect(ui.messages(page).first.locator(".content")).to_have_text("sent with the keyboard")
+
+
+def test_skip_link_moves_focus_to_the_messages(new_page, api):
+    api.user("alice")
+    api.post("alice", "skip to me")
+    page = signed_in(new_page, api)
+    page.get_by_role("link", name="chalkboard").focus()
+    page.keyboard.press("Shift+Tab")  # the first stop on the page
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("list", name="Messages, newest first")).to_be_focused()
+    expect(page).to_have_url(re.compile(r"#/board$"))
+
+
+def test_empty_board_invites_the_first_post(new_page, api):
+    api.signup("alice")
+    page = signed_in(new_page, api)
+    invite = page.get_by_role("button", name="Write the first message")
+    invite.click()
+    expect(ui.post_dialog(page)).to_be_visible()
+    ui.post_dialog(page).get_by_label("Message").fill("first!")
+    ui.post_dialog(page).get_by_role("button", name="Post").click()
+    expect(invite).to_be_hidden()
+    expect(page.get_by_role("button", name="New message")).to_be_focused()
