@@ -232,7 +232,10 @@ export function init({ signedIn }) {
   ui.form.addEventListener("submit", submit);
   ui.form.addEventListener("input", () => check());
   for (const name of Object.keys(FIELDS)) {
-    ui[name].addEventListener("blur", () => {
+    ui[name].addEventListener("blur", (event) => {
+      // Leaving for the submit button: the submit shows every error, and showing this one
+      // first would move the button from under the pointer between press and release.
+      if (event.relatedTarget === ui.submit) return;
       if (ui[name].value !== "") state.touched.add(name);
       check();
     });

@@ -48,6 +48,9 @@ def test_keyboard_only_sign_up_post_delete_and_log_out(page, api):
     expect(page.get_by_role("button", name="New message")).to_be_focused()
     expect(ui.messages(page).first.locator(".content")).to_have_text("typed without a mouse")
 
+    keys.press("Tab")  # the new message's time, which shows the full timestamp
+    expect(ui.messages(page).first.locator("time")).to_be_focused()
+    expect(ui.messages(page).first.get_by_role("tooltip")).to_be_visible()
     keys.press("Tab")  # the new message's Delete button
     expect(ui.messages(page).first.get_by_role("button")).to_be_focused()
     keys.press("Enter")

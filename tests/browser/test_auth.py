@@ -42,58 +42,95 @@ def test_switch_between_log_in_and_sign_up(page, api):
     expect(page.get_by_role("button", name="Sign up")).to_have_count(0)
 
 
-def test_sign_up_hints_mirror_the_rules_and_the_server_message_is_shown(page, api):
+def field_error(page, field):
+    return page.locator(f"#{field}-problem")
+
+
+def test_sign_up_checks_the_rules_as_the_person_types_and_sends_nothing_invalid(page, api):
     ui.open_sign_up(page)
+    username = page.get_by_label("Username", exact=True)
+    password = page.get_by_label("Password", exact=True)
     username_hint = page.locator("#username-hint")
     password_hint = page.locator("#password-hint")
-    expect(page.get_by_label("Username", exact=True)).to_have_accessible_description(
-        re.compile("3 to 32 characters")
+    expect(username).to_have_accessible_description(re.compile("3 to 32 characters"))
+    sent = []
+    page.on("request", lambda request: "/signup" in request.url and sent.append(request.url))
+    username.fill("bad name!")
+    expect(username_hint).to_have_class(re.compile(r"\bwarn\b"))  # at once, while typing
+    password.focus()  # leaving the field shows the sentence beside it
+    expect(field_error(page, "username")).to_have_text(
+        "A username may contain only letters a–z, digits 0–9 and the characters _ . -"
     )
-    page.get_by_label("Username", exact=True).fill("bad name!")
-    expect(username_hint).to_have_class(re.compile(r"\bwarn\b"))
-    page.get_by_label("Password", exact=True).fill("short")
+    expect(username).to_have_attribute("aria-invalid", "true")
+    expect(username).to_have_accessible_description(re.compile("^A username may contain only"))
+    password.fill("short")
     expect(password_hint).to_have_class(re.compile(r"\bwarn\b"))
     page.get_by_role("button", name="Sign up").click()
-    # The hint did not stop the request: the server refused it, in its own words.
-    expect(auth_error(page)).to_have_text(
-        "Username may contain only letters a-z, digits 0-9 and the characters _ . -"
+    expect(username).to_be_focused()  # the first field at fault
+    expect(field_error(page, "password")).to_have_text(
+        "Use at least 12 characters for your password; this one has 5."
     )
-    page.get_by_label("Username", exact=True).fill("good.name")
+    expect(password).to_have_attribute("aria-invalid", "true")
+    assert sent == []  # nothing the server would refuse was sent
+    username.fill("good.name.here")
+    expect(field_error(page, "username")).to_have_text("")  # fixed: the error goes as they type
+    expect(username).to_have_attribute("aria-invalid", "false")
     expect(username_hint).not_to_have_class(re.compile(r"\bwarn\b"))
-    page.get_by_role("button", name="Sign up").click()
-    expect(auth_error(page)).to_have_text("Password must be at least 12 characters")
-    page.get_by_label("Password", exact=True).fill("good.name")
-    expect(password_hint).to_have_class(re.compile(r"\bwarn\b"))
-    page.get_by_label("Password", exact=True).fill(ui.PASSWORD)
+    password.fill("Good.Name.Here")
+    expect(field_error(page, "password")).to_have_text(
+        "Choose a password that is not your username."
+    )
+    password.fill(ui.PASSWORD)
     expect(password_hint).not_to_have_class(re.compile(r"\bwarn\b"))
+    expect(field_error(page, "password")).to_have_text("")
+    page.get_by_role("button", name="Sign up").click()
+    ui.board_loaded(page)
 
 
-def test_common_password_is_refused_with_the_server_message(page, api):
+def test_common_password_is_refused_beside_the_password_in_a_sentence(page, api):
     ui.open_sign_up(page)
     ui.fill_credentials(page, "carol", "password1234")
     page.get_by_role("button", name="Sign up").click()
-    expect(auth_error(page)).to_have_text(
-        "Password is too common; choose one that is harder to guess"
+    expect(field_error(page, "password")).to_have_text(
+        "Password is too common; choose one that is harder to guess."
     )
+    expect(page.get_by_label("Password", exact=True)).to_be_focused()
+    expect(page.get_by_label("Password", exact=True)).to_have_attribute("aria-invalid", "true")
     expect(ui.board_heading(page)).to_be_hidden()
 
 
-def test_taken_username_shows_the_server_message(page, api):
+def test_taken_username_is_said_beside_the_username_which_gets_the_focus(page, api):
     api.signup("alice")
     ui.open_sign_up(page)
     ui.fill_credentials(page, "ALICE", "another long passphrase")
     page.get_by_role("button", name="Sign up").click()
-    expect(auth_error(page)).to_have_text("Username is already taken")
+    username = page.get_by_label("Username", exact=True)
+    expect(field_error(page, "username")).to_have_text(
+        "That username is taken. Choose another one."
+    )
+    expect(username).to_be_focused()
+    expect(username).to_have_accessible_description(re.compile("^That username is taken"))
     expect(page.get_by_role("button", name="Sign up")).to_be_enabled()
+    username.fill("alice2")
+    expect(field_error(page, "username")).to_have_text("")
 
 
-def test_wrong_password_shows_invalid_credentials(page, api):
+def test_wrong_password_is_said_in_a_sentence(page, api):
     api.signup("alice")
     ui.fill_credentials(page, "alice", "not the right password")
     page.get_by_role("button", name="Log in", exact=True).click()
-    expect(auth_error(page)).to_have_text("Invalid credentials")
+    expect(auth_error(page)).to_have_text(
+        "That username and password do not match an account. Check both and try again."
+    )
     expect(ui.login_heading(page)).to_be_visible()
     assert ui.stored_session(page) is None
+
+
+def test_log_in_with_an_empty_field_says_which(page, api):
+    page.get_by_label("Username", exact=True).fill("alice")
+    page.get_by_role("button", name="Log in", exact=True).click()
+    expect(field_error(page, "password")).to_have_text("Enter a password.")
+    expect(page.get_by_label("Password", exact=True)).to_be_focused()
 
 
 def test_log_in_button_shows_progress_while_waiting(page, api):
@@ -164,6 +201,6 @@ def test_login_page_screenshot(new_page, api):
     ui.open_sign_up(phone)
     ui.fill_credentials(phone, "Bad Name", "short")
     phone.get_by_role("button", name="Sign up").click()
-    expect(auth_error(phone)).to_be_visible()
+    expect(field_error(phone, "username")).to_be_visible()
     assert phone.evaluate("() => document.documentElement.scrollWidth") <= 360
     save_screenshot(phone, "signup-phone.png")

@@ -96,8 +96,10 @@ def set_visibility(page, state: str) -> None:
     """What the browser does when the tab goes to the background or comes back."""
     page.evaluate(
         """(state) => {
-            Object.defineProperty(document, "visibilityState", { configurable: true, get: () => state });
-            Object.defineProperty(document, "hidden", { configurable: true, get: () => state === "hidden" });
+            const define = (name, value) =>
+                Object.defineProperty(document, name, { configurable: true, get: () => value });
+            define("visibilityState", state);
+            define("hidden", state === "hidden");
             document.dispatchEvent(new Event("visibilitychange"));
         }""",
         state,

@@ -89,3 +89,55 @@ def test_only_session_js_touches_browser_storage() -> None:
     for module in MODULES:
         uses = bool(re.search(r"\b(localStorage|sessionStorage)\b", module.read_text()))
         assert uses == (module.name == "session.js"), module.name
+
+
+def test_rules_js_is_written_from_the_server_rules() -> None:
+    from tests.browser.web_rules import render
+
+    assert (STATIC / "rules.js").read_text() == render(), (
+        "static/rules.js differs from chalicelib/validation.py: "
+        "run .venv/bin/python -m tests.browser.web_rules > static/rules.js"
+    )
+
+
+def imports_of(module: str) -> set[str]:
+    source = (STATIC / module).read_text()
+    return set(re.findall(r'^import [^;]*? from "\./([\w.]+)";', source, re.MULTILINE | re.DOTALL))
+
+
+def test_every_module_of_the_graph_is_preloaded() -> None:
+    graph, todo = set(), ["main.js"]
+    while todo:
+        module = todo.pop()
+        if module not in graph:
+            graph.add(module)
+            todo.extend(imports_of(module))
+    preloaded = {
+        attrs["href"] for tag, attrs in index_elements()
+        if tag == "link" and attrs.get("rel") == "modulepreload"
+    }
+    assert graph == preloaded
+    assert graph == {module.name for module in MODULES}  # no module left out of the graph
+
+
+# Lines that may start a module's top level: declarations, and the insides of them.
+DECLARATION_STARTS = (
+    " ", "}", "]", ")", "//", "/*", "*", "import", "export", "const", "let", "function",
+    "async function", "class",
+)
+
+
+@pytest.mark.parametrize("module", MODULES, ids=[m.name for m in MODULES])
+def test_modules_touch_no_element_when_imported(module) -> None:
+    """Only main.js starts anything; the others look elements up in init()."""
+    source = module.read_text()
+    top_level = [
+        line for line in source.splitlines()
+        if line
+        and not line.startswith(DECLARATION_STARTS)
+    ]
+    if module.name == "main.js":
+        assert top_level == ["init();"]
+    else:
+        assert top_level == [], top_level
+    assert not re.search(r"^(const|let) \w+ = byId\(", source, re.MULTILINE)
