@@ -12,20 +12,21 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests import servers
+from ops.stage import ROOT
 from tests.browser import ui
 from tests.browser.conftest import save_screenshot, serve_app
+from tests.helpers import require
 
 pytestmark = pytest.mark.browser
 
-AXE = servers.ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SIZES = {"desktop": (1280, 800), "phone": (360, 740)}
 
 
 @pytest.fixture
 def axe_page(browser, web, api, problems):
     """A page factory like new_page's, for one colour scheme and size, able to run axe."""
-    servers.require(AXE.exists(), "axe-core", "npm ci")
+    require(AXE.exists(), "axe-core", "npm ci")
     contexts = []
 
     def open_page(scheme: str, size: str):
