@@ -378,10 +378,12 @@ function cancelDelete() {
 // ---- wiring --------------------------------------------------------------
 
 // A dialog's "close" event arrives as a later task, after the person may already
-// have pressed Tab: move focus only if it is still nowhere (body) or in the dialog.
+// have pressed Tab: move focus only if it is still nowhere (body, or an element just
+// hidden, such as the empty board's button once there is a message) or in the dialog.
 function returnFocus(dialog, element) {
   const active = document.activeElement;
-  if (!active || active === document.body || dialog.contains(active)) element?.focus();
+  const nowhere = !active || active === document.body || !active.checkVisibility();
+  if (nowhere || dialog.contains(active)) element?.focus();
 }
 
 /** Look up the board's elements and wire them; main.js calls this once. */
