@@ -42,7 +42,7 @@ ROUTE_METRICS: dict[tuple[str, str, int], str] = {
     ("POST", "/messages", 429): "PostingThrottled",
 }
 # Every metric name this app emits (the deploy templates' alarms and dashboard use them).
-METRICS = (*dict.fromkeys(ROUTE_METRICS.values()), "RefreshTokenReuse")
+METRICS = (*dict.fromkeys(ROUTE_METRICS.values()), "RefreshTokenReuse", "AuthorizerErrors")
 
 _error_code: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "chalkboard_error_code", default=None
@@ -158,3 +158,5 @@ def authorizer_decision(decision: str, *, username: str | None = None,
                         reason: str | None = None) -> None:
     """The authorizer's allow/deny/error, as one line (never the token)."""
     log_event("authorizer", decision=decision, caller=caller_hash(username), reason=reason)
+    if decision == "error":  # Lambda's Errors metric also counts every refusal: not usable
+        metric("AuthorizerErrors")

@@ -98,4 +98,5 @@ def test_a_reused_refresh_token_is_counted(api: Api, capsys: pytest.CaptureFixtu
 
 
 def test_every_metric_the_app_emits_is_known_to_the_templates() -> None:
-    assert set(telemetry.ROUTE_METRICS.values()) | {"RefreshTokenReuse"} == set(telemetry.METRICS)
+    assert set(telemetry.ROUTE_METRICS.values()) | {"RefreshTokenReuse", "AuthorizerErrors"} == \
+        set(telemetry.METRICS)
