@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from chalicelib import telemetry
-from infra import render
+from ops import render_infra as render
+from ops.stage import ROOT
 from tests.deploy.conftest import STAGES, Packaged
 from tests.deploy.test_templates import CONFIG, lint
-from tests.servers import ROOT
 
 SIGN_IN_ROUTES = {("/login", "POST"), ("/signup", "POST"), ("/token/refresh", "POST")}
 
