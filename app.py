@@ -14,7 +14,7 @@ from typing import Any
 from chalice import AuthResponse, Chalice, Response
 from chalice.app import AuthRequest, Request
 
-from chalicelib import accounts, board, health, sessions
+from chalicelib import accounts, board, health, sessions, telemetry
 from chalicelib.deps import current_deps
 from chalicelib.errors import StoreUnavailable
 from chalicelib.responses import WebOriginCORS, api_errors, unauthorized, unavailable
@@ -27,6 +27,8 @@ app = Chalice(app_name="chalkboard")
 app.log.setLevel(logging.INFO)
 # Every route answers the one web origin; set once, before the routes are declared.
 app.api.cors = WebOriginCORS()
+# One JSON log line per request and the business metrics (chalicelib/telemetry.py).
+app.register_middleware(telemetry.request_middleware, "http")
 
 # API Gateway caches the authorizer's policy per token for this many seconds; it
 # is fixed when the API is packaged, so it is the one setting read at import.
@@ -39,14 +41,17 @@ def jwt_auth(auth_request: AuthRequest) -> AuthResponse:
     """Verify the bearer JWT; allow every route, since API Gateway caches the policy per token."""
     scheme, _, token = (auth_request.token or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
+        telemetry.authorizer_decision("deny", reason="no bearer token")
         raise unauthorized()
     try:
         claims = sessions.authenticate(current_deps(), token.strip())
     except InvalidToken as error:
-        app.log.info("token refused: %s", error)
+        telemetry.authorizer_decision("deny", reason=str(error))
         raise unauthorized() from None
     except StoreUnavailable:
+        telemetry.authorizer_decision("error", reason="store unavailable")
         raise unavailable() from None
+    telemetry.authorizer_decision("allow", username=claims.username)
     return AuthResponse(
         routes=["*"],
         principal_id=claims.username,

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from chalice import CORSConfig, Response
 
-from chalicelib import errors
+from chalicelib import errors, telemetry
 from chalicelib.config import get_settings
 
 # Domain error → (status, Code). One place, one table.
@@ -40,6 +40,7 @@ View = TypeVar("View", bound=Callable[..., Any])
 
 def error_response(error: errors.ChalkboardError) -> Response:
     status, code = ERROR_TABLE[type(error)]
+    telemetry.note_error(type(error).__name__)  # the request's log line names the cause
     headers: dict[str, str | list[str]] = {}
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:

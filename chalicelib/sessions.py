@@ -12,7 +12,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from chalicelib import passwords, throttle
+from chalicelib import passwords, telemetry, throttle
 from chalicelib.deps import Deps
 from chalicelib.errors import InvalidCredentials, InvalidRefreshToken
 from chalicelib.signing_keys import get_keyring, with_keyring
@@ -108,6 +108,7 @@ def refresh(deps: Deps, refresh_token: str) -> TokenPair:
         family_ends = int(now) + settings.refresh_token_ttl
         store.revoke_family(family=record.family, expires_at=family_ends)
         log.warning("refresh token reused for %s; family revoked", record.username)
+        telemetry.metric("RefreshTokenReuse")  # a stolen-token signal: alarmed in prod
         raise invalid
     user = store.get_user(record.username)
     if user is None or record.issued_at_ms < user.tokens_valid_after_ms:

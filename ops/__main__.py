@@ -16,7 +16,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "keyring": ("keyring", "create, rotate, prune, revoke or show a stage's signing keyring"),
     "render-infra": ("render_infra", "write (or --check) the deploy templates and policy files"),
     "upload-web": ("upload_web", "upload static/ to a stage's bucket, pointed at the API"),
-    "gateway-responses": ("gateway_responses", "put CORS on API Gateway's own errors (way 2)"),
+    "gateway-responses": ("gateway_responses",
+                          "CORS on API Gateway's own errors, throttling, access logs (way 2)"),
     "reliability-report": ("reliability_report", "run tests/reliability and print its figures"),
     "serve": ("local_server", "run the API locally: fast, answering as API Gateway does"),
 }

@@ -1,6 +1,8 @@
-"""Give a `chalice deploy`ed API CORS on API Gateway's own error responses (way 2).
+"""Give a `chalice deploy`ed API CORS on API Gateway's own error responses (way 2),
+and the stage's throttling and JSON access logs.
 
-    python -m ops gateway-responses --stage dev     # after every `chalice deploy`
+    python -m ops gateway-responses --stage dev [--access-log-arn ARN]
+                                                     # after every `chalice deploy`
 
 API Gateway answers some requests itself — the authorizer's 401, 403 for an
 unknown route, 5xx — and without gateway responses those carry no
@@ -19,7 +21,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ops.render_infra import PLACEHOLDER_ORIGIN, gateway_responses
+from ops.render_infra import (
+    ACCESS_LOG_FORMAT,
+    PLACEHOLDER_ORIGIN,
+    gateway_responses,
+    load_app,
+    method_settings,
+)
 from ops.stage import ROOT, StageError, load_config, stage_environment
 
 
@@ -58,12 +66,35 @@ def put_gateway_responses(apigateway: Any, rest_api_id: str, origin: str) -> lis
     return put
 
 
+def stage_patch(stage: str, access_log_arn: str | None) -> list[dict[str, str]]:
+    """UpdateStage operations for the throttling (and access logs) that way 1's template sets."""
+    operations = []
+    for setting in method_settings(load_app(), stage):
+        base = f"{setting['ResourcePath']}/{setting['HttpMethod']}"
+        operations += [
+            {"op": "replace", "path": f"{base}/metrics/enabled", "value": "true"},
+            {"op": "replace", "path": f"{base}/throttling/rateLimit",
+             "value": str(setting["ThrottlingRateLimit"])},
+            {"op": "replace", "path": f"{base}/throttling/burstLimit",
+             "value": str(setting["ThrottlingBurstLimit"])},
+        ]
+    if access_log_arn:
+        operations += [
+            {"op": "replace", "path": "/accessLogSettings/destinationArn",
+             "value": access_log_arn},
+            {"op": "replace", "path": "/accessLogSettings/format", "value": ACCESS_LOG_FORMAT},
+        ]
+    return operations
+
+
 def main(argv: list[str] | None = None, *, session: Any = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops gateway-responses",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--stage", required=True, help="stage in .chalice/config.json")
     parser.add_argument("--rest-api-id", help="the API's id (default: from the stage's "
                         "`chalice deploy` record, .chalice/deployed/<stage>.json)")
+    parser.add_argument("--access-log-arn", help="log group for the stage's JSON access logs: "
+                        "the ops stack's ApiAccessLogGroupArn output (infra/ops-<stage>.json)")
     args = parser.parse_args(argv)
     try:
         config = load_config()
@@ -89,6 +120,11 @@ def main(argv: list[str] | None = None, *, session: Any = None) -> int:
             description="chalkboard: gateway responses with CORS",
         )
         print(f"{rest_api_id}: stage {api_gateway_stage!r} redeployed")
+        apigateway.update_stage(restApiId=rest_api_id, stageName=api_gateway_stage,
+                                patchOperations=stage_patch(args.stage, args.access_log_arn))
+        print(f"{rest_api_id}: stage {api_gateway_stage!r} throttled"
+              + (", access logs on" if args.access_log_arn else
+                 "; no --access-log-arn: access logs stay off"))
     except (GatewayError, StageError) as error:
         print(f"gateway-responses: {error}", file=sys.stderr)
         return 1

@@ -23,6 +23,12 @@ replace them at once (see docs/deploy.md, "Rotate the signing keys").
 once, without waiting, so every token it signed stops verifying (its holders
 sign in again). It refuses the current key: rotate first, so another key signs,
 then revoke the leaked one; add ``--recycle`` so no warm container keeps it.
+
+The SecureString is encrypted with the stage's customer-managed KMS key
+(``alias/chalkboard-<stage>-keyring``, made by the stack), never the account's
+``aws/ssm`` key, which every principal allowed ``ssm:GetParameter`` could use.
+SSM re-encrypts an overwrite without ``KeyId`` under ``aws/ssm``, so every write
+names a key: ``--kms-key-id``, else the parameter's current key, else the stage's.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from typing import Any
 from chalicelib.config import DEFAULT_REFRESH_TOKEN_TTL
 from chalicelib.errors import ConfigurationError
 from chalicelib.signing_keys import Keyring, new_keyring, parse_keyring
+from ops.render_infra import keyring_key_alias
 from ops.stage import StageError, load_config, stage_environment
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -109,6 +116,26 @@ def revoked(keyring: Keyring, kid: str) -> Keyring:
 
 
 # -- SSM ---------------------------------------------------------------------------
+
+
+def current_kms_key(ssm: Any, parameter: str) -> str | None:
+    """The KMS key the parameter is encrypted with now (None if there is no parameter)."""
+    answer = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [parameter]}])
+    for found in answer.get("Parameters", []):
+        if found["Name"] == parameter:
+            key: str | None = found.get("KeyId")
+            return key
+    return None
+
+
+def kms_key_for(ssm: Any, parameter: str, stage: str, chosen: str | None) -> str:
+    """The key a write names: the one chosen, else the parameter's own, else the stage's."""
+    stage_key = keyring_key_alias(load_config(), stage)
+    key = chosen or current_kms_key(ssm, parameter) or stage_key
+    if key in {"alias/aws/ssm", "aws/ssm"}:
+        print(f"warning: {parameter} is encrypted with the account's aws/ssm key; move it with "
+              f"--kms-key-id {stage_key}", file=sys.stderr)
+    return key
 
 
 def read_keyring(ssm: Any, parameter: str) -> Keyring:
@@ -193,8 +220,9 @@ def main(argv: list[str] | None = None, *, session: Any = None) -> int:
         command.add_argument("--stage", required=True, help="stage in .chalice/config.json")
         command.add_argument("--parameter", help="SSM parameter name (default: the stage's)")
         if name in {"create", "rotate", "prune", "revoke"}:
-            command.add_argument("--kms-key-id", help="KMS key for the SecureString "
-                                 "(default: the account's aws/ssm key)")
+            command.add_argument("--kms-key-id", help="KMS key for the SecureString (default: "
+                                 "the parameter's current key, else alias/chalkboard-<stage>-"
+                                 "keyring)")
         if name == "revoke":
             command.add_argument("kid", help="the key id to drop (see `show`)")
         if name in {"rotate", "revoke"}:
@@ -216,13 +244,16 @@ def main(argv: list[str] | None = None, *, session: Any = None) -> int:
             session = boto3.session.Session()
         ssm = session.client("ssm")
         now = _now()
+        kms_key_id = None
+        if args.command != "show":
+            kms_key_id = kms_key_for(ssm, parameter, args.stage, args.kms_key_id)
         if args.command == "create":
             keyring = fresh_keyring(now)
-            write_keyring(ssm, parameter, keyring, overwrite=False, kms_key_id=args.kms_key_id)
-            print(f"{parameter}: created with key {keyring.current}")
+            write_keyring(ssm, parameter, keyring, overwrite=False, kms_key_id=kms_key_id)
+            print(f"{parameter}: created with key {keyring.current} (KMS key {kms_key_id})")
         elif args.command == "rotate":
             keyring = rotated(read_keyring(ssm, parameter), now)
-            write_keyring(ssm, parameter, keyring, overwrite=True, kms_key_id=args.kms_key_id)
+            write_keyring(ssm, parameter, keyring, overwrite=True, kms_key_id=kms_key_id)
             print(f"{parameter}: key {keyring.current} is current; "
                   f"{len(keyring.keys) - 1} older key(s) still verify")
             recycle(session.client("lambda"), args.recycle,
@@ -236,12 +267,12 @@ def main(argv: list[str] | None = None, *, session: Any = None) -> int:
         elif args.command == "prune":
             before = read_keyring(ssm, parameter)
             keyring = pruned(before, now, wait)
-            write_keyring(ssm, parameter, keyring, overwrite=True, kms_key_id=args.kms_key_id)
+            write_keyring(ssm, parameter, keyring, overwrite=True, kms_key_id=kms_key_id)
             print(f"{parameter}: dropped {len(before.keys) - 1} old key(s); "
                   f"{keyring.current} is the only key")
         elif args.command == "revoke":
             keyring = revoked(read_keyring(ssm, parameter), args.kid)
-            write_keyring(ssm, parameter, keyring, overwrite=True, kms_key_id=args.kms_key_id)
+            write_keyring(ssm, parameter, keyring, overwrite=True, kms_key_id=kms_key_id)
             print(f"{parameter}: key {args.kid} revoked; {len(keyring.keys)} key(s) remain")
             recycle(session.client("lambda"), args.recycle,
                     f"revoked {args.kid} at {_timestamp(now)}")

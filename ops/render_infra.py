@@ -24,13 +24,16 @@ from the code: the tests re-render and compare.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from chalice.utils import to_cfn_resource_name
 
+from chalicelib import telemetry
 from chalicelib.errors import StoreUnavailable
 from chalicelib.store.dynamodb import TableNames, table_definitions, tables_with_ttl
 from ops.stage import ROOT, TABLE_ENVIRONMENT, load_config, stage_environment
@@ -45,18 +48,48 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "messages": ("DeleteItem", "GetItem", "PutItem", "Query"),
     "auth": ("BatchGetItem", "DeleteItem", "GetItem", "PutItem", "UpdateItem"),
 }
-TABLE_RESOURCES = {"users": "UsersTable", "messages": "MessagesTable", "auth": "AuthTable"}
+# The authorizer only reads: the user and this token's revocation, in one BatchGetItem
+# (DynamoDBStore.access_state), and only items whose key starts with these prefixes.
+AUTHORIZER_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "users": ("BatchGetItem",),
+    "auth": ("BatchGetItem",),
+}
+AUTHORIZER_ITEM_PREFIXES: dict[str, tuple[str, ...]] = {"auth": ("revoked#",)}
+# One table per field of TableNames (the store's own list): a new table flows in here.
+TABLE_KEYS = tuple(field.name for field in dataclasses.fields(TableNames))
+TABLE_RESOURCES = {key: f"{key.capitalize()}Table" for key in TABLE_KEYS}
+missing = (set(TABLE_KEYS) - set(TABLE_ACTIONS)) | (set(TABLE_KEYS) - set(TABLE_ENVIRONMENT))
+if missing:
+    raise SystemExit(f"ops/render_infra.py: add the DynamoDB actions for {sorted(missing)} "
+                     "to TABLE_ACTIONS (and AUTHORIZER_TABLE_ACTIONS if the authorizer reads it), "
+                     "and its variable to ops.stage.TABLE_ENVIRONMENT")
+
+# API.md's sign-in and sign-up paths: stricter throttling and the WAF rate rule.
+# A path ending in "/" covers every route under it (/login/passkey/...).
+SIGN_IN_PATHS = ("/login", "/signup", "/token/refresh", "/login/totp", "/login/passkey/")
+API_STAGE = "api"
 
 # AWS managed CloudFront cache policies (the same IDs in every account).
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+# CloudFront's hosted zone for alias records (the same in every account).
+CLOUDFRONT_HOSTED_ZONE = "Z2FDTNDATAQYW2"
 # Paths that must never be stale: the page and the file naming the API.
 NEVER_CACHED = ("/index.html", "/config.js")
 
 # Per-stage choices that are not app settings.
 STAGE_OPTIONS: dict[str, dict[str, Any]] = {
-    "dev": {"retain_data": False, "point_in_time_recovery": False},
-    "prod": {"retain_data": True, "point_in_time_recovery": True},
+    "dev": {
+        "retain_data": False, "point_in_time_recovery": False, "waf": False, "alarms": False,
+        # requests per second, burst: the whole stage, and each sign-in route
+        "throttle": (50, 100), "sign_in_throttle": (5, 10),
+        "waf_sign_in_limit": 100,  # per client IP per 5 minutes (WAF's window)
+    },
+    "prod": {
+        "retain_data": True, "point_in_time_recovery": True, "waf": True, "alarms": True,
+        "throttle": (500, 1000), "sign_in_throttle": (20, 40),
+        "waf_sign_in_limit": 300,
+    },
 }
 
 SUB = "Fn::Sub"
@@ -94,6 +127,50 @@ def authorizer_names(app: Any) -> list[str]:
     return [handler.name for handler in app.builtin_auth_handlers]
 
 
+def is_sign_in_path(path: str) -> bool:
+    return any(path.startswith(p) if p.endswith("/") else path == p for p in SIGN_IN_PATHS)
+
+
+def sign_in_routes(app: Any) -> list[tuple[str, str]]:
+    """The app's (path, method) pairs that sign in or sign up, from its own route list."""
+    return sorted((path, method) for path, methods in app.routes.items() if is_sign_in_path(path)
+                  for method in methods if method != "OPTIONS")
+
+
+def method_settings(app: Any, stage: str) -> list[dict[str, Any]]:
+    """API Gateway stage throttling: one default, stricter on each sign-in route."""
+    rate, burst = STAGE_OPTIONS[stage]["throttle"]
+    sign_in_rate, sign_in_burst = STAGE_OPTIONS[stage]["sign_in_throttle"]
+    settings = [{"ResourcePath": "/*", "HttpMethod": "*", "MetricsEnabled": True,
+                 "ThrottlingRateLimit": rate, "ThrottlingBurstLimit": burst}]
+    for path, method in sign_in_routes(app):
+        settings.append({
+            "ResourcePath": "/" + path.replace("/", "~1"), "HttpMethod": method,
+            "MetricsEnabled": True,
+            "ThrottlingRateLimit": sign_in_rate, "ThrottlingBurstLimit": sign_in_burst,
+        })
+    return settings
+
+
+# API Gateway's access log line: JSON, one per request, nothing secret in it.
+ACCESS_LOG_FORMAT = json.dumps({
+    "requestId": "$context.requestId",
+    "ip": "$context.identity.sourceIp",
+    "requestTime": "$context.requestTimeEpoch",
+    "httpMethod": "$context.httpMethod",
+    "resourcePath": "$context.resourcePath",
+    "status": "$context.status",
+    "responseLength": "$context.responseLength",
+    "latencyMs": "$context.responseLatency",
+    "integrationLatencyMs": "$context.integrationLatency",
+    "authorizerStatus": "$context.authorizer.status",
+    "authorizerError": "$context.authorizer.error",
+    "errorType": "$context.error.responseType",
+    "wafStatus": "$context.waf.status",
+    "userAgent": "$context.identity.userAgent",
+}, separators=(",", ":"))
+
+
 # -- pieces shared by both ways ----------------------------------------------------
 
 
@@ -118,9 +195,16 @@ def content_security_policy(api_origin: str) -> str:
     ])
 
 
+def web_origin(*, quoted: bool = False) -> dict[str, Any]:
+    """Way 1's web origin: https://<WebDomainName> when one is set, else the WebOrigin parameter."""
+    q = "'" if quoted else ""
+    return {"Fn::If": ["HasWebDomain", sub(f"{q}https://${{WebDomainName}}{q}"),
+                       sub(f"{q}${{WebOrigin}}{q}")]}
+
+
 def cors_headers(origin: Any) -> dict[str, Any]:
     """Header values for a gateway response; API Gateway wants them in single quotes."""
-    quoted = sub("'${WebOrigin}'") if origin == ref("WebOrigin") else f"'{origin}'"
+    quoted = web_origin(quoted=True) if origin == ref("WebOrigin") else f"'{origin}'"
     return {
         "Access-Control-Allow-Origin": quoted,
         "Access-Control-Expose-Headers": "'Retry-After'",
@@ -138,10 +222,9 @@ def gateway_responses(origin: Any) -> dict[str, Any]:
     """
     headers = cors_headers(origin)
     unavailable = StoreUnavailable()
-    return {
-        "DEFAULT_4XX": {"ResponseParameters": {"Headers": dict(headers)}},
-        "DEFAULT_5XX": {"ResponseParameters": {"Headers": dict(headers)}},
-        "AUTHORIZER_FAILURE": {
+
+    def store_down() -> dict[str, Any]:
+        return {
             "StatusCode": "503",
             "ResponseParameters": {
                 "Headers": {**headers, "Retry-After": f"'{unavailable.retry_after}'"},
@@ -151,15 +234,24 @@ def gateway_responses(origin: Any) -> dict[str, Any]:
                     {"Code": "ServiceUnavailable", "Message": str(unavailable)}
                 ),
             },
-        },
+        }
+
+    return {
+        "DEFAULT_4XX": {"ResponseParameters": {"Headers": dict(headers)}},
+        "DEFAULT_5XX": {"ResponseParameters": {"Headers": dict(headers)}},
+        # Deployed, an authorizer raising anything but "Unauthorized" is reported as
+        # AUTHORIZER_CONFIGURATION_ERROR (500), not AUTHORIZER_FAILURE: map both.
+        "AUTHORIZER_FAILURE": store_down(),
+        "AUTHORIZER_CONFIGURATION_ERROR": store_down(),
     }
 
 
-def web_resources(stage: str, api_origin: str) -> dict[str, Any]:
-    """Private S3 bucket + Origin Access Control + CloudFront (HTTPS only) + security headers.
+def web_resources(stage: str, api_origin: Any) -> dict[str, Any]:
+    """Private S3 bucket + Origin Access Control + CloudFront (HTTPS only) + security headers,
+    and Route 53 alias records for a custom domain when its hosted zone is given.
 
-    ``api_origin`` is Fn::Sub text naming the API's origin (a parameter, or the
-    stack's own RestAPI).
+    ``api_origin`` is the API's origin (a parameter, or the stack's RestAPI or
+    custom domain): the CSP's only ``connect-src``.
     """
     behaviour = {
         "TargetOriginId": "web-bucket",
@@ -237,7 +329,10 @@ def web_resources(stage: str, api_origin: str) -> dict[str, Any]:
                         "FrameOptions": {"FrameOption": "DENY", "Override": True},
                         "ReferrerPolicy": {"ReferrerPolicy": "no-referrer", "Override": True},
                         "ContentSecurityPolicy": {
-                            "ContentSecurityPolicy": sub(content_security_policy(api_origin)),
+                            "ContentSecurityPolicy": {SUB: [
+                                content_security_policy("${ApiOriginValue}"),
+                                {"ApiOriginValue": api_origin},
+                            ]},
                             "Override": True,
                         },
                     },
@@ -280,6 +375,19 @@ def web_resources(stage: str, api_origin: str) -> dict[str, Any]:
                 },
             },
         },
+        **{f"WebDnsRecord{kind}": {
+            "Type": "AWS::Route53::RecordSet",
+            "Condition": "HasWebDnsZone",
+            "Properties": {
+                "HostedZoneId": ref("HostedZoneId"),
+                "Name": ref("WebDomainName"),
+                "Type": kind,
+                "AliasTarget": {
+                    "DNSName": {"Fn::GetAtt": ["WebDistribution", "DomainName"]},
+                    "HostedZoneId": CLOUDFRONT_HOSTED_ZONE,
+                },
+            },
+        } for kind in ("A", "AAAA")},
     }
 
 
@@ -296,6 +404,13 @@ def web_parameters() -> dict[str, Any]:
             "Default": "",
             "AllowedPattern": r"^$|^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]+$",
             "Description": "ACM certificate in us-east-1 covering WebDomainName",
+        },
+        "HostedZoneId": {
+            "Type": "String",
+            "Default": "",
+            "AllowedPattern": r"^$|^Z[A-Z0-9]{1,31}$",
+            "Description": "Optional Route 53 hosted zone for the custom domain(s): "
+                           "alias records are made there",
         },
     }
 
@@ -321,6 +436,8 @@ WEB_RULES = {
 WEB_CONDITIONS = {
     "HasWebDomain": {"Fn::Not": [{"Fn::Equals": [ref("WebDomainName"), ""]}]},
     "HasWebCertificate": {"Fn::Not": [{"Fn::Equals": [ref("WebCertificateArn"), ""]}]},
+    "HasHostedZone": {"Fn::Not": [{"Fn::Equals": [ref("HostedZoneId"), ""]}]},
+    "HasWebDnsZone": {"Fn::And": [{"Condition": "HasWebDomain"}, {"Condition": "HasHostedZone"}]},
 }
 
 
@@ -343,6 +460,333 @@ def web_outputs() -> dict[str, Any]:
     }
 
 
+# -- operations: key, edge limits, logs, alarms (shared by both ways) ---------------
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What one way in names its resources: values are strings or CloudFormation intrinsics."""
+
+    functions: dict[str, Any]  # chalice function name → Lambda function name
+    roles: dict[str, Any]  # chalice function name → role ARN
+    tables: dict[str, Any]  # table key → table name
+    api_name: Any  # the REST API's name (API Gateway's metric dimension)
+    api_id: Any  # the REST API's id
+    stage_ref: Any  # the API stage's name, as a value that orders after its creation
+
+
+def keyring_key_alias(config: dict[str, Any], stage: str) -> str:
+    """The customer-managed key's alias: fixed per stage, so way 2's static policy can name it."""
+    return f"alias/{config['app_name']}-{stage}-keyring"
+
+
+def keyring_key(config: dict[str, Any], stage: str, deployment: Deployment) -> dict[str, Any]:
+    """A KMS key (rotation on) for the keyring SecureString.
+
+    Decrypt is allowed only to the two function roles, through SSM; encrypt and
+    decrypt to the principal that runs ``scripts/keyring.py`` (KeyringAdminArn).
+    The account may manage the key but holds no cryptographic permission, so an
+    IAM policy elsewhere in the account cannot grant decryption.
+    """
+    account = sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
+    via_ssm = {"StringEquals": {"kms:ViaService": sub("ssm.${AWS::Region}.amazonaws.com")}}
+    return {
+        "KeyringKey": {
+            "Type": "AWS::KMS::Key",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "Description": f"chalkboard {stage}: encrypts the signing keyring in SSM",
+                "EnableKeyRotation": True,
+                "KeyPolicy": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "AccountManagesButCannotUseTheKey",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": account},
+                            "Action": [
+                                "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*",
+                                "kms:Put*", "kms:Update*", "kms:Revoke*", "kms:Disable*",
+                                "kms:Get*", "kms:Delete*", "kms:TagResource",
+                                "kms:UntagResource", "kms:ScheduleKeyDeletion",
+                                "kms:CancelKeyDeletion",
+                            ],
+                            "Resource": "*",
+                        },
+                        {
+                            "Sid": "FunctionsDecryptTheKeyringThroughSsm",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": list(deployment.roles.values())},
+                            "Action": "kms:Decrypt",
+                            "Resource": "*",
+                            "Condition": via_ssm,
+                        },
+                        {
+                            "Sid": "KeyringAdminWritesAndReadsTheKeyring",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": ref("KeyringAdminArn")},
+                            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
+                            "Resource": "*",
+                            "Condition": via_ssm,
+                        },
+                    ],
+                },
+                "Tags": [{"Key": "chalkboard-stage", "Value": stage}],
+            },
+        },
+        "KeyringKeyAlias": {
+            "Type": "AWS::KMS::Alias",
+            "Properties": {
+                "AliasName": keyring_key_alias(config, stage),
+                "TargetKeyId": ref("KeyringKey"),
+            },
+        },
+    }
+
+
+def web_acl(stage: str, deployment: Deployment) -> dict[str, Any]:
+    """WAF in front of the API stage: a per-IP rate rule on sign-in paths + AWS's common rules.
+
+    The per-username login throttle cannot see one address trying many usernames
+    (password spraying); this rule can. Off when EnableWaf is "false" (it costs money).
+    """
+    limit = STAGE_OPTIONS[stage]["waf_sign_in_limit"]
+    alternatives = "|".join(p.rstrip("/") for p in SIGN_IN_PATHS)
+    # The stage prefix is in the path on the execute-api host, not on a custom domain.
+    pattern = f"^(/{API_STAGE})?({alternatives})(/|$)"
+
+    def visibility(name: str) -> dict[str, Any]:
+        return {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True,
+                "MetricName": name}
+
+    return {
+        "ApiWebAcl": {
+            "Type": "AWS::WAFv2::WebACL",
+            "Condition": "UseWaf",
+            "Properties": {
+                "Scope": "REGIONAL",
+                "Description": f"chalkboard {stage}: API rate limits and common protections",
+                "DefaultAction": {"Allow": {}},
+                "VisibilityConfig": visibility(f"chalkboard-{stage}-api"),
+                "Rules": [
+                    {
+                        "Name": "sign-in-rate-per-ip",
+                        "Priority": 0,
+                        "Action": {"Block": {}},
+                        "Statement": {"RateBasedStatement": {
+                            "Limit": limit,
+                            "AggregateKeyType": "IP",
+                            "ScopeDownStatement": {"RegexMatchStatement": {
+                                "RegexString": pattern,
+                                "FieldToMatch": {"UriPath": {}},
+                                "TextTransformations": [{"Priority": 0, "Type": "NONE"}],
+                            }},
+                        }},
+                        "VisibilityConfig": visibility(f"chalkboard-{stage}-sign-in-rate"),
+                    },
+                    {
+                        "Name": "aws-common-rule-set",
+                        "Priority": 1,
+                        "OverrideAction": {"None": {}},
+                        "Statement": {"ManagedRuleGroupStatement": {
+                            "VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet",
+                        }},
+                        "VisibilityConfig": visibility(f"chalkboard-{stage}-common"),
+                    },
+                ],
+            },
+        },
+        "ApiWebAclAssociation": {
+            "Type": "AWS::WAFv2::WebACLAssociation",
+            "Condition": "UseWaf",
+            "Properties": {
+                "ResourceArn": {"Fn::Join": ["", [
+                    sub("arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/"),
+                    deployment.api_id, "/stages/", deployment.stage_ref,
+                ]]},
+                "WebACLArn": {"Fn::GetAtt": ["ApiWebAcl", "Arn"]},
+            },
+        },
+    }
+
+
+def retained(stage: str) -> dict[str, str]:
+    policy = "Retain" if STAGE_OPTIONS[stage]["retain_data"] else "Delete"
+    return {"DeletionPolicy": policy, "UpdateReplacePolicy": policy}
+
+
+def access_log_group(stage: str, config: dict[str, Any]) -> dict[str, Any]:
+    return {"ApiAccessLogGroup": {
+        "Type": "AWS::Logs::LogGroup",
+        **retained(stage),
+        "Properties": {
+            "LogGroupName": sub("/aws/apigateway/${AWS::StackName}-access"),
+            "RetentionInDays": config["stages"][stage]["log_retention_in_days"],
+        },
+    }}
+
+
+def alarm(description: str, namespace: str, metric: str, dimensions: dict[str, Any],
+          statistic: str, threshold: float, *, period: int = 300,
+          evaluation_periods: int = 1) -> dict[str, Any]:
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": description,
+            "Namespace": namespace,
+            "MetricName": metric,
+            "Dimensions": [{"Name": name, "Value": value} for name, value in dimensions.items()],
+            "Statistic": statistic,
+            "Period": period,
+            "EvaluationPeriods": evaluation_periods,
+            "Threshold": threshold,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [ref("AlarmTopic")],
+            "OKActions": [ref("AlarmTopic")],
+        },
+    }
+
+
+def alarms(stage: str, deployment: Deployment) -> dict[str, Any]:
+    """Prod's alarms to one SNS topic; docs/deploy.md's runbook says what each means."""
+    api = {"ApiName": deployment.api_name, "Stage": API_STAGE}
+    resources: dict[str, Any] = {
+        "AlarmTopic": {"Type": "AWS::SNS::Topic",
+                       "Properties": {"DisplayName": f"chalkboard {stage} alarms"}},
+        "AlarmEmailSubscription": {
+            "Type": "AWS::SNS::Subscription",
+            "Condition": "HasAlarmEmail",
+            "Properties": {"TopicArn": ref("AlarmTopic"), "Protocol": "email",
+                           "Endpoint": ref("AlarmEmail")},
+        },
+        "ApiServerErrorsAlarm": alarm(
+            "API 5xx rate >= 5% for 5 minutes (runbook: API 5xx)",
+            "AWS/ApiGateway", "5XXError", api, "Average", 0.05),
+        "AuthorizerErrorsAlarm": alarm(
+            "The authorizer could not decide (store or SSM down) (runbook: authorizer errors)",
+            telemetry.NAMESPACE, "AuthorizerErrors", {"Stage": stage}, "Sum", 5),
+        "RefreshTokenReuseAlarm": alarm(
+            "Spent refresh tokens presented again: stolen tokens? (runbook: refresh reuse)",
+            telemetry.NAMESPACE, "RefreshTokenReuse", {"Stage": stage}, "Sum", 5),
+    }
+    for chalice_name, function_name in deployment.functions.items():
+        label = to_cfn_resource_name(chalice_name)
+        dims = {"FunctionName": function_name}
+        if chalice_name == "api_handler":  # the authorizer's every 401 is a Lambda "error"
+            resources[f"{label}ErrorsAlarm"] = alarm(
+                f"{chalice_name}: unhandled errors (runbook: Lambda errors)",
+                "AWS/Lambda", "Errors", dims, "Sum", 1)
+        resources[f"{label}ThrottlesAlarm"] = alarm(
+            f"{chalice_name}: invocations throttled (runbook: Lambda throttles)",
+            "AWS/Lambda", "Throttles", dims, "Sum", 1)
+    for key, table in deployment.tables.items():
+        resources[f"{key.capitalize()}TableThrottlesAlarm"] = {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmDescription": f"{key} table: requests throttled (runbook: DynamoDB "
+                                    "throttles)",
+                "Metrics": [
+                    {"Id": "throttled", "Expression": "reads + writes", "ReturnData": True,
+                     "Label": "throttled requests"},
+                    *[{"Id": kind, "ReturnData": False, "MetricStat": {
+                        "Metric": {"Namespace": "AWS/DynamoDB", "MetricName": metric,
+                                   "Dimensions": [{"Name": "TableName", "Value": table}]},
+                        "Period": 300, "Stat": "Sum"}}
+                      for kind, metric in (("reads", "ReadThrottleEvents"),
+                                           ("writes", "WriteThrottleEvents"))],
+                ],
+                "EvaluationPeriods": 1,
+                "Threshold": 1,
+                "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                "TreatMissingData": "notBreaching",
+                "AlarmActions": [ref("AlarmTopic")],
+                "OKActions": [ref("AlarmTopic")],
+            },
+        }
+    return resources
+
+
+def dashboard(stage: str, deployment: Deployment) -> dict[str, Any]:
+    """One CloudWatch dashboard: the API, the functions, the tables and the business metrics."""
+    values: dict[str, Any] = {"ApiNameValue": deployment.api_name}
+    values.update({f"Function{i}": name for i, name in enumerate(deployment.functions.values())})
+    values.update({f"Table{i}": name for i, name in enumerate(deployment.tables.values())})
+
+    def widget(title: str, metrics: list[list[Any]], stat: str = "Sum") -> dict[str, Any]:
+        return {"type": "metric", "width": 12, "height": 6, "properties": {
+            "title": title, "region": "${AWS::Region}", "stat": stat, "period": 300,
+            "metrics": metrics}}
+
+    api = ["ApiName", "${ApiNameValue}", "Stage", API_STAGE]
+    functions = [f"${{Function{i}}}" for i in range(len(deployment.functions))]
+    tables = [f"${{Table{i}}}" for i in range(len(deployment.tables))]
+    body = {"widgets": [
+        widget("API requests and errors", [["AWS/ApiGateway", m, *api]
+                                           for m in ("Count", "4XXError", "5XXError")]),
+        widget("API latency (p99)", [["AWS/ApiGateway", "Latency", *api]], stat="p99"),
+        widget("Lambda errors and throttles", [["AWS/Lambda", m, "FunctionName", f]
+                                               for f in functions
+                                               for m in ("Errors", "Throttles")]),
+        widget("Lambda duration (p99)", [["AWS/Lambda", "Duration", "FunctionName", f]
+                                         for f in functions], stat="p99"),
+        widget("DynamoDB throttles", [["AWS/DynamoDB", m, "TableName", t] for t in tables
+                                      for m in ("ReadThrottleEvents", "WriteThrottleEvents")]),
+        widget("Sign-ins, sign-ups, posts", [[telemetry.NAMESPACE, name, "Stage", stage]
+                                             for name in telemetry.METRICS]),
+    ]}
+    return {"Dashboard": {
+        "Type": "AWS::CloudWatch::Dashboard",
+        "Properties": {
+            "DashboardName": sub("${AWS::StackName}"),
+            "DashboardBody": {SUB: [json.dumps(body, separators=(",", ":")), values]},
+        },
+    }}
+
+
+def ops_parameters(stage: str) -> dict[str, Any]:
+    parameters: dict[str, Any] = {
+        "KeyringAdminArn": {
+            "Type": "String",
+            "AllowedPattern": r"^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:[A-Za-z0-9+=,.@_/:-]+$",
+            "Description": "ARN of the IAM role or user that runs scripts/keyring.py: the only "
+                           "principal, besides the two functions, that may use the keyring's "
+                           "KMS key (aws sts get-caller-identity; for an assumed role use "
+                           "the role's ARN)",
+        },
+        "EnableWaf": {
+            "Type": "String",
+            "AllowedValues": ["true", "false"],
+            "Default": "true" if STAGE_OPTIONS[stage]["waf"] else "false",
+            "Description": "Put the AWS WAF web ACL in front of the API (it costs money)",
+        },
+    }
+    if STAGE_OPTIONS[stage]["alarms"]:
+        parameters["AlarmEmail"] = {
+            "Type": "String",
+            "Default": "",
+            "AllowedPattern": r"^$|^[^@\s]+@[^@\s]+$",
+            "Description": "E-mail address subscribed to the alarm topic (confirm the mail)",
+        }
+    return parameters
+
+
+def ops_conditions(stage: str) -> dict[str, Any]:
+    conditions: dict[str, Any] = {"UseWaf": {"Fn::Equals": [ref("EnableWaf"), "true"]}}
+    if STAGE_OPTIONS[stage]["alarms"]:
+        conditions["HasAlarmEmail"] = {"Fn::Not": [{"Fn::Equals": [ref("AlarmEmail"), ""]}]}
+    return conditions
+
+
+def ops_resources(stage: str, config: dict[str, Any], deployment: Deployment) -> dict[str, Any]:
+    resources = {**keyring_key(config, stage, deployment), **web_acl(stage, deployment),
+                 **access_log_group(stage, config), **dashboard(stage, deployment)}
+    if STAGE_OPTIONS[stage]["alarms"]:
+        resources.update(alarms(stage, deployment))
+    return resources
+
+
 # -- way 1: the merge template for chalice package ---------------------------------
 
 
@@ -359,6 +803,9 @@ def table_resources(stage: str, names: TableNames) -> dict[str, Any]:
             "AttributeDefinitions": definition["AttributeDefinitions"],
             "Tags": [{"Key": "chalkboard-stage", "Value": stage}],
         }
+        for optional in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+            if optional in definition:
+                properties[optional] = definition[optional]
         if definition["TableName"] in ttl:
             properties["TimeToLiveSpecification"] = {
                 "AttributeName": ttl[definition["TableName"]], "Enabled": True,
@@ -367,46 +814,56 @@ def table_resources(stage: str, names: TableNames) -> dict[str, Any]:
             properties["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
         if options["retain_data"]:
             properties["DeletionProtectionEnabled"] = True
-        policy = "Retain" if options["retain_data"] else "Delete"
         resources[logical_id] = {
             "Type": "AWS::DynamoDB::Table",
-            "DeletionPolicy": policy,
-            "UpdateReplacePolicy": policy,
+            **retained(stage),
             "Properties": properties,
         }
     return resources
 
 
-def dynamodb_statements(table_arn: Any) -> list[dict[str, Any]]:
-    return [
-        {
+def dynamodb_statements(table_arn: Any, actions: dict[str, tuple[str, ...]],
+                        prefixes: dict[str, tuple[str, ...]] | None = None
+                        ) -> list[dict[str, Any]]:
+    statements = []
+    for key, table_actions in actions.items():
+        statement: dict[str, Any] = {
             "Sid": f"{key.capitalize()}Table",
             "Effect": "Allow",
-            "Action": [f"dynamodb:{action}" for action in actions],
+            "Action": [f"dynamodb:{action}" for action in table_actions],
             "Resource": table_arn(key),
         }
-        for key, actions in TABLE_ACTIONS.items()
+        if prefixes and key in prefixes:
+            statement["Condition"] = {"ForAllValues:StringLike": {
+                "dynamodb:LeadingKeys": [f"{prefix}*" for prefix in prefixes[key]],
+            }}
+        statements.append(statement)
+    return statements
+
+
+def function_statements(chalice_name: str, table_arn: Any, keyring_arn: Any,
+                        key_statement: dict[str, Any] | None, log_groups: list[Any]
+                        ) -> list[dict[str, Any]]:
+    """One function's policy: the API handler's tables, or the authorizer's reads only."""
+    if chalice_name == "api_handler":
+        statements = dynamodb_statements(table_arn, TABLE_ACTIONS)
+    else:
+        statements = dynamodb_statements(table_arn, AUTHORIZER_TABLE_ACTIONS,
+                                         AUTHORIZER_ITEM_PREFIXES)
+    statements += [
+        {"Sid": "SigningKeyring", "Effect": "Allow", "Action": "ssm:GetParameter",
+         "Resource": keyring_arn},
+        {"Sid": "FunctionLogs", "Effect": "Allow",
+         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": log_groups},
     ]
+    if key_statement is not None:
+        statements.append(key_statement)
+    return statements
 
 
-def role_policy(keyring_parameter: str, log_groups: list[Any]) -> dict[str, Any]:
-    """The Lambda role's policy for way 1: exact ARNs from this stack."""
-    statements = dynamodb_statements(
-        lambda key: {"Fn::GetAtt": [TABLE_RESOURCES[key], "Arn"]}
-    )
-    statements.append({
-        "Sid": "SigningKeyring",
-        "Effect": "Allow",
-        "Action": "ssm:GetParameter",
-        "Resource": arn("ssm", f"parameter{keyring_parameter}"),
-    })
-    statements.append({
-        "Sid": "FunctionLogs",
-        "Effect": "Allow",
-        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-        "Resource": log_groups,
-    })
-    return {"Version": "2012-10-17", "Statement": statements}
+def key_decrypt_statement(key_arn: Any, condition: dict[str, Any]) -> dict[str, Any]:
+    return {"Sid": "SigningKeyringKey", "Effect": "Allow", "Action": "kms:Decrypt",
+            "Resource": key_arn, "Condition": condition}
 
 
 def merge_template(stage: str, config: dict[str, Any], app: Any) -> dict[str, Any]:
@@ -418,13 +875,22 @@ def merge_template(stage: str, config: dict[str, Any], app: Any) -> dict[str, An
 
     resources: dict[str, Any] = {}
     resources.update(table_resources(stage, TableNames(**{k: k for k in TABLE_RESOURCES})))
-    wiring = {variable: ref(TABLE_RESOURCES[key]) for key, variable in TABLE_ENVIRONMENT.items()}
-    wiring["CHALKBOARD_WEB_ORIGIN"] = ref("WebOrigin")
+    wiring: dict[str, Any] = {
+        variable: ref(TABLE_RESOURCES[key]) for key, variable in TABLE_ENVIRONMENT.items()
+    }
+    wiring["CHALKBOARD_WEB_ORIGIN"] = web_origin()
+    # WebAuthn's relying party is the web app's host name (Split keeps https: and "" first).
+    wiring["CHALKBOARD_WEBAUTHN_RP_ID"] = {"Fn::If": [
+        "HasWebDomain", ref("WebDomainName"),
+        {"Fn::Select": [2, {"Fn::Split": ["/", ref("WebOrigin")]}]},
+    ]}
+    via_ssm = {"StringEquals": {"kms:ViaService": sub("ssm.${AWS::Region}.amazonaws.com")}}
     for logical_id, (chalice_name, suffix) in functions.items():
         function_name = f"${{AWS::StackName}}-{suffix}"
         log_group = f"/aws/lambda/{function_name}"
         resources[logical_id] = {
             "Type": "AWS::Serverless::Function",
+            "DependsOn": ["KeyringKeyDecrypt"],
             "Properties": {
                 # Fixed names let each role name its own log group without a cycle.
                 "FunctionName": sub(function_name),
@@ -435,22 +901,27 @@ def merge_template(stage: str, config: dict[str, Any], app: Any) -> dict[str, An
         # (the function is "APIHandler"): name it here, for both functions alike.
         resources[to_cfn_resource_name(f"{chalice_name}_log_group")] = {
             "Type": "AWS::Logs::LogGroup",
+            **retained(stage),
             "Properties": {"LogGroupName": sub(log_group)},
         }
         resources[to_cfn_resource_name(f"{chalice_name}_role")] = {
             "Type": "AWS::IAM::Role",
             "Properties": {
-                # Replaces (lists are not merged) the policy copied from policy-<stage>.json.
+                # Replaces (lists are not merged) the policy copied from the policy file.
                 "Policies": [{
                     "PolicyName": f"chalkboard-{stage}-{suffix}",
-                    "PolicyDocument": role_policy(
-                        keyring_parameter, [arn("logs", f"log-group:{log_group}:log-stream:*")]
-                    ),
+                    "PolicyDocument": {"Version": "2012-10-17", "Statement": function_statements(
+                        chalice_name,
+                        lambda key: {"Fn::GetAtt": [TABLE_RESOURCES[key], "Arn"]},
+                        arn("ssm", f"parameter{keyring_parameter}"),
+                        None,  # KeyringKeyDecrypt below: the key's policy names these roles
+                        [arn("logs", f"log-group:{log_group}:log-stream:*")],
+                    )},
                 }],
             },
         }
 
-    preflight_origin = sub("'${WebOrigin}'")
+    preflight_origin = web_origin(quoted=True)
     paths = {
         path: {"options": {"x-amazon-apigateway-integration": {"responses": {"default": {
             "responseParameters": {
@@ -462,48 +933,159 @@ def merge_template(stage: str, config: dict[str, Any], app: Any) -> dict[str, An
     resources["RestAPI"] = {
         "Type": "AWS::Serverless::Api",
         "Properties": {
+            # The stack's name, so two stages in one account have their own API metrics.
+            "Name": sub("${AWS::StackName}"),
             # SAM redeploys the stage only when the API's text changes; a new WebOrigin
             # changes only a parameter's value, so deploy the stage on every update.
             "AlwaysDeploy": True,
             "GatewayResponses": gateway_responses(ref("WebOrigin")),
+            "MethodSettings": method_settings(app, stage),
+            "AccessLogSetting": {
+                "DestinationArn": {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]},
+                "Format": ACCESS_LOG_FORMAT,
+            },
             # Chalice writes the origin it saw when packaging into each preflight;
-            # the stack's WebOrigin parameter replaces it.
+            # the stack's web origin replaces it.
             "DefinitionBody": {"paths": paths},
         },
     }
-    api_origin = "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+    resources.update(api_domain_resources())
+    execute_api = "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+    api_origin = {"Fn::If": ["HasApiDomain", sub("https://${ApiDomainName}"), sub(execute_api)]}
     resources.update(web_resources(stage, api_origin))
+    table_names = {key: ref(logical_id) for key, logical_id in TABLE_RESOURCES.items()}
+    deployment = Deployment(
+        functions={chalice_name: ref(logical_id)
+                   for logical_id, (chalice_name, _) in functions.items()},
+        roles={chalice_name: {"Fn::GetAtt": [to_cfn_resource_name(f"{chalice_name}_role"),
+                                             "Arn"]}
+               for chalice_name, _ in functions.values()},
+        tables=table_names,
+        api_name=sub("${AWS::StackName}"),
+        api_id=ref("RestAPI"),
+        stage_ref=ref("RestAPI.Stage"),  # SAM resolves it to the stage it makes
+    )
+    resources.update(ops_resources(stage, config, deployment))
+    # A policy of its own: inline in the roles it would be a cycle (key policy → role → key).
+    resources["KeyringKeyDecrypt"] = {
+        "Type": "AWS::IAM::Policy",
+        "Properties": {
+            "PolicyName": f"chalkboard-{stage}-keyring-key",
+            "Roles": [ref(to_cfn_resource_name(f"{name}_role")) for name, _ in functions.values()],
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                key_decrypt_statement({"Fn::GetAtt": ["KeyringKey", "Arn"]}, via_ssm),
+            ]},
+        },
+    }
 
     outputs = web_outputs()
     outputs.update({
         "ApiOrigin": {"Description": "The API's origin (the CSP's connect-src)",
-                      "Value": sub(api_origin)},
+                      "Value": api_origin},
         "SigningKeysParameter": {"Value": keyring_parameter},
+        "KeyringKeyAlias": {"Description": "scripts/keyring.py --kms-key-id",
+                            "Value": keyring_key_alias(config, stage)},
         **{f"{logical_id}Name": {"Value": ref(logical_id)}
            for logical_id in TABLE_RESOURCES.values()},
     })
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": f"chalkboard {stage}: API, tables and web app "
+        "Description": f"chalkboard {stage}: API, tables, web app and operations "
                        f"(chalice package --merge-template infra/{stage}.json)",
+        # Any OpenApiVersion stops the SAM transform adding a second stage named "Stage".
+        "Globals": {"Api": {"OpenApiVersion": "2.0"}},
         "Parameters": {
             "WebOrigin": {
                 "Type": "String",
                 "Default": PLACEHOLDER_ORIGIN,
                 "AllowedPattern": r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?$",
                 "Description": "The one origin allowed to call the API: the WebOrigin output "
-                               "of the first deploy, or https://<WebDomainName>",
+                               "of the first deploy (ignored when WebDomainName is set)",
             },
             **web_parameters(),
+            **api_domain_parameters(),
+            **ops_parameters(stage),
         },
-        "Rules": WEB_RULES,
-        "Conditions": WEB_CONDITIONS,
+        "Rules": {**WEB_RULES, **API_DOMAIN_RULES},
+        "Conditions": {**WEB_CONDITIONS, **API_DOMAIN_CONDITIONS, **ops_conditions(stage)},
         "Resources": resources,
         "Outputs": outputs,
     }
 
 
-# -- way 2: the web stack and policy file for chalice deploy ------------------------
+def api_domain_parameters() -> dict[str, Any]:
+    return {
+        "ApiDomainName": {
+            "Type": "String",
+            "Default": "",
+            "AllowedPattern": r"^$|^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$",
+            "Description": "Optional custom domain for the API (needs ApiCertificateArn)",
+        },
+        "ApiCertificateArn": {
+            "Type": "String",
+            "Default": "",
+            "AllowedPattern": r"^$|^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:"
+                              r"certificate/[0-9a-f-]+$",
+            "Description": "ACM certificate in the stack's region covering ApiDomainName",
+        },
+    }
+
+
+API_DOMAIN_RULES = {
+    "ApiDomainNeedsCertificate": {
+        "RuleCondition": {"Fn::Not": [{"Fn::Equals": [ref("ApiDomainName"), ""]}]},
+        "Assertions": [{
+            "Assert": {"Fn::Not": [{"Fn::Equals": [ref("ApiCertificateArn"), ""]}]},
+            "AssertDescription": "ApiDomainName needs ApiCertificateArn (ACM, this region)",
+        }],
+    },
+}
+API_DOMAIN_CONDITIONS = {
+    "HasApiDomain": {"Fn::Not": [{"Fn::Equals": [ref("ApiDomainName"), ""]}]},
+    "HasApiDnsZone": {"Fn::And": [{"Condition": "HasApiDomain"}, {"Condition": "HasHostedZone"}]},
+}
+
+
+def api_domain_resources() -> dict[str, Any]:
+    """Way 1's equivalent of Chalice's api_gateway_custom_domain: a regional domain name
+    mapped to the stage at the root, and its alias record when a hosted zone is given."""
+    return {
+        "ApiDomain": {
+            "Type": "AWS::ApiGateway::DomainName",
+            "Condition": "HasApiDomain",
+            "Properties": {
+                "DomainName": ref("ApiDomainName"),
+                "RegionalCertificateArn": ref("ApiCertificateArn"),
+                "EndpointConfiguration": {"Types": ["REGIONAL"]},
+                "SecurityPolicy": "TLS_1_2",
+            },
+        },
+        "ApiDomainMapping": {
+            "Type": "AWS::ApiGateway::BasePathMapping",
+            "Condition": "HasApiDomain",
+            "Properties": {
+                "DomainName": ref("ApiDomain"),
+                "RestApiId": ref("RestAPI"),
+                "Stage": ref("RestAPI.Stage"),
+            },
+        },
+        "ApiDnsRecord": {
+            "Type": "AWS::Route53::RecordSet",
+            "Condition": "HasApiDnsZone",
+            "Properties": {
+                "HostedZoneId": ref("HostedZoneId"),
+                "Name": ref("ApiDomainName"),
+                "Type": "A",
+                "AliasTarget": {
+                    "DNSName": {"Fn::GetAtt": ["ApiDomain", "RegionalDomainName"]},
+                    "HostedZoneId": {"Fn::GetAtt": ["ApiDomain", "RegionalHostedZoneId"]},
+                },
+            },
+        },
+    }
+
+
+# -- way 2: the web and operations stacks and policy files for chalice deploy -------
 
 
 def web_template(stage: str) -> dict[str, Any]:
@@ -516,53 +1098,101 @@ def web_template(stage: str) -> dict[str, Any]:
                 "Type": "String",
                 "AllowedPattern": r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?$",
                 "Description": "The API's origin, e.g. https://abc123.execute-api.eu-west-1"
-                               ".amazonaws.com (chalice url --stage " + stage + ", no path)",
+                               ".amazonaws.com (chalice url --stage " + stage + ", no path), "
+                               "or https://<api_gateway_custom_domain>",
             },
             **web_parameters(),
         },
         "Rules": WEB_RULES,
         "Conditions": WEB_CONDITIONS,
-        "Resources": web_resources(stage, "${ApiOrigin}"),
+        "Resources": web_resources(stage, ref("ApiOrigin")),
         "Outputs": web_outputs(),
     }
 
 
-def policy_file(stage: str, config: dict[str, Any], app: Any) -> dict[str, Any]:
-    """Way 2's role policy: chalice copies it as is, so no account or region can be named.
+def way_2_names(config: dict[str, Any], stage: str, app: Any) -> dict[str, str]:
+    """chalice deploy's own names: function → Lambda function name (role names add nothing)."""
+    prefix = f"{config['app_name']}-{stage}"
+    return {"api_handler": prefix, **{name: f"{prefix}-{name}" for name in authorizer_names(app)}}
 
-    Every resource is still exact by name: this stage's tables, keyring parameter
-    and the two functions' log groups. (Way 1 restates the roles with full ARNs.)
-    """
+
+def ops_template(stage: str, config: dict[str, Any], app: Any) -> dict[str, Any]:
+    """Way 2's operations stack: what `chalice deploy` cannot declare, around what it made."""
     env = stage_environment(config, stage)
     prefix = f"{config['app_name']}-{stage}"
-    statements = dynamodb_statements(
-        lambda key: f"arn:aws:dynamodb:*:*:table/{env[TABLE_ENVIRONMENT[key]]}"
+    deployment = Deployment(
+        functions=way_2_names(config, stage, app),
+        roles={name: sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{prefix}-{name}")
+               for name in way_2_names(config, stage, app)},
+        tables={key: env[variable] for key, variable in TABLE_ENVIRONMENT.items()},
+        api_name=config["app_name"],
+        api_id=ref("RestApiId"),
+        stage_ref=API_STAGE,
     )
-    statements.append({
-        "Sid": "SigningKeyring",
-        "Effect": "Allow",
-        "Action": "ssm:GetParameter",
-        "Resource": f"arn:aws:ssm:*:*:parameter{env['CHALKBOARD_SIGNING_KEYS_PARAMETER']}",
-    })
-    groups = [prefix] + [f"{prefix}-{name}" for name in authorizer_names(app)]
-    statements.append({
-        "Sid": "FunctionLogs",
-        "Effect": "Allow",
-        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-        "Resource": [f"arn:aws:logs:*:*:log-group:/aws/lambda/{group}:log-stream:*"
-                     for group in groups],
-    })
-    return {"Version": "2012-10-17", "Statement": statements}
+    resources = ops_resources(stage, config, deployment)
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": f"chalkboard {stage}: keyring key, WAF, access logs, alarms and dashboard "
+                       f"for a `chalice deploy` API (deploy after chalice deploy)",
+        "Parameters": {
+            "RestApiId": {
+                "Type": "String",
+                "AllowedPattern": r"^[a-z0-9]{10}$",
+                "Description": "The API's id (.chalice/deployed/" + stage + ".json, rest_api_id)",
+            },
+            **ops_parameters(stage),
+        },
+        "Conditions": ops_conditions(stage),
+        "Resources": resources,
+        "Outputs": {
+            "KeyringKeyAlias": {"Value": keyring_key_alias(config, stage)},
+            "ApiAccessLogGroupArn": {"Value": {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}},
+        },
+    }
+
+
+def policy_files(stage: str, config: dict[str, Any], app: Any) -> dict[str, dict[str, Any]]:
+    """Way 2's per-function policies: chalice copies them as is, so no account or region.
+
+    Every resource is still exact by name: this stage's tables, keyring parameter
+    and each function's own log group; the KMS key is named by its alias.
+    (Way 1 restates the roles with full ARNs.)
+    """
+    env = stage_environment(config, stage)
+    key_condition = {
+        "ForAnyValue:StringEquals": {"kms:ResourceAliases": keyring_key_alias(config, stage)},
+        "StringLike": {"kms:ViaService": "ssm.*.amazonaws.com"},
+    }
+    files = {}
+    for chalice_name, function_name in way_2_names(config, stage, app).items():
+        statements = function_statements(
+            chalice_name,
+            lambda key: f"arn:aws:dynamodb:*:*:table/{env[TABLE_ENVIRONMENT[key]]}",
+            f"arn:aws:ssm:*:*:parameter{env['CHALKBOARD_SIGNING_KEYS_PARAMETER']}",
+            # The key is made later, by the ops stack: named by its alias, not its id.
+            key_decrypt_statement("arn:aws:kms:*:*:key/*", key_condition),
+            [f"arn:aws:logs:*:*:log-group:/aws/lambda/{function_name}:log-stream:*"],
+        )
+        files[policy_file_name(stage, chalice_name)] = {
+            "Version": "2012-10-17", "Statement": statements,
+        }
+    return files
+
+
+def policy_file_name(stage: str, chalice_name: str) -> str:
+    return f"policy-{stage}-{chalice_name.replace('_', '-')}.json"
 
 
 def rendered() -> dict[Path, str]:
     """Every generated file and its exact contents."""
     config, app = load_config(), load_app()
-    files = {}
+    files: dict[Path, Any] = {}
     for stage in STAGES:
         files[ROOT / "infra" / f"{stage}.json"] = merge_template(stage, config, app)
         files[ROOT / "infra" / f"web-{stage}.json"] = web_template(stage)
-        files[ROOT / ".chalice" / f"policy-{stage}.json"] = policy_file(stage, config, app)
+        files[ROOT / "infra" / f"ops-{stage}.json"] = ops_template(stage, config, app)
+        for name, document in policy_files(stage, config, app).items():
+            files[ROOT / ".chalice" / name] = document
     return {path: json.dumps(document, indent=2) + "\n" for path, document in files.items()}
 
 

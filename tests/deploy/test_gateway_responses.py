@@ -10,6 +10,7 @@ import pytest
 
 from chalicelib.errors import StoreUnavailable
 from ops import gateway_responses as gateway_script
+from ops.render_infra import ACCESS_LOG_FORMAT
 from ops.stage import ROOT, stage_environment
 
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
@@ -25,22 +26,31 @@ def test_way_2_error_responses_carry_the_stage_origin_and_the_stage_is_redeploye
                           authorizationType="NONE")
     apigateway.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK")
 
-    assert gateway_script.main(["--stage", "dev", "--rest-api-id", api], session=aws) == 0
+    log_arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/apigateway/ops-dev-access"
+    assert gateway_script.main(["--stage", "dev", "--rest-api-id", api,
+                                "--access-log-arn", log_arn], session=aws) == 0
 
     origin = stage_environment(CONFIG, "dev")["CHALKBOARD_WEB_ORIGIN"]
-    for response_type in ("DEFAULT_4XX", "DEFAULT_5XX", "AUTHORIZER_FAILURE"):
+    for response_type in ("DEFAULT_4XX", "DEFAULT_5XX", "AUTHORIZER_FAILURE",
+                          "AUTHORIZER_CONFIGURATION_ERROR"):
         response = apigateway.get_gateway_response(restApiId=api, responseType=response_type)
         headers = response["responseParameters"]
         assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == f"'{origin}'"
         assert headers["gatewayresponse.header.Access-Control-Expose-Headers"] == "'Retry-After'"
-    failure = apigateway.get_gateway_response(restApiId=api, responseType="AUTHORIZER_FAILURE")
-    assert failure["statusCode"] == "503"
-    assert json.loads(failure["responseTemplates"]["application/json"])["Message"] == \
-        str(StoreUnavailable())
+    for response_type in ("AUTHORIZER_FAILURE", "AUTHORIZER_CONFIGURATION_ERROR"):
+        failure = apigateway.get_gateway_response(restApiId=api, responseType=response_type)
+        assert failure["statusCode"] == "503"
+        assert json.loads(failure["responseTemplates"]["application/json"])["Message"] == \
+            str(StoreUnavailable())
     deployments = apigateway.get_deployments(restApiId=api)["items"]
     assert len(deployments) == 1
-    assert apigateway.get_stage(restApiId=api, stageName="api")["deploymentId"] == \
-        deployments[0]["id"]
+    stage = apigateway.get_stage(restApiId=api, stageName="api")
+    assert stage["deploymentId"] == deployments[0]["id"]
+    assert stage["accessLogSettings"] == {"destinationArn": log_arn,
+                                          "format": ACCESS_LOG_FORMAT}
+    default, login = stage["methodSettings"]["*/*"], stage["methodSettings"]["~1login/POST"]
+    assert login["throttlingRateLimit"] < default["throttlingRateLimit"]
+    assert login["throttlingBurstLimit"] < default["throttlingBurstLimit"]
 
 
 def test_the_rest_api_id_comes_from_chalices_deploy_record(tmp_path: Path) -> None:

@@ -12,6 +12,8 @@ import pytest
 from chalicelib import signing_keys, tokens
 from chalicelib.config import load_settings
 from ops import keyring as keyring_script
+from ops import render_infra
+from ops.stage import load_config
 
 PARAMETER = "/chalkboard/dev/signing-keys"
 DEV_REFRESH_TTL = 604800  # .chalice/config.json, stage dev
@@ -217,3 +219,61 @@ def test_generate_prints_a_keyring_the_app_accepts(capsys: pytest.CaptureFixture
     assert keyring_script.main(["generate"]) == 0
     keyring = signing_keys.parse_keyring(capsys.readouterr().out)
     assert list(keyring.keys) == [keyring.current]
+
+
+# -- the customer-managed KMS key ------------------------------------------------------
+
+STAGE_KEY = "alias/chalkboard-dev-keyring"  # infra/render.py keyring_key_alias, made by the stack
+
+
+def put_parameter_key_ids(aws: Any) -> list[str | None]:
+    """The KeyId of every PutParameter this session makes from now on."""
+    calls: list[str | None] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        calls.append(params.get("KeyId"))
+
+    aws.events.register("provide-client-params.ssm.PutParameter", record)
+    return calls
+
+
+def kms_key(aws: Any, alias: str) -> str:
+    kms = aws.client("kms")
+    key = kms.create_key(Description=alias)["KeyMetadata"]["Arn"]
+    kms.create_alias(AliasName=alias, TargetKeyId=key)
+    return key
+
+
+def parameter_key(aws: Any) -> str:
+    (found,) = aws.client("ssm").describe_parameters(
+        ParameterFilters=[{"Key": "Name", "Values": [PARAMETER]}])["Parameters"]
+    return found["KeyId"]
+
+
+def test_create_encrypts_with_the_stages_own_kms_key_not_aws_ssm(aws: Any) -> None:
+    kms_key(aws, STAGE_KEY)
+    calls = put_parameter_key_ids(aws)
+    assert run(aws, "create", "--stage", "dev") == 0
+    assert calls == [STAGE_KEY]
+    assert parameter_key(aws) == STAGE_KEY
+    assert render_infra.keyring_key_alias(load_config(), "dev") == STAGE_KEY
+
+
+@pytest.mark.parametrize("command", ["rotate", "prune", "revoke"])
+def test_every_rewrite_names_the_parameters_current_key(
+    aws: Any, monkeypatch: pytest.MonkeyPatch, command: str,
+) -> None:
+    """SSM moves an overwrite without KeyId back to aws/ssm: every write must name one."""
+    other = kms_key(aws, "alias/chosen-at-create")
+    assert run(aws, "create", "--stage", "dev", "--kms-key-id", other) == 0
+    assert run(aws, "rotate", "--stage", "dev") == 0
+    calls = put_parameter_key_ids(aws)
+    keyring = signing_keys.parse_keyring(stored(aws)["Value"])
+    real_now = keyring_script._now()
+    monkeypatch.setattr(keyring_script, "_now",
+                        lambda: real_now + timedelta(seconds=DEV_REFRESH_TTL + 60))
+    extra = {"rotate": [], "prune": [],
+             "revoke": [sorted(set(keyring.keys) - {keyring.current})[0]]}
+    assert run(aws, command, "--stage", "dev", *extra[command]) == 0
+    assert calls == [other]
+    assert parameter_key(aws) == other

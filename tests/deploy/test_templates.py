@@ -48,7 +48,11 @@ def stage_env(stage: str) -> dict[str, str]:
 
 
 def resolve(value: Any, parameters: dict[str, str]) -> Any:
-    """Resolve the Ref/Fn::Sub to parameters that these assertions need (no pseudo-parameters)."""
+    """Resolve the Ref/Fn::Sub to parameters that these assertions need (no pseudo-parameters);
+    an Fn::If on the custom web domain resolves as if none were given."""
+    if isinstance(value, dict) and set(value) == {"Fn::If"}:
+        assert value["Fn::If"][0] == "HasWebDomain"
+        return resolve(value["Fn::If"][2], parameters)
     if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in parameters:
         return parameters[value["Ref"]]
     if isinstance(value, dict) and set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
@@ -73,8 +77,13 @@ def role_statements(packaged: Packaged) -> dict[str, list[dict[str, Any]]]:
     return statements
 
 
-def policy_file(stage: str) -> dict[str, Any]:
-    return json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
+def policy_file(stage: str, function: str) -> dict[str, Any]:
+    """Way 2's policy for one function, as .chalice/config.json names it."""
+    name = CONFIG["stages"][stage]["lambda_functions"][function]["iam_policy_file"]
+    return json.loads((ROOT / ".chalice" / name).read_text())
+
+
+FUNCTIONS = ("api_handler", "jwt_auth")
 
 
 def as_list(value: Any) -> list[Any]:
@@ -180,7 +189,8 @@ def test_both_functions_get_the_stacks_table_names_and_the_stage_settings(
         assert env["CHALKBOARD_USERS_TABLE"] == {"Ref": "UsersTable"}
         assert env["CHALKBOARD_MESSAGES_TABLE"] == {"Ref": "MessagesTable"}
         assert env["CHALKBOARD_AUTH_TABLE"] == {"Ref": "AuthTable"}
-        assert env["CHALKBOARD_WEB_ORIGIN"] == {"Ref": "WebOrigin"}
+        assert resolve(env["CHALKBOARD_WEB_ORIGIN"], {"WebOrigin": EXAMPLE_WEB_ORIGIN}) == \
+            EXAMPLE_WEB_ORIGIN
         assert env["CHALKBOARD_STAGE"] == packaged.stage
         assert env["CHALKBOARD_STORE"] == "dynamodb"
         assert env["CHALKBOARD_SIGNING_KEYS_PARAMETER"] == \
@@ -199,13 +209,17 @@ def test_stage_token_lifetimes_and_authorizer_cache_are_set_and_sane() -> None:
         # Logout and password changes must take effect at once: no cached "Allow".
         assert env["CHALKBOARD_AUTHORIZER_TTL"] == "0"
         assert CONFIG["stages"][stage]["autogen_policy"] is False
-        assert CONFIG["stages"][stage]["iam_policy_file"] == f"policy-{stage}.json"
+        assert "iam_policy_file" not in CONFIG["stages"][stage]  # one file per function
+        for function in FUNCTIONS:
+            assert CONFIG["stages"][stage]["lambda_functions"][function]["iam_policy_file"] == \
+                f"policy-{stage}-{function.replace('_', '-')}.json"
         assert CONFIG["stages"][stage]["api_gateway_stage"] == "api"
 
 
 def test_each_log_group_is_the_one_its_function_writes_to(packaged: Packaged) -> None:
     groups = packaged.of_type("AWS::Logs::LogGroup")
-    assert set(groups) == {"ApiHandlerLogGroup", "JwtAuthLogGroup"}
+    assert set(groups) == {"ApiHandlerLogGroup", "JwtAuthLogGroup", "ApiAccessLogGroup"}
+    del groups["ApiAccessLogGroup"]  # API Gateway's (tests/deploy/test_operations.py)
     pairs = {"ApiHandlerLogGroup": "APIHandler", "JwtAuthLogGroup": "JwtAuth"}
     for group, function in pairs.items():
         name = packaged.resources[function]["Properties"]["FunctionName"]["Fn::Sub"]
@@ -245,7 +259,8 @@ def test_every_guarded_route_uses_the_jwt_authorizer(packaged: Packaged) -> None
 
 def test_gateway_responses_carry_cors_for_the_exact_web_origin(packaged: Packaged) -> None:
     responses = packaged.swagger["x-amazon-apigateway-gateway-responses"]
-    assert {"DEFAULT_4XX", "DEFAULT_5XX", "AUTHORIZER_FAILURE"} <= set(responses)
+    assert {"DEFAULT_4XX", "DEFAULT_5XX", "AUTHORIZER_FAILURE",
+            "AUTHORIZER_CONFIGURATION_ERROR"} <= set(responses)
     for response in responses.values():
         headers = response["responseParameters"]
         origin = headers["gatewayresponse.header.Access-Control-Allow-Origin"]
@@ -253,8 +268,12 @@ def test_gateway_responses_carry_cors_for_the_exact_web_origin(packaged: Package
         assert headers["gatewayresponse.header.Access-Control-Expose-Headers"] == "'Retry-After'"
 
 
-def test_an_unreachable_store_in_the_authorizer_is_a_503_like_the_apps(packaged: Packaged) -> None:
-    failure = packaged.swagger["x-amazon-apigateway-gateway-responses"]["AUTHORIZER_FAILURE"]
+@pytest.mark.parametrize("response_type", ["AUTHORIZER_FAILURE", "AUTHORIZER_CONFIGURATION_ERROR"])
+def test_an_unreachable_store_in_the_authorizer_is_a_503_like_the_apps(
+    packaged: Packaged, response_type: str,
+) -> None:
+    """Deployed, the authorizer's exception arrives as AUTHORIZER_CONFIGURATION_ERROR (500)."""
+    failure = packaged.swagger["x-amazon-apigateway-gateway-responses"][response_type]
     error = StoreUnavailable()
     assert failure["statusCode"] == "503"
     assert failure["responseParameters"]["gatewayresponse.header.Retry-After"] == \
@@ -291,15 +310,17 @@ def test_a_new_web_origin_redeploys_the_api_stage(packaged: Packaged) -> None:
 # -- IAM ------------------------------------------------------------------------------
 
 
-def store_calls() -> dict[str, set[str]]:
+def store_calls(methods: set[str] | None = None) -> dict[str, set[str]]:
     """Table → DynamoDB actions, read from the store's code: each method's `_call`
-    operations on each `self._tables.<table>` it names."""
+    operations on each `self._tables.<table>` it names (only ``methods``, if given)."""
     source = (ROOT / "chalicelib" / "store" / "dynamodb.py").read_text()
     store_class = next(node for node in ast.parse(source).body
                        if isinstance(node, ast.ClassDef) and node.name == "DynamoDBStore")
     actions: dict[str, set[str]] = {}
     for method in store_class.body:
         if not isinstance(method, ast.FunctionDef):
+            continue
+        if methods is not None and method.name not in methods:
             continue
         operations, tables = set(), set()
         for node in ast.walk(method):
@@ -319,42 +340,68 @@ def store_calls() -> dict[str, set[str]]:
     return actions
 
 
-def test_roles_grant_exactly_the_dynamodb_actions_the_store_calls(packaged: Packaged) -> None:
+def dynamodb_grants(statements: list[dict[str, Any]], table_of: Any
+                    ) -> tuple[dict[str, set[str]], dict[str, Any]]:
+    """Table → granted actions, and table → the statement's condition (if any)."""
+    granted: dict[str, set[str]] = {}
+    conditions: dict[str, Any] = {}
+    for statement in statements:
+        dynamodb = [a for a in as_list(statement["Action"]) if a.startswith("dynamodb:")]
+        if not dynamodb:
+            continue
+        table = table_of(statement["Resource"])
+        granted.setdefault(table, set()).update(a.split(":")[1] for a in dynamodb)
+        if "Condition" in statement:
+            conditions[table] = statement["Condition"]
+    return granted, conditions
+
+
+def check_authorizer_reads(granted: dict[str, set[str]], conditions: dict[str, Any]) -> None:
+    """The authorizer reads the user and this token's revocation, nothing else."""
+    assert granted == store_calls(methods={"access_state"})
+    assert all(actions <= {"BatchGetItem", "GetItem"} for actions in granted.values())
+    assert conditions == {"auth": {"ForAllValues:StringLike": {
+        "dynamodb:LeadingKeys": ["revoked#*"]}}}
+
+
+def test_roles_grant_exactly_the_dynamodb_actions_their_function_calls(
+    packaged: Packaged,
+) -> None:
     expected = store_calls()
     assert set(expected) == set(TABLES)
-    for role, statements in role_statements(packaged).items():
-        granted: dict[str, set[str]] = {}
-        for statement in statements:
-            dynamodb = [a for a in as_list(statement["Action"]) if a.startswith("dynamodb:")]
-            if not dynamodb:
-                continue
-            (table,) = [k for k, v in TABLES.items()
-                        if statement["Resource"] == {"Fn::GetAtt": [v, "Arn"]}]
-            granted.setdefault(table, set()).update(a.split(":")[1] for a in dynamodb)
-        assert granted == expected, role
+    statements = role_statements(packaged)
+
+    def table_of(resource: Any) -> str:
+        (table,) = [k for k, v in TABLES.items() if resource == {"Fn::GetAtt": [v, "Arn"]}]
+        return table
+
+    assert dynamodb_grants(statements["ApiHandlerRole"], table_of) == (expected, {})
+    check_authorizer_reads(*dynamodb_grants(statements["JwtAuthRole"], table_of))
 
 
-def test_way_2_policy_grants_exactly_the_dynamodb_actions_the_store_calls() -> None:
+def test_way_2_policies_grant_exactly_the_dynamodb_actions_their_function_calls() -> None:
     expected = store_calls()
     for stage in STAGES:
         env = stage_env(stage)
-        names = {"users": env["CHALKBOARD_USERS_TABLE"],
-                 "messages": env["CHALKBOARD_MESSAGES_TABLE"],
-                 "auth": env["CHALKBOARD_AUTH_TABLE"]}
-        granted: dict[str, set[str]] = {}
-        for statement in policy_file(stage)["Statement"]:
-            dynamodb = [a for a in as_list(statement["Action"]) if a.startswith("dynamodb:")]
-            if not dynamodb:
-                continue
+        names = {key: env[f"CHALKBOARD_{key.upper()}_TABLE"] for key in TABLES}
+
+        def table_of(resource: Any, names: dict[str, str] = names) -> str:
             (table,) = [k for k, name in names.items()
-                        if statement["Resource"] == f"arn:aws:dynamodb:*:*:table/{name}"]
-            granted.setdefault(table, set()).update(a.split(":")[1] for a in dynamodb)
-        assert granted == expected, stage
+                        if resource == f"arn:aws:dynamodb:*:*:table/{name}"]
+            return table
+
+        assert dynamodb_grants(policy_file(stage, "api_handler")["Statement"], table_of) == \
+            (expected, {})
+        check_authorizer_reads(*dynamodb_grants(policy_file(stage, "jwt_auth")["Statement"],
+                                                table_of))
 
 
 def all_statements(packaged: Packaged) -> list[dict[str, Any]]:
     statements = [s for role in role_statements(packaged).values() for s in role]
-    statements += policy_file(packaged.stage)["Statement"]
+    for function in FUNCTIONS:
+        statements += policy_file(packaged.stage, function)["Statement"]
+    for policy in packaged.of_type("AWS::IAM::Policy").values():
+        statements += policy["Properties"]["PolicyDocument"]["Statement"]
     for policy in packaged.of_type("AWS::S3::BucketPolicy").values():
         statements += policy["Properties"]["PolicyDocument"]["Statement"]
     return statements
@@ -372,9 +419,13 @@ def test_no_iam_statement_has_a_wildcard_resource_or_action(packaged: Packaged) 
             text = json.dumps(resource)
             # The only wildcards: log streams (named at run time), the objects of
             # the web bucket, and, in the static way-2 policy file, the region and
-            # account (see ops/render_infra.py).
+            # account (see ops/render_infra.py) and the KMS key, which only its alias names.
             for allowed in (":log-stream:*", "${WebBucket.Arn}/*", ":*:*:"):
                 text = text.replace(allowed, "")
+            if text == '"arn:aws:kmskey/*"':  # arn:aws:kms:*:*:key/*
+                assert statement["Condition"]["ForAnyValue:StringEquals"] == {
+                    "kms:ResourceAliases": f"alias/chalkboard-{packaged.stage}-keyring"}
+                continue
             assert "*" not in text, statement
 
 
@@ -396,19 +447,21 @@ def test_roles_read_only_the_stages_keyring_and_write_only_their_own_logs(
         ]
 
 
-def test_way_2_policy_names_only_the_stages_tables_keyring_and_function_logs() -> None:
+def test_way_2_policies_name_only_the_stages_tables_keyring_key_and_own_logs() -> None:
     for stage in STAGES:
         env = stage_env(stage)
-        allowed = {
-            f"arn:aws:dynamodb:*:*:table/{env[name]}"
-            for name in ("CHALKBOARD_USERS_TABLE", "CHALKBOARD_MESSAGES_TABLE",
-                         "CHALKBOARD_AUTH_TABLE")
-        } | {f"arn:aws:ssm:*:*:parameter{env['CHALKBOARD_SIGNING_KEYS_PARAMETER']}"} | {
-            f"arn:aws:logs:*:*:log-group:/aws/lambda/chalkboard-{stage}{suffix}:log-stream:*"
-            for suffix in ("", "-jwt_auth")
-        }
-        resources = {r for s in policy_file(stage)["Statement"] for r in as_list(s["Resource"])}
-        assert resources == allowed
+        tables = {"api_handler": ("USERS", "MESSAGES", "AUTH"), "jwt_auth": ("USERS", "AUTH")}
+        log_groups = {"api_handler": f"chalkboard-{stage}",
+                      "jwt_auth": f"chalkboard-{stage}-jwt_auth"}
+        for function in FUNCTIONS:
+            allowed = {
+                f"arn:aws:dynamodb:*:*:table/{env[f'CHALKBOARD_{name}_TABLE']}"
+                for name in tables[function]
+            } | {f"arn:aws:ssm:*:*:parameter{env['CHALKBOARD_SIGNING_KEYS_PARAMETER']}",
+                 "arn:aws:kms:*:*:key/*",
+                 f"arn:aws:logs:*:*:log-group:/aws/lambda/{log_groups[function]}:log-stream:*"}
+            statements = policy_file(stage, function)["Statement"]
+            assert {r for s in statements for r in as_list(s["Resource"])} == allowed
 
 
 # -- the web app: private bucket, CloudFront, headers ------------------------------
@@ -458,24 +511,26 @@ def web_checks(resources: dict[str, Any], api_origin: Any) -> None:
     assert headers["FrameOptions"]["FrameOption"] == "DENY"
     assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "no-referrer"
     assert all(header["Override"] for header in headers.values())
-    csp = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
+    csp, values = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
     directives = {d.split()[0]: d.split()[1:] for d in csp.split("; ")}
-    assert directives["connect-src"] == [api_origin]
+    assert directives["connect-src"] == ["${ApiOriginValue}"]
+    assert values == {"ApiOriginValue": api_origin}
     assert directives["frame-ancestors"] == ["'none'"]
     assert directives["default-src"] == ["'none'"]
 
 
 def test_web_app_is_served_over_https_from_a_private_bucket(packaged: Packaged) -> None:
-    web_checks(packaged.resources,
-               "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}")
-    assert packaged.template["Outputs"]["ApiOrigin"]["Value"] == {
-        "Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}
+    api_origin = {"Fn::If": [
+        "HasApiDomain", {"Fn::Sub": "https://${ApiDomainName}"},
+        {"Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}]}
+    web_checks(packaged.resources, api_origin)
+    assert packaged.template["Outputs"]["ApiOrigin"]["Value"] == api_origin
 
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_way_2_web_template_serves_the_app_the_same_way(stage: str) -> None:
     template = json.loads((ROOT / "infra" / f"web-{stage}.json").read_text())
-    web_checks(template["Resources"], "${ApiOrigin}")
+    web_checks(template["Resources"], {"Ref": "ApiOrigin"})
     assert set(template["Outputs"]) >= {"WebUrl", "WebOrigin", "WebBucketName",
                                         "WebDistributionId"}
 
