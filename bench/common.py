@@ -252,8 +252,8 @@ class CallCounter:
     METHODS = (
         "ping", "create_user", "get_user", "set_password", "access_state",
         "revoke_access_token", "add_refresh_token", "get_refresh_token",
-        "spend_refresh_token", "revoke_family", "is_family_revoked", "get_login_throttle",
-        "save_login_throttle", "clear_login_throttle", "add_message", "get_message",
+        "spend_refresh_token", "revoke_family", "is_family_revoked", "count_login_attempt",
+        "clear_login_throttle", "count_post", "add_message", "get_message",
         "list_messages", "delete_message",
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib import passwords
+from chalicelib import passwords, throttle
 from chalicelib.deps import Deps
 from chalicelib.errors import AccountGone, WrongPassword
 from chalicelib.store import User
@@ -40,12 +40,14 @@ def change_password(
     """Set a new password and void every token issued before now (this one included)."""
     check_new_password(new_password, username=username)
     store = deps.store
+    attempt = throttle.reserve_attempt(deps, username)  # the same throttle as logins
     user = store.get_user(username)
     verified = False
     if user is not None and len(current_password) <= PASSWORD_MAX:  # longer cannot be right
         verified, _ = passwords.verify_password(
             current_password, user.password_hash, deps.settings
         )
+    throttle.finish_attempt(deps, attempt, succeeded=verified)
     if not verified:
         raise WrongPassword("current password is wrong")
     store.set_password(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chalicelib import throttle
 from chalicelib.deps import Deps
 from chalicelib.errors import InvalidInput, MessageNotFound, NotAuthor
 from chalicelib.page_cache import get_page_cache
@@ -32,10 +33,11 @@ def list_messages(
 
 
 def post_message(deps: Deps, *, username: str, content: str) -> Message:
+    """Post, within the per-user rate limit (``PostingThrottled`` past it)."""
+    content = check_content(content)  # invalid content costs no slot
+    throttle.reserve_post(deps, username)
     now = deps.now()
-    message = Message(
-        id=new_message_id(now), username=username, content=check_content(content), created_at=now
-    )
+    message = Message(id=new_message_id(now), username=username, content=content, created_at=now)
     deps.store.add_message(message)
     get_page_cache().invalidate()
     return message

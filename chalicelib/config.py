@@ -27,8 +27,9 @@ DEFAULT_REFRESH_TOKEN_TTL = 30 * 86_400  # seconds; ops/keyring.py waits this lo
 KEY_GENERATING_STAGES = frozenset({"local", "test"})
 CHEAP_HASHING_STAGES = frozenset({"test"})
 
-_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
-_TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+# Patterns are used with fullmatch: "$" alone also matches before a trailing newline.
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+_TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,9 @@ class Settings:
     argon2_time_cost: int
     argon2_parallelism: int
     login_max_failures: int
-    login_window_seconds: int
+    login_window_seconds: int  # also how long a lock lasts
+    post_rate_limit: int  # posts per user in any post_rate_window_seconds
+    post_rate_window_seconds: int
 
     @property
     def generates_local_keys(self) -> bool:
@@ -82,7 +85,7 @@ def _table(env: Mapping[str, str], name: str, required: bool) -> str:
     value = _text(env, name, "")
     if required and not value:
         raise ConfigurationError(f"{name} must be set when CHALKBOARD_STORE is dynamodb")
-    if value and not _TABLE_NAME.match(value):
+    if value and not _TABLE_NAME.fullmatch(value):
         raise ConfigurationError(
             f"{name} must be 3-255 characters of letters, digits, '_', '.' or '-'"
         )
@@ -112,7 +115,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             "CHALKBOARD_WEB_ORIGIN must be set to the web app's origin, "
             "e.g. http://localhost:8080"
         )
-    if not _ORIGIN.match(web_origin):
+    if not _ORIGIN.fullmatch(web_origin):
         raise ConfigurationError(
             f"CHALKBOARD_WEB_ORIGIN must be one origin like https://example.com "
             f"(scheme, host, optional port; no path, no '*'), not {web_origin!r}"
@@ -156,6 +159,10 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         argon2_parallelism=parallelism,
         login_max_failures=_integer(env, "CHALKBOARD_LOGIN_MAX_FAILURES", 5, 1, 100),
         login_window_seconds=_integer(env, "CHALKBOARD_LOGIN_WINDOW_SECONDS", 900, 1, 86_400),
+        post_rate_limit=_integer(env, "CHALKBOARD_POST_RATE_LIMIT", 60, 1, 1000),
+        post_rate_window_seconds=_integer(
+            env, "CHALKBOARD_POST_RATE_WINDOW_SECONDS", 60, 1, 86_400
+        ),
     )
 
 

@@ -48,10 +48,20 @@ class MessageNotFound(ChalkboardError):
 
 
 class LoginThrottled(ChalkboardError):
-    """Too many failed logins for a username (429)."""
+    """Too many failed attempts at a username's password (429)."""
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__("too many failed logins; try again later")
+        super().__init__(
+            f"too many failed attempts for this account; try again in {retry_after} seconds"
+        )
+        self.retry_after = retry_after
+
+
+class PostingThrottled(ChalkboardError):
+    """Over the per-user posting rate limit (429)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"posting too fast; try again in {retry_after} seconds")
         self.retry_after = retry_after
 
 

@@ -32,6 +32,7 @@ ERROR_TABLE: dict[type[errors.ChalkboardError], tuple[int, str]] = {
     errors.UsernameTaken: (409, "ConflictError"),
     errors.BodyTooLarge: (413, "RequestEntityTooLargeError"),
     errors.LoginThrottled: (429, "TooManyRequestsError"),
+    errors.PostingThrottled: (429, "TooManyRequestsError"),
     errors.StoreUnavailable: (503, "ServiceUnavailable"),
 }
 

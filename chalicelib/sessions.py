@@ -60,26 +60,27 @@ def _issue_pair(deps: Deps, username: str, family: str, now: float) -> TokenPair
 def login(deps: Deps, username: str, password: str) -> TokenPair:
     """A token pair, or ``InvalidCredentials``/``LoginThrottled``.
 
-    Unknown users and wrong passwords take the same path and time: one argon2
-    verification (against a dummy hash when the user does not exist) and one
-    throttle update.
+    Unknown users and wrong passwords take the same path and time: the attempt is
+    counted (one conditional write), then one argon2 verification (against a dummy
+    hash when the user does not exist). A success also clears the count.
     """
-    settings, store, now = deps.settings, deps.store, deps.now()
+    store, now = deps.store, deps.now()
     username = normalize_username(username)
     if not is_plausible_username(username) or len(password) > PASSWORD_MAX:
         raise InvalidCredentials("invalid credentials")  # no such account can exist: no hashing
-    current = throttle.check(store, username, now, settings)
+    attempt = throttle.reserve_attempt(deps, username)
     user = store.get_user(username)
     if user is None:
-        passwords.spend_verify_time(password, settings)
+        passwords.spend_verify_time(password, deps.settings)
         verified, new_hash = False, None
     else:
-        verified, new_hash = passwords.verify_password(password, user.password_hash, settings)
+        verified, new_hash = passwords.verify_password(
+            password, user.password_hash, deps.settings
+        )
+    throttle.finish_attempt(deps, attempt, succeeded=verified)
     if not verified:
-        throttle.record_failure(store, username, now, settings, current)
         log.info("login failed for %s", username)
         raise InvalidCredentials("invalid credentials")
-    throttle.clear(store, username, current)
     if new_hash is not None:  # parameters were raised since this hash was made
         store.set_password(username=username, password_hash=new_hash, tokens_valid_after_ms=None)
     return _issue_pair(deps, username, uuid.uuid4().hex, now)

@@ -26,7 +26,7 @@ from chalicelib.errors import ConfigurationError
 
 T = TypeVar("T")
 MIN_KEY_BYTES = 32
-_KID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_KID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # fullmatch: "$" passes a trailing newline
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def parse_keyring(text: str, *, source: str = "keyring") -> Keyring:
         raise ConfigurationError(f'{source} must be an object with "current" and "keys"')
     keys: dict[str, bytes] = {}
     for kid, encoded in document["keys"].items():
-        if not _KID.match(kid):
+        if not _KID.fullmatch(kid):
             raise ConfigurationError(f"{source}: key id {kid!r} must be 1-64 of A-Z a-z 0-9 _ -")
         keys[kid] = _check_key(kid, encoded, source)
     current = document.get("current")

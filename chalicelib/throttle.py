@@ -1,77 +1,100 @@
-"""The login throttle, per username, kept in the store so it holds across instances.
+"""Per-username attempt throttle and per-user posting limit, kept in the store so
+they hold across instances.
 
-After ``login_max_failures`` failures within ``login_window_seconds`` of the
-first, the username is locked until that window ends. Every attempt made while
-locked counts and pushes the lock out by a doubling penalty, so Retry-After
-grows with repeated failures. A successful login clears the count. Unknown
-usernames are counted exactly like known ones, so the throttle reveals nothing.
+Login throttle: each attempt to prove a password (login, password change, account
+deletion, two-factor codes) is *counted before the password is checked*, in one
+atomic store operation, so of any number of simultaneous attempts at most
+``login_max_failures`` are ever evaluated in a window. The attempt that reaches
+the limit is still evaluated; from then on the name is locked for
+``login_window_seconds`` from that attempt, and attempts are refused without
+checking anything and without writing, so nobody can stretch the lock. A success
+clears the count. Unknown usernames are counted exactly like known ones, so the
+throttle reveals nothing.
+
+Usage, by every route that checks a password for a username::
+
+    attempt = throttle.reserve_attempt(deps, username)   # may raise LoginThrottled
+    ok = <check the password>
+    throttle.finish_attempt(deps, attempt, succeeded=ok)
 """
 
 from __future__ import annotations
 
+import logging
 import math
+from dataclasses import dataclass
 
-from chalicelib.config import Settings
-from chalicelib.errors import Conflict, LoginThrottled, StoreUnavailable
-from chalicelib.store import LoginThrottle, Store
+from chalicelib.deps import Deps
+from chalicelib.errors import Conflict, InvalidInput, LoginThrottled, PostingThrottled
+from chalicelib.validation import is_plausible_username
 
-SAVE_ATTEMPTS = 8
+log = logging.getLogger(__name__)
 
-
-def _penalty(throttle: LoginThrottle, settings: Settings) -> float:
-    over = max(0, throttle.failures - settings.login_max_failures)
-    return float(min(2**over, settings.login_window_seconds))
-
-
-def _bump(current: LoginThrottle | None, username: str, now: float, settings: Settings
-          ) -> LoginThrottle:
-    """The throttle after one more failed (or refused) attempt."""
-    if current is None or (now >= current.window_ends and now >= current.locked_until):
-        return LoginThrottle(
-            username=username,
-            failures=1,
-            window_ends=now + settings.login_window_seconds,
-            locked_until=0.0,
-            version=(current.version + 1) if current else 1,
-        )
-    failures = current.failures + 1
-    locked_until = current.locked_until
-    if now < current.locked_until:
-        locked_until = current.locked_until + _penalty(current, settings)
-    elif failures >= settings.login_max_failures:
-        locked_until = current.window_ends
-    return LoginThrottle(
-        username=username,
-        failures=failures,
-        window_ends=current.window_ends,
-        locked_until=locked_until,
-        version=current.version + 1,
-    )
+# Each Conflict means another request changed the state, and the state only moves
+# forward (count up to the limit, lock, reset), so a few rounds always settle; past
+# them the attempt is refused (429, uncounted), never answered as a 503.
+RACE_ROUNDS = 12
 
 
-def record_failure(
-    store: Store, username: str, now: float, settings: Settings, current: LoginThrottle | None
-) -> LoginThrottle:
-    """Count a failed or refused attempt; concurrent counts retry, so none is lost."""
-    for _ in range(SAVE_ATTEMPTS):
-        updated = _bump(current, username, now, settings)
+@dataclass(frozen=True)
+class Attempt:
+    """A counted attempt, to be finished once its password was checked."""
+
+    username: str
+    number: int  # its place in the window: the limit-th one locks the name if it fails
+    locked_until: float
+
+
+def _retry_after(until: float, now: float, longest: int) -> int:
+    return min(longest, max(1, math.ceil(until - now)))
+
+
+def reserve_attempt(deps: Deps, username: str) -> Attempt:
+    """Count one attempt for ``username`` (canonical form); ``LoginThrottled`` if locked."""
+    if not is_plausible_username(username):  # never a key the name rules do not allow
+        raise InvalidInput("username may contain only letters a-z, digits 0-9 and _ . -")
+    settings, now = deps.settings, deps.now()
+    limit, window = settings.login_max_failures, settings.login_window_seconds
+    for _ in range(RACE_ROUNDS):
         try:
-            store.save_login_throttle(updated)
-            return updated
+            count = deps.store.count_login_attempt(
+                username=username, now=now, limit=limit, window_seconds=window
+            )
         except Conflict:
-            current = store.get_login_throttle(username=username, now=now)
-    raise StoreUnavailable(retry_after=1)
+            continue
+        if not count.counted:
+            retry_after = _retry_after(count.throttle.locked_until, now, window)
+            log.warning("login attempt throttled for %s; retry after %ss", username, retry_after)
+            raise LoginThrottled(retry_after=retry_after)
+        return Attempt(username, count.throttle.attempts, count.throttle.locked_until)
+    log.warning("login attempt refused for %s: attempts racing beyond retries", username)
+    raise LoginThrottled(retry_after=1)
 
 
-def check(store: Store, username: str, now: float, settings: Settings) -> LoginThrottle | None:
-    """Raise ``LoginThrottled`` (counting the attempt) if the username is locked."""
-    current = store.get_login_throttle(username=username, now=now)
-    if current is not None and now < current.locked_until:
-        updated = record_failure(store, username, now, settings, current)
-        raise LoginThrottled(retry_after=max(1, math.ceil(updated.locked_until - now)))
-    return current
+def finish_attempt(deps: Deps, attempt: Attempt, *, succeeded: bool) -> None:
+    """A success clears the count; a failure was counted already (the limit-th locks)."""
+    if succeeded:
+        deps.store.clear_login_throttle(username=attempt.username)
+    elif attempt.number >= deps.settings.login_max_failures:
+        wait = _retry_after(attempt.locked_until, deps.now(), deps.settings.login_window_seconds)
+        log.warning("login locked for %s after %s failures; for %ss",
+                    attempt.username, attempt.number, wait)
 
 
-def clear(store: Store, username: str, current: LoginThrottle | None) -> None:
-    if current is not None:
-        store.clear_login_throttle(username=username)
+def reserve_post(deps: Deps, username: str) -> None:
+    """Count one post; ``PostingThrottled`` past the posting limit (in any window)."""
+    settings, now = deps.settings, deps.now()
+    for _ in range(RACE_ROUNDS):
+        try:
+            frees_at = deps.store.count_post(
+                username=username, now=now, limit=settings.post_rate_limit,
+                window_seconds=settings.post_rate_window_seconds,
+            )
+        except Conflict:
+            continue
+        if frees_at is None:
+            return
+        retry_after = _retry_after(frees_at, now, settings.post_rate_window_seconds)
+        log.info("posting throttled for %s; retry after %ss", username, retry_after)
+        raise PostingThrottled(retry_after=retry_after)
+    raise PostingThrottled(retry_after=1)

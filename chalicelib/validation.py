@@ -16,7 +16,8 @@ from chalicelib.errors import BodyTooLarge, InvalidInput
 from chalicelib.passwords import is_common
 
 MAX_BODY_BYTES = 64 * 1024
-USERNAME_PATTERN = re.compile(r"^[a-z0-9_.-]{3,32}$")
+# Always used with fullmatch: "$" alone also matches before a trailing newline.
+USERNAME_PATTERN = re.compile(r"[a-z0-9_.-]{3,32}")
 PASSWORD_MIN, PASSWORD_MAX = 12, 128
 CONTENT_MAX = 1000
 LIMIT_DEFAULT, LIMIT_MAX = 20, 100
@@ -81,7 +82,7 @@ def check_username(value: str) -> str:
     username = normalize_username(value)
     if not 3 <= len(username) <= 32:
         raise InvalidInput("username must be 3 to 32 characters")
-    if not USERNAME_PATTERN.match(username):
+    if not USERNAME_PATTERN.fullmatch(username):
         raise InvalidInput(
             "username may contain only letters a-z, digits 0-9 and the characters _ . -"
         )
@@ -89,7 +90,7 @@ def check_username(value: str) -> str:
 
 
 def is_plausible_username(username: str) -> bool:
-    return bool(USERNAME_PATTERN.match(username))
+    return bool(USERNAME_PATTERN.fullmatch(username))
 
 
 def check_new_password(password: str, *, username: str) -> None:

@@ -58,8 +58,8 @@ NEVER_CACHED = frozenset({"index.html", "config.js"})
 # cache could mix versions); CloudFront keeps it until the upload's invalidation.
 REVALIDATE = "public, max-age=0, must-revalidate, s-maxage=31536000"
 
-_ORIGIN = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
-_PATH = re.compile(r"^[A-Za-z0-9/_.-]*$")
+_ORIGIN = re.compile(r"https://[A-Za-z0-9.-]+(:[0-9]{1,5})?")  # fullmatch: "$" passes "\n"
+_PATH = re.compile(r"[A-Za-z0-9/_.-]*")
 _API_BASE_URL = re.compile(r'apiBaseUrl:\s*"[^"\\]*"')
 _META_CSP = re.compile(
     r'(<meta\s+http-equiv="Content-Security-Policy"\s+content=")([^"]*)(")', re.IGNORECASE
@@ -82,7 +82,7 @@ def api_origin(api_url: str) -> str:
     """https://host[:port] of the API URL; anything else is refused."""
     parts = urlsplit(api_url)
     origin = f"{parts.scheme}://{parts.netloc}"
-    if (parts.scheme != "https" or not _ORIGIN.match(origin) or not _PATH.match(parts.path)
+    if (parts.scheme != "https" or not _ORIGIN.fullmatch(origin) or not _PATH.fullmatch(parts.path)
             or parts.query or parts.fragment):
         raise UploadError(f"the API URL must look like https://host/path, not {api_url!r}")
     return origin

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 
 from chalicelib.errors import Conflict, UsernameTaken
-from chalicelib.store import LoginThrottle, Message, RefreshToken, Store, User
+from chalicelib.store import LoginCount, Message, RefreshToken, Store, User
 from chalicelib.timestamps import new_message_id
+
+T = TypeVar("T")
 
 
 def make_user(name: str = "alice") -> User:
@@ -66,7 +70,8 @@ def test_fresh_store_opened_by_many_threads_at_once_serves_them_all(
     def first_use(n: int) -> None:
         barrier.wait()
         try:
-            direct_store.get_login_throttle(username=f"user{n}", now=time.time())
+            direct_store.count_login_attempt(username=f"user{n}", now=time.time(), limit=5,
+                                           window_seconds=900)
             direct_store.add_message(make_message(n))
         except BaseException as error:  # collected: a thread's exception is otherwise lost
             errors.append(error)
@@ -202,41 +207,119 @@ def test_revoked_family_is_reported_until_it_expires(direct_store: Store) -> Non
     assert not direct_store.is_family_revoked(family="f1", now=now + 120)
 
 
-def throttle(version: int, failures: int = 1) -> LoginThrottle:
-    now = time.time()
-    return LoginThrottle(
-        username="alice", failures=failures, window_ends=now + 900, locked_until=0.0,
-        version=version,
-    )
+LIMIT, WINDOW = 5, 900
 
 
-def test_login_throttle_saves_in_version_order(direct_store: Store) -> None:
-    now = time.time()
-    assert direct_store.get_login_throttle(username="alice", now=now) is None
-    direct_store.save_login_throttle(throttle(1))
-    with pytest.raises(Conflict):
-        direct_store.save_login_throttle(throttle(1))  # someone else already wrote version 1
-    with pytest.raises(Conflict):
-        direct_store.save_login_throttle(throttle(3))
-    direct_store.save_login_throttle(throttle(2, failures=2))
-    saved = direct_store.get_login_throttle(username="alice", now=now)
-    assert saved is not None and (saved.version, saved.failures) == (2, 2)
+def count(store: Store, now: float, username: str = "alice") -> LoginCount:
+    return store.count_login_attempt(username=username, now=now, limit=LIMIT,
+                                     window_seconds=WINDOW)
 
 
-def test_cleared_login_throttle_starts_again_at_version_one(direct_store: Store) -> None:
-    direct_store.save_login_throttle(throttle(1))
+def test_login_attempts_count_up_to_the_limit_then_are_refused_uncounted(
+    direct_store: Store,
+) -> None:
+    now = 1_700_000_000.0
+    counted = [count(direct_store, now + i) for i in range(LIMIT)]
+    assert [c.counted for c in counted] == [True] * LIMIT
+    assert [c.throttle.attempts for c in counted] == [1, 2, 3, 4, 5]
+    assert counted[0].throttle.window_ends == now + WINDOW
+    assert counted[-1].throttle.locked_until == now + 4 + WINDOW  # from the limit-th attempt
+    for later in (now + 10, now + 500, now + 4 + WINDOW - 0.5):
+        refused = count(direct_store, later)
+        assert not refused.counted
+        assert refused.throttle.locked_until == now + 4 + WINDOW  # never extended
+
+
+def test_an_ended_lock_starts_a_new_window(direct_store: Store) -> None:
+    now = 1_700_000_000.0
+    for i in range(LIMIT):
+        count(direct_store, now + i)
+    after = count(direct_store, now + 4 + WINDOW)
+    assert after.counted and after.throttle.attempts == 1
+    assert after.throttle.window_ends == now + 4 + 2 * WINDOW
+
+
+def test_attempts_after_the_window_start_a_new_count(direct_store: Store) -> None:
+    now = 1_700_000_000.0
+    for i in range(LIMIT - 1):
+        count(direct_store, now + i)
+    later = count(direct_store, now + WINDOW)
+    assert later.counted and later.throttle.attempts == 1
+
+
+def test_cleared_login_attempts_start_again_at_one(direct_store: Store) -> None:
+    now = 1_700_000_000.0
+    for i in range(LIMIT):
+        count(direct_store, now + i)
     direct_store.clear_login_throttle(username="alice")
-    assert direct_store.get_login_throttle(username="alice", now=time.time()) is None
-    direct_store.save_login_throttle(throttle(1))
+    again = count(direct_store, now + 10)
+    assert again.counted and again.throttle.attempts == 1
 
 
-def test_expired_login_throttle_is_absent(direct_store: Store) -> None:
-    past = time.time() - 10_000
-    direct_store.save_login_throttle(
-        LoginThrottle(username="alice", failures=9, window_ends=past, locked_until=past, version=1)
-    )
-    assert direct_store.get_login_throttle(username="alice", now=time.time()) is None
-    direct_store.save_login_throttle(throttle(1))  # an expired row counts as absent
+def test_login_attempts_are_per_username(direct_store: Store) -> None:
+    now = 1_700_000_000.0
+    for i in range(LIMIT):
+        count(direct_store, now + i)
+    assert count(direct_store, now + 6, "bob").counted
+
+
+def retrying(action: Callable[[], T]) -> T:
+    """What the service layer does with ``Conflict``: try again with fresh state."""
+    while True:
+        try:
+            return action()
+        except Conflict:
+            continue
+
+
+def test_24_concurrent_attempts_count_exactly_the_limit(direct_store: Store) -> None:
+    barrier = threading.Barrier(24)
+    results: list[LoginCount] = []
+    now = time.time()
+
+    def attempt() -> None:
+        barrier.wait()
+        results.append(retrying(lambda: count(direct_store, now)))
+
+    threads = [threading.Thread(target=attempt) for _ in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(results) == 24
+    assert sorted(r.throttle.attempts for r in results if r.counted) == [1, 2, 3, 4, 5]
+
+
+def test_posts_are_counted_in_a_sliding_window(direct_store: Store) -> None:
+    def post(at: float) -> float | None:
+        return retrying(lambda: direct_store.count_post(
+            username="alice", now=at, limit=3, window_seconds=60))
+
+    now = 1_700_000_000.0
+    assert [post(now), post(now + 10), post(now + 20)] == [None, None, None]
+    assert post(now + 59) == now + 60  # the oldest leaves the window at now + 60
+    assert direct_store.count_post(username="bob", now=now + 59, limit=3,
+                                   window_seconds=60) is None
+    assert post(now + 60) is None  # in any 60 s: never more than 3
+    assert post(now + 65) == now + 70
+
+
+def test_concurrent_posts_record_exactly_the_limit(direct_store: Store) -> None:
+    barrier = threading.Barrier(20)
+    results: list[float | None] = []
+    now = time.time()
+
+    def post() -> None:
+        barrier.wait()
+        results.append(retrying(lambda: direct_store.count_post(
+            username="alice", now=now, limit=7, window_seconds=60)))
+
+    threads = [threading.Thread(target=post) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert results.count(None) == 7 and len(results) == 20
 
 
 def test_ping_succeeds_on_a_reachable_store(direct_store: Store) -> None:

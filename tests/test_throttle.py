@@ -9,7 +9,9 @@ import pytest
 
 from chalicelib import throttle
 from chalicelib.config import load_settings
-from chalicelib.store import Store
+from chalicelib.deps import Deps
+from chalicelib.errors import InvalidInput, LoginThrottled
+from chalicelib.store import Store, next_login_throttle
 from tests.helpers import Api, body_of
 
 WRONG = "definitely not it"
@@ -35,11 +37,14 @@ def test_sixth_attempt_in_the_window_is_429_even_with_the_right_password(
     assert body_of(response)["Code"] == "TooManyRequestsError"
 
 
-def test_retry_after_grows_with_attempts_made_while_throttled(api: Api) -> None:
+def test_attempts_during_a_lock_never_extend_it(api: Api) -> None:
+    """Refused attempts write nothing: Retry-After only counts down, never past 15 minutes."""
     api.signup("alice")
     fail(api, "alice", 5)
-    waits = [int(api.login("alice", WRONG).headers["Retry-After"]) for _ in range(6)]
-    assert waits == sorted(waits) and waits[-1] > waits[0]
+    waits = [int(api.login("alice", WRONG).headers["Retry-After"]) for _ in range(30)]
+    assert all(wait <= 900 for wait in waits)
+    assert waits == sorted(waits, reverse=True)
+    assert waits[0] - waits[-1] <= 2
 
 
 def test_success_clears_the_failure_count(api: Api) -> None:
@@ -63,35 +68,59 @@ def test_throttle_ends_when_the_window_passes(api: Api, env_override) -> None:
     api.signup("alice")
     fail(api, "alice", 5)
     assert api.login("alice").status_code == 429
-    time.sleep(3.1 + 1)  # the window, plus the doubling penalty of that one throttled attempt
+    time.sleep(2.5)  # the lock lasts the window from the 5th failure, whatever came after
     assert api.login("alice").status_code == 200
 
 
 def test_failures_outside_the_window_start_a_new_count() -> None:
-    settings = SETTINGS
     current = None
     for offset in range(4):
-        current = throttle._bump(current, "alice", 1000.0 + offset, settings)
-    assert current is not None and current.failures == 4 and current.locked_until == 0
-    later = throttle._bump(current, "alice", 1000.0 + settings.login_window_seconds + 5, settings)
-    assert later.failures == 1 and later.locked_until == 0
+        current = next_login_throttle(current, username="alice", now=1000.0 + offset,
+                                      limit=5, window_seconds=900)
+    assert current is not None and current.attempts == 4
+    assert not current.locked(now=1003.0, limit=5)
+    later = next_login_throttle(current, username="alice", now=1000.0 + 905,
+                                limit=5, window_seconds=900)
+    assert later is not None and later.attempts == 1
 
 
-def test_concurrent_failures_are_all_counted(direct_store: Store) -> None:
-    """Optimistic versions: two instances counting at once lose no failure."""
-    settings = SETTINGS
-    barrier = threading.Barrier(4)
+def test_concurrent_reservations_count_each_once_and_lock_at_the_limit(
+    direct_store: Store,
+) -> None:
+    """Eight instances reserving at once: five are counted, three refused, none lost."""
+    deps = Deps(store=direct_store, settings=SETTINGS)
+    barrier = threading.Barrier(8)
+    outcomes: list[object] = []
 
-    def record() -> None:
+    def reserve() -> None:
         barrier.wait()
-        now = time.time()
-        current = direct_store.get_login_throttle(username="alice", now=now)
-        throttle.record_failure(direct_store, "alice", now, settings, current)
+        try:
+            outcomes.append(throttle.reserve_attempt(deps, "alice"))
+        except LoginThrottled as refused:
+            outcomes.append(refused)
 
-    threads = [threading.Thread(target=record) for _ in range(4)]
+    threads = [threading.Thread(target=reserve) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
-    saved = direct_store.get_login_throttle(username="alice", now=time.time())
-    assert saved is not None and saved.failures == 4
+    attempts = sorted(o.number for o in outcomes if isinstance(o, throttle.Attempt))
+    assert attempts == [1, 2, 3, 4, 5]
+    refused = [o for o in outcomes if isinstance(o, LoginThrottled)]
+    assert len(refused) == 3 and all(850 <= r.retry_after <= 900 for r in refused)
+
+
+def test_a_success_clears_the_count(direct_store: Store) -> None:
+    deps = Deps(store=direct_store, settings=SETTINGS)
+    for _ in range(4):
+        throttle.finish_attempt(deps, throttle.reserve_attempt(deps, "alice"), succeeded=False)
+    throttle.finish_attempt(deps, throttle.reserve_attempt(deps, "alice"), succeeded=True)
+    assert throttle.reserve_attempt(deps, "alice").number == 1
+
+
+@pytest.mark.parametrize("key", ["bob\n", "Bob", "bob ", "b", "x" * 33, "bob\x00"])
+def test_a_throttle_key_that_is_not_a_canonical_username_is_refused(
+    direct_store: Store, key: str
+) -> None:
+    with pytest.raises(InvalidInput):
+        throttle.reserve_attempt(Deps(store=direct_store, settings=SETTINGS), key)

@@ -59,15 +59,48 @@ class AccessState:
 
 @dataclass(frozen=True)
 class LoginThrottle:
+    """One username's attempts in its current window; each is counted *before* its
+    password is checked, so concurrent attempts cannot all slip under the limit."""
+
     username: str
-    failures: int
-    window_ends: float
-    locked_until: float
-    version: int
+    attempts: int  # counted in this window (a success clears them)
+    window_ends: float  # first counted attempt + window
+    locked_until: float  # last counted attempt + window: the lock's end once attempts >= limit
 
     @property
     def expires_at(self) -> int:
+        """When the state means nothing any more (locked_until >= window_ends always)."""
         return int(max(self.window_ends, self.locked_until)) + 1
+
+    def locked(self, *, now: float, limit: int) -> bool:
+        return self.attempts >= limit and now < self.locked_until
+
+    def stale(self, *, now: float, limit: int) -> bool:
+        """Over: the window passed under the limit, or the lock ran out."""
+        return now >= (self.locked_until if self.attempts >= limit else self.window_ends)
+
+
+@dataclass(frozen=True)
+class LoginCount:
+    """The answer to counting one login attempt."""
+
+    counted: bool  # False: the name is locked; the attempt was refused and not counted
+    throttle: LoginThrottle
+
+
+def next_login_throttle(
+    current: LoginThrottle | None, *, username: str, now: float, limit: int, window_seconds: int
+) -> LoginThrottle | None:
+    """The state after counting one more attempt, or None when the name is locked.
+
+    Attempts refused during a lock write nothing, so they never extend it: the lock
+    ends ``window_seconds`` after the attempt that reached the limit.
+    """
+    if current is None or current.stale(now=now, limit=limit):
+        return LoginThrottle(username, 1, now + window_seconds, now + window_seconds)
+    if current.attempts >= limit:
+        return None
+    return LoginThrottle(username, current.attempts + 1, current.window_ends, now + window_seconds)
 
 
 class Store(Protocol):
@@ -104,13 +137,21 @@ class Store(Protocol):
 
     def is_family_revoked(self, *, family: str, now: float) -> bool: ...
 
-    def get_login_throttle(self, *, username: str, now: float) -> LoginThrottle | None: ...
-
-    def save_login_throttle(self, throttle: LoginThrottle) -> None:
-        """Write ``throttle`` if the stored version is ``throttle.version - 1`` (or absent
-        when it is 1); ``Conflict`` otherwise, so concurrent counts are never lost."""
+    def count_login_attempt(
+        self, *, username: str, now: float, limit: int, window_seconds: int
+    ) -> LoginCount:
+        """Atomically apply ``next_login_throttle`` to the stored state (one conditional
+        write on DynamoDB, one transaction on SQLite). ``Conflict`` if a concurrent
+        update won the race: the caller retries with fresh state."""
 
     def clear_login_throttle(self, *, username: str) -> None: ...
+
+    def count_post(
+        self, *, username: str, now: float, limit: int, window_seconds: int
+    ) -> float | None:
+        """Atomically record one post unless ``limit`` were recorded in the last
+        ``window_seconds``: None when recorded, else the instant a slot frees.
+        ``Conflict`` if a concurrent update won the race (the caller retries)."""
 
     def add_message(self, message: Message) -> None: ...
 

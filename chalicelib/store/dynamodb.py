@@ -9,7 +9,8 @@ templates are tested against it):
   the same at 100 or 100,000 messages.
 - auth: ``pk`` with a TTL on ``expires_at``: revoked access tokens
   (``revoked#<jti>``), refresh tokens (``refresh#<sha256>``), revoked token
-  families (``family#<id>``) and login throttles (``throttle#<username>``).
+  families (``family#<id>``), login attempts (``login#<username>``) and recent
+  posts (``posts#<username>``, a string set of at most the posting limit).
   TTL deletion is lazy, so every read also checks ``expires_at``.
 
 Botocore's standard retry mode and short timeouts turn an unreachable or
@@ -19,6 +20,7 @@ throttling store into ``StoreUnavailable`` (503) within seconds.
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,11 +32,13 @@ from chalicelib.errors import Conflict, StoreUnavailable, UsernameTaken
 from chalicelib.store import (
     BOARD,
     AccessState,
+    LoginCount,
     LoginThrottle,
     Message,
     Page,
     RefreshToken,
     User,
+    next_login_throttle,
 )
 
 CLIENT_CONFIG = Config(
@@ -290,51 +294,136 @@ class DynamoDBStore:
     def is_family_revoked(self, *, family: str, now: float) -> bool:
         return self._live(self._auth_item(f"family#{family}"), now)
 
-    def get_login_throttle(self, *, username: str, now: float) -> LoginThrottle | None:
-        item = self._auth_item(f"throttle#{username}")
-        if not self._live(item, now):
+    def _login_throttle(self, username: str) -> LoginThrottle | None:
+        item = self._auth_item(f"login#{username}")
+        if item is None:
             return None
-        assert item is not None
         return LoginThrottle(
             username=username,
-            failures=int(_num(item, "failures")),
+            attempts=int(_num(item, "attempts")),
             window_ends=_num(item, "window_ends"),
             locked_until=_num(item, "locked_until"),
-            version=int(_num(item, "version")),
         )
 
-    def save_login_throttle(self, throttle: LoginThrottle) -> None:
-        if throttle.version == 1:
-            # An expired item that TTL has not removed yet counts as absent.
-            condition = "attribute_not_exists(pk) OR expires_at < :now"
-            values = {":now": _n(int(time.time()))}
-        else:
-            condition = "version = :previous"
-            values = {":previous": _n(throttle.version - 1)}
+    def count_login_attempt(
+        self, *, username: str, now: float, limit: int, window_seconds: int
+    ) -> LoginCount:
+        """Usually one UpdateItem: it adds 1 when the item is absent or inside its window
+        and under the limit. Otherwise one consistent read decides: locked (no write, so
+        the lock is never extended), or stale (a reset conditional on the state read)."""
+        key = {"pk": _s(f"login#{username}")}
+        lock_end = now + window_seconds
         try:
+            answer = self._call(
+                "update_item",
+                TableName=self._tables.auth,
+                Key=key,
+                UpdateExpression=(
+                    "SET attempts = if_not_exists(attempts, :zero) + :one,"
+                    " window_ends = if_not_exists(window_ends, :window_end),"
+                    " locked_until = :lock_end, expires_at = :expires"
+                ),
+                ConditionExpression=(
+                    "attribute_not_exists(pk) OR (attempts < :limit AND window_ends > :now)"
+                ),
+                ExpressionAttributeValues={
+                    ":zero": _n(0), ":one": _n(1), ":limit": _n(limit), ":now": _n(now),
+                    ":window_end": _n(lock_end), ":lock_end": _n(lock_end),
+                    ":expires": _n(int(lock_end) + 1),
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if not self._condition_failed(error):
+                raise
+        else:
+            item = answer["Attributes"]
+            return LoginCount(counted=True, throttle=LoginThrottle(
+                username=username,
+                attempts=int(_num(item, "attempts")),
+                window_ends=_num(item, "window_ends"),
+                locked_until=_num(item, "locked_until"),
+            ))
+        current = self._login_throttle(username)
+        updated = next_login_throttle(
+            current, username=username, now=now, limit=limit, window_seconds=window_seconds
+        )
+        if current is None or updated is None or updated.attempts != 1:
+            if current is not None and updated is None:
+                return LoginCount(counted=False, throttle=current)
+            raise Conflict("login attempts changed between the update and the read")
+        try:  # a stale window or an ended lock: start again, if nobody did meanwhile
             self._call(
                 "put_item",
                 TableName=self._tables.auth,
                 Item={
-                    "pk": _s(f"throttle#{throttle.username}"),
-                    TTL_ATTRIBUTE: _n(throttle.expires_at),
-                    "failures": _n(throttle.failures),
-                    "window_ends": _n(throttle.window_ends),
-                    "locked_until": _n(throttle.locked_until),
-                    "version": _n(throttle.version),
+                    **key,
+                    "attempts": _n(updated.attempts),
+                    "window_ends": _n(updated.window_ends),
+                    "locked_until": _n(updated.locked_until),
+                    TTL_ATTRIBUTE: _n(updated.expires_at),
                 },
-                ConditionExpression=condition,
-                ExpressionAttributeValues=values,
+                ConditionExpression=(
+                    "attempts = :attempts AND window_ends = :window_ends"
+                    " AND locked_until = :locked_until"
+                ),
+                ExpressionAttributeValues={
+                    ":attempts": _n(current.attempts),
+                    ":window_ends": _n(current.window_ends),
+                    ":locked_until": _n(current.locked_until),
+                },
             )
         except ClientError as error:
             if self._condition_failed(error):
-                raise Conflict("login throttle changed concurrently") from None
+                raise Conflict("login attempts changed concurrently") from None
             raise
+        return LoginCount(counted=True, throttle=updated)
 
     def clear_login_throttle(self, *, username: str) -> None:
         self._call(
-            "delete_item", TableName=self._tables.auth, Key={"pk": _s(f"throttle#{username}")}
+            "delete_item", TableName=self._tables.auth, Key={"pk": _s(f"login#{username}")}
         )
+
+    def count_post(
+        self, *, username: str, now: float, limit: int, window_seconds: int
+    ) -> float | None:
+        """One UpdateItem adds this post to the set of recent ones while the set holds
+        fewer than ``limit``. When it is full, one read tells whether the oldest have
+        left the window: if so they are deleted from the set and the caller retries."""
+        key = {"pk": _s(f"posts#{username}")}
+        entry = f"{now:017.6f}#{uuid.uuid4().hex[:8]}"  # unique; sorts by time
+        try:
+            self._call(
+                "update_item",
+                TableName=self._tables.auth,
+                Key=key,
+                UpdateExpression="ADD recent :entry SET expires_at = :expires",
+                ConditionExpression="attribute_not_exists(recent) OR size(recent) < :limit",
+                ExpressionAttributeValues={
+                    ":entry": {"SS": [entry]}, ":limit": _n(limit),
+                    ":expires": _n(int(now + window_seconds) + 1),
+                },
+            )
+            return None
+        except ClientError as error:
+            if not self._condition_failed(error):
+                raise
+        item = self._auth_item(f"posts#{username}") or {}
+        recent = item.get("recent", {}).get("SS", [])
+        cutoff = now - window_seconds
+        expired = [e for e in recent if float(e.partition("#")[0]) <= cutoff]
+        live = sorted(float(e.partition("#")[0]) for e in recent if e not in expired)
+        if len(live) >= limit:
+            return live[len(live) - limit] + window_seconds
+        if expired:
+            self._call(
+                "update_item",
+                TableName=self._tables.auth,
+                Key=key,
+                UpdateExpression="DELETE recent :expired",
+                ExpressionAttributeValues={":expired": {"SS": expired}},
+            )
+        raise Conflict("recent posts were full of expired entries; retry")
 
     def add_message(self, message: Message) -> None:
         self._call(

@@ -3,7 +3,7 @@
 One connection per thread (chalice local serves each request on a thread), WAL
 so readers never wait for a writer, a busy timeout, and writes that are retried
 when the database stays locked, so a lock costs time, never a lost write.
-Expired auth rows (revoked tokens, refresh tokens, throttles) are pruned here;
+Expired auth rows (revoked tokens, refresh tokens, login attempts, recent posts) are pruned here;
 DynamoDB deletes them itself by TTL.
 """
 
@@ -17,8 +17,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from chalicelib.errors import Conflict, StoreUnavailable, UsernameTaken
-from chalicelib.store import AccessState, LoginThrottle, Message, Page, RefreshToken, User
+from chalicelib.errors import StoreUnavailable, UsernameTaken
+from chalicelib.store import (
+    AccessState,
+    LoginCount,
+    LoginThrottle,
+    Message,
+    Page,
+    RefreshToken,
+    User,
+    next_login_throttle,
+)
 
 T = TypeVar("T")
 
@@ -47,16 +56,23 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
     expires_at INTEGER NOT NULL,
     used INTEGER NOT NULL DEFAULT 0
 );
-CREATE TABLE IF NOT EXISTS login_throttles (
+CREATE TABLE IF NOT EXISTS login_attempts (
     username TEXT PRIMARY KEY,
-    failures INTEGER NOT NULL,
+    attempts INTEGER NOT NULL,
     window_ends REAL NOT NULL,
     locked_until REAL NOT NULL,
-    version INTEGER NOT NULL,
     expires_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS recent_posts (
+    username TEXT NOT NULL,
+    posted_at REAL NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS recent_posts_by_user ON recent_posts (username, posted_at);
+DROP TABLE IF EXISTS login_throttles;
 """
-_EXPIRING_TABLES = ("revoked_tokens", "revoked_families", "refresh_tokens", "login_throttles")
+_EXPIRING_TABLES = ("revoked_tokens", "revoked_families", "refresh_tokens", "login_attempts",
+                    "recent_posts")
 BUSY_TIMEOUT_MS = 5000
 WRITE_ATTEMPTS = 4
 PRUNE_EVERY_SECONDS = 60
@@ -274,38 +290,64 @@ class SQLiteStore:
         )
         return bool(rows)
 
-    def get_login_throttle(self, *, username: str, now: float) -> LoginThrottle | None:
-        rows = self._read(
-            "SELECT username, failures, window_ends, locked_until, version"
-            " FROM login_throttles WHERE username = ? AND expires_at >= ?",
-            (username, int(now)),
-        )
-        return LoginThrottle(*rows[0]) if rows else None
-
-    def save_login_throttle(self, throttle: LoginThrottle) -> None:
-        def save(connection: sqlite3.Connection) -> None:
+    def count_login_attempt(
+        self, *, username: str, now: float, limit: int, window_seconds: int
+    ) -> LoginCount:
+        def count(connection: sqlite3.Connection) -> LoginCount:
+            self._prune_expired(connection, now)  # names nobody holds leave no rows behind
             rows = connection.execute(
-                "SELECT version, expires_at FROM login_throttles WHERE username = ?",
-                (throttle.username,),
+                "SELECT username, attempts, window_ends, locked_until"
+                " FROM login_attempts WHERE username = ?",
+                (username,),
             ).fetchall()
-            # An expired row counts as absent, as it would once DynamoDB's TTL removed it.
-            stored = rows[0][0] if rows and rows[0][1] >= int(time.time()) else 0
-            if stored != throttle.version - 1:
-                raise Conflict("login throttle changed concurrently")
-            connection.execute(
-                "INSERT OR REPLACE INTO login_throttles"
-                " (username, failures, window_ends, locked_until, version, expires_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (throttle.username, throttle.failures, throttle.window_ends,
-                 throttle.locked_until, throttle.version, throttle.expires_at),
+            current = LoginThrottle(*rows[0]) if rows else None
+            updated = next_login_throttle(
+                current, username=username, now=now, limit=limit, window_seconds=window_seconds
             )
+            if updated is None:
+                assert current is not None
+                return LoginCount(counted=False, throttle=current)
+            connection.execute(
+                "INSERT OR REPLACE INTO login_attempts"
+                " (username, attempts, window_ends, locked_until, expires_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (username, updated.attempts, updated.window_ends, updated.locked_until,
+                 updated.expires_at),
+            )
+            return LoginCount(counted=True, throttle=updated)
 
-        self._write(save)
+        return self._write(count)
 
     def clear_login_throttle(self, *, username: str) -> None:
         self._write(
-            lambda c: c.execute("DELETE FROM login_throttles WHERE username = ?", (username,))
+            lambda c: c.execute("DELETE FROM login_attempts WHERE username = ?", (username,))
         )
+
+    def count_post(
+        self, *, username: str, now: float, limit: int, window_seconds: int
+    ) -> float | None:
+        def count(connection: sqlite3.Connection) -> float | None:
+            connection.execute(
+                "DELETE FROM recent_posts WHERE username = ? AND posted_at <= ?",
+                (username, now - window_seconds),
+            )
+            (recent,) = connection.execute(
+                "SELECT COUNT(*) FROM recent_posts WHERE username = ?", (username,)
+            ).fetchone()
+            if recent >= limit:  # a slot frees when the (recent - limit + 1)th oldest leaves
+                (freeing,) = connection.execute(
+                    "SELECT posted_at FROM recent_posts WHERE username = ?"
+                    " ORDER BY posted_at LIMIT 1 OFFSET ?",
+                    (username, recent - limit),
+                ).fetchone()
+                return float(freeing) + window_seconds
+            connection.execute(
+                "INSERT INTO recent_posts (username, posted_at, expires_at) VALUES (?, ?, ?)",
+                (username, now, int(now + window_seconds) + 1),
+            )
+            return None
+
+        return self._write(count)
 
     def add_message(self, message: Message) -> None:
         self._write(
