@@ -6,13 +6,13 @@ from chalicelib import passwords, throttle
 from chalicelib.deps import Deps
 from chalicelib.errors import AccountGone, WrongPassword
 from chalicelib.store import User
-from chalicelib.validation import PASSWORD_MAX, check_new_password, check_username
+from chalicelib.validation import check_new_password, check_username, may_be_password
 
 
 def signup(deps: Deps, username: str, password: str) -> User:
     """Create an account; ``InvalidInput`` names the bad field, ``UsernameTaken`` is a 409."""
     username = check_username(username)
-    check_new_password(password, username=username)
+    password = check_new_password(password, username=username)
     now = deps.now()
     # Tokens issued before the account existed (to an earlier, deleted holder of
     # the name) must not open it, so every token from before its creation is void.
@@ -38,12 +38,12 @@ def change_password(
     deps: Deps, username: str, current_password: str, new_password: str
 ) -> None:
     """Set a new password and void every token issued before now (this one included)."""
-    check_new_password(new_password, username=username)
+    new_password = check_new_password(new_password, username=username)
     store = deps.store
     attempt = throttle.reserve_attempt(deps, username)  # the same throttle as logins
     user = store.get_user(username)
     verified = False
-    if user is not None and len(current_password) <= PASSWORD_MAX:  # longer cannot be right
+    if user is not None and may_be_password(current_password):  # else it cannot be right
         verified, _ = passwords.verify_password(
             current_password, user.password_hash, deps.settings
         )

@@ -26,7 +26,7 @@ from chalicelib.tokens import (
     new_refresh_token,
     verify_access_token,
 )
-from chalicelib.validation import PASSWORD_MAX, is_plausible_username, normalize_username
+from chalicelib.validation import is_plausible_username, may_be_password, normalize_username
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def login(deps: Deps, username: str, password: str) -> TokenPair:
     """
     store, now = deps.store, deps.now()
     username = normalize_username(username)
-    if not is_plausible_username(username) or len(password) > PASSWORD_MAX:
+    if not is_plausible_username(username) or not may_be_password(password):
         raise InvalidCredentials("invalid credentials")  # no such account can exist: no hashing
     attempt = throttle.reserve_attempt(deps, username)
     user = store.get_user(username)

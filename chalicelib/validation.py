@@ -13,14 +13,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.errors import BodyTooLarge, InvalidInput
-from chalicelib.passwords import is_common
+from chalicelib.passwords import comparable, is_common, normalize_password
 
 MAX_BODY_BYTES = 64 * 1024
 # Always used with fullmatch: "$" alone also matches before a trailing newline.
 USERNAME_PATTERN = re.compile(r"[a-z0-9_.-]{3,32}")
-PASSWORD_MIN, PASSWORD_MAX = 12, 128
+PASSWORD_MIN, PASSWORD_MAX = 12, 128  # characters after NFKC
+RAW_PASSWORD_MAX = 4 * PASSWORD_MAX  # as sent: NFKC may compose several into one
 CONTENT_MAX = 1000
 LIMIT_DEFAULT, LIMIT_MAX = 20, 100
+NUMBER_MAX_CHARS = 20  # any number a field could mean fits; checked before parsing
 
 
 def parse_body(
@@ -38,12 +40,7 @@ def parse_body(
         if required:
             raise InvalidInput("request body must be a JSON object with " + ", ".join(required))
         return {}
-    try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise InvalidInput("request body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise InvalidInput("request body must be a JSON object")
+    body = _json_object(raw)
     unknown = sorted(set(body) - set(required) - set(optional))
     if unknown:
         raise InvalidInput(f"unknown field: {', '.join(unknown)}")
@@ -57,6 +54,43 @@ def parse_body(
         if isinstance(body[name], str) and not _is_unicode_text(body[name]):
             raise InvalidInput(f"{name} must be valid Unicode text")
     return body
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    """Parse strictly: UTF-8 only (``json.loads`` would guess UTF-16/32 and skip a BOM,
+    though the contract says UTF-8), standard JSON only (no NaN or Infinity), and
+    numbers bounded in length before Python parses them (a long one is a 400, not the
+    500 of Python's int-length limit)."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise InvalidInput("request body must be UTF-8 without a byte order mark")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("request body must be UTF-8") from None
+    try:
+        body = json.loads(text, parse_int=_bounded_int, parse_float=_bounded_float,
+                          parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        raise InvalidInput("request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise InvalidInput("request body must be a JSON object")
+    return body
+
+
+def _bounded_int(digits: str) -> int:
+    if len(digits) > NUMBER_MAX_CHARS:
+        raise InvalidInput(f"numbers in the body must be at most {NUMBER_MAX_CHARS} characters")
+    return int(digits)
+
+
+def _bounded_float(text: str) -> float:
+    if len(text) > NUMBER_MAX_CHARS:
+        raise InvalidInput(f"numbers in the body must be at most {NUMBER_MAX_CHARS} characters")
+    return float(text)
+
+
+def _no_constant(name: str) -> float:
+    raise InvalidInput(f"request body is not valid JSON ({name} is not a JSON number)")
 
 
 def _is_unicode_text(value: str) -> bool:
@@ -93,16 +127,31 @@ def is_plausible_username(username: str) -> bool:
     return bool(USERNAME_PATTERN.fullmatch(username))
 
 
-def check_new_password(password: str, *, username: str) -> None:
-    """The rules for a password being set; the common-list lookup runs last."""
+def may_be_password(password: str) -> bool:
+    """False when no password could be this long after NFKC (checked before hashing)."""
+    return (len(password) <= RAW_PASSWORD_MAX
+            and len(normalize_password(password)) <= PASSWORD_MAX)
+
+
+def check_new_password(password: str, *, username: str) -> str:
+    """The rules for a password being set, on its NFKC form (which is returned, and is
+    what gets hashed); the common-list lookup runs last."""
+    if len(password) > RAW_PASSWORD_MAX:  # bound the normalization's work first
+        raise InvalidInput(f"password must be at most {PASSWORD_MAX} characters")
+    password = normalize_password(password)
     if len(password) < PASSWORD_MIN:
         raise InvalidInput(f"password must be at least {PASSWORD_MIN} characters")
     if len(password) > PASSWORD_MAX:
         raise InvalidInput(f"password must be at most {PASSWORD_MAX} characters")
-    if normalize_username(password) == username:
+    if any(unicodedata.category(c) == "Cc" for c in password):
+        raise InvalidInput("password must not contain control characters")
+    if not any(unicodedata.category(c)[0] in "LNPS" for c in password):
+        raise InvalidInput("password must contain a visible character")
+    if comparable(password) == username or password.lower() == username:
         raise InvalidInput("password must not be the same as the username")
     if is_common(password):
         raise InvalidInput("password is too common; choose one that is harder to guess")
+    return password
 
 
 def check_content(value: str) -> str:
@@ -114,9 +163,19 @@ def check_content(value: str) -> str:
     return content
 
 
+def bounded_int(raw: str, *, name: str, low: int, high: int) -> int:
+    """An integer from text (a query parameter), its length checked before ``int()``
+    so an absurdly long number is a 400 rather than Python's int-length error."""
+    message = f"{name} must be a whole number from {low} to {high}"
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(high)):
+        raise InvalidInput(message)
+    value = int(raw)
+    if not low <= value <= high:
+        raise InvalidInput(message)
+    return value
+
+
 def check_limit(raw: str | None) -> int:
     if raw is None:
         return LIMIT_DEFAULT
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= LIMIT_MAX:
-        raise InvalidInput(f"limit must be a whole number from 1 to {LIMIT_MAX}")
-    return int(raw)
+    return bounded_int(raw, name="limit", low=1, high=LIMIT_MAX)

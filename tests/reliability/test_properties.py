@@ -132,8 +132,11 @@ def test_accepted_new_password_keeps_every_rule(password: str, username: str) ->
         check_new_password(password, username=username)
     except InvalidInput:
         return
-    assert PASSWORD_MIN <= len(password) <= PASSWORD_MAX
-    assert unicodedata.normalize("NFKC", password).lower() != username
+    normalized = unicodedata.normalize("NFKC", password)
+    assert PASSWORD_MIN <= len(normalized) <= PASSWORD_MAX
+    assert normalized.lower() != username
+    assert not any(unicodedata.category(c) == "Cc" for c in normalized)
+    assert any(unicodedata.category(c)[0] in "LNPS" for c in normalized)
 
 
 @PROFILE
