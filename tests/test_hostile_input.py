@@ -9,7 +9,7 @@ import unicodedata
 
 import pytest
 
-from tests.conftest import Api, body_of
+from tests.helpers import Api, body_of
 
 PASSWORD = "correct horse battery staple"
 WRONG = "not the right password"

@@ -93,6 +93,10 @@ def _message(row: sqlite3.Row) -> Message:
     return Message(**_fields(row))
 
 
+def _login_throttle(row: sqlite3.Row) -> LoginThrottle:
+    return LoginThrottle(**_fields(row))
+
+
 def _refresh_token(row: sqlite3.Row) -> RefreshToken:
     return RefreshToken(**{**_fields(row), "used": bool(row["used"])})
 
@@ -300,7 +304,7 @@ class SQLiteStore:
                 " FROM login_attempts WHERE username = ?",
                 (username,),
             ).fetchall()
-            current = LoginThrottle(*rows[0]) if rows else None
+            current = _login_throttle(rows[0]) if rows else None
             updated = next_login_throttle(
                 current, username=username, now=now, limit=limit, window_seconds=window_seconds
             )
