@@ -1,0 +1,57 @@
+"""What a login and a post cost on DynamoDB, counted per request (dynalite).
+
+A login stays one argon2 verification plus a bounded number of store requests:
+the attempt is counted with one conditional UpdateItem before the password is
+checked, whatever happens next; a refused attempt during a lock writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bench.common import RequestCounter
+from tests.helpers import Api
+
+WRONG = "definitely not it"
+
+
+@pytest.fixture
+def counted(store_kind: str, api: Api) -> Iterator[tuple[Api, RequestCounter]]:
+    if store_kind != "dynamodb":
+        pytest.skip("counts DynamoDB requests")
+    with RequestCounter().installed() as counter:
+        yield api, counter
+
+
+def operations(counter: RequestCounter, action: object) -> list[str]:
+    counter.clear()
+    assert callable(action)
+    action()
+    return list(counter.operations)
+
+
+def test_login_costs_a_bounded_number_of_dynamodb_requests(
+    counted: tuple[Api, RequestCounter]
+) -> None:
+    api, counter = counted
+    api.signup("alice")
+    success = operations(counter, lambda: api.login("alice"))
+    # count, user, clear the count, store the refresh token
+    assert success == ["UpdateItem", "GetItem", "DeleteItem", "PutItem"]
+    failures = [operations(counter, lambda: api.login("alice", WRONG)) for _ in range(5)]
+    assert failures == [["UpdateItem", "GetItem"]] * 5  # count (the 5th locks), user
+    # Locked: the conditional update fails, one read says so; nothing is written.
+    locked = [operations(counter, lambda: api.login("alice")) for _ in range(3)]
+    assert locked == [["UpdateItem", "GetItem"]] * 3
+
+
+def test_a_post_costs_one_conditional_update_and_one_put(
+    counted: tuple[Api, RequestCounter]
+) -> None:
+    api, counter = counted
+    token = api.session("poster")["access_token"]
+    post = operations(counter, lambda: api.call("POST", "/messages", {"content": "hi"},
+                                                token=token))
+    assert post == ["BatchGetItem", "UpdateItem", "PutItem"]  # authorizer, limit, message
