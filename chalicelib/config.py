@@ -159,7 +159,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         argon2_parallelism=parallelism,
         login_max_failures=_integer(env, "CHALKBOARD_LOGIN_MAX_FAILURES", 5, 1, 100),
         login_window_seconds=_integer(env, "CHALKBOARD_LOGIN_WINDOW_SECONDS", 900, 1, 86_400),
-        post_rate_limit=_integer(env, "CHALKBOARD_POST_RATE_LIMIT", 60, 1, 1000),
+        post_rate_limit=_integer(env, "CHALKBOARD_POST_RATE_LIMIT", 60, 1, 10_000),  # fits an item
         post_rate_window_seconds=_integer(
             env, "CHALKBOARD_POST_RATE_WINDOW_SECONDS", 60, 1, 86_400
         ),

@@ -51,9 +51,8 @@ class LoginThrottled(ChalkboardError):
     """Too many failed attempts at a username's password (429)."""
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(
-            f"too many failed attempts for this account; try again in {retry_after} seconds"
-        )
+        # The wait is in Retry-After; the web app words it ("in about a minute").
+        super().__init__("too many failed attempts for this account; try again later")
         self.retry_after = retry_after
 
 
@@ -61,7 +60,7 @@ class PostingThrottled(ChalkboardError):
     """Over the per-user posting rate limit (429)."""
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(f"posting too fast; try again in {retry_after} seconds")
+        super().__init__("you are posting too fast; try again later")
         self.retry_after = retry_after
 
 

@@ -124,3 +124,15 @@ def test_a_throttle_key_that_is_not_a_canonical_username_is_refused(
 ) -> None:
     with pytest.raises(InvalidInput):
         throttle.reserve_attempt(Deps(store=direct_store, settings=SETTINGS), key)
+
+
+def test_a_throttled_login_leaves_a_log_line_without_the_password(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    api.signup("alice")
+    fail(api, "alice", 5)
+    with caplog.at_level("INFO"):
+        assert api.login("alice", "the secret guess 123").status_code == 429
+    lines = [r.getMessage() for r in caplog.records if r.name == "chalicelib.throttle"]
+    assert any("throttled for alice" in line for line in lines)
+    assert not any("the secret guess 123" in r.getMessage() for r in caplog.records)

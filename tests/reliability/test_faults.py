@@ -97,6 +97,11 @@ class WriteLoad:
         assert not slow, f"{len(slow)} answers took {SLOWEST_ALLOWED} s or more: {slow[:3]}"
 
 
+# The write load posts far faster than a person: these tests are about store faults,
+# so the posting limit (tested in test_auth_races) is set out of the way.
+WRITE_LOAD_ENV = {"CHALKBOARD_POST_RATE_LIMIT": "10000"}
+
+
 def found_on_board(served: Served, token: str, tag: str) -> dict[str, str]:
     board = all_messages(served.http(), token)
     ids = [m["id"] for m in board]
@@ -115,7 +120,7 @@ def test_dynalite_killed_mid_write_load_answers_503_and_loses_no_acknowledged_wr
     store = first.__enter__()
     try:
         backend = make_backend("dynamodb", tmp_path / "backend", dynalite_url=store.url)
-        with serve(backend, "dynalite-killed") as served:
+        with serve(backend, "dynalite-killed", extra_env=WRITE_LOAD_ENV) as served:
             tokens = [session(served.http(), fresh_name(f"faulty{i}"))["access_token"]
                       for i in range(WRITERS)]
             tag = uuid.uuid4().hex[:8]
@@ -157,7 +162,7 @@ def test_dynalite_killed_mid_write_load_answers_503_and_loses_no_acknowledged_wr
 def test_locked_sqlite_database_delays_writes_but_loses_none(tmp_path: Path) -> None:
     backend = make_backend("sqlite", tmp_path / "backend")
     lock_seconds = 1.5  # well inside the adapter's 5 s busy timeout
-    with serve(backend, "sqlite-locked") as served:
+    with serve(backend, "sqlite-locked", extra_env=WRITE_LOAD_ENV) as served:
         tokens = [session(served.http(), fresh_name(f"locked{i}"))["access_token"]
                   for i in range(WRITERS)]
         tag = uuid.uuid4().hex[:8]
