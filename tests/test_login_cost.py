@@ -15,12 +15,12 @@ from bench.common import RequestCounter
 from tests.helpers import Api
 
 WRONG = "definitely not it"
+# Request counts are a DynamoDB question: these run on dynalite only (no SQLite skip).
+pytestmark = pytest.mark.parametrize("store_kind", ["dynamodb"])
 
 
 @pytest.fixture
-def counted(store_kind: str, api: Api) -> Iterator[tuple[Api, RequestCounter]]:
-    if store_kind != "dynamodb":
-        pytest.skip("counts DynamoDB requests")
+def counted(api: Api) -> Iterator[tuple[Api, RequestCounter]]:
     with RequestCounter().installed() as counter:
         yield api, counter
 
