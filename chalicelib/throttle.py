@@ -4,7 +4,11 @@ they hold across instances.
 Login throttle: each attempt to prove a password (login, password change, account
 deletion, two-factor codes) is *counted before the password is checked*, in one
 atomic store operation, so of any number of simultaneous attempts at most
-``login_max_failures`` are ever evaluated in a window. The attempt that reaches
+``login_max_failures`` are ever evaluated in a window. The window slides: a count
+ends only after a whole window with no attempt, so no stretch of
+``login_window_seconds`` ever holds more evaluated failures than the limit (a window
+fixed at the first attempt let 4 just before its end and 5 more just after). The
+attempt that reaches
 the limit is still evaluated; from then on the name is locked for
 ``login_window_seconds`` from that attempt, and attempts are refused without
 checking anything and without writing, so nobody can stretch the lock. A success
@@ -41,7 +45,7 @@ class Attempt:
     """A counted attempt, to be finished once its password was checked."""
 
     username: str
-    number: int  # its place in the window: the limit-th one locks the name if it fails
+    number: int  # its place in the run: the limit-th one locks the name if it fails
     locked_until: float
 
 

@@ -222,7 +222,7 @@ def test_login_attempts_count_up_to_the_limit_then_are_refused_uncounted(
     counted = [count(direct_store, now + i) for i in range(LIMIT)]
     assert [c.counted for c in counted] == [True] * LIMIT
     assert [c.throttle.attempts for c in counted] == [1, 2, 3, 4, 5]
-    assert counted[0].throttle.window_ends == now + WINDOW
+    assert counted[0].throttle.locked_until == now + WINDOW
     assert counted[-1].throttle.locked_until == now + 4 + WINDOW  # from the limit-th attempt
     for later in (now + 10, now + 500, now + 4 + WINDOW - 0.5):
         refused = count(direct_store, later)
@@ -236,15 +236,31 @@ def test_an_ended_lock_starts_a_new_window(direct_store: Store) -> None:
         count(direct_store, now + i)
     after = count(direct_store, now + 4 + WINDOW)
     assert after.counted and after.throttle.attempts == 1
-    assert after.throttle.window_ends == now + 4 + 2 * WINDOW
+    assert after.throttle.locked_until == now + 4 + 2 * WINDOW
 
 
-def test_attempts_after_the_window_start_a_new_count(direct_store: Store) -> None:
+def test_attempts_a_whole_window_after_the_last_start_a_new_count(direct_store: Store) -> None:
     now = 1_700_000_000.0
     for i in range(LIMIT - 1):
         count(direct_store, now + i)
-    later = count(direct_store, now + WINDOW)
+    later = count(direct_store, now + LIMIT - 2 + WINDOW)
     assert later.counted and later.throttle.attempts == 1
+
+
+def test_no_stretch_of_one_window_holds_more_than_the_limit_of_counted_attempts(
+    direct_store: Store,
+) -> None:
+    """The count does not restart a window after the first attempt: 1 early attempt and
+    3 just before that instant, then just after it only 1 more is counted, and the lock
+    runs a window from that 5th."""
+    now = 1_700_000_000.0
+    count(direct_store, now)
+    for i in range(3):
+        count(direct_store, now + WINDOW - 1 + i * 0.1)
+    after = [count(direct_store, now + WINDOW + 1 + i * 0.1) for i in range(LIMIT)]
+    assert [c.counted for c in after] == [True] + [False] * (LIMIT - 1)
+    assert after[0].throttle.attempts == LIMIT
+    assert after[-1].throttle.locked_until == now + WINDOW + 1 + WINDOW
 
 
 def test_cleared_login_attempts_start_again_at_one(direct_store: Store) -> None:

@@ -72,14 +72,19 @@ def test_throttle_ends_when_the_window_passes(api: Api, env_override) -> None:
     assert api.login("alice").status_code == 200
 
 
-def test_failures_outside_the_window_start_a_new_count() -> None:
+def test_a_count_ends_a_whole_window_after_the_last_attempt_not_the_first() -> None:
     current = None
-    for offset in range(4):
+    for offset in (0, 899, 899.5, 899.9):
         current = next_login_throttle(current, username="alice", now=1000.0 + offset,
                                       limit=5, window_seconds=900)
     assert current is not None and current.attempts == 4
     assert not current.locked(now=1003.0, limit=5)
-    later = next_login_throttle(current, username="alice", now=1000.0 + 905,
+    # Just past the first attempt's window: the 3 recent ones still count.
+    fifth = next_login_throttle(current, username="alice", now=1000.0 + 901,
+                                limit=5, window_seconds=900)
+    assert fifth is not None and fifth.attempts == 5 and fifth.locked(now=1902.0, limit=5)
+    # A whole window after the last one: a new count.
+    later = next_login_throttle(current, username="alice", now=1000.0 + 899.9 + 900,
                                 limit=5, window_seconds=900)
     assert later is not None and later.attempts == 1
 

@@ -59,25 +59,30 @@ class AccessState:
 
 @dataclass(frozen=True)
 class LoginThrottle:
-    """One username's attempts in its current window; each is counted *before* its
-    password is checked, so concurrent attempts cannot all slip under the limit."""
+    """One username's attempts in its current run; each is counted *before* its
+    password is checked, so concurrent attempts cannot all slip under the limit.
+
+    A run ends only after a whole window with no counted attempt (the window slides
+    with each attempt), so no window of time ever holds more than ``limit`` counted
+    attempts: a fixed window starting at the first attempt would let ``limit - 1``
+    attempts just before its end and ``limit`` more just after it.
+    """
 
     username: str
-    attempts: int  # counted in this window (a success clears them)
-    window_ends: float  # first counted attempt + window
-    locked_until: float  # last counted attempt + window: the lock's end once attempts >= limit
+    attempts: int  # counted in this run (a success clears them)
+    locked_until: float  # last counted attempt + window: the run's end, or the lock's at the limit
 
     @property
     def expires_at(self) -> int:
-        """When the state means nothing any more (locked_until >= window_ends always)."""
-        return int(max(self.window_ends, self.locked_until)) + 1
+        """When the state means nothing any more."""
+        return int(self.locked_until) + 1
 
     def locked(self, *, now: float, limit: int) -> bool:
         return self.attempts >= limit and now < self.locked_until
 
-    def stale(self, *, now: float, limit: int) -> bool:
-        """Over: the window passed under the limit, or the lock ran out."""
-        return now >= (self.locked_until if self.attempts >= limit else self.window_ends)
+    def stale(self, *, now: float) -> bool:
+        """Over: a whole window passed since the last counted attempt (the lock ran out)."""
+        return now >= self.locked_until
 
 
 @dataclass(frozen=True)
@@ -96,11 +101,11 @@ def next_login_throttle(
     Attempts refused during a lock write nothing, so they never extend it: the lock
     ends ``window_seconds`` after the attempt that reached the limit.
     """
-    if current is None or current.stale(now=now, limit=limit):
-        return LoginThrottle(username, 1, now + window_seconds, now + window_seconds)
+    if current is None or current.stale(now=now):
+        return LoginThrottle(username, 1, now + window_seconds)
     if current.attempts >= limit:
         return None
-    return LoginThrottle(username, current.attempts + 1, current.window_ends, now + window_seconds)
+    return LoginThrottle(username, current.attempts + 1, now + window_seconds)
 
 
 class Store(Protocol):

@@ -301,16 +301,16 @@ class DynamoDBStore:
         return LoginThrottle(
             username=username,
             attempts=int(_num(item, "attempts")),
-            window_ends=_num(item, "window_ends"),
             locked_until=_num(item, "locked_until"),
         )
 
     def count_login_attempt(
         self, *, username: str, now: float, limit: int, window_seconds: int
     ) -> LoginCount:
-        """Usually one UpdateItem: it adds 1 when the item is absent or inside its window
-        and under the limit. Otherwise one consistent read decides: locked (no write, so
-        the lock is never extended), or stale (a reset conditional on the state read)."""
+        """Usually one UpdateItem: it adds 1 when the item is absent, or under the limit
+        and within a window of its last attempt. Otherwise one consistent read decides:
+        locked (no write, so the lock is never extended), or stale (a reset conditional
+        on the state read)."""
         key = {"pk": _s(f"login#{username}")}
         lock_end = now + window_seconds
         try:
@@ -320,15 +320,14 @@ class DynamoDBStore:
                 Key=key,
                 UpdateExpression=(
                     "SET attempts = if_not_exists(attempts, :zero) + :one,"
-                    " window_ends = if_not_exists(window_ends, :window_end),"
                     " locked_until = :lock_end, expires_at = :expires"
                 ),
                 ConditionExpression=(
-                    "attribute_not_exists(pk) OR (attempts < :limit AND window_ends > :now)"
+                    "attribute_not_exists(pk) OR (attempts < :limit AND locked_until > :now)"
                 ),
                 ExpressionAttributeValues={
                     ":zero": _n(0), ":one": _n(1), ":limit": _n(limit), ":now": _n(now),
-                    ":window_end": _n(lock_end), ":lock_end": _n(lock_end),
+                    ":lock_end": _n(lock_end),
                     ":expires": _n(int(lock_end) + 1),
                 },
                 ReturnValues="ALL_NEW",
@@ -341,7 +340,6 @@ class DynamoDBStore:
             return LoginCount(counted=True, throttle=LoginThrottle(
                 username=username,
                 attempts=int(_num(item, "attempts")),
-                window_ends=_num(item, "window_ends"),
                 locked_until=_num(item, "locked_until"),
             ))
         current = self._login_throttle(username)
@@ -352,24 +350,21 @@ class DynamoDBStore:
             if current is not None and updated is None:
                 return LoginCount(counted=False, throttle=current)
             raise Conflict("login attempts changed between the update and the read")
-        try:  # a stale window or an ended lock: start again, if nobody did meanwhile
+        try:  # a window without attempts or an ended lock: start again, if nobody did meanwhile
             self._call(
                 "put_item",
                 TableName=self._tables.auth,
                 Item={
                     **key,
                     "attempts": _n(updated.attempts),
-                    "window_ends": _n(updated.window_ends),
                     "locked_until": _n(updated.locked_until),
                     TTL_ATTRIBUTE: _n(updated.expires_at),
                 },
                 ConditionExpression=(
-                    "attempts = :attempts AND window_ends = :window_ends"
-                    " AND locked_until = :locked_until"
+                    "attempts = :attempts AND locked_until = :locked_until"
                 ),
                 ExpressionAttributeValues={
                     ":attempts": _n(current.attempts),
-                    ":window_ends": _n(current.window_ends),
                     ":locked_until": _n(current.locked_until),
                 },
             )

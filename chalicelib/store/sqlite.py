@@ -56,10 +56,9 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
     expires_at INTEGER NOT NULL,
     used INTEGER NOT NULL DEFAULT 0
 );
-CREATE TABLE IF NOT EXISTS login_attempts (
+CREATE TABLE IF NOT EXISTS login_runs (
     username TEXT PRIMARY KEY,
     attempts INTEGER NOT NULL,
-    window_ends REAL NOT NULL,
     locked_until REAL NOT NULL,
     expires_at INTEGER NOT NULL
 );
@@ -70,8 +69,9 @@ CREATE TABLE IF NOT EXISTS recent_posts (
 );
 CREATE INDEX IF NOT EXISTS recent_posts_by_user ON recent_posts (username, posted_at);
 DROP TABLE IF EXISTS login_throttles;
+DROP TABLE IF EXISTS login_attempts;
 """
-_EXPIRING_TABLES = ("revoked_tokens", "revoked_families", "refresh_tokens", "login_attempts",
+_EXPIRING_TABLES = ("revoked_tokens", "revoked_families", "refresh_tokens", "login_runs",
                     "recent_posts")
 BUSY_TIMEOUT_MS = 5000
 WRITE_ATTEMPTS = 4
@@ -300,8 +300,7 @@ class SQLiteStore:
         def count(connection: sqlite3.Connection) -> LoginCount:
             self._prune_expired(connection, now)  # names nobody holds leave no rows behind
             rows = connection.execute(
-                "SELECT username, attempts, window_ends, locked_until"
-                " FROM login_attempts WHERE username = ?",
+                "SELECT username, attempts, locked_until FROM login_runs WHERE username = ?",
                 (username,),
             ).fetchall()
             current = _login_throttle(rows[0]) if rows else None
@@ -312,11 +311,9 @@ class SQLiteStore:
                 assert current is not None
                 return LoginCount(counted=False, throttle=current)
             connection.execute(
-                "INSERT OR REPLACE INTO login_attempts"
-                " (username, attempts, window_ends, locked_until, expires_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (username, updated.attempts, updated.window_ends, updated.locked_until,
-                 updated.expires_at),
+                "INSERT OR REPLACE INTO login_runs (username, attempts, locked_until, expires_at)"
+                " VALUES (?, ?, ?, ?)",
+                (username, updated.attempts, updated.locked_until, updated.expires_at),
             )
             return LoginCount(counted=True, throttle=updated)
 
@@ -324,7 +321,7 @@ class SQLiteStore:
 
     def clear_login_throttle(self, *, username: str) -> None:
         self._write(
-            lambda c: c.execute("DELETE FROM login_attempts WHERE username = ?", (username,))
+            lambda c: c.execute("DELETE FROM login_runs WHERE username = ?", (username,))
         )
 
     def count_post(

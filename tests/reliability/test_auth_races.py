@@ -139,3 +139,38 @@ def test_30_simultaneous_posts_over_the_limit_exactly_the_limit_succeed(limited:
     # Other users are not affected.
     other = session(limited.http(), fresh_name("neighbour"))["access_token"]
     assert limited.http().call("POST", "/messages", {"content": "hi"}, token=other).status == 201
+
+
+SHORT_WINDOW = 4
+
+
+@pytest.fixture(scope="module")
+def short_window(backend: Backend) -> Iterator[Served]:
+    """A server whose login window (and lock) lasts SHORT_WINDOW seconds."""
+    with serve(backend, "short-window",
+               extra_env={"CHALKBOARD_LOGIN_WINDOW_SECONDS": str(SHORT_WINDOW)}) as running:
+        yield running
+
+
+def test_20_simultaneous_logins_just_past_the_first_attempts_window_evaluate_only_the_rest(
+    short_window: Served,
+) -> None:
+    """1 failure, then 3 just before a window has passed since it, then 20 at once just
+    after: at most 5 failures are evaluated in that window, not 4 + 5 more."""
+    username = fresh_name("edge")
+    session(short_window.http(), username)
+    http = short_window.http()
+    start = time.monotonic()
+    early = [login(http, username, WRONG)]
+    time.sleep(max(0.0, start + SHORT_WINDOW - 0.7 - time.monotonic()))
+    early += [login(http, username, WRONG) for _ in range(3)]
+    clients = connections(short_window, 20)
+    time.sleep(max(0.0, start + SHORT_WINDOW + 0.1 - time.monotonic()))
+    late = burst(clients, lambda index, client: login(client, username, WRONG))
+    assert time.monotonic() - start < 2 * SHORT_WINDOW - 0.7, "too slow to test the edge"
+    statuses = Counter(reply.status for reply in late)
+    TALLY.attack("throttle: 4 failures before a window edge, 20 simultaneous after",
+                 short_window.kind, 429, refused=evaluated(early + late) <= LIMIT)
+    assert [reply.status for reply in early] == [401] * 4
+    assert not [r.status for r in late if r.status >= 500]
+    assert evaluated(early + late) <= LIMIT, statuses
