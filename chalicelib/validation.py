@@ -58,9 +58,11 @@ def parse_body(
 
 def _json_object(raw: bytes) -> dict[str, Any]:
     """Parse strictly: UTF-8 only (``json.loads`` would guess UTF-16/32 and skip a BOM,
-    though the contract says UTF-8), standard JSON only (no NaN or Infinity), and
-    numbers bounded in length before Python parses them (a long one is a 400, not the
-    500 of Python's int-length limit)."""
+    though the contract says UTF-8), standard JSON only (no NaN or Infinity), every
+    key once per object (``json.loads`` keeps the last of a repeated key, while a
+    proxy, log or other parser may read the first), and numbers bounded in length
+    before Python parses them (a long one is a 400, not the 500 of Python's
+    int-length limit)."""
     if raw.startswith(b"\xef\xbb\xbf"):
         raise InvalidInput("request body must be UTF-8 without a byte order mark")
     try:
@@ -69,11 +71,18 @@ def _json_object(raw: bytes) -> dict[str, Any]:
         raise InvalidInput("request body must be UTF-8") from None
     try:
         body = json.loads(text, parse_int=_bounded_int, parse_float=_bounded_float,
-                          parse_constant=_no_constant)
+                          parse_constant=_no_constant, object_pairs_hook=_unique_keys)
     except (ValueError, RecursionError):
         raise InvalidInput("request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise InvalidInput("request body must be a JSON object")
+    return body
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    body = dict(pairs)
+    if len(body) != len(pairs):
+        raise InvalidInput("request body must not repeat a field")
     return body
 
 

@@ -48,6 +48,7 @@ def bad_bodies(fields: dict[str, str], *, optional: bool) -> dict[str, tuple[byt
         "unknown extra field": (json.dumps({**fields, "is_admin": True}).encode(), 400),
         "duplicate keys, last one wrong": (valid[:-1] + b', "' + next(iter(fields)).encode()
                                            + b'": 5}', 400),
+        "duplicate keys, both valid": (valid[:-1] + b", " + valid[1:], 400),
         "over 64 KiB": (json.dumps({**fields, "pad": "p" * 65_536}).encode(), 413),
     }
     for name in fields:
