@@ -470,7 +470,8 @@ def test_roles_read_only_the_stages_keyring_and_write_only_their_own_logs(
 def test_way_2_policies_name_only_the_stages_tables_keyring_key_and_own_logs() -> None:
     for stage in STAGES:
         env = stage_env(stage)
-        tables = {"api_handler": ("USERS", "MESSAGES", "AUTH"), "jwt_auth": ("USERS", "AUTH")}
+        tables = {"api_handler": ("USERS", "MESSAGES", "AUTH", "USER_ITEMS"),
+                  "jwt_auth": ("USERS", "USER_ITEMS")}
         log_groups = {"api_handler": f"chalkboard-{stage}",
                       "jwt_auth": f"chalkboard-{stage}-jwt_auth"}
         for function in FUNCTIONS:
