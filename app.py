@@ -16,7 +16,7 @@ from chalice.app import AuthRequest, Request
 
 from chalicelib import accounts, board, health, sessions, telemetry
 from chalicelib.deps import current_deps
-from chalicelib.errors import StoreUnavailable
+from chalicelib.errors import KeyringUnavailable, StoreUnavailable
 from chalicelib.responses import WebOriginCORS, api_errors, unauthorized, unavailable
 from chalicelib.store import Message
 from chalicelib.timestamps import iso_ms
@@ -48,14 +48,18 @@ def jwt_auth(auth_request: AuthRequest) -> AuthResponse:
     except InvalidToken as error:
         telemetry.authorizer_decision("deny", reason=str(error))
         raise unauthorized() from None
-    except StoreUnavailable:
-        telemetry.authorizer_decision("error", reason="store unavailable")
-        raise unavailable() from None
+    except (StoreUnavailable, KeyringUnavailable) as error:
+        reason = "store unavailable" if isinstance(error, StoreUnavailable) else "no keyring"
+        telemetry.authorizer_decision("error", reason=reason)
+        raise unavailable(error) from None
     telemetry.authorizer_decision("allow", username=claims.username)
     return AuthResponse(
         routes=["*"],
         principal_id=claims.username,
-        context={"jti": claims.jti, "iat": str(claims.issued_at), "exp": str(claims.expires_at)},
+        context={
+            "jti": claims.jti, "iat": str(claims.issued_at), "exp": str(claims.expires_at),
+            "sid": claims.session_id,
+        },
     )
 
 
@@ -75,6 +79,7 @@ def caller() -> AccessClaims:
         jti=context["jti"],
         issued_at=float(context["iat"]),
         expires_at=int(context["exp"]),
+        session_id=context["sid"],
     )
 
 
@@ -135,8 +140,8 @@ def refresh_token() -> dict[str, Any]:
 @app.route("/logout", methods=["POST"], authorizer=jwt_auth)
 @api_errors
 def logout() -> Response:
-    fields = body({}, optional={"refresh_token": str})
-    sessions.logout(current_deps(), caller(), fields.get("refresh_token"))
+    body({}, optional={"refresh_token": str})  # validated; the session is the token's
+    sessions.logout(current_deps(), caller())
     return no_content()
 
 
@@ -145,6 +150,36 @@ def logout() -> Response:
 def get_me() -> dict[str, Any]:
     user = accounts.get_account(current_deps(), caller().username)
     return {"username": user.username, "created_at": iso_ms(user.created_at)}
+
+
+@app.route("/me", methods=["DELETE"], authorizer=jwt_auth)
+@api_errors
+def delete_me() -> Response:
+    fields = body({"password": str})
+    accounts.delete_account(current_deps(), caller().username, fields["password"])
+    return no_content()
+
+
+@app.route("/me/sessions", methods=["GET"], authorizer=jwt_auth)
+@api_errors
+def list_sessions() -> dict[str, Any]:
+    views = sessions.list_sessions(current_deps(), caller())
+    return {"sessions": [
+        {
+            "id": view.session.sid,
+            "created_at": iso_ms(view.session.created_at),
+            "last_used_at": iso_ms(view.session.last_used_at),
+            "current": view.current,
+        }
+        for view in views
+    ]}
+
+
+@app.route("/me/sessions/{session_id}", methods=["DELETE"], authorizer=jwt_auth)
+@api_errors
+def end_session(session_id: str) -> Response:
+    sessions.end_session(current_deps(), caller(), session_id)
+    return no_content()
 
 
 @app.route("/me/password", methods=["POST"], authorizer=jwt_auth)
@@ -171,8 +206,10 @@ def list_messages() -> dict[str, Any]:
 @api_errors
 def create_message() -> Response:
     fields = body({"content": str})
+    claims = caller()
     message = board.post_message(
-        current_deps(), username=caller().username, content=fields["content"]
+        current_deps(), username=claims.username, session_id=claims.session_id,
+        content=fields["content"],
     )
     return Response(status_code=201, body=message_json(message))
 

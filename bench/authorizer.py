@@ -43,14 +43,19 @@ def _per_call(items: list[str], calls: int) -> str:
 def _measure_store(env: dict[str, str], calls: int) -> dict[str, Any]:
     from app import jwt_auth
     from chalicelib import config, signing_keys, store, tokens
-    from chalicelib.store import User
+    from chalicelib.store import Session, User
 
     counter = RequestCounter(capacity_for=("BatchGetItem",))
     with environment(env), counter.installed():
         the_store = store.get_store()
-        the_store.create_user(User(username="bench", password_hash="-", created_at=time.time()))
-        token, _ = tokens.issue_access_token(
-            username="bench", keyring=signing_keys.get_keyring(),
+        now = time.time()
+        the_store.create_user(User(username="bench", password_hash="-", created_at=now,
+                                   credential_stamp="bench"))
+        the_store.start_session(Session(username="bench", sid="s1", credential_stamp="bench",
+                                        created_at=now, last_used_at=now,
+                                        expires_at=int(now) + 3600))
+        token, _ = tokens.issue_access_token(username="bench", session_id="s1",
+                                             keyring=signing_keys.get_keyring(),
             settings=config.get_settings(), now=time.time(),
         )
         event = {"type": "TOKEN", "authorizationToken": f"Bearer {token}",
@@ -70,7 +75,8 @@ def _measure_store(env: dict[str, str], calls: int) -> dict[str, Any]:
                 lambda: tokens.verify_access_token(token, keyring=keyring, settings=settings))
             verify_ns.append(elapsed)
             fresh, _ = tokens.issue_access_token(
-                username="bench", keyring=keyring, settings=settings, now=time.time())
+                username="bench", session_id="s1", keyring=keyring, settings=settings,
+                now=time.time())
             elapsed, _ = timed(
                 lambda fresh=fresh: tokens.verify_access_token(
                     fresh, keyring=keyring, settings=settings))

@@ -126,7 +126,8 @@ def api_gateway_event(token: str, claims: Any) -> dict[str, Any]:
             "identity": {"sourceIp": "127.0.0.1"},
             # API Gateway passes the authorizer's context values as strings.
             "authorizer": {"principalId": claims.username, "jti": claims.jti,
-                           "iat": str(claims.issued_at), "exp": str(claims.expires_at)},
+                           "iat": str(claims.issued_at), "exp": str(claims.expires_at),
+                           "sid": claims.session_id},
         },
         "body": None,
         "isBase64Encoded": False,
@@ -217,7 +218,7 @@ def _app_import_on_floor(env: dict[str, str]) -> list[tuple[str, float]]:
 
 def measure(runs: int, workdir: Path) -> Figure:
     from chalicelib import config, signing_keys, store, tokens
-    from chalicelib.store import Message, User
+    from chalicelib.store import Message, Session, User
     from chalicelib.timestamps import new_message_id
 
     figure = Figure(
@@ -245,13 +246,17 @@ def measure(runs: int, workdir: Path) -> Figure:
         with environment(env):
             now = time.time()
             board_store = store.get_store()
-            board_store.create_user(User(username="bench", password_hash="-", created_at=now))
+            board_store.create_user(User(username="bench", password_hash="-", created_at=now,
+                                         credential_stamp="bench"))
+            board_store.start_session(Session(
+                username="bench", sid="s1", credential_stamp="bench", created_at=now,
+                last_used_at=now, expires_at=int(now) + 3600))
             for n in range(30):
                 board_store.add_message(Message(id=new_message_id(now - 60 + n),
                                                 username="bench", content=f"message {n}",
                                                 created_at=now - 60 + n))
-            token, claims = tokens.issue_access_token(
-                username="bench", keyring=signing_keys.get_keyring(),
+            token, claims = tokens.issue_access_token(username="bench", session_id="s1",
+                                                      keyring=signing_keys.get_keyring(),
                 settings=config.get_settings(), now=now,
             )
         venv_env = {**os.environ, **env}

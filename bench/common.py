@@ -134,6 +134,7 @@ def table_env(prefix: str) -> dict[str, str]:
         "CHALKBOARD_USERS_TABLE": f"{prefix}-users",
         "CHALKBOARD_MESSAGES_TABLE": f"{prefix}-messages",
         "CHALKBOARD_AUTH_TABLE": f"{prefix}-auth",
+        "CHALKBOARD_USER_ITEMS_TABLE": f"{prefix}-user-items",
     }
 
 
@@ -259,10 +260,11 @@ class CallCounter:
 
     METHODS = (
         "ping", "create_user", "get_user", "set_password", "access_state",
-        "revoke_access_token", "add_refresh_token", "get_refresh_token",
-        "spend_refresh_token", "revoke_family", "is_family_revoked", "count_login_attempt",
+        "start_session", "touch_session", "list_sessions", "end_session", "end_sessions",
+        "add_refresh_token", "get_refresh_token", "spend_refresh_token", "count_login_attempt",
         "clear_login_throttle", "count_post", "add_message", "get_message",
-        "list_messages", "delete_message",
+        "list_messages", "delete_message", "mark_user_deleted", "delete_user_data",
+        "delete_user",
     )
 
     def __init__(self, target: Any) -> None:

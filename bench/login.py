@@ -114,7 +114,7 @@ def measure(samples: int, memory_runs: int, workdir: Path) -> Figure:
         ours_hash = passwords.hash_password(PASSWORD, settings)
         default_hash, default_hasher = _library_default_hash(PASSWORD)
         store.get_store().create_user(User(username="bench", password_hash=ours_hash,
-                                           created_at=time.time()))
+                                           created_at=time.time(), credential_stamp="bench"))
         for _ in range(2):
             passwords.verify_password(PASSWORD, ours_hash, settings)
             default_hasher.verify(default_hash, PASSWORD)

@@ -1,57 +1,112 @@
-"""Accounts: signup, reading one's account, changing one's password."""
+"""Accounts: signup, reading one's account, changing one's password, deleting it."""
 
 from __future__ import annotations
 
+import logging
+import secrets
+
 from chalicelib import passwords, throttle
 from chalicelib.deps import Deps
-from chalicelib.errors import AccountGone, WrongPassword
+from chalicelib.errors import AccountGone, UsernameTaken, WrongPassword
 from chalicelib.store import User
 from chalicelib.validation import check_new_password, check_username, may_be_password
 
+log = logging.getLogger(__name__)
+
+# Records removed per store call while deleting an account: each call is a
+# bounded amount of work, so a deletion cut short (a Lambda timeout) loses
+# nothing and the next call carries on.
+DELETION_BATCH = 100
+
+
+def new_credential_stamp() -> str:
+    """A fresh stamp: sessions started under any other stamp stop working."""
+    return secrets.token_urlsafe(16)
+
 
 def signup(deps: Deps, username: str, password: str) -> User:
-    """Create an account; ``InvalidInput`` names the bad field, ``UsernameTaken`` is a 409."""
+    """Create an account; ``InvalidInput`` names the bad field, ``UsernameTaken`` is a 409.
+
+    The new account's stamp is new, so no token of an earlier account of the
+    same name (its sessions carry another stamp) ever opens it.
+    """
     username = check_username(username)
     password = check_new_password(password, username=username)
-    now = deps.now()
-    # Tokens issued before the account existed (to an earlier, deleted holder of
-    # the name) must not open it, so every token from before its creation is void.
-    # Strictly before: a login in this same millisecond must work (a password
-    # change, below, also voids its own millisecond, so the two rules differ).
     user = User(
         username=username, password_hash=passwords.hash_password(password, deps.settings),
-        created_at=now,
-        tokens_valid_after_ms=int(now * 1000),
+        created_at=deps.now(), credential_stamp=new_credential_stamp(),
     )
-    deps.store.create_user(user)
+    try:
+        deps.store.create_user(user)
+    except UsernameTaken:
+        existing = deps.store.get_user(username)
+        if existing is None or not existing.deleted:
+            raise
+        finish_deletion(deps, username)  # an earlier deletion was cut short: finish it
+        deps.store.create_user(user)
     return user
 
 
 def get_account(deps: Deps, username: str) -> User:
     user = deps.store.get_user(username)
-    if user is None:  # deleted after the authorizer checked the token
+    if user is None or user.deleted:  # deleted after the authorizer checked the token
         raise AccountGone("this account no longer exists")
+    return user
+
+
+def _check_password(deps: Deps, username: str, password: str, wrong: str) -> User:
+    """The user, if ``password`` is theirs; ``WrongPassword`` (counted by the throttle)."""
+    attempt = throttle.reserve_attempt(deps, username)  # the same throttle as logins
+    user = deps.store.get_user(username)
+    verified = False
+    if user is not None and not user.deleted and may_be_password(password):
+        verified, _ = passwords.verify_password(password, user.password_hash, deps.settings)
+    throttle.finish_attempt(deps, attempt, succeeded=verified)
+    if not verified:
+        raise WrongPassword(wrong)
+    assert user is not None
     return user
 
 
 def change_password(
     deps: Deps, username: str, current_password: str, new_password: str
 ) -> None:
-    """Set a new password and void every token issued before now (this one included)."""
+    """Set a new password and a new credential stamp: every session ends, this one too.
+
+    The stamp is written only if it is still the one read before verifying, so
+    two concurrent changes, or a change and a login's rehash, cannot undo each other.
+    """
     new_password = check_new_password(new_password, username=username)
-    store = deps.store
-    attempt = throttle.reserve_attempt(deps, username)  # the same throttle as logins
-    user = store.get_user(username)
-    verified = False
-    if user is not None and may_be_password(current_password):  # else it cannot be right
-        verified, _ = passwords.verify_password(
-            current_password, user.password_hash, deps.settings
-        )
-    throttle.finish_attempt(deps, attempt, succeeded=verified)
-    if not verified:
-        raise WrongPassword("current password is wrong")
-    store.set_password(
+    user = _check_password(deps, username, current_password, "current password is wrong")
+    changed = deps.store.set_password(
         username=username,
         password_hash=passwords.hash_password(new_password, deps.settings),
-        tokens_valid_after_ms=int(deps.now() * 1000) + 1,
+        credential_stamp=new_credential_stamp(),
+        expected_stamp=user.credential_stamp,
     )
+    if not changed:
+        raise AccountGone("the password was changed meanwhile; sign in again")
+    # The new stamp already ends every session; removing them keeps the list honest.
+    deps.store.end_sessions(username=username)
+
+
+def delete_account(deps: Deps, username: str, password: str) -> None:
+    """Delete the account and every record of it (sessions, tokens, messages, and any
+    other per-user kind the store keeps), after checking the password.
+
+    The user is marked deleted first: from then on every token, post and login
+    of it is refused and the name stays taken, so nothing new appears while the
+    records go in bounded batches; the name is freed last.
+    """
+    _check_password(deps, username, password, "password is wrong")
+    deps.store.mark_user_deleted(username=username)
+    finish_deletion(deps, username)
+
+
+def finish_deletion(deps: Deps, username: str) -> None:
+    """Delete what is left of an account marked deleted, then free its name."""
+    batches = 1
+    while not deps.store.delete_user_data(username=username, batch=DELETION_BATCH):
+        batches += 1
+    deps.store.delete_user(username=username)
+    log.info("account %s deleted (%d batches)", username, batches)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalicelib import throttle
 from chalicelib.deps import Deps
-from chalicelib.errors import InvalidInput, MessageNotFound, NotAuthor
+from chalicelib.errors import AccountGone, InvalidInput, MessageNotFound, NotAuthor
 from chalicelib.page_cache import get_page_cache
 from chalicelib.signing_keys import get_keyring, with_keyring
 from chalicelib.store import Message
@@ -32,14 +32,27 @@ def list_messages(
     return list(page.messages), next_cursor
 
 
-def post_message(deps: Deps, *, username: str, content: str) -> Message:
-    """Post, within the per-user rate limit (``PostingThrottled`` past it)."""
+def post_message(deps: Deps, *, username: str, session_id: str, content: str) -> Message:
+    """Post within the per-user rate limit (``PostingThrottled`` past it), then look
+    again at the session: if the account began to be deleted or the session ended
+    meanwhile, take the message back.
+
+    Account deletion marks the user first and then finds messages through the
+    store's per-user index, which ``add_message`` writes before the message; so
+    either this second look sees the deletion, or the deletion sees the message.
+    """
     content = check_content(content)  # invalid content costs no slot
     throttle.reserve_post(deps, username)
     now = deps.now()
     message = Message(id=new_message_id(now), username=username, content=content, created_at=now)
-    deps.store.add_message(message)
+    store = deps.store
+    store.add_message(message)
     get_page_cache().invalidate()
+    state = store.access_state(username=username, sid=session_id)
+    if state.user is None or state.user.deleted or state.session is None:
+        store.delete_message(message_id=message.id)
+        get_page_cache().invalidate()
+        raise AccountGone("this account or session no longer exists")
     return message
 
 

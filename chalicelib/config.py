@@ -40,6 +40,7 @@ class Settings:
     users_table: str
     messages_table: str
     auth_table: str
+    user_items_table: str  # per-user records (sessions, message index) for one-Query reads
     signing_keys: str | None  # the keyring's JSON inline (tests, scripts)
     signing_keys_parameter: str | None  # SSM SecureString holding the keyring JSON
     web_origin: str
@@ -147,6 +148,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         users_table=_table(env, "CHALKBOARD_USERS_TABLE", dynamodb),
         messages_table=_table(env, "CHALKBOARD_MESSAGES_TABLE", dynamodb),
         auth_table=_table(env, "CHALKBOARD_AUTH_TABLE", dynamodb),
+        user_items_table=_table(env, "CHALKBOARD_USER_ITEMS_TABLE", dynamodb),
         signing_keys=signing_keys,
         signing_keys_parameter=parameter,
         web_origin=web_origin,

@@ -48,7 +48,7 @@ def reset() -> None:
     global _clock
     _clock = time.time
     config.get_settings.cache_clear()
-    signing_keys.get_keyring.cache_clear()
+    signing_keys.reset()
     store.get_store.cache_clear()
     page_cache.get_page_cache.cache_clear()
     passwords.reset_caches()

@@ -47,6 +47,10 @@ class MessageNotFound(ChalkboardError):
     """No message with that id (404)."""
 
 
+class SessionNotFound(ChalkboardError):
+    """Not one of the caller's live sessions (404): another user's id looks the same."""
+
+
 class LoginThrottled(ChalkboardError):
     """Too many failed attempts at a username's password (429)."""
 
@@ -68,6 +72,14 @@ class StoreUnavailable(ChalkboardError):
     """The store is unreachable or throttling after retries (503)."""
 
     def __init__(self, retry_after: int = 2) -> None:
+        super().__init__("the service is temporarily unavailable; try again shortly")
+        self.retry_after = retry_after
+
+
+class KeyringUnavailable(ChalkboardError):
+    """No signing keyring could be loaded (SSM failing on a cold instance) (503)."""
+
+    def __init__(self, retry_after: int = 60) -> None:
         super().__init__("the service is temporarily unavailable; try again shortly")
         self.retry_after = retry_after
 

@@ -29,11 +29,13 @@ ERROR_TABLE: dict[type[errors.ChalkboardError], tuple[int, str]] = {
     errors.WrongPassword: (403, "ForbiddenError"),
     errors.NotAuthor: (403, "ForbiddenError"),
     errors.MessageNotFound: (404, "NotFoundError"),
+    errors.SessionNotFound: (404, "NotFoundError"),
     errors.UsernameTaken: (409, "ConflictError"),
     errors.BodyTooLarge: (413, "RequestEntityTooLargeError"),
     errors.LoginThrottled: (429, "TooManyRequestsError"),
     errors.PostingThrottled: (429, "TooManyRequestsError"),
     errors.StoreUnavailable: (503, "ServiceUnavailable"),
+    errors.KeyringUnavailable: (503, "ServiceUnavailable"),
 }
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -139,9 +141,8 @@ def unauthorized() -> Exception:
     return _gateway_error(401, "Unauthorized", {"message": "Unauthorized"}, {})
 
 
-def unavailable() -> Exception:
-    """What the authorizer raises when the store is unreachable: a 503 everywhere."""
-    error = errors.StoreUnavailable()
+def unavailable(error: errors.StoreUnavailable | errors.KeyringUnavailable) -> Exception:
+    """What the authorizer raises when the store or the keyring cannot be had: a 503."""
     message = str(error)
     return _gateway_error(
         503, message, {"Code": "ServiceUnavailable", "Message": message},

@@ -1,22 +1,28 @@
-"""Sessions: login, token refresh, logout, and authenticating an access token.
+"""Sessions: login, token refresh, logout, the sessions list, and authenticating
+an access token.
 
-Access tokens are short-lived JWTs; refresh tokens are random, stored only as
-a hash, single use, and rotate within a family: presenting a spent refresh
-token revokes its whole family (RFC 9700 §4.14.2), so a stolen token dies as
-soon as either party uses it twice.
+A session is one login: its id (``sid``) is in every access token issued in it
+and names its refresh-token family. Its record in the store carries the user's
+credential stamp from when it started, so ending the session (deleting the
+record) or changing the password (a new stamp) ends every access and refresh
+token of it at once, checked in the authorizer's one store read.
+
+Refresh tokens are random, stored only as a hash, single use, and rotate within
+the session: presenting a spent refresh token ends the session (RFC 9700
+§4.14.2), so a stolen token dies as soon as either party uses it twice.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
+import secrets
 from dataclasses import dataclass
 
 from chalicelib import passwords, telemetry, throttle
 from chalicelib.deps import Deps
-from chalicelib.errors import InvalidCredentials, InvalidRefreshToken
+from chalicelib.errors import InvalidCredentials, InvalidRefreshToken, SessionNotFound
 from chalicelib.signing_keys import get_keyring, with_keyring
-from chalicelib.store import RefreshToken
+from chalicelib.store import RefreshToken, Session, User
 from chalicelib.tokens import (
     AccessClaims,
     InvalidToken,
@@ -39,22 +45,44 @@ class TokenPair:
     username: str
 
 
-def _issue_pair(deps: Deps, username: str, family: str, now: float) -> TokenPair:
+def _issue_pair(deps: Deps, username: str, sid: str, now: float) -> TokenPair:
     settings = deps.settings
     access_token, _ = issue_access_token(
-        username=username, keyring=get_keyring(), settings=settings, now=now
+        username=username, session_id=sid, keyring=get_keyring(), settings=settings, now=now
     )
     refresh_token, token_hash = new_refresh_token()
     deps.store.add_refresh_token(
         RefreshToken(
             token_hash=token_hash,
             username=username,
-            family=family,
+            family=sid,
             issued_at_ms=int(now * 1000),
             expires_at=int(now) + settings.refresh_token_ttl,
         )
     )
     return TokenPair(access_token, settings.access_token_ttl, refresh_token, username)
+
+
+def start_session(deps: Deps, user: User) -> TokenPair:
+    """Start a session for ``user`` (as read before its password or other factor was
+    checked) and issue its first token pair: the one way any sign-in issues tokens.
+
+    The session keeps ``user.credential_stamp``: if the password changed after
+    that read, the stamps differ and these tokens never work.
+    """
+    now = deps.now()
+    sid = secrets.token_urlsafe(16)
+    deps.store.start_session(
+        Session(
+            username=user.username,
+            sid=sid,
+            credential_stamp=user.credential_stamp,
+            created_at=now,
+            last_used_at=now,
+            expires_at=int(now) + deps.settings.refresh_token_ttl,
+        )
+    )
+    return _issue_pair(deps, user.username, sid, now)
 
 
 def login(deps: Deps, username: str, password: str) -> TokenPair:
@@ -64,12 +92,14 @@ def login(deps: Deps, username: str, password: str) -> TokenPair:
     counted (one conditional write), then one argon2 verification (against a dummy
     hash when the user does not exist). A success also clears the count.
     """
-    store, now = deps.store, deps.now()
+    store = deps.store
     username = normalize_username(username)
     if not is_plausible_username(username) or not may_be_password(password):
         raise InvalidCredentials("invalid credentials")  # no such account can exist: no hashing
     attempt = throttle.reserve_attempt(deps, username)
     user = store.get_user(username)
+    if user is not None and user.deleted:
+        user = None  # being deleted: as if it were gone already
     if user is None:
         passwords.spend_verify_time(password, deps.settings)
         verified, new_hash = False, None
@@ -78,70 +108,98 @@ def login(deps: Deps, username: str, password: str) -> TokenPair:
             password, user.password_hash, deps.settings
         )
     throttle.finish_attempt(deps, attempt, succeeded=verified)
-    if not verified:
+    if not verified or user is None:
         log.info("login failed for %s", username)
         raise InvalidCredentials("invalid credentials")
     if new_hash is not None:  # parameters were raised since this hash was made
-        store.set_password(username=username, password_hash=new_hash, tokens_valid_after_ms=None)
-    return _issue_pair(deps, username, uuid.uuid4().hex, now)
+        # Conditional on the stamp: never undoes a password change made meanwhile.
+        store.set_password(
+            username=username, password_hash=new_hash,
+            credential_stamp=user.credential_stamp, expected_stamp=user.credential_stamp,
+        )
+    return start_session(deps, user)
 
 
 def refresh(deps: Deps, refresh_token: str) -> TokenPair:
+    """Spend a refresh token for a new pair in the same session.
+
+    The session is touched first, with a conditional write that needs it present,
+    live and under the user's current stamp; then the token is spent. So of
+    concurrent refreshes of one token exactly one gets a pair, and every other
+    one is a reuse that ends the session (and that pair with it). A refresh
+    racing a logout, a sign-out or a password change never yields a working token.
+    """
     settings, store, now = deps.settings, deps.store, deps.now()
     invalid = InvalidRefreshToken("refresh token is invalid or expired; log in again")
     if not refresh_token or len(refresh_token) > 256:
         raise invalid
     token_hash = hash_refresh_token(refresh_token)
-    # Expiry and revocation are checked before spending: replays racing this call
-    # revoke the family as soon as it is spent, which must not also refuse the one
-    # call that spent it (of concurrent refreshes, exactly one succeeds).
     current = store.get_refresh_token(token_hash=token_hash)
     if current is None:
         raise invalid
-    if not current.used and (
-        current.expires_at < now or store.is_family_revoked(family=current.family, now=now)
+    if current.used:
+        _end_reused(deps, current.username, current.family)
+        raise invalid
+    user = store.get_user(current.username)
+    if current.expires_at < now or user is None or user.deleted or not store.touch_session(
+        username=current.username, sid=current.family, credential_stamp=user.credential_stamp,
+        now=now, expires_at=int(now) + settings.refresh_token_ttl,
     ):
         raise invalid
     record = store.spend_refresh_token(token_hash=token_hash)
     if record is None:
         raise invalid
-    if record.used:
-        family_ends = int(now) + settings.refresh_token_ttl
-        store.revoke_family(family=record.family, expires_at=family_ends)
-        log.warning("refresh token reused for %s; family revoked", record.username)
-        telemetry.metric("RefreshTokenReuse")  # a stolen-token signal: alarmed in prod
-        raise invalid
-    user = store.get_user(record.username)
-    if user is None or record.issued_at_ms < user.tokens_valid_after_ms:
+    if record.used:  # another request spent it first
+        _end_reused(deps, record.username, record.family)
         raise invalid
     return _issue_pair(deps, record.username, record.family, now)
 
 
-def logout(deps: Deps, claims: AccessClaims, refresh_token: str | None) -> None:
-    """Revoke this access token and, if given and the caller's, the refresh token's family."""
-    store, settings = deps.store, deps.settings
-    store.revoke_access_token(jti=claims.jti, expires_at=claims.expires_at + 60)
-    if not refresh_token:
-        return
-    record = store.get_refresh_token(token_hash=hash_refresh_token(refresh_token))
-    if record is not None and record.username == claims.username:
-        store.revoke_family(
-            family=record.family, expires_at=int(deps.now()) + settings.refresh_token_ttl
-        )
+def _end_reused(deps: Deps, username: str, sid: str) -> None:
+    deps.store.end_session(username=username, sid=sid)
+    log.warning("refresh token reused for %s; session ended", username)
+    telemetry.metric("RefreshTokenReuse")  # a stolen-token signal: alarmed in prod
+
+
+def logout(deps: Deps, claims: AccessClaims) -> None:
+    """End the caller's session: every access and refresh token of it, at once.
+
+    A refresh token in the body is not needed (the access token names the
+    session); ``refresh_token`` stays accepted for older clients.
+    """
+    deps.store.end_session(username=claims.username, sid=claims.session_id)
+
+
+@dataclass(frozen=True)
+class SessionView:
+    session: Session
+    current: bool
+
+
+def list_sessions(deps: Deps, claims: AccessClaims) -> list[SessionView]:
+    """The caller's live sessions, newest first, marking the one this token belongs to."""
+    sessions = deps.store.list_sessions(username=claims.username, now=deps.now())
+    return [SessionView(s, s.sid == claims.session_id) for s in sessions]
+
+
+def end_session(deps: Deps, claims: AccessClaims, sid: str) -> None:
+    """End one of the caller's sessions; ``SessionNotFound`` for any other id."""
+    if len(sid) > 64 or not deps.store.end_session(username=claims.username, sid=sid):
+        raise SessionNotFound("no such session")
 
 
 def authenticate(deps: Deps, token: str) -> AccessClaims:
-    """Verify an access token and that it is still live; ``InvalidToken`` otherwise."""
+    """Verify an access token and that its session is still live; ``InvalidToken`` otherwise."""
     settings, now = deps.settings, deps.now()
     claims = with_keyring(
         lambda keyring: verify_access_token(token, keyring=keyring, settings=settings),
         unknown_key=UnknownKey,
     )
-    state = deps.store.access_state(username=claims.username, jti=claims.jti, now=now)
-    if state.user is None:
+    state = deps.store.access_state(username=claims.username, sid=claims.session_id)
+    if state.user is None or state.user.deleted:
         raise InvalidToken("user is gone")
-    if state.revoked:
-        raise InvalidToken("token revoked")
-    if claims.issued_at_ms < state.user.tokens_valid_after_ms:
-        raise InvalidToken("token issued before the password changed")
+    if state.session is None or state.session.expires_at < now:
+        raise InvalidToken("session ended")
+    if state.session.credential_stamp != state.user.credential_stamp:
+        raise InvalidToken("session started before the password changed")
     return claims

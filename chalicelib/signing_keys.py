@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import json
+import logging
+import math
 import os
 import re
 import secrets
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -22,7 +24,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from chalicelib.config import Settings, get_settings
-from chalicelib.errors import ConfigurationError
+from chalicelib.errors import ConfigurationError, KeyringUnavailable
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MIN_KEY_BYTES = 32
@@ -155,14 +159,77 @@ def load_keyring(settings: Settings) -> Keyring:
     raise ConfigurationError("no signing keyring is configured")  # load_settings prevents this
 
 
-@functools.cache
-def get_keyring() -> Keyring:
-    """The keyring, fetched once per container (tests reset with cache_clear)."""
-    return load_keyring(get_settings())
-
-
+# A keyring from SSM is fetched again once it is this old, so a key removed from
+# the parameter (a leaked key) stops being accepted within 5 minutes on every
+# warm instance. Fetches, failed or not, happen at most once a minute.
+KEYRING_MAX_AGE_SECONDS = 300
 RELOAD_INTERVAL_SECONDS = 60
-_last_reload = 0.0
+
+
+@dataclass
+class _Loaded:
+    keyring: Keyring | None = None
+    loaded_at: float = 0.0
+    failed_at: float = -math.inf  # the last fetch that failed
+    forced_at: float = -math.inf  # the last fetch for a kid the keyring lacked
+
+
+_loaded = _Loaded()
+_lock = threading.Lock()
+
+
+def _reloads(settings: Settings) -> bool:
+    """Only a keyring kept in SSM can change under a running instance."""
+    return settings.signing_keys is None and settings.signing_keys_parameter is not None
+
+
+def get_keyring(now: float | None = None) -> Keyring:
+    """The keyring: fetched on first use and, from SSM, again once it is 5 minutes old.
+
+    A failed fetch keeps the keyring already loaded (and is retried at most once a
+    minute, so a failing SSM is not called on every request); with no keyring at
+    all it is ``KeyringUnavailable`` (503 with Retry-After). ``now``: tests.
+    """
+    settings = get_settings()
+    now = time.time() if now is None else now
+    keyring = _loaded.keyring
+    if keyring is not None and (
+        not _reloads(settings) or now - _loaded.loaded_at < KEYRING_MAX_AGE_SECONDS
+    ):
+        return keyring
+    return _fetch(settings, now)
+
+
+def _fetch(settings: Settings, now: float, *, force: bool = False) -> Keyring:
+    """Fetch first, swap only on success; after a failure, no fetch for a minute."""
+    with _lock:
+        if now - _loaded.failed_at < RELOAD_INTERVAL_SECONDS:
+            if _loaded.keyring is not None:
+                return _loaded.keyring
+            wait = RELOAD_INTERVAL_SECONDS - (now - _loaded.failed_at)
+            raise KeyringUnavailable(retry_after=max(1, math.ceil(wait)))
+        fresh_enough = now - _loaded.loaded_at < KEYRING_MAX_AGE_SECONDS
+        if _loaded.keyring is not None and fresh_enough and not force:
+            return _loaded.keyring  # another thread fetched it while this one waited
+        try:
+            fresh = load_keyring(settings)
+        except ConfigurationError as error:
+            if not _reloads(settings):
+                raise  # inline or local keys: a configuration mistake, not an outage
+            _loaded.failed_at = now
+            log.error("signing keyring reload failed; keeping the loaded one: %s", error)
+            if _loaded.keyring is not None:
+                return _loaded.keyring
+            raise KeyringUnavailable(retry_after=RELOAD_INTERVAL_SECONDS) from None
+        _loaded.keyring, _loaded.loaded_at = fresh, now
+        return fresh
+
+
+def reset() -> None:
+    """Forget the loaded keyring and the last attempt (tests; ``deps.reset``)."""
+    global _loaded
+    with _lock:
+        _loaded = _Loaded()
 
 
 def reload_keyring(now: float) -> bool:
@@ -173,14 +240,13 @@ def reload_keyring(now: float) -> bool:
     At most once a minute per container, so forged kids cannot flood SSM, and
     only where the keyring can change (SSM), never for inline or local keys.
     """
-    global _last_reload
-    if get_settings().signing_keys_parameter is None or get_settings().signing_keys is not None:
-        return False
-    if now - _last_reload < RELOAD_INTERVAL_SECONDS:
-        return False
-    _last_reload = now
-    get_keyring.cache_clear()
-    return True
+    settings = get_settings()
+    with _lock:
+        if not _reloads(settings) or now - _loaded.forced_at < RELOAD_INTERVAL_SECONDS:
+            return False
+        _loaded.forced_at = now
+    before = _loaded.keyring
+    return _fetch(settings, now, force=True) is not before
 
 
 def with_keyring(check: Callable[[Keyring], T], *, unknown_key: type[Exception]) -> T:

@@ -24,7 +24,7 @@ from chalicelib.signing_keys import Keyring
 
 ALGORITHM = "HS256"
 LEEWAY_SECONDS = 30
-REQUIRED_CLAIMS = ["sub", "iat", "exp", "jti", "iss", "aud"]
+REQUIRED_CLAIMS = ["sub", "iat", "exp", "jti", "iss", "aud", "sid"]
 # API Gateway refuses headers over 10 KiB; a real token is ~300 bytes.
 MAX_TOKEN_LENGTH = 4096
 
@@ -43,22 +43,18 @@ class AccessClaims:
     jti: str
     issued_at: float  # seconds, millisecond precision
     expires_at: int
-
-    @property
-    def issued_at_ms(self) -> int:
-        return round(self.issued_at * 1000)
+    session_id: str  # the ``sid`` claim: ending the session ends this token
 
 
 def issue_access_token(
-    *, username: str, keyring: Keyring, settings: Settings, now: float
+    *, username: str, session_id: str, keyring: Keyring, settings: Settings, now: float
 ) -> tuple[str, AccessClaims]:
-    # iat keeps milliseconds (floored, never rounded up) so "every token issued
-    # before now" (password change) can be told from one issued a moment later.
     claims = AccessClaims(
         username=username,
         jti=uuid.uuid4().hex,
         issued_at=math.floor(now * 1000) / 1000,
         expires_at=int(now) + settings.access_token_ttl,
+        session_id=session_id,
     )
     payload = {
         "sub": claims.username,
@@ -67,6 +63,7 @@ def issue_access_token(
         "jti": claims.jti,
         "iss": settings.issuer,
         "aud": settings.audience,
+        "sid": claims.session_id,
     }
     token = jwt.encode(payload, keyring.signing_key, algorithm=ALGORITHM,
                        headers={"kid": keyring.current})
@@ -135,13 +132,16 @@ def _verify_signature_and_claims(token: str, keyring: Keyring, settings: Setting
         )
     except jwt.InvalidTokenError as error:
         raise InvalidToken(type(error).__name__) from None
-    subject, jti, iat = payload["sub"], payload["jti"], payload["iat"]
-    if not isinstance(subject, str) or not isinstance(jti, str) or not subject or not jti:
-        raise InvalidToken("sub and jti must be non-empty strings")
+    subject, jti, iat, sid = payload["sub"], payload["jti"], payload["iat"], payload["sid"]
+    if not all(isinstance(value, str) and value for value in (subject, jti, sid)):
+        raise InvalidToken("sub, jti and sid must be non-empty strings")
+    if len(sid) > 64:
+        raise InvalidToken("sid is too long")
     if isinstance(iat, bool) or not isinstance(iat, int | float):
         raise InvalidToken("iat must be a number")
     return AccessClaims(
-        username=subject, jti=jti, issued_at=float(iat), expires_at=int(payload["exp"])
+        username=subject, jti=jti, issued_at=float(iat), expires_at=int(payload["exp"]),
+        session_id=sid,
     )
 
 

@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"create-tables: {error}", file=sys.stderr)
         return 1
     report = create_tables(make_client(), names)
-    for name in (names.users, names.messages, names.auth):
+    for name in (names.users, names.messages, names.auth, names.user_items):
         print(f"{name}: {'created' if name in report.created else 'already exists'}")
     for name in report.ttl_unsupported:
         print(f"{name}: this endpoint has no TTL API; expired items stay but are never used")

@@ -44,20 +44,29 @@ PLACEHOLDER_ORIGIN = "https://web-origin-not-set.invalid"
 # The only DynamoDB actions the store makes, per table (chalicelib/store/dynamodb.py;
 # tests/deploy checks this against the code). Nothing else touches DynamoDB at run time.
 TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
-    "users": ("BatchGetItem", "GetItem", "PutItem", "UpdateItem"),
-    "messages": ("DeleteItem", "GetItem", "PutItem", "Query"),
-    "auth": ("BatchGetItem", "DeleteItem", "GetItem", "PutItem", "UpdateItem"),
+    "users": ("BatchGetItem", "DeleteItem", "GetItem", "PutItem", "UpdateItem"),
+    "messages": ("BatchWriteItem", "DeleteItem", "GetItem", "PutItem", "Query"),
+    "auth": ("DeleteItem", "GetItem", "PutItem", "UpdateItem"),
+    "user_items": (
+        "BatchGetItem", "BatchWriteItem", "DeleteItem", "PutItem", "Query", "UpdateItem",
+    ),
 }
-# The authorizer only reads: the user and this token's revocation, in one BatchGetItem
-# (DynamoDBStore.access_state), and only items whose key starts with these prefixes.
+# The authorizer only reads: the user and the token's session, in one BatchGetItem
+# (DynamoDBStore.access_state). (IAM's LeadingKeys condition restricts partition keys
+# only, and user_items' partition key is the username, so no prefix narrows it.)
 AUTHORIZER_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "users": ("BatchGetItem",),
-    "auth": ("BatchGetItem",),
+    "user_items": ("BatchGetItem",),
 }
-AUTHORIZER_ITEM_PREFIXES: dict[str, tuple[str, ...]] = {"auth": ("revoked#",)}
+AUTHORIZER_ITEM_PREFIXES: dict[str, tuple[str, ...]] = {}
 # One table per field of TableNames (the store's own list): a new table flows in here.
 TABLE_KEYS = tuple(field.name for field in dataclasses.fields(TableNames))
-TABLE_RESOURCES = {key: f"{key.capitalize()}Table" for key in TABLE_KEYS}
+def camel(key: str) -> str:
+    """A TableNames field as a CloudFormation name part: user_items -> UserItems."""
+    return "".join(part.capitalize() for part in key.split("_"))
+
+
+TABLE_RESOURCES = {key: f"{camel(key)}Table" for key in TABLE_KEYS}
 missing = (set(TABLE_KEYS) - set(TABLE_ACTIONS)) | (set(TABLE_KEYS) - set(TABLE_ENVIRONMENT))
 if missing:
     raise SystemExit(f"ops/render_infra.py: add the DynamoDB actions for {sorted(missing)} "
@@ -682,7 +691,7 @@ def alarms(stage: str, deployment: Deployment) -> dict[str, Any]:
             f"{chalice_name}: invocations throttled (runbook: Lambda throttles)",
             "AWS/Lambda", "Throttles", dims, "Sum", 1)
     for key, table in deployment.tables.items():
-        resources[f"{key.capitalize()}TableThrottlesAlarm"] = {
+        resources[f"{camel(key)}TableThrottlesAlarm"] = {
             "Type": "AWS::CloudWatch::Alarm",
             "Properties": {
                 "AlarmDescription": f"{key} table: requests throttled (runbook: DynamoDB "
@@ -828,7 +837,7 @@ def dynamodb_statements(table_arn: Any, actions: dict[str, tuple[str, ...]],
     statements = []
     for key, table_actions in actions.items():
         statement: dict[str, Any] = {
-            "Sid": f"{key.capitalize()}Table",
+            "Sid": f"{camel(key)}Table",
             "Effect": "Allow",
             "Action": [f"dynamodb:{action}" for action in table_actions],
             "Resource": table_arn(key),

@@ -22,6 +22,7 @@ TABLE_ENVIRONMENT = {
     "users": "CHALKBOARD_USERS_TABLE",
     "messages": "CHALKBOARD_MESSAGES_TABLE",
     "auth": "CHALKBOARD_AUTH_TABLE",
+    "user_items": "CHALKBOARD_USER_ITEMS_TABLE",
 }
 
 

@@ -38,6 +38,7 @@ def unique_tables() -> dict[str, str]:
         "CHALKBOARD_USERS_TABLE": f"{prefix}-users",
         "CHALKBOARD_MESSAGES_TABLE": f"{prefix}-messages",
         "CHALKBOARD_AUTH_TABLE": f"{prefix}-auth",
+        "CHALKBOARD_USER_ITEMS_TABLE": f"{prefix}-user-items",
     }
 
 

@@ -106,6 +106,7 @@ def unreachable_api(tmp_path: Path) -> Iterator[str]:
         "CHALKBOARD_USERS_TABLE": "gone-users",
         "CHALKBOARD_MESSAGES_TABLE": "gone-messages",
         "CHALKBOARD_AUTH_TABLE": "gone-auth",
+        "CHALKBOARD_USER_ITEMS_TABLE": "gone-user-items",
         "AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{servers.free_port()}",
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
@@ -148,12 +149,14 @@ def test_authorizer_answers_503_when_the_store_is_unreachable(tmp_path: Path) ->
         "CHALKBOARD_SIGNING_KEYS": keyring_json,
         "CHALKBOARD_USERS_TABLE": "gone-users", "CHALKBOARD_MESSAGES_TABLE": "gone-messages",
         "CHALKBOARD_AUTH_TABLE": "gone-auth",
+        "CHALKBOARD_USER_ITEMS_TABLE": "gone-user-items",
         "AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{servers.free_port()}",
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
     }
     settings = load_settings({**env, "CHALKBOARD_STAGE": "test"})
-    token, _ = issue_access_token(username="alice", keyring=parse_keyring(keyring_json),
+    token, _ = issue_access_token(username="alice", session_id="s1",
+                                  keyring=parse_keyring(keyring_json),
                                   settings=settings, now=time.time())
     with servers.chalice_local(env, tmp_path / "chalice.log") as server:
         reply, seconds = timed(lambda: request("GET", server.url + "/messages", token=token))

@@ -1,12 +1,15 @@
-"""Key rotation reaches warm containers: an unknown kid reloads the SSM keyring, rarely.
+"""Key rotation reaches warm containers: an unknown kid reloads the SSM keyring, rarely;
+a failing SSM keeps the loaded keyring; a removed key stops working within 5 minutes.
 
 SSM has no local server, so moto stands in for it; the store is real (SQLite).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -16,7 +19,7 @@ from chalicelib import deps, sessions, signing_keys
 from chalicelib.config import get_settings
 from chalicelib.deps import current_deps
 from chalicelib.signing_keys import Keyring, new_keyring, parse_keyring
-from chalicelib.store import User, get_store
+from chalicelib.store import Session, User, get_store
 from chalicelib.tokens import UnknownKey, issue_access_token
 from tests.helpers import DUMMY_AWS
 
@@ -29,12 +32,18 @@ def ssm_keyring(app_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Ite
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("CHALKBOARD_SIGNING_KEYS")
     monkeypatch.setenv("CHALKBOARD_SIGNING_KEYS_PARAMETER", PARAMETER)
-    monkeypatch.setattr(signing_keys, "_last_reload", 0.0)
     with mock_aws():
         ssm = boto3.client("ssm", region_name="us-east-1")
         ssm.put_parameter(Name=PARAMETER, Type="SecureString", Value=new_keyring().to_json())
         deps.reset()
-        get_store().create_user(User(username="alice", password_hash="x", created_at=time.time()))
+        now = time.time()
+        get_store().create_user(
+            User(username="alice", password_hash="x", created_at=now, credential_stamp="st")
+        )
+        get_store().start_session(Session(
+            username="alice", sid="s1", credential_stamp="st", created_at=now, last_used_at=now,
+            expires_at=int(now) + 600,
+        ))
         yield ssm
         deps.reset()
 
@@ -51,7 +60,8 @@ def rotate(ssm) -> Keyring:
 
 
 def token_signed_by(keyring: Keyring) -> str:
-    token, _ = issue_access_token(username="alice", keyring=keyring, settings=get_settings(),
+    token, _ = issue_access_token(username="alice", session_id="s1",
+                                  keyring=keyring, settings=get_settings(),
                                   now=time.time())
     return token
 
@@ -90,7 +100,95 @@ def test_warm_process_reads_a_cursor_signed_after_rotation(ssm_keyring) -> None:
     from chalicelib.tokens import sign_cursor
 
     signing_keys.get_keyring()
-    board.post_message(current_deps(), username="alice", content="one")
+    board.post_message(current_deps(), username="alice", session_id="s1", content="one")
     rotated = rotate(ssm_keyring)
     cursor = sign_cursor("01ARZ3NDEKTSV4RRFFQ69G5FAV", rotated)
     assert board.list_messages(current_deps(), limit="5", cursor=cursor) == ([], None)
+
+
+@pytest.fixture
+def fetches(ssm_keyring, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every SSM fetch of the keyring, as "ok" or "failed"."""
+    seen: list[str] = []
+    real = signing_keys._ssm_keyring
+
+    def counted(parameter: str) -> Keyring:
+        try:
+            keyring = real(parameter)
+        except Exception:
+            seen.append("failed")
+            raise
+        seen.append("ok")
+        return keyring
+
+    monkeypatch.setattr(signing_keys, "_ssm_keyring", counted)
+    return seen
+
+
+def ssm_fails(ssm) -> str:
+    """Make SSM answer errors (the parameter is gone); returns what it held."""
+    value = ssm.get_parameter(Name=PARAMETER, WithDecryption=True)["Parameter"]["Value"]
+    ssm.delete_parameter(Name=PARAMETER)
+    return value
+
+
+def ssm_recovers(ssm, value: str) -> None:
+    ssm.put_parameter(Name=PARAMETER, Type="SecureString", Value=value, Overwrite=True)
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"])
+def test_failed_reload_keeps_the_keyring_and_retries_at_most_once_a_minute(
+    ssm_keyring, fetches: list[str]
+) -> None:
+    start = time.time()
+    loaded = signing_keys.get_keyring(now=start)
+    held = ssm_fails(ssm_keyring)
+    stale = start + signing_keys.KEYRING_MAX_AGE_SECONDS + 1
+    for second in range(0, 60, 5):  # a request every 5 s for a minute: one fetch
+        assert signing_keys.get_keyring(now=stale + second) is loaded
+    assert fetches == ["ok", "failed"]
+    assert signing_keys.get_keyring(now=stale + 61) is loaded
+    assert fetches == ["ok", "failed", "failed"]
+    rotated = Keyring(current="k-next", keys={**loaded.keys,
+                                               "k-next": new_keyring().signing_key})
+    ssm_recovers(ssm_keyring, rotated.to_json())
+    assert signing_keys.get_keyring(now=stale + 122) == rotated
+    assert fetches == ["ok", "failed", "failed", "ok"]
+    assert held
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"])
+def test_key_removed_from_ssm_stops_verifying_within_five_minutes(ssm_keyring) -> None:
+    from chalicelib.tokens import verify_access_token
+
+    start = time.time()
+    leaked = signing_keys.get_keyring(now=start)
+    token = token_signed_by(leaked)
+    replacement = new_keyring()
+    ssm_recovers(ssm_keyring, replacement.to_json())  # the leaked key is dropped
+    settings = get_settings()
+    assert verify_access_token(token, keyring=signing_keys.get_keyring(now=start + 60),
+                               settings=settings).username == "alice"  # not yet refetched
+    after = signing_keys.get_keyring(now=start + signing_keys.KEYRING_MAX_AGE_SECONDS)
+    assert after == replacement
+    with pytest.raises(UnknownKey):
+        verify_access_token(token, keyring=after, settings=settings)
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"])
+def test_no_keyring_at_all_is_503_with_retry_after_and_ssm_is_not_hammered(
+    ssm_keyring, fetches: list[str], api: Any
+) -> None:
+    token = token_signed_by(new_keyring())
+    assert api.signup("bob", "correct horse battery staple").status_code == 201
+    signing_keys.reset()
+    ssm_fails(ssm_keyring)
+    for _ in range(3):
+        for response in (
+            api.login("bob", "correct horse battery staple"),
+            api.call("GET", "/messages", token=token),  # the authorizer
+        ):
+            assert response.status_code == 503, response.body
+            assert 1 <= int(response.headers["Retry-After"]) <= 60
+            assert json.loads(response.body)["Code"] == "ServiceUnavailable"
+    assert fetches == ["failed"]

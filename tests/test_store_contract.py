@@ -10,14 +10,15 @@ from typing import TypeVar
 import pytest
 
 from chalicelib.errors import Conflict, UsernameTaken
-from chalicelib.store import LoginCount, Message, RefreshToken, Store, User
+from chalicelib.store import LoginCount, Message, RefreshToken, Session, Store, User
 from chalicelib.timestamps import new_message_id
 
 T = TypeVar("T")
 
 
 def make_user(name: str = "alice") -> User:
-    return User(username=name, password_hash="$argon2id$fake", created_at=1_700_000_000.5)
+    return User(username=name, password_hash="$argon2id$fake", created_at=1_700_000_000.5,
+                credential_stamp="stamp-1")
 
 
 def make_message(n: int, author: str = "alice") -> Message:
@@ -85,14 +86,23 @@ def test_fresh_store_opened_by_many_threads_at_once_serves_them_all(
     assert len(direct_store.list_messages(limit=20, before_id=None).messages) == 8
 
 
-def test_set_password_replaces_hash_and_optionally_voids_tokens(direct_store: Store) -> None:
+def test_set_password_replaces_hash_and_stamp_only_from_the_expected_stamp(
+    direct_store: Store,
+) -> None:
     direct_store.create_user(make_user())
-    direct_store.set_password(username="alice", password_hash="h2", tokens_valid_after_ms=None)
+    assert direct_store.set_password(
+        username="alice", password_hash="h2", credential_stamp="stamp-2", expected_stamp="stamp-1"
+    )
     user = direct_store.get_user("alice")
-    assert user is not None and (user.password_hash, user.tokens_valid_after_ms) == ("h2", 0)
-    direct_store.set_password(username="alice", password_hash="h3", tokens_valid_after_ms=1234)
-    user = direct_store.get_user("alice")
-    assert user is not None and (user.password_hash, user.tokens_valid_after_ms) == ("h3", 1234)
+    assert user is not None and (user.password_hash, user.credential_stamp) == ("h2", "stamp-2")
+    # A writer that read the old stamp (a login's rehash, a second change) loses.
+    assert not direct_store.set_password(
+        username="alice", password_hash="h3", credential_stamp="stamp-1", expected_stamp="stamp-1"
+    )
+    assert direct_store.get_user("alice") == user
+    assert not direct_store.set_password(
+        username="nobody", password_hash="h", credential_stamp="s", expected_stamp="s"
+    )
 
 
 def test_messages_list_newest_first_with_paging(direct_store: Store) -> None:
@@ -139,21 +149,146 @@ def test_deleted_message_is_gone(direct_store: Store) -> None:
     assert direct_store.list_messages(limit=5, before_id=None).messages == ()
 
 
-def test_access_state_reports_user_and_revocation(direct_store: Store) -> None:
-    now = time.time()
-    assert direct_store.access_state(username="alice", jti="j1", now=now).user is None
+def make_session(sid: str = "s1", *, username: str = "alice", created_at: float = 100.0,
+                 stamp: str = "stamp-1", expires_at: int | None = None) -> Session:
+    return Session(
+        username=username, sid=sid, credential_stamp=stamp, created_at=created_at,
+        last_used_at=created_at,
+        expires_at=expires_at if expires_at is not None else int(time.time()) + 600,
+    )
+
+
+def test_access_state_reports_user_and_session_together(direct_store: Store) -> None:
+    assert direct_store.access_state(username="alice", sid="s1").user is None
     direct_store.create_user(make_user())
-    state = direct_store.access_state(username="alice", jti="j1", now=now)
-    assert state.user == make_user() and not state.revoked
-    direct_store.revoke_access_token(jti="j1", expires_at=int(now) + 60)
-    assert direct_store.access_state(username="alice", jti="j1", now=now).revoked
-    assert not direct_store.access_state(username="alice", jti="j2", now=now).revoked
+    state = direct_store.access_state(username="alice", sid="s1")
+    assert state.user == make_user() and state.session is None
+    direct_store.start_session(make_session())
+    state = direct_store.access_state(username="alice", sid="s1")
+    assert state.user == make_user() and state.session == make_session()
 
 
-def test_expired_revocation_is_ignored(direct_store: Store) -> None:
+def test_a_session_is_found_only_under_its_own_user(direct_store: Store) -> None:
+    direct_store.create_user(make_user("bob"))
+    direct_store.start_session(make_session(username="alice"))
+    assert direct_store.access_state(username="bob", sid="s1").session is None
+    assert not direct_store.end_session(username="bob", sid="s1")
+    assert direct_store.list_sessions(username="bob", now=time.time()) == []
+
+
+def test_sessions_list_newest_first_without_expired_ones(direct_store: Store) -> None:
     now = time.time()
-    direct_store.revoke_access_token(jti="old", expires_at=int(now) - 10)
-    assert not direct_store.access_state(username="x", jti="old", now=now).revoked
+    direct_store.start_session(make_session("old", created_at=1.0))
+    direct_store.start_session(make_session("new", created_at=3.0))
+    direct_store.start_session(make_session("mid", created_at=2.0))
+    direct_store.start_session(make_session("gone", created_at=4.0, expires_at=int(now) - 5))
+    direct_store.start_session(make_session("other", username="bob", created_at=5.0))
+    listed = direct_store.list_sessions(username="alice", now=now)
+    assert [s.sid for s in listed] == ["new", "mid", "old"]
+
+
+def test_ended_session_is_gone_at_once(direct_store: Store) -> None:
+    direct_store.start_session(make_session("s1"))
+    direct_store.start_session(make_session("s2"))
+    assert direct_store.end_session(username="alice", sid="s1")
+    assert not direct_store.end_session(username="alice", sid="s1")
+    assert direct_store.access_state(username="alice", sid="s1").session is None
+    assert [s.sid for s in direct_store.list_sessions(username="alice", now=time.time())] == ["s2"]
+    direct_store.end_sessions(username="alice")
+    assert direct_store.list_sessions(username="alice", now=time.time()) == []
+
+
+def test_touching_a_session_needs_it_live_and_under_the_same_stamp(direct_store: Store) -> None:
+    now = time.time()
+    direct_store.start_session(make_session("s1"))
+    later = int(now) + 5000
+    assert direct_store.touch_session(
+        username="alice", sid="s1", credential_stamp="stamp-1", now=now, expires_at=later
+    )
+    touched = direct_store.access_state(username="alice", sid="s1").session
+    assert touched is not None and (touched.last_used_at, touched.expires_at) == (now, later)
+    assert not direct_store.touch_session(
+        username="alice", sid="s1", credential_stamp="stamp-2", now=now, expires_at=later
+    )
+    assert not direct_store.touch_session(
+        username="alice", sid="s1", credential_stamp="stamp-1", now=later + 1, expires_at=later
+    )
+    direct_store.end_session(username="alice", sid="s1")
+    assert not direct_store.touch_session(
+        username="alice", sid="s1", credential_stamp="stamp-1", now=now, expires_at=later
+    )
+
+
+def test_touch_racing_end_leaves_no_session(direct_store: Store) -> None:
+    """Of a refresh's touch and a logout, whichever lands second, no session is left."""
+    for round_ in range(10):
+        sid = f"race{round_}"
+        direct_store.start_session(make_session(sid))
+        barrier = threading.Barrier(2)
+        touched: list[bool] = []
+
+        def touch(sid: str = sid, barrier: threading.Barrier = barrier,
+                  touched: list[bool] = touched) -> None:
+            barrier.wait()
+            touched.append(direct_store.touch_session(
+                username="alice", sid=sid, credential_stamp="stamp-1", now=time.time(),
+                expires_at=int(time.time()) + 600,
+            ))
+
+        def end(sid: str = sid, barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            direct_store.end_session(username="alice", sid=sid)
+
+        threads = [threading.Thread(target=touch), threading.Thread(target=end)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert len(touched) == 1
+        assert direct_store.access_state(username="alice", sid=sid).session is None
+
+
+def test_deleting_a_user_removes_every_record_of_theirs_and_nothing_else(
+    direct_store: Store,
+) -> None:
+    direct_store.create_user(make_user("alice"))
+    direct_store.create_user(make_user("bob"))
+    theirs = [make_message(n, "alice") for n in range(7)]
+    others = [make_message(n, "bob") for n in range(3)]
+    for message in theirs + others:
+        direct_store.add_message(message)
+    direct_store.start_session(make_session("a1"))
+    direct_store.start_session(make_session("b1", username="bob"))
+    assert direct_store.mark_user_deleted(username="alice")
+    marked = direct_store.get_user("alice")
+    assert marked is not None and marked.deleted
+    assert not direct_store.set_password(
+        username="alice", password_hash="h", credential_stamp="x", expected_stamp="stamp-1"
+    )
+    with pytest.raises(UsernameTaken):  # the name stays taken until the end
+        direct_store.create_user(make_user("alice"))
+    calls = 1
+    while not direct_store.delete_user_data(username="alice", batch=3):  # resumable batches
+        calls += 1
+        assert calls < 10
+    assert calls >= 3
+    direct_store.delete_user(username="alice")
+    assert direct_store.get_user("alice") is None
+    remaining = direct_store.list_messages(limit=100, before_id=None).messages
+    assert sorted(m.id for m in remaining) == sorted(m.id for m in others)
+    assert direct_store.access_state(username="alice", sid="a1").session is None
+    assert direct_store.access_state(username="bob", sid="b1").session is not None
+    direct_store.create_user(make_user("alice"))  # the name is free again
+
+
+def test_marking_an_unknown_user_deleted_reports_it(direct_store: Store) -> None:
+    assert not direct_store.mark_user_deleted(username="nobody")
+
+
+def test_delete_user_leaves_a_user_not_marked_deleted(direct_store: Store) -> None:
+    direct_store.create_user(make_user())
+    direct_store.delete_user(username="alice")
+    assert direct_store.get_user("alice") == make_user()
 
 
 def refresh_record(token_hash: str = "h1", family: str = "f1") -> RefreshToken:
@@ -197,14 +332,6 @@ def test_concurrent_spends_of_one_refresh_token_have_one_winner(direct_store: St
     for thread in threads:
         thread.join(timeout=30)
     assert sorted(results) == [False] + [True] * 5
-
-
-def test_revoked_family_is_reported_until_it_expires(direct_store: Store) -> None:
-    now = time.time()
-    assert not direct_store.is_family_revoked(family="f1", now=now)
-    direct_store.revoke_family(family="f1", expires_at=int(now) + 60)
-    assert direct_store.is_family_revoked(family="f1", now=now)
-    assert not direct_store.is_family_revoked(family="f1", now=now + 120)
 
 
 LIMIT, WINDOW = 5, 900

@@ -39,7 +39,7 @@ def now() -> int:
 def claims(**overrides: object) -> dict:
     base = {
         "sub": "alice", "iat": now(), "exp": now() + 900, "jti": "abc",
-        "iss": SETTINGS.issuer, "aud": SETTINGS.audience,
+        "iss": SETTINGS.issuer, "aud": SETTINGS.audience, "sid": "s1",
     }
     base.update(overrides)
     return {name: value for name, value in base.items() if value is not None}
@@ -63,7 +63,8 @@ def b64(data: dict) -> str:
 
 def test_issued_token_verifies_with_its_claims() -> None:
     issued_now = time.time()
-    token, issued = issue_access_token(username="alice", keyring=KEYRING, settings=SETTINGS,
+    token, issued = issue_access_token(username="alice", session_id="s1",
+                                       keyring=KEYRING, settings=SETTINGS,
                                        now=issued_now)
     verified = verify_access_token(token, keyring=KEYRING, settings=SETTINGS)
     assert verified == issued
@@ -77,9 +78,10 @@ def test_token_signed_with_a_rotated_out_but_kept_key_still_verifies() -> None:
 
 
 def test_issued_at_keeps_milliseconds_and_never_rounds_up() -> None:
-    _, issued = issue_access_token(username="a", keyring=KEYRING, settings=SETTINGS,
+    _, issued = issue_access_token(username="a", session_id="s1",
+                                   keyring=KEYRING, settings=SETTINGS,
                                    now=1_700_000_000.9999)
-    assert issued.issued_at_ms == 1_700_000_000_999
+    assert issued.issued_at == 1_700_000_000.999
 
 
 @pytest.mark.parametrize(
@@ -107,7 +109,7 @@ def test_issued_at_keeps_milliseconds_and_never_rounds_up() -> None:
     ]
     + [
         pytest.param(lambda claim=claim: signed(claims(**{claim: None})), id=f"missing-{claim}")
-        for claim in ["exp", "iat", "sub", "jti", "iss", "aud"]
+        for claim in ["exp", "iat", "sub", "jti", "iss", "aud", "sid"]
     ],
 )
 def test_forged_or_malformed_tokens_are_refused(make_token) -> None:

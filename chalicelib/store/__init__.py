@@ -21,8 +21,13 @@ class User:
     username: str
     password_hash: str
     created_at: float
-    # Tokens issued before this instant (epoch milliseconds) are void: set by a password change.
-    tokens_valid_after_ms: int = 0
+    # Random, new at signup and at every password change. A session records the
+    # stamp it was started under and dies when they differ, so a login racing a
+    # password change (or an earlier account of the same name) never survives it.
+    credential_stamp: str
+    # Deletion has begun: nothing new is accepted and the name stays reserved
+    # until ``delete_user_data`` has removed everything of the account.
+    deleted: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,10 +48,22 @@ class Page:
 class RefreshToken:
     token_hash: str
     username: str
-    family: str  # every token rotated from one login shares a family
+    family: str  # the session (``Session.sid``): every token rotated from one login
     issued_at_ms: int
     expires_at: int
     used: bool = False
+
+
+@dataclass(frozen=True)
+class Session:
+    """One login: its refresh-token family and every access token issued in it."""
+
+    username: str
+    sid: str
+    credential_stamp: str  # the user's stamp when the session started
+    created_at: float
+    last_used_at: float  # the last refresh (the authorizer never writes)
+    expires_at: int  # sliding: each refresh moves it to now + the refresh token lifetime
 
 
 @dataclass(frozen=True)
@@ -54,7 +71,7 @@ class AccessState:
     """What the authorizer needs to know beyond the signature, read in one round trip."""
 
     user: User | None  # None: the account is gone
-    revoked: bool  # the token's jti was revoked by logout
+    session: Session | None  # None: the session ended (logout, reuse, signed out)
 
 
 @dataclass(frozen=True)
@@ -120,13 +137,35 @@ class Store(Protocol):
     def get_user(self, username: str) -> User | None: ...
 
     def set_password(
-        self, *, username: str, password_hash: str, tokens_valid_after_ms: int | None
-    ) -> None:
-        """Replace the hash; a non-None ``tokens_valid_after_ms`` voids older tokens."""
+        self, *, username: str, password_hash: str, credential_stamp: str, expected_stamp: str
+    ) -> bool:
+        """Replace hash and stamp if the stored stamp is still ``expected_stamp``.
 
-    def access_state(self, *, username: str, jti: str, now: float) -> AccessState: ...
+        False (nothing written) when it changed or the user is gone or being
+        deleted: a rehash at login must never undo a password change that
+        committed while it verified.
+        """
 
-    def revoke_access_token(self, *, jti: str, expires_at: int) -> None: ...
+    def access_state(self, *, username: str, sid: str) -> AccessState:
+        """The user and the session, in one round trip (the authorizer's only read)."""
+
+    def start_session(self, session: Session) -> None: ...
+
+    def touch_session(
+        self, *, username: str, sid: str, credential_stamp: str, now: float, expires_at: int
+    ) -> bool:
+        """Record a refresh: set ``last_used_at``/``expires_at`` only if the session
+        exists, is live at ``now`` and has ``credential_stamp``; False otherwise, so a
+        refresh racing the session's end can never mint a token."""
+
+    def list_sessions(self, *, username: str, now: float) -> list[Session]:
+        """The user's live sessions, newest first."""
+
+    def end_session(self, *, username: str, sid: str) -> bool:
+        """End one session at once; False if it was not there."""
+
+    def end_sessions(self, *, username: str) -> None:
+        """End every session of the user (a password change)."""
 
     def add_refresh_token(self, token: RefreshToken) -> None: ...
 
@@ -137,10 +176,6 @@ class Store(Protocol):
 
         Of two concurrent calls for one token exactly one sees ``used=False``.
         """
-
-    def revoke_family(self, *, family: str, expires_at: int) -> None: ...
-
-    def is_family_revoked(self, *, family: str, now: float) -> bool: ...
 
     def count_login_attempt(
         self, *, username: str, now: float, limit: int, window_seconds: int
@@ -158,7 +193,8 @@ class Store(Protocol):
         ``window_seconds``: None when recorded, else the instant a slot frees.
         ``Conflict`` if a concurrent update won the race (the caller retries)."""
 
-    def add_message(self, message: Message) -> None: ...
+    def add_message(self, message: Message) -> None:
+        """Add a message, findable by its author from before it is visible."""
 
     def get_message(self, *, message_id: str) -> Message | None: ...
 
@@ -168,6 +204,17 @@ class Store(Protocol):
         ``consistent`` the read may miss the last second's writes (and costs half)."""
 
     def delete_message(self, *, message_id: str) -> None: ...
+
+    def mark_user_deleted(self, *, username: str) -> bool:
+        """Start deleting an account: from now on it refuses every token and post and
+        its name stays taken. False if there is no such user."""
+
+    def delete_user_data(self, *, username: str, batch: int) -> bool:
+        """Delete up to ``batch`` of the user's records (sessions, messages, and any
+        per-user kind added later); True once none is left. Resumable: call again."""
+
+    def delete_user(self, *, username: str) -> None:
+        """Remove a user marked deleted, freeing the name (after ``delete_user_data``)."""
 
 
 @functools.cache
@@ -183,6 +230,7 @@ def get_store() -> Store:
                 users=settings.users_table,
                 messages=settings.messages_table,
                 auth=settings.auth_table,
+                user_items=settings.user_items_table,
             ),
         )
     from chalicelib.store.sqlite import SQLiteStore

@@ -7,11 +7,15 @@ templates are tested against it):
 - messages: ``board`` + ``id``. The board is read by a Query on the
   time-ordered ``id``, newest first, with Limit: never a Scan, so a page costs
   the same at 100 or 100,000 messages.
-- auth: ``pk`` with a TTL on ``expires_at``: revoked access tokens
-  (``revoked#<jti>``), refresh tokens (``refresh#<sha256>``), revoked token
-  families (``family#<id>``), login attempts (``login#<username>``) and recent
+- auth: ``pk`` with a TTL on ``expires_at``: refresh tokens
+  (``refresh#<sha256>``), login attempts (``login#<username>``) and recent
   posts (``posts#<username>``, a string set of at most the posting limit).
-  TTL deletion is lazy, so every read also checks ``expires_at``.
+- user_items: ``username`` + ``item``, TTL on ``expires_at``: every record that
+  belongs to one user, so one Query finds them all without a Scan: sessions
+  (``session#<sid>``, expiring) and one index item per message
+  (``message#<id>``). Other per-user kinds (passkeys, TOTP) belong here too;
+  account deletion then removes them with no further code.
+TTL deletion is lazy, so every read also checks ``expires_at``.
 
 Botocore's standard retry mode and short timeouts turn an unreachable or
 throttling store into ``StoreUnavailable`` (503) within seconds.
@@ -37,6 +41,7 @@ from chalicelib.store import (
     Message,
     Page,
     RefreshToken,
+    Session,
     User,
     next_login_throttle,
 )
@@ -57,7 +62,10 @@ TRANSIENT_ERRORS = frozenset({
     "TransactionInProgressException",
 })
 BATCH_ATTEMPTS = 3
+BATCH_WRITE_SIZE = 25  # BatchWriteItem's limit
 TTL_ATTRIBUTE = "expires_at"
+SESSION_PREFIX = "session#"
+MESSAGE_PREFIX = "message#"
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,7 @@ class TableNames:
     users: str
     messages: str
     auth: str
+    user_items: str
 
 
 def make_client() -> Any:
@@ -89,12 +98,13 @@ def table_definitions(names: TableNames) -> list[dict[str, Any]]:
         table(names.users, ("username", "HASH")),
         table(names.messages, ("board", "HASH"), ("id", "RANGE")),
         table(names.auth, ("pk", "HASH")),
+        table(names.user_items, ("username", "HASH"), ("item", "RANGE")),
     ]
 
 
 def tables_with_ttl(names: TableNames) -> dict[str, str]:
     """Table name → its TTL attribute."""
-    return {names.auth: TTL_ATTRIBUTE}
+    return {names.auth: TTL_ATTRIBUTE, names.user_items: TTL_ATTRIBUTE}
 
 
 def _s(value: str) -> dict[str, str]:
@@ -114,7 +124,19 @@ def _user(item: dict[str, Any]) -> User:
         username=item["username"]["S"],
         password_hash=item["password_hash"]["S"],
         created_at=_num(item, "created_at"),
-        tokens_valid_after_ms=int(_num(item, "tokens_valid_after_ms")),
+        credential_stamp=item.get("credential_stamp", {}).get("S", ""),
+        deleted="deleted" in item,
+    )
+
+
+def _session(item: dict[str, Any]) -> Session:
+    return Session(
+        username=item["username"]["S"],
+        sid=item["item"]["S"].removeprefix(SESSION_PREFIX),
+        credential_stamp=item["credential_stamp"]["S"],
+        created_at=_num(item, "created_at"),
+        last_used_at=_num(item, "last_used_at"),
+        expires_at=int(_num(item, TTL_ATTRIBUTE)),
     )
 
 
@@ -184,7 +206,7 @@ class DynamoDBStore:
                     "username": _s(user.username),
                     "password_hash": _s(user.password_hash),
                     "created_at": _n(user.created_at),
-                    "tokens_valid_after_ms": _n(user.tokens_valid_after_ms),
+                    "credential_stamp": _s(user.credential_stamp),
                 },
                 ConditionExpression="attribute_not_exists(username)",
             )
@@ -203,32 +225,30 @@ class DynamoDBStore:
         return _user(answer["Item"]) if "Item" in answer else None
 
     def set_password(
-        self, *, username: str, password_hash: str, tokens_valid_after_ms: int | None
-    ) -> None:
-        update = "SET password_hash = :h"
-        values: dict[str, Any] = {":h": _s(password_hash)}
-        if tokens_valid_after_ms is not None:
-            update += ", tokens_valid_after_ms = :v"
-            values[":v"] = _n(tokens_valid_after_ms)
+        self, *, username: str, password_hash: str, credential_stamp: str, expected_stamp: str
+    ) -> bool:
         try:
             self._call(
                 "update_item",
                 TableName=self._tables.users,
                 Key={"username": _s(username)},
-                UpdateExpression=update,
-                ExpressionAttributeValues=values,
-                ConditionExpression="attribute_exists(username)",
+                UpdateExpression="SET password_hash = :h, credential_stamp = :s",
+                ConditionExpression=(
+                    "credential_stamp = :expected AND attribute_not_exists(deleted)"
+                ),
+                ExpressionAttributeValues={
+                    ":h": _s(password_hash), ":s": _s(credential_stamp),
+                    ":expected": _s(expected_stamp),
+                },
             )
         except ClientError as error:
-            if not self._condition_failed(error):  # a vanished user has no password to set
-                raise
+            if self._condition_failed(error):
+                return False
+            raise
+        return True
 
-    def access_state(self, *, username: str, jti: str, now: float) -> AccessState:
-        """The user and the token's revocation in one BatchGetItem round trip."""
-        request: dict[str, Any] = {
-            self._tables.users: {"Keys": [{"username": _s(username)}], "ConsistentRead": True},
-            self._tables.auth: {"Keys": [{"pk": _s(f"revoked#{jti}")}], "ConsistentRead": True},
-        }
+    def _batch_get(self, request: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+        """BatchGetItem, retrying unprocessed keys; one round trip when nothing is left over."""
         found: dict[str, list[dict[str, Any]]] = {}
         for attempt in range(BATCH_ATTEMPTS):
             answer = self._call("batch_get_item", RequestItems=request)
@@ -236,16 +256,121 @@ class DynamoDBStore:
                 found.setdefault(table, []).extend(items)
             request = answer.get("UnprocessedKeys") or {}
             if not request:
-                break
+                return found
             time.sleep(0.05 * 2**attempt)
-        else:
-            raise StoreUnavailable()
+        raise StoreUnavailable()
+
+    def access_state(self, *, username: str, sid: str) -> AccessState:
+        """The user and the session in one BatchGetItem round trip."""
+        found = self._batch_get({
+            self._tables.users: {"Keys": [{"username": _s(username)}], "ConsistentRead": True},
+            self._tables.user_items: {
+                "Keys": [{"username": _s(username), "item": _s(SESSION_PREFIX + sid)}],
+                "ConsistentRead": True,
+            },
+        })
         users = found.get(self._tables.users, [])
-        revocations = found.get(self._tables.auth, [])
+        sessions = found.get(self._tables.user_items, [])
         return AccessState(
             user=_user(users[0]) if users else None,
-            revoked=any(self._live(item, now) for item in revocations),
+            session=_session(sessions[0]) if sessions else None,
         )
+
+    def start_session(self, session: Session) -> None:
+        self._call(
+            "put_item",
+            TableName=self._tables.user_items,
+            Item={
+                "username": _s(session.username),
+                "item": _s(SESSION_PREFIX + session.sid),
+                "credential_stamp": _s(session.credential_stamp),
+                "created_at": _n(session.created_at),
+                "last_used_at": _n(session.last_used_at),
+                TTL_ATTRIBUTE: _n(session.expires_at),
+            },
+        )
+
+    def touch_session(
+        self, *, username: str, sid: str, credential_stamp: str, now: float, expires_at: int
+    ) -> bool:
+        try:
+            self._call(
+                "update_item",
+                TableName=self._tables.user_items,
+                Key={"username": _s(username), "item": _s(SESSION_PREFIX + sid)},
+                UpdateExpression="SET last_used_at = :now, expires_at = :ends",
+                ConditionExpression=(
+                    "attribute_exists(username) AND credential_stamp = :stamp"
+                    " AND expires_at >= :today"
+                ),
+                ExpressionAttributeValues={
+                    ":now": _n(now), ":ends": _n(expires_at), ":stamp": _s(credential_stamp),
+                    ":today": _n(int(now)),
+                },
+            )
+        except ClientError as error:
+            if self._condition_failed(error):
+                return False
+            raise
+        return True
+
+    def _user_items(self, username: str, *, prefix: str = "", limit: int | None = None
+                    ) -> list[dict[str, Any]]:
+        """The user's items (of one kind, with ``prefix``), by Query: never a Scan."""
+        condition = "username = :u"
+        values = {":u": _s(username)}
+        arguments: dict[str, Any] = {"TableName": self._tables.user_items, "ConsistentRead": True}
+        if prefix:
+            condition += " AND begins_with(#item, :prefix)"
+            values[":prefix"] = _s(prefix)
+            arguments["ExpressionAttributeNames"] = {"#item": "item"}
+        arguments |= {"KeyConditionExpression": condition, "ExpressionAttributeValues": values}
+        if limit is not None:
+            arguments["Limit"] = limit
+        items: list[dict[str, Any]] = []
+        while True:
+            answer = self._call("query", **arguments)
+            items += answer.get("Items", [])
+            last = answer.get("LastEvaluatedKey")
+            if last is None or (limit is not None and len(items) >= limit):
+                return items
+            arguments["ExclusiveStartKey"] = last
+
+    def list_sessions(self, *, username: str, now: float) -> list[Session]:
+        sessions = [
+            _session(item) for item in self._user_items(username, prefix=SESSION_PREFIX)
+            if self._live(item, now)
+        ]
+        return sorted(sessions, key=lambda s: (s.created_at, s.sid), reverse=True)
+
+    def end_session(self, *, username: str, sid: str) -> bool:
+        answer = self._call(
+            "delete_item",
+            TableName=self._tables.user_items,
+            Key={"username": _s(username), "item": _s(SESSION_PREFIX + sid)},
+            ReturnValues="ALL_OLD",
+        )
+        return "Attributes" in answer
+
+    def end_sessions(self, *, username: str) -> None:
+        items = self._user_items(username, prefix=SESSION_PREFIX)
+        self._batch_delete(self._tables.user_items, [
+            {"username": item["username"], "item": item["item"]} for item in items
+        ])
+
+    def _batch_delete(self, table: str, keys: list[dict[str, Any]]) -> None:
+        """Delete ``keys`` 25 at a time, retrying what DynamoDB leaves unprocessed."""
+        for start in range(0, len(keys), BATCH_WRITE_SIZE):
+            request = {table: [{"DeleteRequest": {"Key": key}}
+                               for key in keys[start:start + BATCH_WRITE_SIZE]]}
+            for attempt in range(BATCH_ATTEMPTS + 1):
+                answer = self._call("batch_write_item", RequestItems=request)
+                request = answer.get("UnprocessedItems") or {}
+                if not request:
+                    break
+                if attempt == BATCH_ATTEMPTS:
+                    raise StoreUnavailable()
+                time.sleep(0.05 * 2**attempt)
 
     def _put_expiring(self, pk: str, expires_at: int, **attributes: dict[str, Any]) -> None:
         self._call(
@@ -253,9 +378,6 @@ class DynamoDBStore:
             TableName=self._tables.auth,
             Item={"pk": _s(pk), TTL_ATTRIBUTE: _n(expires_at), **attributes},
         )
-
-    def revoke_access_token(self, *, jti: str, expires_at: int) -> None:
-        self._put_expiring(f"revoked#{jti}", expires_at)
 
     def add_refresh_token(self, token: RefreshToken) -> None:
         self._put_expiring(
@@ -287,12 +409,6 @@ class DynamoDBStore:
                 return None
             raise
         return _refresh_token(token_hash, answer["Attributes"])
-
-    def revoke_family(self, *, family: str, expires_at: int) -> None:
-        self._put_expiring(f"family#{family}", expires_at)
-
-    def is_family_revoked(self, *, family: str, now: float) -> bool:
-        return self._live(self._auth_item(f"family#{family}"), now)
 
     def _login_throttle(self, username: str) -> LoginThrottle | None:
         item = self._auth_item(f"login#{username}")
@@ -421,6 +537,13 @@ class DynamoDBStore:
         raise Conflict("recent posts were full of expired entries; retry")
 
     def add_message(self, message: Message) -> None:
+        """The author's index item first, then the message: whatever deletes the author's
+        records after this starts finds the message (see ``board.post_message``)."""
+        self._call(
+            "put_item",
+            TableName=self._tables.user_items,
+            Item={"username": _s(message.username), "item": _s(MESSAGE_PREFIX + message.id)},
+        )
         self._call(
             "put_item",
             TableName=self._tables.messages,
@@ -465,11 +588,61 @@ class DynamoDBStore:
         )
 
     def delete_message(self, *, message_id: str) -> None:
-        self._call(
+        answer = self._call(
             "delete_item",
             TableName=self._tables.messages,
             Key={"board": _s(BOARD), "id": _s(message_id)},
+            ReturnValues="ALL_OLD",
         )
+        author = answer.get("Attributes", {}).get("username")
+        if author is not None:
+            self._call(
+                "delete_item",
+                TableName=self._tables.user_items,
+                Key={"username": author, "item": _s(MESSAGE_PREFIX + message_id)},
+            )
+
+    def mark_user_deleted(self, *, username: str) -> bool:
+        try:
+            self._call(
+                "update_item",
+                TableName=self._tables.users,
+                Key={"username": _s(username)},
+                UpdateExpression="SET deleted = :true",
+                ConditionExpression="attribute_exists(username)",
+                ExpressionAttributeValues={":true": {"BOOL": True}},
+            )
+        except ClientError as error:
+            if self._condition_failed(error):
+                return False
+            raise
+        return True
+
+    def delete_user_data(self, *, username: str, batch: int) -> bool:
+        """One Query of up to ``batch`` of the user's items; their messages go first,
+        then the items, so a run cut short leaves the index to find them again."""
+        items = self._user_items(username, limit=batch)[:batch]
+        message_keys = [
+            {"board": _s(BOARD), "id": _s(item["item"]["S"].removeprefix(MESSAGE_PREFIX))}
+            for item in items if item["item"]["S"].startswith(MESSAGE_PREFIX)
+        ]
+        self._batch_delete(self._tables.messages, message_keys)
+        self._batch_delete(self._tables.user_items, [
+            {"username": item["username"], "item": item["item"]} for item in items
+        ])
+        return len(items) < batch
+
+    def delete_user(self, *, username: str) -> None:
+        try:
+            self._call(
+                "delete_item",
+                TableName=self._tables.users,
+                Key={"username": _s(username)},
+                ConditionExpression="attribute_exists(deleted)",
+            )
+        except ClientError as error:
+            if not self._condition_failed(error):
+                raise
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 One connection per thread (chalice local serves each request on a thread), WAL
 so readers never wait for a writer, a busy timeout, and writes that are retried
 when the database stays locked, so a lock costs time, never a lost write.
-Expired auth rows (revoked tokens, refresh tokens, login attempts, recent posts) are pruned here;
-DynamoDB deletes them itself by TTL.
+Expired auth rows (sessions, refresh tokens, login attempts, recent posts) are
+pruned here; DynamoDB deletes them itself by TTL.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from chalicelib.store import (
     Message,
     Page,
     RefreshToken,
+    Session,
     User,
     next_login_throttle,
 )
@@ -36,7 +37,8 @@ CREATE TABLE IF NOT EXISTS users (
     username TEXT PRIMARY KEY,
     password_hash TEXT NOT NULL,
     created_at REAL NOT NULL,
-    tokens_valid_after_ms INTEGER NOT NULL DEFAULT 0
+    credential_stamp TEXT NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS messages (
     id TEXT PRIMARY KEY,
@@ -44,10 +46,16 @@ CREATE TABLE IF NOT EXISTS messages (
     content TEXT NOT NULL,
     created_at REAL NOT NULL
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS revoked_tokens (jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS revoked_families (
-    family TEXT PRIMARY KEY, expires_at INTEGER NOT NULL
-);
+CREATE INDEX IF NOT EXISTS messages_by_author ON messages (username, id);
+CREATE TABLE IF NOT EXISTS sessions (
+    username TEXT NOT NULL,
+    sid TEXT NOT NULL,
+    credential_stamp TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    last_used_at REAL NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (username, sid)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS refresh_tokens (
     token_hash TEXT PRIMARY KEY,
     username TEXT NOT NULL,
@@ -70,9 +78,12 @@ CREATE TABLE IF NOT EXISTS recent_posts (
 CREATE INDEX IF NOT EXISTS recent_posts_by_user ON recent_posts (username, posted_at);
 DROP TABLE IF EXISTS login_throttles;
 DROP TABLE IF EXISTS login_attempts;
+DROP TABLE IF EXISTS revoked_tokens;
+DROP TABLE IF EXISTS revoked_families;
 """
-_EXPIRING_TABLES = ("revoked_tokens", "revoked_families", "refresh_tokens", "login_runs",
-                    "recent_posts")
+_EXPIRING_TABLES = ("sessions", "refresh_tokens", "login_runs", "recent_posts")
+_USER_COLUMNS = "username, password_hash, created_at, credential_stamp, deleted"
+_SESSION_COLUMNS = "username, sid, credential_stamp, created_at, last_used_at, expires_at"
 BUSY_TIMEOUT_MS = 5000
 WRITE_ATTEMPTS = 4
 PRUNE_EVERY_SECONDS = 60
@@ -86,7 +97,7 @@ def _fields(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def _user(row: sqlite3.Row) -> User:
-    return User(**_fields(row))
+    return User(**{**_fields(row), "deleted": bool(row["deleted"])})
 
 
 def _message(row: sqlite3.Row) -> Message:
@@ -95,6 +106,10 @@ def _message(row: sqlite3.Row) -> Message:
 
 def _login_throttle(row: sqlite3.Row) -> LoginThrottle:
     return LoginThrottle(**_fields(row))
+
+
+def _session(row: sqlite3.Row) -> Session:
+    return Session(**_fields(row))
 
 
 def _refresh_token(row: sqlite3.Row) -> RefreshToken:
@@ -138,7 +153,19 @@ class SQLiteStore:
                 return
             self._retrying(lambda: connection.execute("PRAGMA journal_mode = WAL"))
             self._retrying(lambda: connection.executescript(SCHEMA))
+            self._retrying(lambda: self._upgrade_users(connection))
             self._schema_ready = True
+
+    @staticmethod
+    def _upgrade_users(connection: sqlite3.Connection) -> None:
+        """A file made before credential stamps: add the columns (old tokens then fail,
+        since their sessions were never recorded)."""
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(users)")}
+        if "credential_stamp" not in columns:
+            connection.executescript(
+                "ALTER TABLE users ADD COLUMN credential_stamp TEXT NOT NULL DEFAULT '';"
+                "ALTER TABLE users ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;"
+            )
 
     def _retrying(self, action: Callable[[], T]) -> T:
         """Run ``action``; if the database stays locked past the busy timeout, try again."""
@@ -193,9 +220,9 @@ class SQLiteStore:
     def create_user(self, user: User) -> None:
         def insert(connection: sqlite3.Connection) -> None:
             connection.execute(
-                "INSERT INTO users (username, password_hash, created_at, tokens_valid_after_ms)"
-                " VALUES (?, ?, ?, ?)",
-                (user.username, user.password_hash, user.created_at, user.tokens_valid_after_ms),
+                f"INSERT INTO users ({_USER_COLUMNS}) VALUES (?, ?, ?, ?, ?)",  # noqa: S608
+                (user.username, user.password_hash, user.created_at, user.credential_stamp,
+                 int(user.deleted)),
             )
 
         try:
@@ -205,42 +232,85 @@ class SQLiteStore:
 
     def get_user(self, username: str) -> User | None:
         rows = self._read(
-            "SELECT username, password_hash, created_at, tokens_valid_after_ms"
-            " FROM users WHERE username = ?",
-            (username,),
+            f"SELECT {_USER_COLUMNS} FROM users WHERE username = ?", (username,)  # noqa: S608
         )
         return _user(rows[0]) if rows else None
 
     def set_password(
-        self, *, username: str, password_hash: str, tokens_valid_after_ms: int | None
-    ) -> None:
-        def update(connection: sqlite3.Connection) -> None:
+        self, *, username: str, password_hash: str, credential_stamp: str, expected_stamp: str
+    ) -> bool:
+        def update(connection: sqlite3.Connection) -> bool:
+            return connection.execute(
+                "UPDATE users SET password_hash = ?, credential_stamp = ?"
+                " WHERE username = ? AND credential_stamp = ? AND deleted = 0",
+                (password_hash, credential_stamp, username, expected_stamp),
+            ).rowcount == 1
+
+        return self._write(update)
+
+    def access_state(self, *, username: str, sid: str) -> AccessState:
+        user_rows = f"SELECT {_USER_COLUMNS} FROM users WHERE username = ?"  # noqa: S608
+        session_rows = (
+            f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE username = ? AND sid = ?"  # noqa: S608
+        )
+
+        def both() -> tuple[list[sqlite3.Row], list[sqlite3.Row]]:
+            # One read transaction, so the user and the session are seen at one instant.
+            connection = self._connection()
+            connection.execute("BEGIN")
+            try:
+                users = connection.execute(user_rows, (username,)).fetchall()
+                sessions = connection.execute(session_rows, (username, sid)).fetchall()
+            finally:
+                connection.execute("COMMIT")
+            return users, sessions
+
+        users, sessions = self._retrying(both)
+        return AccessState(
+            user=_user(users[0]) if users else None,
+            session=_session(sessions[0]) if sessions else None,
+        )
+
+    def start_session(self, session: Session) -> None:
+        def insert(connection: sqlite3.Connection) -> None:
+            self._prune_expired(connection, time.time())
             connection.execute(
-                "UPDATE users SET password_hash = ?,"
-                " tokens_valid_after_ms = COALESCE(?, tokens_valid_after_ms) WHERE username = ?",
-                (password_hash, tokens_valid_after_ms, username),
+                f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",  # noqa: S608
+                (session.username, session.sid, session.credential_stamp, session.created_at,
+                 session.last_used_at, session.expires_at),
             )
 
-        self._write(update)
+        self._write(insert)
 
-    def access_state(self, *, username: str, jti: str, now: float) -> AccessState:
+    def touch_session(
+        self, *, username: str, sid: str, credential_stamp: str, now: float, expires_at: int
+    ) -> bool:
+        def update(connection: sqlite3.Connection) -> bool:
+            return connection.execute(
+                "UPDATE sessions SET last_used_at = ?, expires_at = ?"
+                " WHERE username = ? AND sid = ? AND credential_stamp = ? AND expires_at >= ?",
+                (now, expires_at, username, sid, credential_stamp, int(now)),
+            ).rowcount == 1
+
+        return self._write(update)
+
+    def list_sessions(self, *, username: str, now: float) -> list[Session]:
         rows = self._read(
-            "SELECT u.username, u.password_hash, u.created_at, u.tokens_valid_after_ms,"
-            " (SELECT COUNT(*) FROM revoked_tokens WHERE jti = ? AND expires_at >= ?)"
-            " FROM (SELECT 1) LEFT JOIN users u ON u.username = ?",
-            (jti, int(now), username),
+            f"SELECT {_SESSION_COLUMNS} FROM sessions"  # noqa: S608
+            " WHERE username = ? AND expires_at >= ? ORDER BY created_at DESC, sid DESC",
+            (username, int(now)),
         )
-        username_found, *rest, revoked = rows[0]
-        user = User(username_found, *rest) if username_found is not None else None
-        return AccessState(user=user, revoked=bool(revoked))
+        return [_session(row) for row in rows]
 
-    def revoke_access_token(self, *, jti: str, expires_at: int) -> None:
-        self._write(
+    def end_session(self, *, username: str, sid: str) -> bool:
+        return self._write(
             lambda c: c.execute(
-                "INSERT OR REPLACE INTO revoked_tokens (jti, expires_at) VALUES (?, ?)",
-                (jti, expires_at),
-            )
+                "DELETE FROM sessions WHERE username = ? AND sid = ?", (username, sid)
+            ).rowcount == 1
         )
+
+    def end_sessions(self, *, username: str) -> None:
+        self._write(lambda c: c.execute("DELETE FROM sessions WHERE username = ?", (username,)))
 
     def add_refresh_token(self, token: RefreshToken) -> None:
         def insert(connection: sqlite3.Connection) -> None:
@@ -278,21 +348,6 @@ class SQLiteStore:
             return _refresh_token(rows[0])
 
         return self._write(spend)
-
-    def revoke_family(self, *, family: str, expires_at: int) -> None:
-        self._write(
-            lambda c: c.execute(
-                "INSERT OR REPLACE INTO revoked_families (family, expires_at) VALUES (?, ?)",
-                (family, expires_at),
-            )
-        )
-
-    def is_family_revoked(self, *, family: str, now: float) -> bool:
-        rows = self._read(
-            "SELECT 1 FROM revoked_families WHERE family = ? AND expires_at >= ?",
-            (family, int(now)),
-        )
-        return bool(rows)
 
     def count_login_attempt(
         self, *, username: str, now: float, limit: int, window_seconds: int
@@ -385,3 +440,30 @@ class SQLiteStore:
 
     def delete_message(self, *, message_id: str) -> None:
         self._write(lambda c: c.execute("DELETE FROM messages WHERE id = ?", (message_id,)))
+
+    def mark_user_deleted(self, *, username: str) -> bool:
+        return self._write(
+            lambda c: c.execute(
+                "UPDATE users SET deleted = 1 WHERE username = ?", (username,)
+            ).rowcount == 1
+        )
+
+    def delete_user_data(self, *, username: str, batch: int) -> bool:
+        def delete(connection: sqlite3.Connection) -> bool:
+            connection.execute("DELETE FROM sessions WHERE username = ?", (username,))
+            connection.execute("DELETE FROM refresh_tokens WHERE username = ?", (username,))
+            removed = connection.execute(
+                "DELETE FROM messages WHERE id IN"
+                " (SELECT id FROM messages WHERE username = ? LIMIT ?)",
+                (username, batch),
+            ).rowcount
+            return removed < batch
+
+        return self._write(delete)
+
+    def delete_user(self, *, username: str) -> None:
+        self._write(
+            lambda c: c.execute(
+                "DELETE FROM users WHERE username = ? AND deleted = 1", (username,)
+            )
+        )

@@ -34,6 +34,7 @@ def settings_for(keyring_json: str) -> Any:
         "CHALKBOARD_USERS_TABLE": "u-table",
         "CHALKBOARD_MESSAGES_TABLE": "m-table",
         "CHALKBOARD_AUTH_TABLE": "a-table",
+        "CHALKBOARD_USER_ITEMS_TABLE": "a-table",
         "CHALKBOARD_SIGNING_KEYS": keyring_json,
         "CHALKBOARD_WEB_ORIGIN": "https://d111111abcdef8.cloudfront.net",
     })
@@ -74,7 +75,8 @@ def test_rotation_keeps_tokens_signed_by_the_old_key_valid(aws: Any) -> None:
     old_text = stored(aws)["Value"]
     old = signing_keys.parse_keyring(old_text)
     settings = settings_for(old_text)
-    token, _ = tokens.issue_access_token(username="alice", keyring=old, settings=settings,
+    token, _ = tokens.issue_access_token(username="alice", session_id="s1",
+                                         keyring=old, settings=settings,
                                          now=time.time())
 
     assert run(aws, "rotate", "--stage", "dev") == 0
@@ -86,7 +88,8 @@ def test_rotation_keeps_tokens_signed_by_the_old_key_valid(aws: Any) -> None:
     claims = tokens.verify_access_token(token, keyring=new, settings=settings_for(new.to_json()))
     assert claims.username == "alice"
     # New tokens are signed by the new key.
-    fresh, _ = tokens.issue_access_token(username="bob", keyring=new, settings=settings,
+    fresh, _ = tokens.issue_access_token(username="bob", session_id="s1",
+                                         keyring=new, settings=settings,
                                          now=time.time())
     assert tokens._unverified_kid(fresh) == new.current
 
@@ -149,11 +152,13 @@ def test_revoke_drops_a_leaked_key_at_once_and_its_tokens_stop_verifying(aws: An
     leaked_text = stored(aws)["Value"]
     leaked = signing_keys.parse_keyring(leaked_text)
     settings = settings_for(leaked_text)
-    token, _ = tokens.issue_access_token(username="alice", keyring=leaked, settings=settings,
+    token, _ = tokens.issue_access_token(username="alice", session_id="s1",
+                                         keyring=leaked, settings=settings,
                                          now=time.time())
     assert run(aws, "rotate", "--stage", "dev") == 0
     rotated = signing_keys.parse_keyring(stored(aws)["Value"])
-    kept, _ = tokens.issue_access_token(username="bob", keyring=rotated, settings=settings,
+    kept, _ = tokens.issue_access_token(username="bob", session_id="s1",
+                                         keyring=rotated, settings=settings,
                                         now=time.time())
 
     # No waiting for the refresh-token lifetime, unlike prune.

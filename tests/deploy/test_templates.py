@@ -30,11 +30,16 @@ from tests.deploy.conftest import (
 
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
-TABLES = {"users": "UsersTable", "messages": "MessagesTable", "auth": "AuthTable"}
+TABLES = {"users": "UsersTable", "messages": "MessagesTable", "auth": "AuthTable",
+          "user_items": "UserItemsTable"}
+NAMES = TableNames(users="users", messages="messages", auth="auth", user_items="user_items")
 # API.md: the routes that take a bearer token, and only those.
 GUARDED_ROUTES = {
     ("/logout", "post"),
     ("/me", "get"),
+    ("/me", "delete"),
+    ("/me/sessions", "get"),
+    ("/me/sessions/{session_id}", "delete"),
     ("/me/password", "post"),
     ("/messages", "get"),
     ("/messages", "post"),
@@ -133,8 +138,7 @@ def test_committed_templates_and_policies_are_rendered_from_config_and_app() -> 
 
 
 def test_tables_are_exactly_the_stores_table_definitions(packaged: Packaged) -> None:
-    names = TableNames(users="users", messages="messages", auth="auth")
-    expected = {d["TableName"]: d for d in table_definitions(names)}
+    expected = {d["TableName"]: d for d in table_definitions(NAMES)}
     tables = packaged.of_type("AWS::DynamoDB::Table")
     assert set(tables) == set(TABLES.values())
     for key, logical_id in TABLES.items():
@@ -148,9 +152,9 @@ def test_tables_are_exactly_the_stores_table_definitions(packaged: Packaged) -> 
         assert "TableName" not in properties  # CloudFormation names them; no collisions
 
 
-def test_only_the_auth_table_expires_items_by_ttl(packaged: Packaged) -> None:
-    ttl = tables_with_ttl(TableNames(users="users", messages="messages", auth="auth"))
-    assert ttl == {"auth": "expires_at"}
+def test_only_the_auth_and_user_items_tables_expire_items_by_ttl(packaged: Packaged) -> None:
+    ttl = tables_with_ttl(NAMES)
+    assert ttl == {"auth": "expires_at", "user_items": "expires_at"}
     for key, logical_id in TABLES.items():
         properties = packaged.resources[logical_id]["Properties"]
         if key in ttl:
@@ -189,6 +193,7 @@ def test_both_functions_get_the_stacks_table_names_and_the_stage_settings(
         assert env["CHALKBOARD_USERS_TABLE"] == {"Ref": "UsersTable"}
         assert env["CHALKBOARD_MESSAGES_TABLE"] == {"Ref": "MessagesTable"}
         assert env["CHALKBOARD_AUTH_TABLE"] == {"Ref": "AuthTable"}
+        assert env["CHALKBOARD_USER_ITEMS_TABLE"] == {"Ref": "UserItemsTable"}
         assert resolve(env["CHALKBOARD_WEB_ORIGIN"], {"WebOrigin": EXAMPLE_WEB_ORIGIN}) == \
             EXAMPLE_WEB_ORIGIN
         assert env["CHALKBOARD_STAGE"] == packaged.stage
@@ -312,21 +317,37 @@ def test_a_new_web_origin_redeploys_the_api_stage(packaged: Packaged) -> None:
 
 def store_calls(methods: set[str] | None = None) -> dict[str, set[str]]:
     """Table → DynamoDB actions, read from the store's code: each method's `_call`
-    operations on each `self._tables.<table>` it names (only ``methods``, if given)."""
+    operations (its own and those of the `self._<helper>` methods it calls, which
+    take the table as an argument) on each `self._tables.<table>` it names (only
+    ``methods``, if given)."""
     source = (ROOT / "chalicelib" / "store" / "dynamodb.py").read_text()
     store_class = next(node for node in ast.parse(source).body
                        if isinstance(node, ast.ClassDef) and node.name == "DynamoDBStore")
-    actions: dict[str, set[str]] = {}
-    for method in store_class.body:
-        if not isinstance(method, ast.FunctionDef):
-            continue
-        if methods is not None and method.name not in methods:
-            continue
-        operations, tables = set(), set()
+    all_methods = [m for m in store_class.body if isinstance(m, ast.FunctionDef)]
+    own_operations: dict[str, set[str]] = {}
+    helpers: dict[str, set[str]] = {}
+    for method in all_methods:
+        own_operations[method.name], helpers[method.name] = set(), set()
         for node in ast.walk(method):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr == "_call" and method.name != "_call"):
-                operations.add(node.args[0].value)
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "self"):
+                if node.func.attr == "_call" and method.name != "_call":
+                    own_operations[method.name].add(node.args[0].value)
+                elif node.func.attr.startswith("_"):
+                    helpers[method.name].add(node.func.attr)
+
+    def operations_of(name: str, seen: frozenset[str] = frozenset()) -> set[str]:
+        found = set(own_operations.get(name, set()))
+        for helper in helpers.get(name, set()) - seen:
+            found |= operations_of(helper, seen | {name})
+        return found
+
+    actions: dict[str, set[str]] = {}
+    for method in all_methods:
+        if methods is not None and method.name not in methods:
+            continue
+        operations, tables = operations_of(method.name), set()
+        for node in ast.walk(method):
             if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
                     and node.value.attr == "_tables"):
                 tables.add(node.attr)
@@ -357,11 +378,10 @@ def dynamodb_grants(statements: list[dict[str, Any]], table_of: Any
 
 
 def check_authorizer_reads(granted: dict[str, set[str]], conditions: dict[str, Any]) -> None:
-    """The authorizer reads the user and this token's revocation, nothing else."""
+    """The authorizer reads the user and the token's session, nothing else."""
     assert granted == store_calls(methods={"access_state"})
     assert all(actions <= {"BatchGetItem", "GetItem"} for actions in granted.values())
-    assert conditions == {"auth": {"ForAllValues:StringLike": {
-        "dynamodb:LeadingKeys": ["revoked#*"]}}}
+    assert conditions == {}
 
 
 def test_roles_grant_exactly_the_dynamodb_actions_their_function_calls(
@@ -450,7 +470,8 @@ def test_roles_read_only_the_stages_keyring_and_write_only_their_own_logs(
 def test_way_2_policies_name_only_the_stages_tables_keyring_key_and_own_logs() -> None:
     for stage in STAGES:
         env = stage_env(stage)
-        tables = {"api_handler": ("USERS", "MESSAGES", "AUTH"), "jwt_auth": ("USERS", "AUTH")}
+        tables = {"api_handler": ("USERS", "MESSAGES", "AUTH", "USER_ITEMS"),
+                  "jwt_auth": ("USERS", "USER_ITEMS")}
         log_groups = {"api_handler": f"chalkboard-{stage}",
                       "jwt_auth": f"chalkboard-{stage}-jwt_auth"}
         for function in FUNCTIONS:

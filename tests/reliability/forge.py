@@ -46,6 +46,7 @@ def claims(backend: Backend, username: str, **changes: Any) -> dict[str, Any]:
         "sub": username, "iat": math.floor(now * 1000) / 1000, "exp": int(now) + 900,
         "jti": uuid.uuid4().hex,
         "iss": backend.settings.issuer, "aud": backend.settings.audience,
+        "sid": backend.start_session(username),  # a live one: only the forgery is wrong
     }
     payload.update(changes)
     return {name: value for name, value in payload.items() if value is not None}
@@ -105,7 +106,8 @@ FORGERIES: dict[str, Forgery] = {
                                           hashlib.sha384),
     "hs512-our-key": lambda b, u: compose(header(b, alg="HS512"), claims(b, u), ours(b),
                                           hashlib.sha512),
-    **{f"missing-{claim}": _missing(claim) for claim in ["exp", "iat", "sub", "jti", "iss", "aud"]},
+    **{f"missing-{claim}": _missing(claim)
+       for claim in ["exp", "iat", "sub", "jti", "iss", "aud", "sid"]},
     "expired-beyond-leeway": lambda b, u: compose(
         header(b), claims(b, u, exp=int(time.time()) - 60, iat=int(time.time()) - 960), ours(b)),
     "issued-in-the-future": lambda b, u: compose(

@@ -18,7 +18,9 @@ import boto3
 
 from chalicelib.config import Settings, load_settings
 from chalicelib.signing_keys import Keyring, parse_keyring
-from chalicelib.store.dynamodb import TableNames, create_tables
+from chalicelib.store import Session, Store
+from chalicelib.store.dynamodb import DynamoDBStore, TableNames, create_tables
+from chalicelib.store.sqlite import SQLiteStore
 from chalicelib.tokens import issue_access_token
 from ops import servers
 from ops.stage import table_names
@@ -69,10 +71,32 @@ class Backend:
     def sqlite_path(self) -> Path:
         return Path(self.env["CHALKBOARD_DATA_DIR"]) / "chalkboard-test.sqlite3"
 
+    @functools.cached_property
+    def store(self) -> Store:
+        """The store the servers use, opened directly."""
+        if self.kind == "sqlite":
+            return SQLiteStore(self.sqlite_path)
+        client = dynamodb_client(self.env["AWS_ENDPOINT_URL_DYNAMODB"])
+        return DynamoDBStore(client, self.tables)
+
+    def start_session(self, username: str) -> str:
+        """A new live session of the user, as a login starts one; its sid. (For a user
+        that does not exist, a sid naming no session.)"""
+        now, sid = time.time(), uuid.uuid4().hex
+        user = self.store.get_user(username)
+        if user is not None:
+            self.store.start_session(Session(
+                username=username, sid=sid, credential_stamp=user.credential_stamp,
+                created_at=now, last_used_at=now,
+                expires_at=int(now) + self.settings.refresh_token_ttl,
+            ))
+        return sid
+
     def mint(self, username: str) -> str:
-        """A genuine access token, as the server would issue it."""
+        """A genuine access token in a new session, as the server would issue it."""
         token, _ = issue_access_token(
-            username=username, keyring=self.keyring, settings=self.settings, now=time.time()
+            username=username, session_id=self.start_session(username), keyring=self.keyring,
+            settings=self.settings, now=time.time(),
         )
         return token
 

@@ -220,7 +220,7 @@ def test_an_arbitrary_access_token_is_refused_with_invalid_token(token: str) -> 
 @functools.cache
 def genuine_token() -> tuple[str, AccessClaims]:
     """One token for every example (a new one each time would vary the length drawn from)."""
-    return issue_access_token(username="alice", keyring=KEYRING, settings=SETTINGS,
+    return issue_access_token(username="alice", session_id="s1", keyring=KEYRING, settings=SETTINGS,
                               now=time.time())
 
 
