@@ -48,8 +48,8 @@ def test_the_scanned_logs_hold_the_apps_own_log_lines(served: Served) -> None:
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         text = "".join(log.read_text() for log in served.backend.workdir.glob("chalice-*.log"))
-        if "token refused: InvalidSignatureError" in text:
+        if "\"reason\":\"InvalidSignatureError\"" in text:
             break
         time.sleep(0.05)
-    assert "token refused: InvalidSignatureError" in text
+    assert "\"decision\":\"deny\",\"reason\":\"InvalidSignatureError\"" in text
     assert '"POST /login HTTP/1.1" 200' in text
