@@ -160,7 +160,8 @@ def test_repeated_failed_logins_show_the_throttle_message(page, api):
         expect(button).to_be_enabled()
     expect(auth_error(page)).to_have_text(
         re.compile(
-            r"^Too many failed logins; try again later \(in about \d+ (seconds|minutes)\)\.$"
+            r"^Too many failed attempts for this account; try again later "
+            r"\(in about \d+ (seconds|minutes)\)\.$"
         )
     )
 

@@ -22,7 +22,8 @@ def render() -> str:
             "// The server's rules for what people type, written from chalicelib/validation.py",
             "// by tests/browser/web_rules.py (a test fails if the two differ). Do not edit.",
             "",
-            f"export const USERNAME_PATTERN = new RegExp({json.dumps(pattern)});",
+            # The server uses fullmatch; JavaScript's test() searches, so anchor it here.
+            f"export const USERNAME_PATTERN = new RegExp({json.dumps(f'^(?:{pattern})$')});",
             f"export const USERNAME_MIN = {int(lengths[1])};",
             f"export const USERNAME_MAX = {int(lengths[2])};",
             f"export const PASSWORD_MIN = {validation.PASSWORD_MIN};",
