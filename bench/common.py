@@ -169,7 +169,7 @@ def dynamodb_client(endpoint: str) -> Any:
 
 
 def create_tables(endpoint: str, env: dict[str, str]) -> None:
-    from chalicelib.store.dynamodb import create_tables as create
+    from ops.tables import create_tables as create
 
     create(dynamodb_client(endpoint), table_names(env))
 

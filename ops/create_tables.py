@@ -14,8 +14,9 @@ import argparse
 import os
 import sys
 
-from chalicelib.store.dynamodb import create_tables, make_client
+from chalicelib.store.dynamodb import make_client
 from ops.stage import StageError, load_config, stage_environment, table_names
+from ops.tables import create_tables
 
 
 def main(argv: list[str] | None = None) -> int:

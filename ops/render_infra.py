@@ -17,7 +17,7 @@ Written files, for each deployed stage (dev, prod) in .chalice/config.json:
   stage's exact tables, keyring parameter and log groups instead (see docs/deploy.md).
 
 Everything comes from .chalice/config.json, the app's routes and authorizer, and
-``chalicelib.store.dynamodb.table_definitions``, so the templates cannot drift
+``ops.tables.table_definitions``, so the templates cannot drift
 from the code: the tests re-render and compare.
 """
 
@@ -35,8 +35,9 @@ from chalice.utils import to_cfn_resource_name
 
 from chalicelib import telemetry
 from chalicelib.errors import StoreUnavailable
-from chalicelib.store.dynamodb import TableNames, table_definitions, tables_with_ttl
+from chalicelib.store.dynamodb import TableNames
 from ops.stage import ROOT, TABLE_ENVIRONMENT, load_config, stage_environment
+from ops.tables import table_definitions, tables_with_ttl
 
 STAGES = ("dev", "prod")
 PLACEHOLDER_ORIGIN = "https://web-origin-not-set.invalid"

@@ -54,7 +54,8 @@ def store_env(
         url = request.getfixturevalue("dynalite_url")
         tables = unique_tables()
         env |= {**DUMMY_AWS, **tables, "AWS_ENDPOINT_URL_DYNAMODB": url}
-        from chalicelib.store.dynamodb import create_tables, make_client
+        from chalicelib.store.dynamodb import make_client
+        from ops.tables import create_tables
 
         with pytest.MonkeyPatch.context() as patch:
             for name, value in env.items():

@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 
 from chalicelib.errors import StoreUnavailable
-from chalicelib.store.dynamodb import TableNames, table_definitions, tables_with_ttl
+from chalicelib.store.dynamodb import TableNames
 from ops import render_infra as render
 from ops.stage import ROOT, stage_environment
+from ops.tables import table_definitions, tables_with_ttl
 from tests.deploy.conftest import (
     EXAMPLE_WEB_ORIGIN,
     STAGES,
