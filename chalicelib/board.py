@@ -9,7 +9,7 @@ from chalicelib.page_cache import get_page_cache
 from chalicelib.signing_keys import get_keyring, with_keyring
 from chalicelib.store import Message
 from chalicelib.timestamps import new_message_id
-from chalicelib.tokens import read_cursor, sign_cursor
+from chalicelib.tokens import UnknownCursorKey, read_cursor, sign_cursor
 from chalicelib.validation import check_content, check_limit
 
 
@@ -20,8 +20,11 @@ def list_messages(
     size = check_limit(limit)
     before_id = None
     if cursor is not None:  # a cursor signed after a key rotation may need a fresh keyring
-        before_id = with_keyring(lambda keyring: read_cursor(cursor, keyring),
-                                 unknown_key=InvalidInput)
+        try:
+            before_id = with_keyring(lambda keyring: read_cursor(cursor, keyring),
+                                     unknown_key=UnknownCursorKey)
+        except UnknownCursorKey as error:  # still unknown after a reload: a plain 400
+            raise InvalidInput(str(error)) from None
     if before_id is None:  # the newest page, which every open tab polls: see page_cache
         page = get_page_cache().newest(deps.store, limit=size)
     else:

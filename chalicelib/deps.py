@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from chalicelib import config, page_cache, passwords, signing_keys, store
+from chalicelib import config, page_cache, passwords, signing_keys, store, tokens
 from chalicelib.config import Settings
 from chalicelib.store import Store
 
@@ -49,6 +49,7 @@ def reset() -> None:
     _clock = time.time
     config.get_settings.cache_clear()
     signing_keys.reset()
+    tokens.verified_tokens.clear()
     store.get_store.cache_clear()
     page_cache.get_page_cache.cache_clear()
     passwords.reset_caches()

@@ -8,7 +8,6 @@ current while tokens signed by the old one stay valid until they expire.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import logging
@@ -24,13 +23,14 @@ from pathlib import Path
 from typing import TypeVar
 
 from chalicelib.config import Settings, get_settings
+from chalicelib.encoding import b64url_decode, b64url_encode
 from chalicelib.errors import ConfigurationError, KeyringUnavailable
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MIN_KEY_BYTES = 32
-_KID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # fullmatch: "$" passes a trailing newline
+KID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # fullmatch: "$" passes a trailing newline
 
 
 @dataclass(frozen=True)
@@ -46,24 +46,16 @@ class Keyring:
     def to_json(self) -> str:
         document: dict[str, object] = {
             "current": self.current,
-            "keys": {kid: _b64encode(key) for kid, key in self.keys.items()},
+            "keys": {kid: b64url_encode(key) for kid, key in self.keys.items()},
         }
         if self.rotated_at:
             document["rotated_at"] = self.rotated_at
         return json.dumps(document, indent=2, sort_keys=True)
 
 
-def _b64encode(key: bytes) -> str:
-    return base64.urlsafe_b64encode(key).rstrip(b"=").decode("ascii")
-
-
-def _b64decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 def generate_key() -> str:
     """A new random key, base64url without padding."""
-    return _b64encode(secrets.token_bytes(MIN_KEY_BYTES))
+    return b64url_encode(secrets.token_bytes(MIN_KEY_BYTES))
 
 
 def new_kid() -> str:
@@ -75,7 +67,7 @@ def _check_key(kid: str, encoded: object, source: str) -> bytes:
     if not isinstance(encoded, str):
         raise ConfigurationError(f"{source}: key {kid!r} must be a base64url string")
     try:
-        key = _b64decode(encoded)
+        key = b64url_decode(encoded)
     except (binascii.Error, ValueError):
         raise ConfigurationError(f"{source}: key {kid!r} is not valid base64url") from None
     # A short key, or a long but patterned one ("aaaa…", a password), is guessable.
@@ -97,7 +89,7 @@ def parse_keyring(text: str, *, source: str = "keyring") -> Keyring:
         raise ConfigurationError(f'{source} must be an object with "current" and "keys"')
     keys: dict[str, bytes] = {}
     for kid, encoded in document["keys"].items():
-        if not _KID.fullmatch(kid):
+        if not KID_PATTERN.fullmatch(kid):
             raise ConfigurationError(f"{source}: key id {kid!r} must be 1-64 of A-Z a-z 0-9 _ -")
         keys[kid] = _check_key(kid, encoded, source)
     current = document.get("current")
@@ -113,7 +105,7 @@ def parse_keyring(text: str, *, source: str = "keyring") -> Keyring:
 
 def new_keyring() -> Keyring:
     kid = new_kid()
-    return Keyring(current=kid, keys={kid: _b64decode(generate_key())})
+    return Keyring(current=kid, keys={kid: b64url_decode(generate_key())})
 
 
 def _local_keyring(data_dir: Path) -> Keyring:

@@ -1,11 +1,12 @@
 """Access tokens (HS256 JWTs with a ``kid``), refresh tokens and paging cursors.
 
-Pure functions: the keyring and settings are passed in, nothing is global.
+The keyring and settings are passed in. The one thing kept between calls is
+``verified_tokens``, a bounded cache of tokens already checked (``deps.reset``
+empties it).
 """
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import hmac
@@ -19,8 +20,9 @@ from dataclasses import dataclass
 import jwt
 
 from chalicelib.config import Settings
+from chalicelib.encoding import b64url_decode, b64url_encode
 from chalicelib.errors import InvalidInput
-from chalicelib.signing_keys import Keyring
+from chalicelib.signing_keys import KID_PATTERN, Keyring
 
 ALGORITHM = "HS256"
 LEEWAY_SECONDS = 30
@@ -35,6 +37,11 @@ class InvalidToken(Exception):
 
 class UnknownKey(InvalidToken):
     """The token names a key this keyring lacks: forged, or signed after a rotation."""
+
+
+class UnknownCursorKey(InvalidInput):
+    """A well-formed cursor naming a key this keyring lacks: signed after a rotation
+    (worth reloading the keyring for), or forged."""
 
 
 @dataclass(frozen=True)
@@ -79,19 +86,47 @@ def _unverified_kid(token: str) -> object:
     """
     segment = token.partition(".")[0]
     try:
-        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+        header = json.loads(b64url_decode(segment))
     except (binascii.Error, ValueError, RecursionError):
         return None
     return header.get("kid") if isinstance(header, dict) else None
 
 
-# Tokens whose signature and claims were already checked, with the keyring and
-# settings that checked them. A token never changes, so the same token presented
-# again (every request of a session) needs only its expiry checked again; the
-# caller still asks the store about revocation every time. Bounded, and emptied
-# when full rather than tracking recency: a refill costs one full check a token.
-_VERIFIED_MAX = 4096
-_verified: dict[str, tuple[Keyring, Settings, AccessClaims]] = {}
+class VerifiedTokenCache:
+    """Tokens whose signature and claims were already checked, with the keyring and
+    settings that checked them.
+
+    A token never changes, so the same token presented again (every request of a
+    session) needs only its expiry checked again; the caller still asks the store
+    about revocation every time. Bounded, and emptied when full rather than
+    tracking recency: a refill costs one full check a token.
+    """
+
+    def __init__(self, max_size: int = 4096) -> None:
+        self.max_size = max_size
+        self._entries: dict[str, tuple[Keyring, Settings, AccessClaims]] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, token: str, *, keyring: Keyring, settings: Settings) -> AccessClaims | None:
+        """The claims ``token`` had when this keyring and these settings checked it."""
+        entry = self._entries.get(token)
+        if entry is None or entry[0] is not keyring or entry[1] is not settings:
+            return None
+        return entry[2]
+
+    def put(self, token: str, claims: AccessClaims, *, keyring: Keyring, settings: Settings
+            ) -> None:
+        if len(self._entries) >= self.max_size:
+            self._entries.clear()
+        self._entries[token] = (keyring, settings, claims)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+verified_tokens = VerifiedTokenCache()
 
 
 def verify_access_token(token: str, *, keyring: Keyring, settings: Settings) -> AccessClaims:
@@ -100,16 +135,13 @@ def verify_access_token(token: str, *, keyring: Keyring, settings: Settings) -> 
     The key is chosen only by ``kid`` from our keyring; ``jku``, ``x5u`` and ``jwk``
     headers are never consulted, and the algorithm is pinned to HS256.
     """
-    cached = _verified.get(token)
-    if cached is not None and cached[0] is keyring and cached[1] is settings:
-        claims = cached[2]
-        if time.time() <= claims.expires_at + LEEWAY_SECONDS:  # PyJWT's own expiry rule
-            return claims
+    cached = verified_tokens.get(token, keyring=keyring, settings=settings)
+    if cached is not None:
+        if time.time() <= cached.expires_at + LEEWAY_SECONDS:  # PyJWT's own expiry rule
+            return cached
         raise InvalidToken("ExpiredSignatureError")
     claims = _verify_signature_and_claims(token, keyring, settings)
-    if len(_verified) >= _VERIFIED_MAX:
-        _verified.clear()
-    _verified[token] = (keyring, settings, claims)
+    verified_tokens.put(token, claims, keyring=keyring, settings=settings)
     return claims
 
 
@@ -165,24 +197,34 @@ def _cursor_mac(key: bytes, message_id: str) -> bytes:
 
 
 def sign_cursor(message_id: str, keyring: Keyring) -> str:
-    """An opaque cursor naming the last message of a page, so it cannot be forged."""
+    """An opaque cursor naming the last message of a page, so it cannot be forged:
+    ``<kid>.<base64url(message id + MAC)>``, the kid naming the key that signed it."""
     raw = message_id.encode("ascii") + _cursor_mac(keyring.signing_key, message_id)
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+    return f"{keyring.current}.{b64url_encode(raw)}"
 
 
 def read_cursor(cursor: str, keyring: Keyring) -> str:
-    """The message id a cursor names; any tampering is a 400, checked against every key."""
+    """The message id a cursor names; any tampering is a 400 (``InvalidInput``).
+
+    A well-formed cursor whose kid this keyring lacks is ``UnknownCursorKey``, so
+    only it is worth a keyring reload; a tampered one is refused outright.
+    Cursors from before the kid was added have no ``.`` and are refused too: a
+    cursor lives only while someone pages, so its reader starts again from the top.
+    """
     invalid = InvalidInput("cursor is not valid; start again from the first page")
-    if not cursor.isascii() or len(cursor) > 200:
+    kid, dot, body = cursor.partition(".")
+    if not cursor.isascii() or len(cursor) > 200 or not dot or not KID_PATTERN.fullmatch(kid):
         raise invalid
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        raw = b64url_decode(body)
         message_id = raw[:-_CURSOR_MAC_BYTES].decode("ascii")
     except (binascii.Error, ValueError):
         raise invalid from None
-    mac = raw[-_CURSOR_MAC_BYTES:]
-    if not message_id or not any(
-        hmac.compare_digest(mac, _cursor_mac(key, message_id)) for key in keyring.keys.values()
-    ):
+    if not message_id:
+        raise invalid
+    key = keyring.keys.get(kid)
+    if key is None:
+        raise UnknownCursorKey(str(invalid))
+    if not hmac.compare_digest(raw[-_CURSOR_MAC_BYTES:], _cursor_mac(key, message_id)):
         raise invalid
     return message_id

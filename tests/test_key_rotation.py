@@ -106,6 +106,37 @@ def test_warm_process_reads_a_cursor_signed_after_rotation(ssm_keyring) -> None:
     assert board.list_messages(current_deps(), limit="5", cursor=cursor) == ([], None)
 
 
+@pytest.mark.parametrize("store_kind", ["sqlite"])
+def test_a_cursor_signed_by_a_newer_key_reloads_the_keyring_once(
+    ssm_keyring, fetches: list[str]
+) -> None:
+    from chalicelib import board
+    from chalicelib.tokens import sign_cursor
+
+    signing_keys.get_keyring()
+    cursor = sign_cursor("01ARZ3NDEKTSV4RRFFQ69G5FAV", rotate(ssm_keyring))
+    for _ in range(2):
+        assert board.list_messages(current_deps(), limit="5", cursor=cursor) == ([], None)
+    assert fetches == ["ok", "ok"]
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"])
+def test_a_tampered_or_old_format_cursor_is_400_without_a_keyring_reload(
+    ssm_keyring, fetches: list[str]
+) -> None:
+    from chalicelib import board
+    from chalicelib.errors import InvalidInput
+    from chalicelib.tokens import sign_cursor
+
+    cursor = sign_cursor("01ARZ3NDEKTSV4RRFFQ69G5FAV", signing_keys.get_keyring())
+    kid, _, body = cursor.partition(".")
+    tampered = f"{kid}.{body[:-2]}{'AA' if body[-2:] != 'AA' else 'BB'}"
+    for bad in (tampered, body):  # body alone: a cursor from before kids were added
+        with pytest.raises(InvalidInput):
+            board.list_messages(current_deps(), limit="5", cursor=bad)
+    assert fetches == ["ok"]
+
+
 @pytest.fixture
 def fetches(ssm_keyring, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every SSM fetch of the keyring, as "ok" or "failed"."""

@@ -11,12 +11,14 @@ import time
 import jwt
 import pytest
 
-from chalicelib import tokens
+from chalicelib import deps, tokens
 from chalicelib.config import load_settings
 from chalicelib.errors import InvalidInput
 from chalicelib.signing_keys import Keyring, parse_keyring
 from chalicelib.tokens import (
     InvalidToken,
+    UnknownCursorKey,
+    VerifiedTokenCache,
     hash_refresh_token,
     issue_access_token,
     new_refresh_token,
@@ -161,6 +163,18 @@ def test_cursor_from_another_keyring_is_refused() -> None:
         read_cursor(sign_cursor("01ARZ3NDEKTSV4RRFFQ69G5FAV", foreign), KEYRING)
 
 
+def test_a_cursor_naming_a_key_we_lack_is_told_apart_from_a_tampered_one() -> None:
+    newer = parse_keyring(make_keyring_json("newer"))
+    with pytest.raises(UnknownCursorKey):
+        read_cursor(sign_cursor("01ARZ3NDEKTSV4RRFFQ69G5FAV", newer), KEYRING)
+    cursor = sign_cursor("01ARZ3NDEKTSV4RRFFQ69G5FAV", KEYRING)
+    tampered = cursor[:-2] + ("AA" if cursor[-2:] != "AA" else "BB")
+    for bad in (tampered, cursor.partition(".")[2], "newer.", "newer.!!"):
+        with pytest.raises(InvalidInput) as refused:
+            read_cursor(bad, KEYRING)
+        assert not isinstance(refused.value, UnknownCursorKey), bad
+
+
 def test_a_verified_token_still_expires_when_presented_again(monkeypatch) -> None:
     token = signed(claims(exp=now() + 5))
     assert verify_access_token(token, keyring=KEYRING, settings=SETTINGS).username == "alice"
@@ -176,3 +190,21 @@ def test_a_verified_token_is_checked_again_under_another_keyring() -> None:
     pruned = Keyring(current="new", keys={"new": KEYRING.keys["new"]})
     with pytest.raises(InvalidToken):
         verify_access_token(token, keyring=pruned, settings=SETTINGS)
+
+
+def test_the_verified_token_cache_stays_within_its_size() -> None:
+    cache = VerifiedTokenCache(max_size=2)
+    claims_ = verify_access_token(signed(claims()), keyring=KEYRING, settings=SETTINGS)
+    for token in ("a", "b", "c"):
+        cache.put(token, claims_, keyring=KEYRING, settings=SETTINGS)
+        assert len(cache) <= 2
+    assert cache.get("c", keyring=KEYRING, settings=SETTINGS) == claims_
+    cache.clear()
+    assert cache.get("c", keyring=KEYRING, settings=SETTINGS) is None
+
+
+def test_deps_reset_forgets_verified_tokens() -> None:
+    verify_access_token(signed(claims()), keyring=KEYRING, settings=SETTINGS)
+    assert len(tokens.verified_tokens) > 0
+    deps.reset()
+    assert len(tokens.verified_tokens) == 0
