@@ -1,4 +1,4 @@
-"""HTTP shaping shared by the routes: the error table, CORS and the authorizer's 401.
+"""HTTP shaping shared by the routes: the error table, CORS and the authorizer's 401 and 503.
 
 Chalice turns any exception that is not one of its own errors into a 500
 before middleware sees it, so routes are wrapped in ``api_errors``, which maps
@@ -83,27 +83,16 @@ class WebOriginCORS(CORSConfig):
         """Ignored: the origin always comes from settings."""
 
 
-# The authorizer's "no": one exception that each runtime turns into the same 401.
-#   - API Gateway (deployed) answers 401 when a TOKEN authorizer raises an
-#     exception whose message is exactly "Unauthorized"; a Deny policy would be 403.
-#   - ``chalice local`` and ``chalice.test.Client`` answer only their own gateway
-#     exceptions (anything else drops the connection), so there it subclasses
-#     chalice.local.NotAuthorizedError, carrying the same body as API Gateway's
-#     plus the CORS headers that the deploy template's gateway responses add.
-# chalice.local is not packaged into the Lambda zip (and is not worth importing
-# on a cold start), so it is looked up on the first refusal.
-
-
-#
-# When the store is down the authorizer cannot decide; deployed, any other
-# exception is API Gateway's AUTHORIZER_FAILURE, which the deploy template's
-# gateway response turns into a 503 with Retry-After, and locally the same 503
-# comes from a gateway exception with that code.
+# -- the authorizer's refusals: one exception per answer, the same in every runtime
 
 
 @functools.cache
 def _local_gateway_errors() -> dict[int, type[Exception]] | None:
-    """Status → chalice.local's gateway exception for it; None when deployed."""
+    """Status → chalice.local's gateway exception for it; None when deployed.
+
+    chalice.local is not packaged into the Lambda zip (and is not worth importing
+    on a cold start), so it is looked up on the first refusal.
+    """
     try:
         from chalice.local import LocalGatewayException, NotAuthorizedError
     except ImportError:  # deployed: only chalice.app is in the zip
@@ -117,7 +106,7 @@ def _local_gateway_errors() -> dict[int, type[Exception]] | None:
 
 def gateway_cors_headers() -> dict[str, str]:
     """The CORS headers the deploy template's gateway responses put on API Gateway's own
-    answers (infra/render.py), for the local runtimes that answer in its place."""
+    answers (ops/render_infra.py), for the local runtimes that answer in its place."""
     return {
         "Access-Control-Allow-Origin": get_settings().web_origin,
         "Access-Control-Expose-Headers": "Retry-After",
@@ -127,6 +116,9 @@ def gateway_cors_headers() -> dict[str, str]:
 
 def _gateway_error(status: int, message: str, body: dict[str, str], headers: dict[str, str]
                    ) -> Exception:
+    """Deployed, a plain exception with ``message``; under ``chalice local`` and
+    ``chalice.test.Client``, which answer only their own gateway exceptions (anything
+    else drops the connection), that exception with ``body`` and the CORS headers."""
     local_errors = _local_gateway_errors()
     if local_errors is None:
         return Exception(message)
@@ -137,12 +129,23 @@ def _gateway_error(status: int, message: str, body: dict[str, str], headers: dic
 
 
 def unauthorized() -> Exception:
-    """What the authorizer raises to refuse a token: a 401 everywhere."""
+    """What the authorizer raises to refuse a token: a 401 everywhere.
+
+    API Gateway (deployed) answers 401 when a TOKEN authorizer raises an exception
+    whose message is exactly "Unauthorized" (a Deny policy would be 403); locally it
+    is chalice.local's NotAuthorizedError with API Gateway's body and the CORS
+    headers the deploy template's gateway responses add.
+    """
     return _gateway_error(401, "Unauthorized", {"message": "Unauthorized"}, {})
 
 
 def unavailable(error: errors.StoreUnavailable | errors.KeyringUnavailable) -> Exception:
-    """What the authorizer raises when the store or the keyring cannot be had: a 503."""
+    """What the authorizer raises when the store or the keyring cannot be had: a 503.
+
+    The authorizer cannot decide then. Deployed, any exception but "Unauthorized" is
+    API Gateway's AUTHORIZER_FAILURE, which the deploy template's gateway response
+    turns into a 503 with Retry-After; locally it is a gateway exception with that code.
+    """
     message = str(error)
     return _gateway_error(
         503, message, {"Code": "ServiceUnavailable", "Message": message},
