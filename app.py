@@ -207,7 +207,7 @@ def list_messages() -> dict[str, Any]:
 def create_message() -> Response:
     fields = body({"content": str})
     claims = caller()
-    message = board.post_message(
+    message = board.add_message(
         current_deps(), username=claims.username, session_id=claims.session_id,
         content=fields["content"],
     )

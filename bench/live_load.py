@@ -9,7 +9,7 @@ instance has its own ``PageCache`` (the code board.list_messages uses) over one
 shared DynamoDB store on dynalite; requests go to a random instance. Time is
 virtual: the caches run on the simulation's clock, requests arrive evenly, and
 posts arrive at ``posts_per_s`` on random instances (each post invalidates its
-instance's cache, as board.post_message does). Every DynamoDB Query is counted
+instance's cache, as board.add_message does). Every DynamoDB Query is counted
 with its ConsumedCapacity; dynalite is always consistent, so staleness here is
 the cache's alone (DynamoDB's eventually consistent reads add typically well
 under a second).

@@ -35,7 +35,7 @@ def list_messages(
     return list(page.messages), next_cursor
 
 
-def post_message(deps: Deps, *, username: str, session_id: str, content: str) -> Message:
+def add_message(deps: Deps, *, username: str, session_id: str, content: str) -> Message:
     """Post within the per-user rate limit (``PostingThrottled`` past it), then look
     again at the session: if the account began to be deleted or the session ended
     meanwhile, take the message back.

@@ -261,7 +261,7 @@ def test_a_post_that_lands_after_deletion_began_is_taken_back(api: Api) -> None:
     store.add_message = add_then_deletion_begins
     try:
         with pytest.raises(AccountGone):
-            board.post_message(deps, username="alice", session_id=session["id"], content="late")
+            board.add_message(deps, username="alice", session_id=session["id"], content="late")
     finally:
         del store.add_message
     assert deps.store.list_messages(limit=10, before_id=None).messages == ()

@@ -512,7 +512,7 @@ class DynamoDBStore:
 
     def add_message(self, message: Message) -> None:
         """The author's index item first, then the message: whatever deletes the author's
-        records after this starts finds the message (see ``board.post_message``)."""
+        records after this starts finds the message (see ``board.add_message``)."""
         self._call(
             "put_item",
             TableName=self._tables.user_items,
