@@ -21,9 +21,7 @@ from bench.common import (
     CallCounter,
     Figure,
     RequestCounter,
-    create_tables,
-    dynalite,
-    dynamodb_env,
+    dynalite_tables,
     environment,
     fmt_us,
     new_keyring_json,
@@ -112,9 +110,7 @@ def measure(sqlite_calls: int, dynamodb_calls: int, workdir: Path) -> Figure:
     results: dict[str, dict[str, Any]] = {}
     results["SQLite"] = _measure_store(
         sqlite_env(workdir / "sqlite", new_keyring_json()), sqlite_calls)
-    with dynalite(workdir) as endpoint:
-        env = dynamodb_env(endpoint, new_keyring_json(), workdir / "data")
-        create_tables(endpoint, env)
+    with dynalite_tables(workdir) as (_, env):
         results["DynamoDB (dynalite)"] = _measure_store(env, dynamodb_calls)
     for name, result in results.items():
         requests = result["dynamodb_requests_per_call"]

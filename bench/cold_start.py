@@ -50,11 +50,8 @@ from typing import Any
 from bench.common import (
     Figure,
     Target,
-    create_tables,
-    dynalite,
-    dynamodb_env,
+    dynalite_tables,
     environment,
-    new_keyring_json,
 )
 from ops.stage import ROOT
 
@@ -239,10 +236,8 @@ def measure(runs: int, workdir: Path) -> Figure:
         columns=["package set", "kind", "wall median", "wall min–max", "CPU median",
                  "phases (wall median)"],
     )
-    with dynalite(workdir) as endpoint:
-        env = dynamodb_env(endpoint, new_keyring_json(), workdir / "data")
+    with dynalite_tables(workdir) as (_, env):
         env["CHALKBOARD_STAGE"] = "dev"  # a deployed stage: keys given, nothing generated
-        create_tables(endpoint, env)
         with environment(env):
             now = time.time()
             board_store = store.get_store()

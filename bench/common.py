@@ -186,6 +186,15 @@ def dynalite(workdir: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
+def dynalite_tables(workdir: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """A dynalite server with fresh tables; yields its URL and the environment naming them."""
+    with dynalite(workdir) as endpoint:
+        env = dynamodb_env(endpoint, new_keyring_json(), workdir / "data")
+        create_tables(endpoint, env)
+        yield endpoint, env
+
+
+@contextlib.contextmanager
 def scratch_dir(prefix: str) -> Iterator[Path]:
     """A temporary folder outside the project tree (chalice local watches the tree)."""
     with tempfile.TemporaryDirectory(prefix=f"chalkboard-bench-{prefix}-") as path:

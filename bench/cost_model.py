@@ -26,13 +26,10 @@ from typing import Any
 from bench import app_costs, board_read
 from bench.common import (
     Figure,
-    dynalite,
+    dynalite_tables,
     dynamodb_client,
-    dynamodb_env,
-    new_keyring_json,
     table_names,
 )
-from bench.common import create_tables as create_bench_tables
 from ops.stage import ROOT
 
 # us-east-1, on-demand / pay-per-request, no free tier. Sources: bench/README.md.
@@ -103,9 +100,7 @@ def measure_scan(workdir: Path, messages: int = 1000) -> dict[str, float]:
     """The scan design's newest page at ``messages``: ms and consistent read units per message."""
     rng = random.Random(11)
     workdir.mkdir(parents=True, exist_ok=True)
-    with dynalite(workdir) as endpoint:
-        env = dynamodb_env(endpoint, new_keyring_json(), workdir / "data")
-        create_bench_tables(endpoint, env)
+    with dynalite_tables(workdir) as (endpoint, env):
         client = dynamodb_client(endpoint)
         table = table_names(env).messages
         board_read.load(client, table, board_read._messages(messages, time.time() - 86_400, rng))

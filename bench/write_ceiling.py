@@ -31,13 +31,10 @@ from bench import app_costs
 from bench.common import (
     PASSWORD,
     Figure,
-    create_tables,
-    dynalite,
+    dynalite_tables,
     dynamodb_client,
-    dynamodb_env,
     environment,
     fmt_ms,
-    new_keyring_json,
     summary,
     table_names,
 )
@@ -180,9 +177,7 @@ def measure(workdir: Path, samples: int, sharded_messages: int, rounds: int,
         columns=["what", "measured", "consequence"],
     )
     workdir.mkdir(parents=True, exist_ok=True)
-    with dynalite(workdir) as endpoint:
-        env = dynamodb_env(endpoint, new_keyring_json(), workdir / "data")
-        create_tables(endpoint, env)
+    with dynalite_tables(workdir) as (endpoint, env):
         client = dynamodb_client(endpoint)
         table = table_names(env).messages
         units = {label: _put_units(client, table, content) for label, content in (
