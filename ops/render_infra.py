@@ -113,6 +113,19 @@ def ref(name: str) -> dict[str, str]:
     return {"Ref": name}
 
 
+def is_set(parameter: str) -> dict[str, Any]:
+    """A condition: the (optional, default empty) parameter was given."""
+    return {"Fn::Not": [{"Fn::Equals": [ref(parameter), ""]}]}
+
+
+def rule(when_set: str, needs: str, description: str) -> dict[str, Any]:
+    """A template rule: giving ``when_set`` requires giving ``needs`` too."""
+    return {
+        "RuleCondition": is_set(when_set),
+        "Assertions": [{"Assert": is_set(needs), "AssertDescription": description}],
+    }
+
+
 def arn(service: str, resource: str) -> dict[str, str]:
     """An exact ARN in this stack's partition, region and account."""
     return sub(f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}")
@@ -426,27 +439,19 @@ def web_parameters() -> dict[str, Any]:
 
 
 WEB_RULES = {
-    "CustomDomainNeedsCertificate": {
-        "RuleCondition": {"Fn::Not": [{"Fn::Equals": [ref("WebDomainName"), ""]}]},
-        "Assertions": [{
-            "Assert": {"Fn::Not": [{"Fn::Equals": [ref("WebCertificateArn"), ""]}]},
-            "AssertDescription": "WebDomainName needs WebCertificateArn (an ACM certificate "
-                                 "in us-east-1)",
-        }],
-    },
-    "CertificateNeedsCustomDomain": {
-        "RuleCondition": {"Fn::Not": [{"Fn::Equals": [ref("WebCertificateArn"), ""]}]},
-        "Assertions": [{
-            "Assert": {"Fn::Not": [{"Fn::Equals": [ref("WebDomainName"), ""]}]},
-            "AssertDescription": "WebCertificateArn is only used with WebDomainName",
-        }],
-    },
+    "CustomDomainNeedsCertificate": rule(
+        "WebDomainName", "WebCertificateArn",
+        "WebDomainName needs WebCertificateArn (an ACM certificate in us-east-1)",
+    ),
+    "CertificateNeedsCustomDomain": rule(
+        "WebCertificateArn", "WebDomainName", "WebCertificateArn is only used with WebDomainName",
+    ),
 }
 
 WEB_CONDITIONS = {
-    "HasWebDomain": {"Fn::Not": [{"Fn::Equals": [ref("WebDomainName"), ""]}]},
-    "HasWebCertificate": {"Fn::Not": [{"Fn::Equals": [ref("WebCertificateArn"), ""]}]},
-    "HasHostedZone": {"Fn::Not": [{"Fn::Equals": [ref("HostedZoneId"), ""]}]},
+    "HasWebDomain": is_set("WebDomainName"),
+    "HasWebCertificate": is_set("WebCertificateArn"),
+    "HasHostedZone": is_set("HostedZoneId"),
     "HasWebDnsZone": {"Fn::And": [{"Condition": "HasWebDomain"}, {"Condition": "HasHostedZone"}]},
 }
 
@@ -785,7 +790,7 @@ def ops_parameters(stage: str) -> dict[str, Any]:
 def ops_conditions(stage: str) -> dict[str, Any]:
     conditions: dict[str, Any] = {"UseWaf": {"Fn::Equals": [ref("EnableWaf"), "true"]}}
     if STAGE_OPTIONS[stage]["alarms"]:
-        conditions["HasAlarmEmail"] = {"Fn::Not": [{"Fn::Equals": [ref("AlarmEmail"), ""]}]}
+        conditions["HasAlarmEmail"] = is_set("AlarmEmail")
     return conditions
 
 
@@ -1042,16 +1047,13 @@ def api_domain_parameters() -> dict[str, Any]:
 
 
 API_DOMAIN_RULES = {
-    "ApiDomainNeedsCertificate": {
-        "RuleCondition": {"Fn::Not": [{"Fn::Equals": [ref("ApiDomainName"), ""]}]},
-        "Assertions": [{
-            "Assert": {"Fn::Not": [{"Fn::Equals": [ref("ApiCertificateArn"), ""]}]},
-            "AssertDescription": "ApiDomainName needs ApiCertificateArn (ACM, this region)",
-        }],
-    },
+    "ApiDomainNeedsCertificate": rule(
+        "ApiDomainName", "ApiCertificateArn",
+        "ApiDomainName needs ApiCertificateArn (ACM, this region)",
+    ),
 }
 API_DOMAIN_CONDITIONS = {
-    "HasApiDomain": {"Fn::Not": [{"Fn::Equals": [ref("ApiDomainName"), ""]}]},
+    "HasApiDomain": is_set("ApiDomainName"),
     "HasApiDnsZone": {"Fn::And": [{"Condition": "HasApiDomain"}, {"Condition": "HasHostedZone"}]},
 }
 
