@@ -414,27 +414,25 @@ def web_resources(stage: str, api_origin: Any) -> dict[str, Any]:
     }
 
 
+DOMAIN_PATTERN = r"^$|^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$"
+
+
+def optional_parameter(pattern: str, description: str) -> dict[str, Any]:
+    """A string parameter that may be left empty, else must match ``pattern``."""
+    return {"Type": "String", "Default": "", "AllowedPattern": pattern,
+            "Description": description}
+
+
 def web_parameters() -> dict[str, Any]:
     return {
-        "WebDomainName": {
-            "Type": "String",
-            "Default": "",
-            "AllowedPattern": r"^$|^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$",
-            "Description": "Optional custom domain for the web app (needs WebCertificateArn)",
-        },
-        "WebCertificateArn": {
-            "Type": "String",
-            "Default": "",
-            "AllowedPattern": r"^$|^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]+$",
-            "Description": "ACM certificate in us-east-1 covering WebDomainName",
-        },
-        "HostedZoneId": {
-            "Type": "String",
-            "Default": "",
-            "AllowedPattern": r"^$|^Z[A-Z0-9]{1,31}$",
-            "Description": "Optional Route 53 hosted zone for the custom domain(s): "
-                           "alias records are made there",
-        },
+        "WebDomainName": optional_parameter(
+            DOMAIN_PATTERN, "Optional custom domain for the web app (needs WebCertificateArn)"),
+        "WebCertificateArn": optional_parameter(
+            r"^$|^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]+$",
+            "ACM certificate in us-east-1 covering WebDomainName"),
+        "HostedZoneId": optional_parameter(
+            r"^$|^Z[A-Z0-9]{1,31}$",
+            "Optional Route 53 hosted zone for the custom domain(s): alias records are made there"),
     }
 
 
@@ -1030,19 +1028,11 @@ def merge_template(stage: str, config: dict[str, Any], app: Any) -> dict[str, An
 
 def api_domain_parameters() -> dict[str, Any]:
     return {
-        "ApiDomainName": {
-            "Type": "String",
-            "Default": "",
-            "AllowedPattern": r"^$|^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$",
-            "Description": "Optional custom domain for the API (needs ApiCertificateArn)",
-        },
-        "ApiCertificateArn": {
-            "Type": "String",
-            "Default": "",
-            "AllowedPattern": r"^$|^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:"
-                              r"certificate/[0-9a-f-]+$",
-            "Description": "ACM certificate in the stack's region covering ApiDomainName",
-        },
+        "ApiDomainName": optional_parameter(
+            DOMAIN_PATTERN, "Optional custom domain for the API (needs ApiCertificateArn)"),
+        "ApiCertificateArn": optional_parameter(
+            r"^$|^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]+$",
+            "ACM certificate in the stack's region covering ApiDomainName"),
     }
 
 
