@@ -23,8 +23,10 @@ throttling store into ``StoreUnavailable`` (503) within seconds.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +68,11 @@ BATCH_WRITE_SIZE = 25  # BatchWriteItem's limit
 TTL_ATTRIBUTE = "expires_at"
 SESSION_PREFIX = "session#"
 MESSAGE_PREFIX = "message#"
+
+
+@dataclass
+class _Outcome:
+    failed: bool = False
 
 
 @dataclass(frozen=True)
@@ -156,6 +163,17 @@ class DynamoDBStore:
         code = error.response.get("Error", {}).get("Code")
         return bool(code == "ConditionalCheckFailedException")
 
+    @contextlib.contextmanager
+    def _unless_condition_fails(self) -> Iterator[_Outcome]:
+        """Run the write in the block; a failed ConditionExpression sets ``failed``."""
+        outcome = _Outcome()
+        try:
+            yield outcome
+        except ClientError as error:
+            if not self._condition_failed(error):
+                raise
+            outcome.failed = True
+
     def _auth_item(self, pk: str) -> dict[str, Any] | None:
         answer = self._call(
             "get_item", TableName=self._tables.auth, Key={"pk": _s(pk)}, ConsistentRead=True
@@ -201,7 +219,7 @@ class DynamoDBStore:
     def set_password(
         self, *, username: str, password_hash: str, credential_stamp: str, expected_stamp: str
     ) -> bool:
-        try:
+        with self._unless_condition_fails() as outcome:
             self._call(
                 "update_item",
                 TableName=self._tables.users,
@@ -215,11 +233,7 @@ class DynamoDBStore:
                     ":expected": _s(expected_stamp),
                 },
             )
-        except ClientError as error:
-            if self._condition_failed(error):
-                return False
-            raise
-        return True
+        return not outcome.failed
 
     def _batch_get(self, request: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         """BatchGetItem, retrying unprocessed keys; one round trip when nothing is left over."""
@@ -267,7 +281,7 @@ class DynamoDBStore:
     def touch_session(
         self, *, username: str, sid: str, credential_stamp: str, now: float, expires_at: int
     ) -> bool:
-        try:
+        with self._unless_condition_fails() as outcome:
             self._call(
                 "update_item",
                 TableName=self._tables.user_items,
@@ -282,11 +296,7 @@ class DynamoDBStore:
                     ":today": _n(int(now)),
                 },
             )
-        except ClientError as error:
-            if self._condition_failed(error):
-                return False
-            raise
-        return True
+        return not outcome.failed
 
     def _user_items(self, username: str, *, prefix: str = "", limit: int | None = None
                     ) -> list[dict[str, Any]]:
@@ -577,7 +587,7 @@ class DynamoDBStore:
             )
 
     def mark_user_deleted(self, *, username: str) -> bool:
-        try:
+        with self._unless_condition_fails() as outcome:
             self._call(
                 "update_item",
                 TableName=self._tables.users,
@@ -586,11 +596,7 @@ class DynamoDBStore:
                 ConditionExpression="attribute_exists(username)",
                 ExpressionAttributeValues={":true": {"BOOL": True}},
             )
-        except ClientError as error:
-            if self._condition_failed(error):
-                return False
-            raise
-        return True
+        return not outcome.failed
 
     def delete_user_data(self, *, username: str, batch: int) -> bool:
         """One Query of up to ``batch`` of the user's items; their messages go first,
@@ -607,13 +613,10 @@ class DynamoDBStore:
         return len(items) < batch
 
     def delete_user(self, *, username: str) -> None:
-        try:
+        with self._unless_condition_fails():
             self._call(
                 "delete_item",
                 TableName=self._tables.users,
                 Key={"username": _s(username)},
                 ConditionExpression="attribute_exists(deleted)",
             )
-        except ClientError as error:
-            if not self._condition_failed(error):
-                raise
