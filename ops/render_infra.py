@@ -497,7 +497,7 @@ def keyring_key(config: dict[str, Any], stage: str, deployment: Deployment) -> d
     """A KMS key (rotation on) for the keyring SecureString.
 
     Decrypt is allowed only to the two function roles, through SSM; encrypt and
-    decrypt to the principal that runs ``scripts/keyring.py`` (KeyringAdminArn).
+    decrypt to the principal that runs ``python -m ops keyring`` (KeyringAdminArn).
     The account may manage the key but holds no cryptographic permission, so an
     IAM policy elsewhere in the account cannot grant decryption.
     """
@@ -763,7 +763,7 @@ def ops_parameters(stage: str) -> dict[str, Any]:
         "KeyringAdminArn": {
             "Type": "String",
             "AllowedPattern": r"^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:[A-Za-z0-9+=,.@_/:-]+$",
-            "Description": "ARN of the IAM role or user that runs scripts/keyring.py: the only "
+            "Description": "ARN of the IAM role or user that runs python -m ops keyring: the only "
                            "principal, besides the two functions, that may use the keyring's "
                            "KMS key (aws sts get-caller-identity; for an assumed role use "
                            "the role's ARN)",
@@ -996,7 +996,7 @@ def merge_template(stage: str, config: dict[str, Any], app: Any) -> dict[str, An
         "ApiOrigin": {"Description": "The API's origin (the CSP's connect-src)",
                       "Value": api_origin},
         "SigningKeysParameter": {"Value": keyring_parameter},
-        "KeyringKeyAlias": {"Description": "scripts/keyring.py --kms-key-id",
+        "KeyringKeyAlias": {"Description": "python -m ops keyring --kms-key-id",
                             "Value": keyring_key_alias(config, stage)},
         **{f"{logical_id}Name": {"Value": ref(logical_id)}
            for logical_id in TABLE_RESOURCES.values()},
