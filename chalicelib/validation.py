@@ -154,7 +154,7 @@ def check_new_password(password: str, *, username: str) -> str:
         raise InvalidInput(f"password must be at most {PASSWORD_MAX} characters")
     if any(unicodedata.category(c) == "Cc" for c in password):
         raise InvalidInput("password must not contain control characters")
-    if not any(unicodedata.category(c)[0] in "LNPS" for c in password):
+    if not has_visible_character(password):
         raise InvalidInput("password must contain a visible character")
     if comparable(password) == username or password.lower() == username:
         raise InvalidInput("password must not be the same as the username")
@@ -163,9 +163,15 @@ def check_new_password(password: str, *, username: str) -> str:
     return password
 
 
+def has_visible_character(text: str) -> bool:
+    """True if some character is a letter, digit, punctuation or symbol: text made only
+    of spaces, NULs or invisible format characters (U+200B) shows nothing."""
+    return any(unicodedata.category(c)[0] in "LNPS" for c in text)
+
+
 def check_content(value: str) -> str:
     content = value.strip()
-    if not content:
+    if not has_visible_character(content):
         raise InvalidInput("content must not be empty")
     if len(content) > CONTENT_MAX:
         raise InvalidInput(f"content must be at most {CONTENT_MAX:,} characters")

@@ -164,3 +164,11 @@ def test_invalid_content_costs_no_posting_slot(api: Api, env_override) -> None:
         assert api.call("POST", "/messages", {"content": "   "}, token=token).status_code == 400
     assert [api.call("POST", "/messages", {"content": "ok"}, token=token).status_code
             for _ in range(2)] == [201, 201]
+
+
+@pytest.mark.parametrize("content", ["\u200b" * 5, "\x00", " \u200b\u2060 ", "\ufeff"])
+def test_content_that_shows_nothing_is_refused_as_empty(api: Api, content: str) -> None:
+    token = api.session("blank")["access_token"]
+    refused = api.call("POST", "/messages", {"content": content}, token=token)
+    assert refused.status_code == 400
+    assert body_of(refused)["Message"] == "content must not be empty"
