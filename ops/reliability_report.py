@@ -97,6 +97,17 @@ def writes_table(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def ended_sessions_table(data: dict[str, Any]) -> list[str]:
+    """Races that end a session or an account: every token pair they produced, and how
+    many still worked afterwards (the only acceptable figure is 0)."""
+    lines = ["| session-ending race | store | token pairs checked | still working |",
+             "|---|---|---:|---:|"]
+    for race in data.get("ended_sessions", []):
+        lines.append(f"| {race['race']} | {race['store']} | {race['obtained']} "
+                     f"| {race['working']} |")
+    return lines
+
+
 def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "reliability.json"
@@ -108,6 +119,7 @@ def main(argv: list[str]) -> int:
     out = [
         "", f"## Reliability report — pytest exit status {status}, {seconds:.0f} s", "",
         *summary(data), "", *attacks_table(data), "", *writes_table(data), "",
+        *ended_sessions_table(data), "",
     ]
     not_refused = [a for a in data["attacks"] if not a["refused"]]
     out.append(f"Attacks not refused: {len(not_refused)}")

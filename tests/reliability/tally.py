@@ -31,6 +31,9 @@ class Tally:
     fuzz: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     # (scenario, store) -> {"acknowledged", "found", "lost"}
     writes: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    # (race, store) -> {"obtained", "working"}: token pairs a race produced, and how
+    # many of them the server still honoured once the session or account had ended
+    ended_sessions: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
     # free-form measured figures, e.g. login timing medians
     figures: dict[str, Any] = field(default_factory=dict)
     # what must never appear in a log: every password sent and token seen
@@ -61,6 +64,12 @@ class Tally:
                 "acknowledged": acknowledged, "found": found, "lost": acknowledged - found,
             }
 
+    def ended(self, race: str, store: str, *, obtained: int, working: int) -> None:
+        with self.lock:
+            counts = self.ended_sessions.setdefault((race, store), {"obtained": 0, "working": 0})
+            counts["obtained"] += obtained  # a race run in rounds adds up
+            counts["working"] += working
+
     def figure(self, name: str, value: Any) -> None:
         with self.lock:
             self.figures[name] = value
@@ -83,6 +92,10 @@ class Tally:
             "writes": [
                 {"scenario": scenario, "store": store, **counts}
                 for (scenario, store), counts in self.writes.items()
+            ],
+            "ended_sessions": [
+                {"race": race, "store": store, **counts}
+                for (race, store), counts in self.ended_sessions.items()
             ],
             "figures": self.figures,
         }
