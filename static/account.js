@@ -4,6 +4,7 @@
 import { ApiError } from "./api.js";
 import { busy, byId, say } from "./dom.js";
 import { SessionEnded, authed, changePassword, currentUser } from "./session.js";
+import { resetSessions, showSessions } from "./sessions-ui.js";
 import { fullTime } from "./time.js";
 
 const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: "long" });
@@ -40,6 +41,7 @@ export async function showAccount() {
     ui.username.textContent = me.username;
     ui.since.textContent = dateOnly.format(created);
     ui.since.setAttribute("title", fullTime(created));
+    showSessions();
   } catch (error) {
     ui.since.textContent = "–";
     if (!(error instanceof SessionEnded)) say(ui.error, error instanceof Error ? error.message : String(error));
@@ -52,6 +54,7 @@ export function resetAccount() {
   say(ui.done, "");
   ui.username.textContent = "";
   ui.since.textContent = "";
+  resetSessions();
 }
 
 async function submit(event) {

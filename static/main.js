@@ -7,6 +7,7 @@ import * as auth from "./auth.js";
 import * as board from "./board.js";
 import { busy, byId } from "./dom.js";
 import * as session from "./session.js";
+import * as sessionsUi from "./sessions-ui.js";
 
 let ui = null;
 let current = null; // the view on screen
@@ -124,6 +125,7 @@ function init() {
   });
   board.init();
   account.init();
+  sessionsUi.init({ onAccountDeleted: (notice) => signedOut(notice) });
   session.start({
     onEnded: (message) => {
       if (current === "auth") return; // already signed out here

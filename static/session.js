@@ -341,3 +341,11 @@ export async function changePassword(currentPassword, newPassword) {
     if (passwordChange === change) passwordChange = null;
   }
 }
+
+/**
+ * Forget this browser's tokens after the account was deleted: the server already
+ * refuses them, so there is no session to end there and nothing to announce.
+ */
+export function forgetDeletedAccount() {
+  forget();
+}

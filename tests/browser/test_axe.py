@@ -79,7 +79,7 @@ def check(page, name: str, scheme: str, size: str) -> None:
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     api.user("bob")
-    api.signup("alice")
+    api.user("alice")  # a second session, so the sessions list has a "Sign out"
     api.post("bob", "Welcome to chalkboard! Read more at https://example.org/guide.")
     api.post("bob", "שלום! Right-to-left text reads correctly.")
     api.post("bob", "\n".join(f"a long message, line {n}" for n in range(1, 12)))
@@ -112,7 +112,14 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     page.get_by_role("link", name="Account").click()
     expect(page.get_by_role("heading", name="Account", level=1)).to_be_visible()
     expect(page.locator("#account-since")).not_to_have_text("Loading…")
+    expect(page.locator("#sessions-list li")).to_have_count(2)  # this page's and the API's
     check(page, "account", scheme, size)
+
+    page.get_by_label("Your password").fill(ui.PASSWORD)
+    page.get_by_role("button", name="Delete account…").click()
+    expect(page.get_by_role("dialog", name="Delete your account?")).to_be_visible()
+    check(page, "delete-account-confirm", scheme, size)
+    page.keyboard.press("Escape")
 
 
 def test_axe_finds_a_violation_when_there_is_one(axe_page, api):

@@ -102,7 +102,7 @@ def test_rules_js_is_written_from_the_server_rules() -> None:
 
 def imports_of(module: str) -> set[str]:
     source = (STATIC / module).read_text()
-    return set(re.findall(r'^import [^;]*? from "\./([\w.]+)";', source, re.MULTILINE | re.DOTALL))
+    return set(re.findall(r'^import [^;]*? from "\./([\w.-]+)";', source, re.MULTILINE | re.DOTALL))
 
 
 def test_every_module_of_the_graph_is_preloaded() -> None:

@@ -1,0 +1,165 @@
+"""The account page's "Where you're signed in" and "Delete account" sections, with
+two browser contexts (two browsers, as far as the app can tell) signed in as one user."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser import ui
+
+pytestmark = pytest.mark.browser
+
+ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+def open_account(page):
+    page.get_by_role("link", name="Account").click()
+    expect(page.get_by_role("heading", name="Account", level=1)).to_be_focused()
+
+
+def sessions(page):
+    return page.get_by_role("list", name="Where you're signed in").get_by_role("listitem")
+
+
+def bounced_to_login(page):
+    """The page's next request finds its session ended and shows the login page."""
+    page.get_by_role("button", name="Refresh").click()
+    expect(ui.login_heading(page)).to_be_visible()
+    expect(page.locator("#auth-notice")).to_contain_text("Your session has ended")
+
+
+def test_sessions_list_marks_this_device_with_relative_times(new_page, api):
+    api.signup("alice")
+    ui.log_in(new_page(), "alice")
+    here = new_page()
+    ui.log_in(here, "alice")
+    open_account(here)
+    expect(sessions(here)).to_have_count(2)
+    # Newest first: this device's session is the newest.
+    this = sessions(here).first
+    expect(this).to_contain_text("This device")
+    expect(this.get_by_role("button")).to_have_count(0)  # it is left with Log out
+    other = sessions(here).nth(1)
+    expect(other).to_contain_text("Another browser or device")
+    expect(other.get_by_role("button", name="Sign out")).to_be_visible()
+    times = this.locator("time")
+    expect(times).to_have_count(2)
+    for index in range(2):
+        stamp = times.nth(index)
+        assert ISO.match(stamp.get_attribute("datetime") or "")
+        expect(stamp).to_have_text(re.compile(r"^(now|\d+ (sec|min)\. ago)$"))
+        expect(stamp).to_have_attribute("title", re.compile(r"\d{4}"))
+    expect(here.get_by_role("button", name="Sign out everywhere else")).to_be_visible()
+
+
+def test_signing_out_another_session_sends_that_browser_to_login(new_page, api):
+    api.user("alice")  # a session the test holds, to see it untouched
+    elsewhere = new_page()
+    ui.log_in(elsewhere, "alice")
+    here = new_page()
+    ui.log_in(here, "alice")
+    open_account(here)
+    expect(sessions(here)).to_have_count(3)
+    # End the other browser's session: the newest one after this device's.
+    sessions(here).nth(1).get_by_role("button", name="Sign out").click()
+    expect(here.get_by_role("status").filter(has_text="Signed out.")).to_be_visible()
+    expect(sessions(here)).to_have_count(2)
+    expect(here.get_by_role("heading", name="Where you're signed in")).to_be_focused()
+    bounced_to_login(elsewhere)
+    # This browser and the API's session still work.
+    here.get_by_role("link", name="Board", exact=True).click()
+    ui.board_loaded(here)
+    ui.post(here, "still here")
+    assert api.call("GET", "/me", token=api.tokens["alice"]["access_token"]).status == 200
+
+
+def test_sign_out_everywhere_else_leaves_only_this_device(new_page, api):
+    api.user("alice")
+    elsewhere = new_page()
+    ui.log_in(elsewhere, "alice")
+    here = new_page()
+    ui.log_in(here, "alice")
+    open_account(here)
+    expect(sessions(here)).to_have_count(3)
+    here.get_by_role("button", name="Sign out everywhere else").click()
+    expect(here.get_by_role("status").filter(has_text="Signed out of")).to_have_text(
+        "Signed out of 2 other sessions. Only this device is signed in now."
+    )
+    expect(sessions(here)).to_have_count(1)
+    expect(sessions(here).first).to_contain_text("This device")
+    expect(here.get_by_role("button", name="Sign out everywhere else")).to_be_hidden()
+    bounced_to_login(elsewhere)
+    assert api.call("GET", "/me", token=api.tokens["alice"]["access_token"]).status == 401
+    # Reloading the page lists the one session that is left.
+    here.reload()
+    expect(sessions(here)).to_have_count(1)
+
+
+def test_deleting_the_account_removes_its_messages_and_returns_to_login(new_page, api):
+    api.user("bob")
+    api.post("bob", "bob was here")
+    api.signup("alice")
+    bobs = new_page()
+    ui.log_in(bobs, "bob")
+    page = new_page()
+    ui.log_in(page, "alice")
+    ui.post(page, "alice's message")
+    bobs.get_by_role("button", name="Refresh").click()
+    expect(bobs.locator("#messages .content", has_text="alice's message")).to_be_visible()
+    open_account(page)
+    delete = page.get_by_role("button", name="Delete account…")
+    password = page.get_by_label("Your password")
+
+    # No password: said beside the field, nothing sent.
+    delete.click()
+    expect(page.locator("#delete-account-password-problem")).to_have_text(
+        "Enter your password to delete your account.")
+    expect(password).to_have_attribute("aria-invalid", "true")
+    expect(password).to_be_focused()
+
+    # The confirmation says what will be lost; "Keep my account" keeps it.
+    password.fill(ui.PASSWORD)
+    delete.click()
+    dialog = page.get_by_role("dialog", name="Delete your account?")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("your account, alice")
+    expect(dialog).to_contain_text("all your messages")
+    expect(dialog).to_contain_text("all your sessions")
+    expect(dialog).to_contain_text("two-factor authentication and your passkeys")
+    expect(dialog).to_contain_text("Your username becomes free")
+    expect(dialog.get_by_role("button", name="Keep my account")).to_be_focused()
+    dialog.get_by_role("button", name="Keep my account").click()
+    expect(dialog).to_be_hidden()
+    expect(delete).to_be_focused()
+
+    # A wrong password is refused beside the field.
+    password.fill("not my password at all")
+    delete.click()
+    dialog.get_by_role("button", name="Delete my account").click()
+    expect(page.locator("#delete-account-password-problem")).to_have_text("Password is wrong")
+    expect(dialog).to_be_hidden()
+    assert api.call("POST", "/login", {"username": "alice", "password": ui.PASSWORD}
+                    ).status == 200
+
+    # The right one deletes it: back to the login page, with a notice and no tokens.
+    password.fill(ui.PASSWORD)
+    delete.click()
+    dialog.get_by_role("button", name="Delete my account").click()
+    expect(ui.login_heading(page)).to_be_visible()
+    expect(page.locator("#auth-notice")).to_have_text(
+        "Your account has been deleted, with all its messages and sessions. "
+        "Its username is free again.")
+    assert ui.stored_session(page) is None
+    assert ui.PASSWORD not in ui.browser_storage(page)
+
+    # Its messages are gone from the other user's board; it cannot log in; the name is free.
+    bobs.get_by_role("button", name="Refresh").click()
+    ui.board_loaded(bobs)
+    expect(bobs.locator("#messages .content", has_text="bob was here")).to_be_visible()
+    expect(bobs.locator("#messages .content", has_text="alice's message")).to_have_count(0)
+    assert api.call("POST", "/login", {"username": "alice", "password": ui.PASSWORD}
+                    ).status == 401
+    api.signup("alice")
