@@ -8,6 +8,7 @@ import secrets
 from chalicelib import passwords, throttle
 from chalicelib.deps import Deps
 from chalicelib.errors import AccountGone, UsernameTaken, WrongPassword
+from chalicelib.page_cache import get_page_cache
 from chalicelib.store import User
 from chalicelib.validation import check_new_password, check_username, may_be_password
 
@@ -108,5 +109,6 @@ def finish_deletion(deps: Deps, username: str) -> None:
     batches = 1
     while not deps.store.delete_user_data(username=username, batch=DELETION_BATCH):
         batches += 1
+    get_page_cache().invalidate()  # as a deleted message does: gone on the next read here
     deps.store.delete_user(username=username)
     log.info("account %s deleted (%d batches)", username, batches)

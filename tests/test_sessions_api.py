@@ -206,6 +206,19 @@ def test_deleting_the_account_removes_it_and_everything_of_it(api: Api) -> None:
     assert get_store().get_user("alice") is None
 
 
+def test_a_deleted_accounts_messages_leave_the_newest_page_at_once(api: Api) -> None:
+    """The newest page this instance keeps for a second is dropped by a deletion, as
+    by a deleted message: the next read here no longer shows the account's messages."""
+    alice, bob = api.session("alice"), api.session("bob")
+    api.call("POST", "/messages", {"content": "alice's"}, token=alice["access_token"])
+    api.call("POST", "/messages", {"content": "bob's"}, token=bob["access_token"])
+    before = body_of(api.call("GET", "/messages", token=bob["access_token"]))["messages"]
+    assert [m["content"] for m in before] == ["bob's", "alice's"]
+    assert delete_me(api, alice["access_token"]).status_code == 204
+    after = body_of(api.call("GET", "/messages", token=bob["access_token"]))["messages"]
+    assert [m["content"] for m in after] == ["bob's"]
+
+
 def test_no_token_of_a_deleted_account_opens_a_new_account_of_the_same_name(api: Api) -> None:
     old = api.session("alice")
     assert delete_me(api, old["access_token"]).status_code == 204
