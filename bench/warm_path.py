@@ -11,6 +11,7 @@ swapped in, the local gateway running the authorizer, the Lambda event built).
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import string
@@ -30,9 +31,11 @@ from bench.common import (
     summary,
     timed,
 )
+from chalicelib.config import DEFAULT_POST_RATE_LIMIT
 from ops.stage import ROOT
 
 BARE = "/bench/bare"
+POSTING_LIMIT = DEFAULT_POST_RATE_LIMIT
 BARE_AUTH = "/bench/bare-authorized"
 
 
@@ -66,21 +69,32 @@ def measure(samples: int, workdir: Path) -> Figure:
     )
     _add_bare_routes(app, jwt_auth)
     rng = random.Random(5)
-    env = sqlite_env(workdir / "sqlite", new_keyring_json())
+    # The stage's default posting limit: each author below stays under it.
+    env = {**sqlite_env(workdir / "sqlite", new_keyring_json()),
+           "CHALKBOARD_POST_RATE_LIMIT": str(POSTING_LIMIT)}
     with environment(env), Client(app, stage_name="test", project_dir=str(ROOT)) as client:
         http = client.http
         json_headers = {"Content-Type": "application/json"}
-        credentials = json.dumps({"username": "bench", "password": PASSWORD})
-        if http.post("/signup", headers=json_headers, body=credentials).status_code != 201:
-            raise RuntimeError("signup failed")
-        login = http.post("/login", headers=json_headers, body=credentials)
-        token = json.loads(login.body)["access_token"]
-        authorized = {"Authorization": f"Bearer {token}"}
-        posting = {**authorized, **json_headers}
+
+        def sign_in(username: str) -> dict[str, str]:
+            credentials = json.dumps({"username": username, "password": PASSWORD})
+            if http.post("/signup", headers=json_headers, body=credentials).status_code != 201:
+                raise RuntimeError("signup failed")
+            login = http.post("/login", headers=json_headers, body=credentials)
+            return {"Authorization": f"Bearer {json.loads(login.body)['access_token']}"}
+
+        authorized = sign_in("bench")
+        # Posts rotate over enough authors that each stays under the stage's posting
+        # limit, as real users do: one author posting thousands a minute would measure
+        # the 429 path (and a posting window no real author fills).
+        posts_per_author = max(1, POSTING_LIMIT // 2)
+        authors = [{**sign_in(f"bench-{n}"), **json_headers}
+                   for n in range(-(-(samples + 150) // posts_per_author))]
+        turn = itertools.count()
 
         def post() -> Any:
             text = "".join(rng.choices(string.ascii_letters + "    ", k=rng.randint(40, 300)))
-            return http.post("/messages", headers=posting,
+            return http.post("/messages", headers=authors[next(turn) % len(authors)],
                              body=json.dumps({"content": text.strip() or "hi"}))
 
         for _ in range(100):

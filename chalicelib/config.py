@@ -16,6 +16,8 @@ from pathlib import Path
 
 from chalicelib.errors import ConfigurationError
 
+DEFAULT_POST_RATE_LIMIT = 60  # posts per user in any window (CHALKBOARD_POST_RATE_WINDOW_SECONDS)
+
 # OWASP's minimum argon2id parameters (Password Storage Cheat Sheet).
 OWASP_MEMORY_KIB = 19 * 1024
 OWASP_TIME_COST = 2
@@ -161,7 +163,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         argon2_parallelism=parallelism,
         login_max_failures=_integer(env, "CHALKBOARD_LOGIN_MAX_FAILURES", 5, 1, 100),
         login_window_seconds=_integer(env, "CHALKBOARD_LOGIN_WINDOW_SECONDS", 900, 1, 86_400),
-        post_rate_limit=_integer(env, "CHALKBOARD_POST_RATE_LIMIT", 60, 1, 10_000),  # fits an item
+        post_rate_limit=_integer(
+            env, "CHALKBOARD_POST_RATE_LIMIT", DEFAULT_POST_RATE_LIMIT, 1, 10_000
+        ),  # fits an item
         post_rate_window_seconds=_integer(
             env, "CHALKBOARD_POST_RATE_WINDOW_SECONDS", 60, 1, 86_400
         ),

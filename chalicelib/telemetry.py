@@ -1,6 +1,6 @@
 """Structured logs and business metrics: one JSON line per request, EMF metric lines.
 
-Why stdlib ``logging`` and not Powertools for AWS Lambda: importing this module
+Why plain JSON lines on stdout and not Powertools for AWS Lambda: importing this module
 costs well under a millisecond; Powertools' logger and metrics import tens of
 milliseconds on a cold start (measured in README.md, figure 2) for the same two
 features. Lines go to stdout as bare JSON (not through the Lambda runtime's
@@ -12,17 +12,17 @@ What may be logged: request id, route, method, status, latency, an error code
 (the domain error's class name), and the caller as a salted hash. Never a
 password, a token, a token hash or a request body: nothing here is given one.
 
-Metrics are emitted from one place: ``metric(name)``. The request middleware
-calls it for the outcomes in ``ROUTE_METRICS``; code elsewhere (e.g. refresh
-token reuse) calls it directly.
+Metrics are Embedded Metric Format fields built in one place (``_emf``): the
+request line itself counts the outcomes in ``ROUTE_METRICS``, and code elsewhere
+(e.g. refresh token reuse) calls ``metric(name)`` for a line of its own.
 """
 
 from __future__ import annotations
 
 import contextvars
+import functools
 import hashlib
 import json
-import logging
 import os
 import sys
 import time
@@ -49,61 +49,19 @@ _error_code: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 
 
-class JsonFormatter(logging.Formatter):
-    """A record as one JSON object: level, logger, message, and the record's ``fields``."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        document: dict[str, Any] = {"level": record.levelname, "logger": record.name}
-        fields = getattr(record, "fields", None)
-        if isinstance(fields, dict):
-            document.update(fields)
-        message = record.getMessage()
-        if message:
-            document["message"] = message
-        if record.exc_info:
-            document["exception"] = self.formatException(record.exc_info)
-        return json.dumps(document, separators=(",", ":"), default=str)
+def _write(document: dict[str, Any]) -> None:
+    """One JSON line on stdout, written directly: the logging module's record and
+    handler machinery cost more than the line itself on every request."""
+    sys.stdout.write(json.dumps(document, separators=(",", ":"), default=str) + "\n")
 
 
-class _Stdout:
-    """Whatever ``sys.stdout`` is when a line is written (tests capture it)."""
-
-    def write(self, text: str) -> int:
-        return sys.stdout.write(text)
-
-    def flush(self) -> None:
-        sys.stdout.flush()
+def _line(**fields: Any) -> dict[str, Any]:
+    return {"level": "INFO", "logger": "chalkboard.telemetry", **fields}
 
 
-def _logger() -> logging.Logger:
-    logger = logging.getLogger("chalkboard.telemetry")
-    if not logger.handlers:
-        handler = logging.StreamHandler(_Stdout())
-        handler.setFormatter(JsonFormatter())
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False  # bare JSON, not the runtime's prefixed format
-    return logger
-
-
-def caller_hash(username: str | None) -> str | None:
-    """A stable pseudonym for a caller: searchable, but not the username itself."""
-    if not username:
-        return None
-    salt = os.environ.get(SALT_VARIABLE) or f"chalkboard-{os.environ.get('CHALKBOARD_STAGE', '')}"
-    return hashlib.sha256(f"{salt}\0{username}".encode()).hexdigest()[:16]
-
-
-def log_event(event: str, **fields: Any) -> None:
-    """One structured line; ``None`` fields are left out."""
-    clean = {name: value for name, value in fields.items() if value is not None}
-    _logger().info("", extra={"fields": {"event": event, **clean}})
-
-
-def metric(name: str, value: float = 1, unit: str = "Count") -> None:
-    """One Embedded Metric Format line: CloudWatch makes it a metric, no API call."""
-    stage = os.environ.get("CHALKBOARD_STAGE", "local")
-    _logger().info("", extra={"fields": {
+def _emf(name: str, value: float, unit: str) -> dict[str, Any]:
+    """The Embedded Metric Format fields that make a line count ``name``."""
+    return {
         "_aws": {
             "Timestamp": int(time.time() * 1000),
             "CloudWatchMetrics": [{
@@ -112,9 +70,37 @@ def metric(name: str, value: float = 1, unit: str = "Count") -> None:
                 "Metrics": [{"Name": name, "Unit": unit}],
             }],
         },
-        "Stage": stage,
+        "Stage": os.environ.get("CHALKBOARD_STAGE", "local"),
         name: value,
-    }})
+    }
+
+
+def caller_hash(username: str | None) -> str | None:
+    """A stable pseudonym for a caller: searchable, but not the username itself."""
+    if not username:
+        return None
+    salt = os.environ.get(SALT_VARIABLE) or f"chalkboard-{os.environ.get('CHALKBOARD_STAGE', '')}"
+    return _salted_hash(salt, username)
+
+
+@functools.lru_cache(maxsize=1024)
+def _salted_hash(salt: str, username: str) -> str:
+    return hashlib.sha256(f"{salt}\0{username}".encode()).hexdigest()[:16]
+
+
+def log_event(event: str, *, counts: str | None = None, **fields: Any) -> None:
+    """One structured line; ``None`` fields are left out. ``counts`` names a metric
+    this same line also counts (EMF), so an outcome costs one line, not two."""
+    line = _line(event=event, **{name: value for name, value in fields.items()
+                                 if value is not None})
+    if counts:
+        line.update(_emf(counts, 1, "Count"))
+    _write(line)
+
+
+def metric(name: str, value: float = 1, unit: str = "Count") -> None:
+    """One Embedded Metric Format line: CloudWatch makes it a metric, no API call."""
+    _write(_line(**_emf(name, value, unit)))
 
 
 def note_error(code: str) -> None:
@@ -138,6 +124,7 @@ def request_middleware(event: Any, get_response: Callable[[Any], Any]) -> Any:
         method = getattr(event, "method", None)
         log_event(
             "request",
+            counts=ROUTE_METRICS.get((method or "", route or "", status)),
             # API Gateway's id (in its access log too), else Lambda's (chalice local).
             request_id=context.get("requestId")
             or getattr(getattr(event, "lambda_context", None), "aws_request_id", None),
@@ -149,9 +136,6 @@ def request_middleware(event: Any, get_response: Callable[[Any], Any]) -> Any:
             error=_error_code.get(),
         )
         _error_code.reset(token)
-        name = ROUTE_METRICS.get((method or "", route or "", status))
-        if name:
-            metric(name)
 
 
 def authorizer_decision(decision: str, *, username: str | None = None,

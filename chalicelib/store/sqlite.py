@@ -84,6 +84,18 @@ DROP TABLE IF EXISTS revoked_families;
 _EXPIRING_TABLES = ("sessions", "refresh_tokens", "login_runs", "recent_posts")
 _USER_COLUMNS = "username, password_hash, created_at, credential_stamp, deleted"
 _SESSION_COLUMNS = "username, sid, credential_stamp, created_at, last_used_at, expires_at"
+
+
+def _aliased(table: str, columns: str, prefix: str) -> str:
+    return ", ".join(f"{table}.{column} AS {prefix}{column}" for column in columns.split(", "))
+
+
+_ACCESS_STATE_SQL = (
+    f"SELECT {_aliased('users', _USER_COLUMNS, 'u_')}, "  # noqa: S608
+    f"{_aliased('sessions', _SESSION_COLUMNS, 's_')} FROM (SELECT 1)"
+    " LEFT JOIN users ON users.username = :username"
+    " LEFT JOIN sessions ON sessions.username = :username AND sessions.sid = :sid"
+)
 BUSY_TIMEOUT_MS = 5000
 WRITE_ATTEMPTS = 4
 PRUNE_EVERY_SECONDS = 60
@@ -96,8 +108,15 @@ def _fields(row: sqlite3.Row) -> dict[str, Any]:
     return dict(zip(row.keys(), row, strict=True))  # iterating a Row yields its values
 
 
-def _user(row: sqlite3.Row) -> User:
-    return User(**{**_fields(row), "deleted": bool(row["deleted"])})
+def _prefixed(row: sqlite3.Row, prefix: str) -> dict[str, Any]:
+    """The columns selected as ``<prefix><field>``, by field name (for joins)."""
+    return {name[len(prefix):]: value for name, value in zip(row.keys(), row, strict=True)
+            if name.startswith(prefix)}
+
+
+def _user(row: sqlite3.Row | dict[str, Any]) -> User:
+    fields = _fields(row) if isinstance(row, sqlite3.Row) else row
+    return User(**{**fields, "deleted": bool(fields["deleted"])})
 
 
 def _message(row: sqlite3.Row) -> Message:
@@ -108,8 +127,8 @@ def _login_throttle(row: sqlite3.Row) -> LoginThrottle:
     return LoginThrottle(**_fields(row))
 
 
-def _session(row: sqlite3.Row) -> Session:
-    return Session(**_fields(row))
+def _session(row: sqlite3.Row | dict[str, Any]) -> Session:
+    return Session(**(_fields(row) if isinstance(row, sqlite3.Row) else row))
 
 
 def _refresh_token(row: sqlite3.Row) -> RefreshToken:
@@ -198,7 +217,9 @@ class SQLiteStore:
 
         return self._retrying(attempt)
 
-    def _read(self, sql: str, parameters: tuple[object, ...]) -> list[sqlite3.Row]:
+    def _read(
+        self, sql: str, parameters: tuple[object, ...] | dict[str, object]
+    ) -> list[sqlite3.Row]:
         connection = self._connection()
         return self._retrying(lambda: connection.execute(sql, parameters).fetchall())
 
@@ -249,26 +270,13 @@ class SQLiteStore:
         return self._write(update)
 
     def access_state(self, *, username: str, sid: str) -> AccessState:
-        user_rows = f"SELECT {_USER_COLUMNS} FROM users WHERE username = ?"  # noqa: S608
-        session_rows = (
-            f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE username = ? AND sid = ?"  # noqa: S608
-        )
-
-        def both() -> tuple[list[sqlite3.Row], list[sqlite3.Row]]:
-            # One read transaction, so the user and the session are seen at one instant.
-            connection = self._connection()
-            connection.execute("BEGIN")
-            try:
-                users = connection.execute(user_rows, (username,)).fetchall()
-                sessions = connection.execute(session_rows, (username, sid)).fetchall()
-            finally:
-                connection.execute("COMMIT")
-            return users, sessions
-
-        users, sessions = self._retrying(both)
+        # One statement reads the user and the session at one instant (the authorizer's
+        # single store read): always one row, each side NULL when it is missing.
+        (row,) = self._read(_ACCESS_STATE_SQL, {"username": username, "sid": sid})
+        user, session = _prefixed(row, "u_"), _prefixed(row, "s_")
         return AccessState(
-            user=_user(users[0]) if users else None,
-            session=_session(sessions[0]) if sessions else None,
+            user=_user(user) if user["username"] is not None else None,
+            session=_session(session) if session["sid"] is not None else None,
         )
 
     def start_session(self, session: Session) -> None:
@@ -382,36 +390,39 @@ class SQLiteStore:
     def count_post(
         self, *, username: str, now: float, limit: int, window_seconds: int
     ) -> float | None:
-        def count(connection: sqlite3.Connection) -> float | None:
-            connection.execute(
-                "DELETE FROM recent_posts WHERE username = ? AND posted_at <= ?",
-                (username, now - window_seconds),
-            )
-            (recent,) = connection.execute(
-                "SELECT COUNT(*) FROM recent_posts WHERE username = ?", (username,)
-            ).fetchone()
-            if recent >= limit:  # a slot frees when the (recent - limit + 1)th oldest leaves
-                (freeing,) = connection.execute(
-                    "SELECT posted_at FROM recent_posts WHERE username = ?"
-                    " ORDER BY posted_at LIMIT 1 OFFSET ?",
-                    (username, recent - limit),
-                ).fetchone()
-                return float(freeing) + window_seconds
-            connection.execute(
-                "INSERT INTO recent_posts (username, posted_at, expires_at) VALUES (?, ?, ?)",
-                (username, now, int(now + window_seconds) + 1),
-            )
-            return None
+        since = now - window_seconds
 
-        return self._write(count)
+        def insert() -> int:
+            # One statement counts and inserts atomically: in WAL mode a write from a
+            # stale snapshot fails as "locked" and is retried, so no count is lost. Posts
+            # that left the window are skipped here and pruned with the other expiring
+            # rows (at most once a minute), not deleted on every post.
+            connection = self._connection()
+            self._prune_expired(connection, now)
+            return connection.execute(
+                "INSERT INTO recent_posts (username, posted_at, expires_at) SELECT ?, ?, ?"
+                " WHERE (SELECT COUNT(*) FROM (SELECT 1 FROM recent_posts"
+                "        WHERE username = ? AND posted_at > ? LIMIT ?)) < ?",  # O(limit)
+                (username, now, int(now + window_seconds) + 1, username, since, limit, limit),
+            ).rowcount
+
+        if self._retrying(insert) == 1:
+            return None
+        # Over the limit: a slot frees when the limit-th newest post leaves the window.
+        rows = self._read(
+            "SELECT posted_at FROM recent_posts WHERE username = ? AND posted_at > ?"
+            " ORDER BY posted_at DESC LIMIT 1 OFFSET ?",
+            (username, since, limit - 1),
+        )
+        return float(rows[0]["posted_at"]) + window_seconds if rows else now
 
     def add_message(self, message: Message) -> None:
-        self._write(
-            lambda c: c.execute(
-                "INSERT INTO messages (id, username, content, created_at) VALUES (?, ?, ?, ?)",
-                (message.id, message.username, message.content, message.created_at),
-            )
-        )
+        # One statement needs no explicit transaction: autocommit makes it atomic.
+        connection = self._connection()
+        self._retrying(lambda: connection.execute(
+            "INSERT INTO messages (id, username, content, created_at) VALUES (?, ?, ?, ?)",
+            (message.id, message.username, message.content, message.created_at),
+        ))
 
     def get_message(self, *, message_id: str) -> Message | None:
         rows = self._read(
