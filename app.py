@@ -18,7 +18,7 @@ from chalicelib import accounts, board, health, sessions, telemetry
 from chalicelib.deps import current_deps
 from chalicelib.errors import KeyringUnavailable, StoreUnavailable
 from chalicelib.responses import WebOriginCORS, api_errors, unauthorized, unavailable
-from chalicelib.store import Message
+from chalicelib.store import Message, User
 from chalicelib.timestamps import iso_ms
 from chalicelib.tokens import AccessClaims, InvalidToken
 from chalicelib.validation import parse_body
@@ -93,6 +93,7 @@ def message_json(message: Message) -> dict[str, Any]:
     return {
         "id": message.id,
         "username": message.username,
+        "display_name": message.display_name,
         "content": message.content,
         "created_at": iso_ms(message.created_at),
     }
@@ -112,15 +113,27 @@ def no_content() -> Response:
     return Response(body="", status_code=204)
 
 
+def account_json(user: User) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "created_at": iso_ms(user.created_at),
+    }
+
+
 CREDENTIALS = {"username": str, "password": str}
 
 
 @app.route("/signup", methods=["POST"])
 @api_errors
 def signup() -> Response:
-    fields = body(CREDENTIALS)
-    user = accounts.signup(current_deps(), fields["username"], fields["password"])
-    return Response(status_code=201, body={"username": user.username})
+    fields = body(CREDENTIALS, optional={"display_name": str})
+    user = accounts.signup(
+        current_deps(), fields["username"], fields["password"], fields.get("display_name")
+    )
+    return Response(
+        status_code=201, body={"username": user.username, "display_name": user.display_name}
+    )
 
 
 @app.route("/login", methods=["POST"])
@@ -148,8 +161,14 @@ def logout() -> Response:
 @app.route("/me", methods=["GET"], authorizer=jwt_auth)
 @api_errors
 def get_me() -> dict[str, Any]:
-    user = accounts.get_account(current_deps(), caller().username)
-    return {"username": user.username, "created_at": iso_ms(user.created_at)}
+    return account_json(accounts.get_account(current_deps(), caller().username))
+
+
+@app.route("/me", methods=["PATCH"], authorizer=jwt_auth)
+@api_errors
+def update_me() -> dict[str, Any]:
+    fields = body({"display_name": str})
+    return account_json(accounts.rename(current_deps(), caller().username, fields["display_name"]))
 
 
 @app.route("/me", methods=["DELETE"], authorizer=jwt_auth)
@@ -196,10 +215,16 @@ def change_password() -> Response:
 @api_errors
 def list_messages() -> dict[str, Any]:
     query: Mapping[str, str] = current_request().query_params or {}
-    messages, next_cursor = board.list_messages(
-        current_deps(), limit=query.get("limit"), cursor=query.get("cursor")
+    page = board.list_messages(
+        current_deps(), limit=query.get("limit"), cursor=query.get("cursor"),
+        since=query.get("since"),
     )
-    return {"messages": [message_json(m) for m in messages], "next_cursor": next_cursor}
+    answer: dict[str, Any] = {
+        "messages": [message_json(m) for m in page.messages], "next_cursor": page.next_cursor
+    }
+    if query.get("since") is not None:
+        answer["gap"] = page.gap
+    return answer
 
 
 @app.route("/messages", methods=["POST"], authorizer=jwt_auth)

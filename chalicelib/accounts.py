@@ -1,4 +1,4 @@
-"""Accounts: signup, reading one's account, changing one's password, deleting it."""
+"""Accounts: signup, reading one's account, renaming, changing one's password, deleting it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,12 @@ from chalicelib.deps import Deps
 from chalicelib.errors import AccountGone, UsernameTaken, WrongPassword
 from chalicelib.page_cache import get_page_cache
 from chalicelib.store import User
-from chalicelib.validation import check_new_password, check_username, may_be_password
+from chalicelib.validation import (
+    check_display_name,
+    check_new_password,
+    check_username,
+    may_be_password,
+)
 
 log = logging.getLogger(__name__)
 
@@ -25,17 +30,19 @@ def new_credential_stamp() -> str:
     return secrets.token_urlsafe(16)
 
 
-def signup(deps: Deps, username: str, password: str) -> User:
+def signup(deps: Deps, username: str, password: str, display_name: str | None = None) -> User:
     """Create an account; ``InvalidInput`` names the bad field, ``UsernameTaken`` is a 409.
 
     The new account's stamp is new, so no token of an earlier account of the
-    same name (its sessions carry another stamp) ever opens it.
+    same name (its sessions carry another stamp) ever opens it. The display name
+    defaults to the username (the classic sign-up form asked for one).
     """
     username = check_username(username)
+    name = check_display_name(display_name) if display_name is not None else username
     password = check_new_password(password, username=username)
     user = User(
         username=username, password_hash=passwords.hash_password(password, deps.settings),
-        created_at=deps.now(), credential_stamp=new_credential_stamp(),
+        created_at=deps.now(), credential_stamp=new_credential_stamp(), display_name=name,
     )
     try:
         deps.store.create_user(user)
@@ -52,6 +59,19 @@ def get_account(deps: Deps, username: str) -> User:
     user = deps.store.get_user(username)
     if user is None or user.deleted:  # deleted after the authorizer checked the token
         raise AccountGone("this account no longer exists")
+    return user
+
+
+def rename(deps: Deps, username: str, display_name: str) -> User:
+    """Set the caller's display name; every message of theirs shows it from now on."""
+    user = deps.store.set_display_name(
+        username=username, display_name=check_display_name(display_name)
+    )
+    if user is None or user.deleted:  # deleted after the authorizer checked the token
+        raise AccountGone("this account no longer exists")
+    # The newest page this instance keeps shows the old name: like a post, a rename
+    # drops it, so the renamer sees it at once here (other instances within a second).
+    get_page_cache().invalidate()
     return user
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+
 from chalicelib import throttle
 from chalicelib.deps import Deps
 from chalicelib.errors import AccountGone, InvalidInput, MessageNotFound, NotAuthor
@@ -10,14 +13,26 @@ from chalicelib.signing_keys import get_keyring, with_keyring
 from chalicelib.store import Message
 from chalicelib.timestamps import new_message_id
 from chalicelib.tokens import UnknownCursorKey, read_cursor, sign_cursor
-from chalicelib.validation import check_content, check_limit
+from chalicelib.validation import check_content, check_limit, check_message_id
+
+
+@dataclass(frozen=True)
+class BoardPage:
+    messages: tuple[Message, ...]  # newest first, each with its author's current name
+    next_cursor: str | None  # None on the last page, and always for ``since``
+    gap: bool = False  # ``since`` only: more than the page are newer; reload the first page
 
 
 def list_messages(
-    deps: Deps, *, limit: str | None, cursor: str | None
-) -> tuple[list[Message], str | None]:
-    """One page and the cursor of the next (None on the last page)."""
+    deps: Deps, *, limit: str | None, cursor: str | None, since: str | None = None
+) -> BoardPage:
+    """A page of the board: the newest, the one after ``cursor``, or what is newer
+    than the message ``since`` names (what live updates poll)."""
     size = check_limit(limit)
+    if since is not None:
+        if cursor is not None:
+            raise InvalidInput("use either cursor or since, not both")
+        return list_newer(deps, since_id=check_message_id(since, field="since"), limit=size)
     before_id = None
     if cursor is not None:  # a cursor signed after a key rotation may need a fresh keyring
         try:
@@ -32,7 +47,19 @@ def list_messages(
     next_cursor = None
     if page.has_more and page.messages:
         next_cursor = sign_cursor(page.messages[-1].id, get_keyring())
-    return list(page.messages), next_cursor
+    return BoardPage(messages=page.messages, next_cursor=next_cursor)
+
+
+def list_newer(deps: Deps, *, since_id: str, limit: int) -> BoardPage:
+    """Up to ``limit`` messages newer than ``since_id``, newest first: from this
+    instance's cached newest page when it reaches back that far (what live updates
+    poll), otherwise one store read bounded by its key condition."""
+    cached = get_page_cache().newer_than(deps.store, since_id=since_id, limit=limit)
+    if cached is not None:
+        messages, gap = cached
+        return BoardPage(messages=messages, next_cursor=None, gap=gap)
+    page = deps.store.list_newer_messages(limit=limit, after_id=since_id)
+    return BoardPage(messages=page.messages, next_cursor=None, gap=page.has_more)
 
 
 def add_message(deps: Deps, *, username: str, session_id: str, content: str) -> Message:
@@ -56,7 +83,8 @@ def add_message(deps: Deps, *, username: str, session_id: str, content: str) -> 
         store.delete_message(message_id=message.id)
         get_page_cache().invalidate()
         raise AccountGone("this account or session no longer exists")
-    return message
+    # The look that guards against deletion also read the author's current name.
+    return dataclasses.replace(message, display_name=state.user.display_name)
 
 
 def delete_message(deps: Deps, *, username: str, message_id: str) -> None:

@@ -21,8 +21,11 @@ USERNAME_PATTERN = re.compile(r"[a-z0-9_.-]{3,32}")
 PASSWORD_MIN, PASSWORD_MAX = 12, 128  # characters after NFKC
 RAW_PASSWORD_MAX = 4 * PASSWORD_MAX  # as sent: NFKC may compose several into one
 CONTENT_MAX = 1000
+DISPLAY_NAME_MAX = 50
 LIMIT_DEFAULT, LIMIT_MAX = 20, 100
 NUMBER_MAX_CHARS = 20  # any number a field could mean fits; checked before parsing
+# A message id: a ULID, 26 characters of Crockford's base32 (chalicelib.timestamps).
+MESSAGE_ID_PATTERN = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")  # fullmatch, as above
 
 
 def parse_body(
@@ -169,6 +172,39 @@ def has_visible_character(text: str) -> bool:
     return any(unicodedata.category(c)[0] in "LNPS" for c in text)
 
 
+def check_display_name(value: str) -> str:
+    """The name as stored: trimmed, 1-50 characters of one line, in Unicode NFC.
+
+    NFC (not NFKC, as for usernames) keeps what people write while making composed
+    and decomposed accents one string. Like a message, a name must show something
+    (a letter, digit, punctuation or symbol). Refused inside the name: control characters
+    (C0, DEL, C1, which include tabs and line breaks), the line and paragraph
+    separators, and the invisible bidirectional and zero-width format characters
+    that would let a name pass for someone else's. The length is counted on the
+    trimmed name as sent, the rule docs/openapi.yaml can state exactly; NFC only
+    ever changes it for a few dozen rare characters.
+    """
+    name = value.strip()  # str.strip: the same whitespace the OpenAPI pattern trims
+    if not has_visible_character(name):  # nothing, or only marks and invisible characters
+        raise InvalidInput("display_name must not be empty")
+    if len(name) > DISPLAY_NAME_MAX:
+        raise InvalidInput(f"display_name must be at most {DISPLAY_NAME_MAX} characters")
+    if any(char in NOT_IN_A_NAME for char in name):
+        raise InvalidInput(
+            "display_name must be one line of visible characters"
+            " (no line breaks, tabs or control characters)"
+        )
+    return unicodedata.normalize("NFC", name)
+
+
+NOT_IN_A_NAME = frozenset(
+    [chr(c) for c in range(0x00, 0x20)] + [chr(c) for c in range(0x7F, 0xA0)]
+    + ["\u061c", "\u200b", "\u200e", "\u200f", "\u2028", "\u2029", "\ufeff"]
+    + [chr(c) for c in range(0x202A, 0x202F)] + [chr(c) for c in range(0x2060, 0x2065)]
+    + [chr(c) for c in range(0x2066, 0x206A)]
+)
+
+
 def check_content(value: str) -> str:
     content = value.strip()
     if not has_visible_character(content):
@@ -188,6 +224,13 @@ def bounded_int(raw: str, *, name: str, low: int, high: int) -> int:
     if not low <= value <= high:
         raise InvalidInput(message)
     return value
+
+
+def check_message_id(raw: str, *, field: str) -> str:
+    """A message id as the API hands them out, e.g. for ``since``; junk is a 400."""
+    if not MESSAGE_ID_PATTERN.fullmatch(raw):
+        raise InvalidInput(f"{field} must be a message id (26 characters, as in a message's id)")
+    return raw
 
 
 def check_limit(raw: str | None) -> int:

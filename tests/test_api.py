@@ -25,7 +25,7 @@ def error_message(response) -> str:
 def test_signup_returns_201_with_lowercased_username(api: Api) -> None:
     response = api.signup("Alice.B-C_1")
     assert response.status_code == 201
-    assert body_of(response) == {"username": "alice.b-c_1"}
+    assert body_of(response) == {"username": "alice.b-c_1", "display_name": "alice.b-c_1"}
 
 
 def test_duplicate_username_is_409_whatever_its_case(api: Api) -> None:
@@ -315,7 +315,7 @@ def test_posted_message_is_returned_trimmed_and_unescaped(api: Api) -> None:
     response = api.call("POST", "/messages", {"content": content}, token=token)
     assert response.status_code == 201
     message = body_of(response)
-    assert set(message) == {"id", "username", "content", "created_at"}
+    assert set(message) == {"id", "username", "display_name", "content", "created_at"}
     assert message["content"] == content.strip()
     assert message["username"] == "alice"
     assert ISO_MS.match(message["created_at"])
@@ -477,8 +477,8 @@ def test_authorizer_policy_covers_every_guarded_route_for_the_cached_token(api: 
                  for r in s["Resource"]]
     guarded = [(path, method) for path, methods in app.routes.items()
                for method, entry in methods.items() if entry.authorizer is not None]
-    # logout, me (get, delete), me/sessions (list, end one), me/password, messages (3)
-    assert len(guarded) == 9
+    # logout, me (get, patch, delete), me/sessions (list, end one), me/password, messages (3)
+    assert len(guarded) == 10
     for path, method in guarded:
         arn = f"{base}/{method}{path.replace('{message_id}', '01ARZ3NDEKTSV4RRFFQ69G5FAV')}"
         assert ARNMatcher(arn).does_any_resource_match(resources), arn

@@ -103,7 +103,8 @@ def test_warm_process_reads_a_cursor_signed_after_rotation(ssm_keyring) -> None:
     board.add_message(current_deps(), username="alice", session_id="s1", content="one")
     rotated = rotate(ssm_keyring)
     cursor = sign_cursor("01ARZ3NDEKTSV4RRFFQ69G5FAV", rotated)
-    assert board.list_messages(current_deps(), limit="5", cursor=cursor) == ([], None)
+    page = board.list_messages(current_deps(), limit="5", cursor=cursor)
+    assert (page.messages, page.next_cursor) == ((), None)
 
 
 @pytest.mark.parametrize("store_kind", ["sqlite"])

@@ -467,3 +467,80 @@ def test_concurrent_posts_record_exactly_the_limit(direct_store: Store) -> None:
 
 def test_ping_succeeds_on_a_reachable_store(direct_store: Store) -> None:
     direct_store.ping()
+
+
+# -- display names and "since" ------------------------------------------------------------
+
+
+def test_new_user_without_a_display_name_is_shown_as_the_username(direct_store: Store) -> None:
+    direct_store.create_user(make_user())
+    assert direct_store.get_user("alice").display_name == "alice"
+
+
+def test_display_name_round_trips_and_renames(direct_store: Store) -> None:
+    direct_store.create_user(User(username="alice", password_hash="$argon2id$fake",
+                                  created_at=1.5, display_name="Alice Liddell"))
+    assert direct_store.get_user("alice").display_name == "Alice Liddell"
+    renamed = direct_store.set_display_name(username="alice", display_name="Zoë 🦊")
+    assert renamed == direct_store.get_user("alice")
+    assert renamed.display_name == "Zoë 🦊"
+    assert renamed.password_hash == "$argon2id$fake"
+
+
+def test_renaming_a_missing_user_is_none_and_creates_nobody(direct_store: Store) -> None:
+    assert direct_store.set_display_name(username="ghost", display_name="Ghost") is None
+    assert direct_store.get_user("ghost") is None
+
+
+def test_listed_messages_carry_their_authors_current_display_name(direct_store: Store) -> None:
+    for name in ["alice", "bob"]:
+        direct_store.create_user(make_user(name))
+    direct_store.add_message(make_message(1, "alice"))
+    direct_store.add_message(make_message(2, "bob"))
+    direct_store.add_message(make_message(3, "alice"))
+    direct_store.set_display_name(username="alice", display_name="Alice L.")
+    page = direct_store.list_messages(limit=10, before_id=None)
+    assert [(m.username, m.display_name) for m in page.messages] == [
+        ("alice", "Alice L."), ("bob", "bob"), ("alice", "Alice L.")
+    ]
+    older = direct_store.list_messages(limit=10, before_id=page.messages[0].id)
+    assert [m.display_name for m in older.messages] == ["bob", "Alice L."]
+
+
+def test_message_of_an_author_without_an_account_shows_the_username(direct_store: Store) -> None:
+    direct_store.add_message(make_message(1, "gone"))
+    [message] = direct_store.list_messages(limit=5, before_id=None).messages
+    assert message.display_name == "gone"
+
+
+def test_newer_messages_are_newest_first_above_the_given_id(direct_store: Store) -> None:
+    direct_store.create_user(make_user())
+    ids = []
+    for n in range(5):
+        message = make_message(n)
+        direct_store.add_message(message)
+        ids.append(message.id)
+    page = direct_store.list_newer_messages(limit=10, after_id=ids[1])
+    assert [m.id for m in page.messages] == [ids[4], ids[3], ids[2]]
+    assert not page.has_more
+    assert all(m.display_name == "alice" for m in page.messages)
+
+
+def test_more_newer_messages_than_the_limit_report_more(direct_store: Store) -> None:
+    ids = []
+    for n in range(5):
+        message = make_message(n)
+        direct_store.add_message(message)
+        ids.append(message.id)
+    page = direct_store.list_newer_messages(limit=2, after_id=ids[0])
+    assert [m.id for m in page.messages] == [ids[4], ids[3]]  # the newest, not the next
+    assert page.has_more
+    exact = direct_store.list_newer_messages(limit=4, after_id=ids[0])
+    assert len(exact.messages) == 4 and not exact.has_more
+
+
+def test_nothing_newer_than_the_newest_message_is_an_empty_page(direct_store: Store) -> None:
+    message = make_message(1)
+    direct_store.add_message(message)
+    page = direct_store.list_newer_messages(limit=20, after_id=message.id)
+    assert page.messages == () and not page.has_more

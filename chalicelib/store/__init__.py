@@ -28,6 +28,11 @@ class User:
     # Deletion has begun: nothing new is accepted and the name stays reserved
     # until ``delete_user_data`` has removed everything of the account.
     deleted: bool = False
+    display_name: str = ""  # the name shown beside the username; "" means the username
+
+    def __post_init__(self) -> None:
+        if not self.display_name:
+            object.__setattr__(self, "display_name", self.username)
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,13 @@ class Message:
     username: str
     content: str
     created_at: float
+    # The author's *current* display name, joined when the board is read (never stored
+    # with the message, so a rename reaches old messages); "" means the username.
+    display_name: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.display_name:
+            object.__setattr__(self, "display_name", self.username)
 
 
 @dataclass(frozen=True)
@@ -146,6 +158,9 @@ class Store(Protocol):
         committed while it verified.
         """
 
+    def set_display_name(self, *, username: str, display_name: str) -> User | None:
+        """Rename; the updated user, or None if there is no such user."""
+
     def access_state(self, *, username: str, sid: str) -> AccessState:
         """The user and the session, in one round trip (the authorizer's only read)."""
 
@@ -200,8 +215,14 @@ class Store(Protocol):
 
     def list_messages(self, *, limit: int, before_id: str | None, consistent: bool = True
                       ) -> Page:
-        """Newest first, ids strictly below ``before_id``, at most ``limit``; without
-        ``consistent`` the read may miss the last second's writes (and costs half)."""
+        """Newest first, ids strictly below ``before_id``, at most ``limit``, each with its
+        author's current display name: one page read plus at most one read of the
+        page's distinct authors, whatever the size of the board. Without ``consistent``
+        the page read may miss the last second's writes (and costs half)."""
+
+    def list_newer_messages(self, *, limit: int, after_id: str) -> Page:
+        """Newest first, ids strictly above ``after_id``, at most ``limit``; ``has_more``
+        says more than ``limit`` are newer. Costs next to nothing when none are."""
 
     def delete_message(self, *, message_id: str) -> None: ...
 

@@ -3,7 +3,9 @@
 Tables (``ops.tables.table_definitions`` is the one source of their shape; the
 deploy templates are tested against it):
 
-- users: ``username``. Signup is a conditional put, so a name is taken once.
+- users: ``username``. Signup is a conditional put, so a name is taken once. The
+  ``display_name`` lives here only: a board page reads its distinct authors' names
+  in one BatchGetItem, so a rename reaches every older message.
 - messages: ``board`` + ``id``. The board is read by a Query on the
   time-ordered ``id``, newest first, with Limit: never a Scan, so a page costs
   the same at 100 or 100,000 messages.
@@ -107,6 +109,7 @@ def _user(item: dict[str, Any]) -> User:
         created_at=_num(item, "created_at"),
         credential_stamp=item.get("credential_stamp", {}).get("S", ""),
         deleted="deleted" in item,
+        display_name=item.get("display_name", {}).get("S", ""),  # absent on older items
     )
 
 
@@ -121,12 +124,14 @@ def _session(item: dict[str, Any]) -> Session:
     )
 
 
-def _message(item: dict[str, Any]) -> Message:
+def _message(item: dict[str, Any], names: dict[str, str] | None = None) -> Message:
+    username = item["username"]["S"]
     return Message(
         id=item["id"]["S"],
-        username=item["username"]["S"],
+        username=username,
         content=item["content"]["S"],
         created_at=_num(item, "created_at"),
+        display_name=(names or {}).get(username, ""),
     )
 
 
@@ -199,6 +204,7 @@ class DynamoDBStore:
                     "password_hash": _s(user.password_hash),
                     "created_at": _n(user.created_at),
                     "credential_stamp": _s(user.credential_stamp),
+                    "display_name": _s(user.display_name),
                 },
                 ConditionExpression="attribute_not_exists(username)",
             )
@@ -234,6 +240,23 @@ class DynamoDBStore:
                 },
             )
         return not outcome.failed
+
+    def set_display_name(self, *, username: str, display_name: str) -> User | None:
+        try:
+            answer = self._call(
+                "update_item",
+                TableName=self._tables.users,
+                Key={"username": _s(username)},
+                UpdateExpression="SET display_name = :d",
+                ExpressionAttributeValues={":d": _s(display_name)},
+                ConditionExpression="attribute_exists(username)",
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if self._condition_failed(error):
+                return None
+            raise
+        return _user(answer["Attributes"])
 
     def _batch_get(self, request: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         """BatchGetItem, retrying unprocessed keys; one round trip when nothing is left over."""
@@ -551,25 +574,49 @@ class DynamoDBStore:
 
     def list_messages(self, *, limit: int, before_id: str | None, consistent: bool = True
                       ) -> Page:
-        condition = "board = :board"
-        values = {":board": _s(BOARD)}
-        if before_id is not None:
-            condition += " AND id < :before"
-            values[":before"] = _s(before_id)
+        if before_id is None:
+            return self._page("", {}, limit, consistent=consistent)
+        return self._page(" AND id < :edge", {":edge": _s(before_id)}, limit,
+                          consistent=consistent)
+
+    def list_newer_messages(self, *, limit: int, after_id: str) -> Page:
+        # The key condition bounds what the Query reads: nothing new costs ~1 RCU.
+        return self._page(" AND id > :edge", {":edge": _s(after_id)}, limit, consistent=True)
+
+    def _page(self, condition: str, values: dict[str, Any], limit: int, *, consistent: bool
+              ) -> Page:
+        """One Query, newest first, then the page's distinct authors' current names in
+        one BatchGetItem (at most 100 keys, as ``limit`` is): never a read per message."""
         answer = self._call(
             "query",
             TableName=self._tables.messages,
-            KeyConditionExpression=condition,
-            ExpressionAttributeValues=values,
+            KeyConditionExpression="board = :board" + condition,
+            ExpressionAttributeValues={":board": _s(BOARD), **values},
             ScanIndexForward=False,  # newest first
             Limit=limit + 1,  # one extra item tells whether another page exists
             ConsistentRead=consistent,
         )
-        items = answer.get("Items", [])
+        items = answer.get("Items", [])[:limit]
+        names = self._display_names({item["username"]["S"] for item in items})
         return Page(
-            messages=tuple(_message(item) for item in items[:limit]),
-            has_more=len(items) > limit,
+            messages=tuple(_message(item, names) for item in items),
+            has_more=len(answer.get("Items", [])) > limit,
         )
+
+    def _display_names(self, usernames: set[str]) -> dict[str, str]:
+        """Username → current display name; eventually consistent (half the read units),
+        well within the minute a rename may take to show."""
+        if not usernames:
+            return {}
+        found = self._batch_get({self._tables.users: {
+            "Keys": [{"username": _s(name)} for name in sorted(usernames)],
+            "ProjectionExpression": "#u, #d",
+            "ExpressionAttributeNames": {"#u": "username", "#d": "display_name"},
+        }})
+        return {
+            item["username"]["S"]: item.get("display_name", {}).get("S", "")
+            for item in found.get(self._tables.users, [])
+        }
 
     def delete_message(self, *, message_id: str) -> None:
         answer = self._call(

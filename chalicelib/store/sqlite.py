@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS users (
     password_hash TEXT NOT NULL,
     created_at REAL NOT NULL,
     credential_stamp TEXT NOT NULL,
-    deleted INTEGER NOT NULL DEFAULT 0
+    deleted INTEGER NOT NULL DEFAULT 0,
+    display_name TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS messages (
     id TEXT PRIMARY KEY,
@@ -82,7 +83,7 @@ DROP TABLE IF EXISTS revoked_tokens;
 DROP TABLE IF EXISTS revoked_families;
 """
 _EXPIRING_TABLES = ("sessions", "refresh_tokens", "login_runs", "recent_posts")
-_USER_COLUMNS = "username, password_hash, created_at, credential_stamp, deleted"
+_USER_COLUMNS = "username, password_hash, created_at, credential_stamp, deleted, display_name"
 _SESSION_COLUMNS = "username, sid, credential_stamp, created_at, last_used_at, expires_at"
 
 
@@ -99,6 +100,9 @@ _ACCESS_STATE_SQL = (
 BUSY_TIMEOUT_MS = 5000
 WRITE_ATTEMPTS = 4
 PRUNE_EVERY_SECONDS = 60
+
+
+_USER_COLUMNS = "username, password_hash, created_at, tokens_valid_after_ms, display_name"
 
 
 # One mapper per record: columns are selected under the record's field names.
@@ -177,14 +181,16 @@ class SQLiteStore:
 
     @staticmethod
     def _upgrade_users(connection: sqlite3.Connection) -> None:
-        """A file made before credential stamps: add the columns (old tokens then fail,
-        since their sessions were never recorded)."""
+        """A file made before credential stamps or display names: add the columns (old
+        tokens then fail, since their sessions were never recorded)."""
         columns = {row[1] for row in connection.execute("PRAGMA table_info(users)")}
         if "credential_stamp" not in columns:
             connection.executescript(
                 "ALTER TABLE users ADD COLUMN credential_stamp TEXT NOT NULL DEFAULT '';"
                 "ALTER TABLE users ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;"
             )
+        if "display_name" not in columns:  # a file made before display names: shown as the username
+            connection.execute("ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT ''")
 
     def _retrying(self, action: Callable[[], T]) -> T:
         """Run ``action``; if the database stays locked past the busy timeout, try again."""
@@ -241,9 +247,9 @@ class SQLiteStore:
     def create_user(self, user: User) -> None:
         def insert(connection: sqlite3.Connection) -> None:
             connection.execute(
-                f"INSERT INTO users ({_USER_COLUMNS}) VALUES (?, ?, ?, ?, ?)",  # noqa: S608
+                f"INSERT INTO users ({_USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",  # noqa: S608
                 (user.username, user.password_hash, user.created_at, user.credential_stamp,
-                 int(user.deleted)),
+                 int(user.deleted), user.display_name),
             )
 
         try:
@@ -289,6 +295,18 @@ class SQLiteStore:
             )
 
         self._write(insert)
+
+    def set_display_name(self, *, username: str, display_name: str) -> User | None:
+        def update(connection: sqlite3.Connection) -> User | None:
+            connection.execute(
+                "UPDATE users SET display_name = ? WHERE username = ?", (display_name, username)
+            )
+            rows = connection.execute(
+                f"SELECT {_USER_COLUMNS} FROM users WHERE username = ?", (username,)  # noqa: S608
+            ).fetchall()
+            return _user(rows[0]) if rows else None
+
+        return self._write(update)
 
     def touch_session(
         self, *, username: str, sid: str, credential_stamp: str, now: float, expires_at: int
@@ -432,20 +450,25 @@ class SQLiteStore:
 
     def list_messages(self, *, limit: int, before_id: str | None, consistent: bool = True
                       ) -> Page:
-        # One extra row tells whether another page exists without a second query. Every
-        # SQLite read is consistent, so ``consistent`` changes nothing here.
+        # Every SQLite read is consistent, so ``consistent`` changes nothing here.
         if before_id is None:
-            rows = self._read(
-                "SELECT id, username, content, created_at FROM messages"
-                " ORDER BY id DESC LIMIT ?",
-                (limit + 1,),
-            )
-        else:
-            rows = self._read(
-                "SELECT id, username, content, created_at FROM messages WHERE id < ?"
-                " ORDER BY id DESC LIMIT ?",
-                (before_id, limit + 1),
-            )
+            return self._page("", (), limit)
+        return self._page("WHERE m.id < ?", (before_id,), limit)
+
+    def list_newer_messages(self, *, limit: int, after_id: str) -> Page:
+        return self._page("WHERE m.id > ?", (after_id,), limit)
+
+    def _page(self, where: str, parameters: tuple[object, ...], limit: int) -> Page:
+        """Newest first with each author's current name, joined in the same query; one
+        extra row tells whether there are more without a second query."""
+        # ``where`` is one of the two fixed clauses above, never request input.
+        sql = (
+            "SELECT m.id AS id, m.username AS username, m.content AS content,"  # noqa: S608
+            " m.created_at AS created_at, COALESCE(u.display_name, '') AS display_name"
+            " FROM messages m LEFT JOIN users u ON u.username = m.username"
+            f" {where} ORDER BY m.id DESC LIMIT ?"
+        )
+        rows = self._read(sql, (*parameters, limit + 1))
         messages = tuple(_message(row) for row in rows[:limit])
         return Page(messages=messages, has_more=len(rows) > limit)
 

@@ -1,0 +1,116 @@
+"""Display names through the routes (chalice.test.Client), on both stores."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import Api, body_of
+
+PASSWORD = "correct horse battery staple"
+
+
+def signup(api: Api, body: dict) -> object:
+    return api.call("POST", "/signup", {"password": PASSWORD, **body})
+
+
+def token_of(api: Api, username: str) -> str:
+    response = api.login(username)
+    assert response.status_code == 200, response.body
+    return body_of(response)["access_token"]
+
+
+def test_signup_without_a_name_uses_the_username(api: Api) -> None:
+    response = signup(api, {"username": "Alice"})
+    assert response.status_code == 201
+    assert body_of(response) == {"username": "alice", "display_name": "alice"}
+
+
+def test_signup_with_a_name_keeps_it_trimmed_in_nfc(api: Api) -> None:
+    response = signup(api, {"username": "zoe", "display_name": "  Zoe\u0308 Smith \n"})
+    assert response.status_code == 201
+    assert body_of(response) == {"username": "zoe", "display_name": "Zo\u00eb Smith"}
+    me = body_of(api.call("GET", "/me", token=token_of(api, "zoe")))
+    assert me["display_name"] == "Zo\u00eb Smith"
+
+
+@pytest.mark.parametrize(
+    ("display_name", "problem"),
+    [
+        ("", "must not be empty"),
+        ("   \t ", "must not be empty"),
+        ("x" * 51, "at most 50 characters"),
+        ("two\nlines", "one line"),
+        ("tab\there", "one line"),
+        ("bell\x07", "one line"),
+        ("evil\u202eeman", "one line"),
+        ("line\u2028separator", "one line"),
+    ],
+)
+def test_invalid_display_name_is_400_naming_the_field(
+    api: Api, display_name: str, problem: str
+) -> None:
+    response = signup(api, {"username": "alice", "display_name": display_name})
+    assert response.status_code == 400
+    message = body_of(response)["Message"]
+    assert message.startswith("display_name") and problem in message
+    assert api.login("alice").status_code == 401  # no account was made
+    token = api.session("bob")["access_token"]
+    renamed = api.call("PATCH", "/me", {"display_name": display_name}, token=token)
+    assert renamed.status_code == 400
+    assert body_of(renamed)["Message"] == message
+
+
+def test_name_of_exactly_50_characters_after_trimming_is_accepted(api: Api) -> None:
+    name = "é" * 50
+    response = signup(api, {"username": "alice", "display_name": f"  {name}  "})
+    assert body_of(response)["display_name"] == name
+
+
+def test_display_name_of_the_wrong_type_is_400(api: Api) -> None:
+    response = signup(api, {"username": "alice", "display_name": 7})
+    assert response.status_code == 400
+    assert body_of(response)["Message"] == "display_name must be a string"
+
+
+def test_me_shows_the_display_name(api: Api) -> None:
+    token = api.session("alice")["access_token"]
+    me = body_of(api.call("GET", "/me", token=token))
+    assert set(me) == {"username", "display_name", "created_at"}
+    assert me["display_name"] == "alice"
+
+
+def test_patch_me_renames_and_answers_like_get_me(api: Api) -> None:
+    token = api.session("alice")["access_token"]
+    response = api.call("PATCH", "/me", {"display_name": " Alice Liddell "}, token=token)
+    assert response.status_code == 200
+    assert body_of(response) == body_of(api.call("GET", "/me", token=token))
+    assert body_of(response)["display_name"] == "Alice Liddell"
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"display_name": "A", "username": "mallory"}, {"display_name": None}]
+)
+def test_patch_me_takes_exactly_a_display_name(api: Api, body: dict) -> None:
+    token = api.session("alice")["access_token"]
+    assert api.call("PATCH", "/me", body, token=token).status_code == 400
+    assert body_of(api.call("GET", "/me", token=token))["display_name"] == "alice"
+
+
+def test_patch_me_needs_a_token(api: Api) -> None:
+    assert api.call("PATCH", "/me", {"display_name": "A"}).status_code == 401
+
+
+def test_messages_show_the_authors_current_name_old_ones_included(api: Api) -> None:
+    alice = api.session("alice")["access_token"]
+    bob = api.session("bob")["access_token"]
+    posted = body_of(api.call("POST", "/messages", {"content": "first"}, token=alice))
+    assert posted["display_name"] == "alice"
+    api.call("POST", "/messages", {"content": "from bob"}, token=bob)
+    api.call("PATCH", "/me", {"display_name": "Alice L."}, token=alice)
+    later = body_of(api.call("POST", "/messages", {"content": "second"}, token=alice))
+    assert later["display_name"] == "Alice L."
+    board = body_of(api.call("GET", "/messages", token=bob))["messages"]
+    assert [(m["username"], m["display_name"], m["content"]) for m in board] == [
+        ("alice", "Alice L.", "second"), ("bob", "bob", "from bob"), ("alice", "Alice L.", "first")
+    ]
+    assert set(board[0]) == {"id", "username", "display_name", "content", "created_at"}
