@@ -1,7 +1,9 @@
 """Figure 1: reading the board's newest page as the table grows, ours against a Scan.
 
 Ours is the store call GET /messages makes (``DynamoDBStore.list_messages(limit=20)``:
-one Query, newest first, ``Limit=21``, ``ConsistentRead=True``). The baseline is the
+one Query, newest first, ``Limit=21``, ``ConsistentRead=True``, then one BatchGetItem
+of the page's distinct authors' display names). Authors take turns among 50, so
+the newest page always has 20 distinct authors: the most names a page can need. The baseline is the
 seed design's approach: Scan every page (``ConsistentRead=True``), build every
 message, sort in Python, keep 20. Each size has its own table on one dynalite,
 all loaded first. Each round runs Queries round-robin over the sizes (rotating
@@ -10,7 +12,7 @@ warming up) touches every size alike; the Queries are kept apart from the
 Scans because a Query just after a big Scan pays for dynalite's garbage
 collection whatever its own table's size.
 
-``ConsumedCapacity`` of our Query is captured without touching the store's code:
+``ConsumedCapacity`` of our Query and BatchGetItem is captured without touching the store's code:
 botocore hooks on the store's client add ``ReturnConsumedCapacity="TOTAL"`` to
 the request (before-parameter-build) and read it from the answer (after-call).
 The Scan asks for it itself and sums it over its pages. dynalite's Scan does not
@@ -48,6 +50,7 @@ from chalicelib.store import BOARD, Message
 from chalicelib.timestamps import new_message_id
 
 PAGE = 20
+AUTHORS = [f"user{n:02d}" for n in range(50)]
 BATCH = 25  # BatchWriteItem's maximum
 LOAD_THREADS = 4
 
@@ -64,22 +67,36 @@ QUICK = Plan(sizes=(100, 1_000), rounds=5, queries_per_round=8)
 
 
 class CapacityProbe:
-    """Adds ReturnConsumedCapacity to the client's Query calls and records the answer."""
+    """Adds ReturnConsumedCapacity to the client's Query and BatchGetItem calls and
+    records the answers: units per call, by operation."""
+
+    OPERATIONS = ("Query", "BatchGetItem")
 
     def __init__(self, client: Any) -> None:
         self.client = client
-        self.units: list[float] = []
+        self.units: dict[str, list[float]] = {name: [] for name in self.OPERATIONS}
         self.items: list[int] = []
-        client.meta.events.register("before-parameter-build.dynamodb.Query", self._ask)
-        client.meta.events.register("after-call.dynamodb.Query", self._read)
+        for name in self.OPERATIONS:
+            client.meta.events.register(f"before-parameter-build.dynamodb.{name}", self._ask)
+            client.meta.events.register(f"after-call.dynamodb.{name}", self._read)
 
     @staticmethod
     def _ask(params: dict[str, Any], **_: Any) -> None:
         params["ReturnConsumedCapacity"] = "TOTAL"
 
-    def _read(self, parsed: dict[str, Any], **_: Any) -> None:
-        self.units.append(parsed.get("ConsumedCapacity", {}).get("CapacityUnits", float("nan")))
-        self.items.append(parsed.get("Count", 0))
+    def _read(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        consumed = parsed.get("ConsumedCapacity", {})
+        entries = consumed if isinstance(consumed, list) else [consumed]
+        self.units[model.name].append(
+            sum(entry.get("CapacityUnits", float("nan")) for entry in entries)
+        )
+        if model.name == "Query":
+            self.items.append(parsed.get("Count", 0))
+
+    def clear(self) -> None:
+        for units in self.units.values():
+            units.clear()
+        self.items.clear()
 
 
 def _item(message: Message) -> dict[str, Any]:
@@ -95,14 +112,23 @@ def _item(message: Message) -> dict[str, Any]:
 def _messages(count: int, start: float, rng: random.Random) -> list[Message]:
     """``count`` messages a second apart from ``start``, 40–400 characters of text."""
     alphabet = string.ascii_letters + "     .,"
-    authors = [f"user{n:02d}" for n in range(50)]
     messages = []
     for n in range(count):
         created = start + n
         content = "".join(rng.choices(alphabet, k=rng.randint(40, 400))).strip() or "hi"
-        messages.append(Message(id=new_message_id(created), username=rng.choice(authors),
+        messages.append(Message(id=new_message_id(created), username=AUTHORS[n % len(AUTHORS)],
                                 content=content, created_at=created))
     return messages
+
+
+def _add_authors(client: Any, table: str) -> None:
+    """Every author's account, with a display name longer than the username."""
+    for n, author in enumerate(AUTHORS):
+        client.put_item(TableName=table, Item={
+            "username": {"S": author}, "password_hash": {"S": "$argon2id$bench"},
+            "created_at": {"N": "1"}, "tokens_valid_after_ms": {"N": "0"},
+            "display_name": {"S": f"Bench Author Number {n}"},
+        })
 
 
 def _write_batch(client: Any, table: str, messages: list[Message]) -> None:
@@ -158,7 +184,9 @@ def measure(plan: Plan, workdir: Path) -> Figure:
         title="Board read cost vs table size (DynamoDB store on dynalite)",
         method=(
             "Newest 20 messages. Ours: the store call GET /messages makes (one Query, "
-            "Limit 21, ConsistentRead). Scan: the seed design (Scan every page with "
+            "Limit 21, ConsistentRead; then one BatchGetItem of the page's distinct "
+            "authors' display names, eventually consistent; authors take turns among 50, "
+            "so every page names 20). Scan: the seed design (Scan every page with "
             "ConsistentRead, sort in Python, keep 20). One table per size; "
             f"{plan.rounds} rounds of {plan.queries_per_round} Queries per size "
             "round-robin, then 1 Scan per size. "
@@ -166,8 +194,8 @@ def measure(plan: Plan, workdir: Path) -> Figure:
             "asks for it and sums its pages (dynalite counts a Scan as eventually "
             "consistent: on DynamoDB a consistent Scan costs 2× the RCU shown)."
         ),
-        columns=["messages", "ours p50", "ours p95", "ours RCU", "scan p50", "scan p95",
-                 "scan RCU (pages)", "scan ÷ ours (p50)"],
+        columns=["messages", "ours p50", "ours p95", "ours RCU (Query + names)", "scan p50",
+                 "scan p95", "scan RCU (pages)", "scan ÷ ours (p50)"],
     )
     rng = random.Random(7)
     with dynalite(workdir) as endpoint:
@@ -179,6 +207,7 @@ def measure(plan: Plan, workdir: Path) -> Figure:
             env = dynamodb_env(endpoint, new_keyring_json(), workdir / "data")
             create_tables(endpoint, env)
             table = table_names(env).messages
+            _add_authors(loader, table_names(env).users)
             load_seconds[size] = load(loader, table, _messages(size, start, rng))
             with environment(env):
                 client = make_client()  # exactly as the store factory makes it
@@ -194,7 +223,7 @@ def measure(plan: Plan, workdir: Path) -> Figure:
         figure.rows.append([
             f"{size:,}",
             fmt_ms(row["ours_ms"]["p50"]), fmt_ms(row["ours_ms"]["p95"]),
-            f"{row['ours_rcu']:g}",
+            f"{row['ours_rcu']:g} ({row['query_rcu']:g} + {row['names_rcu']:g})",
             fmt_ms(row["scan_ms"]["p50"]), fmt_ms(row["scan_ms"]["p95"]),
             f"{row['scan_rcu']:g} ({row['scan_pages']})",
             fmt_ratio(ratio(row["scan_ms"]["p50"], row["ours_ms"]["p50"])),
@@ -235,8 +264,7 @@ def _measure_rounds(plan: Plan, boards: dict[int, tuple[Any, CapacityProbe, str]
         for _ in range(5):
             ours_store.list_messages(limit=PAGE, before_id=None)
         scan_newest(probe.client, table)
-        probe.units.clear()
-        probe.items.clear()
+        probe.clear()
     sizes = list(boards)
     for round_number in range(plan.rounds):
         # Queries round-robin over the sizes in rotating order, then the Scans: a
@@ -258,12 +286,17 @@ def _measure_rounds(plan: Plan, boards: dict[int, tuple[Any, CapacityProbe, str]
             boards[size][0].list_messages(limit=PAGE, before_id=None)
     results = {}
     for size, (_, probe, _) in boards.items():
-        units = sorted(set(probe.units))
+        query_units = sorted(set(probe.units["Query"]))
+        names_units = sorted(set(probe.units["BatchGetItem"]))
+        if len(probe.units["BatchGetItem"]) != len(probe.units["Query"]):
+            raise RuntimeError("a board read did not make exactly one Query and one BatchGetItem")
         results[size] = {
             "ours_ms": summary(ours_ns[size]),
             "scan_ms": summary(scan_ns[size]),
-            "ours_rcu": max(units),
-            "ours_rcu_values": units,
+            "ours_rcu": max(query_units) + max(names_units),
+            "query_rcu": max(query_units),
+            "names_rcu": max(names_units),
+            "ours_rcu_values": {"Query": query_units, "BatchGetItem": names_units},
             "ours_items_read": max(probe.items),
             "scan_rcu": scan_info[size]["units"],
             "scan_pages": scan_info[size]["pages"],

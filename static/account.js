@@ -1,6 +1,7 @@
 // The account page: who you are, and changing your password (which ends your
 // other sessions; this tab logs in again with the new password and stays signed in).
 
+import { initName, resetName, showName } from "./account-name.js";
 import { ApiError } from "./api.js";
 import { busy, byId, say } from "./dom.js";
 import { SessionEnded, authed, changePassword, currentUser } from "./session.js";
@@ -41,6 +42,7 @@ export async function showAccount() {
     ui.username.textContent = me.username;
     ui.since.textContent = dateOnly.format(created);
     ui.since.setAttribute("title", fullTime(created));
+    showName(me);
     showSessions();
   } catch (error) {
     ui.since.textContent = "–";
@@ -54,6 +56,7 @@ export function resetAccount() {
   say(ui.done, "");
   ui.username.textContent = "";
   ui.since.textContent = "";
+  resetName();
   resetSessions();
 }
 
@@ -91,4 +94,5 @@ async function submit(event) {
 export function init() {
   ui = lookUp();
   ui.form.addEventListener("submit", submit);
+  initName();
 }

@@ -5,7 +5,14 @@
 
 import { ApiError } from "./api.js";
 import { busy, byId, characterCount, fieldError, say, sentence } from "./dom.js";
-import { PASSWORD_MAX, PASSWORD_MIN, USERNAME_MAX, USERNAME_MIN, USERNAME_PATTERN } from "./rules.js";
+import {
+  DISPLAY_NAME_MAX,
+  PASSWORD_MAX,
+  PASSWORD_MIN,
+  USERNAME_MAX,
+  USERNAME_MIN,
+  USERNAME_PATTERN,
+} from "./rules.js";
 import { login, signup } from "./session.js";
 
 let ui = null; // the form's elements, looked up by init()
@@ -78,8 +85,19 @@ function passwordProblem() {
   return "";
 }
 
+/** The optional name (sign-up only): empty means "show my username". */
+function nameProblem() {
+  if (state.mode !== "signup") return "";
+  const length = characterCount(ui.name.value.trim());
+  if (length > DISPLAY_NAME_MAX) {
+    return `A name has at most ${DISPLAY_NAME_MAX} characters; this one has ${length}.`;
+  }
+  return "";
+}
+
 const FIELDS = {
   username: { problem: usernameProblem },
+  name: { problem: nameProblem },
   password: { problem: passwordProblem },
 };
 
@@ -108,13 +126,20 @@ function showRefusal(error) {
   }
   const message = sentence(error.message).replace(/([^.!?])$/, "$1.");
   const field =
-    error.status === 409 ? "username" : error.status === 400 ? /^(username|password)/i.exec(message)?.[1] : null;
+    error.status === 409
+      ? "username"
+      : error.status === 400
+        ? /^(username|password|display_name)/i.exec(message)?.[1]
+        : null;
   if (field) {
-    const name = field.toLowerCase();
+    const name = field.toLowerCase() === "display_name" ? "name" : field.toLowerCase();
     state.refused = {
       name,
       value: ui[name].value,
-      message: error.status === 409 ? "That username is taken. Choose another one." : message,
+      message:
+        error.status === 409
+          ? "That username is taken. Choose another one."
+          : message.replace(/^display_name/i, "Your name"),
     };
     check();
     return ui[name];
@@ -147,6 +172,7 @@ export function setMode(next) {
   // Rule hints help when choosing a name and password, not when recalling them.
   ui.usernameHint.hidden = state.mode !== "signup";
   ui.passwordHint.hidden = state.mode !== "signup";
+  ui.nameField.hidden = state.mode !== "signup"; // a name is asked for only when signing up
   check();
   return text.title;
 }
@@ -176,6 +202,7 @@ async function submit(event) {
   }
   const username = ui.username.value.trim();
   const password = ui.password.value;
+  const displayName = ui.name.value.trim() || null; // empty: the server shows the username
   state.submitting = true;
   ui.form.setAttribute("aria-busy", "true");
   const done = busy(ui.submit, MODES[state.mode].working);
@@ -183,7 +210,9 @@ async function submit(event) {
   let refusal = null;
   try {
     signedIn =
-      state.mode === "signup" ? await signup(username, password) : await login(username, password);
+      state.mode === "signup"
+        ? await signup(username, password, displayName)
+        : await login(username, password);
   } catch (error) {
     refusal = error;
   } finally {
@@ -222,6 +251,10 @@ export function init({ signedIn }) {
     password: byId("password"),
     passwordHint: byId("password-hint"),
     passwordProblem: byId("password-problem"),
+    nameField: byId("name-field"),
+    name: byId("display-name"),
+    nameHint: byId("display-name-hint"),
+    nameProblem: byId("display-name-problem"),
     reveal: byId("reveal-password"),
     error: byId("auth-error"),
     submit: byId("auth-submit"),

@@ -7,4 +7,5 @@ export const USERNAME_MAX = 32;
 export const PASSWORD_MIN = 12;
 export const PASSWORD_MAX = 128;
 export const CONTENT_MAX = 1000;
+export const DISPLAY_NAME_MAX = 50;
 export const PAGE_LIMIT_MAX = 100;

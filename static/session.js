@@ -287,9 +287,10 @@ export async function login(username, password) {
   return save(pair).username;
 }
 
-/** Create the account, then log in with the same credentials. */
-export async function signup(username, password) {
-  await request("POST", "/signup", { body: { username, password } });
+/** Create the account (with a display name unless it is null), then log in. */
+export async function signup(username, password, displayName = null) {
+  const body = displayName === null ? { username, password } : { username, password, display_name: displayName };
+  await request("POST", "/signup", { body });
   return login(username, password);
 }
 

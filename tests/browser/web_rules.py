@@ -29,6 +29,7 @@ def render() -> str:
             f"export const PASSWORD_MIN = {validation.PASSWORD_MIN};",
             f"export const PASSWORD_MAX = {validation.PASSWORD_MAX};",
             f"export const CONTENT_MAX = {validation.CONTENT_MAX};",
+            f"export const DISPLAY_NAME_MAX = {validation.DISPLAY_NAME_MAX};",
             f"export const PAGE_LIMIT_MAX = {validation.LIMIT_MAX};",
             "",
         ]
