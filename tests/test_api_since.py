@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Api, body_of
+from tests.helpers import Api, body_of
 
 
 @pytest.fixture
