@@ -50,8 +50,8 @@ pytestmark = pytest.mark.reliability
 
 SPEC = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 PHASES = ["examples", "coverage", "fuzzing", "stateful"]
-MAX_EXAMPLES = 40
-MIN_REQUESTS_PER_STORE = 500  # two stores: at least 1,000 in every default run
+MAX_EXAMPLES = 100
+MIN_REQUESTS_PER_STORE = 1_000  # two stores: at least 2,000 in every default run
 CURSORS_TO_COLLECT = 20
 GATEWAY_ONLY_METHODS = {"TRACE", "QUERY"}
 GATEWAY_MISSING_TOKEN = {"message": "Missing Authentication Token"}
