@@ -95,10 +95,10 @@ function nameProblem() {
   return "";
 }
 
-const FIELDS = {
+const FIELDS = { // in the form's order: the first wrong one takes the focus
   username: { problem: usernameProblem },
-  name: { problem: nameProblem },
   password: { problem: passwordProblem },
+  name: { problem: nameProblem },
 };
 
 /** Show each field's problem; a field's error shows once it was left or submitted. */

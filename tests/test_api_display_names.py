@@ -114,3 +114,15 @@ def test_messages_show_the_authors_current_name_old_ones_included(api: Api) -> N
         ("alice", "Alice L.", "second"), ("bob", "bob", "from bob"), ("alice", "Alice L.", "first")
     ]
     assert set(board[0]) == {"id", "username", "display_name", "content", "created_at"}
+
+
+def test_rename_shows_at_once_on_a_board_this_instance_just_read(api: Api) -> None:
+    """The newest page is kept per instance for a second; a rename drops it, as a post does."""
+    token = api.session("alice")["access_token"]
+    api.call("POST", "/messages", {"content": "hello"}, token=token)
+    assert body_of(api.call("GET", "/messages", token=token))["messages"][0][
+        "display_name"] == "alice"
+    api.call("PATCH", "/me", {"display_name": "Alice L."}, token=token)
+    for query in ["", "?limit=20"]:
+        board = body_of(api.call("GET", f"/messages{query}", token=token))["messages"]
+        assert [m["display_name"] for m in board] == ["Alice L."]
