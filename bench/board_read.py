@@ -126,7 +126,7 @@ def _add_authors(client: Any, table: str) -> None:
     for n, author in enumerate(AUTHORS):
         client.put_item(TableName=table, Item={
             "username": {"S": author}, "password_hash": {"S": "$argon2id$bench"},
-            "created_at": {"N": "1"}, "tokens_valid_after_ms": {"N": "0"},
+            "created_at": {"N": "1"}, "credential_stamp": {"S": "bench"},
             "display_name": {"S": f"Bench Author Number {n}"},
         })
 

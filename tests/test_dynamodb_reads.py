@@ -74,8 +74,8 @@ def test_page_of_20_messages_by_20_authors_is_one_query_and_one_batch_get(
     direct_store: Store, requests_sent: RequestLog
 ) -> None:
     for n in range(20):
-        direct_store.create_user(User(username=f"user{n:02d}", password_hash="x",
-                                      created_at=1.0, display_name=f"User {n}"))
+        direct_store.create_user(User(username=f"user{n:02d}", password_hash="x", created_at=1.0,
+                                      credential_stamp="s", display_name=f"User {n}"))
     for n in range(25):
         post(direct_store, f"user{n % 20:02d}", n)
     requests_sent.clear()
@@ -88,7 +88,8 @@ def test_page_of_20_messages_by_20_authors_is_one_query_and_one_batch_get(
 def test_page_by_one_author_reads_the_name_once(
     direct_store: Store, requests_sent: RequestLog
 ) -> None:
-    direct_store.create_user(User(username="alice", password_hash="x", created_at=1.0))
+    direct_store.create_user(User(username="alice", password_hash="x", created_at=1.0,
+                                  credential_stamp="s"))
     for n in range(20):
         post(direct_store, "alice", n)
     requests_sent.clear()

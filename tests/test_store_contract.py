@@ -479,7 +479,8 @@ def test_new_user_without_a_display_name_is_shown_as_the_username(direct_store: 
 
 def test_display_name_round_trips_and_renames(direct_store: Store) -> None:
     direct_store.create_user(User(username="alice", password_hash="$argon2id$fake",
-                                  created_at=1.5, display_name="Alice Liddell"))
+                                  created_at=1.5, credential_stamp="s",
+                                  display_name="Alice Liddell"))
     assert direct_store.get_user("alice").display_name == "Alice Liddell"
     renamed = direct_store.set_display_name(username="alice", display_name="Zoë 🦊")
     assert renamed == direct_store.get_user("alice")

@@ -13,9 +13,10 @@ def test_database_from_before_display_names_gains_the_column(tmp_path: Path) -> 
     with sqlite3.connect(path) as old:
         old.execute(
             "CREATE TABLE users (username TEXT PRIMARY KEY, password_hash TEXT NOT NULL,"
-            " created_at REAL NOT NULL, tokens_valid_after_ms INTEGER NOT NULL DEFAULT 0)"
+            " created_at REAL NOT NULL, credential_stamp TEXT NOT NULL,"
+            " deleted INTEGER NOT NULL DEFAULT 0)"
         )
-        old.execute("INSERT INTO users VALUES ('alice', '$argon2id$x', 1.5, 0)")
+        old.execute("INSERT INTO users VALUES ('alice', '$argon2id$x', 1.5, 'stamp', 0)")
     old.close()
     store = SQLiteStore(path)
     assert store.get_user("alice").display_name == "alice"

@@ -102,9 +102,6 @@ WRITE_ATTEMPTS = 4
 PRUNE_EVERY_SECONDS = 60
 
 
-_USER_COLUMNS = "username, password_hash, created_at, tokens_valid_after_ms, display_name"
-
-
 # One mapper per record: columns are selected under the record's field names.
 
 
