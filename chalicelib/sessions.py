@@ -63,6 +63,11 @@ def _issue_pair(deps: Deps, username: str, sid: str, now: float) -> TokenPair:
     return TokenPair(access_token, settings.access_token_ttl, refresh_token, username)
 
 
+def new_session_id() -> str:
+    """A session id: 22 URL-safe base64 characters (docs/openapi.yaml's SessionId)."""
+    return secrets.token_urlsafe(16)
+
+
 def start_session(deps: Deps, user: User) -> TokenPair:
     """Start a session for ``user`` (as read before its password or other factor was
     checked) and issue its first token pair: the one way any sign-in issues tokens.
@@ -71,7 +76,7 @@ def start_session(deps: Deps, user: User) -> TokenPair:
     that read, the stamps differ and these tokens never work.
     """
     now = deps.now()
-    sid = secrets.token_urlsafe(16)
+    sid = new_session_id()
     deps.store.start_session(
         Session(
             username=user.username,

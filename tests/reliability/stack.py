@@ -17,6 +17,7 @@ from typing import Any
 import boto3
 
 from chalicelib.config import Settings, load_settings
+from chalicelib.sessions import new_session_id
 from chalicelib.signing_keys import Keyring, parse_keyring
 from chalicelib.store import Session, Store
 from chalicelib.store.dynamodb import DynamoDBStore, TableNames
@@ -83,7 +84,7 @@ class Backend:
     def start_session(self, username: str) -> str:
         """A new live session of the user, as a login starts one; its sid. (For a user
         that does not exist, a sid naming no session.)"""
-        now, sid = time.time(), uuid.uuid4().hex
+        now, sid = time.time(), new_session_id()
         user = self.store.get_user(username)
         if user is not None:
             self.store.start_session(Session(

@@ -9,12 +9,19 @@ undeclared methods refused, authentication enforced, ...). Any finding fails
 the test. Guarded operations carry a fresh genuine token per request, so a
 fuzzed logout ends only its own session and the rest reach the app.
 
-Two things a schema cannot hand a generator, supplied here and nowhere else:
+Two things a schema cannot hand a generator, supplied here and nowhere else, each
+marked by a ``format`` in the file whose description states the rule:
 
-- a genuine paging cursor: cursors are signed, so a random string of the right
-  shape is rightly a 400. The file marks them ``format: cursor``; this run
-  registers that format as "one of the cursors this server issued".
-- (nothing else: every other rule is in the file.)
+- a genuine paging cursor (``format: cursor``): cursors are signed, so a random
+  string of the right shape is rightly a 400. This run draws from the cursors
+  this server issued.
+- a new password the API takes (``format: password``): its rules after NFKC
+  (the length of the normalized form, a visible character, not the username,
+  not a common password) are words, not keywords. This run draws passwords of
+  NFKC-stable visible characters with one that no username has, so none is the
+  username or a common password, and their length is the schema's.
+
+Negative cases still come from the schema alone, password and cursor included.
 
 Where ``chalice local`` and the deployed API differ, the difference is stated
 here with the deployed behaviour it stands for (the local server answers as API
@@ -33,6 +40,7 @@ from __future__ import annotations
 
 import collections
 import json
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,6 +90,19 @@ def genuine_cursors(served: Served, token: str) -> list[str]:
     return cursors
 
 
+def nfkc_stable_visible(char: str) -> bool:
+    return unicodedata.normalize("NFKC", char) == char
+
+
+def acceptable_passwords() -> st.SearchStrategy[str]:
+    """Passwords POST /signup takes: 12-128 NFKC-stable letters, digits, punctuation
+    and symbols, one of them a "!" (never in a username, so never the username)."""
+    visible = st.characters(categories=["L", "N", "P", "S"]).filter(nfkc_stable_visible)
+    return st.builds(lambda head, tail: head + "!" + tail,
+                     st.text(visible, min_size=11, max_size=60),
+                     st.text(visible, max_size=67))
+
+
 def is_gateway_answer_to_unroutable_method(check: str, interaction: Any) -> bool:
     response = interaction.response if interaction is not None else None
     if check != "unsupported_method" or response is None:
@@ -112,6 +133,7 @@ def run(served: Served, username: str, cursors: list[str]) -> Outcome:
 
     outcome = Outcome()
     schemathesis.openapi.format("cursor", st.sampled_from(cursors))
+    schemathesis.openapi.format("password", acceptable_passwords())
     try:
         for event in from_schema(schema).execute():
             if isinstance(event, events.ScenarioFinished):
@@ -123,6 +145,7 @@ def run(served: Served, username: str, cursors: list[str]) -> Outcome:
                                            or getattr(event, "exception", None))[:1000])
     finally:
         unregister_string_format("cursor")
+        unregister_string_format("password")
     return outcome
 
 
@@ -138,9 +161,12 @@ def record(recorder: Any, served: Served, outcome: Outcome) -> None:
                 continue
             failed_cases.add(case_id)
             failure = node.failure_info.failure
+            answer = interaction.response if interaction is not None else None
             outcome.failures.append(
                 f"{recorder.label} [{node.name}] {failure.title}: {failure.message}\n"
-                f"{node.failure_info.code_sample}"[:2000]
+                f"{node.failure_info.code_sample}\n"
+                f"answered: {answer.status_code if answer else None} "
+                f"{answer.content[:300] if answer else b''}"[:2500]
             )
     for case_id, interaction in recorder.interactions.items():
         if interaction.response is None:
