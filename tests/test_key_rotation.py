@@ -117,7 +117,8 @@ def test_a_cursor_signed_by_a_newer_key_reloads_the_keyring_once(
     signing_keys.get_keyring()
     cursor = sign_cursor("01ARZ3NDEKTSV4RRFFQ69G5FAV", rotate(ssm_keyring))
     for _ in range(2):
-        assert board.list_messages(current_deps(), limit="5", cursor=cursor) == ([], None)
+        page = board.list_messages(current_deps(), limit="5", cursor=cursor)
+        assert (page.messages, page.next_cursor) == ((), None)
     assert fetches == ["ok", "ok"]
 
 

@@ -242,7 +242,8 @@ class DynamoDBStore:
         return not outcome.failed
 
     def set_display_name(self, *, username: str, display_name: str) -> User | None:
-        try:
+        answer: dict[str, Any] = {}
+        with self._unless_condition_fails() as outcome:
             answer = self._call(
                 "update_item",
                 TableName=self._tables.users,
@@ -252,11 +253,7 @@ class DynamoDBStore:
                 ConditionExpression="attribute_exists(username)",
                 ReturnValues="ALL_NEW",
             )
-        except ClientError as error:
-            if self._condition_failed(error):
-                return None
-            raise
-        return _user(answer["Attributes"])
+        return None if outcome.failed else _user(answer["Attributes"])
 
     def _batch_get(self, request: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         """BatchGetItem, retrying unprocessed keys; one round trip when nothing is left over."""
