@@ -29,6 +29,7 @@ from chalicelib.validation import (
     check_display_name,
     check_message_id,
     check_username,
+    has_visible_character,
 )
 
 SPEC = yaml.safe_load((Path(__file__).parent.parent / "docs" / "openapi.yaml").read_text())
@@ -221,7 +222,10 @@ edgy_text = st.text(alphabet=st.sampled_from(EDGES) | st.characters(), max_size=
 @example("a\tb")
 @example("")
 def test_display_name_pattern_is_the_validator(value: str) -> None:
-    assert matches("DisplayNameInput", value) == accepts(check_display_name, value)
+    """The pattern, and the visible character its ``format: visible-text`` names."""
+    assert accepts(check_display_name, value) == (
+        matches("DisplayNameInput", value) and has_visible_character(value)
+    )
 
 
 @settings(max_examples=300, deadline=None)
@@ -231,7 +235,10 @@ def test_display_name_pattern_is_the_validator(value: str) -> None:
 @example("")
 @example(" \u2028 ")
 def test_content_pattern_is_the_validator(value: str) -> None:
-    assert matches("ContentInput", value) == accepts(check_content, value)
+    """The pattern, and the visible character its ``format: visible-text`` names."""
+    assert accepts(check_content, value) == (
+        matches("ContentInput", value) and has_visible_character(value)
+    )
 
 
 @settings(max_examples=300, deadline=None)

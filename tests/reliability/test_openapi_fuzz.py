@@ -9,7 +9,7 @@ undeclared methods refused, authentication enforced, ...). Any finding fails
 the test. Guarded operations carry a fresh genuine token per request, so a
 fuzzed logout ends only its own session and the rest reach the app.
 
-Two things a schema cannot hand a generator, supplied here and nowhere else, each
+Three things a schema cannot hand a generator, supplied here and nowhere else, each
 marked by a ``format`` in the file whose description states the rule:
 
 - a genuine paging cursor (``format: cursor``): cursors are signed, so a random
@@ -20,6 +20,10 @@ marked by a ``format`` in the file whose description states the rule:
   not a common password) are words, not keywords. This run draws passwords of
   NFKC-stable visible characters with one that no username has, so none is the
   username or a common password, and their length is the schema's.
+- text that shows something (``format: visible-text``, messages and display
+  names): a pattern cannot say "a letter, digit, punctuation or symbol somewhere"
+  (Unicode categories). This run draws text that starts and ends with one, padded
+  with whitespace, without the characters a name refuses.
 
 Negative cases still come from the schema alone, password and cursor included.
 
@@ -51,6 +55,7 @@ from hypothesis import strategies as st
 from schemathesis.engine import events, from_schema
 from schemathesis.specs.openapi.formats import unregister_string_format
 
+from chalicelib.validation import NOT_IN_A_NAME
 from tests.reliability.stack import Served, fresh_name, session
 from tests.reliability.tally import TALLY
 
@@ -103,6 +108,16 @@ def acceptable_passwords() -> st.SearchStrategy[str]:
                      st.text(visible, max_size=67))
 
 
+def visible_texts() -> st.SearchStrategy[str]:
+    """Text both ContentInput's and DisplayNameInput's patterns take, showing something."""
+    visible = st.characters(categories=["L", "N", "P", "S"])
+    inner = st.characters(codec="utf-8").filter(lambda c: c not in NOT_IN_A_NAME)
+    padding = st.text(st.sampled_from(" \t\n\u3000\u2028"), max_size=3)
+    body = visible | st.builds(lambda a, mid, b: a + mid + b, visible,
+                               st.text(inner, max_size=46), visible)
+    return st.builds(lambda left, text, right: left + text + right, padding, body, padding)
+
+
 def is_gateway_answer_to_unroutable_method(check: str, interaction: Any) -> bool:
     response = interaction.response if interaction is not None else None
     if check != "unsupported_method" or response is None:
@@ -134,6 +149,7 @@ def run(served: Served, username: str, cursors: list[str]) -> Outcome:
     outcome = Outcome()
     schemathesis.openapi.format("cursor", st.sampled_from(cursors))
     schemathesis.openapi.format("password", acceptable_passwords())
+    schemathesis.openapi.format("visible-text", visible_texts())
     try:
         for event in from_schema(schema).execute():
             if isinstance(event, events.ScenarioFinished):
@@ -146,6 +162,7 @@ def run(served: Served, username: str, cursors: list[str]) -> Outcome:
     finally:
         unregister_string_format("cursor")
         unregister_string_format("password")
+        unregister_string_format("visible-text")
     return outcome
 
 
