@@ -222,7 +222,7 @@ edgy_text = st.text(alphabet=st.sampled_from(EDGES) | st.characters(), max_size=
 @example("a\tb")
 @example("")
 def test_display_name_pattern_is_the_validator(value: str) -> None:
-    """The pattern, and the visible character its ``format: visible-text`` names."""
+    """The pattern, and the visible character its description states in words."""
     assert accepts(check_display_name, value) == (
         matches("DisplayNameInput", value) and has_visible_character(value)
     )
@@ -235,7 +235,7 @@ def test_display_name_pattern_is_the_validator(value: str) -> None:
 @example("")
 @example(" \u2028 ")
 def test_content_pattern_is_the_validator(value: str) -> None:
-    """The pattern, and the visible character its ``format: visible-text`` names."""
+    """The pattern, and the visible character its description states in words."""
     assert accepts(check_content, value) == (
         matches("ContentInput", value) and has_visible_character(value)
     )
