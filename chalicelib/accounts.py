@@ -50,7 +50,7 @@ def signup(deps: Deps, username: str, password: str, display_name: str | None = 
         existing = deps.store.get_user(username)
         if existing is None or not existing.deleted:
             raise
-        finish_deletion(deps, username)  # an earlier deletion was cut short: finish it
+        finish_deletion(deps, existing)  # an earlier deletion was cut short: finish it
         deps.store.create_user(user)
     return user
 
@@ -120,15 +120,24 @@ def delete_account(deps: Deps, username: str, password: str) -> None:
     records go in bounded batches; the name is freed last.
     """
     _check_password(deps, username, password, "password is wrong")
-    deps.store.mark_user_deleted(username=username)
-    finish_deletion(deps, username)
+    marked = deps.store.mark_user_deleted(username=username)
+    if marked is not None:  # None: a concurrent deletion already finished it
+        finish_deletion(deps, marked)
 
 
-def finish_deletion(deps: Deps, username: str) -> None:
-    """Delete what is left of an account marked deleted, then free its name."""
+def finish_deletion(deps: Deps, user: User) -> None:
+    """Delete what is left of ``user`` (as marked deleted), then free its name.
+
+    The store calls name the account by its stamp (frozen once marked), so a
+    deletion that resumes late, after another call finished it and the name was
+    signed up again, stops instead of deleting the new account's records.
+    """
+    username, stamp = user.username, user.credential_stamp
     batches = 1
-    while not deps.store.delete_user_data(username=username, batch=DELETION_BATCH):
+    while not deps.store.delete_user_data(
+        username=username, credential_stamp=stamp, batch=DELETION_BATCH
+    ):
         batches += 1
     get_page_cache().invalidate()  # as a deleted message does: gone on the next read here
-    deps.store.delete_user(username=username)
+    deps.store.delete_user(username=username, credential_stamp=stamp)
     log.info("account %s deleted (%d batches)", username, batches)

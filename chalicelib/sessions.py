@@ -73,11 +73,15 @@ def start_session(deps: Deps, user: User) -> TokenPair:
     checked) and issue its first token pair: the one way any sign-in issues tokens.
 
     The session keeps ``user.credential_stamp``: if the password changed after
-    that read, the stamps differ and these tokens never work.
+    that read, the stamps differ and these tokens never work. Then it looks at
+    the user again, as posting does: a password change or an account deletion
+    removes sessions only after it committed, so a session written after that
+    sweep is found here and taken back (``InvalidCredentials``) instead of being
+    left behind, listed under the new password or under the next account of the name.
     """
-    now = deps.now()
+    now, store = deps.now(), deps.store
     sid = new_session_id()
-    deps.store.start_session(
+    store.start_session(
         Session(
             username=user.username,
             sid=sid,
@@ -87,6 +91,10 @@ def start_session(deps: Deps, user: User) -> TokenPair:
             expires_at=int(now) + deps.settings.refresh_token_ttl,
         )
     )
+    current = store.get_user(user.username)
+    if current is None or current.deleted or current.credential_stamp != user.credential_stamp:
+        store.end_session(username=user.username, sid=sid)
+        raise InvalidCredentials("invalid credentials")
     return _issue_pair(deps, user.username, sid, now)
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib import accounts, board, sessions
 from chalicelib.deps import current_deps
-from chalicelib.errors import AccountGone
+from chalicelib.errors import AccountGone, InvalidCredentials
 from chalicelib.store import get_store
 from tests.helpers import Api, body_of
 
@@ -164,9 +164,25 @@ def test_login_that_read_the_old_password_never_survives_the_change(api: Api) ->
     read_before_change = get_store().get_user("alice")
     assert read_before_change is not None
     accounts.change_password(deps, "alice", PASSWORD, NEW_PASSWORD)
-    late = sessions.start_session(deps, read_before_change)
-    assert me(api, late.access_token) == 401
-    assert refresh(api, late.refresh_token).status_code == 401
+    with pytest.raises(InvalidCredentials):  # no tokens, and no session left behind
+        sessions.start_session(deps, read_before_change)
+    fresh = api.login("alice", NEW_PASSWORD)
+    assert [s["current"] for s in listed(api, body_of(fresh)["access_token"])] == [True]
+
+
+def test_login_that_read_the_account_before_its_deletion_leaves_no_session(api: Api) -> None:
+    """The race, taken apart: the login verified before the deletion began, and starts
+    its session after the deletion removed every session of the account."""
+    alice = api.session("alice")
+    deps = current_deps()
+    read_before_deletion = get_store().get_user("alice")
+    assert read_before_deletion is not None
+    assert api.call("DELETE", "/me", {"password": PASSWORD},
+                    token=alice["access_token"]).status_code == 204
+    with pytest.raises(InvalidCredentials):
+        sessions.start_session(deps, read_before_deletion)
+    fresh = api.session("alice")
+    assert [s["current"] for s in listed(api, fresh["access_token"])] == [True]
 
 
 def test_rehash_at_login_cannot_undo_a_password_change(api: Api) -> None:
@@ -250,8 +266,10 @@ def test_a_deletion_cut_short_is_finished_by_the_next_signup_of_the_name(api: Ap
     for n in range(5):
         api.call("POST", "/messages", {"content": f"alice {n}"}, token=alice["access_token"])
     store = get_store()
-    assert store.mark_user_deleted(username="alice")
-    store.delete_user_data(username="alice", batch=2)  # then the Lambda timed out
+    marked = store.mark_user_deleted(username="alice")
+    assert marked is not None
+    store.delete_user_data(username="alice", credential_stamp=marked.credential_stamp,
+                           batch=2)  # then the Lambda timed out
     assert me(api, alice["access_token"]) == 401
     assert api.login("alice").status_code == 401
     assert api.signup("alice", "another long passphrase").status_code == 201

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TypeVar
 
 import pytest
@@ -259,7 +260,8 @@ def test_deleting_a_user_removes_every_record_of_theirs_and_nothing_else(
         direct_store.add_message(message)
     direct_store.start_session(make_session("a1"))
     direct_store.start_session(make_session("b1", username="bob"))
-    assert direct_store.mark_user_deleted(username="alice")
+    assert direct_store.mark_user_deleted(username="alice") == replace(
+        make_user("alice"), deleted=True)
     marked = direct_store.get_user("alice")
     assert marked is not None and marked.deleted
     assert not direct_store.set_password(
@@ -268,11 +270,13 @@ def test_deleting_a_user_removes_every_record_of_theirs_and_nothing_else(
     with pytest.raises(UsernameTaken):  # the name stays taken until the end
         direct_store.create_user(make_user("alice"))
     calls = 1
-    while not direct_store.delete_user_data(username="alice", batch=3):  # resumable batches
+    while not direct_store.delete_user_data(  # resumable batches
+        username="alice", credential_stamp="stamp-1", batch=3
+    ):
         calls += 1
         assert calls < 10
     assert calls >= 3
-    direct_store.delete_user(username="alice")
+    direct_store.delete_user(username="alice", credential_stamp="stamp-1")
     assert direct_store.get_user("alice") is None
     remaining = direct_store.list_messages(limit=100, before_id=None).messages
     assert sorted(m.id for m in remaining) == sorted(m.id for m in others)
@@ -282,13 +286,45 @@ def test_deleting_a_user_removes_every_record_of_theirs_and_nothing_else(
 
 
 def test_marking_an_unknown_user_deleted_reports_it(direct_store: Store) -> None:
-    assert not direct_store.mark_user_deleted(username="nobody")
+    assert direct_store.mark_user_deleted(username="nobody") is None
 
 
 def test_delete_user_leaves_a_user_not_marked_deleted(direct_store: Store) -> None:
     direct_store.create_user(make_user())
-    direct_store.delete_user(username="alice")
+    direct_store.delete_user(username="alice", credential_stamp="stamp-1")
     assert direct_store.get_user("alice") == make_user()
+
+
+def test_a_late_deletion_of_an_earlier_account_leaves_the_new_account_of_the_name_whole(
+    direct_store: Store,
+) -> None:
+    """A deletion resuming after another finished it and the name was signed up again
+    names the old account by its stamp: it deletes nothing of the new one."""
+    direct_store.create_user(make_user())
+    direct_store.add_message(make_message(1))
+    old = direct_store.mark_user_deleted(username="alice")
+    assert old is not None
+    while not direct_store.delete_user_data(username="alice", credential_stamp="stamp-1",
+                                            batch=5):
+        pass
+    direct_store.delete_user(username="alice", credential_stamp="stamp-1")
+    new = replace(make_user(), credential_stamp="stamp-2")
+    direct_store.create_user(new)
+    kept = make_message(2)
+    direct_store.add_message(kept)
+    direct_store.start_session(make_session("new-1", stamp="stamp-2"))
+    # The first deletion, late: another batch, then freeing the name.
+    assert direct_store.delete_user_data(username="alice", credential_stamp="stamp-1", batch=5)
+    direct_store.delete_user(username="alice", credential_stamp="stamp-1")
+    assert direct_store.get_user("alice") == new
+    assert direct_store.list_messages(limit=10, before_id=None).messages == (kept,)
+    assert direct_store.access_state(username="alice", sid="new-1").session is not None
+    # Even once the new account is being deleted too, the old stamp frees nothing.
+    direct_store.mark_user_deleted(username="alice")
+    assert direct_store.delete_user_data(username="alice", credential_stamp="stamp-1", batch=5)
+    direct_store.delete_user(username="alice", credential_stamp="stamp-1")
+    assert direct_store.get_user("alice") is not None
+    assert direct_store.list_messages(limit=10, before_id=None).messages
 
 
 def refresh_record(token_hash: str = "h1", family: str = "f1") -> RefreshToken:

@@ -226,16 +226,21 @@ class Store(Protocol):
 
     def delete_message(self, *, message_id: str) -> None: ...
 
-    def mark_user_deleted(self, *, username: str) -> bool:
+    def mark_user_deleted(self, *, username: str) -> User | None:
         """Start deleting an account: from now on it refuses every token and post and
-        its name stays taken. False if there is no such user."""
+        its name stays taken. The user as marked (its stamp, frozen from now on,
+        names this account to the calls below), or None if there is no such user."""
 
-    def delete_user_data(self, *, username: str, batch: int) -> bool:
-        """Delete up to ``batch`` of the user's records (sessions, messages, and any
-        per-user kind added later); True once none is left. Resumable: call again."""
+    def delete_user_data(self, *, username: str, credential_stamp: str, batch: int) -> bool:
+        """Delete up to ``batch`` of the records (sessions, messages, and any per-user
+        kind added later) of the account marked deleted under ``credential_stamp``;
+        True once none is left. Resumable: call again. Also True, touching nothing,
+        once that account is gone: another call finished it, and the name may
+        already belong to a new account, whose records are not this deletion's."""
 
-    def delete_user(self, *, username: str) -> None:
-        """Remove a user marked deleted, freeing the name (after ``delete_user_data``)."""
+    def delete_user(self, *, username: str, credential_stamp: str) -> None:
+        """Remove the user marked deleted under ``credential_stamp``, freeing the name
+        (after ``delete_user_data``); any other account of the name stays."""
 
 
 @functools.cache

@@ -630,22 +630,36 @@ class DynamoDBStore:
                 Key={"username": author, "item": _s(MESSAGE_PREFIX + message_id)},
             )
 
-    def mark_user_deleted(self, *, username: str) -> bool:
-        with self._unless_condition_fails() as outcome:
-            self._call(
+    def mark_user_deleted(self, *, username: str) -> User | None:
+        try:
+            answer = self._call(
                 "update_item",
                 TableName=self._tables.users,
                 Key={"username": _s(username)},
                 UpdateExpression="SET deleted = :true",
                 ConditionExpression="attribute_exists(username)",
                 ExpressionAttributeValues={":true": {"BOOL": True}},
+                ReturnValues="ALL_NEW",
             )
-        return not outcome.failed
+        except ClientError as error:
+            if self._condition_failed(error):
+                return None
+            raise
+        return _user(answer["Attributes"])
 
-    def delete_user_data(self, *, username: str, batch: int) -> bool:
+    def delete_user_data(self, *, username: str, credential_stamp: str, batch: int) -> bool:
         """One Query of up to ``batch`` of the user's items; their messages go first,
-        then the items, so a run cut short leaves the index to find them again."""
+        then the items, so a run cut short leaves the index to find them again.
+
+        The account is looked up *after* the Query: if it is still the one marked
+        deleted under ``credential_stamp``, no new account of the name existed when
+        the items were read, so every item read is the old account's. (Checking
+        before the Query would let a new account's items slip in between.)
+        """
         items = self._user_items(username, limit=batch)[:batch]
+        user = self.get_user(username)
+        if user is None or not user.deleted or user.credential_stamp != credential_stamp:
+            return True  # finished by another call; the name may be someone else's now
         message_keys = [
             {"board": _s(BOARD), "id": _s(item["item"]["S"].removeprefix(MESSAGE_PREFIX))}
             for item in items if item["item"]["S"].startswith(MESSAGE_PREFIX)
@@ -656,11 +670,12 @@ class DynamoDBStore:
         ])
         return len(items) < batch
 
-    def delete_user(self, *, username: str) -> None:
+    def delete_user(self, *, username: str, credential_stamp: str) -> None:
         with self._unless_condition_fails():
             self._call(
                 "delete_item",
                 TableName=self._tables.users,
                 Key={"username": _s(username)},
-                ConditionExpression="attribute_exists(deleted)",
+                ConditionExpression="attribute_exists(deleted) AND credential_stamp = :stamp",
+                ExpressionAttributeValues={":stamp": _s(credential_stamp)},
             )

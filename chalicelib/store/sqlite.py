@@ -472,15 +472,22 @@ class SQLiteStore:
     def delete_message(self, *, message_id: str) -> None:
         self._write(lambda c: c.execute("DELETE FROM messages WHERE id = ?", (message_id,)))
 
-    def mark_user_deleted(self, *, username: str) -> bool:
-        return self._write(
-            lambda c: c.execute(
-                "UPDATE users SET deleted = 1 WHERE username = ?", (username,)
-            ).rowcount == 1
-        )
+    def mark_user_deleted(self, *, username: str) -> User | None:
+        def mark(connection: sqlite3.Connection) -> User | None:
+            connection.execute("UPDATE users SET deleted = 1 WHERE username = ?", (username,))
+            rows = connection.execute(
+                f"SELECT {_USER_COLUMNS} FROM users WHERE username = ?", (username,)  # noqa: S608
+            ).fetchall()
+            return _user(rows[0]) if rows else None
 
-    def delete_user_data(self, *, username: str, batch: int) -> bool:
+        return self._write(mark)
+
+    def delete_user_data(self, *, username: str, credential_stamp: str, batch: int) -> bool:
         def delete(connection: sqlite3.Connection) -> bool:
+            # In the same transaction as the deletes: the account being deleted is
+            # still the one of this name, so none of these rows is a new account's.
+            if not self._marked(connection, username, credential_stamp):
+                return True
             connection.execute("DELETE FROM sessions WHERE username = ?", (username,))
             connection.execute("DELETE FROM refresh_tokens WHERE username = ?", (username,))
             removed = connection.execute(
@@ -492,9 +499,17 @@ class SQLiteStore:
 
         return self._write(delete)
 
-    def delete_user(self, *, username: str) -> None:
+    @staticmethod
+    def _marked(connection: sqlite3.Connection, username: str, credential_stamp: str) -> bool:
+        return bool(connection.execute(
+            "SELECT 1 FROM users WHERE username = ? AND credential_stamp = ? AND deleted = 1",
+            (username, credential_stamp),
+        ).fetchall())
+
+    def delete_user(self, *, username: str, credential_stamp: str) -> None:
         self._write(
             lambda c: c.execute(
-                "DELETE FROM users WHERE username = ? AND deleted = 1", (username,)
+                "DELETE FROM users WHERE username = ? AND credential_stamp = ? AND deleted = 1",
+                (username, credential_stamp),
             )
         )
