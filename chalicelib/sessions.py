@@ -196,8 +196,10 @@ def list_sessions(deps: Deps, claims: AccessClaims) -> list[SessionView]:
 
 
 def end_session(deps: Deps, claims: AccessClaims, sid: str) -> None:
-    """End one of the caller's sessions; ``SessionNotFound`` for any other id."""
-    if len(sid) > 64 or not deps.store.end_session(username=claims.username, sid=sid):
+    """End one of the caller's live sessions; ``SessionNotFound`` for any other id,
+    including an expired one not yet cleaned up (it goes now all the same)."""
+    ended = deps.store.end_session(username=claims.username, sid=sid) if len(sid) <= 64 else None
+    if ended is None or ended.expires_at < deps.now():
         raise SessionNotFound("no such session")
 
 

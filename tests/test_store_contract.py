@@ -191,8 +191,8 @@ def test_sessions_list_newest_first_without_expired_ones(direct_store: Store) ->
 def test_ended_session_is_gone_at_once(direct_store: Store) -> None:
     direct_store.start_session(make_session("s1"))
     direct_store.start_session(make_session("s2"))
-    assert direct_store.end_session(username="alice", sid="s1")
-    assert not direct_store.end_session(username="alice", sid="s1")
+    assert direct_store.end_session(username="alice", sid="s1") == make_session("s1")
+    assert direct_store.end_session(username="alice", sid="s1") is None
     assert direct_store.access_state(username="alice", sid="s1").session is None
     assert [s.sid for s in direct_store.list_sessions(username="alice", now=time.time())] == ["s2"]
     direct_store.end_sessions(username="alice")

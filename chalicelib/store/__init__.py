@@ -176,8 +176,9 @@ class Store(Protocol):
     def list_sessions(self, *, username: str, now: float) -> list[Session]:
         """The user's live sessions, newest first."""
 
-    def end_session(self, *, username: str, sid: str) -> bool:
-        """End one session at once; False if it was not there."""
+    def end_session(self, *, username: str, sid: str) -> Session | None:
+        """End one session at once; the session as it was (it may have expired and
+        not yet been cleaned up), or None if it was not there."""
 
     def end_sessions(self, *, username: str) -> None:
         """End every session of the user (a password change)."""

@@ -347,14 +347,14 @@ class DynamoDBStore:
         ]
         return sorted(sessions, key=lambda s: (s.created_at, s.sid), reverse=True)
 
-    def end_session(self, *, username: str, sid: str) -> bool:
+    def end_session(self, *, username: str, sid: str) -> Session | None:
         answer = self._call(
             "delete_item",
             TableName=self._tables.user_items,
             Key={"username": _s(username), "item": _s(SESSION_PREFIX + sid)},
             ReturnValues="ALL_OLD",
         )
-        return "Attributes" in answer
+        return _session(answer["Attributes"]) if "Attributes" in answer else None
 
     def end_sessions(self, *, username: str) -> None:
         items = self._user_items(username, prefix=SESSION_PREFIX)

@@ -325,12 +325,14 @@ class SQLiteStore:
         )
         return [_session(row) for row in rows]
 
-    def end_session(self, *, username: str, sid: str) -> bool:
-        return self._write(
+    def end_session(self, *, username: str, sid: str) -> Session | None:
+        rows = self._write(
             lambda c: c.execute(
-                "DELETE FROM sessions WHERE username = ? AND sid = ?", (username, sid)
-            ).rowcount == 1
+                f"DELETE FROM sessions WHERE username = ? AND sid = ?"  # noqa: S608
+                f" RETURNING {_SESSION_COLUMNS}", (username, sid)
+            ).fetchall()
         )
+        return _session(rows[0]) if rows else None
 
     def end_sessions(self, *, username: str) -> None:
         self._write(lambda c: c.execute("DELETE FROM sessions WHERE username = ?", (username,)))
