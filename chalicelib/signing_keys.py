@@ -128,12 +128,23 @@ def _local_keyring(data_dir: Path) -> Keyring:
     return keyring
 
 
+# botocore's defaults (60 s connect, 60 s read, 5 attempts) let a hanging SSM hold a
+# request for 3 minutes, far past the Lambda timeout: the Lambda is killed before the
+# failure is recorded, so every later request hangs again. GetParameter answers in
+# tens of milliseconds; these bounds give up within about 3 s and keep the loaded
+# keyring. (Mapping, not a botocore Config: boto3 is imported only when SSM is used.)
+SSM_TIMEOUTS = {"connect_timeout": 1, "read_timeout": 1,
+                "retries": {"mode": "standard", "max_attempts": 2}}
+
+
 def _ssm_keyring(parameter: str) -> Keyring:
     import boto3  # only deployed stages pay for importing boto3 here
+    from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        answer = boto3.client("ssm").get_parameter(Name=parameter, WithDecryption=True)
+        client = boto3.client("ssm", config=Config(**SSM_TIMEOUTS))
+        answer = client.get_parameter(Name=parameter, WithDecryption=True)
     except (BotoCoreError, ClientError) as error:
         raise ConfigurationError(
             f"cannot read CHALKBOARD_SIGNING_KEYS_PARAMETER {parameter!r} from SSM: {error}"
