@@ -14,11 +14,11 @@ from typing import Any
 from chalice import AuthResponse, Chalice, Response
 from chalice.app import AuthRequest, Request
 
-from chalicelib import accounts, board, health, sessions, telemetry
+from chalicelib import accounts, board, health, passkeys, sessions, telemetry, totp
 from chalicelib.deps import current_deps
 from chalicelib.errors import KeyringUnavailable, StoreUnavailable
 from chalicelib.responses import WebOriginCORS, api_errors, unauthorized, unavailable
-from chalicelib.store import Message, User
+from chalicelib.store import Message, Passkey, User
 from chalicelib.timestamps import iso_ms
 from chalicelib.tokens import AccessClaims, InvalidToken
 from chalicelib.validation import parse_body
@@ -118,6 +118,7 @@ def account_json(user: User) -> dict[str, Any]:
         "username": user.username,
         "display_name": user.display_name,
         "created_at": iso_ms(user.created_at),
+        "totp_enabled": totp.is_enabled(current_deps(), user.username),
     }
 
 
@@ -140,7 +141,31 @@ def signup() -> Response:
 @api_errors
 def login() -> dict[str, Any]:
     fields = body(CREDENTIALS)
-    return token_pair_json(sessions.login(current_deps(), fields["username"], fields["password"]))
+    result = sessions.login(current_deps(), fields["username"], fields["password"])
+    if isinstance(result, sessions.MfaChallenge):
+        return {"mfa_required": True, "mfa_token": result.mfa_token}
+    return token_pair_json(result)
+
+
+@app.route("/login/totp", methods=["POST"])
+@api_errors
+def login_totp() -> dict[str, Any]:
+    fields = body({"mfa_token": str, "code": str})
+    return token_pair_json(totp.sign_in(current_deps(), fields["mfa_token"], fields["code"]))
+
+
+@app.route("/login/passkey/options", methods=["POST"])
+@api_errors
+def passkey_login_options() -> dict[str, Any]:
+    body({})
+    return {"publicKey": passkeys.login_options(current_deps())}
+
+
+@app.route("/login/passkey", methods=["POST"])
+@api_errors
+def login_passkey() -> dict[str, Any]:
+    fields = body({"credential": dict})
+    return token_pair_json(passkeys.sign_in(current_deps(), fields["credential"]))
 
 
 @app.route("/token/refresh", methods=["POST"])
@@ -208,6 +233,82 @@ def change_password() -> Response:
     accounts.change_password(
         current_deps(), caller().username, fields["current_password"], fields["new_password"]
     )
+    return no_content()
+
+
+@app.route("/me/totp", methods=["POST"], authorizer=jwt_auth)
+@api_errors
+def begin_totp() -> dict[str, Any]:
+    fields = body({"password": str})
+    enrollment = totp.begin(current_deps(), caller().username, fields["password"])
+    return {
+        "secret": enrollment.secret,
+        "otpauth_uri": enrollment.otpauth_uri,
+        "qr": enrollment.qr,
+    }
+
+
+@app.route("/me/totp/confirm", methods=["POST"], authorizer=jwt_auth)
+@api_errors
+def confirm_totp() -> dict[str, Any]:
+    fields = body({"code": str})
+    return {"recovery_codes": totp.confirm(current_deps(), caller().username, fields["code"])}
+
+
+@app.route("/me/totp", methods=["DELETE"], authorizer=jwt_auth)
+@api_errors
+def disable_totp() -> Response:
+    fields = body({"password": str, "code": str})
+    totp.disable(current_deps(), caller().username, fields["password"], fields["code"])
+    return no_content()
+
+
+def passkey_json(passkey: Passkey) -> dict[str, Any]:
+    return {
+        "id": passkey.credential_id,
+        "name": passkey.name,
+        "transports": list(passkey.transports),
+        "created_at": iso_ms(passkey.created_at),
+        "last_used_at": iso_ms(passkey.last_used_at) if passkey.last_used_at else None,
+    }
+
+
+@app.route("/me/passkeys/options", methods=["POST"], authorizer=jwt_auth)
+@api_errors
+def passkey_registration_options() -> dict[str, Any]:
+    body({})
+    return {"publicKey": passkeys.registration_options(current_deps(), caller().username)}
+
+
+@app.route("/me/passkeys", methods=["POST"], authorizer=jwt_auth)
+@api_errors
+def add_passkey() -> Response:
+    fields = body({"credential": dict}, optional={"name": str})
+    passkey = passkeys.register(
+        current_deps(), caller().username, fields["credential"], fields.get("name")
+    )
+    return Response(status_code=201, body=passkey_json(passkey))
+
+
+@app.route("/me/passkeys", methods=["GET"], authorizer=jwt_auth)
+@api_errors
+def list_passkeys() -> dict[str, Any]:
+    found = passkeys.list_passkeys(current_deps(), caller().username)
+    return {"passkeys": [passkey_json(p) for p in found]}
+
+
+@app.route("/me/passkeys/{passkey_id}", methods=["PATCH"], authorizer=jwt_auth)
+@api_errors
+def rename_passkey(passkey_id: str) -> dict[str, Any]:
+    fields = body({"name": str})
+    passkey = passkeys.rename(current_deps(), caller().username, passkey_id, fields["name"])
+    return passkey_json(passkey)
+
+
+@app.route("/me/passkeys/{passkey_id}", methods=["DELETE"], authorizer=jwt_auth)
+@api_errors
+def delete_passkey(passkey_id: str) -> Response:
+    passkeys.delete(current_deps(), caller().username, passkey_id)
     return no_content()
 
 

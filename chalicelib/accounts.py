@@ -75,7 +75,7 @@ def rename(deps: Deps, username: str, display_name: str) -> User:
     return user
 
 
-def _check_password(deps: Deps, username: str, password: str, wrong: str) -> User:
+def check_password(deps: Deps, username: str, password: str, wrong: str) -> User:
     """The user, if ``password`` is theirs; ``WrongPassword`` (counted by the throttle)."""
     attempt = throttle.reserve_attempt(deps, username)  # the same throttle as logins
     user = deps.store.get_user(username)
@@ -98,7 +98,7 @@ def change_password(
     two concurrent changes, or a change and a login's rehash, cannot undo each other.
     """
     new_password = check_new_password(new_password, username=username)
-    user = _check_password(deps, username, current_password, "current password is wrong")
+    user = check_password(deps, username, current_password, "current password is wrong")
     changed = deps.store.set_password(
         username=username,
         password_hash=passwords.hash_password(new_password, deps.settings),
@@ -119,7 +119,7 @@ def delete_account(deps: Deps, username: str, password: str) -> None:
     of it is refused and the name stays taken, so nothing new appears while the
     records go in bounded batches; the name is freed last.
     """
-    _check_password(deps, username, password, "password is wrong")
+    check_password(deps, username, password, "password is wrong")
     marked = deps.store.mark_user_deleted(username=username)
     if marked is not None:  # None: a concurrent deletion already finished it
         finish_deletion(deps, marked)

@@ -46,6 +46,7 @@ class Settings:
     signing_keys: str | None  # the keyring's JSON inline (tests, scripts)
     signing_keys_parameter: str | None  # SSM SecureString holding the keyring JSON
     web_origin: str
+    webauthn_rp_id: str  # passkeys' relying-party id: the web origin's host, or a parent domain
     access_token_ttl: int
     refresh_token_ttl: int
     issuer: str
@@ -123,6 +124,13 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             f"CHALKBOARD_WEB_ORIGIN must be one origin like https://example.com "
             f"(scheme, host, optional port; no path, no '*'), not {web_origin!r}"
         )
+    web_host = web_origin.split("://", 1)[1].split(":", 1)[0].lower()
+    rp_id = (_text(env, "CHALKBOARD_WEBAUTHN_RP_ID", web_host) or web_host).lower()
+    if web_host != rp_id and not web_host.endswith("." + rp_id):
+        raise ConfigurationError(
+            f"CHALKBOARD_WEBAUTHN_RP_ID must be the web origin's host {web_host!r} or a "
+            f"domain it belongs to, not {rp_id!r}"
+        )
 
     access_ttl = _integer(env, "CHALKBOARD_ACCESS_TOKEN_TTL", 900, 1, 86_400)
     refresh_ttl = _integer(
@@ -154,6 +162,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         signing_keys=signing_keys,
         signing_keys_parameter=parameter,
         web_origin=web_origin,
+        webauthn_rp_id=rp_id,
         access_token_ttl=access_ttl,
         refresh_token_ttl=refresh_ttl,
         issuer=_text(env, "CHALKBOARD_ISSUER", "chalkboard") or "chalkboard",

@@ -39,6 +39,18 @@ class WrongPassword(ChalkboardError):
     """The current password given to change it is wrong (403)."""
 
 
+class StateConflict(ChalkboardError):
+    """The request does not fit the current state: two-factor already on, not on, ... (409)."""
+
+
+class PasskeyNotFound(ChalkboardError):
+    """None of the caller's passkeys has that id (404)."""
+
+
+class NotConfigured(ChalkboardError):
+    """A feature needs configuration this server lacks, e.g. the keyring's mfa_key (503)."""
+
+
 class NotAuthor(ChalkboardError):
     """Deleting someone else's message (403)."""
 

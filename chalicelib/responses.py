@@ -30,12 +30,15 @@ ERROR_TABLE: dict[type[errors.ChalkboardError], tuple[int, str]] = {
     errors.NotAuthor: (403, "ForbiddenError"),
     errors.MessageNotFound: (404, "NotFoundError"),
     errors.SessionNotFound: (404, "NotFoundError"),
+    errors.PasskeyNotFound: (404, "NotFoundError"),
     errors.UsernameTaken: (409, "ConflictError"),
+    errors.StateConflict: (409, "ConflictError"),
     errors.BodyTooLarge: (413, "RequestEntityTooLargeError"),
     errors.LoginThrottled: (429, "TooManyRequestsError"),
     errors.PostingThrottled: (429, "TooManyRequestsError"),
     errors.StoreUnavailable: (503, "ServiceUnavailable"),
     errors.KeyringUnavailable: (503, "ServiceUnavailable"),
+    errors.NotConfigured: (503, "ServiceUnavailable"),
 }
 
 View = TypeVar("View", bound=Callable[..., Any])

@@ -22,13 +22,14 @@ from chalicelib import passwords, telemetry, throttle
 from chalicelib.deps import Deps
 from chalicelib.errors import InvalidCredentials, InvalidRefreshToken, SessionNotFound
 from chalicelib.signing_keys import get_keyring, with_keyring
-from chalicelib.store import RefreshToken, Session, User
+from chalicelib.store import Challenge, RefreshToken, Session, User
 from chalicelib.tokens import (
     AccessClaims,
     InvalidToken,
     UnknownKey,
     hash_refresh_token,
     issue_access_token,
+    issue_mfa_token,
     new_refresh_token,
     verify_access_token,
 )
@@ -43,6 +44,13 @@ class TokenPair:
     expires_in: int
     refresh_token: str
     username: str
+
+
+@dataclass(frozen=True)
+class MfaChallenge:
+    """The password was right and the account has two-factor on: a code must follow."""
+
+    mfa_token: str
 
 
 def _issue_pair(deps: Deps, username: str, sid: str, now: float) -> TokenPair:
@@ -98,12 +106,14 @@ def start_session(deps: Deps, user: User) -> TokenPair:
     return _issue_pair(deps, user.username, sid, now)
 
 
-def login(deps: Deps, username: str, password: str) -> TokenPair:
-    """A token pair, or ``InvalidCredentials``/``LoginThrottled``.
+def login(deps: Deps, username: str, password: str) -> TokenPair | MfaChallenge:
+    """A token pair, an ``MfaChallenge`` (two-factor on), or ``InvalidCredentials`` /
+    ``LoginThrottled``.
 
     Unknown users and wrong passwords take the same path and time: the attempt is
     counted (one conditional write), then one argon2 verification (against a dummy
-    hash when the user does not exist). A success also clears the count.
+    hash when the user does not exist). A success also clears the count, except
+    with two-factor on: then only an accepted code does (chalicelib/totp.py).
     """
     store = deps.store
     username = normalize_username(username)
@@ -120,8 +130,8 @@ def login(deps: Deps, username: str, password: str) -> TokenPair:
         verified, new_hash = passwords.verify_password(
             password, user.password_hash, deps.settings
         )
-    throttle.finish_attempt(deps, attempt, succeeded=verified)
     if not verified or user is None:
+        throttle.finish_attempt(deps, attempt, succeeded=False)
         log.info("login failed for %s", username)
         raise InvalidCredentials("invalid credentials")
     if new_hash is not None:  # parameters were raised since this hash was made
@@ -130,7 +140,24 @@ def login(deps: Deps, username: str, password: str) -> TokenPair:
             username=username, password_hash=new_hash,
             credential_stamp=user.credential_stamp, expected_stamp=user.credential_stamp,
         )
+    second_factor = store.get_totp(username=username)
+    if second_factor is not None and second_factor.enabled:
+        return _code_step(deps, user)  # the attempt stays counted until a code is accepted
+    throttle.finish_attempt(deps, attempt, succeeded=True)
     return start_session(deps, user)
+
+
+def _code_step(deps: Deps, user: User) -> MfaChallenge:
+    """An ``mfa_token`` whose id the store keeps, so it works once, and only while the
+    password it followed is still the account's (the credential stamp)."""
+    token, claims = issue_mfa_token(
+        username=user.username, keyring=get_keyring(), settings=deps.settings, now=deps.now()
+    )
+    deps.store.put_challenge(Challenge(
+        key=claims.jti, purpose="mfa", username=user.username, expires_at=claims.expires_at,
+        credential_stamp=user.credential_stamp,
+    ))
+    return MfaChallenge(token)
 
 
 def refresh(deps: Deps, refresh_token: str) -> TokenPair:

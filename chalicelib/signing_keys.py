@@ -4,6 +4,11 @@ A keyring is JSON: ``{"current": "<kid>", "keys": {"<kid>": "<base64url key>"}}`
 (an optional ``"rotated_at"`` ISO timestamp is kept for the rotation command).
 Tokens carry the ``kid`` of the key that signed them, so a new key can become
 current while tokens signed by the old one stay valid until they expire.
+
+An optional ``"mfa_key"`` (base64url, 32+ random bytes) encrypts two-factor
+secrets at rest. It is not a signing key and is never rotated away with them:
+signing keys are pruned once their tokens expire, while a secret encrypted
+years ago must still decrypt. Rotation and pruning carry it over unchanged.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ class Keyring:
     current: str
     keys: Mapping[str, bytes]
     rotated_at: str | None = None
+    mfa_key: bytes | None = None
 
     @property
     def signing_key(self) -> bytes:
@@ -50,6 +56,8 @@ class Keyring:
         }
         if self.rotated_at:
             document["rotated_at"] = self.rotated_at
+        if self.mfa_key is not None:
+            document["mfa_key"] = b64url_encode(self.mfa_key)
         return json.dumps(document, indent=2, sort_keys=True)
 
 
@@ -96,16 +104,24 @@ def parse_keyring(text: str, *, source: str = "keyring") -> Keyring:
     if not isinstance(current, str) or current not in keys:
         raise ConfigurationError(f'{source}: "current" must name one of its keys')
     rotated_at = document.get("rotated_at")
+    mfa_key = document.get("mfa_key")
     return Keyring(
         current=current,
         keys=keys,
         rotated_at=rotated_at if isinstance(rotated_at, str) else None,
+        mfa_key=_check_key("mfa_key", mfa_key, source) if mfa_key is not None else None,
     )
 
 
 def new_keyring() -> Keyring:
     kid = new_kid()
-    return Keyring(current=kid, keys={kid: b64url_decode(generate_key())})
+    return Keyring(
+        current=kid, keys={kid: b64url_decode(generate_key())}, mfa_key=new_mfa_key()
+    )
+
+
+def new_mfa_key() -> bytes:
+    return b64url_decode(generate_key())
 
 
 def _local_keyring(data_dir: Path) -> Keyring:

@@ -37,6 +37,11 @@ ROUTE_METRICS: dict[tuple[str, str, int], str] = {
     ("POST", "/login", 200): "LoginSucceeded",
     ("POST", "/login", 401): "LoginFailed",
     ("POST", "/login", 429): "LoginThrottled",
+    # The code step counts its failures; its success was counted at the password step.
+    ("POST", "/login/totp", 401): "LoginFailed",
+    ("POST", "/login/totp", 429): "LoginThrottled",
+    ("POST", "/login/passkey", 200): "LoginSucceeded",
+    ("POST", "/login/passkey", 401): "LoginFailed",
     ("POST", "/signup", 201): "Signups",
     ("POST", "/messages", 201): "Posts",
     ("POST", "/messages", 429): "PostingThrottled",

@@ -16,6 +16,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 
@@ -146,6 +147,27 @@ def verify_access_token(token: str, *, keyring: Keyring, settings: Settings) -> 
 
 
 def _verify_signature_and_claims(token: str, keyring: Keyring, settings: Settings) -> AccessClaims:
+    payload = _decode(token, keyring, settings, audience=settings.audience,
+                      required=REQUIRED_CLAIMS)
+    sid = payload["sid"]
+    if not isinstance(sid, str) or not sid:
+        raise InvalidToken("sub, jti and sid must be non-empty strings")
+    if len(sid) > 64:
+        raise InvalidToken("sid is too long")
+    return AccessClaims(
+        username=payload["sub"], jti=payload["jti"], issued_at=float(payload["iat"]),
+        expires_at=int(payload["exp"]), session_id=sid,
+    )
+
+
+def _decode(
+    token: str, keyring: Keyring, settings: Settings, *, audience: str, required: list[str],
+    now: float | None = None,
+) -> dict[str, Any]:
+    """The payload of a token of ours for ``audience``, every check applied: the key by
+    ``kid`` only, HS256 only, issuer, audience, every ``required`` claim, ``sub`` and
+    ``jti`` non-empty strings, ``iat`` and ``exp`` numbers. Expiry is judged by PyJWT on
+    the system clock, or against ``now`` when given."""
     if len(token) > MAX_TOKEN_LENGTH:
         raise InvalidToken("token too long")
     kid = _unverified_kid(token)
@@ -153,28 +175,82 @@ def _verify_signature_and_claims(token: str, keyring: Keyring, settings: Setting
     if key is None:
         raise UnknownKey("no header kid naming a key of ours")
     try:
-        payload = jwt.decode(
+        payload: dict[str, Any] = jwt.decode(
             token,
             key,
             algorithms=[ALGORITHM],
-            audience=settings.audience,
+            audience=audience,
             issuer=settings.issuer,
             leeway=LEEWAY_SECONDS,
-            options={"require": REQUIRED_CLAIMS, "strict_aud": True},
+            options={
+                "require": required,
+                "strict_aud": True,
+                "verify_exp": now is None,
+                "verify_iat": now is None,
+            },
         )
     except jwt.InvalidTokenError as error:
         raise InvalidToken(type(error).__name__) from None
-    subject, jti, iat, sid = payload["sub"], payload["jti"], payload["iat"], payload["sid"]
-    if not all(isinstance(value, str) and value for value in (subject, jti, sid)):
+    subject, jti, iat, exp = payload["sub"], payload["jti"], payload["iat"], payload["exp"]
+    if not all(isinstance(value, str) and value for value in (subject, jti)):
         raise InvalidToken("sub, jti and sid must be non-empty strings")
-    if len(sid) > 64:
-        raise InvalidToken("sid is too long")
-    if isinstance(iat, bool) or not isinstance(iat, int | float):
-        raise InvalidToken("iat must be a number")
-    return AccessClaims(
-        username=subject, jti=jti, issued_at=float(iat), expires_at=int(payload["exp"]),
-        session_id=sid,
-    )
+    for name, value in (("iat", iat), ("exp", exp)):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InvalidToken(f"{name} must be a number")
+    if now is not None and (now > exp + LEEWAY_SECONDS or iat > now + LEEWAY_SECONDS):
+        raise InvalidToken("ExpiredSignatureError" if now > exp else "ImmatureSignatureError")
+    return payload
+
+
+# -- the second-factor step's token -------------------------------------------------
+# After a correct password on an account with two-factor on, the client holds an
+# ``mfa_token`` until it sends a code. It is signed with the same keyring but
+# carries its own audience and ``typ`` and no ``sid``, so it can never pass as an
+# access token, and an access token can never pass as one. Its ``jti`` names a
+# server-side record (chalicelib/totp.py) that makes it single use.
+MFA_TOKEN_TTL = 300
+MFA_TYP = "mfa+jwt"
+MFA_REQUIRED_CLAIMS = ["sub", "iat", "exp", "jti", "iss", "aud"]
+
+
+def mfa_audience(settings: Settings) -> str:
+    return f"{settings.audience}:mfa"
+
+
+@dataclass(frozen=True)
+class MfaClaims:
+    username: str
+    jti: str
+    expires_at: int
+
+
+def issue_mfa_token(*, username: str, keyring: Keyring, settings: Settings, now: float
+                    ) -> tuple[str, MfaClaims]:
+    claims = MfaClaims(username=username, jti=uuid.uuid4().hex,
+                       expires_at=int(now) + MFA_TOKEN_TTL)
+    payload = {
+        "sub": username,
+        "iat": math.floor(now * 1000) / 1000,
+        "exp": claims.expires_at,
+        "jti": claims.jti,
+        "iss": settings.issuer,
+        "aud": mfa_audience(settings),
+    }
+    token = jwt.encode(payload, keyring.signing_key, algorithm=ALGORITHM,
+                       headers={"kid": keyring.current, "typ": MFA_TYP})
+    return token, claims
+
+
+def verify_mfa_token(
+    token: str, *, keyring: Keyring, settings: Settings, now: float
+) -> MfaClaims:
+    """The claims of a genuine ``mfa_token`` unexpired at ``now``; ``InvalidToken`` otherwise."""
+    payload = _decode(token, keyring, settings, audience=mfa_audience(settings),
+                      required=MFA_REQUIRED_CLAIMS, now=now)
+    if jwt.get_unverified_header(token).get("typ") != MFA_TYP:  # parsed once _decode passed
+        raise InvalidToken("not an mfa token")
+    return MfaClaims(username=payload["sub"], jti=payload["jti"],
+                     expires_at=int(payload["exp"]))
 
 
 def new_refresh_token() -> tuple[str, str]:

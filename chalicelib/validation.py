@@ -115,7 +115,7 @@ def _is_unicode_text(value: str) -> bool:
     return True
 
 
-_KIND_NAMES = {str: "string", int: "number", bool: "boolean"}
+_KIND_NAMES = {str: "string", int: "number", bool: "boolean", dict: "JSON object"}
 
 
 def normalize_username(value: str) -> str:

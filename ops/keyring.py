@@ -40,7 +40,7 @@ from typing import Any
 
 from chalicelib.config import DEFAULT_REFRESH_TOKEN_TTL
 from chalicelib.errors import ConfigurationError
-from chalicelib.signing_keys import Keyring, new_keyring, parse_keyring
+from chalicelib.signing_keys import Keyring, new_keyring, new_mfa_key, parse_keyring
 from ops.render_infra import keyring_key_alias
 from ops.stage import StageError, load_config, stage_environment
 
@@ -67,15 +67,20 @@ def _new_key() -> tuple[str, bytes]:
 
 def fresh_keyring(now: datetime) -> Keyring:
     kid, key = _new_key()
-    return Keyring(current=kid, keys={kid: key}, rotated_at=_timestamp(now))
+    return Keyring(current=kid, keys={kid: key}, rotated_at=_timestamp(now),
+                   mfa_key=new_mfa_key())
 
 
 def rotated(keyring: Keyring, now: datetime) -> Keyring:
-    """A new key becomes current; every old key stays, so its tokens still verify."""
+    """A new key becomes current; every old key stays, so its tokens still verify.
+
+    The two-factor encryption key is kept (or added, to a keyring made before it existed).
+    """
     kid, key = _new_key()
     while kid in keyring.keys:  # same second and same random suffix: vanishingly rare
         kid, key = _new_key()
-    return Keyring(current=kid, keys={**keyring.keys, kid: key}, rotated_at=_timestamp(now))
+    return Keyring(current=kid, keys={**keyring.keys, kid: key}, rotated_at=_timestamp(now),
+                   mfa_key=keyring.mfa_key or new_mfa_key())
 
 
 def pruned(keyring: Keyring, now: datetime, wait: timedelta) -> Keyring:
@@ -99,7 +104,7 @@ def pruned(keyring: Keyring, now: datetime, wait: timedelta) -> Keyring:
             f"(the refresh-token lifetime, {int(wait.total_seconds())} s, later)"
         )
     return Keyring(current=keyring.current, keys={keyring.current: keyring.signing_key},
-                   rotated_at=keyring.rotated_at)
+                   rotated_at=keyring.rotated_at, mfa_key=keyring.mfa_key)
 
 
 def revoked(keyring: Keyring, kid: str) -> Keyring:
@@ -112,7 +117,7 @@ def revoked(keyring: Keyring, kid: str) -> Keyring:
         )
     return Keyring(current=keyring.current,
                    keys={k: key for k, key in keyring.keys.items() if k != kid},
-                   rotated_at=keyring.rotated_at)
+                   rotated_at=keyring.rotated_at, mfa_key=keyring.mfa_key)
 
 
 # -- SSM ---------------------------------------------------------------------------
@@ -190,6 +195,7 @@ def describe(keyring: Keyring) -> str:
     lines = [f"current: {keyring.current}", f"rotated_at: {keyring.rotated_at or '(unknown)'}"]
     lines += [f"key: {kid}{' (current)' if kid == keyring.current else ''}"
               for kid in sorted(keyring.keys)]
+    lines.append(f"mfa_key: {'present' if keyring.mfa_key else 'absent (rotate to add one)'}")
     return "\n".join(lines)
 
 

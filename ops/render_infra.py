@@ -75,7 +75,7 @@ if missing:
                      "and its variable to ops.stage.TABLE_ENVIRONMENT")
 
 # API.md's sign-in and sign-up paths: stricter throttling and the WAF rate rule.
-# A path ending in "/" covers every route under it (/login/passkey/...).
+# A path ending in "/" covers itself and every route under it (/login/passkey, /login/passkey/...).
 SIGN_IN_PATHS = ("/login", "/signup", "/token/refresh", "/login/totp", "/login/passkey/")
 API_STAGE = "api"
 
@@ -151,7 +151,10 @@ def authorizer_names(app: Any) -> list[str]:
 
 
 def is_sign_in_path(path: str) -> bool:
-    return any(path.startswith(p) if p.endswith("/") else path == p for p in SIGN_IN_PATHS)
+    return any(
+        (path.startswith(p) or path == p[:-1]) if p.endswith("/") else path == p
+        for p in SIGN_IN_PATHS
+    )
 
 
 def sign_in_routes(app: Any) -> list[tuple[str, str]]:

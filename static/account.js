@@ -4,6 +4,7 @@
 import { initName, resetName, showName } from "./account-name.js";
 import { ApiError } from "./api.js";
 import { busy, byId, say } from "./dom.js";
+import { resetSecurity, showSecurity } from "./security.js";
 import { SessionEnded, authed, changePassword, currentUser } from "./session.js";
 import { resetSessions, showSessions } from "./sessions-ui.js";
 import { fullTime } from "./time.js";
@@ -44,6 +45,7 @@ export async function showAccount() {
     ui.since.setAttribute("title", fullTime(created));
     showName(me);
     showSessions();
+    showSecurity(me);
   } catch (error) {
     ui.since.textContent = "–";
     if (!(error instanceof SessionEnded)) say(ui.error, error instanceof Error ? error.message : String(error));
@@ -58,6 +60,7 @@ export function resetAccount() {
   ui.since.textContent = "";
   resetName();
   resetSessions();
+  resetSecurity();
 }
 
 async function submit(event) {

@@ -13,6 +13,7 @@ import {
   USERNAME_MIN,
   USERNAME_PATTERN,
 } from "./rules.js";
+import { startCodeStep } from "./security.js";
 import { login, signup } from "./session.js";
 
 let ui = null; // the form's elements, looked up by init()
@@ -220,7 +221,10 @@ async function submit(event) {
     state.submitting = false;
     ui.form.removeAttribute("aria-busy");
   }
-  if (signedIn) {
+  if (signedIn?.mfaToken) {
+    ui.form.reset(); // the password is not needed again for the code step
+    startCodeStep(signedIn.mfaToken);
+  } else if (signedIn) {
     ui.form.reset(); // the password leaves the page with the form's contents
     state.touched.clear();
     state.refused = null;

@@ -6,6 +6,7 @@ import * as account from "./account.js";
 import * as auth from "./auth.js";
 import * as board from "./board.js";
 import { busy, byId } from "./dom.js";
+import * as security from "./security.js";
 import * as session from "./session.js";
 import * as sessionsUi from "./sessions-ui.js";
 
@@ -65,6 +66,7 @@ function route({ focus = true } = {}) {
 function signedOut(message, { username = null, keepDraft = false } = {}) {
   board.reset({ keepDraft });
   account.resetAccount();
+  security.endCodeStep();
   auth.setNotice(message);
   auth.prefill(username);
   go("login");
@@ -117,12 +119,12 @@ function init() {
       account: byId("account-title"),
     },
   };
-  auth.init({
-    signedIn: () => {
-      go("board");
-      route();
-    },
-  });
+  const signedIn = () => {
+    go("board");
+    route();
+  };
+  auth.init({ signedIn });
+  security.init({ signedIn });
   board.init();
   account.init();
   sessionsUi.init({ onAccountDeleted: (notice) => signedOut(notice) });

@@ -282,8 +282,27 @@ export async function authed(method, path, { body, query, onAttempt } = {}) {
 
 // ---- the person's actions ----------------------------------------------------
 
+/**
+ * Log in with a password. Resolves to the username, or to { mfaToken } when the
+ * account has two-factor authentication on and a code must follow (loginWithCode).
+ */
 export async function login(username, password) {
-  const pair = await request("POST", "/login", { body: { username, password } });
+  const answer = await request("POST", "/login", { body: { username, password } });
+  if (answer?.mfa_required) return { mfaToken: answer.mfa_token };
+  return save(answer).username;
+}
+
+/** The second step of a two-factor login: a code from the app, or a recovery code. */
+export async function loginWithCode(mfaToken, code) {
+  const pair = await request("POST", "/login/totp", { body: { mfa_token: mfaToken, code } });
+  return save(pair).username;
+}
+
+/** Usernameless sign-in: getAssertion(options) asks the browser for a passkey. */
+export async function loginWithPasskey(getAssertion) {
+  const { publicKey } = await request("POST", "/login/passkey/options", { body: {} });
+  const credential = await getAssertion(publicKey);
+  const pair = await request("POST", "/login/passkey", { body: { credential } });
   return save(pair).username;
 }
 

@@ -29,7 +29,9 @@ DUMMY_AWS = {
 def make_keyring_json(*kids: str) -> str:
     kids = kids or ("k1",)
     keys = {kid: signing_keys.generate_key() for kid in kids}
-    return json.dumps({"current": kids[-1], "keys": keys})
+    return json.dumps(
+        {"current": kids[-1], "keys": keys, "mfa_key": signing_keys.generate_key()}
+    )
 
 
 def unique_tables() -> dict[str, str]:

@@ -30,11 +30,31 @@ BASE = {"CHALKBOARD_WEB_ORIGIN": "https://app.example", "CHALKBOARD_STAGE": "dev
          "CHALKBOARD_REFRESH_TOKEN_TTL"),
         ({"CHALKBOARD_ARGON2_MEMORY_KIB": "1024"}, "CHALKBOARD_ARGON2_MEMORY_KIB"),
         ({"CHALKBOARD_ARGON2_TIME_COST": "1"}, "CHALKBOARD_ARGON2_TIME_COST"),
+        ({"CHALKBOARD_WEBAUTHN_RP_ID": "other.example"}, "CHALKBOARD_WEBAUTHN_RP_ID"),
+        ({"CHALKBOARD_WEBAUTHN_RP_ID": "pp.example"}, "CHALKBOARD_WEBAUTHN_RP_ID"),
     ],
 )
 def test_bad_setting_names_the_variable(change: dict, variable: str) -> None:
     with pytest.raises(ConfigurationError, match=variable):
         load_settings({**BASE, **change})
+
+
+@pytest.mark.parametrize(
+    ("origin", "rp_id", "expected"),
+    [
+        ("http://localhost:8080", None, "localhost"),
+        ("https://Board.Example.com", None, "board.example.com"),
+        ("https://board.example.com", "example.com", "example.com"),
+        ("https://board.example.com", "board.example.com", "board.example.com"),
+    ],
+)
+def test_passkey_rp_id_is_the_web_origins_host_or_a_domain_it_is_under(
+    origin: str, rp_id: str | None, expected: str
+) -> None:
+    env = {**BASE, "CHALKBOARD_WEB_ORIGIN": origin}
+    if rp_id is not None:
+        env["CHALKBOARD_WEBAUTHN_RP_ID"] = rp_id
+    assert load_settings(env).webauthn_rp_id == expected
 
 
 def test_cheap_hashing_is_allowed_only_in_the_test_stage() -> None:

@@ -38,10 +38,12 @@ def test_login_costs_a_bounded_number_of_dynamodb_requests(
     api, counter = counted
     api.signup("alice")
     success = operations(counter, lambda: api.login("alice"))
-    # count, user, clear the count, store the session, look at the user again (a
-    # password change or deletion committed meanwhile takes the session back), store
-    # the refresh token
-    assert success == ["UpdateItem", "GetItem", "DeleteItem", "PutItem", "GetItem", "PutItem"]
+    # count, user, two-factor state, clear the count, store the session, look at the user
+    # again (a password change or deletion committed meanwhile takes the session back),
+    # store the refresh token
+    assert success == [
+        "UpdateItem", "GetItem", "Query", "DeleteItem", "PutItem", "GetItem", "PutItem"
+    ]
     failures = [operations(counter, lambda: api.login("alice", WRONG)) for _ in range(5)]
     assert failures == [["UpdateItem", "GetItem"]] * 5  # count (the 5th locks), user
     # Locked: the conditional update fails, one read says so; nothing is written.

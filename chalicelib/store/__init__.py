@@ -137,6 +137,43 @@ def next_login_throttle(
     return LoginThrottle(username, current.attempts + 1, now + window_seconds)
 
 
+@dataclass(frozen=True)
+class TotpState:
+    """A user's two-factor codes: the secret (encrypted) and what has been spent."""
+
+    username: str
+    secret_ciphertext: str  # never the secret itself (see chalicelib/encryption.py)
+    enabled: bool  # False until a first code confirms the user's app holds the secret
+    last_step: int  # the last accepted time step; a code of this step or older is refused
+    recovery_hashes: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Passkey:
+    """A WebAuthn credential: its id and public key, and what the authenticator last said."""
+
+    credential_id: str  # base64url
+    username: str
+    public_key: str  # base64url COSE key
+    sign_count: int
+    transports: tuple[str, ...]
+    name: str
+    created_at: float
+    last_used_at: float | None = None
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """Something handed out to be used once, soon: a WebAuthn challenge, or the id of an
+    ``mfa_token`` (the step between a password and a two-factor code)."""
+
+    key: str  # the WebAuthn challenge (base64url, as clientDataJSON carries it), or a jti
+    purpose: str  # "passkey-register", "passkey-login" or "mfa"
+    username: str  # whose it is; "" for a usernameless passkey sign-in
+    expires_at: int
+    credential_stamp: str = ""  # "mfa": the user's stamp when the password was checked
+
+
 class Store(Protocol):
     """What chalkboard needs from persistence; both adapters match it exactly."""
 
@@ -238,6 +275,60 @@ class Store(Protocol):
         True once none is left. Resumable: call again. Also True, touching nothing,
         once that account is gone: another call finished it, and the name may
         already belong to a new account, whose records are not this deletion's."""
+
+    # -- two-factor codes (per-user data: account deletion removes them) ----------------
+
+    def get_totp(self, *, username: str) -> TotpState | None: ...
+
+    def put_pending_totp(self, *, username: str, secret_ciphertext: str) -> bool:
+        """Store a new, unconfirmed secret; False (and nothing changes) if two-factor is on."""
+
+    def enable_totp(self, *, username: str, recovery_hashes: frozenset[str], step: int) -> bool:
+        """Turn two-factor on, having accepted ``step``; False if it was on or is gone."""
+
+    def accept_totp_step(self, *, username: str, step: int) -> bool:
+        """Atomically record ``step`` as used if it is newer than the last accepted one.
+
+        Of concurrent calls with one step, exactly one returns True.
+        """
+
+    def spend_recovery_code(self, *, username: str, code_hash: str) -> bool:
+        """Atomically remove one recovery code; True only for the call that removed it."""
+
+    def delete_totp(self, *, username: str) -> None: ...
+
+    # -- passkeys (per-user data: account deletion removes them) -----------------------
+
+    def add_passkey(self, passkey: Passkey, *, limit: int) -> bool:
+        """Store a new credential; False if the user already has ``limit`` of them.
+
+        A credential id that is already stored (for anyone) is a ``Conflict``.
+        """
+
+    def get_passkey(self, *, credential_id: str) -> Passkey | None:
+        """The passkey with that id, if its owner still has it."""
+
+    def list_passkeys(self, *, username: str) -> list[Passkey]:
+        """The user's passkeys, oldest first."""
+
+    def rename_passkey(self, *, username: str, credential_id: str, name: str) -> bool:
+        """False if the user has no such passkey."""
+
+    def delete_passkey(self, *, username: str, credential_id: str) -> bool:
+        """False if the user has no such passkey."""
+
+    def record_passkey_use(
+        self, *, username: str, credential_id: str, previous_sign_count: int, sign_count: int,
+        now: float,
+    ) -> bool:
+        """Save the new sign count if the stored one is still ``previous_sign_count``."""
+
+    # -- single-use challenges -----------------------------------------------------------
+
+    def put_challenge(self, challenge: Challenge) -> None: ...
+
+    def take_challenge(self, *, key: str, now: float) -> Challenge | None:
+        """Remove and return a live challenge; of concurrent calls only one gets it."""
 
     def delete_user(self, *, username: str, credential_stamp: str) -> None:
         """Remove the user marked deleted under ``credential_stamp``, freeing the name

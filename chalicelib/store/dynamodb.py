@@ -10,13 +10,17 @@ deploy templates are tested against it):
   time-ordered ``id``, newest first, with Limit: never a Scan, so a page costs
   the same at 100 or 100,000 messages.
 - auth: ``pk`` with a TTL on ``expires_at``: refresh tokens
-  (``refresh#<sha256>``), login attempts (``login#<username>``) and recent
-  posts (``posts#<username>``, a string set of at most the posting limit).
+  (``refresh#<sha256>``), login attempts (``login#<username>``), recent
+  posts (``posts#<username>``, a string set of at most the posting limit),
+  single-use challenges (``challenge#<key>``: WebAuthn challenges and the ids
+  of mfa_tokens) and, without a TTL, which user a passkey belongs to
+  (``passkey#<credential id>`` → username: a pointer, the passkey itself is a
+  user item, so a pointer left by a deleted account leads nowhere).
 - user_items: ``username`` + ``item``, TTL on ``expires_at``: every record that
   belongs to one user, so one Query finds them all without a Scan: sessions
   (``session#<sid>``, expiring) and one index item per message
-  (``message#<id>``). Other per-user kinds (passkeys, TOTP) belong here too;
-  account deletion then removes them with no further code.
+  (``message#<id>``), two-factor state (``totp``) and passkeys
+  (``passkey#<credential id>``); account deletion removes them all.
 TTL deletion is lazy, so every read also checks ``expires_at``.
 
 Botocore's standard retry mode and short timeouts turn an unreachable or
@@ -40,12 +44,15 @@ from chalicelib.errors import Conflict, StoreUnavailable, UsernameTaken
 from chalicelib.store import (
     BOARD,
     AccessState,
+    Challenge,
     LoginCount,
     LoginThrottle,
     Message,
     Page,
+    Passkey,
     RefreshToken,
     Session,
+    TotpState,
     User,
     next_login_throttle,
 )
@@ -70,6 +77,8 @@ BATCH_WRITE_SIZE = 25  # BatchWriteItem's limit
 TTL_ATTRIBUTE = "expires_at"
 SESSION_PREFIX = "session#"
 MESSAGE_PREFIX = "message#"
+PASSKEY_PREFIX = "passkey#"
+TOTP_ITEM = "totp"
 
 
 @dataclass
@@ -143,6 +152,19 @@ def _refresh_token(token_hash: str, item: dict[str, Any]) -> RefreshToken:
         issued_at_ms=int(_num(item, "issued_at_ms")),
         expires_at=int(_num(item, TTL_ATTRIBUTE)),
         used=item["used"]["BOOL"],
+    )
+
+
+def _passkey(item: dict[str, Any]) -> Passkey:
+    return Passkey(
+        credential_id=item["item"]["S"].removeprefix(PASSKEY_PREFIX),
+        username=item["username"]["S"],
+        public_key=item["public_key"]["S"],
+        sign_count=int(_num(item, "sign_count")),
+        transports=tuple(item["transports"]["S"].split()),
+        name=item["name"]["S"],
+        created_at=_num(item, "created_at"),
+        last_used_at=_num(item, "last_used_at") if "last_used_at" in item else None,
     )
 
 
@@ -669,6 +691,216 @@ class DynamoDBStore:
             {"username": item["username"], "item": item["item"]} for item in items
         ])
         return len(items) < batch
+
+    # -- two-factor codes and passkeys (user items) ------------------------------------
+
+    def _user_item(self, username: str, item: str) -> dict[str, Any] | None:
+        """One user item, read consistently (a Query on its whole key)."""
+        answer = self._call(
+            "query",
+            TableName=self._tables.user_items,
+            KeyConditionExpression="username = :u AND #item = :item",
+            ExpressionAttributeNames={"#item": "item"},
+            ExpressionAttributeValues={":u": _s(username), ":item": _s(item)},
+            ConsistentRead=True,
+        )
+        items = answer.get("Items", [])
+        return items[0] if items else None
+
+    @staticmethod
+    def _key(username: str, item: str) -> dict[str, Any]:
+        return {"username": _s(username), "item": _s(item)}
+
+    def get_totp(self, *, username: str) -> TotpState | None:
+        item = self._user_item(username, TOTP_ITEM)
+        if item is None:
+            return None
+        return TotpState(
+            username=username,
+            secret_ciphertext=item["secret"]["S"],
+            enabled=item["enabled"]["BOOL"],
+            last_step=int(_num(item, "last_step")),
+            recovery_hashes=frozenset(item.get("recovery", {}).get("SS", [])),
+        )
+
+    def put_pending_totp(self, *, username: str, secret_ciphertext: str) -> bool:
+        with self._unless_condition_fails() as outcome:
+            self._call(
+                "put_item", TableName=self._tables.user_items,
+                Item={
+                    **self._key(username, TOTP_ITEM),
+                    "secret": _s(secret_ciphertext),
+                    "enabled": {"BOOL": False},
+                    "last_step": _n(0),
+                },
+                ConditionExpression="attribute_not_exists(username) OR enabled = :false",
+                ExpressionAttributeValues={":false": {"BOOL": False}},
+            )
+        return not outcome.failed
+
+    def enable_totp(self, *, username: str, recovery_hashes: frozenset[str], step: int) -> bool:
+        with self._unless_condition_fails() as outcome:
+            self._call(
+                "update_item", TableName=self._tables.user_items,
+                Key=self._key(username, TOTP_ITEM),
+                UpdateExpression="SET enabled = :true, last_step = :step, recovery = :codes",
+                ConditionExpression="enabled = :false",
+                ExpressionAttributeValues={
+                    ":true": {"BOOL": True},
+                    ":false": {"BOOL": False},
+                    ":step": _n(step),
+                    ":codes": {"SS": sorted(recovery_hashes)},
+                },
+            )
+        return not outcome.failed
+
+    def accept_totp_step(self, *, username: str, step: int) -> bool:
+        with self._unless_condition_fails() as outcome:
+            self._call(
+                "update_item", TableName=self._tables.user_items,
+                Key=self._key(username, TOTP_ITEM),
+                UpdateExpression="SET last_step = :step",
+                ConditionExpression="enabled = :true AND last_step < :step",
+                ExpressionAttributeValues={":true": {"BOOL": True}, ":step": _n(step)},
+            )
+        return not outcome.failed
+
+    def spend_recovery_code(self, *, username: str, code_hash: str) -> bool:
+        with self._unless_condition_fails() as outcome:
+            self._call(
+                "update_item", TableName=self._tables.user_items,
+                Key=self._key(username, TOTP_ITEM),
+                UpdateExpression="DELETE recovery :code",
+                ConditionExpression="enabled = :true AND contains(recovery, :hash)",
+                ExpressionAttributeValues={
+                    ":true": {"BOOL": True},
+                    ":code": {"SS": [code_hash]},
+                    ":hash": _s(code_hash),
+                },
+            )
+        return not outcome.failed
+
+    def delete_totp(self, *, username: str) -> None:
+        self._call(
+            "delete_item", TableName=self._tables.user_items, Key=self._key(username, TOTP_ITEM)
+        )
+
+    # Passkeys are user items (so account deletion removes them); a sign-in finds the
+    # owner through the auth table's pointer, then reads the user item, so a pointer
+    # whose passkey or account is gone leads nowhere. Without transactions (dynalite
+    # has none) the pointer is written first and removed last.
+
+    def add_passkey(self, passkey: Passkey, *, limit: int) -> bool:
+        if len(self.list_passkeys(username=passkey.username)) >= limit:
+            return False
+        pointer = {"pk": _s(PASSKEY_PREFIX + passkey.credential_id)}
+        with self._unless_condition_fails() as claimed:
+            self._call(
+                "put_item", TableName=self._tables.auth,
+                Item={**pointer, "username": _s(passkey.username)},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        if claimed.failed:
+            raise Conflict("this passkey is already registered")
+        item: dict[str, Any] = {
+            **self._key(passkey.username, PASSKEY_PREFIX + passkey.credential_id),
+            "public_key": _s(passkey.public_key),
+            "sign_count": _n(passkey.sign_count),
+            "transports": _s(" ".join(passkey.transports)),
+            "name": _s(passkey.name),
+            "created_at": _n(passkey.created_at),
+        }
+        if passkey.last_used_at is not None:
+            item["last_used_at"] = _n(passkey.last_used_at)
+        self._call("put_item", TableName=self._tables.user_items, Item=item)
+        return True
+
+    def get_passkey(self, *, credential_id: str) -> Passkey | None:
+        pointer = self._auth_item(PASSKEY_PREFIX + credential_id)
+        if pointer is None:
+            return None
+        item = self._user_item(pointer["username"]["S"], PASSKEY_PREFIX + credential_id)
+        return _passkey(item) if item is not None else None
+
+    def list_passkeys(self, *, username: str) -> list[Passkey]:
+        passkeys = [_passkey(item) for item in self._user_items(username, prefix=PASSKEY_PREFIX)]
+        return sorted(passkeys, key=lambda p: (p.created_at, p.credential_id))
+
+    def rename_passkey(self, *, username: str, credential_id: str, name: str) -> bool:
+        with self._unless_condition_fails() as outcome:
+            self._call(
+                "update_item", TableName=self._tables.user_items,
+                Key=self._key(username, PASSKEY_PREFIX + credential_id),
+                UpdateExpression="SET #name = :name",
+                ConditionExpression="attribute_exists(username)",
+                ExpressionAttributeNames={"#name": "name"},
+                ExpressionAttributeValues={":name": _s(name)},
+            )
+        return not outcome.failed
+
+    def delete_passkey(self, *, username: str, credential_id: str) -> bool:
+        with self._unless_condition_fails() as passkey:
+            self._call(
+                "delete_item", TableName=self._tables.user_items,
+                Key=self._key(username, PASSKEY_PREFIX + credential_id),
+                ConditionExpression="attribute_exists(username)",
+            )
+        if passkey.failed:
+            return False
+        with self._unless_condition_fails():  # another owner's pointer stays
+            self._call(
+                "delete_item", TableName=self._tables.auth,
+                Key={"pk": _s(PASSKEY_PREFIX + credential_id)},
+                ConditionExpression="username = :u",
+                ExpressionAttributeValues={":u": _s(username)},
+            )
+        return True
+
+    def record_passkey_use(
+        self, *, username: str, credential_id: str, previous_sign_count: int, sign_count: int,
+        now: float,
+    ) -> bool:
+        with self._unless_condition_fails() as outcome:
+            self._call(
+                "update_item", TableName=self._tables.user_items,
+                Key=self._key(username, PASSKEY_PREFIX + credential_id),
+                UpdateExpression="SET sign_count = :new, last_used_at = :now",
+                ConditionExpression="sign_count = :old",
+                ExpressionAttributeValues={
+                    ":new": _n(sign_count), ":old": _n(previous_sign_count), ":now": _n(now)
+                },
+            )
+        return not outcome.failed
+
+    # -- single-use challenges ----------------------------------------------------------
+
+    def put_challenge(self, challenge: Challenge) -> None:
+        self._put_expiring(
+            f"challenge#{challenge.key}",
+            challenge.expires_at,
+            purpose=_s(challenge.purpose),
+            username=_s(challenge.username),
+            credential_stamp=_s(challenge.credential_stamp),
+        )
+
+    def take_challenge(self, *, key: str, now: float) -> Challenge | None:
+        answer = self._call(
+            "delete_item",
+            TableName=self._tables.auth,
+            Key={"pk": _s(f"challenge#{key}")},
+            ReturnValues="ALL_OLD",  # only the caller that deleted it sees the item
+        )
+        item = answer.get("Attributes")
+        if not self._live(item, now):
+            return None
+        assert item is not None
+        return Challenge(
+            key=key,
+            purpose=item["purpose"]["S"],
+            username=item["username"]["S"],
+            expires_at=int(_num(item, TTL_ATTRIBUTE)),
+            credential_stamp=item["credential_stamp"]["S"],
+        )
 
     def delete_user(self, *, username: str, credential_stamp: str) -> None:
         with self._unless_condition_fails():

@@ -17,15 +17,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from chalicelib.errors import StoreUnavailable, UsernameTaken
+from chalicelib.errors import Conflict, StoreUnavailable, UsernameTaken
 from chalicelib.store import (
     AccessState,
+    Challenge,
     LoginCount,
     LoginThrottle,
     Message,
     Page,
+    Passkey,
     RefreshToken,
     Session,
+    TotpState,
     User,
     next_login_throttle,
 )
@@ -81,8 +84,33 @@ DROP TABLE IF EXISTS login_throttles;
 DROP TABLE IF EXISTS login_attempts;
 DROP TABLE IF EXISTS revoked_tokens;
 DROP TABLE IF EXISTS revoked_families;
+CREATE TABLE IF NOT EXISTS totp (
+    username TEXT PRIMARY KEY,
+    secret_ciphertext TEXT NOT NULL,
+    enabled INTEGER NOT NULL,
+    last_step INTEGER NOT NULL,
+    recovery_hashes TEXT NOT NULL DEFAULT ''  -- space-separated sha256 hex digests
+);
+CREATE TABLE IF NOT EXISTS passkeys (
+    credential_id TEXT PRIMARY KEY,
+    username TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    sign_count INTEGER NOT NULL,
+    transports TEXT NOT NULL,
+    name TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    last_used_at REAL
+);
+CREATE INDEX IF NOT EXISTS passkeys_by_user ON passkeys (username, created_at);
+CREATE TABLE IF NOT EXISTS challenges (
+    key TEXT PRIMARY KEY,
+    purpose TEXT NOT NULL,
+    username TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    credential_stamp TEXT NOT NULL DEFAULT ''
+);
 """
-_EXPIRING_TABLES = ("sessions", "refresh_tokens", "login_runs", "recent_posts")
+_EXPIRING_TABLES = ("sessions", "refresh_tokens", "login_runs", "recent_posts", "challenges")
 _USER_COLUMNS = "username, password_hash, created_at, credential_stamp, deleted, display_name"
 _SESSION_COLUMNS = "username, sid, credential_stamp, created_at, last_used_at, expires_at"
 
@@ -134,6 +162,27 @@ def _session(row: sqlite3.Row | dict[str, Any]) -> Session:
 
 def _refresh_token(row: sqlite3.Row) -> RefreshToken:
     return RefreshToken(**{**_fields(row), "used": bool(row["used"])})
+
+
+def _totp(row: sqlite3.Row) -> TotpState:
+    return TotpState(**{
+        **_fields(row),
+        "enabled": bool(row["enabled"]),
+        "recovery_hashes": frozenset(row["recovery_hashes"].split()),
+    })
+
+
+def _passkey(row: sqlite3.Row) -> Passkey:
+    return Passkey(**{**_fields(row), "transports": tuple(row["transports"].split())})
+
+
+def _challenge(row: sqlite3.Row) -> Challenge:
+    return Challenge(**_fields(row))
+
+
+_PASSKEY_COLUMNS = (
+    "credential_id, username, public_key, sign_count, transports, name, created_at, last_used_at"
+)
 
 
 class SQLiteStore:
@@ -492,6 +541,8 @@ class SQLiteStore:
                 return True
             connection.execute("DELETE FROM sessions WHERE username = ?", (username,))
             connection.execute("DELETE FROM refresh_tokens WHERE username = ?", (username,))
+            connection.execute("DELETE FROM totp WHERE username = ?", (username,))
+            connection.execute("DELETE FROM passkeys WHERE username = ?", (username,))
             removed = connection.execute(
                 "DELETE FROM messages WHERE id IN"
                 " (SELECT id FROM messages WHERE username = ? LIMIT ?)",
@@ -500,6 +551,170 @@ class SQLiteStore:
             return removed < batch
 
         return self._write(delete)
+
+    # -- two-factor codes ----------------------------------------------------------
+
+    def get_totp(self, *, username: str) -> TotpState | None:
+        rows = self._read(
+            "SELECT username, secret_ciphertext, enabled, last_step, recovery_hashes"
+            " FROM totp WHERE username = ?",
+            (username,),
+        )
+        return _totp(rows[0]) if rows else None
+
+    def put_pending_totp(self, *, username: str, secret_ciphertext: str) -> bool:
+        def put(connection: sqlite3.Connection) -> bool:
+            cursor = connection.execute(
+                "INSERT INTO totp (username, secret_ciphertext, enabled, last_step)"
+                " VALUES (?, ?, 0, 0) ON CONFLICT (username) DO UPDATE"
+                " SET secret_ciphertext = excluded.secret_ciphertext, last_step = 0,"
+                " recovery_hashes = '' WHERE enabled = 0",
+                (username, secret_ciphertext),
+            )
+            return cursor.rowcount == 1
+
+        return self._write(put)
+
+    def enable_totp(self, *, username: str, recovery_hashes: frozenset[str], step: int) -> bool:
+        def enable(connection: sqlite3.Connection) -> bool:
+            cursor = connection.execute(
+                "UPDATE totp SET enabled = 1, last_step = ?, recovery_hashes = ?"
+                " WHERE username = ? AND enabled = 0",
+                (step, " ".join(sorted(recovery_hashes)), username),
+            )
+            return cursor.rowcount == 1
+
+        return self._write(enable)
+
+    def accept_totp_step(self, *, username: str, step: int) -> bool:
+        def accept(connection: sqlite3.Connection) -> bool:
+            cursor = connection.execute(
+                "UPDATE totp SET last_step = ? WHERE username = ? AND enabled = 1"
+                " AND last_step < ?",
+                (step, username, step),
+            )
+            return cursor.rowcount == 1
+
+        return self._write(accept)
+
+    def spend_recovery_code(self, *, username: str, code_hash: str) -> bool:
+        def spend(connection: sqlite3.Connection) -> bool:
+            rows = connection.execute(
+                "SELECT recovery_hashes FROM totp WHERE username = ? AND enabled = 1",
+                (username,),
+            ).fetchall()
+            hashes = set(rows[0][0].split()) if rows else set()
+            if code_hash not in hashes:
+                return False
+            hashes.discard(code_hash)
+            connection.execute(
+                "UPDATE totp SET recovery_hashes = ? WHERE username = ?",
+                (" ".join(sorted(hashes)), username),
+            )
+            return True
+
+        return self._write(spend)
+
+    def delete_totp(self, *, username: str) -> None:
+        self._write(lambda c: c.execute("DELETE FROM totp WHERE username = ?", (username,)))
+
+    # -- passkeys ---------------------------------------------------------------------
+
+    def add_passkey(self, passkey: Passkey, *, limit: int) -> bool:
+        def add(connection: sqlite3.Connection) -> bool:
+            (count,) = connection.execute(
+                "SELECT COUNT(*) FROM passkeys WHERE username = ?", (passkey.username,)
+            ).fetchone()
+            if count >= limit:
+                return False
+            connection.execute(
+                f"INSERT INTO passkeys ({_PASSKEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+                (passkey.credential_id, passkey.username, passkey.public_key, passkey.sign_count,
+                 " ".join(passkey.transports), passkey.name, passkey.created_at,
+                 passkey.last_used_at),
+            )
+            return True
+
+        try:
+            return self._write(add)
+        except sqlite3.IntegrityError:
+            raise Conflict("this passkey is already registered") from None
+
+    def get_passkey(self, *, credential_id: str) -> Passkey | None:
+        rows = self._read(
+            f"SELECT {_PASSKEY_COLUMNS} FROM passkeys WHERE credential_id = ?",  # noqa: S608
+            (credential_id,),
+        )
+        return _passkey(rows[0]) if rows else None
+
+    def list_passkeys(self, *, username: str) -> list[Passkey]:
+        rows = self._read(
+            f"SELECT {_PASSKEY_COLUMNS} FROM passkeys WHERE username = ?"  # noqa: S608
+            " ORDER BY created_at, credential_id",
+            (username,),
+        )
+        return [_passkey(row) for row in rows]
+
+    def rename_passkey(self, *, username: str, credential_id: str, name: str) -> bool:
+        def rename(connection: sqlite3.Connection) -> bool:
+            cursor = connection.execute(
+                "UPDATE passkeys SET name = ? WHERE credential_id = ? AND username = ?",
+                (name, credential_id, username),
+            )
+            return cursor.rowcount == 1
+
+        return self._write(rename)
+
+    def delete_passkey(self, *, username: str, credential_id: str) -> bool:
+        def delete(connection: sqlite3.Connection) -> bool:
+            cursor = connection.execute(
+                "DELETE FROM passkeys WHERE credential_id = ? AND username = ?",
+                (credential_id, username),
+            )
+            return cursor.rowcount == 1
+
+        return self._write(delete)
+
+    def record_passkey_use(
+        self, *, username: str, credential_id: str, previous_sign_count: int, sign_count: int,
+        now: float,
+    ) -> bool:
+        def record(connection: sqlite3.Connection) -> bool:
+            cursor = connection.execute(
+                "UPDATE passkeys SET sign_count = ?, last_used_at = ?"
+                " WHERE credential_id = ? AND username = ? AND sign_count = ?",
+                (sign_count, now, credential_id, username, previous_sign_count),
+            )
+            return cursor.rowcount == 1
+
+        return self._write(record)
+
+    def put_challenge(self, challenge: Challenge) -> None:
+        def put(connection: sqlite3.Connection) -> None:
+            self._prune_expired(connection, time.time())
+            connection.execute(
+                "INSERT INTO challenges (key, purpose, username, expires_at, credential_stamp)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (challenge.key, challenge.purpose, challenge.username, challenge.expires_at,
+                 challenge.credential_stamp),
+            )
+
+        self._write(put)
+
+    def take_challenge(self, *, key: str, now: float) -> Challenge | None:
+        def take(connection: sqlite3.Connection) -> Challenge | None:
+            rows = connection.execute(
+                "SELECT key, purpose, username, expires_at, credential_stamp FROM challenges"
+                " WHERE key = ?",
+                (key,),
+            ).fetchall()
+            if not rows:
+                return None
+            connection.execute("DELETE FROM challenges WHERE key = ?", (key,))
+            found = _challenge(rows[0])
+            return found if found.expires_at >= int(now) else None
+
+        return self._write(take)
 
     @staticmethod
     def _marked(connection: sqlite3.Connection, username: str, credential_stamp: str) -> bool:

@@ -70,8 +70,10 @@ if not playwright_installed():
 
 
 def keyring_json() -> str:
-    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
-    return json.dumps({"current": "k1", "keys": {"k1": key}})
+    key, mfa_key = (
+        base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode() for _ in "12"
+    )
+    return json.dumps({"current": "k1", "keys": {"k1": key}, "mfa_key": mfa_key})
 
 
 # ---- Chromium -------------------------------------------------------------

@@ -282,3 +282,28 @@ def test_every_rewrite_names_the_parameters_current_key(
     assert run(aws, command, "--stage", "dev", *extra[command]) == 0
     assert calls == [other]
     assert parameter_key(aws) == other
+
+
+def test_the_mfa_key_survives_rotation_prune_and_revoke(
+    aws: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two-factor secrets stay readable whatever happens to the signing keys."""
+    assert run(aws, "create", "--stage", "dev") == 0
+    created = signing_keys.parse_keyring(stored(aws)["Value"])
+    assert created.mfa_key is not None and len(created.mfa_key) >= signing_keys.MIN_KEY_BYTES
+    assert run(aws, "rotate", "--stage", "dev") == 0
+    assert run(aws, "rotate", "--stage", "dev") == 0
+    assert run(aws, "revoke", "--stage", "dev", created.current) == 0
+    real_now = keyring_script._now()
+    monkeypatch.setattr(keyring_script, "_now",
+                        lambda: real_now + timedelta(seconds=DEV_REFRESH_TTL + 60))
+    assert run(aws, "prune", "--stage", "dev") == 0
+    assert signing_keys.parse_keyring(stored(aws)["Value"]).mfa_key == created.mfa_key
+
+
+def test_rotation_gives_a_keyring_from_before_two_factor_an_mfa_key(aws: Any) -> None:
+    keys = {"a": signing_keys.generate_key()}
+    aws.client("ssm").put_parameter(Name=PARAMETER, Type="SecureString",
+                                    Value=json.dumps({"current": "a", "keys": keys}))
+    assert run(aws, "rotate", "--stage", "dev") == 0
+    assert signing_keys.parse_keyring(stored(aws)["Value"]).mfa_key is not None

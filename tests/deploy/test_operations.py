@@ -47,9 +47,10 @@ def test_sign_in_routes_come_from_the_apps_routes_and_apimds_paths() -> None:
     routes = set(render.sign_in_routes(render.load_app()))
     assert routes >= SIGN_IN_ROUTES
     assert all(render.is_sign_in_path(path) for path, _ in routes)
-    for path in ("/login/totp", "/login/passkey/options", "/login/passkey/verify"):
+    for path in ("/login/totp", "/login/passkey", "/login/passkey/options",
+                 "/login/passkey/verify"):
         assert render.is_sign_in_path(path)
-    for path in ("/logout", "/loginx", "/messages", "/me/passkeys"):
+    for path in ("/logout", "/loginx", "/messages", "/me/passkeys", "/login/passkeys"):
         assert not render.is_sign_in_path(path)
 
 

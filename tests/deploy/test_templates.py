@@ -46,6 +46,14 @@ GUARDED_ROUTES = {
     ("/messages", "get"),
     ("/messages", "post"),
     ("/messages/{message_id}", "delete"),
+    ("/me/totp", "post"),
+    ("/me/totp", "delete"),
+    ("/me/totp/confirm", "post"),
+    ("/me/passkeys", "get"),
+    ("/me/passkeys", "post"),
+    ("/me/passkeys/options", "post"),
+    ("/me/passkeys/{passkey_id}", "patch"),
+    ("/me/passkeys/{passkey_id}", "delete"),
 }
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 
@@ -255,7 +263,9 @@ def test_every_guarded_route_uses_the_jwt_authorizer(packaged: Packaged) -> None
                 assert operation["security"] == [{"jwt_auth": []}]
     assert guarded == GUARDED_ROUTES
     assert open_routes == {("/signup", "post"), ("/login", "post"),
-                           ("/token/refresh", "post"), ("/health", "get")}
+                           ("/token/refresh", "post"), ("/health", "get"),
+                           ("/login/totp", "post"), ("/login/passkey/options", "post"),
+                           ("/login/passkey", "post")}
     authorizer = packaged.swagger["securityDefinitions"]["jwt_auth"]
     assert authorizer["x-amazon-apigateway-authorizer"]["type"] == "token"
     assert authorizer["name"] == "Authorization"

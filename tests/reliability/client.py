@@ -25,7 +25,9 @@ from tests.http_client import Reply
 from tests.reliability.tally import TALLY
 
 SECRET_FIELDS = ("password", "current_password", "new_password")
-TOKEN_FIELDS = ("access_token", "refresh_token")
+# Sent or received secrets that must never reach a log: tokens, the two-factor step's
+# token and a new two-factor secret.
+TOKEN_FIELDS = ("access_token", "refresh_token", "mfa_token", "secret")
 
 
 class Http:

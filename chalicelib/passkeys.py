@@ -1,0 +1,252 @@
+"""Passkeys (WebAuthn): registering them, naming and removing them, signing in without a name.
+
+Every ceremony starts with options holding a random challenge that the store
+keeps for 5 minutes, for one purpose, and hands out once: the browser signs it,
+and the response is checked against the challenge taken back from the store,
+the stage's web origin and relying-party id (settings), with user verification
+required. Sign-in is usernameless: the credential the browser picks names the
+account, and its signature counter must move forward (a cloned authenticator
+replays old counts). A passkey is already two factors (a device and a PIN or
+biometric), so a passkey sign-in needs no two-factor code, and a valid assertion
+signs in even while the username's password throttle is locked.
+
+``webauthn`` (py_webauthn) is imported inside these functions only: the
+authorizer and the board never pay for it at a cold start.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import hmac
+import json
+import logging
+from typing import Any
+
+from chalicelib import encryption, sessions
+from chalicelib.deps import Deps
+from chalicelib.encoding import b64url_decode, b64url_encode
+from chalicelib.errors import (
+    Conflict,
+    InvalidCredentials,
+    InvalidInput,
+    PasskeyNotFound,
+    StateConflict,
+)
+from chalicelib.signing_keys import get_keyring
+from chalicelib.store import Challenge, Passkey
+
+log = logging.getLogger(__name__)
+
+CHALLENGE_TTL = 300
+TIMEOUT_MS = 120_000
+MAX_PASSKEYS = 10
+NAME_MAX = 50
+RP_NAME = "chalkboard"
+KNOWN_TRANSPORTS = frozenset({"ble", "cable", "hybrid", "internal", "nfc", "smart-card", "usb"})
+
+
+def user_handle(username: str) -> bytes:
+    """The WebAuthn user id: opaque (no name in it), stable, and ours alone to make."""
+    key = encryption.derived_key(get_keyring(), "passkey user handle")
+    return hmac.new(key, username.encode(), hashlib.sha256).digest()[:16]
+
+
+def check_name(name: str) -> str:
+    """Trimmed, runs of spaces made one; no line breaks or other control characters."""
+    if any(not character.isprintable() and character != " " for character in name):
+        raise InvalidInput("name must not contain line breaks or control characters")
+    name = " ".join(name.split())
+    if not name or len(name) > NAME_MAX:
+        raise InvalidInput(f"name must be 1 to {NAME_MAX} characters")
+    return name
+
+
+def _store_challenge(deps: Deps, challenge: bytes, purpose: str, username: str) -> None:
+    deps.store.put_challenge(Challenge(
+        key=b64url_encode(challenge), purpose=purpose, username=username,
+        expires_at=int(deps.now()) + CHALLENGE_TTL,
+    ))
+
+
+def _take_challenge(deps: Deps, credential: dict[str, Any], purpose: str, username: str
+                    ) -> bytes | None:
+    """The challenge this response signed, if we issued it for this purpose and user and it
+    is still live; it is spent either way, so a response can never be replayed."""
+    response = credential.get("response")
+    encoded = response.get("clientDataJSON") if isinstance(response, dict) else None
+    if not isinstance(encoded, str) or len(encoded) > 4096:
+        return None
+    try:
+        challenge = json.loads(b64url_decode(encoded)).get("challenge")
+    except (ValueError, AttributeError, binascii.Error):
+        return None
+    if not isinstance(challenge, str) or not challenge or len(challenge) > 256:
+        return None
+    found = deps.store.take_challenge(key=challenge, now=deps.now())
+    if found is None or found.purpose != purpose or found.username != username:
+        return None
+    return b64url_decode(challenge)
+
+
+# -- registration (signed in) ------------------------------------------------------------
+
+
+def registration_options(deps: Deps, username: str) -> dict[str, Any]:
+    """``PublicKeyCredentialCreationOptions`` as JSON (binary fields base64url)."""
+    from webauthn import generate_registration_options, options_to_json
+    from webauthn.helpers.structs import (
+        AuthenticatorSelectionCriteria,
+        PublicKeyCredentialDescriptor,
+        ResidentKeyRequirement,
+        UserVerificationRequirement,
+    )
+
+    existing = deps.store.list_passkeys(username=username)
+    if len(existing) >= MAX_PASSKEYS:
+        raise StateConflict(f"an account can have at most {MAX_PASSKEYS} passkeys")
+    options = generate_registration_options(
+        rp_id=deps.settings.webauthn_rp_id,
+        rp_name=RP_NAME,
+        user_name=username,
+        user_id=user_handle(username),
+        user_display_name=username,
+        timeout=TIMEOUT_MS,
+        authenticator_selection=AuthenticatorSelectionCriteria(
+            resident_key=ResidentKeyRequirement.REQUIRED,
+            user_verification=UserVerificationRequirement.REQUIRED,
+        ),
+        exclude_credentials=[
+            PublicKeyCredentialDescriptor(id=b64url_decode(p.credential_id)) for p in existing
+        ],
+    )
+    _store_challenge(deps, options.challenge, "passkey-register", username)
+    document: dict[str, Any] = json.loads(options_to_json(options))
+    return document
+
+
+def register(deps: Deps, username: str, credential: dict[str, Any], name: str | None
+             ) -> Passkey:
+    """Verify a new credential against its challenge and store it."""
+    from webauthn import verify_registration_response
+    from webauthn.helpers.exceptions import WebAuthnException
+
+    name = check_name(name) if name is not None else "Passkey"
+    challenge = _take_challenge(deps, credential, "passkey-register", username)
+    if challenge is None:
+        raise InvalidInput("the passkey request expired or was already used; try again")
+    try:
+        verified = verify_registration_response(
+            credential=credential,
+            expected_challenge=challenge,
+            expected_rp_id=deps.settings.webauthn_rp_id,
+            expected_origin=deps.settings.web_origin,
+            require_user_verification=True,
+        )
+    except (WebAuthnException, ValueError, KeyError, TypeError) as error:
+        log.info("passkey registration refused for %s: %s", username, type(error).__name__)
+        raise InvalidInput("the passkey could not be verified") from None
+    response = credential.get("response")
+    transports = response.get("transports") if isinstance(response, dict) else None
+    passkey = Passkey(
+        credential_id=b64url_encode(verified.credential_id),
+        username=username,
+        public_key=b64url_encode(verified.credential_public_key),
+        sign_count=verified.sign_count,
+        transports=tuple(
+            t for t in (transports if isinstance(transports, list) else [])
+            if t in KNOWN_TRANSPORTS
+        ),
+        name=name,
+        created_at=deps.now(),
+    )
+    try:
+        added = deps.store.add_passkey(passkey, limit=MAX_PASSKEYS)
+    except Conflict:
+        raise StateConflict("this passkey is already registered") from None
+    if not added:
+        raise StateConflict(f"an account can have at most {MAX_PASSKEYS} passkeys")
+    log.info("passkey added for %s", username)
+    return passkey
+
+
+def list_passkeys(deps: Deps, username: str) -> list[Passkey]:
+    return deps.store.list_passkeys(username=username)
+
+
+def rename(deps: Deps, username: str, credential_id: str, name: str) -> Passkey:
+    name = check_name(name)
+    if not deps.store.rename_passkey(username=username, credential_id=credential_id, name=name):
+        raise PasskeyNotFound("no passkey of yours has that id")
+    passkey = deps.store.get_passkey(credential_id=credential_id)
+    if passkey is None:  # deleted in between
+        raise PasskeyNotFound("no passkey of yours has that id")
+    return passkey
+
+
+def delete(deps: Deps, username: str, credential_id: str) -> None:
+    if not deps.store.delete_passkey(username=username, credential_id=credential_id):
+        raise PasskeyNotFound("no passkey of yours has that id")
+    log.info("passkey deleted for %s", username)
+
+
+# -- usernameless sign-in ------------------------------------------------------------------
+
+
+def login_options(deps: Deps) -> dict[str, Any]:
+    """``PublicKeyCredentialRequestOptions`` with no allowed list: the browser offers every
+    passkey it holds for this relying party."""
+    from webauthn import generate_authentication_options, options_to_json
+    from webauthn.helpers.structs import UserVerificationRequirement
+
+    options = generate_authentication_options(
+        rp_id=deps.settings.webauthn_rp_id,
+        timeout=TIMEOUT_MS,
+        user_verification=UserVerificationRequirement.REQUIRED,
+    )
+    _store_challenge(deps, options.challenge, "passkey-login", "")
+    document: dict[str, Any] = json.loads(options_to_json(options))
+    return document
+
+
+def sign_in(deps: Deps, credential: dict[str, Any]) -> sessions.TokenPair:
+    """The token pair for a valid assertion of a stored passkey; 401 for anything else."""
+    from webauthn import verify_authentication_response
+    from webauthn.helpers.exceptions import WebAuthnException
+
+    refused = InvalidCredentials("passkey sign-in failed")
+    challenge = _take_challenge(deps, credential, "passkey-login", "")
+    credential_id = credential.get("rawId")
+    if challenge is None or not isinstance(credential_id, str) or len(credential_id) > 1400:
+        raise refused
+    passkey = deps.store.get_passkey(credential_id=credential_id)
+    if passkey is None:
+        log.info("passkey sign-in with an unknown credential")
+        raise refused
+    user = deps.store.get_user(passkey.username)  # read before the check, for its stamp
+    if user is None or user.deleted:
+        raise refused
+    response = credential.get("response")
+    handle = response.get("userHandle") if isinstance(response, dict) else None
+    if handle is not None and handle != b64url_encode(user_handle(passkey.username)):
+        raise refused
+    try:
+        verified = verify_authentication_response(
+            credential=credential,
+            expected_challenge=challenge,
+            expected_rp_id=deps.settings.webauthn_rp_id,
+            expected_origin=deps.settings.web_origin,
+            credential_public_key=b64url_decode(passkey.public_key),
+            credential_current_sign_count=passkey.sign_count,
+            require_user_verification=True,
+        )
+    except (WebAuthnException, ValueError, KeyError, TypeError) as error:
+        log.info("passkey sign-in refused for %s: %s", passkey.username, error)
+        raise refused from None
+    if not deps.store.record_passkey_use(
+        username=passkey.username, credential_id=credential_id,
+        previous_sign_count=passkey.sign_count, sign_count=verified.new_sign_count,
+        now=deps.now(),
+    ):
+        raise refused  # another sign-in with this passkey moved the counter first
+    return sessions.start_session(deps, user)

@@ -1,0 +1,221 @@
+"""Two-factor codes (TOTP, RFC 6238) and recovery codes.
+
+Turning it on is two steps, so a typo never locks anyone out: ``begin`` stores
+a new secret (encrypted) that is not yet in force, ``confirm`` turns it on once
+the user's app shows a valid code, and hands out ten single-use recovery codes
+stored only as hashes. A signed-in password step on such an account yields an
+``mfa_token`` (tokens.py); ``sign_in`` trades it and one code for a session.
+
+A code is accepted for the current 30-second step or one either side (clock
+drift), and never twice: the store records the last accepted step and only a
+strictly newer one is taken, atomically, so of two concurrent submissions of
+one code exactly one wins. Wrong codes count in the login throttle like wrong
+passwords. ``pyotp`` is imported only here, on first use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+
+from chalicelib import accounts, encryption, sessions, throttle
+from chalicelib.deps import Deps
+from chalicelib.errors import (
+    InvalidCredentials,
+    InvalidInput,
+    NotConfigured,
+    StateConflict,
+    WrongPassword,
+)
+from chalicelib.signing_keys import get_keyring, with_keyring
+from chalicelib.store import TotpState
+from chalicelib.tokens import InvalidToken, UnknownKey, verify_mfa_token
+
+log = logging.getLogger(__name__)
+
+STEP_SECONDS = 30
+DIGITS = 6
+DRIFT_STEPS = 1
+ISSUER = "chalkboard"
+RECOVERY_CODES = 10
+_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i look-alikes
+_RECOVERY_HALF = 5  # two halves of 5: ~49 bits each code
+CODE_MAX = 32
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    secret: str  # base32, shown once so the user can type it into an app
+    otpauth_uri: str
+    qr: list[str]  # the URI as a QR code: one string of "0"/"1" modules a row, no border
+
+
+def qr_rows(text: str) -> list[str]:
+    """The QR code's modules, for the web app to draw without a QR library of its own.
+
+    ``segno`` is imported here only, so no cold start pays for it.
+    """
+    import segno
+
+    code = segno.make(text, error="m")
+    return ["".join("1" if module else "0" for module in row) for row in code.matrix]
+
+
+def is_enabled(deps: Deps, username: str) -> bool:
+    state = deps.store.get_totp(username=username)
+    return state is not None and state.enabled
+
+
+def begin(deps: Deps, username: str, password: str) -> Enrollment:
+    """A new secret, stored encrypted but not in force until ``confirm``."""
+    import pyotp
+
+    accounts.check_password(deps, username, password, "password is wrong")
+    state = deps.store.get_totp(username=username)
+    if state is not None and state.enabled:
+        raise StateConflict("two-factor authentication is already on")
+    secret = pyotp.random_base32()
+    ciphertext = encryption.encrypt(secret, owner=username, keyring=get_keyring())
+    if not deps.store.put_pending_totp(username=username, secret_ciphertext=ciphertext):
+        raise StateConflict("two-factor authentication is already on")
+    uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=ISSUER)
+    return Enrollment(secret=secret, otpauth_uri=uri, qr=qr_rows(uri))
+
+
+def confirm(deps: Deps, username: str, code: str) -> list[str]:
+    """Turn two-factor on with a first valid code; the recovery codes, shown only now."""
+    state = deps.store.get_totp(username=username)
+    if state is None:
+        raise InvalidInput("start two-factor setup first (POST /me/totp)")
+    if state.enabled:
+        raise StateConflict("two-factor authentication is already on")
+    step = _matching_step(_secret(state), code, deps.now())
+    if step is None:
+        raise InvalidInput("code is wrong; enter the 6 digits your app shows now")
+    codes = [_new_recovery_code() for _ in range(RECOVERY_CODES)]
+    hashes = frozenset(_recovery_hash(username, code) for code in codes)
+    if not deps.store.enable_totp(username=username, recovery_hashes=hashes, step=step):
+        raise StateConflict("two-factor authentication is already on")
+    log.info("two-factor turned on for %s", username)
+    return codes
+
+
+def disable(deps: Deps, username: str, password: str, code: str) -> None:
+    """Turn two-factor off; needs the password and a current code (or a recovery code).
+
+    Both are counted by the login throttle, like any password or code guess.
+    """
+    accounts.check_password(deps, username, password, "password is wrong")
+    state = deps.store.get_totp(username=username)
+    if state is None or not state.enabled:
+        raise StateConflict("two-factor authentication is not on")
+    attempt = throttle.reserve_attempt(deps, username)
+    accepted = _spend_code(deps, state, code)
+    throttle.finish_attempt(deps, attempt, succeeded=accepted)
+    if not accepted:
+        raise WrongPassword("code is wrong or was already used")
+    deps.store.delete_totp(username=username)
+    log.info("two-factor turned off for %s", username)
+
+
+def sign_in(deps: Deps, mfa_token: str, code: str) -> sessions.TokenPair:
+    """The token pair for a password step's ``mfa_token`` and one code.
+
+    The code is counted by the login throttle first; an accepted one clears the
+    count. The token works once (its id is taken from the store) and only while
+    the password it followed is still the account's (the credential stamp).
+    """
+    store, now = deps.store, deps.now()
+    expired = InvalidCredentials("the sign-in has expired or is not valid; log in again")
+    try:
+        claims = with_keyring(
+            lambda keyring: verify_mfa_token(
+                mfa_token, keyring=keyring, settings=deps.settings, now=now
+            ),
+            unknown_key=UnknownKey,
+        )
+    except InvalidToken as error:
+        log.info("mfa_token refused: %s", error)
+        raise expired from None
+    username = claims.username
+    attempt = throttle.reserve_attempt(deps, username)
+    state = store.get_totp(username=username)
+    accepted = state is not None and state.enabled and _spend_code(deps, state, code)
+    if not accepted:
+        throttle.finish_attempt(deps, attempt, succeeded=False)
+        raise InvalidCredentials("code is wrong or was already used")
+    step = store.take_challenge(key=claims.jti, now=now)
+    user = store.get_user(username)
+    if (
+        step is None or step.purpose != "mfa" or step.username != username
+        or user is None or user.deleted or user.credential_stamp != step.credential_stamp
+    ):
+        raise expired  # used already, or the password changed (or the account went) since
+    throttle.finish_attempt(deps, attempt, succeeded=True)
+    return sessions.start_session(deps, user)
+
+
+# -- codes ----------------------------------------------------------------------------
+
+
+def _secret(state: TotpState) -> str:
+    try:
+        return encryption.decrypt(state.secret_ciphertext, owner=state.username,
+                                  keyring=get_keyring())
+    except ValueError:
+        log.error("two-factor secret of %s does not decrypt: was the mfa_key replaced?",
+                  state.username)
+        raise NotConfigured(
+            "two-factor codes cannot be checked right now; sign in with a recovery code"
+        ) from None
+
+
+def _digits(code: str) -> str:
+    return code.replace(" ", "")
+
+
+def _matching_step(secret: str, code: str, now: float) -> int | None:
+    """The time step (current ±1) whose code ``code`` is, compared in constant time."""
+    import pyotp
+
+    code = _digits(code)
+    if len(code) != DIGITS or not (code.isascii() and code.isdigit()):
+        return None
+    generator = pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS)
+    current = int(now // STEP_SECONDS)
+    found = None
+    for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):
+        if hmac.compare_digest(generator.generate_otp(step), code):
+            found = step
+    return found
+
+
+def _spend_code(deps: Deps, state: TotpState, code: str) -> bool:
+    """Accept a TOTP code of an unused step, or an unused recovery code, atomically."""
+    if len(code) > CODE_MAX:
+        return False
+    store, username = deps.store, state.username
+    if _digits(code).isdigit():
+        step = _matching_step(_secret(state), code, deps.now())
+        return step is not None and store.accept_totp_step(username=username, step=step)
+    if not store.spend_recovery_code(username=username, code_hash=_recovery_hash(username, code)):
+        return False
+    log.info("recovery code used by %s", username)
+    return True
+
+
+def _new_recovery_code() -> str:
+    def half() -> str:
+        return "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(_RECOVERY_HALF))
+
+    return f"{half()}-{half()}"
+
+
+def _recovery_hash(username: str, code: str) -> str:
+    """Recovery codes are random (~49 bits), so a salted SHA-256 suffices, as for refresh
+    tokens; they are compared after removing spaces and hyphens and lowercasing."""
+    normalized = code.replace("-", "").replace(" ", "").lower()
+    return hashlib.sha256(f"chalkboard-recovery:{username}:{normalized}".encode()).hexdigest()

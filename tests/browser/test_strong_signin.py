@@ -1,0 +1,171 @@
+"""Two-factor codes and passkeys in the web app, as a person uses them, in Chromium.
+
+Passkeys use Chromium's virtual authenticator (CDP ``WebAuthn.*``): a platform
+authenticator with resident keys and user verification that approves at once.
+WebAuthn refuses IP addresses as relying-party ids, so this module serves the
+web app as http://localhost:<port> and configures the API for that origin.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pyotp
+import pytest
+from playwright.sync_api import expect
+
+from ops import servers
+from tests.browser import ui
+from tests.browser.conftest import TIMEOUT_MS, Api, Problems, serve_app
+
+pytestmark = pytest.mark.browser
+
+
+def localhost(url: str) -> str:
+    return url.replace("://127.0.0.1:", "://localhost:")
+
+
+@pytest.fixture
+def api_env(web: servers.Server) -> dict[str, str]:
+    return {"CHALKBOARD_WEB_ORIGIN": localhost(web.url)}
+
+
+@pytest.fixture
+def app_page(
+    browser: Any, web: servers.Server, api: Api, problems: Problems
+) -> Iterator[Callable[[], Any]]:
+    """Open the web app on http://localhost:<port> in a fresh context."""
+    contexts = []
+
+    def open_page() -> Any:
+        context = browser.new_context(locale="en-US", timezone_id="UTC",
+                                      service_workers="block")
+        context.grant_permissions(["local-network-access"])
+        serve_app(context, localhost(web.url), api.url)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        problems.watch(page)
+        page.goto(localhost(web.url) + "/")
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    assert problems.errors == []
+
+
+def add_virtual_authenticator(page: Any) -> Any:
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable", {"enableUI": False})
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2",
+        "transport": "internal",
+        "hasResidentKey": True,
+        "hasUserVerification": True,
+        "isUserVerified": True,
+        "automaticPresenceSimulation": True,
+    }})
+    return cdp
+
+
+def open_account(page: Any) -> None:
+    page.get_by_role("link", name="Account").click()
+    expect(page.get_by_role("heading", name="Account", level=1)).to_be_visible()
+
+
+def log_out(page: Any) -> None:
+    page.get_by_role("button", name="Log out").click()
+    expect(ui.login_heading(page)).to_be_visible()
+
+
+def passkeys(page: Any) -> Any:
+    return page.get_by_role("list", name="Your passkeys").get_by_role("listitem")
+
+
+def test_passkey_register_sign_in_without_username_delete_and_refused_after(
+    app_page: Callable[[], Any], api: Api
+) -> None:
+    api.signup("alice")
+    page = app_page()
+    add_virtual_authenticator(page)
+    ui.log_in(page, "alice")
+    open_account(page)
+    expect(page.get_by_text("You have no passkeys yet.")).to_be_visible()
+
+    page.get_by_role("button", name="Add a passkey").click()
+    expect(page.get_by_role("status").filter(has_text="added")).to_contain_text(
+        "You can now sign in with it."
+    )
+    expect(passkeys(page)).to_have_count(1)
+    expect(passkeys(page).first).to_contain_text("Never used")
+
+    page.get_by_role("button", name="Rename passkey Passkey").click()
+    page.get_by_label("New name for the passkey").fill("Work laptop")
+    page.get_by_role("button", name="Save").click()
+    expect(passkeys(page).first.locator(".passkey-name")).to_have_text("Work laptop")
+
+    log_out(page)
+    page.get_by_role("button", name="Sign in with a passkey").click()  # no username typed
+    ui.board_loaded(page)
+    expect(page.locator("#whoami")).to_have_text("alice")
+
+    open_account(page)
+    expect(passkeys(page).first).to_contain_text("Last used")
+    page.get_by_role("button", name="Delete passkey Work laptop").click()
+    expect(page.get_by_text("You have no passkeys yet.")).to_be_visible()
+    expect(passkeys(page)).to_have_count(0)
+
+    log_out(page)
+    page.get_by_role("button", name="Sign in with a passkey").click()
+    expect(page.locator("#passkey-login-error")).to_have_text("Passkey sign-in failed")
+    expect(ui.login_heading(page)).to_be_visible()
+
+
+def test_two_factor_enable_then_log_in_with_a_code_and_with_a_recovery_code(
+    app_page: Callable[[], Any], api: Api
+) -> None:
+    api.signup("alice")
+    page = app_page()
+    ui.log_in(page, "alice")
+    open_account(page)
+    section = page.get_by_role("region", name="Two-factor authentication")
+    expect(section).to_contain_text("Two-factor authentication is off.")
+
+    section.locator("#totp-start-form").get_by_label("Your password").fill(ui.PASSWORD)
+    section.get_by_role("button", name="Set up two-factor authentication").click()
+    expect(section.get_by_role("img", name="QR code for your authenticator app")).to_be_visible()
+    secret = section.locator("#totp-secret").inner_text()
+    authenticator = pyotp.TOTP(secret)
+    section.get_by_label("Code from the app", exact=True).fill(authenticator.now())
+    section.get_by_role("button", name="Turn on").click()
+    codes = section.get_by_role("list", name="Recovery codes").get_by_role("listitem")
+    expect(codes).to_have_count(10)
+    recovery = codes.all_inner_texts()
+    section.get_by_role("button", name="I have saved them").click()
+    expect(codes).to_have_count(0)
+    expect(section.locator("#totp-secret")).to_have_text("")
+    expect(section).to_contain_text("Two-factor authentication is on")
+
+    log_out(page)
+    ui.fill_credentials(page, "alice", ui.PASSWORD)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    expect(page.get_by_role("heading", name="Two-factor code")).to_be_visible()
+    expect(page.get_by_label("Code", exact=True)).to_be_focused()
+    page.get_by_label("Code", exact=True).fill("000000")
+    page.get_by_role("button", name="Verify").click()
+    expect(page.locator("#mfa-error")).to_have_text("Code is wrong or was already used")
+    # The step after the one that confirmed setup (codes are accepted once per step).
+    page.get_by_label("Code", exact=True).fill(authenticator.at(time.time() + 30))
+    page.get_by_role("button", name="Verify").click()
+    ui.board_loaded(page)
+
+    log_out(page)
+    ui.fill_credentials(page, "alice", ui.PASSWORD)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_label("Code", exact=True).fill(recovery[0])
+    page.get_by_role("button", name="Verify").click()
+    ui.board_loaded(page)
+    assert secret not in ui.browser_storage(page)
