@@ -35,6 +35,7 @@ from chalicelib.errors import (
 )
 from chalicelib.signing_keys import get_keyring
 from chalicelib.store import Challenge, Passkey
+from chalicelib.validation import check_one_line_name
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ TIMEOUT_MS = 120_000
 MAX_PASSKEYS = 10
 NAME_MAX = 50
 RP_NAME = "chalkboard"
+BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 KNOWN_TRANSPORTS = frozenset({"ble", "cable", "hybrid", "internal", "nfc", "smart-card", "usb"})
 
 
@@ -53,13 +55,29 @@ def user_handle(username: str) -> bytes:
 
 
 def check_name(name: str) -> str:
-    """Trimmed, runs of spaces made one; no line breaks or other control characters."""
-    if any(not character.isprintable() and character != " " for character in name):
-        raise InvalidInput("name must not contain line breaks or control characters")
-    name = " ".join(name.split())
-    if not name or len(name) > NAME_MAX:
-        raise InvalidInput(f"name must be 1 to {NAME_MAX} characters")
-    return name
+    """A display name's rule (one line that shows something, at most 50 characters), each
+    run of whitespace inside made one space."""
+    return " ".join(check_one_line_name(name, field="name").split())
+
+
+def _check_shape(credential: dict[str, Any], binary_fields: tuple[str, ...]) -> None:
+    """The keyword rules docs/openapi.yaml states for a credential (400 when broken), so
+    that only what no schema can state (a challenge of ours, a signature) is left to
+    the verification."""
+    response = credential.get("response")
+    ids = (credential.get("id"), credential.get("rawId"))
+    if (
+        not all(isinstance(i, str) and 22 <= len(i) <= 1364 and _is_base64url(i) for i in ids)
+        or credential.get("type") != "public-key"
+        or not isinstance(response, dict)
+        or not all(isinstance(response.get(f), str) and _is_base64url(response[f])
+                   for f in binary_fields)
+    ):
+        raise InvalidInput("credential is not a WebAuthn credential in JSON form")
+
+
+def _is_base64url(text: str) -> bool:
+    return text.isascii() and not text.strip(BASE64URL_ALPHABET)
 
 
 def _store_challenge(deps: Deps, challenge: bytes, purpose: str, username: str) -> None:
@@ -132,9 +150,10 @@ def register(deps: Deps, username: str, credential: dict[str, Any], name: str | 
     from webauthn.helpers.exceptions import WebAuthnException
 
     name = check_name(name) if name is not None else "Passkey"
+    _check_shape(credential, ("clientDataJSON", "attestationObject"))
     challenge = _take_challenge(deps, credential, "passkey-register", username)
-    if challenge is None:
-        raise InvalidInput("the passkey request expired or was already used; try again")
+    if challenge is None:  # well formed, but not an answer to a registration in progress
+        raise StateConflict("the passkey request expired or was already used; try again")
     try:
         verified = verify_registration_response(
             credential=credential,

@@ -25,7 +25,6 @@ from chalicelib import accounts, encryption, sessions, throttle
 from chalicelib.deps import Deps
 from chalicelib.errors import (
     InvalidCredentials,
-    InvalidInput,
     NotConfigured,
     StateConflict,
     WrongPassword,
@@ -89,12 +88,12 @@ def confirm(deps: Deps, username: str, code: str) -> list[str]:
     """Turn two-factor on with a first valid code; the recovery codes, shown only now."""
     state = deps.store.get_totp(username=username)
     if state is None:
-        raise InvalidInput("start two-factor setup first (POST /me/totp)")
+        raise StateConflict("start two-factor setup first (POST /me/totp)")
     if state.enabled:
         raise StateConflict("two-factor authentication is already on")
     step = _matching_step(_secret(state), code, deps.now())
     if step is None:
-        raise InvalidInput("code is wrong; enter the 6 digits your app shows now")
+        raise WrongPassword("code is wrong; enter the 6 digits your app shows now")
     codes = [_new_recovery_code() for _ in range(RECOVERY_CODES)]
     hashes = frozenset(_recovery_hash(username, code) for code in codes)
     if not deps.store.enable_totp(username=username, recovery_hashes=hashes, step=step):

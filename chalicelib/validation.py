@@ -184,14 +184,20 @@ def check_display_name(value: str) -> str:
     trimmed name as sent, the rule docs/openapi.yaml can state exactly; NFC only
     ever changes it for a few dozen rare characters.
     """
+    return check_one_line_name(value, field="display_name")
+
+
+def check_one_line_name(value: str, *, field: str) -> str:
+    """A display name's rule for any name people give something (``check_display_name``),
+    with ``field`` naming it in the refusal: one pattern in docs/openapi.yaml states it."""
     name = value.strip()  # str.strip: the same whitespace the OpenAPI pattern trims
     if not has_visible_character(name):  # nothing, or only marks and invisible characters
-        raise InvalidInput("display_name must not be empty")
+        raise InvalidInput(f"{field} must not be empty")
     if len(name) > DISPLAY_NAME_MAX:
-        raise InvalidInput(f"display_name must be at most {DISPLAY_NAME_MAX} characters")
+        raise InvalidInput(f"{field} must be at most {DISPLAY_NAME_MAX} characters")
     if any(char in NOT_IN_A_NAME for char in name):
         raise InvalidInput(
-            "display_name must be one line of visible characters"
+            f"{field} must be one line of visible characters"
             " (no line breaks, tabs or control characters)"
         )
     return unicodedata.normalize("NFC", name)

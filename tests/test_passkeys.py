@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from chalicelib.store import Store
@@ -66,6 +68,21 @@ def test_a_registered_passkey_is_listed_with_its_name_and_dates(
     assert listed[0]["last_used_at"] is None and listed[0]["created_at"].endswith("Z")
 
 
+def test_a_passkey_with_the_longest_credential_id_webauthn_allows_works(
+    api: Api, token: str
+) -> None:
+    """1023 bytes (1364 base64url characters): longer than a DynamoDB sort key may be."""
+    device = SoftAuthenticator(credential_id=os.urandom(1023))
+    assert register(api, token, device, name="Long id").status_code == 201
+    path = f"/me/passkeys/{b64(device.credential_id)}"
+    assert body_of(api.call("PATCH", path, {"name": "Still long"}, token=token))["id"] == (
+        b64(device.credential_id)
+    )
+    assert sign_in(api, device).status_code == 200
+    assert api.call("DELETE", path, token=token).status_code == 204
+    assert sign_in(api, device).status_code == 401
+
+
 def test_a_passkey_without_a_name_gets_a_default_one(api: Api, token: str) -> None:
     response = register(api, token, SoftAuthenticator())
     assert response.status_code == 201 and body_of(response)["name"] == "Passkey"
@@ -92,7 +109,7 @@ def test_a_registration_challenge_works_once(api: Api, token: str) -> None:
                     ).status_code == 201
     again = SoftAuthenticator().create(options)
     assert api.call("POST", "/me/passkeys", {"credential": again}, token=token
-                    ).status_code == 400
+                    ).status_code == 409
 
 
 def test_another_users_registration_challenge_is_refused(api: Api, token: str) -> None:
@@ -100,7 +117,7 @@ def test_another_users_registration_challenge_is_refused(api: Api, token: str) -
     options = body_of(api.call("POST", "/me/passkeys/options", {}, token=bob))
     credential = SoftAuthenticator().create(options)
     assert api.call("POST", "/me/passkeys", {"credential": credential}, token=token
-                    ).status_code == 400
+                    ).status_code == 409
 
 
 def test_the_same_credential_cannot_be_registered_twice(

@@ -108,20 +108,20 @@ def test_enabling_when_already_on_is_409(api: Api, alice: tuple[str, list[str]])
     assert api.call("POST", "/me/totp", {"password": PASSWORD}, token=token).status_code == 409
 
 
-def test_confirming_with_a_wrong_code_is_400_and_leaves_it_off(
+def test_confirming_with_a_wrong_code_is_403_and_leaves_it_off(
     api: Api, clock: list[float]
 ) -> None:
     token = api.session("alice")["access_token"]
     secret = body_of(api.call("POST", "/me/totp", {"password": PASSWORD}, token=token))["secret"]
     wrong = code_at(secret, clock[0] + 300)
-    assert api.call("POST", "/me/totp/confirm", {"code": wrong}, token=token).status_code == 400
+    assert api.call("POST", "/me/totp/confirm", {"code": wrong}, token=token).status_code == 403
     assert body_of(api.call("GET", "/me", token=token))["totp_enabled"] is False
 
 
-def test_confirming_before_starting_is_400(api: Api, clock: list[float]) -> None:
+def test_confirming_before_starting_is_409(api: Api, clock: list[float]) -> None:
     token = api.session("alice")["access_token"]
     response = api.call("POST", "/me/totp/confirm", {"code": "123456"}, token=token)
-    assert response.status_code == 400
+    assert response.status_code == 409
 
 
 def test_secret_is_stored_encrypted_and_never_returned_again(

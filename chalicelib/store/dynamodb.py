@@ -14,13 +14,13 @@ deploy templates are tested against it):
   posts (``posts#<username>``, a string set of at most the posting limit),
   single-use challenges (``challenge#<key>``: WebAuthn challenges and the ids
   of mfa_tokens) and, without a TTL, which user a passkey belongs to
-  (``passkey#<credential id>`` → username: a pointer, the passkey itself is a
+  (``passkey#<digest of the credential id>`` → username: a pointer, the passkey itself is a
   user item, so a pointer left by a deleted account leads nowhere).
 - user_items: ``username`` + ``item``, TTL on ``expires_at``: every record that
   belongs to one user, so one Query finds them all without a Scan: sessions
   (``session#<sid>``, expiring) and one index item per message
   (``message#<id>``), two-factor state (``totp``) and passkeys
-  (``passkey#<credential id>``); account deletion removes them all.
+  (``passkey#<digest of the credential id>``); account deletion removes them all.
 TTL deletion is lazy, so every read also checks ``expires_at``.
 
 Botocore's standard retry mode and short timeouts turn an unreachable or
@@ -30,6 +30,7 @@ throttling store into ``StoreUnavailable`` (503) within seconds.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import time
 import uuid
 from collections.abc import Iterator
@@ -40,6 +41,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from chalicelib.encoding import b64url_encode
 from chalicelib.errors import Conflict, StoreUnavailable, UsernameTaken
 from chalicelib.store import (
     BOARD,
@@ -155,9 +157,16 @@ def _refresh_token(token_hash: str, item: dict[str, Any]) -> RefreshToken:
     )
 
 
+def _passkey_key(credential_id: str) -> str:
+    """A passkey's key in both tables: a digest of its credential id, because an id may be
+    up to 1364 characters (1023 bytes, base64url) and a sort key only 1024 bytes."""
+    digest = hashlib.sha256(credential_id.encode()).digest()
+    return PASSKEY_PREFIX + b64url_encode(digest)
+
+
 def _passkey(item: dict[str, Any]) -> Passkey:
     return Passkey(
-        credential_id=item["item"]["S"].removeprefix(PASSKEY_PREFIX),
+        credential_id=item["credential_id"]["S"],
         username=item["username"]["S"],
         public_key=item["public_key"]["S"],
         sign_count=int(_num(item, "sign_count")),
@@ -793,7 +802,7 @@ class DynamoDBStore:
     def add_passkey(self, passkey: Passkey, *, limit: int) -> bool:
         if len(self.list_passkeys(username=passkey.username)) >= limit:
             return False
-        pointer = {"pk": _s(PASSKEY_PREFIX + passkey.credential_id)}
+        pointer = {"pk": _s(_passkey_key(passkey.credential_id))}
         with self._unless_condition_fails() as claimed:
             self._call(
                 "put_item", TableName=self._tables.auth,
@@ -803,7 +812,8 @@ class DynamoDBStore:
         if claimed.failed:
             raise Conflict("this passkey is already registered")
         item: dict[str, Any] = {
-            **self._key(passkey.username, PASSKEY_PREFIX + passkey.credential_id),
+            **self._key(passkey.username, _passkey_key(passkey.credential_id)),
+            "credential_id": _s(passkey.credential_id),
             "public_key": _s(passkey.public_key),
             "sign_count": _n(passkey.sign_count),
             "transports": _s(" ".join(passkey.transports)),
@@ -816,10 +826,10 @@ class DynamoDBStore:
         return True
 
     def get_passkey(self, *, credential_id: str) -> Passkey | None:
-        pointer = self._auth_item(PASSKEY_PREFIX + credential_id)
+        pointer = self._auth_item(_passkey_key(credential_id))
         if pointer is None:
             return None
-        item = self._user_item(pointer["username"]["S"], PASSKEY_PREFIX + credential_id)
+        item = self._user_item(pointer["username"]["S"], _passkey_key(credential_id))
         return _passkey(item) if item is not None else None
 
     def list_passkeys(self, *, username: str) -> list[Passkey]:
@@ -830,7 +840,7 @@ class DynamoDBStore:
         with self._unless_condition_fails() as outcome:
             self._call(
                 "update_item", TableName=self._tables.user_items,
-                Key=self._key(username, PASSKEY_PREFIX + credential_id),
+                Key=self._key(username, _passkey_key(credential_id)),
                 UpdateExpression="SET #name = :name",
                 ConditionExpression="attribute_exists(username)",
                 ExpressionAttributeNames={"#name": "name"},
@@ -842,7 +852,7 @@ class DynamoDBStore:
         with self._unless_condition_fails() as passkey:
             self._call(
                 "delete_item", TableName=self._tables.user_items,
-                Key=self._key(username, PASSKEY_PREFIX + credential_id),
+                Key=self._key(username, _passkey_key(credential_id)),
                 ConditionExpression="attribute_exists(username)",
             )
         if passkey.failed:
@@ -850,7 +860,7 @@ class DynamoDBStore:
         with self._unless_condition_fails():  # another owner's pointer stays
             self._call(
                 "delete_item", TableName=self._tables.auth,
-                Key={"pk": _s(PASSKEY_PREFIX + credential_id)},
+                Key={"pk": _s(_passkey_key(credential_id))},
                 ConditionExpression="username = :u",
                 ExpressionAttributeValues={":u": _s(username)},
             )
@@ -863,7 +873,7 @@ class DynamoDBStore:
         with self._unless_condition_fails() as outcome:
             self._call(
                 "update_item", TableName=self._tables.user_items,
-                Key=self._key(username, PASSKEY_PREFIX + credential_id),
+                Key=self._key(username, _passkey_key(credential_id)),
                 UpdateExpression="SET sign_count = :new, last_used_at = :now",
                 ConditionExpression="sign_count = :old",
                 ExpressionAttributeValues={

@@ -138,6 +138,7 @@ WORDS_ONLY_RULES: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "password is too common; choose one that is harder to guess": _password_rule,
     "content must not be empty": _shows_nothing("content"),
     "display_name must not be empty": _shows_nothing("display_name"),
+    "name must not be empty": _shows_nothing("name"),  # a passkey's name: the same rule
 }
 
 
