@@ -115,7 +115,8 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     expect(page.locator("#sessions-list li")).to_have_count(2)  # this page's and the API's
     check(page, "account", scheme, size)
 
-    page.get_by_label("Your password").fill(ui.PASSWORD)
+    delete_form = page.get_by_role("form", name="Delete account")  # two-factor asks too
+    delete_form.get_by_label("Your password").fill(ui.PASSWORD)
     page.get_by_role("button", name="Delete account…").click()
     expect(page.get_by_role("dialog", name="Delete your account?")).to_be_visible()
     check(page, "delete-account-confirm", scheme, size)

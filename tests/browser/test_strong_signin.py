@@ -104,7 +104,7 @@ def test_passkey_register_sign_in_without_username_delete_and_refused_after(
 
     page.get_by_role("button", name="Rename passkey Passkey").click()
     page.get_by_label("New name for the passkey").fill("Work laptop")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()  # not "Save name"
     expect(passkeys(page).first.locator(".passkey-name")).to_have_text("Work laptop")
 
     log_out(page)
