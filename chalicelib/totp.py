@@ -25,6 +25,7 @@ from chalicelib import accounts, encryption, sessions, throttle
 from chalicelib.deps import Deps
 from chalicelib.errors import (
     InvalidCredentials,
+    InvalidInput,
     NotConfigured,
     StateConflict,
     WrongPassword,
@@ -93,7 +94,8 @@ def confirm(deps: Deps, username: str, code: str) -> list[str]:
         raise StateConflict("two-factor authentication is already on")
     step = _matching_step(_secret(state), code, deps.now())
     if step is None:
-        raise WrongPassword("code is wrong; enter the 6 digits your app shows now")
+        # A 400, as the contract (API.md) says: the request is wrong, not the caller.
+        raise InvalidInput("code is wrong; enter the 6 digits your app shows now")
     codes = [_new_recovery_code() for _ in range(RECOVERY_CODES)]
     hashes = frozenset(_recovery_hash(username, code) for code in codes)
     if not deps.store.enable_totp(username=username, recovery_hashes=hashes, step=step):

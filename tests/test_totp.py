@@ -108,13 +108,15 @@ def test_enabling_when_already_on_is_409(api: Api, alice: tuple[str, list[str]])
     assert api.call("POST", "/me/totp", {"password": PASSWORD}, token=token).status_code == 409
 
 
-def test_confirming_with_a_wrong_code_is_403_and_leaves_it_off(
+def test_confirming_with_a_wrong_code_is_400_and_leaves_it_off(
     api: Api, clock: list[float]
 ) -> None:
     token = api.session("alice")["access_token"]
     secret = body_of(api.call("POST", "/me/totp", {"password": PASSWORD}, token=token))["secret"]
     wrong = code_at(secret, clock[0] + 300)
-    assert api.call("POST", "/me/totp/confirm", {"code": wrong}, token=token).status_code == 403
+    refused = api.call("POST", "/me/totp/confirm", {"code": wrong}, token=token)
+    assert refused.status_code == 400
+    assert body_of(refused)["Message"] == "code is wrong; enter the 6 digits your app shows now"
     assert body_of(api.call("GET", "/me", token=token))["totp_enabled"] is False
 
 

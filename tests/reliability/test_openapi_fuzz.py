@@ -129,6 +129,15 @@ def _shows_nothing(field: str) -> Callable[[dict[str, Any]], str | None]:
     return rule
 
 
+def _six_digits(field: str) -> Callable[[dict[str, Any]], str | None]:
+    def rule(body: dict[str, Any]) -> str | None:
+        value = body.get(field)
+        if isinstance(value, str) and len(value) == 6 and value.isascii() and value.isdigit():
+            return "the code the app shows now"
+        return None
+    return rule
+
+
 # Refusal message → the words-only rule it names (checked against the value sent).
 WORDS_ONLY_RULES: dict[str, Callable[[dict[str, Any]], str | None]] = {
     f"password must be at least {PASSWORD_MIN} characters": _password_rule,
@@ -139,6 +148,9 @@ WORDS_ONLY_RULES: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "content must not be empty": _shows_nothing("content"),
     "display_name must not be empty": _shows_nothing("display_name"),
     "name must not be empty": _shows_nothing("name"),  # a passkey's name: the same rule
+    # Confirming two-factor with a code that is not the one the app shows now: the file
+    # says so in words, and a generated 6-digit code is that one with odds of 3 in 10^6.
+    "code is wrong; enter the 6 digits your app shows now": _six_digits("code"),
 }
 
 
