@@ -75,7 +75,7 @@ def test_display_name_of_the_wrong_type_is_400(api: Api) -> None:
 def test_me_shows_the_display_name(api: Api) -> None:
     token = api.session("alice")["access_token"]
     me = body_of(api.call("GET", "/me", token=token))
-    assert set(me) == {"username", "display_name", "created_at"}
+    assert set(me) == {"username", "display_name", "created_at", "totp_enabled"}
     assert me["display_name"] == "alice"
 
 

@@ -111,7 +111,7 @@ def test_deleting_the_account_removes_its_messages_and_returns_to_login(new_page
     expect(bobs.locator("#messages .content", has_text="alice's message")).to_be_visible()
     open_account(page)
     delete = page.get_by_role("button", name="Delete account…")
-    password = page.get_by_label("Your password")
+    password = page.locator("#delete-account-password")  # the Account page has three
 
     # No password: said beside the field, nothing sent.
     delete.click()
