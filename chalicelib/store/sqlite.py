@@ -115,13 +115,18 @@ _USER_COLUMNS = "username, password_hash, created_at, credential_stamp, deleted,
 _SESSION_COLUMNS = "username, sid, credential_stamp, created_at, last_used_at, expires_at"
 
 
-def _aliased(table: str, columns: str, prefix: str) -> str:
-    return ", ".join(f"{table}.{column} AS {prefix}{column}" for column in columns.split(", "))
+_USER_FIELDS = tuple(_USER_COLUMNS.split(", "))
+_SESSION_FIELDS = tuple(_SESSION_COLUMNS.split(", "))
 
 
+def _qualified(table: str, fields: tuple[str, ...]) -> str:
+    return ", ".join(f"{table}.{field}" for field in fields)
+
+
+# The user's columns, then the session's, in the order of the two field lists above.
 _ACCESS_STATE_SQL = (
-    f"SELECT {_aliased('users', _USER_COLUMNS, 'u_')}, "  # noqa: S608
-    f"{_aliased('sessions', _SESSION_COLUMNS, 's_')} FROM (SELECT 1)"
+    f"SELECT {_qualified('users', _USER_FIELDS)}, "  # noqa: S608
+    f"{_qualified('sessions', _SESSION_FIELDS)} FROM (SELECT 1)"
     " LEFT JOIN users ON users.username = :username"
     " LEFT JOIN sessions ON sessions.username = :username AND sessions.sid = :sid"
 )
@@ -135,12 +140,6 @@ PRUNE_EVERY_SECONDS = 60
 
 def _fields(row: sqlite3.Row) -> dict[str, Any]:
     return dict(zip(row.keys(), row, strict=True))  # iterating a Row yields its values
-
-
-def _prefixed(row: sqlite3.Row, prefix: str) -> dict[str, Any]:
-    """The columns selected as ``<prefix><field>``, by field name (for joins)."""
-    return {name[len(prefix):]: value for name, value in zip(row.keys(), row, strict=True)
-            if name.startswith(prefix)}
 
 
 def _user(row: sqlite3.Row | dict[str, Any]) -> User:
@@ -325,7 +324,9 @@ class SQLiteStore:
         # One statement reads the user and the session at one instant (the authorizer's
         # single store read): always one row, each side NULL when it is missing.
         (row,) = self._read(_ACCESS_STATE_SQL, {"username": username, "sid": sid})
-        user, session = _prefixed(row, "u_"), _prefixed(row, "s_")
+        values = tuple(row)
+        user = dict(zip(_USER_FIELDS, values[:len(_USER_FIELDS)], strict=True))
+        session = dict(zip(_SESSION_FIELDS, values[len(_USER_FIELDS):], strict=True))
         return AccessState(
             user=_user(user) if user["username"] is not None else None,
             session=_session(session) if session["sid"] is not None else None,
