@@ -58,21 +58,19 @@ def sign_up(page: Any, username: str, password: str = PASSWORD) -> None:
     board_loaded(page)
 
 
-def post_dialog(page: Any) -> Any:
-    return page.get_by_role("dialog", name="New message")
+def composer(page: Any) -> Any:
+    """The always-open form above the board."""
+    return page.get_by_role("form", name="New message")
 
 
 def write_message(page: Any, text: str) -> None:
-    page.get_by_role("button", name="New message").click()
-    dialog = post_dialog(page)
-    expect(dialog).to_be_visible()
-    dialog.get_by_label("Message").fill(text)
+    composer(page).get_by_label("Message").fill(text)
 
 
 def post(page: Any, text: str) -> None:
     write_message(page, text)
-    post_dialog(page).get_by_role("button", name="Post").click()
-    expect(post_dialog(page)).to_be_hidden()
+    composer(page).get_by_role("button", name="Post").click()
+    expect(composer(page).get_by_label("Message")).to_have_value("")
     expect(messages(page).first.locator(".content")).to_have_text(text)
 
 

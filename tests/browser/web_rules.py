@@ -1,8 +1,8 @@
-"""static/rules.js, written from chalicelib/validation.py: the one source of the rules.
+"""static/js/lib/rules.js, written from chalicelib/validation.py: the one source of the rules.
 
 The web app checks what people type with the server's own limits. This module renders
-the JavaScript from the Python constants; a test fails when static/rules.js differs.
-Regenerate with:  .venv/bin/python -m tests.browser.web_rules > static/rules.js
+the JavaScript from the Python constants; a test fails when static/js/lib/rules.js differs.
+Regenerate with:  .venv/bin/python -m tests.browser.web_rules > static/js/lib/rules.js
 """
 
 from __future__ import annotations

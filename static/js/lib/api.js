@@ -1,7 +1,7 @@
 // The one place that talks to the API: it calls fetch, sets Authorization, and
 // turns every failure into an ApiError whose message a person can understand.
 
-import { config } from "./config.js";
+import { config } from "../../config.js";
 import { sentence } from "./dom.js";
 
 const BASE_URL = String(config.apiBaseUrl).replace(/\/+$/, "");
@@ -9,6 +9,17 @@ const TIMEOUT_MS = 20_000;
 
 export const UNREACHABLE = "Cannot reach the server. Check your connection and try again.";
 const TIMED_OUT = "The server took too long to answer. Check your connection and try again.";
+
+let connectionListener = () => {};
+
+/**
+ * listener(reachable) after every request: false when no answer came, true when
+ * any answer came (even a refusal). The page shows one connection state from this,
+ * which clears itself as soon as a request gets through again.
+ */
+export function onConnection(listener) {
+  connectionListener = listener;
+}
 
 export class ApiError extends Error {
   /**
@@ -68,10 +79,12 @@ export async function request(method, path, { body, token, query } = {}) {
     });
     text = await response.text();
   } catch {
+    connectionListener(false);
     throw new ApiError(timedOut ? TIMED_OUT : UNREACHABLE, { code: "NetworkError" });
   } finally {
     clearTimeout(timer);
   }
+  connectionListener(true);
   const data = parseJson(text);
   if (response.ok) return response.status === 204 ? null : data;
   throw errorFor(response, data);

@@ -74,12 +74,44 @@ function save(pair) {
   return session;
 }
 
-function forget() {
+/**
+ * Clear the origin's storage (it holds nothing but this app's data). keepDraft: the
+ * session ended without the person asking, so their unsent message stays for when
+ * they sign in again (it is theirs alone: the key names them).
+ */
+function forget({ keepDraft = false } = {}) {
   clearTimeout(timer);
   timer = null;
-  // The origin holds nothing but this app's data: clear all of it.
+  const kept = keepDraft ? draftEntries() : [];
   localStorage.clear();
   sessionStorage.clear();
+  for (const [key, value] of kept) localStorage.setItem(key, value);
+}
+
+// ---- the unsent message -------------------------------------------------------
+// Kept across reloads, one per person; never the password (no field of the sign-in
+// forms is stored), and gone when its writer logs out.
+
+const DRAFT_PREFIX = "chalkboard.draft.";
+
+function draftEntries() {
+  return Object.keys(localStorage)
+    .filter((key) => key.startsWith(DRAFT_PREFIX))
+    .map((key) => [key, localStorage.getItem(key)]);
+}
+
+export function loadDraft(username) {
+  return (username && localStorage.getItem(DRAFT_PREFIX + username)) || "";
+}
+
+export function saveDraft(username, text) {
+  if (!username) return;
+  try {
+    if (text) localStorage.setItem(DRAFT_PREFIX + username, text);
+    else localStorage.removeItem(DRAFT_PREFIX + username);
+  } catch {
+    // storage full or refused: the draft stays in the field only
+  }
 }
 
 function due(session) {
@@ -148,7 +180,7 @@ async function proactiveRenewal() {
 }
 
 function end(message = ENDED_MESSAGE) {
-  forget();
+  forget({ keepDraft: true });
   endedListener(message);
   return new SessionEnded(message);
 }

@@ -1,25 +1,28 @@
 // The board: newest messages first, new ones arriving by themselves (see live.js),
-// "Older messages" paging, Refresh, posting in a dialog and deleting one's own
-// messages. Message text only ever goes in as text (see feed.js).
+// "Older messages" paging, Refresh, the composer above (composer.js) and deleting
+// one's own messages. Message text only ever goes in as text (see feed.js).
 
-import { ApiError, waitText } from "./api.js";
-import { busy, byId, characterCount, el, say } from "./dom.js";
-import { collapseLong, excerpt, messageItem, regroup } from "./feed.js";
-import { createPoller } from "./live.js";
-import { CONTENT_MAX } from "./rules.js";
-import { SessionEnded, authed, currentUser } from "./session.js";
-import { updateRelativeTimes } from "./time.js";
+import { run } from "../../lib/action.js";
+import { ApiError } from "../../lib/api.js";
+import { byId, el, say } from "../../lib/dom.js";
+import { createPoller } from "../../lib/live.js";
+import { SessionEnded, authed, currentUser } from "../../lib/session.js";
+import { updateRelativeTimes } from "../../lib/time.js";
+import * as composer from "./composer.js";
+import {
+  collapseLong, excerpt, keepOneTabStop, makeActive, messageItem, regroup, wireKeys,
+} from "./feed.js";
 
 const PAGE_SIZE = 20;
 const TIME_TICK_MS = 30_000;
 const number = new Intl.NumberFormat();
+const UNREACHABLE_NOTE = "unreachable"; // the connection state says it, once, for the page
 
 let ui = null; // the board's elements, looked up by init()
 let poller = null;
 
 const state = {
   owner: null, // whose board is shown
-  draftOwner: null, // whose unsent text is in the post dialog
   shown: new Set(), // ids of the messages on the page or waiting behind the pill
   newestId: null, // ids sort by creation time: the newest one seen
   pending: [], // new messages held while the reader is scrolled down, newest first
@@ -27,15 +30,19 @@ const state = {
   loaded: false,
   // What is in flight: at most one of each, and the handlers check these (one place).
   loading: null, // "first" or "older" while a page loads
-  posting: false,
-  deleting: null, // { message, item, busy } while the delete dialog is open
-  opener: null, // the button that opened the post dialog
+  deleting: null, // { message, item } while the delete dialog is open
 };
 
-/** Errors of a board action: the session's end is handled elsewhere; others are shown. */
-function report(region, error) {
-  if (error instanceof SessionEnded) return;
-  say(region, error instanceof Error ? error.message : String(error));
+/**
+ * A failed board request, as run() explains it: being offline is said once by the
+ * page's connection state (which clears itself), not left behind in a red box.
+ */
+function explain(error) {
+  if (error instanceof ApiError && error.unreachable) {
+    state.failedOffline = true;
+    return "";
+  }
+  return error.message;
 }
 
 // ---- reading -------------------------------------------------------------
@@ -44,9 +51,9 @@ function report(region, error) {
 export function showBoard({ reload = false } = {}) {
   const username = currentUser();
   if (state.owner !== username) {
-    reset({ keepDraft: state.draftOwner === username });
+    reset({ keepDraft: true });
     state.owner = username;
-    state.draftOwner = username;
+    composer.restoreDraft();
   }
   if (reload || !state.loaded) loadFirstPage();
   poller.start();
@@ -70,20 +77,22 @@ export function reset({ keepDraft = false } = {}) {
   state.nextCursor = null;
   state.loaded = false;
   ui.list.replaceChildren();
-  if (!keepDraft) {
-    ui.postContent.value = "";
-    state.draftOwner = null;
-  }
-  updateCounter();
-  say(ui.postError, "");
+  composer.clear(); // the stored draft stays for its writer unless they logged out
   say(ui.error, "");
   say(ui.olderError, "");
   updatePill();
   ui.empty.hidden = true;
   ui.older.hidden = true;
   ui.end.hidden = true;
-  if (ui.postDialog.open) ui.postDialog.close();
   if (ui.deleteDialog.open) ui.deleteDialog.close();
+  void keepDraft; // the draft is kept in storage by session.js, which logout clears
+}
+
+/** A request got through again: load what could not be loaded while offline. */
+export function reconnected() {
+  if (!state.failedOffline || !state.owner) return;
+  state.failedOffline = false;
+  if (!state.loaded) loadFirstPage();
 }
 
 async function loadFirstPage() {
@@ -105,9 +114,8 @@ async function loadPage(cursor) {
   say(ui.olderError, "");
   ui.list.setAttribute("aria-busy", "true");
   ui.loading.hidden = Boolean(cursor) || state.loaded;
-  const done = busy(button, cursor ? "Loading older messages…" : "Refreshing…");
   let added = [];
-  try {
+  await run(button, cursor ? "Loading…" : "Refreshing…", async () => {
     if (!cursor) await poller.settled(); // a check in flight would add to the old list
     const page = await authed("GET", "/messages", { query: { limit: PAGE_SIZE, cursor } });
     if (state.owner !== owner) return; // signed out or someone else signed in meanwhile
@@ -117,34 +125,38 @@ async function loadPage(cursor) {
       state.shown.clear();
       state.pending = [];
       state.newestId = null;
-      if (hadFocus) ui.list.focus();
+      if (hadFocus) ui.title.focus();
     }
     added = page.messages.map(appendMessage).filter(Boolean);
     noteNewest(page.messages);
     state.nextCursor = page.next_cursor ?? null;
     state.loaded = true;
     if (!cursor) say(ui.status, "Board up to date.");
-  } catch (error) {
-    report(region, error);
-  } finally {
-    done();
-    state.loading = null;
-    ui.loading.hidden = true;
-    ui.list.removeAttribute("aria-busy");
-    updateEnds();
-    updatePill();
-    regroup(ui.list);
-    collapseLong(added);
-  }
+  }, { errorRegion: region, explain });
+  state.loading = null;
+  ui.loading.hidden = true;
+  ui.list.removeAttribute("aria-busy");
+  updateEnds();
+  updatePill();
+  regroup(ui.list);
+  keepOneTabStop(ui.list);
+  collapseLong(added);
   // "Older messages" is gone after the last page: go on reading at the first new row.
   if (cursor && ui.older.hidden && document.activeElement === ui.older) {
+    if (added[0]) makeActive(ui.list, added[0]);
     (added[0] ?? ui.title).focus();
   }
 }
 
 /** Messages newer than the newest shown, asked for every few seconds by the poller. */
 async function checkForNew() {
-  if (!state.loaded || state.loading) return;
+  if (state.loading) return;
+  if (!state.loaded) {
+    // The first page never came (offline at the time): try it again, quietly.
+    await loadFirstPage();
+    if (!state.loaded) throw new Error("the first page did not load"); // the poller backs off
+    return;
+  }
   const owner = state.owner;
   let page;
   try {
@@ -188,6 +200,7 @@ function showPending() {
   const items = messages.map(itemFor);
   ui.list.prepend(...items);
   regroup(ui.list);
+  keepOneTabStop(ui.list);
   collapseLong(items);
   updateEnds();
   updatePill();
@@ -209,7 +222,8 @@ function showNewFromPill() {
   const items = showPending();
   ui.list.scrollIntoView({ block: "start" });
   window.scrollTo({ top: 0 });
-  (items[0] ?? ui.list).focus({ preventScroll: true });
+  if (items[0]) makeActive(ui.list, items[0]);
+  (items[0] ?? ui.title).focus({ preventScroll: true });
 }
 
 function noteNewest(messages) {
@@ -241,92 +255,23 @@ function appendMessage(message) {
 
 // ---- posting -------------------------------------------------------------
 
-function openPostDialog(event) {
-  state.opener = event?.currentTarget ?? ui.compose;
-  say(ui.postError, "");
-  updateCounter();
-  ui.postDialog.showModal();
-  ui.postContent.focus();
-}
-
-function closePostDialog() {
-  if (state.posting) return; // stays open until the post is answered
-  ui.postDialog.close();
-}
-
-function postable() {
-  const count = characterCount(ui.postContent.value.trim());
-  return count > 0 && count <= CONTENT_MAX;
-}
-
-function updateCounter() {
-  const count = characterCount(ui.postContent.value.trim());
-  const over = count > CONTENT_MAX;
-  ui.postCount.textContent = `${number.format(count)} / ${number.format(CONTENT_MAX)}`;
-  ui.postCount.classList.toggle("over", over);
-  // Announced once when the limit is crossed, not on every keystroke.
-  const limitMessage = over ? `${number.format(count - CONTENT_MAX)} characters over the limit` : "";
-  if (ui.postLimit.textContent !== limitMessage) ui.postLimit.textContent = limitMessage;
-  ui.postContent.setAttribute("aria-invalid", over ? "true" : "false");
-  ui.postSubmit.disabled = !postable();
-}
-
-function postError(error) {
-  if (error instanceof ApiError && error.status === 429) {
-    const wait = error.retryAfter ? `in ${waitText(error.retryAfter)}` : "in a minute";
-    return `You are posting faster than the board allows. Your message is kept here: post it ${wait}.`;
+/** The composer posted a message: show it at the top at once. */
+function posted(message) {
+  if (!state.shown.has(message.id)) {
+    state.shown.add(message.id);
+    state.pending.unshift(message);
   }
-  return error.message;
-}
-
-async function submitPost(event) {
-  event.preventDefault();
-  if (state.posting || !postable()) return;
-  state.posting = true;
-  say(ui.postError, "");
-  ui.postForm.setAttribute("aria-busy", "true");
-  ui.postCancel.disabled = true;
-  const done = busy(ui.postSubmit, "Posting…");
-  try {
-    // The server trims and checks the length too.
-    const message = await authed("POST", "/messages", { body: { content: ui.postContent.value } });
-    state.posting = false;
-    ui.postContent.value = "";
-    updateCounter();
-    ui.postDialog.close();
-    if (!state.shown.has(message.id)) {
-      state.shown.add(message.id);
-      state.pending.unshift(message);
-    }
-    noteNewest([message]);
-    showPending();
-    state.loaded = true;
-    updateEnds();
-    say(ui.status, "Message posted.");
-  } catch (error) {
-    if (error instanceof SessionEnded) return;
-    say(ui.postError, postError(error));
-    ui.postContent.focus();
-  } finally {
-    state.posting = false;
-    done();
-    ui.postCancel.disabled = false;
-    ui.postForm.removeAttribute("aria-busy");
-    if (ui.postDialog.open) updateCounter();
-  }
-}
-
-function postOnCtrlEnter(event) {
-  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
-    event.preventDefault();
-    if (!state.posting && postable()) ui.postForm.requestSubmit();
-  }
+  noteNewest([message]);
+  showPending();
+  state.loaded = true;
+  updateEnds();
+  say(ui.status, "Message posted.");
 }
 
 // ---- deleting ------------------------------------------------------------
 
 function askToDelete(message, item) {
-  state.deleting = { message, item, busy: false };
+  state.deleting = { message, item };
   ui.deletePreview.textContent = excerpt(message.content, 200);
   say(ui.deleteError, "");
   ui.deleteDialog.showModal();
@@ -335,28 +280,19 @@ function askToDelete(message, item) {
 
 async function confirmDelete() {
   const target = state.deleting;
-  if (!target || target.busy) return;
-  target.busy = true;
-  say(ui.deleteError, "");
+  if (!target) return;
   ui.deleteCancel.disabled = true;
-  const done = busy(ui.deleteConfirm, "Deleting…");
-  let removed = false;
-  try {
-    await authed("DELETE", `/messages/${encodeURIComponent(target.message.id)}`);
-    removed = true;
-    say(ui.status, "Message deleted.");
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404) {
-      removed = true;
+  const removed = await run(ui.deleteConfirm, "Deleting…", async () => {
+    try {
+      await authed("DELETE", `/messages/${encodeURIComponent(target.message.id)}`);
+      say(ui.status, "Message deleted.");
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404)) throw error;
       say(ui.status, "That message had already been deleted.");
-    } else {
-      report(ui.deleteError, error);
     }
-  } finally {
-    done();
-    target.busy = false;
-    ui.deleteCancel.disabled = false;
-  }
+    return true;
+  }, { errorRegion: ui.deleteError });
+  ui.deleteCancel.disabled = false;
   if (removed) {
     const next = target.item.nextElementSibling ?? target.item.previousElementSibling;
     target.item.remove();
@@ -365,13 +301,14 @@ async function confirmDelete() {
     ui.deleteDialog.close();
     regroup(ui.list);
     updateEnds();
-    // Focus goes to a neighbouring message's delete button, or the board's heading.
-    (next?.querySelector("button.delete") ?? ui.title).focus();
+    // Focus goes to the neighbouring message (the list's tab stop), or the board's heading.
+    if (next) makeActive(ui.list, next);
+    (next ?? ui.title).focus();
   }
 }
 
 function cancelDelete() {
-  if (state.deleting?.busy) return;
+  if (ui.deleteConfirm.hasAttribute("aria-busy")) return;
   ui.deleteDialog.close();
 }
 
@@ -394,22 +331,12 @@ export function init() {
     error: byId("board-error"),
     loading: byId("board-loading"),
     empty: byId("board-empty"),
-    firstMessage: byId("first-message"),
     older: byId("older"),
     olderError: byId("older-error"),
     end: byId("board-end"),
     refresh: byId("refresh"),
-    compose: byId("new-message"),
     pill: byId("new-pill"),
     status: byId("status"),
-    postDialog: byId("post-dialog"),
-    postForm: byId("post-form"),
-    postContent: byId("post-content"),
-    postCount: byId("post-count"),
-    postLimit: byId("post-limit"),
-    postError: byId("post-error"),
-    postSubmit: byId("post-submit"),
-    postCancel: byId("post-cancel"),
     deleteDialog: byId("delete-dialog"),
     deletePreview: byId("delete-preview"),
     deleteError: byId("delete-error"),
@@ -420,29 +347,19 @@ export function init() {
   ui.refresh.addEventListener("click", () => loadFirstPage());
   ui.older.addEventListener("click", () => loadOlder());
   ui.pill.addEventListener("click", showNewFromPill);
-  ui.compose.addEventListener("click", openPostDialog);
-  ui.firstMessage.addEventListener("click", openPostDialog);
-  ui.postContent.addEventListener("input", updateCounter);
-  ui.postContent.addEventListener("keydown", postOnCtrlEnter);
-  ui.postForm.addEventListener("submit", submitPost);
-  ui.postCancel.addEventListener("click", closePostDialog);
-  ui.postDialog.addEventListener("cancel", (event) => {
-    if (state.posting) event.preventDefault(); // Escape waits for the answer too
-  });
-  ui.postDialog.addEventListener("close", () => {
-    const opener = state.opener?.checkVisibility?.() ? state.opener : ui.compose;
-    returnFocus(ui.postDialog, opener);
-  });
+  composer.init({ onPostedMessage: posted });
+  wireKeys(ui.list);
   ui.deleteConfirm.addEventListener("click", confirmDelete);
   ui.deleteCancel.addEventListener("click", cancelDelete);
   ui.deleteDialog.addEventListener("cancel", (event) => {
-    if (state.deleting?.busy) event.preventDefault();
+    if (ui.deleteConfirm.hasAttribute("aria-busy")) event.preventDefault();
   });
   ui.deleteDialog.addEventListener("close", () => {
     const target = state.deleting;
     state.deleting = null;
     // Cancelled: back to the message's own delete button.
     if (target?.item.isConnected) {
+      makeActive(ui.list, target.item);
       returnFocus(ui.deleteDialog, target.item.querySelector("button.delete"));
     }
   });

@@ -40,20 +40,47 @@ export function say(region, message) {
 
 /**
  * Mark a button as working: aria-disabled (not disabled, so a focused button keeps
- * the focus), with a spinner and a label such as "Posting…". Whether an action is in
- * flight lives in its module's state, which the click handlers check; this only shows it.
+ * the focus), with a spinner and a label such as "Posting…". The button keeps its
+ * width (the label is shortened with an ellipsis rather than pushing its neighbours
+ * about; the full label stays its accessible name). Whether an action is in flight
+ * lives in its module's state; this only shows it. Use it through action.js's run().
  * Returns a function that puts the button back as it was.
  */
 export function busy(button, label) {
   const before = Array.from(button.childNodes);
+  const width = button.getBoundingClientRect().width;
+  if (width) button.style.width = `${width}px`;
   button.setAttribute("aria-disabled", "true");
   button.setAttribute("aria-busy", "true");
-  button.replaceChildren(el("span", { className: "spinner", attrs: { "aria-hidden": "true" } }), label);
+  button.classList.add("is-busy");
+  button.replaceChildren(
+    el("span", { className: "spinner", attrs: { "aria-hidden": "true" } }),
+    el("span", { className: "busy-label", text: label }),
+  );
   return () => {
     button.replaceChildren(...before);
+    button.style.removeProperty("width");
+    button.classList.remove("is-busy");
     button.removeAttribute("aria-disabled");
     button.removeAttribute("aria-busy");
   };
+}
+
+const FLASH_MS = 6_000;
+const flashes = new WeakMap();
+
+/**
+ * A success message that goes away by itself after a few seconds (errors stay until
+ * the person acts): the region is a role="status", so it is announced at once.
+ */
+export function flash(region, message) {
+  clearTimeout(flashes.get(region));
+  region.textContent = message ?? "";
+  if (message) {
+    flashes.set(region, setTimeout(() => {
+      if (region.textContent === message) region.textContent = "";
+    }, FLASH_MS));
+  }
 }
 
 /**

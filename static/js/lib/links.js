@@ -54,7 +54,8 @@ export function linkedNodes(text) {
     part.url
       ? el("a", {
           text: part.text,
-          attrs: { href: part.url, rel: "noopener noreferrer nofollow", target: "_blank" },
+          // dir="ltr" isolates the address, so right-to-left text around it cannot reorder it.
+          attrs: { href: part.url, rel: "noopener noreferrer nofollow", target: "_blank", dir: "ltr" },
         })
       : document.createTextNode(part.text),
   );

@@ -3,8 +3,8 @@
 // next to the field at fault, in sentences. The password lives only in the field,
 // never in storage.
 
-import { ApiError } from "./api.js";
-import { busy, byId, characterCount, fieldError, say, sentence } from "./dom.js";
+import { ApiError } from "../../lib/api.js";
+import { busy, byId, characterCount, fieldError, say, sentence } from "../../lib/dom.js";
 import {
   DISPLAY_NAME_MAX,
   PASSWORD_MAX,
@@ -12,9 +12,10 @@ import {
   USERNAME_MAX,
   USERNAME_MIN,
   USERNAME_PATTERN,
-} from "./rules.js";
-import { startCodeStep } from "./security.js";
-import { login, signup } from "./session.js";
+} from "../../lib/rules.js";
+import { login, signup } from "../../lib/session.js";
+import { watchStrength } from "../../lib/strength.js";
+import { startCodeStep } from "./code-step.js";
 
 let ui = null; // the form's elements, looked up by init()
 
@@ -110,9 +111,12 @@ function check({ all = false } = {}) {
     const input = ui[name];
     const refused = state.refused?.name === name && state.refused.value === input.value;
     const problem = field.problem() || (refused ? state.refused.message : "");
-    // Hints turn to a warning as the person types; the sentence waits until they leave the field.
-    ui[`${name}Hint`].classList.toggle("warn", state.mode === "signup" && Boolean(problem) && input.value !== "");
+    // Hints turn to a warning as the person types; the sentence waits until they leave the
+    // field, and then replaces the warning (one red statement of a rule, not two).
     const shown = state.touched.has(name) || input.getAttribute("aria-invalid") === "true";
+    ui[`${name}Hint`].classList.toggle(
+      "warn", state.mode === "signup" && Boolean(problem) && input.value !== "" && !shown,
+    );
     fieldError(input, ui[`${name}Problem`], shown ? problem : "");
     if (problem && !first) first = input;
   }
@@ -174,6 +178,7 @@ export function setMode(next) {
   ui.usernameHint.hidden = state.mode !== "signup";
   ui.passwordHint.hidden = state.mode !== "signup";
   ui.nameField.hidden = state.mode !== "signup"; // a name is asked for only when signing up
+  ui.strength.hidden = state.mode !== "signup";
   check();
   return text.title;
 }
@@ -222,19 +227,25 @@ async function submit(event) {
     ui.form.removeAttribute("aria-busy");
   }
   if (signedIn?.mfaToken) {
-    ui.form.reset(); // the password is not needed again for the code step
+    clearForm(); // the password is not needed again for the code step
     startCodeStep(signedIn.mfaToken);
   } else if (signedIn) {
-    ui.form.reset(); // the password leaves the page with the form's contents
-    state.touched.clear();
-    state.refused = null;
-    for (const name of Object.keys(FIELDS)) fieldError(ui[name], ui[`${name}Problem`], "");
-    check();
-    setRevealed(false);
+    clearForm(); // the password leaves the page with the form's contents
     onSignedIn(signedIn);
   } else {
     showRefusal(refusal).focus();
   }
+}
+
+/** Empty the form and forget which fields were visited, so nothing shows red afterwards. */
+function clearForm() {
+  ui.form.reset();
+  state.touched.clear();
+  state.refused = null;
+  for (const name of Object.keys(FIELDS)) fieldError(ui[name], ui[`${name}Problem`], "");
+  check();
+  setRevealed(false);
+  ui.strength.replaceChildren();
 }
 
 function setRevealed(revealed) {
@@ -260,6 +271,7 @@ export function init({ signedIn }) {
     nameHint: byId("display-name-hint"),
     nameProblem: byId("display-name-problem"),
     reveal: byId("reveal-password"),
+    strength: byId("password-strength"),
     error: byId("auth-error"),
     submit: byId("auth-submit"),
     switchText: byId("switch-text"),
@@ -278,4 +290,6 @@ export function init({ signedIn }) {
     });
   }
   ui.reveal.addEventListener("click", () => setRevealed(ui.password.type === "password"));
+  watchStrength(ui.password, ui.strength, () =>
+    state.mode === "signup" ? [ui.username.value.trim(), ui.name.value.trim()] : null);
 }

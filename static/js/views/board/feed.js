@@ -1,11 +1,16 @@
-// One row of the board per message: author (display name and @username), time,
-// text with its web addresses as links, "Show more" for long text, and for one's
-// own messages a quiet delete control. Every piece of user text is bidi-isolated
-// (dir="auto") and goes in as text.
+// One row of the board per message: avatar, author (display name and @username),
+// time, text with its web addresses as links, "Show more" for long text, and for
+// one's own messages a quiet delete control. Every piece of user text is
+// bidi-isolated (dir="auto") and goes in as text.
+//
+// The list is ONE tab stop (a roving tabindex): the row that has it is tabindex=0,
+// every other row and every control inside other rows is tabindex=-1. ↑/↓, j/k,
+// Home/End move between rows; Tab from a row reaches that row's links and buttons.
 
-import { el } from "./dom.js";
-import { linkedNodes } from "./links.js";
-import { fullTime, relativeTime } from "./time.js";
+import { avatar } from "../../lib/avatar.js";
+import { el } from "../../lib/dom.js";
+import { linkedNodes } from "../../lib/links.js";
+import { fullTime, relativeTime } from "../../lib/time.js";
 
 const GROUP_WITHIN_MS = 5 * 60 * 1000;
 const SVG = "http://www.w3.org/2000/svg";
@@ -24,28 +29,21 @@ export function messageItem(message, { mine, onDelete }) {
   const name = message.display_name || message.username;
   const head = el(
     "p",
-    { className: "head" },
+    { className: "head", attrs: { id: `head-${serial}` } },
     el("bdi", { className: "author", text: name, attrs: { dir: "auto" } }),
     name !== message.username
       ? el("bdi", { className: "handle", text: `@${message.username}`, attrs: { dir: "ltr" } })
       : null,
     mine ? el("span", { className: "you", text: "(you)" }) : null,
   );
-  const fullId = `full-time-${serial}`;
   const when = el(
     "span",
     { className: "when" },
     el("time", {
       text: relativeTime(created),
-      attrs: {
-        datetime: message.created_at,
-        title: fullTime(created),
-        tabindex: "0",
-        "aria-describedby": fullId,
-      },
+      attrs: { datetime: message.created_at, title: fullTime(created) },
       dataset: { relative: "" },
     }),
-    el("span", { className: "full-time", text: fullTime(created), attrs: { id: fullId, role: "tooltip" } }),
   );
   const body = el(
     "p",
@@ -59,6 +57,7 @@ export function messageItem(message, { mine, onDelete }) {
       attrs: { tabindex: "-1" },
       dataset: { id: message.id, author: message.username, created: String(created.getTime()) },
     },
+    avatar(name, message.username),
     head,
     when,
     body,
@@ -69,7 +68,11 @@ export function messageItem(message, { mine, onDelete }) {
         "button",
         {
           className: "delete icon",
-          attrs: { type: "button", "aria-label": `Delete your message: ${excerpt(message.content)}` },
+          attrs: {
+            type: "button",
+            tabindex: "-1",
+            "aria-label": `Delete your message: ${excerpt(message.content)}`,
+          },
           on: { click: () => onDelete(message, item) },
         },
         trashIcon(),
@@ -113,7 +116,12 @@ export function collapseLong(items) {
     const toggle = el("button", {
       className: "more-toggle",
       text: "Show more",
-      attrs: { type: "button", "aria-expanded": "false", "aria-controls": body.id },
+      attrs: {
+        type: "button",
+        tabindex: item.tabIndex === 0 ? "0" : "-1",
+        "aria-expanded": "false",
+        "aria-controls": body.id,
+      },
     });
     toggle.addEventListener("click", () => {
       const expand = body.classList.contains("clamped");
@@ -140,4 +148,54 @@ export function regroup(list) {
     item.classList.toggle("continued", continued);
     previous = item;
   }
+}
+
+// ---- one tab stop: the roving tabindex ---------------------------------------------
+
+const CONTROLS = "a[href], button";
+
+/** Make row the list's one tab stop; its own links and buttons become reachable by Tab. */
+export function makeActive(list, row) {
+  for (const item of list.children) {
+    const active = item === row;
+    item.tabIndex = active ? 0 : -1;
+    for (const control of item.querySelectorAll(CONTROLS)) control.tabIndex = active ? 0 : -1;
+  }
+}
+
+/** After rows were added or removed: keep exactly one tab stop (the first row by default). */
+export function keepOneTabStop(list) {
+  const rows = Array.from(list.children);
+  const active = rows.find((row) => row.tabIndex === 0) ?? rows[0];
+  if (active) makeActive(list, active);
+}
+
+/** Arrow keys, j/k, Home/End between rows; focus inside a row makes it the tab stop. */
+export function wireKeys(list) {
+  list.addEventListener("focusin", (event) => {
+    const row = event.target.closest("li.message");
+    if (row && row.tabIndex !== 0) makeActive(list, row);
+  });
+  list.addEventListener("keydown", (event) => {
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    const row = event.target.closest("li.message");
+    if (!row) return;
+    const onRow = event.target === row;
+    const rows = Array.from(list.children);
+    const at = rows.indexOf(row);
+    let next = null;
+    if (event.key === "ArrowDown" || (onRow && event.key === "j")) next = rows[at + 1];
+    else if (event.key === "ArrowUp" || (onRow && event.key === "k")) next = rows[at - 1];
+    else if (event.key === "Home" && onRow) next = rows[0];
+    else if (event.key === "End" && onRow) next = rows[rows.length - 1];
+    else if (event.key === "Delete" && onRow) {
+      row.querySelector("button.delete")?.click();
+      event.preventDefault();
+      return;
+    } else return;
+    event.preventDefault();
+    if (!next) return;
+    makeActive(list, next);
+    next.focus();
+  });
 }

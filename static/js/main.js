@@ -1,0 +1,186 @@
+// Entry point: picks the view from the URL (#/login, #/signup, #/board, #/account and
+// its pages #/account/profile|security|sessions|danger) and the session, and wires
+// the header, the skip link, "Log out" and the connection state.
+// Modules wire nothing when imported; init() below starts each of them once.
+
+import { onConnection } from "./lib/api.js";
+import { run } from "./lib/action.js";
+import * as dialog from "./lib/dialog.js";
+import { avatar } from "./lib/avatar.js";
+import { byId, say } from "./lib/dom.js";
+import * as session from "./lib/session.js";
+import * as account from "./views/account/account.js";
+import * as auth from "./views/auth/sign-in.js";
+import * as codeStep from "./views/auth/code-step.js";
+import * as board from "./views/board/board.js";
+
+let ui = null;
+let current = null; // the view on screen ("auth", "board", "account/…")
+let firstRoute = true;
+
+const ACCOUNT_PAGES = ["profile", "security", "sessions", "danger"];
+
+function requestedRoute() {
+  const name = location.hash.replace(/^#\/?/, "").replace(/\?.*$/, "");
+  if (["login", "signup", "board", "account"].includes(name)) return name;
+  const [top, page] = name.split("/");
+  if (top === "account" && ACCOUNT_PAGES.includes(page)) return name;
+  return "";
+}
+
+function go(name) {
+  if (location.hash !== `#/${name}`) history.replaceState(null, "", `#/${name}`);
+}
+
+function showView(key, name, title) {
+  for (const [view, node] of Object.entries(ui.views)) node.hidden = view !== key;
+  document.title = `${title} · chalkboard`;
+  const changed = current !== name;
+  current = name;
+  return changed;
+}
+
+/** Show what the URL asks for, or what the session allows. */
+function route() {
+  // On a fresh load focus stays at the top of the document (no ring on a heading the
+  // person never moved to); later view changes move it to the new view's heading.
+  const loaded = firstRoute;
+  const focus = !loaded;
+  firstRoute = false;
+  const username = session.currentUser();
+  let name = requestedRoute();
+  if (!username) {
+    board.leaveBoard();
+    ui.nav.hidden = true;
+    if (name !== "signup") name = "login";
+    go(name);
+    const title = auth.setMode(name);
+    const changed = showView("auth", name, title);
+    if (changed) auth.focusFirstField(); // a sign-in page starts in its first field, as people expect
+    return;
+  }
+  ui.nav.hidden = false;
+  showWho(username);
+  if (!name.startsWith("account")) name = "board";
+  go(name);
+  let changed;
+  if (name === "board") {
+    changed = showView("board", name, "Board");
+    board.showBoard();
+  } else {
+    board.leaveBoard();
+    const title = account.showAccount(name.split("/")[1] ?? "");
+    changed = showView("account", name, title);
+  }
+  for (const anchor of ui.nav.querySelectorAll("a")) {
+    const here = anchor.getAttribute("href") === `#/${name.split("/")[0]}`;
+    if (here) anchor.setAttribute("aria-current", "page");
+    else anchor.removeAttribute("aria-current");
+  }
+  if (changed && focus) (name === "board" ? ui.headings.board : ui.headings.account).focus();
+}
+
+/** The header names the person (display name when known) with their avatar. */
+function showWho(username, displayName = null) {
+  const name = displayName ?? (ui.whoami.dataset.username === username ? ui.whoami.textContent : username);
+  ui.whoami.dataset.username = username;
+  ui.whoami.textContent = name;
+  ui.avatar.replaceChildren(avatar(name, username, "avatar small"));
+}
+
+function signedOut(message, { username = null, keepDraft = false } = {}) {
+  board.reset({ keepDraft });
+  account.resetAccount();
+  codeStep.endCodeStep();
+  auth.setNotice(message);
+  auth.prefill(username);
+  go("login");
+  route();
+}
+
+async function logOut() {
+  const problem = await run(ui.logout, "Logging out…", async () => ({ error: await session.logout() }));
+  if (!problem) return; // already logging out
+  let message = "You have logged out.";
+  if (problem.error?.unreachable) {
+    message =
+      "You are logged out on this device, but the server could not be reached to end the session there.";
+  } else if (problem.error) {
+    message = `You are logged out on this device, but the server did not confirm it: ${problem.error.message}`;
+  }
+  signedOut(message);
+}
+
+/** The skip link moves focus past the header to the view's content (the hash is the router's). */
+function skipToContent(event) {
+  event.preventDefault();
+  const target =
+    current === "board"
+      ? byId("post-content")
+      : current === "login" || current === "signup"
+        ? byId("auth-title")
+        : ui.headings.account;
+  target.focus();
+  target.scrollIntoView({ block: "start" });
+}
+
+/** One connection state for the whole page, cleared as soon as a request gets through. */
+function showConnection(reachable) {
+  const text = reachable ? "" : "Cannot reach the server. Retrying… Your unsent text is kept.";
+  if (ui.connection.textContent !== text) say(ui.connection, text);
+  document.body.classList.toggle("offline", !reachable);
+  if (reachable) board.reconnected();
+}
+
+function init() {
+  ui = {
+    nav: byId("nav"),
+    whoami: byId("whoami"),
+    avatar: byId("me-avatar"),
+    logout: byId("logout"),
+    skip: byId("skip-link"),
+    connection: byId("connection"),
+    views: {
+      auth: byId("auth-view"),
+      board: byId("board-view"),
+      account: byId("account-view"),
+    },
+    headings: {
+      board: byId("board-title"),
+      account: byId("account-title"),
+    },
+  };
+  const signedIn = () => {
+    go("board");
+    route();
+  };
+  dialog.init();
+  auth.init({ signedIn });
+  codeStep.init({ signedIn });
+  board.init();
+  account.init({
+    onAccountDeleted: (notice) => signedOut(notice),
+    onProfile: (me) => showWho(me.username, me.display_name),
+  });
+  onConnection(showConnection);
+  session.start({
+    onEnded: (message) => {
+      if (current === "login" || current === "signup") return; // already signed out here
+      // The person did not ask for this: keep their unsent text for when they are back.
+      signedOut(message, { username: ui.whoami.dataset.username, keepDraft: true });
+    },
+    onChanged: (username) => {
+      // Tokens renewed (here or in another tab), or someone signed in elsewhere in this browser.
+      if (current === "login" || current === "signup" || ui.whoami.dataset.username !== username) {
+        board.reset({ keepDraft: true }); // showBoard keeps it only for its writer
+        route();
+      }
+    },
+  });
+  ui.logout.addEventListener("click", logOut);
+  ui.skip.addEventListener("click", skipToContent);
+  window.addEventListener("hashchange", () => route());
+  route();
+}
+
+init();

@@ -1,0 +1,158 @@
+// Sign-in & security: passkeys. Adding one asks its name first (suggested from this
+// browser and system, e.g. "Chrome on Linux", so two never look alike); renaming is
+// in the same dialog; removing one — a way to sign in — is confirmed with the password.
+
+import * as dialog from "../../lib/dialog.js";
+import { ApiError } from "../../lib/api.js";
+import { byId, el, flash, say } from "../../lib/dom.js";
+import { SessionEnded, authed } from "../../lib/session.js";
+import { fullTime } from "../../lib/time.js";
+import { createCredential, problemText, supported } from "../../lib/webauthn.js";
+
+const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+
+let ui = null;
+let onChanged = () => {};
+let names = []; // the current passkeys' names, to suggest a new one that differs
+
+/** "Chrome on Linux", from this browser's user agent: a name people recognise. */
+export function suggestedName(userAgent = navigator.userAgent, taken = names) {
+  const browser =
+    [[/Edg\//, "Edge"], [/OPR\//, "Opera"], [/Firefox\//, "Firefox"], [/Chrome\//, "Chrome"],
+      [/Safari\//, "Safari"]].find(([pattern]) => pattern.test(userAgent))?.[1] ?? "Browser";
+  const system =
+    [[/Android/, "Android"], [/iPhone|iPad/, "iOS"], [/Windows/, "Windows"], [/CrOS/, "ChromeOS"],
+      [/Mac OS X/, "macOS"], [/Linux/, "Linux"]].find(([pattern]) => pattern.test(userAgent))?.[1];
+  const base = system ? `${browser} on ${system}` : browser;
+  let name = base;
+  for (let n = 2; taken.includes(name); n += 1) name = `${base} (${n})`;
+  return name;
+}
+
+/** Load the list; resolves to the passkeys, or null when it failed. */
+export async function load() {
+  say(ui.error, "");
+  ui.add.hidden = !supported();
+  try {
+    const { passkeys } = await authed("GET", "/me/passkeys");
+    render(passkeys);
+    onChanged(passkeys);
+    return passkeys;
+  } catch (error) {
+    if (!(error instanceof SessionEnded)) say(ui.error, error.message);
+    return null;
+  }
+}
+
+function render(passkeys) {
+  names = passkeys.map((passkey) => passkey.name);
+  ui.empty.hidden = passkeys.length > 0;
+  ui.list.replaceChildren(...passkeys.map(passkeyItem));
+}
+
+function when(timestamp) {
+  const date = new Date(timestamp);
+  return el("time", { text: dateOnly.format(date), attrs: { datetime: timestamp, title: fullTime(date) } });
+}
+
+function passkeyItem(passkey) {
+  const name = el("span", { className: "passkey-name", text: passkey.name, attrs: { dir: "auto" } });
+  const facts = el("span", { className: "passkey-facts" },
+    "Added ", when(passkey.created_at), " · ",
+    ...(passkey.last_used_at ? ["last used ", when(passkey.last_used_at)] : ["never used"]));
+  const rename = el("button", {
+    text: "Rename", attrs: { type: "button", "aria-label": `Rename passkey ${passkey.name}`, "aria-haspopup": "dialog" },
+  });
+  const remove = el("button", {
+    text: "Remove", attrs: { type: "button", "aria-label": `Remove passkey ${passkey.name}`, "aria-haspopup": "dialog" },
+  });
+  const item = el("li", { className: "passkey" }, name, facts,
+    el("span", { className: "passkey-actions" }, rename, remove));
+  rename.addEventListener("click", () => renamePasskey(passkey, rename));
+  remove.addEventListener("click", () => removePasskey(passkey));
+  return item;
+}
+
+async function renamePasskey(passkey, button) {
+  say(ui.done, "");
+  const renamed = await dialog.ask({
+    title: "Rename passkey",
+    text: "A name that says where the passkey lives, such as the device or the password manager.",
+    name: { label: "Name", value: passkey.name },
+    password: false,
+    submit: "Save",
+    busy: "Saving…",
+    explain: (error) => (error instanceof ApiError && error.status === 400 ? { field: "name", message: error.message } : null),
+    action: ({ name }) =>
+      authed("PATCH", `/me/passkeys/${encodeURIComponent(passkey.id)}`, { body: { name } }),
+  });
+  if (!renamed) {
+    button.focus();
+    return;
+  }
+  flash(ui.done, "Passkey renamed.");
+  await load();
+  ui.add.focus();
+}
+
+async function removePasskey(passkey) {
+  say(ui.done, "");
+  const removed = await dialog.ask({
+    title: `Remove the passkey “${passkey.name}”?`,
+    text: "It will no longer sign you in, and any session it signed in is ended. You can add it again later.",
+    submit: "Remove passkey",
+    busy: "Removing…",
+    danger: true,
+    action: async ({ password }) => {
+      try {
+        await authed("DELETE", `/me/passkeys/${encodeURIComponent(passkey.id)}`, { body: { password } });
+      } catch (error) {
+        if (!(error instanceof ApiError && error.status === 404)) throw error;
+      }
+      return true;
+    },
+  });
+  if (!removed) return;
+  flash(ui.done, `Passkey “${passkey.name}” removed. It no longer signs you in.`);
+  await load();
+  ui.add.focus();
+}
+
+async function addPasskey() {
+  say(ui.done, "");
+  const added = await dialog.ask({
+    title: "Add a passkey",
+    text: "Name it, then follow your browser's prompt: it uses this device's screen lock, a phone or a security key.",
+    name: { label: "Name for this passkey", value: suggestedName() },
+    password: false,
+    submit: "Continue",
+    busy: "Waiting for your device…",
+    explain: (error) => (error instanceof ApiError ? null : { message: problemText(error) }),
+    action: async ({ name }) => {
+      const { publicKey } = await authed("POST", "/me/passkeys/options", { body: {} });
+      const credential = await createCredential(publicKey);
+      return authed("POST", "/me/passkeys", { body: { credential, name } });
+    },
+  });
+  if (!added) return;
+  flash(ui.done, `Passkey “${added.name}” added. You can now sign in with it.`);
+  await load();
+  ui.add.focus();
+}
+
+export function reset() {
+  ui.list.replaceChildren();
+  for (const region of [ui.error, ui.done]) say(region, "");
+}
+
+export function init({ onChanged: changed }) {
+  onChanged = changed;
+  ui = {
+    list: byId("passkey-list"),
+    empty: byId("passkeys-empty"),
+    error: byId("passkeys-error"),
+    done: byId("passkeys-done"),
+    add: byId("passkey-add"),
+  };
+  ui.add.addEventListener("click", addPasskey);
+}

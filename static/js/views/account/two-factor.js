@@ -1,0 +1,270 @@
+// Sign-in & security: two-factor authentication, for someone who has never used it.
+// Off: one "Set up" button (asks the password once). Setup: what an authenticator app
+// is (with examples), the QR code, "Can't scan? Enter this key" (in groups of four,
+// with Copy), the code, and Cancel. Then the recovery codes, to Download (.txt),
+// Copy or Print. On: a clear "On" with the codes left, "New recovery codes…" and one
+// "Turn off…", each asking password and code in the dialog.
+//
+// Secrets shown once (the setup key, recovery codes) live only in the page and are
+// removed when the person moves on; nothing here is put in storage.
+
+import { run } from "../../lib/action.js";
+import * as dialog from "../../lib/dialog.js";
+import { byId, el, flash, say } from "../../lib/dom.js";
+import { authed, currentUser } from "../../lib/session.js";
+import { codeRefusal } from "../auth/code-step.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+const QR_BORDER = 4;
+
+let ui = null;
+let onChanged = () => {};
+let enabled = false;
+
+/** Fill the section from GET /me's answer (unless a setup or the codes are on screen). */
+export function show(me) {
+  enabled = Boolean(me.totp_enabled);
+  if (!ui.setup.hidden || !ui.recovery.hidden) return;
+  showState(me);
+}
+
+function showState(me) {
+  ui.badge.textContent = enabled ? "On" : "Off";
+  ui.badge.className = enabled ? "badge good" : "badge";
+  ui.state.textContent = enabled
+    ? "Signing in asks for a code from your authenticator app after your password."
+    : "Add a second step to signing in: after your password, a 6-digit code from an app on your phone. Someone who learns your password still cannot sign in.";
+  const left = me?.recovery_codes_left;
+  ui.left.textContent = Number.isInteger(left)
+    ? `${left} of 10 recovery codes left.${left <= 3 ? " Make new ones soon." : ""}`
+    : "";
+  ui.left.hidden = !ui.left.textContent;
+  ui.off.hidden = enabled;
+  ui.on.hidden = !enabled;
+  ui.setup.hidden = true;
+  ui.recovery.hidden = true;
+}
+
+export function reset() {
+  forgetSecrets();
+  for (const region of [ui.confirmError, ui.error, ui.done]) say(region, "");
+  ui.setup.hidden = true;
+}
+
+function forgetSecrets() {
+  ui.qr.replaceChildren();
+  ui.secret.textContent = "";
+  ui.codes.replaceChildren();
+  ui.recovery.hidden = true;
+  ui.manual.open = false;
+  ui.confirmForm.reset();
+}
+
+function drawQr(rows) {
+  const size = rows.length + 2 * QR_BORDER;
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", `0 0 ${size} ${size}`);
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", "QR code for your authenticator app (the key below says the same)");
+  svg.setAttribute("shape-rendering", "crispEdges");
+  const background = document.createElementNS(SVG, "rect");
+  background.setAttribute("width", String(size));
+  background.setAttribute("height", String(size));
+  background.setAttribute("fill", "#fff");
+  const path = [];
+  rows.forEach((row, y) => {
+    for (let x = 0; x < row.length; x += 1) {
+      if (row[x] === "1") path.push(`M${x + QR_BORDER} ${y + QR_BORDER}h1v1h-1z`);
+    }
+  });
+  const modules = document.createElementNS(SVG, "path");
+  modules.setAttribute("d", path.join(""));
+  modules.setAttribute("fill", "#000");
+  svg.append(background, modules);
+  ui.qr.replaceChildren(svg);
+}
+
+/** "JBSWY3DPEHPK3PXP" -> "JBSW Y3DP EHPK 3PXP": easier to read and type. */
+export function groupsOfFour(secret) {
+  return secret.replace(/\s+/g, "").match(/.{1,4}/g)?.join(" ") ?? "";
+}
+
+async function startSetup() {
+  say(ui.done, "");
+  const setup = await dialog.ask({
+    title: "Set up two-factor authentication",
+    text: "First, confirm it is you.",
+    submit: "Continue",
+    busy: "Checking…",
+    action: ({ password }) => authed("POST", "/me/totp", { body: { password } }),
+  });
+  if (!setup) return;
+  drawQr(setup.qr);
+  ui.secret.textContent = groupsOfFour(setup.secret);
+  ui.off.hidden = true;
+  ui.setup.hidden = false;
+  ui.confirmCode.focus();
+}
+
+function cancelSetup() {
+  forgetSecrets();
+  say(ui.confirmError, "");
+  showState(null);
+  ui.start.focus();
+}
+
+async function copy(text, region, what) {
+  try {
+    await navigator.clipboard.writeText(text);
+    flash(region, `${what} copied.`);
+  } catch {
+    flash(region, `Could not copy: select the ${what.toLowerCase()} and copy it yourself.`);
+  }
+}
+
+async function confirmSetup(event) {
+  event.preventDefault();
+  const answer = await run(ui.confirmSubmit, "Turning on…",
+    () => authed("POST", "/me/totp/confirm", { body: { code: ui.confirmCode.value.trim() } }),
+    { errorRegion: ui.confirmError, explain: codeRefusal });
+  if (!answer) {
+    ui.confirmCode.select();
+    ui.confirmCode.focus();
+    return;
+  }
+  enabled = true;
+  ui.setup.hidden = true;
+  ui.qr.replaceChildren();
+  ui.secret.textContent = "";
+  showCodes(answer.recovery_codes, "Two-factor authentication is on.");
+}
+
+function showCodes(codes, message) {
+  ui.codes.replaceChildren(...codes.map((code) => el("li", { text: code })));
+  ui.off.hidden = true;
+  ui.on.hidden = true;
+  ui.recovery.hidden = false;
+  ui.badge.textContent = "On";
+  ui.badge.className = "badge good";
+  flash(ui.done, message);
+  ui.recoveryTitle.focus();
+}
+
+function codesText() {
+  const codes = Array.from(ui.codes.children, (item) => item.textContent);
+  return [
+    `chalkboard recovery codes for ${currentUser() ?? ""}`,
+    "Each code signs you in once instead of a code from your authenticator app.",
+    "",
+    ...codes,
+    "",
+  ].join("\n");
+}
+
+function download() {
+  const blob = new Blob([codesText()], { type: "text/plain" });
+  const url = URL.createObjectURL(blob);
+  const link = el("a", { attrs: { href: url, download: "chalkboard-recovery-codes.txt" } });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+  flash(ui.savedNote, "Downloaded chalkboard-recovery-codes.txt.");
+}
+
+function print() {
+  document.body.classList.add("printing-codes");
+  window.addEventListener("afterprint", () => document.body.classList.remove("printing-codes"), { once: true });
+  window.print();
+}
+
+function codesSaved() {
+  forgetSecrets();
+  showState(null);
+  onChanged();
+  ui.disable.focus();
+}
+
+async function regenerate() {
+  say(ui.done, "");
+  const answer = await dialog.ask({
+    title: "Make new recovery codes",
+    text: "Your old recovery codes stop working. Enter your password and a code from your app.",
+    code: true,
+    submit: "Make new codes",
+    busy: "Making…",
+    explain: stepUpRefusal,
+    action: ({ password, code }) =>
+      authed("POST", "/me/totp/recovery-codes", { body: { password, code } }),
+  });
+  if (answer) showCodes(answer.recovery_codes, "New recovery codes made. The old ones no longer work.");
+}
+
+async function disable() {
+  say(ui.done, "");
+  const off = await dialog.ask({
+    title: "Turn off two-factor authentication?",
+    text: "Signing in will ask only for your password. Your recovery codes stop working.",
+    code: true,
+    submit: "Turn off",
+    busy: "Turning off…",
+    danger: true,
+    explain: stepUpRefusal,
+    action: ({ password, code }) => authed("DELETE", "/me/totp", { body: { password, code } }),
+  });
+  if (!off) return;
+  enabled = false;
+  showState(null);
+  flash(ui.done, "Two-factor authentication is off.");
+  onChanged();
+  ui.start.focus();
+}
+
+/** A refused password or code in the dialog, said next to the field at fault. */
+export function stepUpRefusal(error) {
+  if (error.status === 403 && /code/i.test(error.message)) return { field: "code", message: codeRefusal(error) };
+  if (error.status === 400 && /code/i.test(error.message)) return { field: "code", message: codeRefusal(error) };
+  return null;
+}
+
+export function init({ onChanged: changed }) {
+  onChanged = changed;
+  ui = {
+    badge: byId("totp-badge"),
+    state: byId("two-factor-state"),
+    off: byId("totp-off"),
+    start: byId("totp-start"),
+    setup: byId("totp-setup"),
+    qr: byId("totp-qr"),
+    manual: byId("totp-manual"),
+    secret: byId("totp-secret"),
+    copyKey: byId("totp-copy-key"),
+    copyDone: byId("totp-copy-done"),
+    confirmForm: byId("totp-confirm-form"),
+    confirmCode: byId("totp-confirm-code"),
+    confirmError: byId("totp-confirm-error"),
+    confirmSubmit: byId("totp-confirm-submit"),
+    cancel: byId("totp-cancel"),
+    recovery: byId("totp-recovery"),
+    recoveryTitle: byId("totp-recovery-title"),
+    codes: byId("totp-recovery-codes"),
+    savedNote: byId("totp-recovery-done-note"),
+    on: byId("totp-on"),
+    left: byId("totp-codes-left"),
+    regenerate: byId("totp-regenerate"),
+    disable: byId("totp-disable"),
+    error: byId("totp-error"),
+    done: byId("two-factor-done"),
+  };
+  ui.start.addEventListener("click", startSetup);
+  ui.cancel.addEventListener("click", cancelSetup);
+  ui.copyKey.addEventListener("click", () =>
+    copy(ui.secret.textContent.replace(/\s+/g, ""), ui.copyDone, "Key"));
+  ui.confirmForm.addEventListener("submit", confirmSetup);
+  byId("totp-download").addEventListener("click", download);
+  byId("totp-copy-codes").addEventListener("click", () => copy(codesText(), ui.savedNote, "Codes"));
+  byId("totp-print").addEventListener("click", print);
+  byId("totp-recovery-done").addEventListener("click", codesSaved);
+  ui.regenerate.addEventListener("click", regenerate);
+  ui.disable.addEventListener("click", disable);
+}

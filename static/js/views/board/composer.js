@@ -1,0 +1,118 @@
+// The composer, always open above the board (as in Slack, Discord and Mastodon):
+// it grows with its text, Ctrl/Cmd+Enter posts, the draft survives a reload (kept
+// per person by session.js, gone at logout), and a count appears near the limit.
+
+import { run } from "../../lib/action.js";
+import { ApiError, waitText } from "../../lib/api.js";
+import { byId, characterCount } from "../../lib/dom.js";
+import { CONTENT_MAX } from "../../lib/rules.js";
+import { authed, currentUser, loadDraft, saveDraft } from "../../lib/session.js";
+
+const COUNT_FROM = CONTENT_MAX - 200; // the count shows once it is worth watching
+const MAX_ROWS_PX = 320;
+const number = new Intl.NumberFormat();
+
+let ui = null;
+let onPosted = () => {};
+
+function postable() {
+  const count = characterCount(ui.content.value.trim());
+  return count > 0 && count <= CONTENT_MAX;
+}
+
+/** The textarea as tall as its text (up to a limit, then it scrolls). */
+function grow() {
+  ui.content.style.height = "auto";
+  ui.content.style.height = `${Math.min(ui.content.scrollHeight + 2, MAX_ROWS_PX)}px`;
+}
+
+function update() {
+  const count = characterCount(ui.content.value.trim());
+  const over = count > CONTENT_MAX;
+  ui.count.hidden = count < COUNT_FROM;
+  ui.count.textContent = over
+    ? `${number.format(count - CONTENT_MAX)} over the ${number.format(CONTENT_MAX)} limit`
+    : `${number.format(CONTENT_MAX - count)} left`;
+  ui.count.classList.toggle("over", over);
+  // Announced once when the limit is crossed, not on every keystroke.
+  const limitMessage = over ? `${number.format(count - CONTENT_MAX)} characters over the limit` : "";
+  if (ui.limit.textContent !== limitMessage) ui.limit.textContent = limitMessage;
+  ui.content.setAttribute("aria-invalid", over ? "true" : "false");
+  ui.submit.setAttribute("aria-disabled", String(!postable()));
+  grow();
+}
+
+function postError(error) {
+  if (error instanceof ApiError && error.status === 429) {
+    const wait = error.retryAfter ? `in ${waitText(error.retryAfter)}` : "in a minute";
+    return `You are posting faster than the board allows. Your message is kept here: post it ${wait}.`;
+  }
+  if (error instanceof ApiError && error.unreachable) {
+    return "Not posted: the server cannot be reached. Your message is kept here; post it again when the connection is back.";
+  }
+  return error.message;
+}
+
+async function submit(event) {
+  event.preventDefault();
+  if (!postable()) {
+    ui.content.focus();
+    return;
+  }
+  const author = currentUser();
+  // The server trims and checks the length too.
+  const message = await run(ui.submit, "Posting…",
+    () => authed("POST", "/messages", { body: { content: ui.content.value } }),
+    { errorRegion: ui.error, explain: postError });
+  if (!message) {
+    if (ui.error.textContent) ui.content.focus();
+    return;
+  }
+  ui.content.value = "";
+  saveDraft(author, "");
+  update();
+  onPosted(message);
+}
+
+/** Put the person's kept draft back (after a reload, or signing in again). */
+export function restoreDraft() {
+  const draft = loadDraft(currentUser());
+  if (draft && !ui.content.value) ui.content.value = draft;
+  update();
+}
+
+/** Empty the composer (its stored draft stays unless forgetDraft). */
+export function clear() {
+  ui.content.value = "";
+  ui.error.textContent = "";
+  update();
+}
+
+export function focus() {
+  ui.content.focus();
+}
+
+/** Look up the composer's elements and wire them; onPostedMessage(message) after a post. */
+export function init({ onPostedMessage }) {
+  ui = {
+    form: byId("composer"),
+    content: byId("post-content"),
+    count: byId("post-count"),
+    limit: byId("post-limit"),
+    error: byId("post-error"),
+    submit: byId("post-submit"),
+  };
+  onPosted = onPostedMessage;
+  ui.form.addEventListener("submit", submit);
+  ui.content.addEventListener("input", () => {
+    saveDraft(currentUser(), ui.content.value);
+    update();
+  });
+  ui.content.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      if (postable()) ui.form.requestSubmit();
+    }
+  });
+  update();
+}
