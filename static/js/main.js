@@ -61,6 +61,7 @@ function route() {
   }
   ui.nav.hidden = false;
   showWho(username);
+  learnName(username);
   if (!name.startsWith("account")) name = "board";
   go(name);
   let changed;
@@ -80,6 +81,18 @@ function route() {
   if (changed && focus) (name === "board" ? ui.headings.board : ui.headings.account).focus();
 }
 
+/** Once per signed-in person: their display name for the header (GET /me). */
+async function learnName(username) {
+  if (ui.whoami.dataset.named === username) return;
+  ui.whoami.dataset.named = username;
+  try {
+    const me = await session.authed("GET", "/me");
+    if (session.currentUser() === me.username) showWho(me.username, me.display_name);
+  } catch {
+    ui.whoami.dataset.named = ""; // try again on the next view change
+  }
+}
+
 /** The header names the person (display name when known) with their avatar. */
 function showWho(username, displayName = null) {
   const name = displayName ?? (ui.whoami.dataset.username === username ? ui.whoami.textContent : username);
@@ -89,6 +102,7 @@ function showWho(username, displayName = null) {
 }
 
 function signedOut(message, { username = null, keepDraft = false } = {}) {
+  ui.whoami.dataset.named = "";
   board.reset({ keepDraft });
   account.resetAccount();
   codeStep.endCodeStep();

@@ -71,9 +71,16 @@ def add_virtual_authenticator(page: Any) -> Any:
     return cdp
 
 
-def open_account(page: Any) -> None:
-    page.get_by_role("link", name="Account").click()
+def open_account(page: Any, section: str = "Sign-in & security") -> None:
+    page.get_by_role("link", name="Account:").click()
     expect(page.get_by_role("heading", name="Account", level=1)).to_be_visible()
+    if section:
+        page.get_by_role("link", name=section).click()
+        expect(page.get_by_role("heading", name=section, level=1)).to_be_visible()
+
+
+def step_up(page: Any) -> Any:
+    return page.locator("#step-up-dialog")
 
 
 def log_out(page: Any) -> None:
@@ -85,7 +92,7 @@ def passkeys(page: Any) -> Any:
     return page.get_by_role("list", name="Your passkeys").get_by_role("listitem")
 
 
-def test_passkey_register_sign_in_without_username_delete_and_refused_after(
+def test_passkey_named_at_creation_sign_in_without_username_removal_confirmed(
     app_page: Callable[[], Any], api: Api
 ) -> None:
     api.signup("alice")
@@ -96,16 +103,31 @@ def test_passkey_register_sign_in_without_username_delete_and_refused_after(
     expect(page.get_by_text("You have no passkeys yet.")).to_be_visible()
 
     page.get_by_role("button", name="Add a passkey").click()
+    dialog = page.get_by_role("dialog", name="Add a passkey")
+    name = dialog.get_by_label("Name for this passkey")
+    expect(name).to_have_value("Chrome on Linux")  # suggested from this browser and system
+    expect(name).to_be_focused()
+    name.fill("Work laptop")
+    dialog.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("status").filter(has_text="added")).to_contain_text(
         "You can now sign in with it."
     )
     expect(passkeys(page)).to_have_count(1)
-    expect(passkeys(page).first).to_contain_text("Never used")
-
-    page.get_by_role("button", name="Rename passkey Passkey").click()
-    page.get_by_label("New name for the passkey").fill("Work laptop")
-    page.get_by_role("button", name="Save", exact=True).click()  # not "Save name"
     expect(passkeys(page).first.locator(".passkey-name")).to_have_text("Work laptop")
+    expect(passkeys(page).first).to_contain_text("never used")
+
+    # A second one is suggested a name that differs from the first's.
+    page.get_by_role("button", name="Rename passkey Work laptop").click()
+    dialog = page.get_by_role("dialog", name="Rename passkey")
+    dialog.get_by_label("Name").fill("Chrome on Linux")
+    dialog.get_by_role("button", name="Save").click()
+    expect(passkeys(page).first.locator(".passkey-name")).to_have_text("Chrome on Linux")
+    page.get_by_role("button", name="Add a passkey").click()
+    dialog = page.get_by_role("dialog", name="Add a passkey")
+    expect(dialog.get_by_label("Name for this passkey")).to_have_value("Chrome on Linux (2)")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(passkeys(page)).to_have_count(1)
 
     log_out(page)
     page.get_by_role("button", name="Sign in with a passkey").click()  # no username typed
@@ -113,8 +135,16 @@ def test_passkey_register_sign_in_without_username_delete_and_refused_after(
     expect(page.locator("#whoami")).to_have_text("alice")
 
     open_account(page)
-    expect(passkeys(page).first).to_contain_text("Last used")
-    page.get_by_role("button", name="Delete passkey Work laptop").click()
+    expect(passkeys(page).first).to_contain_text("last used")
+    # Removing a way to sign in is confirmed, with the password; Cancel keeps it.
+    page.get_by_role("button", name="Remove passkey Chrome on Linux").click()
+    dialog = page.get_by_role("dialog", name="Remove the passkey “Chrome on Linux”?")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(passkeys(page)).to_have_count(1)
+    page.get_by_role("button", name="Remove passkey Chrome on Linux").click()
+    dialog.get_by_label("Your password").fill(ui.PASSWORD)
+    dialog.get_by_role("button", name="Remove passkey").click()
     expect(page.get_by_text("You have no passkeys yet.")).to_be_visible()
     expect(passkeys(page)).to_have_count(0)
 
@@ -124,7 +154,37 @@ def test_passkey_register_sign_in_without_username_delete_and_refused_after(
     expect(ui.login_heading(page)).to_be_visible()
 
 
-def test_two_factor_enable_then_log_in_with_a_code_and_with_a_recovery_code(
+def set_up_two_factor(page: Any) -> tuple[pyotp.TOTP, list[str]]:
+    """From the security page with two-factor off: the app's authenticator and codes."""
+    section = page.get_by_role("region", name="Two-factor authentication")
+    expect(section).to_contain_text("Off")
+    section.get_by_role("button", name="Set up two-factor authentication").click()
+    dialog = page.get_by_role("dialog", name="Set up two-factor authentication")
+    dialog.get_by_label("Your password").fill(ui.PASSWORD)
+    dialog.get_by_role("button", name="Continue").click()
+    expect(section.get_by_role("img", name="QR code for your authenticator app")).to_be_visible()
+    expect(section).to_contain_text("Google Authenticator")  # what such an app is
+    section.get_by_text("Can't scan? Enter this key").click()
+    key = section.locator("#totp-secret").inner_text()
+    assert all(len(group) == 4 for group in key.split(" ")[:-1]), key  # in fours
+    authenticator = pyotp.TOTP(key.replace(" ", ""))
+    section.get_by_label("Code from the app", exact=True).fill(authenticator.now())
+    section.get_by_role("button", name="Turn on").click()
+    codes = section.get_by_role("list", name="Save your recovery codes").get_by_role("listitem")
+    expect(codes).to_have_count(10)
+    recovery = codes.all_inner_texts()
+    with page.expect_download() as download:
+        section.get_by_role("button", name="Download .txt").click()
+    saved = download.value.path().read_text()
+    assert all(code in saved for code in recovery)
+    section.get_by_role("button", name="I have saved them").click()
+    expect(codes).to_have_count(0)
+    expect(section.locator("#totp-secret")).to_have_text("")
+    expect(section.locator("#totp-badge")).to_have_text("On")
+    return authenticator, recovery
+
+
+def test_two_factor_setup_can_be_cancelled_at_each_step(
     app_page: Callable[[], Any], api: Api
 ) -> None:
     api.signup("alice")
@@ -132,22 +192,33 @@ def test_two_factor_enable_then_log_in_with_a_code_and_with_a_recovery_code(
     ui.log_in(page, "alice")
     open_account(page)
     section = page.get_by_role("region", name="Two-factor authentication")
-    expect(section).to_contain_text("Two-factor authentication is off.")
-
-    section.locator("#totp-start-form").get_by_label("Your password").fill(ui.PASSWORD)
     section.get_by_role("button", name="Set up two-factor authentication").click()
+    dialog = page.get_by_role("dialog", name="Set up two-factor authentication")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    section.get_by_role("button", name="Set up two-factor authentication").click()
+    dialog.get_by_label("Your password").fill("not my password at all")
+    dialog.get_by_role("button", name="Continue").click()
+    expect(dialog.locator("#step-up-password-problem")).to_contain_text("password is not right")
+    dialog.get_by_label("Your password").fill(ui.PASSWORD)
+    dialog.get_by_role("button", name="Continue").click()
     expect(section.get_by_role("img", name="QR code for your authenticator app")).to_be_visible()
-    secret = section.locator("#totp-secret").inner_text()
-    authenticator = pyotp.TOTP(secret)
-    section.get_by_label("Code from the app", exact=True).fill(authenticator.now())
-    section.get_by_role("button", name="Turn on").click()
-    codes = section.get_by_role("list", name="Recovery codes").get_by_role("listitem")
-    expect(codes).to_have_count(10)
-    recovery = codes.all_inner_texts()
-    section.get_by_role("button", name="I have saved them").click()
-    expect(codes).to_have_count(0)
+    section.get_by_role("button", name="Cancel").click()
     expect(section.locator("#totp-secret")).to_have_text("")
-    expect(section).to_contain_text("Two-factor authentication is on")
+    expect(section.get_by_role("button", name="Set up two-factor authentication")).to_be_focused()
+    expect(section.locator("#totp-badge")).to_have_text("Off")
+
+
+def test_two_factor_enable_then_log_in_with_a_code_and_with_a_recovery_code(
+    app_page: Callable[[], Any], api: Api
+) -> None:
+    api.signup("alice")
+    page = app_page()
+    ui.log_in(page, "alice")
+    open_account(page)
+    authenticator, recovery = set_up_two_factor(page)
+    page.get_by_role("link", name="Account", exact=True).click()
+    expect(page.locator("#ov-totp")).to_contain_text("On")
 
     log_out(page)
     ui.fill_credentials(page, "alice", ui.PASSWORD)
@@ -156,7 +227,7 @@ def test_two_factor_enable_then_log_in_with_a_code_and_with_a_recovery_code(
     expect(page.get_by_label("Code", exact=True)).to_be_focused()
     page.get_by_label("Code", exact=True).fill("000000")
     page.get_by_role("button", name="Verify").click()
-    expect(page.locator("#mfa-error")).to_have_text("Code is wrong or was already used")
+    expect(page.locator("#mfa-error")).to_contain_text("wait for the app to show the next code")
     # The step after the one that confirmed setup (codes are accepted once per step).
     page.get_by_label("Code", exact=True).fill(authenticator.at(time.time() + 30))
     page.get_by_role("button", name="Verify").click()
@@ -168,4 +239,24 @@ def test_two_factor_enable_then_log_in_with_a_code_and_with_a_recovery_code(
     page.get_by_label("Code", exact=True).fill(recovery[0])
     page.get_by_role("button", name="Verify").click()
     ui.board_loaded(page)
-    assert secret not in ui.browser_storage(page)
+    assert authenticator.secret not in ui.browser_storage(page)
+
+
+def test_two_factor_on_has_one_turn_off_that_asks_password_and_code(
+    app_page: Callable[[], Any], api: Api
+) -> None:
+    api.signup("alice")
+    page = app_page()
+    ui.log_in(page, "alice")
+    open_account(page)
+    authenticator, recovery = set_up_two_factor(page)
+    section = page.get_by_role("region", name="Two-factor authentication")
+    expect(section.get_by_role("textbox")).to_have_count(0)  # no standing fields when on
+    section.get_by_role("button", name="Turn off").click()
+    dialog = page.get_by_role("dialog", name="Turn off two-factor authentication?")
+    dialog.get_by_label("Your password").fill(ui.PASSWORD)
+    dialog.get_by_label("Two-factor code").fill(recovery[0])
+    dialog.get_by_role("button", name="Turn off").click()
+    expect(dialog).to_be_hidden()
+    expect(section.locator("#totp-badge")).to_have_text("Off")
+    expect(page.get_by_role("status").filter(has_text="is off")).to_be_visible()
