@@ -1,0 +1,147 @@
+"""The board as people use Slack, Discord or Mastodon (issue 24): an always-open
+composer, avatars, the time once per group, and the feed as one tab stop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser import ui
+from tests.browser.conftest import Api
+
+pytestmark = pytest.mark.browser
+
+
+def composer_field(page: Any) -> Any:
+    return ui.composer(page).get_by_label("Message")
+
+
+def test_the_composer_is_open_posts_with_ctrl_enter_and_grows(page: Any, api: Api) -> None:
+    api.user("alice")
+    ui.log_in(page, "alice")
+    field = composer_field(page)
+    expect(field).to_be_visible()
+    one_line = field.bounding_box()["height"]
+    field.fill("first line\nsecond\nthird\nfourth\nfifth")
+    assert field.bounding_box()["height"] > one_line
+    field.press("Control+Enter")
+    expect(ui.messages(page).first.locator(".content")).to_have_text(
+        "first line\nsecond\nthird\nfourth\nfifth")
+    expect(field).to_have_value("")
+
+
+def test_the_draft_survives_a_reload_and_leaves_with_logout(page: Any, api: Api) -> None:
+    api.user("alice")
+    ui.log_in(page, "alice")
+    composer_field(page).fill("half a thought")
+    page.reload()
+    ui.board_loaded(page)
+    expect(composer_field(page)).to_have_value("half a thought")
+    assert ui.PASSWORD not in ui.browser_storage(page)
+    page.get_by_role("button", name="Log out").click()
+    expect(ui.login_heading(page)).to_be_visible()
+    assert "half a thought" not in ui.browser_storage(page)
+
+
+def test_the_count_shows_near_the_limit(page: Any, api: Api) -> None:
+    api.user("alice")
+    ui.log_in(page, "alice")
+    count = page.locator("#post-count")
+    composer_field(page).fill("x" * 100)
+    expect(count).to_be_hidden()
+    composer_field(page).fill("x" * 950)
+    expect(count).to_have_text("50 left")
+    composer_field(page).fill("x" * 1003)
+    expect(count).to_have_text("3 over the 1,000 limit")
+    expect(composer_field(page)).to_have_attribute("aria-invalid", "true")
+
+
+def test_avatars_have_a_stable_colour_per_author_with_readable_initials(
+    page: Any, api: Api
+) -> None:
+    for name in ["ann", "bob", "cyd", "dee"]:
+        api.user(name)
+        api.post(name, f"hello from {name}")
+    api.post("ann", "ann again, later")
+    ui.log_in(page, "ann")
+    avatars = page.locator("#messages .avatar")
+    expect(avatars).to_have_count(5)
+    colours = avatars.evaluate_all(
+        """(nodes) => nodes.map((n) => [n.closest('li').dataset.author,
+                                         getComputedStyle(n).backgroundColor, n.textContent])"""
+    )
+    by_author: dict[str, set[str]] = {}
+    for author, colour, initials in colours:
+        by_author.setdefault(author, set()).add(colour)
+        assert initials == author[0].upper()
+    assert all(len(found) == 1 for found in by_author.values()), by_author
+    # White initials on every colour of the palette: at least 4.5:1, in both schemes.
+    ratios = page.evaluate(
+        """async () => {
+            const { COLOURS } = await import('./js/lib/avatar.js');
+            const lum = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255)
+              .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4))
+              .reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+            return COLOURS.map((hex) => 1.05 / (lum(hex) + 0.05));
+        }"""
+    )
+    assert min(ratios) >= 4.5, ratios
+
+
+def test_a_group_shows_its_time_once(page: Any, api: Api) -> None:
+    api.user("alice")
+    for n in range(3):
+        api.post("alice", f"message {n}")
+    ui.log_in(page, "alice")
+    rows = ui.messages(page)
+    expect(rows).to_have_count(3)
+    visible = rows.evaluate_all(
+        "(rows) => rows.map((r) => getComputedStyle(r.querySelector('.when')).opacity)"
+    )
+    assert visible == ["1", "0", "0"], visible
+    rows.nth(1).hover()
+    expect(rows.nth(1).locator(".when")).to_have_css("opacity", "1")
+
+
+def test_the_feed_is_one_tab_stop_with_arrow_keys_and_its_actions(page: Any, api: Api) -> None:
+    api.user("bob")
+    for n in range(5):
+        api.post("bob", f"bob {n} https://example.org/{n}")
+    ui.log_in(page, "bob")
+    rows = ui.messages(page)
+    expect(rows).to_have_count(5)
+    stops = page.evaluate(
+        """() => Array.from(document.querySelectorAll('#messages *'))
+            .filter((n) => n.tabIndex >= 0).length"""
+    )
+    # The first row and its own link and delete button; nothing else in the list.
+    assert stops == 3, stops
+    rows.first.focus()
+    page.keyboard.press("ArrowDown")
+    expect(rows.nth(1)).to_be_focused()
+    page.keyboard.press("j")
+    expect(rows.nth(2)).to_be_focused()
+    page.keyboard.press("k")
+    expect(rows.nth(1)).to_be_focused()
+    page.keyboard.press("End")
+    expect(rows.nth(4)).to_be_focused()
+    # Tab from the focused message reaches its link, then its delete button, then leaves.
+    page.keyboard.press("Tab")
+    expect(rows.nth(4).get_by_role("link")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(rows.nth(4).get_by_role("button", name="Delete your message: bob 0")).to_be_focused()
+    page.keyboard.press("Tab")
+    focused_in_list = page.evaluate(
+        "() => document.getElementById('messages').contains(document.activeElement)")
+    assert focused_in_list is False
+    # Shift+Tab comes back to the same message's controls, not the first row.
+    page.keyboard.press("Shift+Tab")
+    expect(rows.nth(4).get_by_role("button", name="Delete your message: bob 0")).to_be_focused()
+    # Delete on a focused message opens the confirmation.
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    expect(rows.nth(4)).to_be_focused()
+    page.keyboard.press("Delete")
+    expect(page.get_by_role("dialog", name="Delete this message?")).to_be_visible()
