@@ -28,7 +28,7 @@ def signed_in(new_page, api, username="alice", **size):
 def test_empty_board_says_so(new_page, api):
     api.signup("alice")
     page = signed_in(new_page, api)
-    expect(page.get_by_text("No messages yet. Be the first to post one.")).to_be_visible()
+    expect(page.get_by_text("No messages yet. Write the first one above.")).to_be_visible()
     expect(ui.messages(page)).to_have_count(0)
     expect(page.get_by_role("button", name="Older messages")).to_be_hidden()
     ui.post(page, "the first message")
@@ -121,58 +121,54 @@ def test_message_html_is_shown_as_text(new_page, api, problems):
     assert problems.errors == []
 
 
-def test_post_dialog_posts_and_the_message_appears_at_the_top_without_a_reload(new_page, api):
+def test_composer_posts_and_the_message_appears_at_the_top_without_a_reload(new_page, api):
     api.user("bob")
     api.signup("alice")
     api.post("bob", "older news")
     page = signed_in(new_page, api)
     page.evaluate("() => { window.sameDocument = true; }")
     ui.write_message(page, "  fresh news  \n")
-    dialog = ui.post_dialog(page)
-    expect(dialog.get_by_text("10 / 1,000")).to_be_visible()  # counted after trimming
-    dialog.get_by_role("button", name="Post").click()
-    expect(dialog).to_be_hidden()
+    ui.composer(page).get_by_role("button", name="Post").click()
+    expect(ui.composer(page).get_by_label("Message")).to_have_value("")
     assert ui.message_texts(page) == ["fresh news", "older news"]
     expect(ui.messages(page).first.locator(".author")).to_have_text("alice")
     assert page.evaluate("() => window.sameDocument") is True
     expect(page.get_by_role("status").filter(has_text="Message posted.")).to_have_count(1)
-    # The dialog starts empty next time.
-    page.get_by_role("button", name="New message").click()
-    expect(dialog.get_by_label("Message")).to_have_value("")
 
 
 def test_character_counter_counts_against_the_limit(page, api):
     api.user("alice")
     ui.log_in(page, "alice")
     ui.write_message(page, "é" * 999 + "😀")  # 1,000 characters, 1,001 UTF-16 units
-    dialog = ui.post_dialog(page)
-    counter = dialog.locator("#post-count")
-    expect(counter).to_have_text("1,000 / 1,000")
+    composer = ui.composer(page)
+    counter = composer.locator("#post-count")
+    expect(counter).to_have_text("0 left")
     expect(counter).not_to_have_class(re.compile(r"\bover\b"))
-    dialog.get_by_label("Message").press("End")
-    dialog.get_by_label("Message").press_sequentially("xy")
-    expect(counter).to_have_text("1,002 / 1,000")
+    composer.get_by_label("Message").press("End")
+    composer.get_by_label("Message").press_sequentially("xy")
+    expect(counter).to_have_text("2 over the 1,000 limit")
     expect(counter).to_have_class(re.compile(r"\bover\b"))
-    expect(dialog.get_by_text("2 characters over the limit")).to_be_visible()
+    expect(composer.locator("#post-limit")).to_have_text("2 characters over the limit")
 
 
 def test_post_button_is_disabled_while_the_text_is_empty_or_over_the_limit(page, api):
     api.user("alice")
     ui.log_in(page, "alice")
     ui.write_message(page, "   \n ")
-    dialog = ui.post_dialog(page)
-    post = dialog.get_by_role("button", name="Post")
-    expect(post).to_be_disabled()  # only white space: nothing to post
+    composer = ui.composer(page)
+    post = composer.get_by_role("button", name="Post")
+    expect(post).to_be_disabled()  # only white space: nothing to post (aria-disabled: focusable)
+    post.click(force=True)  # pressed anyway: nothing is sent
+    expect(ui.messages(page)).to_have_count(0)
     too_long = "x" * 1001
-    dialog.get_by_label("Message").fill(too_long)
+    composer.get_by_label("Message").fill(too_long)
     expect(post).to_be_disabled()
-    expect(dialog.get_by_label("Message")).to_have_attribute("aria-invalid", "true")
-    dialog.get_by_label("Message").press("End")
-    dialog.get_by_label("Message").press("Backspace")
+    expect(composer.get_by_label("Message")).to_have_attribute("aria-invalid", "true")
+    composer.get_by_label("Message").press("End")
+    composer.get_by_label("Message").press("Backspace")
     expect(post).to_be_enabled()
-    expect(dialog.get_by_label("Message")).to_have_attribute("aria-invalid", "false")
+    expect(composer.get_by_label("Message")).to_have_attribute("aria-invalid", "false")
     post.click()
-    expect(dialog).to_be_hidden()
     expect(ui.messages(page).first.locator(".content")).to_have_text("x" * 1000)
 
 
@@ -191,11 +187,11 @@ def test_post_refused_by_the_server_keeps_the_text_and_says_why(page, api):
         else route.continue_(),
     )
     ui.write_message(page, "refused")
-    dialog = ui.post_dialog(page)
-    dialog.get_by_role("button", name="Post").click()
-    expect(dialog.get_by_role("alert")).to_have_text("Content must not be empty")
-    expect(dialog.get_by_label("Message")).to_have_value("refused")
-    expect(dialog.get_by_label("Message")).to_be_focused()
+    composer = ui.composer(page)
+    composer.get_by_role("button", name="Post").click()
+    expect(composer.get_by_role("alert")).to_have_text("Content must not be empty")
+    expect(composer.get_by_label("Message")).to_have_value("refused")
+    expect(composer.get_by_label("Message")).to_be_focused()
 
 
 def test_posting_too_fast_says_how_long_to_wait(page, api):
@@ -213,13 +209,13 @@ def test_posting_too_fast_says_how_long_to_wait(page, api):
         else route.continue_(),
     )
     ui.write_message(page, "one more")
-    dialog = ui.post_dialog(page)
-    dialog.get_by_role("button", name="Post").click()
-    expect(dialog.get_by_role("alert")).to_have_text(
+    composer = ui.composer(page)
+    composer.get_by_role("button", name="Post").click()
+    expect(composer.get_by_role("alert")).to_have_text(
         "You are posting faster than the board allows. Your message is kept here: "
         "post it in 42 seconds."
     )
-    expect(dialog.get_by_label("Message")).to_have_value("one more")
+    expect(composer.get_by_label("Message")).to_have_value("one more")
 
 
 def test_api_down_shows_an_error_and_keeps_the_unsent_text(page, api):
@@ -227,25 +223,23 @@ def test_api_down_shows_an_error_and_keeps_the_unsent_text(page, api):
     ui.log_in(page, "alice")
     ui.write_message(page, "this must not be lost")
     api.stop()
-    dialog = ui.post_dialog(page)
-    dialog.get_by_role("button", name="Post").click()
-    expect(dialog.get_by_role("alert")).to_have_text(
-        "Cannot reach the server. Check your connection and try again."
+    composer = ui.composer(page)
+    composer.get_by_role("button", name="Post").click()
+    expect(composer.get_by_role("alert")).to_have_text(
+        "Not posted: the server cannot be reached. Your message is kept here; "
+        "post it again when the connection is back."
     )
-    expect(dialog).to_be_visible()
-    expect(dialog.get_by_label("Message")).to_have_value("this must not be lost")
-    expect(dialog.get_by_role("button", name="Post")).to_be_enabled()
-    # Closed and reopened, the draft is still there.
-    dialog.get_by_role("button", name="Cancel").click()
-    page.get_by_role("button", name="Refresh").click()
-    expect(page.locator("#board-error")).to_have_text(
-        "Cannot reach the server. Check your connection and try again."
+    expect(page.locator("#connection")).to_have_text(
+        "Cannot reach the server. Retrying… Your unsent text is kept."
     )
-    page.get_by_role("button", name="New message").click()
-    expect(dialog.get_by_label("Message")).to_have_value("this must not be lost")
+    expect(composer.get_by_label("Message")).to_have_value("this must not be lost")
+    expect(composer.get_by_role("button", name="Post")).to_be_enabled()
+    # Reloaded while the server is still down, the draft is still there.
+    page.reload()
+    expect(ui.composer(page).get_by_label("Message")).to_have_value("this must not be lost")
 
 
-def test_post_button_shows_progress_and_the_dialog_waits_for_the_answer(page, api):
+def test_post_button_shows_progress_and_keeps_its_width(page, api):
     api.user("alice")
     ui.log_in(page, "alice")
     held = []
@@ -254,19 +248,22 @@ def test_post_button_shows_progress_and_the_dialog_waits_for_the_answer(page, ap
         lambda route: held.append(route) if route.request.method == "POST" else route.continue_(),
     )
     ui.write_message(page, "patience")
-    dialog = ui.post_dialog(page)
-    dialog.get_by_role("button", name="Post").click()
-    expect(dialog.get_by_role("button", name="Posting…")).to_be_disabled()
-    expect(dialog.get_by_role("button", name="Cancel")).to_be_disabled()
-    page.keyboard.press("Escape")
-    expect(dialog).to_be_visible()  # not closed while the post is in flight
+    composer = ui.composer(page)
+    post = composer.get_by_role("button", name="Post")
+    width = post.bounding_box()["width"]
+    post.click()
+    busy = composer.get_by_role("button", name="Posting…")
+    expect(busy).to_be_disabled()
+    assert busy.bounding_box()["width"] == width
+    busy.click(force=True)  # a second press while posting does nothing
     for _ in range(100):
         if held:
             break
         page.wait_for_timeout(20)
+    assert len(held) == 1
     held[0].continue_()
-    expect(dialog).to_be_hidden()
     expect(ui.messages(page).first.locator(".content")).to_have_text("patience")
+    expect(ui.messages(page)).to_have_count(1)
 
 
 def test_deleting_own_message_asks_first(new_page, api):
@@ -330,13 +327,12 @@ def test_board_is_usable_at_360_pixels(new_page, api):
     page = signed_in(new_page, api, width=360, height=740)
     expect(ui.messages(page)).to_have_count(2)
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
-    for name in ["Refresh", "New message", "Log out"]:
-        expect(page.get_by_role("button", name=name)).to_be_in_viewport()
+    for name in ["Refresh", "Post", "Log out"]:
+        expect(page.get_by_role("button", name=name, exact=True)).to_be_in_viewport()
     ui.write_message(page, "typed on a phone")
-    dialog_box = ui.post_dialog(page).bounding_box()
-    assert dialog_box["x"] >= 0
-    assert dialog_box["x"] + dialog_box["width"] <= 360
-    save_screenshot(page, "board-phone-dialog.png")
-    ui.post_dialog(page).get_by_role("button", name="Post").click()
+    box = ui.composer(page).bounding_box()
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= 360
+    ui.composer(page).get_by_role("button", name="Post").click()
     expect(ui.messages(page).first.locator(".content")).to_have_text("typed on a phone")
     save_screenshot(page, "board-phone.png")
