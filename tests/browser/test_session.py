@@ -86,7 +86,7 @@ def test_revoked_access_token_is_renewed_without_the_person_noticing(page, api):
     seen = watch_api(page, api)
     page.get_by_role("button", name="Refresh").click()
     expect(ui.messages(page)).to_have_text(
-        [re.compile(r"^bob\s+now\s+posted meanwhile$")], use_inner_text=True
+        [re.compile(r"^B\s+bob\s+now\s+posted meanwhile$")], use_inner_text=True  # avatar first
     )
     expect(ui.board_heading(page)).to_be_visible()
     assert seen == [
@@ -108,7 +108,7 @@ def test_concurrent_requests_share_one_refresh(page, api):
     seen = watch_api(page, api)
     results = page.evaluate(
         """async () => {
-            const { authed } = await import("./session.js");
+            const { authed } = await import("./js/lib/session.js");
             const answers = await Promise.all([
                 authed("GET", "/me"), authed("GET", "/messages"), authed("GET", "/me"),
             ]);
@@ -240,7 +240,7 @@ def test_unreachable_server_during_logout_still_clears_the_browser(page, api):
 RENEW_AT_THE_SAME_MOMENT = """(at) => {
     window.answer = null;
     setTimeout(async () => {
-        const { authed } = await import("./session.js");
+        const { authed } = await import("./js/lib/session.js");
         window.answer = await authed("GET", "/me").then((me) => me.username, String);
     }, at - Date.now());
 }"""
@@ -297,10 +297,9 @@ def test_unsent_text_survives_a_session_that_ended_for_its_writer_only(page, api
     stored = ui.stored_session(page)
     assert api.call("POST", "/logout", {"refresh_token": stored["refreshToken"]},
                     token=stored["accessToken"]).status == 204
-    ui.post_dialog(page).get_by_role("button", name="Post").click()
+    ui.composer(page).get_by_role("button", name="Post").click()
     expect(ui.login_heading(page)).to_be_visible()
     expect(page.locator("#auth-notice")).to_have_text(ENDED)
-    expect(ui.post_dialog(page)).to_be_hidden()
+    expect(ui.composer(page)).to_be_hidden()
     ui.log_in(page, who)
-    page.get_by_role("button", name="New message").click()
-    expect(ui.post_dialog(page).get_by_label("Message")).to_have_value(draft)
+    expect(ui.composer(page).get_by_label("Message")).to_have_value(draft)
