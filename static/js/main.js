@@ -130,7 +130,7 @@ function skipToContent(event) {
   event.preventDefault();
   const target =
     current === "board"
-      ? byId("post-content")
+      ? board.skipTarget()
       : current === "login" || current === "signup"
         ? byId("auth-title")
         : ui.headings.account;

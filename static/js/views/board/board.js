@@ -45,6 +45,12 @@ function explain(error) {
   return error.message;
 }
 
+/** "Older messages" failing is said beside the button pressed, where the person looks. */
+function explainOlder(error) {
+  if (error instanceof ApiError && error.unreachable) state.failedOffline = true;
+  return error.message;
+}
+
 // ---- reading -------------------------------------------------------------
 
 /** Show the board for the signed-in person; loads the first page unless already shown. */
@@ -57,6 +63,11 @@ export function showBoard({ reload = false } = {}) {
   }
   if (reload || !state.loaded) loadFirstPage();
   poller.start();
+}
+
+/** Where "Skip to content" lands: the feed's tab stop, or the composer on an empty board. */
+export function skipTarget() {
+  return ui.list.querySelector('li[tabindex="0"]') ?? byId("post-content");
 }
 
 /** The board is off screen: stop asking for new messages. */
@@ -92,6 +103,7 @@ export function reset({ keepDraft = false } = {}) {
 export function reconnected() {
   if (!state.failedOffline || !state.owner) return;
   state.failedOffline = false;
+  say(ui.olderError, "");
   if (!state.loaded) loadFirstPage();
 }
 
@@ -132,7 +144,7 @@ async function loadPage(cursor) {
     state.nextCursor = page.next_cursor ?? null;
     state.loaded = true;
     if (!cursor) say(ui.status, "Board up to date.");
-  }, { errorRegion: region, explain });
+  }, { errorRegion: region, explain: cursor ? explainOlder : explain });
   state.loading = null;
   ui.loading.hidden = true;
   ui.list.removeAttribute("aria-busy");
