@@ -1,4 +1,4 @@
-"""The account page: who you are, and changing your password."""
+"""The account page: who you are (the overview), and changing your password (a dialog)."""
 
 from __future__ import annotations
 
@@ -15,28 +15,37 @@ NEW_PASSWORD = "a brand new passphrase"
 
 
 def open_account(page):
-    page.get_by_role("link", name="Account").click()
+    page.get_by_role("link", name="Account:").click()
     expect(page.get_by_role("heading", name="Account", level=1)).to_be_focused()
     expect(page).to_have_title("Account · chalkboard")
 
 
+def dialog(page):
+    return page.get_by_role("dialog", name="Change password")
+
+
 def change_password(page, current, new, repeat=None):
-    page.get_by_label("Current password").fill(current)
-    page.get_by_label("New password", exact=True).fill(new)
-    page.get_by_label("New password again").fill(new if repeat is None else repeat)
-    page.get_by_role("button", name="Change password").click()
+    page.get_by_role("link", name="Sign-in & security").click()
+    page.get_by_role("button", name="Change password…").click()
+    dialog(page).get_by_label("Current password").fill(current)
+    dialog(page).get_by_label("New password", exact=True).fill(new)
+    dialog(page).get_by_label("New password again").fill(new if repeat is None else repeat)
+    dialog(page).get_by_role("button", name="Change password").click()
 
 
 def test_account_page_shows_username_and_join_date(page, api):
     api.signup("alice")
     ui.log_in(page, "alice")
     open_account(page)
-    facts = page.locator("dl.facts")
-    expect(facts.locator("#account-username")).to_have_text("alice")
-    expect(facts.locator("#account-since")).to_have_text(
+    expect(page.locator("#account-username")).to_have_text("alice")
+    expect(page.locator("#account-since")).to_have_text(
         re.compile(r"^[A-Z][a-z]+ \d{1,2}, \d{4}$")
     )
-    expect(page.get_by_role("link", name="Account")).to_have_attribute("aria-current", "page")
+    expect(page.get_by_role("link", name="Account:")).to_have_attribute("aria-current", "page")
+    # The overview sums up the protection, from /me, /me/passkeys and /me/sessions.
+    expect(page.locator("#ov-totp")).to_have_text("Off · recommended")
+    expect(page.locator("#ov-passkeys")).to_have_text("None")
+    expect(page.locator("#ov-sessions")).to_have_text("1 session (this device)")
 
 
 def test_change_password_keeps_this_tab_signed_in_and_ends_other_sessions(new_page, api):
@@ -49,11 +58,12 @@ def test_change_password_keeps_this_tab_signed_in_and_ends_other_sessions(new_pa
     open_account(here)
     change_password(here, ui.PASSWORD, NEW_PASSWORD)
     expect(here.get_by_role("status").filter(has_text="Password changed.")).to_have_text(
-        "Password changed. Your other sessions have been logged out."
+        "Password changed. Your other sessions have been signed out."
     )
+    expect(dialog(here)).to_be_hidden()
     # No password is left on the page or in storage.
-    for field in ["Current password", "New password", "New password again"]:
-        expect(here.get_by_label(field, exact=True)).to_have_value("")
+    for field in ["#step-up-password", "#step-up-new-password", "#step-up-repeat"]:
+        expect(here.locator(field)).to_have_value("")
     assert NEW_PASSWORD not in ui.browser_storage(here)
     assert ui.PASSWORD not in ui.browser_storage(here)
     # This tab logged in again with the new password: new tokens, and they work.
@@ -77,10 +87,11 @@ def test_wrong_current_password_shows_the_server_message(page, api):
     ui.log_in(page, "alice")
     open_account(page)
     change_password(page, "not my password at all", NEW_PASSWORD)
-    expect(page.locator("#password-error")).to_have_text("Current password is wrong")
-    expect(page.get_by_label("Current password")).to_be_focused()
+    expect(page.locator("#step-up-password-problem")).to_have_text(
+        "That password is not right. Check it and try again.")
+    expect(dialog(page).get_by_label("Current password")).to_be_focused()
     # Still signed in, with the old password still the one that works.
-    expect(page.get_by_role("heading", name="Account", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="Sign-in & security", level=1)).to_be_visible()
     assert api.login("alice")["username"] == "alice"
 
 
@@ -89,9 +100,10 @@ def test_new_password_is_checked_by_the_server(page, api):
     ui.log_in(page, "alice")
     open_account(page)
     change_password(page, ui.PASSWORD, "qwerty123456")
-    expect(page.locator("#password-error")).to_have_text(
+    expect(page.locator("#step-up-new-password-problem")).to_have_text(
         "Password is too common; choose one that is harder to guess"
     )
+    expect(dialog(page).get_by_label("New password", exact=True)).to_be_focused()
 
 
 def test_mismatched_new_passwords_are_caught_before_sending(page, api):
@@ -101,8 +113,25 @@ def test_mismatched_new_passwords_are_caught_before_sending(page, api):
     sent = []
     page.on("request", lambda r: sent.append(r.url) if r.url.endswith("/me/password") else None)
     change_password(page, ui.PASSWORD, NEW_PASSWORD, repeat=NEW_PASSWORD + "!")
-    expect(page.locator("#password-error")).to_have_text(
-        "The new passwords do not match. Type the same new password twice."
+    expect(page.locator("#step-up-repeat-problem")).to_have_text(
+        "The two new passwords differ. Type the same new password twice."
     )
-    expect(page.get_by_label("New password again")).to_be_focused()
+    expect(dialog(page).get_by_label("New password again")).to_be_focused()
     assert sent == []
+
+
+def test_the_strength_meter_judges_as_the_server_does(page, api):
+    api.signup("alice")
+    ui.log_in(page, "alice")
+    open_account(page)
+    page.get_by_role("link", name="Sign-in & security").click()
+    page.get_by_role("button", name="Change password…").click()
+    meter = page.locator("#step-up-strength")
+    new = dialog(page).get_by_label("New password", exact=True)
+    new.fill("alicealice12")  # leans on the username: zxcvbn with the same user inputs
+    expect(meter).to_have_attribute("data-score", re.compile("^[0-2]$"))
+    expect(meter).not_to_contain_text("Strong enough")
+    new.fill(NEW_PASSWORD)
+    expect(meter).to_contain_text("Strong enough.")
+    # The 800 kB estimator was fetched only once a new password was typed.
+    assert page.evaluate("() => typeof window.zxcvbn") == "function"
