@@ -27,8 +27,11 @@ def me(api, username: str) -> dict:
 
 
 def open_account(page):
-    page.get_by_role("link", name="Account").click()
+    """The Account page's Profile, where the name is changed."""
+    page.get_by_role("link", name="Account:").click()
     expect(page.get_by_role("heading", name="Account", level=1)).to_be_focused()
+    page.get_by_role("link", name="Profile").click()
+    expect(page.get_by_role("heading", name="Profile", level=1)).to_be_focused()
 
 
 def name_form(page):
@@ -75,6 +78,8 @@ def test_rename_on_the_account_page_reaches_old_messages(page, api):
     form.get_by_role("button", name="Save name").click()
     expect(form.get_by_role("status")).to_have_text("Name saved. Your messages show it now.")
     expect(field).to_have_value("Queen Alice")
+    # The header names the person by their new name at once.
+    expect(page.get_by_role("navigation", name="Main")).to_contain_text("Queen Alice")
     token = api.login("alice")["access_token"]
     board = api.call("GET", "/messages", token=token).body["messages"]
     assert [(m["content"], m["display_name"]) for m in board] == [

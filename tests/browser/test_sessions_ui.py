@@ -15,9 +15,11 @@ pytestmark = pytest.mark.browser
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
-def open_account(page):
-    page.get_by_role("link", name="Account").click()
+def open_account(page, section="Where you're signed in"):
+    page.get_by_role("link", name="Account:").click()
     expect(page.get_by_role("heading", name="Account", level=1)).to_be_focused()
+    page.get_by_role("link", name=section).click()
+    expect(page.get_by_role("heading", name=section, level=1)).to_be_focused()
 
 
 def sessions(page):
@@ -41,6 +43,7 @@ def test_sessions_list_marks_this_device_with_relative_times(new_page, api):
     # Newest first: this device's session is the newest.
     this = sessions(here).first
     expect(this).to_contain_text("This device")
+    expect(this).to_contain_text("Last active")
     expect(this.get_by_role("button")).to_have_count(0)  # it is left with Log out
     other = sessions(here).nth(1)
     expect(other).to_contain_text("Another browser or device")
@@ -109,44 +112,42 @@ def test_deleting_the_account_removes_its_messages_and_returns_to_login(new_page
     ui.post(page, "alice's message")
     bobs.get_by_role("button", name="Refresh").click()
     expect(bobs.locator("#messages .content", has_text="alice's message")).to_be_visible()
-    open_account(page)
+    open_account(page, "Delete account")
     delete = page.get_by_role("button", name="Delete account…")
-    password = page.locator("#delete-account-password")  # the Account page has three
-
-    # No password: said beside the field, nothing sent.
-    delete.click()
-    expect(page.locator("#delete-account-password-problem")).to_have_text(
-        "Enter your password to delete your account.")
-    expect(password).to_have_attribute("aria-invalid", "true")
-    expect(password).to_be_focused()
-
-    # The confirmation says what will be lost; "Keep my account" keeps it.
-    password.fill(ui.PASSWORD)
-    delete.click()
     dialog = page.get_by_role("dialog", name="Delete your account?")
+    password = dialog.get_by_label("Your password")
+
+    # The confirmation says what will be lost and asks the password once; Cancel keeps it.
+    delete.click()
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("your account, alice")
     expect(dialog).to_contain_text("all your messages")
     expect(dialog).to_contain_text("all your sessions")
     expect(dialog).to_contain_text("two-factor authentication and your passkeys")
     expect(dialog).to_contain_text("Your username becomes free")
-    expect(dialog.get_by_role("button", name="Keep my account")).to_be_focused()
-    dialog.get_by_role("button", name="Keep my account").click()
+    expect(password).to_be_focused()
+    dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_be_hidden()
     expect(delete).to_be_focused()
 
-    # A wrong password is refused beside the field.
-    password.fill("not my password at all")
+    # No password: said beside the field, nothing sent.
     delete.click()
     dialog.get_by_role("button", name="Delete my account").click()
-    expect(page.locator("#delete-account-password-problem")).to_have_text("Password is wrong")
-    expect(dialog).to_be_hidden()
+    expect(page.locator("#step-up-password-problem")).to_have_text("Enter your password.")
+    expect(password).to_have_attribute("aria-invalid", "true")
+    expect(password).to_be_focused()
+
+    # A wrong password is refused beside the field, in the dialog.
+    password.fill("not my password at all")
+    dialog.get_by_role("button", name="Delete my account").click()
+    expect(page.locator("#step-up-password-problem")).to_have_text(
+        "That password is not right. Check it and try again.")
+    expect(dialog).to_be_visible()
     assert api.call("POST", "/login", {"username": "alice", "password": ui.PASSWORD}
                     ).status == 200
 
     # The right one deletes it: back to the login page, with a notice and no tokens.
     password.fill(ui.PASSWORD)
-    delete.click()
     dialog.get_by_role("button", name="Delete my account").click()
     expect(ui.login_heading(page)).to_be_visible()
     expect(page.locator("#auth-notice")).to_have_text(
