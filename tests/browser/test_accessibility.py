@@ -33,25 +33,19 @@ def test_keyboard_only_sign_up_post_delete_and_log_out(page, api):
     expect(ui.board_heading(page)).to_be_focused()
 
     keys.press("Tab")  # Refresh
-    keys.press("Tab")  # New message
-    expect(page.get_by_role("button", name="New message")).to_be_focused()
-    keys.press("Enter")
-    dialog = ui.post_dialog(page)
-    expect(dialog.get_by_label("Message")).to_be_focused()
+    keys.press("Tab")  # the composer, always open
+    composer = ui.composer(page)
+    expect(composer.get_by_label("Message")).to_be_focused()
     keys.type("typed without a mouse")
     keys.press("Tab")
-    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
-    keys.press("Tab")
-    expect(dialog.get_by_role("button", name="Post")).to_be_focused()
+    expect(composer.get_by_role("button", name="Post")).to_be_focused()
     keys.press("Enter")
-    expect(dialog).to_be_hidden()
-    expect(page.get_by_role("button", name="New message")).to_be_focused()
     expect(ui.messages(page).first.locator(".content")).to_have_text("typed without a mouse")
+    expect(composer.get_by_role("button", name="Post")).to_be_focused()
 
-    keys.press("Tab")  # the new message's time, which shows the full timestamp
-    expect(ui.messages(page).first.locator("time")).to_be_focused()
-    expect(ui.messages(page).first.get_by_role("tooltip")).to_be_visible()
-    keys.press("Tab")  # the new message's Delete button
+    keys.press("Tab")  # the feed: one stop, the newest message
+    expect(ui.messages(page).first).to_be_focused()
+    keys.press("Tab")  # the focused message's Delete button
     expect(ui.messages(page).first.get_by_role("button")).to_be_focused()
     keys.press("Enter")
     confirm = page.get_by_role("dialog", name="Delete this message?")
@@ -68,22 +62,23 @@ def test_keyboard_only_sign_up_post_delete_and_log_out(page, api):
     expect(page.get_by_label("Username", exact=True)).to_be_focused()
 
 
-def test_post_dialog_takes_focus_traps_it_and_gives_it_back(page, api):
+def test_a_step_up_dialog_takes_focus_traps_it_and_gives_it_back(page, api):
     api.signup("alice")
     ui.log_in(page, "alice")
-    opener = page.get_by_role("button", name="New message")
+    page.get_by_role("link", name="Account:").click()
+    page.get_by_role("link", name="Sign-in & security").click()
+    opener = page.get_by_role("button", name="Change password…")
     opener.focus()
     page.keyboard.press("Enter")
-    dialog = ui.post_dialog(page)
-    textarea = dialog.get_by_label("Message")
-    expect(textarea).to_be_focused()
+    dialog = page.get_by_role("dialog", name="Change password")
+    expect(dialog.get_by_label("Current password")).to_be_focused()
     expect(dialog).to_have_attribute("open", "")
-    textarea.fill("half a thought")
+    dialog.get_by_label("Current password").fill("half typed")
     # The page behind a modal dialog is inert: Tab cycles through the dialog only.
-    for _ in range(6):
+    for _ in range(8):
         page.keyboard.press("Tab")
         inside = page.evaluate(
-            "() => document.getElementById('post-dialog').contains(document.activeElement)"
+            "() => document.getElementById('step-up-dialog').contains(document.activeElement)"
             " || document.activeElement === document.body"
         )
         assert inside
@@ -91,8 +86,7 @@ def test_post_dialog_takes_focus_traps_it_and_gives_it_back(page, api):
     expect(dialog).to_be_hidden()
     expect(opener).to_be_focused()
     opener.click()
-    expect(textarea).to_have_value("half a thought")  # the draft waited
-    expect(textarea).to_be_focused()
+    expect(dialog.get_by_label("Current password")).to_have_value("")  # no password kept
     dialog.get_by_role("button", name="Cancel").click()
     expect(opener).to_be_focused()
 
