@@ -1,14 +1,21 @@
-"""axe-core finds no accessibility violation in any view, in both colour schemes,
-on a desktop and on a 360 px phone.
+"""axe-core finds no accessibility violation in any view and state (dialogs, the
+Account overview and its pages, two-factor setup, the offline state…), in both colour
+schemes, on a desktop and on a 360 px phone.
 
 axe is injected from node_modules (npm axe-core); only these tests' contexts bypass
 the CSP to add it, every other test runs under the app's own policy.
+
+The same walk writes the screenshots in docs/screenshots/ when CHALKBOARD_SCREENSHOTS
+is set (scripts/screenshots does that): every state on a desktop in the light scheme
+and on a phone in the dark one; test-artifacts/ gets all four combinations.
 """
 
 from __future__ import annotations
 
+import os
 import re
 
+import pyotp
 import pytest
 from playwright.sync_api import expect
 
@@ -21,6 +28,11 @@ pytestmark = pytest.mark.browser
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SIZES = {"desktop": (1280, 800), "phone": (360, 740)}
+DOCS = ROOT / "docs" / "screenshots"
+FOR_DOCS = {("desktop", "light"), ("phone", "dark")}
+# The two the README shows, kept at their old names.
+README_SHOTS = {("board", "desktop", "light"): "web-board-desktop-light.png",
+                ("board", "phone", "dark"): "web-board-phone-dark.png"}
 
 
 @pytest.fixture
@@ -71,26 +83,59 @@ def violations(page) -> list[str]:
 def check(page, name: str, scheme: str, size: str) -> None:
     page.wait_for_timeout(250)  # let transitions and focus settle before measuring contrast
     save_screenshot(page, f"{name}-{size}-{scheme}.png")
+    if os.environ.get("CHALKBOARD_SCREENSHOTS") and (size, scheme) in FOR_DOCS:
+        DOCS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(DOCS / f"{name}-{size}-{scheme}.png"))
+        if (name, size, scheme) in README_SHOTS:
+            page.screenshot(path=str(ROOT / "docs" / README_SHOTS[(name, size, scheme)]))
     found = violations(page)
-    assert found == [], "\n".join(found)
+    assert found == [], f"{name}:\n" + "\n".join(found)
+
+
+def two_factor_on(api, username: str) -> pyotp.TOTP:
+    token = api.login(username)["access_token"]
+    setup = api.call("POST", "/me/totp", {"password": ui.PASSWORD}, token=token)
+    authenticator = pyotp.TOTP(setup.body["secret"])
+    assert api.call("POST", "/me/totp/confirm", {"code": authenticator.now()},
+                    token=token).status == 200
+    return authenticator
 
 
 @pytest.mark.parametrize("size", list(SIZES))
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     api.user("bob")
+    api.signup("carol", ui.PASSWORD)
+    two_factor_on(api, "carol")
     api.user("alice")  # a second session, so the sessions list has a "Sign out"
+    reply = api.call("POST", "/signup", {"username": "ada", "password": ui.PASSWORD,
+                                         "display_name": "Ada Lovelace"})
+    assert reply.status == 201
+    api.login("ada")
     api.post("bob", "Welcome to chalkboard! Read more at https://example.org/guide.")
-    api.post("bob", "שלום! Right-to-left text reads correctly.")
+    api.post("ada", "Lunch at noon? The usual place 🍜")
+    api.post("ada", "And bring the slides, please.")
+    api.post("bob", "שלום! Right-to-left text reads correctly, links too: https://example.org/a")
     api.post("bob", "\n".join(f"a long message, line {n}" for n in range(1, 12)))
     page = axe_page(scheme, size)
     expect(ui.login_heading(page)).to_be_visible()
     check(page, "login", scheme, size)
 
+    ui.fill_credentials(page, "carol", ui.PASSWORD)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    expect(page.get_by_role("heading", name="Two-factor code")).to_be_visible()
+    page.get_by_label("Code", exact=True).fill("000000")
+    page.get_by_role("button", name="Verify").click()
+    expect(page.locator("#mfa-error")).not_to_be_empty()
+    check(page, "login-code-step", scheme, size)
+    page.get_by_role("button", name="Start over").click()
+
     ui.open_sign_up(page)
     ui.fill_credentials(page, "Bad Name!", "short")
     page.get_by_role("button", name="Sign up").click()
     expect(page.locator("#username-problem")).not_to_be_empty()
+    page.get_by_label("Password", exact=True).fill("chalkboard2024")
+    expect(page.locator("#password-strength")).to_contain_text("Weak")
     check(page, "signup-errors", scheme, size)
 
     page.get_by_role("link", name="Log in").click()
@@ -100,26 +145,88 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     ui.post(page, "my own message, with a quiet delete control")
     check(page, "board", scheme, size)
 
-    ui.write_message(page, "a draft in the dialog")
-    check(page, "post-dialog", scheme, size)
-    page.keyboard.press("Escape")
+    ui.messages(page).first.focus()
+    page.keyboard.press("ArrowDown")
+    ui.write_message(page, "x" * 1004)
+    ui.composer(page).get_by_label("Message").focus()
+    expect(page.locator("#post-count")).to_have_text("4 over the 1,000 limit")
+    check(page, "board-composer-over-limit", scheme, size)
+    ui.write_message(page, "")
 
     ui.messages(page).first.get_by_role("button", name=re.compile("^Delete")).click()
     expect(page.get_by_role("dialog", name="Delete this message?")).to_be_visible()
     check(page, "delete-confirm", scheme, size)
     page.keyboard.press("Escape")
 
-    page.get_by_role("link", name="Account").click()
+    page.context.route(f"{api.url}/**", lambda route: route.abort())
+    page.get_by_role("button", name="Refresh").click()
+    expect(page.locator("#connection")).to_contain_text("Cannot reach the server")
+    check(page, "board-offline", scheme, size)
+    page.context.unroute(f"{api.url}/**")
+    page.get_by_role("button", name="Refresh").click()
+    expect(page.locator("#connection")).to_be_empty()
+
+    page.get_by_role("link", name="Account:").click()
     expect(page.get_by_role("heading", name="Account", level=1)).to_be_visible()
-    expect(page.locator("#account-since")).not_to_have_text("Loading…")
-    expect(page.locator("#sessions-list li")).to_have_count(2)  # this page's and the API's
+    expect(page.locator("#ov-sessions")).to_have_text("2 sessions")
+    expect(page.locator("#ov-passkeys")).not_to_be_empty()
     check(page, "account", scheme, size)
 
-    delete_form = page.get_by_role("form", name="Delete account")  # two-factor asks too
-    delete_form.get_by_label("Your password").fill(ui.PASSWORD)
+    page.get_by_role("link", name="Profile").click()
+    expect(page.get_by_role("textbox", name="Name", exact=True)).to_have_value("alice")
+    check(page, "account-profile", scheme, size)
+
+    page.get_by_role("link", name="Account", exact=True).click()
+    page.get_by_role("link", name="Sign-in & security").click()
+    expect(page.locator("#totp-badge")).to_have_text("Off")
+    check(page, "account-security", scheme, size)
+
+    page.get_by_role("button", name="Change password…").click()
+    dialog = page.get_by_role("dialog", name="Change password")
+    dialog.get_by_label("New password", exact=True).fill("alice2024alice")
+    expect(page.locator("#step-up-strength")).not_to_be_empty()
+    check(page, "change-password-dialog", scheme, size)
+    page.keyboard.press("Escape")
+
+    page.get_by_role("button", name="Add a passkey").click()
+    expect(page.get_by_role("dialog", name="Add a passkey")).to_be_visible()
+    check(page, "passkey-add-dialog", scheme, size)
+    page.keyboard.press("Escape")
+
+    page.get_by_role("button", name="Set up two-factor authentication").click()
+    dialog = page.get_by_role("dialog", name="Set up two-factor authentication")
+    dialog.get_by_label("Your password").fill(ui.PASSWORD)
+    dialog.get_by_role("button", name="Continue").click()
+    section = page.get_by_role("region", name="Two-factor authentication")
+    section.get_by_text("Can't scan? Enter this key").click()
+    key = section.locator("#totp-secret").inner_text().replace(" ", "")
+    check(page, "two-factor-setup", scheme, size)
+
+    section.get_by_label("Code from the app", exact=True).fill(pyotp.TOTP(key).now())
+    section.get_by_role("button", name="Turn on").click()
+    expect(section.get_by_role("button", name="I have saved them")).to_be_visible()
+    check(page, "two-factor-recovery-codes", scheme, size)
+    section.get_by_role("button", name="I have saved them").click()
+    expect(section.locator("#totp-badge")).to_have_text("On")
+    check(page, "two-factor-on", scheme, size)
+
+    section.get_by_role("button", name="Turn off").click()
+    dialog = page.get_by_role("dialog", name="Turn off two-factor authentication?")
+    dialog.get_by_role("button", name="Turn off").click()
+    expect(page.locator("#step-up-password-problem")).not_to_be_empty()
+    check(page, "two-factor-turn-off-dialog", scheme, size)
+    page.keyboard.press("Escape")
+
+    page.get_by_role("link", name="Account", exact=True).click()
+    page.get_by_role("link", name="Where you're signed in").click()
+    expect(page.locator("#sessions-list li")).to_have_count(2)  # this page's and the API's
+    check(page, "account-sessions", scheme, size)
+
+    page.get_by_role("link", name="Account", exact=True).click()
+    page.get_by_role("link", name="Delete account").click()
     page.get_by_role("button", name="Delete account…").click()
     expect(page.get_by_role("dialog", name="Delete your account?")).to_be_visible()
-    check(page, "delete-account-confirm", scheme, size)
+    check(page, "delete-account-dialog", scheme, size)
     page.keyboard.press("Escape")
 
 

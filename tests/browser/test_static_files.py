@@ -111,7 +111,9 @@ def test_rules_js_is_written_from_the_server_rules() -> None:
 def imports_of(module: str) -> set[str]:
     """The modules `module` imports, as paths relative to static/."""
     source = (STATIC / module).read_text()
-    found = re.findall(r'^import [^;]*? from "(\.{1,2}/[\w./-]+)";', source, re.MULTILINE | re.DOTALL)
+    found = re.findall(
+        r'^import [^;]*? from "(\.{1,2}/[\w./-]+)";', source, re.MULTILINE | re.DOTALL
+    )
     folder = (STATIC / module).parent
     return {name_of((folder / path).resolve()) for path in found}
 

@@ -249,7 +249,7 @@ def test_two_factor_on_has_one_turn_off_that_asks_password_and_code(
     page = app_page()
     ui.log_in(page, "alice")
     open_account(page)
-    authenticator, recovery = set_up_two_factor(page)
+    _, recovery = set_up_two_factor(page)
     section = page.get_by_role("region", name="Two-factor authentication")
     expect(section.get_by_role("textbox")).to_have_count(0)  # no standing fields when on
     section.get_by_role("button", name="Turn off").click()

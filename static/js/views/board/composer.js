@@ -103,6 +103,10 @@ export function init({ onPostedMessage }) {
     submit: byId("post-submit"),
   };
   onPosted = onPostedMessage;
+  // The shortcut is worth a word where there is a keyboard; on a phone it would wrap.
+  if (window.matchMedia("(pointer: fine)").matches) {
+    ui.content.placeholder = `${ui.content.placeholder} (${/Mac|iPhone|iPad/.test(navigator.platform) ? "⌘" : "Ctrl"}+Enter posts)`;
+  }
   ui.form.addEventListener("submit", submit);
   ui.content.addEventListener("input", () => {
     saveDraft(currentUser(), ui.content.value);
