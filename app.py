@@ -18,7 +18,7 @@ from chalicelib import accounts, board, health, passkeys, sessions, telemetry, t
 from chalicelib.deps import current_deps
 from chalicelib.errors import KeyringUnavailable, StoreUnavailable
 from chalicelib.responses import WebOriginCORS, api_errors, unauthorized, unavailable
-from chalicelib.store import Message, Passkey, User
+from chalicelib.store.model import Message, Passkey, User
 from chalicelib.timestamps import iso_ms
 from chalicelib.tokens import AccessClaims, InvalidToken
 from chalicelib.validation import parse_body

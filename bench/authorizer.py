@@ -40,12 +40,12 @@ def _per_call(items: list[str], calls: int) -> str:
 
 def _measure_store(env: dict[str, str], calls: int) -> dict[str, Any]:
     from app import jwt_auth
-    from chalicelib import config, signing_keys, store, tokens
-    from chalicelib.store import Session, User
+    from chalicelib import config, deps, signing_keys, tokens
+    from chalicelib.store.model import Session, User
 
     counter = RequestCounter(capacity_for=("BatchGetItem",))
     with environment(env), counter.installed():
-        the_store = store.get_store()
+        the_store = deps.get_store()
         now = time.time()
         the_store.create_user(User(username="bench", password_hash="-", created_at=now,
                                    credential_stamp="bench"))

@@ -90,9 +90,9 @@ def _peak_memory(verifier: str, password_hash: str, cheap_hash: str, env: dict[s
 
 
 def measure(samples: int, memory_runs: int, workdir: Path) -> Figure:
-    from chalicelib import config, passwords, sessions, store
+    from chalicelib import config, deps, passwords, sessions
     from chalicelib.deps import current_deps
-    from chalicelib.store import User
+    from chalicelib.store.model import User
 
     figure = Figure(
         number=4,
@@ -113,7 +113,7 @@ def measure(samples: int, memory_runs: int, workdir: Path) -> Figure:
                   f"p={settings.argon2_parallelism}")
         ours_hash = passwords.hash_password(PASSWORD, settings)
         default_hash, default_hasher = _library_default_hash(PASSWORD)
-        store.get_store().create_user(User(username="bench", password_hash=ours_hash,
+        deps.get_store().create_user(User(username="bench", password_hash=ours_hash,
                                            created_at=time.time(), credential_stamp="bench"))
         for _ in range(2):
             passwords.verify_password(PASSWORD, ours_hash, settings)

@@ -9,7 +9,7 @@ from chalicelib import passwords, throttle
 from chalicelib.deps import Deps
 from chalicelib.errors import AccountGone, UsernameTaken, WrongPassword
 from chalicelib.page_cache import get_page_cache
-from chalicelib.store import User
+from chalicelib.store.model import User
 from chalicelib.validation import (
     check_display_name,
     check_new_password,

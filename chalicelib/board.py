@@ -10,7 +10,7 @@ from chalicelib.deps import Deps
 from chalicelib.errors import AccountGone, InvalidInput, MessageNotFound, NotAuthor
 from chalicelib.page_cache import get_page_cache
 from chalicelib.signing_keys import get_keyring, with_keyring
-from chalicelib.store import Message
+from chalicelib.store.model import Message
 from chalicelib.timestamps import new_message_id
 from chalicelib.tokens import UnknownCursorKey, read_cursor, sign_cursor
 from chalicelib.validation import check_content, check_limit, check_message_id

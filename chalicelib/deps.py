@@ -8,13 +8,14 @@ the clock with ``use_clock`` instead of sleeping. Nothing is built at import:
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from chalicelib import config, page_cache, passwords, signing_keys, store, tokens
-from chalicelib.config import Settings
-from chalicelib.store import Store
+from chalicelib import config, page_cache, passwords, signing_keys, tokens
+from chalicelib.config import Settings, get_settings
+from chalicelib.store.protocol import Store
 
 Clock = Callable[[], float]
 
@@ -32,9 +33,30 @@ class Deps:
         return self.clock()
 
 
+@functools.cache
+def get_store() -> Store:
+    """The adapter the settings choose, made once per process (tests: cache_clear)."""
+    settings = get_settings()
+    if settings.store == "dynamodb":
+        from chalicelib.store.dynamodb import DynamoDBStore, TableNames, make_client
+
+        return DynamoDBStore(
+            make_client(),
+            TableNames(
+                users=settings.users_table,
+                messages=settings.messages_table,
+                auth=settings.auth_table,
+                user_items=settings.user_items_table,
+            ),
+        )
+    from chalicelib.store.sqlite import SQLiteStore
+
+    return SQLiteStore(settings.data_dir / f"chalkboard-{settings.stage}.sqlite3")
+
+
 def current_deps() -> Deps:
     """The process's store and settings (each built once, on first use) and the clock."""
-    return Deps(store=store.get_store(), settings=config.get_settings(), clock=_clock)
+    return Deps(store=get_store(), settings=config.get_settings(), clock=_clock)
 
 
 def use_clock(clock: Clock) -> None:
@@ -50,6 +72,6 @@ def reset() -> None:
     config.get_settings.cache_clear()
     signing_keys.reset()
     tokens.verified_tokens.clear()
-    store.get_store.cache_clear()
+    get_store.cache_clear()
     page_cache.get_page_cache.cache_clear()
     passwords.reset_caches()

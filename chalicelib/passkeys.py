@@ -34,7 +34,7 @@ from chalicelib.errors import (
     StateConflict,
 )
 from chalicelib.signing_keys import get_keyring
-from chalicelib.store import Challenge, Passkey
+from chalicelib.store.model import Challenge, Passkey
 from chalicelib.validation import check_one_line_name
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from chalicelib import passwords, telemetry, throttle
 from chalicelib.deps import Deps
 from chalicelib.errors import InvalidCredentials, InvalidRefreshToken, SessionNotFound
 from chalicelib.signing_keys import get_keyring, with_keyring
-from chalicelib.store import Challenge, RefreshToken, Session, User
+from chalicelib.store.model import Challenge, RefreshToken, Session, User
 from chalicelib.tokens import (
     AccessClaims,
     InvalidToken,

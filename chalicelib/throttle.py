@@ -27,10 +27,14 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from chalicelib.deps import Deps
 from chalicelib.errors import Conflict, InvalidInput, LoginThrottled, PostingThrottled
+from chalicelib.store.model import LoginThrottle
 from chalicelib.validation import is_plausible_username
+
+if TYPE_CHECKING:  # the store adapters import the rule below; deps imports them lazily
+    from chalicelib.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +51,21 @@ class Attempt:
     username: str
     number: int  # its place in the run: the limit-th one locks the name if it fails
     locked_until: float
+
+
+def next_login_throttle(
+    current: LoginThrottle | None, *, username: str, now: float, limit: int, window_seconds: int
+) -> LoginThrottle | None:
+    """The state after counting one more attempt, or None when the name is locked.
+
+    Attempts refused during a lock write nothing, so they never extend it: the lock
+    ends ``window_seconds`` after the attempt that reached the limit.
+    """
+    if current is None or current.stale(now=now):
+        return LoginThrottle(username, 1, now + window_seconds)
+    if current.attempts >= limit:
+        return None
+    return LoginThrottle(username, current.attempts + 1, now + window_seconds)
 
 
 def _retry_after(until: float, now: float, longest: int) -> int:

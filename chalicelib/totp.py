@@ -31,7 +31,7 @@ from chalicelib.errors import (
     WrongPassword,
 )
 from chalicelib.signing_keys import get_keyring, with_keyring
-from chalicelib.store import TotpState
+from chalicelib.store.model import TotpState
 from chalicelib.tokens import InvalidToken, UnknownKey, verify_mfa_token
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib import config, deps, store
+from chalicelib import config, deps
+from chalicelib.store.protocol import Store
 from ops import servers
 from ops.stage import table_names
 from tests.helpers import (
@@ -89,9 +90,9 @@ def api(app_env: dict[str, str]) -> Iterator[Api]:
 
 
 @pytest.fixture
-def direct_store(app_env: dict[str, str]) -> store.Store:
+def direct_store(app_env: dict[str, str]) -> Store:
     """The adapter under test, built by the same factory the app uses."""
-    return store.get_store()
+    return deps.get_store()
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.store import Message, Store, User
+from chalicelib.store.model import Message, User
+from chalicelib.store.protocol import Store
 from chalicelib.timestamps import new_message_id
 
 pytestmark = pytest.mark.parametrize("store_kind", ["dynamodb"])

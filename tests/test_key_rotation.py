@@ -17,9 +17,9 @@ from moto import mock_aws
 
 from chalicelib import deps, sessions, signing_keys
 from chalicelib.config import get_settings
-from chalicelib.deps import current_deps
+from chalicelib.deps import current_deps, get_store
 from chalicelib.signing_keys import Keyring, new_keyring, parse_keyring
-from chalicelib.store import Session, User, get_store
+from chalicelib.store.model import Session, User
 from chalicelib.tokens import UnknownKey, issue_access_token
 from tests.helpers import DUMMY_AWS
 

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from chalicelib.page_cache import PageCache
-from chalicelib.store import Message, Page, Store
+from chalicelib.store.model import Message, Page
+from chalicelib.store.protocol import Store
 from chalicelib.store.sqlite import SQLiteStore
 from chalicelib.timestamps import new_message_id
 from tests.helpers import Api, body_of

@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 
 from chalicelib import accounts, board, sessions
-from chalicelib.deps import current_deps
+from chalicelib.deps import current_deps, get_store
 from chalicelib.errors import AccountGone, InvalidCredentials
-from chalicelib.store import get_store
 from tests.helpers import Api, body_of
 
 PASSWORD = "correct horse battery staple"

@@ -11,7 +11,8 @@ from typing import TypeVar
 import pytest
 
 from chalicelib.errors import Conflict, UsernameTaken
-from chalicelib.store import LoginCount, Message, RefreshToken, Session, Store, User
+from chalicelib.store.model import LoginCount, Message, RefreshToken, Session, User
+from chalicelib.store.protocol import Store
 from chalicelib.timestamps import new_message_id
 
 T = TypeVar("T")

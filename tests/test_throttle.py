@@ -11,7 +11,8 @@ from chalicelib import throttle
 from chalicelib.config import load_settings
 from chalicelib.deps import Deps
 from chalicelib.errors import InvalidInput, LoginThrottled
-from chalicelib.store import Store, next_login_throttle
+from chalicelib.store.protocol import Store
+from chalicelib.throttle import next_login_throttle
 from tests.helpers import Api, body_of
 
 WRONG = "definitely not it"

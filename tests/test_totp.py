@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib import deps
 from chalicelib.signing_keys import get_keyring
-from chalicelib.store import Store
+from chalicelib.store.protocol import Store
 from chalicelib.tokens import issue_mfa_token
 from tests.helpers import Api, body_of
 

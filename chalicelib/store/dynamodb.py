@@ -43,7 +43,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.encoding import b64url_encode
 from chalicelib.errors import Conflict, StoreUnavailable, UsernameTaken
-from chalicelib.store import (
+from chalicelib.store.model import (
     BOARD,
     AccessState,
     Challenge,
@@ -56,8 +56,8 @@ from chalicelib.store import (
     Session,
     TotpState,
     User,
-    next_login_throttle,
 )
+from chalicelib.throttle import next_login_throttle
 
 CLIENT_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 3},

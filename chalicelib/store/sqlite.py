@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from chalicelib.errors import Conflict, StoreUnavailable, UsernameTaken
-from chalicelib.store import (
+from chalicelib.store.model import (
     AccessState,
     Challenge,
     LoginCount,
@@ -30,8 +30,8 @@ from chalicelib.store import (
     Session,
     TotpState,
     User,
-    next_login_throttle,
 )
+from chalicelib.throttle import next_login_throttle
 
 T = TypeVar("T")
 

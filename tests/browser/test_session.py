@@ -163,8 +163,9 @@ def expired_session(api, username: str) -> dict:
 
     Made with the API's own token code and store, on the test API's database and keys.
     """
-    from chalicelib import signing_keys, store, tokens
+    from chalicelib import signing_keys, tokens
     from chalicelib.config import get_settings
+    from chalicelib.store.model import RefreshToken
 
     with pytest.MonkeyPatch.context() as patch:
         for name, value in {**api.env, "CHALKBOARD_STAGE": "test"}.items():
@@ -179,7 +180,7 @@ def expired_session(api, username: str) -> dict:
                 now=now - 3600,
             )
             refresh, refresh_hash = tokens.new_refresh_token()
-            store.get_store().add_refresh_token(store.RefreshToken(
+            deps.get_store().add_refresh_token(RefreshToken(
                 token_hash=refresh_hash, username=username, family=uuid.uuid4().hex,
                 issued_at_ms=int((now - 3600) * 1000), expires_at=int(now - 60),
             ))

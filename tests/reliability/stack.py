@@ -19,8 +19,9 @@ import boto3
 from chalicelib.config import Settings, load_settings
 from chalicelib.sessions import new_session_id
 from chalicelib.signing_keys import Keyring, parse_keyring
-from chalicelib.store import Session, Store
 from chalicelib.store.dynamodb import DynamoDBStore, TableNames
+from chalicelib.store.model import Session
+from chalicelib.store.protocol import Store
 from chalicelib.store.sqlite import SQLiteStore
 from chalicelib.tokens import issue_access_token
 from ops import servers

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.store import sqlite as sqlite_store
+import chalicelib.store.sqlite as sqlite_store
 from ops import servers
 from tests.helpers import Api, require_dynalite
 from tests.reliability.client import Http
