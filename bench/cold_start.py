@@ -257,7 +257,7 @@ def measure(runs: int, workdir: Path) -> Figure:
                                                 username="bench", content=f"message {n}",
                                                 created_at=now - 60 + n))
             token, claims = tokens.issue_access_token(username="bench", session_id="s1",
-                                                      keyring=signing_keys.get_keyring(),
+                                                      keyring=signing_keys.get_keyring(time.time()),
                 settings=config.get_settings(), now=now,
             )
         venv_env = {**os.environ, **env}

@@ -8,7 +8,6 @@ import secrets
 from chalicelib import passwords, throttle
 from chalicelib.deps import Deps
 from chalicelib.errors import AccountGone, UsernameTaken, WrongPassword
-from chalicelib.page_cache import get_page_cache
 from chalicelib.store.model import User
 from chalicelib.validation import (
     check_display_name,
@@ -71,7 +70,7 @@ def rename(deps: Deps, username: str, display_name: str) -> User:
         raise AccountGone("this account no longer exists")
     # The newest page this instance keeps shows the old name: like a post, a rename
     # drops it, so the renamer sees it at once here (other instances within a second).
-    get_page_cache().invalidate()
+    deps.page_cache.invalidate()
     return user
 
 
@@ -138,6 +137,6 @@ def finish_deletion(deps: Deps, user: User) -> None:
         username=username, credential_stamp=stamp, batch=DELETION_BATCH
     ):
         batches += 1
-    get_page_cache().invalidate()  # as a deleted message does: gone on the next read here
+    deps.page_cache.invalidate()  # as a deleted message does: gone on the next read here
     deps.store.delete_user(username=username, credential_stamp=stamp)
     log.info("account %s deleted (%d batches)", username, batches)

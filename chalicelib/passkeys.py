@@ -33,7 +33,6 @@ from chalicelib.errors import (
     PasskeyNotFound,
     StateConflict,
 )
-from chalicelib.signing_keys import get_keyring
 from chalicelib.store.model import Challenge, Passkey
 from chalicelib.validation import check_one_line_name
 
@@ -48,9 +47,9 @@ BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 KNOWN_TRANSPORTS = frozenset({"ble", "cable", "hybrid", "internal", "nfc", "smart-card", "usb"})
 
 
-def user_handle(username: str) -> bytes:
+def user_handle(deps: Deps, username: str) -> bytes:
     """The WebAuthn user id: opaque (no name in it), stable, and ours alone to make."""
-    key = encryption.derived_key(get_keyring(), "passkey user handle")
+    key = encryption.derived_key(deps.keyring, "passkey user handle")
     return hmac.new(key, username.encode(), hashlib.sha256).digest()[:16]
 
 
@@ -127,7 +126,7 @@ def registration_options(deps: Deps, username: str) -> dict[str, Any]:
         rp_id=deps.settings.webauthn_rp_id,
         rp_name=RP_NAME,
         user_name=username,
-        user_id=user_handle(username),
+        user_id=user_handle(deps, username),
         user_display_name=username,
         timeout=TIMEOUT_MS,
         authenticator_selection=AuthenticatorSelectionCriteria(
@@ -247,7 +246,7 @@ def sign_in(deps: Deps, credential: dict[str, Any]) -> sessions.TokenPair:
         raise refused
     response = credential.get("response")
     handle = response.get("userHandle") if isinstance(response, dict) else None
-    if handle is not None and handle != b64url_encode(user_handle(passkey.username)):
+    if handle is not None and handle != b64url_encode(user_handle(deps, passkey.username)):
         raise refused
     try:
         verified = verify_authentication_response(

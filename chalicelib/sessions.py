@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from chalicelib import passwords, telemetry, throttle
 from chalicelib.deps import Deps
 from chalicelib.errors import InvalidCredentials, InvalidRefreshToken, SessionNotFound
-from chalicelib.signing_keys import get_keyring, with_keyring
 from chalicelib.store.model import Challenge, RefreshToken, Session, User
 from chalicelib.tokens import (
     AccessClaims,
@@ -56,7 +55,7 @@ class MfaChallenge:
 def _issue_pair(deps: Deps, username: str, sid: str, now: float) -> TokenPair:
     settings = deps.settings
     access_token, _ = issue_access_token(
-        username=username, session_id=sid, keyring=get_keyring(), settings=settings, now=now
+        username=username, session_id=sid, keyring=deps.keyring, settings=settings, now=now
     )
     refresh_token, token_hash = new_refresh_token()
     deps.store.add_refresh_token(
@@ -151,7 +150,7 @@ def _code_step(deps: Deps, user: User) -> MfaChallenge:
     """An ``mfa_token`` whose id the store keeps, so it works once, and only while the
     password it followed is still the account's (the credential stamp)."""
     token, claims = issue_mfa_token(
-        username=user.username, keyring=get_keyring(), settings=deps.settings, now=deps.now()
+        username=user.username, keyring=deps.keyring, settings=deps.settings, now=deps.now()
     )
     deps.store.put_challenge(Challenge(
         key=claims.jti, purpose="mfa", username=user.username, expires_at=claims.expires_at,
@@ -233,8 +232,8 @@ def end_session(deps: Deps, claims: AccessClaims, sid: str) -> None:
 def authenticate(deps: Deps, token: str) -> AccessClaims:
     """Verify an access token and that its session is still live; ``InvalidToken`` otherwise."""
     settings, now = deps.settings, deps.now()
-    claims = with_keyring(
-        lambda keyring: verify_access_token(token, keyring=keyring, settings=settings),
+    claims = deps.with_keyring(
+        lambda keyring: verify_access_token(token, keyring=keyring, settings=settings, now=now),
         unknown_key=UnknownKey,
     )
     state = deps.store.access_state(username=claims.username, sid=claims.session_id)

@@ -13,7 +13,6 @@ import hmac
 import json
 import math
 import secrets
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -130,7 +129,8 @@ class VerifiedTokenCache:
 verified_tokens = VerifiedTokenCache()
 
 
-def verify_access_token(token: str, *, keyring: Keyring, settings: Settings) -> AccessClaims:
+def verify_access_token(token: str, *, keyring: Keyring, settings: Settings, now: float
+                        ) -> AccessClaims:
     """Check signature, algorithm, issuer, audience, expiry and presence of every claim.
 
     The key is chosen only by ``kid`` from our keyring; ``jku``, ``x5u`` and ``jwk``
@@ -138,7 +138,7 @@ def verify_access_token(token: str, *, keyring: Keyring, settings: Settings) -> 
     """
     cached = verified_tokens.get(token, keyring=keyring, settings=settings)
     if cached is not None:
-        if time.time() <= cached.expires_at + LEEWAY_SECONDS:  # PyJWT's own expiry rule
+        if now <= cached.expires_at + LEEWAY_SECONDS:  # PyJWT's own expiry rule
             return cached
         raise InvalidToken("ExpiredSignatureError")
     claims = _verify_signature_and_claims(token, keyring, settings)

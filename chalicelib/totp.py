@@ -30,7 +30,6 @@ from chalicelib.errors import (
     StateConflict,
     WrongPassword,
 )
-from chalicelib.signing_keys import get_keyring, with_keyring
 from chalicelib.store.model import TotpState
 from chalicelib.tokens import InvalidToken, UnknownKey, verify_mfa_token
 
@@ -78,7 +77,7 @@ def begin(deps: Deps, username: str, password: str) -> Enrollment:
     if state is not None and state.enabled:
         raise StateConflict("two-factor authentication is already on")
     secret = pyotp.random_base32()
-    ciphertext = encryption.encrypt(secret, owner=username, keyring=get_keyring())
+    ciphertext = encryption.encrypt(secret, owner=username, keyring=deps.keyring)
     if not deps.store.put_pending_totp(username=username, secret_ciphertext=ciphertext):
         raise StateConflict("two-factor authentication is already on")
     uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=ISSUER)
@@ -92,7 +91,7 @@ def confirm(deps: Deps, username: str, code: str) -> list[str]:
         raise StateConflict("start two-factor setup first (POST /me/totp)")
     if state.enabled:
         raise StateConflict("two-factor authentication is already on")
-    step = _matching_step(_secret(state), code, deps.now())
+    step = _matching_step(_secret(deps, state), code, deps.now())
     if step is None:
         # A 400, as the contract (API.md) says: the request is wrong, not the caller.
         raise InvalidInput("code is wrong; enter the 6 digits your app shows now")
@@ -132,7 +131,7 @@ def sign_in(deps: Deps, mfa_token: str, code: str) -> sessions.TokenPair:
     store, now = deps.store, deps.now()
     expired = InvalidCredentials("the sign-in has expired or is not valid; log in again")
     try:
-        claims = with_keyring(
+        claims = deps.with_keyring(
             lambda keyring: verify_mfa_token(
                 mfa_token, keyring=keyring, settings=deps.settings, now=now
             ),
@@ -162,10 +161,10 @@ def sign_in(deps: Deps, mfa_token: str, code: str) -> sessions.TokenPair:
 # -- codes ----------------------------------------------------------------------------
 
 
-def _secret(state: TotpState) -> str:
+def _secret(deps: Deps, state: TotpState) -> str:
     try:
         return encryption.decrypt(state.secret_ciphertext, owner=state.username,
-                                  keyring=get_keyring())
+                                  keyring=deps.keyring)
     except ValueError:
         log.error("two-factor secret of %s does not decrypt: was the mfa_key replaced?",
                   state.username)
@@ -200,7 +199,7 @@ def _spend_code(deps: Deps, state: TotpState, code: str) -> bool:
         return False
     store, username = deps.store, state.username
     if _digits(code).isdigit():
-        step = _matching_step(_secret(state), code, deps.now())
+        step = _matching_step(_secret(deps, state), code, deps.now())
         return step is not None and store.accept_totp_step(username=username, step=step)
     if not store.spend_recovery_code(username=username, code_hash=_recovery_hash(username, code)):
         return False

@@ -68,7 +68,7 @@ def token_signed_by(keyring: Keyring) -> str:
 
 @pytest.mark.parametrize("store_kind", ["sqlite"])
 def test_warm_process_accepts_a_token_signed_after_rotation(ssm_keyring) -> None:
-    old_token = token_signed_by(signing_keys.get_keyring())  # warms the cache
+    old_token = token_signed_by(signing_keys.get_keyring(time.time()))  # warms the cache
     rotated = rotate(ssm_keyring)
     assert sessions.authenticate(current_deps(), token_signed_by(rotated)).username == "alice"
     # the old key still verifies:
@@ -77,7 +77,7 @@ def test_warm_process_accepts_a_token_signed_after_rotation(ssm_keyring) -> None
 
 @pytest.mark.parametrize("store_kind", ["sqlite"])
 def test_unknown_kids_reload_the_keyring_at_most_once_a_minute(ssm_keyring) -> None:
-    signing_keys.get_keyring()
+    signing_keys.get_keyring(time.time())
     forged = token_signed_by(new_keyring())
     with pytest.raises(UnknownKey):
         sessions.authenticate(current_deps(), forged)  # reloads once, still unknown
@@ -99,7 +99,7 @@ def test_warm_process_reads_a_cursor_signed_after_rotation(ssm_keyring) -> None:
     from chalicelib import board
     from chalicelib.tokens import sign_cursor
 
-    signing_keys.get_keyring()
+    signing_keys.get_keyring(time.time())
     board.add_message(current_deps(), username="alice", session_id="s1", content="one")
     rotated = rotate(ssm_keyring)
     cursor = sign_cursor("01ARZ3NDEKTSV4RRFFQ69G5FAV", rotated)
@@ -114,7 +114,7 @@ def test_a_cursor_signed_by_a_newer_key_reloads_the_keyring_once(
     from chalicelib import board
     from chalicelib.tokens import sign_cursor
 
-    signing_keys.get_keyring()
+    signing_keys.get_keyring(time.time())
     cursor = sign_cursor("01ARZ3NDEKTSV4RRFFQ69G5FAV", rotate(ssm_keyring))
     for _ in range(2):
         page = board.list_messages(current_deps(), limit="5", cursor=cursor)
@@ -130,7 +130,7 @@ def test_a_tampered_or_old_format_cursor_is_400_without_a_keyring_reload(
     from chalicelib.errors import InvalidInput
     from chalicelib.tokens import sign_cursor
 
-    cursor = sign_cursor("01ARZ3NDEKTSV4RRFFQ69G5FAV", signing_keys.get_keyring())
+    cursor = sign_cursor("01ARZ3NDEKTSV4RRFFQ69G5FAV", signing_keys.get_keyring(time.time()))
     kid, _, body = cursor.partition(".")
     tampered = f"{kid}.{body[:-2]}{'AA' if body[-2:] != 'AA' else 'BB'}"
     for bad in (tampered, body):  # body alone: a cursor from before kids were added
@@ -200,12 +200,13 @@ def test_key_removed_from_ssm_stops_verifying_within_five_minutes(ssm_keyring) -
     replacement = new_keyring()
     ssm_recovers(ssm_keyring, replacement.to_json())  # the leaked key is dropped
     settings = get_settings()
+    # not yet refetched:
     assert verify_access_token(token, keyring=signing_keys.get_keyring(now=start + 60),
-                               settings=settings).username == "alice"  # not yet refetched
+                               settings=settings, now=start + 60).username == "alice"
     after = signing_keys.get_keyring(now=start + signing_keys.KEYRING_MAX_AGE_SECONDS)
     assert after == replacement
     with pytest.raises(UnknownKey):
-        verify_access_token(token, keyring=after, settings=settings)
+        verify_access_token(token, keyring=after, settings=settings, now=time.time())
 
 
 @pytest.mark.parametrize("store_kind", ["sqlite"])

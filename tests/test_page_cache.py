@@ -150,11 +150,11 @@ def test_newer_than_an_id_before_the_cached_page_asks_the_store(
 @pytest.fixture
 def moved_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
     """The board's cache on a clock the test moves."""
-    from chalicelib import board
+    from chalicelib import page_cache
 
     clock = Clock()
     cache = PageCache(clock=clock)
-    monkeypatch.setattr(board, "get_page_cache", lambda: cache)
+    monkeypatch.setattr(page_cache, "get_page_cache", lambda: cache)
     yield clock
 
 

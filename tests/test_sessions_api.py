@@ -62,11 +62,11 @@ def test_reused_refresh_token_ends_the_session_and_its_access_tokens(api: Api) -
 
 def test_token_without_a_recorded_session_is_401(api: Api) -> None:
     """A well-signed token naming a session the store never had (sid is checked)."""
-    from chalicelib.signing_keys import get_keyring
     from chalicelib.tokens import issue_access_token
 
     api.session("alice")
-    token, _ = issue_access_token(username="alice", session_id="made-up", keyring=get_keyring(),
+    token, _ = issue_access_token(username="alice", session_id="made-up",
+                                  keyring=current_deps().keyring,
                                   settings=current_deps().settings, now=time.time())
     assert me(api, token) == 401
 

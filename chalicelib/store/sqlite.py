@@ -185,8 +185,9 @@ _PASSKEY_COLUMNS = (
 
 
 class SQLiteStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
         self._path = path
+        self._clock = clock  # when to prune rows a call brings no time for
         self._local = threading.local()
         self._schema_lock = threading.Lock()
         self._schema_ready = False
@@ -334,7 +335,7 @@ class SQLiteStore:
 
     def start_session(self, session: Session) -> None:
         def insert(connection: sqlite3.Connection) -> None:
-            self._prune_expired(connection, time.time())
+            self._prune_expired(connection, self._clock())
             connection.execute(
                 f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",  # noqa: S608
                 (session.username, session.sid, session.credential_stamp, session.created_at,
@@ -389,7 +390,7 @@ class SQLiteStore:
 
     def add_refresh_token(self, token: RefreshToken) -> None:
         def insert(connection: sqlite3.Connection) -> None:
-            self._prune_expired(connection, time.time())
+            self._prune_expired(connection, self._clock())
             connection.execute(
                 "INSERT INTO refresh_tokens"
                 " (token_hash, username, family, issued_at_ms, expires_at, used)"
@@ -692,7 +693,7 @@ class SQLiteStore:
 
     def put_challenge(self, challenge: Challenge) -> None:
         def put(connection: sqlite3.Connection) -> None:
-            self._prune_expired(connection, time.time())
+            self._prune_expired(connection, self._clock())
             connection.execute(
                 "INSERT INTO challenges (key, purpose, username, expires_at, credential_stamp)"
                 " VALUES (?, ?, ?, ?, ?)",

@@ -175,7 +175,7 @@ def expired_session(api, username: str) -> dict:
             now = time.time()
             settings = get_settings()
             access, _ = tokens.issue_access_token(
-                username=username, session_id="s1", keyring=signing_keys.get_keyring(),
+                username=username, session_id="s1", keyring=signing_keys.get_keyring(time.time()),
                 settings=settings,
                 now=now - 3600,
             )

@@ -214,7 +214,7 @@ SEGMENTS = st.one_of(
 @given(token=ANY_TEXT | st.lists(SEGMENTS, min_size=1, max_size=4).map(".".join))
 def test_an_arbitrary_access_token_is_refused_with_invalid_token(token: str) -> None:
     with pytest.raises(InvalidToken):
-        verify_access_token(token, keyring=KEYRING, settings=SETTINGS)
+        verify_access_token(token, keyring=KEYRING, settings=SETTINGS, now=time.time())
 
 
 @functools.cache
@@ -233,7 +233,8 @@ def test_a_changed_character_never_yields_other_claims(data) -> None:
     tampered = token[:position] + replacement + token[position + 1:]
     assume(tampered != token)
     try:
-        verified = verify_access_token(tampered, keyring=KEYRING, settings=SETTINGS)
+        verified = verify_access_token(tampered, keyring=KEYRING, settings=SETTINGS,
+                                       now=time.time())
     except InvalidToken:
         return
     assert verified == claims
