@@ -14,7 +14,7 @@ from typing import Any
 from chalice import AuthResponse, Chalice, Response
 from chalice.app import AuthRequest, Request
 
-from chalicelib import accounts, board, health, passkeys, sessions, telemetry, totp
+from chalicelib import accounts, board, health, passkeys, sessions, signin, telemetry, totp
 from chalicelib.deps import current_deps
 from chalicelib.errors import KeyringUnavailable, StoreUnavailable
 from chalicelib.responses import WebOriginCORS, api_errors, unauthorized, unavailable
@@ -141,8 +141,8 @@ def signup() -> Response:
 @api_errors
 def login() -> dict[str, Any]:
     fields = body(CREDENTIALS)
-    result = sessions.login(current_deps(), fields["username"], fields["password"])
-    if isinstance(result, sessions.MfaChallenge):
+    result = signin.password(current_deps(), fields["username"], fields["password"])
+    if isinstance(result, signin.MfaChallenge):
         return {"mfa_required": True, "mfa_token": result.mfa_token}
     return token_pair_json(result)
 
@@ -151,7 +151,7 @@ def login() -> dict[str, Any]:
 @api_errors
 def login_totp() -> dict[str, Any]:
     fields = body({"mfa_token": str, "code": str})
-    return token_pair_json(totp.sign_in(current_deps(), fields["mfa_token"], fields["code"]))
+    return token_pair_json(signin.code(current_deps(), fields["mfa_token"], fields["code"]))
 
 
 @app.route("/login/passkey/options", methods=["POST"])
@@ -165,7 +165,7 @@ def passkey_login_options() -> dict[str, Any]:
 @api_errors
 def login_passkey() -> dict[str, Any]:
     fields = body({"credential": dict})
-    return token_pair_json(passkeys.sign_in(current_deps(), fields["credential"]))
+    return token_pair_json(signin.passkey(current_deps(), fields["credential"]))
 
 
 @app.route("/token/refresh", methods=["POST"])

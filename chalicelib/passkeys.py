@@ -23,7 +23,7 @@ import json
 import logging
 from typing import Any
 
-from chalicelib import encryption, sessions
+from chalicelib import encryption
 from chalicelib.deps import Deps
 from chalicelib.encoding import b64url_decode, b64url_encode
 from chalicelib.errors import (
@@ -33,7 +33,7 @@ from chalicelib.errors import (
     PasskeyNotFound,
     StateConflict,
 )
-from chalicelib.store.model import Challenge, Passkey
+from chalicelib.store.model import Challenge, Passkey, User
 from chalicelib.validation import check_one_line_name
 
 log = logging.getLogger(__name__)
@@ -227,8 +227,9 @@ def login_options(deps: Deps) -> dict[str, Any]:
     return document
 
 
-def sign_in(deps: Deps, credential: dict[str, Any]) -> sessions.TokenPair:
-    """The token pair for a valid assertion of a stored passkey; 401 for anything else."""
+def verify_assertion(deps: Deps, credential: dict[str, Any]) -> User:
+    """The user (as read before the check, for its stamp) a valid assertion of a stored
+    passkey signs in; ``InvalidCredentials`` (401) for anything else."""
     from webauthn import verify_authentication_response
     from webauthn.helpers.exceptions import WebAuthnException
 
@@ -267,4 +268,4 @@ def sign_in(deps: Deps, credential: dict[str, Any]) -> sessions.TokenPair:
         now=deps.now(),
     ):
         raise refused  # another sign-in with this passkey moved the counter first
-    return sessions.start_session(deps, user)
+    return user

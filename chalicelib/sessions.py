@@ -1,5 +1,5 @@
-"""Sessions: login, token refresh, logout, the sessions list, and authenticating
-an access token.
+"""Sessions: starting one (every sign-in in chalicelib/signin.py ends here), token
+refresh, logout, the sessions list, and authenticating an access token.
 
 A session is one login: its id (``sid``) is in every access token issued in it
 and names its refresh-token family. Its record in the store carries the user's
@@ -18,21 +18,19 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from chalicelib import passwords, telemetry, throttle
+from chalicelib import telemetry
 from chalicelib.deps import Deps
 from chalicelib.errors import InvalidCredentials, InvalidRefreshToken, SessionNotFound
-from chalicelib.store.model import Challenge, RefreshToken, Session, User
+from chalicelib.store.model import RefreshToken, Session, User
 from chalicelib.tokens import (
     AccessClaims,
     InvalidToken,
     UnknownKey,
     hash_refresh_token,
     issue_access_token,
-    issue_mfa_token,
     new_refresh_token,
     verify_access_token,
 )
-from chalicelib.validation import is_plausible_username, may_be_password, normalize_username
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +41,6 @@ class TokenPair:
     expires_in: int
     refresh_token: str
     username: str
-
-
-@dataclass(frozen=True)
-class MfaChallenge:
-    """The password was right and the account has two-factor on: a code must follow."""
-
-    mfa_token: str
 
 
 def _issue_pair(deps: Deps, username: str, sid: str, now: float) -> TokenPair:
@@ -103,60 +94,6 @@ def start_session(deps: Deps, user: User) -> TokenPair:
         store.end_session(username=user.username, sid=sid)
         raise InvalidCredentials("invalid credentials")
     return _issue_pair(deps, user.username, sid, now)
-
-
-def login(deps: Deps, username: str, password: str) -> TokenPair | MfaChallenge:
-    """A token pair, an ``MfaChallenge`` (two-factor on), or ``InvalidCredentials`` /
-    ``LoginThrottled``.
-
-    Unknown users and wrong passwords take the same path and time: the attempt is
-    counted (one conditional write), then one argon2 verification (against a dummy
-    hash when the user does not exist). A success also clears the count, except
-    with two-factor on: then only an accepted code does (chalicelib/totp.py).
-    """
-    store = deps.store
-    username = normalize_username(username)
-    if not is_plausible_username(username) or not may_be_password(password):
-        raise InvalidCredentials("invalid credentials")  # no such account can exist: no hashing
-    attempt = throttle.reserve_attempt(deps, username)
-    user = store.get_user(username)
-    if user is not None and user.deleted:
-        user = None  # being deleted: as if it were gone already
-    if user is None:
-        passwords.spend_verify_time(password, deps.settings)
-        verified, new_hash = False, None
-    else:
-        verified, new_hash = passwords.verify_password(
-            password, user.password_hash, deps.settings
-        )
-    if not verified or user is None:
-        throttle.finish_attempt(deps, attempt, succeeded=False)
-        log.info("login failed for %s", username)
-        raise InvalidCredentials("invalid credentials")
-    if new_hash is not None:  # parameters were raised since this hash was made
-        # Conditional on the stamp: never undoes a password change made meanwhile.
-        store.set_password(
-            username=username, password_hash=new_hash,
-            credential_stamp=user.credential_stamp, expected_stamp=user.credential_stamp,
-        )
-    second_factor = store.get_totp(username=username)
-    if second_factor is not None and second_factor.enabled:
-        return _code_step(deps, user)  # the attempt stays counted until a code is accepted
-    throttle.finish_attempt(deps, attempt, succeeded=True)
-    return start_session(deps, user)
-
-
-def _code_step(deps: Deps, user: User) -> MfaChallenge:
-    """An ``mfa_token`` whose id the store keeps, so it works once, and only while the
-    password it followed is still the account's (the credential stamp)."""
-    token, claims = issue_mfa_token(
-        username=user.username, keyring=deps.keyring, settings=deps.settings, now=deps.now()
-    )
-    deps.store.put_challenge(Challenge(
-        key=claims.jti, purpose="mfa", username=user.username, expires_at=claims.expires_at,
-        credential_stamp=user.credential_stamp,
-    ))
-    return MfaChallenge(token)
 
 
 def refresh(deps: Deps, refresh_token: str) -> TokenPair:

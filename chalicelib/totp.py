@@ -3,8 +3,8 @@
 Turning it on is two steps, so a typo never locks anyone out: ``begin`` stores
 a new secret (encrypted) that is not yet in force, ``confirm`` turns it on once
 the user's app shows a valid code, and hands out ten single-use recovery codes
-stored only as hashes. A signed-in password step on such an account yields an
-``mfa_token`` (tokens.py); ``sign_in`` trades it and one code for a session.
+stored only as hashes. A password step on such an account yields an ``mfa_token``
+(tokens.py); ``signin.code`` trades it and one code (``spend_code``) for a session.
 
 A code is accepted for the current 30-second step or one either side (clock
 drift), and never twice: the store records the last accepted step and only a
@@ -21,17 +21,15 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from chalicelib import accounts, encryption, sessions, throttle
+from chalicelib import accounts, encryption, throttle
 from chalicelib.deps import Deps
 from chalicelib.errors import (
-    InvalidCredentials,
     InvalidInput,
     NotConfigured,
     StateConflict,
     WrongPassword,
 )
 from chalicelib.store.model import TotpState
-from chalicelib.tokens import InvalidToken, UnknownKey, verify_mfa_token
 
 log = logging.getLogger(__name__)
 
@@ -113,49 +111,12 @@ def disable(deps: Deps, username: str, password: str, code: str) -> None:
     if state is None or not state.enabled:
         raise StateConflict("two-factor authentication is not on")
     attempt = throttle.reserve_attempt(deps, username)
-    accepted = _spend_code(deps, state, code)
+    accepted = spend_code(deps, state, code)
     throttle.finish_attempt(deps, attempt, succeeded=accepted)
     if not accepted:
         raise WrongPassword("code is wrong or was already used")
     deps.store.delete_totp(username=username)
     log.info("two-factor turned off for %s", username)
-
-
-def sign_in(deps: Deps, mfa_token: str, code: str) -> sessions.TokenPair:
-    """The token pair for a password step's ``mfa_token`` and one code.
-
-    The code is counted by the login throttle first; an accepted one clears the
-    count. The token works once (its id is taken from the store) and only while
-    the password it followed is still the account's (the credential stamp).
-    """
-    store, now = deps.store, deps.now()
-    expired = InvalidCredentials("the sign-in has expired or is not valid; log in again")
-    try:
-        claims = deps.with_keyring(
-            lambda keyring: verify_mfa_token(
-                mfa_token, keyring=keyring, settings=deps.settings, now=now
-            ),
-            unknown_key=UnknownKey,
-        )
-    except InvalidToken as error:
-        log.info("mfa_token refused: %s", error)
-        raise expired from None
-    username = claims.username
-    attempt = throttle.reserve_attempt(deps, username)
-    state = store.get_totp(username=username)
-    accepted = state is not None and state.enabled and _spend_code(deps, state, code)
-    if not accepted:
-        throttle.finish_attempt(deps, attempt, succeeded=False)
-        raise InvalidCredentials("code is wrong or was already used")
-    step = store.take_challenge(key=claims.jti, now=now)
-    user = store.get_user(username)
-    if (
-        step is None or step.purpose != "mfa" or step.username != username
-        or user is None or user.deleted or user.credential_stamp != step.credential_stamp
-    ):
-        raise expired  # used already, or the password changed (or the account went) since
-    throttle.finish_attempt(deps, attempt, succeeded=True)
-    return sessions.start_session(deps, user)
 
 
 # -- codes ----------------------------------------------------------------------------
@@ -193,7 +154,7 @@ def _matching_step(secret: str, code: str, now: float) -> int | None:
     return found
 
 
-def _spend_code(deps: Deps, state: TotpState, code: str) -> bool:
+def spend_code(deps: Deps, state: TotpState, code: str) -> bool:
     """Accept a TOTP code of an unused step, or an unused recovery code, atomically."""
     if len(code) > CODE_MAX:
         return False
