@@ -18,7 +18,7 @@ from chalicelib import accounts, board, health, passkeys, sessions, signin, tele
 from chalicelib.deps import current_deps
 from chalicelib.errors import KeyringUnavailable, StoreUnavailable
 from chalicelib.responses import WebOriginCORS, api_errors, unauthorized, unavailable
-from chalicelib.store.model import Message, Passkey, User
+from chalicelib.store.model import Message, Passkey
 from chalicelib.timestamps import iso_ms
 from chalicelib.tokens import AccessClaims, InvalidToken
 from chalicelib.validation import parse_body
@@ -113,12 +113,13 @@ def no_content() -> Response:
     return Response(body="", status_code=204)
 
 
-def account_json(user: User) -> dict[str, Any]:
+def account_json(account: accounts.Account) -> dict[str, Any]:
+    user = account.user
     return {
         "username": user.username,
         "display_name": user.display_name,
         "created_at": iso_ms(user.created_at),
-        "totp_enabled": totp.is_enabled(current_deps(), user.username),
+        "totp_enabled": account.totp_enabled,
     }
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass
 
 from chalicelib import passwords, throttle
 from chalicelib.deps import Deps
 from chalicelib.errors import AccountGone, UsernameTaken, WrongPassword
-from chalicelib.store.model import User
+from chalicelib.store.model import User, live
 from chalicelib.validation import (
     check_display_name,
     check_new_password,
@@ -54,32 +55,45 @@ def signup(deps: Deps, username: str, password: str, display_name: str | None = 
     return user
 
 
-def get_account(deps: Deps, username: str) -> User:
-    user = deps.store.get_user(username)
-    if user is None or user.deleted:  # deleted after the authorizer checked the token
+@dataclass(frozen=True)
+class Account:
+    """What the caller's account page shows: the user and whether two-factor is on."""
+
+    user: User
+    totp_enabled: bool
+
+
+def _account(deps: Deps, user: User) -> Account:
+    second_factor = deps.store.get_totp(username=user.username)
+    return Account(user, second_factor is not None and second_factor.enabled)
+
+
+def get_account(deps: Deps, username: str) -> Account:
+    user = live(deps.store.get_user(username))
+    if user is None:  # deleted after the authorizer checked the token
         raise AccountGone("this account no longer exists")
-    return user
+    return _account(deps, user)
 
 
-def rename(deps: Deps, username: str, display_name: str) -> User:
+def rename(deps: Deps, username: str, display_name: str) -> Account:
     """Set the caller's display name; every message of theirs shows it from now on."""
-    user = deps.store.set_display_name(
+    user = live(deps.store.set_display_name(
         username=username, display_name=check_display_name(display_name)
-    )
-    if user is None or user.deleted:  # deleted after the authorizer checked the token
+    ))
+    if user is None:  # deleted after the authorizer checked the token
         raise AccountGone("this account no longer exists")
     # The newest page this instance keeps shows the old name: like a post, a rename
     # drops it, so the renamer sees it at once here (other instances within a second).
     deps.page_cache.invalidate()
-    return user
+    return _account(deps, user)
 
 
 def check_password(deps: Deps, username: str, password: str, wrong: str) -> User:
     """The user, if ``password`` is theirs; ``WrongPassword`` (counted by the throttle)."""
     attempt = throttle.reserve_attempt(deps, username)  # the same throttle as logins
-    user = deps.store.get_user(username)
+    user = live(deps.store.get_user(username))
     verified = False
-    if user is not None and not user.deleted and may_be_password(password):
+    if user is not None and may_be_password(password):
         verified, _ = passwords.verify_password(password, user.password_hash, deps.settings)
     throttle.finish_attempt(deps, attempt, succeeded=verified)
     if not verified:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from chalicelib import throttle
 from chalicelib.deps import Deps
 from chalicelib.errors import AccountGone, InvalidInput, MessageNotFound, NotAuthor
-from chalicelib.store.model import Message
+from chalicelib.store.model import Message, live
 from chalicelib.timestamps import new_message_id
 from chalicelib.tokens import UnknownCursorKey, read_cursor, sign_cursor
 from chalicelib.validation import check_content, check_limit, check_message_id
@@ -77,12 +77,13 @@ def add_message(deps: Deps, *, username: str, session_id: str, content: str) -> 
     store.add_message(message)
     deps.page_cache.invalidate()
     state = store.access_state(username=username, sid=session_id)
-    if state.user is None or state.user.deleted or state.session is None:
+    author = live(state.user)
+    if author is None or state.session is None:
         store.delete_message(message_id=message.id)
         deps.page_cache.invalidate()
         raise AccountGone("this account or session no longer exists")
     # The look that guards against deletion also read the author's current name.
-    return dataclasses.replace(message, display_name=state.user.display_name)
+    return dataclasses.replace(message, display_name=author.display_name)
 
 
 def delete_message(deps: Deps, *, username: str, message_id: str) -> None:

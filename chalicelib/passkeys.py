@@ -33,7 +33,7 @@ from chalicelib.errors import (
     PasskeyNotFound,
     StateConflict,
 )
-from chalicelib.store.model import Challenge, Passkey, User
+from chalicelib.store.model import Challenge, Passkey, User, live
 from chalicelib.validation import check_one_line_name
 
 log = logging.getLogger(__name__)
@@ -242,8 +242,8 @@ def verify_assertion(deps: Deps, credential: dict[str, Any]) -> User:
     if passkey is None:
         log.info("passkey sign-in with an unknown credential")
         raise refused
-    user = deps.store.get_user(passkey.username)  # read before the check, for its stamp
-    if user is None or user.deleted:
+    user = live(deps.store.get_user(passkey.username))  # read before the check, for its stamp
+    if user is None:
         raise refused
     response = credential.get("response")
     handle = response.get("userHandle") if isinstance(response, dict) else None

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from chalicelib import telemetry
 from chalicelib.deps import Deps
 from chalicelib.errors import InvalidCredentials, InvalidRefreshToken, SessionNotFound
-from chalicelib.store.model import RefreshToken, Session, User
+from chalicelib.store.model import RefreshToken, Session, User, live
 from chalicelib.tokens import (
     AccessClaims,
     InvalidToken,
@@ -89,8 +89,8 @@ def start_session(deps: Deps, user: User) -> TokenPair:
             expires_at=int(now) + deps.settings.refresh_token_ttl,
         )
     )
-    current = store.get_user(user.username)
-    if current is None or current.deleted or current.credential_stamp != user.credential_stamp:
+    current = live(store.get_user(user.username))
+    if current is None or current.credential_stamp != user.credential_stamp:
         store.end_session(username=user.username, sid=sid)
         raise InvalidCredentials("invalid credentials")
     return _issue_pair(deps, user.username, sid, now)
@@ -116,8 +116,8 @@ def refresh(deps: Deps, refresh_token: str) -> TokenPair:
     if current.used:
         _end_reused(deps, current.username, current.family)
         raise invalid
-    user = store.get_user(current.username)
-    if current.expires_at < now or user is None or user.deleted or not store.touch_session(
+    user = live(store.get_user(current.username))
+    if current.expires_at < now or user is None or not store.touch_session(
         username=current.username, sid=current.family, credential_stamp=user.credential_stamp,
         now=now, expires_at=int(now) + settings.refresh_token_ttl,
     ):
@@ -174,10 +174,11 @@ def authenticate(deps: Deps, token: str) -> AccessClaims:
         unknown_key=UnknownKey,
     )
     state = deps.store.access_state(username=claims.username, sid=claims.session_id)
-    if state.user is None or state.user.deleted:
+    user = live(state.user)
+    if user is None:
         raise InvalidToken("user is gone")
     if state.session is None or state.session.expires_at < now:
         raise InvalidToken("session ended")
-    if state.session.credential_stamp != state.user.credential_stamp:
+    if state.session.credential_stamp != user.credential_stamp:
         raise InvalidToken("session started before the password changed")
     return claims

@@ -16,7 +16,7 @@ from typing import Any
 from chalicelib import passkeys, passwords, sessions, throttle, totp
 from chalicelib.deps import Deps
 from chalicelib.errors import InvalidCredentials
-from chalicelib.store.model import Challenge, User
+from chalicelib.store.model import Challenge, User, live
 from chalicelib.tokens import InvalidToken, UnknownKey, issue_mfa_token, verify_mfa_token
 from chalicelib.validation import is_plausible_username, may_be_password, normalize_username
 
@@ -44,9 +44,7 @@ def password(deps: Deps, username: str, password: str) -> sessions.TokenPair | M
     if not is_plausible_username(username) or not may_be_password(password):
         raise InvalidCredentials("invalid credentials")  # no such account can exist: no hashing
     attempt = throttle.reserve_attempt(deps, username)
-    user = store.get_user(username)
-    if user is not None and user.deleted:
-        user = None  # being deleted: as if it were gone already
+    user = live(store.get_user(username))
     if user is None:
         passwords.spend_verify_time(password, deps.settings)
         verified, new_hash = False, None
@@ -112,10 +110,10 @@ def code(deps: Deps, mfa_token: str, code: str) -> sessions.TokenPair:
         throttle.finish_attempt(deps, attempt, succeeded=False)
         raise InvalidCredentials("code is wrong or was already used")
     step = store.take_challenge(key=claims.jti, now=now)
-    user = store.get_user(username)
+    user = live(store.get_user(username))
     if (
         step is None or step.purpose != "mfa" or step.username != username
-        or user is None or user.deleted or user.credential_stamp != step.credential_stamp
+        or user is None or user.credential_stamp != step.credential_stamp
     ):
         raise expired  # used already, or the password changed (or the account went) since
     throttle.finish_attempt(deps, attempt, succeeded=True)

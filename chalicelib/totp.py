@@ -61,11 +61,6 @@ def qr_rows(text: str) -> list[str]:
     return ["".join("1" if module else "0" for module in row) for row in code.matrix]
 
 
-def is_enabled(deps: Deps, username: str) -> bool:
-    state = deps.store.get_totp(username=username)
-    return state is not None and state.enabled
-
-
 def begin(deps: Deps, username: str, password: str) -> Enrollment:
     """A new secret, stored encrypted but not in force until ``confirm``."""
     import pyotp

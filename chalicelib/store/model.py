@@ -29,6 +29,13 @@ class User:
             object.__setattr__(self, "display_name", self.username)
 
 
+def live(user: User | None) -> User | None:
+    """``user`` if the account exists and is not being deleted, else None: the one check
+    every read of a user makes (a deleted account refuses everything while its records
+    are being removed, as if it were gone already)."""
+    return None if user is None or user.deleted else user
+
+
 @dataclass(frozen=True)
 class Message:
     id: str  # sorts by creation time
