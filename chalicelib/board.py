@@ -6,11 +6,11 @@ import dataclasses
 from dataclasses import dataclass
 
 from chalicelib import throttle
+from chalicelib.cursors import UnknownCursorKey, read_cursor, sign_cursor
 from chalicelib.deps import Deps
 from chalicelib.errors import AccountGone, InvalidInput, MessageNotFound, NotAuthor
 from chalicelib.store.model import Message, live
 from chalicelib.timestamps import new_message_id
-from chalicelib.tokens import UnknownCursorKey, read_cursor, sign_cursor
 from chalicelib.validation import check_content, check_limit, check_message_id
 
 

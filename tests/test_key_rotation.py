@@ -97,7 +97,7 @@ def test_inline_keyring_is_never_reloaded(app_env: dict[str, str]) -> None:
 @pytest.mark.parametrize("store_kind", ["sqlite"])
 def test_warm_process_reads_a_cursor_signed_after_rotation(ssm_keyring) -> None:
     from chalicelib import board
-    from chalicelib.tokens import sign_cursor
+    from chalicelib.cursors import sign_cursor
 
     signing_keys.get_keyring(time.time())
     board.add_message(current_deps(), username="alice", session_id="s1", content="one")
@@ -112,7 +112,7 @@ def test_a_cursor_signed_by_a_newer_key_reloads_the_keyring_once(
     ssm_keyring, fetches: list[str]
 ) -> None:
     from chalicelib import board
-    from chalicelib.tokens import sign_cursor
+    from chalicelib.cursors import sign_cursor
 
     signing_keys.get_keyring(time.time())
     cursor = sign_cursor("01ARZ3NDEKTSV4RRFFQ69G5FAV", rotate(ssm_keyring))
@@ -127,8 +127,8 @@ def test_a_tampered_or_old_format_cursor_is_400_without_a_keyring_reload(
     ssm_keyring, fetches: list[str]
 ) -> None:
     from chalicelib import board
+    from chalicelib.cursors import sign_cursor
     from chalicelib.errors import InvalidInput
-    from chalicelib.tokens import sign_cursor
 
     cursor = sign_cursor("01ARZ3NDEKTSV4RRFFQ69G5FAV", signing_keys.get_keyring(time.time()))
     kid, _, body = cursor.partition(".")

@@ -1,4 +1,4 @@
-"""Access tokens, refresh tokens and cursors (chalicelib/tokens.py)."""
+"""Access tokens, refresh tokens (chalicelib/tokens.py) and cursors (chalicelib/cursors.py)."""
 
 from __future__ import annotations
 
@@ -13,18 +13,16 @@ import pytest
 
 from chalicelib import deps, tokens
 from chalicelib.config import Settings, load_settings
+from chalicelib.cursors import UnknownCursorKey, read_cursor, sign_cursor
 from chalicelib.errors import InvalidInput
 from chalicelib.signing_keys import Keyring, parse_keyring
 from chalicelib.tokens import (
     AccessClaims,
     InvalidToken,
-    UnknownCursorKey,
     VerifiedTokenCache,
     hash_refresh_token,
     issue_access_token,
     new_refresh_token,
-    read_cursor,
-    sign_cursor,
     verify_access_token,
 )
 from tests.helpers import make_keyring_json

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.config import load_settings
+from chalicelib.cursors import read_cursor, sign_cursor
 from chalicelib.errors import BodyTooLarge, InvalidInput
 from chalicelib.signing_keys import Keyring, parse_keyring
 from chalicelib.timestamps import new_message_id
@@ -26,8 +27,6 @@ from chalicelib.tokens import (
     AccessClaims,
     InvalidToken,
     issue_access_token,
-    read_cursor,
-    sign_cursor,
     verify_access_token,
 )
 from chalicelib.validation import (
