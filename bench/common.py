@@ -271,7 +271,7 @@ class CallCounter:
         "ping", "create_user", "get_user", "set_password", "access_state",
         "start_session", "touch_session", "list_sessions", "end_session", "end_sessions",
         "add_refresh_token", "get_refresh_token", "spend_refresh_token", "count_login_attempt",
-        "clear_login_throttle", "count_post", "add_message", "get_message",
+        "clear_login_throttle", "clear_throttles", "count_post", "add_message", "get_message",
         "list_messages", "list_newer_messages", "delete_message", "mark_user_deleted",
         "delete_user_data", "delete_user", "set_display_name",
     )

@@ -443,6 +443,103 @@ def test_login_attempts_are_per_username(direct_store: Store) -> None:
     assert count(direct_store, now + 6, "bob").counted
 
 
+def count_in(store: Store, now: float, scope: str, username: str = "alice") -> LoginCount:
+    return store.count_login_attempt(username=username, now=now, limit=LIMIT,
+                                     window_seconds=WINDOW, scope=scope)
+
+
+def test_throttle_buckets_of_one_name_count_apart(direct_store: Store) -> None:
+    """A locked ``login`` bucket leaves the name's ``code`` and device buckets counting."""
+    now = 1_700_000_000.0
+    for i in range(LIMIT):
+        count(direct_store, now + i)
+    assert not count(direct_store, now + 6).counted
+    code = count_in(direct_store, now + 6, "code")
+    assert code.counted and code.throttle.attempts == 1 and code.throttle.scope == "code"
+    device = count_in(direct_store, now + 7, "device:d-1")
+    assert device.counted and device.throttle.attempts == 1
+    assert device.throttle.scope == "device:d-1"
+    assert count_in(direct_store, now + 8, "code").throttle.attempts == 2
+    assert count(direct_store, now + 9).throttle.scope == "login"
+
+
+def test_a_scoped_bucket_locks_at_the_limit_like_the_login_one(direct_store: Store) -> None:
+    now = 1_700_000_000.0
+    counted = [count_in(direct_store, now + i, "unknown") for i in range(LIMIT)]
+    assert [c.throttle.attempts for c in counted] == [1, 2, 3, 4, 5]
+    refused = count_in(direct_store, now + 10, "unknown")
+    assert not refused.counted and refused.throttle.locked_until == now + 4 + WINDOW
+    assert count(direct_store, now + 10).counted  # the login bucket is untouched
+    after = count_in(direct_store, now + 4 + WINDOW, "unknown")
+    assert after.counted and after.throttle.attempts == 1
+
+
+def test_clearing_one_bucket_leaves_the_others(direct_store: Store) -> None:
+    now = 1_700_000_000.0
+    for i in range(3):
+        count(direct_store, now + i)
+        count_in(direct_store, now + i, "code")
+    direct_store.clear_login_throttle(username="alice", scope="code")
+    assert count_in(direct_store, now + 5, "code").throttle.attempts == 1
+    assert count(direct_store, now + 5).throttle.attempts == 4
+    direct_store.clear_login_throttle(username="alice")  # the login bucket, as before
+    assert count(direct_store, now + 6).throttle.attempts == 1
+    assert count_in(direct_store, now + 6, "code").throttle.attempts == 2
+
+
+def test_clear_throttles_forgets_every_bucket_of_the_name_only(direct_store: Store) -> None:
+    now = 1_700_000_000.0
+    scopes = ["login", "code", "device:d-1", "device:d-2", "unknown"]
+    for scope in scopes:
+        for i in range(LIMIT):
+            count_in(direct_store, now + i, scope)
+            count_in(direct_store, now + i, scope, username="bob")
+    direct_store.clear_throttles(username="alice")
+    for scope in scopes:
+        again = count_in(direct_store, now + 10, scope)
+        assert again.counted and again.throttle.attempts == 1, scope
+        assert not count_in(direct_store, now + 10, scope, username="bob").counted, scope
+    direct_store.clear_throttles(username="nobody")  # nothing to clear: no error
+
+
+def test_deleting_an_account_removes_its_throttle_buckets(direct_store: Store) -> None:
+    """Per-user data, on both stores alike (on DynamoDB they are items of the user)."""
+    now = 1_700_000_000.0
+    direct_store.create_user(make_user())
+    for scope in ("login", "code"):
+        for i in range(LIMIT):
+            count_in(direct_store, now + i, scope)
+    assert direct_store.mark_user_deleted(username="alice") is not None
+    while not direct_store.delete_user_data(username="alice", credential_stamp="stamp-1",
+                                            batch=5):
+        pass
+    for scope in ("login", "code"):
+        assert count_in(direct_store, now + 10, scope).throttle.attempts == 1, scope
+
+
+def test_concurrent_attempts_in_a_scoped_bucket_count_exactly_the_limit(
+    direct_store: Store,
+) -> None:
+    barrier = threading.Barrier(16)
+    results: list[LoginCount] = []
+    now = time.time()
+
+    def attempt(scope: str) -> None:
+        barrier.wait()
+        results.append(retrying(lambda: count_in(direct_store, now, scope)))
+
+    threads = [threading.Thread(target=attempt, args=(scope,))
+               for scope in ["code", "device:d-1"] * 8]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(results) == 16
+    for scope in ("code", "device:d-1"):
+        assert sorted(r.throttle.attempts for r in results
+                      if r.counted and r.throttle.scope == scope) == [1, 2, 3, 4, 5]
+
+
 def retrying(action: Callable[[], T]) -> T:
     """What the service layer does with ``Conflict``: try again with fresh state."""
     while True:

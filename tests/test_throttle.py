@@ -124,6 +124,51 @@ def test_a_success_clears_the_count(direct_store: Store) -> None:
     assert throttle.reserve_attempt(deps, "alice").number == 1
 
 
+def test_each_scope_is_its_own_throttle(direct_store: Store) -> None:
+    """A name locked for passwords still gets its device and code buckets, each with
+    the login limit unless the caller names its own; a success clears one bucket."""
+    deps = Deps(store=direct_store, settings=SETTINGS)
+    for _ in range(5):
+        throttle.finish_attempt(deps, throttle.reserve_attempt(deps, "alice"), succeeded=False)
+    with pytest.raises(LoginThrottled):
+        throttle.reserve_attempt(deps, "alice")
+    device = throttle.reserve_attempt(deps, "alice", "device:d-1")
+    assert (device.number, device.scope) == (1, "device:d-1")
+    for _ in range(2):
+        throttle.finish_attempt(
+            deps, throttle.reserve_attempt(deps, "alice", "code", limit=3, window_seconds=60),
+            succeeded=False)
+    last = throttle.reserve_attempt(deps, "alice", "code", limit=3, window_seconds=60)
+    assert last.number == 3
+    throttle.finish_attempt(deps, last, succeeded=False)
+    with pytest.raises(LoginThrottled) as refused:
+        throttle.reserve_attempt(deps, "alice", "code", limit=3, window_seconds=60)
+    assert 1 <= refused.value.retry_after <= 60
+    throttle.finish_attempt(deps, device, succeeded=True)
+    assert throttle.reserve_attempt(deps, "alice", "device:d-1").number == 1
+    with pytest.raises(LoginThrottled):
+        throttle.reserve_attempt(deps, "alice")  # still locked: only its own success clears it
+
+
+def test_clear_throttles_unlocks_every_bucket(direct_store: Store) -> None:
+    deps = Deps(store=direct_store, settings=SETTINGS)
+    for scope in ("login", "code"):
+        for _ in range(5):
+            throttle.finish_attempt(
+                deps, throttle.reserve_attempt(deps, "alice", scope), succeeded=False)
+    throttle.clear_throttles(deps, "alice")
+    assert throttle.reserve_attempt(deps, "alice").number == 1
+    assert throttle.reserve_attempt(deps, "alice", "code").number == 1
+
+
+@pytest.mark.parametrize("scope", ["", "device: x", "x" * 101, "dévice", "a\nb"])
+def test_a_scope_that_is_not_a_short_printable_key_is_refused(
+    direct_store: Store, scope: str
+) -> None:
+    with pytest.raises(ValueError):
+        throttle.reserve_attempt(Deps(store=direct_store, settings=SETTINGS), "alice", scope)
+
+
 @pytest.mark.parametrize("key", ["bob\n", "Bob", "bob ", "b", "x" * 33, "bob\x00"])
 def test_a_throttle_key_that_is_not_a_canonical_username_is_refused(
     direct_store: Store, key: str

@@ -10,8 +10,8 @@ deploy templates are tested against it):
   time-ordered ``id``, newest first, with Limit: never a Scan, so a page costs
   the same at 100 or 100,000 messages.
 - auth: ``pk`` with a TTL on ``expires_at``: refresh tokens
-  (``refresh#<sha256>``), login attempts (``login#<username>``), recent
-  posts (``posts#<username>``, a string set of at most the posting limit),
+  (``refresh#<sha256>``), recent posts (``posts#<username>``, a string set of at
+  most the posting limit),
   single-use challenges (``challenge#<key>``: WebAuthn challenges and the ids
   of mfa_tokens) and, without a TTL, which user a passkey belongs to
   (``passkey#<digest of the credential id>`` → username: a pointer, the passkey itself is a
@@ -19,8 +19,10 @@ deploy templates are tested against it):
 - user_items: ``username`` + ``item``, TTL on ``expires_at``: every record that
   belongs to one user, so one Query finds them all without a Scan: sessions
   (``session#<sid>``, expiring) and one index item per message
-  (``message#<id>``), two-factor state (``totp``) and passkeys
-  (``passkey#<digest of the credential id>``); account deletion removes them all.
+  (``message#<id>``), two-factor state (``totp``), passkeys
+  (``passkey#<digest of the credential id>``) and attempt throttles
+  (``throttle#<scope>``, expiring; kept for names without an account too, so one
+  Query clears every bucket of a name); account deletion removes them all.
 TTL deletion is lazy, so every read also checks ``expires_at``.
 
 Botocore's standard retry mode and short timeouts turn an unreachable or
@@ -45,6 +47,7 @@ from chalicelib.encoding import b64url_encode
 from chalicelib.errors import Conflict, StoreUnavailable, UsernameTaken
 from chalicelib.store.model import (
     BOARD,
+    LOGIN_SCOPE,
     AccessState,
     Challenge,
     LoginCount,
@@ -81,6 +84,7 @@ SESSION_PREFIX = "session#"
 MESSAGE_PREFIX = "message#"
 PASSKEY_PREFIX = "passkey#"
 TOTP_ITEM = "totp"
+THROTTLE_PREFIX = "throttle#"
 
 
 @dataclass
@@ -445,36 +449,39 @@ class DynamoDBStore:
             raise
         return _refresh_token(token_hash, answer["Attributes"])
 
-    def _login_throttle(self, username: str) -> LoginThrottle | None:
-        item = self._auth_item(f"login#{username}")
+    def _login_throttle(self, username: str, scope: str) -> LoginThrottle | None:
+        item = self._user_item(username, THROTTLE_PREFIX + scope)
         if item is None:
             return None
         return LoginThrottle(
             username=username,
             attempts=int(_num(item, "attempts")),
             locked_until=_num(item, "locked_until"),
+            scope=scope,
         )
 
     def count_login_attempt(
-        self, *, username: str, now: float, limit: int, window_seconds: int
+        self, *, username: str, now: float, limit: int, window_seconds: int,
+        scope: str = LOGIN_SCOPE,
     ) -> LoginCount:
         """Usually one UpdateItem: it adds 1 when the item is absent, or under the limit
         and within a window of its last attempt. Otherwise one consistent read decides:
         locked (no write, so the lock is never extended), or stale (a reset conditional
         on the state read)."""
-        key = {"pk": _s(f"login#{username}")}
+        key = self._key(username, THROTTLE_PREFIX + scope)
         lock_end = now + window_seconds
         try:
             answer = self._call(
                 "update_item",
-                TableName=self._tables.auth,
+                TableName=self._tables.user_items,
                 Key=key,
                 UpdateExpression=(
                     "SET attempts = if_not_exists(attempts, :zero) + :one,"
                     " locked_until = :lock_end, expires_at = :expires"
                 ),
                 ConditionExpression=(
-                    "attribute_not_exists(pk) OR (attempts < :limit AND locked_until > :now)"
+                    "attribute_not_exists(username)"
+                    " OR (attempts < :limit AND locked_until > :now)"
                 ),
                 ExpressionAttributeValues={
                     ":zero": _n(0), ":one": _n(1), ":limit": _n(limit), ":now": _n(now),
@@ -492,10 +499,12 @@ class DynamoDBStore:
                 username=username,
                 attempts=int(_num(item, "attempts")),
                 locked_until=_num(item, "locked_until"),
+                scope=scope,
             ))
-        current = self._login_throttle(username)
+        current = self._login_throttle(username, scope)
         updated = next_login_throttle(
-            current, username=username, now=now, limit=limit, window_seconds=window_seconds
+            current, username=username, now=now, limit=limit, window_seconds=window_seconds,
+            scope=scope,
         )
         if current is None or updated is None or updated.attempts != 1:
             if current is not None and updated is None:
@@ -504,7 +513,7 @@ class DynamoDBStore:
         try:  # a window without attempts or an ended lock: start again, if nobody did meanwhile
             self._call(
                 "put_item",
-                TableName=self._tables.auth,
+                TableName=self._tables.user_items,
                 Item={
                     **key,
                     "attempts": _n(updated.attempts),
@@ -525,10 +534,17 @@ class DynamoDBStore:
             raise
         return LoginCount(counted=True, throttle=updated)
 
-    def clear_login_throttle(self, *, username: str) -> None:
-        self._call(
-            "delete_item", TableName=self._tables.auth, Key={"pk": _s(f"login#{username}")}
-        )
+    def clear_login_throttle(self, *, username: str, scope: str = LOGIN_SCOPE) -> None:
+        self._call("delete_item", TableName=self._tables.user_items,
+                   Key=self._key(username, THROTTLE_PREFIX + scope))
+
+    def clear_throttles(self, *, username: str) -> None:
+        """One Query for the name's buckets (its partition, never a Scan), then one
+        BatchWriteItem per 25 of them."""
+        items = self._user_items(username, prefix=THROTTLE_PREFIX)
+        self._batch_delete(self._tables.user_items, [
+            {"username": item["username"], "item": item["item"]} for item in items
+        ])
 
     def count_post(
         self, *, username: str, now: float, limit: int, window_seconds: int

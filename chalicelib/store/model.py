@@ -87,10 +87,17 @@ class AccessState:
     session: Session | None  # None: the session ended (logout, reuse, signed out)
 
 
+LOGIN_SCOPE = "login"  # the bucket of password guesses (and, today, of code guesses)
+
+
 @dataclass(frozen=True)
 class LoginThrottle:
-    """One username's attempts in its current run; each is counted *before* its
-    password is checked, so concurrent attempts cannot all slip under the limit.
+    """One bucket's attempts in its current run; each is counted *before* its
+    password (or code) is checked, so concurrent attempts cannot all slip under the limit.
+
+    A bucket is a username and a ``scope``: a short string naming what is guessed,
+    ``"login"`` for passwords; a feature may add its own (``"code"``,
+    ``"device:<id>"``), each counted apart, all cleared at once by ``clear_throttles``.
 
     A run ends only after a whole window with no counted attempt (the window slides
     with each attempt), so no window of time ever holds more than ``limit`` counted
@@ -101,6 +108,7 @@ class LoginThrottle:
     username: str
     attempts: int  # counted in this run (a success clears them)
     locked_until: float  # last counted attempt + window: the run's end, or the lock's at the limit
+    scope: str = LOGIN_SCOPE
 
     @property
     def expires_at(self) -> int:

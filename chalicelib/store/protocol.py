@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from chalicelib.store.model import (
+    LOGIN_SCOPE,
     AccessState,
     Challenge,
     LoginCount,
@@ -75,13 +76,19 @@ class Store(Protocol):
         """
 
     def count_login_attempt(
-        self, *, username: str, now: float, limit: int, window_seconds: int
+        self, *, username: str, now: float, limit: int, window_seconds: int,
+        scope: str = LOGIN_SCOPE,
     ) -> LoginCount:
-        """Atomically apply ``next_login_throttle`` to the stored state (one conditional
-        write on DynamoDB, one transaction on SQLite). ``Conflict`` if a concurrent
-        update won the race: the caller retries with fresh state."""
+        """Atomically apply ``next_login_throttle`` to the stored state of the bucket
+        (``username``, ``scope``) (one conditional write on DynamoDB, one transaction on
+        SQLite). ``Conflict`` if a concurrent update won the race: the caller retries
+        with fresh state."""
 
-    def clear_login_throttle(self, *, username: str) -> None: ...
+    def clear_login_throttle(self, *, username: str, scope: str = LOGIN_SCOPE) -> None:
+        """Forget one bucket's attempts (a success)."""
+
+    def clear_throttles(self, *, username: str) -> None:
+        """Forget the attempts of every bucket of ``username`` (one Query on DynamoDB)."""
 
     def count_post(
         self, *, username: str, now: float, limit: int, window_seconds: int
