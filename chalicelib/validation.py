@@ -12,8 +12,9 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from chalicelib.config import Settings
 from chalicelib.errors import BodyTooLarge, InvalidInput
-from chalicelib.passwords import comparable, is_common, normalize_password
+from chalicelib.passwords import comparable, is_common, is_pwned, normalize_password, weakness
 
 MAX_BODY_BYTES = 64 * 1024
 # Always used with fullmatch: "$" alone also matches before a trailing newline.
@@ -145,9 +146,13 @@ def may_be_password(password: str) -> bool:
             and len(normalize_password(password)) <= PASSWORD_MAX)
 
 
-def check_new_password(password: str, *, username: str) -> str:
-    """The rules for a password being set, on its NFKC form (which is returned, and is
-    what gets hashed); the common-list lookup runs last."""
+def check_new_password(
+    password: str, *, username: str, display_name: str, settings: Settings
+) -> str:
+    """The rules for a password being set (signup, change, reset: every one calls this),
+    on its NFKC form, which is returned and is what gets hashed. The cheap rules run
+    first, then zxcvbn (given the user's own words), then the stage's Pwned Passwords
+    range API if it names one (a network call, so last)."""
     if len(password) > RAW_PASSWORD_MAX:  # bound the normalization's work first
         raise InvalidInput(f"password must be at most {PASSWORD_MAX} characters")
     password = normalize_password(password)
@@ -163,6 +168,15 @@ def check_new_password(password: str, *, username: str) -> str:
         raise InvalidInput("password must not be the same as the username")
     if is_common(password):
         raise InvalidInput("password is too common; choose one that is harder to guess")
+    own_words = [username, display_name, *display_name.split(), "chalkboard"]
+    reason = weakness(password, user_inputs=own_words)
+    if reason is not None:
+        raise InvalidInput(f"password is too easy to guess: {reason}")
+    if settings.pwned_passwords_url and is_pwned(password, settings.pwned_passwords_url):
+        raise InvalidInput(
+            "password appears in a list of passwords exposed in data breaches"
+            " (Have I Been Pwned); choose another"
+        )
     return password
 
 
