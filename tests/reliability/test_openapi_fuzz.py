@@ -148,10 +148,12 @@ def _astral_format_character(field: str) -> Callable[[dict[str, Any]], str | Non
 
 def _easy_to_guess(body: dict[str, Any]) -> str | None:
     """zxcvbn's verdict (given the user's words), which the file states in words."""
-    password, username = body.get("password"), body.get("username")
-    if not isinstance(password, str) or _password_rule(body) is not None:
+    password = body.get("password", body.get("new_password"))  # signup; /me/password
+    if not isinstance(password, str) or _password_rule({**body, "password": password}):
         return None
-    name = body.get("display_name")
+    # The caller's own words, where the body holds them (at /me/password the account's
+    # username and display name are not in it: fewer words only make zxcvbn more lenient).
+    username, name = body.get("username"), body.get("display_name")
     words = [str(username).lower(), *(name.split() if isinstance(name, str) else []),
              str(name), "chalkboard"]
     return "zxcvbn score" if weakness(_nfkc(password), user_inputs=words) else None
