@@ -125,6 +125,24 @@ def test_a_128_character_password_is_judged_in_bounded_time() -> None:
     assert passwords.weakness("a" * 128, user_inputs=[]) is not None  # no ValueError past 72
 
 
+def test_concurrent_checks_each_use_their_own_users_words() -> None:
+    """zxcvbn keeps the user's words in a module-level dict: checks in parallel threads
+    (the local server's, or any threaded host) must not see each other's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    password = "wilhelmina zdanowicz!"
+    theirs = ["wzdanowicz", "Wilhelmina Zdanowicz", "wilhelmina", "zdanowicz", "chalkboard"]
+    others = ["bob", "Bob", "chalkboard"]
+
+    def judge(index: int) -> bool:
+        words = theirs if index % 2 else others
+        return passwords.weakness(password, user_inputs=words) is not None
+
+    with ThreadPoolExecutor(8) as pool:
+        verdicts = list(pool.map(judge, range(80)))
+    assert verdicts == [bool(index % 2) for index in range(80)]
+
+
 def test_a_long_weak_password_is_still_refused() -> None:
     with pytest.raises(InvalidInput, match="too easy to guess"):
         check_new_password("password" * 16, username="alice", display_name="Alice",
