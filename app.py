@@ -17,7 +17,13 @@ from chalice.app import AuthRequest, Request
 from chalicelib import accounts, board, health, passkeys, sessions, signin, telemetry, totp
 from chalicelib.deps import current_deps
 from chalicelib.errors import KeyringUnavailable, StoreUnavailable
-from chalicelib.responses import WebOriginCORS, api_errors, unauthorized, unavailable
+from chalicelib.responses import (
+    WebOriginCORS,
+    api_errors,
+    no_store_middleware,
+    unauthorized,
+    unavailable,
+)
 from chalicelib.store.model import Message, Passkey
 from chalicelib.timestamps import iso_ms
 from chalicelib.tokens import AccessClaims, InvalidToken
@@ -29,6 +35,8 @@ app.log.setLevel(logging.INFO)
 app.api.cors = WebOriginCORS()
 # One JSON log line per request and the business metrics (chalicelib/telemetry.py).
 app.register_middleware(telemetry.request_middleware, "http")
+# Cache-Control: no-store on every answer (tokens and secrets must not be cached).
+app.register_middleware(no_store_middleware, "http")
 
 # API Gateway caches the authorizer's policy per token for this many seconds; it
 # is fixed when the API is packaged, so it is the one setting read at import.

@@ -39,7 +39,9 @@ def signup(deps: Deps, username: str, password: str, display_name: str | None = 
     """
     username = check_username(username)
     name = check_display_name(display_name) if display_name is not None else username
-    password = check_new_password(password, username=username)
+    password = check_new_password(
+        password, username=username, display_name=name, settings=deps.settings
+    )
     user = User(
         username=username, password_hash=passwords.hash_password(password, deps.settings),
         created_at=deps.now(), credential_stamp=new_credential_stamp(), display_name=name,
@@ -110,7 +112,10 @@ def change_password(
     The stamp is written only if it is still the one read before verifying, so
     two concurrent changes, or a change and a login's rehash, cannot undo each other.
     """
-    new_password = check_new_password(new_password, username=username)
+    new_password = check_new_password(
+        new_password, username=username, settings=deps.settings,
+        display_name=get_account(deps, username).user.display_name,  # one of the user's own words
+    )
     user = check_password(deps, username, current_password, "current password is wrong")
     changed = deps.store.set_password(
         username=username,

@@ -163,4 +163,5 @@ def test_authorizer_answers_503_when_the_store_is_unreachable(tmp_path: Path) ->
     assert reply.status == 503
     assert reply.headers["Retry-After"] == "2"
     assert reply.headers["Access-Control-Allow-Origin"] == WEB_ORIGIN
+    assert reply.headers["Cache-Control"] == "no-store"  # the authorizer's answer too
     assert seconds < 5

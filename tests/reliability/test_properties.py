@@ -128,7 +128,8 @@ def test_a_look_alike_of_a_username_is_that_username_or_refused(name: str, data)
 @given(password=ANY_TEXT | st.text(min_size=120, max_size=140), username=CANONICAL_NAMES)
 def test_accepted_new_password_keeps_every_rule(password: str, username: str) -> None:
     try:
-        check_new_password(password, username=username)
+        check_new_password(password, username=username, display_name=username,
+                           settings=SETTINGS)
     except InvalidInput:
         return
     normalized = unicodedata.normalize("NFKC", password)
