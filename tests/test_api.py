@@ -1,4 +1,5 @@
-"""Every route and status code of API.md, through chalice.test.Client, on both stores."""
+"""Every route and status code of docs/openapi.yaml through chalice.test.Client, on SQLite
+(the store contract proves both adapters: docs/testing.md)."""
 
 from __future__ import annotations
 

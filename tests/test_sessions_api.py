@@ -1,5 +1,5 @@
-"""Sessions and account deletion (API.md: POST /logout, GET/DELETE /me/sessions,
-DELETE /me, POST /me/password) through chalice.test.Client, on both stores."""
+"""Sessions and account deletion (docs/openapi.yaml: POST /logout, GET/DELETE /me/sessions,
+DELETE /me, POST /me/password) through chalice.test.Client, on SQLite (docs/testing.md)."""
 
 from __future__ import annotations
 
