@@ -10,6 +10,9 @@ import pytest
 
 from tests.helpers import WEB_ORIGIN, Api, body_of
 
+# Above the store: the store contract proves both adapters (docs/testing.md).
+pytestmark = pytest.mark.stores("sqlite")
+
 PASSWORD = "correct horse battery staple"
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 

@@ -16,7 +16,7 @@ import pytest
 from chalicelib.store import Message, Store, User
 from chalicelib.timestamps import new_message_id
 
-pytestmark = pytest.mark.parametrize("store_kind", ["dynamodb"])
+pytestmark = pytest.mark.stores("dynamodb")
 
 
 class RequestLog:

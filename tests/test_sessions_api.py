@@ -14,6 +14,9 @@ from chalicelib.errors import AccountGone, InvalidCredentials
 from chalicelib.store import get_store
 from tests.helpers import Api, body_of
 
+# Above the store: the store contract proves both adapters (docs/testing.md).
+pytestmark = pytest.mark.stores("sqlite")
+
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -301,7 +304,7 @@ def test_a_post_that_lands_after_deletion_began_is_taken_back(api: Api) -> None:
 # -- the authorizer's cost --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("store_kind", ["dynamodb"])
+@pytest.mark.stores("dynamodb")
 def test_authorizer_makes_exactly_one_store_request(api: Api) -> None:
     pair = api.session("alice")
     store: Any = get_store()
