@@ -7,6 +7,7 @@ tests run on SQLite and on DynamoDB (dynalite, a real DynamoDB-protocol server).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -126,6 +127,33 @@ def api(app_env: dict[str, str]) -> Iterator[Api]:
 def direct_store(app_env: dict[str, str]) -> store.Store:
     """The adapter under test, built by the same factory the app uses."""
     return store.get_store()
+
+
+class FakeClock:
+    """One test's time. It reads the wall clock once, when made (the SQLite adapter still
+    prunes expired rows by real time), then moves only when the test moves it: two
+    values built from it agree however loaded the machine is."""
+
+    def __init__(self) -> None:
+        self.now = float(int(time.time()))
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> float:
+        self.now += seconds
+        return self.now
+
+
+@pytest.fixture
+def clock(request: pytest.FixtureRequest) -> Iterator[FakeClock]:
+    """The Deps clock for this test (``chalicelib.deps.use_clock``): one fake time."""
+    if "app_env" in request.fixturenames:
+        request.getfixturevalue("app_env")  # first: its deps.reset() would undo use_clock
+    fake = FakeClock()
+    deps.use_clock(fake)
+    yield fake
+    deps.use_clock(time.time)
 
 
 @pytest.fixture
