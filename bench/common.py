@@ -176,8 +176,8 @@ def create_tables(endpoint: str, env: dict[str, str]) -> None:
 
 @contextlib.contextmanager
 def dynalite(workdir: Path) -> Iterator[str]:
-    """A dynalite server on a free loopback port (ops/servers.py); yields its URL."""
-    from ops import servers
+    """A dynalite server on a free loopback port (tests/servers.py); yields its URL."""
+    from tests import servers
 
     if not servers.dynalite_available():
         raise SystemExit("bench: dynalite is missing; run `npm ci` in the repository root")

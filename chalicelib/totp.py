@@ -86,7 +86,7 @@ def confirm(deps: Deps, username: str, code: str) -> list[str]:
         raise StateConflict("two-factor authentication is already on")
     step = _matching_step(_secret(deps, state), code, deps.now())
     if step is None:
-        # A 400, as the contract (API.md) says: the request is wrong, not the caller.
+        # A 400, as the contract (docs/openapi.yaml) says: the request is wrong, not the caller.
         raise InvalidInput("code is wrong; enter the 6 digits your app shows now")
     codes = [_new_recovery_code() for _ in range(RECOVERY_CODES)]
     hashes = frozenset(_recovery_hash(username, code) for code in codes)

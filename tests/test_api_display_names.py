@@ -1,10 +1,13 @@
-"""Display names through the routes (chalice.test.Client), on both stores."""
+"""Display names through the routes (chalice.test.Client), on SQLite."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.helpers import Api, body_of
+
+# Above the store: the store contract proves both adapters (docs/testing.md).
+pytestmark = pytest.mark.stores("sqlite")
 
 PASSWORD = "correct horse battery staple"
 

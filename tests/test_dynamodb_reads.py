@@ -17,7 +17,7 @@ from chalicelib.store.model import Message, User
 from chalicelib.store.protocol import Store
 from chalicelib.timestamps import new_message_id
 
-pytestmark = pytest.mark.parametrize("store_kind", ["dynamodb"])
+pytestmark = pytest.mark.stores("dynamodb")
 
 
 class RequestLog:

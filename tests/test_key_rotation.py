@@ -66,7 +66,7 @@ def token_signed_by(keyring: Keyring) -> str:
     return token
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite"])
+@pytest.mark.stores("sqlite")
 def test_warm_process_accepts_a_token_signed_after_rotation(ssm_keyring) -> None:
     old_token = token_signed_by(signing_keys.get_keyring(time.time()))  # warms the cache
     rotated = rotate(ssm_keyring)
@@ -75,7 +75,7 @@ def test_warm_process_accepts_a_token_signed_after_rotation(ssm_keyring) -> None
     assert sessions.authenticate(current_deps(), old_token).username == "alice"
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite"])
+@pytest.mark.stores("sqlite")
 def test_unknown_kids_reload_the_keyring_at_most_once_a_minute(ssm_keyring) -> None:
     signing_keys.get_keyring(time.time())
     forged = token_signed_by(new_keyring())
@@ -89,12 +89,12 @@ def test_unknown_kids_reload_the_keyring_at_most_once_a_minute(ssm_keyring) -> N
     assert sessions.authenticate(current_deps(), token_signed_by(rotated)).username == "alice"
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite"])
+@pytest.mark.stores("sqlite")
 def test_inline_keyring_is_never_reloaded(app_env: dict[str, str]) -> None:
     assert not signing_keys.reload_keyring(time.time() + 3600)
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite"])
+@pytest.mark.stores("sqlite")
 def test_warm_process_reads_a_cursor_signed_after_rotation(ssm_keyring) -> None:
     from chalicelib import board
     from chalicelib.cursors import sign_cursor
@@ -107,7 +107,7 @@ def test_warm_process_reads_a_cursor_signed_after_rotation(ssm_keyring) -> None:
     assert (page.messages, page.next_cursor) == ((), None)
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite"])
+@pytest.mark.stores("sqlite")
 def test_a_cursor_signed_by_a_newer_key_reloads_the_keyring_once(
     ssm_keyring, fetches: list[str]
 ) -> None:
@@ -122,7 +122,7 @@ def test_a_cursor_signed_by_a_newer_key_reloads_the_keyring_once(
     assert fetches == ["ok", "ok"]
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite"])
+@pytest.mark.stores("sqlite")
 def test_a_tampered_or_old_format_cursor_is_400_without_a_keyring_reload(
     ssm_keyring, fetches: list[str]
 ) -> None:
@@ -169,7 +169,7 @@ def ssm_recovers(ssm, value: str) -> None:
     ssm.put_parameter(Name=PARAMETER, Type="SecureString", Value=value, Overwrite=True)
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite"])
+@pytest.mark.stores("sqlite")
 def test_failed_reload_keeps_the_keyring_and_retries_at_most_once_a_minute(
     ssm_keyring, fetches: list[str]
 ) -> None:
@@ -190,7 +190,7 @@ def test_failed_reload_keeps_the_keyring_and_retries_at_most_once_a_minute(
     assert held
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite"])
+@pytest.mark.stores("sqlite")
 def test_key_removed_from_ssm_stops_verifying_within_five_minutes(ssm_keyring) -> None:
     from chalicelib.tokens import verify_access_token
 
@@ -209,7 +209,7 @@ def test_key_removed_from_ssm_stops_verifying_within_five_minutes(ssm_keyring) -
         verify_access_token(token, keyring=after, settings=settings, now=time.time())
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite"])
+@pytest.mark.stores("sqlite")
 def test_no_keyring_at_all_is_503_with_retry_after_and_ssm_is_not_hammered(
     ssm_keyring, fetches: list[str], api: Any
 ) -> None:

@@ -16,7 +16,7 @@ from tests.helpers import Api
 
 WRONG = "definitely not it"
 # Request counts are a DynamoDB question: these run on dynalite only (no SQLite skip).
-pytestmark = pytest.mark.parametrize("store_kind", ["dynamodb"])
+pytestmark = pytest.mark.stores("dynamodb")
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Every API answer carries ``Cache-Control: no-store`` (API.md, section Caching): token
+"""Every API answer carries ``Cache-Control: no-store`` (docs/openapi.yaml, Caching): token
 pairs, TOTP secrets and account data never stay in a browser's or a proxy's cache.
 
 Checked on the successes and on every kind of error, through ``chalice.test.Client``
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ops import servers
+from tests import servers
 from tests.helpers import WEB_ORIGIN, Api, make_keyring_json
 from tests.http_client import request
 

@@ -1,5 +1,5 @@
-"""Sessions and account deletion (API.md: POST /logout, GET/DELETE /me/sessions,
-DELETE /me, POST /me/password) through chalice.test.Client, on both stores."""
+"""Sessions and account deletion (docs/openapi.yaml: POST /logout, GET/DELETE /me/sessions,
+DELETE /me, POST /me/password) through chalice.test.Client, on SQLite (docs/testing.md)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from chalicelib import accounts, board, sessions
 from chalicelib.deps import current_deps, get_store
 from chalicelib.errors import AccountGone, InvalidCredentials
 from tests.helpers import Api, body_of
+
+# Above the store: the store contract proves both adapters (docs/testing.md).
+pytestmark = pytest.mark.stores("sqlite")
 
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a brand new passphrase"
@@ -300,7 +303,7 @@ def test_a_post_that_lands_after_deletion_began_is_taken_back(api: Api) -> None:
 # -- the authorizer's cost --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("store_kind", ["dynamodb"])
+@pytest.mark.stores("dynamodb")
 def test_authorizer_makes_exactly_one_store_request(api: Api) -> None:
     pair = api.session("alice")
     store: Any = get_store()

@@ -1,4 +1,4 @@
-"""The login throttle, over HTTP through the test client, on both stores."""
+"""The login throttle, over HTTP through the test client (SQLite; its race on both stores)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from chalicelib.errors import InvalidInput, LoginThrottled
 from chalicelib.store.protocol import Store
 from chalicelib.throttle import next_login_throttle
 from tests.helpers import Api, body_of
+
+# Above the store: the store contract proves both adapters (docs/testing.md).
+pytestmark = pytest.mark.stores("sqlite")
 
 WRONG = "definitely not it"
 SETTINGS = load_settings({"CHALKBOARD_WEB_ORIGIN": "http://x.example", "CHALKBOARD_STAGE": "test"})
@@ -90,6 +93,7 @@ def test_a_count_ends_a_whole_window_after_the_last_attempt_not_the_first() -> N
     assert later is not None and later.attempts == 1
 
 
+@pytest.mark.stores("sqlite", "dynamodb")  # a race: each adapter's atomic update
 def test_concurrent_reservations_count_each_once_and_lock_at_the_limit(
     direct_store: Store,
 ) -> None:

@@ -45,8 +45,9 @@ def now() -> int:
 
 
 def claims(**overrides: object) -> dict:
+    at = now()  # once: two reads can straddle a second
     base = {
-        "sub": "alice", "iat": now(), "exp": now() + 900, "jti": "abc",
+        "sub": "alice", "iat": at, "exp": at + 900, "jti": "abc",
         "iss": SETTINGS.issuer, "aud": SETTINGS.audience, "sid": "s1",
     }
     base.update(overrides)

@@ -34,7 +34,7 @@ CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
 TABLES = {"users": "UsersTable", "messages": "MessagesTable", "auth": "AuthTable",
           "user_items": "UserItemsTable"}
 NAMES = TableNames(users="users", messages="messages", auth="auth", user_items="user_items")
-# API.md: the routes that take a bearer token, and only those.
+# docs/openapi.yaml: the routes that take a bearer token, and only those.
 GUARDED_ROUTES = {
     ("/logout", "post"),
     ("/me", "get"),
