@@ -15,6 +15,7 @@ from chalice import AuthResponse, Chalice, Response
 from chalice.app import AuthRequest, Request
 
 from chalicelib import accounts, board, health, passkeys, sessions, signin, telemetry, totp
+from chalicelib.clients import Client
 from chalicelib.deps import current_deps
 from chalicelib.errors import KeyringUnavailable, StoreUnavailable
 from chalicelib.responses import (
@@ -89,6 +90,13 @@ def caller() -> AccessClaims:
         expires_at=int(context["exp"]),
         session_id=context["sid"],
     )
+
+
+def client() -> Client:
+    """The caller's address and User-Agent, as the gateway reports them."""
+    request = current_request()
+    identity = request.context.get("identity") or {}
+    return Client.from_request(identity.get("sourceIp"), request.headers.get("user-agent"))
 
 
 def body(
