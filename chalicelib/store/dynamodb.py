@@ -31,11 +31,9 @@ throttling store into ``StoreUnavailable`` (503) within seconds.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,11 +83,6 @@ MESSAGE_PREFIX = "message#"
 PASSKEY_PREFIX = "passkey#"
 TOTP_ITEM = "totp"
 THROTTLE_PREFIX = "throttle#"
-
-
-@dataclass
-class _Outcome:
-    failed: bool = False
 
 
 @dataclass(frozen=True)
@@ -198,21 +191,15 @@ class DynamoDBStore:
         except BotoCoreError as error:  # connection refused, timeouts, ...
             raise StoreUnavailable() from error
 
-    @staticmethod
-    def _condition_failed(error: ClientError) -> bool:
-        code = error.response.get("Error", {}).get("Code")
-        return bool(code == "ConditionalCheckFailedException")
-
-    @contextlib.contextmanager
-    def _unless_condition_fails(self) -> Iterator[_Outcome]:
-        """Run the write in the block; a failed ConditionExpression sets ``failed``."""
-        outcome = _Outcome()
+    def _conditional(self, operation: str, **kwargs: Any) -> dict[str, Any] | None:
+        """``_call`` for a write with a ConditionExpression: its answer, or None when
+        the condition failed (the one way this adapter meets a failed condition)."""
         try:
-            yield outcome
+            return self._call(operation, **kwargs)
         except ClientError as error:
-            if not self._condition_failed(error):
-                raise
-            outcome.failed = True
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return None
+            raise
 
     def _auth_item(self, pk: str) -> dict[str, Any] | None:
         answer = self._call(
@@ -230,23 +217,19 @@ class DynamoDBStore:
         self._auth_item("health#ping")
 
     def create_user(self, user: User) -> None:
-        try:
-            self._call(
-                "put_item",
-                TableName=self._tables.users,
-                Item={
-                    "username": _s(user.username),
-                    "password_hash": _s(user.password_hash),
-                    "created_at": _n(user.created_at),
-                    "credential_stamp": _s(user.credential_stamp),
-                    "display_name": _s(user.display_name),
-                },
-                ConditionExpression="attribute_not_exists(username)",
-            )
-        except ClientError as error:
-            if self._condition_failed(error):
-                raise UsernameTaken("username is already taken") from None
-            raise
+        if self._conditional(
+            "put_item",
+            TableName=self._tables.users,
+            Item={
+                "username": _s(user.username),
+                "password_hash": _s(user.password_hash),
+                "created_at": _n(user.created_at),
+                "credential_stamp": _s(user.credential_stamp),
+                "display_name": _s(user.display_name),
+            },
+            ConditionExpression="attribute_not_exists(username)",
+        ) is None:
+            raise UsernameTaken("username is already taken")
 
     def get_user(self, username: str) -> User | None:
         answer = self._call(
@@ -260,35 +243,32 @@ class DynamoDBStore:
     def set_password(
         self, *, username: str, password_hash: str, credential_stamp: str, expected_stamp: str
     ) -> bool:
-        with self._unless_condition_fails() as outcome:
-            self._call(
-                "update_item",
-                TableName=self._tables.users,
-                Key={"username": _s(username)},
-                UpdateExpression="SET password_hash = :h, credential_stamp = :s",
-                ConditionExpression=(
-                    "credential_stamp = :expected AND attribute_not_exists(deleted)"
-                ),
-                ExpressionAttributeValues={
-                    ":h": _s(password_hash), ":s": _s(credential_stamp),
-                    ":expected": _s(expected_stamp),
-                },
-            )
-        return not outcome.failed
+        written = self._conditional(
+            "update_item",
+            TableName=self._tables.users,
+            Key={"username": _s(username)},
+            UpdateExpression="SET password_hash = :h, credential_stamp = :s",
+            ConditionExpression=(
+                "credential_stamp = :expected AND attribute_not_exists(deleted)"
+            ),
+            ExpressionAttributeValues={
+                ":h": _s(password_hash), ":s": _s(credential_stamp),
+                ":expected": _s(expected_stamp),
+            },
+        )
+        return written is not None
 
     def set_display_name(self, *, username: str, display_name: str) -> User | None:
-        answer: dict[str, Any] = {}
-        with self._unless_condition_fails() as outcome:
-            answer = self._call(
-                "update_item",
-                TableName=self._tables.users,
-                Key={"username": _s(username)},
-                UpdateExpression="SET display_name = :d",
-                ExpressionAttributeValues={":d": _s(display_name)},
-                ConditionExpression="attribute_exists(username)",
-                ReturnValues="ALL_NEW",
-            )
-        return None if outcome.failed else _user(answer["Attributes"])
+        answer = self._conditional(
+            "update_item",
+            TableName=self._tables.users,
+            Key={"username": _s(username)},
+            UpdateExpression="SET display_name = :d",
+            ExpressionAttributeValues={":d": _s(display_name)},
+            ConditionExpression="attribute_exists(username)",
+            ReturnValues="ALL_NEW",
+        )
+        return None if answer is None else _user(answer["Attributes"])
 
     def _batch_get(self, request: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         """BatchGetItem, retrying unprocessed keys; one round trip when nothing is left over."""
@@ -336,22 +316,21 @@ class DynamoDBStore:
     def touch_session(
         self, *, username: str, sid: str, credential_stamp: str, now: float, expires_at: int
     ) -> bool:
-        with self._unless_condition_fails() as outcome:
-            self._call(
-                "update_item",
-                TableName=self._tables.user_items,
-                Key={"username": _s(username), "item": _s(SESSION_PREFIX + sid)},
-                UpdateExpression="SET last_used_at = :now, expires_at = :ends",
-                ConditionExpression=(
-                    "attribute_exists(username) AND credential_stamp = :stamp"
-                    " AND expires_at >= :today"
-                ),
-                ExpressionAttributeValues={
-                    ":now": _n(now), ":ends": _n(expires_at), ":stamp": _s(credential_stamp),
-                    ":today": _n(int(now)),
-                },
-            )
-        return not outcome.failed
+        written = self._conditional(
+            "update_item",
+            TableName=self._tables.user_items,
+            Key={"username": _s(username), "item": _s(SESSION_PREFIX + sid)},
+            UpdateExpression="SET last_used_at = :now, expires_at = :ends",
+            ConditionExpression=(
+                "attribute_exists(username) AND credential_stamp = :stamp"
+                " AND expires_at >= :today"
+            ),
+            ExpressionAttributeValues={
+                ":now": _n(now), ":ends": _n(expires_at), ":stamp": _s(credential_stamp),
+                ":today": _n(int(now)),
+            },
+        )
+        return written is not None
 
     def _user_items(self, username: str, *, prefix: str = "", limit: int | None = None
                     ) -> list[dict[str, Any]]:
@@ -433,21 +412,16 @@ class DynamoDBStore:
         return _refresh_token(token_hash, item) if item is not None else None
 
     def spend_refresh_token(self, *, token_hash: str) -> RefreshToken | None:
-        try:
-            answer = self._call(
-                "update_item",
-                TableName=self._tables.auth,
-                Key={"pk": _s(f"refresh#{token_hash}")},
-                UpdateExpression="SET used = :true",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues={":true": {"BOOL": True}},
-                ReturnValues="ALL_OLD",  # the old ``used`` tells exactly one caller it won
-            )
-        except ClientError as error:
-            if self._condition_failed(error):
-                return None
-            raise
-        return _refresh_token(token_hash, answer["Attributes"])
+        answer = self._conditional(
+            "update_item",
+            TableName=self._tables.auth,
+            Key={"pk": _s(f"refresh#{token_hash}")},
+            UpdateExpression="SET used = :true",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":true": {"BOOL": True}},
+            ReturnValues="ALL_OLD",  # the old ``used`` tells exactly one caller it won
+        )
+        return None if answer is None else _refresh_token(token_hash, answer["Attributes"])
 
     def _login_throttle(self, username: str, scope: str) -> LoginThrottle | None:
         item = self._user_item(username, THROTTLE_PREFIX + scope)
@@ -470,30 +444,26 @@ class DynamoDBStore:
         on the state read)."""
         key = self._key(username, THROTTLE_PREFIX + scope)
         lock_end = now + window_seconds
-        try:
-            answer = self._call(
-                "update_item",
-                TableName=self._tables.user_items,
-                Key=key,
-                UpdateExpression=(
-                    "SET attempts = if_not_exists(attempts, :zero) + :one,"
-                    " locked_until = :lock_end, expires_at = :expires"
-                ),
-                ConditionExpression=(
-                    "attribute_not_exists(username)"
-                    " OR (attempts < :limit AND locked_until > :now)"
-                ),
-                ExpressionAttributeValues={
-                    ":zero": _n(0), ":one": _n(1), ":limit": _n(limit), ":now": _n(now),
-                    ":lock_end": _n(lock_end),
-                    ":expires": _n(int(lock_end) + 1),
-                },
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if not self._condition_failed(error):
-                raise
-        else:
+        answer = self._conditional(
+            "update_item",
+            TableName=self._tables.user_items,
+            Key=key,
+            UpdateExpression=(
+                "SET attempts = if_not_exists(attempts, :zero) + :one,"
+                " locked_until = :lock_end, expires_at = :expires"
+            ),
+            ConditionExpression=(
+                "attribute_not_exists(username)"
+                " OR (attempts < :limit AND locked_until > :now)"
+            ),
+            ExpressionAttributeValues={
+                ":zero": _n(0), ":one": _n(1), ":limit": _n(limit), ":now": _n(now),
+                ":lock_end": _n(lock_end),
+                ":expires": _n(int(lock_end) + 1),
+            },
+            ReturnValues="ALL_NEW",
+        )
+        if answer is not None:
             item = answer["Attributes"]
             return LoginCount(counted=True, throttle=LoginThrottle(
                 username=username,
@@ -510,28 +480,25 @@ class DynamoDBStore:
             if current is not None and updated is None:
                 return LoginCount(counted=False, throttle=current)
             raise Conflict("login attempts changed between the update and the read")
-        try:  # a window without attempts or an ended lock: start again, if nobody did meanwhile
-            self._call(
-                "put_item",
-                TableName=self._tables.user_items,
-                Item={
-                    **key,
-                    "attempts": _n(updated.attempts),
-                    "locked_until": _n(updated.locked_until),
-                    TTL_ATTRIBUTE: _n(updated.expires_at),
-                },
-                ConditionExpression=(
-                    "attempts = :attempts AND locked_until = :locked_until"
-                ),
-                ExpressionAttributeValues={
-                    ":attempts": _n(current.attempts),
-                    ":locked_until": _n(current.locked_until),
-                },
-            )
-        except ClientError as error:
-            if self._condition_failed(error):
-                raise Conflict("login attempts changed concurrently") from None
-            raise
+        # A window without attempts or an ended lock: start again, if nobody did meanwhile.
+        if self._conditional(
+            "put_item",
+            TableName=self._tables.user_items,
+            Item={
+                **key,
+                "attempts": _n(updated.attempts),
+                "locked_until": _n(updated.locked_until),
+                TTL_ATTRIBUTE: _n(updated.expires_at),
+            },
+            ConditionExpression=(
+                "attempts = :attempts AND locked_until = :locked_until"
+            ),
+            ExpressionAttributeValues={
+                ":attempts": _n(current.attempts),
+                ":locked_until": _n(current.locked_until),
+            },
+        ) is None:
+            raise Conflict("login attempts changed concurrently")
         return LoginCount(counted=True, throttle=updated)
 
     def clear_login_throttle(self, *, username: str, scope: str = LOGIN_SCOPE) -> None:
@@ -554,22 +521,18 @@ class DynamoDBStore:
         left the window: if so they are deleted from the set and the caller retries."""
         key = {"pk": _s(f"posts#{username}")}
         entry = f"{now:017.6f}#{uuid.uuid4().hex[:8]}"  # unique; sorts by time
-        try:
-            self._call(
-                "update_item",
-                TableName=self._tables.auth,
-                Key=key,
-                UpdateExpression="ADD recent :entry SET expires_at = :expires",
-                ConditionExpression="attribute_not_exists(recent) OR size(recent) < :limit",
-                ExpressionAttributeValues={
-                    ":entry": {"SS": [entry]}, ":limit": _n(limit),
-                    ":expires": _n(int(now + window_seconds) + 1),
-                },
-            )
+        if self._conditional(
+            "update_item",
+            TableName=self._tables.auth,
+            Key=key,
+            UpdateExpression="ADD recent :entry SET expires_at = :expires",
+            ConditionExpression="attribute_not_exists(recent) OR size(recent) < :limit",
+            ExpressionAttributeValues={
+                ":entry": {"SS": [entry]}, ":limit": _n(limit),
+                ":expires": _n(int(now + window_seconds) + 1),
+            },
+        ) is not None:
             return None
-        except ClientError as error:
-            if not self._condition_failed(error):
-                raise
         item = self._auth_item(f"posts#{username}") or {}
         recent = item.get("recent", {}).get("SS", [])
         cutoff = now - window_seconds
@@ -678,21 +641,16 @@ class DynamoDBStore:
             )
 
     def mark_user_deleted(self, *, username: str) -> User | None:
-        try:
-            answer = self._call(
-                "update_item",
-                TableName=self._tables.users,
-                Key={"username": _s(username)},
-                UpdateExpression="SET deleted = :true",
-                ConditionExpression="attribute_exists(username)",
-                ExpressionAttributeValues={":true": {"BOOL": True}},
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if self._condition_failed(error):
-                return None
-            raise
-        return _user(answer["Attributes"])
+        answer = self._conditional(
+            "update_item",
+            TableName=self._tables.users,
+            Key={"username": _s(username)},
+            UpdateExpression="SET deleted = :true",
+            ConditionExpression="attribute_exists(username)",
+            ExpressionAttributeValues={":true": {"BOOL": True}},
+            ReturnValues="ALL_NEW",
+        )
+        return None if answer is None else _user(answer["Attributes"])
 
     def delete_user_data(self, *, username: str, credential_stamp: str, batch: int) -> bool:
         """One Query of up to ``batch`` of the user's items; their messages go first,
@@ -749,61 +707,57 @@ class DynamoDBStore:
         )
 
     def put_pending_totp(self, *, username: str, secret_ciphertext: str) -> bool:
-        with self._unless_condition_fails() as outcome:
-            self._call(
-                "put_item", TableName=self._tables.user_items,
-                Item={
-                    **self._key(username, TOTP_ITEM),
-                    "secret": _s(secret_ciphertext),
-                    "enabled": {"BOOL": False},
-                    "last_step": _n(0),
-                },
-                ConditionExpression="attribute_not_exists(username) OR enabled = :false",
-                ExpressionAttributeValues={":false": {"BOOL": False}},
-            )
-        return not outcome.failed
+        written = self._conditional(
+            "put_item", TableName=self._tables.user_items,
+            Item={
+                **self._key(username, TOTP_ITEM),
+                "secret": _s(secret_ciphertext),
+                "enabled": {"BOOL": False},
+                "last_step": _n(0),
+            },
+            ConditionExpression="attribute_not_exists(username) OR enabled = :false",
+            ExpressionAttributeValues={":false": {"BOOL": False}},
+        )
+        return written is not None
 
     def enable_totp(self, *, username: str, recovery_hashes: frozenset[str], step: int) -> bool:
-        with self._unless_condition_fails() as outcome:
-            self._call(
-                "update_item", TableName=self._tables.user_items,
-                Key=self._key(username, TOTP_ITEM),
-                UpdateExpression="SET enabled = :true, last_step = :step, recovery = :codes",
-                ConditionExpression="enabled = :false",
-                ExpressionAttributeValues={
-                    ":true": {"BOOL": True},
-                    ":false": {"BOOL": False},
-                    ":step": _n(step),
-                    ":codes": {"SS": sorted(recovery_hashes)},
-                },
-            )
-        return not outcome.failed
+        written = self._conditional(
+            "update_item", TableName=self._tables.user_items,
+            Key=self._key(username, TOTP_ITEM),
+            UpdateExpression="SET enabled = :true, last_step = :step, recovery = :codes",
+            ConditionExpression="enabled = :false",
+            ExpressionAttributeValues={
+                ":true": {"BOOL": True},
+                ":false": {"BOOL": False},
+                ":step": _n(step),
+                ":codes": {"SS": sorted(recovery_hashes)},
+            },
+        )
+        return written is not None
 
     def accept_totp_step(self, *, username: str, step: int) -> bool:
-        with self._unless_condition_fails() as outcome:
-            self._call(
-                "update_item", TableName=self._tables.user_items,
-                Key=self._key(username, TOTP_ITEM),
-                UpdateExpression="SET last_step = :step",
-                ConditionExpression="enabled = :true AND last_step < :step",
-                ExpressionAttributeValues={":true": {"BOOL": True}, ":step": _n(step)},
-            )
-        return not outcome.failed
+        written = self._conditional(
+            "update_item", TableName=self._tables.user_items,
+            Key=self._key(username, TOTP_ITEM),
+            UpdateExpression="SET last_step = :step",
+            ConditionExpression="enabled = :true AND last_step < :step",
+            ExpressionAttributeValues={":true": {"BOOL": True}, ":step": _n(step)},
+        )
+        return written is not None
 
     def spend_recovery_code(self, *, username: str, code_hash: str) -> bool:
-        with self._unless_condition_fails() as outcome:
-            self._call(
-                "update_item", TableName=self._tables.user_items,
-                Key=self._key(username, TOTP_ITEM),
-                UpdateExpression="DELETE recovery :code",
-                ConditionExpression="enabled = :true AND contains(recovery, :hash)",
-                ExpressionAttributeValues={
-                    ":true": {"BOOL": True},
-                    ":code": {"SS": [code_hash]},
-                    ":hash": _s(code_hash),
-                },
-            )
-        return not outcome.failed
+        written = self._conditional(
+            "update_item", TableName=self._tables.user_items,
+            Key=self._key(username, TOTP_ITEM),
+            UpdateExpression="DELETE recovery :code",
+            ConditionExpression="enabled = :true AND contains(recovery, :hash)",
+            ExpressionAttributeValues={
+                ":true": {"BOOL": True},
+                ":code": {"SS": [code_hash]},
+                ":hash": _s(code_hash),
+            },
+        )
+        return written is not None
 
     def delete_totp(self, *, username: str) -> None:
         self._call(
@@ -819,13 +773,12 @@ class DynamoDBStore:
         if len(self.list_passkeys(username=passkey.username)) >= limit:
             return False
         pointer = {"pk": _s(_passkey_key(passkey.credential_id))}
-        with self._unless_condition_fails() as claimed:
-            self._call(
-                "put_item", TableName=self._tables.auth,
-                Item={**pointer, "username": _s(passkey.username)},
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        if claimed.failed:
+        claimed = self._conditional(
+            "put_item", TableName=self._tables.auth,
+            Item={**pointer, "username": _s(passkey.username)},
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+        if claimed is None:
             raise Conflict("this passkey is already registered")
         item: dict[str, Any] = {
             **self._key(passkey.username, _passkey_key(passkey.credential_id)),
@@ -853,50 +806,46 @@ class DynamoDBStore:
         return sorted(passkeys, key=lambda p: (p.created_at, p.credential_id))
 
     def rename_passkey(self, *, username: str, credential_id: str, name: str) -> bool:
-        with self._unless_condition_fails() as outcome:
-            self._call(
-                "update_item", TableName=self._tables.user_items,
-                Key=self._key(username, _passkey_key(credential_id)),
-                UpdateExpression="SET #name = :name",
-                ConditionExpression="attribute_exists(username)",
-                ExpressionAttributeNames={"#name": "name"},
-                ExpressionAttributeValues={":name": _s(name)},
-            )
-        return not outcome.failed
+        written = self._conditional(
+            "update_item", TableName=self._tables.user_items,
+            Key=self._key(username, _passkey_key(credential_id)),
+            UpdateExpression="SET #name = :name",
+            ConditionExpression="attribute_exists(username)",
+            ExpressionAttributeNames={"#name": "name"},
+            ExpressionAttributeValues={":name": _s(name)},
+        )
+        return written is not None
 
     def delete_passkey(self, *, username: str, credential_id: str) -> bool:
-        with self._unless_condition_fails() as passkey:
-            self._call(
-                "delete_item", TableName=self._tables.user_items,
-                Key=self._key(username, _passkey_key(credential_id)),
-                ConditionExpression="attribute_exists(username)",
-            )
-        if passkey.failed:
+        passkey = self._conditional(
+            "delete_item", TableName=self._tables.user_items,
+            Key=self._key(username, _passkey_key(credential_id)),
+            ConditionExpression="attribute_exists(username)",
+        )
+        if passkey is None:
             return False
-        with self._unless_condition_fails():  # another owner's pointer stays
-            self._call(
-                "delete_item", TableName=self._tables.auth,
-                Key={"pk": _s(_passkey_key(credential_id))},
-                ConditionExpression="username = :u",
-                ExpressionAttributeValues={":u": _s(username)},
-            )
+        self._conditional(  # another owner's pointer stays
+            "delete_item", TableName=self._tables.auth,
+            Key={"pk": _s(_passkey_key(credential_id))},
+            ConditionExpression="username = :u",
+            ExpressionAttributeValues={":u": _s(username)},
+        )
         return True
 
     def record_passkey_use(
         self, *, username: str, credential_id: str, previous_sign_count: int, sign_count: int,
         now: float,
     ) -> bool:
-        with self._unless_condition_fails() as outcome:
-            self._call(
-                "update_item", TableName=self._tables.user_items,
-                Key=self._key(username, _passkey_key(credential_id)),
-                UpdateExpression="SET sign_count = :new, last_used_at = :now",
-                ConditionExpression="sign_count = :old",
-                ExpressionAttributeValues={
-                    ":new": _n(sign_count), ":old": _n(previous_sign_count), ":now": _n(now)
-                },
-            )
-        return not outcome.failed
+        written = self._conditional(
+            "update_item", TableName=self._tables.user_items,
+            Key=self._key(username, _passkey_key(credential_id)),
+            UpdateExpression="SET sign_count = :new, last_used_at = :now",
+            ConditionExpression="sign_count = :old",
+            ExpressionAttributeValues={
+                ":new": _n(sign_count), ":old": _n(previous_sign_count), ":now": _n(now)
+            },
+        )
+        return written is not None
 
     # -- single-use challenges ----------------------------------------------------------
 
@@ -929,11 +878,10 @@ class DynamoDBStore:
         )
 
     def delete_user(self, *, username: str, credential_stamp: str) -> None:
-        with self._unless_condition_fails():
-            self._call(
-                "delete_item",
-                TableName=self._tables.users,
-                Key={"username": _s(username)},
-                ConditionExpression="attribute_exists(deleted) AND credential_stamp = :stamp",
-                ExpressionAttributeValues={":stamp": _s(credential_stamp)},
-            )
+        self._conditional(
+            "delete_item",
+            TableName=self._tables.users,
+            Key={"username": _s(username)},
+            ConditionExpression="attribute_exists(deleted) AND credential_stamp = :stamp",
+            ExpressionAttributeValues={":stamp": _s(credential_stamp)},
+        )
