@@ -14,11 +14,18 @@ from typing import Any
 from chalice import AuthResponse, Chalice, Response
 from chalice.app import AuthRequest, Request
 
-from chalicelib import accounts, board, health, passkeys, sessions, telemetry, totp
+from chalicelib import accounts, board, health, passkeys, sessions, signin, telemetry, totp
+from chalicelib.clients import Client
 from chalicelib.deps import current_deps
 from chalicelib.errors import KeyringUnavailable, StoreUnavailable
-from chalicelib.responses import WebOriginCORS, api_errors, unauthorized, unavailable
-from chalicelib.store import Message, Passkey, User
+from chalicelib.responses import (
+    WebOriginCORS,
+    api_errors,
+    no_store_middleware,
+    unauthorized,
+    unavailable,
+)
+from chalicelib.store.model import Message, Passkey
 from chalicelib.timestamps import iso_ms
 from chalicelib.tokens import AccessClaims, InvalidToken
 from chalicelib.validation import parse_body
@@ -29,6 +36,8 @@ app.log.setLevel(logging.INFO)
 app.api.cors = WebOriginCORS()
 # One JSON log line per request and the business metrics (chalicelib/telemetry.py).
 app.register_middleware(telemetry.request_middleware, "http")
+# Cache-Control: no-store on every answer (tokens and secrets must not be cached).
+app.register_middleware(no_store_middleware, "http")
 
 # API Gateway caches the authorizer's policy per token for this many seconds; it
 # is fixed when the API is packaged, so it is the one setting read at import.
@@ -83,6 +92,13 @@ def caller() -> AccessClaims:
     )
 
 
+def client() -> Client:
+    """The caller's address and User-Agent, as the gateway reports them."""
+    request = current_request()
+    identity = request.context.get("identity") or {}
+    return Client.from_request(identity.get("sourceIp"), request.headers.get("user-agent"))
+
+
 def body(
     required: Mapping[str, type], optional: Mapping[str, type] | None = None
 ) -> dict[str, Any]:
@@ -113,12 +129,13 @@ def no_content() -> Response:
     return Response(body="", status_code=204)
 
 
-def account_json(user: User) -> dict[str, Any]:
+def account_json(account: accounts.Account) -> dict[str, Any]:
+    user = account.user
     return {
         "username": user.username,
         "display_name": user.display_name,
         "created_at": iso_ms(user.created_at),
-        "totp_enabled": totp.is_enabled(current_deps(), user.username),
+        "totp_enabled": account.totp_enabled,
     }
 
 
@@ -141,8 +158,8 @@ def signup() -> Response:
 @api_errors
 def login() -> dict[str, Any]:
     fields = body(CREDENTIALS)
-    result = sessions.login(current_deps(), fields["username"], fields["password"])
-    if isinstance(result, sessions.MfaChallenge):
+    result = signin.password(current_deps(), fields["username"], fields["password"])
+    if isinstance(result, signin.MfaChallenge):
         return {"mfa_required": True, "mfa_token": result.mfa_token}
     return token_pair_json(result)
 
@@ -151,7 +168,7 @@ def login() -> dict[str, Any]:
 @api_errors
 def login_totp() -> dict[str, Any]:
     fields = body({"mfa_token": str, "code": str})
-    return token_pair_json(totp.sign_in(current_deps(), fields["mfa_token"], fields["code"]))
+    return token_pair_json(signin.code(current_deps(), fields["mfa_token"], fields["code"]))
 
 
 @app.route("/login/passkey/options", methods=["POST"])
@@ -165,7 +182,7 @@ def passkey_login_options() -> dict[str, Any]:
 @api_errors
 def login_passkey() -> dict[str, Any]:
     fields = body({"credential": dict})
-    return token_pair_json(passkeys.sign_in(current_deps(), fields["credential"]))
+    return token_pair_json(signin.passkey(current_deps(), fields["credential"]))
 
 
 @app.route("/token/refresh", methods=["POST"])

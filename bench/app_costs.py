@@ -114,7 +114,7 @@ def measure(workdir: Path, samples: int) -> dict[str, Any]:
     from chalice.test import Client
 
     from app import app, jwt_auth
-    from chalicelib import board
+    from chalicelib import page_cache
     from chalicelib.page_cache import PageCache
 
     meter = CapacityMeter()
@@ -149,7 +149,7 @@ def measure(workdir: Path, samples: int) -> dict[str, Any]:
             times: dict[str, list[int]] = {k: [] for k in
                                            [*kinds, "GET /messages (cached)", "authorizer"]}
             calls: dict[str, list[tuple[str, float]]] = {k: [] for k in times}
-            original = board.get_page_cache
+            original = page_cache.get_page_cache
             for round_number in range(samples + 20):
                 for kind in times:
                     if kind == "authorizer":
@@ -158,12 +158,12 @@ def measure(workdir: Path, samples: int) -> dict[str, Any]:
                         call, expected = kinds["GET /messages"]
                     else:
                         call, expected = kinds[kind]
-                    board.get_page_cache = original if "cached" in kind else (lambda: uncached)
+                    page_cache.get_page_cache = original if "cached" in kind else (lambda: uncached)
                     try:
                         before = len(meter.calls)
                         elapsed, answer = timed(call)
                     finally:
-                        board.get_page_cache = original
+                        page_cache.get_page_cache = original
                     if expected is not None and answer.status_code != expected:
                         raise RuntimeError(f"{kind}: {answer.status_code} {answer.body!r}")
                     if round_number >= 20:  # the first rounds warm every path

@@ -46,7 +46,7 @@ from bench.common import (
     table_names,
     timed,
 )
-from chalicelib.store import BOARD, Message
+from chalicelib.store.model import BOARD, Message
 from chalicelib.timestamps import new_message_id
 
 PAGE = 20

@@ -220,8 +220,8 @@ def _app_import_on_floor(env: dict[str, str]) -> list[tuple[str, float]]:
 
 
 def measure(runs: int, workdir: Path) -> Figure:
-    from chalicelib import config, signing_keys, store, tokens
-    from chalicelib.store import Message, Session, User
+    from chalicelib import config, deps, signing_keys, tokens
+    from chalicelib.store.model import Message, Session, User
     from chalicelib.timestamps import new_message_id
 
     figure = Figure(
@@ -246,7 +246,7 @@ def measure(runs: int, workdir: Path) -> Figure:
         env["CHALKBOARD_STAGE"] = "dev"  # a deployed stage: keys given, nothing generated
         with environment(env):
             now = time.time()
-            board_store = store.get_store()
+            board_store = deps.get_store()
             board_store.create_user(User(username="bench", password_hash="-", created_at=now,
                                          credential_stamp="bench"))
             board_store.start_session(Session(
@@ -257,7 +257,7 @@ def measure(runs: int, workdir: Path) -> Figure:
                                                 username="bench", content=f"message {n}",
                                                 created_at=now - 60 + n))
             token, claims = tokens.issue_access_token(username="bench", session_id="s1",
-                                                      keyring=signing_keys.get_keyring(),
+                                                      keyring=signing_keys.get_keyring(time.time()),
                 settings=config.get_settings(), now=now,
             )
         venv_env = {**os.environ, **env}

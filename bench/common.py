@@ -176,8 +176,8 @@ def create_tables(endpoint: str, env: dict[str, str]) -> None:
 
 @contextlib.contextmanager
 def dynalite(workdir: Path) -> Iterator[str]:
-    """A dynalite server on a free loopback port (ops/servers.py); yields its URL."""
-    from ops import servers
+    """A dynalite server on a free loopback port (tests/servers.py); yields its URL."""
+    from tests import servers
 
     if not servers.dynalite_available():
         raise SystemExit("bench: dynalite is missing; run `npm ci` in the repository root")
@@ -271,7 +271,7 @@ class CallCounter:
         "ping", "create_user", "get_user", "set_password", "access_state",
         "start_session", "touch_session", "list_sessions", "end_session", "end_sessions",
         "add_refresh_token", "get_refresh_token", "spend_refresh_token", "count_login_attempt",
-        "clear_login_throttle", "count_post", "add_message", "get_message",
+        "clear_login_throttle", "clear_throttles", "count_post", "add_message", "get_message",
         "list_messages", "list_newer_messages", "delete_message", "mark_user_deleted",
         "delete_user_data", "delete_user", "set_display_name",
     )

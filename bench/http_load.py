@@ -168,7 +168,7 @@ def measure(count: int, seconds: float, threads: int, workdir: Path,
             stores: tuple[str, ...] = ("sqlite", "dynamodb"),
             cli_stores: tuple[str, ...] = ("sqlite",)) -> Figure:
     """``cli_stores``: the stores also run under the ``chalice local`` CLI, for comparison."""
-    from ops import servers
+    from tests import servers
 
     figure = Figure(
         number=6,

@@ -41,7 +41,7 @@ from bench.common import (
     table_names,
 )
 from chalicelib import page_cache
-from chalicelib.store import Message
+from chalicelib.store.model import Message
 
 PARTITION_READ_UNITS = 3000  # DynamoDB's per-partition read throughput
 TARGET_READS = PARTITION_READ_UNITS / 3

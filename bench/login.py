@@ -90,9 +90,9 @@ def _peak_memory(verifier: str, password_hash: str, cheap_hash: str, env: dict[s
 
 
 def measure(samples: int, memory_runs: int, workdir: Path) -> Figure:
-    from chalicelib import config, passwords, sessions, store
+    from chalicelib import config, deps, passwords, signin
     from chalicelib.deps import current_deps
-    from chalicelib.store import User
+    from chalicelib.store.model import User
 
     figure = Figure(
         number=4,
@@ -113,7 +113,7 @@ def measure(samples: int, memory_runs: int, workdir: Path) -> Figure:
                   f"p={settings.argon2_parallelism}")
         ours_hash = passwords.hash_password(PASSWORD, settings)
         default_hash, default_hasher = _library_default_hash(PASSWORD)
-        store.get_store().create_user(User(username="bench", password_hash=ours_hash,
+        deps.get_store().create_user(User(username="bench", password_hash=ours_hash,
                                            created_at=time.time(), credential_stamp="bench"))
         for _ in range(2):
             passwords.verify_password(PASSWORD, ours_hash, settings)
@@ -128,7 +128,7 @@ def measure(samples: int, memory_runs: int, workdir: Path) -> Figure:
             default_ns.append(elapsed)
             elapsed, _ = timed(lambda: passwords.spend_verify_time(PASSWORD, settings))
             unknown_ns.append(elapsed)
-            elapsed, pair = timed(lambda: sessions.login(current_deps(), "bench", PASSWORD))
+            elapsed, pair = timed(lambda: signin.password(current_deps(), "bench", PASSWORD))
             login_ns.append(elapsed)
         if not ok or not pair.access_token:
             raise RuntimeError("the benchmark's password did not verify")
@@ -155,7 +155,7 @@ def measure(samples: int, memory_runs: int, workdir: Path) -> Figure:
          f"{median_of(ours_memory, 'after_mib'):.0f} MiB"],
         ["ours: unknown user (dummy verify)", params, fmt_ms(unknown["p50"]),
          fmt_ms(unknown["p95"]), "", ""],
-        ["ours: sessions.login whole (SQLite)", params, fmt_ms(login["p50"]),
+        ["ours: signin.password whole (SQLite)", params, fmt_ms(login["p50"]),
          fmt_ms(login["p95"]), "", ""],
         ["argon2-cffi library default", f"m={default_hasher.memory_cost} KiB, "
          f"t={default_hasher.time_cost}, p={default_hasher.parallelism}",

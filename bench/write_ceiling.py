@@ -87,7 +87,7 @@ def _throttled_posts(env: dict[str, str], samples: int, fails: tuple[int, ...]
     from chalice.test import Client
 
     from app import app
-    from chalicelib.store import get_store
+    from chalicelib.deps import get_store
 
     rows = []
     with environment(env), Client(app, stage_name=app_costs.STAGE,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass
 
 from chalicelib import passwords, throttle
 from chalicelib.deps import Deps
 from chalicelib.errors import AccountGone, UsernameTaken, WrongPassword
-from chalicelib.page_cache import get_page_cache
-from chalicelib.store import User
+from chalicelib.store.model import User, live
 from chalicelib.validation import (
     check_display_name,
     check_new_password,
@@ -39,7 +39,9 @@ def signup(deps: Deps, username: str, password: str, display_name: str | None = 
     """
     username = check_username(username)
     name = check_display_name(display_name) if display_name is not None else username
-    password = check_new_password(password, username=username)
+    password = check_new_password(
+        password, username=username, display_name=name, settings=deps.settings
+    )
     user = User(
         username=username, password_hash=passwords.hash_password(password, deps.settings),
         created_at=deps.now(), credential_stamp=new_credential_stamp(), display_name=name,
@@ -55,32 +57,45 @@ def signup(deps: Deps, username: str, password: str, display_name: str | None = 
     return user
 
 
-def get_account(deps: Deps, username: str) -> User:
-    user = deps.store.get_user(username)
-    if user is None or user.deleted:  # deleted after the authorizer checked the token
+@dataclass(frozen=True)
+class Account:
+    """What the caller's account page shows: the user and whether two-factor is on."""
+
+    user: User
+    totp_enabled: bool
+
+
+def _account(deps: Deps, user: User) -> Account:
+    second_factor = deps.store.get_totp(username=user.username)
+    return Account(user, second_factor is not None and second_factor.enabled)
+
+
+def get_account(deps: Deps, username: str) -> Account:
+    user = live(deps.store.get_user(username))
+    if user is None:  # deleted after the authorizer checked the token
         raise AccountGone("this account no longer exists")
-    return user
+    return _account(deps, user)
 
 
-def rename(deps: Deps, username: str, display_name: str) -> User:
+def rename(deps: Deps, username: str, display_name: str) -> Account:
     """Set the caller's display name; every message of theirs shows it from now on."""
-    user = deps.store.set_display_name(
+    user = live(deps.store.set_display_name(
         username=username, display_name=check_display_name(display_name)
-    )
-    if user is None or user.deleted:  # deleted after the authorizer checked the token
+    ))
+    if user is None:  # deleted after the authorizer checked the token
         raise AccountGone("this account no longer exists")
     # The newest page this instance keeps shows the old name: like a post, a rename
     # drops it, so the renamer sees it at once here (other instances within a second).
-    get_page_cache().invalidate()
-    return user
+    deps.page_cache.invalidate()
+    return _account(deps, user)
 
 
 def check_password(deps: Deps, username: str, password: str, wrong: str) -> User:
     """The user, if ``password`` is theirs; ``WrongPassword`` (counted by the throttle)."""
     attempt = throttle.reserve_attempt(deps, username)  # the same throttle as logins
-    user = deps.store.get_user(username)
+    user = live(deps.store.get_user(username))
     verified = False
-    if user is not None and not user.deleted and may_be_password(password):
+    if user is not None and may_be_password(password):
         verified, _ = passwords.verify_password(password, user.password_hash, deps.settings)
     throttle.finish_attempt(deps, attempt, succeeded=verified)
     if not verified:
@@ -97,7 +112,10 @@ def change_password(
     The stamp is written only if it is still the one read before verifying, so
     two concurrent changes, or a change and a login's rehash, cannot undo each other.
     """
-    new_password = check_new_password(new_password, username=username)
+    new_password = check_new_password(
+        new_password, username=username, settings=deps.settings,
+        display_name=get_account(deps, username).user.display_name,  # one of the user's own words
+    )
     user = check_password(deps, username, current_password, "current password is wrong")
     changed = deps.store.set_password(
         username=username,
@@ -138,6 +156,6 @@ def finish_deletion(deps: Deps, user: User) -> None:
         username=username, credential_stamp=stamp, batch=DELETION_BATCH
     ):
         batches += 1
-    get_page_cache().invalidate()  # as a deleted message does: gone on the next read here
+    deps.page_cache.invalidate()  # as a deleted message does: gone on the next read here
     deps.store.delete_user(username=username, credential_stamp=stamp)
     log.info("account %s deleted (%d batches)", username, batches)

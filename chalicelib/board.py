@@ -6,13 +6,11 @@ import dataclasses
 from dataclasses import dataclass
 
 from chalicelib import throttle
+from chalicelib.cursors import UnknownCursorKey, read_cursor, sign_cursor
 from chalicelib.deps import Deps
 from chalicelib.errors import AccountGone, InvalidInput, MessageNotFound, NotAuthor
-from chalicelib.page_cache import get_page_cache
-from chalicelib.signing_keys import get_keyring, with_keyring
-from chalicelib.store import Message
+from chalicelib.store.model import Message, live
 from chalicelib.timestamps import new_message_id
-from chalicelib.tokens import UnknownCursorKey, read_cursor, sign_cursor
 from chalicelib.validation import check_content, check_limit, check_message_id
 
 
@@ -36,17 +34,17 @@ def list_messages(
     before_id = None
     if cursor is not None:  # a cursor signed after a key rotation may need a fresh keyring
         try:
-            before_id = with_keyring(lambda keyring: read_cursor(cursor, keyring),
+            before_id = deps.with_keyring(lambda keyring: read_cursor(cursor, keyring),
                                      unknown_key=UnknownCursorKey)
         except UnknownCursorKey as error:  # still unknown after a reload: a plain 400
             raise InvalidInput(str(error)) from None
     if before_id is None:  # the newest page, which every open tab polls: see page_cache
-        page = get_page_cache().newest(deps.store, limit=size)
+        page = deps.page_cache.newest(deps.store, limit=size)
     else:
         page = deps.store.list_messages(limit=size, before_id=before_id)
     next_cursor = None
     if page.has_more and page.messages:
-        next_cursor = sign_cursor(page.messages[-1].id, get_keyring())
+        next_cursor = sign_cursor(page.messages[-1].id, deps.keyring)
     return BoardPage(messages=page.messages, next_cursor=next_cursor)
 
 
@@ -54,7 +52,7 @@ def list_newer(deps: Deps, *, since_id: str, limit: int) -> BoardPage:
     """Up to ``limit`` messages newer than ``since_id``, newest first: from this
     instance's cached newest page when it reaches back that far (what live updates
     poll), otherwise one store read bounded by its key condition."""
-    cached = get_page_cache().newer_than(deps.store, since_id=since_id, limit=limit)
+    cached = deps.page_cache.newer_than(deps.store, since_id=since_id, limit=limit)
     if cached is not None:
         messages, gap = cached
         return BoardPage(messages=messages, next_cursor=None, gap=gap)
@@ -77,14 +75,15 @@ def add_message(deps: Deps, *, username: str, session_id: str, content: str) -> 
     message = Message(id=new_message_id(now), username=username, content=content, created_at=now)
     store = deps.store
     store.add_message(message)
-    get_page_cache().invalidate()
+    deps.page_cache.invalidate()
     state = store.access_state(username=username, sid=session_id)
-    if state.user is None or state.user.deleted or state.session is None:
+    author = live(state.user)
+    if author is None or state.session is None:
         store.delete_message(message_id=message.id)
-        get_page_cache().invalidate()
+        deps.page_cache.invalidate()
         raise AccountGone("this account or session no longer exists")
     # The look that guards against deletion also read the author's current name.
-    return dataclasses.replace(message, display_name=state.user.display_name)
+    return dataclasses.replace(message, display_name=author.display_name)
 
 
 def delete_message(deps: Deps, *, username: str, message_id: str) -> None:
@@ -95,4 +94,4 @@ def delete_message(deps: Deps, *, username: str, message_id: str) -> None:
     if message.username != username:
         raise NotAuthor("only the author can delete a message")
     store.delete_message(message_id=message_id)
-    get_page_cache().invalidate()
+    deps.page_cache.invalidate()

@@ -32,6 +32,7 @@ CHEAP_HASHING_STAGES = frozenset({"test"})
 # Patterns are used with fullmatch: "$" alone also matches before a trailing newline.
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 _TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+_RANGE_API = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?")
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class Settings:
     login_window_seconds: int  # also how long a lock lasts
     post_rate_limit: int  # posts per user in any post_rate_window_seconds
     post_rate_window_seconds: int
+    pwned_passwords_url: str | None = None  # a Pwned Passwords range API; None: not asked
 
     @property
     def generates_local_keys(self) -> bool:
@@ -94,6 +96,19 @@ def _table(env: Mapping[str, str], name: str, required: bool) -> str:
             f"{name} must be 3-255 characters of letters, digits, '_', '.' or '-'"
         )
     return value or ""
+
+
+def _range_api(env: Mapping[str, str], name: str) -> str | None:
+    """A Pwned Passwords range-API base URL (``<url>/range/<prefix>`` is asked), or None."""
+    value = _text(env, name)
+    if value is None:
+        return None
+    if not _RANGE_API.fullmatch(value):
+        raise ConfigurationError(
+            f"{name} must be an http(s) URL such as https://api.pwnedpasswords.com "
+            f"(no query or fragment), or empty to turn the check off; not {value!r}"
+        )
+    return value.rstrip("/")
 
 
 def load_settings(env: Mapping[str, str]) -> Settings:
@@ -178,6 +193,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         post_rate_window_seconds=_integer(
             env, "CHALKBOARD_POST_RATE_WINDOW_SECONDS", 60, 1, 86_400
         ),
+        pwned_passwords_url=_range_api(env, "CHALKBOARD_PWNED_PASSWORDS_URL"),
     )
 
 

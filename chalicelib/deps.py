@@ -1,21 +1,26 @@
-"""The dependencies every service function takes: the store, the settings and the clock.
+"""The dependencies every service function takes: store, settings, clock, keyring, page cache.
 
-Service modules (accounts, board, sessions, throttle) never reach for globals;
-app.py passes ``current_deps()`` into each call, and tests pass their own or move
-the clock with ``use_clock`` instead of sleeping. Nothing is built at import:
+Service modules never reach for globals or the wall clock; app.py passes
+``current_deps()`` into each call, and tests pass their own or move the clock with
+``use_clock`` instead of sleeping. Nothing is built at import:
 ``chalice.test.Client`` sets a stage's environment only while a request runs.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TypeVar
 
-from chalicelib import config, page_cache, passwords, signing_keys, store, tokens
-from chalicelib.config import Settings
-from chalicelib.store import Store
+from chalicelib import config, page_cache, passwords, signing_keys, tokens
+from chalicelib.config import Settings, get_settings
+from chalicelib.page_cache import PageCache
+from chalicelib.signing_keys import Keyring
+from chalicelib.store.protocol import Store
 
+T = TypeVar("T")
 Clock = Callable[[], float]
 
 _clock: Clock = time.time
@@ -26,15 +31,52 @@ class Deps:
     store: Store
     settings: Settings
     clock: Clock = time.time
+    page_cache: PageCache = field(default_factory=PageCache)
 
     def now(self) -> float:
         """Epoch seconds, from the clock tests can move."""
         return self.clock()
 
+    @property
+    def keyring(self) -> Keyring:
+        """The signing keyring, loaded on first use (from SSM when deployed) and reloaded
+        as ``signing_keys.get_keyring`` says; a property so a route that signs nothing
+        never fetches it."""
+        return signing_keys.get_keyring(self.now())
+
+    def with_keyring(self, check: Callable[[Keyring], T], *, unknown_key: type[Exception]) -> T:
+        """``check(keyring)``, reloading the keyring once if it lacks the key (a rotation)."""
+        return signing_keys.with_keyring(check, unknown_key=unknown_key, now=self.now())
+
+
+@functools.cache
+def get_store() -> Store:
+    """The adapter the settings choose, made once per process (tests: ``reset``)."""
+    settings = get_settings()
+    if settings.store == "dynamodb":
+        from chalicelib.store.dynamodb import DynamoDBStore, TableNames, make_client
+
+        return DynamoDBStore(
+            make_client(),
+            TableNames(
+                users=settings.users_table,
+                messages=settings.messages_table,
+                auth=settings.auth_table,
+                user_items=settings.user_items_table,
+            ),
+        )
+    from chalicelib.store.sqlite import SQLiteStore
+
+    # It prunes expired rows by the same clock the services read (``use_clock``).
+    return SQLiteStore(settings.data_dir / f"chalkboard-{settings.stage}.sqlite3",
+                       clock=lambda: _clock())
+
 
 def current_deps() -> Deps:
-    """The process's store and settings (each built once, on first use) and the clock."""
-    return Deps(store=store.get_store(), settings=config.get_settings(), clock=_clock)
+    """The process's store, settings and page cache (each built once, on first use),
+    the clock, and the keyring (fetched when first read)."""
+    return Deps(store=get_store(), settings=config.get_settings(), clock=_clock,
+                page_cache=page_cache.get_page_cache())
 
 
 def use_clock(clock: Clock) -> None:
@@ -43,13 +85,19 @@ def use_clock(clock: Clock) -> None:
     _clock = clock
 
 
+# Every per-process cache, in one registry: ``reset`` forgets them all.
+_CACHES: tuple[Callable[[], None], ...] = (
+    lambda: use_clock(time.time),
+    config.get_settings.cache_clear,
+    signing_keys.reset,
+    tokens.verified_tokens.clear,
+    get_store.cache_clear,
+    page_cache.get_page_cache.cache_clear,
+    passwords.reset_caches,
+)
+
+
 def reset() -> None:
     """Forget every per-process cache, so the next call reads the environment again."""
-    global _clock
-    _clock = time.time
-    config.get_settings.cache_clear()
-    signing_keys.reset()
-    tokens.verified_tokens.clear()
-    store.get_store.cache_clear()
-    page_cache.get_page_cache.cache_clear()
-    passwords.reset_caches()
+    for clear in _CACHES:
+        clear()

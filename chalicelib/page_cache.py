@@ -27,7 +27,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from chalicelib.store import Message, Page, Store
+from chalicelib.store.model import Message, Page
+from chalicelib.store.protocol import Store
 
 MAX_AGE = 1.0  # seconds a newest page is reused
 CONSISTENT_AFTER_WRITE = 2.0  # seconds of strongly consistent reads after an own write

@@ -23,7 +23,7 @@ import json
 import logging
 from typing import Any
 
-from chalicelib import encryption, sessions
+from chalicelib import encryption
 from chalicelib.deps import Deps
 from chalicelib.encoding import b64url_decode, b64url_encode
 from chalicelib.errors import (
@@ -33,8 +33,7 @@ from chalicelib.errors import (
     PasskeyNotFound,
     StateConflict,
 )
-from chalicelib.signing_keys import get_keyring
-from chalicelib.store import Challenge, Passkey
+from chalicelib.store.model import Challenge, Passkey, User, live
 from chalicelib.validation import check_one_line_name
 
 log = logging.getLogger(__name__)
@@ -48,9 +47,9 @@ BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 KNOWN_TRANSPORTS = frozenset({"ble", "cable", "hybrid", "internal", "nfc", "smart-card", "usb"})
 
 
-def user_handle(username: str) -> bytes:
+def user_handle(deps: Deps, username: str) -> bytes:
     """The WebAuthn user id: opaque (no name in it), stable, and ours alone to make."""
-    key = encryption.derived_key(get_keyring(), "passkey user handle")
+    key = encryption.derived_key(deps.keyring, "passkey user handle")
     return hmac.new(key, username.encode(), hashlib.sha256).digest()[:16]
 
 
@@ -127,7 +126,7 @@ def registration_options(deps: Deps, username: str) -> dict[str, Any]:
         rp_id=deps.settings.webauthn_rp_id,
         rp_name=RP_NAME,
         user_name=username,
-        user_id=user_handle(username),
+        user_id=user_handle(deps, username),
         user_display_name=username,
         timeout=TIMEOUT_MS,
         authenticator_selection=AuthenticatorSelectionCriteria(
@@ -228,8 +227,9 @@ def login_options(deps: Deps) -> dict[str, Any]:
     return document
 
 
-def sign_in(deps: Deps, credential: dict[str, Any]) -> sessions.TokenPair:
-    """The token pair for a valid assertion of a stored passkey; 401 for anything else."""
+def verify_assertion(deps: Deps, credential: dict[str, Any]) -> User:
+    """The user (as read before the check, for its stamp) a valid assertion of a stored
+    passkey signs in; ``InvalidCredentials`` (401) for anything else."""
     from webauthn import verify_authentication_response
     from webauthn.helpers.exceptions import WebAuthnException
 
@@ -242,12 +242,12 @@ def sign_in(deps: Deps, credential: dict[str, Any]) -> sessions.TokenPair:
     if passkey is None:
         log.info("passkey sign-in with an unknown credential")
         raise refused
-    user = deps.store.get_user(passkey.username)  # read before the check, for its stamp
-    if user is None or user.deleted:
+    user = live(deps.store.get_user(passkey.username))  # read before the check, for its stamp
+    if user is None:
         raise refused
     response = credential.get("response")
     handle = response.get("userHandle") if isinstance(response, dict) else None
-    if handle is not None and handle != b64url_encode(user_handle(passkey.username)):
+    if handle is not None and handle != b64url_encode(user_handle(deps, passkey.username)):
         raise refused
     try:
         verified = verify_authentication_response(
@@ -268,4 +268,4 @@ def sign_in(deps: Deps, credential: dict[str, Any]) -> sessions.TokenPair:
         now=deps.now(),
     ):
         raise refused  # another sign-in with this passkey moved the counter first
-    return sessions.start_session(deps, user)
+    return user

@@ -8,15 +8,25 @@ the NFKC form does not verify and the typed form differs from it, the typed form
 is tried too, and on success the NFKC form is hashed in its place (as for raised
 argon2 parameters). That second verification happens only for input NFKC changes.
 
-passlib and the list are loaded on first use, not at import, so the
+passlib, the list and zxcvbn are loaded on first use, not at import, so the
 authorizer's cold start (which imports app.py too) never pays for them.
+
+A new password is also judged by zxcvbn (Dropbox's estimator: ``weakness``) and, where a
+stage names one, looked up in a Pwned Passwords range API (``is_pwned``). Neither runs
+at login: they judge a password being chosen, never one being checked.
 """
 
 from __future__ import annotations
 
 import functools
 import gzip
+import hashlib
+import logging
+import math
+import threading
 import unicodedata
+import urllib.error
+import urllib.request
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -24,6 +34,14 @@ from chalicelib.config import Settings
 
 if TYPE_CHECKING:
     from passlib.context import CryptContext
+
+log = logging.getLogger(__name__)
+
+ZXCVBN_MIN_SCORE = 3  # 0-4: 3 is "safely unguessable" (at least 10^8 guesses)
+ZXCVBN_MAX_CHARS = 64  # zxcvbn's matching grows with the square of the length...
+ZXCVBN_BUDGET = 100_000  # ...times its l33t substitution sets: length^2 * sets stays below
+PWNED_TIMEOUT_SECONDS = 1.0
+_zxcvbn_lock = threading.Lock()  # zxcvbn keeps the user's words in a module-level dict
 
 
 @functools.cache
@@ -114,3 +132,78 @@ def reset_caches() -> None:
 def is_common(password: str) -> bool:
     """True for any of the 30,000 most common passwords, however spaced, cased or wide."""
     return comparable(password) in _common_passwords()
+
+
+def _judged_length(password: str) -> int:
+    """How much of ``password`` zxcvbn judges, so its work stays bounded.
+
+    zxcvbn's dictionary search tries every substring (length²) once per set of l33t
+    substitutions the password's symbols allow, and those sets multiply: a 128-character
+    password of assorted symbols takes it over 10 s. So it judges at most the first
+    ``ZXCVBN_MAX_CHARS`` characters, fewer when many symbols stand for letters (never
+    fewer than the 12 every password has). A prefix is hardly ever harder to guess than
+    the whole, so a strong prefix vouches for the password; a weak one may refuse a
+    strong password (the safe side), and only past 64 characters or among many symbols.
+    """
+    from zxcvbn.matching import L33T_TABLE, relevant_l33t_subtable
+
+    head = password[:ZXCVBN_MAX_CHARS]
+    sets = math.prod(len(subs) for subs in relevant_l33t_subtable(head, L33T_TABLE).values())
+    return max(12, min(len(head), math.isqrt(ZXCVBN_BUDGET // sets)))
+
+
+def weakness(password: str, *, user_inputs: list[str]) -> str | None:
+    """Why zxcvbn finds ``password`` too easy to guess (its score below 3, given the user's
+    own words), in its own words; None when it is strong enough."""
+    from zxcvbn import zxcvbn
+
+    judged = password[:_judged_length(password)]
+    with _zxcvbn_lock:
+        result = zxcvbn(judged, user_inputs=user_inputs, max_length=ZXCVBN_MAX_CHARS)
+    if result["score"] >= ZXCVBN_MIN_SCORE:
+        return None
+    feedback = result["feedback"]
+    words = [feedback["warning"], *feedback["suggestions"]] if feedback["warning"] else [
+        *feedback["suggestions"]]
+    return " ".join(w for w in words if w) or "Add another word or two."
+
+
+def is_pwned(password: str, range_url: str) -> bool:
+    """True if the Pwned Passwords range API at ``range_url`` lists ``password``.
+
+    k-anonymity: only the first 5 hex digits of its SHA-1 leave this process, and the
+    answer (``SUFFIX:COUNT`` lines, padded with count-0 decoys) is matched here. An API
+    that is unreachable, slow (over 1 s) or answers nonsense counts as "not found",
+    with a WARNING line naming what failed (never the password or its hash).
+    """
+    digest = hashlib.sha1(password.encode("utf-8"), usedforsecurity=False).hexdigest().upper()
+    prefix, suffix = digest[:5], digest[5:]
+    request = urllib.request.Request(  # noqa: S310 (config.py allows http(s) URLs only)
+        f"{range_url}/range/{prefix}",
+        headers={"Add-Padding": "true", "User-Agent": "chalkboard"},
+    )
+    try:
+        with urllib.request.urlopen(  # noqa: S310 (as above)
+            request, timeout=PWNED_TIMEOUT_SECONDS
+        ) as answer:
+            text = answer.read(4 * 1024 * 1024).decode("ascii")
+    except (OSError, ValueError, UnicodeDecodeError) as error:  # URLError, timeouts, HTTP errors
+        log.warning("pwned passwords check skipped: %s (%s); treated as not found",
+                    type(error).__name__, _reason(error))
+        return False
+    for line in text.splitlines():
+        found, _, count = line.strip().partition(":")
+        if found.upper() == suffix:
+            return count.strip().isdigit() and int(count) > 0
+    return False
+
+
+def _reason(error: Exception) -> str:
+    """What failed, without anything of the request (its URL holds the hash prefix)."""
+    if isinstance(error, urllib.error.HTTPError):
+        return f"HTTP {error.code}"
+    if isinstance(error, urllib.error.URLError):
+        return str(error.reason)[:120]
+    if isinstance(error, TimeoutError):
+        return f"no answer within {PWNED_TIMEOUT_SECONDS:g} s"
+    return "unreadable answer" if isinstance(error, UnicodeDecodeError) else "bad request"

@@ -1,4 +1,5 @@
-"""HTTP shaping shared by the routes: the error table, CORS and the authorizer's 401 and 503.
+"""HTTP shaping shared by the routes: the error table, CORS, ``Cache-Control`` and the
+authorizer's 401 and 503.
 
 Chalice turns any exception that is not one of its own errors into a 500
 before middleware sees it, so routes are wrapped in ``api_errors``, which maps
@@ -43,6 +44,11 @@ ERROR_TABLE: dict[type[errors.ChalkboardError], tuple[int, str]] = {
 
 View = TypeVar("View", bound=Callable[..., Any])
 
+# Every API answer: tokens, TOTP secrets and account data must not stay in a browser's
+# or a proxy's cache (ASVS 8.2.1). API Gateway's own answers get it from the deploy
+# template's gateway responses; the local runtimes' from ``gateway_headers``.
+NO_STORE = {"Cache-Control": "no-store"}
+
 
 def error_response(error: errors.ChalkboardError) -> Response:
     status, code = ERROR_TABLE[type(error)]
@@ -65,6 +71,17 @@ def api_errors(view: View) -> View:
             return error_response(error)
 
     return wrapper  # type: ignore[return-value]
+
+
+def no_store_middleware(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """Chalice HTTP middleware: ``Cache-Control: no-store`` on every answer the app makes.
+
+    Middleware wraps all of them: the routes' successes and errors, and Chalice's own
+    405, 415 and 500 (which it makes inside the chain, after any middleware starts).
+    """
+    response = get_response(event)
+    response.headers.update(NO_STORE)
+    return response
 
 
 class WebOriginCORS(CORSConfig):
@@ -107,6 +124,12 @@ def _local_gateway_errors() -> dict[int, type[Exception]] | None:
     return {401: NotAuthorizedError, 503: GatewayUnavailable}
 
 
+def gateway_headers() -> dict[str, str]:
+    """The headers the deploy template's gateway responses put on API Gateway's own
+    answers, for the local runtimes that answer in its place: CORS and no-store."""
+    return {**gateway_cors_headers(), **NO_STORE}
+
+
 def gateway_cors_headers() -> dict[str, str]:
     """The CORS headers the deploy template's gateway responses put on API Gateway's own
     answers (ops/render_infra.py), for the local runtimes that answer in its place."""
@@ -125,7 +148,7 @@ def _gateway_error(status: int, message: str, body: dict[str, str], headers: dic
     local_errors = _local_gateway_errors()
     if local_errors is None:
         return Exception(message)
-    all_headers = {"Content-Type": "application/json", **gateway_cors_headers(), **headers}
+    all_headers = {"Content-Type": "application/json", **gateway_headers(), **headers}
     error = local_errors[status](all_headers, json.dumps(body).encode())
     error.args = (message,)
     return error

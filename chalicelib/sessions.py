@@ -1,5 +1,5 @@
-"""Sessions: login, token refresh, logout, the sessions list, and authenticating
-an access token.
+"""Sessions: starting one (every sign-in in chalicelib/signin.py ends here), token
+refresh, logout, the sessions list, and authenticating an access token.
 
 A session is one login: its id (``sid``) is in every access token issued in it
 and names its refresh-token family. Its record in the store carries the user's
@@ -18,22 +18,19 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from chalicelib import passwords, telemetry, throttle
+from chalicelib import telemetry
 from chalicelib.deps import Deps
 from chalicelib.errors import InvalidCredentials, InvalidRefreshToken, SessionNotFound
-from chalicelib.signing_keys import get_keyring, with_keyring
-from chalicelib.store import Challenge, RefreshToken, Session, User
+from chalicelib.store.model import RefreshToken, Session, User, live
 from chalicelib.tokens import (
     AccessClaims,
     InvalidToken,
     UnknownKey,
     hash_refresh_token,
     issue_access_token,
-    issue_mfa_token,
     new_refresh_token,
     verify_access_token,
 )
-from chalicelib.validation import is_plausible_username, may_be_password, normalize_username
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +43,10 @@ class TokenPair:
     username: str
 
 
-@dataclass(frozen=True)
-class MfaChallenge:
-    """The password was right and the account has two-factor on: a code must follow."""
-
-    mfa_token: str
-
-
 def _issue_pair(deps: Deps, username: str, sid: str, now: float) -> TokenPair:
     settings = deps.settings
     access_token, _ = issue_access_token(
-        username=username, session_id=sid, keyring=get_keyring(), settings=settings, now=now
+        username=username, session_id=sid, keyring=deps.keyring, settings=settings, now=now
     )
     refresh_token, token_hash = new_refresh_token()
     deps.store.add_refresh_token(
@@ -99,65 +89,11 @@ def start_session(deps: Deps, user: User) -> TokenPair:
             expires_at=int(now) + deps.settings.refresh_token_ttl,
         )
     )
-    current = store.get_user(user.username)
-    if current is None or current.deleted or current.credential_stamp != user.credential_stamp:
+    current = live(store.get_user(user.username))
+    if current is None or current.credential_stamp != user.credential_stamp:
         store.end_session(username=user.username, sid=sid)
         raise InvalidCredentials("invalid credentials")
     return _issue_pair(deps, user.username, sid, now)
-
-
-def login(deps: Deps, username: str, password: str) -> TokenPair | MfaChallenge:
-    """A token pair, an ``MfaChallenge`` (two-factor on), or ``InvalidCredentials`` /
-    ``LoginThrottled``.
-
-    Unknown users and wrong passwords take the same path and time: the attempt is
-    counted (one conditional write), then one argon2 verification (against a dummy
-    hash when the user does not exist). A success also clears the count, except
-    with two-factor on: then only an accepted code does (chalicelib/totp.py).
-    """
-    store = deps.store
-    username = normalize_username(username)
-    if not is_plausible_username(username) or not may_be_password(password):
-        raise InvalidCredentials("invalid credentials")  # no such account can exist: no hashing
-    attempt = throttle.reserve_attempt(deps, username)
-    user = store.get_user(username)
-    if user is not None and user.deleted:
-        user = None  # being deleted: as if it were gone already
-    if user is None:
-        passwords.spend_verify_time(password, deps.settings)
-        verified, new_hash = False, None
-    else:
-        verified, new_hash = passwords.verify_password(
-            password, user.password_hash, deps.settings
-        )
-    if not verified or user is None:
-        throttle.finish_attempt(deps, attempt, succeeded=False)
-        log.info("login failed for %s", username)
-        raise InvalidCredentials("invalid credentials")
-    if new_hash is not None:  # parameters were raised since this hash was made
-        # Conditional on the stamp: never undoes a password change made meanwhile.
-        store.set_password(
-            username=username, password_hash=new_hash,
-            credential_stamp=user.credential_stamp, expected_stamp=user.credential_stamp,
-        )
-    second_factor = store.get_totp(username=username)
-    if second_factor is not None and second_factor.enabled:
-        return _code_step(deps, user)  # the attempt stays counted until a code is accepted
-    throttle.finish_attempt(deps, attempt, succeeded=True)
-    return start_session(deps, user)
-
-
-def _code_step(deps: Deps, user: User) -> MfaChallenge:
-    """An ``mfa_token`` whose id the store keeps, so it works once, and only while the
-    password it followed is still the account's (the credential stamp)."""
-    token, claims = issue_mfa_token(
-        username=user.username, keyring=get_keyring(), settings=deps.settings, now=deps.now()
-    )
-    deps.store.put_challenge(Challenge(
-        key=claims.jti, purpose="mfa", username=user.username, expires_at=claims.expires_at,
-        credential_stamp=user.credential_stamp,
-    ))
-    return MfaChallenge(token)
 
 
 def refresh(deps: Deps, refresh_token: str) -> TokenPair:
@@ -180,8 +116,8 @@ def refresh(deps: Deps, refresh_token: str) -> TokenPair:
     if current.used:
         _end_reused(deps, current.username, current.family)
         raise invalid
-    user = store.get_user(current.username)
-    if current.expires_at < now or user is None or user.deleted or not store.touch_session(
+    user = live(store.get_user(current.username))
+    if current.expires_at < now or user is None or not store.touch_session(
         username=current.username, sid=current.family, credential_stamp=user.credential_stamp,
         now=now, expires_at=int(now) + settings.refresh_token_ttl,
     ):
@@ -233,15 +169,16 @@ def end_session(deps: Deps, claims: AccessClaims, sid: str) -> None:
 def authenticate(deps: Deps, token: str) -> AccessClaims:
     """Verify an access token and that its session is still live; ``InvalidToken`` otherwise."""
     settings, now = deps.settings, deps.now()
-    claims = with_keyring(
-        lambda keyring: verify_access_token(token, keyring=keyring, settings=settings),
+    claims = deps.with_keyring(
+        lambda keyring: verify_access_token(token, keyring=keyring, settings=settings, now=now),
         unknown_key=UnknownKey,
     )
     state = deps.store.access_state(username=claims.username, sid=claims.session_id)
-    if state.user is None or state.user.deleted:
+    user = live(state.user)
+    if user is None:
         raise InvalidToken("user is gone")
     if state.session is None or state.session.expires_at < now:
         raise InvalidToken("session ended")
-    if state.session.credential_stamp != state.user.credential_stamp:
+    if state.session.credential_stamp != user.credential_stamp:
         raise InvalidToken("session started before the password changed")
     return claims

@@ -202,15 +202,14 @@ def _reloads(settings: Settings) -> bool:
     return settings.signing_keys is None and settings.signing_keys_parameter is not None
 
 
-def get_keyring(now: float | None = None) -> Keyring:
+def get_keyring(now: float) -> Keyring:
     """The keyring: fetched on first use and, from SSM, again once it is 5 minutes old.
 
     A failed fetch keeps the keyring already loaded (and is retried at most once a
     minute, so a failing SSM is not called on every request); with no keyring at
-    all it is ``KeyringUnavailable`` (503 with Retry-After). ``now``: tests.
+    all it is ``KeyringUnavailable`` (503 with Retry-After). ``now``: the Deps clock.
     """
     settings = get_settings()
-    now = time.time() if now is None else now
     keyring = _loaded.keyring
     if keyring is not None and (
         not _reloads(settings) or now - _loaded.loaded_at < KEYRING_MAX_AGE_SECONDS
@@ -268,11 +267,12 @@ def reload_keyring(now: float) -> bool:
     return _fetch(settings, now, force=True) is not before
 
 
-def with_keyring(check: Callable[[Keyring], T], *, unknown_key: type[Exception]) -> T:
+def with_keyring(check: Callable[[Keyring], T], *, unknown_key: type[Exception], now: float
+                 ) -> T:
     """``check(keyring)``; if it fails for want of a key, reload once (see above) and retry."""
     try:
-        return check(get_keyring())
+        return check(get_keyring(now))
     except unknown_key:
-        if not reload_keyring(time.time()):
+        if not reload_keyring(now):
             raise
-    return check(get_keyring())
+    return check(get_keyring(now))

@@ -2,7 +2,7 @@
 
 Why plain JSON lines on stdout and not Powertools for AWS Lambda: importing this module
 costs well under a millisecond; Powertools' logger and metrics import tens of
-milliseconds on a cold start (measured in README.md, figure 2) for the same two
+milliseconds on a cold start (measured in bench/README.md, figure 2) for the same two
 features. Lines go to stdout as bare JSON (not through the Lambda runtime's
 ``[INFO]\\t<time>\\t<id>\\t`` prefix), which is what CloudWatch Logs Insights
 parses and what Embedded Metric Format needs to turn a line into a metric

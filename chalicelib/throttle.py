@@ -20,6 +20,13 @@ Usage, by every route that checks a password for a username::
     attempt = throttle.reserve_attempt(deps, username)   # may raise LoginThrottled
     ok = <check the password>
     throttle.finish_attempt(deps, attempt, succeeded=ok)
+
+Buckets: a throttle state belongs to a username *and* a scope, a short string
+naming what is guessed (``"login"``, the default: passwords and today's codes). A
+feature counting another kind of guess passes its own scope (e.g. ``"code"``, or
+``"device:<id>"``) and, if it wants, its own limit and window; each bucket runs
+exactly as above, apart from the others. ``clear_throttles`` forgets every bucket
+of a name.
 """
 
 from __future__ import annotations
@@ -27,10 +34,14 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from chalicelib.deps import Deps
 from chalicelib.errors import Conflict, InvalidInput, LoginThrottled, PostingThrottled
+from chalicelib.store.model import LOGIN_SCOPE, LoginThrottle
 from chalicelib.validation import is_plausible_username
+
+if TYPE_CHECKING:  # the store adapters import the rule below; deps imports them lazily
+    from chalicelib.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -40,49 +51,96 @@ log = logging.getLogger(__name__)
 RACE_ROUNDS = 12
 
 
+# A scope is a short key part: printable ASCII, no spaces (``device:<id>`` fits).
+SCOPE_MAX = 100
+
+
 @dataclass(frozen=True)
 class Attempt:
     """A counted attempt, to be finished once its password was checked."""
 
     username: str
-    number: int  # its place in the run: the limit-th one locks the name if it fails
+    number: int  # its place in the run: the limit-th one locks the bucket if it fails
     locked_until: float
+    scope: str = LOGIN_SCOPE
+    limit: int | None = None  # None: the settings' login_max_failures
+    window_seconds: int | None = None  # None: the settings' login_window_seconds
+
+
+def next_login_throttle(
+    current: LoginThrottle | None, *, username: str, now: float, limit: int, window_seconds: int,
+    scope: str = LOGIN_SCOPE,
+) -> LoginThrottle | None:
+    """The state after counting one more attempt, or None when the name is locked.
+
+    Attempts refused during a lock write nothing, so they never extend it: the lock
+    ends ``window_seconds`` after the attempt that reached the limit.
+    """
+    if current is None or current.stale(now=now):
+        return LoginThrottle(username, 1, now + window_seconds, scope)
+    if current.attempts >= limit:
+        return None
+    return LoginThrottle(username, current.attempts + 1, now + window_seconds, scope)
 
 
 def _retry_after(until: float, now: float, longest: int) -> int:
     return min(longest, max(1, math.ceil(until - now)))
 
 
-def reserve_attempt(deps: Deps, username: str) -> Attempt:
-    """Count one attempt for ``username`` (canonical form); ``LoginThrottled`` if locked."""
+def _limits(deps: Deps, limit: int | None, window_seconds: int | None) -> tuple[int, int]:
+    settings = deps.settings
+    return (settings.login_max_failures if limit is None else limit,
+            settings.login_window_seconds if window_seconds is None else window_seconds)
+
+
+def reserve_attempt(
+    deps: Deps, username: str, scope: str = LOGIN_SCOPE, *,
+    limit: int | None = None, window_seconds: int | None = None,
+) -> Attempt:
+    """Count one attempt in the bucket (``username``, canonical form; ``scope``);
+    ``LoginThrottled`` if it is locked. ``limit``/``window_seconds`` default to the
+    login settings."""
     if not is_plausible_username(username):  # never a key the name rules do not allow
         raise InvalidInput("username may contain only letters a-z, digits 0-9 and _ . -")
-    settings, now = deps.settings, deps.now()
-    limit, window = settings.login_max_failures, settings.login_window_seconds
+    if not (0 < len(scope) <= SCOPE_MAX and scope.isascii() and scope.isprintable()
+            and " " not in scope):
+        raise ValueError(f"a throttle scope is 1-{SCOPE_MAX} printable ASCII characters")
+    now = deps.now()
+    max_attempts, window = _limits(deps, limit, window_seconds)
     for _ in range(RACE_ROUNDS):
         try:
             count = deps.store.count_login_attempt(
-                username=username, now=now, limit=limit, window_seconds=window
+                username=username, now=now, limit=max_attempts, window_seconds=window,
+                scope=scope,
             )
         except Conflict:
             continue
         if not count.counted:
             retry_after = _retry_after(count.throttle.locked_until, now, window)
-            log.warning("login attempt throttled for %s; retry after %ss", username, retry_after)
+            log.warning("%s attempt throttled for %s; retry after %ss",
+                        scope, username, retry_after)
             raise LoginThrottled(retry_after=retry_after)
-        return Attempt(username, count.throttle.attempts, count.throttle.locked_until)
-    log.warning("login attempt refused for %s: attempts racing beyond retries", username)
+        return Attempt(username, count.throttle.attempts, count.throttle.locked_until, scope,
+                       limit, window_seconds)
+    log.warning("%s attempt refused for %s: attempts racing beyond retries", scope, username)
     raise LoginThrottled(retry_after=1)
 
 
 def finish_attempt(deps: Deps, attempt: Attempt, *, succeeded: bool) -> None:
-    """A success clears the count; a failure was counted already (the limit-th locks)."""
+    """A success clears the bucket's count; a failure was counted already (the
+    limit-th locks)."""
+    max_attempts, window = _limits(deps, attempt.limit, attempt.window_seconds)
     if succeeded:
-        deps.store.clear_login_throttle(username=attempt.username)
-    elif attempt.number >= deps.settings.login_max_failures:
-        wait = _retry_after(attempt.locked_until, deps.now(), deps.settings.login_window_seconds)
-        log.warning("login locked for %s after %s failures; for %ss",
-                    attempt.username, attempt.number, wait)
+        deps.store.clear_login_throttle(username=attempt.username, scope=attempt.scope)
+    elif attempt.number >= max_attempts:
+        wait = _retry_after(attempt.locked_until, deps.now(), window)
+        log.warning("%s locked for %s after %s failures; for %ss",
+                    attempt.scope, attempt.username, attempt.number, wait)
+
+
+def clear_throttles(deps: Deps, username: str) -> None:
+    """Forget every bucket of ``username`` (e.g. once the account's owner proved it)."""
+    deps.store.clear_throttles(username=username)
 
 
 def reserve_post(deps: Deps, username: str) -> None:

@@ -1,4 +1,5 @@
-"""Access tokens (HS256 JWTs with a ``kid``), refresh tokens and paging cursors.
+"""Access tokens (HS256 JWTs with a ``kid``), MFA tokens and refresh tokens (paging
+cursors: cursors.py).
 
 The keyring and settings are passed in. The one thing kept between calls is
 ``verified_tokens``, a bounded cache of tokens already checked (``deps.reset``
@@ -9,11 +10,9 @@ from __future__ import annotations
 
 import binascii
 import hashlib
-import hmac
 import json
 import math
 import secrets
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -21,9 +20,8 @@ from typing import Any
 import jwt
 
 from chalicelib.config import Settings
-from chalicelib.encoding import b64url_decode, b64url_encode
-from chalicelib.errors import InvalidInput
-from chalicelib.signing_keys import KID_PATTERN, Keyring
+from chalicelib.encoding import b64url_decode
+from chalicelib.signing_keys import Keyring
 
 ALGORITHM = "HS256"
 LEEWAY_SECONDS = 30
@@ -38,11 +36,6 @@ class InvalidToken(Exception):
 
 class UnknownKey(InvalidToken):
     """The token names a key this keyring lacks: forged, or signed after a rotation."""
-
-
-class UnknownCursorKey(InvalidInput):
-    """A well-formed cursor naming a key this keyring lacks: signed after a rotation
-    (worth reloading the keyring for), or forged."""
 
 
 @dataclass(frozen=True)
@@ -130,7 +123,8 @@ class VerifiedTokenCache:
 verified_tokens = VerifiedTokenCache()
 
 
-def verify_access_token(token: str, *, keyring: Keyring, settings: Settings) -> AccessClaims:
+def verify_access_token(token: str, *, keyring: Keyring, settings: Settings, now: float
+                        ) -> AccessClaims:
     """Check signature, algorithm, issuer, audience, expiry and presence of every claim.
 
     The key is chosen only by ``kid`` from our keyring; ``jku``, ``x5u`` and ``jwk``
@@ -138,7 +132,7 @@ def verify_access_token(token: str, *, keyring: Keyring, settings: Settings) -> 
     """
     cached = verified_tokens.get(token, keyring=keyring, settings=settings)
     if cached is not None:
-        if time.time() <= cached.expires_at + LEEWAY_SECONDS:  # PyJWT's own expiry rule
+        if now <= cached.expires_at + LEEWAY_SECONDS:  # PyJWT's own expiry rule
             return cached
         raise InvalidToken("ExpiredSignatureError")
     claims = _verify_signature_and_claims(token, keyring, settings)
@@ -261,46 +255,3 @@ def new_refresh_token() -> tuple[str, str]:
 
 def hash_refresh_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-_CURSOR_CONTEXT = b"chalkboard-cursor:"
-_CURSOR_MAC_BYTES = 16
-
-
-def _cursor_mac(key: bytes, message_id: str) -> bytes:
-    digest = hmac.new(key, _CURSOR_CONTEXT + message_id.encode("ascii"), hashlib.sha256)
-    return digest.digest()[:_CURSOR_MAC_BYTES]
-
-
-def sign_cursor(message_id: str, keyring: Keyring) -> str:
-    """An opaque cursor naming the last message of a page, so it cannot be forged:
-    ``<kid>.<base64url(message id + MAC)>``, the kid naming the key that signed it."""
-    raw = message_id.encode("ascii") + _cursor_mac(keyring.signing_key, message_id)
-    return f"{keyring.current}.{b64url_encode(raw)}"
-
-
-def read_cursor(cursor: str, keyring: Keyring) -> str:
-    """The message id a cursor names; any tampering is a 400 (``InvalidInput``).
-
-    A well-formed cursor whose kid this keyring lacks is ``UnknownCursorKey``, so
-    only it is worth a keyring reload; a tampered one is refused outright.
-    Cursors from before the kid was added have no ``.`` and are refused too: a
-    cursor lives only while someone pages, so its reader starts again from the top.
-    """
-    invalid = InvalidInput("cursor is not valid; start again from the first page")
-    kid, dot, body = cursor.partition(".")
-    if not cursor.isascii() or len(cursor) > 200 or not dot or not KID_PATTERN.fullmatch(kid):
-        raise invalid
-    try:
-        raw = b64url_decode(body)
-        message_id = raw[:-_CURSOR_MAC_BYTES].decode("ascii")
-    except (binascii.Error, ValueError):
-        raise invalid from None
-    if not message_id:
-        raise invalid
-    key = keyring.keys.get(kid)
-    if key is None:
-        raise UnknownCursorKey(str(invalid))
-    if not hmac.compare_digest(raw[-_CURSOR_MAC_BYTES:], _cursor_mac(key, message_id)):
-        raise invalid
-    return message_id

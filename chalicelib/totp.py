@@ -3,8 +3,8 @@
 Turning it on is two steps, so a typo never locks anyone out: ``begin`` stores
 a new secret (encrypted) that is not yet in force, ``confirm`` turns it on once
 the user's app shows a valid code, and hands out ten single-use recovery codes
-stored only as hashes. A signed-in password step on such an account yields an
-``mfa_token`` (tokens.py); ``sign_in`` trades it and one code for a session.
+stored only as hashes. A password step on such an account yields an ``mfa_token``
+(tokens.py); ``signin.code`` trades it and one code (``spend_code``) for a session.
 
 A code is accepted for the current 30-second step or one either side (clock
 drift), and never twice: the store records the last accepted step and only a
@@ -21,18 +21,15 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from chalicelib import accounts, encryption, sessions, throttle
+from chalicelib import accounts, encryption, throttle
 from chalicelib.deps import Deps
 from chalicelib.errors import (
-    InvalidCredentials,
     InvalidInput,
     NotConfigured,
     StateConflict,
     WrongPassword,
 )
-from chalicelib.signing_keys import get_keyring, with_keyring
-from chalicelib.store import TotpState
-from chalicelib.tokens import InvalidToken, UnknownKey, verify_mfa_token
+from chalicelib.store.model import TotpState
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +61,6 @@ def qr_rows(text: str) -> list[str]:
     return ["".join("1" if module else "0" for module in row) for row in code.matrix]
 
 
-def is_enabled(deps: Deps, username: str) -> bool:
-    state = deps.store.get_totp(username=username)
-    return state is not None and state.enabled
-
-
 def begin(deps: Deps, username: str, password: str) -> Enrollment:
     """A new secret, stored encrypted but not in force until ``confirm``."""
     import pyotp
@@ -78,7 +70,7 @@ def begin(deps: Deps, username: str, password: str) -> Enrollment:
     if state is not None and state.enabled:
         raise StateConflict("two-factor authentication is already on")
     secret = pyotp.random_base32()
-    ciphertext = encryption.encrypt(secret, owner=username, keyring=get_keyring())
+    ciphertext = encryption.encrypt(secret, owner=username, keyring=deps.keyring)
     if not deps.store.put_pending_totp(username=username, secret_ciphertext=ciphertext):
         raise StateConflict("two-factor authentication is already on")
     uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=ISSUER)
@@ -92,9 +84,9 @@ def confirm(deps: Deps, username: str, code: str) -> list[str]:
         raise StateConflict("start two-factor setup first (POST /me/totp)")
     if state.enabled:
         raise StateConflict("two-factor authentication is already on")
-    step = _matching_step(_secret(state), code, deps.now())
+    step = _matching_step(_secret(deps, state), code, deps.now())
     if step is None:
-        # A 400, as the contract (API.md) says: the request is wrong, not the caller.
+        # A 400, as the contract (docs/openapi.yaml) says: the request is wrong, not the caller.
         raise InvalidInput("code is wrong; enter the 6 digits your app shows now")
     codes = [_new_recovery_code() for _ in range(RECOVERY_CODES)]
     hashes = frozenset(_recovery_hash(username, code) for code in codes)
@@ -114,7 +106,7 @@ def disable(deps: Deps, username: str, password: str, code: str) -> None:
     if state is None or not state.enabled:
         raise StateConflict("two-factor authentication is not on")
     attempt = throttle.reserve_attempt(deps, username)
-    accepted = _spend_code(deps, state, code)
+    accepted = spend_code(deps, state, code)
     throttle.finish_attempt(deps, attempt, succeeded=accepted)
     if not accepted:
         raise WrongPassword("code is wrong or was already used")
@@ -122,50 +114,13 @@ def disable(deps: Deps, username: str, password: str, code: str) -> None:
     log.info("two-factor turned off for %s", username)
 
 
-def sign_in(deps: Deps, mfa_token: str, code: str) -> sessions.TokenPair:
-    """The token pair for a password step's ``mfa_token`` and one code.
-
-    The code is counted by the login throttle first; an accepted one clears the
-    count. The token works once (its id is taken from the store) and only while
-    the password it followed is still the account's (the credential stamp).
-    """
-    store, now = deps.store, deps.now()
-    expired = InvalidCredentials("the sign-in has expired or is not valid; log in again")
-    try:
-        claims = with_keyring(
-            lambda keyring: verify_mfa_token(
-                mfa_token, keyring=keyring, settings=deps.settings, now=now
-            ),
-            unknown_key=UnknownKey,
-        )
-    except InvalidToken as error:
-        log.info("mfa_token refused: %s", error)
-        raise expired from None
-    username = claims.username
-    attempt = throttle.reserve_attempt(deps, username)
-    state = store.get_totp(username=username)
-    accepted = state is not None and state.enabled and _spend_code(deps, state, code)
-    if not accepted:
-        throttle.finish_attempt(deps, attempt, succeeded=False)
-        raise InvalidCredentials("code is wrong or was already used")
-    step = store.take_challenge(key=claims.jti, now=now)
-    user = store.get_user(username)
-    if (
-        step is None or step.purpose != "mfa" or step.username != username
-        or user is None or user.deleted or user.credential_stamp != step.credential_stamp
-    ):
-        raise expired  # used already, or the password changed (or the account went) since
-    throttle.finish_attempt(deps, attempt, succeeded=True)
-    return sessions.start_session(deps, user)
-
-
 # -- codes ----------------------------------------------------------------------------
 
 
-def _secret(state: TotpState) -> str:
+def _secret(deps: Deps, state: TotpState) -> str:
     try:
         return encryption.decrypt(state.secret_ciphertext, owner=state.username,
-                                  keyring=get_keyring())
+                                  keyring=deps.keyring)
     except ValueError:
         log.error("two-factor secret of %s does not decrypt: was the mfa_key replaced?",
                   state.username)
@@ -194,13 +149,13 @@ def _matching_step(secret: str, code: str, now: float) -> int | None:
     return found
 
 
-def _spend_code(deps: Deps, state: TotpState, code: str) -> bool:
+def spend_code(deps: Deps, state: TotpState, code: str) -> bool:
     """Accept a TOTP code of an unused step, or an unused recovery code, atomically."""
     if len(code) > CODE_MAX:
         return False
     store, username = deps.store, state.username
     if _digits(code).isdigit():
-        step = _matching_step(_secret(state), code, deps.now())
+        step = _matching_step(_secret(deps, state), code, deps.now())
         return step is not None and store.accept_totp_step(username=username, step=step)
     if not store.spend_recovery_code(username=username, code_hash=_recovery_hash(username, code)):
         return False

@@ -12,8 +12,9 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from chalicelib.config import Settings
 from chalicelib.errors import BodyTooLarge, InvalidInput
-from chalicelib.passwords import comparable, is_common, normalize_password
+from chalicelib.passwords import comparable, is_common, is_pwned, normalize_password, weakness
 
 MAX_BODY_BYTES = 64 * 1024
 # Always used with fullmatch: "$" alone also matches before a trailing newline.
@@ -145,9 +146,13 @@ def may_be_password(password: str) -> bool:
             and len(normalize_password(password)) <= PASSWORD_MAX)
 
 
-def check_new_password(password: str, *, username: str) -> str:
-    """The rules for a password being set, on its NFKC form (which is returned, and is
-    what gets hashed); the common-list lookup runs last."""
+def check_new_password(
+    password: str, *, username: str, display_name: str, settings: Settings
+) -> str:
+    """The rules for a password being set (signup, change, reset: every one calls this),
+    on its NFKC form, which is returned and is what gets hashed. The cheap rules run
+    first, then zxcvbn (given the user's own words), then the stage's Pwned Passwords
+    range API if it names one (a network call, so last)."""
     if len(password) > RAW_PASSWORD_MAX:  # bound the normalization's work first
         raise InvalidInput(f"password must be at most {PASSWORD_MAX} characters")
     password = normalize_password(password)
@@ -163,6 +168,15 @@ def check_new_password(password: str, *, username: str) -> str:
         raise InvalidInput("password must not be the same as the username")
     if is_common(password):
         raise InvalidInput("password is too common; choose one that is harder to guess")
+    own_words = [username, display_name, *display_name.split(), "chalkboard"]
+    reason = weakness(password, user_inputs=own_words)
+    if reason is not None:
+        raise InvalidInput(f"password is too easy to guess: {reason}")
+    if settings.pwned_passwords_url and is_pwned(password, settings.pwned_passwords_url):
+        raise InvalidInput(
+            "password appears in a list of passwords exposed in data breaches"
+            " (Have I Been Pwned); choose another"
+        )
     return password
 
 
@@ -176,13 +190,16 @@ def check_display_name(value: str) -> str:
     """The name as stored: trimmed, 1-50 characters of one line, in Unicode NFC.
 
     NFC (not NFKC, as for usernames) keeps what people write while making composed
-    and decomposed accents one string. Like a message, a name must show something
-    (a letter, digit, punctuation or symbol). Refused inside the name: control characters
+    and decomposed accents one string. A name must show something: a letter, digit,
+    punctuation or symbol that is not one of the fillers that render blank (U+3164
+    alone looks like no name at all). Refused inside the name: control characters
     (C0, DEL, C1, which include tabs and line breaks), the line and paragraph
-    separators, and the invisible bidirectional and zero-width format characters
-    that would let a name pass for someone else's. The length is counted on the
-    trimmed name as sent, the rule docs/openapi.yaml can state exactly; NFC only
-    ever changes it for a few dozen rare characters.
+    separators, and every format character (Unicode Cf: bidi controls, soft hyphen,
+    tag characters, U+180E...) that would let a name hide text or pass for someone
+    else's, except the zero-width non-joiner and joiner (U+200C, U+200D) between other
+    characters, which Persian and other scripts and emoji sequences need. The length
+    is counted on the trimmed name as sent, the rule docs/openapi.yaml can state
+    exactly; NFC only ever changes it for a few dozen rare characters.
     """
     return check_one_line_name(value, field="display_name")
 
@@ -191,24 +208,40 @@ def check_one_line_name(value: str, *, field: str) -> str:
     """A display name's rule for any name people give something (``check_display_name``),
     with ``field`` naming it in the refusal: one pattern in docs/openapi.yaml states it."""
     name = value.strip()  # str.strip: the same whitespace the OpenAPI pattern trims
-    if not has_visible_character(name):  # nothing, or only marks and invisible characters
+    if not shows_something(name):  # nothing, or only marks, fillers, invisible characters
         raise InvalidInput(f"{field} must not be empty")
     if len(name) > DISPLAY_NAME_MAX:
         raise InvalidInput(f"{field} must be at most {DISPLAY_NAME_MAX} characters")
-    if any(char in NOT_IN_A_NAME for char in name):
+    if not all(_allowed_in_name(char, inside=0 < index < len(name) - 1)
+               for index, char in enumerate(name)):
         raise InvalidInput(
-            f"{field} must be one line of visible characters"
-            " (no line breaks, tabs or control characters)"
+            f"{field} must be one line of visible characters (no line breaks, tabs, control"
+            " characters or invisible format characters such as U+00AD or U+202E)"
         )
     return unicodedata.normalize("NFC", name)
 
 
+# Letters and symbols that render blank: Hangul fillers and the blank Braille pattern.
+FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+JOINERS = frozenset("\u200c\u200d")  # ZWNJ, ZWJ: needed inside words and emoji sequences
 NOT_IN_A_NAME = frozenset(
     [chr(c) for c in range(0x00, 0x20)] + [chr(c) for c in range(0x7F, 0xA0)]
-    + ["\u061c", "\u200b", "\u200e", "\u200f", "\u2028", "\u2029", "\ufeff"]
-    + [chr(c) for c in range(0x202A, 0x202F)] + [chr(c) for c in range(0x2060, 0x2065)]
-    + [chr(c) for c in range(0x2066, 0x206A)]
+    + ["\u2028", "\u2029"]
 )
+
+
+def shows_something(text: str) -> bool:
+    """True if some character is a letter, digit, punctuation or symbol that is not a
+    filler: text of spaces, marks, fillers or format characters shows nothing."""
+    return any(unicodedata.category(c)[0] in "LNPS" and c not in FILLERS for c in text)
+
+
+def _allowed_in_name(char: str, *, inside: bool) -> bool:
+    if char in NOT_IN_A_NAME:
+        return False
+    if unicodedata.category(char) == "Cf":
+        return inside and char in JOINERS
+    return True
 
 
 def check_content(value: str) -> str:

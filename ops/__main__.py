@@ -15,6 +15,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "create-tables": ("create_tables", "create a stage's DynamoDB tables (idempotent)"),
     "keyring": ("keyring", "create, rotate, prune, revoke or show a stage's signing keyring"),
     "render-infra": ("render_infra", "write (or --check) the deploy templates and policy files"),
+    "rules": ("rules", "write (or --check) the web app's copy of the input rules"),
     "upload-web": ("upload_web", "upload static/ to a stage's bucket, pointed at the API"),
     "gateway-responses": ("gateway_responses",
                           "CORS on API Gateway's own errors, throttling, access logs (way 2)"),

@@ -18,7 +18,8 @@ answers unlike API Gateway:
 - API Gateway's own 4xx answers carry CORS headers once deployed (the
   template's gateway responses); ``chalice local``'s do not, e.g. its 401 for a
   guarded route called without ``Authorization``, which it gives before the
-  authorizer runs. Here every gateway error carries them.
+  authorizer runs. Here every gateway error carries them, and
+  ``Cache-Control: no-store`` as every API answer does.
 
 Binds 127.0.0.1 unless told otherwise; no autoreload (writes to the local
 SQLite file would restart it).
@@ -80,10 +81,10 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         ))
 
     def _send_error_response(self, error: LocalGatewayException) -> None:
-        from chalicelib.responses import gateway_cors_headers
+        from chalicelib.responses import gateway_headers
 
         # As the deploy template's DEFAULT_4XX/5XX gateway responses do.
-        error.headers = {"Content-Type": "application/json", **gateway_cors_headers(),
+        error.headers = {"Content-Type": "application/json", **gateway_headers(),
                          **error.headers}
         super()._send_error_response(error)
 

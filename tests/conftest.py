@@ -7,14 +7,16 @@ tests run on SQLite and on DynamoDB (dynalite, a real DynamoDB-protocol server).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from chalicelib import config, deps, store
-from ops import servers
+from chalicelib import config, deps
+from chalicelib.store.protocol import Store
 from ops.stage import table_names
+from tests import servers
 from tests.helpers import (
     DUMMY_AWS,
     STORES,
@@ -34,9 +36,43 @@ def dynalite_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield server.url
 
 
-@pytest.fixture(params=STORES)
+def selected_stores() -> list[str]:
+    """The adapters this run tests: ``CHALKBOARD_TEST_STORES`` (comma-separated), or all."""
+    chosen = [name.strip() for name in os.environ.get("CHALKBOARD_TEST_STORES", "").split(",")
+              if name.strip()] or STORES
+    unknown = sorted(set(chosen) - set(STORES))
+    if unknown:
+        raise pytest.UsageError(f"CHALKBOARD_TEST_STORES names no store {unknown}: use {STORES}")
+    return chosen
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run a store-facing test on the adapters its ``stores`` marker names (default: all)."""
+    if "store_kind" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("stores")
+    metafunc.parametrize("store_kind", list(marker.args) if marker else STORES, indirect=True)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect (not skip) what needs an adapter CHALKBOARD_TEST_STORES leaves out."""
+    chosen = selected_stores()
+    keep, drop = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        kinds = {params.params[name] for name in ("store_kind", "backend")
+                 if name in params.params} if params else set()
+        needs_dynalite = "dynalite_url" in getattr(item, "fixturenames", ())
+        wanted = kinds <= set(chosen) and (not needs_dynalite or "dynamodb" in chosen)
+        (keep if wanted else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture
 def store_kind(request: pytest.FixtureRequest) -> str:
-    return request.param
+    return str(request.param)
 
 
 @pytest.fixture
@@ -89,9 +125,36 @@ def api(app_env: dict[str, str]) -> Iterator[Api]:
 
 
 @pytest.fixture
-def direct_store(app_env: dict[str, str]) -> store.Store:
+def direct_store(app_env: dict[str, str]) -> Store:
     """The adapter under test, built by the same factory the app uses."""
-    return store.get_store()
+    return deps.get_store()
+
+
+class FakeClock:
+    """One test's time. It reads the wall clock once, when made (the SQLite adapter still
+    prunes expired rows by real time), then moves only when the test moves it: two
+    values built from it agree however loaded the machine is."""
+
+    def __init__(self) -> None:
+        self.now = float(int(time.time()))
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> float:
+        self.now += seconds
+        return self.now
+
+
+@pytest.fixture
+def clock(request: pytest.FixtureRequest) -> Iterator[FakeClock]:
+    """The Deps clock for this test (``chalicelib.deps.use_clock``): one fake time."""
+    if "app_env" in request.fixturenames:
+        request.getfixturevalue("app_env")  # first: its deps.reset() would undo use_clock
+    fake = FakeClock()
+    deps.use_clock(fake)
+    yield fake
+    deps.use_clock(time.time)
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Helpers the tests share (fixtures live in conftest.py; these are plain imports).
 
-Servers themselves start from ``ops.servers``, shared with bench/; a missing
+Servers themselves start from ``tests.servers``, shared with bench/; a missing
 one skips its tests on a developer's machine and fails them under CI.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from chalicelib import signing_keys
-from ops import servers
+from tests import servers
 
 WEB_ORIGIN = "http://localhost:8080"
 STORES = ["sqlite", "dynamodb"]

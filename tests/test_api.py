@@ -1,4 +1,5 @@
-"""Every route and status code of API.md, through chalice.test.Client, on both stores."""
+"""Every route and status code of docs/openapi.yaml through chalice.test.Client, on SQLite
+(the store contract proves both adapters: docs/testing.md)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import re
 import pytest
 
 from tests.helpers import WEB_ORIGIN, Api, body_of
+
+# Above the store: the store contract proves both adapters (docs/testing.md).
+pytestmark = pytest.mark.stores("sqlite")
 
 PASSWORD = "correct horse battery staple"
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")

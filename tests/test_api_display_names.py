@@ -1,10 +1,13 @@
-"""Display names through the routes (chalice.test.Client), on both stores."""
+"""Display names through the routes (chalice.test.Client), on SQLite."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.helpers import Api, body_of
+
+# Above the store: the store contract proves both adapters (docs/testing.md).
+pytestmark = pytest.mark.stores("sqlite")
 
 PASSWORD = "correct horse battery staple"
 
@@ -34,6 +37,30 @@ def test_signup_with_a_name_keeps_it_trimmed_in_nfc(api: Api) -> None:
 
 
 @pytest.mark.parametrize(
+    "display_name",
+    [
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",  # Persian "I want", with a ZWNJ
+        "\u0646\u06cc\u0645\u200c\u0641\u0627\u0635\u0644\u0647 Parsa",
+        "\U0001f469\u200d\U0001f4bb",  # woman technologist: an emoji ZWJ sequence
+        "Family \U0001f468\u200d\U0001f469\u200d\U0001f467",
+        "\u0915\u094d\u200d\u0937",  # Devanagari half form with a ZWJ
+        "Kim \u3164 Lee",  # a filler beside letters still shows a name
+        "\u2800x",
+    ],
+)
+def test_names_that_need_joiners_or_show_something_are_accepted(
+    api: Api, display_name: str
+) -> None:
+    response = signup(api, {"username": "alice", "display_name": display_name})
+    assert response.status_code == 201, response.body
+    assert body_of(response)["display_name"] == display_name
+    token = token_of(api, "alice")
+    renamed = api.call("PATCH", "/me", {"display_name": display_name}, token=token)
+    assert renamed.status_code == 200
+    assert body_of(renamed)["display_name"] == display_name
+
+
+@pytest.mark.parametrize(
     ("display_name", "problem"),
     [
         ("", "must not be empty"),
@@ -44,6 +71,34 @@ def test_signup_with_a_name_keeps_it_trimmed_in_nfc(api: Api) -> None:
         ("bell\x07", "one line"),
         ("evil\u202eeman", "one line"),
         ("line\u2028separator", "one line"),
+        # Shows nothing: fillers that render blank, alone or with spaces and marks.
+        ("\u3164", "must not be empty"),
+        ("\u2800", "must not be empty"),
+        ("\u115f\u1160", "must not be empty"),
+        ("\uffa0 \u3164", "must not be empty"),
+        ("\u3164\u0301", "must not be empty"),
+        ("\u200d", "must not be empty"),
+        # Format characters (Unicode Cf), anywhere.
+        ("soft\u00adhyphen", "invisible format characters"),
+        ("\u00ad", "must not be empty"),
+        ("mongolian\u180evowel", "invisible format characters"),
+        ("nominal\u206edigits", "invisible format characters"),
+        ("inhibit\u206aswapping", "invisible format characters"),
+        ("anchor\ufff9here", "invisible format characters"),
+        ("annotation\ufffb", "invisible format characters"),
+        ("isolate\u2066d", "invisible format characters"),
+        ("word\u2060joiner", "invisible format characters"),
+        ("zero\u200bwidth", "invisible format characters"),
+        ("left\u200eto right", "invisible format characters"),
+        ("\ufeffbom", "invisible format characters"),
+        ("flag\U000e0067\U000e0062\U000e007f", "invisible format characters"),
+        ("tag\U000e0001", "invisible format characters"),
+        ("music\U0001d173", "invisible format characters"),
+        ("\u0600number", "invisible format characters"),
+        # Joiners only inside a name, never at its ends.
+        ("\u200cleading", "invisible format characters"),
+        ("trailing\u200d", "invisible format characters"),
+        ("trailing\u200c  ", "invisible format characters"),
     ],
 )
 def test_invalid_display_name_is_400_naming_the_field(

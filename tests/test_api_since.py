@@ -1,10 +1,13 @@
-"""GET /messages?since=<message id>: what the web app's live updates poll, on both stores."""
+"""GET /messages?since=<message id>: what the web app's live updates poll, on SQLite."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.helpers import Api, body_of
+
+# Above the store: the store contract proves both adapters (docs/testing.md).
+pytestmark = pytest.mark.stores("sqlite")
 
 
 @pytest.fixture

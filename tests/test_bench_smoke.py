@@ -7,8 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ops.stage import ROOT
 from tests.helpers import require_dynalite
+
+pytestmark = pytest.mark.slow  # a whole benchmark run, about a minute on a loaded machine
 
 
 def test_bench_quick_run_writes_every_figure(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """The API as a real local server process over HTTP, on both stores.
 
 Served through ops.local_server (Chalice's LocalDevServer, as scripts/run does);
-one test runs the real `chalice local` CLI the README documents.
+one test runs the real `chalice local` CLI that docs/configuration.md documents.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ops import servers
+from tests import servers
 from tests.helpers import WEB_ORIGIN, make_keyring_json
 from tests.http_client import Reply, request
 
@@ -163,4 +163,5 @@ def test_authorizer_answers_503_when_the_store_is_unreachable(tmp_path: Path) ->
     assert reply.status == 503
     assert reply.headers["Retry-After"] == "2"
     assert reply.headers["Access-Control-Allow-Origin"] == WEB_ORIGIN
+    assert reply.headers["Cache-Control"] == "no-store"  # the authorizer's answer too
     assert seconds < 5

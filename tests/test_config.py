@@ -32,6 +32,12 @@ BASE = {"CHALKBOARD_WEB_ORIGIN": "https://app.example", "CHALKBOARD_STAGE": "dev
         ({"CHALKBOARD_ARGON2_TIME_COST": "1"}, "CHALKBOARD_ARGON2_TIME_COST"),
         ({"CHALKBOARD_WEBAUTHN_RP_ID": "other.example"}, "CHALKBOARD_WEBAUTHN_RP_ID"),
         ({"CHALKBOARD_WEBAUTHN_RP_ID": "pp.example"}, "CHALKBOARD_WEBAUTHN_RP_ID"),
+        ({"CHALKBOARD_PWNED_PASSWORDS_URL": "file:///etc/passwd"},
+         "CHALKBOARD_PWNED_PASSWORDS_URL"),
+        ({"CHALKBOARD_PWNED_PASSWORDS_URL": "api.pwnedpasswords.com"},
+         "CHALKBOARD_PWNED_PASSWORDS_URL"),
+        ({"CHALKBOARD_PWNED_PASSWORDS_URL": "https://h.example/?q=1"},
+         "CHALKBOARD_PWNED_PASSWORDS_URL"),
     ],
 )
 def test_bad_setting_names_the_variable(change: dict, variable: str) -> None:
@@ -72,6 +78,23 @@ def test_defaults_are_the_documented_ones() -> None:
     assert (settings.argon2_memory_kib, settings.argon2_time_cost,
             settings.argon2_parallelism) == (19_456, 2, 1)
     assert (settings.login_max_failures, settings.login_window_seconds) == (5, 900)
+    assert settings.pwned_passwords_url is None  # the breach check is off unless set
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("", None),
+        ("https://api.pwnedpasswords.com", "https://api.pwnedpasswords.com"),
+        ("https://api.pwnedpasswords.com/", "https://api.pwnedpasswords.com"),
+        ("http://127.0.0.1:8123/hibp", "http://127.0.0.1:8123/hibp"),
+    ],
+)
+def test_the_pwned_passwords_url_is_an_http_base_url_or_off(
+    value: str, expected: str | None
+) -> None:
+    settings = load_settings({**BASE, "CHALKBOARD_PWNED_PASSWORDS_URL": value})
+    assert settings.pwned_passwords_url == expected
 
 
 @pytest.mark.parametrize(

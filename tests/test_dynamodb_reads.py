@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from chalicelib.store import Message, Store, User
+from chalicelib.store.model import Message, User
+from chalicelib.store.protocol import Store
 from chalicelib.timestamps import new_message_id
 
-pytestmark = pytest.mark.parametrize("store_kind", ["dynamodb"])
+pytestmark = pytest.mark.stores("dynamodb")
 
 
 class RequestLog:
@@ -121,3 +122,15 @@ def test_since_reads_only_the_newer_messages(
     page = direct_store.list_newer_messages(limit=20, after_id=messages[-3].id)
     assert [m.id for m in page.messages] == [messages[-1].id, messages[-2].id]
     assert requests_sent.operations == ["Query", "BatchGetItem"]
+
+
+def test_clearing_every_throttle_bucket_of_a_name_is_one_query_never_a_scan(
+    direct_store: Store, requests_sent: RequestLog
+) -> None:
+    now = 1_700_000_000.0
+    for scope in ("login", "code", "device:d-1"):
+        direct_store.count_login_attempt(username="alice", now=now, limit=5,
+                                         window_seconds=900, scope=scope)
+    requests_sent.clear()
+    direct_store.clear_throttles(username="alice")
+    assert requests_sent.operations == ["Query", "BatchWriteItem"]

@@ -1,4 +1,4 @@
-"""Hostile input through the test client, on both stores: look-alike usernames,
+"""Hostile input through the test client, on SQLite: look-alike usernames,
 password forms that dodge the rules, numbers too long to parse, bodies that are not
 UTF-8, and password guessing or posting through routes other than /login."""
 
@@ -10,6 +10,9 @@ import unicodedata
 import pytest
 
 from tests.helpers import Api, body_of
+
+# Above the store: the store contract proves both adapters (docs/testing.md).
+pytestmark = pytest.mark.stores("sqlite")
 
 PASSWORD = "correct horse battery staple"
 WRONG = "not the right password"

@@ -17,9 +17,9 @@ from moto import mock_aws
 
 from chalicelib import deps, sessions, signing_keys
 from chalicelib.config import get_settings
-from chalicelib.deps import current_deps
+from chalicelib.deps import current_deps, get_store
 from chalicelib.signing_keys import Keyring, new_keyring, parse_keyring
-from chalicelib.store import Session, User, get_store
+from chalicelib.store.model import Session, User
 from chalicelib.tokens import UnknownKey, issue_access_token
 from tests.helpers import DUMMY_AWS
 
@@ -66,18 +66,18 @@ def token_signed_by(keyring: Keyring) -> str:
     return token
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite"])
+@pytest.mark.stores("sqlite")
 def test_warm_process_accepts_a_token_signed_after_rotation(ssm_keyring) -> None:
-    old_token = token_signed_by(signing_keys.get_keyring())  # warms the cache
+    old_token = token_signed_by(signing_keys.get_keyring(time.time()))  # warms the cache
     rotated = rotate(ssm_keyring)
     assert sessions.authenticate(current_deps(), token_signed_by(rotated)).username == "alice"
     # the old key still verifies:
     assert sessions.authenticate(current_deps(), old_token).username == "alice"
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite"])
+@pytest.mark.stores("sqlite")
 def test_unknown_kids_reload_the_keyring_at_most_once_a_minute(ssm_keyring) -> None:
-    signing_keys.get_keyring()
+    signing_keys.get_keyring(time.time())
     forged = token_signed_by(new_keyring())
     with pytest.raises(UnknownKey):
         sessions.authenticate(current_deps(), forged)  # reloads once, still unknown
@@ -89,17 +89,17 @@ def test_unknown_kids_reload_the_keyring_at_most_once_a_minute(ssm_keyring) -> N
     assert sessions.authenticate(current_deps(), token_signed_by(rotated)).username == "alice"
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite"])
+@pytest.mark.stores("sqlite")
 def test_inline_keyring_is_never_reloaded(app_env: dict[str, str]) -> None:
     assert not signing_keys.reload_keyring(time.time() + 3600)
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite"])
+@pytest.mark.stores("sqlite")
 def test_warm_process_reads_a_cursor_signed_after_rotation(ssm_keyring) -> None:
     from chalicelib import board
-    from chalicelib.tokens import sign_cursor
+    from chalicelib.cursors import sign_cursor
 
-    signing_keys.get_keyring()
+    signing_keys.get_keyring(time.time())
     board.add_message(current_deps(), username="alice", session_id="s1", content="one")
     rotated = rotate(ssm_keyring)
     cursor = sign_cursor("01ARZ3NDEKTSV4RRFFQ69G5FAV", rotated)
@@ -107,14 +107,14 @@ def test_warm_process_reads_a_cursor_signed_after_rotation(ssm_keyring) -> None:
     assert (page.messages, page.next_cursor) == ((), None)
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite"])
+@pytest.mark.stores("sqlite")
 def test_a_cursor_signed_by_a_newer_key_reloads_the_keyring_once(
     ssm_keyring, fetches: list[str]
 ) -> None:
     from chalicelib import board
-    from chalicelib.tokens import sign_cursor
+    from chalicelib.cursors import sign_cursor
 
-    signing_keys.get_keyring()
+    signing_keys.get_keyring(time.time())
     cursor = sign_cursor("01ARZ3NDEKTSV4RRFFQ69G5FAV", rotate(ssm_keyring))
     for _ in range(2):
         page = board.list_messages(current_deps(), limit="5", cursor=cursor)
@@ -122,15 +122,15 @@ def test_a_cursor_signed_by_a_newer_key_reloads_the_keyring_once(
     assert fetches == ["ok", "ok"]
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite"])
+@pytest.mark.stores("sqlite")
 def test_a_tampered_or_old_format_cursor_is_400_without_a_keyring_reload(
     ssm_keyring, fetches: list[str]
 ) -> None:
     from chalicelib import board
+    from chalicelib.cursors import sign_cursor
     from chalicelib.errors import InvalidInput
-    from chalicelib.tokens import sign_cursor
 
-    cursor = sign_cursor("01ARZ3NDEKTSV4RRFFQ69G5FAV", signing_keys.get_keyring())
+    cursor = sign_cursor("01ARZ3NDEKTSV4RRFFQ69G5FAV", signing_keys.get_keyring(time.time()))
     kid, _, body = cursor.partition(".")
     tampered = f"{kid}.{body[:-2]}{'AA' if body[-2:] != 'AA' else 'BB'}"
     for bad in (tampered, body):  # body alone: a cursor from before kids were added
@@ -169,7 +169,7 @@ def ssm_recovers(ssm, value: str) -> None:
     ssm.put_parameter(Name=PARAMETER, Type="SecureString", Value=value, Overwrite=True)
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite"])
+@pytest.mark.stores("sqlite")
 def test_failed_reload_keeps_the_keyring_and_retries_at_most_once_a_minute(
     ssm_keyring, fetches: list[str]
 ) -> None:
@@ -190,7 +190,7 @@ def test_failed_reload_keeps_the_keyring_and_retries_at_most_once_a_minute(
     assert held
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite"])
+@pytest.mark.stores("sqlite")
 def test_key_removed_from_ssm_stops_verifying_within_five_minutes(ssm_keyring) -> None:
     from chalicelib.tokens import verify_access_token
 
@@ -200,15 +200,16 @@ def test_key_removed_from_ssm_stops_verifying_within_five_minutes(ssm_keyring) -
     replacement = new_keyring()
     ssm_recovers(ssm_keyring, replacement.to_json())  # the leaked key is dropped
     settings = get_settings()
+    # not yet refetched:
     assert verify_access_token(token, keyring=signing_keys.get_keyring(now=start + 60),
-                               settings=settings).username == "alice"  # not yet refetched
+                               settings=settings, now=start + 60).username == "alice"
     after = signing_keys.get_keyring(now=start + signing_keys.KEYRING_MAX_AGE_SECONDS)
     assert after == replacement
     with pytest.raises(UnknownKey):
-        verify_access_token(token, keyring=after, settings=settings)
+        verify_access_token(token, keyring=after, settings=settings, now=time.time())
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite"])
+@pytest.mark.stores("sqlite")
 def test_no_keyring_at_all_is_503_with_retry_after_and_ssm_is_not_hammered(
     ssm_keyring, fetches: list[str], api: Any
 ) -> None:

@@ -12,8 +12,8 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from ops import servers
 from ops.local_server import BACKLOG, FastThreadedHTTPServer
+from tests import servers
 from tests.helpers import WEB_ORIGIN
 from tests.http_client import request
 

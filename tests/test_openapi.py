@@ -11,6 +11,7 @@ pattern on every string hypothesis can think of.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from chalicelib.validation import (
     check_message_id,
     check_username,
     has_visible_character,
+    shows_something,
 )
 
 SPEC = yaml.safe_load((Path(__file__).parent.parent / "docs" / "openapi.yaml").read_text())
@@ -209,6 +211,8 @@ EDGES = (
     " \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u1680\u2000\u200a\u2028\u2029\u202f\u205f\u3000"
     "\x00\x07\x7f\x9f\u061c\u200b\u200c\u200d\u200e\u202e\u2060\u2066\ufeff"
     "\u0301é\u1100ａ𝐚🦊Aa0_.-"
+    "\xad\u0600\u180e\u206a\u206f\ufff9\ufffb\u115f\u1160\u3164\uffa0\u2800"
+    "\U000e0001\U000e0041\U0001d173"
 )
 edgy_text = st.text(alphabet=st.sampled_from(EDGES) | st.characters(), max_size=60)
 
@@ -222,9 +226,11 @@ edgy_text = st.text(alphabet=st.sampled_from(EDGES) | st.characters(), max_size=
 @example("a\tb")
 @example("")
 def test_display_name_pattern_is_the_validator(value: str) -> None:
-    """The pattern, and the visible character its description states in words."""
+    """The pattern, and what its description states in words: a visible character that
+    is not a filler, and no format character beyond the Basic Multilingual Plane."""
+    astral_format = any(ord(c) > 0xFFFF and unicodedata.category(c) == "Cf" for c in value)
     assert accepts(check_display_name, value) == (
-        matches("DisplayNameInput", value) and has_visible_character(value)
+        matches("DisplayNameInput", value) and shows_something(value) and not astral_format
     )
 
 

@@ -19,8 +19,10 @@ from typing import Any
 
 import pytest
 
-from ops import servers
+from tests import servers
 from tests.helpers import require
+
+pytestmark = pytest.mark.slow  # generates and installs a client, runs Node's Redocly
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "docs" / "openapi.yaml"

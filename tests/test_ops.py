@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -36,3 +37,20 @@ def test_runs_from_the_repository_root_as_python_dash_m() -> None:
                             capture_output=True, text=True, timeout=60, check=True)
     assert "usage: python -m ops keyring" in result.stdout
     assert "revoke" in result.stdout
+
+
+def test_rules_check_passes_on_the_committed_file_and_fails_on_a_stale_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ops import rules
+
+    assert main(["rules", "--check"]) == 0
+    stale = tmp_path / "rules.js"
+    stale.write_text(rules.render().replace("PASSWORD_MIN = ", "PASSWORD_MIN = 1"))
+    monkeypatch.setattr(rules, "RULES_JS", stale)
+    monkeypatch.setattr(rules, "ROOT", tmp_path)
+    assert main(["rules", "--check"]) == 1
+    assert "python -m ops rules" in capsys.readouterr().err
+    assert main(["rules"]) == 0
+    assert stale.read_text() == rules.render()
+    assert main(["rules", "--check"]) == 0

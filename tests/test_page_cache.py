@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from chalicelib.page_cache import PageCache
-from chalicelib.store import Message, Page, Store
+from chalicelib.store.model import Message, Page
+from chalicelib.store.protocol import Store
 from chalicelib.store.sqlite import SQLiteStore
 from chalicelib.timestamps import new_message_id
 from tests.helpers import Api, body_of
@@ -149,11 +150,11 @@ def test_newer_than_an_id_before_the_cached_page_asks_the_store(
 @pytest.fixture
 def moved_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
     """The board's cache on a clock the test moves."""
-    from chalicelib import board
+    from chalicelib import page_cache
 
     clock = Clock()
     cache = PageCache(clock=clock)
-    monkeypatch.setattr(board, "get_page_cache", lambda: cache)
+    monkeypatch.setattr(page_cache, "get_page_cache", lambda: cache)
     yield clock
 
 

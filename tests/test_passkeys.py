@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from chalicelib.store import Store
+from chalicelib.store.protocol import Store
 from tests.authenticator import SoftAuthenticator, b64
 from tests.helpers import Api, body_of
 

@@ -1,5 +1,5 @@
-"""Sessions and account deletion (API.md: POST /logout, GET/DELETE /me/sessions,
-DELETE /me, POST /me/password) through chalice.test.Client, on both stores."""
+"""Sessions and account deletion (docs/openapi.yaml: POST /logout, GET/DELETE /me/sessions,
+DELETE /me, POST /me/password) through chalice.test.Client, on SQLite (docs/testing.md)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 
 from chalicelib import accounts, board, sessions
-from chalicelib.deps import current_deps
+from chalicelib.deps import current_deps, get_store
 from chalicelib.errors import AccountGone, InvalidCredentials
-from chalicelib.store import get_store
 from tests.helpers import Api, body_of
+
+# Above the store: the store contract proves both adapters (docs/testing.md).
+pytestmark = pytest.mark.stores("sqlite")
 
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a brand new passphrase"
@@ -63,11 +65,11 @@ def test_reused_refresh_token_ends_the_session_and_its_access_tokens(api: Api) -
 
 def test_token_without_a_recorded_session_is_401(api: Api) -> None:
     """A well-signed token naming a session the store never had (sid is checked)."""
-    from chalicelib.signing_keys import get_keyring
     from chalicelib.tokens import issue_access_token
 
     api.session("alice")
-    token, _ = issue_access_token(username="alice", session_id="made-up", keyring=get_keyring(),
+    token, _ = issue_access_token(username="alice", session_id="made-up",
+                                  keyring=current_deps().keyring,
                                   settings=current_deps().settings, now=time.time())
     assert me(api, token) == 401
 
@@ -301,7 +303,7 @@ def test_a_post_that_lands_after_deletion_began_is_taken_back(api: Api) -> None:
 # -- the authorizer's cost --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("store_kind", ["dynamodb"])
+@pytest.mark.stores("dynamodb")
 def test_authorizer_makes_exactly_one_store_request(api: Api) -> None:
     pair = api.session("alice")
     store: Any = get_store()

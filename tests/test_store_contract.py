@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
 
 import pytest
 
+from chalicelib.deps import current_deps
 from chalicelib.errors import Conflict, UsernameTaken
-from chalicelib.store import LoginCount, Message, RefreshToken, Session, Store, User
+from chalicelib.store.model import LoginCount, Message, RefreshToken, Session, User
+from chalicelib.store.protocol import Store
 from chalicelib.timestamps import new_message_id
 
 T = TypeVar("T")
+
+# Every value below that depends on time comes from the test's one fake clock.
+pytestmark = pytest.mark.usefixtures("clock")
+
+
+def clock_now() -> float:
+    """Now, from the Deps clock the ``clock`` fixture installed (never the wall clock)."""
+    return current_deps().now()
 
 
 def make_user(name: str = "alice") -> User:
@@ -23,7 +32,7 @@ def make_user(name: str = "alice") -> User:
 
 
 def make_message(n: int, author: str = "alice") -> Message:
-    now = time.time()
+    now = clock_now()
     return Message(id=new_message_id(now), username=author, content=f"message {n}", created_at=now)
 
 
@@ -72,7 +81,7 @@ def test_fresh_store_opened_by_many_threads_at_once_serves_them_all(
     def first_use(n: int) -> None:
         barrier.wait()
         try:
-            direct_store.count_login_attempt(username=f"user{n}", now=time.time(), limit=5,
+            direct_store.count_login_attempt(username=f"user{n}", now=clock_now(), limit=5,
                                            window_seconds=900)
             direct_store.add_message(make_message(n))
         except BaseException as error:  # collected: a thread's exception is otherwise lost
@@ -135,7 +144,7 @@ def test_empty_board_is_an_empty_page(direct_store: Store) -> None:
 
 def test_message_round_trips_unaltered(direct_store: Store) -> None:
     message = Message(
-        id=new_message_id(time.time()), username="bob",
+        id=new_message_id(clock_now()), username="bob",
         content='<img src=x onerror=alert(1)> "quotes" & ünïcödé 🎉', created_at=1_700_000_000.123,
     )
     direct_store.add_message(message)
@@ -155,7 +164,7 @@ def make_session(sid: str = "s1", *, username: str = "alice", created_at: float 
     return Session(
         username=username, sid=sid, credential_stamp=stamp, created_at=created_at,
         last_used_at=created_at,
-        expires_at=expires_at if expires_at is not None else int(time.time()) + 600,
+        expires_at=expires_at if expires_at is not None else int(clock_now()) + 600,
     )
 
 
@@ -174,11 +183,11 @@ def test_a_session_is_found_only_under_its_own_user(direct_store: Store) -> None
     direct_store.start_session(make_session(username="alice"))
     assert direct_store.access_state(username="bob", sid="s1").session is None
     assert not direct_store.end_session(username="bob", sid="s1")
-    assert direct_store.list_sessions(username="bob", now=time.time()) == []
+    assert direct_store.list_sessions(username="bob", now=clock_now()) == []
 
 
 def test_sessions_list_newest_first_without_expired_ones(direct_store: Store) -> None:
-    now = time.time()
+    now = clock_now()
     direct_store.start_session(make_session("old", created_at=1.0))
     direct_store.start_session(make_session("new", created_at=3.0))
     direct_store.start_session(make_session("mid", created_at=2.0))
@@ -194,13 +203,13 @@ def test_ended_session_is_gone_at_once(direct_store: Store) -> None:
     assert direct_store.end_session(username="alice", sid="s1") == make_session("s1")
     assert direct_store.end_session(username="alice", sid="s1") is None
     assert direct_store.access_state(username="alice", sid="s1").session is None
-    assert [s.sid for s in direct_store.list_sessions(username="alice", now=time.time())] == ["s2"]
+    assert [s.sid for s in direct_store.list_sessions(username="alice", now=clock_now())] == ["s2"]
     direct_store.end_sessions(username="alice")
-    assert direct_store.list_sessions(username="alice", now=time.time()) == []
+    assert direct_store.list_sessions(username="alice", now=clock_now()) == []
 
 
 def test_touching_a_session_needs_it_live_and_under_the_same_stamp(direct_store: Store) -> None:
-    now = time.time()
+    now = clock_now()
     direct_store.start_session(make_session("s1"))
     later = int(now) + 5000
     assert direct_store.touch_session(
@@ -232,8 +241,8 @@ def test_touch_racing_end_leaves_no_session(direct_store: Store) -> None:
                   touched: list[bool] = touched) -> None:
             barrier.wait()
             touched.append(direct_store.touch_session(
-                username="alice", sid=sid, credential_stamp="stamp-1", now=time.time(),
-                expires_at=int(time.time()) + 600,
+                username="alice", sid=sid, credential_stamp="stamp-1", now=clock_now(),
+                expires_at=int(clock_now()) + 600,
             ))
 
         def end(sid: str = sid, barrier: threading.Barrier = barrier) -> None:
@@ -330,7 +339,7 @@ def test_a_late_deletion_of_an_earlier_account_leaves_the_new_account_of_the_nam
 def refresh_record(token_hash: str = "h1", family: str = "f1") -> RefreshToken:
     return RefreshToken(
         token_hash=token_hash, username="alice", family=family,
-        issued_at_ms=1_700_000_000_000, expires_at=int(time.time()) + 600,
+        issued_at_ms=1_700_000_000_000, expires_at=int(clock_now()) + 600,
     )
 
 
@@ -442,6 +451,103 @@ def test_login_attempts_are_per_username(direct_store: Store) -> None:
     assert count(direct_store, now + 6, "bob").counted
 
 
+def count_in(store: Store, now: float, scope: str, username: str = "alice") -> LoginCount:
+    return store.count_login_attempt(username=username, now=now, limit=LIMIT,
+                                     window_seconds=WINDOW, scope=scope)
+
+
+def test_throttle_buckets_of_one_name_count_apart(direct_store: Store) -> None:
+    """A locked ``login`` bucket leaves the name's ``code`` and device buckets counting."""
+    now = 1_700_000_000.0
+    for i in range(LIMIT):
+        count(direct_store, now + i)
+    assert not count(direct_store, now + 6).counted
+    code = count_in(direct_store, now + 6, "code")
+    assert code.counted and code.throttle.attempts == 1 and code.throttle.scope == "code"
+    device = count_in(direct_store, now + 7, "device:d-1")
+    assert device.counted and device.throttle.attempts == 1
+    assert device.throttle.scope == "device:d-1"
+    assert count_in(direct_store, now + 8, "code").throttle.attempts == 2
+    assert count(direct_store, now + 9).throttle.scope == "login"
+
+
+def test_a_scoped_bucket_locks_at_the_limit_like_the_login_one(direct_store: Store) -> None:
+    now = 1_700_000_000.0
+    counted = [count_in(direct_store, now + i, "unknown") for i in range(LIMIT)]
+    assert [c.throttle.attempts for c in counted] == [1, 2, 3, 4, 5]
+    refused = count_in(direct_store, now + 10, "unknown")
+    assert not refused.counted and refused.throttle.locked_until == now + 4 + WINDOW
+    assert count(direct_store, now + 10).counted  # the login bucket is untouched
+    after = count_in(direct_store, now + 4 + WINDOW, "unknown")
+    assert after.counted and after.throttle.attempts == 1
+
+
+def test_clearing_one_bucket_leaves_the_others(direct_store: Store) -> None:
+    now = 1_700_000_000.0
+    for i in range(3):
+        count(direct_store, now + i)
+        count_in(direct_store, now + i, "code")
+    direct_store.clear_login_throttle(username="alice", scope="code")
+    assert count_in(direct_store, now + 5, "code").throttle.attempts == 1
+    assert count(direct_store, now + 5).throttle.attempts == 4
+    direct_store.clear_login_throttle(username="alice")  # the login bucket, as before
+    assert count(direct_store, now + 6).throttle.attempts == 1
+    assert count_in(direct_store, now + 6, "code").throttle.attempts == 2
+
+
+def test_clear_throttles_forgets_every_bucket_of_the_name_only(direct_store: Store) -> None:
+    now = 1_700_000_000.0
+    scopes = ["login", "code", "device:d-1", "device:d-2", "unknown"]
+    for scope in scopes:
+        for i in range(LIMIT):
+            count_in(direct_store, now + i, scope)
+            count_in(direct_store, now + i, scope, username="bob")
+    direct_store.clear_throttles(username="alice")
+    for scope in scopes:
+        again = count_in(direct_store, now + 10, scope)
+        assert again.counted and again.throttle.attempts == 1, scope
+        assert not count_in(direct_store, now + 10, scope, username="bob").counted, scope
+    direct_store.clear_throttles(username="nobody")  # nothing to clear: no error
+
+
+def test_deleting_an_account_removes_its_throttle_buckets(direct_store: Store) -> None:
+    """Per-user data, on both stores alike (on DynamoDB they are items of the user)."""
+    now = 1_700_000_000.0
+    direct_store.create_user(make_user())
+    for scope in ("login", "code"):
+        for i in range(LIMIT):
+            count_in(direct_store, now + i, scope)
+    assert direct_store.mark_user_deleted(username="alice") is not None
+    while not direct_store.delete_user_data(username="alice", credential_stamp="stamp-1",
+                                            batch=5):
+        pass
+    for scope in ("login", "code"):
+        assert count_in(direct_store, now + 10, scope).throttle.attempts == 1, scope
+
+
+def test_concurrent_attempts_in_a_scoped_bucket_count_exactly_the_limit(
+    direct_store: Store,
+) -> None:
+    barrier = threading.Barrier(16)
+    results: list[LoginCount] = []
+    now = clock_now()
+
+    def attempt(scope: str) -> None:
+        barrier.wait()
+        results.append(retrying(lambda: count_in(direct_store, now, scope)))
+
+    threads = [threading.Thread(target=attempt, args=(scope,))
+               for scope in ["code", "device:d-1"] * 8]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(results) == 16
+    for scope in ("code", "device:d-1"):
+        assert sorted(r.throttle.attempts for r in results
+                      if r.counted and r.throttle.scope == scope) == [1, 2, 3, 4, 5]
+
+
 def retrying(action: Callable[[], T]) -> T:
     """What the service layer does with ``Conflict``: try again with fresh state."""
     while True:
@@ -454,7 +560,7 @@ def retrying(action: Callable[[], T]) -> T:
 def test_24_concurrent_attempts_count_exactly_the_limit(direct_store: Store) -> None:
     barrier = threading.Barrier(24)
     results: list[LoginCount] = []
-    now = time.time()
+    now = clock_now()
 
     def attempt() -> None:
         barrier.wait()
@@ -486,7 +592,7 @@ def test_posts_are_counted_in_a_sliding_window(direct_store: Store) -> None:
 def test_concurrent_posts_record_exactly_the_limit(direct_store: Store) -> None:
     barrier = threading.Barrier(20)
     results: list[float | None] = []
-    now = time.time()
+    now = clock_now()
 
     def post() -> None:
         barrier.wait()

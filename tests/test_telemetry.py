@@ -10,6 +10,9 @@ import pytest
 from chalicelib import telemetry
 from tests.helpers import Api, body_of
 
+# Above the store: the store contract proves both adapters (docs/testing.md).
+pytestmark = pytest.mark.stores("sqlite")
+
 PASSWORD = "correct horse battery staple"
 
 

@@ -1,4 +1,4 @@
-"""The login throttle, over HTTP through the test client, on both stores."""
+"""The login throttle, over HTTP through the test client (SQLite; its race on both stores)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,12 @@ from chalicelib import throttle
 from chalicelib.config import load_settings
 from chalicelib.deps import Deps
 from chalicelib.errors import InvalidInput, LoginThrottled
-from chalicelib.store import Store, next_login_throttle
+from chalicelib.store.protocol import Store
+from chalicelib.throttle import next_login_throttle
 from tests.helpers import Api, body_of
+
+# Above the store: the store contract proves both adapters (docs/testing.md).
+pytestmark = pytest.mark.stores("sqlite")
 
 WRONG = "definitely not it"
 SETTINGS = load_settings({"CHALKBOARD_WEB_ORIGIN": "http://x.example", "CHALKBOARD_STAGE": "test"})
@@ -89,6 +93,7 @@ def test_a_count_ends_a_whole_window_after_the_last_attempt_not_the_first() -> N
     assert later is not None and later.attempts == 1
 
 
+@pytest.mark.stores("sqlite", "dynamodb")  # a race: each adapter's atomic update
 def test_concurrent_reservations_count_each_once_and_lock_at_the_limit(
     direct_store: Store,
 ) -> None:
@@ -121,6 +126,51 @@ def test_a_success_clears_the_count(direct_store: Store) -> None:
         throttle.finish_attempt(deps, throttle.reserve_attempt(deps, "alice"), succeeded=False)
     throttle.finish_attempt(deps, throttle.reserve_attempt(deps, "alice"), succeeded=True)
     assert throttle.reserve_attempt(deps, "alice").number == 1
+
+
+def test_each_scope_is_its_own_throttle(direct_store: Store) -> None:
+    """A name locked for passwords still gets its device and code buckets, each with
+    the login limit unless the caller names its own; a success clears one bucket."""
+    deps = Deps(store=direct_store, settings=SETTINGS)
+    for _ in range(5):
+        throttle.finish_attempt(deps, throttle.reserve_attempt(deps, "alice"), succeeded=False)
+    with pytest.raises(LoginThrottled):
+        throttle.reserve_attempt(deps, "alice")
+    device = throttle.reserve_attempt(deps, "alice", "device:d-1")
+    assert (device.number, device.scope) == (1, "device:d-1")
+    for _ in range(2):
+        throttle.finish_attempt(
+            deps, throttle.reserve_attempt(deps, "alice", "code", limit=3, window_seconds=60),
+            succeeded=False)
+    last = throttle.reserve_attempt(deps, "alice", "code", limit=3, window_seconds=60)
+    assert last.number == 3
+    throttle.finish_attempt(deps, last, succeeded=False)
+    with pytest.raises(LoginThrottled) as refused:
+        throttle.reserve_attempt(deps, "alice", "code", limit=3, window_seconds=60)
+    assert 1 <= refused.value.retry_after <= 60
+    throttle.finish_attempt(deps, device, succeeded=True)
+    assert throttle.reserve_attempt(deps, "alice", "device:d-1").number == 1
+    with pytest.raises(LoginThrottled):
+        throttle.reserve_attempt(deps, "alice")  # still locked: only its own success clears it
+
+
+def test_clear_throttles_unlocks_every_bucket(direct_store: Store) -> None:
+    deps = Deps(store=direct_store, settings=SETTINGS)
+    for scope in ("login", "code"):
+        for _ in range(5):
+            throttle.finish_attempt(
+                deps, throttle.reserve_attempt(deps, "alice", scope), succeeded=False)
+    throttle.clear_throttles(deps, "alice")
+    assert throttle.reserve_attempt(deps, "alice").number == 1
+    assert throttle.reserve_attempt(deps, "alice", "code").number == 1
+
+
+@pytest.mark.parametrize("scope", ["", "device: x", "x" * 101, "dévice", "a\nb"])
+def test_a_scope_that_is_not_a_short_printable_key_is_refused(
+    direct_store: Store, scope: str
+) -> None:
+    with pytest.raises(ValueError):
+        throttle.reserve_attempt(Deps(store=direct_store, settings=SETTINGS), "alice", scope)
 
 
 @pytest.mark.parametrize("key", ["bob\n", "Bob", "bob ", "b", "x" * 33, "bob\x00"])

@@ -1,4 +1,4 @@
-"""Access tokens, refresh tokens and cursors (chalicelib/tokens.py)."""
+"""Access tokens, refresh tokens (chalicelib/tokens.py) and cursors (chalicelib/cursors.py)."""
 
 from __future__ import annotations
 
@@ -12,18 +12,17 @@ import jwt
 import pytest
 
 from chalicelib import deps, tokens
-from chalicelib.config import load_settings
+from chalicelib.config import Settings, load_settings
+from chalicelib.cursors import UnknownCursorKey, read_cursor, sign_cursor
 from chalicelib.errors import InvalidInput
 from chalicelib.signing_keys import Keyring, parse_keyring
 from chalicelib.tokens import (
+    AccessClaims,
     InvalidToken,
-    UnknownCursorKey,
     VerifiedTokenCache,
     hash_refresh_token,
     issue_access_token,
     new_refresh_token,
-    read_cursor,
-    sign_cursor,
     verify_access_token,
 )
 from tests.helpers import make_keyring_json
@@ -34,13 +33,21 @@ SETTINGS = load_settings({
 KEYRING = parse_keyring(make_keyring_json("old", "new"))
 
 
+
+def verify(token: str, *, keyring: Keyring, settings: Settings, now: float | None = None
+           ) -> AccessClaims:
+    """``verify_access_token`` at ``now`` (default: the moment of the call)."""
+    return verify_access_token(token, keyring=keyring, settings=settings,
+                               now=time.time() if now is None else now)
+
 def now() -> int:
     return int(time.time())
 
 
 def claims(**overrides: object) -> dict:
+    at = now()  # once: two reads can straddle a second
     base = {
-        "sub": "alice", "iat": now(), "exp": now() + 900, "jti": "abc",
+        "sub": "alice", "iat": at, "exp": at + 900, "jti": "abc",
         "iss": SETTINGS.issuer, "aud": SETTINGS.audience, "sid": "s1",
     }
     base.update(overrides)
@@ -68,7 +75,7 @@ def test_issued_token_verifies_with_its_claims() -> None:
     token, issued = issue_access_token(username="alice", session_id="s1",
                                        keyring=KEYRING, settings=SETTINGS,
                                        now=issued_now)
-    verified = verify_access_token(token, keyring=KEYRING, settings=SETTINGS)
+    verified = verify(token, keyring=KEYRING, settings=SETTINGS)
     assert verified == issued
     assert jwt.get_unverified_header(token) == {"alg": "HS256", "typ": "JWT", "kid": "new"}
     assert verified.expires_at - int(issued_now) == SETTINGS.access_token_ttl
@@ -76,7 +83,7 @@ def test_issued_token_verifies_with_its_claims() -> None:
 
 def test_token_signed_with_a_rotated_out_but_kept_key_still_verifies() -> None:
     token = signed(claims(), kid="old")
-    assert verify_access_token(token, keyring=KEYRING, settings=SETTINGS).username == "alice"
+    assert verify(token, keyring=KEYRING, settings=SETTINGS).username == "alice"
 
 
 def test_issued_at_keeps_milliseconds_and_never_rounds_up() -> None:
@@ -116,7 +123,7 @@ def test_issued_at_keeps_milliseconds_and_never_rounds_up() -> None:
 )
 def test_forged_or_malformed_tokens_are_refused(make_token) -> None:
     with pytest.raises(InvalidToken):
-        verify_access_token(make_token(), keyring=KEYRING, settings=SETTINGS)
+        verify(make_token(), keyring=KEYRING, settings=SETTINGS)
 
 
 @pytest.mark.parametrize("kid", ["../../dev/null", "' OR 1=1", "", None, 7, ["new"]])
@@ -124,7 +131,7 @@ def test_hostile_kid_values_are_refused(kid: object) -> None:
     header = b64({"alg": "HS256", "kid": kid})
     token = header + "." + b64(claims()) + ".c2ln"
     with pytest.raises(InvalidToken):
-        verify_access_token(token, keyring=KEYRING, settings=SETTINGS)
+        verify(token, keyring=KEYRING, settings=SETTINGS)
 
 
 @pytest.mark.parametrize("header", ["jku", "x5u", "jwk"])
@@ -133,14 +140,14 @@ def test_key_url_headers_are_ignored(header: str) -> None:
     value = {"kty": "oct", "k": "QUFBQQ"} if header == "jwk" else "https://evil.example/k"
     forged = signed(claims(), key=b"attacker-key-" * 4, **{header: value})
     with pytest.raises(InvalidToken):
-        verify_access_token(forged, keyring=KEYRING, settings=SETTINGS)
+        verify(forged, keyring=KEYRING, settings=SETTINGS)
     genuine = signed(claims(), **{header: value})
-    assert verify_access_token(genuine, keyring=KEYRING, settings=SETTINGS).username == "alice"
+    assert verify(genuine, keyring=KEYRING, settings=SETTINGS).username == "alice"
 
 
 def test_expiry_within_leeway_is_accepted() -> None:
     token = signed(claims(exp=now() - 20))
-    assert verify_access_token(token, keyring=KEYRING, settings=SETTINGS).jti == "abc"
+    assert verify(token, keyring=KEYRING, settings=SETTINGS).jti == "abc"
 
 
 def test_refresh_tokens_are_random_and_stored_hashed() -> None:
@@ -177,24 +184,23 @@ def test_a_cursor_naming_a_key_we_lack_is_told_apart_from_a_tampered_one() -> No
 
 def test_a_verified_token_still_expires_when_presented_again(monkeypatch) -> None:
     token = signed(claims(exp=now() + 5))
-    assert verify_access_token(token, keyring=KEYRING, settings=SETTINGS).username == "alice"
+    assert verify(token, keyring=KEYRING, settings=SETTINGS).username == "alice"
     later = time.time() + 5 + 31  # past exp and the 30 s leeway
-    monkeypatch.setattr(tokens.time, "time", lambda: later)
     with pytest.raises(InvalidToken):
-        verify_access_token(token, keyring=KEYRING, settings=SETTINGS)
+        verify(token, keyring=KEYRING, settings=SETTINGS, now=later)
 
 
 def test_a_verified_token_is_checked_again_under_another_keyring() -> None:
     token = signed(claims(), kid="old")
-    assert verify_access_token(token, keyring=KEYRING, settings=SETTINGS).jti == "abc"
+    assert verify(token, keyring=KEYRING, settings=SETTINGS).jti == "abc"
     pruned = Keyring(current="new", keys={"new": KEYRING.keys["new"]})
     with pytest.raises(InvalidToken):
-        verify_access_token(token, keyring=pruned, settings=SETTINGS)
+        verify(token, keyring=pruned, settings=SETTINGS)
 
 
 def test_the_verified_token_cache_stays_within_its_size() -> None:
     cache = VerifiedTokenCache(max_size=2)
-    claims_ = verify_access_token(signed(claims()), keyring=KEYRING, settings=SETTINGS)
+    claims_ = verify(signed(claims()), keyring=KEYRING, settings=SETTINGS)
     for token in ("a", "b", "c"):
         cache.put(token, claims_, keyring=KEYRING, settings=SETTINGS)
         assert len(cache) <= 2
@@ -204,7 +210,7 @@ def test_the_verified_token_cache_stays_within_its_size() -> None:
 
 
 def test_deps_reset_forgets_verified_tokens() -> None:
-    verify_access_token(signed(claims()), keyring=KEYRING, settings=SETTINGS)
+    verify(signed(claims()), keyring=KEYRING, settings=SETTINGS)
     assert len(tokens.verified_tokens) > 0
     deps.reset()
     assert len(tokens.verified_tokens) == 0

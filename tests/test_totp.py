@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib import deps
 from chalicelib.signing_keys import get_keyring
-from chalicelib.store import Store
+from chalicelib.store.protocol import Store
 from chalicelib.tokens import issue_mfa_token
 from tests.helpers import Api, body_of
 
@@ -236,7 +236,7 @@ def test_a_forged_mfa_token_is_401(api: Api, alice: tuple[str, list[str]]) -> No
 
 def test_an_expired_mfa_token_is_401(api: Api, alice: tuple[str, list[str]]) -> None:
     expired, _ = issue_mfa_token(
-        username="alice", keyring=get_keyring(), settings=deps.current_deps().settings,
+        username="alice", keyring=get_keyring(time.time()), settings=deps.current_deps().settings,
         now=deps.current_deps().now() - 400,
     )
     response = submit(api, expired, alice[1][0])

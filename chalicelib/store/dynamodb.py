@@ -10,8 +10,8 @@ deploy templates are tested against it):
   time-ordered ``id``, newest first, with Limit: never a Scan, so a page costs
   the same at 100 or 100,000 messages.
 - auth: ``pk`` with a TTL on ``expires_at``: refresh tokens
-  (``refresh#<sha256>``), login attempts (``login#<username>``), recent
-  posts (``posts#<username>``, a string set of at most the posting limit),
+  (``refresh#<sha256>``), recent posts (``posts#<username>``, a string set of at
+  most the posting limit),
   single-use challenges (``challenge#<key>``: WebAuthn challenges and the ids
   of mfa_tokens) and, without a TTL, which user a passkey belongs to
   (``passkey#<digest of the credential id>`` → username: a pointer, the passkey itself is a
@@ -19,8 +19,10 @@ deploy templates are tested against it):
 - user_items: ``username`` + ``item``, TTL on ``expires_at``: every record that
   belongs to one user, so one Query finds them all without a Scan: sessions
   (``session#<sid>``, expiring) and one index item per message
-  (``message#<id>``), two-factor state (``totp``) and passkeys
-  (``passkey#<digest of the credential id>``); account deletion removes them all.
+  (``message#<id>``), two-factor state (``totp``), passkeys
+  (``passkey#<digest of the credential id>``) and attempt throttles
+  (``throttle#<scope>``, expiring; kept for names without an account too, so one
+  Query clears every bucket of a name); account deletion removes them all.
 TTL deletion is lazy, so every read also checks ``expires_at``.
 
 Botocore's standard retry mode and short timeouts turn an unreachable or
@@ -29,22 +31,23 @@ throttling store into ``StoreUnavailable`` (503) within seconds.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.encoding import b64url_encode
 from chalicelib.errors import Conflict, StoreUnavailable, UsernameTaken
-from chalicelib.store import (
+from chalicelib.store.model import (
     BOARD,
+    LOGIN_SCOPE,
     AccessState,
     Challenge,
     LoginCount,
@@ -56,8 +59,8 @@ from chalicelib.store import (
     Session,
     TotpState,
     User,
-    next_login_throttle,
 )
+from chalicelib.throttle import next_login_throttle
 
 CLIENT_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 3},
@@ -81,11 +84,7 @@ SESSION_PREFIX = "session#"
 MESSAGE_PREFIX = "message#"
 PASSKEY_PREFIX = "passkey#"
 TOTP_ITEM = "totp"
-
-
-@dataclass
-class _Outcome:
-    failed: bool = False
+THROTTLE_PREFIX = "throttle#"
 
 
 @dataclass(frozen=True)
@@ -101,59 +100,69 @@ def make_client() -> Any:
     return boto3.client("dynamodb", config=CLIENT_CONFIG)
 
 
-def _s(value: str) -> dict[str, str]:
-    return {"S": value}
+_SERIALIZER, _DESERIALIZER = TypeSerializer(), TypeDeserializer()
 
 
-def _n(value: float) -> dict[str, str]:
-    return {"N": repr(value) if isinstance(value, float) else str(value)}
+def _av(value: object) -> dict[str, Any]:
+    """A Python value as a DynamoDB attribute value (boto3's serializer); a float goes
+    as the exact Decimal of its repr, since the serializer refuses floats."""
+    wire: dict[str, Any] = _SERIALIZER.serialize(
+        Decimal(repr(value)) if isinstance(value, float) else value
+    )
+    return wire
 
 
-def _num(item: dict[str, Any], name: str) -> float:
-    return float(item[name]["N"])
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    """An item's attributes as Python values (boto3's deserializer: numbers as Decimal,
+    string sets as sets)."""
+    return {name: _DESERIALIZER.deserialize(value) for name, value in item.items()}
 
 
 def _user(item: dict[str, Any]) -> User:
+    fields = _plain(item)
     return User(
-        username=item["username"]["S"],
-        password_hash=item["password_hash"]["S"],
-        created_at=_num(item, "created_at"),
-        credential_stamp=item.get("credential_stamp", {}).get("S", ""),
+        username=fields["username"],
+        password_hash=fields["password_hash"],
+        created_at=float(fields["created_at"]),
+        credential_stamp=fields.get("credential_stamp", ""),
         deleted="deleted" in item,
-        display_name=item.get("display_name", {}).get("S", ""),  # absent on older items
+        display_name=fields.get("display_name", ""),  # absent on older items
     )
 
 
 def _session(item: dict[str, Any]) -> Session:
+    fields = _plain(item)
     return Session(
-        username=item["username"]["S"],
-        sid=item["item"]["S"].removeprefix(SESSION_PREFIX),
-        credential_stamp=item["credential_stamp"]["S"],
-        created_at=_num(item, "created_at"),
-        last_used_at=_num(item, "last_used_at"),
-        expires_at=int(_num(item, TTL_ATTRIBUTE)),
+        username=fields["username"],
+        sid=fields["item"].removeprefix(SESSION_PREFIX),
+        credential_stamp=fields["credential_stamp"],
+        created_at=float(fields["created_at"]),
+        last_used_at=float(fields["last_used_at"]),
+        expires_at=int(fields[TTL_ATTRIBUTE]),
     )
 
 
 def _message(item: dict[str, Any], names: dict[str, str] | None = None) -> Message:
-    username = item["username"]["S"]
+    fields = _plain(item)
+    username = fields["username"]
     return Message(
-        id=item["id"]["S"],
+        id=fields["id"],
         username=username,
-        content=item["content"]["S"],
-        created_at=_num(item, "created_at"),
+        content=fields["content"],
+        created_at=float(fields["created_at"]),
         display_name=(names or {}).get(username, ""),
     )
 
 
 def _refresh_token(token_hash: str, item: dict[str, Any]) -> RefreshToken:
+    fields = _plain(item)
     return RefreshToken(
         token_hash=token_hash,
-        username=item["username"]["S"],
-        family=item["family"]["S"],
-        issued_at_ms=int(_num(item, "issued_at_ms")),
-        expires_at=int(_num(item, TTL_ATTRIBUTE)),
-        used=item["used"]["BOOL"],
+        username=fields["username"],
+        family=fields["family"],
+        issued_at_ms=int(fields["issued_at_ms"]),
+        expires_at=int(fields[TTL_ATTRIBUTE]),
+        used=fields["used"],
     )
 
 
@@ -165,15 +174,16 @@ def _passkey_key(credential_id: str) -> str:
 
 
 def _passkey(item: dict[str, Any]) -> Passkey:
+    fields = _plain(item)
     return Passkey(
-        credential_id=item["credential_id"]["S"],
-        username=item["username"]["S"],
-        public_key=item["public_key"]["S"],
-        sign_count=int(_num(item, "sign_count")),
-        transports=tuple(item["transports"]["S"].split()),
-        name=item["name"]["S"],
-        created_at=_num(item, "created_at"),
-        last_used_at=_num(item, "last_used_at") if "last_used_at" in item else None,
+        credential_id=fields["credential_id"],
+        username=fields["username"],
+        public_key=fields["public_key"],
+        sign_count=int(fields["sign_count"]),
+        transports=tuple(fields["transports"].split()),
+        name=fields["name"],
+        created_at=float(fields["created_at"]),
+        last_used_at=float(fields["last_used_at"]) if "last_used_at" in fields else None,
     )
 
 
@@ -194,31 +204,25 @@ class DynamoDBStore:
         except BotoCoreError as error:  # connection refused, timeouts, ...
             raise StoreUnavailable() from error
 
-    @staticmethod
-    def _condition_failed(error: ClientError) -> bool:
-        code = error.response.get("Error", {}).get("Code")
-        return bool(code == "ConditionalCheckFailedException")
-
-    @contextlib.contextmanager
-    def _unless_condition_fails(self) -> Iterator[_Outcome]:
-        """Run the write in the block; a failed ConditionExpression sets ``failed``."""
-        outcome = _Outcome()
+    def _conditional(self, operation: str, **kwargs: Any) -> dict[str, Any] | None:
+        """``_call`` for a write with a ConditionExpression: its answer, or None when
+        the condition failed (the one way this adapter meets a failed condition)."""
         try:
-            yield outcome
+            return self._call(operation, **kwargs)
         except ClientError as error:
-            if not self._condition_failed(error):
-                raise
-            outcome.failed = True
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return None
+            raise
 
     def _auth_item(self, pk: str) -> dict[str, Any] | None:
         answer = self._call(
-            "get_item", TableName=self._tables.auth, Key={"pk": _s(pk)}, ConsistentRead=True
+            "get_item", TableName=self._tables.auth, Key={"pk": _av(pk)}, ConsistentRead=True
         )
         return answer.get("Item")
 
     @staticmethod
     def _live(item: dict[str, Any] | None, now: float) -> bool:
-        return item is not None and _num(item, TTL_ATTRIBUTE) >= int(now)
+        return item is not None and _plain(item)[TTL_ATTRIBUTE] >= int(now)
 
     # -- Store --------------------------------------------------------------------
 
@@ -226,29 +230,25 @@ class DynamoDBStore:
         self._auth_item("health#ping")
 
     def create_user(self, user: User) -> None:
-        try:
-            self._call(
-                "put_item",
-                TableName=self._tables.users,
-                Item={
-                    "username": _s(user.username),
-                    "password_hash": _s(user.password_hash),
-                    "created_at": _n(user.created_at),
-                    "credential_stamp": _s(user.credential_stamp),
-                    "display_name": _s(user.display_name),
-                },
-                ConditionExpression="attribute_not_exists(username)",
-            )
-        except ClientError as error:
-            if self._condition_failed(error):
-                raise UsernameTaken("username is already taken") from None
-            raise
+        if self._conditional(
+            "put_item",
+            TableName=self._tables.users,
+            Item={
+                "username": _av(user.username),
+                "password_hash": _av(user.password_hash),
+                "created_at": _av(user.created_at),
+                "credential_stamp": _av(user.credential_stamp),
+                "display_name": _av(user.display_name),
+            },
+            ConditionExpression="attribute_not_exists(username)",
+        ) is None:
+            raise UsernameTaken("username is already taken")
 
     def get_user(self, username: str) -> User | None:
         answer = self._call(
             "get_item",
             TableName=self._tables.users,
-            Key={"username": _s(username)},
+            Key={"username": _av(username)},
             ConsistentRead=True,
         )
         return _user(answer["Item"]) if "Item" in answer else None
@@ -256,35 +256,32 @@ class DynamoDBStore:
     def set_password(
         self, *, username: str, password_hash: str, credential_stamp: str, expected_stamp: str
     ) -> bool:
-        with self._unless_condition_fails() as outcome:
-            self._call(
-                "update_item",
-                TableName=self._tables.users,
-                Key={"username": _s(username)},
-                UpdateExpression="SET password_hash = :h, credential_stamp = :s",
-                ConditionExpression=(
-                    "credential_stamp = :expected AND attribute_not_exists(deleted)"
-                ),
-                ExpressionAttributeValues={
-                    ":h": _s(password_hash), ":s": _s(credential_stamp),
-                    ":expected": _s(expected_stamp),
-                },
-            )
-        return not outcome.failed
+        written = self._conditional(
+            "update_item",
+            TableName=self._tables.users,
+            Key={"username": _av(username)},
+            UpdateExpression="SET password_hash = :h, credential_stamp = :s",
+            ConditionExpression=(
+                "credential_stamp = :expected AND attribute_not_exists(deleted)"
+            ),
+            ExpressionAttributeValues={
+                ":h": _av(password_hash), ":s": _av(credential_stamp),
+                ":expected": _av(expected_stamp),
+            },
+        )
+        return written is not None
 
     def set_display_name(self, *, username: str, display_name: str) -> User | None:
-        answer: dict[str, Any] = {}
-        with self._unless_condition_fails() as outcome:
-            answer = self._call(
-                "update_item",
-                TableName=self._tables.users,
-                Key={"username": _s(username)},
-                UpdateExpression="SET display_name = :d",
-                ExpressionAttributeValues={":d": _s(display_name)},
-                ConditionExpression="attribute_exists(username)",
-                ReturnValues="ALL_NEW",
-            )
-        return None if outcome.failed else _user(answer["Attributes"])
+        answer = self._conditional(
+            "update_item",
+            TableName=self._tables.users,
+            Key={"username": _av(username)},
+            UpdateExpression="SET display_name = :d",
+            ExpressionAttributeValues={":d": _av(display_name)},
+            ConditionExpression="attribute_exists(username)",
+            ReturnValues="ALL_NEW",
+        )
+        return None if answer is None else _user(answer["Attributes"])
 
     def _batch_get(self, request: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         """BatchGetItem, retrying unprocessed keys; one round trip when nothing is left over."""
@@ -302,9 +299,9 @@ class DynamoDBStore:
     def access_state(self, *, username: str, sid: str) -> AccessState:
         """The user and the session in one BatchGetItem round trip."""
         found = self._batch_get({
-            self._tables.users: {"Keys": [{"username": _s(username)}], "ConsistentRead": True},
+            self._tables.users: {"Keys": [{"username": _av(username)}], "ConsistentRead": True},
             self._tables.user_items: {
-                "Keys": [{"username": _s(username), "item": _s(SESSION_PREFIX + sid)}],
+                "Keys": [{"username": _av(username), "item": _av(SESSION_PREFIX + sid)}],
                 "ConsistentRead": True,
             },
         })
@@ -320,44 +317,43 @@ class DynamoDBStore:
             "put_item",
             TableName=self._tables.user_items,
             Item={
-                "username": _s(session.username),
-                "item": _s(SESSION_PREFIX + session.sid),
-                "credential_stamp": _s(session.credential_stamp),
-                "created_at": _n(session.created_at),
-                "last_used_at": _n(session.last_used_at),
-                TTL_ATTRIBUTE: _n(session.expires_at),
+                "username": _av(session.username),
+                "item": _av(SESSION_PREFIX + session.sid),
+                "credential_stamp": _av(session.credential_stamp),
+                "created_at": _av(session.created_at),
+                "last_used_at": _av(session.last_used_at),
+                TTL_ATTRIBUTE: _av(session.expires_at),
             },
         )
 
     def touch_session(
         self, *, username: str, sid: str, credential_stamp: str, now: float, expires_at: int
     ) -> bool:
-        with self._unless_condition_fails() as outcome:
-            self._call(
-                "update_item",
-                TableName=self._tables.user_items,
-                Key={"username": _s(username), "item": _s(SESSION_PREFIX + sid)},
-                UpdateExpression="SET last_used_at = :now, expires_at = :ends",
-                ConditionExpression=(
-                    "attribute_exists(username) AND credential_stamp = :stamp"
-                    " AND expires_at >= :today"
-                ),
-                ExpressionAttributeValues={
-                    ":now": _n(now), ":ends": _n(expires_at), ":stamp": _s(credential_stamp),
-                    ":today": _n(int(now)),
-                },
-            )
-        return not outcome.failed
+        written = self._conditional(
+            "update_item",
+            TableName=self._tables.user_items,
+            Key={"username": _av(username), "item": _av(SESSION_PREFIX + sid)},
+            UpdateExpression="SET last_used_at = :now, expires_at = :ends",
+            ConditionExpression=(
+                "attribute_exists(username) AND credential_stamp = :stamp"
+                " AND expires_at >= :today"
+            ),
+            ExpressionAttributeValues={
+                ":now": _av(now), ":ends": _av(expires_at), ":stamp": _av(credential_stamp),
+                ":today": _av(int(now)),
+            },
+        )
+        return written is not None
 
     def _user_items(self, username: str, *, prefix: str = "", limit: int | None = None
                     ) -> list[dict[str, Any]]:
         """The user's items (of one kind, with ``prefix``), by Query: never a Scan."""
         condition = "username = :u"
-        values = {":u": _s(username)}
+        values = {":u": _av(username)}
         arguments: dict[str, Any] = {"TableName": self._tables.user_items, "ConsistentRead": True}
         if prefix:
             condition += " AND begins_with(#item, :prefix)"
-            values[":prefix"] = _s(prefix)
+            values[":prefix"] = _av(prefix)
             arguments["ExpressionAttributeNames"] = {"#item": "item"}
         arguments |= {"KeyConditionExpression": condition, "ExpressionAttributeValues": values}
         if limit is not None:
@@ -382,7 +378,7 @@ class DynamoDBStore:
         answer = self._call(
             "delete_item",
             TableName=self._tables.user_items,
-            Key={"username": _s(username), "item": _s(SESSION_PREFIX + sid)},
+            Key={"username": _av(username), "item": _av(SESSION_PREFIX + sid)},
             ReturnValues="ALL_OLD",
         )
         return _session(answer["Attributes"]) if "Attributes" in answer else None
@@ -411,17 +407,17 @@ class DynamoDBStore:
         self._call(
             "put_item",
             TableName=self._tables.auth,
-            Item={"pk": _s(pk), TTL_ATTRIBUTE: _n(expires_at), **attributes},
+            Item={"pk": _av(pk), TTL_ATTRIBUTE: _av(expires_at), **attributes},
         )
 
     def add_refresh_token(self, token: RefreshToken) -> None:
         self._put_expiring(
             f"refresh#{token.token_hash}",
             token.expires_at,
-            username=_s(token.username),
-            family=_s(token.family),
-            issued_at_ms=_n(token.issued_at_ms),
-            used={"BOOL": token.used},
+            username=_av(token.username),
+            family=_av(token.family),
+            issued_at_ms=_av(token.issued_at_ms),
+            used=_av(token.used),
         )
 
     def get_refresh_token(self, *, token_hash: str) -> RefreshToken | None:
@@ -429,106 +425,107 @@ class DynamoDBStore:
         return _refresh_token(token_hash, item) if item is not None else None
 
     def spend_refresh_token(self, *, token_hash: str) -> RefreshToken | None:
-        try:
-            answer = self._call(
-                "update_item",
-                TableName=self._tables.auth,
-                Key={"pk": _s(f"refresh#{token_hash}")},
-                UpdateExpression="SET used = :true",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues={":true": {"BOOL": True}},
-                ReturnValues="ALL_OLD",  # the old ``used`` tells exactly one caller it won
-            )
-        except ClientError as error:
-            if self._condition_failed(error):
-                return None
-            raise
-        return _refresh_token(token_hash, answer["Attributes"])
+        answer = self._conditional(
+            "update_item",
+            TableName=self._tables.auth,
+            Key={"pk": _av(f"refresh#{token_hash}")},
+            UpdateExpression="SET used = :true",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":true": _av(True)},
+            ReturnValues="ALL_OLD",  # the old ``used`` tells exactly one caller it won
+        )
+        return None if answer is None else _refresh_token(token_hash, answer["Attributes"])
 
-    def _login_throttle(self, username: str) -> LoginThrottle | None:
-        item = self._auth_item(f"login#{username}")
+    def _login_throttle(self, username: str, scope: str) -> LoginThrottle | None:
+        item = self._user_item(username, THROTTLE_PREFIX + scope)
         if item is None:
             return None
+        fields = _plain(item)
         return LoginThrottle(
             username=username,
-            attempts=int(_num(item, "attempts")),
-            locked_until=_num(item, "locked_until"),
+            attempts=int(fields["attempts"]),
+            locked_until=float(fields["locked_until"]),
+            scope=scope,
         )
 
     def count_login_attempt(
-        self, *, username: str, now: float, limit: int, window_seconds: int
+        self, *, username: str, now: float, limit: int, window_seconds: int,
+        scope: str = LOGIN_SCOPE,
     ) -> LoginCount:
         """Usually one UpdateItem: it adds 1 when the item is absent, or under the limit
         and within a window of its last attempt. Otherwise one consistent read decides:
         locked (no write, so the lock is never extended), or stale (a reset conditional
         on the state read)."""
-        key = {"pk": _s(f"login#{username}")}
+        key = self._key(username, THROTTLE_PREFIX + scope)
         lock_end = now + window_seconds
-        try:
-            answer = self._call(
-                "update_item",
-                TableName=self._tables.auth,
-                Key=key,
-                UpdateExpression=(
-                    "SET attempts = if_not_exists(attempts, :zero) + :one,"
-                    " locked_until = :lock_end, expires_at = :expires"
-                ),
-                ConditionExpression=(
-                    "attribute_not_exists(pk) OR (attempts < :limit AND locked_until > :now)"
-                ),
-                ExpressionAttributeValues={
-                    ":zero": _n(0), ":one": _n(1), ":limit": _n(limit), ":now": _n(now),
-                    ":lock_end": _n(lock_end),
-                    ":expires": _n(int(lock_end) + 1),
-                },
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if not self._condition_failed(error):
-                raise
-        else:
-            item = answer["Attributes"]
+        answer = self._conditional(
+            "update_item",
+            TableName=self._tables.user_items,
+            Key=key,
+            UpdateExpression=(
+                "SET attempts = if_not_exists(attempts, :zero) + :one,"
+                " locked_until = :lock_end, expires_at = :expires"
+            ),
+            ConditionExpression=(
+                "attribute_not_exists(username)"
+                " OR (attempts < :limit AND locked_until > :now)"
+            ),
+            ExpressionAttributeValues={
+                ":zero": _av(0), ":one": _av(1), ":limit": _av(limit), ":now": _av(now),
+                ":lock_end": _av(lock_end),
+                ":expires": _av(int(lock_end) + 1),
+            },
+            ReturnValues="ALL_NEW",
+        )
+        if answer is not None:
+            fields = _plain(answer["Attributes"])
             return LoginCount(counted=True, throttle=LoginThrottle(
                 username=username,
-                attempts=int(_num(item, "attempts")),
-                locked_until=_num(item, "locked_until"),
+                attempts=int(fields["attempts"]),
+                locked_until=float(fields["locked_until"]),
+                scope=scope,
             ))
-        current = self._login_throttle(username)
+        current = self._login_throttle(username, scope)
         updated = next_login_throttle(
-            current, username=username, now=now, limit=limit, window_seconds=window_seconds
+            current, username=username, now=now, limit=limit, window_seconds=window_seconds,
+            scope=scope,
         )
         if current is None or updated is None or updated.attempts != 1:
             if current is not None and updated is None:
                 return LoginCount(counted=False, throttle=current)
             raise Conflict("login attempts changed between the update and the read")
-        try:  # a window without attempts or an ended lock: start again, if nobody did meanwhile
-            self._call(
-                "put_item",
-                TableName=self._tables.auth,
-                Item={
-                    **key,
-                    "attempts": _n(updated.attempts),
-                    "locked_until": _n(updated.locked_until),
-                    TTL_ATTRIBUTE: _n(updated.expires_at),
-                },
-                ConditionExpression=(
-                    "attempts = :attempts AND locked_until = :locked_until"
-                ),
-                ExpressionAttributeValues={
-                    ":attempts": _n(current.attempts),
-                    ":locked_until": _n(current.locked_until),
-                },
-            )
-        except ClientError as error:
-            if self._condition_failed(error):
-                raise Conflict("login attempts changed concurrently") from None
-            raise
+        # A window without attempts or an ended lock: start again, if nobody did meanwhile.
+        if self._conditional(
+            "put_item",
+            TableName=self._tables.user_items,
+            Item={
+                **key,
+                "attempts": _av(updated.attempts),
+                "locked_until": _av(updated.locked_until),
+                TTL_ATTRIBUTE: _av(updated.expires_at),
+            },
+            ConditionExpression=(
+                "attempts = :attempts AND locked_until = :locked_until"
+            ),
+            ExpressionAttributeValues={
+                ":attempts": _av(current.attempts),
+                ":locked_until": _av(current.locked_until),
+            },
+        ) is None:
+            raise Conflict("login attempts changed concurrently")
         return LoginCount(counted=True, throttle=updated)
 
-    def clear_login_throttle(self, *, username: str) -> None:
-        self._call(
-            "delete_item", TableName=self._tables.auth, Key={"pk": _s(f"login#{username}")}
-        )
+    def clear_login_throttle(self, *, username: str, scope: str = LOGIN_SCOPE) -> None:
+        self._call("delete_item", TableName=self._tables.user_items,
+                   Key=self._key(username, THROTTLE_PREFIX + scope))
+
+    def clear_throttles(self, *, username: str) -> None:
+        """One Query for the name's buckets (its partition, never a Scan), then one
+        BatchWriteItem per 25 of them."""
+        items = self._user_items(username, prefix=THROTTLE_PREFIX)
+        self._batch_delete(self._tables.user_items, [
+            {"username": item["username"], "item": item["item"]} for item in items
+        ])
 
     def count_post(
         self, *, username: str, now: float, limit: int, window_seconds: int
@@ -536,26 +533,21 @@ class DynamoDBStore:
         """One UpdateItem adds this post to the set of recent ones while the set holds
         fewer than ``limit``. When it is full, one read tells whether the oldest have
         left the window: if so they are deleted from the set and the caller retries."""
-        key = {"pk": _s(f"posts#{username}")}
+        key = {"pk": _av(f"posts#{username}")}
         entry = f"{now:017.6f}#{uuid.uuid4().hex[:8]}"  # unique; sorts by time
-        try:
-            self._call(
-                "update_item",
-                TableName=self._tables.auth,
-                Key=key,
-                UpdateExpression="ADD recent :entry SET expires_at = :expires",
-                ConditionExpression="attribute_not_exists(recent) OR size(recent) < :limit",
-                ExpressionAttributeValues={
-                    ":entry": {"SS": [entry]}, ":limit": _n(limit),
-                    ":expires": _n(int(now + window_seconds) + 1),
-                },
-            )
+        if self._conditional(
+            "update_item",
+            TableName=self._tables.auth,
+            Key=key,
+            UpdateExpression="ADD recent :entry SET expires_at = :expires",
+            ConditionExpression="attribute_not_exists(recent) OR size(recent) < :limit",
+            ExpressionAttributeValues={
+                ":entry": _av({entry}), ":limit": _av(limit),
+                ":expires": _av(int(now + window_seconds) + 1),
+            },
+        ) is not None:
             return None
-        except ClientError as error:
-            if not self._condition_failed(error):
-                raise
-        item = self._auth_item(f"posts#{username}") or {}
-        recent = item.get("recent", {}).get("SS", [])
+        recent = _plain(self._auth_item(f"posts#{username}") or {}).get("recent", set())
         cutoff = now - window_seconds
         expired = [e for e in recent if float(e.partition("#")[0]) <= cutoff]
         live = sorted(float(e.partition("#")[0]) for e in recent if e not in expired)
@@ -567,7 +559,7 @@ class DynamoDBStore:
                 TableName=self._tables.auth,
                 Key=key,
                 UpdateExpression="DELETE recent :expired",
-                ExpressionAttributeValues={":expired": {"SS": expired}},
+                ExpressionAttributeValues={":expired": _av(set(expired))},
             )
         raise Conflict("recent posts were full of expired entries; retry")
 
@@ -577,17 +569,17 @@ class DynamoDBStore:
         self._call(
             "put_item",
             TableName=self._tables.user_items,
-            Item={"username": _s(message.username), "item": _s(MESSAGE_PREFIX + message.id)},
+            Item={"username": _av(message.username), "item": _av(MESSAGE_PREFIX + message.id)},
         )
         self._call(
             "put_item",
             TableName=self._tables.messages,
             Item={
-                "board": _s(BOARD),
-                "id": _s(message.id),
-                "username": _s(message.username),
-                "content": _s(message.content),
-                "created_at": _n(message.created_at),
+                "board": _av(BOARD),
+                "id": _av(message.id),
+                "username": _av(message.username),
+                "content": _av(message.content),
+                "created_at": _av(message.created_at),
             },
         )
 
@@ -595,7 +587,7 @@ class DynamoDBStore:
         answer = self._call(
             "get_item",
             TableName=self._tables.messages,
-            Key={"board": _s(BOARD), "id": _s(message_id)},
+            Key={"board": _av(BOARD), "id": _av(message_id)},
             ConsistentRead=True,
         )
         return _message(answer["Item"]) if "Item" in answer else None
@@ -604,12 +596,12 @@ class DynamoDBStore:
                       ) -> Page:
         if before_id is None:
             return self._page("", {}, limit, consistent=consistent)
-        return self._page(" AND id < :edge", {":edge": _s(before_id)}, limit,
+        return self._page(" AND id < :edge", {":edge": _av(before_id)}, limit,
                           consistent=consistent)
 
     def list_newer_messages(self, *, limit: int, after_id: str) -> Page:
         # The key condition bounds what the Query reads: nothing new costs ~1 RCU.
-        return self._page(" AND id > :edge", {":edge": _s(after_id)}, limit, consistent=True)
+        return self._page(" AND id > :edge", {":edge": _av(after_id)}, limit, consistent=True)
 
     def _page(self, condition: str, values: dict[str, Any], limit: int, *, consistent: bool
               ) -> Page:
@@ -619,13 +611,13 @@ class DynamoDBStore:
             "query",
             TableName=self._tables.messages,
             KeyConditionExpression="board = :board" + condition,
-            ExpressionAttributeValues={":board": _s(BOARD), **values},
+            ExpressionAttributeValues={":board": _av(BOARD), **values},
             ScanIndexForward=False,  # newest first
             Limit=limit + 1,  # one extra item tells whether another page exists
             ConsistentRead=consistent,
         )
         items = answer.get("Items", [])[:limit]
-        names = self._display_names({item["username"]["S"] for item in items})
+        names = self._display_names({_plain(item)["username"] for item in items})
         return Page(
             messages=tuple(_message(item, names) for item in items),
             has_more=len(answer.get("Items", [])) > limit,
@@ -637,20 +629,20 @@ class DynamoDBStore:
         if not usernames:
             return {}
         found = self._batch_get({self._tables.users: {
-            "Keys": [{"username": _s(name)} for name in sorted(usernames)],
+            "Keys": [{"username": _av(name)} for name in sorted(usernames)],
             "ProjectionExpression": "#u, #d",
             "ExpressionAttributeNames": {"#u": "username", "#d": "display_name"},
         }})
         return {
-            item["username"]["S"]: item.get("display_name", {}).get("S", "")
-            for item in found.get(self._tables.users, [])
+            fields["username"]: fields.get("display_name", "")
+            for fields in map(_plain, found.get(self._tables.users, []))
         }
 
     def delete_message(self, *, message_id: str) -> None:
         answer = self._call(
             "delete_item",
             TableName=self._tables.messages,
-            Key={"board": _s(BOARD), "id": _s(message_id)},
+            Key={"board": _av(BOARD), "id": _av(message_id)},
             ReturnValues="ALL_OLD",
         )
         author = answer.get("Attributes", {}).get("username")
@@ -658,25 +650,20 @@ class DynamoDBStore:
             self._call(
                 "delete_item",
                 TableName=self._tables.user_items,
-                Key={"username": author, "item": _s(MESSAGE_PREFIX + message_id)},
+                Key={"username": author, "item": _av(MESSAGE_PREFIX + message_id)},
             )
 
     def mark_user_deleted(self, *, username: str) -> User | None:
-        try:
-            answer = self._call(
-                "update_item",
-                TableName=self._tables.users,
-                Key={"username": _s(username)},
-                UpdateExpression="SET deleted = :true",
-                ConditionExpression="attribute_exists(username)",
-                ExpressionAttributeValues={":true": {"BOOL": True}},
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if self._condition_failed(error):
-                return None
-            raise
-        return _user(answer["Attributes"])
+        answer = self._conditional(
+            "update_item",
+            TableName=self._tables.users,
+            Key={"username": _av(username)},
+            UpdateExpression="SET deleted = :true",
+            ConditionExpression="attribute_exists(username)",
+            ExpressionAttributeValues={":true": _av(True)},
+            ReturnValues="ALL_NEW",
+        )
+        return None if answer is None else _user(answer["Attributes"])
 
     def delete_user_data(self, *, username: str, credential_stamp: str, batch: int) -> bool:
         """One Query of up to ``batch`` of the user's items; their messages go first,
@@ -692,8 +679,9 @@ class DynamoDBStore:
         if user is None or not user.deleted or user.credential_stamp != credential_stamp:
             return True  # finished by another call; the name may be someone else's now
         message_keys = [
-            {"board": _s(BOARD), "id": _s(item["item"]["S"].removeprefix(MESSAGE_PREFIX))}
-            for item in items if item["item"]["S"].startswith(MESSAGE_PREFIX)
+            {"board": _av(BOARD), "id": _av(name.removeprefix(MESSAGE_PREFIX))}
+            for name in (_plain(item)["item"] for item in items)
+            if name.startswith(MESSAGE_PREFIX)
         ]
         self._batch_delete(self._tables.messages, message_keys)
         self._batch_delete(self._tables.user_items, [
@@ -710,7 +698,7 @@ class DynamoDBStore:
             TableName=self._tables.user_items,
             KeyConditionExpression="username = :u AND #item = :item",
             ExpressionAttributeNames={"#item": "item"},
-            ExpressionAttributeValues={":u": _s(username), ":item": _s(item)},
+            ExpressionAttributeValues={":u": _av(username), ":item": _av(item)},
             ConsistentRead=True,
         )
         items = answer.get("Items", [])
@@ -718,76 +706,73 @@ class DynamoDBStore:
 
     @staticmethod
     def _key(username: str, item: str) -> dict[str, Any]:
-        return {"username": _s(username), "item": _s(item)}
+        return {"username": _av(username), "item": _av(item)}
 
     def get_totp(self, *, username: str) -> TotpState | None:
         item = self._user_item(username, TOTP_ITEM)
         if item is None:
             return None
+        fields = _plain(item)
         return TotpState(
             username=username,
-            secret_ciphertext=item["secret"]["S"],
-            enabled=item["enabled"]["BOOL"],
-            last_step=int(_num(item, "last_step")),
-            recovery_hashes=frozenset(item.get("recovery", {}).get("SS", [])),
+            secret_ciphertext=fields["secret"],
+            enabled=fields["enabled"],
+            last_step=int(fields["last_step"]),
+            recovery_hashes=frozenset(fields.get("recovery", set())),
         )
 
     def put_pending_totp(self, *, username: str, secret_ciphertext: str) -> bool:
-        with self._unless_condition_fails() as outcome:
-            self._call(
-                "put_item", TableName=self._tables.user_items,
-                Item={
-                    **self._key(username, TOTP_ITEM),
-                    "secret": _s(secret_ciphertext),
-                    "enabled": {"BOOL": False},
-                    "last_step": _n(0),
-                },
-                ConditionExpression="attribute_not_exists(username) OR enabled = :false",
-                ExpressionAttributeValues={":false": {"BOOL": False}},
-            )
-        return not outcome.failed
+        written = self._conditional(
+            "put_item", TableName=self._tables.user_items,
+            Item={
+                **self._key(username, TOTP_ITEM),
+                "secret": _av(secret_ciphertext),
+                "enabled": _av(False),
+                "last_step": _av(0),
+            },
+            ConditionExpression="attribute_not_exists(username) OR enabled = :false",
+            ExpressionAttributeValues={":false": _av(False)},
+        )
+        return written is not None
 
     def enable_totp(self, *, username: str, recovery_hashes: frozenset[str], step: int) -> bool:
-        with self._unless_condition_fails() as outcome:
-            self._call(
-                "update_item", TableName=self._tables.user_items,
-                Key=self._key(username, TOTP_ITEM),
-                UpdateExpression="SET enabled = :true, last_step = :step, recovery = :codes",
-                ConditionExpression="enabled = :false",
-                ExpressionAttributeValues={
-                    ":true": {"BOOL": True},
-                    ":false": {"BOOL": False},
-                    ":step": _n(step),
-                    ":codes": {"SS": sorted(recovery_hashes)},
-                },
-            )
-        return not outcome.failed
+        written = self._conditional(
+            "update_item", TableName=self._tables.user_items,
+            Key=self._key(username, TOTP_ITEM),
+            UpdateExpression="SET enabled = :true, last_step = :step, recovery = :codes",
+            ConditionExpression="enabled = :false",
+            ExpressionAttributeValues={
+                ":true": _av(True),
+                ":false": _av(False),
+                ":step": _av(step),
+                ":codes": _av(set(recovery_hashes)),
+            },
+        )
+        return written is not None
 
     def accept_totp_step(self, *, username: str, step: int) -> bool:
-        with self._unless_condition_fails() as outcome:
-            self._call(
-                "update_item", TableName=self._tables.user_items,
-                Key=self._key(username, TOTP_ITEM),
-                UpdateExpression="SET last_step = :step",
-                ConditionExpression="enabled = :true AND last_step < :step",
-                ExpressionAttributeValues={":true": {"BOOL": True}, ":step": _n(step)},
-            )
-        return not outcome.failed
+        written = self._conditional(
+            "update_item", TableName=self._tables.user_items,
+            Key=self._key(username, TOTP_ITEM),
+            UpdateExpression="SET last_step = :step",
+            ConditionExpression="enabled = :true AND last_step < :step",
+            ExpressionAttributeValues={":true": _av(True), ":step": _av(step)},
+        )
+        return written is not None
 
     def spend_recovery_code(self, *, username: str, code_hash: str) -> bool:
-        with self._unless_condition_fails() as outcome:
-            self._call(
-                "update_item", TableName=self._tables.user_items,
-                Key=self._key(username, TOTP_ITEM),
-                UpdateExpression="DELETE recovery :code",
-                ConditionExpression="enabled = :true AND contains(recovery, :hash)",
-                ExpressionAttributeValues={
-                    ":true": {"BOOL": True},
-                    ":code": {"SS": [code_hash]},
-                    ":hash": _s(code_hash),
-                },
-            )
-        return not outcome.failed
+        written = self._conditional(
+            "update_item", TableName=self._tables.user_items,
+            Key=self._key(username, TOTP_ITEM),
+            UpdateExpression="DELETE recovery :code",
+            ConditionExpression="enabled = :true AND contains(recovery, :hash)",
+            ExpressionAttributeValues={
+                ":true": _av(True),
+                ":code": _av({code_hash}),
+                ":hash": _av(code_hash),
+            },
+        )
+        return written is not None
 
     def delete_totp(self, *, username: str) -> None:
         self._call(
@@ -802,26 +787,25 @@ class DynamoDBStore:
     def add_passkey(self, passkey: Passkey, *, limit: int) -> bool:
         if len(self.list_passkeys(username=passkey.username)) >= limit:
             return False
-        pointer = {"pk": _s(_passkey_key(passkey.credential_id))}
-        with self._unless_condition_fails() as claimed:
-            self._call(
-                "put_item", TableName=self._tables.auth,
-                Item={**pointer, "username": _s(passkey.username)},
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        if claimed.failed:
+        pointer = {"pk": _av(_passkey_key(passkey.credential_id))}
+        claimed = self._conditional(
+            "put_item", TableName=self._tables.auth,
+            Item={**pointer, "username": _av(passkey.username)},
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+        if claimed is None:
             raise Conflict("this passkey is already registered")
         item: dict[str, Any] = {
             **self._key(passkey.username, _passkey_key(passkey.credential_id)),
-            "credential_id": _s(passkey.credential_id),
-            "public_key": _s(passkey.public_key),
-            "sign_count": _n(passkey.sign_count),
-            "transports": _s(" ".join(passkey.transports)),
-            "name": _s(passkey.name),
-            "created_at": _n(passkey.created_at),
+            "credential_id": _av(passkey.credential_id),
+            "public_key": _av(passkey.public_key),
+            "sign_count": _av(passkey.sign_count),
+            "transports": _av(" ".join(passkey.transports)),
+            "name": _av(passkey.name),
+            "created_at": _av(passkey.created_at),
         }
         if passkey.last_used_at is not None:
-            item["last_used_at"] = _n(passkey.last_used_at)
+            item["last_used_at"] = _av(passkey.last_used_at)
         self._call("put_item", TableName=self._tables.user_items, Item=item)
         return True
 
@@ -829,7 +813,7 @@ class DynamoDBStore:
         pointer = self._auth_item(_passkey_key(credential_id))
         if pointer is None:
             return None
-        item = self._user_item(pointer["username"]["S"], _passkey_key(credential_id))
+        item = self._user_item(_plain(pointer)["username"], _passkey_key(credential_id))
         return _passkey(item) if item is not None else None
 
     def list_passkeys(self, *, username: str) -> list[Passkey]:
@@ -837,50 +821,46 @@ class DynamoDBStore:
         return sorted(passkeys, key=lambda p: (p.created_at, p.credential_id))
 
     def rename_passkey(self, *, username: str, credential_id: str, name: str) -> bool:
-        with self._unless_condition_fails() as outcome:
-            self._call(
-                "update_item", TableName=self._tables.user_items,
-                Key=self._key(username, _passkey_key(credential_id)),
-                UpdateExpression="SET #name = :name",
-                ConditionExpression="attribute_exists(username)",
-                ExpressionAttributeNames={"#name": "name"},
-                ExpressionAttributeValues={":name": _s(name)},
-            )
-        return not outcome.failed
+        written = self._conditional(
+            "update_item", TableName=self._tables.user_items,
+            Key=self._key(username, _passkey_key(credential_id)),
+            UpdateExpression="SET #name = :name",
+            ConditionExpression="attribute_exists(username)",
+            ExpressionAttributeNames={"#name": "name"},
+            ExpressionAttributeValues={":name": _av(name)},
+        )
+        return written is not None
 
     def delete_passkey(self, *, username: str, credential_id: str) -> bool:
-        with self._unless_condition_fails() as passkey:
-            self._call(
-                "delete_item", TableName=self._tables.user_items,
-                Key=self._key(username, _passkey_key(credential_id)),
-                ConditionExpression="attribute_exists(username)",
-            )
-        if passkey.failed:
+        passkey = self._conditional(
+            "delete_item", TableName=self._tables.user_items,
+            Key=self._key(username, _passkey_key(credential_id)),
+            ConditionExpression="attribute_exists(username)",
+        )
+        if passkey is None:
             return False
-        with self._unless_condition_fails():  # another owner's pointer stays
-            self._call(
-                "delete_item", TableName=self._tables.auth,
-                Key={"pk": _s(_passkey_key(credential_id))},
-                ConditionExpression="username = :u",
-                ExpressionAttributeValues={":u": _s(username)},
-            )
+        self._conditional(  # another owner's pointer stays
+            "delete_item", TableName=self._tables.auth,
+            Key={"pk": _av(_passkey_key(credential_id))},
+            ConditionExpression="username = :u",
+            ExpressionAttributeValues={":u": _av(username)},
+        )
         return True
 
     def record_passkey_use(
         self, *, username: str, credential_id: str, previous_sign_count: int, sign_count: int,
         now: float,
     ) -> bool:
-        with self._unless_condition_fails() as outcome:
-            self._call(
-                "update_item", TableName=self._tables.user_items,
-                Key=self._key(username, _passkey_key(credential_id)),
-                UpdateExpression="SET sign_count = :new, last_used_at = :now",
-                ConditionExpression="sign_count = :old",
-                ExpressionAttributeValues={
-                    ":new": _n(sign_count), ":old": _n(previous_sign_count), ":now": _n(now)
-                },
-            )
-        return not outcome.failed
+        written = self._conditional(
+            "update_item", TableName=self._tables.user_items,
+            Key=self._key(username, _passkey_key(credential_id)),
+            UpdateExpression="SET sign_count = :new, last_used_at = :now",
+            ConditionExpression="sign_count = :old",
+            ExpressionAttributeValues={
+                ":new": _av(sign_count), ":old": _av(previous_sign_count), ":now": _av(now)
+            },
+        )
+        return written is not None
 
     # -- single-use challenges ----------------------------------------------------------
 
@@ -888,36 +868,36 @@ class DynamoDBStore:
         self._put_expiring(
             f"challenge#{challenge.key}",
             challenge.expires_at,
-            purpose=_s(challenge.purpose),
-            username=_s(challenge.username),
-            credential_stamp=_s(challenge.credential_stamp),
+            purpose=_av(challenge.purpose),
+            username=_av(challenge.username),
+            credential_stamp=_av(challenge.credential_stamp),
         )
 
     def take_challenge(self, *, key: str, now: float) -> Challenge | None:
         answer = self._call(
             "delete_item",
             TableName=self._tables.auth,
-            Key={"pk": _s(f"challenge#{key}")},
+            Key={"pk": _av(f"challenge#{key}")},
             ReturnValues="ALL_OLD",  # only the caller that deleted it sees the item
         )
         item = answer.get("Attributes")
         if not self._live(item, now):
             return None
         assert item is not None
+        fields = _plain(item)
         return Challenge(
             key=key,
-            purpose=item["purpose"]["S"],
-            username=item["username"]["S"],
-            expires_at=int(_num(item, TTL_ATTRIBUTE)),
-            credential_stamp=item["credential_stamp"]["S"],
+            purpose=fields["purpose"],
+            username=fields["username"],
+            expires_at=int(fields[TTL_ATTRIBUTE]),
+            credential_stamp=fields["credential_stamp"],
         )
 
     def delete_user(self, *, username: str, credential_stamp: str) -> None:
-        with self._unless_condition_fails():
-            self._call(
-                "delete_item",
-                TableName=self._tables.users,
-                Key={"username": _s(username)},
-                ConditionExpression="attribute_exists(deleted) AND credential_stamp = :stamp",
-                ExpressionAttributeValues={":stamp": _s(credential_stamp)},
-            )
+        self._conditional(
+            "delete_item",
+            TableName=self._tables.users,
+            Key={"username": _av(username)},
+            ConditionExpression="attribute_exists(deleted) AND credential_stamp = :stamp",
+            ExpressionAttributeValues={":stamp": _av(credential_stamp)},
+        )

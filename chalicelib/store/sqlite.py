@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from chalicelib.errors import Conflict, StoreUnavailable, UsernameTaken
-from chalicelib.store import (
+from chalicelib.store.model import (
+    LOGIN_SCOPE,
     AccessState,
     Challenge,
     LoginCount,
@@ -30,8 +31,8 @@ from chalicelib.store import (
     Session,
     TotpState,
     User,
-    next_login_throttle,
 )
+from chalicelib.throttle import next_login_throttle
 
 T = TypeVar("T")
 
@@ -68,12 +69,14 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
     expires_at INTEGER NOT NULL,
     used INTEGER NOT NULL DEFAULT 0
 );
-CREATE TABLE IF NOT EXISTS login_runs (
-    username TEXT PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS throttle_runs (
+    username TEXT NOT NULL,
+    scope TEXT NOT NULL,
     attempts INTEGER NOT NULL,
     locked_until REAL NOT NULL,
-    expires_at INTEGER NOT NULL
-);
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (username, scope)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS recent_posts (
     username TEXT NOT NULL,
     posted_at REAL NOT NULL,
@@ -81,6 +84,7 @@ CREATE TABLE IF NOT EXISTS recent_posts (
 );
 CREATE INDEX IF NOT EXISTS recent_posts_by_user ON recent_posts (username, posted_at);
 DROP TABLE IF EXISTS login_throttles;
+DROP TABLE IF EXISTS login_runs;
 DROP TABLE IF EXISTS login_attempts;
 DROP TABLE IF EXISTS revoked_tokens;
 DROP TABLE IF EXISTS revoked_families;
@@ -110,7 +114,7 @@ CREATE TABLE IF NOT EXISTS challenges (
     credential_stamp TEXT NOT NULL DEFAULT ''
 );
 """
-_EXPIRING_TABLES = ("sessions", "refresh_tokens", "login_runs", "recent_posts", "challenges")
+_EXPIRING_TABLES = ("sessions", "refresh_tokens", "throttle_runs", "recent_posts", "challenges")
 _USER_COLUMNS = "username, password_hash, created_at, credential_stamp, deleted, display_name"
 _SESSION_COLUMNS = "username, sid, credential_stamp, created_at, last_used_at, expires_at"
 
@@ -185,8 +189,9 @@ _PASSKEY_COLUMNS = (
 
 
 class SQLiteStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
         self._path = path
+        self._clock = clock  # when to prune rows a call brings no time for
         self._local = threading.local()
         self._schema_lock = threading.Lock()
         self._schema_ready = False
@@ -334,7 +339,7 @@ class SQLiteStore:
 
     def start_session(self, session: Session) -> None:
         def insert(connection: sqlite3.Connection) -> None:
-            self._prune_expired(connection, time.time())
+            self._prune_expired(connection, self._clock())
             connection.execute(
                 f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",  # noqa: S608
                 (session.username, session.sid, session.credential_stamp, session.created_at,
@@ -389,7 +394,7 @@ class SQLiteStore:
 
     def add_refresh_token(self, token: RefreshToken) -> None:
         def insert(connection: sqlite3.Connection) -> None:
-            self._prune_expired(connection, time.time())
+            self._prune_expired(connection, self._clock())
             connection.execute(
                 "INSERT INTO refresh_tokens"
                 " (token_hash, username, family, issued_at_ms, expires_at, used)"
@@ -425,33 +430,41 @@ class SQLiteStore:
         return self._write(spend)
 
     def count_login_attempt(
-        self, *, username: str, now: float, limit: int, window_seconds: int
+        self, *, username: str, now: float, limit: int, window_seconds: int,
+        scope: str = LOGIN_SCOPE,
     ) -> LoginCount:
         def count(connection: sqlite3.Connection) -> LoginCount:
             self._prune_expired(connection, now)  # names nobody holds leave no rows behind
             rows = connection.execute(
-                "SELECT username, attempts, locked_until FROM login_runs WHERE username = ?",
-                (username,),
+                "SELECT username, attempts, locked_until, scope FROM throttle_runs"
+                " WHERE username = ? AND scope = ?",
+                (username, scope),
             ).fetchall()
             current = _login_throttle(rows[0]) if rows else None
             updated = next_login_throttle(
-                current, username=username, now=now, limit=limit, window_seconds=window_seconds
+                current, username=username, now=now, limit=limit, window_seconds=window_seconds,
+                scope=scope,
             )
             if updated is None:
                 assert current is not None
                 return LoginCount(counted=False, throttle=current)
             connection.execute(
-                "INSERT OR REPLACE INTO login_runs (username, attempts, locked_until, expires_at)"
-                " VALUES (?, ?, ?, ?)",
-                (username, updated.attempts, updated.locked_until, updated.expires_at),
+                "INSERT OR REPLACE INTO throttle_runs"
+                " (username, scope, attempts, locked_until, expires_at) VALUES (?, ?, ?, ?, ?)",
+                (username, scope, updated.attempts, updated.locked_until, updated.expires_at),
             )
             return LoginCount(counted=True, throttle=updated)
 
         return self._write(count)
 
-    def clear_login_throttle(self, *, username: str) -> None:
+    def clear_login_throttle(self, *, username: str, scope: str = LOGIN_SCOPE) -> None:
+        self._write(lambda c: c.execute(
+            "DELETE FROM throttle_runs WHERE username = ? AND scope = ?", (username, scope)
+        ))
+
+    def clear_throttles(self, *, username: str) -> None:
         self._write(
-            lambda c: c.execute("DELETE FROM login_runs WHERE username = ?", (username,))
+            lambda c: c.execute("DELETE FROM throttle_runs WHERE username = ?", (username,))
         )
 
     def count_post(
@@ -544,6 +557,7 @@ class SQLiteStore:
             connection.execute("DELETE FROM refresh_tokens WHERE username = ?", (username,))
             connection.execute("DELETE FROM totp WHERE username = ?", (username,))
             connection.execute("DELETE FROM passkeys WHERE username = ?", (username,))
+            connection.execute("DELETE FROM throttle_runs WHERE username = ?", (username,))
             removed = connection.execute(
                 "DELETE FROM messages WHERE id IN"
                 " (SELECT id FROM messages WHERE username = ? LIMIT ?)",
@@ -692,7 +706,7 @@ class SQLiteStore:
 
     def put_challenge(self, challenge: Challenge) -> None:
         def put(connection: sqlite3.Connection) -> None:
-            self._prune_expired(connection, time.time())
+            self._prune_expired(connection, self._clock())
             connection.execute(
                 "INSERT INTO challenges (key, purpose, username, expires_at, credential_stamp)"
                 " VALUES (?, ?, ?, ?, ?)",

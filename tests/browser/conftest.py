@@ -28,8 +28,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ops import servers
 from ops.stage import ROOT
+from tests import servers
 from tests.helpers import require
 from tests.http_client import Reply, request
 

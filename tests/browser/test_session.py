@@ -163,8 +163,9 @@ def expired_session(api, username: str) -> dict:
 
     Made with the API's own token code and store, on the test API's database and keys.
     """
-    from chalicelib import signing_keys, store, tokens
+    from chalicelib import signing_keys, tokens
     from chalicelib.config import get_settings
+    from chalicelib.store.model import RefreshToken
 
     with pytest.MonkeyPatch.context() as patch:
         for name, value in {**api.env, "CHALKBOARD_STAGE": "test"}.items():
@@ -174,12 +175,12 @@ def expired_session(api, username: str) -> dict:
             now = time.time()
             settings = get_settings()
             access, _ = tokens.issue_access_token(
-                username=username, session_id="s1", keyring=signing_keys.get_keyring(),
+                username=username, session_id="s1", keyring=signing_keys.get_keyring(time.time()),
                 settings=settings,
                 now=now - 3600,
             )
             refresh, refresh_hash = tokens.new_refresh_token()
-            store.get_store().add_refresh_token(store.RefreshToken(
+            deps.get_store().add_refresh_token(RefreshToken(
                 token_hash=refresh_hash, username=username, family=uuid.uuid4().hex,
                 issued_at_ms=int((now - 3600) * 1000), expires_at=int(now - 60),
             ))

@@ -100,12 +100,9 @@ def test_only_session_js_touches_browser_storage() -> None:
 
 
 def test_rules_js_is_written_from_the_server_rules() -> None:
-    from tests.browser.web_rules import render
+    from ops.rules import is_current
 
-    assert (STATIC / "js/lib/rules.js").read_text() == render(), (
-        "static/js/lib/rules.js differs from chalicelib/validation.py: "
-        "run .venv/bin/python -m tests.browser.web_rules > static/js/lib/rules.js"
-    )
+    assert is_current(), "the web app's rules are stale: run .venv/bin/python -m ops rules"
 
 
 def imports_of(module: str) -> set[str]:

@@ -16,7 +16,7 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from ops import servers
+from tests import servers
 from tests.browser import ui
 from tests.browser.conftest import TIMEOUT_MS, Api, Problems, serve_app
 

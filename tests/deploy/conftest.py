@@ -30,6 +30,15 @@ CHALICE = Path(sys.executable).parent / "chalice"
 PACKAGE_TIMEOUT = 240
 # A web origin and API origin as a deployer would have them.
 EXAMPLE_WEB_ORIGIN = "https://d111111abcdef8.cloudfront.net"
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m selects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder is a ``deploy`` test, including ones added later."""
+    for item in items:
+        if HERE in item.path.resolve().parents:
+            item.add_marker(pytest.mark.deploy)
 
 
 def aws_env() -> dict[str, str]:

@@ -85,7 +85,8 @@ def test_rotation_keeps_tokens_signed_by_the_old_key_valid(aws: Any) -> None:
     assert new.keys[old.current] == old.signing_key
     assert stored(aws)["Type"] == "SecureString"
     # Signed before the rotation, verified after it: nobody is logged out.
-    claims = tokens.verify_access_token(token, keyring=new, settings=settings_for(new.to_json()))
+    claims = tokens.verify_access_token(token, keyring=new, settings=settings_for(new.to_json()),
+                                        now=time.time())
     assert claims.username == "alice"
     # New tokens are signed by the new key.
     fresh, _ = tokens.issue_access_token(username="bob", session_id="s1",
@@ -169,8 +170,9 @@ def test_revoke_drops_a_leaked_key_at_once_and_its_tokens_stop_verifying(aws: An
     assert stored(aws)["Type"] == "SecureString"
     after_settings = settings_for(after.to_json())
     with pytest.raises(tokens.InvalidToken):
-        tokens.verify_access_token(token, keyring=after, settings=after_settings)
-    claims = tokens.verify_access_token(kept, keyring=after, settings=after_settings)
+        tokens.verify_access_token(token, keyring=after, settings=after_settings, now=time.time())
+    claims = tokens.verify_access_token(kept, keyring=after, settings=after_settings,
+                                        now=time.time())
     assert claims.username == "bob"
 
 

@@ -34,7 +34,7 @@ CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
 TABLES = {"users": "UsersTable", "messages": "MessagesTable", "auth": "AuthTable",
           "user_items": "UserItemsTable"}
 NAMES = TableNames(users="users", messages="messages", auth="auth", user_items="user_items")
-# API.md: the routes that take a bearer token, and only those.
+# docs/openapi.yaml: the routes that take a bearer token, and only those.
 GUARDED_ROUTES = {
     ("/logout", "post"),
     ("/me", "get"),
@@ -327,6 +327,9 @@ def test_a_new_web_origin_redeploys_the_api_stage(packaged: Packaged) -> None:
 # -- IAM ------------------------------------------------------------------------------
 
 
+CALLERS = ("_call", "_conditional")  # the adapter's two ways to send one request
+
+
 def store_calls(methods: set[str] | None = None) -> dict[str, set[str]]:
     """Table → DynamoDB actions, read from the store's code: each method's `_call`
     operations (its own and those of the `self._<helper>` methods it calls, which
@@ -343,7 +346,8 @@ def store_calls(methods: set[str] | None = None) -> dict[str, set[str]]:
         for node in ast.walk(method):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                     and isinstance(node.func.value, ast.Name) and node.func.value.id == "self"):
-                if node.func.attr == "_call" and method.name != "_call":
+                # `_conditional` is `_call` for a conditional write: the same operation.
+                if node.func.attr in CALLERS and method.name not in CALLERS:
                     own_operations[method.name].add(node.args[0].value)
                 elif node.func.attr.startswith("_"):
                     helpers[method.name].add(node.func.attr)

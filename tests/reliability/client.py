@@ -1,26 +1,18 @@
-"""HTTP/1.1 to a `chalice local` over loopback, every answer counted in the tally.
+"""The tests' HTTP client (tests/http_client.py) with every answer counted in the tally,
+and the secrets it sends or receives registered for the log scan.
 
-``Http(url, store)`` opens a fresh connection per request and asks the server to
-close it; ``keep_alive=True`` holds one connection for the object's life (one
-per worker thread in the load tests: chalice local's listen backlog is 5, so a
-burst of new connections would be reset before the app saw it).
-
-A fresh connection per request is also the fast choice for sequential tests:
-chalice local writes a response's headers and body in two segments without
-TCP_NODELAY, so on a reused connection Nagle's algorithm meets the client's
-delayed ACK and every answer waits about 40 ms.
+``Http(url, store)`` opens a fresh connection per request; ``keep_alive=True`` holds
+one for the object's life (see tests/http_client.py for why each is used).
 """
 
 from __future__ import annotations
 
 import contextlib
-import http.client
-import json
 import socket
 import time
-import urllib.parse
 from typing import Any
 
+from tests import http_client
 from tests.http_client import Reply
 from tests.reliability.tally import TALLY
 
@@ -30,72 +22,26 @@ SECRET_FIELDS = ("password", "current_password", "new_password")
 TOKEN_FIELDS = ("access_token", "refresh_token", "mfa_token", "secret")
 
 
-class Http:
+class Http(http_client.Http):
     def __init__(self, url: str, store: str, *, keep_alive: bool = False, timeout: float = 30
                  ) -> None:
-        parsed = urllib.parse.urlsplit(url)
-        assert parsed.hostname in {"127.0.0.1", "localhost"}, "loopback only"
-        self.url = url
+        super().__init__(url, keep_alive=keep_alive, timeout=timeout)
         self.store = store
-        self._host, self._port = parsed.hostname, parsed.port
-        self._keep_alive = keep_alive
-        self._timeout = timeout
-        self._connection: http.client.HTTPConnection | None = None
 
-    def _connect(self) -> http.client.HTTPConnection:
-        if self._connection is None:
-            self._connection = http.client.HTTPConnection(
-                self._host, self._port, timeout=self._timeout
-            )
-            self._connection.connect()
-        return self._connection
-
-    def open(self) -> Http:
-        """Connect now (keep-alive), so a later burst needs no new connections."""
-        self._connect()
-        return self
-
-    def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
-    def call(
-        self, method: str, path: str, body: Any = None, *, token: str | None = None,
-        headers: dict[str, str | None] | None = None, raw: bytes | None = None,
-    ) -> Reply:
-        all_headers = {"Content-Type": "application/json", **(headers or {})}
-        all_headers = {name: value for name, value in all_headers.items() if value is not None}
+    def sent(self, token: str | None, body: Any) -> None:
         if token is not None:
-            all_headers["Authorization"] = f"Bearer {token}"
             TALLY.secret_token(token)
-        if not self._keep_alive:
-            all_headers["Connection"] = "close"
         if isinstance(body, dict):
             for name in SECRET_FIELDS:
                 if isinstance(body.get(name), str):
                     TALLY.secret_password(body[name])
-        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        connection = self._connect()
-        try:
-            connection.request(method, path, body=data, headers=all_headers)
-            response = connection.getresponse()
-            payload = response.read()
-        except Exception:
-            self.close()
-            raise
-        if not self._keep_alive or response.will_close:
-            self.close()
-        try:
-            parsed = json.loads(payload) if payload else None
-        except ValueError:
-            parsed = None
-        if isinstance(parsed, dict):
+
+    def received(self, reply: Reply) -> None:
+        if isinstance(reply.body, dict):
             for name in TOKEN_FIELDS:
-                if isinstance(parsed.get(name), str):
-                    TALLY.secret_token(parsed[name])
-        TALLY.status(self.store, response.status)
-        return Reply(response.status, dict(response.getheaders()), parsed, payload)
+                if isinstance(reply.body.get(name), str):
+                    TALLY.secret_token(reply.body[name])
+        TALLY.status(self.store, reply.status)
 
     def status_of_raw_request(self, method: str, path: str, headers: dict[str, str],
                               attempts: int = 10) -> int | None:
@@ -130,6 +76,3 @@ class Http:
 
     def __enter__(self) -> Http:
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -19,13 +19,14 @@ import boto3
 from chalicelib.config import Settings, load_settings
 from chalicelib.sessions import new_session_id
 from chalicelib.signing_keys import Keyring, parse_keyring
-from chalicelib.store import Session, Store
 from chalicelib.store.dynamodb import DynamoDBStore, TableNames
+from chalicelib.store.model import Session
+from chalicelib.store.protocol import Store
 from chalicelib.store.sqlite import SQLiteStore
 from chalicelib.tokens import issue_access_token
-from ops import servers
 from ops.stage import table_names
 from ops.tables import create_tables
+from tests import servers
 from tests.helpers import DUMMY_AWS, WEB_ORIGIN, make_keyring_json, unique_tables
 from tests.reliability.client import Http
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.store import sqlite as sqlite_store
-from ops import servers
+import chalicelib.store.sqlite as sqlite_store
+from tests import servers
 from tests.helpers import Api, require_dynalite
 from tests.reliability.client import Http
 from tests.reliability.stack import Served, all_messages, fresh_name, make_backend, serve, session
@@ -192,7 +192,7 @@ def test_locked_sqlite_database_delays_writes_but_loses_none(tmp_path: Path) -> 
     assert after == acknowledged
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite"])
+@pytest.mark.stores("sqlite")
 def test_a_lock_outlasting_every_retry_is_a_quick_503_with_retry_after(
     api: Api, app_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -154,7 +154,7 @@ def test_a_hanging_ssm_at_cold_start_is_a_prompt_503_and_is_not_asked_again_at_o
         assert fake_ssm.requests == asked, "SSM was asked again within the minute"
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite"])
+@pytest.mark.stores("sqlite")
 def test_a_hanging_ssm_at_the_five_minute_refresh_keeps_the_loaded_keyring_promptly(
     app_env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:

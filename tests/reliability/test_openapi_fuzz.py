@@ -54,8 +54,13 @@ from hypothesis import strategies as st
 from schemathesis.engine import events, from_schema
 from schemathesis.specs.openapi.formats import unregister_string_format
 
-from chalicelib.passwords import comparable, is_common
-from chalicelib.validation import PASSWORD_MAX, PASSWORD_MIN, has_visible_character
+from chalicelib.passwords import comparable, is_common, weakness
+from chalicelib.validation import (
+    PASSWORD_MAX,
+    PASSWORD_MIN,
+    has_visible_character,
+    shows_something,
+)
 from tests.reliability.stack import Served, fresh_name, session
 from tests.reliability.tally import TALLY
 
@@ -123,10 +128,35 @@ def _password_rule(body: dict[str, Any]) -> str | None:
 def _shows_nothing(field: str) -> Callable[[dict[str, Any]], str | None]:
     def rule(body: dict[str, Any]) -> str | None:
         value = body.get(field)
-        if isinstance(value, str) and not has_visible_character(value.strip()):
+        if isinstance(value, str) and not shows_something(value.strip()):
             return "shows something"
         return None
     return rule
+
+
+def _astral_format_character(field: str) -> Callable[[dict[str, Any]], str | None]:
+    """The format characters beyond the BMP, which the file names in words."""
+    def rule(body: dict[str, Any]) -> str | None:
+        value = body.get(field)
+        if isinstance(value, str) and any(
+            ord(c) > 0xFFFF and unicodedata.category(c) == "Cf" for c in value
+        ):
+            return "no format character"
+        return None
+    return rule
+
+
+def _easy_to_guess(body: dict[str, Any]) -> str | None:
+    """zxcvbn's verdict (given the user's words), which the file states in words."""
+    password = body.get("password", body.get("new_password"))  # signup; /me/password
+    if not isinstance(password, str) or _password_rule({**body, "password": password}):
+        return None
+    # The caller's own words, where the body holds them (at /me/password the account's
+    # username and display name are not in it: fewer words only make zxcvbn more lenient).
+    username, name = body.get("username"), body.get("display_name")
+    words = [str(username).lower(), *(name.split() if isinstance(name, str) else []),
+             str(name), "chalkboard"]
+    return "zxcvbn score" if weakness(_nfkc(password), user_inputs=words) else None
 
 
 def _six_digits(field: str) -> Callable[[dict[str, Any]], str | None]:
@@ -138,6 +168,12 @@ def _six_digits(field: str) -> Callable[[dict[str, Any]], str | None]:
     return rule
 
 
+FORMAT_REFUSAL = (
+    "{field} must be one line of visible characters (no line breaks, tabs, control"
+    " characters or invisible format characters such as U+00AD or U+202E)"
+)
+EASY_TO_GUESS = "password is too easy to guess: "  # then zxcvbn's own words
+
 # Refusal message → the words-only rule it names (checked against the value sent).
 WORDS_ONLY_RULES: dict[str, Callable[[dict[str, Any]], str | None]] = {
     f"password must be at least {PASSWORD_MIN} characters": _password_rule,
@@ -148,6 +184,8 @@ WORDS_ONLY_RULES: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "content must not be empty": _shows_nothing("content"),
     "display_name must not be empty": _shows_nothing("display_name"),
     "name must not be empty": _shows_nothing("name"),  # a passkey's name: the same rule
+    FORMAT_REFUSAL.format(field="display_name"): _astral_format_character("display_name"),
+    FORMAT_REFUSAL.format(field="name"): _astral_format_character("name"),
     # Confirming two-factor with a code that is not the one the app shows now: the file
     # says so in words, and a generated 6-digit code is that one with odds of 3 in 10^6.
     "code is wrong; enter the 6 digits your app shows now": _six_digits("code"),
@@ -164,6 +202,8 @@ def is_refusal_by_a_rule_stated_in_words(check: str, interaction: Any) -> bool:
     except (ValueError, KeyError, TypeError):
         return False
     rule = WORDS_ONLY_RULES.get(message)
+    if rule is None and isinstance(message, str) and message.startswith(EASY_TO_GUESS):
+        rule = _easy_to_guess
     return rule is not None and isinstance(body, dict) and rule(body) is not None
 
 

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.config import load_settings
+from chalicelib.cursors import read_cursor, sign_cursor
 from chalicelib.errors import BodyTooLarge, InvalidInput
 from chalicelib.signing_keys import Keyring, parse_keyring
 from chalicelib.timestamps import new_message_id
@@ -26,8 +27,6 @@ from chalicelib.tokens import (
     AccessClaims,
     InvalidToken,
     issue_access_token,
-    read_cursor,
-    sign_cursor,
     verify_access_token,
 )
 from chalicelib.validation import (
@@ -129,7 +128,8 @@ def test_a_look_alike_of_a_username_is_that_username_or_refused(name: str, data)
 @given(password=ANY_TEXT | st.text(min_size=120, max_size=140), username=CANONICAL_NAMES)
 def test_accepted_new_password_keeps_every_rule(password: str, username: str) -> None:
     try:
-        check_new_password(password, username=username)
+        check_new_password(password, username=username, display_name=username,
+                           settings=SETTINGS)
     except InvalidInput:
         return
     normalized = unicodedata.normalize("NFKC", password)
@@ -214,7 +214,7 @@ SEGMENTS = st.one_of(
 @given(token=ANY_TEXT | st.lists(SEGMENTS, min_size=1, max_size=4).map(".".join))
 def test_an_arbitrary_access_token_is_refused_with_invalid_token(token: str) -> None:
     with pytest.raises(InvalidToken):
-        verify_access_token(token, keyring=KEYRING, settings=SETTINGS)
+        verify_access_token(token, keyring=KEYRING, settings=SETTINGS, now=time.time())
 
 
 @functools.cache
@@ -233,7 +233,8 @@ def test_a_changed_character_never_yields_other_claims(data) -> None:
     tampered = token[:position] + replacement + token[position + 1:]
     assume(tampered != token)
     try:
-        verified = verify_access_token(tampered, keyring=KEYRING, settings=SETTINGS)
+        verified = verify_access_token(tampered, keyring=KEYRING, settings=SETTINGS,
+                                       now=time.time())
     except InvalidToken:
         return
     assert verified == claims

@@ -17,7 +17,7 @@ import pytest
 
 from chalicelib import accounts
 from chalicelib.deps import Deps
-from chalicelib.store import Message
+from chalicelib.store.model import Message
 from chalicelib.timestamps import new_message_id
 from tests.http_client import Reply
 from tests.reliability.burst import burst, connections
@@ -297,7 +297,7 @@ def test_an_expired_session_cannot_be_ended_it_is_already_gone(served: Served) -
     pair = session(http, username)
     user = backend.store.get_user(username)
     assert user is not None
-    from chalicelib.store import Session
+    from chalicelib.store.model import Session
 
     now = time.time()
     backend.store.start_session(Session(

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from chalicelib.cursors import sign_cursor
 from chalicelib.signing_keys import parse_keyring
-from chalicelib.tokens import sign_cursor
 from tests.helpers import make_keyring_json
 from tests.http_client import Reply
 from tests.reliability.client import Http

@@ -1,5 +1,5 @@
 // The server's rules for what people type, written from chalicelib/validation.py
-// by tests/browser/web_rules.py (a test fails if the two differ). Do not edit.
+// by `python -m ops rules` (`--check` fails when the two differ). Do not edit.
 
 export const USERNAME_PATTERN = new RegExp("^(?:[a-z0-9_.-]{3,32})$");
 export const USERNAME_MIN = 3;

@@ -1,5 +1,5 @@
-"""Real servers for the tests and benchmarks: the API (ops.local_server or chalice local),
-dynalite, the static web server.
+"""Real servers for the tests (and bench/, which borrows them): the API (ops.local_server,
+what `python -m ops serve` runs, or chalice local), dynalite, the static web server.
 
 Each starts on a free loopback port, waits until it answers, and is stopped by
 its own PID when the context exits. A missing binary raises ``ServerMissing``;
@@ -59,7 +59,7 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, timeou
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()}")
         try:
-            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 (our own http URL)
+            with urllib.request.urlopen(url, timeout=1):
                 return
         except urllib.error.HTTPError:
             return  # it answered, even if with an error status
@@ -141,8 +141,8 @@ def chalice_local(
     By default through ``python -m ops.local_server`` (what scripts/run starts:
     Chalice's own LocalDevServer with TCP_NODELAY, a deep backlog and API
     Gateway's answers where chalice local differs); with ``via_cli`` through
-    the real ``chalice local`` CLI, which the README documents for running by
-    hand. Both run without autoreload: chalice local restarts on any file
+    the real ``chalice local`` CLI, which docs/configuration.md documents for
+    running by hand. Both run without autoreload: chalice local restarts on any file
     change under the project folder, and the tests write files.
     """
     port = free_port()
