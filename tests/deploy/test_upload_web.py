@@ -21,6 +21,7 @@ EXPECTED_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".svg": "image/svg+xml",
+    ".txt": "text/plain; charset=utf-8",  # static/vendor/'s licence beside its code
 }
 
 
