@@ -135,3 +135,32 @@ def test_the_strength_meter_judges_as_the_server_does(page, api):
     expect(meter).to_contain_text("Strong enough.")
     # The 800 kB estimator was fetched only once a new password was typed.
     assert page.evaluate("() => typeof window.zxcvbn") == "function"
+
+
+def test_the_meter_and_the_server_agree_on_which_passwords_are_strong_enough(page, api):
+    """The browser's zxcvbn (JS 4.4.2) and the server's (the Python port) pass the same."""
+    from chalicelib.passwords import weakness
+
+    username, name = "alice", "Alice Liddell"
+    candidates = [
+        "correct horse battery staple", "alicealice123", "Alice Liddell 1865",
+        "chalkboard chalkboard", "qwertyuiop123", "Tr0ub4dor&3xyz", "password1234",
+        "liddell rabbit hole tea", "zebra quantum mustard", "1234567890123",
+        "aaaaaaaaaaaaaaaa", "alice's chalkboard!", "mY dOg Is NaMeD rEx", "Ünïcødé pässwörd",
+    ]
+    expect(ui.login_heading(page)).to_be_visible()
+    browser = page.evaluate(
+        """async ([candidates, inputs]) => {
+            const { estimate, MIN_SCORE } = await import('./js/lib/strength.js');
+            const out = [];
+            for (const c of candidates) out.push((await estimate(c, inputs)).score >= MIN_SCORE);
+            return out;
+        }""",
+        [candidates, [username, name]],
+    )
+    server = [
+        weakness(c, user_inputs=[username, name, *name.split(), "chalkboard"]) is None
+        for c in candidates
+    ]
+    assert browser == server, list(zip(candidates, browser, server, strict=True))
+    assert any(server) and not all(server)  # the list has both kinds

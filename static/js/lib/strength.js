@@ -1,13 +1,16 @@
-// A password strength meter that agrees with the server: the same estimator (Dropbox's
-// zxcvbn, vendored unchanged in static/vendor/, MIT licence beside it) with the same
-// user inputs (the username, the display name and "chalkboard"), and the same rule
-// (a score below 3 of 4 is refused). The 800 kB estimator loads only when a person
-// first types in a new-password field, never at page load.
+// A password strength meter that agrees with the server (chalicelib/passwords.py
+// weakness()): the same estimator (Dropbox's zxcvbn, vendored unchanged in
+// static/vendor/, MIT licence beside it) on the same text (NFKC, its first 64
+// characters) with the same user inputs (the username, the display name and each of
+// its words, "chalkboard"), and the same rule (a score below 3 of 4 is refused). The
+// 800 kB estimator loads only when a person first uses a new-password field, never at
+// page load.
 
 import { el } from "./dom.js";
 import { PASSWORD_MIN } from "./rules.js";
 
-export const MIN_SCORE = 3; // chalicelib/validation.py refuses a score below this
+export const MIN_SCORE = 3; // chalicelib/passwords.py refuses a score below this
+const JUDGED_CHARS = 64; // chalicelib/passwords.py ZXCVBN_MAX_CHARS
 const WORDS = ["Very weak", "Weak", "Fair", "Strong", "Very strong"];
 let loading = null;
 
@@ -20,7 +23,9 @@ function estimator() {
 /** { score, warning, suggestions } for a password, as the server would judge it. */
 export async function estimate(password, userInputs) {
   const zxcvbn = await estimator();
-  const result = zxcvbn(password, [...userInputs.filter(Boolean), "chalkboard"]);
+  const judged = Array.from(password.normalize("NFKC")).slice(0, JUDGED_CHARS).join("");
+  const words = userInputs.filter(Boolean).flatMap((input) => [input, ...input.split(/\s+/u)]);
+  const result = zxcvbn(judged, [...new Set(words.filter(Boolean)), "chalkboard"]);
   return {
     score: result.score,
     warning: result.feedback.warning ?? "",
