@@ -16,6 +16,11 @@
 import { ApiError, request } from "./api.js";
 
 const STORAGE_KEY = "chalkboard.session";
+// The API's known-device token (API.md, Known devices): it lets this browser's owner
+// sign in while someone elsewhere floods the account with wrong passwords. Not a
+// credential by itself (no password, no session), so it outlives logout; it is sent
+// only with a password sign-in, and forgotten with the account.
+const DEVICE_KEY = "chalkboard.device";
 const LOCK_NAME = "chalkboard.session.renewal";
 const TIMER_LOCK_NAME = "chalkboard.session.timer";
 const OTHER_TAB_WRITE_WAIT_MS = 1000;
@@ -58,7 +63,20 @@ function renewalLead(expiresInSeconds) {
   return Math.min(60_000, (expiresInSeconds * 1000) / 5);
 }
 
+/** The device tokens this browser holds, one per account that signed in here. */
+function deviceTokens() {
+  try {
+    const tokens = JSON.parse(localStorage.getItem(DEVICE_KEY) ?? "{}");
+    return tokens && typeof tokens === "object" ? tokens : {};
+  } catch {
+    return {};
+  }
+}
+
 function save(pair) {
+  if (typeof pair.device_token === "string" && pair.device_token && pair.username) {
+    localStorage.setItem(DEVICE_KEY, JSON.stringify({ ...deviceTokens(), [pair.username]: pair.device_token }));
+  }
   const now = Date.now();
   const expiresIn = Number(pair.expires_in) || 0;
   const session = {
@@ -79,10 +97,12 @@ function save(pair) {
  * session ended without the person asking, so their unsent message stays for when
  * they sign in again (it is theirs alone: the key names them).
  */
-function forget({ keepDraft = false } = {}) {
+function forget({ keepDraft = false, keepDevice = true } = {}) {
   clearTimeout(timer);
   timer = null;
   const kept = keepDraft ? draftEntries() : [];
+  const device = keepDevice ? localStorage.getItem(DEVICE_KEY) : null;
+  if (device) kept.push([DEVICE_KEY, device]);
   localStorage.clear();
   sessionStorage.clear();
   for (const [key, value] of kept) localStorage.setItem(key, value);
@@ -319,7 +339,9 @@ export async function authed(method, path, { body, query, onAttempt } = {}) {
  * account has two-factor authentication on and a code must follow (loginWithCode).
  */
 export async function login(username, password) {
-  const answer = await request("POST", "/login", { body: { username, password } });
+  const deviceToken = deviceTokens()[username.trim().normalize("NFKC").toLowerCase()];
+  const body = deviceToken ? { username, password, device_token: deviceToken } : { username, password };
+  const answer = await request("POST", "/login", { body });
   if (answer?.mfa_required) return { mfaToken: answer.mfa_token };
   return save(answer).username;
 }
@@ -399,5 +421,9 @@ export async function changePassword(currentPassword, newPassword) {
  * refuses them, so there is no session to end there and nothing to announce.
  */
 export function forgetDeletedAccount() {
-  forget();
+  const username = currentUser();
+  const others = deviceTokens();
+  delete others[username];
+  forget({ keepDevice: false });
+  if (Object.keys(others).length) localStorage.setItem(DEVICE_KEY, JSON.stringify(others));
 }
