@@ -162,7 +162,18 @@ def test_password_then_current_code_gives_a_token_pair(
     assert response.status_code == 200
     pair = body_of(response)
     assert pair["username"] == "alice" and pair["token_type"] == "Bearer"
+    assert isinstance(pair["device_token"], str)  # every sign-in answer carries one
     assert api.call("GET", "/me", token=pair["access_token"]).status_code == 200
+    listed = body_of(api.call("GET", "/me/sessions", token=pair["access_token"]))["sessions"]
+    assert listed[0]["current"] and listed[0]["method"] == "totp"
+
+
+def test_a_recovery_code_sign_in_is_listed_as_one(
+    api: Api, alice: tuple[str, list[str]]
+) -> None:
+    pair = body_of(submit(api, mfa_token(api), alice[1][0]))
+    listed = body_of(api.call("GET", "/me/sessions", token=pair["access_token"]))["sessions"]
+    assert listed[0]["current"] and listed[0]["method"] == "recovery_code"
 
 
 @pytest.mark.parametrize("offset", [-30, 30])
