@@ -8,11 +8,12 @@ valid token of that account counts in that device's own throttle bucket
 one, an unknown username) counts in the account's ``unknown`` bucket. A success
 clears only the bucket it was counted in.
 
-NIST SP 800-63B §5.2.2 bound: failures from unknown devices are also counted in a
-run (``unknown-run``) that only a success clears; past ``UNKNOWN_BOUND`` consecutive
-failures the unknown bucket stays shut until the owner signs in on a known device,
-with a passkey, or resets the password (``throttle.clear_throttles``), each of which
-clears the run. So an attacker gets at most 100 guesses, not ~480 a day.
+NIST SP 800-63B §5.2.2 bound: failures are also counted in a run that only a success
+clears (``unknown-run`` for unknown devices, ``device-run:<id>`` for each known one);
+past ``UNKNOWN_BOUND`` consecutive failures that bucket stays shut. The unknown one
+reopens when the owner signs in on a known device, with a passkey, or resets the
+password (``throttle.clear_throttles``); a known device's (its token was likely
+stolen) with a reset. So no source gets more than 100 guesses, not ~480 a day.
 """
 
 from __future__ import annotations
@@ -71,24 +72,29 @@ def scope(device_id: str) -> str:
     return f"device:{device_id}" if device_id else UNKNOWN_SCOPE
 
 
+def run_scope(device_id: str) -> str:
+    """The run of consecutive failures counted with ``scope(device_id)``: each known
+    device has its own (a stolen device token is bounded too), unknown devices share one."""
+    return f"device-run:{device_id}" if device_id else RUN_SCOPE
+
+
 @dataclass(frozen=True)
 class PasswordAttempt:
-    """A password attempt counted in its device's bucket (and, from an unknown
-    device, in the run of consecutive unknown failures)."""
+    """A password attempt counted in its device's bucket and in that bucket's run of
+    consecutive failures (the NIST bound)."""
 
     attempt: throttle.Attempt
-    run: throttle.Attempt | None
+    run: throttle.Attempt
 
 
 def reserve(deps: Deps, username: str, device_id: str) -> PasswordAttempt:
     """Count one password attempt from ``device_id`` ("": unknown) before it is checked;
     ``LoginThrottled`` when its bucket is shut (its ``Retry-After`` at most the window)."""
     attempt = throttle.reserve_attempt(deps, username, scope(device_id))
-    if device_id:
-        return PasswordAttempt(attempt, None)
     try:
         run = throttle.reserve_attempt(
-            deps, username, RUN_SCOPE, limit=UNKNOWN_BOUND, window_seconds=RUN_WINDOW_SECONDS
+            deps, username, run_scope(device_id), limit=UNKNOWN_BOUND,
+            window_seconds=RUN_WINDOW_SECONDS,
         )
     except LoginThrottled:
         # Past the bound: shut until the owner proves themselves; the answer still
@@ -98,15 +104,20 @@ def reserve(deps: Deps, username: str, device_id: str) -> PasswordAttempt:
 
 
 def finish(deps: Deps, attempt: PasswordAttempt, *, succeeded: bool) -> None:
-    """A success clears its own bucket and the unknown run; a failure stays counted."""
+    """A success clears its own bucket and run, and the unknown run (the owner's path
+    back past the bound); a failure stays counted."""
     throttle.finish_attempt(deps, attempt.attempt, succeeded=succeeded)
     if succeeded:
-        signed_in(deps, attempt.attempt.username)
+        deps.store.clear_login_throttle(username=attempt.run.username, scope=attempt.run.scope)
+        if attempt.run.scope != RUN_SCOPE:
+            signed_in(deps, attempt.run.username)
 
 
 def signed_in(deps: Deps, username: str, device_id: str | None = None) -> None:
     """The owner proved themselves: the unknown run clears, and with ``device_id`` (a
-    two-factor sign-in finishing its password step) that step's bucket too."""
+    two-factor sign-in finishing its password step) that step's bucket and run too."""
     if device_id is not None:
         deps.store.clear_login_throttle(username=username, scope=scope(device_id))
+        if device_id:
+            deps.store.clear_login_throttle(username=username, scope=run_scope(device_id))
     deps.store.clear_login_throttle(username=username, scope=RUN_SCOPE)

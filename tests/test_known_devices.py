@@ -157,13 +157,15 @@ def test_unknown_usernames_are_counted_like_known_ones(
     assert body_of(answers[0]) == body_of(answers[1])
 
 
-def unknown_failures(api: Api, clock: FakeClock, count: int) -> list[int]:
-    """``count`` wrong passwords from elsewhere, 5 per throttle window (never locked by it)."""
+def unknown_failures(api: Api, clock: FakeClock, count: int,
+                     device_token: str | None = None) -> list[int]:
+    """``count`` wrong passwords (from elsewhere, or from the device ``device_token``
+    names), 5 per throttle window (never locked by it)."""
     statuses = []
     for number in range(count):
         if number and number % 5 == 0:
             clock.advance(WINDOW + 1)
-        statuses.append(login(api, password=WRONG).status_code)
+        statuses.append(login(api, password=WRONG, device_token=device_token).status_code)
     clock.advance(WINDOW + 1)
     return statuses
 
@@ -179,6 +181,20 @@ def test_at_most_100_consecutive_failures_from_unknown_devices(
     # The owner's path back: a known device signs in, and the bound clears.
     assert login(api, device_token=owner["device_token"]).status_code == 200
     assert login(api).status_code == 200
+
+
+def test_a_stolen_device_token_is_bounded_too(
+    api: Api, owner: dict[str, Any], clock: FakeClock
+) -> None:
+    """Each known device has its own run: 100 wrong passwords in a row with one device
+    token shut that device (until a reset), not the others."""
+    stolen = owner["device_token"]
+    assert unknown_failures(api, clock, 100, stolen) == [401] * 100
+    assert login(api, device_token=stolen).status_code == 429
+    assert login(api).status_code == 200  # elsewhere: its own bucket and run
+    assert login(api, device_token=stolen).status_code == 429  # a success elsewhere: still shut
+    current_deps().store.clear_throttles(username="alice")  # a password reset
+    assert login(api, device_token=stolen).status_code == 200
 
 
 def test_a_success_from_elsewhere_restarts_the_count(
