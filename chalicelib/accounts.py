@@ -99,13 +99,15 @@ def check_password(deps: Deps, claims: AccessClaims, password: str, wrong: str) 
     elsewhere does not stop the owner's own device changing the password. One read
     gives the user and the session (the authorizer's).
     """
+    if not may_be_password(password):  # no account's password, as at login: nothing to count
+        raise WrongPassword(wrong)
     username = claims.username
     state = deps.store.access_state(username=username, sid=claims.session_id)
     device_id = state.session.device_id if state.session is not None else ""
     attempt = known_devices.reserve(deps, username, device_id)
     user = live(state.user)
     verified = False
-    if user is not None and may_be_password(password):
+    if user is not None:
         verified, _ = passwords.verify_password(password, user.password_hash, deps.settings)
     known_devices.finish(deps, attempt, succeeded=verified)
     if not verified:
