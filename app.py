@@ -15,7 +15,7 @@ from chalice import AuthResponse, Chalice, Response
 from chalice.app import AuthRequest, Request
 
 from chalicelib import accounts, board, health, passkeys, sessions, signin, telemetry, totp
-from chalicelib.clients import Client
+from chalicelib.clients import UNKNOWN_DEVICE, Client
 from chalicelib.deps import current_deps
 from chalicelib.errors import KeyringUnavailable, StoreUnavailable
 from chalicelib.responses import (
@@ -116,13 +116,16 @@ def message_json(message: Message) -> dict[str, Any]:
 
 
 def token_pair_json(pair: sessions.TokenPair) -> dict[str, Any]:
-    return {
+    answer: dict[str, Any] = {
         "access_token": pair.access_token,
         "token_type": "Bearer",
         "expires_in": pair.expires_in,
         "refresh_token": pair.refresh_token,
         "username": pair.username,
     }
+    if pair.device_token is not None:  # every sign-in answer; never a refresh
+        answer["device_token"] = pair.device_token
+    return answer
 
 
 def no_content() -> Response:
@@ -157,8 +160,11 @@ def signup() -> Response:
 @app.route("/login", methods=["POST"])
 @api_errors
 def login() -> dict[str, Any]:
-    fields = body(CREDENTIALS)
-    result = signin.password(current_deps(), fields["username"], fields["password"])
+    fields = body(CREDENTIALS, optional={"device_token": str})
+    result = signin.password(
+        current_deps(), fields["username"], fields["password"], client(),
+        fields.get("device_token"),
+    )
     if isinstance(result, signin.MfaChallenge):
         return {"mfa_required": True, "mfa_token": result.mfa_token}
     return token_pair_json(result)
@@ -168,7 +174,9 @@ def login() -> dict[str, Any]:
 @api_errors
 def login_totp() -> dict[str, Any]:
     fields = body({"mfa_token": str, "code": str})
-    return token_pair_json(signin.code(current_deps(), fields["mfa_token"], fields["code"]))
+    return token_pair_json(signin.code(
+        current_deps(), fields["mfa_token"], fields["code"], client()
+    ))
 
 
 @app.route("/login/passkey/options", methods=["POST"])
@@ -182,7 +190,7 @@ def passkey_login_options() -> dict[str, Any]:
 @api_errors
 def login_passkey() -> dict[str, Any]:
     fields = body({"credential": dict})
-    return token_pair_json(signin.passkey(current_deps(), fields["credential"]))
+    return token_pair_json(signin.passkey(current_deps(), fields["credential"], client()))
 
 
 @app.route("/token/refresh", methods=["POST"])
@@ -217,7 +225,7 @@ def update_me() -> dict[str, Any]:
 @api_errors
 def delete_me() -> Response:
     fields = body({"password": str})
-    accounts.delete_account(current_deps(), caller().username, fields["password"])
+    accounts.delete_account(current_deps(), caller(), fields["password"])
     return no_content()
 
 
@@ -230,7 +238,12 @@ def list_sessions() -> dict[str, Any]:
             "id": view.session.sid,
             "created_at": iso_ms(view.session.created_at),
             "last_used_at": iso_ms(view.session.last_used_at),
+            "expires_at": iso_ms(view.session.expires_at),
             "current": view.current,
+            "method": view.session.method,
+            "ip": view.session.ip,
+            "device": view.session.device or UNKNOWN_DEVICE,
+            "user_agent": view.session.user_agent,
         }
         for view in views
     ]}
@@ -248,7 +261,7 @@ def end_session(session_id: str) -> Response:
 def change_password() -> Response:
     fields = body({"current_password": str, "new_password": str})
     accounts.change_password(
-        current_deps(), caller().username, fields["current_password"], fields["new_password"]
+        current_deps(), caller(), fields["current_password"], fields["new_password"]
     )
     return no_content()
 
@@ -257,7 +270,7 @@ def change_password() -> Response:
 @api_errors
 def begin_totp() -> dict[str, Any]:
     fields = body({"password": str})
-    enrollment = totp.begin(current_deps(), caller().username, fields["password"])
+    enrollment = totp.begin(current_deps(), caller(), fields["password"])
     return {
         "secret": enrollment.secret,
         "otpauth_uri": enrollment.otpauth_uri,
@@ -276,7 +289,7 @@ def confirm_totp() -> dict[str, Any]:
 @api_errors
 def disable_totp() -> Response:
     fields = body({"password": str, "code": str})
-    totp.disable(current_deps(), caller().username, fields["password"], fields["code"])
+    totp.disable(current_deps(), caller(), fields["password"], fields["code"])
     return no_content()
 
 

@@ -6,10 +6,11 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from chalicelib import passwords, throttle
+from chalicelib import known_devices, passwords
 from chalicelib.deps import Deps
 from chalicelib.errors import AccountGone, UsernameTaken, WrongPassword
 from chalicelib.store.model import User, live
+from chalicelib.tokens import AccessClaims
 from chalicelib.validation import (
     check_display_name,
     check_new_password,
@@ -90,14 +91,25 @@ def rename(deps: Deps, username: str, display_name: str) -> Account:
     return _account(deps, user)
 
 
-def check_password(deps: Deps, username: str, password: str, wrong: str) -> User:
-    """The user, if ``password`` is theirs; ``WrongPassword`` (counted by the throttle)."""
-    attempt = throttle.reserve_attempt(deps, username)  # the same throttle as logins
-    user = live(deps.store.get_user(username))
+def check_password(deps: Deps, claims: AccessClaims, password: str, wrong: str) -> User:
+    """The caller's user, if ``password`` is theirs; ``WrongPassword`` otherwise.
+
+    Counted like a login, in the bucket of the device the caller's session signed in
+    with (unknown when none: known_devices.py), so a flood of wrong passwords from
+    elsewhere does not stop the owner's own device changing the password. One read
+    gives the user and the session (the authorizer's).
+    """
+    if not may_be_password(password):  # no account's password, as at login: nothing to count
+        raise WrongPassword(wrong)
+    username = claims.username
+    state = deps.store.access_state(username=username, sid=claims.session_id)
+    device_id = state.session.device_id if state.session is not None else ""
+    attempt = known_devices.reserve(deps, username, device_id)
+    user = live(state.user)
     verified = False
-    if user is not None and may_be_password(password):
+    if user is not None:
         verified, _ = passwords.verify_password(password, user.password_hash, deps.settings)
-    throttle.finish_attempt(deps, attempt, succeeded=verified)
+    known_devices.finish(deps, attempt, succeeded=verified)
     if not verified:
         raise WrongPassword(wrong)
     assert user is not None
@@ -105,18 +117,19 @@ def check_password(deps: Deps, username: str, password: str, wrong: str) -> User
 
 
 def change_password(
-    deps: Deps, username: str, current_password: str, new_password: str
+    deps: Deps, claims: AccessClaims, current_password: str, new_password: str
 ) -> None:
     """Set a new password and a new credential stamp: every session ends, this one too.
 
     The stamp is written only if it is still the one read before verifying, so
     two concurrent changes, or a change and a login's rehash, cannot undo each other.
     """
+    username = claims.username
     new_password = check_new_password(
         new_password, username=username, settings=deps.settings,
         display_name=get_account(deps, username).user.display_name,  # one of the user's own words
     )
-    user = check_password(deps, username, current_password, "current password is wrong")
+    user = check_password(deps, claims, current_password, "current password is wrong")
     changed = deps.store.set_password(
         username=username,
         password_hash=passwords.hash_password(new_password, deps.settings),
@@ -129,7 +142,7 @@ def change_password(
     deps.store.end_sessions(username=username)
 
 
-def delete_account(deps: Deps, username: str, password: str) -> None:
+def delete_account(deps: Deps, claims: AccessClaims, password: str) -> None:
     """Delete the account and every record of it (sessions, tokens, messages, and any
     other per-user kind the store keeps), after checking the password.
 
@@ -137,7 +150,8 @@ def delete_account(deps: Deps, username: str, password: str) -> None:
     of it is refused and the name stays taken, so nothing new appears while the
     records go in bounded batches; the name is freed last.
     """
-    check_password(deps, username, password, "password is wrong")
+    check_password(deps, claims, password, "password is wrong")
+    username = claims.username
     marked = deps.store.mark_user_deleted(username=username)
     if marked is not None:  # None: a concurrent deletion already finished it
         finish_deletion(deps, marked)

@@ -23,7 +23,9 @@ OWASP_MEMORY_KIB = 19 * 1024
 OWASP_TIME_COST = 2
 OWASP_PARALLELISM = 1
 
-DEFAULT_REFRESH_TOKEN_TTL = 30 * 86_400  # seconds; ops/keyring.py waits this long to prune
+# Seconds. The idle end (ops/keyring.py waits this long to prune), and the absolute one.
+DEFAULT_REFRESH_TOKEN_TTL = 7 * 86_400
+DEFAULT_SESSION_MAX_SECONDS = 30 * 86_400  # a session's absolute end after its sign-in
 
 # Stages allowed to do what production must not: generate keys, hash cheaply.
 KEY_GENERATING_STAGES = frozenset({"local", "test"})
@@ -49,7 +51,8 @@ class Settings:
     web_origin: str
     webauthn_rp_id: str  # passkeys' relying-party id: the web origin's host, or a parent domain
     access_token_ttl: int
-    refresh_token_ttl: int
+    refresh_token_ttl: int  # the idle end: a session whose refresh token goes unused ends
+    session_max_seconds: int  # the absolute end, counted from sign-in, whatever the refreshes
     issuer: str
     audience: str
     argon2_memory_kib: int
@@ -155,6 +158,13 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         raise ConfigurationError(
             "CHALKBOARD_REFRESH_TOKEN_TTL must be longer than CHALKBOARD_ACCESS_TOKEN_TTL"
         )
+    session_max = _integer(
+        env, "CHALKBOARD_SESSION_MAX_SECONDS", DEFAULT_SESSION_MAX_SECONDS, 60, 365 * 86_400
+    )
+    if session_max <= access_ttl:
+        raise ConfigurationError(
+            "CHALKBOARD_SESSION_MAX_SECONDS must be longer than CHALKBOARD_ACCESS_TOKEN_TTL"
+        )
 
     cheap = stage in CHEAP_HASHING_STAGES
     memory = _integer(
@@ -180,6 +190,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         webauthn_rp_id=rp_id,
         access_token_ttl=access_ttl,
         refresh_token_ttl=refresh_ttl,
+        session_max_seconds=session_max,
         issuer=_text(env, "CHALKBOARD_ISSUER", "chalkboard") or "chalkboard",
         audience=_text(env, "CHALKBOARD_AUDIENCE", "chalkboard-api") or "chalkboard-api",
         argon2_memory_kib=memory,

@@ -23,7 +23,7 @@ import json
 import logging
 from typing import Any
 
-from chalicelib import encryption
+from chalicelib import encryption, sessions
 from chalicelib.deps import Deps
 from chalicelib.encoding import b64url_decode, b64url_encode
 from chalicelib.errors import (
@@ -203,9 +203,12 @@ def rename(deps: Deps, username: str, credential_id: str, name: str) -> Passkey:
 
 
 def delete(deps: Deps, username: str, credential_id: str) -> None:
+    """Remove the passkey and end every session it signed in (a stolen passkey's
+    sessions die with it; signin.passkey's second look catches one being written)."""
     if not deps.store.delete_passkey(username=username, credential_id=credential_id):
         raise PasskeyNotFound("no passkey of yours has that id")
-    log.info("passkey deleted for %s", username)
+    ended = sessions.end_passkey_sessions(deps, username, credential_id)
+    log.info("passkey deleted for %s; %d of its sessions ended", username, ended)
 
 
 # -- usernameless sign-in ------------------------------------------------------------------

@@ -10,10 +10,11 @@ verification); the login throttle counts every password and code guess.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from chalicelib import passkeys, passwords, sessions, throttle, totp
+from chalicelib import known_devices, passkeys, passwords, sessions, throttle, totp
+from chalicelib.clients import Client
 from chalicelib.deps import Deps
 from chalicelib.errors import InvalidCredentials
 from chalicelib.store.model import Challenge, User, live
@@ -30,12 +31,16 @@ class MfaChallenge:
     mfa_token: str
 
 
-def password(deps: Deps, username: str, password: str) -> sessions.TokenPair | MfaChallenge:
-    """A token pair, an ``MfaChallenge`` (two-factor on), or ``InvalidCredentials`` /
-    ``LoginThrottled``.
+def password(
+    deps: Deps, username: str, password: str, client: Client, device_token: str | None = None,
+) -> sessions.TokenPair | MfaChallenge:
+    """A token pair (with a device token), an ``MfaChallenge`` (two-factor on), or
+    ``InvalidCredentials`` / ``LoginThrottled``.
 
-    Unknown users and wrong passwords take the same path and time: the attempt is
-    counted (one conditional write), then one argon2 verification (against a dummy
+    The attempt counts in the bucket of the device ``device_token`` names when it is
+    a live one of this account, else in the account's unknown-devices bucket
+    (known_devices.py). Unknown users and wrong passwords take the same path and
+    time: the attempt is counted, then one argon2 verification (against a dummy
     hash when the user does not exist). A success also clears the count, except
     with two-factor on: then only an accepted code does (``code``).
     """
@@ -43,7 +48,9 @@ def password(deps: Deps, username: str, password: str) -> sessions.TokenPair | M
     username = normalize_username(username)
     if not is_plausible_username(username) or not may_be_password(password):
         raise InvalidCredentials("invalid credentials")  # no such account can exist: no hashing
-    attempt = throttle.reserve_attempt(deps, username)
+    device = known_devices.recognise(deps, username, device_token)
+    device_id = device.device_id if device is not None else ""
+    attempt = known_devices.reserve(deps, username, device_id)
     user = live(store.get_user(username))
     if user is None:
         passwords.spend_verify_time(password, deps.settings)
@@ -53,7 +60,7 @@ def password(deps: Deps, username: str, password: str) -> sessions.TokenPair | M
             password, user.password_hash, deps.settings
         )
     if not verified or user is None:
-        throttle.finish_attempt(deps, attempt, succeeded=False)
+        known_devices.finish(deps, attempt, succeeded=False)
         log.info("login failed for %s", username)
         raise InvalidCredentials("invalid credentials")
     if new_hash is not None:  # parameters were raised since this hash was made
@@ -64,12 +71,18 @@ def password(deps: Deps, username: str, password: str) -> sessions.TokenPair | M
         )
     second_factor = store.get_totp(username=username)
     if second_factor is not None and second_factor.enabled:
-        return _code_step(deps, user)  # the attempt stays counted until a code is accepted
-    throttle.finish_attempt(deps, attempt, succeeded=True)
-    return sessions.start_session(deps, user)
+        # The attempt stays counted until a code is accepted.
+        return _code_step(deps, user, device_id)
+    known_devices.finish(deps, attempt, succeeded=True)
+    pair = sessions.start_session(
+        deps, user, sessions.SignIn("password", client, device_id=device_id)
+    )
+    # The token presented is handed back while it is valid; otherwise a new device.
+    token = device_token if device is not None else known_devices.issue(deps, username)
+    return replace(pair, device_token=token)
 
 
-def _code_step(deps: Deps, user: User) -> MfaChallenge:
+def _code_step(deps: Deps, user: User, device_id: str) -> MfaChallenge:
     """An ``mfa_token`` whose id the store keeps, so it works once, and only while the
     password it followed is still the account's (the credential stamp)."""
     token, claims = issue_mfa_token(
@@ -77,13 +90,13 @@ def _code_step(deps: Deps, user: User) -> MfaChallenge:
     )
     deps.store.put_challenge(Challenge(
         key=claims.jti, purpose="mfa", username=user.username, expires_at=claims.expires_at,
-        credential_stamp=user.credential_stamp,
+        credential_stamp=user.credential_stamp, device_id=device_id,
     ))
     return MfaChallenge(token)
 
 
 
-def code(deps: Deps, mfa_token: str, code: str) -> sessions.TokenPair:
+def code(deps: Deps, mfa_token: str, code: str, client: Client) -> sessions.TokenPair:
     """The token pair for a password step's ``mfa_token`` and one code.
 
     The code is counted by the login throttle first; an accepted one clears the
@@ -117,13 +130,33 @@ def code(deps: Deps, mfa_token: str, code: str) -> sessions.TokenPair:
     ):
         raise expired  # used already, or the password changed (or the account went) since
     throttle.finish_attempt(deps, attempt, succeeded=True)
-    return sessions.start_session(deps, user)
+    # The password step's bucket (its device's, or unknown) clears only now.
+    known_devices.signed_in(deps, username, step.device_id)
+    method = "totp" if code.replace(" ", "").isdigit() else "recovery_code"  # as spend_code
+    pair = sessions.start_session(
+        deps, user, sessions.SignIn(method, client, device_id=step.device_id)
+    )
+    # The raw token of the password step is not kept: its device gets a new one.
+    return replace(pair, device_token=known_devices.issue(deps, username, step.device_id))
 
 
-def passkey(deps: Deps, credential: dict[str, Any]) -> sessions.TokenPair:
+def passkey(deps: Deps, credential: dict[str, Any], client: Client) -> sessions.TokenPair:
     """The token pair for a valid assertion of a stored passkey; 401 for anything else.
 
     A passkey is two factors already: no code follows, and the password throttle
-    does not apply (a valid assertion signs in while the name is locked).
+    does not apply (a valid assertion signs in while the name is locked); it
+    clears the run of unknown-device failures (known_devices.py). The session
+    records the passkey, so deleting it ends the session; a deletion that swept
+    the sessions while this one was being written is caught by a second look.
     """
-    return sessions.start_session(deps, passkeys.verify_assertion(deps, credential))
+    user = passkeys.verify_assertion(deps, credential)
+    credential_id = str(credential["rawId"])  # verify_assertion checked it is a stored id
+    pair = sessions.start_session(
+        deps, user, sessions.SignIn("passkey", client, credential_id=credential_id)
+    )
+    still = deps.store.get_passkey(credential_id=credential_id)
+    if still is None or still.username != user.username:
+        deps.store.end_session(username=user.username, sid=pair.session_id)
+        raise InvalidCredentials("passkey sign-in failed")
+    known_devices.signed_in(deps, user.username)
+    return replace(pair, device_token=known_devices.issue(deps, user.username))

@@ -30,6 +30,7 @@ from chalicelib.errors import (
     WrongPassword,
 )
 from chalicelib.store.model import TotpState
+from chalicelib.tokens import AccessClaims
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +62,12 @@ def qr_rows(text: str) -> list[str]:
     return ["".join("1" if module else "0" for module in row) for row in code.matrix]
 
 
-def begin(deps: Deps, username: str, password: str) -> Enrollment:
+def begin(deps: Deps, claims: AccessClaims, password: str) -> Enrollment:
     """A new secret, stored encrypted but not in force until ``confirm``."""
     import pyotp
 
-    accounts.check_password(deps, username, password, "password is wrong")
+    accounts.check_password(deps, claims, password, "password is wrong")
+    username = claims.username
     state = deps.store.get_totp(username=username)
     if state is not None and state.enabled:
         raise StateConflict("two-factor authentication is already on")
@@ -96,12 +98,13 @@ def confirm(deps: Deps, username: str, code: str) -> list[str]:
     return codes
 
 
-def disable(deps: Deps, username: str, password: str, code: str) -> None:
+def disable(deps: Deps, claims: AccessClaims, password: str, code: str) -> None:
     """Turn two-factor off; needs the password and a current code (or a recovery code).
 
     Both are counted by the login throttle, like any password or code guess.
     """
-    accounts.check_password(deps, username, password, "password is wrong")
+    accounts.check_password(deps, claims, password, "password is wrong")
+    username = claims.username
     state = deps.store.get_totp(username=username)
     if state is None or not state.enabled:
         raise StateConflict("two-factor authentication is not on")

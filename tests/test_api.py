@@ -107,7 +107,8 @@ def test_login_returns_a_token_pair(api: Api) -> None:
     response = api.login("ALICE")
     assert response.status_code == 200
     pair = body_of(response)
-    assert set(pair) == {"access_token", "token_type", "expires_in", "refresh_token", "username"}
+    assert set(pair) == {"access_token", "token_type", "expires_in", "refresh_token", "username",
+                         "device_token"}
     assert pair["token_type"] == "Bearer"
     assert pair["expires_in"] == 900
     assert pair["username"] == "alice"

@@ -162,7 +162,18 @@ def test_password_then_current_code_gives_a_token_pair(
     assert response.status_code == 200
     pair = body_of(response)
     assert pair["username"] == "alice" and pair["token_type"] == "Bearer"
+    assert isinstance(pair["device_token"], str)  # every sign-in answer carries one
     assert api.call("GET", "/me", token=pair["access_token"]).status_code == 200
+    listed = body_of(api.call("GET", "/me/sessions", token=pair["access_token"]))["sessions"]
+    assert listed[0]["current"] and listed[0]["method"] == "totp"
+
+
+def test_a_recovery_code_sign_in_is_listed_as_one(
+    api: Api, alice: tuple[str, list[str]]
+) -> None:
+    pair = body_of(submit(api, mfa_token(api), alice[1][0]))
+    listed = body_of(api.call("GET", "/me/sessions", token=pair["access_token"]))["sessions"]
+    assert listed[0]["current"] and listed[0]["method"] == "recovery_code"
 
 
 @pytest.mark.parametrize("offset", [-30, 30])
@@ -283,20 +294,21 @@ def test_a_wrong_password_still_says_invalid_credentials(
 def test_wrong_codes_count_in_the_login_throttle(
     api: Api, alice: tuple[str, list[str]], clock: list[float]
 ) -> None:
-    token = mfa_token(api)  # the password step is the 1st attempt: it stays counted
-    assert [submit(api, token, "000000").status_code for _ in range(4)] == [401] * 4
+    token = mfa_token(api)  # the password step counts in the device's bucket, not the codes'
+    assert [submit(api, token, "000000").status_code for _ in range(5)] == [401] * 5
     locked = submit(api, token, code_at(alice[0], clock[0]))
     assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
-    assert api.login("alice").status_code == 429  # one count for passwords and codes
+    # Codes count in their own throttle (API.md, Second factor): passwords still answer.
+    assert body_of(api.login("alice"))["mfa_required"] is True
 
 
 def test_a_right_password_does_not_clear_the_count_on_a_two_factor_account(
     api: Api, alice: tuple[str, list[str]], clock: list[float]
 ) -> None:
     assert [api.login("alice", "not the password!").status_code for _ in range(3)] == [401] * 3
-    token = mfa_token(api)  # a right password: counted, and the three failures stand
-    assert submit(api, token, "000000").status_code == 401  # the 5th attempt
-    assert submit(api, token, code_at(alice[0], clock[0])).status_code == 429
+    mfa_token(api)  # a right password: counted, and the three failures stand
+    assert api.login("alice", "not the password!").status_code == 401  # the 5th attempt
+    assert api.login("alice").status_code == 429
 
 
 def test_an_accepted_code_clears_the_count(

@@ -20,7 +20,8 @@ deploy templates are tested against it):
   belongs to one user, so one Query finds them all without a Scan: sessions
   (``session#<sid>``, expiring) and one index item per message
   (``message#<id>``), two-factor state (``totp``), passkeys
-  (``passkey#<digest of the credential id>``) and attempt throttles
+  (``passkey#<digest of the credential id>``), known devices
+  (``device#<sha256 of the device token>``, expiring) and attempt throttles
   (``throttle#<scope>``, expiring; kept for names without an account too, so one
   Query clears every bucket of a name); account deletion removes them all.
 TTL deletion is lazy, so every read also checks ``expires_at``.
@@ -50,6 +51,7 @@ from chalicelib.store.model import (
     LOGIN_SCOPE,
     AccessState,
     Challenge,
+    KnownDevice,
     LoginCount,
     LoginThrottle,
     Message,
@@ -85,6 +87,11 @@ MESSAGE_PREFIX = "message#"
 PASSKEY_PREFIX = "passkey#"
 TOTP_ITEM = "totp"
 THROTTLE_PREFIX = "throttle#"
+DEVICE_PREFIX = "device#"
+# A session's fields beyond its key, stamp, times and TTL: absent on items written
+# before they existed (the model's defaults then apply).
+_SESSION_EXTRAS = ("ends_at", "method", "ip", "device", "user_agent", "device_id",
+                   "credential_id")
 
 
 @dataclass(frozen=True)
@@ -139,6 +146,13 @@ def _session(item: dict[str, Any]) -> Session:
         created_at=float(fields["created_at"]),
         last_used_at=float(fields["last_used_at"]),
         expires_at=int(fields[TTL_ATTRIBUTE]),
+        ends_at=int(fields.get("ends_at", 0)),
+        method=fields.get("method", "password"),
+        ip=fields.get("ip", ""),
+        device=fields.get("device", ""),
+        user_agent=fields.get("user_agent", ""),
+        device_id=fields.get("device_id", ""),
+        credential_id=fields.get("credential_id", ""),
     )
 
 
@@ -163,6 +177,7 @@ def _refresh_token(token_hash: str, item: dict[str, Any]) -> RefreshToken:
         issued_at_ms=int(fields["issued_at_ms"]),
         expires_at=int(fields[TTL_ATTRIBUTE]),
         used=fields["used"],
+        session_ends_at=int(fields.get("session_ends_at", 0)),
     )
 
 
@@ -323,6 +338,7 @@ class DynamoDBStore:
                 "created_at": _av(session.created_at),
                 "last_used_at": _av(session.last_used_at),
                 TTL_ATTRIBUTE: _av(session.expires_at),
+                **{name: _av(getattr(session, name)) for name in _SESSION_EXTRAS},
             },
         )
 
@@ -418,6 +434,7 @@ class DynamoDBStore:
             family=_av(token.family),
             issued_at_ms=_av(token.issued_at_ms),
             used=_av(token.used),
+            session_ends_at=_av(token.session_ends_at),
         )
 
     def get_refresh_token(self, *, token_hash: str) -> RefreshToken | None:
@@ -871,6 +888,7 @@ class DynamoDBStore:
             purpose=_av(challenge.purpose),
             username=_av(challenge.username),
             credential_stamp=_av(challenge.credential_stamp),
+            device_id=_av(challenge.device_id),
         )
 
     def take_challenge(self, *, key: str, now: float) -> Challenge | None:
@@ -891,6 +909,7 @@ class DynamoDBStore:
             username=fields["username"],
             expires_at=int(fields[TTL_ATTRIBUTE]),
             credential_stamp=fields["credential_stamp"],
+            device_id=fields.get("device_id", ""),
         )
 
     def delete_user(self, *, username: str, credential_stamp: str) -> None:
@@ -901,3 +920,36 @@ class DynamoDBStore:
             ConditionExpression="attribute_exists(deleted) AND credential_stamp = :stamp",
             ExpressionAttributeValues={":stamp": _av(credential_stamp)},
         )
+
+    # --- known devices (user items ``device#<token hash>``, expiring) ---
+
+    def add_device(self, device: KnownDevice) -> None:
+        self._call(
+            "put_item",
+            TableName=self._tables.user_items,
+            Item={
+                **self._key(device.username, DEVICE_PREFIX + device.token_hash),
+                "device_id": _av(device.device_id),
+                "created_at": _av(device.created_at),
+                TTL_ATTRIBUTE: _av(device.expires_at),
+            },
+        )
+
+    def get_device(self, *, username: str, token_hash: str) -> KnownDevice | None:
+        item = self._user_item(username, DEVICE_PREFIX + token_hash)
+        if item is None:
+            return None
+        fields = _plain(item)
+        return KnownDevice(
+            username=username,
+            token_hash=token_hash,
+            device_id=fields["device_id"],
+            created_at=float(fields["created_at"]),
+            expires_at=int(fields[TTL_ATTRIBUTE]),
+        )
+
+    def forget_devices(self, *, username: str) -> None:
+        items = self._user_items(username, prefix=DEVICE_PREFIX)
+        self._batch_delete(self._tables.user_items, [
+            {"username": item["username"], "item": item["item"]} for item in items
+        ])

@@ -63,8 +63,9 @@ class RefreshToken:
     username: str
     family: str  # the session (``Session.sid``): every token rotated from one login
     issued_at_ms: int
-    expires_at: int
+    expires_at: int  # the earlier of its idle end and its session's absolute end
     used: bool = False
+    session_ends_at: int = 0  # the session's absolute end, carried to every rotation
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,16 @@ class Session:
     credential_stamp: str  # the user's stamp when the session started
     created_at: float
     last_used_at: float  # the last refresh (the authorizer never writes)
-    expires_at: int  # sliding: each refresh moves it to now + the refresh token lifetime
+    # Sliding: each refresh moves it to now + the refresh token lifetime, but never past
+    # ``ends_at``; the authorizer refuses a session past it.
+    expires_at: int
+    ends_at: int = 0  # the absolute end: sign-in + CHALKBOARD_SESSION_MAX_SECONDS
+    method: str = "password"  # how it signed in: password, totp, recovery_code, passkey
+    ip: str = ""  # the client address at sign-in
+    device: str = ""  # a label parsed once from the User-Agent at sign-in
+    user_agent: str = ""  # the raw header, at most 256 characters
+    device_id: str = ""  # the known device it signed in with ("": unknown)
+    credential_id: str = ""  # the passkey it signed in with (method passkey)
 
 
 @dataclass(frozen=True)
@@ -166,3 +176,16 @@ class Challenge:
     username: str  # whose it is; "" for a usernameless passkey sign-in
     expires_at: int
     credential_stamp: str = ""  # "mfa": the user's stamp when the password was checked
+    device_id: str = ""  # "mfa": the known device the password step came from ("": unknown)
+
+
+@dataclass(frozen=True)
+class KnownDevice:
+    """A device the owner signed in on: only the hash of its token is kept, under the
+    account (a per-user record: account deletion removes it)."""
+
+    username: str
+    token_hash: str  # sha256 of the device token
+    device_id: str  # names its throttle bucket, ``device:<id>``
+    created_at: float
+    expires_at: int  # 365 days after it was handed out

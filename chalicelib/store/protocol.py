@@ -8,6 +8,7 @@ from chalicelib.store.model import (
     LOGIN_SCOPE,
     AccessState,
     Challenge,
+    KnownDevice,
     LoginCount,
     Message,
     Page,
@@ -184,3 +185,14 @@ class Store(Protocol):
     def delete_user(self, *, username: str, credential_stamp: str) -> None:
         """Remove the user marked deleted under ``credential_stamp``, freeing the name
         (after ``delete_user_data``); any other account of the name stays."""
+
+    # --- known devices (per-user data: account deletion removes them) ---
+
+    def add_device(self, device: KnownDevice) -> None:
+        """Keep a device token's hash under its account."""
+
+    def get_device(self, *, username: str, token_hash: str) -> KnownDevice | None:
+        """The account's device with that token hash (expired or not: the caller checks)."""
+
+    def forget_devices(self, *, username: str) -> None:
+        """End every device token of the account (a password reset); one Query on DynamoDB."""

@@ -22,6 +22,7 @@ from chalicelib.store.model import (
     LOGIN_SCOPE,
     AccessState,
     Challenge,
+    KnownDevice,
     LoginCount,
     LoginThrottle,
     Message,
@@ -59,6 +60,13 @@ CREATE TABLE IF NOT EXISTS sessions (
     created_at REAL NOT NULL,
     last_used_at REAL NOT NULL,
     expires_at INTEGER NOT NULL,
+    ends_at INTEGER NOT NULL DEFAULT 0,
+    method TEXT NOT NULL DEFAULT 'password',
+    ip TEXT NOT NULL DEFAULT '',
+    device TEXT NOT NULL DEFAULT '',
+    user_agent TEXT NOT NULL DEFAULT '',
+    device_id TEXT NOT NULL DEFAULT '',
+    credential_id TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (username, sid)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS refresh_tokens (
@@ -67,7 +75,8 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
     family TEXT NOT NULL,
     issued_at_ms INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
-    used INTEGER NOT NULL DEFAULT 0
+    used INTEGER NOT NULL DEFAULT 0,
+    session_ends_at INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS throttle_runs (
     username TEXT NOT NULL,
@@ -111,12 +120,40 @@ CREATE TABLE IF NOT EXISTS challenges (
     purpose TEXT NOT NULL,
     username TEXT NOT NULL,
     expires_at INTEGER NOT NULL,
-    credential_stamp TEXT NOT NULL DEFAULT ''
+    credential_stamp TEXT NOT NULL DEFAULT '',
+    device_id TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS devices (
+    username TEXT NOT NULL,
+    token_hash TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (username, token_hash)
+) WITHOUT ROWID;
 """
-_EXPIRING_TABLES = ("sessions", "refresh_tokens", "throttle_runs", "recent_posts", "challenges")
+# Columns added since a table was first made: a file made before gets them (defaults).
+_ADDED_COLUMNS = {
+    "sessions": {
+        "ends_at": "INTEGER NOT NULL DEFAULT 0",
+        "method": "TEXT NOT NULL DEFAULT 'password'",
+        "ip": "TEXT NOT NULL DEFAULT ''",
+        "device": "TEXT NOT NULL DEFAULT ''",
+        "user_agent": "TEXT NOT NULL DEFAULT ''",
+        "device_id": "TEXT NOT NULL DEFAULT ''",
+        "credential_id": "TEXT NOT NULL DEFAULT ''",
+    },
+    "refresh_tokens": {"session_ends_at": "INTEGER NOT NULL DEFAULT 0"},
+    "challenges": {"device_id": "TEXT NOT NULL DEFAULT ''"},
+}
+_EXPIRING_TABLES = (
+    "sessions", "refresh_tokens", "throttle_runs", "recent_posts", "challenges", "devices"
+)
 _USER_COLUMNS = "username, password_hash, created_at, credential_stamp, deleted, display_name"
-_SESSION_COLUMNS = "username, sid, credential_stamp, created_at, last_used_at, expires_at"
+_SESSION_COLUMNS = (
+    "username, sid, credential_stamp, created_at, last_used_at, expires_at, ends_at, method,"
+    " ip, device, user_agent, device_id, credential_id"
+)
 
 
 _USER_FIELDS = tuple(_USER_COLUMNS.split(", "))
@@ -241,6 +278,11 @@ class SQLiteStore:
             )
         if "display_name" not in columns:  # a file made before display names: shown as the username
             connection.execute("ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT ''")
+        for table, added in _ADDED_COLUMNS.items():
+            present = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+            for column, declaration in added.items():
+                if column not in present:
+                    connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     def _retrying(self, action: Callable[[], T]) -> T:
         """Run ``action``; if the database stays locked past the busy timeout, try again."""
@@ -341,9 +383,9 @@ class SQLiteStore:
         def insert(connection: sqlite3.Connection) -> None:
             self._prune_expired(connection, self._clock())
             connection.execute(
-                f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",  # noqa: S608
-                (session.username, session.sid, session.credential_stamp, session.created_at,
-                 session.last_used_at, session.expires_at),
+                f"INSERT INTO sessions ({_SESSION_COLUMNS})"  # noqa: S608
+                f" VALUES ({', '.join('?' * len(_SESSION_FIELDS))})",
+                tuple(getattr(session, field) for field in _SESSION_FIELDS),
             )
 
         self._write(insert)
@@ -397,15 +439,17 @@ class SQLiteStore:
             self._prune_expired(connection, self._clock())
             connection.execute(
                 "INSERT INTO refresh_tokens"
-                " (token_hash, username, family, issued_at_ms, expires_at, used)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                " (token_hash, username, family, issued_at_ms, expires_at, used, session_ends_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (token.token_hash, token.username, token.family, token.issued_at_ms,
-                 token.expires_at, int(token.used)),
+                 token.expires_at, int(token.used), token.session_ends_at),
             )
 
         self._write(insert)
 
-    _REFRESH_COLUMNS = "token_hash, username, family, issued_at_ms, expires_at, used"
+    _REFRESH_COLUMNS = (
+        "token_hash, username, family, issued_at_ms, expires_at, used, session_ends_at"
+    )
 
     def get_refresh_token(self, *, token_hash: str) -> RefreshToken | None:
         rows = self._read(
@@ -558,6 +602,7 @@ class SQLiteStore:
             connection.execute("DELETE FROM totp WHERE username = ?", (username,))
             connection.execute("DELETE FROM passkeys WHERE username = ?", (username,))
             connection.execute("DELETE FROM throttle_runs WHERE username = ?", (username,))
+            connection.execute("DELETE FROM devices WHERE username = ?", (username,))
             removed = connection.execute(
                 "DELETE FROM messages WHERE id IN"
                 " (SELECT id FROM messages WHERE username = ? LIMIT ?)",
@@ -708,10 +753,11 @@ class SQLiteStore:
         def put(connection: sqlite3.Connection) -> None:
             self._prune_expired(connection, self._clock())
             connection.execute(
-                "INSERT INTO challenges (key, purpose, username, expires_at, credential_stamp)"
-                " VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO challenges"
+                " (key, purpose, username, expires_at, credential_stamp, device_id)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
                 (challenge.key, challenge.purpose, challenge.username, challenge.expires_at,
-                 challenge.credential_stamp),
+                 challenge.credential_stamp, challenge.device_id),
             )
 
         self._write(put)
@@ -719,7 +765,8 @@ class SQLiteStore:
     def take_challenge(self, *, key: str, now: float) -> Challenge | None:
         def take(connection: sqlite3.Connection) -> Challenge | None:
             rows = connection.execute(
-                "SELECT key, purpose, username, expires_at, credential_stamp FROM challenges"
+                "SELECT key, purpose, username, expires_at, credential_stamp, device_id"
+                " FROM challenges"
                 " WHERE key = ?",
                 (key,),
             ).fetchall()
@@ -745,3 +792,28 @@ class SQLiteStore:
                 (username, credential_stamp),
             )
         )
+
+    # --- known devices ---
+
+    def add_device(self, device: KnownDevice) -> None:
+        def insert(connection: sqlite3.Connection) -> None:
+            self._prune_expired(connection, self._clock())
+            connection.execute(
+                "INSERT OR REPLACE INTO devices"
+                " (username, token_hash, device_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                (device.username, device.token_hash, device.device_id, device.created_at,
+                 device.expires_at),
+            )
+
+        self._write(insert)
+
+    def get_device(self, *, username: str, token_hash: str) -> KnownDevice | None:
+        rows = self._read(
+            "SELECT username, token_hash, device_id, created_at, expires_at FROM devices"
+            " WHERE username = ? AND token_hash = ?",
+            (username, token_hash),
+        )
+        return KnownDevice(**_fields(rows[0])) if rows else None
+
+    def forget_devices(self, *, username: str) -> None:
+        self._write(lambda c: c.execute("DELETE FROM devices WHERE username = ?", (username,)))
