@@ -46,9 +46,12 @@ def test_sessions_list_marks_this_device_with_relative_times(new_page, api):
     expect(this).to_contain_text("Last active")
     expect(this.get_by_role("button")).to_have_count(0)  # it is left with Log out
     other = sessions(here).nth(1)
-    expect(other).to_contain_text("Another browser or device")
+    # Told apart by device, how it signed in, IP address, last activity and its end.
+    expect(other.locator(".session-device")).to_have_text(re.compile(r"Chrome \d+ on Linux"))
+    expect(other).to_contain_text("Signed in with: Password · IP address 127.0.0.1")
+    expect(other).to_contain_text("ends by itself")
     expect(other.get_by_role("button", name="Sign out")).to_be_visible()
-    times = this.locator("time")
+    times = this.locator("time[data-relative]")  # last active, signed in (then its end date)
     expect(times).to_have_count(2)
     for index in range(2):
         stamp = times.nth(index)

@@ -40,6 +40,14 @@ function timeElement(iso) {
   });
 }
 
+const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+
+/** A future date ("Jan 6, 2027"), for when a session ends if left alone. */
+function dateElement(iso) {
+  const date = new Date(iso);
+  return el("time", { text: dateOnly.format(date), attrs: { datetime: iso, title: fullTime(date) } });
+}
+
 function sessionItem(session) {
   const describedBy = `session-${session.id}-what`;
   const device = session.device || (session.current ? "This browser" : "Another browser or device");
@@ -55,7 +63,8 @@ function sessionItem(session) {
       session.current ? el("span", { className: "badge good", text: "This device" }) : null),
     facts.length ? el("p", { className: "session-facts", text: facts.join(" · ") }) : null,
     el("p", { className: "session-times" }, "Last active ", timeElement(session.last_used_at),
-      " · signed in ", timeElement(session.created_at)),
+      " · signed in ", timeElement(session.created_at),
+      ...(session.expires_at ? [" · ends by itself ", dateElement(session.expires_at)] : [])),
   );
   if (session.user_agent) what.setAttribute("title", session.user_agent);
   const item = el("li", { className: "session", dataset: { sessionId: session.id } }, what);
