@@ -7,6 +7,7 @@ import { avatar } from "../../lib/avatar.js";
 import { byId, say } from "../../lib/dom.js";
 import { SessionEnded, authed } from "../../lib/session.js";
 import { fullTime } from "../../lib/time.js";
+import * as activity from "./activity.js";
 import * as danger from "./danger.js";
 import * as passkeys from "./passkeys.js";
 import * as password from "./password.js";
@@ -47,6 +48,7 @@ async function load(page) {
     twoFactor.show(me);
     if (page === "" || page === "security") passkeys.load().then(showPasskeyCount);
     if (page === "" || page === "sessions") sessions.load().then(showSessionCount);
+    if (page === "security") activity.load();
   } catch (error) {
     if (loading === request && !(error instanceof SessionEnded)) say(ui.error, error.message);
   }
@@ -99,6 +101,7 @@ export function resetAccount() {
   passkeys.reset();
   sessions.reset();
   danger.reset();
+  activity.reset();
 }
 
 /** Look up the page's elements and wire its sections; main.js calls this once. */
@@ -131,4 +134,5 @@ export function init({ onAccountDeleted, onProfile: profileChanged }) {
   passkeys.init({ onChanged: showPasskeyCount });
   sessions.init();
   danger.init({ onAccountDeleted });
+  activity.init();
 }

@@ -1,0 +1,84 @@
+// Sign-in & security: "Recent security activity" (GET /me/security-events), newest
+// first: what happened, from which device and address, and when — so a person can
+// spot a sign-in that was not theirs. Hidden while the API has no such list.
+
+import { ApiError } from "../../lib/api.js";
+import { byId, el, say } from "../../lib/dom.js";
+import { SessionEnded, authed } from "../../lib/session.js";
+import { fullTime, relativeTime } from "../../lib/time.js";
+
+const LIMIT = 10;
+const METHODS = {
+  password: "password", totp: "password and code", recovery_code: "recovery code",
+  passkey: "passkey",
+};
+
+let ui = null;
+
+/** A sentence for one event (API.md, Security events). */
+export function describe(event) {
+  const details = event.details ?? {};
+  switch (event.type) {
+    case "sign_in":
+      return `Signed in with ${METHODS[details.method] ?? "a password"}${details.new_device ? " — a new device" : ""}`;
+    case "sign_in_failed":
+      return details.reason === "code" ? "A wrong two-factor code was entered" : "A wrong password was entered";
+    case "locked": return "Sign-in paused after too many wrong attempts";
+    case "password_changed": return "Password changed";
+    case "password_reset": return "Password reset by email";
+    case "totp_enabled": return "Two-factor authentication turned on";
+    case "totp_disabled": return "Two-factor authentication turned off";
+    case "recovery_code_used":
+      return Number.isInteger(details.left) ? `Recovery code used (${details.left} left)` : "Recovery code used";
+    case "recovery_codes_regenerated": return "New recovery codes made";
+    case "passkey_added": return "Passkey added";
+    case "passkey_removed": return "Passkey removed";
+    case "session_ended": return "A session was signed out";
+    case "email_changed": return "Email address changed";
+    case "email_verified": return "Email address verified";
+    default: return event.type.replace(/_/g, " ");
+  }
+}
+
+function item(event) {
+  const date = new Date(event.created_at);
+  const warn = ["sign_in_failed", "locked"].includes(event.type) || event.details?.new_device;
+  return el("li", { className: warn ? "event attention" : "event" },
+    el("span", { className: "event-what", text: describe(event) }),
+    el("span", { className: "event-where", text: [event.device, event.ip].filter(Boolean).join(" · ") }),
+    el("time", {
+      className: "event-when", text: relativeTime(date),
+      attrs: { datetime: event.created_at, title: fullTime(date), "data-relative": true },
+    }));
+}
+
+/** Load the list; the section stays hidden when the API does not have it (404/403). */
+export async function load() {
+  say(ui.error, "");
+  try {
+    const answer = await authed("GET", "/me/security-events", { query: { limit: LIMIT } });
+    ui.section.hidden = false;
+    ui.list.replaceChildren(...answer.events.map(item));
+    ui.empty.hidden = answer.events.length > 0;
+  } catch (error) {
+    if (error instanceof ApiError && [403, 404].includes(error.status)) {
+      ui.section.hidden = true;
+    } else if (!(error instanceof SessionEnded)) {
+      say(ui.error, error.message);
+    }
+  }
+}
+
+export function reset() {
+  ui.list.replaceChildren();
+  say(ui.error, "");
+}
+
+export function init() {
+  ui = {
+    section: byId("activity"),
+    list: byId("activity-list"),
+    empty: byId("activity-empty"),
+    error: byId("activity-error"),
+  };
+}
