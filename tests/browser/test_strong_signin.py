@@ -136,6 +136,10 @@ def test_passkey_named_at_creation_sign_in_without_username_removal_confirmed(
 
     open_account(page)
     expect(passkeys(page).first).to_contain_text("last used")
+    # Removing it ends the sessions it signed in (this one): sign in with the password.
+    log_out(page)
+    ui.log_in(page, "alice")
+    open_account(page)
     # Removing a way to sign in is confirmed, with the password; Cancel keeps it.
     page.get_by_role("button", name="Remove passkey Chrome on Linux").click()
     dialog = page.get_by_role("dialog", name="Remove the passkey “Chrome on Linux”?")
