@@ -12,6 +12,7 @@ import * as session from "./lib/session.js";
 import * as account from "./views/account/account.js";
 import * as auth from "./views/auth/sign-in.js";
 import * as codeStep from "./views/auth/code-step.js";
+import * as recovery from "./views/auth/recovery.js";
 import * as board from "./views/board/board.js";
 
 let ui = null;
@@ -19,10 +20,11 @@ let current = null; // the view on screen ("auth", "board", "account/…")
 let firstRoute = true;
 
 const ACCOUNT_PAGES = ["profile", "security", "sessions", "danger"];
+const RECOVERY = ["forgot", "reset", "verify-email"]; // open with or without a session
 
 function requestedRoute() {
   const name = location.hash.replace(/^#\/?/, "").replace(/\?.*$/, "");
-  if (["login", "signup", "board", "account"].includes(name)) return name;
+  if (["login", "signup", "board", "account", ...RECOVERY].includes(name)) return name;
   const [top, page] = name.split("/");
   if (top === "account" && ACCOUNT_PAGES.includes(page)) return name;
   return "";
@@ -49,6 +51,14 @@ function route() {
   firstRoute = false;
   const username = session.currentUser();
   let name = requestedRoute();
+  if (RECOVERY.includes(name)) {
+    board.leaveBoard();
+    ui.nav.hidden = !username;
+    const title = recovery.show(name);
+    const changed = showView("recovery", name, title);
+    if (changed) recovery.focusFirst(name);
+    return;
+  }
   if (!username) {
     board.leaveBoard();
     ui.nav.hidden = true;
@@ -158,6 +168,7 @@ function init() {
       auth: byId("auth-view"),
       board: byId("board-view"),
       account: byId("account-view"),
+      recovery: byId("recovery-view"),
     },
     headings: {
       board: byId("board-title"),
@@ -171,6 +182,13 @@ function init() {
   dialog.init();
   auth.init({ signedIn });
   codeStep.init({ signedIn });
+  recovery.init({
+    done: (notice) => {
+      // A reset ends every session, this browser's too: forget it and log in afresh.
+      session.forgetEndedSession();
+      signedOut(notice);
+    },
+  });
   board.init();
   account.init({
     onAccountDeleted: (notice) => signedOut(notice),

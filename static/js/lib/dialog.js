@@ -76,6 +76,9 @@ export function ask(options) {
   if (options.name) {
     ui.nameLabel.textContent = options.name.label;
     ui.name.value = options.name.value ?? "";
+    ui.name.type = options.name.type ?? "text";
+    ui.name.setAttribute("autocomplete", options.name.autocomplete ?? "off");
+    ui.name.maxLength = options.name.maxLength ?? 50;
   }
   clearProblems();
   ui.dialog.showModal();
@@ -114,7 +117,7 @@ function close(result) {
 /** The first empty or wrong field, marked next to itself. */
 function missing(options) {
   const checks = [
-    [Boolean(options.name), ui.name, ui.nameProblem, "Enter a name."],
+    [Boolean(options.name), ui.name, ui.nameProblem, options.name?.missing ?? "Enter a name."],
     [options.password !== false, ui.password, ui.passwordProblem, "Enter your password."],
     [Boolean(options.code), ui.code, ui.codeProblem, "Enter the code from your authenticator app, or a recovery code."],
     [Boolean(options.newPassword), ui.newPassword, ui.newProblem, "Enter a new password."],

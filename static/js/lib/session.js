@@ -416,6 +416,11 @@ export async function changePassword(currentPassword, newPassword) {
   }
 }
 
+/** Forget this browser's tokens after the server ended every session (a password reset). */
+export function forgetEndedSession() {
+  forget();
+}
+
 /**
  * Forget this browser's tokens after the account was deleted: the server already
  * refuses them, so there is no session to end there and nothing to announce.

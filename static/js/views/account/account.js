@@ -77,6 +77,10 @@ function showMe(me) {
   if (hasEmailField) {
     ui.email.textContent = !me.email ? "None" : me.email_verified ? `${me.email} · verified` : `${me.email} · not verified yet`;
   }
+  ui.banner.hidden = !(me.email && !me.email_verified);
+  if (!ui.banner.hidden) {
+    ui.bannerText.textContent = `Verify your email address: open the link we sent to ${me.email}.`;
+  }
 }
 
 function showPasskeyCount(list) {
@@ -119,6 +123,8 @@ export function init({ onAccountDeleted, onProfile: profileChanged }) {
     sessions: byId("ov-sessions"),
     emailItem: byId("ov-email-item"),
     email: byId("ov-email"),
+    banner: byId("verify-banner"),
+    bannerText: byId("verify-banner-text"),
     pages: {
       "": byId("page-overview"),
       profile: byId("page-profile"),
@@ -128,7 +134,7 @@ export function init({ onAccountDeleted, onProfile: profileChanged }) {
     },
   };
   onProfile = profileChanged;
-  profile.init({ onSaved: (me) => showMe(me) });
+  profile.init({ onSaved: (me) => (me ? showMe(me) : load("profile")) });
   password.init();
   twoFactor.init({ onChanged: () => load("security") });
   passkeys.init({ onChanged: showPasskeyCount });

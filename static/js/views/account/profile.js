@@ -3,6 +3,7 @@
 // author's current name).
 
 import { run } from "../../lib/action.js";
+import * as dialog from "../../lib/dialog.js";
 import { ApiError } from "../../lib/api.js";
 import { byId, characterCount, fieldError, flash, say, sentence } from "../../lib/dom.js";
 import { DISPLAY_NAME_MAX } from "../../lib/rules.js";
@@ -20,6 +21,44 @@ export function show(me) {
   ui.since.textContent = dateOnly.format(created);
   ui.since.setAttribute("title", fullTime(created));
   if (document.activeElement !== ui.input) ui.input.value = me.display_name;
+  showEmail(me);
+}
+
+/** The email part, once the API has addresses (GET /me says "email"). */
+function showEmail(me) {
+  ui.emailSection.hidden = !Object.hasOwn(me, "email");
+  if (ui.emailSection.hidden) return;
+  ui.emailState.textContent = !me.email
+    ? "No email address yet. Without one, a forgotten password cannot be reset."
+    : me.email_verified
+      ? `${me.email} — verified.`
+      : `${me.email} — not verified yet: open the link we sent to it.`;
+  ui.emailChange.textContent = me.email ? "Change email address…" : "Add an email address…";
+  ui.emailAddress = me.email ?? "";
+}
+
+async function changeEmail() {
+  say(ui.emailDone, "");
+  const email = await dialog.ask({
+    title: ui.emailAddress ? "Change your email address" : "Add an email address",
+    text: "We send a link to the address; it is used once you open it.",
+    name: { label: "Email address", value: ui.emailAddress, type: "email", autocomplete: "email",
+      maxLength: 254, missing: "Enter an email address." },
+    submit: "Send the link",
+    busy: "Sending…",
+    explain: (error) =>
+      error instanceof ApiError && error.status === 400 && /email/i.test(error.message)
+        ? { field: "name", message: error.message }
+        : null,
+    action: async ({ name, password }) => {
+      await authed("POST", "/me/email", { body: { email: name, password } });
+      return name;
+    },
+  });
+  if (!email) return;
+  ui.emailState.textContent = `${email} — not verified yet: open the link we sent to it.`;
+  flash(ui.emailDone, `We sent a link to ${email}. Open it to verify the address (it works for 24 hours).`);
+  onSaved(null);
 }
 
 export function reset() {
@@ -66,6 +105,11 @@ async function submit(event) {
 export function init({ onSaved: saved }) {
   onSaved = saved;
   ui = {
+    emailSection: byId("email-section"),
+    emailState: byId("email-state"),
+    emailDone: byId("email-done"),
+    emailChange: byId("email-change"),
+    emailAddress: "",
     username: byId("profile-username"),
     since: byId("profile-since"),
     form: byId("name-form"),
@@ -75,4 +119,5 @@ export function init({ onSaved: saved }) {
     submit: byId("name-submit"),
   };
   ui.form.addEventListener("submit", submit);
+  ui.emailChange.addEventListener("click", changeEmail);
 }

@@ -31,6 +31,7 @@ export function init({ signedIn }) {
   login = {
     passwordForm: byId("auth-form"),
     switchLine: byId("auth-switch-line"),
+    forgotLine: byId("forgot-line"),
     form: byId("mfa-form"),
     code: byId("mfa-code"),
     error: byId("mfa-error"),
@@ -58,6 +59,7 @@ export function startCodeStep(token) {
   login.passwordForm.hidden = true;
   login.passkeyBox.hidden = true;
   login.switchLine.hidden = true; // no "Create an account" in the middle of signing in
+  login.forgotLine.hidden = true;
   login.form.hidden = false;
   say(login.error, "");
   login.code.value = "";
@@ -71,6 +73,7 @@ export function endCodeStep() {
   login.form.hidden = true;
   login.passwordForm.hidden = false;
   login.switchLine.hidden = false;
+  login.forgotLine.hidden = false;
   login.passkeyBox.hidden = !supported();
   say(login.error, "");
   say(login.passkeyError, "");

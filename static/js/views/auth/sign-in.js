@@ -178,6 +178,7 @@ export function setMode(next) {
   ui.usernameHint.hidden = state.mode !== "signup";
   ui.passwordHint.hidden = state.mode !== "signup";
   ui.nameField.hidden = state.mode !== "signup"; // a name is asked for only when signing up
+  ui.forgotLine.hidden = state.mode !== "login";
   ui.strength.hidden = state.mode !== "signup";
   check();
   return text.title;
@@ -272,6 +273,7 @@ export function init({ signedIn }) {
     nameProblem: byId("display-name-problem"),
     reveal: byId("reveal-password"),
     strength: byId("password-strength"),
+    forgotLine: byId("forgot-line"),
     error: byId("auth-error"),
     submit: byId("auth-submit"),
     switchText: byId("switch-text"),
