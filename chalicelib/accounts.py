@@ -6,7 +6,8 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from chalicelib import passwords, throttle
+from chalicelib import passwords, security_events, throttle
+from chalicelib.clients import Client
 from chalicelib.deps import Deps
 from chalicelib.errors import AccountGone, UsernameTaken, WrongPassword
 from chalicelib.store.model import User, live
@@ -90,14 +91,17 @@ def rename(deps: Deps, username: str, display_name: str) -> Account:
     return _account(deps, user)
 
 
-def check_password(deps: Deps, username: str, password: str, wrong: str) -> User:
-    """The user, if ``password`` is theirs; ``WrongPassword`` (counted by the throttle)."""
+def check_password(deps: Deps, username: str, password: str, wrong: str, *,
+                   client: Client | None = None) -> User:
+    """The user, if ``password`` is theirs; ``WrongPassword`` (counted by the throttle;
+    the failure that locks is the owner's ``locked`` event)."""
     attempt = throttle.reserve_attempt(deps, username)  # the same throttle as logins
     user = live(deps.store.get_user(username))
     verified = False
     if user is not None and may_be_password(password):
         verified, _ = passwords.verify_password(password, user.password_hash, deps.settings)
-    throttle.finish_attempt(deps, attempt, succeeded=verified)
+    throttle.finish_attempt(deps, attempt, succeeded=verified, account_exists=user is not None,
+                            client=client)
     if not verified:
         raise WrongPassword(wrong)
     assert user is not None
@@ -105,7 +109,8 @@ def check_password(deps: Deps, username: str, password: str, wrong: str) -> User
 
 
 def change_password(
-    deps: Deps, username: str, current_password: str, new_password: str
+    deps: Deps, username: str, current_password: str, new_password: str, *,
+    client: Client | None = None,
 ) -> None:
     """Set a new password and a new credential stamp: every session ends, this one too.
 
@@ -116,7 +121,8 @@ def change_password(
         new_password, username=username, settings=deps.settings,
         display_name=get_account(deps, username).user.display_name,  # one of the user's own words
     )
-    user = check_password(deps, username, current_password, "current password is wrong")
+    user = check_password(deps, username, current_password, "current password is wrong",
+                          client=client)
     changed = deps.store.set_password(
         username=username,
         password_hash=passwords.hash_password(new_password, deps.settings),
@@ -127,9 +133,11 @@ def change_password(
         raise AccountGone("the password was changed meanwhile; sign in again")
     # The new stamp already ends every session; removing them keeps the list honest.
     deps.store.end_sessions(username=username)
+    security_events.record(deps, username, "password_changed", client=client)
 
 
-def delete_account(deps: Deps, username: str, password: str) -> None:
+def delete_account(deps: Deps, username: str, password: str, *, client: Client | None = None
+                   ) -> None:
     """Delete the account and every record of it (sessions, tokens, messages, and any
     other per-user kind the store keeps), after checking the password.
 
@@ -137,7 +145,7 @@ def delete_account(deps: Deps, username: str, password: str) -> None:
     of it is refused and the name stays taken, so nothing new appears while the
     records go in bounded batches; the name is freed last.
     """
-    check_password(deps, username, password, "password is wrong")
+    check_password(deps, username, password, "password is wrong", client=client)
     marked = deps.store.mark_user_deleted(username=username)
     if marked is not None:  # None: a concurrent deletion already finished it
         finish_deletion(deps, marked)

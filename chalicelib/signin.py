@@ -13,9 +13,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib import passkeys, passwords, sessions, throttle, totp
+from chalicelib import passkeys, passwords, security_events, sessions, telemetry, throttle, totp
+from chalicelib.clients import Client
 from chalicelib.deps import Deps
-from chalicelib.errors import InvalidCredentials
+from chalicelib.errors import InvalidCredentials, LoginThrottled
 from chalicelib.store.model import Challenge, User, live
 from chalicelib.tokens import InvalidToken, UnknownKey, issue_mfa_token, verify_mfa_token
 from chalicelib.validation import is_plausible_username, may_be_password, normalize_username
@@ -30,7 +31,26 @@ class MfaChallenge:
     mfa_token: str
 
 
-def password(deps: Deps, username: str, password: str) -> sessions.TokenPair | MfaChallenge:
+def _signed_in(deps: Deps, user: User, method: str, *, client: Client | None,
+               new_device: bool) -> sessions.TokenPair:
+    """Start the session, then log the decision and keep the owner's ``sign_in`` event."""
+    pair = sessions.start_session(deps, user)
+    telemetry.auth_decision("login", "success", username=user.username, method=method,
+                            session_id=pair.session_id)
+    security_events.record(deps, user.username, "sign_in", client=client,
+                           details={"method": method, "new_device": new_device})
+    return pair
+
+
+def _refused(kind: str, outcome: str, reason: str, *, username: str | None, method: str
+             ) -> None:
+    telemetry.auth_decision(kind, outcome, username=username, reason=reason, method=method)
+
+
+def password(
+    deps: Deps, username: str, password: str, *, client: Client | None = None,
+    new_device: bool = True,
+) -> sessions.TokenPair | MfaChallenge:
     """A token pair, an ``MfaChallenge`` (two-factor on), or ``InvalidCredentials`` /
     ``LoginThrottled``.
 
@@ -38,12 +58,20 @@ def password(deps: Deps, username: str, password: str) -> sessions.TokenPair | M
     counted (one conditional write), then one argon2 verification (against a dummy
     hash when the user does not exist). A success also clears the count, except
     with two-factor on: then only an accepted code does (``code``).
+
+    ``client`` is the caller; ``new_device`` says the attempt carried no valid
+    device token (the ``sign_in`` event's ``details.new_device``).
     """
     store = deps.store
     username = normalize_username(username)
     if not is_plausible_username(username) or not may_be_password(password):
+        _refused("login", "failure", "malformed", username=None, method="password")
         raise InvalidCredentials("invalid credentials")  # no such account can exist: no hashing
-    attempt = throttle.reserve_attempt(deps, username)
+    try:
+        attempt = throttle.reserve_attempt(deps, username)
+    except LoginThrottled:
+        _refused("login", "throttled", "locked", username=username, method="password")
+        raise
     user = live(store.get_user(username))
     if user is None:
         passwords.spend_verify_time(password, deps.settings)
@@ -53,8 +81,12 @@ def password(deps: Deps, username: str, password: str) -> sessions.TokenPair | M
             password, user.password_hash, deps.settings
         )
     if not verified or user is None:
-        throttle.finish_attempt(deps, attempt, succeeded=False)
-        log.info("login failed for %s", username)
+        if user is not None:  # never an event for a name nobody holds
+            security_events.record(deps, username, "sign_in_failed", client=client,
+                                   details={"reason": "password"})
+        throttle.finish_attempt(deps, attempt, succeeded=False, account_exists=user is not None,
+                                client=client)
+        _refused("login", "failure", "wrong password", username=username, method="password")
         raise InvalidCredentials("invalid credentials")
     if new_hash is not None:  # parameters were raised since this hash was made
         # Conditional on the stamp: never undoes a password change made meanwhile.
@@ -64,9 +96,10 @@ def password(deps: Deps, username: str, password: str) -> sessions.TokenPair | M
         )
     second_factor = store.get_totp(username=username)
     if second_factor is not None and second_factor.enabled:
+        _refused("login", "code_required", "two-factor on", username=username, method="password")
         return _code_step(deps, user)  # the attempt stays counted until a code is accepted
     throttle.finish_attempt(deps, attempt, succeeded=True)
-    return sessions.start_session(deps, user)
+    return _signed_in(deps, user, "password", client=client, new_device=new_device)
 
 
 def _code_step(deps: Deps, user: User) -> MfaChallenge:
@@ -83,7 +116,10 @@ def _code_step(deps: Deps, user: User) -> MfaChallenge:
 
 
 
-def code(deps: Deps, mfa_token: str, code: str) -> sessions.TokenPair:
+def code(
+    deps: Deps, mfa_token: str, code: str, *, client: Client | None = None,
+    new_device: bool = True,
+) -> sessions.TokenPair:
     """The token pair for a password step's ``mfa_token`` and one code.
 
     The code is counted by the login throttle first; an accepted one clears the
@@ -101,13 +137,25 @@ def code(deps: Deps, mfa_token: str, code: str) -> sessions.TokenPair:
         )
     except InvalidToken as error:
         log.info("mfa_token refused: %s", error)
+        _refused("code", "failure", "mfa_token refused", username=None, method="code")
         raise expired from None
     username = claims.username
-    attempt = throttle.reserve_attempt(deps, username)
+    method = totp.code_kind(code)
+    try:
+        attempt = throttle.reserve_attempt(deps, username)
+    except LoginThrottled:
+        _refused("code", "throttled", "locked", username=username, method=method)
+        raise
     state = store.get_totp(username=username)
-    accepted = state is not None and state.enabled and totp.spend_code(deps, state, code)
+    accepted = (state is not None and state.enabled
+                and totp.spend_code(deps, state, code, client=client))
     if not accepted:
-        throttle.finish_attempt(deps, attempt, succeeded=False)
+        if state is not None:  # the account (still) exists
+            security_events.record(deps, username, "sign_in_failed", client=client,
+                                   details={"reason": "code"})
+        throttle.finish_attempt(deps, attempt, succeeded=False, account_exists=state is not None,
+                                client=client)
+        _refused("code", "failure", "wrong code", username=username, method=method)
         raise InvalidCredentials("code is wrong or was already used")
     step = store.take_challenge(key=claims.jti, now=now)
     user = live(store.get_user(username))
@@ -115,15 +163,24 @@ def code(deps: Deps, mfa_token: str, code: str) -> sessions.TokenPair:
         step is None or step.purpose != "mfa" or step.username != username
         or user is None or user.credential_stamp != step.credential_stamp
     ):
+        _refused("code", "failure", "mfa_token spent or stale", username=username, method=method)
         raise expired  # used already, or the password changed (or the account went) since
     throttle.finish_attempt(deps, attempt, succeeded=True)
-    return sessions.start_session(deps, user)
+    return _signed_in(deps, user, method, client=client, new_device=new_device)
 
 
-def passkey(deps: Deps, credential: dict[str, Any]) -> sessions.TokenPair:
+def passkey(
+    deps: Deps, credential: dict[str, Any], *, client: Client | None = None,
+    new_device: bool = True,
+) -> sessions.TokenPair:
     """The token pair for a valid assertion of a stored passkey; 401 for anything else.
 
     A passkey is two factors already: no code follows, and the password throttle
     does not apply (a valid assertion signs in while the name is locked).
     """
-    return sessions.start_session(deps, passkeys.verify_assertion(deps, credential))
+    try:
+        user = passkeys.verify_assertion(deps, credential)
+    except InvalidCredentials:
+        _refused("login", "failure", "passkey refused", username=None, method="passkey")
+        raise
+    return _signed_in(deps, user, "passkey", client=client, new_device=new_device)

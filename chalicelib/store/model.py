@@ -166,3 +166,31 @@ class Challenge:
     username: str  # whose it is; "" for a usernameless passkey sign-in
     expires_at: int
     credential_stamp: str = ""  # "mfa": the user's stamp when the password was checked
+
+
+# --- security events ---
+
+
+@dataclass(frozen=True)
+class SecurityEvent:
+    """Something that happened to an account, shown to its owner (``GET /me/security-events``).
+
+    Kept until ``expires_at`` (90 days; DynamoDB's TTL, SQLite's pruning); the
+    device label is made from ``user_agent`` when the list is read, so recording
+    one on the sign-in path never loads the User-Agent parser.
+    """
+
+    username: str
+    id: str  # time-ordered (a ULID): newest first is ``id`` descending
+    type: str
+    created_at: float
+    expires_at: int
+    ip: str = ""
+    user_agent: str = ""
+    details_json: str = "{}"  # a JSON object: only ints, bools and short strings
+
+
+@dataclass(frozen=True)
+class SecurityEventPage:
+    events: tuple[SecurityEvent, ...]  # newest first
+    has_more: bool

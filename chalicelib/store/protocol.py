@@ -13,6 +13,8 @@ from chalicelib.store.model import (
     Page,
     Passkey,
     RefreshToken,
+    SecurityEvent,
+    SecurityEventPage,
     Session,
     TotpState,
     User,
@@ -184,3 +186,14 @@ class Store(Protocol):
     def delete_user(self, *, username: str, credential_stamp: str) -> None:
         """Remove the user marked deleted under ``credential_stamp``, freeing the name
         (after ``delete_user_data``); any other account of the name stays."""
+
+    # --- security events ---
+
+    def add_security_event(self, event: SecurityEvent) -> None:
+        """Keep ``event`` under its user until ``event.expires_at``."""
+
+    def list_security_events(
+        self, *, username: str, limit: int, before_id: str | None, now: float
+    ) -> SecurityEventPage:
+        """Up to ``limit`` of the user's live events (``expires_at >= now``), newest first,
+        older than ``before_id`` when given; one Query (an index range in SQLite)."""

@@ -28,6 +28,8 @@ from chalicelib.store.model import (
     Page,
     Passkey,
     RefreshToken,
+    SecurityEvent,
+    SecurityEventPage,
     Session,
     TotpState,
     User,
@@ -113,8 +115,22 @@ CREATE TABLE IF NOT EXISTS challenges (
     expires_at INTEGER NOT NULL,
     credential_stamp TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS security_events (
+    username TEXT NOT NULL,
+    id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at INTEGER NOT NULL,
+    ip TEXT NOT NULL,
+    user_agent TEXT NOT NULL,
+    details TEXT NOT NULL,
+    PRIMARY KEY (username, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS security_events_by_expiry ON security_events (expires_at);
 """
-_EXPIRING_TABLES = ("sessions", "refresh_tokens", "throttle_runs", "recent_posts", "challenges")
+_EXPIRING_TABLES = (
+    "sessions", "refresh_tokens", "throttle_runs", "recent_posts", "challenges", "security_events",
+)
 _USER_COLUMNS = "username, password_hash, created_at, credential_stamp, deleted, display_name"
 _SESSION_COLUMNS = "username, sid, credential_stamp, created_at, last_used_at, expires_at"
 
@@ -558,6 +574,7 @@ class SQLiteStore:
             connection.execute("DELETE FROM totp WHERE username = ?", (username,))
             connection.execute("DELETE FROM passkeys WHERE username = ?", (username,))
             connection.execute("DELETE FROM throttle_runs WHERE username = ?", (username,))
+            connection.execute("DELETE FROM security_events WHERE username = ?", (username,))
             removed = connection.execute(
                 "DELETE FROM messages WHERE id IN"
                 " (SELECT id FROM messages WHERE username = ? LIMIT ?)",
@@ -745,3 +762,37 @@ class SQLiteStore:
                 (username, credential_stamp),
             )
         )
+
+    # --- security events ---
+
+    def add_security_event(self, event: SecurityEvent) -> None:
+        def insert(connection: sqlite3.Connection) -> None:
+            self._prune_expired(connection, self._clock())  # the 90 days end here
+            connection.execute(
+                "INSERT INTO security_events (username, id, type, created_at, expires_at, ip,"
+                " user_agent, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (event.username, event.id, event.type, event.created_at, event.expires_at,
+                 event.ip, event.user_agent, event.details_json),
+            )
+
+        self._write(insert)
+
+    def list_security_events(
+        self, *, username: str, limit: int, before_id: str | None, now: float
+    ) -> SecurityEventPage:
+        # The primary key (username, id) is the index: one range read, newest first.
+        rows = self._read(
+            "SELECT username, id, type, created_at, expires_at, ip, user_agent, details"
+            " FROM security_events WHERE username = ? AND id < ? AND expires_at >= ?"
+            " ORDER BY id DESC LIMIT ?",
+            (username, before_id if before_id is not None else "\uffff", int(now), limit + 1),
+        )
+        events = tuple(
+            SecurityEvent(
+                username=row["username"], id=row["id"], type=row["type"],
+                created_at=row["created_at"], expires_at=row["expires_at"], ip=row["ip"],
+                user_agent=row["user_agent"], details_json=row["details"],
+            )
+            for row in rows[:limit]
+        )
+        return SecurityEventPage(events=events, has_more=len(rows) > limit)
