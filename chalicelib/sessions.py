@@ -155,8 +155,7 @@ def logout(deps: Deps, claims: AccessClaims, *, client: Client | None = None) ->
     """
     ended = deps.store.end_session(username=claims.username, sid=claims.session_id)
     if ended is not None:
-        security_events.record(deps, claims.username, "session_ended", client=client,
-                               details={"current": True})
+        security_events.record(deps, claims.username, "session_ended", client=client)
 
 
 @dataclass(frozen=True)
@@ -178,8 +177,7 @@ def end_session(deps: Deps, claims: AccessClaims, sid: str, *, client: Client | 
     ended = deps.store.end_session(username=claims.username, sid=sid) if len(sid) <= 64 else None
     if ended is None or ended.expires_at < deps.now():
         raise SessionNotFound("no such session")
-    security_events.record(deps, claims.username, "session_ended", client=client,
-                           details={"current": sid == claims.session_id})
+    security_events.record(deps, claims.username, "session_ended", client=client)
 
 
 def authenticate(deps: Deps, token: str) -> AccessClaims:
