@@ -40,12 +40,16 @@ def test_login_costs_a_bounded_number_of_dynamodb_requests(
     success = operations(counter, lambda: api.login("alice"))
     # count, user, two-factor state, clear the count, store the session, look at the user
     # again (a password change or deletion committed meanwhile takes the session back),
-    # store the refresh token
+    # store the refresh token, then the owner's sign_in security event (one write, no read)
     assert success == [
-        "UpdateItem", "GetItem", "Query", "DeleteItem", "PutItem", "GetItem", "PutItem"
+        "UpdateItem", "GetItem", "Query", "DeleteItem", "PutItem", "GetItem", "PutItem",
+        "PutItem",
     ]
     failures = [operations(counter, lambda: api.login("alice", WRONG)) for _ in range(5)]
-    assert failures == [["UpdateItem", "GetItem"]] * 5  # count (the 5th locks), user
+    # count, user, the sign_in_failed event; the 5th locks, and its lock is an event too
+    assert failures == [["UpdateItem", "GetItem", "PutItem"]] * 4 + [
+        ["UpdateItem", "GetItem", "PutItem", "PutItem"]
+    ]
     # Locked: the conditional update fails, one read says so; nothing is written. (The
     # throttle is a user item, throttle#login, read like every user item: a consistent
     # Query on its whole key, one request and one read unit like the GetItem it was.)
