@@ -14,7 +14,17 @@ from typing import Any
 from chalice import AuthResponse, Chalice, Response
 from chalice.app import AuthRequest, Request
 
-from chalicelib import accounts, board, health, passkeys, sessions, signin, telemetry, totp
+from chalicelib import (
+    accounts,
+    board,
+    health,
+    passkeys,
+    security_events,
+    sessions,
+    signin,
+    telemetry,
+    totp,
+)
 from chalicelib.clients import UNKNOWN_DEVICE, Client
 from chalicelib.deps import current_deps
 from chalicelib.errors import KeyringUnavailable, StoreUnavailable
@@ -61,7 +71,8 @@ def jwt_auth(auth_request: AuthRequest) -> AuthResponse:
         reason = "store unavailable" if isinstance(error, StoreUnavailable) else "no keyring"
         telemetry.authorizer_decision("error", reason=reason)
         raise unavailable(error) from None
-    telemetry.authorizer_decision("allow", username=claims.username)
+    telemetry.authorizer_decision("allow", username=claims.username,
+                                  session_id=claims.session_id)
     return AuthResponse(
         routes=["*"],
         principal_id=claims.username,
@@ -204,7 +215,7 @@ def refresh_token() -> dict[str, Any]:
 @api_errors
 def logout() -> Response:
     body({}, optional={"refresh_token": str})  # validated; the session is the token's
-    sessions.logout(current_deps(), caller())
+    sessions.logout(current_deps(), caller(), client=client())
     return no_content()
 
 
@@ -225,7 +236,7 @@ def update_me() -> dict[str, Any]:
 @api_errors
 def delete_me() -> Response:
     fields = body({"password": str})
-    accounts.delete_account(current_deps(), caller(), fields["password"])
+    accounts.delete_account(current_deps(), caller(), fields["password"], client=client())
     return no_content()
 
 
@@ -252,7 +263,7 @@ def list_sessions() -> dict[str, Any]:
 @app.route("/me/sessions/{session_id}", methods=["DELETE"], authorizer=jwt_auth)
 @api_errors
 def end_session(session_id: str) -> Response:
-    sessions.end_session(current_deps(), caller(), session_id)
+    sessions.end_session(current_deps(), caller(), session_id, client=client())
     return no_content()
 
 
@@ -261,7 +272,8 @@ def end_session(session_id: str) -> Response:
 def change_password() -> Response:
     fields = body({"current_password": str, "new_password": str})
     accounts.change_password(
-        current_deps(), caller(), fields["current_password"], fields["new_password"]
+        current_deps(), caller(), fields["current_password"], fields["new_password"],
+        client=client(),
     )
     return no_content()
 
@@ -270,7 +282,7 @@ def change_password() -> Response:
 @api_errors
 def begin_totp() -> dict[str, Any]:
     fields = body({"password": str})
-    enrollment = totp.begin(current_deps(), caller(), fields["password"])
+    enrollment = totp.begin(current_deps(), caller(), fields["password"], client=client())
     return {
         "secret": enrollment.secret,
         "otpauth_uri": enrollment.otpauth_uri,
@@ -282,14 +294,15 @@ def begin_totp() -> dict[str, Any]:
 @api_errors
 def confirm_totp() -> dict[str, Any]:
     fields = body({"code": str})
-    return {"recovery_codes": totp.confirm(current_deps(), caller().username, fields["code"])}
+    codes = totp.confirm(current_deps(), caller().username, fields["code"], client=client())
+    return {"recovery_codes": codes}
 
 
 @app.route("/me/totp", methods=["DELETE"], authorizer=jwt_auth)
 @api_errors
 def disable_totp() -> Response:
     fields = body({"password": str, "code": str})
-    totp.disable(current_deps(), caller(), fields["password"], fields["code"])
+    totp.disable(current_deps(), caller(), fields["password"], fields["code"], client=client())
     return no_content()
 
 
@@ -315,7 +328,8 @@ def passkey_registration_options() -> dict[str, Any]:
 def add_passkey() -> Response:
     fields = body({"credential": dict}, optional={"name": str})
     passkey = passkeys.register(
-        current_deps(), caller().username, fields["credential"], fields.get("name")
+        current_deps(), caller().username, fields["credential"], fields.get("name"),
+        client=client(),
     )
     return Response(status_code=201, body=passkey_json(passkey))
 
@@ -338,7 +352,7 @@ def rename_passkey(passkey_id: str) -> dict[str, Any]:
 @app.route("/me/passkeys/{passkey_id}", methods=["DELETE"], authorizer=jwt_auth)
 @api_errors
 def delete_passkey(passkey_id: str) -> Response:
-    passkeys.delete(current_deps(), caller().username, passkey_id)
+    passkeys.delete(current_deps(), caller().username, passkey_id, client=client())
     return no_content()
 
 
@@ -375,6 +389,28 @@ def create_message() -> Response:
 def delete_message(message_id: str) -> Response:
     board.delete_message(current_deps(), username=caller().username, message_id=message_id)
     return no_content()
+
+
+# --- security events ---
+
+
+@app.route("/me/security-events", methods=["GET"], authorizer=jwt_auth)
+@api_errors
+def list_security_events() -> dict[str, Any]:
+    query: Mapping[str, str] = current_request().query_params or {}
+    page = security_events.list_events(
+        current_deps(), caller().username, limit=query.get("limit"), cursor=query.get("cursor")
+    )
+    return {
+        "events": [
+            {
+                "id": event.id, "type": event.type, "created_at": iso_ms(event.created_at),
+                "ip": event.ip, "device": event.device, "details": event.details,
+            }
+            for event in page.events
+        ],
+        "next_cursor": page.next_cursor,
+    }
 
 
 @app.route("/health", methods=["GET"])

@@ -6,7 +6,8 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from chalicelib import known_devices, passwords
+from chalicelib import known_devices, passwords, security_events
+from chalicelib.clients import Client
 from chalicelib.deps import Deps
 from chalicelib.errors import AccountGone, UsernameTaken, WrongPassword
 from chalicelib.store.model import User, live
@@ -91,7 +92,8 @@ def rename(deps: Deps, username: str, display_name: str) -> Account:
     return _account(deps, user)
 
 
-def check_password(deps: Deps, claims: AccessClaims, password: str, wrong: str) -> User:
+def check_password(deps: Deps, claims: AccessClaims, password: str, wrong: str, *,
+                   client: Client | None = None) -> User:
     """The caller's user, if ``password`` is theirs; ``WrongPassword`` otherwise.
 
     Counted like a login, in the bucket of the device the caller's session signed in
@@ -109,7 +111,8 @@ def check_password(deps: Deps, claims: AccessClaims, password: str, wrong: str) 
     verified = False
     if user is not None:
         verified, _ = passwords.verify_password(password, user.password_hash, deps.settings)
-    known_devices.finish(deps, attempt, succeeded=verified)
+    known_devices.finish(deps, attempt, succeeded=verified, account_exists=user is not None,
+                         client=client)
     if not verified:
         raise WrongPassword(wrong)
     assert user is not None
@@ -117,7 +120,8 @@ def check_password(deps: Deps, claims: AccessClaims, password: str, wrong: str) 
 
 
 def change_password(
-    deps: Deps, claims: AccessClaims, current_password: str, new_password: str
+    deps: Deps, claims: AccessClaims, current_password: str, new_password: str, *,
+    client: Client | None = None,
 ) -> None:
     """Set a new password and a new credential stamp: every session ends, this one too.
 
@@ -129,7 +133,8 @@ def change_password(
         new_password, username=username, settings=deps.settings,
         display_name=get_account(deps, username).user.display_name,  # one of the user's own words
     )
-    user = check_password(deps, claims, current_password, "current password is wrong")
+    user = check_password(deps, claims, current_password, "current password is wrong",
+                          client=client)
     changed = deps.store.set_password(
         username=username,
         password_hash=passwords.hash_password(new_password, deps.settings),
@@ -140,9 +145,12 @@ def change_password(
         raise AccountGone("the password was changed meanwhile; sign in again")
     # The new stamp already ends every session; removing them keeps the list honest.
     deps.store.end_sessions(username=username)
+    security_events.record(deps, username, "password_changed", client=client)
 
 
-def delete_account(deps: Deps, claims: AccessClaims, password: str) -> None:
+def delete_account(
+    deps: Deps, claims: AccessClaims, password: str, *, client: Client | None = None
+) -> None:
     """Delete the account and every record of it (sessions, tokens, messages, and any
     other per-user kind the store keeps), after checking the password.
 
@@ -150,7 +158,7 @@ def delete_account(deps: Deps, claims: AccessClaims, password: str) -> None:
     of it is refused and the name stays taken, so nothing new appears while the
     records go in bounded batches; the name is freed last.
     """
-    check_password(deps, claims, password, "password is wrong")
+    check_password(deps, claims, password, "password is wrong", client=client)
     username = claims.username
     marked = deps.store.mark_user_deleted(username=username)
     if marked is not None:  # None: a concurrent deletion already finished it

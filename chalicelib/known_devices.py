@@ -23,6 +23,7 @@ import secrets
 from dataclasses import dataclass
 
 from chalicelib import throttle
+from chalicelib.clients import Client
 from chalicelib.deps import Deps
 from chalicelib.errors import LoginThrottled
 from chalicelib.store.model import KnownDevice
@@ -103,10 +104,15 @@ def reserve(deps: Deps, username: str, device_id: str) -> PasswordAttempt:
     return PasswordAttempt(attempt, run)
 
 
-def finish(deps: Deps, attempt: PasswordAttempt, *, succeeded: bool) -> None:
+def finish(
+    deps: Deps, attempt: PasswordAttempt, *, succeeded: bool, account_exists: bool = False,
+    client: Client | None = None,
+) -> None:
     """A success clears its own bucket and run, and the unknown run (the owner's path
-    back past the bound); a failure stays counted."""
-    throttle.finish_attempt(deps, attempt.attempt, succeeded=succeeded)
+    back past the bound); a failure stays counted (the one that locks is the owner's
+    ``locked`` event when ``account_exists``)."""
+    throttle.finish_attempt(deps, attempt.attempt, succeeded=succeeded,
+                            account_exists=account_exists, client=client)
     if succeeded:
         deps.store.clear_login_throttle(username=attempt.run.username, scope=attempt.run.scope)
         if attempt.run.scope != RUN_SCOPE:

@@ -23,7 +23,8 @@ import json
 import logging
 from typing import Any
 
-from chalicelib import encryption, sessions
+from chalicelib import encryption, security_events, sessions
+from chalicelib.clients import Client
 from chalicelib.deps import Deps
 from chalicelib.encoding import b64url_decode, b64url_encode
 from chalicelib.errors import (
@@ -142,8 +143,8 @@ def registration_options(deps: Deps, username: str) -> dict[str, Any]:
     return document
 
 
-def register(deps: Deps, username: str, credential: dict[str, Any], name: str | None
-             ) -> Passkey:
+def register(deps: Deps, username: str, credential: dict[str, Any], name: str | None, *,
+             client: Client | None = None) -> Passkey:
     """Verify a new credential against its challenge and store it."""
     from webauthn import verify_registration_response
     from webauthn.helpers.exceptions import WebAuthnException
@@ -185,6 +186,7 @@ def register(deps: Deps, username: str, credential: dict[str, Any], name: str | 
     if not added:
         raise StateConflict(f"an account can have at most {MAX_PASSKEYS} passkeys")
     log.info("passkey added for %s", username)
+    security_events.record(deps, username, "passkey_added", client=client)
     return passkey
 
 
@@ -202,13 +204,15 @@ def rename(deps: Deps, username: str, credential_id: str, name: str) -> Passkey:
     return passkey
 
 
-def delete(deps: Deps, username: str, credential_id: str) -> None:
+def delete(deps: Deps, username: str, credential_id: str, *, client: Client | None = None
+           ) -> None:
     """Remove the passkey and end every session it signed in (a stolen passkey's
     sessions die with it; signin.passkey's second look catches one being written)."""
     if not deps.store.delete_passkey(username=username, credential_id=credential_id):
         raise PasskeyNotFound("no passkey of yours has that id")
     ended = sessions.end_passkey_sessions(deps, username, credential_id)
     log.info("passkey deleted for %s; %d of its sessions ended", username, ended)
+    security_events.record(deps, username, "passkey_removed", client=client)
 
 
 # -- usernameless sign-in ------------------------------------------------------------------

@@ -18,7 +18,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from chalicelib import telemetry
+from chalicelib import security_events, telemetry
 from chalicelib.clients import Client, device_label
 from chalicelib.deps import Deps
 from chalicelib.errors import InvalidCredentials, InvalidRefreshToken, SessionNotFound
@@ -42,7 +42,7 @@ class TokenPair:
     expires_in: int
     refresh_token: str
     username: str
-    session_id: str = ""
+    session_id: str = ""  # the session the pair belongs to (logged, never sent)
     device_token: str | None = None  # sign-ins only (signin.py), never a refresh
 
 
@@ -138,16 +138,22 @@ def refresh(deps: Deps, refresh_token: str) -> TokenPair:
     racing a logout, a sign-out or a password change never yields a working token.
     """
     settings, store, now = deps.settings, deps.store, deps.now()
-    invalid = InvalidRefreshToken("refresh token is invalid or expired; log in again")
+
+    def refused(reason: str, username: str | None = None, sid: str | None = None
+                ) -> InvalidRefreshToken:
+        telemetry.auth_decision("refresh", "failure", reason=reason, username=username,
+                                session_id=sid)
+        return InvalidRefreshToken("refresh token is invalid or expired; log in again")
+
     if not refresh_token or len(refresh_token) > 256:
-        raise invalid
+        raise refused("malformed")
     token_hash = hash_refresh_token(refresh_token)
     current = store.get_refresh_token(token_hash=token_hash)
     if current is None:
-        raise invalid
+        raise refused("unknown")
     if current.used:
         _end_reused(deps, current.username, current.family)
-        raise invalid
+        raise refused("reused", current.username, current.family)
     # A token made before absolute ends were recorded: its session ends a whole
     # maximum from now at the latest (and from then on, every rotation carries that).
     ends_at = current.session_ends_at or int(now) + settings.session_max_seconds
@@ -156,13 +162,15 @@ def refresh(deps: Deps, refresh_token: str) -> TokenPair:
         username=current.username, sid=current.family, credential_stamp=user.credential_stamp,
         now=now, expires_at=_idle_end(deps, now, ends_at),
     ):
-        raise invalid
+        raise refused("expired or session ended", current.username, current.family)
     record = store.spend_refresh_token(token_hash=token_hash)
     if record is None:
-        raise invalid
+        raise refused("unknown", current.username, current.family)
     if record.used:  # another request spent it first
         _end_reused(deps, record.username, record.family)
-        raise invalid
+        raise refused("reused", record.username, record.family)
+    telemetry.auth_decision("refresh", "success", username=record.username,
+                            session_id=record.family)
     return _issue_pair(deps, record.username, record.family, now, ends_at)
 
 
@@ -172,13 +180,15 @@ def _end_reused(deps: Deps, username: str, sid: str) -> None:
     telemetry.metric("RefreshTokenReuse")  # a stolen-token signal: alarmed in prod
 
 
-def logout(deps: Deps, claims: AccessClaims) -> None:
+def logout(deps: Deps, claims: AccessClaims, *, client: Client | None = None) -> None:
     """End the caller's session: every access and refresh token of it, at once.
 
     A refresh token in the body is not needed (the access token names the
     session); ``refresh_token`` stays accepted for older clients.
     """
-    deps.store.end_session(username=claims.username, sid=claims.session_id)
+    ended = deps.store.end_session(username=claims.username, sid=claims.session_id)
+    if ended is not None:
+        security_events.record(deps, claims.username, "session_ended", client=client)
 
 
 @dataclass(frozen=True)
@@ -193,12 +203,14 @@ def list_sessions(deps: Deps, claims: AccessClaims) -> list[SessionView]:
     return [SessionView(s, s.sid == claims.session_id) for s in sessions]
 
 
-def end_session(deps: Deps, claims: AccessClaims, sid: str) -> None:
+def end_session(deps: Deps, claims: AccessClaims, sid: str, *, client: Client | None = None
+                ) -> None:
     """End one of the caller's live sessions; ``SessionNotFound`` for any other id,
     including an expired one not yet cleaned up (it goes now all the same)."""
     ended = deps.store.end_session(username=claims.username, sid=sid) if len(sid) <= 64 else None
     if ended is None or ended.expires_at < deps.now():
         raise SessionNotFound("no such session")
+    security_events.record(deps, claims.username, "session_ended", client=client)
 
 
 def authenticate(deps: Deps, token: str) -> AccessClaims:

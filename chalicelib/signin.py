@@ -13,10 +13,19 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
-from chalicelib import known_devices, passkeys, passwords, sessions, throttle, totp
+from chalicelib import (
+    known_devices,
+    passkeys,
+    passwords,
+    security_events,
+    sessions,
+    telemetry,
+    throttle,
+    totp,
+)
 from chalicelib.clients import Client
 from chalicelib.deps import Deps
-from chalicelib.errors import InvalidCredentials
+from chalicelib.errors import InvalidCredentials, LoginThrottled
 from chalicelib.store.model import Challenge, User, live
 from chalicelib.tokens import InvalidToken, UnknownKey, issue_mfa_token, verify_mfa_token
 from chalicelib.validation import is_plausible_username, may_be_password, normalize_username
@@ -29,6 +38,23 @@ class MfaChallenge:
     """The password was right and the account has two-factor on: a code must follow."""
 
     mfa_token: str
+
+
+def _signed_in(
+    deps: Deps, user: User, sign_in: sessions.SignIn, *, new_device: bool
+) -> sessions.TokenPair:
+    """Start the session, then log the decision and keep the owner's ``sign_in`` event."""
+    pair = sessions.start_session(deps, user, sign_in)
+    telemetry.auth_decision("login", "success", username=user.username, method=sign_in.method,
+                            session_id=pair.session_id)
+    security_events.record(deps, user.username, "sign_in", client=sign_in.client,
+                           details={"method": sign_in.method, "new_device": new_device})
+    return pair
+
+
+def _refused(kind: str, outcome: str, reason: str, *, username: str | None, method: str
+             ) -> None:
+    telemetry.auth_decision(kind, outcome, username=username, reason=reason, method=method)
 
 
 def password(
@@ -47,10 +73,15 @@ def password(
     store = deps.store
     username = normalize_username(username)
     if not is_plausible_username(username) or not may_be_password(password):
+        _refused("login", "failure", "malformed", username=None, method="password")
         raise InvalidCredentials("invalid credentials")  # no such account can exist: no hashing
     device = known_devices.recognise(deps, username, device_token)
     device_id = device.device_id if device is not None else ""
-    attempt = known_devices.reserve(deps, username, device_id)
+    try:
+        attempt = known_devices.reserve(deps, username, device_id)
+    except LoginThrottled:
+        _refused("login", "throttled", "locked", username=username, method="password")
+        raise
     user = live(store.get_user(username))
     if user is None:
         passwords.spend_verify_time(password, deps.settings)
@@ -60,8 +91,12 @@ def password(
             password, user.password_hash, deps.settings
         )
     if not verified or user is None:
-        known_devices.finish(deps, attempt, succeeded=False)
-        log.info("login failed for %s", username)
+        if user is not None:  # never an event for a name nobody holds
+            security_events.record(deps, username, "sign_in_failed", client=client,
+                                   details={"reason": "password"})
+        known_devices.finish(deps, attempt, succeeded=False, account_exists=user is not None,
+                             client=client)
+        _refused("login", "failure", "wrong password", username=username, method="password")
         raise InvalidCredentials("invalid credentials")
     if new_hash is not None:  # parameters were raised since this hash was made
         # Conditional on the stamp: never undoes a password change made meanwhile.
@@ -71,12 +106,11 @@ def password(
         )
     second_factor = store.get_totp(username=username)
     if second_factor is not None and second_factor.enabled:
-        # The attempt stays counted until a code is accepted.
-        return _code_step(deps, user, device_id)
+        _refused("login", "code_required", "two-factor on", username=username, method="password")
+        return _code_step(deps, user, device_id)  # counted until a code is accepted
     known_devices.finish(deps, attempt, succeeded=True)
-    pair = sessions.start_session(
-        deps, user, sessions.SignIn("password", client, device_id=device_id)
-    )
+    pair = _signed_in(deps, user, sessions.SignIn("password", client, device_id=device_id),
+                      new_device=device is None)
     # The token presented is handed back while it is valid; otherwise a new device.
     token = device_token if device is not None else known_devices.issue(deps, username)
     return replace(pair, device_token=token)
@@ -114,13 +148,25 @@ def code(deps: Deps, mfa_token: str, code: str, client: Client) -> sessions.Toke
         )
     except InvalidToken as error:
         log.info("mfa_token refused: %s", error)
+        _refused("code", "failure", "mfa_token refused", username=None, method="code")
         raise expired from None
     username = claims.username
-    attempt = throttle.reserve_attempt(deps, username)
+    method = totp.code_kind(code)
+    try:
+        attempt = throttle.reserve_attempt(deps, username)
+    except LoginThrottled:
+        _refused("code", "throttled", "locked", username=username, method=method)
+        raise
     state = store.get_totp(username=username)
-    accepted = state is not None and state.enabled and totp.spend_code(deps, state, code)
+    accepted = (state is not None and state.enabled
+                and totp.spend_code(deps, state, code, client=client))
     if not accepted:
-        throttle.finish_attempt(deps, attempt, succeeded=False)
+        if state is not None:  # the account (still) exists
+            security_events.record(deps, username, "sign_in_failed", client=client,
+                                   details={"reason": "code"})
+        throttle.finish_attempt(deps, attempt, succeeded=False, account_exists=state is not None,
+                                client=client)
+        _refused("code", "failure", "wrong code", username=username, method=method)
         raise InvalidCredentials("code is wrong or was already used")
     step = store.take_challenge(key=claims.jti, now=now)
     user = live(store.get_user(username))
@@ -128,14 +174,13 @@ def code(deps: Deps, mfa_token: str, code: str, client: Client) -> sessions.Toke
         step is None or step.purpose != "mfa" or step.username != username
         or user is None or user.credential_stamp != step.credential_stamp
     ):
+        _refused("code", "failure", "mfa_token spent or stale", username=username, method=method)
         raise expired  # used already, or the password changed (or the account went) since
     throttle.finish_attempt(deps, attempt, succeeded=True)
     # The password step's bucket (its device's, or unknown) clears only now.
     known_devices.signed_in(deps, username, step.device_id)
-    method = "totp" if code.replace(" ", "").isdigit() else "recovery_code"  # as spend_code
-    pair = sessions.start_session(
-        deps, user, sessions.SignIn(method, client, device_id=step.device_id)
-    )
+    pair = _signed_in(deps, user, sessions.SignIn(method, client, device_id=step.device_id),
+                      new_device=not step.device_id)
     # The raw token of the password step is not kept: its device gets a new one.
     return replace(pair, device_token=known_devices.issue(deps, username, step.device_id))
 
@@ -149,11 +194,15 @@ def passkey(deps: Deps, credential: dict[str, Any], client: Client) -> sessions.
     records the passkey, so deleting it ends the session; a deletion that swept
     the sessions while this one was being written is caught by a second look.
     """
-    user = passkeys.verify_assertion(deps, credential)
+    try:
+        user = passkeys.verify_assertion(deps, credential)
+    except InvalidCredentials:
+        _refused("login", "failure", "passkey refused", username=None, method="passkey")
+        raise
     credential_id = str(credential["rawId"])  # verify_assertion checked it is a stored id
-    pair = sessions.start_session(
-        deps, user, sessions.SignIn("passkey", client, credential_id=credential_id)
-    )
+    # A passkey is an authenticator the owner registered: not a device never seen.
+    pair = _signed_in(deps, user, sessions.SignIn("passkey", client, credential_id=credential_id),
+                      new_device=False)
     still = deps.store.get_passkey(credential_id=credential_id)
     if still is None or still.username != user.username:
         deps.store.end_session(username=user.username, sid=pair.session_id)

@@ -52,6 +52,9 @@ METRICS = (*dict.fromkeys(ROUTE_METRICS.values()), "RefreshTokenReuse", "Authori
 _error_code: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "chalkboard_error_code", default=None
 )
+_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "chalkboard_request_id", default=None
+)
 
 
 def _write(document: dict[str, Any]) -> None:
@@ -117,22 +120,25 @@ def request_middleware(event: Any, get_response: Callable[[Any], Any]) -> Any:
     """Chalice HTTP middleware: time the request, log one line, count its outcome."""
     started = time.perf_counter()
     token = _error_code.set(None)
+    context = getattr(event, "context", None) or {}
+    # API Gateway's id (in its access log too), else Lambda's (chalice local).
+    request_id = context.get("requestId") or getattr(
+        getattr(event, "lambda_context", None), "aws_request_id", None
+    )
+    id_token = _request_id.set(request_id)  # for the authentication lines of this request
     response = None
     try:
         response = get_response(event)
         return response
     finally:
         status = response.status_code if response is not None else 500
-        context = getattr(event, "context", None) or {}
         authorizer = context.get("authorizer") or {}
         route = context.get("resourcePath") or getattr(event, "path", None)
         method = getattr(event, "method", None)
         log_event(
             "request",
             counts=ROUTE_METRICS.get((method or "", route or "", status)),
-            # API Gateway's id (in its access log too), else Lambda's (chalice local).
-            request_id=context.get("requestId")
-            or getattr(getattr(event, "lambda_context", None), "aws_request_id", None),
+            request_id=request_id,
             method=method,
             route=route,
             status=status,
@@ -141,11 +147,28 @@ def request_middleware(event: Any, get_response: Callable[[Any], Any]) -> Any:
             error=_error_code.get(),
         )
         _error_code.reset(token)
+        _request_id.reset(id_token)
+
+
+def auth_decision(
+    type: str, outcome: str, *, username: str | None = None, reason: str | None = None,
+    method: str | None = None, session_id: str | None = None,
+) -> None:
+    """One line per authentication decision (API.md, Security events): ``type`` (e.g.
+    ``login``, ``code``, ``refresh``, ``authorizer``), ``outcome`` (``success``,
+    ``failure``, ``throttled``, ``allow``, ``deny``, ``error``), a short fixed
+    ``reason``, the sign-in ``method``, the session id, the request id and the
+    subject as ``caller_hash`` — never a password, code, token or secret (callers
+    pass only fixed words and ids)."""
+    log_event("auth", type=type, outcome=outcome, reason=reason, method=method,
+              session_id=session_id, request_id=_request_id.get(),
+              subject=caller_hash(username))
 
 
 def authorizer_decision(decision: str, *, username: str | None = None,
-                        reason: str | None = None) -> None:
+                        reason: str | None = None, session_id: str | None = None) -> None:
     """The authorizer's allow/deny/error, as one line (never the token)."""
-    log_event("authorizer", decision=decision, caller=caller_hash(username), reason=reason)
+    log_event("authorizer", decision=decision, caller=caller_hash(username), reason=reason,
+              type="authorizer", outcome=decision, session_id=session_id)
     if decision == "error":  # Lambda's Errors metric also counts every refusal: not usable
         metric("AuthorizerErrors")

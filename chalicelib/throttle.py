@@ -36,6 +36,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from chalicelib import security_events
+from chalicelib.clients import Client
 from chalicelib.errors import Conflict, InvalidInput, LoginThrottled, PostingThrottled
 from chalicelib.store.model import LOGIN_SCOPE, LoginThrottle
 from chalicelib.validation import is_plausible_username
@@ -126,16 +128,24 @@ def reserve_attempt(
     raise LoginThrottled(retry_after=1)
 
 
-def finish_attempt(deps: Deps, attempt: Attempt, *, succeeded: bool) -> None:
+def finish_attempt(
+    deps: Deps, attempt: Attempt, *, succeeded: bool, account_exists: bool = False,
+    client: Client | None = None,
+) -> None:
     """A success clears the bucket's count; a failure was counted already (the
-    limit-th locks)."""
+    limit-th locks). The failure that locks is the owner's ``locked`` security
+    event when ``account_exists`` (never for a name nobody holds); ``client`` is
+    whoever made it."""
     max_attempts, window = _limits(deps, attempt.limit, attempt.window_seconds)
     if succeeded:
         deps.store.clear_login_throttle(username=attempt.username, scope=attempt.scope)
-    elif attempt.number >= max_attempts:
+    elif attempt.number >= max_attempts:  # once per lock: later attempts are refused
         wait = _retry_after(attempt.locked_until, deps.now(), window)
         log.warning("%s locked for %s after %s failures; for %ss",
                     attempt.scope, attempt.username, attempt.number, wait)
+        if account_exists:
+            security_events.record(deps, attempt.username, "locked", client=client,
+                                   details={"retry_after": wait})
 
 
 def clear_throttles(deps: Deps, username: str) -> None:

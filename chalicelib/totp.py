@@ -21,7 +21,8 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from chalicelib import accounts, encryption, throttle
+from chalicelib import accounts, encryption, security_events, throttle
+from chalicelib.clients import Client
 from chalicelib.deps import Deps
 from chalicelib.errors import (
     InvalidInput,
@@ -62,11 +63,12 @@ def qr_rows(text: str) -> list[str]:
     return ["".join("1" if module else "0" for module in row) for row in code.matrix]
 
 
-def begin(deps: Deps, claims: AccessClaims, password: str) -> Enrollment:
+def begin(deps: Deps, claims: AccessClaims, password: str, *, client: Client | None = None
+          ) -> Enrollment:
     """A new secret, stored encrypted but not in force until ``confirm``."""
     import pyotp
 
-    accounts.check_password(deps, claims, password, "password is wrong")
+    accounts.check_password(deps, claims, password, "password is wrong", client=client)
     username = claims.username
     state = deps.store.get_totp(username=username)
     if state is not None and state.enabled:
@@ -79,7 +81,8 @@ def begin(deps: Deps, claims: AccessClaims, password: str) -> Enrollment:
     return Enrollment(secret=secret, otpauth_uri=uri, qr=qr_rows(uri))
 
 
-def confirm(deps: Deps, username: str, code: str) -> list[str]:
+def confirm(deps: Deps, username: str, code: str, *, client: Client | None = None
+            ) -> list[str]:
     """Turn two-factor on with a first valid code; the recovery codes, shown only now."""
     state = deps.store.get_totp(username=username)
     if state is None:
@@ -95,26 +98,29 @@ def confirm(deps: Deps, username: str, code: str) -> list[str]:
     if not deps.store.enable_totp(username=username, recovery_hashes=hashes, step=step):
         raise StateConflict("two-factor authentication is already on")
     log.info("two-factor turned on for %s", username)
+    security_events.record(deps, username, "totp_enabled", client=client)
     return codes
 
 
-def disable(deps: Deps, claims: AccessClaims, password: str, code: str) -> None:
+def disable(deps: Deps, claims: AccessClaims, password: str, code: str, *,
+            client: Client | None = None) -> None:
     """Turn two-factor off; needs the password and a current code (or a recovery code).
 
     Both are counted by the login throttle, like any password or code guess.
     """
-    accounts.check_password(deps, claims, password, "password is wrong")
+    accounts.check_password(deps, claims, password, "password is wrong", client=client)
     username = claims.username
     state = deps.store.get_totp(username=username)
     if state is None or not state.enabled:
         raise StateConflict("two-factor authentication is not on")
     attempt = throttle.reserve_attempt(deps, username)
-    accepted = spend_code(deps, state, code)
-    throttle.finish_attempt(deps, attempt, succeeded=accepted)
+    accepted = spend_code(deps, state, code, client=client)
+    throttle.finish_attempt(deps, attempt, succeeded=accepted, account_exists=True, client=client)
     if not accepted:
         raise WrongPassword("code is wrong or was already used")
     deps.store.delete_totp(username=username)
     log.info("two-factor turned off for %s", username)
+    security_events.record(deps, username, "totp_disabled", client=client)
 
 
 # -- codes ----------------------------------------------------------------------------
@@ -152,17 +158,30 @@ def _matching_step(secret: str, code: str, now: float) -> int | None:
     return found
 
 
-def spend_code(deps: Deps, state: TotpState, code: str) -> bool:
-    """Accept a TOTP code of an unused step, or an unused recovery code, atomically."""
+def code_kind(code: str) -> str:
+    """``totp`` for digits (an app's code), else ``recovery_code``: how ``spend_code``
+    reads it, and the sign-in method it makes."""
+    return "totp" if _digits(code).isdigit() else "recovery_code"
+
+
+def spend_code(deps: Deps, state: TotpState, code: str, *, client: Client | None = None
+               ) -> bool:
+    """Accept a TOTP code of an unused step, or an unused recovery code, atomically.
+
+    A recovery code used is the owner's ``recovery_code_used`` event (with how many
+    are left); ``client`` is whoever used it."""
     if len(code) > CODE_MAX:
         return False
     store, username = deps.store, state.username
-    if _digits(code).isdigit():
+    if code_kind(code) == "totp":
         step = _matching_step(_secret(deps, state), code, deps.now())
         return step is not None and store.accept_totp_step(username=username, step=step)
     if not store.spend_recovery_code(username=username, code_hash=_recovery_hash(username, code)):
         return False
     log.info("recovery code used by %s", username)
+    # ``state`` was read before this code was spent: one fewer is left now.
+    security_events.record(deps, username, "recovery_code_used", client=client,
+                           details={"left": max(0, len(state.recovery_hashes) - 1)})
     return True
 
 

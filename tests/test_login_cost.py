@@ -41,14 +41,18 @@ def test_login_costs_a_bounded_number_of_dynamodb_requests(
     # From an unknown device: count in its bucket and in the run of unknown-device
     # failures (the 100 bound), user, two-factor state, clear both, store the session,
     # look at the user again (a password change or deletion committed meanwhile takes the
-    # session back), store the refresh token, hand out a device token
+    # session back), store the refresh token, the owner's sign_in security event (one
+    # write, no read), hand out a device token
     assert success == [
         "UpdateItem", "UpdateItem", "GetItem", "Query", "DeleteItem", "DeleteItem",
-        "PutItem", "GetItem", "PutItem", "PutItem",
+        "PutItem", "GetItem", "PutItem", "PutItem", "PutItem",
     ]
     failures = [operations(counter, lambda: api.login("alice", WRONG)) for _ in range(5)]
-    # count in both (the 5th locks the bucket), user
-    assert failures == [["UpdateItem", "UpdateItem", "GetItem"]] * 5
+    # count in both, user, the sign_in_failed event; the 5th locks the bucket, and its
+    # lock is an event too
+    assert failures == [["UpdateItem", "UpdateItem", "GetItem", "PutItem"]] * 4 + [
+        ["UpdateItem", "UpdateItem", "GetItem", "PutItem", "PutItem"]
+    ]
     # Locked: the conditional update fails, one consistent read (a Query on the item's
     # whole key) says so; nothing is written, nothing else is read.
     locked = [operations(counter, lambda: api.login("alice")) for _ in range(3)]
@@ -66,10 +70,11 @@ def test_a_login_from_a_known_device_finds_it_with_one_read(
     success = operations(counter, lambda: api.call("POST", "/login", body))
     # find the device (a Query on its user item), count in its bucket and its run, user,
     # two-factor state, clear its bucket, its run and the unknown run, session, user
-    # again, refresh token; the token presented is handed back, nothing new stored
+    # again, refresh token, the sign_in event; the token presented is handed back,
+    # nothing new stored
     assert success == [
         "Query", "UpdateItem", "UpdateItem", "GetItem", "Query", "DeleteItem", "DeleteItem",
-        "DeleteItem", "PutItem", "GetItem", "PutItem",
+        "DeleteItem", "PutItem", "GetItem", "PutItem", "PutItem",
     ]
 
 

@@ -23,7 +23,9 @@ deploy templates are tested against it):
   (``passkey#<digest of the credential id>``), known devices
   (``device#<sha256 of the device token>``, expiring) and attempt throttles
   (``throttle#<scope>``, expiring; kept for names without an account too, so one
-  Query clears every bucket of a name); account deletion removes them all.
+  Query clears every bucket of a name) and security events (``event#<ULID>``,
+  expiring after 90 days; read newest first by a Query with
+  ``ScanIndexForward=False``); account deletion removes them all.
 TTL deletion is lazy, so every read also checks ``expires_at``.
 
 Botocore's standard retry mode and short timeouts turn an unreachable or
@@ -58,6 +60,8 @@ from chalicelib.store.model import (
     Page,
     Passkey,
     RefreshToken,
+    SecurityEvent,
+    SecurityEventPage,
     Session,
     TotpState,
     User,
@@ -92,6 +96,8 @@ DEVICE_PREFIX = "device#"
 # before they existed (the model's defaults then apply).
 _SESSION_EXTRAS = ("ends_at", "method", "ip", "device", "user_agent", "device_id",
                    "credential_id")
+
+EVENT_PREFIX = "event#"
 
 
 @dataclass(frozen=True)
@@ -953,3 +959,46 @@ class DynamoDBStore:
         self._batch_delete(self._tables.user_items, [
             {"username": item["username"], "item": item["item"]} for item in items
         ])
+
+    # --- security events ---
+
+    def add_security_event(self, event: SecurityEvent) -> None:
+        self._call("put_item", TableName=self._tables.user_items, Item={
+            **self._key(event.username, EVENT_PREFIX + event.id),
+            "type": _av(event.type),
+            "created_at": _av(event.created_at),
+            TTL_ATTRIBUTE: _av(event.expires_at),
+            "ip": _av(event.ip),
+            "user_agent": _av(event.user_agent),
+            "details": _av(event.details_json),
+        })
+
+    def list_security_events(
+        self, *, username: str, limit: int, before_id: str | None, now: float
+    ) -> SecurityEventPage:
+        """One Query, newest first, starting after ``before_id``'s key (which need not
+        exist any more). Expiry follows the id's order, so events past ``expires_at``
+        that TTL has not removed yet are all at the end: dropping them is enough."""
+        arguments: dict[str, Any] = {
+            "TableName": self._tables.user_items,
+            "KeyConditionExpression": "username = :u AND begins_with(#item, :prefix)",
+            "ExpressionAttributeNames": {"#item": "item"},
+            "ExpressionAttributeValues": {":u": _av(username), ":prefix": _av(EVENT_PREFIX)},
+            "ScanIndexForward": False,
+            "Limit": limit + 1,  # one extra item tells whether another page exists
+            "ConsistentRead": True,
+        }
+        if before_id is not None:
+            arguments["ExclusiveStartKey"] = self._key(username, EVENT_PREFIX + before_id)
+        items = [_plain(item) for item in self._call("query", **arguments).get("Items", [])]
+        live = [fields for fields in items if int(fields[TTL_ATTRIBUTE]) >= int(now)]
+        events = tuple(
+            SecurityEvent(
+                username=fields["username"], id=fields["item"].removeprefix(EVENT_PREFIX),
+                type=fields["type"], created_at=float(fields["created_at"]),
+                expires_at=int(fields[TTL_ATTRIBUTE]), ip=fields["ip"],
+                user_agent=fields["user_agent"], details_json=fields["details"],
+            )
+            for fields in live[:limit]
+        )
+        return SecurityEventPage(events=events, has_more=len(live) > limit)

@@ -189,3 +189,30 @@ class KnownDevice:
     device_id: str  # names its throttle bucket, ``device:<id>``
     created_at: float
     expires_at: int  # 365 days after it was handed out
+
+# --- security events ---
+
+
+@dataclass(frozen=True)
+class SecurityEvent:
+    """Something that happened to an account, shown to its owner (``GET /me/security-events``).
+
+    Kept until ``expires_at`` (90 days; DynamoDB's TTL, SQLite's pruning); the
+    device label is made from ``user_agent`` when the list is read, so recording
+    one on the sign-in path never loads the User-Agent parser.
+    """
+
+    username: str
+    id: str  # time-ordered (a ULID): newest first is ``id`` descending
+    type: str
+    created_at: float
+    expires_at: int
+    ip: str = ""
+    user_agent: str = ""
+    details_json: str = "{}"  # a JSON object: only ints, bools and short strings
+
+
+@dataclass(frozen=True)
+class SecurityEventPage:
+    events: tuple[SecurityEvent, ...]  # newest first
+    has_more: bool

@@ -14,6 +14,8 @@ from chalicelib.store.model import (
     Page,
     Passkey,
     RefreshToken,
+    SecurityEvent,
+    SecurityEventPage,
     Session,
     TotpState,
     User,
@@ -196,3 +198,14 @@ class Store(Protocol):
 
     def forget_devices(self, *, username: str) -> None:
         """End every device token of the account (a password reset); one Query on DynamoDB."""
+
+    # --- security events ---
+
+    def add_security_event(self, event: SecurityEvent) -> None:
+        """Keep ``event`` under its user until ``event.expires_at``."""
+
+    def list_security_events(
+        self, *, username: str, limit: int, before_id: str | None, now: float
+    ) -> SecurityEventPage:
+        """Up to ``limit`` of the user's live events (``expires_at >= now``), newest first,
+        older than ``before_id`` when given; one Query (an index range in SQLite)."""

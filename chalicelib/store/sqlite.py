@@ -29,6 +29,8 @@ from chalicelib.store.model import (
     Page,
     Passkey,
     RefreshToken,
+    SecurityEvent,
+    SecurityEventPage,
     Session,
     TotpState,
     User,
@@ -131,6 +133,18 @@ CREATE TABLE IF NOT EXISTS devices (
     expires_at INTEGER NOT NULL,
     PRIMARY KEY (username, token_hash)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS security_events (
+    username TEXT NOT NULL,
+    id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at INTEGER NOT NULL,
+    ip TEXT NOT NULL,
+    user_agent TEXT NOT NULL,
+    details TEXT NOT NULL,
+    PRIMARY KEY (username, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS security_events_by_expiry ON security_events (expires_at);
 """
 # Columns added since a table was first made: a file made before gets them (defaults).
 _ADDED_COLUMNS = {
@@ -147,7 +161,8 @@ _ADDED_COLUMNS = {
     "challenges": {"device_id": "TEXT NOT NULL DEFAULT ''"},
 }
 _EXPIRING_TABLES = (
-    "sessions", "refresh_tokens", "throttle_runs", "recent_posts", "challenges", "devices"
+    "sessions", "refresh_tokens", "throttle_runs", "recent_posts", "challenges", "devices",
+    "security_events",
 )
 _USER_COLUMNS = "username, password_hash, created_at, credential_stamp, deleted, display_name"
 _SESSION_COLUMNS = (
@@ -603,6 +618,7 @@ class SQLiteStore:
             connection.execute("DELETE FROM passkeys WHERE username = ?", (username,))
             connection.execute("DELETE FROM throttle_runs WHERE username = ?", (username,))
             connection.execute("DELETE FROM devices WHERE username = ?", (username,))
+            connection.execute("DELETE FROM security_events WHERE username = ?", (username,))
             removed = connection.execute(
                 "DELETE FROM messages WHERE id IN"
                 " (SELECT id FROM messages WHERE username = ? LIMIT ?)",
@@ -817,3 +833,37 @@ class SQLiteStore:
 
     def forget_devices(self, *, username: str) -> None:
         self._write(lambda c: c.execute("DELETE FROM devices WHERE username = ?", (username,)))
+
+    # --- security events ---
+
+    def add_security_event(self, event: SecurityEvent) -> None:
+        def insert(connection: sqlite3.Connection) -> None:
+            self._prune_expired(connection, self._clock())  # the 90 days end here
+            connection.execute(
+                "INSERT INTO security_events (username, id, type, created_at, expires_at, ip,"
+                " user_agent, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (event.username, event.id, event.type, event.created_at, event.expires_at,
+                 event.ip, event.user_agent, event.details_json),
+            )
+
+        self._write(insert)
+
+    def list_security_events(
+        self, *, username: str, limit: int, before_id: str | None, now: float
+    ) -> SecurityEventPage:
+        # The primary key (username, id) is the index: one range read, newest first.
+        rows = self._read(
+            "SELECT username, id, type, created_at, expires_at, ip, user_agent, details"
+            " FROM security_events WHERE username = ? AND id < ? AND expires_at >= ?"
+            " ORDER BY id DESC LIMIT ?",
+            (username, before_id if before_id is not None else "\uffff", int(now), limit + 1),
+        )
+        events = tuple(
+            SecurityEvent(
+                username=row["username"], id=row["id"], type=row["type"],
+                created_at=row["created_at"], expires_at=row["expires_at"], ip=row["ip"],
+                user_agent=row["user_agent"], details_json=row["details"],
+            )
+            for row in rows[:limit]
+        )
+        return SecurityEventPage(events=events, has_more=len(rows) > limit)
