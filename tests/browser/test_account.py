@@ -164,3 +164,18 @@ def test_the_meter_and_the_server_agree_on_which_passwords_are_strong_enough(pag
     ]
     assert browser == server, list(zip(candidates, browser, server, strict=True))
     assert any(server) and not all(server)  # the list has both kinds
+
+
+def test_recent_security_activity_lists_sign_ins_and_failures(page, api):
+    api.signup("alice")
+    assert api.call("POST", "/login", {"username": "alice", "password": "not it at all"}
+                    ).status == 401
+    ui.log_in(page, "alice")
+    open_account(page)
+    page.get_by_role("link", name="Sign-in & security").click()
+    events = page.get_by_role("list", name="Recent security activity").get_by_role("listitem")
+    expect(events.first).to_contain_text("Signed in with password")
+    expect(events.first).to_contain_text("127.0.0.1")
+    expect(events.filter(has_text="A wrong password was entered")).to_have_count(1)
+    expect(events.filter(has_text="A wrong password was entered")).to_have_class(
+        re.compile(r"\battention\b"))

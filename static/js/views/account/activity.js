@@ -20,7 +20,7 @@ export function describe(event) {
   const details = event.details ?? {};
   switch (event.type) {
     case "sign_in":
-      return `Signed in with ${METHODS[details.method] ?? "a password"}${details.new_device ? " — a new device" : ""}`;
+      return `Signed in with ${METHODS[details.method] ?? "a password"}${details.new_device ? " on a new device" : ""}`;
     case "sign_in_failed":
       return details.reason === "code" ? "A wrong two-factor code was entered" : "A wrong password was entered";
     case "locked": return "Sign-in paused after too many wrong attempts";
@@ -42,7 +42,7 @@ export function describe(event) {
 
 function item(event) {
   const date = new Date(event.created_at);
-  const warn = ["sign_in_failed", "locked"].includes(event.type) || event.details?.new_device;
+  const warn = ["sign_in_failed", "locked"].includes(event.type);
   return el("li", { className: warn ? "event attention" : "event" },
     el("span", { className: "event-what", text: describe(event) }),
     el("span", { className: "event-where", text: [event.device, event.ip].filter(Boolean).join(" · ") }),
