@@ -21,6 +21,11 @@ let ui = null;
 let onChanged = () => {};
 let enabled = false;
 
+/** Whether two-factor is on (as last heard from the API): step-ups then ask a code too. */
+export function isOn() {
+  return enabled;
+}
+
 /** Fill the section from GET /me's answer (unless a setup or the codes are on screen). */
 export function show(me) {
   enabled = Boolean(me.totp_enabled);
