@@ -18,7 +18,7 @@ def test_keyboard_only_sign_up_post_delete_and_log_out(page, api):
     keys = page.keyboard
     expect(page.get_by_label("Username", exact=True)).to_be_focused()
     # To "Create an account": Tab past the form to the switch link.
-    for _ in range(5):
+    for _ in range(8):
         keys.press("Tab")
         if focused_id(page) == "auth-switch":
             break

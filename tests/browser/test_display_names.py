@@ -103,7 +103,7 @@ def test_rename_refused_by_the_server_shows_its_message(page, api):
     form.get_by_role("button", name="Save name").click()
     expect(field).to_have_accessible_description(re.compile(
         r"^Your name must be one line of visible characters"
-        r" \(no line breaks, tabs or control characters\)"
+        r" \(no line breaks, tabs, control characters or invisible format characters"
     ))
     expect(field).to_have_attribute("aria-invalid", "true")
     expect(field).to_be_focused()
