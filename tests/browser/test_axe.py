@@ -130,6 +130,16 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     check(page, "login-code-step", scheme, size)
     page.get_by_role("button", name="Start over").click()
 
+    page.get_by_role("link", name="Forgot password?").click()
+    expect(page.get_by_role("heading", name="Forgot your password?")).to_be_visible()
+    check(page, "forgot-password", scheme, size)
+    page.goto(page.url.split("#")[0] + "#/reset?token=not-a-real-token")
+    expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"#/reset$"))  # the token left the address bar
+    page.get_by_role("textbox", name="New password", exact=True).fill("a fine new passphrase")
+    check(page, "reset-password", scheme, size)
+    page.get_by_role("link", name="Back to log in").click()
+
     ui.open_sign_up(page)
     ui.fill_credentials(page, "Bad Name!", "short")
     page.get_by_role("button", name="Sign up").click()
