@@ -21,13 +21,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ops.render_infra import (
-    ACCESS_LOG_FORMAT,
-    PLACEHOLDER_ORIGIN,
-    gateway_responses,
-    load_app,
-    method_settings,
-)
+from ops.infra.api import ACCESS_LOG_FORMAT, gateway_responses, method_settings
+from ops.infra.common import PLACEHOLDER_ORIGIN, load_app
 from ops.stage import ROOT, StageError, load_config, stage_environment
 
 
