@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ops.infra.api import ACCESS_LOG_FORMAT, gateway_responses, method_settings
-from ops.infra.common import PLACEHOLDER_ORIGIN, load_app
+from ops.infra.common import PLACEHOLDER_ORIGIN, STAGE_OPTIONS, load_app
 from ops.stage import ROOT, StageError, load_config, stage_environment
 
 
@@ -61,18 +61,30 @@ def put_gateway_responses(apigateway: Any, rest_api_id: str, origin: str) -> lis
     return put
 
 
+# A method setting of the template → its UpdateStage path under /<resource>/<method>/.
+STAGE_SETTING_PATHS = {
+    "MetricsEnabled": "metrics/enabled",
+    "LoggingLevel": "logging/loglevel",
+    "DataTraceEnabled": "logging/dataTrace",
+    "ThrottlingRateLimit": "throttling/rateLimit",
+    "ThrottlingBurstLimit": "throttling/burstLimit",
+}
+
+
 def stage_patch(stage: str, access_log_arn: str | None) -> list[dict[str, str]]:
-    """UpdateStage operations for the throttling (and access logs) that way 1's template sets."""
+    """UpdateStage operations for the method settings, tracing (and access logs) that
+    way 1's template sets."""
     operations = []
     for setting in method_settings(load_app(), stage):
         base = f"{setting['ResourcePath']}/{setting['HttpMethod']}"
         operations += [
-            {"op": "replace", "path": f"{base}/metrics/enabled", "value": "true"},
-            {"op": "replace", "path": f"{base}/throttling/rateLimit",
-             "value": str(setting["ThrottlingRateLimit"])},
-            {"op": "replace", "path": f"{base}/throttling/burstLimit",
-             "value": str(setting["ThrottlingBurstLimit"])},
+            {"op": "replace", "path": f"{base}/{path}",
+             "value": str(setting[key]).lower() if isinstance(setting[key], bool)
+             else str(setting[key])}
+            for key, path in STAGE_SETTING_PATHS.items() if key in setting
         ]
+    operations.append({"op": "replace", "path": "/tracingEnabled",
+                       "value": str(STAGE_OPTIONS[stage]["xray"]).lower()})
     if access_log_arn:
         operations += [
             {"op": "replace", "path": "/accessLogSettings/destinationArn",

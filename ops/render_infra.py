@@ -43,11 +43,14 @@ from ops.infra.api import (
     gateway_responses,
     is_sign_in_path,
     method_settings,
+    reserved_concurrency_conditions,
+    reserved_concurrency_parameters,
     sign_in_routes,
 )
 from ops.infra.common import (
     API_STAGE,
     PLACEHOLDER_ORIGIN,
+    STAGE_OPTIONS,
     STAGES,
     Deployment,
     arn,
@@ -57,7 +60,13 @@ from ops.infra.common import (
     retained,
     sub,
 )
-from ops.infra.monitoring import ops_conditions, ops_parameters, ops_resources
+from ops.infra.monitoring import (
+    ops_conditions,
+    ops_parameters,
+    ops_resources,
+    ops_rules,
+    ops_template,
+)
 from ops.infra.tables_iam import (
     TABLE_KEYS,
     TABLE_RESOURCES,
@@ -66,17 +75,13 @@ from ops.infra.tables_iam import (
     keyring_key_alias,
     policy_files,
     table_resources,
-    way_2_names,
 )
-from ops.infra.web import (
-    CLOUDFRONT_HOSTED_ZONE,
+from ops.infra.web import CLOUDFRONT_HOSTED_ZONE, content_security_policy, web_origin, web_resources
+from ops.infra.web_stack import (
     WEB_CONDITIONS,
-    WEB_RULES,
-    content_security_policy,
-    web_origin,
     web_outputs,
     web_parameters,
-    web_resources,
+    web_rules,
     web_template,
 )
 from ops.stage import ROOT, TABLE_ENVIRONMENT, load_config, stage_environment
@@ -120,6 +125,10 @@ def merge_template(stage: str, config: dict[str, Any], app: Any) -> dict[str, An
                 "Environment": {"Variables": dict(wiring)},
             },
         }
+        reserved = STAGE_OPTIONS[stage]["reserved_concurrency"].get(chalice_name)
+        if reserved:  # only when asked: a new account's concurrency quota cannot give it
+            resources[logical_id]["Properties"]["ReservedConcurrentExecutions"] = {
+                "Fn::If": ["UseReservedConcurrency", reserved, ref("AWS::NoValue")]}
         # Chalice names the log group after "ApiHandler", which is not a resource
         # (the function is "APIHandler"): name it here, for both functions alike.
         resources[to_cfn_resource_name(f"{chalice_name}_log_group")] = {
@@ -161,6 +170,7 @@ def merge_template(stage: str, config: dict[str, Any], app: Any) -> dict[str, An
             # SAM redeploys the stage only when the API's text changes; a new WebOrigin
             # changes only a parameter's value, so deploy the stage on every update.
             "AlwaysDeploy": True,
+            "TracingEnabled": STAGE_OPTIONS[stage]["xray"],
             "GatewayResponses": gateway_responses(ref("WebOrigin")),
             "MethodSettings": method_settings(app, stage),
             "AccessLogSetting": {
@@ -184,6 +194,8 @@ def merge_template(stage: str, config: dict[str, Any], app: Any) -> dict[str, An
                                              "Arn"]}
                for chalice_name, _ in functions.values()},
         tables=table_names,
+        log_groups={chalice_name: ref(to_cfn_resource_name(f"{chalice_name}_log_group"))
+                    for chalice_name, _ in functions.values()},
         api_name=sub("${AWS::StackName}"),
         api_id=ref("RestAPI"),
         stage_ref=ref("RestAPI.Stage"),  # SAM resolves it to the stage it makes
@@ -228,46 +240,13 @@ def merge_template(stage: str, config: dict[str, Any], app: Any) -> dict[str, An
             **web_parameters(),
             **api_domain_parameters(),
             **ops_parameters(stage),
+            **reserved_concurrency_parameters(stage),
         },
-        "Rules": {**WEB_RULES, **API_DOMAIN_RULES},
-        "Conditions": {**WEB_CONDITIONS, **API_DOMAIN_CONDITIONS, **ops_conditions(stage)},
+        "Rules": {**web_rules(stage), **API_DOMAIN_RULES, **ops_rules(stage)},
+        "Conditions": {**WEB_CONDITIONS, **API_DOMAIN_CONDITIONS, **ops_conditions(stage),
+                       **reserved_concurrency_conditions(stage)},
         "Resources": resources,
         "Outputs": outputs,
-    }
-
-
-def ops_template(stage: str, config: dict[str, Any], app: Any) -> dict[str, Any]:
-    """Way 2's operations stack: what `chalice deploy` cannot declare, around what it made."""
-    env = stage_environment(config, stage)
-    prefix = f"{config['app_name']}-{stage}"
-    deployment = Deployment(
-        functions=way_2_names(config, stage, app),
-        roles={name: sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{prefix}-{name}")
-               for name in way_2_names(config, stage, app)},
-        tables={key: env[variable] for key, variable in TABLE_ENVIRONMENT.items()},
-        api_name=config["app_name"],
-        api_id=ref("RestApiId"),
-        stage_ref=API_STAGE,
-    )
-    resources = ops_resources(stage, config, deployment)
-    return {
-        "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": f"chalkboard {stage}: keyring key, WAF, access logs, alarms and dashboard "
-                       f"for a `chalice deploy` API (deploy after chalice deploy)",
-        "Parameters": {
-            "RestApiId": {
-                "Type": "String",
-                "AllowedPattern": r"^[a-z0-9]{10}$",
-                "Description": "The API's id (.chalice/deployed/" + stage + ".json, rest_api_id)",
-            },
-            **ops_parameters(stage),
-        },
-        "Conditions": ops_conditions(stage),
-        "Resources": resources,
-        "Outputs": {
-            "KeyringKeyAlias": {"Value": keyring_key_alias(config, stage)},
-            "ApiAccessLogGroupArn": {"Value": {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}},
-        },
     }
 
 

@@ -21,11 +21,19 @@ STAGE_OPTIONS: dict[str, dict[str, Any]] = {
         # requests per second, burst: the whole stage, and each sign-in route
         "throttle": (50, 100), "sign_in_throttle": (5, 10),
         "waf_sign_in_limit": 100,  # per client IP per 5 minutes (WAF's window)
+        "xray": False,  # API Gateway tracing of the stage
+        # Lambda reserved concurrency per function, applied when the stack's
+        # ReservedConcurrency parameter is "true" (a new account's quota is too small).
+        "reserved_concurrency": {},
+        "require_web_domain": False,  # CloudFront's default certificate allows TLS 1.0
     },
     "prod": {
         "retain_data": True, "point_in_time_recovery": True, "waf": True, "alarms": True,
         "throttle": (500, 1000), "sign_in_throttle": (20, 40),
         "waf_sign_in_limit": 300,
+        "xray": True,
+        "reserved_concurrency": {"api_handler": 100, "jwt_auth": 50},
+        "require_web_domain": True,  # viewers get TLS >= 1.2 only with a certificate of ours
     },
 }
 
@@ -85,6 +93,7 @@ class Deployment:
     functions: dict[str, Any]  # chalice function name → Lambda function name
     roles: dict[str, Any]  # chalice function name → role ARN
     tables: dict[str, Any]  # table key → table name
+    log_groups: dict[str, Any]  # chalice function name → its log group's name
     api_name: Any  # the REST API's name (API Gateway's metric dimension)
     api_id: Any  # the REST API's id
     stage_ref: Any  # the API stage's name, as a value that orders after its creation

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from ops.infra.api import SIGN_IN_PATHS
-from ops.infra.common import API_STAGE, STAGE_OPTIONS, Deployment, sub
+from ops.infra.common import API_STAGE, STAGE_OPTIONS, Deployment, arn, retained, sub
 
 
-def web_acl(stage: str, deployment: Deployment) -> dict[str, Any]:
+def web_acl(stage: str, config: dict[str, Any], deployment: Deployment) -> dict[str, Any]:
     """WAF in front of the API stage: a per-IP rate rule on sign-in paths + AWS's common rules.
 
     The per-username login throttle cannot see one address trying many usernames
@@ -28,6 +28,7 @@ def web_acl(stage: str, deployment: Deployment) -> dict[str, Any]:
             "Type": "AWS::WAFv2::WebACL",
             "Condition": "UseWaf",
             "Properties": {
+                "Name": sub("${AWS::StackName}-api"),  # the alarm's WebACL dimension
                 "Scope": "REGIONAL",
                 "Description": f"chalkboard {stage}: API rate limits and common protections",
                 "DefaultAction": {"Allow": {}},
@@ -69,6 +70,34 @@ def web_acl(stage: str, deployment: Deployment) -> dict[str, Any]:
                     deployment.api_id, "/stages/", deployment.stage_ref,
                 ]]},
                 "WebACLArn": {"Fn::GetAtt": ["ApiWebAcl", "Arn"]},
+            },
+        },
+        **waf_logging(stage, config),
+    }
+
+
+def waf_logging(stage: str, config: dict[str, Any]) -> dict[str, Any]:
+    """The web ACL's log (every blocked request, with the rule that blocked it) in a log
+    group WAF accepts: its name must start with ``aws-waf-logs-``. The Authorization
+    header is redacted: a bearer token must never reach a log."""
+    return {
+        "WafLogGroup": {
+            "Type": "AWS::Logs::LogGroup",
+            "Condition": "UseWaf",
+            **retained(stage),
+            "Properties": {
+                "LogGroupName": sub("aws-waf-logs-${AWS::StackName}"),
+                "RetentionInDays": config["stages"][stage]["log_retention_in_days"],
+            },
+        },
+        "WafLogging": {
+            "Type": "AWS::WAFv2::LoggingConfiguration",
+            "Condition": "UseWaf",
+            "Properties": {
+                "ResourceArn": {"Fn::GetAtt": ["ApiWebAcl", "Arn"]},
+                # The log group's ARN without the ":*" its Arn attribute ends in.
+                "LogDestinationConfigs": [arn("logs", "log-group:${WafLogGroup}")],
+                "RedactedFields": [{"SingleHeader": {"Name": "authorization"}}],
             },
         },
     }

@@ -1,98 +1,20 @@
-"""Operations around either way in: alarms, the dashboard and the ops parameters."""
+"""Operations around either way in: the dashboard, and what the ops resources need
+(the keyring key, WAF, access logs, alarms) as parameters, rules and conditions."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from chalice.utils import to_cfn_resource_name
-
 from chalicelib import telemetry
+from ops.infra.alarms import alarms
 from ops.infra.api import access_log_group
-from ops.infra.common import API_STAGE, STAGE_OPTIONS, SUB, Deployment, camel, is_set, ref, sub
+from ops.infra.common import API_STAGE, STAGE_OPTIONS, SUB, Deployment, is_set, ref, sub
 from ops.infra.edge import web_acl
-from ops.infra.tables_iam import keyring_key
+from ops.infra.tables_iam import keyring_key, keyring_key_alias, way_2_names
+from ops.stage import TABLE_ENVIRONMENT, stage_environment
 
-
-def alarm(description: str, namespace: str, metric: str, dimensions: dict[str, Any],
-          statistic: str, threshold: float, *, period: int = 300,
-          evaluation_periods: int = 1) -> dict[str, Any]:
-    return {
-        "Type": "AWS::CloudWatch::Alarm",
-        "Properties": {
-            "AlarmDescription": description,
-            "Namespace": namespace,
-            "MetricName": metric,
-            "Dimensions": [{"Name": name, "Value": value} for name, value in dimensions.items()],
-            "Statistic": statistic,
-            "Period": period,
-            "EvaluationPeriods": evaluation_periods,
-            "Threshold": threshold,
-            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
-            "TreatMissingData": "notBreaching",
-            "AlarmActions": [ref("AlarmTopic")],
-            "OKActions": [ref("AlarmTopic")],
-        },
-    }
-
-
-def alarms(stage: str, deployment: Deployment) -> dict[str, Any]:
-    """Prod's alarms to one SNS topic; docs/deploy.md's runbook says what each means."""
-    api = {"ApiName": deployment.api_name, "Stage": API_STAGE}
-    resources: dict[str, Any] = {
-        "AlarmTopic": {"Type": "AWS::SNS::Topic",
-                       "Properties": {"DisplayName": f"chalkboard {stage} alarms"}},
-        "AlarmEmailSubscription": {
-            "Type": "AWS::SNS::Subscription",
-            "Condition": "HasAlarmEmail",
-            "Properties": {"TopicArn": ref("AlarmTopic"), "Protocol": "email",
-                           "Endpoint": ref("AlarmEmail")},
-        },
-        "ApiServerErrorsAlarm": alarm(
-            "API 5xx rate >= 5% for 5 minutes (runbook: API 5xx)",
-            "AWS/ApiGateway", "5XXError", api, "Average", 0.05),
-        "AuthorizerErrorsAlarm": alarm(
-            "The authorizer could not decide (store or SSM down) (runbook: authorizer errors)",
-            telemetry.NAMESPACE, "AuthorizerErrors", {"Stage": stage}, "Sum", 5),
-        "RefreshTokenReuseAlarm": alarm(
-            "Spent refresh tokens presented again: stolen tokens? (runbook: refresh reuse)",
-            telemetry.NAMESPACE, "RefreshTokenReuse", {"Stage": stage}, "Sum", 5),
-    }
-    for chalice_name, function_name in deployment.functions.items():
-        label = to_cfn_resource_name(chalice_name)
-        dims = {"FunctionName": function_name}
-        if chalice_name == "api_handler":  # the authorizer's every 401 is a Lambda "error"
-            resources[f"{label}ErrorsAlarm"] = alarm(
-                f"{chalice_name}: unhandled errors (runbook: Lambda errors)",
-                "AWS/Lambda", "Errors", dims, "Sum", 1)
-        resources[f"{label}ThrottlesAlarm"] = alarm(
-            f"{chalice_name}: invocations throttled (runbook: Lambda throttles)",
-            "AWS/Lambda", "Throttles", dims, "Sum", 1)
-    for key, table in deployment.tables.items():
-        resources[f"{camel(key)}TableThrottlesAlarm"] = {
-            "Type": "AWS::CloudWatch::Alarm",
-            "Properties": {
-                "AlarmDescription": f"{key} table: requests throttled (runbook: DynamoDB "
-                                    "throttles)",
-                "Metrics": [
-                    {"Id": "throttled", "Expression": "reads + writes", "ReturnData": True,
-                     "Label": "throttled requests"},
-                    *[{"Id": kind, "ReturnData": False, "MetricStat": {
-                        "Metric": {"Namespace": "AWS/DynamoDB", "MetricName": metric,
-                                   "Dimensions": [{"Name": "TableName", "Value": table}]},
-                        "Period": 300, "Stat": "Sum"}}
-                      for kind, metric in (("reads", "ReadThrottleEvents"),
-                                           ("writes", "WriteThrottleEvents"))],
-                ],
-                "EvaluationPeriods": 1,
-                "Threshold": 1,
-                "ComparisonOperator": "GreaterThanOrEqualToThreshold",
-                "TreatMissingData": "notBreaching",
-                "AlarmActions": [ref("AlarmTopic")],
-                "OKActions": [ref("AlarmTopic")],
-            },
-        }
-    return resources
+KEYRING_ADMIN_PATTERN = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$"
 
 
 def dashboard(stage: str, deployment: Deployment) -> dict[str, Any]:
@@ -136,11 +58,12 @@ def ops_parameters(stage: str) -> dict[str, Any]:
     parameters: dict[str, Any] = {
         "KeyringAdminArn": {
             "Type": "String",
-            "AllowedPattern": r"^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:[A-Za-z0-9+=,.@_/:-]+$",
-            "Description": "ARN of the IAM role or user that runs python -m ops keyring: the only "
-                           "principal, besides the two functions, that may use the keyring's "
-                           "KMS key (aws sts get-caller-identity; for an assumed role use "
-                           "the role's ARN)",
+            # A role, never an sts assumed-role session: a session's ARN stops matching
+            # at the next session, and the keyring could no longer be rotated.
+            "AllowedPattern": KEYRING_ADMIN_PATTERN,
+            "Description": "ARN of the IAM role that runs python -m ops keyring "
+                           "(arn:aws:iam::<account>:role/<name>): the only principal, besides "
+                           "the two functions, that may use the keyring's KMS key",
         },
         "EnableWaf": {
             "Type": "String",
@@ -159,16 +82,61 @@ def ops_parameters(stage: str) -> dict[str, Any]:
     return parameters
 
 
+def ops_rules(stage: str) -> dict[str, Any]:
+    """A stage with alarms needs someone to receive them: AlarmEmail is required."""
+    if not STAGE_OPTIONS[stage]["alarms"]:
+        return {}
+    return {"AlarmEmailRequired": {"Assertions": [{
+        "Assert": is_set("AlarmEmail"),
+        "AssertDescription": f"{stage} needs AlarmEmail: without it the alarms reach nobody",
+    }]}}
+
+
 def ops_conditions(stage: str) -> dict[str, Any]:
-    conditions: dict[str, Any] = {"UseWaf": {"Fn::Equals": [ref("EnableWaf"), "true"]}}
-    if STAGE_OPTIONS[stage]["alarms"]:
-        conditions["HasAlarmEmail"] = is_set("AlarmEmail")
-    return conditions
+    return {"UseWaf": {"Fn::Equals": [ref("EnableWaf"), "true"]}}
 
 
 def ops_resources(stage: str, config: dict[str, Any], deployment: Deployment) -> dict[str, Any]:
-    resources = {**keyring_key(config, stage, deployment), **web_acl(stage, deployment),
+    resources = {**keyring_key(config, stage, deployment), **web_acl(stage, config, deployment),
                  **access_log_group(stage, config), **dashboard(stage, deployment)}
     if STAGE_OPTIONS[stage]["alarms"]:
-        resources.update(alarms(stage, deployment))
+        resources.update(alarms(stage, deployment, config["lambda_timeout"]))
     return resources
+
+
+def ops_template(stage: str, config: dict[str, Any], app: Any) -> dict[str, Any]:
+    """Way 2's operations stack: what `chalice deploy` cannot declare, around what it made."""
+    env = stage_environment(config, stage)
+    prefix = f"{config['app_name']}-{stage}"
+    deployment = Deployment(
+        functions=way_2_names(config, stage, app),
+        roles={name: sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{prefix}-{name}")
+               for name in way_2_names(config, stage, app)},
+        tables={key: env[variable] for key, variable in TABLE_ENVIRONMENT.items()},
+        log_groups={name: f"/aws/lambda/{function}"
+                    for name, function in way_2_names(config, stage, app).items()},
+        api_name=config["app_name"],
+        api_id=ref("RestApiId"),
+        stage_ref=API_STAGE,
+    )
+    resources = ops_resources(stage, config, deployment)
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": f"chalkboard {stage}: keyring key, WAF, access logs, alarms and dashboard "
+                       f"for a `chalice deploy` API (deploy after chalice deploy)",
+        "Parameters": {
+            "RestApiId": {
+                "Type": "String",
+                "AllowedPattern": r"^[a-z0-9]{10}$",
+                "Description": "The API's id (.chalice/deployed/" + stage + ".json, rest_api_id)",
+            },
+            **ops_parameters(stage),
+        },
+        "Rules": ops_rules(stage),
+        "Conditions": ops_conditions(stage),
+        "Resources": resources,
+        "Outputs": {
+            "KeyringKeyAlias": {"Value": keyring_key_alias(config, stage)},
+            "ApiAccessLogGroupArn": {"Value": {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}},
+        },
+    }

@@ -5,12 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ops.infra.common import (
-    DOMAIN_PATTERN,
     SUB,
-    is_set,
-    optional_parameter,
     ref,
-    rule,
     sub,
 )
 
@@ -89,16 +85,25 @@ def web_resources(stage: str, api_origin: Any) -> dict[str, Any]:
                     "RestrictPublicBuckets": True,
                 },
                 "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                # A bad upload is rolled back by restoring the previous versions.
+                "VersioningConfiguration": {"Status": "Enabled"},
+                "LifecycleConfiguration": {"Rules": [{
+                    "Id": "expire-replaced-versions",
+                    "Status": "Enabled",
+                    "NoncurrentVersionExpiration": {"NoncurrentDays": NONCURRENT_DAYS},
+                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                }]},
                 "Tags": [{"Key": "chalkboard-stage", "Value": stage}],
             },
         },
+        **web_log_bucket(stage),
         "WebBucketPolicy": {
             "Type": "AWS::S3::BucketPolicy",
             "Properties": {
                 "Bucket": ref("WebBucket"),
                 "PolicyDocument": {
                     "Version": "2012-10-17",
-                    "Statement": [{
+                    "Statement": [deny_plain_http("WebBucket"), {
                         "Sid": "CloudFrontReadsThroughOriginAccessControl",
                         "Effect": "Allow",
                         "Principal": {"Service": "cloudfront.amazonaws.com"},
@@ -160,6 +165,12 @@ def web_resources(stage: str, api_origin: Any) -> dict[str, Any]:
                     "HttpVersion": "http2and3",
                     "IPV6Enabled": True,
                     "PriceClass": "PriceClass_100",
+                    # Standard access logs (free but for S3 storage), kept LOG_DAYS days.
+                    "Logging": {
+                        "Bucket": {"Fn::GetAtt": ["WebLogBucket", "DomainName"]},
+                        "Prefix": "cloudfront/",
+                        "IncludeCookies": False,
+                    },
                     "Aliases": {"Fn::If": [
                         "HasWebDomain", [ref("WebDomainName")], ref("AWS::NoValue"),
                     ]},
@@ -202,74 +213,50 @@ def web_resources(stage: str, api_origin: Any) -> dict[str, Any]:
     }
 
 
-def web_parameters() -> dict[str, Any]:
+NONCURRENT_DAYS = 30  # how long a replaced web file can still be restored
+LOG_DAYS = 90  # CloudFront access logs
+
+
+def deny_plain_http(bucket: str) -> dict[str, Any]:
+    """A bucket policy statement refusing every request not made over TLS."""
     return {
-        "WebDomainName": optional_parameter(
-            DOMAIN_PATTERN, "Optional custom domain for the web app (needs WebCertificateArn)"),
-        "WebCertificateArn": optional_parameter(
-            r"^$|^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]+$",
-            "ACM certificate in us-east-1 covering WebDomainName"),
-        "HostedZoneId": optional_parameter(
-            r"^$|^Z[A-Z0-9]{1,31}$",
-            "Optional Route 53 hosted zone for the custom domain(s): alias records are made there"),
+        "Sid": "DenyRequestsWithoutTls",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [{"Fn::GetAtt": [bucket, "Arn"]}, sub(f"${{{bucket}.Arn}}/*")],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
 
 
-WEB_RULES = {
-    "CustomDomainNeedsCertificate": rule(
-        "WebDomainName", "WebCertificateArn",
-        "WebDomainName needs WebCertificateArn (an ACM certificate in us-east-1)",
-    ),
-    "CertificateNeedsCustomDomain": rule(
-        "WebCertificateArn", "WebDomainName", "WebCertificateArn is only used with WebDomainName",
-    ),
-}
-
-
-WEB_CONDITIONS = {
-    "HasWebDomain": is_set("WebDomainName"),
-    "HasWebCertificate": is_set("WebCertificateArn"),
-    "HasHostedZone": is_set("HostedZoneId"),
-    "HasWebDnsZone": {"Fn::And": [{"Condition": "HasWebDomain"}, {"Condition": "HasHostedZone"}]},
-}
-
-
-def web_outputs() -> dict[str, Any]:
-    origin = {"Fn::If": [
-        "HasWebDomain", sub("https://${WebDomainName}"), sub("https://${WebDistribution.DomainName}"),
-    ]}
+def web_log_bucket(stage: str) -> dict[str, Any]:
+    """CloudFront's standard logs: it writes with an ACL, so this bucket keeps ACLs on
+    (BucketOwnerPreferred); private, encrypted, TLS only, expired after LOG_DAYS."""
     return {
-        "WebUrl": {
-            "Description": "Open this in a browser",
-            "Value": {"Fn::Join": ["", [origin, "/"]]},
-        },
-        "WebOrigin": {
-            "Description": "The web app's origin: the API's one allowed CORS origin",
-            "Value": origin,
-        },
-        "WebBucketName": {"Value": ref("WebBucket")},
-        "WebDistributionId": {"Value": ref("WebDistribution")},
-        "WebDistributionDomainName": {"Value": {"Fn::GetAtt": ["WebDistribution", "DomainName"]}},
-    }
-
-
-def web_template(stage: str) -> dict[str, Any]:
-    return {
-        "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": f"chalkboard {stage}: the web app for a `chalice deploy` API "
-                       f"(private S3 bucket behind CloudFront)",
-        "Parameters": {
-            "ApiOrigin": {
-                "Type": "String",
-                "AllowedPattern": r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?$",
-                "Description": "The API's origin, e.g. https://abc123.execute-api.eu-west-1"
-                               ".amazonaws.com (chalice url --stage " + stage + ", no path), "
-                               "or https://<api_gateway_custom_domain>",
+        "WebLogBucket": {
+            "Type": "AWS::S3::Bucket",
+            "Properties": {
+                "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True, "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+                },
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]},
+                "LifecycleConfiguration": {"Rules": [{
+                    "Id": "expire-logs", "Status": "Enabled", "ExpirationInDays": LOG_DAYS,
+                }]},
+                "Tags": [{"Key": "chalkboard-stage", "Value": stage}],
             },
-            **web_parameters(),
         },
-        "Rules": WEB_RULES,
-        "Conditions": WEB_CONDITIONS,
-        "Resources": web_resources(stage, ref("ApiOrigin")),
-        "Outputs": web_outputs(),
+        "WebLogBucketPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": ref("WebLogBucket"),
+                "PolicyDocument": {"Version": "2012-10-17",
+                                   "Statement": [deny_plain_http("WebLogBucket")]},
+            },
+        },
     }
+
+

@@ -233,8 +233,10 @@ def test_stage_token_lifetimes_and_authorizer_cache_are_set_and_sane() -> None:
 
 def test_each_log_group_is_the_one_its_function_writes_to(packaged: Packaged) -> None:
     groups = packaged.of_type("AWS::Logs::LogGroup")
-    assert set(groups) == {"ApiHandlerLogGroup", "JwtAuthLogGroup", "ApiAccessLogGroup"}
+    assert set(groups) == {"ApiHandlerLogGroup", "JwtAuthLogGroup", "ApiAccessLogGroup",
+                           "WafLogGroup"}
     del groups["ApiAccessLogGroup"]  # API Gateway's (tests/deploy/test_operations.py)
+    del groups["WafLogGroup"]  # WAF's (tests/deploy/test_operations.py)
     pairs = {"ApiHandlerLogGroup": "APIHandler", "JwtAuthLogGroup": "JwtAuth"}
     for group, function in pairs.items():
         name = packaged.resources[function]["Properties"]["FunctionName"]["Fn::Sub"]
@@ -451,6 +453,9 @@ def test_no_iam_statement_has_a_wildcard_resource_or_action(packaged: Packaged) 
     statements = all_statements(packaged)
     assert statements
     for statement in statements:
+        if statement["Effect"] == "Deny":  # refusals may be broad: only plain-HTTP S3 ones
+            assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            continue
         assert statement["Effect"] == "Allow"
         for action in as_list(statement["Action"]):
             assert "*" not in action, statement
@@ -517,7 +522,12 @@ def web_checks(resources: dict[str, Any], api_origin: Any) -> None:
     }
     assert "WebsiteConfiguration" not in bucket
     assert "AccessControl" not in bucket
-    (statement,) = resources["WebBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    deny, statement = resources["WebBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert deny == {
+        "Sid": "DenyRequestsWithoutTls", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+        "Resource": [{"Fn::GetAtt": ["WebBucket", "Arn"]}, {"Fn::Sub": "${WebBucket.Arn}/*"}],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
     assert statement["Effect"] == "Allow"
     assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
     assert statement["Action"] == "s3:GetObject"
