@@ -18,8 +18,8 @@ from ops.infra.common import (
 from ops.stage import TABLE_ENVIRONMENT, stage_environment
 from ops.tables import table_definitions, tables_with_ttl
 
-# The only DynamoDB actions the store makes, per table (chalicelib/store/dynamodb.py;
-# tests/deploy checks this against the code). Nothing else touches DynamoDB at run time.
+# The only DynamoDB actions the store makes, per table (tests/deploy records the calls
+# the store tests make and compares). Nothing else touches DynamoDB at run time.
 TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "users": ("BatchGetItem", "DeleteItem", "GetItem", "PutItem", "UpdateItem"),
     "messages": ("BatchWriteItem", "DeleteItem", "GetItem", "PutItem", "Query"),
