@@ -15,6 +15,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "create-tables": ("create_tables", "create a stage's DynamoDB tables (idempotent)"),
     "keyring": ("keyring", "create, rotate, prune, revoke or show a stage's signing keyring"),
     "render-infra": ("render_infra", "write (or --check) the deploy templates and policy files"),
+    "deploy-doc": ("deploy_doc", "write (or --check) docs/deploy.md's lists of tables, IAM, "
+                                 "parameters and costs"),
     "package": ("package", "chalice package a stage, checked: pinned runtime, no missing wheel"),
     "deploy": ("deploy", "chalice deploy a stage after the same checks as package"),
     "upload-web": ("upload_web", "upload static/ to a stage's bucket, pointed at the API"),

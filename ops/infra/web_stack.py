@@ -76,6 +76,7 @@ def web_outputs() -> dict[str, Any]:
             "Value": origin,
         },
         "WebBucketName": {"Value": ref("WebBucket")},
+        "WebLogBucketName": {"Value": ref("WebLogBucket")},
         "WebDistributionId": {"Value": ref("WebDistribution")},
         "WebDistributionDomainName": {"Value": {"Fn::GetAtt": ["WebDistribution", "DomainName"]}},
     }

@@ -102,6 +102,21 @@ def test_chalicelib_info_lines_reach_the_log_under_lambdas_logging_defaults(
     assert '"event":"request"' in log  # the structured request lines (stdout)
 
 
+def test_the_guides_zip_size_is_the_measured_one(packaged: Packaged) -> None:
+    import re
+
+    from ops.deploy_doc import DOC
+
+    match = re.search(r"deployment\.zip is about ([0-9.]+) MB \(([0-9.]+) MB unzipped\)",
+                      DOC.read_text())
+    assert match, "docs/deploy.md states the zip's size"
+    with zipfile.ZipFile(packaged.zip_path) as archive:
+        unzipped = sum(info.file_size for info in archive.infolist()) / 1e6
+    zipped = packaged.zip_path.stat().st_size / 1e6
+    assert abs(float(match[1]) - zipped) <= 0.1 * zipped
+    assert abs(float(match[2]) - unzipped) <= 0.1 * unzipped
+
+
 def test_every_function_runs_the_pinned_runtime_and_architecture(packaged: Packaged) -> None:
     functions = packaged.of_type("AWS::Lambda::Function")
     assert len(functions) >= 2
