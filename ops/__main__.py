@@ -21,7 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "deploy": ("deploy", "chalice deploy a stage after the same checks as package"),
     "upload-web": ("upload_web", "upload static/ to a stage's bucket, pointed at the API"),
     "gateway-responses": ("gateway_responses",
-                          "CORS on API Gateway's own errors, throttling, access logs (way 2)"),
+                          "for `chalice deploy`: CORS on API Gateway's own errors, stage settings"),
     "reliability-report": ("reliability_report", "run tests/reliability and print its figures"),
     "serve": ("local_server", "run the API locally: fast, answering as API Gateway does"),
 }

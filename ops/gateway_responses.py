@@ -1,4 +1,4 @@
-"""Give a `chalice deploy`ed API CORS on API Gateway's own error responses (way 2),
+"""Give a `chalice deploy`ed API CORS on API Gateway's own error responses,
 and the stage's throttling and JSON access logs.
 
     python -m ops gateway-responses --stage dev [--access-log-arn ARN]
@@ -9,7 +9,7 @@ unknown route, 5xx — and without gateway responses those carry no
 Access-Control-Allow-Origin, so the browser cannot read them. Chalice cannot
 declare gateway responses and each `chalice deploy` replaces the API's
 definition, dropping any set before; so this command puts them back (the same
-ones ops/render_infra.py puts in the way-1 template) and redeploys the API stage.
+ones ops/render_infra.py puts in the one-stack template) and redeploys the API stage.
 The origin is the stage's CHALKBOARD_WEB_ORIGIN in .chalice/config.json.
 """
 
@@ -73,7 +73,7 @@ STAGE_SETTING_PATHS = {
 
 def stage_patch(stage: str, access_log_arn: str | None) -> list[dict[str, str]]:
     """UpdateStage operations for the method settings, tracing (and access logs) that
-    way 1's template sets."""
+    the one stack's template sets."""
     operations = []
     for setting in method_settings(load_app(), stage):
         base = f"{setting['ResourcePath']}/{setting['HttpMethod']}"

@@ -8,6 +8,11 @@ Two things `chalice` leaves to chance, checked here first:
 - **The runtime.** Chalice takes the Lambda runtime from the Python that runs it
   (there is no setting): the runtime is pinned to ``RUNTIME`` by refusing any other
   interpreter, so every deployer's machine packages the same runtime and wheels.
+- **Bytecode.** Lambda's ``/var/task`` is read-only and Chalice ships no ``.pyc``,
+  so every cold start would compile the app and its dependencies from source
+  (about 75 ms of CPU here, bench figure 2). The package gets them compiled, by
+  the pinned interpreter, as unchecked-hash ``.pyc`` (valid whatever the files'
+  times after unzipping). `chalice deploy` builds its own zip: it goes without.
 - **Missing dependencies.** `chalice package` and `chalice deploy` only *warn*
   "Could not install dependencies" when a requirement has no wheel for the
   runtime's platform, and leave it out of the zip (exit 0). Here that warning
@@ -17,6 +22,8 @@ Two things `chalice` leaves to chance, checked here first:
 from __future__ import annotations
 
 import argparse
+import compileall
+import py_compile
 import subprocess
 import sys
 import tempfile
@@ -81,7 +88,28 @@ def run_chalice(arguments: list[str], *, cwd: Path = ROOT, timeout: float = 900)
     return output
 
 
-def package(stage: str, out: Path, *, cwd: Path = ROOT, merge: bool = True) -> Path:
+def add_bytecode(zip_path: Path) -> int:
+    """Compile the zip's Python files and add the ``.pyc`` files; how many were added."""
+    with tempfile.TemporaryDirectory() as scratch:
+        tree = Path(scratch)
+        with zipfile.ZipFile(zip_path) as archive:
+            archive.extractall(tree)
+            present = set(archive.namelist())
+        # A file that does not compile (e.g. a dependency's Python 2 example) keeps its source.
+        compileall.compile_dir(tree, quiet=2, workers=0,
+                               invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+        added = 0
+        with zipfile.ZipFile(zip_path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(tree.rglob("*.pyc")):
+                name = path.relative_to(tree).as_posix()
+                if name not in present:
+                    archive.write(path, name)
+                    added += 1
+    return added
+
+
+def package(stage: str, out: Path, *, cwd: Path = ROOT, merge: bool = True,
+            bytecode: bool = True) -> Path:
     """`chalice package` for ``stage`` into ``out``, checked; the zip's path."""
     check_runtime()
     arguments = ["package", "--stage", stage]
@@ -92,6 +120,8 @@ def package(stage: str, out: Path, *, cwd: Path = ROOT, merge: bool = True) -> P
     with zipfile.ZipFile(zip_path) as archive:
         if "app.py" not in archive.namelist():
             raise PackageError(f"{zip_path} has no app.py")
+    if bytecode:
+        add_bytecode(zip_path)
     return zip_path
 
 
@@ -114,7 +144,8 @@ def main(argv: list[str] | None = None, *, deploy: bool = False) -> int:
     try:
         if deploy:
             with tempfile.TemporaryDirectory() as scratch:  # the same build chalice deploy reuses
-                print(describe(package(args.stage, Path(scratch), merge=False)))
+                print(describe(package(args.stage, Path(scratch), merge=False,
+                                       bytecode=False)))
             run_chalice(["deploy", "--stage", args.stage])
         else:
             print(describe(package(args.stage, Path(args.out).resolve())))

@@ -5,14 +5,14 @@
 
 Written files, for each deployed stage (dev, prod) in .chalice/config.json:
 
-- ``infra/<stage>.json`` — the merge template for way 1
+- ``infra/<stage>.json`` — the merge template for the one stack
   (``chalice package --merge-template infra/<stage>.json``): the DynamoDB tables,
   their names wired into both functions, IAM roles restated with exact ARNs,
   CORS on API Gateway's own error responses and on every preflight, and the web
   app (private S3 bucket behind CloudFront with Origin Access Control).
-- ``infra/web-<stage>.json`` — a plain CloudFormation template for way 2
+- ``infra/web-<stage>.json`` — a plain CloudFormation template for `chalice deploy`
   (``chalice deploy``): the same web app resources on their own.
-- ``.chalice/policy-<stage>.json`` — the Lambda roles' policy for way 2. Chalice
+- ``.chalice/policy-<stage>.json`` — the Lambda roles' policy for `chalice deploy`. Chalice
   copies it verbatim, so it cannot name the account or region; it names the
   stage's exact tables, keyring parameter and log groups instead (see docs/deploy.md).
 

@@ -168,7 +168,7 @@ API_DOMAIN_CONDITIONS = {
 
 
 def api_domain_resources() -> dict[str, Any]:
-    """Way 1's equivalent of Chalice's api_gateway_custom_domain: a regional domain name
+    """The one stack's equivalent of Chalice's api_gateway_custom_domain: a regional domain name
     mapped to the stage at the root, and its alias record when a hosted zone is given."""
     return {
         "ApiDomain": {

@@ -105,7 +105,7 @@ def ops_resources(stage: str, config: dict[str, Any], deployment: Deployment) ->
 
 
 def ops_template(stage: str, config: dict[str, Any], app: Any) -> dict[str, Any]:
-    """Way 2's operations stack: what `chalice deploy` cannot declare, around what it made."""
+    """The operations stack beside `chalice deploy`: what Chalice cannot declare."""
     env = stage_environment(config, stage)
     prefix = f"{config['app_name']}-{stage}"
     deployment = Deployment(

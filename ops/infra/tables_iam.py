@@ -133,7 +133,7 @@ def key_decrypt_statement(key_arn: Any, condition: dict[str, Any]) -> dict[str, 
 
 
 def keyring_key_alias(config: dict[str, Any], stage: str) -> str:
-    """The customer-managed key's alias: fixed per stage, so way 2's static policy can name it."""
+    """The customer-managed key's alias: fixed per stage, so a static policy file can name it."""
     return f"alias/{config['app_name']}-{stage}-keyring"
 
 
@@ -209,11 +209,11 @@ def way_2_names(config: dict[str, Any], stage: str, app: Any) -> dict[str, str]:
 
 
 def policy_files(stage: str, config: dict[str, Any], app: Any) -> dict[str, dict[str, Any]]:
-    """Way 2's per-function policies: chalice copies them as is, so no account or region.
+    """`chalice deploy`'s per-function policies: chalice copies them as is, so no account or region.
 
     Every resource is still exact by name: this stage's tables, keyring parameter
     and each function's own log group; the KMS key is named by its alias.
-    (Way 1 restates the roles with full ARNs.)
+    (The one stack restates the roles with full ARNs.)
     """
     env = stage_environment(config, stage)
     key_condition = {

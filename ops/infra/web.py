@@ -47,7 +47,7 @@ def content_security_policy(api_origin: str) -> str:
 
 
 def web_origin(*, quoted: bool = False) -> dict[str, Any]:
-    """Way 1's web origin: https://<WebDomainName> when one is set, else the WebOrigin parameter."""
+    """The one stack's web origin: https://<WebDomainName> if set, else the WebOrigin parameter."""
     q = "'" if quoted else ""
     return {"Fn::If": ["HasWebDomain", sub(f"{q}https://${{WebDomainName}}{q}"),
                        sub(f"{q}${{WebOrigin}}{q}")]}

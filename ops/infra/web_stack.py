@@ -1,4 +1,4 @@
-"""The web app's stack interface: parameters, rules, conditions, outputs, and way 2's
+"""The web app's stack interface: parameters, rules, conditions, outputs, and `chalice deploy`'s
 stand-alone web template (``infra/web-<stage>.json``)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Run inside a Lambda-like interpreter: ``python -I -S lambda_like.py TREE RUNTIME DATA``.
+"""Run inside a Lambda-like interpreter: ``python -I -S -B lambda_like.py TREE RUNTIME DATA``.
 
 ``TREE`` is an unzipped ``deployment.zip``; ``RUNTIME`` holds only what the Lambda
 Python runtime provides besides the standard library (boto3, botocore and their
@@ -149,6 +149,7 @@ def main() -> dict[str, Any]:
         "totp_uri": totp["otpauth_uri"],
         "board": [message["content"] for message in board["messages"]],
         "cold_start_ms": round(cold_start_ms, 1),
+        "dont_write_bytecode": sys.dont_write_bytecode,
     }
 
 

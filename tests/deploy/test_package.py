@@ -57,7 +57,8 @@ def in_lambda(packaged: Packaged, tmp_path_factory: pytest.TempPathFactory
         archive.extractall(tree)
     data.mkdir()
     runtime = lambda_runtime(base / "runtime")
-    result = subprocess.run([sys.executable, "-I", "-S", str(DRIVER), str(tree), str(runtime),
+    # -B: Lambda's /var/task is read-only, nothing is compiled and cached on the way.
+    result = subprocess.run([sys.executable, "-I", "-S", "-B", str(DRIVER), str(tree), str(runtime),
                              str(data)], capture_output=True, text=True, timeout=120, cwd=base,
                             env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
     assert result.returncode == 0, f"the package failed in Lambda:\n{result.stderr[-4000:]}"
@@ -71,6 +72,7 @@ def test_the_zip_serves_every_route_family_from_the_unzipped_tree(in_lambda: Any
     assert report["passkey_challenge"] is True
     assert report["totp_uri"].startswith("otpauth://totp/")
     assert report["board"] == ["hello from the zip"]
+    assert report["dont_write_bytecode"] is True
 
 
 def test_everything_imported_came_from_the_zip_the_runtime_or_the_standard_library(
@@ -100,6 +102,24 @@ def test_chalicelib_info_lines_reach_the_log_under_lambdas_logging_defaults(
     _, log, _, _ = in_lambda
     assert "[INFO] chalicelib.sessions: login failed" in log
     assert '"event":"request"' in log  # the structured request lines (stdout)
+
+
+def test_the_zip_carries_bytecode_so_no_cold_start_compiles(packaged: Packaged) -> None:
+    """/var/task is read-only and Chalice ships no .pyc: ops package adds them, as
+    unchecked-hash files (valid whatever the unzipped files' times)."""
+    import importlib.util
+
+    with zipfile.ZipFile(packaged.zip_path) as archive:
+        names = set(archive.namelist())
+        ours = [n for n in names if n.endswith(".py") and (n == "app.py" or n.startswith(
+            ("chalicelib/", "webauthn/", "cbor2/", "jwt/")))]
+        assert len(ours) > 20
+        for name in ours:
+            cached = importlib.util.cache_from_source(name)
+            assert cached in names, name
+        header = archive.read(importlib.util.cache_from_source("app.py"))[:8]
+    assert header[:4] == importlib.util.MAGIC_NUMBER
+    assert int.from_bytes(header[4:8], "little") == 0b01  # hash-based, not checked
 
 
 def test_the_guides_zip_size_is_the_measured_one(packaged: Packaged) -> None:
