@@ -10,7 +10,7 @@ Two things `chalice` leaves to chance, checked here first:
   interpreter, so every deployer's machine packages the same runtime and wheels.
 - **Bytecode.** Lambda's ``/var/task`` is read-only and Chalice ships no ``.pyc``,
   so every cold start would compile the app and its dependencies from source
-  (30–60 ms of CPU here, bench figure 2). The package gets them compiled, by
+  (30 to 60 ms of CPU here, bench figure 2). The package gets them compiled, by
   the pinned interpreter, as unchecked-hash ``.pyc`` (valid whatever the files'
   times after unzipping). `chalice deploy` builds its own zip: it goes without.
 - **Missing dependencies.** `chalice package` and `chalice deploy` only *warn*
