@@ -67,8 +67,13 @@ def chalice_package(project: Path, stage: str, out: Path, merge: bool = True) ->
             package.package(stage, out, cwd=project, merge=merge)
         except package.PackageError as error:
             pytest.fail(f"python -m ops package --stage {stage}: {error}")
-    if deployments.is_dir():
-        shutil.copytree(deployments, WHEEL_CACHE, dirs_exist_ok=True)
+    if deployments.is_dir():  # each file renamed into place: a parallel run never reads half
+        WHEEL_CACHE.mkdir(parents=True, exist_ok=True)
+        for built in deployments.iterdir():
+            if built.is_file() and not (WHEEL_CACHE / built.name).exists():
+                partial = WHEEL_CACHE / f".{built.name}.{os.getpid()}"
+                shutil.copy2(built, partial)
+                os.replace(partial, WHEEL_CACHE / built.name)
     return json.loads((out / "sam.json").read_text())
 
 
