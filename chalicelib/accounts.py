@@ -6,12 +6,13 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from chalicelib import passwords, throttle
+from chalicelib import emails, notices, passwords, throttle
 from chalicelib.deps import Deps
 from chalicelib.errors import AccountGone, UsernameTaken, WrongPassword
 from chalicelib.store.model import User, live
 from chalicelib.validation import (
     check_display_name,
+    check_email,
     check_new_password,
     check_username,
     may_be_password,
@@ -30,8 +31,13 @@ def new_credential_stamp() -> str:
     return secrets.token_urlsafe(16)
 
 
-def signup(deps: Deps, username: str, password: str, display_name: str | None = None) -> User:
+def signup(
+    deps: Deps, username: str, password: str, display_name: str | None = None,
+    email: str | None = None,
+) -> Account:
     """Create an account; ``InvalidInput`` names the bad field, ``UsernameTaken`` is a 409.
+    With an ``email``, a verification link goes to it (the account is created even if
+    the mail cannot go out).
 
     The new account's stamp is new, so no token of an earlier account of the
     same name (its sessions carry another stamp) ever opens it. The display name
@@ -39,6 +45,7 @@ def signup(deps: Deps, username: str, password: str, display_name: str | None = 
     """
     username = check_username(username)
     name = check_display_name(display_name) if display_name is not None else username
+    address = check_email(email) if email is not None else None
     password = check_new_password(
         password, username=username, display_name=name, settings=deps.settings
     )
@@ -54,20 +61,29 @@ def signup(deps: Deps, username: str, password: str, display_name: str | None = 
             raise
         finish_deletion(deps, existing)  # an earlier deletion was cut short: finish it
         deps.store.create_user(user)
-    return user
+    if address is None:
+        return Account(user, totp_enabled=False)
+    emails.send_verification(deps, username, address)
+    return Account(user, totp_enabled=False, email=address, email_verified=False)
 
 
 @dataclass(frozen=True)
 class Account:
-    """What the caller's account page shows: the user and whether two-factor is on."""
+    """What the caller's account page shows: the user, whether two-factor is on, and
+    the address: the verified one if any, else one awaiting its link (or None)."""
 
     user: User
     totp_enabled: bool
+    email: str | None = None
+    email_verified: bool = False
 
 
 def _account(deps: Deps, user: User) -> Account:
     second_factor = deps.store.get_totp(username=user.username)
-    return Account(user, second_factor is not None and second_factor.enabled)
+    address = deps.store.get_email(username=user.username)
+    shown = (address and (address.verified or address.pending)) or None
+    return Account(user, second_factor is not None and second_factor.enabled, email=shown,
+                   email_verified=bool(address and address.verified))
 
 
 def get_account(deps: Deps, username: str) -> Account:
@@ -127,6 +143,19 @@ def change_password(
         raise AccountGone("the password was changed meanwhile; sign in again")
     # The new stamp already ends every session; removing them keeps the list honest.
     deps.store.end_sessions(username=username)
+    notices.on_security_event(deps, username, "password_changed", {})
+
+
+def change_email(deps: Deps, username: str, email: str, password: str) -> None:
+    """Send a verification link to a new address (it replaces the verified one only
+    once confirmed) and tell the verified address, if any, that a change was asked.
+    Needs the password, counted like any password check."""
+    address = check_email(email)
+    check_password(deps, username, password, "password is wrong")
+    previous = deps.store.get_email(username=username)
+    emails.send_verification(deps, username, address)
+    if previous is not None and previous.verified and previous.verified != address:
+        notices.on_security_event(deps, username, "email_changed", {})
 
 
 def delete_account(deps: Deps, username: str, password: str) -> None:

@@ -23,7 +23,7 @@ import json
 import logging
 from typing import Any
 
-from chalicelib import encryption
+from chalicelib import encryption, notices
 from chalicelib.deps import Deps
 from chalicelib.encoding import b64url_decode, b64url_encode
 from chalicelib.errors import (
@@ -185,6 +185,7 @@ def register(deps: Deps, username: str, credential: dict[str, Any], name: str | 
     if not added:
         raise StateConflict(f"an account can have at most {MAX_PASSKEYS} passkeys")
     log.info("passkey added for %s", username)
+    notices.on_security_event(deps, username, "passkey_added", {})
     return passkey
 
 
@@ -206,6 +207,7 @@ def delete(deps: Deps, username: str, credential_id: str) -> None:
     if not deps.store.delete_passkey(username=username, credential_id=credential_id):
         raise PasskeyNotFound("no passkey of yours has that id")
     log.info("passkey deleted for %s", username)
+    notices.on_security_event(deps, username, "passkey_removed", {})
 
 
 # -- usernameless sign-in ------------------------------------------------------------------

@@ -21,7 +21,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from chalicelib import accounts, encryption, throttle
+from chalicelib import accounts, encryption, notices, throttle
 from chalicelib.deps import Deps
 from chalicelib.errors import (
     InvalidInput,
@@ -93,6 +93,7 @@ def confirm(deps: Deps, username: str, code: str) -> list[str]:
     if not deps.store.enable_totp(username=username, recovery_hashes=hashes, step=step):
         raise StateConflict("two-factor authentication is already on")
     log.info("two-factor turned on for %s", username)
+    notices.on_security_event(deps, username, "totp_enabled", {})
     return codes
 
 
@@ -112,6 +113,7 @@ def disable(deps: Deps, username: str, password: str, code: str) -> None:
         raise WrongPassword("code is wrong or was already used")
     deps.store.delete_totp(username=username)
     log.info("two-factor turned off for %s", username)
+    notices.on_security_event(deps, username, "totp_disabled", {})
 
 
 # -- codes ----------------------------------------------------------------------------
@@ -160,6 +162,8 @@ def spend_code(deps: Deps, state: TotpState, code: str) -> bool:
     if not store.spend_recovery_code(username=username, code_hash=_recovery_hash(username, code)):
         return False
     log.info("recovery code used by %s", username)
+    notices.on_security_event(deps, username, "recovery_code_used",
+                              {"left": max(0, len(state.recovery_hashes) - 1)})
     return True
 
 

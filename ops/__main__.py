@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gateway-responses": ("gateway_responses",
                           "CORS on API Gateway's own errors, throttling, access logs (way 2)"),
     "reliability-report": ("reliability_report", "run tests/reliability and print its figures"),
+    "mail": ("mail", "list the local mailbox (newest first) or print one message"),
     "serve": ("local_server", "run the API locally: fast, answering as API Gateway does"),
 }
 

@@ -8,6 +8,8 @@ from chalicelib.store.model import (
     LOGIN_SCOPE,
     AccessState,
     Challenge,
+    EmailAddress,
+    EmailToken,
     LoginCount,
     Message,
     Page,
@@ -184,3 +186,26 @@ class Store(Protocol):
     def delete_user(self, *, username: str, credential_stamp: str) -> None:
         """Remove the user marked deleted under ``credential_stamp``, freeing the name
         (after ``delete_user_data``); any other account of the name stays."""
+
+    # --- email (issue 23) ---
+
+    def get_email(self, *, username: str) -> EmailAddress | None:
+        """The user's addresses, or None if none was ever given."""
+
+    def set_pending_email(self, *, username: str, email: str) -> None:
+        """Record ``email`` as awaiting verification (replacing any earlier one)."""
+
+    def claim_email(self, *, username: str, email: str) -> bool:
+        """Make ``email`` the user's verified address, atomically unique: False (nothing
+        changes) if another account holds it verified. The user's previous verified
+        address is released; a pending ``email`` stops being pending."""
+
+    def email_owner(self, *, email: str) -> str | None:
+        """The username whose verified address ``email`` is, or None (never a Scan)."""
+
+    def put_email_token(self, token: EmailToken) -> None: ...
+
+    def take_email_token(self, *, purpose: str, token_hash: str, now: float
+                         ) -> EmailToken | None:
+        """Remove and return a live token of ``purpose``; of concurrent calls only one
+        gets it."""
