@@ -9,6 +9,7 @@ caught, logged with its reason and counted (metric ``MailFailed``).
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import secrets
 from dataclasses import dataclass
@@ -64,6 +65,7 @@ class LocalMailbox:
     def __init__(self, directory: Path, sender: str) -> None:
         self.directory = directory
         self.sender = sender
+        self._sequence = itertools.count()
 
     def send(self, mail: Mail) -> None:
         from datetime import datetime
@@ -78,8 +80,10 @@ class LocalMailbox:
         message["Message-ID"] = make_msgid(domain="chalkboard.localhost")
         message.set_content(mail.body())
         self.directory.mkdir(parents=True, exist_ok=True)
-        # Milliseconds first so names sort by time; a random tail keeps them apart.
-        name = f"{int(mail.sent_at * 1000):015d}-{secrets.token_hex(4)}.eml"
+        # Milliseconds first so names sort by time, then this process's sequence (mails
+        # of one millisecond keep their order), then a random tail keeps processes apart.
+        name = (f"{int(mail.sent_at * 1000):015d}-{next(self._sequence):08d}"
+                f"-{secrets.token_hex(4)}.eml")
         (self.directory / name).write_bytes(bytes(message))
         log.info("mail to %s (%s) written to %s; link: %s",
                  mail.to, mail.subject, self.directory / name, mail.link or "none")
