@@ -29,7 +29,8 @@ def error_message(response) -> str:
 def test_signup_returns_201_with_lowercased_username(api: Api) -> None:
     response = api.signup("Alice.B-C_1")
     assert response.status_code == 201
-    assert body_of(response) == {"username": "alice.b-c_1", "display_name": "alice.b-c_1"}
+    assert body_of(response) == {"username": "alice.b-c_1", "display_name": "alice.b-c_1",
+                                 "email": None, "email_verified": False}
 
 
 def test_duplicate_username_is_409_whatever_its_case(api: Api) -> None:
@@ -482,8 +483,9 @@ def test_authorizer_policy_covers_every_guarded_route_for_the_cached_token(api: 
     guarded = [(path, method) for path, methods in app.routes.items()
                for method, entry in methods.items() if entry.authorizer is not None]
     # logout, me (get, patch, delete), me/sessions (list, end one), me/password, messages (3);
-    # two-factor: begin, confirm, disable; passkeys: options, add, list, rename, delete
-    assert len(guarded) == 18
+    # two-factor: begin, confirm, disable; passkeys: options, add, list, rename, delete;
+    # me/email
+    assert len(guarded) == 19
     for path, method in guarded:
         arn = f"{base}/{method}{re.sub(r'[{][a-z_]+[}]', '01ARZ3NDEKTSV4RRFFQ69G5FAV', path)}"
         assert ARNMatcher(arn).does_any_resource_match(resources), arn
