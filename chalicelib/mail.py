@@ -116,6 +116,13 @@ class SesMailer:
         )
 
 
+def sender_address(mail_from: str) -> str:
+    """The bare address of a sender setting (``Name <a@b>`` or ``a@b``)."""
+    from email.utils import parseaddr
+
+    return parseaddr(mail_from)[1]
+
+
 @functools.cache
 def get_mailer(settings: Settings) -> Mailer:
     """The stage's mailer, made once; a deployed stage without a sender is a

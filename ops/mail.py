@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
+from typing import Any
 
 
 def mailbox(data_dir: Path) -> list[Path]:
@@ -28,6 +30,19 @@ def read(path: Path) -> EmailMessage:
 def text(message: EmailMessage) -> str:
     part = message.get_body(preferencelist=("plain",))
     return "" if part is None else str(part.get_content())  # type: ignore[attr-defined]
+
+
+def sender_statement(identity_arn: Callable[[str], Any], mail_from: str) -> dict[str, Any]:
+    """The API handler's one SES grant: ``ses:SendEmail`` on the sender's identity (the
+    address, or its domain when the domain is what SES verified), from that address only."""
+    from chalicelib.mail import sender_address
+
+    address = sender_address(mail_from)
+    return {
+        "Sid": "MailSender", "Effect": "Allow", "Action": "ses:SendEmail",
+        "Resource": [identity_arn(address), identity_arn(address.rsplit("@", 1)[1])],
+        "Condition": {"StringEquals": {"ses:FromAddress": address}},
+    }
 
 
 def main(argv: list[str]) -> int:

@@ -36,6 +36,7 @@ from chalice.utils import to_cfn_resource_name
 from chalicelib import telemetry
 from chalicelib.errors import StoreUnavailable
 from chalicelib.store.dynamodb import TableNames
+from ops.mail import sender_statement
 from ops.stage import ROOT, TABLE_ENVIRONMENT, load_config, stage_environment
 from ops.tables import table_definitions, tables_with_ttl
 
@@ -858,7 +859,8 @@ def dynamodb_statements(table_arn: Any, actions: dict[str, tuple[str, ...]],
 
 
 def function_statements(chalice_name: str, table_arn: Any, keyring_arn: Any,
-                        key_statement: dict[str, Any] | None, log_groups: list[Any]
+                        key_statement: dict[str, Any] | None, log_groups: list[Any],
+                        mail_statement: dict[str, Any] | None = None,
                         ) -> list[dict[str, Any]]:
     """One function's policy: the API handler's tables, or the authorizer's reads only."""
     if chalice_name == "api_handler":
@@ -874,6 +876,8 @@ def function_statements(chalice_name: str, table_arn: Any, keyring_arn: Any,
     ]
     if key_statement is not None:
         statements.append(key_statement)
+    if mail_statement is not None and chalice_name == "api_handler":  # SES: the sender only
+        statements.append(mail_statement)
     return statements
 
 
@@ -932,6 +936,8 @@ def merge_template(stage: str, config: dict[str, Any], app: Any) -> dict[str, An
                         arn("ssm", f"parameter{keyring_parameter}"),
                         None,  # KeyringKeyDecrypt below: the key's policy names these roles
                         [arn("logs", f"log-group:{log_group}:log-stream:*")],
+                        sender_statement(lambda name: arn("ses", f"identity/{name}"),
+                                         env["CHALKBOARD_MAIL_FROM"]),
                     )},
                 }],
             },
@@ -1177,6 +1183,8 @@ def policy_files(stage: str, config: dict[str, Any], app: Any) -> dict[str, dict
             # The key is made later, by the ops stack: named by its alias, not its id.
             key_decrypt_statement("arn:aws:kms:*:*:key/*", key_condition),
             [f"arn:aws:logs:*:*:log-group:/aws/lambda/{function_name}:log-stream:*"],
+            sender_statement(lambda name: f"arn:aws:ses:*:*:identity/{name}",
+                             env["CHALKBOARD_MAIL_FROM"]),
         )
         files[policy_file_name(stage, chalice_name)] = {
             "Version": "2012-10-17", "Statement": statements,

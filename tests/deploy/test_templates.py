@@ -54,6 +54,7 @@ GUARDED_ROUTES = {
     ("/me/passkeys/options", "post"),
     ("/me/passkeys/{passkey_id}", "patch"),
     ("/me/passkeys/{passkey_id}", "delete"),
+    ("/me/email", "post"),
 }
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 
@@ -505,6 +506,10 @@ def test_way_2_policies_name_only_the_stages_tables_keyring_key_and_own_logs() -
             } | {f"arn:aws:ssm:*:*:parameter{env['CHALKBOARD_SIGNING_KEYS_PARAMETER']}",
                  "arn:aws:kms:*:*:key/*",
                  f"arn:aws:logs:*:*:log-group:/aws/lambda/{log_groups[function]}:log-stream:*"}
+            if function == "api_handler":  # SES: the sender's identity (tests/test_mail.py)
+                domain = "mail-from-not-set.invalid"
+                allowed |= {f"arn:aws:ses:*:*:identity/no-reply@{domain}",
+                            f"arn:aws:ses:*:*:identity/{domain}"}
             statements = policy_file(stage, function)["Statement"]
             assert {r for s in statements for r in as_list(s["Resource"])} == allowed
 
