@@ -106,9 +106,9 @@ def test_policy_grants_send_email_on_the_sender_identity_only(stage: str) -> Non
     document = json.loads((ROOT / ".chalice" / f"policy-{stage}-api-handler.json").read_text())
     (statement,) = [s for s in document["Statement"] if "ses:SendEmail" in str(s["Action"])]
     assert statement["Action"] == "ses:SendEmail"
-    address = "no-reply@mail-from-not-set.invalid"
+    address = "chalkboard@web-origin-not-set.invalid"
     assert statement["Resource"] == [f"arn:aws:ses:*:*:identity/{address}",
-                                     "arn:aws:ses:*:*:identity/mail-from-not-set.invalid"]
+                                     "arn:aws:ses:*:*:identity/web-origin-not-set.invalid"]
     assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": address}}
     authorizer = (ROOT / ".chalice" / f"policy-{stage}-jwt-auth.json").read_text()
     assert "ses:" not in authorizer

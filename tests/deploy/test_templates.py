@@ -507,8 +507,8 @@ def test_way_2_policies_name_only_the_stages_tables_keyring_key_and_own_logs() -
                  "arn:aws:kms:*:*:key/*",
                  f"arn:aws:logs:*:*:log-group:/aws/lambda/{log_groups[function]}:log-stream:*"}
             if function == "api_handler":  # SES: the sender's identity (tests/test_mail.py)
-                domain = "mail-from-not-set.invalid"
-                allowed |= {f"arn:aws:ses:*:*:identity/no-reply@{domain}",
+                domain = "web-origin-not-set.invalid"
+                allowed |= {f"arn:aws:ses:*:*:identity/chalkboard@{domain}",
                             f"arn:aws:ses:*:*:identity/{domain}"}
             statements = policy_file(stage, function)["Statement"]
             assert {r for s in statements for r in as_list(s["Resource"])} == allowed
