@@ -10,6 +10,7 @@ account's credential stamp: a password change since it was mailed kills it.
 from __future__ import annotations
 
 import logging
+import time
 
 from chalicelib import accounts, notices, passwords, throttle, totp
 from chalicelib.deps import Deps
@@ -39,6 +40,11 @@ CODE_SCOPE = "code"  # the per-account code throttle (API.md, Second factor)
 # A request naming no possible account is counted in a bucket of its own scope (so no
 # real account's bucket), under a name the username rules allow.
 NOBODY, NOBODY_SCOPE = "nobody", "reset-mail-none"
+# Every forgot answer takes at least this long (real time, not the Deps clock: it is
+# about what a caller can measure). Building and sending a mail costs ~5-30 ms locally
+# and an SES round trip more; padding every answer to one floor hides which answers
+# sent one. (An SES call slower than this, e.g. a timeout, still shows.)
+FORGOT_FLOOR_SECONDS = 0.25
 
 
 def _target(deps: Deps, username: str | None, email: str | None) -> str | None:
@@ -58,6 +64,14 @@ def _target(deps: Deps, username: str | None, email: str | None) -> str | None:
 def forgot(deps: Deps, *, username: str | None = None, email: str | None = None) -> None:
     """Mail a reset link when the named account has a verified address (at most 3 an
     hour); otherwise do the same work and send nothing. Never raises for who or what."""
+    started = time.perf_counter()
+    try:
+        _forgot(deps, username, email)
+    finally:
+        time.sleep(max(0.0, FORGOT_FLOOR_SECONDS - (time.perf_counter() - started)))
+
+
+def _forgot(deps: Deps, username: str | None, email: str | None) -> None:
     target = _target(deps, username, email)
     name = target or NOBODY
     user = live(deps.store.get_user(name)) if target else (deps.store.get_user(name) and None)

@@ -266,7 +266,8 @@ def test_every_guarded_route_uses_the_jwt_authorizer(packaged: Packaged) -> None
     assert open_routes == {("/signup", "post"), ("/login", "post"),
                            ("/token/refresh", "post"), ("/health", "get"),
                            ("/login/totp", "post"), ("/login/passkey/options", "post"),
-                           ("/login/passkey", "post")}
+                           ("/login/passkey", "post"), ("/email/verify", "post"),
+                           ("/password/forgot", "post"), ("/password/reset", "post")}
     authorizer = packaged.swagger["securityDefinitions"]["jwt_auth"]
     assert authorizer["x-amazon-apigateway-authorizer"]["type"] == "token"
     assert authorizer["name"] == "Authorization"
