@@ -65,6 +65,11 @@ def verify(deps: Deps, token: str) -> str:
                                         now=deps.now())
     if found is None or live(deps.store.get_user(found.username)) is None:
         raise invalid
+    # Only the address last asked for: an older link (the owner changed their mind, or
+    # an earlier account of the same name asked for it) verifies nothing.
+    held = deps.store.get_email(username=found.username)
+    if held is None or found.email not in {held.pending, held.verified}:
+        raise invalid
     if not deps.store.claim_email(username=found.username, email=found.email):
         raise StateConflict("another account has verified this email address")
     log.info("email address verified for %s", found.username)

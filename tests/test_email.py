@@ -359,3 +359,17 @@ def test_openapi_email_pattern_mirrors_the_validator(value: str) -> None:
     except InvalidInput:
         accepted = False
     assert documented == accepted, value
+
+
+def test_only_the_address_last_asked_for_verifies(api: Api, app_env: dict[str, str]) -> None:
+    api.call("POST", "/signup", {"username": "alice", "password": PASSWORD,
+                                 "email": "first@example.com"})
+    first = link_token(mailbox(app_env)[-1], "verify-email")
+    token = body_of(api.login("alice"))["access_token"]
+    assert api.call("POST", "/me/email", {"email": "second@example.com", "password": PASSWORD},
+                    token=token).status_code == 202
+    second = link_token(mailbox(app_env)[-1], "verify-email")
+    assert api.call("POST", "/email/verify", {"token": first}).status_code == 400
+    assert api.call("POST", "/email/verify", {"token": second}).status_code == 204
+    me = body_of(api.call("GET", "/me", token=token))
+    assert (me["email"], me["email_verified"]) == ("second@example.com", True)
