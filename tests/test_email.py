@@ -373,3 +373,26 @@ def test_only_the_address_last_asked_for_verifies(api: Api, app_env: dict[str, s
     assert api.call("POST", "/email/verify", {"token": second}).status_code == 204
     me = body_of(api.call("GET", "/me", token=token))
     assert (me["email"], me["email_verified"]) == ("second@example.com", True)
+
+
+def test_every_notice_type_mails_the_verified_address_once(
+    api: Api, app_env: dict[str, str]
+) -> None:
+    signup_verified(api, app_env, "alice", "alice@example.com")
+    api.call("POST", "/signup", {"username": "carol", "password": PASSWORD,
+                                 "email": "carol@example.com"})  # unverified: no notices
+    d = deps.current_deps()
+    sent = len(mailbox(app_env))
+    events = {"password_changed": {}, "password_reset": {}, "email_changed": {},
+              "totp_enabled": {}, "totp_disabled": {}, "recovery_code_used": {"left": 3},
+              "passkey_added": {}, "passkey_removed": {}, "locked": {"retry_after": 900},
+              "sign_in": {"new_device": True, "device": "Firefox {0} on Linux"}}
+    for event, details in events.items():
+        assert notices.on_security_event(d, "alice", event, details) is True, event
+        assert notices.on_security_event(d, "carol", event, details) is False, event
+    assert notices.on_security_event(d, "alice", "sign_in", {"new_device": False}) is False
+    assert notices.on_security_event(d, "alice", "session_ended", {}) is False
+    new = mailbox(app_env)[sent:]
+    assert len(new) == len(events) and {m["To"] for m in new} == {"alice@example.com"}
+    assert "3 recovery codes left" in text_of(new[5])
+    assert "Firefox {0} on Linux" in text_of(new[-1])
