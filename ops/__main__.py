@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gateway-responses": ("gateway_responses",
                           "for `chalice deploy`: CORS on API Gateway's own errors, stage settings"),
     "reliability-report": ("reliability_report", "run tests/reliability and print its figures"),
+    "mail": ("mail", "list the local mailbox (newest first) or print one message"),
     "serve": ("local_server", "run the API locally: fast, answering as API Gateway does"),
 }
 

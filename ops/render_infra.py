@@ -84,6 +84,7 @@ from ops.infra.web_stack import (
     web_rules,
     web_template,
 )
+from ops.mail import sender_statement
 from ops.stage import ROOT, TABLE_ENVIRONMENT, load_config, stage_environment
 
 # What the tests and other commands read from here.
@@ -148,6 +149,8 @@ def merge_template(stage: str, config: dict[str, Any], app: Any) -> dict[str, An
                         arn("ssm", f"parameter{keyring_parameter}"),
                         None,  # KeyringKeyDecrypt below: the key's policy names these roles
                         [arn("logs", f"log-group:{log_group}:log-stream:*")],
+                        sender_statement(lambda name: arn("ses", f"identity/{name}"),
+                                         env["CHALKBOARD_MAIL_FROM"]),
                     )},
                 }],
             },

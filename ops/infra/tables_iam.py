@@ -15,6 +15,7 @@ from ops.infra.common import (
     retained,
     sub,
 )
+from ops.mail import sender_statement
 from ops.stage import TABLE_ENVIRONMENT, stage_environment
 from ops.tables import table_definitions, tables_with_ttl
 
@@ -108,7 +109,8 @@ def dynamodb_statements(table_arn: Any, actions: dict[str, tuple[str, ...]],
 
 
 def function_statements(chalice_name: str, table_arn: Any, keyring_arn: Any,
-                        key_statement: dict[str, Any] | None, log_groups: list[Any]
+                        key_statement: dict[str, Any] | None, log_groups: list[Any],
+                        mail_statement: dict[str, Any] | None = None,
                         ) -> list[dict[str, Any]]:
     """One function's policy: the API handler's tables, or the authorizer's reads only."""
     if chalice_name == "api_handler":
@@ -124,6 +126,8 @@ def function_statements(chalice_name: str, table_arn: Any, keyring_arn: Any,
     ]
     if key_statement is not None:
         statements.append(key_statement)
+    if mail_statement is not None and chalice_name == "api_handler":  # SES: the sender only
+        statements.append(mail_statement)
     return statements
 
 
@@ -229,6 +233,8 @@ def policy_files(stage: str, config: dict[str, Any], app: Any) -> dict[str, dict
             # The key is made later, by the ops stack: named by its alias, not its id.
             key_decrypt_statement("arn:aws:kms:*:*:key/*", key_condition),
             [f"arn:aws:logs:*:*:log-group:/aws/lambda/{function_name}:log-stream:*"],
+            sender_statement(lambda name: f"arn:aws:ses:*:*:identity/{name}",
+                             env["CHALKBOARD_MAIL_FROM"]),
         )
         files[policy_file_name(stage, chalice_name)] = {
             "Version": "2012-10-17", "Statement": statements,

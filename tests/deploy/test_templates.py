@@ -55,6 +55,8 @@ GUARDED_ROUTES = {
     ("/me/passkeys/{passkey_id}", "patch"),
     ("/me/passkeys/{passkey_id}", "delete"),
     ("/me/security-events", "get"),
+
+    ("/me/email", "post"),
 }
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 
@@ -268,7 +270,8 @@ def test_every_guarded_route_uses_the_jwt_authorizer(packaged: Packaged) -> None
     assert open_routes == {("/signup", "post"), ("/login", "post"),
                            ("/token/refresh", "post"), ("/health", "get"),
                            ("/login/totp", "post"), ("/login/passkey/options", "post"),
-                           ("/login/passkey", "post")}
+                           ("/login/passkey", "post"), ("/email/verify", "post"),
+                           ("/password/forgot", "post"), ("/password/reset", "post")}
     authorizer = packaged.swagger["securityDefinitions"]["jwt_auth"]
     assert authorizer["x-amazon-apigateway-authorizer"]["type"] == "token"
     assert authorizer["name"] == "Authorization"
@@ -335,6 +338,7 @@ def test_a_new_web_origin_redeploys_the_api_stage(packaged: Packaged) -> None:
 STORE_TESTS = (
     "tests/test_store_contract.py", "tests/test_totp.py", "tests/test_passkeys.py",
     "tests/test_store_security_events.py", "tests/test_known_devices.py",
+    "tests/test_store_email.py",
 )
 # The store methods the authorizer calls (app.jwt_auth → sessions.authenticate).
 AUTHORIZER_STORE_METHODS = {"access_state"}
@@ -508,6 +512,10 @@ def test_way_2_policies_name_only_the_stages_tables_keyring_key_and_own_logs() -
             } | {f"arn:aws:ssm:*:*:parameter{env['CHALKBOARD_SIGNING_KEYS_PARAMETER']}",
                  "arn:aws:kms:*:*:key/*",
                  f"arn:aws:logs:*:*:log-group:/aws/lambda/{log_groups[function]}:log-stream:*"}
+            if function == "api_handler":  # SES: the sender's identity (tests/test_mail.py)
+                domain = "web-origin-not-set.invalid"
+                allowed |= {f"arn:aws:ses:*:*:identity/chalkboard@{domain}",
+                            f"arn:aws:ses:*:*:identity/{domain}"}
             statements = policy_file(stage, function)["Statement"]
             assert {r for s in statements for r in as_list(s["Resource"])} == allowed
 
