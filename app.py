@@ -17,8 +17,10 @@ from chalice.app import AuthRequest, Request
 from chalicelib import (
     accounts,
     board,
+    emails,
     health,
     passkeys,
+    resets,
     security_events,
     sessions,
     signin,
@@ -27,7 +29,7 @@ from chalicelib import (
 )
 from chalicelib.clients import UNKNOWN_DEVICE, Client
 from chalicelib.deps import current_deps
-from chalicelib.errors import KeyringUnavailable, StoreUnavailable
+from chalicelib.errors import InvalidInput, KeyringUnavailable, StoreUnavailable
 from chalicelib.responses import (
     WebOriginCORS,
     api_errors,
@@ -150,6 +152,8 @@ def account_json(account: accounts.Account) -> dict[str, Any]:
         "display_name": user.display_name,
         "created_at": iso_ms(user.created_at),
         "totp_enabled": account.totp_enabled,
+        "email": account.email,
+        "email_verified": account.email_verified,
     }
 
 
@@ -159,13 +163,15 @@ CREDENTIALS = {"username": str, "password": str}
 @app.route("/signup", methods=["POST"])
 @api_errors
 def signup() -> Response:
-    fields = body(CREDENTIALS, optional={"display_name": str})
-    user = accounts.signup(
-        current_deps(), fields["username"], fields["password"], fields.get("display_name")
+    fields = body(CREDENTIALS, optional={"display_name": str, "email": str})
+    account = accounts.signup(
+        current_deps(), fields["username"], fields["password"], fields.get("display_name"),
+        fields.get("email"),
     )
-    return Response(
-        status_code=201, body={"username": user.username, "display_name": user.display_name}
-    )
+    return Response(status_code=201, body={
+        "username": account.user.username, "display_name": account.user.display_name,
+        "email": account.email, "email_verified": account.email_verified,
+    })
 
 
 @app.route("/login", methods=["POST"])
@@ -411,6 +417,50 @@ def list_security_events() -> dict[str, Any]:
         ],
         "next_cursor": page.next_cursor,
     }
+
+
+# --- email (issue 23) ---
+
+
+@app.route("/me/email", methods=["POST"], authorizer=jwt_auth)
+@api_errors
+def change_email() -> Response:
+    fields = body({"email": str, "password": str})
+    accounts.change_email(
+        current_deps(), caller(), fields["email"], fields["password"], client=client()
+    )
+    return Response(status_code=202, body={"status": "verification sent"})
+
+
+@app.route("/email/verify", methods=["POST"])
+@api_errors
+def verify_email() -> Response:
+    fields = body({"token": str})
+    emails.verify(current_deps(), fields["token"], client=client())
+    return no_content()
+
+
+@app.route("/password/forgot", methods=["POST"])
+@api_errors
+def forgot_password() -> Response:
+    fields = body({}, optional={"username": str, "email": str})
+    if len(fields) != 1:
+        raise InvalidInput("send exactly one of username or email")
+    resets.forgot(current_deps(), username=fields.get("username"), email=fields.get("email"))
+    return Response(status_code=202, body={
+        "status": "if that account has a verified email address, a reset link is on its way"
+    })
+
+
+@app.route("/password/reset", methods=["POST"])
+@api_errors
+def reset_password() -> Response:
+    fields = body({"token": str, "new_password": str}, optional={"code": str})
+    resets.reset(
+        current_deps(), fields["token"], fields["new_password"], fields.get("code"),
+        client=client(),
+    )
+    return no_content()
 
 
 @app.route("/health", methods=["GET"])

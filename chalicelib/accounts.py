@@ -6,7 +6,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from chalicelib import known_devices, passwords, security_events
+from chalicelib import emails, known_devices, passwords, security_events
 from chalicelib.clients import Client
 from chalicelib.deps import Deps
 from chalicelib.errors import AccountGone, UsernameTaken, WrongPassword
@@ -14,6 +14,7 @@ from chalicelib.store.model import User, live
 from chalicelib.tokens import AccessClaims
 from chalicelib.validation import (
     check_display_name,
+    check_email,
     check_new_password,
     check_username,
     may_be_password,
@@ -32,8 +33,13 @@ def new_credential_stamp() -> str:
     return secrets.token_urlsafe(16)
 
 
-def signup(deps: Deps, username: str, password: str, display_name: str | None = None) -> User:
+def signup(
+    deps: Deps, username: str, password: str, display_name: str | None = None,
+    email: str | None = None,
+) -> Account:
     """Create an account; ``InvalidInput`` names the bad field, ``UsernameTaken`` is a 409.
+    With an ``email``, a verification link goes to it (the account is created even if
+    the mail cannot go out).
 
     The new account's stamp is new, so no token of an earlier account of the
     same name (its sessions carry another stamp) ever opens it. The display name
@@ -41,6 +47,7 @@ def signup(deps: Deps, username: str, password: str, display_name: str | None = 
     """
     username = check_username(username)
     name = check_display_name(display_name) if display_name is not None else username
+    address = check_email(email) if email is not None else None
     password = check_new_password(
         password, username=username, display_name=name, settings=deps.settings
     )
@@ -56,20 +63,29 @@ def signup(deps: Deps, username: str, password: str, display_name: str | None = 
             raise
         finish_deletion(deps, existing)  # an earlier deletion was cut short: finish it
         deps.store.create_user(user)
-    return user
+    if address is None:
+        return Account(user, totp_enabled=False)
+    emails.send_verification(deps, username, address)
+    return Account(user, totp_enabled=False, email=address, email_verified=False)
 
 
 @dataclass(frozen=True)
 class Account:
-    """What the caller's account page shows: the user and whether two-factor is on."""
+    """What the caller's account page shows: the user, whether two-factor is on, and
+    the address: the verified one if any, else one awaiting its link (or None)."""
 
     user: User
     totp_enabled: bool
+    email: str | None = None
+    email_verified: bool = False
 
 
 def _account(deps: Deps, user: User) -> Account:
     second_factor = deps.store.get_totp(username=user.username)
-    return Account(user, second_factor is not None and second_factor.enabled)
+    address = deps.store.get_email(username=user.username)
+    shown = (address and (address.verified or address.pending)) or None
+    return Account(user, second_factor is not None and second_factor.enabled, email=shown,
+                   email_verified=bool(address and address.verified))
 
 
 def get_account(deps: Deps, username: str) -> Account:
@@ -146,6 +162,21 @@ def change_password(
     # The new stamp already ends every session; removing them keeps the list honest.
     deps.store.end_sessions(username=username)
     security_events.record(deps, username, "password_changed", client=client)
+
+
+def change_email(
+    deps: Deps, claims: AccessClaims, email: str, password: str, *, client: Client | None = None
+) -> None:
+    """Send a verification link to a new address (it replaces the verified one only
+    once confirmed) and tell the verified address, if any, that a change was asked.
+    Needs the password, counted like any password check."""
+    address = check_email(email)
+    username = claims.username
+    check_password(deps, claims, password, "password is wrong", client=client)
+    previous = deps.store.get_email(username=username)
+    emails.send_verification(deps, username, address)
+    if previous is not None and previous.verified and previous.verified != address:
+        security_events.record(deps, username, "email_changed", client=client)
 
 
 def delete_account(

@@ -34,6 +34,8 @@ CHEAP_HASHING_STAGES = frozenset({"test"})
 # Patterns are used with fullmatch: "$" alone also matches before a trailing newline.
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 _TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+# A bare address or "Name <address>"; no line breaks (it becomes a header).
+_MAIL_FROM = re.compile(r"[^\r\n<>@]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+")
 _RANGE_API = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?")
 
 
@@ -63,6 +65,7 @@ class Settings:
     post_rate_limit: int  # posts per user in any post_rate_window_seconds
     post_rate_window_seconds: int
     pwned_passwords_url: str | None = None  # a Pwned Passwords range API; None: not asked
+    mail_from: str | None = None  # the sender address (SES identity deployed); see mail.py
 
     @property
     def generates_local_keys(self) -> bool:
@@ -112,6 +115,18 @@ def _range_api(env: Mapping[str, str], name: str) -> str | None:
             f"(no query or fragment), or empty to turn the check off; not {value!r}"
         )
     return value.rstrip("/")
+
+
+def _mail_from(env: Mapping[str, str], name: str) -> str | None:
+    """The sender of every mail; required deployed only when mail is first sent
+    (``chalicelib.mail``), so ``chalice package`` works without one."""
+    value = _text(env, name)
+    if value is not None and not _MAIL_FROM.fullmatch(value):
+        raise ConfigurationError(
+            f"{name} must be one address such as no-reply@example.com or "
+            f"'Chalkboard <no-reply@example.com>', not {value!r}"
+        )
+    return value
 
 
 def load_settings(env: Mapping[str, str]) -> Settings:
@@ -205,6 +220,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             env, "CHALKBOARD_POST_RATE_WINDOW_SECONDS", 60, 1, 86_400
         ),
         pwned_passwords_url=_range_api(env, "CHALKBOARD_PWNED_PASSWORDS_URL"),
+        mail_from=_mail_from(env, "CHALKBOARD_MAIL_FROM"),
     )
 
 

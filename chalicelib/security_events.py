@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib import telemetry
+from chalicelib import notices, telemetry
 from chalicelib.clients import Client, device_label
 from chalicelib.cursors import UnknownCursorKey, read_cursor, sign_cursor
 from chalicelib.deps import Deps
@@ -78,6 +78,8 @@ def record(
     except Exception:  # whatever the store raised, the action goes on
         log.exception("security event %s for %s not recorded", type, username)
         telemetry.metric(ERROR_METRIC)
+    # The owner's mail about it (only some types; never raises, never blocks the action).
+    notices.on_security_event(deps, username, type, details, client=client)
 
 
 @dataclass(frozen=True)

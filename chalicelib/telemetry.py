@@ -9,7 +9,9 @@ parses and what Embedded Metric Format needs to turn a line into a metric
 without an API call.
 
 What may be logged: request id, route, method, status, latency, an error code
-(the domain error's class name), and the caller as a salted hash. Never a
+(the domain error's class name), and the caller as a keyed hash: HMAC-SHA256 under
+a key derived from the signing keyring's ``mfa_key`` (kept in SSM, never in
+config), so nobody without the keyring can test a guessed username against logs. Never a
 password, a token, a token hash or a request body: nothing here is given one.
 
 Metrics are Embedded Metric Format fields built in one place (``_emf``): the
@@ -22,7 +24,9 @@ from __future__ import annotations
 import contextvars
 import functools
 import hashlib
+import hmac
 import json
+import logging
 import os
 import sys
 import time
@@ -30,7 +34,13 @@ from collections.abc import Callable
 from typing import Any
 
 NAMESPACE = "chalkboard"
-SALT_VARIABLE = "CHALKBOARD_LOG_SALT"
+# Domain separation: the log key is derived from the keyring's MFA key, never equal to it.
+LOG_KEY_LABEL = b"chalkboard caller pseudonyms v1"
+
+# The Lambda Python runtime leaves the root logger at WARNING, so chalicelib's INFO
+# lines (failed logins, passkey and two-factor changes) would be dropped: the
+# package's own level lets them reach the runtime's handler (tests/deploy checks it).
+logging.getLogger("chalicelib").setLevel(logging.INFO)
 
 # (method, route, status) → the business metric that outcome counts.
 ROUTE_METRICS: dict[tuple[str, str, int], str] = {
@@ -84,16 +94,31 @@ def _emf(name: str, value: float, unit: str) -> dict[str, Any]:
 
 
 def caller_hash(username: str | None) -> str | None:
-    """A stable pseudonym for a caller: searchable, but not the username itself."""
+    """A stable pseudonym for a caller: searchable, but not the username itself.
+
+    None when there is no caller or no keyring (a log line never fails a request).
+    """
     if not username:
         return None
-    salt = os.environ.get(SALT_VARIABLE) or f"chalkboard-{os.environ.get('CHALKBOARD_STAGE', '')}"
-    return _salted_hash(salt, username)
+    from chalicelib.deps import current_deps
+    from chalicelib.errors import ChalkboardError
+
+    try:
+        keyring = current_deps().keyring
+    except ChalkboardError:
+        return None
+    # A keyring from before two-factor has no MFA key until its next rotation.
+    return _keyed_hash(_log_key(keyring.mfa_key or keyring.signing_key), username)
+
+
+@functools.lru_cache(maxsize=4)
+def _log_key(secret: bytes) -> bytes:
+    return hmac.new(secret, LOG_KEY_LABEL, hashlib.sha256).digest()
 
 
 @functools.lru_cache(maxsize=1024)
-def _salted_hash(salt: str, username: str) -> str:
-    return hashlib.sha256(f"{salt}\0{username}".encode()).hexdigest()[:16]
+def _keyed_hash(key: bytes, username: str) -> str:
+    return hmac.new(key, username.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def log_event(event: str, *, counts: str | None = None, **fields: Any) -> None:

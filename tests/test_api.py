@@ -29,7 +29,8 @@ def error_message(response) -> str:
 def test_signup_returns_201_with_lowercased_username(api: Api) -> None:
     response = api.signup("Alice.B-C_1")
     assert response.status_code == 201
-    assert body_of(response) == {"username": "alice.b-c_1", "display_name": "alice.b-c_1"}
+    assert body_of(response) == {"username": "alice.b-c_1", "display_name": "alice.b-c_1",
+                                 "email": None, "email_verified": False}
 
 
 def test_duplicate_username_is_409_whatever_its_case(api: Api) -> None:
@@ -484,8 +485,8 @@ def test_authorizer_policy_covers_every_guarded_route_for_the_cached_token(api: 
                for method, entry in methods.items() if entry.authorizer is not None]
     # logout, me (get, patch, delete), me/sessions (list, end one), me/password, messages (3);
     # two-factor: begin, confirm, disable; passkeys: options, add, list, rename, delete;
-    # me/security-events
-    assert len(guarded) == 19
+    # me/security-events, me/email
+    assert len(guarded) == 20
     for path, method in guarded:
         arn = f"{base}/{method}{re.sub(r'[{][a-z_]+[}]', '01ARZ3NDEKTSV4RRFFQ69G5FAV', path)}"
         assert ARNMatcher(arn).does_any_resource_match(resources), arn

@@ -142,14 +142,19 @@ def test_clearing_every_throttle_bucket_of_a_name_is_one_query_never_a_scan(
 def test_recording_a_security_event_is_one_write_and_no_read(
     direct_store: Store, requests_sent: RequestLog
 ) -> None:
-    """What a sign-in adds for its event: one PutItem."""
+    """What a sign-in adds for its event: one PutItem; from a new device, also the one
+    read of the verified address its notice goes to."""
     from chalicelib import security_events
     from chalicelib.clients import Client
     from chalicelib.deps import current_deps
 
     security_events.record(current_deps(), "alice", "sign_in", client=Client("192.0.2.1", "x"),
-                           details={"method": "password", "new_device": True})
+                           details={"method": "password", "new_device": False})
     assert requests_sent.operations == ["PutItem"]
+    requests_sent.clear()
+    security_events.record(current_deps(), "alice", "sign_in", client=Client("192.0.2.1", "x"),
+                           details={"method": "password", "new_device": True})
+    assert requests_sent.operations == ["PutItem", "Query"]
 
 
 def test_a_page_of_security_events_is_one_query_and_the_account_read(

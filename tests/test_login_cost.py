@@ -42,16 +42,17 @@ def test_login_costs_a_bounded_number_of_dynamodb_requests(
     # failures (the 100 bound), user, two-factor state, clear both, store the session,
     # look at the user again (a password change or deletion committed meanwhile takes the
     # session back), store the refresh token, the owner's sign_in security event (one
-    # write, no read), hand out a device token
+    # write), the verified address for its new-device notice (one read), hand out a
+    # device token
     assert success == [
         "UpdateItem", "UpdateItem", "GetItem", "Query", "DeleteItem", "DeleteItem",
-        "PutItem", "GetItem", "PutItem", "PutItem", "PutItem",
+        "PutItem", "GetItem", "PutItem", "PutItem", "Query", "PutItem",
     ]
     failures = [operations(counter, lambda: api.login("alice", WRONG)) for _ in range(5)]
     # count in both, user, the sign_in_failed event; the 5th locks the bucket, and its
-    # lock is an event too
+    # lock is an event too, whose notice looks up the verified address
     assert failures == [["UpdateItem", "UpdateItem", "GetItem", "PutItem"]] * 4 + [
-        ["UpdateItem", "UpdateItem", "GetItem", "PutItem", "PutItem"]
+        ["UpdateItem", "UpdateItem", "GetItem", "PutItem", "PutItem", "Query"]
     ]
     # Locked: the conditional update fails, one consistent read (a Query on the item's
     # whole key) says so; nothing is written, nothing else is read.

@@ -23,9 +23,14 @@ deploy templates are tested against it):
   (``passkey#<digest of the credential id>``), known devices
   (``device#<sha256 of the device token>``, expiring) and attempt throttles
   (``throttle#<scope>``, expiring; kept for names without an account too, so one
-  Query clears every bucket of a name) and security events (``event#<ULID>``,
+  Query clears every bucket of a name), security events (``event#<ULID>``,
   expiring after 90 days; read newest first by a Query with
-  ``ScanIndexForward=False``); account deletion removes them all.
+  ``ScanIndexForward=False``) and the addresses (``email``); account deletion removes
+  them all.
+- auth also holds, without a TTL, which account a verified address belongs to
+  (``email#<address>`` → username, written with a conditional put: the one claim of
+  an address) and, with a TTL, mailed links' token hashes
+  (``emailtoken#<purpose>#<sha256>``).
 TTL deletion is lazy, so every read also checks ``expires_at``.
 
 Botocore's standard retry mode and short timeouts turn an unreachable or
@@ -53,6 +58,8 @@ from chalicelib.store.model import (
     LOGIN_SCOPE,
     AccessState,
     Challenge,
+    EmailAddress,
+    EmailToken,
     KnownDevice,
     LoginCount,
     LoginThrottle,
@@ -98,6 +105,7 @@ _SESSION_EXTRAS = ("ends_at", "method", "ip", "device", "user_agent", "device_id
                    "credential_id")
 
 EVENT_PREFIX = "event#"
+EMAIL_ITEM = "email"  # a user item: the verified and the pending address
 
 
 @dataclass(frozen=True)
@@ -701,6 +709,10 @@ class DynamoDBStore:
         user = self.get_user(username)
         if user is None or not user.deleted or user.credential_stamp != credential_stamp:
             return True  # finished by another call; the name may be someone else's now
+        for item in items:  # the account's verified address is free again
+            fields = _plain(item)
+            if fields["item"] == EMAIL_ITEM and fields.get("verified"):
+                self._release_email(username, fields["verified"])
         message_keys = [
             {"board": _av(BOARD), "id": _av(name.removeprefix(MESSAGE_PREFIX))}
             for name in (_plain(item)["item"] for item in items)
@@ -1002,3 +1014,102 @@ class DynamoDBStore:
             for fields in live[:limit]
         )
         return SecurityEventPage(events=events, has_more=len(live) > limit)
+
+    # --- email (issue 23) ---
+    # The claim of an address is its pointer in auth, written first with a conditional
+    # put and released last; the address itself is a user item, so account deletion
+    # removes it (and releases the pointer). A pointer is believed only when its
+    # owner's item still names the address, so a pointer left by a cut-short change
+    # leads nowhere and may be taken over.
+
+    def get_email(self, *, username: str) -> EmailAddress | None:
+        item = self._user_item(username, EMAIL_ITEM)
+        if item is None:
+            return None
+        fields = _plain(item)
+        return EmailAddress(username=username, verified=fields.get("verified", ""),
+                            pending=fields.get("pending", ""))
+
+    def set_pending_email(self, *, username: str, email: str) -> None:
+        self._call(
+            "update_item", TableName=self._tables.user_items, Key=self._key(username, EMAIL_ITEM),
+            UpdateExpression="SET pending = :e", ExpressionAttributeValues={":e": _av(email)},
+        )
+
+    def _pointer_owner(self, email: str) -> str | None:
+        pointer = self._auth_item(f"email#{email}")
+        return None if pointer is None else str(_plain(pointer)["username"])
+
+    def claim_email(self, *, username: str, email: str) -> bool:
+        key = {"pk": _av(f"email#{email}")}
+        if self._conditional(
+            "put_item", TableName=self._tables.auth, Item={**key, "username": _av(username)},
+            ConditionExpression="attribute_not_exists(pk) OR username = :u",
+            ExpressionAttributeValues={":u": _av(username)},
+        ) is None:
+            owner = self._pointer_owner(email)
+            if owner is None or self.email_owner(email=email) is not None:
+                return False  # held (or released and retaken meanwhile: still contested)
+            if self._conditional(  # a stale pointer: take it over, if nobody did meanwhile
+                "put_item", TableName=self._tables.auth, Item={**key, "username": _av(username)},
+                ConditionExpression="username = :stale",
+                ExpressionAttributeValues={":stale": _av(owner)},
+            ) is None:
+                return False
+        old = _plain(self._call(
+            "update_item", TableName=self._tables.user_items, Key=self._key(username, EMAIL_ITEM),
+            UpdateExpression="SET verified = :e", ExpressionAttributeValues={":e": _av(email)},
+            ReturnValues="ALL_OLD",
+        ).get("Attributes", {}))
+        if old.get("pending") == email:
+            self._conditional(
+                "update_item", TableName=self._tables.user_items,
+                Key=self._key(username, EMAIL_ITEM), UpdateExpression="SET pending = :none",
+                ConditionExpression="pending = :e",
+                ExpressionAttributeValues={":e": _av(email), ":none": _av("")},
+            )
+        previous = old.get("verified", "")
+        if previous and previous != email:
+            self._release_email(username, previous)
+        return True
+
+    def _release_email(self, username: str, email: str) -> None:
+        self._conditional(  # another owner's pointer stays
+            "delete_item", TableName=self._tables.auth, Key={"pk": _av(f"email#{email}")},
+            ConditionExpression="username = :u", ExpressionAttributeValues={":u": _av(username)},
+        )
+
+    def email_owner(self, *, email: str) -> str | None:
+        owner = self._pointer_owner(email)
+        if owner is None:
+            return None
+        held = self.get_email(username=owner)
+        return owner if held is not None and held.verified == email else None
+
+    def put_email_token(self, token: EmailToken) -> None:
+        self._put_expiring(
+            f"emailtoken#{token.purpose}#{token.token_hash}",
+            token.expires_at,
+            username=_av(token.username),
+            email=_av(token.email),
+            credential_stamp=_av(token.credential_stamp),
+        )
+
+    def take_email_token(self, *, purpose: str, token_hash: str, now: float
+                         ) -> EmailToken | None:
+        answer = self._call(
+            "delete_item",
+            TableName=self._tables.auth,
+            Key={"pk": _av(f"emailtoken#{purpose}#{token_hash}")},
+            ReturnValues="ALL_OLD",  # only the caller that deleted it sees the item
+        )
+        item = answer.get("Attributes")
+        if not self._live(item, now):
+            return None
+        assert item is not None
+        fields = _plain(item)
+        return EmailToken(
+            token_hash=token_hash, purpose=purpose, username=fields["username"],
+            expires_at=int(fields[TTL_ATTRIBUTE]), email=fields["email"],
+            credential_stamp=fields["credential_stamp"],
+        )

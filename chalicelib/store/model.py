@@ -216,3 +216,26 @@ class SecurityEvent:
 class SecurityEventPage:
     events: tuple[SecurityEvent, ...]  # newest first
     has_more: bool
+
+# --- email (issue 23) ---
+
+
+@dataclass(frozen=True)
+class EmailAddress:
+    """A user's addresses: the verified one (mail goes only there) and one awaiting its link."""
+
+    username: str
+    verified: str = ""  # "" when none is verified
+    pending: str = ""  # an address sent a verification link, used for nothing yet
+
+
+@dataclass(frozen=True)
+class EmailToken:
+    """A link's token, stored only as its hash, single use: taking it removes it."""
+
+    token_hash: str  # SHA-256 hex of the token (random, >= 256 bits)
+    purpose: str  # "verify" (an address) or "reset" (a password)
+    username: str
+    expires_at: int
+    email: str = ""  # "verify": the address the link confirms
+    credential_stamp: str = ""  # "reset": the user's stamp when mailed; a change kills it

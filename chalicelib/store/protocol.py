@@ -8,6 +8,8 @@ from chalicelib.store.model import (
     LOGIN_SCOPE,
     AccessState,
     Challenge,
+    EmailAddress,
+    EmailToken,
     KnownDevice,
     LoginCount,
     Message,
@@ -209,3 +211,26 @@ class Store(Protocol):
     ) -> SecurityEventPage:
         """Up to ``limit`` of the user's live events (``expires_at >= now``), newest first,
         older than ``before_id`` when given; one Query (an index range in SQLite)."""
+
+    # --- email (issue 23) ---
+
+    def get_email(self, *, username: str) -> EmailAddress | None:
+        """The user's addresses, or None if none was ever given."""
+
+    def set_pending_email(self, *, username: str, email: str) -> None:
+        """Record ``email`` as awaiting verification (replacing any earlier one)."""
+
+    def claim_email(self, *, username: str, email: str) -> bool:
+        """Make ``email`` the user's verified address, atomically unique: False (nothing
+        changes) if another account holds it verified. The user's previous verified
+        address is released; a pending ``email`` stops being pending."""
+
+    def email_owner(self, *, email: str) -> str | None:
+        """The username whose verified address ``email`` is, or None (never a Scan)."""
+
+    def put_email_token(self, token: EmailToken) -> None: ...
+
+    def take_email_token(self, *, purpose: str, token_hash: str, now: float
+                         ) -> EmailToken | None:
+        """Remove and return a live token of ``purpose``; of concurrent calls only one
+        gets it."""

@@ -22,6 +22,8 @@ from chalicelib.store.model import (
     LOGIN_SCOPE,
     AccessState,
     Challenge,
+    EmailAddress,
+    EmailToken,
     KnownDevice,
     LoginCount,
     LoginThrottle,
@@ -125,6 +127,22 @@ CREATE TABLE IF NOT EXISTS challenges (
     credential_stamp TEXT NOT NULL DEFAULT '',
     device_id TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS emails (
+    username TEXT PRIMARY KEY,
+    verified TEXT NOT NULL DEFAULT '',
+    pending TEXT NOT NULL DEFAULT ''
+);
+-- A verified address belongs to one account.
+CREATE UNIQUE INDEX IF NOT EXISTS emails_verified ON emails (verified) WHERE verified != '';
+CREATE TABLE IF NOT EXISTS email_tokens (
+    purpose TEXT NOT NULL,
+    token_hash TEXT NOT NULL,
+    username TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    email TEXT NOT NULL DEFAULT '',
+    credential_stamp TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (purpose, token_hash)
+);
 CREATE TABLE IF NOT EXISTS devices (
     username TEXT NOT NULL,
     token_hash TEXT NOT NULL,
@@ -162,7 +180,7 @@ _ADDED_COLUMNS = {
 }
 _EXPIRING_TABLES = (
     "sessions", "refresh_tokens", "throttle_runs", "recent_posts", "challenges", "devices",
-    "security_events",
+    "security_events", "email_tokens",
 )
 _USER_COLUMNS = "username, password_hash, created_at, credential_stamp, deleted, display_name"
 _SESSION_COLUMNS = (
@@ -619,6 +637,8 @@ class SQLiteStore:
             connection.execute("DELETE FROM throttle_runs WHERE username = ?", (username,))
             connection.execute("DELETE FROM devices WHERE username = ?", (username,))
             connection.execute("DELETE FROM security_events WHERE username = ?", (username,))
+            connection.execute("DELETE FROM emails WHERE username = ?", (username,))
+            connection.execute("DELETE FROM email_tokens WHERE username = ?", (username,))
             removed = connection.execute(
                 "DELETE FROM messages WHERE id IN"
                 " (SELECT id FROM messages WHERE username = ? LIMIT ?)",
@@ -867,3 +887,64 @@ class SQLiteStore:
             for row in rows[:limit]
         )
         return SecurityEventPage(events=events, has_more=len(rows) > limit)
+
+    # --- email (issue 23) ---
+
+    def get_email(self, *, username: str) -> EmailAddress | None:
+        rows = self._read(
+            "SELECT username, verified, pending FROM emails WHERE username = ?", (username,)
+        )
+        return EmailAddress(**_fields(rows[0])) if rows else None
+
+    def set_pending_email(self, *, username: str, email: str) -> None:
+        self._write(lambda c: c.execute(
+            "INSERT INTO emails (username, pending) VALUES (?, ?)"
+            " ON CONFLICT (username) DO UPDATE SET pending = excluded.pending",
+            (username, email),
+        ))
+
+    def claim_email(self, *, username: str, email: str) -> bool:
+        def claim(connection: sqlite3.Connection) -> None:
+            connection.execute(
+                "INSERT INTO emails (username, verified) VALUES (?, ?)"
+                " ON CONFLICT (username) DO UPDATE SET verified = excluded.verified,"
+                " pending = CASE WHEN pending = excluded.verified THEN '' ELSE pending END",
+                (username, email),
+            )
+
+        try:
+            self._write(claim)
+        except sqlite3.IntegrityError:  # the unique index: another account holds it
+            return False
+        return True
+
+    def email_owner(self, *, email: str) -> str | None:
+        rows = self._read("SELECT username FROM emails WHERE verified = ?", (email,))
+        return str(rows[0]["username"]) if rows else None
+
+    def put_email_token(self, token: EmailToken) -> None:
+        def put(connection: sqlite3.Connection) -> None:
+            self._prune_expired(connection, self._clock())
+            connection.execute(
+                "INSERT OR REPLACE INTO email_tokens (purpose, token_hash, username,"
+                " expires_at, email, credential_stamp) VALUES (?, ?, ?, ?, ?, ?)",
+                (token.purpose, token.token_hash, token.username, token.expires_at,
+                 token.email, token.credential_stamp),
+            )
+
+        self._write(put)
+
+    def take_email_token(self, *, purpose: str, token_hash: str, now: float
+                         ) -> EmailToken | None:
+        def take(connection: sqlite3.Connection) -> EmailToken | None:
+            rows = connection.execute(
+                "DELETE FROM email_tokens WHERE purpose = ? AND token_hash = ?"
+                " RETURNING token_hash, purpose, username, expires_at, email, credential_stamp",
+                (purpose, token_hash),
+            ).fetchall()
+            if not rows:
+                return None
+            found = EmailToken(**_fields(rows[0]))
+            return found if found.expires_at >= int(now) else None
+
+        return self._write(take)
