@@ -1,0 +1,123 @@
+"""Issue 23 in the browser: adding and verifying an email address, and resetting a
+forgotten password from the mailed link (with the two-factor step when it is on),
+against the API's local mailbox (<data dir>/mail/*.eml)."""
+
+from __future__ import annotations
+
+import email
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser import ui
+from tests.browser.conftest import Api
+
+pytestmark = pytest.mark.browser
+
+NEW_PASSWORD = "a brand new passphrase"
+
+
+def mailbox(api: Api) -> Path:
+    return Path(api.env["CHALKBOARD_DATA_DIR"]) / "mail"
+
+
+def wait_for_link(api: Api, kind: str, seen: int = 0) -> str:
+    """The link in the newest mail that carries one to #/``kind``."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        mails = sorted(mailbox(api).glob("*.eml")) if mailbox(api).exists() else []
+        for path in reversed(mails[seen:]):
+            text = email.message_from_bytes(path.read_bytes()).get_payload(decode=True).decode()
+            found = re.search(rf"^(\S+/#/{kind}\?token=\S+)$", text, re.MULTILINE)
+            if found:
+                return found[1]
+        time.sleep(0.1)
+    raise AssertionError(f"no mail with a {kind} link")
+
+
+def add_verified_email(page: Any, api: Api, address: str) -> None:
+    page.get_by_role("link", name="Account:").click()
+    page.get_by_role("link", name="Profile").click()
+    section = page.get_by_role("region", name="Email address")
+    expect(section).to_contain_text("No email address yet")
+    section.get_by_role("button", name="Add an email address…").click()
+    dialog = page.get_by_role("dialog", name="Add an email address")
+    dialog.get_by_label("Email address").fill(address)
+    dialog.get_by_label("Your password").fill(ui.PASSWORD)
+    dialog.get_by_role("button", name="Send the link").click()
+    expect(section.get_by_role("status")).to_contain_text(f"We sent a link to {address}")
+    expect(section).to_contain_text("not verified yet")
+    page.get_by_role("link", name="Account", exact=True).click()
+    expect(page.get_by_text(f"Verify your email address: open the link we sent to {address}."))\
+        .to_be_visible()
+    page.goto(wait_for_link(api, "verify-email"))
+    expect(page.get_by_role("heading", name="Verify your email address")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="verified")).to_have_text(
+        "Your email address is verified. It can now be used to reset your password.")
+    expect(page).to_have_url(re.compile(r"#/verify-email$"))  # the token left the address bar
+
+
+def test_add_verify_then_reset_a_forgotten_password(page: Any, api: Api) -> None:
+    api.signup("alice")
+    ui.log_in(page, "alice")
+    add_verified_email(page, api, "alice@example.org")
+    page.get_by_role("link", name="Account:").click()
+    expect(page.locator("#ov-email")).to_have_text("alice@example.org · verified")
+    expect(page.locator("#verify-banner")).to_be_hidden()
+
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("link", name="Forgot password?").click()
+    expect(page.get_by_label("Username or email address")).to_be_focused()
+    sent = len(list(mailbox(api).glob("*.eml")))
+    page.get_by_label("Username or email address").fill("alice@example.org")
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.get_by_role("status").filter(has_text="on its way")).to_be_visible()
+
+    page.goto(wait_for_link(api, "reset", seen=sent))
+    expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"#/reset$"))
+    page.get_by_role("textbox", name="New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_role("textbox", name="New password again").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Save the new password").click()
+    expect(ui.login_heading(page)).to_be_visible()
+    expect(page.locator("#auth-notice")).to_contain_text("Log in with your new password.")
+    ui.log_in(page, "alice", NEW_PASSWORD)
+
+
+def test_a_reset_with_two_factor_on_asks_for_a_code(page: Any, api: Api) -> None:
+    api.signup("alice")
+    ui.log_in(page, "alice")
+    add_verified_email(page, api, "alice@example.org")
+    token = api.login("alice")["access_token"]
+    setup = api.call("POST", "/me/totp", {"password": ui.PASSWORD}, token=token)
+    authenticator = pyotp.TOTP(setup.body["secret"])
+    assert api.call("POST", "/me/totp/confirm", {"code": authenticator.now()},
+                    token=token).status == 200
+    sent = len(list(mailbox(api).glob("*.eml")))
+    assert api.call("POST", "/password/forgot", {"username": "alice"}).status == 202
+    page.goto(wait_for_link(api, "reset", seen=sent))
+    page.get_by_role("textbox", name="New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_role("textbox", name="New password again").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Save the new password").click()
+    code = page.get_by_role("textbox", name="Two-factor code")
+    expect(code).to_be_focused()
+    expect(page.locator("#reset-code-problem")).to_contain_text("two-factor authentication on")
+    code.fill(authenticator.at(time.time() + 30))
+    page.get_by_role("button", name="Save the new password").click()
+    expect(ui.login_heading(page)).to_be_visible()
+    expect(page.locator("#auth-notice")).to_contain_text("Log in with your new password.")
+
+
+def test_a_used_reset_link_says_so_and_offers_a_new_one(page: Any, api: Api) -> None:
+    page.goto(page.url.split("#")[0] + "#/reset?token=not-a-real-token")
+    page.get_by_role("textbox", name="New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_role("textbox", name="New password again").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Save the new password").click()
+    expect(page.locator("#reset-error")).to_have_text(
+        "This link has expired or was already used. Ask for a new one below.")
+    expect(page.get_by_role("link", name="Ask for a new link")).to_be_focused()
