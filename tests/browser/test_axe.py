@@ -138,7 +138,10 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     expect(page).to_have_url(re.compile(r"#/reset$"))  # the token left the address bar
     page.get_by_role("textbox", name="New password", exact=True).fill("a fine new passphrase")
     check(page, "reset-password", scheme, size)
-    page.get_by_role("link", name="Back to log in").click()
+    page.goto(page.url.split("#")[0] + "#/verify-email?token=not-a-real-token")
+    expect(page.locator("#verify-result")).to_contain_text("expired or was already used")
+    check(page, "verify-email-refused", scheme, size)
+    page.goto(page.url.split("#")[0] + "#/login")
 
     ui.open_sign_up(page)
     ui.fill_credentials(page, "Bad Name!", "short")
@@ -184,7 +187,12 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
 
     page.get_by_role("link", name="Profile").click()
     expect(page.get_by_role("textbox", name="Name", exact=True)).to_have_value("alice")
+    expect(page.locator("#email-state")).to_contain_text("No email address yet")
     check(page, "account-profile", scheme, size)
+    page.get_by_role("button", name="Add an email address…").click()
+    expect(page.get_by_role("dialog", name="Add an email address")).to_be_visible()
+    check(page, "email-dialog", scheme, size)
+    page.keyboard.press("Escape")
 
     page.get_by_role("link", name="Account", exact=True).click()
     page.get_by_role("link", name="Sign-in & security").click()
