@@ -45,7 +45,11 @@ def test_logout_revokes_both_tokens_and_clears_storage(page, api):
     expect(ui.login_heading(page)).to_be_visible()
     expect(page.get_by_role("status").filter(has_text="You have logged out.")).to_be_visible()
     assert ("POST", "/logout", 204) in seen
-    assert page.evaluate("() => localStorage.length + sessionStorage.length") == 0
+    # Only the known-device token stays (API.md, Known devices): no session, no draft.
+    assert page.evaluate("() => Object.keys(localStorage)") == ["chalkboard.device"]
+    assert page.evaluate("() => sessionStorage.length") == 0
+    for token in (tokens["accessToken"], tokens["refreshToken"]):
+        assert token not in ui.browser_storage(page)
     expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
     # Both tokens stop working on the server.
     assert api.call("GET", "/messages", token=tokens["accessToken"]).status == 401
@@ -115,7 +119,7 @@ def test_concurrent_requests_share_one_refresh(page, api):
             return answers.map((answer) => Object.keys(answer).sort().join(","));
         }"""
     )
-    me_keys = "created_at,display_name,totp_enabled,username"
+    me_keys = "created_at,display_name,email,email_verified,totp_enabled,username"  # API.md
     assert results == [me_keys, "messages,next_cursor", me_keys]
     refreshes = [entry for entry in seen if entry[1] == "/token/refresh"]
     assert refreshes == [("POST", "/token/refresh", 200)]
@@ -235,7 +239,7 @@ def test_unreachable_server_during_logout_still_clears_the_browser(page, api):
         "You are logged out on this device, but the server could not be reached "
         "to end the session there."
     )
-    assert page.evaluate("() => localStorage.length") == 0
+    assert page.evaluate("() => Object.keys(localStorage)") == ["chalkboard.device"]
 
 
 RENEW_AT_THE_SAME_MOMENT = """(at) => {
