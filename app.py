@@ -136,6 +136,7 @@ def account_json(account: accounts.Account) -> dict[str, Any]:
         "display_name": user.display_name,
         "created_at": iso_ms(user.created_at),
         "totp_enabled": account.totp_enabled,
+        "recovery_codes_left": account.recovery_codes_left,
     }
 
 
@@ -280,6 +281,18 @@ def disable_totp() -> Response:
     return no_content()
 
 
+# --- recovery codes (issue 21) ---
+
+
+@app.route("/me/totp/recovery-codes", methods=["POST"], authorizer=jwt_auth)
+@api_errors
+def regenerate_recovery_codes() -> dict[str, Any]:
+    fields = body({"password": str, "code": str})
+    return {"recovery_codes": totp.regenerate_recovery_codes(
+        current_deps(), caller().username, fields["password"], fields["code"]
+    )}
+
+
 def passkey_json(passkey: Passkey) -> dict[str, Any]:
     return {
         "id": passkey.credential_id,
@@ -293,8 +306,10 @@ def passkey_json(passkey: Passkey) -> dict[str, Any]:
 @app.route("/me/passkeys/options", methods=["POST"], authorizer=jwt_auth)
 @api_errors
 def passkey_registration_options() -> dict[str, Any]:
-    body({})
-    return {"publicKey": passkeys.registration_options(current_deps(), caller().username)}
+    fields = body({}, optional={"password": str, "code": str})  # step-up: passkeys.step_up
+    return {"publicKey": passkeys.registration_options(
+        current_deps(), caller().username, fields.get("password"), fields.get("code")
+    )}
 
 
 @app.route("/me/passkeys", methods=["POST"], authorizer=jwt_auth)
@@ -325,7 +340,8 @@ def rename_passkey(passkey_id: str) -> dict[str, Any]:
 @app.route("/me/passkeys/{passkey_id}", methods=["DELETE"], authorizer=jwt_auth)
 @api_errors
 def delete_passkey(passkey_id: str) -> Response:
-    passkeys.delete(current_deps(), caller().username, passkey_id)
+    fields = body({"password": str})
+    passkeys.delete(current_deps(), caller().username, passkey_id, fields["password"])
     return no_content()
 
 

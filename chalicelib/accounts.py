@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from chalicelib import passwords, throttle
 from chalicelib.deps import Deps
+from chalicelib.encoding import b64url_encode
 from chalicelib.errors import AccountGone, UsernameTaken, WrongPassword
 from chalicelib.store.model import User, live
 from chalicelib.validation import (
@@ -45,6 +46,8 @@ def signup(deps: Deps, username: str, password: str, display_name: str | None = 
     user = User(
         username=username, password_hash=passwords.hash_password(password, deps.settings),
         created_at=deps.now(), credential_stamp=new_credential_stamp(), display_name=name,
+        # random per account: a passkey of an earlier account of this name never matches it
+        webauthn_handle=b64url_encode(secrets.token_bytes(16)),
     )
     try:
         deps.store.create_user(user)
@@ -59,15 +62,19 @@ def signup(deps: Deps, username: str, password: str, display_name: str | None = 
 
 @dataclass(frozen=True)
 class Account:
-    """What the caller's account page shows: the user and whether two-factor is on."""
+    """What the caller's account page shows: the user, whether two-factor is on and how
+    many recovery codes are left (None while it is off)."""
 
     user: User
     totp_enabled: bool
+    recovery_codes_left: int | None = None
 
 
 def _account(deps: Deps, user: User) -> Account:
     second_factor = deps.store.get_totp(username=user.username)
-    return Account(user, second_factor is not None and second_factor.enabled)
+    enabled = second_factor is not None and second_factor.enabled
+    left = len(second_factor.recovery_hashes) if second_factor is not None and enabled else None
+    return Account(user, enabled, left)
 
 
 def get_account(deps: Deps, username: str) -> Account:

@@ -15,7 +15,7 @@ from typing import Any
 
 from chalicelib import passkeys, passwords, sessions, throttle, totp
 from chalicelib.deps import Deps
-from chalicelib.errors import InvalidCredentials
+from chalicelib.errors import InvalidCredentials, LoginThrottled
 from chalicelib.store.model import Challenge, User, live
 from chalicelib.tokens import InvalidToken, UnknownKey, issue_mfa_token, verify_mfa_token
 from chalicelib.validation import is_plausible_username, may_be_password, normalize_username
@@ -86,9 +86,14 @@ def _code_step(deps: Deps, user: User) -> MfaChallenge:
 def code(deps: Deps, mfa_token: str, code: str) -> sessions.TokenPair:
     """The token pair for a password step's ``mfa_token`` and one code.
 
-    The code is counted by the login throttle first; an accepted one clears the
-    count. The token works once (its id is taken from the store) and only while
-    the password it followed is still the account's (the credential stamp).
+    The token is checked first, and only a live one of ours lets the code be looked
+    at: a spent, expired or foreign token is refused with one answer whatever the
+    code, and the code is not consumed. The token's id is *taken* from the store
+    while its code is checked (so no two requests ever hold it), and put back when
+    the code was wrong, so a typo needs no new password step; it works only while
+    the password it followed is still the account's (the credential stamp). The
+    code counts in the per-account code throttle (totp.spend_counted); an accepted
+    one clears it and the login count the password step left.
     """
     store, now = deps.store, deps.now()
     expired = InvalidCredentials("the sign-in has expired or is not valid; log in again")
@@ -103,12 +108,6 @@ def code(deps: Deps, mfa_token: str, code: str) -> sessions.TokenPair:
         log.info("mfa_token refused: %s", error)
         raise expired from None
     username = claims.username
-    attempt = throttle.reserve_attempt(deps, username)
-    state = store.get_totp(username=username)
-    accepted = state is not None and state.enabled and totp.spend_code(deps, state, code)
-    if not accepted:
-        throttle.finish_attempt(deps, attempt, succeeded=False)
-        raise InvalidCredentials("code is wrong or was already used")
     step = store.take_challenge(key=claims.jti, now=now)
     user = live(store.get_user(username))
     if (
@@ -116,7 +115,16 @@ def code(deps: Deps, mfa_token: str, code: str) -> sessions.TokenPair:
         or user is None or user.credential_stamp != step.credential_stamp
     ):
         raise expired  # used already, or the password changed (or the account went) since
-    throttle.finish_attempt(deps, attempt, succeeded=True)
+    state = store.get_totp(username=username)
+    try:
+        accepted = state is not None and state.enabled and totp.spend_counted(deps, state, code)
+    except LoginThrottled:
+        store.put_challenge(step)  # locked: the code was not looked at; the token stays
+        raise
+    if not accepted:
+        store.put_challenge(step)  # the same token may try again (the throttle counts)
+        raise InvalidCredentials("code is wrong or was already used")
+    store.clear_login_throttle(username=username)  # the sign-in is complete
     return sessions.start_session(deps, user)
 
 

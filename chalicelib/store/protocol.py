@@ -184,3 +184,12 @@ class Store(Protocol):
     def delete_user(self, *, username: str, credential_stamp: str) -> None:
         """Remove the user marked deleted under ``credential_stamp``, freeing the name
         (after ``delete_user_data``); any other account of the name stays."""
+
+    # --- recovery codes and passkey handles (issue 21) ---
+
+    def set_recovery_codes(self, *, username: str, recovery_hashes: frozenset[str]) -> bool:
+        """Replace every recovery code while two-factor is on; False when it is off."""
+
+    def set_webauthn_handle(self, *, username: str, handle: str) -> User | None:
+        """Give an account made before user handles existed ``handle``, unless it has one
+        already (a concurrent call won): the user as stored, None if it is gone."""
