@@ -15,7 +15,7 @@ from typing import Any
 
 from chalicelib import passkeys, passwords, sessions, throttle, totp
 from chalicelib.deps import Deps
-from chalicelib.errors import InvalidCredentials, LoginThrottled
+from chalicelib.errors import InvalidCredentials
 from chalicelib.store.model import Challenge, User, live
 from chalicelib.tokens import InvalidToken, UnknownKey, issue_mfa_token, verify_mfa_token
 from chalicelib.validation import is_plausible_username, may_be_password, normalize_username
@@ -118,8 +118,8 @@ def code(deps: Deps, mfa_token: str, code: str) -> sessions.TokenPair:
     state = store.get_totp(username=username)
     try:
         accepted = state is not None and state.enabled and totp.spend_counted(deps, state, code)
-    except LoginThrottled:
-        store.put_challenge(step)  # locked: the code was not looked at; the token stays
+    except Exception:
+        store.put_challenge(step)  # locked, or no key to check it: the token stays
         raise
     if not accepted:
         store.put_challenge(step)  # the same token may try again (the throttle counts)

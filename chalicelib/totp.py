@@ -159,7 +159,7 @@ def _secret(deps: Deps, state: TotpState) -> str:
         log.error("two-factor secret of %s does not decrypt: was the mfa_key replaced?",
                   state.username)
         raise NotConfigured(
-            "two-factor codes cannot be checked right now; sign in with a recovery code"
+            "two-factor codes cannot be checked right now; sign in with a passkey"
         ) from None
 
 
