@@ -169,3 +169,59 @@ def test_40_simultaneous_wrong_codes_with_the_right_password_check_at_most_five(
                             token=token).status for _ in range(10)]
     assert sequential == [429] * 10
     assert http.call("GET", "/me", token=token).body["totp_enabled"] is True
+
+
+def two_factor_account(http: Http) -> tuple[str, str, list[str], str]:
+    """A fresh account with two-factor on: (username, secret, recovery codes, token)."""
+    username = fresh_name("codes")
+    token = session(http, username)["access_token"]
+    secret = http.call("POST", "/me/totp", {"password": PASSWORD}, token=token).body["secret"]
+    confirmed = http.call("POST", "/me/totp/confirm", {"code": pyotp.TOTP(secret).now()},
+                          token=token)
+    assert confirmed.status == 200, confirmed.body
+    return username, secret, confirmed.body["recovery_codes"], token
+
+
+def mfa_token(http: Http, username: str) -> str:
+    reply = http.call("POST", "/login", {"username": username, "password": PASSWORD})
+    assert reply.status == 200 and reply.body["mfa_required"], reply.body
+    return str(reply.body["mfa_token"])
+
+
+def test_a_correct_password_between_wrong_codes_never_clears_their_count(
+    served: Served,
+) -> None:
+    """3 wrong codes at /login/totp, then a correct-password POST /me/totp (409), 10 rounds:
+    before issue 21, 30 codes were checked."""
+    http = served.http()
+    username, _, _, token = two_factor_account(http)
+    pending = mfa_token(http, username)
+    statuses = []
+    for _ in range(10):
+        for _ in range(3):
+            statuses.append(http.call("POST", "/login/totp",
+                                      {"mfa_token": pending, "code": "aaaaa-aaaaa"}).status)
+        assert http.call("POST", "/me/totp", {"password": PASSWORD}, token=token).status == 409
+    checked = statuses.count(401)
+    TALLY.figure(f"3 wrong codes then a correct password, 10 rounds ({served.kind})",
+                 {"checked (401)": checked, "throttled (429)": statuses.count(429)})
+    TALLY.attack("code throttle: correct passwords between wrong codes", served.kind, 429,
+                 refused=checked <= 5)
+    assert checked == 5 and statuses.count(429) == 25, statuses
+
+
+def test_a_spent_mfa_token_never_looks_at_the_code(served: Served) -> None:
+    """A spent token with a right recovery code answers as with a wrong one, and the
+    recovery code stays usable (before: it was consumed, and the answers differed)."""
+    http = served.http()
+    username, _, codes, _ = two_factor_account(http)
+    spent = mfa_token(http, username)
+    first = http.call("POST", "/login/totp", {"mfa_token": spent, "code": codes[0]})
+    assert first.status == 200, first.body
+    right = http.call("POST", "/login/totp", {"mfa_token": spent, "code": codes[1]})
+    wrong = http.call("POST", "/login/totp", {"mfa_token": spent, "code": "aaaaa-aaaaa"})
+    refused("mfa_token: spent token with a right recovery code", served, right, {401})
+    assert (right.status, right.body) == (wrong.status, wrong.body)
+    again = http.call("POST", "/login/totp",
+                      {"mfa_token": mfa_token(http, username), "code": codes[1]})
+    assert again.status == 200, again.body  # the code was not consumed
