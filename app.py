@@ -306,9 +306,9 @@ def passkey_json(passkey: Passkey) -> dict[str, Any]:
 @app.route("/me/passkeys/options", methods=["POST"], authorizer=jwt_auth)
 @api_errors
 def passkey_registration_options() -> dict[str, Any]:
-    fields = body({}, optional={"password": str, "code": str})  # step-up: passkeys.step_up
+    fields = body({"password": str}, optional={"code": str})  # step-up: passkeys.step_up
     return {"publicKey": passkeys.registration_options(
-        current_deps(), caller().username, fields.get("password"), fields.get("code")
+        current_deps(), caller().username, fields["password"], fields.get("code")
     )}
 
 

@@ -120,12 +120,10 @@ def _take_challenge(deps: Deps, credential: dict[str, Any], purpose: str, userna
 # -- registration (signed in) ------------------------------------------------------------
 
 
-def step_up(deps: Deps, username: str, password: str | None, code: str | None) -> User:
+def step_up(deps: Deps, username: str, password: str, code: str | None) -> User:
     """The proof adding a passkey needs: the password (login throttle), and with
     two-factor on also a current code (code throttle): a bearer token alone never adds
-    a sign-in method. Missing fields are a 400; a wrong one a 403."""
-    if password is None:
-        raise InvalidInput("password is required")
+    a sign-in method. A missing code is a 400; a wrong password or code a 403."""
     user = accounts.check_password(deps, username, password, "password is wrong")
     if totp.is_enabled(deps, username):
         if code is None:
@@ -134,7 +132,7 @@ def step_up(deps: Deps, username: str, password: str | None, code: str | None) -
     return user
 
 
-def registration_options(deps: Deps, username: str, password: str | None,
+def registration_options(deps: Deps, username: str, password: str,
                          code: str | None = None) -> dict[str, Any]:
     """``PublicKeyCredentialCreationOptions`` as JSON (binary fields base64url), after the
     step-up (``step_up``)."""
