@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 
 import pytest
 
-from chalicelib import deps, totp
-from chalicelib.errors import LoginThrottled, WrongPassword
+from chalicelib import accounts, deps, passkeys, totp
+from chalicelib.errors import AccountGone, LoginThrottled, StateConflict, WrongPassword
 from chalicelib.store.protocol import Store
 from tests.authenticator import SoftAuthenticator, b64
 from tests.helpers import Api, body_of
@@ -250,3 +251,51 @@ def test_regenerating_needs_a_bearer_token(api: Api) -> None:
     assert api.call("POST", "/me/totp/recovery-codes",
                     {"password": PASSWORD, "code": WRONG}).status_code == 401
 
+
+
+# -- 2. passkeys racing account deletion (short; tests/reliability runs 20 rounds over HTTP)
+
+
+@pytest.mark.parametrize("round_number", range(4))
+def test_registrations_racing_deletion_never_outlive_the_account(
+    api: Api, round_number: int
+) -> None:
+    """8 registrations spread over 0-40 ms around the account's deletion (the services,
+    in threads); afterwards no passkey of it is stored or signs in, and a new account of
+    the name lists none."""
+    api.session("alice")
+    context = deps.current_deps()
+    ready = []
+    for _ in range(8):
+        device = SoftAuthenticator()
+        options = passkeys.registration_options(context, "alice", PASSWORD)
+        ready.append((device, device.create({"publicKey": options})))
+    barrier = threading.Barrier(9)
+    outcomes: list[str] = []
+
+    def register(index: int) -> None:
+        barrier.wait()
+        time.sleep(0.005 * index)
+        try:
+            passkeys.register(context, "alice", ready[index][1], None)
+            outcomes.append("added")
+        except (AccountGone, StateConflict):
+            outcomes.append("refused")
+
+    def delete() -> None:
+        barrier.wait()
+        time.sleep(0.02)
+        accounts.delete_account(context, "alice", PASSWORD)
+
+    threads = [threading.Thread(target=register, args=(i,)) for i in range(8)]
+    threads.append(threading.Thread(target=delete))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(outcomes) == 8
+    store = context.store
+    assert [d for d, _ in ready if store.get_passkey(credential_id=b64(d.credential_id))] == []
+    fresh = api.session("alice")["access_token"]
+    assert body_of(api.call("GET", "/me/passkeys", token=fresh))["passkeys"] == []
+    assert [sign_in(api, device).status_code for device, _ in ready] == [401] * 8
