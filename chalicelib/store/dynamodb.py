@@ -689,11 +689,7 @@ class DynamoDBStore:
         self._batch_delete(self._tables.messages, message_keys)
         for name in (_plain(item)["item"] for item in items):
             if name.startswith(PASSKEY_PREFIX):  # the pointer goes with its passkey, so the
-                self._conditional(  # same authenticator can be registered again
-                    "delete_item", TableName=self._tables.auth, Key={"pk": _av(name)},
-                    ConditionExpression="username = :u",
-                    ExpressionAttributeValues={":u": _av(username)},
-                )
+                self._drop_passkey_pointer(name, username)  # authenticator can come back
         self._batch_delete(self._tables.user_items, [
             {"username": item["username"], "item": item["item"]} for item in items
         ])
@@ -891,13 +887,15 @@ class DynamoDBStore:
         if passkey is None:
             return False
         self._release_passkey_slot(username)
+        self._drop_passkey_pointer(_passkey_key(credential_id), username)
+        return True
+
+    def _drop_passkey_pointer(self, key: str, username: str) -> None:
         self._conditional(  # another owner's pointer stays
-            "delete_item", TableName=self._tables.auth,
-            Key={"pk": _av(_passkey_key(credential_id))},
+            "delete_item", TableName=self._tables.auth, Key={"pk": _av(key)},
             ConditionExpression="username = :u",
             ExpressionAttributeValues={":u": _av(username)},
         )
-        return True
 
     def record_passkey_use(
         self, *, username: str, credential_id: str, previous_sign_count: int, sign_count: int,
