@@ -27,7 +27,7 @@ from chalicelib import (
     telemetry,
     totp,
 )
-from chalicelib.clients import UNKNOWN_DEVICE, Client
+from chalicelib.clients import Client
 from chalicelib.deps import current_deps
 from chalicelib.errors import InvalidInput, KeyringUnavailable, StoreUnavailable
 from chalicelib.responses import (
@@ -154,6 +154,7 @@ def account_json(account: accounts.Account) -> dict[str, Any]:
         "totp_enabled": account.totp_enabled,
         "email": account.email,
         "email_verified": account.email_verified,
+        "recovery_codes_left": account.recovery_codes_left,
     }
 
 
@@ -259,7 +260,7 @@ def list_sessions() -> dict[str, Any]:
             "current": view.current,
             "method": view.session.method,
             "ip": view.session.ip,
-            "device": view.session.device or UNKNOWN_DEVICE,
+            "device": view.device,
             "user_agent": view.session.user_agent,
         }
         for view in views
@@ -312,6 +313,18 @@ def disable_totp() -> Response:
     return no_content()
 
 
+# --- recovery codes (issue 21) ---
+
+
+@app.route("/me/totp/recovery-codes", methods=["POST"], authorizer=jwt_auth)
+@api_errors
+def regenerate_recovery_codes() -> dict[str, Any]:
+    fields = body({"password": str, "code": str})
+    return {"recovery_codes": totp.regenerate_recovery_codes(
+        current_deps(), caller(), fields["password"], fields["code"], client=client()
+    )}
+
+
 def passkey_json(passkey: Passkey) -> dict[str, Any]:
     return {
         "id": passkey.credential_id,
@@ -325,8 +338,10 @@ def passkey_json(passkey: Passkey) -> dict[str, Any]:
 @app.route("/me/passkeys/options", methods=["POST"], authorizer=jwt_auth)
 @api_errors
 def passkey_registration_options() -> dict[str, Any]:
-    body({})
-    return {"publicKey": passkeys.registration_options(current_deps(), caller().username)}
+    fields = body({"password": str}, optional={"code": str})  # step-up: passkeys.step_up
+    return {"publicKey": passkeys.registration_options(
+        current_deps(), caller(), fields["password"], fields.get("code"), client=client()
+    )}
 
 
 @app.route("/me/passkeys", methods=["POST"], authorizer=jwt_auth)
@@ -358,7 +373,8 @@ def rename_passkey(passkey_id: str) -> dict[str, Any]:
 @app.route("/me/passkeys/{passkey_id}", methods=["DELETE"], authorizer=jwt_auth)
 @api_errors
 def delete_passkey(passkey_id: str) -> Response:
-    passkeys.delete(current_deps(), caller().username, passkey_id, client=client())
+    fields = body({"password": str})
+    passkeys.delete(current_deps(), caller(), passkey_id, fields["password"], client=client())
     return no_content()
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from chalicelib import emails, known_devices, passwords, security_events
 from chalicelib.clients import Client
 from chalicelib.deps import Deps
+from chalicelib.encoding import b64url_encode
 from chalicelib.errors import AccountGone, UsernameTaken, WrongPassword
 from chalicelib.store.model import User, live
 from chalicelib.tokens import AccessClaims
@@ -54,6 +55,8 @@ def signup(
     user = User(
         username=username, password_hash=passwords.hash_password(password, deps.settings),
         created_at=deps.now(), credential_stamp=new_credential_stamp(), display_name=name,
+        # random per account: a passkey of an earlier account of this name never matches it
+        webauthn_handle=b64url_encode(secrets.token_bytes(16)),
     )
     try:
         deps.store.create_user(user)
@@ -71,20 +74,24 @@ def signup(
 
 @dataclass(frozen=True)
 class Account:
-    """What the caller's account page shows: the user, whether two-factor is on, and
-    the address: the verified one if any, else one awaiting its link (or None)."""
+    """What the caller's account page shows: the user, whether two-factor is on and how
+    many recovery codes are left (None while it is off), and the address: the
+    verified one if any, else one awaiting its link (or None)."""
 
     user: User
     totp_enabled: bool
+    recovery_codes_left: int | None = None
     email: str | None = None
     email_verified: bool = False
 
 
 def _account(deps: Deps, user: User) -> Account:
     second_factor = deps.store.get_totp(username=user.username)
+    enabled = second_factor is not None and second_factor.enabled
+    left = len(second_factor.recovery_hashes) if second_factor is not None and enabled else None
     address = deps.store.get_email(username=user.username)
     shown = (address and (address.verified or address.pending)) or None
-    return Account(user, second_factor is not None and second_factor.enabled, email=shown,
+    return Account(user, enabled, left, email=shown,
                    email_verified=bool(address and address.verified))
 
 

@@ -128,7 +128,7 @@ def reset(
             new_password, username=user.username, display_name=user.display_name,
             settings=deps.settings,
         )
-        _second_factor(deps, user.username, code)
+        _second_factor(deps, user.username, code, client)
     except (InvalidInput, InvalidCredentials, LoginThrottled, NotConfigured):
         deps.store.put_email_token(found)  # refused: the link stays usable until it expires
         raise
@@ -144,7 +144,8 @@ def reset(
     security_events.record(deps, user.username, "password_reset", client=client)
 
 
-def _second_factor(deps: Deps, username: str, code: str | None) -> None:
+def _second_factor(deps: Deps, username: str, code: str | None, client: Client | None
+                   ) -> None:
     """With two-factor on: a code is required (400 naming it) and must be right (401,
     counted in the per-account code throttle)."""
     state = deps.store.get_totp(username=username)
@@ -152,9 +153,6 @@ def _second_factor(deps: Deps, username: str, code: str | None) -> None:
         return
     if code is None:
         raise InvalidInput("code is required: two-factor authentication is on")
-    attempt = throttle.reserve_attempt(deps, username, CODE_SCOPE)
-    accepted = totp.spend_code(deps, state, code)
-    throttle.finish_attempt(deps, attempt, succeeded=accepted)
-    if not accepted:
+    if not totp.spend_counted(deps, state, code, client=client):
         raise InvalidCredentials("code is wrong or was already used")
 

@@ -20,7 +20,6 @@ from chalicelib import (
     security_events,
     sessions,
     telemetry,
-    throttle,
     totp,
 )
 from chalicelib.clients import Client
@@ -133,9 +132,14 @@ def _code_step(deps: Deps, user: User, device_id: str) -> MfaChallenge:
 def code(deps: Deps, mfa_token: str, code: str, client: Client) -> sessions.TokenPair:
     """The token pair for a password step's ``mfa_token`` and one code.
 
-    The code is counted by the login throttle first; an accepted one clears the
-    count. The token works once (its id is taken from the store) and only while
-    the password it followed is still the account's (the credential stamp).
+    The token is checked first, and only a live one of ours lets the code be looked
+    at: a spent, expired or foreign token is refused with one answer whatever the
+    code, and the code is not consumed. The token's id is *taken* from the store
+    while its code is checked (so no two requests ever hold it), and put back when
+    the code was wrong, so a typo needs no new password step; it works only while
+    the password it followed is still the account's (the credential stamp). The
+    code counts in the per-account code throttle (totp.spend_counted); an accepted
+    one clears it and the login count the password step left.
     """
     store, now = deps.store, deps.now()
     expired = InvalidCredentials("the sign-in has expired or is not valid; log in again")
@@ -152,22 +156,6 @@ def code(deps: Deps, mfa_token: str, code: str, client: Client) -> sessions.Toke
         raise expired from None
     username = claims.username
     method = totp.code_kind(code)
-    try:
-        attempt = throttle.reserve_attempt(deps, username)
-    except LoginThrottled:
-        _refused("code", "throttled", "locked", username=username, method=method)
-        raise
-    state = store.get_totp(username=username)
-    accepted = (state is not None and state.enabled
-                and totp.spend_code(deps, state, code, client=client))
-    if not accepted:
-        if state is not None:  # the account (still) exists
-            security_events.record(deps, username, "sign_in_failed", client=client,
-                                   details={"reason": "code"})
-        throttle.finish_attempt(deps, attempt, succeeded=False, account_exists=state is not None,
-                                client=client)
-        _refused("code", "failure", "wrong code", username=username, method=method)
-        raise InvalidCredentials("code is wrong or was already used")
     step = store.take_challenge(key=claims.jti, now=now)
     user = live(store.get_user(username))
     if (
@@ -176,7 +164,23 @@ def code(deps: Deps, mfa_token: str, code: str, client: Client) -> sessions.Toke
     ):
         _refused("code", "failure", "mfa_token spent or stale", username=username, method=method)
         raise expired  # used already, or the password changed (or the account went) since
-    throttle.finish_attempt(deps, attempt, succeeded=True)
+    state = store.get_totp(username=username)
+    try:
+        accepted = (state is not None and state.enabled
+                    and totp.spend_counted(deps, state, code, client=client))
+    except LoginThrottled:
+        store.put_challenge(step)  # locked: the token stays, the code was not looked at
+        _refused("code", "throttled", "locked", username=username, method=method)
+        raise
+    except Exception:
+        store.put_challenge(step)  # no key to check it: the token stays
+        raise
+    if not accepted:
+        store.put_challenge(step)  # the same token may try again (the throttle counts)
+        security_events.record(deps, username, "sign_in_failed", client=client,
+                               details={"reason": "code"})
+        _refused("code", "failure", "wrong code", username=username, method=method)
+        raise InvalidCredentials("code is wrong or was already used")
     # The password step's bucket (its device's, or unknown) clears only now.
     known_devices.signed_in(deps, username, step.device_id)
     pair = _signed_in(deps, user, sessions.SignIn(method, client, device_id=step.device_id),

@@ -2,7 +2,7 @@
 they hold across instances.
 
 Login throttle: each attempt to prove a password (login, password change, account
-deletion, two-factor codes) is *counted before the password is checked*, in one
+deletion, step-up) is *counted before the password is checked*, in one
 atomic store operation, so of any number of simultaneous attempts at most
 ``login_max_failures`` are ever evaluated in a window. The window slides: a count
 ends only after a whole window with no attempt, so no stretch of
@@ -22,11 +22,12 @@ Usage, by every route that checks a password for a username::
     throttle.finish_attempt(deps, attempt, succeeded=ok)
 
 Buckets: a throttle state belongs to a username *and* a scope, a short string
-naming what is guessed (``"login"``, the default: passwords and today's codes). A
-feature counting another kind of guess passes its own scope (e.g. ``"code"``, or
-``"device:<id>"``) and, if it wants, its own limit and window; each bucket runs
+naming what is guessed (``"login"``, the default: passwords; ``"code"``: every
+two-factor code, through ``totp.spend_counted``, cleared only by an accepted code). A
+feature counting another kind of guess passes its own scope (e.g. ``"device:<id>"``)
+and, if it wants, its own limit and window; each bucket runs
 exactly as above, apart from the others. ``clear_throttles`` forgets every bucket
-of a name.
+of a name (the code bucket too: never call it on a correct password alone).
 """
 
 from __future__ import annotations

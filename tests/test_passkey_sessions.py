@@ -46,7 +46,7 @@ def test_deleting_a_passkey_ends_every_session_it_signed_in_and_only_those(
                body_of(api.call("GET", "/me/sessions", token=token))["sessions"]}
     assert methods == {"password", "passkey"}
     path = f"/me/passkeys/{b64(laptop.credential_id)}"
-    assert api.call("DELETE", path, token=token).status_code == 204
+    assert api.call("DELETE", path, {"password": PASSWORD}, token=token).status_code == 204
     assert [me(api, pair) for pair in by_laptop] == [401, 401]
     assert [refreshed.status_code for refreshed in (
         api.call("POST", "/token/refresh", {"refresh_token": pair["refresh_token"]})

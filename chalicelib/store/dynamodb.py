@@ -101,7 +101,7 @@ THROTTLE_PREFIX = "throttle#"
 DEVICE_PREFIX = "device#"
 # A session's fields beyond its key, stamp, times and TTL: absent on items written
 # before they existed (the model's defaults then apply).
-_SESSION_EXTRAS = ("ends_at", "method", "ip", "device", "user_agent", "device_id",
+_SESSION_EXTRAS = ("ends_at", "method", "ip", "user_agent", "device_id",
                    "credential_id")
 
 EVENT_PREFIX = "event#"
@@ -148,6 +148,7 @@ def _user(item: dict[str, Any]) -> User:
         credential_stamp=fields.get("credential_stamp", ""),
         deleted="deleted" in item,
         display_name=fields.get("display_name", ""),  # absent on older items
+        webauthn_handle=fields.get("webauthn_handle", ""),  # absent on older items
     )
 
 
@@ -163,7 +164,6 @@ def _session(item: dict[str, Any]) -> Session:
         ends_at=int(fields.get("ends_at", 0)),
         method=fields.get("method", "password"),
         ip=fields.get("ip", ""),
-        device=fields.get("device", ""),
         user_agent=fields.get("user_agent", ""),
         device_id=fields.get("device_id", ""),
         credential_id=fields.get("credential_id", ""),
@@ -268,6 +268,8 @@ class DynamoDBStore:
                 "created_at": _av(user.created_at),
                 "credential_stamp": _av(user.credential_stamp),
                 "display_name": _av(user.display_name),
+                "passkeys": _av(0),
+                **({"webauthn_handle": _av(user.webauthn_handle)} if user.webauthn_handle else {}),
             },
             ConditionExpression="attribute_not_exists(username)",
         ) is None:
@@ -719,6 +721,9 @@ class DynamoDBStore:
             if name.startswith(MESSAGE_PREFIX)
         ]
         self._batch_delete(self._tables.messages, message_keys)
+        for name in (_plain(item)["item"] for item in items):
+            if name.startswith(PASSKEY_PREFIX):  # the pointer goes with its passkey, so the
+                self._drop_passkey_pointer(name, username)  # authenticator can come back
         self._batch_delete(self._tables.user_items, [
             {"username": item["username"], "item": item["item"]} for item in items
         ])
@@ -820,18 +825,23 @@ class DynamoDBStore:
     # has none) the pointer is written first and removed last.
 
     def add_passkey(self, passkey: Passkey, *, limit: int) -> bool:
-        if len(self.list_passkeys(username=passkey.username)) >= limit:
+        """A slot is taken first on the user item's ``passkeys`` counter (one conditional
+        update: at most ``limit``, only while the account is live), so concurrent
+        registrations never store more than ``limit``; then the pointer, then the item."""
+        username = passkey.username
+        if not self._reserve_passkey_slot(username, limit):
             return False
         pointer = {"pk": _av(_passkey_key(passkey.credential_id))}
         claimed = self._conditional(
             "put_item", TableName=self._tables.auth,
-            Item={**pointer, "username": _av(passkey.username)},
+            Item={**pointer, "username": _av(username)},
             ConditionExpression="attribute_not_exists(pk)",
         )
         if claimed is None:
+            self._release_passkey_slot(username)
             raise Conflict("this passkey is already registered")
         item: dict[str, Any] = {
-            **self._key(passkey.username, _passkey_key(passkey.credential_id)),
+            **self._key(username, _passkey_key(passkey.credential_id)),
             "credential_id": _av(passkey.credential_id),
             "public_key": _av(passkey.public_key),
             "sign_count": _av(passkey.sign_count),
@@ -843,6 +853,42 @@ class DynamoDBStore:
             item["last_used_at"] = _av(passkey.last_used_at)
         self._call("put_item", TableName=self._tables.user_items, Item=item)
         return True
+
+    def _reserve_passkey_slot(self, username: str, limit: int) -> bool:
+        live_user = "attribute_exists(username) AND attribute_not_exists(deleted)"
+        # An account made before the counter: start it at what it holds (once; a
+        # concurrent first registration that lost this write counts on the winner's).
+        if "passkeys" not in self._user_attributes(username):
+            self._conditional(
+                "update_item", TableName=self._tables.users, Key={"username": _av(username)},
+                UpdateExpression="SET passkeys = :held",
+                ConditionExpression=f"{live_user} AND attribute_not_exists(passkeys)",
+                ExpressionAttributeValues={
+                    ":held": _av(len(self.list_passkeys(username=username)))
+                },
+            )
+        return self._conditional(
+            "update_item", TableName=self._tables.users, Key={"username": _av(username)},
+            UpdateExpression="SET passkeys = passkeys + :one",
+            ConditionExpression=f"{live_user} AND passkeys < :limit",
+            ExpressionAttributeValues={":one": _av(1), ":limit": _av(limit)},
+        ) is not None
+
+    def _release_passkey_slot(self, username: str) -> None:
+        self._conditional(
+            "update_item", TableName=self._tables.users, Key={"username": _av(username)},
+            UpdateExpression="SET passkeys = passkeys - :one",
+            ConditionExpression="passkeys > :zero",
+            ExpressionAttributeValues={":one": _av(1), ":zero": _av(0)},
+        )
+
+    def _user_attributes(self, username: str) -> dict[str, Any]:
+        answer = self._call(
+            "get_item", TableName=self._tables.users, Key={"username": _av(username)},
+            ConsistentRead=True,
+        )
+        item: dict[str, Any] = answer.get("Item", {})
+        return item
 
     def get_passkey(self, *, credential_id: str) -> Passkey | None:
         pointer = self._auth_item(_passkey_key(credential_id))
@@ -874,13 +920,16 @@ class DynamoDBStore:
         )
         if passkey is None:
             return False
+        self._release_passkey_slot(username)
+        self._drop_passkey_pointer(_passkey_key(credential_id), username)
+        return True
+
+    def _drop_passkey_pointer(self, key: str, username: str) -> None:
         self._conditional(  # another owner's pointer stays
-            "delete_item", TableName=self._tables.auth,
-            Key={"pk": _av(_passkey_key(credential_id))},
+            "delete_item", TableName=self._tables.auth, Key={"pk": _av(key)},
             ConditionExpression="username = :u",
             ExpressionAttributeValues={":u": _av(username)},
         )
-        return True
 
     def record_passkey_use(
         self, *, username: str, credential_id: str, previous_sign_count: int, sign_count: int,
@@ -1113,3 +1162,27 @@ class DynamoDBStore:
             expires_at=int(fields[TTL_ATTRIBUTE]), email=fields["email"],
             credential_stamp=fields["credential_stamp"],
         )
+
+    # --- recovery codes and passkey handles (issue 21) ---
+
+    def set_recovery_codes(self, *, username: str, recovery_hashes: frozenset[str]) -> bool:
+        written = self._conditional(
+            "update_item", TableName=self._tables.user_items,
+            Key=self._key(username, TOTP_ITEM),
+            UpdateExpression="SET recovery = :codes",
+            ConditionExpression="enabled = :true",
+            ExpressionAttributeValues={":true": _av(True), ":codes": _av(set(recovery_hashes))},
+        )
+        return written is not None
+
+    def set_webauthn_handle(self, *, username: str, handle: str) -> User | None:
+        self._conditional(
+            "update_item", TableName=self._tables.users, Key={"username": _av(username)},
+            UpdateExpression="SET webauthn_handle = :h",
+            ConditionExpression=(
+                "attribute_exists(username) AND"
+                " attribute_not_exists(webauthn_handle)"
+            ),
+            ExpressionAttributeValues={":h": _av(handle)},
+        )
+        return self.get_user(username)

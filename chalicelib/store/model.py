@@ -23,6 +23,10 @@ class User:
     # until ``delete_user_data`` has removed everything of the account.
     deleted: bool = False
     display_name: str = ""  # the name shown beside the username; "" means the username
+    # The WebAuthn user handle (base64url of 16 random bytes), new at signup: random per
+    # account, so a passkey of an earlier account of the same name never matches this one.
+    # "" on accounts made before it existed (``passkeys.user_handle`` gives them one).
+    webauthn_handle: str = ""
 
     def __post_init__(self) -> None:
         if not self.display_name:
@@ -83,7 +87,6 @@ class Session:
     ends_at: int = 0  # the absolute end: sign-in + CHALKBOARD_SESSION_MAX_SECONDS
     method: str = "password"  # how it signed in: password, totp, recovery_code, passkey
     ip: str = ""  # the client address at sign-in
-    device: str = ""  # a label parsed once from the User-Agent at sign-in
     user_agent: str = ""  # the raw header, at most 256 characters
     device_id: str = ""  # the known device it signed in with ("": unknown)
     credential_id: str = ""  # the passkey it signed in with (method passkey)
@@ -97,7 +100,8 @@ class AccessState:
     session: Session | None  # None: the session ended (logout, reuse, signed out)
 
 
-LOGIN_SCOPE = "login"  # the bucket of password guesses (and, today, of code guesses)
+LOGIN_SCOPE = "login"  # the bucket of password guesses
+CODE_SCOPE = "code"  # the one per-account bucket of two-factor code guesses
 
 
 @dataclass(frozen=True)

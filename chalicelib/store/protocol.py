@@ -234,3 +234,12 @@ class Store(Protocol):
                          ) -> EmailToken | None:
         """Remove and return a live token of ``purpose``; of concurrent calls only one
         gets it."""
+
+    # --- recovery codes and passkey handles (issue 21) ---
+
+    def set_recovery_codes(self, *, username: str, recovery_hashes: frozenset[str]) -> bool:
+        """Replace every recovery code while two-factor is on; False when it is off."""
+
+    def set_webauthn_handle(self, *, username: str, handle: str) -> User | None:
+        """Give an account made before user handles existed ``handle``, unless it has one
+        already (a concurrent call won): the user as stored, None if it is gone."""

@@ -48,7 +48,8 @@ CREATE TABLE IF NOT EXISTS users (
     created_at REAL NOT NULL,
     credential_stamp TEXT NOT NULL,
     deleted INTEGER NOT NULL DEFAULT 0,
-    display_name TEXT NOT NULL DEFAULT ''
+    display_name TEXT NOT NULL DEFAULT '',
+    webauthn_handle TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS messages (
     id TEXT PRIMARY KEY,
@@ -67,7 +68,6 @@ CREATE TABLE IF NOT EXISTS sessions (
     ends_at INTEGER NOT NULL DEFAULT 0,
     method TEXT NOT NULL DEFAULT 'password',
     ip TEXT NOT NULL DEFAULT '',
-    device TEXT NOT NULL DEFAULT '',
     user_agent TEXT NOT NULL DEFAULT '',
     device_id TEXT NOT NULL DEFAULT '',
     credential_id TEXT NOT NULL DEFAULT '',
@@ -166,11 +166,11 @@ CREATE INDEX IF NOT EXISTS security_events_by_expiry ON security_events (expires
 """
 # Columns added since a table was first made: a file made before gets them (defaults).
 _ADDED_COLUMNS = {
+    "users": {"webauthn_handle": "TEXT NOT NULL DEFAULT ''"},
     "sessions": {
         "ends_at": "INTEGER NOT NULL DEFAULT 0",
         "method": "TEXT NOT NULL DEFAULT 'password'",
         "ip": "TEXT NOT NULL DEFAULT ''",
-        "device": "TEXT NOT NULL DEFAULT ''",
         "user_agent": "TEXT NOT NULL DEFAULT ''",
         "device_id": "TEXT NOT NULL DEFAULT ''",
         "credential_id": "TEXT NOT NULL DEFAULT ''",
@@ -182,10 +182,12 @@ _EXPIRING_TABLES = (
     "sessions", "refresh_tokens", "throttle_runs", "recent_posts", "challenges", "devices",
     "security_events", "email_tokens",
 )
-_USER_COLUMNS = "username, password_hash, created_at, credential_stamp, deleted, display_name"
+_USER_COLUMNS = (
+    "username, password_hash, created_at, credential_stamp, deleted, display_name, webauthn_handle"
+)
 _SESSION_COLUMNS = (
     "username, sid, credential_stamp, created_at, last_used_at, expires_at, ends_at, method,"
-    " ip, device, user_agent, device_id, credential_id"
+    " ip, user_agent, device_id, credential_id"
 )
 
 
@@ -372,9 +374,9 @@ class SQLiteStore:
     def create_user(self, user: User) -> None:
         def insert(connection: sqlite3.Connection) -> None:
             connection.execute(
-                f"INSERT INTO users ({_USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",  # noqa: S608
+                f"INSERT INTO users ({_USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
                 (user.username, user.password_hash, user.created_at, user.credential_stamp,
-                 int(user.deleted), user.display_name),
+                 int(user.deleted), user.display_name, user.webauthn_handle),
             )
 
         try:
@@ -718,6 +720,11 @@ class SQLiteStore:
 
     def add_passkey(self, passkey: Passkey, *, limit: int) -> bool:
         def add(connection: sqlite3.Connection) -> bool:
+            owner = connection.execute(
+                "SELECT deleted FROM users WHERE username = ?", (passkey.username,)
+            ).fetchone()
+            if owner is None or owner[0]:
+                return False  # gone or being deleted: nothing new is added to it
             (count,) = connection.execute(
                 "SELECT COUNT(*) FROM passkeys WHERE username = ?", (passkey.username,)
             ).fetchone()
@@ -948,3 +955,28 @@ class SQLiteStore:
             return found if found.expires_at >= int(now) else None
 
         return self._write(take)
+
+    # --- recovery codes and passkey handles (issue 21) ---
+
+    def set_recovery_codes(self, *, username: str, recovery_hashes: frozenset[str]) -> bool:
+        def replace(connection: sqlite3.Connection) -> bool:
+            cursor = connection.execute(
+                "UPDATE totp SET recovery_hashes = ? WHERE username = ? AND enabled = 1",
+                (" ".join(sorted(recovery_hashes)), username),
+            )
+            return cursor.rowcount == 1
+
+        return self._write(replace)
+
+    def set_webauthn_handle(self, *, username: str, handle: str) -> User | None:
+        def give(connection: sqlite3.Connection) -> User | None:
+            connection.execute(
+                "UPDATE users SET webauthn_handle = ? WHERE username = ? AND webauthn_handle = ''",
+                (handle, username),
+            )
+            row = connection.execute(
+                f"SELECT {_USER_COLUMNS} FROM users WHERE username = ?", (username,)  # noqa: S608
+            ).fetchone()
+            return _user(row) if row is not None else None
+
+        return self._write(give)

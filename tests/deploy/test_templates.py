@@ -49,6 +49,7 @@ GUARDED_ROUTES = {
     ("/me/totp", "post"),
     ("/me/totp", "delete"),
     ("/me/totp/confirm", "post"),
+    ("/me/totp/recovery-codes", "post"),
     ("/me/passkeys", "get"),
     ("/me/passkeys", "post"),
     ("/me/passkeys/options", "post"),

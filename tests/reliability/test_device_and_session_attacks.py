@@ -122,7 +122,7 @@ def test_deleting_a_passkey_ends_the_sessions_a_thief_signed_in_with_it(
     assert http.call("POST", "/signup", {"username": username, "password": PASSWORD}).status == 201
     owner = sign_in(http, username).body
     stolen = SoftAuthenticator()
-    options = http.call("POST", "/me/passkeys/options", {},
+    options = http.call("POST", "/me/passkeys/options", {"password": PASSWORD},
                         token=owner["access_token"]).body
     added = http.call("POST", "/me/passkeys", {"credential": stolen.create(options)},
                       token=owner["access_token"])
@@ -134,7 +134,7 @@ def test_deleting_a_passkey_ends_the_sessions_a_thief_signed_in_with_it(
         assert reply.status == 200, reply.body
         thief.append(reply.body)
     deleted = http.call("DELETE", f"/me/passkeys/{b64(stolen.credential_id)}",
-                        token=owner["access_token"])
+                        {"password": PASSWORD}, token=owner["access_token"])
     assert deleted.status == 204, deleted.body
     for pair in thief:
         refused("passkey: session of a deleted passkey", served,

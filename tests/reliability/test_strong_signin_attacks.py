@@ -138,7 +138,7 @@ def device(http: Http) -> SoftAuthenticator:
     """A fresh account's registered passkey (software authenticator)."""
     token = session(http, fresh_name("passkey"))["access_token"]
     device = SoftAuthenticator()
-    options = http.call("POST", "/me/passkeys/options", {}, token=token).body
+    options = http.call("POST", "/me/passkeys/options", {"password": PASSWORD}, token=token).body
     added = http.call("POST", "/me/passkeys", {"credential": device.create(options)},
                       token=token)
     assert added.status == 201, added.body
