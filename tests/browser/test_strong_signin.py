@@ -108,6 +108,11 @@ def test_passkey_named_at_creation_sign_in_without_username_removal_confirmed(
     expect(name).to_have_value("Chrome on Linux")  # suggested from this browser and system
     expect(name).to_be_focused()
     name.fill("Work laptop")
+    # Step-up: the password, asked once here (a wrong one is said beside its field).
+    dialog.get_by_label("Your password").fill("not my password at all")
+    dialog.get_by_role("button", name="Continue").click()
+    expect(dialog.locator("#step-up-password-problem")).to_contain_text("password is not right")
+    dialog.get_by_label("Your password").fill(ui.PASSWORD)
     dialog.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("status").filter(has_text="added")).to_contain_text(
         "You can now sign in with it."
@@ -264,3 +269,44 @@ def test_two_factor_on_has_one_turn_off_that_asks_password_and_code(
     expect(dialog).to_be_hidden()
     expect(section.locator("#totp-badge")).to_have_text("Off")
     expect(page.get_by_role("status").filter(has_text="is off")).to_be_visible()
+
+
+def test_recovery_codes_left_regenerate_and_a_passkey_step_up_with_a_code(
+    app_page: Callable[[], Any], api: Api
+) -> None:
+    api.signup("alice")
+    page = app_page()
+    add_virtual_authenticator(page)
+    ui.log_in(page, "alice")
+    open_account(page)
+    _, recovery = set_up_two_factor(page)
+    section = page.get_by_role("region", name="Two-factor authentication")
+    expect(section.locator("#totp-codes-left")).to_have_text("10 of 10 recovery codes left.")
+    page.get_by_role("link", name="Account", exact=True).click()
+    expect(page.locator("#ov-totp")).to_have_text("On · 10 recovery codes left")
+
+    # New codes: password and a code, asked once; the old codes stop working.
+    page.get_by_role("link", name="Sign-in & security").click()
+    section.get_by_role("button", name="New recovery codes").click()
+    dialog = page.get_by_role("dialog", name="Make new recovery codes")
+    dialog.get_by_label("Your password").fill(ui.PASSWORD)
+    dialog.get_by_label("Two-factor code").fill(recovery[0])
+    dialog.get_by_role("button", name="Make new codes").click()
+    codes = section.get_by_role("list", name="Save your recovery codes").get_by_role("listitem")
+    expect(codes).to_have_count(10)
+    fresh = codes.all_inner_texts()
+    assert not set(fresh) & set(recovery)
+    section.get_by_role("button", name="I have saved them").click()
+    expect(section.locator("#totp-codes-left")).to_have_text("10 of 10 recovery codes left.")
+
+    # Adding a passkey with two-factor on asks the password and a code.
+    page.get_by_role("button", name="Add a passkey").click()
+    dialog = page.get_by_role("dialog", name="Add a passkey")
+    dialog.get_by_label("Your password").fill(ui.PASSWORD)
+    dialog.get_by_label("Two-factor code").fill(recovery[1])  # an old one: refused
+    dialog.get_by_role("button", name="Continue").click()
+    expect(dialog.locator("#step-up-code-problem")).to_contain_text("next code")
+    dialog.get_by_label("Two-factor code").fill(fresh[0])
+    dialog.get_by_role("button", name="Continue").click()
+    expect(passkeys(page)).to_have_count(1)
+    expect(section.locator("#totp-codes-left")).to_have_text("9 of 10 recovery codes left.")

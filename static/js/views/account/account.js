@@ -137,7 +137,7 @@ export function init({ onAccountDeleted, onProfile: profileChanged }) {
   profile.init({ onSaved: (me) => (me ? showMe(me) : load("profile")) });
   password.init();
   twoFactor.init({ onChanged: () => load("security") });
-  passkeys.init({ onChanged: showPasskeyCount });
+  passkeys.init({ onChanged: showPasskeyCount, onSteppedUp: () => load("security") });
   sessions.init();
   danger.init({ onAccountDeleted });
   activity.init();

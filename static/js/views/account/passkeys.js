@@ -10,14 +10,12 @@ import { fullTime } from "../../lib/time.js";
 import { createCredential, problemText, supported } from "../../lib/webauthn.js";
 import { stepUpRefusal, isOn as twoFactorOn } from "./two-factor.js";
 
-// API.md: adding a passkey asks the password (and a code with two-factor on). Off
-// until the API's POST /me/passkeys/options takes them (it refuses unknown fields).
-const ADD_STEP_UP = false;
 
 const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
 
 let ui = null;
 let onChanged = () => {};
+let onSteppedUp = () => {}; // a step-up may have spent a recovery code: the page re-reads /me
 let names = []; // the current passkeys' names, to suggest a new one that differs
 
 /** "Chrome on Linux", from this browser's user agent: a name people recognise. */
@@ -127,15 +125,14 @@ async function addPasskey() {
   say(ui.done, "");
   const added = await dialog.ask({
     title: "Add a passkey",
-    text: "Name it, then follow your browser's prompt: it uses this device's screen lock, a phone or a security key.",
+    text: "Name it and confirm it is you, then follow your browser's prompt: it uses this device's screen lock, a phone or a security key.",
     name: { label: "Name for this passkey", value: suggestedName() },
-    password: ADD_STEP_UP,
-    code: ADD_STEP_UP && twoFactorOn(),
+    code: twoFactorOn(), // step-up (API.md): the password, and a code with two-factor on
     submit: "Continue",
     busy: "Waiting for your device…",
     explain: (error) => (error instanceof ApiError ? stepUpRefusal(error) : { message: problemText(error) }),
     action: async ({ name, password, code }) => {
-      const body = !ADD_STEP_UP ? {} : code === undefined ? { password } : { password, code };
+      const body = code === undefined ? { password } : { password, code };
       const { publicKey } = await authed("POST", "/me/passkeys/options", { body });
       const credential = await createCredential(publicKey);
       return authed("POST", "/me/passkeys", { body: { credential, name } });
@@ -143,6 +140,7 @@ async function addPasskey() {
   });
   if (!added) return;
   flash(ui.done, `Passkey “${added.name}” added. You can now sign in with it.`);
+  onSteppedUp();
   await load();
   ui.add.focus();
 }
@@ -152,8 +150,9 @@ export function reset() {
   for (const region of [ui.error, ui.done]) say(region, "");
 }
 
-export function init({ onChanged: changed }) {
+export function init({ onChanged: changed, onSteppedUp: steppedUp }) {
   onChanged = changed;
+  onSteppedUp = steppedUp;
   ui = {
     list: byId("passkey-list"),
     empty: byId("passkeys-empty"),
