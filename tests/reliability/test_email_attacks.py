@@ -117,6 +117,16 @@ def test_twenty_simultaneous_forgots_send_at_most_three_mails(served: Served) ->
     "Victim <victim@example.com>",
     "victim@example.com, attacker@evil.example",
     "\u2028victim@example.com\u2028Bcc:x@evil.example",
+    # header syntax that makes a reader send the mail to another address than the one
+    # stored (and held unique): a group, comments, an encoded word, an escape
+    "undisclosed:victim@example.com",
+    "victim(x)@example.com",
+    "victim@example.com(x)",
+    "=?utf-8?q?victim?=@example.com",
+    "vic\\tim@example.com",
+    "victim@[127.0.0.1]",
+    "vic..tim@example.com",
+    "victim@example..com",
 ])
 def test_header_injection_through_the_address_is_refused(served: Served, address: str
                                                           ) -> None:
@@ -128,6 +138,35 @@ def test_header_injection_through_the_address_is_refused(served: Served, address
                  refused=reply.status == 400)
     assert reply.status == 400, reply.body
     assert len(mails(served)) == before
+
+
+@pytest.mark.parametrize("local, domain", [
+    ("o'brien+tag", "example.com"),
+    ("a=b?c", "example.com"),
+    ("Upper.Case", "Example.COM"),
+    ("x", "x.c\u0301om"),  # a combining accent in the domain (NFD)
+    ("x", "\u0130stanbul.example"),  # lowercases to two characters
+])
+def test_the_mail_goes_to_exactly_the_address_stored(served: Served, local: str, domain: str
+                                                      ) -> None:
+    """Every address accepted is the one recipient its mail's To header names."""
+    http = served.http()
+    name = fresh_name("rcpt")
+    reply = http.call("POST", "/signup", {"username": name, "password": PASSWORD,
+                                          "email": f"{local}.{name}@{domain}"})
+    assert reply.status == 201, reply.body
+    stored = reply.body["email"]
+    written = [m for m in mails(served) if name in str(m["To"])]
+    recipients = [a.addr_spec for m in written for a in m["To"].addresses]
+    TALLY.attack("mail recipient differs from the stored address", served.kind,
+                 reply.status, refused=recipients == [idna(stored)])
+    assert recipients == [idna(stored)], (stored, recipients)
+
+
+def idna(address: str) -> str:
+    """The address with its domain in IDNA (punycode) form: the one on the wire."""
+    local, _, domain = address.rpartition("@")
+    return f"{local}@{domain.encode('idna').decode('ascii')}"
 
 
 def test_a_unicode_address_gets_its_mail_with_one_recipient(served: Served) -> None:
