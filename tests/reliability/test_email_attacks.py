@@ -5,6 +5,7 @@ headers built from what a caller typed. Mail is read from the local mailbox."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from tests.reliability.burst import burst, connections
 from tests.reliability.client import Http
 from tests.reliability.stack import PASSWORD, Backend, Served, fresh_name, session
 from tests.reliability.tally import TALLY
-from tests.reliability.test_reset_attacks import link, mails, verified_account
+from tests.reliability.test_reset_attacks import NEW_PASSWORD, forgot, link, mails, verified_account
 
 pytestmark = pytest.mark.reliability
 
@@ -223,3 +224,109 @@ def test_a_unicode_address_gets_its_mail_with_one_recipient(served: Served) -> N
     assert len(to[0]["To"].addresses) == 1
     token = link(served, str(to[0]["To"]), "verify-email")
     assert http.call("POST", "/email/verify", {"token": token}).status == 204
+
+
+def newest_sign_in(http: Http, token: str) -> dict[str, Any]:
+    events = http.call("GET", "/me/security-events", token=token).body["events"]
+    found: dict[str, Any] = next(e for e in events if e["type"] == "sign_in")
+    return found
+
+
+def test_a_reset_ends_every_session_refresh_token_and_device_token(served: Served) -> None:
+    http = served.http()
+    name, address = verified_account(http, served, "ends")
+    first = http.call("POST", "/login", {"username": name, "password": PASSWORD}).body
+    device = first["device_token"]
+    known = http.call("POST", "/login", {"username": name, "password": PASSWORD,
+                                         "device_token": device}).body
+    assert newest_sign_in(http, known["access_token"])["details"]["new_device"] is False
+    assert forgot(http, username=name).status == 202
+    reset = http.call("POST", "/password/reset", {"token": link(served, address, "reset"),
+                                                  "new_password": NEW_PASSWORD})
+    assert reset.status == 204, reset.body
+    after = {
+        "access": http.call("GET", "/me", token=first["access_token"]).status,
+        "refresh": http.call("POST", "/token/refresh",
+                             {"refresh_token": known["refresh_token"]}).status,
+        "old password": http.call("POST", "/login", {"username": name,
+                                                     "password": PASSWORD}).status,
+    }
+    back = http.call("POST", "/login", {"username": name, "password": NEW_PASSWORD,
+                                        "device_token": device}).body
+    device_known = not newest_sign_in(http, back["access_token"])["details"]["new_device"]
+    TALLY.attack("tokens surviving a password reset", served.kind, 401,
+                 refused=after == {"access": 401, "refresh": 401, "old password": 401}
+                 and not device_known)
+    assert after == {"access": 401, "refresh": 401, "old password": 401}
+    assert not device_known, "the device token outlived the reset"
+
+
+def test_forgot_is_never_quicker_than_its_floor(served: Served) -> None:
+    """Every 202 of /password/forgot takes >= 250 ms, whatever it names (a verified
+    name or address, an unknown one, a malformed one, a throttled one), also in a burst."""
+    http = served.http()
+    name, address = verified_account(http, served, "floor")
+    for _ in range(4):  # past the 3-an-hour cap: from here on this account is throttled
+        forgot(http, username=name)
+    bodies: list[dict[str, str]] = [
+        {"username": name}, {"email": address}, {"username": fresh_name("nobody")},
+        {"email": f"{fresh_name('nobody')}@example.com"}, {"email": "not an address"},
+        {"username": "NOT a name!"}, {"email": "x" * 300}, {"username": ""},
+    ]
+    timed: list[tuple[int, float]] = []
+
+    def send(i: int, client: Http) -> None:
+        reply, seconds = client.timed("POST", "/password/forgot", bodies[i % len(bodies)])
+        timed.append((reply.status, seconds))
+
+    burst(connections(served, 2 * len(bodies)), send)
+    for body in bodies:
+        reply, seconds = http.timed("POST", "/password/forgot", body)
+        timed.append((reply.status, seconds))
+    quickest = min(seconds for _, seconds in timed)
+    TALLY.figure(f"quickest forgot answer ms ({served.kind})", round(quickest * 1000, 1))
+    TALLY.attack("forgot quicker than its floor", served.kind, 202,
+                 refused={s for s, _ in timed} == {202} and quickest >= 0.25)
+    assert {status for status, _ in timed} == {202}
+    assert quickest >= 0.25, quickest
+
+
+def test_a_failing_mailer_loses_no_action(served: Served) -> None:
+    """The mailbox cannot be written (a file where its folder should be): every action
+    that mails still succeeds and takes effect."""
+    http = served.http()
+    name, address = verified_account(http, served, "broken")
+    assert forgot(http, username=name).status == 202
+    token = link(served, address, "reset")
+    folder = Path(served.backend.env["CHALKBOARD_DATA_DIR"]) / "mail"
+    aside = folder.with_name("mail-aside")
+    folder.rename(aside)
+    try:
+        folder.write_text("not a folder")
+        other = fresh_name("broken")
+        outcomes = {
+            "signup": http.call("POST", "/signup", {"username": other, "password": PASSWORD,
+                                                    "email": f"{other}@example.com"}).status,
+            "forgot": forgot(http, username=name).status,
+            "reset": http.call("POST", "/password/reset",
+                               {"token": token, "new_password": NEW_PASSWORD}).status,
+        }
+        access = http.call("POST", "/login", {"username": name,
+                                              "password": NEW_PASSWORD}).body["access_token"]
+        outcomes["change email"] = http.call(
+            "POST", "/me/email", {"email": f"new.{address}", "password": NEW_PASSWORD},
+            token=access).status
+        outcomes["change password"] = http.call(
+            "POST", "/me/password", {"current_password": NEW_PASSWORD,
+                                     "new_password": f"{NEW_PASSWORD} again"},
+            token=access).status
+    finally:
+        folder.unlink()
+        aside.rename(folder)
+    expected = {"signup": 201, "forgot": 202, "reset": 204, "change email": 202,
+                "change password": 204}
+    TALLY.attack("failing mailer fails the action", served.kind, 204,
+                 refused=outcomes == expected)
+    assert outcomes == expected
+    assert http.call("POST", "/login", {"username": name,
+                                        "password": f"{NEW_PASSWORD} again"}).status == 200
