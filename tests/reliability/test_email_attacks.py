@@ -330,3 +330,38 @@ def test_a_failing_mailer_loses_no_action(served: Served) -> None:
     assert outcomes == expected
     assert http.call("POST", "/login", {"username": name,
                                         "password": f"{NEW_PASSWORD} again"}).status == 200
+
+
+def test_reset_with_two_factor_cannot_guess_past_the_code_throttle(served: Served) -> None:
+    """A reset link alone (a stolen mailbox) does not reset a two-factor account: wrong
+    codes hit the code throttle, after which even a right code is refused, and a burst
+    of guesses with one link gets one guess through at a time."""
+    import pyotp
+
+    http = served.http()
+    name, address = verified_account(http, served, "tfa")
+    access = http.call("POST", "/login", {"username": name, "password": PASSWORD}
+                       ).body["access_token"]
+    secret = http.call("POST", "/me/totp", {"password": PASSWORD}, token=access).body["secret"]
+    assert http.call("POST", "/me/totp/confirm", {"code": pyotp.TOTP(secret).now()},
+                     token=access).status == 200
+    assert forgot(http, username=name).status == 202
+    token = link(served, address, "reset")
+    replies = burst(connections(served, 8), lambda i, client: client.call(
+        "POST", "/password/reset", {"token": token, "new_password": NEW_PASSWORD,
+                                    "code": f"{i:06d}"}))
+    guesses = sum(r.status in (401, 429) for r in replies)
+    statuses = [http.call("POST", "/password/reset", {"token": token,
+                                                      "new_password": NEW_PASSWORD,
+                                                      "code": "999999"}).status
+                for _ in range(12)]
+    right = http.call("POST", "/password/reset", {"token": token, "new_password": NEW_PASSWORD,
+                                                  "code": pyotp.TOTP(secret).now()})
+    TALLY.figure(f"reset code guesses: burst of 8 got through, then 12 in turn "
+                 f"({served.kind})", {"burst": guesses, "in turn": statuses,
+                                      "right code after": right.status})
+    TALLY.attack("reset code guessing past the throttle", served.kind, right.status,
+                 refused=429 in statuses and right.status == 429)
+    assert 429 in statuses, statuses
+    assert right.status == 429, right.body
+    assert http.call("POST", "/login", {"username": name, "password": PASSWORD}).status == 200
