@@ -84,7 +84,7 @@ def test_a_claim_overtaken_mid_way_does_not_leave_two_owners(backend: Backend) -
         store.set_pending_email(username=name, email=address)
     results: dict[str, bool] = {}
     if backend.kind == "dynamodb":
-        call, overtaken = store._call, []
+        call, overtaken = store._call, list[bool]()
 
         def late_record(operation: str, **kwargs: Any) -> Any:
             if (operation == "update_item" and not overtaken
@@ -365,3 +365,34 @@ def test_reset_with_two_factor_cannot_guess_past_the_code_throttle(served: Serve
     assert 429 in statuses, statuses
     assert right.status == 429, right.body
     assert http.call("POST", "/login", {"username": name, "password": PASSWORD}).status == 200
+
+
+def delete_while_verifying(served: Served, access: str, verify_token: str) -> None:
+    calls = [("DELETE", "/me", {"password": PASSWORD}, access),
+             ("POST", "/email/verify", {"token": verify_token}, None)]
+    burst(connections(served, 2), lambda i, client: client.call(
+        calls[i][0], calls[i][1], calls[i][2], token=calls[i][3]))
+
+
+def test_a_verify_racing_deletion_leaves_the_address_to_nobody(served: Served) -> None:
+    """Each round: the owner deletes the account while the address's link is opened.
+    Once deleted, nobody holds the address (anyone may verify it) and a namesake
+    signing up later does not inherit it."""
+    http = served.http()
+    leftovers = []
+    for _ in range(ROUNDS):
+        name = fresh_name("racing")
+        address = f"{name}@example.com"
+        token = session(http, name)["access_token"]
+        ask_for(http, token, address)
+        verify_token = link(served, address, "verify-email")
+        delete_while_verifying(served, token, verify_token)
+        namesake = session(http, name)["access_token"]
+        if me(http, namesake)["email"] is not None or served.backend.store.email_owner(
+                email=address) is not None:
+            leftovers.append(name)
+    TALLY.figure(f"verify racing deletion, {ROUNDS} rounds: address left behind "
+                 f"({served.kind})", len(leftovers))
+    TALLY.attack("verify racing account deletion", served.kind, 204,
+                 refused=not leftovers)
+    assert not leftovers
