@@ -11,10 +11,10 @@ import hashlib
 import logging
 import secrets
 
-from chalicelib import security_events
+from chalicelib import security_events, throttle
 from chalicelib.clients import Client
 from chalicelib.deps import Deps
-from chalicelib.errors import InvalidInput, StateConflict
+from chalicelib.errors import InvalidInput, LoginThrottled, StateConflict
 from chalicelib.mail import Mail, send_safely
 from chalicelib.store.model import EmailToken, User, live
 
@@ -22,6 +22,11 @@ log = logging.getLogger(__name__)
 
 VERIFY_SECONDS = 24 * 3600
 VERIFY = "verify"
+# Verification mails to one address, per hour: sign-up needs no account and POST /me/email
+# only one's own, so without a cap anyone could flood any mailbox (and the stage's SES
+# reputation) with them. Counted per address, in a throttle bucket named by its hash.
+VERIFY_MAILS_PER_HOUR = 5
+VERIFY_MAIL_SCOPE = "verify-mail"
 TOKEN_MAX = 128  # a token is 43 characters; anything much longer is not one
 
 
@@ -36,11 +41,23 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
+def _address_key(email: str) -> str:
+    """A throttle bucket name for an address: its hash, in the username alphabet."""
+    return hashlib.sha256(email.encode("utf-8", "replace")).hexdigest()[:32]
+
+
 def send_verification(deps: Deps, user: User, email: str) -> None:
     """Record ``email`` as pending and mail it a link (valid 24 hours, for this account
     under its current credential stamp); never fails on the mail."""
     username = user.username
     deps.store.set_pending_email(username=username, email=email)
+    try:
+        throttle.reserve_attempt(deps, _address_key(email), VERIFY_MAIL_SCOPE,
+                                 limit=VERIFY_MAILS_PER_HOUR, window_seconds=3600)
+    except LoginThrottled:
+        log.warning("verification mail for %s not sent: %d an hour to that address already",
+                    username, VERIFY_MAILS_PER_HOUR)
+        return
     token, digest = new_token()
     deps.store.put_email_token(EmailToken(
         token_hash=digest, purpose=VERIFY, username=username,

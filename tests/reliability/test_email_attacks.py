@@ -396,3 +396,25 @@ def test_a_verify_racing_deletion_leaves_the_address_to_nobody(served: Served) -
     TALLY.attack("verify racing account deletion", served.kind, 204,
                  refused=not leftovers)
     assert not leftovers
+
+
+def test_verification_mails_cannot_flood_a_mailbox(served: Served) -> None:
+    """Anyone can name any address at sign-up, and an account can name one again and
+    again: a victim's mailbox gets at most 5 verification mails an hour, however many
+    requests (at once, and from fresh accounts) name it; each still answers as usual."""
+    http = served.http()
+    victim = f"{fresh_name('flooded')}@example.com"
+    access = session(http, fresh_name("flooder"))["access_token"]
+    replies = burst(connections(served, 10), lambda i, client: client.call(
+        "POST", "/me/email", {"email": victim, "password": PASSWORD}, token=access))
+    signups = [http.call("POST", "/signup", {"username": fresh_name("flooder"),
+                                             "password": PASSWORD, "email": victim}).status
+               for _ in range(5)]
+    sent = sum(1 for m in mails(served) if m["To"] == victim)
+    TALLY.figure(f"verification mails to one address after 15 requests ({served.kind})", sent)
+    TALLY.attack("verification mail flood to one address", served.kind, 202,
+                 refused=sent <= 5)
+    # 429: ten password checks at once on one session's device bucket can race past the
+    # throttle's retries (DynamoDB); that answer is the throttle's, not the mail's.
+    assert {r.status for r in replies} <= {202, 429} and set(signups) == {201}
+    assert 1 <= sent <= 5, sent
