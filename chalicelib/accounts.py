@@ -68,7 +68,7 @@ def signup(
         deps.store.create_user(user)
     if address is None:
         return Account(user, totp_enabled=False)
-    emails.send_verification(deps, username, address)
+    emails.send_verification(deps, user, address)
     return Account(user, totp_enabled=False, email=address, email_verified=False)
 
 
@@ -179,9 +179,9 @@ def change_email(
     Needs the password, counted like any password check."""
     address = check_email(email)
     username = claims.username
-    check_password(deps, claims, password, "password is wrong", client=client)
+    user = check_password(deps, claims, password, "password is wrong", client=client)
     previous = deps.store.get_email(username=username)
-    emails.send_verification(deps, username, address)
+    emails.send_verification(deps, user, address)
     if previous is not None and previous.verified and previous.verified != address:
         security_events.record(deps, username, "email_changed", client=client)
 

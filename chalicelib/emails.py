@@ -11,17 +11,22 @@ import hashlib
 import logging
 import secrets
 
-from chalicelib import security_events
+from chalicelib import security_events, throttle
 from chalicelib.clients import Client
 from chalicelib.deps import Deps
-from chalicelib.errors import InvalidInput, StateConflict
+from chalicelib.errors import InvalidInput, LoginThrottled, StateConflict
 from chalicelib.mail import Mail, send_safely
-from chalicelib.store.model import EmailToken, live
+from chalicelib.store.model import EmailToken, User, live
 
 log = logging.getLogger(__name__)
 
 VERIFY_SECONDS = 24 * 3600
 VERIFY = "verify"
+# Verification mails to one address, per hour: sign-up needs no account and POST /me/email
+# only one's own, so without a cap anyone could flood any mailbox (and the stage's SES
+# reputation) with them. Counted per address, in a throttle bucket named by its hash.
+VERIFY_MAILS_PER_HOUR = 5
+VERIFY_MAIL_SCOPE = "verify-mail"
 TOKEN_MAX = 128  # a token is 43 characters; anything much longer is not one
 
 
@@ -36,14 +41,28 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
-def send_verification(deps: Deps, username: str, email: str) -> None:
-    """Record ``email`` as pending and mail it a link (valid 24 hours); never fails on
-    the mail."""
+def _address_key(email: str) -> str:
+    """A throttle bucket name for an address: its hash, in the username alphabet."""
+    return hashlib.sha256(email.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def send_verification(deps: Deps, user: User, email: str) -> None:
+    """Record ``email`` as pending and mail it a link (valid 24 hours, for this account
+    under its current credential stamp); never fails on the mail."""
+    username = user.username
     deps.store.set_pending_email(username=username, email=email)
+    try:
+        throttle.reserve_attempt(deps, _address_key(email), VERIFY_MAIL_SCOPE,
+                                 limit=VERIFY_MAILS_PER_HOUR, window_seconds=3600)
+    except LoginThrottled:
+        log.warning("verification mail for %s not sent: %d an hour to that address already",
+                    username, VERIFY_MAILS_PER_HOUR)
+        return
     token, digest = new_token()
     deps.store.put_email_token(EmailToken(
         token_hash=digest, purpose=VERIFY, username=username,
         expires_at=int(deps.now()) + VERIFY_SECONDS, email=email,
+        credential_stamp=user.credential_stamp,
     ))
     send_safely(deps, Mail(
         to=email, subject="Confirm your email address", sent_at=deps.now(),
@@ -65,7 +84,14 @@ def verify(deps: Deps, token: str, *, client: Client | None = None) -> str:
         raise invalid
     found = deps.store.take_email_token(purpose=VERIFY, token_hash=token_hash(token),
                                         now=deps.now())
-    if found is None or live(deps.store.get_user(found.username)) is None:
+    if found is None:
+        raise invalid
+    user = live(deps.store.get_user(found.username))
+    # Bound to the account's credential stamp when mailed: a link of an earlier account
+    # of this name (deleted since; DynamoDB cannot find its links to remove them)
+    # verifies nothing for a namesake who asked for the same address, and, like every
+    # other token, a link dies with a password change.
+    if user is None or user.credential_stamp != found.credential_stamp:
         raise invalid
     # Only the address last asked for: an older link (the owner changed their mind, or
     # an earlier account of the same name asked for it) verifies nothing.

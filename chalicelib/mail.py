@@ -53,6 +53,15 @@ class Mail:
         return "\n\n".join(parts) + "\n"
 
 
+def wire_address(address: str) -> str:
+    """``address`` as it goes on the wire: an internationalised domain in its IDNA
+    (punycode) form, which SES requires and every mail reader agrees on (Python's
+    header writer would otherwise put an RFC 2047 encoded word inside the domain,
+    naming another recipient). ``UnicodeError`` for a domain IDNA cannot encode."""
+    local, _, domain = address.rpartition("@")
+    return address if domain.isascii() else f"{local}@{domain.encode('idna').decode('ascii')}"
+
+
 class Mailer(Protocol):
     def send(self, mail: Mail) -> None:
         """Deliver ``mail`` or raise; ``send_safely`` is what callers use."""
@@ -73,7 +82,7 @@ class LocalMailbox:
         from email.utils import format_datetime, make_msgid
 
         message = EmailMessage()
-        message["To"] = mail.to
+        message["To"] = wire_address(mail.to)
         message["From"] = self.sender
         message["Subject"] = mail.subject
         message["Date"] = format_datetime(datetime.fromtimestamp(mail.sent_at, UTC))
@@ -108,7 +117,7 @@ class SesMailer:
     def send(self, mail: Mail) -> None:
         self._ses().send_email(
             FromEmailAddress=self.sender,
-            Destination={"ToAddresses": [mail.to]},
+            Destination={"ToAddresses": [wire_address(mail.to)]},
             Content={"Simple": {
                 "Subject": {"Data": mail.subject, "Charset": "UTF-8"},
                 "Body": {"Text": {"Data": mail.body(), "Charset": "UTF-8"}},

@@ -279,12 +279,22 @@ def check_limit(raw: str | None) -> int:
 
 
 EMAIL_MAX = 254  # RFC 5321's path limit less the angle brackets
+# A plain addr-spec: dot-separated atoms on both sides of the one @. Everything a mail
+# header reads as syntax is refused, so the recipient a header names is exactly the
+# address stored (and unique): a comment "a(b)@x", a group "a:b@x", a quoted or escaped
+# local part, a domain literal, an RFC 2047 encoded word "=?..?=" (decoded by readers),
+# and empty atoms ("a..b@x", ".a@x"). docs/openapi.yaml's EmailInput mirrors it.
+_EMAIL_ATOM = r'[^@\s<>,;"()\[\]:\\.]+'
+EMAIL_PATTERN = re.compile(
+    rf"(?!.*=\?){_EMAIL_ATOM}(?:\.{_EMAIL_ATOM})*@{_EMAIL_ATOM}(?:\.{_EMAIL_ATOM})+"
+)
 
 
 def check_email(value: str) -> str:
     """The address as stored: trimmed, at most 254 characters, one ``@`` between a
-    local part and a domain, no spaces or control characters, the domain lowercased
-    (the local part is the receiving server's to interpret, so it is kept as given)."""
+    local part and a domain, a plain address (``EMAIL_PATTERN``), no control
+    characters, the domain lowercased (in NFC, as IDNA reads it; the local part is
+    the receiving server's to interpret, so it is kept as given)."""
     address = value.strip()
     if not address or len(address) > EMAIL_MAX:
         raise InvalidInput(f"email must be 1 to {EMAIL_MAX} characters")
@@ -297,4 +307,10 @@ def check_email(value: str) -> str:
         raise InvalidInput("email must not contain spaces, control characters or < > , ; \"")
     if "." not in domain.strip(".") or domain.startswith(".") or domain.endswith("."):
         raise InvalidInput("email's domain must be a name such as example.com")
-    return f"{local}@{domain.lower()}"
+    if not EMAIL_PATTERN.fullmatch(address):
+        raise InvalidInput("email must be a plain address such as name@example.com: no"
+                           " ( ) [ ] : \\, no empty part between dots, no =?")
+    stored = f"{local}@{unicodedata.normalize('NFC', domain.lower())}"
+    if len(stored) > EMAIL_MAX:  # lowercasing can lengthen (U+0130 becomes two)
+        raise InvalidInput(f"email must be 1 to {EMAIL_MAX} characters")
+    return stored

@@ -82,6 +82,24 @@ def test_ses_mailer_sends_from_the_sender_identity(monkeypatch: pytest.MonkeyPat
         assert "https://app.example.com/#/verify-email?token=t\n" in sent[0].body
 
 
+def test_ses_gets_an_internationalised_domain_in_punycode(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SES takes only ASCII domains; the stored address keeps its Unicode form."""
+    calls: list[dict[str, object]] = []
+
+    class Recorder:
+        def send_email(self, **kwargs: object) -> None:
+            calls.append(kwargs)
+
+    mailer = mail.SesMailer("no-reply@example.com")
+    monkeypatch.setattr(mailer, "_client", Recorder())
+    mailer.send(mail.Mail(to="jos\u00e9@b\u00fccher.example", subject="Hi", text="Hello.",
+                          sent_at=0.0))
+    assert calls[0]["Destination"] == {"ToAddresses": ["jos\u00e9@xn--bcher-kva.example"]}
+    assert mail.wire_address("a@example.com") == "a@example.com"
+
+
 def test_ses_failure_is_logged_counted_and_swallowed(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

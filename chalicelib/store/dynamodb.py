@@ -1110,6 +1110,19 @@ class DynamoDBStore:
             UpdateExpression="SET verified = :e", ExpressionAttributeValues={":e": _av(email)},
             ReturnValues="ALL_OLD",
         ).get("Attributes", {}))
+        # Between our pointer and our record, a concurrent claim could see the pointer as
+        # stale and take it over; whoever holds the pointer once its record is written
+        # wins, so a claim overtaken meanwhile undoes its record (else two accounts
+        # would both hold the address verified).
+        if self._pointer_owner(email) != username:
+            self._conditional(
+                "update_item", TableName=self._tables.user_items,
+                Key=self._key(username, EMAIL_ITEM), UpdateExpression="SET verified = :old",
+                ConditionExpression="verified = :e",
+                ExpressionAttributeValues={":e": _av(email),
+                                           ":old": _av(old.get("verified", ""))},
+            )
+            return False
         if old.get("pending") == email:
             self._conditional(
                 "update_item", TableName=self._tables.user_items,

@@ -242,4 +242,4 @@ class EmailToken:
     username: str
     expires_at: int
     email: str = ""  # "verify": the address the link confirms
-    credential_stamp: str = ""  # "reset": the user's stamp when mailed; a change kills it
+    credential_stamp: str = ""  # the account's stamp when mailed; a change kills the link
