@@ -14,7 +14,17 @@ from typing import Any
 from chalice import AuthResponse, Chalice, Response
 from chalice.app import AuthRequest, Request
 
-from chalicelib import accounts, board, health, passkeys, sessions, signin, telemetry, totp
+from chalicelib import (
+    accounts,
+    board,
+    health,
+    live,
+    passkeys,
+    sessions,
+    signin,
+    telemetry,
+    totp,
+)
 from chalicelib.clients import Client
 from chalicelib.deps import current_deps
 from chalicelib.errors import KeyringUnavailable, StoreUnavailable
@@ -369,3 +379,20 @@ def delete_message(message_id: str) -> Response:
 def get_health() -> dict[str, str]:
     health.check(current_deps())
     return {"status": "ok"}
+
+
+# --- live reading (issue 26): a cheap "anything new?" (chalicelib/live.py) ---
+@app.route("/live/ticket", methods=["GET"], authorizer=jwt_auth)
+@api_errors
+def get_live_ticket() -> dict[str, Any]:
+    ticket = live.issue_ticket(current_deps(), caller())
+    return {"ticket": ticket.ticket, "expires_at": iso_ms(ticket.expires_at)}
+
+
+@app.route("/live", methods=["GET"])
+@api_errors
+def get_live() -> Response:
+    query: Mapping[str, str] = current_request().query_params or {}
+    newest = live.newest_id(current_deps(), query.get("t"))
+    return Response(body={"newest_id": newest}, status_code=200, headers={
+        "Cache-Control": f"public, max-age={live.CACHE_SECONDS}"})
