@@ -29,6 +29,7 @@ from chalicelib.clients import Client
 from chalicelib.deps import current_deps
 from chalicelib.errors import KeyringUnavailable, StoreUnavailable
 from chalicelib.responses import (
+    NO_STORE,
     WebOriginCORS,
     api_errors,
     no_store_middleware,
@@ -123,6 +124,16 @@ def message_json(message: Message) -> dict[str, Any]:
         "content": message.content,
         "created_at": iso_ms(message.created_at),
     }
+
+
+def page_json(page: board.BoardPage, *, since: bool) -> dict[str, Any]:
+    """A board page as GET /messages answers it (``gap`` only for a ``since`` ask)."""
+    answer: dict[str, Any] = {
+        "messages": [message_json(m) for m in page.messages], "next_cursor": page.next_cursor
+    }
+    if since:
+        answer["gap"] = page.gap
+    return answer
 
 
 def token_pair_json(pair: sessions.TokenPair) -> dict[str, Any]:
@@ -347,12 +358,7 @@ def list_messages() -> dict[str, Any]:
         current_deps(), limit=query.get("limit"), cursor=query.get("cursor"),
         since=query.get("since"),
     )
-    answer: dict[str, Any] = {
-        "messages": [message_json(m) for m in page.messages], "next_cursor": page.next_cursor
-    }
-    if query.get("since") is not None:
-        answer["gap"] = page.gap
-    return answer
+    return page_json(page, since=query.get("since") is not None)
 
 
 @app.route("/messages", methods=["POST"], authorizer=jwt_auth)
@@ -390,9 +396,21 @@ def get_live_ticket() -> dict[str, Any]:
 
 
 @app.route("/live", methods=["GET"])
-@api_errors
 def get_live() -> Response:
-    query: Mapping[str, str] = current_request().query_params or {}
-    newest = live.newest_id(current_deps(), query.get("t"))
-    return Response(body={"newest_id": newest}, status_code=200, headers={
-        "Cache-Control": f"public, max-age={live.CACHE_SECONDS}"})
+    return live_answer(current_request().query_params or {})
+
+
+@app.lambda_function(name="live")
+def live_url(event: dict[str, Any], _context: Any) -> dict[str, Any]:
+    """GET /live on a Lambda function URL (deployed: ops/infra_live.py; its CORS is the
+    URL's): the route's answer without an API Gateway request or an authorizer Lambda."""
+    answer = live_answer(event.get("queryStringParameters") or {})
+    answer.headers.update(NO_STORE)
+    return answer.to_dict()
+
+
+@api_errors
+def live_answer(query: Mapping[str, str]) -> Response:
+    page = live.newer(current_deps(), query.get("t"), limit=query.get("limit"),
+                      since=query.get("since"))
+    return Response(body=page_json(page, since=query.get("since") is not None))

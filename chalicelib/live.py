@@ -1,22 +1,21 @@
-"""Live reading's cheap "anything new?": a short-lived live ticket and the newest message id.
+"""Live reading's cheap "anything new?": a short-lived live ticket instead of a bearer token.
 
 Every open tab asks "anything new?" every few seconds, and almost every answer is
-"no". Asked through the authorized API, each ask costs an API Gateway request, the
-authorizer Lambda, the handler Lambda and a session read (bench figure 7). Instead:
+"no". Through the authorized REST API each ask costs an API Gateway request ($3.50 a
+million), the authorizer Lambda and the handler Lambda (bench figure 7). Instead:
 
 - ``GET /live/ticket`` (authorized, once per ``TICKET_SECONDS``) issues a ticket: an
   HMAC over the caller's username, session id and expiry, under a key derived from
-  the keyring's current signing key (so rotating the keyring rotates tickets too);
-- ``GET /live?t=<ticket>`` (no authorizer) answers the newest message id, nothing
-  else, and may be cached for ``CACHE_SECONDS`` by CloudFront, whose viewer-request
-  function checks the same HMAC and expiry (ops/infra_live.py), so the shared cached
-  answer reaches only ticket holders.
+  the keyring's current signing key (rotating the keyring rotates tickets too);
+- ``GET /live?t=<ticket>&since=<id>`` answers exactly what ``GET /messages?since``
+  does. Deployed, it is served by a Lambda function URL (no API Gateway request, no
+  authorizer Lambda: ops/infra_live.py); locally and as a fallback, by the API route.
 
-The route itself checks the ticket *and* that its session is still live (one
-``access_state`` read, as the authorizer does), so on ``./scripts/run`` and on every
-CloudFront cache miss a reader whose session ended learns nothing. What the edge
-gives up: within a ticket's lifetime a cached answer can reach a session that has
-just ended; it reveals the newest message's id (its time), never content.
+Every ask checks the ticket *and* reads its session (the authorizer's one
+``access_state`` read), so a reader whose session ended, was ended elsewhere or
+predates a password change learns nothing from the next ask on. A ticket goes in
+the URL (a simple GET, no CORS preflight): it reads the board for one live session
+for at most ``TICKET_SECONDS``, and is useless once that session ends.
 """
 
 from __future__ import annotations
@@ -27,16 +26,15 @@ import json
 import math
 from dataclasses import dataclass
 
+from chalicelib import board
 from chalicelib.deps import Deps
 from chalicelib.encoding import b64url_decode, b64url_encode
 from chalicelib.errors import InvalidTicket
-from chalicelib.page_cache import MIN_PAGE
 from chalicelib.signing_keys import Keyring
 from chalicelib.store.model import live
 from chalicelib.tokens import AccessClaims
 
-TICKET_SECONDS = 300  # a ticket's life: the edge's bound on an ended session's view
-CACHE_SECONDS = 1  # how long CloudFront may reuse an answer (the app's page cache too)
+TICKET_SECONDS = 300  # a ticket's life; the web app asks for the next one before it ends
 _CONTEXT = b"chalkboard live ticket v1"
 MAX_TICKET_LENGTH = 512
 
@@ -87,9 +85,9 @@ def _verify(keyring: Keyring, ticket: str, now: float) -> tuple[str, str]:
     return username, sid
 
 
-def newest_id(deps: Deps, ticket: str | None) -> str | None:
-    """The newest message's id (None on an empty board) for a valid ticket whose session is
-    still live; ``InvalidTicket`` otherwise. The newest page comes from the page cache."""
+def check_ticket(deps: Deps, ticket: str | None) -> None:
+    """Pass only for a valid, unexpired ticket whose session is still live (the checks the
+    authorizer makes for a bearer token); ``InvalidTicket`` otherwise."""
     if not ticket:
         raise InvalidTicket("a live ticket is required")
     now = deps.now()
@@ -99,5 +97,10 @@ def newest_id(deps: Deps, ticket: str | None) -> str | None:
     if user is None or state.session is None or state.session.expires_at < now \
             or state.session.credential_stamp != user.credential_stamp:
         raise InvalidTicket("session ended")
-    page = deps.page_cache.newest(deps.store, limit=MIN_PAGE)
-    return page.messages[0].id if page.messages else None
+
+
+def newer(deps: Deps, ticket: str | None, *, limit: str | None, since: str | None
+          ) -> board.BoardPage:
+    """What GET /messages?since answers, for a live-ticket holder whose session is live."""
+    check_ticket(deps, ticket)
+    return board.list_messages(deps, limit=limit, cursor=None, since=since)

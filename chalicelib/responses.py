@@ -81,10 +81,6 @@ def no_store_middleware(event: Any, get_response: Callable[[Any], Response]) -> 
     405, 415 and 500 (which it makes inside the chain, after any middleware starts).
     """
     response = get_response(event)
-    # The one shared answer a cache may keep: the newest id (chalicelib/live.py).
-    if response.status_code == 200 and event.path == "/live" \
-            and "Cache-Control" in response.headers:
-        return response
     response.headers.update(NO_STORE)
     return response
 

@@ -3,6 +3,9 @@ stores (the route reads the session the ticket names, as the authorizer does).""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 
 from chalicelib import live
@@ -18,8 +21,17 @@ def ticket_for(api: Api, token: str) -> str:
     return str(body_of(answer)["ticket"])
 
 
-def ask(api: Api, ticket: str) -> object:
-    return api.call("GET", f"/live?t={ticket}")
+def ask(api: Api, ticket: str, since: str | None = None) -> Any:
+    return api.call("GET", f"/live?t={ticket}" + (f"&since={since}" if since else ""))
+
+
+def ask_url(api: Api, query: dict[str, str]) -> dict[str, Any]:
+    """GET /live as a Lambda function URL delivers it (payload format 2.0)."""
+    event = {"version": "2.0", "rawPath": "/", "queryStringParameters": query,
+             "requestContext": {"http": {"method": "GET", "path": "/"}}}
+    answer = api.client.lambda_.invoke("live", event).payload
+    assert isinstance(answer, dict)
+    return answer
 
 
 def post(api: Api, token: str, content: str) -> str:
@@ -28,17 +40,24 @@ def post(api: Api, token: str, content: str) -> str:
     return str(body_of(answer)["id"])
 
 
-def test_a_ticket_holder_learns_the_newest_id_and_a_cache_may_keep_it(
-        api: Api, clock: FakeClock) -> None:
+def test_a_ticket_holder_reads_what_since_answers_on_the_route_and_the_url(api: Api) -> None:
     alice = api.session("alice")["access_token"]
     bob = api.session("bob")["access_token"]
     ticket = ticket_for(api, alice)
-    empty = ask(api, ticket)
-    assert empty.status_code == 200 and body_of(empty) == {"newest_id": None}
-    assert empty.headers["Cache-Control"] == f"public, max-age={live.CACHE_SECONDS}"
-    clock.advance(live.CACHE_SECONDS + 1)  # past the page cache's reuse
-    newest = post(api, bob, "hello")
-    assert body_of(ask(api, ticket)) == {"newest_id": newest}
+    first = post(api, bob, "hello")
+    second = post(api, bob, "again")
+    answer = ask(api, ticket, since=first)
+    assert answer.status_code == 200
+    assert answer.headers["Cache-Control"] == "no-store"
+    expected = body_of(api.call("GET", f"/messages?since={first}", token=alice))
+    assert body_of(answer) == expected
+    assert [m["id"] for m in expected["messages"]] == [second]
+    url = ask_url(api, {"t": ticket, "since": first})
+    assert url["statusCode"] == 200
+    assert url["headers"]["Cache-Control"] == "no-store"
+    assert json.loads(url["body"]) == expected
+    newest = body_of(ask(api, ticket))  # no since: the newest page
+    assert [m["id"] for m in newest["messages"]] == [second, first]
 
 
 def test_the_ticket_route_needs_a_bearer_token(api: Api) -> None:
@@ -55,20 +74,21 @@ def test_no_ticket_a_forged_one_or_an_expired_one_learns_nothing(
     for answer in (api.call("GET", "/live"), ask(api, forged), ask(api, "x.y.z"),
                    ask(api, "a" * 600)):
         assert answer.status_code == 401
-        assert "newest_id" not in answer.body.decode()
-        assert answer.headers["Cache-Control"] == "no-store"
+        assert "secret" not in answer.body.decode()
+    for query in ({}, {"t": forged}):
+        assert ask_url(api, query)["statusCode"] == 401
     clock.advance(live.TICKET_SECONDS + 1)
     assert ask(api, ticket).status_code == 401
+    assert ask_url(api, {"t": ticket})["statusCode"] == 401
 
 
 @pytest.mark.parametrize("how", ["logout", "ended elsewhere", "password changed"])
-def test_a_reader_whose_session_ended_learns_nothing_new(
-        api: Api, clock: FakeClock, how: str) -> None:
-    pair = api.session("alice")
-    alice = pair["access_token"]
+def test_a_reader_whose_session_ended_learns_nothing_new(api: Api, how: str) -> None:
+    alice = api.session("alice")["access_token"]
     bob = api.session("bob")["access_token"]
     ticket = ticket_for(api, alice)
-    assert ask(api, ticket).status_code == 200
+    before = post(api, bob, "before the end")
+    assert ask(api, ticket, since=before).status_code == 200
     if how == "logout":
         assert api.call("POST", "/logout", token=alice).status_code == 204
     elif how == "ended elsewhere":
@@ -81,8 +101,9 @@ def test_a_reader_whose_session_ended_learns_nothing_new(
             "current_password": "correct horse battery staple",
             "new_password": "a completely different passphrase 42"},
             token=alice).status_code == 204
-    clock.advance(live.CACHE_SECONDS + 1)
     post(api, bob, "after the end")
-    answer = ask(api, ticket)  # the ticket itself is still within its lifetime
-    assert answer.status_code == 401
-    assert "newest_id" not in answer.body.decode()
+    for answer in (ask(api, ticket, since=before), ask(api, ticket)):  # ticket not expired
+        assert answer.status_code == 401
+        assert "after the end" not in answer.body.decode()
+    url = ask_url(api, {"t": ticket, "since": before})
+    assert url["statusCode"] == 401 and "after the end" not in url["body"]
