@@ -5,7 +5,7 @@
 import { ApiError, waitText } from "./api.js";
 import { busy, byId, characterCount, el, say } from "./dom.js";
 import { collapseLong, excerpt, messageItem, regroup } from "./feed.js";
-import { createPoller } from "./live.js";
+import { askNewer, createPoller } from "./live.js";
 import { CONTENT_MAX } from "./rules.js";
 import { SessionEnded, authed, currentUser } from "./session.js";
 import { updateRelativeTimes } from "./time.js";
@@ -148,9 +148,7 @@ async function checkForNew() {
   const owner = state.owner;
   let page;
   try {
-    page = await authed("GET", "/messages", {
-      query: { limit: PAGE_SIZE, since: state.newestId ?? undefined },
-    });
+    page = await askNewer({ limit: PAGE_SIZE, since: state.newestId ?? undefined });
   } catch (error) {
     if (error instanceof SessionEnded) {
       poller.stop();
