@@ -36,6 +36,7 @@ from chalice.utils import to_cfn_resource_name
 from chalicelib import telemetry
 from chalicelib.errors import StoreUnavailable
 from chalicelib.store.dynamodb import TableNames
+from ops import infra_live
 from ops.stage import ROOT, TABLE_ENVIRONMENT, load_config, stage_environment
 from ops.tables import table_definitions, tables_with_ttl
 
@@ -863,6 +864,8 @@ def function_statements(chalice_name: str, table_arn: Any, keyring_arn: Any,
     """One function's policy: the API handler's tables, or the authorizer's reads only."""
     if chalice_name == "api_handler":
         statements = dynamodb_statements(table_arn, TABLE_ACTIONS)
+    elif chalice_name == infra_live.LIVE_FUNCTION:  # issue 26: ops/infra_live.py
+        statements = dynamodb_statements(table_arn, infra_live.LIVE_TABLE_ACTIONS)
     else:
         statements = dynamodb_statements(table_arn, AUTHORIZER_TABLE_ACTIONS,
                                          AUTHORIZER_ITEM_PREFIXES)
@@ -888,6 +891,7 @@ def merge_template(stage: str, config: dict[str, Any], app: Any) -> dict[str, An
     functions = {"APIHandler": ("api_handler", "api")}
     for name in authorizer_names(app):
         functions[to_cfn_resource_name(name)] = (name, name.replace("_", "-"))
+    functions[infra_live.LIVE_LOGICAL_ID] = (infra_live.LIVE_FUNCTION, infra_live.LIVE_FUNCTION)
 
     resources: dict[str, Any] = {}
     resources.update(table_resources(stage, TableNames(**{k: k for k in TABLE_RESOURCES})))
@@ -937,6 +941,9 @@ def merge_template(stage: str, config: dict[str, Any], app: Any) -> dict[str, An
             },
         }
 
+    resources[infra_live.LIVE_LOGICAL_ID]["Properties"].update(
+        infra_live.live_function_properties())
+    resources.update(infra_live.live_resources(web_origin()))
     preflight_origin = web_origin(quoted=True)
     paths = {
         path: {"options": {"x-amazon-apigateway-integration": {"responses": {"default": {
@@ -995,6 +1002,7 @@ def merge_template(stage: str, config: dict[str, Any], app: Any) -> dict[str, An
     }
 
     outputs = web_outputs()
+    outputs.update(infra_live.live_outputs())
     outputs.update({
         "ApiOrigin": {"Description": "The API's origin (the CSP's connect-src)",
                       "Value": api_origin},
@@ -1118,7 +1126,8 @@ def web_template(stage: str) -> dict[str, Any]:
 def way_2_names(config: dict[str, Any], stage: str, app: Any) -> dict[str, str]:
     """chalice deploy's own names: function → Lambda function name (role names add nothing)."""
     prefix = f"{config['app_name']}-{stage}"
-    return {"api_handler": prefix, **{name: f"{prefix}-{name}" for name in authorizer_names(app)}}
+    return {"api_handler": prefix, **{name: f"{prefix}-{name}" for name in authorizer_names(app)},
+            infra_live.LIVE_FUNCTION: f"{prefix}-{infra_live.LIVE_FUNCTION}"}
 
 
 def ops_template(stage: str, config: dict[str, Any], app: Any) -> dict[str, Any]:

@@ -83,7 +83,7 @@ def lint(path: Path) -> subprocess.CompletedProcess[str]:
 
 def role_statements(packaged: Packaged) -> dict[str, list[dict[str, Any]]]:
     roles = packaged.of_type("AWS::IAM::Role")
-    assert set(roles) == {"ApiHandlerRole", "JwtAuthRole"}
+    assert set(roles) == {"ApiHandlerRole", "JwtAuthRole", "LiveRole"}
     statements = {}
     for name, role in roles.items():
         policies = role["Properties"]["Policies"]
@@ -98,7 +98,7 @@ def policy_file(stage: str, function: str) -> dict[str, Any]:
     return json.loads((ROOT / ".chalice" / name).read_text())
 
 
-FUNCTIONS = ("api_handler", "jwt_auth")
+FUNCTIONS = ("api_handler", "jwt_auth", "live")
 
 
 def as_list(value: Any) -> list[Any]:
@@ -196,7 +196,7 @@ def test_both_functions_get_the_stacks_table_names_and_the_stage_settings(
     packaged: Packaged,
 ) -> None:
     functions = packaged.of_type("AWS::Lambda::Function")
-    assert set(functions) == {"APIHandler", "JwtAuth"}
+    assert set(functions) == {"APIHandler", "JwtAuth", "Live"}
     config_env = stage_env(packaged.stage)
     for function in functions.values():
         env = function["Properties"]["Environment"]["Variables"]
@@ -233,9 +233,11 @@ def test_stage_token_lifetimes_and_authorizer_cache_are_set_and_sane() -> None:
 
 def test_each_log_group_is_the_one_its_function_writes_to(packaged: Packaged) -> None:
     groups = packaged.of_type("AWS::Logs::LogGroup")
-    assert set(groups) == {"ApiHandlerLogGroup", "JwtAuthLogGroup", "ApiAccessLogGroup"}
+    assert set(groups) == {"ApiHandlerLogGroup", "JwtAuthLogGroup", "LiveLogGroup",
+                           "ApiAccessLogGroup"}
     del groups["ApiAccessLogGroup"]  # API Gateway's (tests/deploy/test_operations.py)
-    pairs = {"ApiHandlerLogGroup": "APIHandler", "JwtAuthLogGroup": "JwtAuth"}
+    pairs = {"ApiHandlerLogGroup": "APIHandler", "JwtAuthLogGroup": "JwtAuth",
+             "LiveLogGroup": "Live"}
     for group, function in pairs.items():
         name = packaged.resources[function]["Properties"]["FunctionName"]["Fn::Sub"]
         assert groups[group]["Properties"]["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/{name}"}
@@ -408,6 +410,17 @@ def check_authorizer_reads(granted: dict[str, set[str]], conditions: dict[str, A
     assert conditions == {}
 
 
+def check_live_reads(granted: dict[str, set[str]], conditions: dict[str, Any]) -> None:
+    """GET /live's function (issue 26) reads the ticket's session and the board, nothing else."""
+    from ops.infra_live import LIVE_TABLE_ACTIONS
+
+    assert granted == {table: set(actions) for table, actions in LIVE_TABLE_ACTIONS.items()}
+    reads = store_calls(methods={"access_state", "list_messages", "list_newer_messages"})
+    assert all(actions <= granted.get(table, set()) for table, actions in reads.items())
+    assert all(actions <= {"BatchGetItem", "GetItem", "Query"} for actions in granted.values())
+    assert conditions == {}
+
+
 def test_roles_grant_exactly_the_dynamodb_actions_their_function_calls(
     packaged: Packaged,
 ) -> None:
@@ -421,6 +434,7 @@ def test_roles_grant_exactly_the_dynamodb_actions_their_function_calls(
 
     assert dynamodb_grants(statements["ApiHandlerRole"], table_of) == (expected, {})
     check_authorizer_reads(*dynamodb_grants(statements["JwtAuthRole"], table_of))
+    check_live_reads(*dynamodb_grants(statements["LiveRole"], table_of))
 
 
 def test_way_2_policies_grant_exactly_the_dynamodb_actions_their_function_calls() -> None:
@@ -438,6 +452,7 @@ def test_way_2_policies_grant_exactly_the_dynamodb_actions_their_function_calls(
             (expected, {})
         check_authorizer_reads(*dynamodb_grants(policy_file(stage, "jwt_auth")["Statement"],
                                                 table_of))
+        check_live_reads(*dynamodb_grants(policy_file(stage, "live")["Statement"], table_of))
 
 
 def all_statements(packaged: Packaged) -> list[dict[str, Any]]:
