@@ -30,11 +30,14 @@ from chalicelib import board
 from chalicelib.deps import Deps
 from chalicelib.encoding import b64url_decode, b64url_encode
 from chalicelib.errors import InvalidTicket
+from chalicelib.page_cache import MIN_PAGE
 from chalicelib.signing_keys import Keyring
 from chalicelib.store.model import live
 from chalicelib.tokens import AccessClaims
+from chalicelib.validation import check_limit
 
 TICKET_SECONDS = 300  # a ticket's life; the web app asks for the next one before it ends
+MAX_LIVE_LIMIT = MIN_PAGE - 1  # one fewer than the cached page: "gap" is then always known
 _CONTEXT = b"chalkboard live ticket v1"
 MAX_TICKET_LENGTH = 512
 
@@ -101,6 +104,9 @@ def check_ticket(deps: Deps, ticket: str | None) -> None:
 
 def newer(deps: Deps, ticket: str | None, *, limit: str | None, since: str | None
           ) -> board.BoardPage:
-    """What GET /messages?since answers, for a live-ticket holder whose session is live."""
+    """What GET /messages?since answers, for a live-ticket holder whose session is live, at
+    most ``MAX_LIVE_LIMIT`` messages: a reader further behind is told ``gap`` from the
+    instance's cached page (it then reloads the first page), never with a store read."""
     check_ticket(deps, ticket)
-    return board.list_messages(deps, limit=limit, cursor=None, since=since)
+    size = min(check_limit(limit), MAX_LIVE_LIMIT)
+    return board.list_messages(deps, limit=str(size), cursor=None, since=since)

@@ -107,3 +107,11 @@ def test_a_reader_whose_session_ended_learns_nothing_new(api: Api, how: str) -> 
         assert "after the end" not in answer.body.decode()
     url = ask_url(api, {"t": ticket, "since": before})
     assert url["statusCode"] == 401 and "after the end" not in url["body"]
+
+
+def test_a_reader_far_behind_is_told_gap_from_at_most_19(api: Api) -> None:
+    alice = api.session("alice")["access_token"]
+    ids = [post(api, alice, f"m{n}") for n in range(22)]
+    answer = body_of(ask(api, ticket_for(api, alice), since=ids[0]))
+    assert [m["id"] for m in answer["messages"]] == ids[:2:-1]  # the newest 19
+    assert answer["gap"] is True and live.MAX_LIVE_LIMIT == 19

@@ -46,6 +46,7 @@ GUARDED_ROUTES = {
     ("/messages", "get"),
     ("/messages", "post"),
     ("/messages/{message_id}", "delete"),
+    ("/live/ticket", "get"),
     ("/me/totp", "post"),
     ("/me/totp", "delete"),
     ("/me/totp/confirm", "post"),
@@ -267,7 +268,8 @@ def test_every_guarded_route_uses_the_jwt_authorizer(packaged: Packaged) -> None
     assert open_routes == {("/signup", "post"), ("/login", "post"),
                            ("/token/refresh", "post"), ("/health", "get"),
                            ("/login/totp", "post"), ("/login/passkey/options", "post"),
-                           ("/login/passkey", "post")}
+                           ("/login/passkey", "post"),
+                           ("/live", "get")}  # the live ticket is its credential (issue 26)
     authorizer = packaged.swagger["securityDefinitions"]["jwt_auth"]
     assert authorizer["x-amazon-apigateway-authorizer"]["type"] == "token"
     assert authorizer["name"] == "Authorization"
