@@ -31,6 +31,7 @@ from bench.common import (
     dynamodb_client,
     table_names,
 )
+from chalicelib.live import TICKET_SECONDS
 from ops.stage import ROOT
 
 # us-east-1, on-demand / pay-per-request, no free tier. Sources: bench/README.md.
@@ -336,7 +337,7 @@ class Live:
     #           (GET /live on a Lambda function URL: no API Gateway, the session checked on
     #           every ask) or "push" (API Gateway WebSocket)
     cache_s: float = 1.0
-    ticket_s: float = 300.0  # chalicelib/live.py TICKET_SECONDS
+    ticket_s: float = TICKET_SECONDS
 
 
 CANDIDATES = (
@@ -461,7 +462,8 @@ def live_candidates(costs: dict[str, Any], w: Workload, month_without_polls: dic
 
 _LIVE_GIVES_UP = {
     "api": "–",
-    "edge": "an ended session's ticket: the cached newest id ≤ 300 s (its fetch: at once)",
+    "edge": f"an ended session's ticket: the cached newest id ≤ {TICKET_SECONDS} s "
+            "(its fetch: at once)",
     "url": "at once (the session is read on every ask)",
     "push": "not servable by `chalice local`; connections outlive a revocation until re-checked",
 }

@@ -36,7 +36,7 @@ from chalicelib.store.model import live
 from chalicelib.tokens import AccessClaims
 from chalicelib.validation import check_limit
 
-TICKET_SECONDS = 300  # a ticket's life; the web app asks for the next one before it ends
+TICKET_SECONDS = 900  # the access token's life; the session is read on every ask regardless
 MAX_LIVE_LIMIT = MIN_PAGE - 1  # one fewer than the cached page: "gap" is then always known
 _CONTEXT = b"chalkboard live ticket v1"
 MAX_TICKET_LENGTH = 512
