@@ -494,7 +494,7 @@ def test_roles_read_only_the_stages_keyring_and_write_only_their_own_logs(
     packaged: Packaged,
 ) -> None:
     parameter = stage_env(packaged.stage)["CHALKBOARD_SIGNING_KEYS_PARAMETER"]
-    own_function = {"ApiHandlerRole": "APIHandler", "JwtAuthRole": "JwtAuth"}
+    own_function = {"ApiHandlerRole": "APIHandler", "JwtAuthRole": "JwtAuth", "LiveRole": "Live"}
     for role, statements in role_statements(packaged).items():
         actions = {a for s in statements for a in as_list(s["Action"])}
         assert not any(a.startswith(("kms:", "s3:", "iam:", "lambda:")) for a in actions)
@@ -512,9 +512,11 @@ def test_way_2_policies_name_only_the_stages_tables_keyring_key_and_own_logs() -
     for stage in STAGES:
         env = stage_env(stage)
         tables = {"api_handler": ("USERS", "MESSAGES", "AUTH", "USER_ITEMS"),
-                  "jwt_auth": ("USERS", "USER_ITEMS")}
+                  "jwt_auth": ("USERS", "USER_ITEMS"),
+                  "live": ("USERS", "USER_ITEMS", "MESSAGES")}
         log_groups = {"api_handler": f"chalkboard-{stage}",
-                      "jwt_auth": f"chalkboard-{stage}-jwt_auth"}
+                      "jwt_auth": f"chalkboard-{stage}-jwt_auth",
+                      "live": f"chalkboard-{stage}-live"}
         for function in FUNCTIONS:
             allowed = {
                 f"arn:aws:dynamodb:*:*:table/{env[f'CHALKBOARD_{name}_TABLE']}"
