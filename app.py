@@ -17,17 +17,20 @@ from chalice.app import AuthRequest, Request
 from chalicelib import (
     accounts,
     board,
+    emails,
     health,
     live,
     passkeys,
+    resets,
+    security_events,
     sessions,
     signin,
     telemetry,
     totp,
 )
-from chalicelib.clients import Client
+from chalicelib.clients import UNKNOWN_DEVICE, Client
 from chalicelib.deps import current_deps
-from chalicelib.errors import KeyringUnavailable, StoreUnavailable
+from chalicelib.errors import InvalidInput, KeyringUnavailable, StoreUnavailable
 from chalicelib.responses import (
     NO_STORE,
     WebOriginCORS,
@@ -72,7 +75,8 @@ def jwt_auth(auth_request: AuthRequest) -> AuthResponse:
         reason = "store unavailable" if isinstance(error, StoreUnavailable) else "no keyring"
         telemetry.authorizer_decision("error", reason=reason)
         raise unavailable(error) from None
-    telemetry.authorizer_decision("allow", username=claims.username)
+    telemetry.authorizer_decision("allow", username=claims.username,
+                                  session_id=claims.session_id)
     return AuthResponse(
         routes=["*"],
         principal_id=claims.username,
@@ -137,13 +141,16 @@ def page_json(page: board.BoardPage, *, since: bool) -> dict[str, Any]:
 
 
 def token_pair_json(pair: sessions.TokenPair) -> dict[str, Any]:
-    return {
+    answer: dict[str, Any] = {
         "access_token": pair.access_token,
         "token_type": "Bearer",
         "expires_in": pair.expires_in,
         "refresh_token": pair.refresh_token,
         "username": pair.username,
     }
+    if pair.device_token is not None:  # every sign-in answer; never a refresh
+        answer["device_token"] = pair.device_token
+    return answer
 
 
 def no_content() -> Response:
@@ -157,6 +164,9 @@ def account_json(account: accounts.Account) -> dict[str, Any]:
         "display_name": user.display_name,
         "created_at": iso_ms(user.created_at),
         "totp_enabled": account.totp_enabled,
+        "email": account.email,
+        "email_verified": account.email_verified,
+        "recovery_codes_left": account.recovery_codes_left,
     }
 
 
@@ -166,20 +176,25 @@ CREDENTIALS = {"username": str, "password": str}
 @app.route("/signup", methods=["POST"])
 @api_errors
 def signup() -> Response:
-    fields = body(CREDENTIALS, optional={"display_name": str})
-    user = accounts.signup(
-        current_deps(), fields["username"], fields["password"], fields.get("display_name")
+    fields = body(CREDENTIALS, optional={"display_name": str, "email": str})
+    account = accounts.signup(
+        current_deps(), fields["username"], fields["password"], fields.get("display_name"),
+        fields.get("email"),
     )
-    return Response(
-        status_code=201, body={"username": user.username, "display_name": user.display_name}
-    )
+    return Response(status_code=201, body={
+        "username": account.user.username, "display_name": account.user.display_name,
+        "email": account.email, "email_verified": account.email_verified,
+    })
 
 
 @app.route("/login", methods=["POST"])
 @api_errors
 def login() -> dict[str, Any]:
-    fields = body(CREDENTIALS)
-    result = signin.password(current_deps(), fields["username"], fields["password"])
+    fields = body(CREDENTIALS, optional={"device_token": str})
+    result = signin.password(
+        current_deps(), fields["username"], fields["password"], client(),
+        fields.get("device_token"),
+    )
     if isinstance(result, signin.MfaChallenge):
         return {"mfa_required": True, "mfa_token": result.mfa_token}
     return token_pair_json(result)
@@ -189,7 +204,9 @@ def login() -> dict[str, Any]:
 @api_errors
 def login_totp() -> dict[str, Any]:
     fields = body({"mfa_token": str, "code": str})
-    return token_pair_json(signin.code(current_deps(), fields["mfa_token"], fields["code"]))
+    return token_pair_json(signin.code(
+        current_deps(), fields["mfa_token"], fields["code"], client()
+    ))
 
 
 @app.route("/login/passkey/options", methods=["POST"])
@@ -203,7 +220,7 @@ def passkey_login_options() -> dict[str, Any]:
 @api_errors
 def login_passkey() -> dict[str, Any]:
     fields = body({"credential": dict})
-    return token_pair_json(signin.passkey(current_deps(), fields["credential"]))
+    return token_pair_json(signin.passkey(current_deps(), fields["credential"], client()))
 
 
 @app.route("/token/refresh", methods=["POST"])
@@ -217,7 +234,7 @@ def refresh_token() -> dict[str, Any]:
 @api_errors
 def logout() -> Response:
     body({}, optional={"refresh_token": str})  # validated; the session is the token's
-    sessions.logout(current_deps(), caller())
+    sessions.logout(current_deps(), caller(), client=client())
     return no_content()
 
 
@@ -238,7 +255,7 @@ def update_me() -> dict[str, Any]:
 @api_errors
 def delete_me() -> Response:
     fields = body({"password": str})
-    accounts.delete_account(current_deps(), caller().username, fields["password"])
+    accounts.delete_account(current_deps(), caller(), fields["password"], client=client())
     return no_content()
 
 
@@ -251,7 +268,12 @@ def list_sessions() -> dict[str, Any]:
             "id": view.session.sid,
             "created_at": iso_ms(view.session.created_at),
             "last_used_at": iso_ms(view.session.last_used_at),
+            "expires_at": iso_ms(view.session.expires_at),
             "current": view.current,
+            "method": view.session.method,
+            "ip": view.session.ip,
+            "device": view.session.device or UNKNOWN_DEVICE,
+            "user_agent": view.session.user_agent,
         }
         for view in views
     ]}
@@ -260,7 +282,7 @@ def list_sessions() -> dict[str, Any]:
 @app.route("/me/sessions/{session_id}", methods=["DELETE"], authorizer=jwt_auth)
 @api_errors
 def end_session(session_id: str) -> Response:
-    sessions.end_session(current_deps(), caller(), session_id)
+    sessions.end_session(current_deps(), caller(), session_id, client=client())
     return no_content()
 
 
@@ -269,7 +291,8 @@ def end_session(session_id: str) -> Response:
 def change_password() -> Response:
     fields = body({"current_password": str, "new_password": str})
     accounts.change_password(
-        current_deps(), caller().username, fields["current_password"], fields["new_password"]
+        current_deps(), caller(), fields["current_password"], fields["new_password"],
+        client=client(),
     )
     return no_content()
 
@@ -278,7 +301,7 @@ def change_password() -> Response:
 @api_errors
 def begin_totp() -> dict[str, Any]:
     fields = body({"password": str})
-    enrollment = totp.begin(current_deps(), caller().username, fields["password"])
+    enrollment = totp.begin(current_deps(), caller(), fields["password"], client=client())
     return {
         "secret": enrollment.secret,
         "otpauth_uri": enrollment.otpauth_uri,
@@ -290,15 +313,28 @@ def begin_totp() -> dict[str, Any]:
 @api_errors
 def confirm_totp() -> dict[str, Any]:
     fields = body({"code": str})
-    return {"recovery_codes": totp.confirm(current_deps(), caller().username, fields["code"])}
+    codes = totp.confirm(current_deps(), caller().username, fields["code"], client=client())
+    return {"recovery_codes": codes}
 
 
 @app.route("/me/totp", methods=["DELETE"], authorizer=jwt_auth)
 @api_errors
 def disable_totp() -> Response:
     fields = body({"password": str, "code": str})
-    totp.disable(current_deps(), caller().username, fields["password"], fields["code"])
+    totp.disable(current_deps(), caller(), fields["password"], fields["code"], client=client())
     return no_content()
+
+
+# --- recovery codes (issue 21) ---
+
+
+@app.route("/me/totp/recovery-codes", methods=["POST"], authorizer=jwt_auth)
+@api_errors
+def regenerate_recovery_codes() -> dict[str, Any]:
+    fields = body({"password": str, "code": str})
+    return {"recovery_codes": totp.regenerate_recovery_codes(
+        current_deps(), caller(), fields["password"], fields["code"], client=client()
+    )}
 
 
 def passkey_json(passkey: Passkey) -> dict[str, Any]:
@@ -314,8 +350,10 @@ def passkey_json(passkey: Passkey) -> dict[str, Any]:
 @app.route("/me/passkeys/options", methods=["POST"], authorizer=jwt_auth)
 @api_errors
 def passkey_registration_options() -> dict[str, Any]:
-    body({})
-    return {"publicKey": passkeys.registration_options(current_deps(), caller().username)}
+    fields = body({"password": str}, optional={"code": str})  # step-up: passkeys.step_up
+    return {"publicKey": passkeys.registration_options(
+        current_deps(), caller(), fields["password"], fields.get("code"), client=client()
+    )}
 
 
 @app.route("/me/passkeys", methods=["POST"], authorizer=jwt_auth)
@@ -323,7 +361,8 @@ def passkey_registration_options() -> dict[str, Any]:
 def add_passkey() -> Response:
     fields = body({"credential": dict}, optional={"name": str})
     passkey = passkeys.register(
-        current_deps(), caller().username, fields["credential"], fields.get("name")
+        current_deps(), caller().username, fields["credential"], fields.get("name"),
+        client=client(),
     )
     return Response(status_code=201, body=passkey_json(passkey))
 
@@ -346,7 +385,8 @@ def rename_passkey(passkey_id: str) -> dict[str, Any]:
 @app.route("/me/passkeys/{passkey_id}", methods=["DELETE"], authorizer=jwt_auth)
 @api_errors
 def delete_passkey(passkey_id: str) -> Response:
-    passkeys.delete(current_deps(), caller().username, passkey_id)
+    fields = body({"password": str})
+    passkeys.delete(current_deps(), caller(), passkey_id, fields["password"], client=client())
     return no_content()
 
 
@@ -380,6 +420,72 @@ def delete_message(message_id: str) -> Response:
     return no_content()
 
 
+# --- security events ---
+
+
+@app.route("/me/security-events", methods=["GET"], authorizer=jwt_auth)
+@api_errors
+def list_security_events() -> dict[str, Any]:
+    query: Mapping[str, str] = current_request().query_params or {}
+    page = security_events.list_events(
+        current_deps(), caller().username, limit=query.get("limit"), cursor=query.get("cursor")
+    )
+    return {
+        "events": [
+            {
+                "id": event.id, "type": event.type, "created_at": iso_ms(event.created_at),
+                "ip": event.ip, "device": event.device, "details": event.details,
+            }
+            for event in page.events
+        ],
+        "next_cursor": page.next_cursor,
+    }
+
+
+# --- email (issue 23) ---
+
+
+@app.route("/me/email", methods=["POST"], authorizer=jwt_auth)
+@api_errors
+def change_email() -> Response:
+    fields = body({"email": str, "password": str})
+    accounts.change_email(
+        current_deps(), caller(), fields["email"], fields["password"], client=client()
+    )
+    return Response(status_code=202, body={"status": "verification sent"})
+
+
+@app.route("/email/verify", methods=["POST"])
+@api_errors
+def verify_email() -> Response:
+    fields = body({"token": str})
+    emails.verify(current_deps(), fields["token"], client=client())
+    return no_content()
+
+
+@app.route("/password/forgot", methods=["POST"])
+@api_errors
+def forgot_password() -> Response:
+    fields = body({}, optional={"username": str, "email": str})
+    if len(fields) != 1:
+        raise InvalidInput("send exactly one of username or email")
+    resets.forgot(current_deps(), username=fields.get("username"), email=fields.get("email"))
+    return Response(status_code=202, body={
+        "status": "if that account has a verified email address, a reset link is on its way"
+    })
+
+
+@app.route("/password/reset", methods=["POST"])
+@api_errors
+def reset_password() -> Response:
+    fields = body({"token": str, "new_password": str}, optional={"code": str})
+    resets.reset(
+        current_deps(), fields["token"], fields["new_password"], fields.get("code"),
+        client=client(),
+    )
+    return no_content()
+
+
 @app.route("/health", methods=["GET"])
 @api_errors
 def get_health() -> dict[str, str]:
@@ -402,7 +508,7 @@ def get_live() -> Response:
 
 @app.lambda_function(name="live")
 def live_url(event: dict[str, Any], _context: Any) -> dict[str, Any]:
-    """GET /live on a Lambda function URL (deployed: ops/infra_live.py; its CORS is the
+    """GET /live on a Lambda function URL (deployed: ops/infra/live.py; its CORS is the
     URL's): the route's answer without an API Gateway request or an authorizer Lambda."""
     answer = live_answer(event.get("queryStringParameters") or {})
     answer.headers.update(NO_STORE)

@@ -32,6 +32,13 @@ deployed function can import: ``python -S`` (no site-packages) with a folder of
 links to requirements.txt's distributions and their dependencies (the zip),
 boto3's (the runtime ships it) and the ``chalice`` package alone (Chalice adds
 only its runtime module ``chalice.app``, which imports nothing outside stdlib).
+
+Two more sets run what is really deployed: the dev stage's ``deployment.zip``
+(``python -m ops package``), unzipped, beside a folder holding only the runtime's
+boto3 family, as Lambda runs it: ``/var/task`` is read-only, so nothing is compiled
+and cached on the way (``PYTHONDONTWRITEBYTECODE``). "zip" is the package as shipped,
+with the ``.pyc`` files ``ops package`` adds; "zip without .pyc" is what Chalice
+alone ships, where every cold start compiles the app and its dependencies.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -181,9 +189,34 @@ def lambda_site(target: Path) -> Path:
     return target
 
 
-def _run(script: str, args: list[str], env: dict[str, str], flags: tuple[str, ...] = ()
-         ) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, *flags, "-c", script, *args], cwd=ROOT, env=env,
+def packaged_tree(workdir: Path, env: dict[str, str]) -> tuple[Path, Path]:
+    """The dev stage's deployment.zip (checked by ``python -m ops package``), unzipped,
+    and a folder of links to what the Lambda runtime ships besides the stdlib."""
+    import zipfile
+
+    out = workdir / "package"
+    aws = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench",
+           "AWS_SECRET_ACCESS_KEY": "bench"}
+    child_env = {name: value for name, value in env.items()
+                 if not name.startswith(("CHALKBOARD_", "AWS_"))}
+    subprocess.run([sys.executable, "-m", "ops", "package", "--stage", "dev", str(out)],
+                   cwd=ROOT, env={**child_env, **aws}, capture_output=True, text=True,
+                   timeout=900, check=True)
+    tree, runtime = workdir / "task", workdir / "runtime"
+    with zipfile.ZipFile(out / "deployment.zip") as archive:
+        archive.extractall(tree)
+    runtime.mkdir()
+    for dist in _distribution_closure(list(RUNTIME_PROVIDED)).values():
+        site = Path(str(dist.locate_file("")))
+        for top in {file.parts[0] for file in dist.files or []} - {"..", "__pycache__"}:
+            if (site / top).exists() and not (runtime / top).exists():
+                (runtime / top).symlink_to(site / top)
+    return tree, runtime
+
+
+def _run(script: str, args: list[str], env: dict[str, str], flags: tuple[str, ...] = (),
+         cwd: Path = ROOT) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, *flags, "-c", script, *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=120, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"cold-start child failed:\n{done.stderr}")
@@ -233,10 +266,13 @@ def measure(runs: int, workdir: Path) -> Figure:
             "child from its first statement; floor and ours run back to back in each round. "
             "Floor: import chalice and boto3, create one DynamoDB client. Ours: import app, "
             "the authorizer's first call (Lambda TOKEN event), then GET /messages (API "
-            "Gateway proxy event). Package sets: the dev .venv, and only what the Lambda "
+            "Gateway proxy event). Package sets: the dev .venv; only what the Lambda "
             "can import (requirements.txt and its dependencies, the runtime's boto3, "
-            "chalice.app; `python -S`). Share: fastest ours − fastest floor (other work on "
-            "this shared machine only ever adds time), with the median of each round's "
+            "chalice.app; `python -S`); the dev stage's deployment.zip unzipped beside the "
+            "runtime's boto3, nothing written (read-only /var/task): `zip` as shipped with "
+            "the .pyc `ops package` adds, `zip without .pyc` as Chalice alone ships it). "
+            "Share: fastest ours − fastest floor (other work on this shared machine only "
+            "ever adds time), with the median of each round's "
             "ours − floor and the same in CPU time beside it."
         ),
         columns=["package set", "kind", "wall median", "wall min–max", "CPU median",
@@ -264,7 +300,18 @@ def measure(runs: int, workdir: Path) -> Figure:
         venv_env.pop("PYTHONDONTWRITEBYTECODE", None)
         venv_env.pop("PYTHONPATH", None)
         lambda_env = {**venv_env, "PYTHONPATH": str(lambda_site(workdir / "lambda-site"))}
-        package_sets = {".venv": (venv_env, ()), "Lambda": (lambda_env, ("-S",))}
+        tree, runtime = packaged_tree(workdir, venv_env)
+        source_only = workdir / "task-without-pyc"
+        shutil.copytree(tree, source_only, ignore=shutil.ignore_patterns("__pycache__"))
+        zip_env = {**venv_env, "PYTHONDONTWRITEBYTECODE": "1"}
+        package_sets: dict[str, tuple[dict[str, str], tuple[str, ...], Path]] = {
+            ".venv": (venv_env, (), ROOT),
+            "Lambda": (lambda_env, ("-S",), ROOT),
+            # cwd is the tree: `python -c` puts it first on sys.path, as Lambda's /var/task
+            "zip": ({**zip_env, "PYTHONPATH": f"{tree}:{runtime}"}, ("-S",), tree),
+            "zip without .pyc": ({**zip_env, "PYTHONPATH": f"{source_only}:{runtime}"},
+                                 ("-S",), source_only),
+        }
         event = json.dumps(api_gateway_event(token, claims))
         scripts = {
             "floor": (FLOOR, []),
@@ -275,14 +322,15 @@ def measure(runs: int, workdir: Path) -> Figure:
         samples: dict[tuple[str, str], list[dict[str, Any]]] = {key: [] for key in kinds}
 
         def run_one(package_set: str, kind: str) -> dict[str, Any]:
-            child_env, flags = package_sets[package_set]
+            child_env, flags, cwd = package_sets[package_set]
             script, args = scripts[kind]
-            return _run(script, args, child_env, flags)
+            return _run(script, args, child_env, flags, cwd)
 
         for key in kinds:  # warm-up: compile .pyc, fill OS caches
             run_one(*key)
         for run in range(runs):
-            sets = list(package_sets)[run % 2:] + list(package_sets)[:run % 2]
+            sets = list(package_sets)[run % len(package_sets):] + \
+                list(package_sets)[:run % len(package_sets)]
             pair = ["floor", "ours"] if run % 2 == 0 else ["ours", "floor"]
             for package_set in sets:
                 for kind in [*pair, "floor + first request"]:

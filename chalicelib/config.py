@@ -23,7 +23,9 @@ OWASP_MEMORY_KIB = 19 * 1024
 OWASP_TIME_COST = 2
 OWASP_PARALLELISM = 1
 
-DEFAULT_REFRESH_TOKEN_TTL = 30 * 86_400  # seconds; ops/keyring.py waits this long to prune
+# Seconds. The idle end (ops/keyring.py waits this long to prune), and the absolute one.
+DEFAULT_REFRESH_TOKEN_TTL = 7 * 86_400
+DEFAULT_SESSION_MAX_SECONDS = 30 * 86_400  # a session's absolute end after its sign-in
 
 # Stages allowed to do what production must not: generate keys, hash cheaply.
 KEY_GENERATING_STAGES = frozenset({"local", "test"})
@@ -32,6 +34,8 @@ CHEAP_HASHING_STAGES = frozenset({"test"})
 # Patterns are used with fullmatch: "$" alone also matches before a trailing newline.
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 _TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+# A bare address or "Name <address>"; no line breaks (it becomes a header).
+_MAIL_FROM = re.compile(r"[^\r\n<>@]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+")
 _RANGE_API = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?")
 
 
@@ -49,7 +53,8 @@ class Settings:
     web_origin: str
     webauthn_rp_id: str  # passkeys' relying-party id: the web origin's host, or a parent domain
     access_token_ttl: int
-    refresh_token_ttl: int
+    refresh_token_ttl: int  # the idle end: a session whose refresh token goes unused ends
+    session_max_seconds: int  # the absolute end, counted from sign-in, whatever the refreshes
     issuer: str
     audience: str
     argon2_memory_kib: int
@@ -60,6 +65,7 @@ class Settings:
     post_rate_limit: int  # posts per user in any post_rate_window_seconds
     post_rate_window_seconds: int
     pwned_passwords_url: str | None = None  # a Pwned Passwords range API; None: not asked
+    mail_from: str | None = None  # the sender address (SES identity deployed); see mail.py
 
     @property
     def generates_local_keys(self) -> bool:
@@ -111,6 +117,18 @@ def _range_api(env: Mapping[str, str], name: str) -> str | None:
     return value.rstrip("/")
 
 
+def _mail_from(env: Mapping[str, str], name: str) -> str | None:
+    """The sender of every mail; required deployed only when mail is first sent
+    (``chalicelib.mail``), so ``chalice package`` works without one."""
+    value = _text(env, name)
+    if value is not None and not _MAIL_FROM.fullmatch(value):
+        raise ConfigurationError(
+            f"{name} must be one address such as no-reply@example.com or "
+            f"'Chalkboard <no-reply@example.com>', not {value!r}"
+        )
+    return value
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Build and validate settings; every error names the variable to fix."""
     stage = _text(env, "CHALKBOARD_STAGE", "local") or "local"
@@ -155,6 +173,13 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         raise ConfigurationError(
             "CHALKBOARD_REFRESH_TOKEN_TTL must be longer than CHALKBOARD_ACCESS_TOKEN_TTL"
         )
+    session_max = _integer(
+        env, "CHALKBOARD_SESSION_MAX_SECONDS", DEFAULT_SESSION_MAX_SECONDS, 60, 365 * 86_400
+    )
+    if session_max <= access_ttl:
+        raise ConfigurationError(
+            "CHALKBOARD_SESSION_MAX_SECONDS must be longer than CHALKBOARD_ACCESS_TOKEN_TTL"
+        )
 
     cheap = stage in CHEAP_HASHING_STAGES
     memory = _integer(
@@ -180,6 +205,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         webauthn_rp_id=rp_id,
         access_token_ttl=access_ttl,
         refresh_token_ttl=refresh_ttl,
+        session_max_seconds=session_max,
         issuer=_text(env, "CHALKBOARD_ISSUER", "chalkboard") or "chalkboard",
         audience=_text(env, "CHALKBOARD_AUDIENCE", "chalkboard-api") or "chalkboard-api",
         argon2_memory_kib=memory,
@@ -194,6 +220,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             env, "CHALKBOARD_POST_RATE_WINDOW_SECONDS", 60, 1, 86_400
         ),
         pwned_passwords_url=_range_api(env, "CHALKBOARD_PWNED_PASSWORDS_URL"),
+        mail_from=_mail_from(env, "CHALKBOARD_MAIL_FROM"),
     )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from chalicelib import config, page_cache, passwords, signing_keys, tokens
+from chalicelib import config, mail, page_cache, passwords, signing_keys, tokens
 from chalicelib.config import Settings, get_settings
 from chalicelib.page_cache import PageCache
 from chalicelib.signing_keys import Keyring
@@ -43,6 +43,12 @@ class Deps:
         as ``signing_keys.get_keyring`` says; a property so a route that signs nothing
         never fetches it."""
         return signing_keys.get_keyring(self.now())
+
+    @property
+    def mailer(self) -> mail.Mailer:
+        """The stage's mailer (SES deployed, a local mailbox otherwise), made on first
+        use; a property so a route that mails nothing never checks its settings."""
+        return mail.get_mailer(self.settings)
 
     def with_keyring(self, check: Callable[[Keyring], T], *, unknown_key: type[Exception]) -> T:
         """``check(keyring)``, reloading the keyring once if it lacks the key (a rotation)."""
@@ -94,6 +100,7 @@ _CACHES: tuple[Callable[[], None], ...] = (
     get_store.cache_clear,
     page_cache.get_page_cache.cache_clear,
     passwords.reset_caches,
+    mail.get_mailer.cache_clear,
 )
 
 

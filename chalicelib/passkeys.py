@@ -23,10 +23,12 @@ import json
 import logging
 from typing import Any
 
-from chalicelib import encryption
+from chalicelib import accounts, encryption, security_events, sessions, totp
+from chalicelib.clients import Client
 from chalicelib.deps import Deps
 from chalicelib.encoding import b64url_decode, b64url_encode
 from chalicelib.errors import (
+    AccountGone,
     Conflict,
     InvalidCredentials,
     InvalidInput,
@@ -34,6 +36,7 @@ from chalicelib.errors import (
     StateConflict,
 )
 from chalicelib.store.model import Challenge, Passkey, User, live
+from chalicelib.tokens import AccessClaims
 from chalicelib.validation import check_one_line_name
 
 log = logging.getLogger(__name__)
@@ -47,10 +50,20 @@ BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 KNOWN_TRANSPORTS = frozenset({"ble", "cable", "hybrid", "internal", "nfc", "smart-card", "usb"})
 
 
-def user_handle(deps: Deps, username: str) -> bytes:
-    """The WebAuthn user id: opaque (no name in it), stable, and ours alone to make."""
+def user_handle(deps: Deps, user: User) -> str:
+    """``user``'s WebAuthn user id (base64url), random per account since signup
+    (``accounts.signup``). An account made before that gets, once, the handle its
+    passkeys already carry (the old HMAC of the name), stored on it: only accounts that
+    existed then ever have such a handle, so a later account of the same name (random
+    handle) never matches their passkeys."""
+    if user.webauthn_handle:
+        return user.webauthn_handle
     key = encryption.derived_key(deps.keyring, "passkey user handle")
-    return hmac.new(key, username.encode(), hashlib.sha256).digest()[:16]
+    legacy = b64url_encode(hmac.new(key, user.username.encode(), hashlib.sha256).digest()[:16])
+    stored = deps.store.set_webauthn_handle(username=user.username, handle=legacy)
+    if live(stored) is None or stored is None or not stored.webauthn_handle:
+        raise AccountGone("this account no longer exists")
+    return stored.webauthn_handle
 
 
 def check_name(name: str) -> str:
@@ -109,8 +122,24 @@ def _take_challenge(deps: Deps, credential: dict[str, Any], purpose: str, userna
 # -- registration (signed in) ------------------------------------------------------------
 
 
-def registration_options(deps: Deps, username: str) -> dict[str, Any]:
-    """``PublicKeyCredentialCreationOptions`` as JSON (binary fields base64url)."""
+def step_up(deps: Deps, claims: AccessClaims, password: str, code: str | None, *,
+            client: Client | None = None) -> User:
+    """The proof adding a passkey needs: the password (login throttle), and with
+    two-factor on also a current code (code throttle): a bearer token alone never adds
+    a sign-in method. A missing code is a 400; a wrong password or code a 403."""
+    user = accounts.check_password(deps, claims, password, "password is wrong", client=client)
+    if totp.is_enabled(deps, user.username):
+        if code is None:
+            raise InvalidInput("code is required: two-factor authentication is on")
+        totp.check_code(deps, user.username, code, client=client)
+    return user
+
+
+def registration_options(deps: Deps, claims: AccessClaims, password: str,
+                         code: str | None = None, *, client: Client | None = None
+                         ) -> dict[str, Any]:
+    """``PublicKeyCredentialCreationOptions`` as JSON (binary fields base64url), after the
+    step-up (``step_up``)."""
     from webauthn import generate_registration_options, options_to_json
     from webauthn.helpers.structs import (
         AuthenticatorSelectionCriteria,
@@ -119,6 +148,8 @@ def registration_options(deps: Deps, username: str) -> dict[str, Any]:
         UserVerificationRequirement,
     )
 
+    user = step_up(deps, claims, password, code, client=client)
+    username = user.username
     existing = deps.store.list_passkeys(username=username)
     if len(existing) >= MAX_PASSKEYS:
         raise StateConflict(f"an account can have at most {MAX_PASSKEYS} passkeys")
@@ -126,7 +157,7 @@ def registration_options(deps: Deps, username: str) -> dict[str, Any]:
         rp_id=deps.settings.webauthn_rp_id,
         rp_name=RP_NAME,
         user_name=username,
-        user_id=user_handle(deps, username),
+        user_id=b64url_decode(user_handle(deps, user)),
         user_display_name=username,
         timeout=TIMEOUT_MS,
         authenticator_selection=AuthenticatorSelectionCriteria(
@@ -142,14 +173,24 @@ def registration_options(deps: Deps, username: str) -> dict[str, Any]:
     return document
 
 
-def register(deps: Deps, username: str, credential: dict[str, Any], name: str | None
-             ) -> Passkey:
-    """Verify a new credential against its challenge and store it."""
+def register(deps: Deps, username: str, credential: dict[str, Any], name: str | None, *,
+             client: Client | None = None) -> Passkey:
+    """Verify a new credential against its challenge and store it.
+
+    Then a second look, as posts and sessions take: if the account went, is being
+    deleted, or its stamp changed since it was read, what was written is removed and
+    the answer is as for a gone account, so a registration racing ``DELETE /me``
+    never outlives the account (its records may already have been swept).
+    """
     from webauthn import verify_registration_response
     from webauthn.helpers.exceptions import WebAuthnException
 
     name = check_name(name) if name is not None else "Passkey"
     _check_shape(credential, ("clientDataJSON", "attestationObject"))
+    gone = AccountGone("this account no longer exists")
+    before = live(deps.store.get_user(username))
+    if before is None:
+        raise gone
     challenge = _take_challenge(deps, credential, "passkey-register", username)
     if challenge is None:  # well formed, but not an answer to a registration in progress
         raise StateConflict("the passkey request expired or was already used; try again")
@@ -182,9 +223,16 @@ def register(deps: Deps, username: str, credential: dict[str, Any], name: str | 
         added = deps.store.add_passkey(passkey, limit=MAX_PASSKEYS)
     except Conflict:
         raise StateConflict("this passkey is already registered") from None
+    after = live(deps.store.get_user(username))
+    if after is None or after.credential_stamp != before.credential_stamp:
+        if added:
+            deps.store.delete_passkey(username=username, credential_id=passkey.credential_id)
+        log.info("passkey registration for %s raced the account's end: removed", username)
+        raise gone
     if not added:
         raise StateConflict(f"an account can have at most {MAX_PASSKEYS} passkeys")
     log.info("passkey added for %s", username)
+    security_events.record(deps, username, "passkey_added", client=client)
     return passkey
 
 
@@ -202,10 +250,19 @@ def rename(deps: Deps, username: str, credential_id: str, name: str) -> Passkey:
     return passkey
 
 
-def delete(deps: Deps, username: str, credential_id: str) -> None:
+def delete(deps: Deps, claims: AccessClaims, credential_id: str, password: str, *,
+           client: Client | None = None) -> None:
+    """Remove a passkey after the password (login throttle): a bearer token alone never
+    removes a sign-in method. Every session it signed in ends with it (a stolen
+    passkey's sessions die with it; signin.passkey's second look catches one being
+    written)."""
+    accounts.check_password(deps, claims, password, "password is wrong", client=client)
+    username = claims.username
     if not deps.store.delete_passkey(username=username, credential_id=credential_id):
         raise PasskeyNotFound("no passkey of yours has that id")
-    log.info("passkey deleted for %s", username)
+    ended = sessions.end_passkey_sessions(deps, username, credential_id)
+    log.info("passkey deleted for %s; %d of its sessions ended", username, ended)
+    security_events.record(deps, username, "passkey_removed", client=client)
 
 
 # -- usernameless sign-in ------------------------------------------------------------------
@@ -247,7 +304,11 @@ def verify_assertion(deps: Deps, credential: dict[str, Any]) -> User:
         raise refused
     response = credential.get("response")
     handle = response.get("userHandle") if isinstance(response, dict) else None
-    if handle is not None and handle != b64url_encode(user_handle(deps, passkey.username)):
+    # A discoverable credential always names its account: the handle must be this
+    # account's own (random) one, never an earlier account's of the same name.
+    if not isinstance(handle, str) or not hmac.compare_digest(
+        handle.encode(), user_handle(deps, user).encode()
+    ):
         raise refused
     try:
         verified = verify_authentication_response(

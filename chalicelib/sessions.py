@@ -18,7 +18,8 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from chalicelib import telemetry
+from chalicelib import security_events, telemetry
+from chalicelib.clients import Client, device_label
 from chalicelib.deps import Deps
 from chalicelib.errors import InvalidCredentials, InvalidRefreshToken, SessionNotFound
 from chalicelib.store.model import RefreshToken, Session, User, live
@@ -41,9 +42,27 @@ class TokenPair:
     expires_in: int
     refresh_token: str
     username: str
+    session_id: str = ""  # the session the pair belongs to (logged, never sent)
+    device_token: str | None = None  # sign-ins only (signin.py), never a refresh
 
 
-def _issue_pair(deps: Deps, username: str, sid: str, now: float) -> TokenPair:
+@dataclass(frozen=True)
+class SignIn:
+    """How a session signed in and from where: kept with it for the sessions list,
+    and for what its end depends on (the device's throttle bucket, the passkey)."""
+
+    method: str  # password, totp, recovery_code or passkey
+    client: Client
+    device_id: str = ""  # the known device it signed in with ("": unknown)
+    credential_id: str = ""  # the passkey it signed in with
+
+
+def _idle_end(deps: Deps, now: float, ends_at: int) -> int:
+    """When a session (and its refresh token) ends unless refreshed: never past ``ends_at``."""
+    return min(int(now) + deps.settings.refresh_token_ttl, ends_at)
+
+
+def _issue_pair(deps: Deps, username: str, sid: str, now: float, ends_at: int) -> TokenPair:
     settings = deps.settings
     access_token, _ = issue_access_token(
         username=username, session_id=sid, keyring=deps.keyring, settings=settings, now=now
@@ -55,10 +74,11 @@ def _issue_pair(deps: Deps, username: str, sid: str, now: float) -> TokenPair:
             username=username,
             family=sid,
             issued_at_ms=int(now * 1000),
-            expires_at=int(now) + settings.refresh_token_ttl,
+            expires_at=_idle_end(deps, now, ends_at),
+            session_ends_at=ends_at,
         )
     )
-    return TokenPair(access_token, settings.access_token_ttl, refresh_token, username)
+    return TokenPair(access_token, settings.access_token_ttl, refresh_token, username, sid)
 
 
 def new_session_id() -> str:
@@ -66,9 +86,13 @@ def new_session_id() -> str:
     return secrets.token_urlsafe(16)
 
 
-def start_session(deps: Deps, user: User) -> TokenPair:
+def start_session(deps: Deps, user: User, sign_in: SignIn) -> TokenPair:
     """Start a session for ``user`` (as read before its password or other factor was
     checked) and issue its first token pair: the one way any sign-in issues tokens.
+
+    It ends ``session_max_seconds`` after now whatever its refreshes, earlier when
+    its refresh token goes unused for ``refresh_token_ttl``. The client's device
+    label is parsed here, once, and kept with the session.
 
     The session keeps ``user.credential_stamp``: if the password changed after
     that read, the stamps differ and these tokens never work. Then it looks at
@@ -79,6 +103,7 @@ def start_session(deps: Deps, user: User) -> TokenPair:
     """
     now, store = deps.now(), deps.store
     sid = new_session_id()
+    ends_at = int(now) + deps.settings.session_max_seconds
     store.start_session(
         Session(
             username=user.username,
@@ -86,14 +111,21 @@ def start_session(deps: Deps, user: User) -> TokenPair:
             credential_stamp=user.credential_stamp,
             created_at=now,
             last_used_at=now,
-            expires_at=int(now) + deps.settings.refresh_token_ttl,
+            expires_at=_idle_end(deps, now, ends_at),
+            ends_at=ends_at,
+            method=sign_in.method,
+            ip=sign_in.client.ip,
+            device=device_label(sign_in.client.user_agent),
+            user_agent=sign_in.client.user_agent,
+            device_id=sign_in.device_id,
+            credential_id=sign_in.credential_id,
         )
     )
     current = live(store.get_user(user.username))
     if current is None or current.credential_stamp != user.credential_stamp:
         store.end_session(username=user.username, sid=sid)
         raise InvalidCredentials("invalid credentials")
-    return _issue_pair(deps, user.username, sid, now)
+    return _issue_pair(deps, user.username, sid, now, ends_at)
 
 
 def refresh(deps: Deps, refresh_token: str) -> TokenPair:
@@ -106,29 +138,40 @@ def refresh(deps: Deps, refresh_token: str) -> TokenPair:
     racing a logout, a sign-out or a password change never yields a working token.
     """
     settings, store, now = deps.settings, deps.store, deps.now()
-    invalid = InvalidRefreshToken("refresh token is invalid or expired; log in again")
+
+    def refused(reason: str, username: str | None = None, sid: str | None = None
+                ) -> InvalidRefreshToken:
+        telemetry.auth_decision("refresh", "failure", reason=reason, username=username,
+                                session_id=sid)
+        return InvalidRefreshToken("refresh token is invalid or expired; log in again")
+
     if not refresh_token or len(refresh_token) > 256:
-        raise invalid
+        raise refused("malformed")
     token_hash = hash_refresh_token(refresh_token)
     current = store.get_refresh_token(token_hash=token_hash)
     if current is None:
-        raise invalid
+        raise refused("unknown")
     if current.used:
         _end_reused(deps, current.username, current.family)
-        raise invalid
+        raise refused("reused", current.username, current.family)
+    # A token made before absolute ends were recorded: its session ends a whole
+    # maximum from now at the latest (and from then on, every rotation carries that).
+    ends_at = current.session_ends_at or int(now) + settings.session_max_seconds
     user = live(store.get_user(current.username))
-    if current.expires_at < now or user is None or not store.touch_session(
+    if current.expires_at < now or ends_at <= now or user is None or not store.touch_session(
         username=current.username, sid=current.family, credential_stamp=user.credential_stamp,
-        now=now, expires_at=int(now) + settings.refresh_token_ttl,
+        now=now, expires_at=_idle_end(deps, now, ends_at),
     ):
-        raise invalid
+        raise refused("expired or session ended", current.username, current.family)
     record = store.spend_refresh_token(token_hash=token_hash)
     if record is None:
-        raise invalid
+        raise refused("unknown", current.username, current.family)
     if record.used:  # another request spent it first
         _end_reused(deps, record.username, record.family)
-        raise invalid
-    return _issue_pair(deps, record.username, record.family, now)
+        raise refused("reused", record.username, record.family)
+    telemetry.auth_decision("refresh", "success", username=record.username,
+                            session_id=record.family)
+    return _issue_pair(deps, record.username, record.family, now, ends_at)
 
 
 def _end_reused(deps: Deps, username: str, sid: str) -> None:
@@ -137,13 +180,15 @@ def _end_reused(deps: Deps, username: str, sid: str) -> None:
     telemetry.metric("RefreshTokenReuse")  # a stolen-token signal: alarmed in prod
 
 
-def logout(deps: Deps, claims: AccessClaims) -> None:
+def logout(deps: Deps, claims: AccessClaims, *, client: Client | None = None) -> None:
     """End the caller's session: every access and refresh token of it, at once.
 
     A refresh token in the body is not needed (the access token names the
     session); ``refresh_token`` stays accepted for older clients.
     """
-    deps.store.end_session(username=claims.username, sid=claims.session_id)
+    ended = deps.store.end_session(username=claims.username, sid=claims.session_id)
+    if ended is not None:
+        security_events.record(deps, claims.username, "session_ended", client=client)
 
 
 @dataclass(frozen=True)
@@ -158,12 +203,14 @@ def list_sessions(deps: Deps, claims: AccessClaims) -> list[SessionView]:
     return [SessionView(s, s.sid == claims.session_id) for s in sessions]
 
 
-def end_session(deps: Deps, claims: AccessClaims, sid: str) -> None:
+def end_session(deps: Deps, claims: AccessClaims, sid: str, *, client: Client | None = None
+                ) -> None:
     """End one of the caller's live sessions; ``SessionNotFound`` for any other id,
     including an expired one not yet cleaned up (it goes now all the same)."""
     ended = deps.store.end_session(username=claims.username, sid=sid) if len(sid) <= 64 else None
     if ended is None or ended.expires_at < deps.now():
         raise SessionNotFound("no such session")
+    security_events.record(deps, claims.username, "session_ended", client=client)
 
 
 def authenticate(deps: Deps, token: str) -> AccessClaims:
@@ -177,8 +224,20 @@ def authenticate(deps: Deps, token: str) -> AccessClaims:
     user = live(state.user)
     if user is None:
         raise InvalidToken("user is gone")
-    if state.session is None or state.session.expires_at < now:
+    session = state.session
+    if session is None or session.expires_at < now or 0 < session.ends_at <= now:
         raise InvalidToken("session ended")
-    if state.session.credential_stamp != user.credential_stamp:
+    if session.credential_stamp != user.credential_stamp:
         raise InvalidToken("session started before the password changed")
     return claims
+
+
+def end_passkey_sessions(deps: Deps, username: str, credential_id: str) -> int:
+    """End every live session of ``username`` that signed in with the passkey
+    ``credential_id`` (the passkey was deleted); how many ended."""
+    ended = 0
+    for session in deps.store.list_sessions(username=username, now=deps.now()):
+        if session.method == "passkey" and session.credential_id == credential_id:
+            deps.store.end_session(username=username, sid=session.sid)
+            ended += 1
+    return ended

@@ -2,7 +2,7 @@
 they hold across instances.
 
 Login throttle: each attempt to prove a password (login, password change, account
-deletion, two-factor codes) is *counted before the password is checked*, in one
+deletion, step-up) is *counted before the password is checked*, in one
 atomic store operation, so of any number of simultaneous attempts at most
 ``login_max_failures`` are ever evaluated in a window. The window slides: a count
 ends only after a whole window with no attempt, so no stretch of
@@ -22,11 +22,12 @@ Usage, by every route that checks a password for a username::
     throttle.finish_attempt(deps, attempt, succeeded=ok)
 
 Buckets: a throttle state belongs to a username *and* a scope, a short string
-naming what is guessed (``"login"``, the default: passwords and today's codes). A
-feature counting another kind of guess passes its own scope (e.g. ``"code"``, or
-``"device:<id>"``) and, if it wants, its own limit and window; each bucket runs
+naming what is guessed (``"login"``, the default: passwords; ``"code"``: every
+two-factor code, through ``totp.spend_counted``, cleared only by an accepted code). A
+feature counting another kind of guess passes its own scope (e.g. ``"device:<id>"``)
+and, if it wants, its own limit and window; each bucket runs
 exactly as above, apart from the others. ``clear_throttles`` forgets every bucket
-of a name.
+of a name (the code bucket too: never call it on a correct password alone).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from chalicelib import security_events
+from chalicelib.clients import Client
 from chalicelib.errors import Conflict, InvalidInput, LoginThrottled, PostingThrottled
 from chalicelib.store.model import LOGIN_SCOPE, LoginThrottle
 from chalicelib.validation import is_plausible_username
@@ -126,16 +129,24 @@ def reserve_attempt(
     raise LoginThrottled(retry_after=1)
 
 
-def finish_attempt(deps: Deps, attempt: Attempt, *, succeeded: bool) -> None:
+def finish_attempt(
+    deps: Deps, attempt: Attempt, *, succeeded: bool, account_exists: bool = False,
+    client: Client | None = None,
+) -> None:
     """A success clears the bucket's count; a failure was counted already (the
-    limit-th locks)."""
+    limit-th locks). The failure that locks is the owner's ``locked`` security
+    event when ``account_exists`` (never for a name nobody holds); ``client`` is
+    whoever made it."""
     max_attempts, window = _limits(deps, attempt.limit, attempt.window_seconds)
     if succeeded:
         deps.store.clear_login_throttle(username=attempt.username, scope=attempt.scope)
-    elif attempt.number >= max_attempts:
+    elif attempt.number >= max_attempts:  # once per lock: later attempts are refused
         wait = _retry_after(attempt.locked_until, deps.now(), window)
         log.warning("%s locked for %s after %s failures; for %ss",
                     attempt.scope, attempt.username, attempt.number, wait)
+        if account_exists:
+            security_events.record(deps, attempt.username, "locked", client=client,
+                                   details={"retry_after": wait})
 
 
 def clear_throttles(deps: Deps, username: str) -> None:

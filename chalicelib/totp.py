@@ -9,8 +9,13 @@ stored only as hashes. A password step on such an account yields an ``mfa_token`
 A code is accepted for the current 30-second step or one either side (clock
 drift), and never twice: the store records the last accepted step and only a
 strictly newer one is taken, atomically, so of two concurrent submissions of
-one code exactly one wins. Wrong codes count in the login throttle like wrong
-passwords. ``pyotp`` is imported only here, on first use.
+one code exactly one wins. Every route that takes a code checks it through
+``check_code``: wrong codes count in one per-account code throttle (scope
+``"code"``), which only an accepted code clears; a correct password never does, so
+a token and the password buy no more than 5 code guesses per 15 minutes.
+Recovery codes are stored as HMACs under a key derived from the keyring's
+``mfa_key``, so a copy of the database alone does not allow guessing them offline.
+``pyotp`` is imported only here, on first use.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from chalicelib import accounts, encryption, throttle
+from chalicelib import accounts, encryption, security_events, throttle
+from chalicelib.clients import Client
 from chalicelib.deps import Deps
 from chalicelib.errors import (
     InvalidInput,
@@ -29,7 +35,8 @@ from chalicelib.errors import (
     StateConflict,
     WrongPassword,
 )
-from chalicelib.store.model import TotpState
+from chalicelib.store.model import CODE_SCOPE, TotpState
+from chalicelib.tokens import AccessClaims
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +68,13 @@ def qr_rows(text: str) -> list[str]:
     return ["".join("1" if module else "0" for module in row) for row in code.matrix]
 
 
-def begin(deps: Deps, username: str, password: str) -> Enrollment:
+def begin(deps: Deps, claims: AccessClaims, password: str, *, client: Client | None = None
+          ) -> Enrollment:
     """A new secret, stored encrypted but not in force until ``confirm``."""
     import pyotp
 
-    accounts.check_password(deps, username, password, "password is wrong")
+    accounts.check_password(deps, claims, password, "password is wrong", client=client)
+    username = claims.username
     state = deps.store.get_totp(username=username)
     if state is not None and state.enabled:
         raise StateConflict("two-factor authentication is already on")
@@ -77,7 +86,8 @@ def begin(deps: Deps, username: str, password: str) -> Enrollment:
     return Enrollment(secret=secret, otpauth_uri=uri, qr=qr_rows(uri))
 
 
-def confirm(deps: Deps, username: str, code: str) -> list[str]:
+def confirm(deps: Deps, username: str, code: str, *, client: Client | None = None
+            ) -> list[str]:
     """Turn two-factor on with a first valid code; the recovery codes, shown only now."""
     state = deps.store.get_totp(username=username)
     if state is None:
@@ -88,30 +98,75 @@ def confirm(deps: Deps, username: str, code: str) -> list[str]:
     if step is None:
         # A 400, as the contract (docs/openapi.yaml) says: the request is wrong, not the caller.
         raise InvalidInput("code is wrong; enter the 6 digits your app shows now")
-    codes = [_new_recovery_code() for _ in range(RECOVERY_CODES)]
-    hashes = frozenset(_recovery_hash(username, code) for code in codes)
+    codes, hashes = _new_recovery_codes(deps, username)
     if not deps.store.enable_totp(username=username, recovery_hashes=hashes, step=step):
         raise StateConflict("two-factor authentication is already on")
     log.info("two-factor turned on for %s", username)
+    security_events.record(deps, username, "totp_enabled", client=client)
     return codes
 
 
-def disable(deps: Deps, username: str, password: str, code: str) -> None:
-    """Turn two-factor off; needs the password and a current code (or a recovery code).
+def disable(deps: Deps, claims: AccessClaims, password: str, code: str, *,
+            client: Client | None = None) -> None:
+    """Turn two-factor off; needs the password (login throttle) and a current code or a
+    recovery code (code throttle)."""
+    accounts.check_password(deps, claims, password, "password is wrong", client=client)
+    username = claims.username
+    check_code(deps, username, code, client=client)
+    deps.store.delete_totp(username=username)
+    log.info("two-factor turned off for %s", username)
+    security_events.record(deps, username, "totp_disabled", client=client)
 
-    Both are counted by the login throttle, like any password or code guess.
-    """
-    accounts.check_password(deps, username, password, "password is wrong")
+
+def regenerate_recovery_codes(
+    deps: Deps, claims: AccessClaims, password: str, code: str, *, client: Client | None = None
+) -> list[str]:
+    """Ten new recovery codes, shown only now; every earlier one stops working. Needs
+    the password (login throttle) and a current code (code throttle)."""
+    accounts.check_password(deps, claims, password, "password is wrong", client=client)
+    username = claims.username
+    check_code(deps, username, code, client=client)
+    codes, hashes = _new_recovery_codes(deps, username)
+    if not deps.store.set_recovery_codes(username=username, recovery_hashes=hashes):
+        raise StateConflict("two-factor authentication is not on")
+    log.info("recovery codes regenerated for %s", username)
+    security_events.record(deps, username, "recovery_codes_regenerated", client=client)
+    return codes
+
+
+def is_enabled(deps: Deps, username: str) -> bool:
+    state = deps.store.get_totp(username=username)
+    return state is not None and state.enabled
+
+
+def check_code(deps: Deps, username: str, code: str, *, client: Client | None = None) -> None:
+    """Spend one code of ``username`` (two-factor on, else 409), counted in the
+    per-account code throttle: ``LoginThrottled`` (429) while it is locked, without
+    looking at the code; ``WrongPassword`` (403) for a wrong or used code. An accepted
+    code clears the bucket."""
     state = deps.store.get_totp(username=username)
     if state is None or not state.enabled:
         raise StateConflict("two-factor authentication is not on")
-    attempt = throttle.reserve_attempt(deps, username)
-    accepted = spend_code(deps, state, code)
-    throttle.finish_attempt(deps, attempt, succeeded=accepted)
-    if not accepted:
+    if not spend_counted(deps, state, code, client=client):
         raise WrongPassword("code is wrong or was already used")
-    deps.store.delete_totp(username=username)
-    log.info("two-factor turned off for %s", username)
+
+
+def spend_counted(deps: Deps, state: TotpState, code: str, *, client: Client | None = None
+                  ) -> bool:
+    """``spend_code`` counted in the code throttle (``LoginThrottled`` while locked):
+    the one way any route checks a code. The failure that locks is the owner's
+    ``locked`` event."""
+    attempt = throttle.reserve_attempt(deps, state.username, CODE_SCOPE)
+    accepted = spend_code(deps, state, code, client=client)
+    throttle.finish_attempt(deps, attempt, succeeded=accepted, account_exists=True,
+                            client=client)
+    return accepted
+
+
+def code_kind(code: str) -> str:
+    """``totp`` for digits (an app's code), else ``recovery_code``: how ``spend_code``
+    reads it, and the sign-in method it makes."""
+    return "totp" if _digits(code).isdigit() else "recovery_code"
 
 
 # -- codes ----------------------------------------------------------------------------
@@ -125,7 +180,7 @@ def _secret(deps: Deps, state: TotpState) -> str:
         log.error("two-factor secret of %s does not decrypt: was the mfa_key replaced?",
                   state.username)
         raise NotConfigured(
-            "two-factor codes cannot be checked right now; sign in with a recovery code"
+            "two-factor codes cannot be checked right now; sign in with a passkey"
         ) from None
 
 
@@ -149,17 +204,27 @@ def _matching_step(secret: str, code: str, now: float) -> int | None:
     return found
 
 
-def spend_code(deps: Deps, state: TotpState, code: str) -> bool:
-    """Accept a TOTP code of an unused step, or an unused recovery code, atomically."""
+def spend_code(deps: Deps, state: TotpState, code: str, *, client: Client | None = None
+               ) -> bool:
+    """Accept a TOTP code of an unused step, or an unused recovery code, atomically.
+
+    A recovery code used is the owner's ``recovery_code_used`` event (with how many
+    are left); ``client`` is whoever used it."""
     if len(code) > CODE_MAX:
         return False
     store, username = deps.store, state.username
-    if _digits(code).isdigit():
+    if code_kind(code) == "totp":
         step = _matching_step(_secret(deps, state), code, deps.now())
         return step is not None and store.accept_totp_step(username=username, step=step)
-    if not store.spend_recovery_code(username=username, code_hash=_recovery_hash(username, code)):
+    if not (store.spend_recovery_code(username=username,
+                                      code_hash=_recovery_hash(deps, username, code))
+            or store.spend_recovery_code(username=username,
+                                         code_hash=_legacy_recovery_hash(username, code))):
         return False
     log.info("recovery code used by %s", username)
+    # ``state`` was read before this code was spent: one fewer is left now.
+    security_events.record(deps, username, "recovery_code_used", client=client,
+                           details={"left": max(0, len(state.recovery_hashes) - 1)})
     return True
 
 
@@ -170,8 +235,28 @@ def _new_recovery_code() -> str:
     return f"{half()}-{half()}"
 
 
-def _recovery_hash(username: str, code: str) -> str:
-    """Recovery codes are random (~49 bits), so a salted SHA-256 suffices, as for refresh
-    tokens; they are compared after removing spaces and hyphens and lowercasing."""
-    normalized = code.replace("-", "").replace(" ", "").lower()
-    return hashlib.sha256(f"chalkboard-recovery:{username}:{normalized}".encode()).hexdigest()
+def _new_recovery_codes(deps: Deps, username: str) -> tuple[list[str], frozenset[str]]:
+    codes = [_new_recovery_code() for _ in range(RECOVERY_CODES)]
+    return codes, frozenset(_recovery_hash(deps, username, code) for code in codes)
+
+
+def _normalized(code: str) -> str:
+    """Codes are compared after removing spaces and hyphens and lowercasing."""
+    return code.replace("-", "").replace(" ", "").lower()
+
+
+def _recovery_hash(deps: Deps, username: str, code: str) -> str:
+    """HMAC-SHA256 under a key derived from the keyring's ``mfa_key`` (its own label):
+    ~49 random bits are enough online (the code throttle) but not against a database
+    copy hashed without a secret, so without the keyring nobody can test a guess."""
+    key = encryption.derived_key(deps.keyring, "recovery codes")
+    message = f"{username}:{_normalized(code)}".encode()
+    return "h1:" + hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _legacy_recovery_hash(username: str, code: str) -> str:
+    """The plain salted SHA-256 codes were stored as before the keyed HMAC: still
+    accepted (each once, like any recovery code) until the owner regenerates them."""
+    return hashlib.sha256(
+        f"chalkboard-recovery:{username}:{_normalized(code)}".encode()
+    ).hexdigest()

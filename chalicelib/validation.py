@@ -276,3 +276,25 @@ def check_limit(raw: str | None) -> int:
     if raw is None:
         return LIMIT_DEFAULT
     return bounded_int(raw, name="limit", low=1, high=LIMIT_MAX)
+
+
+EMAIL_MAX = 254  # RFC 5321's path limit less the angle brackets
+
+
+def check_email(value: str) -> str:
+    """The address as stored: trimmed, at most 254 characters, one ``@`` between a
+    local part and a domain, no spaces or control characters, the domain lowercased
+    (the local part is the receiving server's to interpret, so it is kept as given)."""
+    address = value.strip()
+    if not address or len(address) > EMAIL_MAX:
+        raise InvalidInput(f"email must be 1 to {EMAIL_MAX} characters")
+    if address.count("@") != 1:
+        raise InvalidInput("email must contain exactly one @")
+    local, domain = address.split("@")
+    if not local or not domain:
+        raise InvalidInput("email must have a name before the @ and a domain after it")
+    if any(c.isspace() or unicodedata.category(c)[0] == "C" or c in "<>,;\"" for c in address):
+        raise InvalidInput("email must not contain spaces, control characters or < > , ; \"")
+    if "." not in domain.strip(".") or domain.startswith(".") or domain.endswith("."):
+        raise InvalidInput("email's domain must be a name such as example.com")
+    return f"{local}@{domain.lower()}"

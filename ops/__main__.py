@@ -16,10 +16,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "keyring": ("keyring", "create, rotate, prune, revoke or show a stage's signing keyring"),
     "render-infra": ("render_infra", "write (or --check) the deploy templates and policy files"),
     "rules": ("rules", "write (or --check) the web app's copy of the input rules"),
+    "deploy-doc": ("deploy_doc", "write (or --check) docs/deploy.md's lists of tables, IAM, "
+                                 "parameters and costs"),
+    "package": ("package", "chalice package a stage, checked: pinned runtime, no missing wheel"),
+    "deploy": ("deploy", "chalice deploy a stage after the same checks as package"),
     "upload-web": ("upload_web", "upload static/ to a stage's bucket, pointed at the API"),
     "gateway-responses": ("gateway_responses",
-                          "CORS on API Gateway's own errors, throttling, access logs (way 2)"),
+                          "for `chalice deploy`: CORS on API Gateway's own errors, stage settings"),
     "reliability-report": ("reliability_report", "run tests/reliability and print its figures"),
+    "mail": ("mail", "list the local mailbox (newest first) or print one message"),
     "serve": ("local_server", "run the API locally: fast, answering as API Gateway does"),
 }
 

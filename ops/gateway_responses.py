@@ -1,4 +1,4 @@
-"""Give a `chalice deploy`ed API CORS on API Gateway's own error responses (way 2),
+"""Give a `chalice deploy`ed API CORS on API Gateway's own error responses,
 and the stage's throttling and JSON access logs.
 
     python -m ops gateway-responses --stage dev [--access-log-arn ARN]
@@ -9,7 +9,7 @@ unknown route, 5xx — and without gateway responses those carry no
 Access-Control-Allow-Origin, so the browser cannot read them. Chalice cannot
 declare gateway responses and each `chalice deploy` replaces the API's
 definition, dropping any set before; so this command puts them back (the same
-ones ops/render_infra.py puts in the way-1 template) and redeploys the API stage.
+ones ops/render_infra.py puts in the one-stack template) and redeploys the API stage.
 The origin is the stage's CHALKBOARD_WEB_ORIGIN in .chalice/config.json.
 """
 
@@ -21,13 +21,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ops.render_infra import (
-    ACCESS_LOG_FORMAT,
-    PLACEHOLDER_ORIGIN,
-    gateway_responses,
-    load_app,
-    method_settings,
-)
+from ops.infra.api import ACCESS_LOG_FORMAT, gateway_responses, method_settings
+from ops.infra.common import PLACEHOLDER_ORIGIN, STAGE_OPTIONS, load_app
 from ops.stage import ROOT, StageError, load_config, stage_environment
 
 
@@ -66,18 +61,30 @@ def put_gateway_responses(apigateway: Any, rest_api_id: str, origin: str) -> lis
     return put
 
 
+# A method setting of the template → its UpdateStage path under /<resource>/<method>/.
+STAGE_SETTING_PATHS = {
+    "MetricsEnabled": "metrics/enabled",
+    "LoggingLevel": "logging/loglevel",
+    "DataTraceEnabled": "logging/dataTrace",
+    "ThrottlingRateLimit": "throttling/rateLimit",
+    "ThrottlingBurstLimit": "throttling/burstLimit",
+}
+
+
 def stage_patch(stage: str, access_log_arn: str | None) -> list[dict[str, str]]:
-    """UpdateStage operations for the throttling (and access logs) that way 1's template sets."""
+    """UpdateStage operations for the method settings, tracing (and access logs) that
+    the one stack's template sets."""
     operations = []
     for setting in method_settings(load_app(), stage):
         base = f"{setting['ResourcePath']}/{setting['HttpMethod']}"
         operations += [
-            {"op": "replace", "path": f"{base}/metrics/enabled", "value": "true"},
-            {"op": "replace", "path": f"{base}/throttling/rateLimit",
-             "value": str(setting["ThrottlingRateLimit"])},
-            {"op": "replace", "path": f"{base}/throttling/burstLimit",
-             "value": str(setting["ThrottlingBurstLimit"])},
+            {"op": "replace", "path": f"{base}/{path}",
+             "value": str(setting[key]).lower() if isinstance(setting[key], bool)
+             else str(setting[key])}
+            for key, path in STAGE_SETTING_PATHS.items() if key in setting
         ]
+    operations.append({"op": "replace", "path": "/tracingEnabled",
+                       "value": str(STAGE_OPTIONS[stage]["xray"]).lower()})
     if access_log_arn:
         operations += [
             {"op": "replace", "path": "/accessLogSettings/destinationArn",

@@ -41,7 +41,7 @@ from typing import Any
 from chalicelib.config import DEFAULT_REFRESH_TOKEN_TTL
 from chalicelib.errors import ConfigurationError
 from chalicelib.signing_keys import Keyring, new_keyring, new_mfa_key, parse_keyring
-from ops.render_infra import keyring_key_alias
+from ops.infra.tables_iam import keyring_key_alias
 from ops.stage import StageError, load_config, stage_environment
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"

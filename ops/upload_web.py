@@ -1,7 +1,7 @@
 """Upload the web app (static/) to a stage's bucket, pointed at the deployed API.
 
-    python -m ops upload-web --stack chalkboard-dev                  # way 1: all from outputs
-    python -m ops upload-web --stack chalkboard-web-dev --stage dev  # way 2
+    python -m ops upload-web --stack chalkboard-dev                  # one stack: from outputs
+    python -m ops upload-web --stack chalkboard-web-dev --stage dev  # `chalice deploy`
     python -m ops upload-web --api-url URL --bucket NAME [--distribution-id ID]
 
 What is uploaded differs from static/ in two places, both naming the API:
@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None, *, session: Any = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops upload-web",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--stack", help="CloudFormation stack whose outputs give the bucket, "
-                        "distribution and (way 1) the API URL")
+                        "distribution and (one stack) the API URL")
     parser.add_argument("--api-url", help="the deployed API's URL, e.g. "
                         "https://abc123.execute-api.eu-west-1.amazonaws.com/api/")
     parser.add_argument("--bucket", help="the web bucket (default: the stack's WebBucketName)")
@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None, *, session: Any = None) -> int:
                         help="the web app folder (default: static/)")
     parser.add_argument("--delete", action="store_true",
                         help="also remove objects in the bucket that are not in the app")
-    parser.add_argument("--stage", help="way 2: take the API URL from this stage's "
+    parser.add_argument("--stage", help="`chalice deploy`: take the API URL from this stage's "
                         "`chalice deploy` record (.chalice/deployed/<stage>.json)")
     args = parser.parse_args(argv)
 

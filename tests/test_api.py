@@ -29,7 +29,8 @@ def error_message(response) -> str:
 def test_signup_returns_201_with_lowercased_username(api: Api) -> None:
     response = api.signup("Alice.B-C_1")
     assert response.status_code == 201
-    assert body_of(response) == {"username": "alice.b-c_1", "display_name": "alice.b-c_1"}
+    assert body_of(response) == {"username": "alice.b-c_1", "display_name": "alice.b-c_1",
+                                 "email": None, "email_verified": False}
 
 
 def test_duplicate_username_is_409_whatever_its_case(api: Api) -> None:
@@ -107,7 +108,8 @@ def test_login_returns_a_token_pair(api: Api) -> None:
     response = api.login("ALICE")
     assert response.status_code == 200
     pair = body_of(response)
-    assert set(pair) == {"access_token", "token_type", "expires_in", "refresh_token", "username"}
+    assert set(pair) == {"access_token", "token_type", "expires_in", "refresh_token", "username",
+                         "device_token"}
     assert pair["token_type"] == "Bearer"
     assert pair["expires_in"] == 900
     assert pair["username"] == "alice"
@@ -482,8 +484,9 @@ def test_authorizer_policy_covers_every_guarded_route_for_the_cached_token(api: 
     guarded = [(path, method) for path, methods in app.routes.items()
                for method, entry in methods.items() if entry.authorizer is not None]
     # logout, me (get, patch, delete), me/sessions (list, end one), me/password, messages (3);
-    # two-factor: begin, confirm, disable; passkeys: options, add, list, rename, delete
-    assert len(guarded) == 18
+    # two-factor: begin, confirm, disable, recovery codes;
+    # passkeys: options, add, list, rename, delete; me/security-events, me/email
+    assert len(guarded) == 21
     for path, method in guarded:
         arn = f"{base}/{method}{re.sub(r'[{][a-z_]+[}]', '01ARZ3NDEKTSV4RRFFQ69G5FAV', path)}"
         assert ARNMatcher(arn).does_any_resource_match(resources), arn

@@ -25,13 +25,15 @@ def token_of(api: Api, username: str) -> str:
 def test_signup_without_a_name_uses_the_username(api: Api) -> None:
     response = signup(api, {"username": "Alice"})
     assert response.status_code == 201
-    assert body_of(response) == {"username": "alice", "display_name": "alice"}
+    assert body_of(response) == {"username": "alice", "display_name": "alice",
+                                 "email": None, "email_verified": False}
 
 
 def test_signup_with_a_name_keeps_it_trimmed_in_nfc(api: Api) -> None:
     response = signup(api, {"username": "zoe", "display_name": "  Zoe\u0308 Smith \n"})
     assert response.status_code == 201
-    assert body_of(response) == {"username": "zoe", "display_name": "Zo\u00eb Smith"}
+    assert body_of(response) == {"username": "zoe", "display_name": "Zo\u00eb Smith",
+                                 "email": None, "email_verified": False}
     me = body_of(api.call("GET", "/me", token=token_of(api, "zoe")))
     assert me["display_name"] == "Zo\u00eb Smith"
 
@@ -130,7 +132,8 @@ def test_display_name_of_the_wrong_type_is_400(api: Api) -> None:
 def test_me_shows_the_display_name(api: Api) -> None:
     token = api.session("alice")["access_token"]
     me = body_of(api.call("GET", "/me", token=token))
-    assert set(me) == {"username", "display_name", "created_at", "totp_enabled"}
+    assert set(me) == {"username", "display_name", "created_at", "totp_enabled", "email",
+                        "email_verified"}
     assert me["display_name"] == "alice"
 
 

@@ -74,7 +74,8 @@ def test_cheap_hashing_is_allowed_only_in_the_test_stage() -> None:
 def test_defaults_are_the_documented_ones() -> None:
     settings = load_settings(BASE)
     assert settings.store == "sqlite"
-    assert (settings.access_token_ttl, settings.refresh_token_ttl) == (900, 2_592_000)
+    assert (settings.access_token_ttl, settings.refresh_token_ttl,
+            settings.session_max_seconds) == (900, 604_800, 2_592_000)
     assert (settings.argon2_memory_kib, settings.argon2_time_cost,
             settings.argon2_parallelism) == (19_456, 2, 1)
     assert (settings.login_max_failures, settings.login_window_seconds) == (5, 900)

@@ -134,3 +134,45 @@ def test_clearing_every_throttle_bucket_of_a_name_is_one_query_never_a_scan(
     requests_sent.clear()
     direct_store.clear_throttles(username="alice")
     assert requests_sent.operations == ["Query", "BatchWriteItem"]
+
+
+# -- security events ---------------------------------------------------------------------
+
+
+def test_recording_a_security_event_is_one_write_and_no_read(
+    direct_store: Store, requests_sent: RequestLog
+) -> None:
+    """What a sign-in adds for its event: one PutItem; from a new device, also the one
+    read of the verified address its notice goes to."""
+    from chalicelib import security_events
+    from chalicelib.clients import Client
+    from chalicelib.deps import current_deps
+
+    security_events.record(current_deps(), "alice", "sign_in", client=Client("192.0.2.1", "x"),
+                           details={"method": "password", "new_device": False})
+    assert requests_sent.operations == ["PutItem"]
+    requests_sent.clear()
+    security_events.record(current_deps(), "alice", "sign_in", client=Client("192.0.2.1", "x"),
+                           details={"method": "password", "new_device": True})
+    assert requests_sent.operations == ["PutItem", "Query"]
+
+
+def test_a_page_of_security_events_is_one_query_and_the_account_read(
+    direct_store: Store, requests_sent: RequestLog
+) -> None:
+    from chalicelib import security_events
+    from chalicelib.deps import current_deps
+
+    deps = current_deps()
+    direct_store.create_user(User(username="alice", password_hash="$argon2id$fake",
+                                  created_at=deps.now() - 60, credential_stamp="s"))
+    for _ in range(30):
+        security_events.record(deps, "alice", "sign_in_failed", details={"reason": "password"})
+    requests_sent.clear()
+    page = security_events.list_events(deps, "alice", limit="20", cursor=None)
+    assert len(page.events) == 20 and page.next_cursor is not None
+    assert requests_sent.operations == ["GetItem", "Query"]
+    requests_sent.clear()
+    rest = security_events.list_events(deps, "alice", limit="20", cursor=page.next_cursor)
+    assert len(rest.events) == 10 and rest.next_cursor is None
+    assert requests_sent.operations == ["GetItem", "Query"]

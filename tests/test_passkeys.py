@@ -11,11 +11,12 @@ from tests.authenticator import SoftAuthenticator, b64
 from tests.helpers import Api, body_of
 
 PASSWORD = "correct horse battery staple"
+STEP_UP = {"password": PASSWORD}  # adding a passkey needs the password (issue 21)
 
 
 def register(api: Api, token: str, device: SoftAuthenticator, name: str | None = None,
              **tamper: object):
-    options = body_of(api.call("POST", "/me/passkeys/options", {}, token=token))
+    options = body_of(api.call("POST", "/me/passkeys/options", STEP_UP, token=token))
     body: dict[str, object] = {"credential": device.create(options, **tamper)}
     if name is not None:
         body["name"] = name
@@ -47,7 +48,7 @@ def device(api: Api, token: str) -> SoftAuthenticator:
 def test_registration_options_ask_for_a_discoverable_verified_credential_for_this_rp(
     api: Api, token: str
 ) -> None:
-    response = api.call("POST", "/me/passkeys/options", {}, token=token)
+    response = api.call("POST", "/me/passkeys/options", STEP_UP, token=token)
     assert response.status_code == 200
     options = body_of(response)["publicKey"]
     assert options["rp"] == {"id": "localhost", "name": "chalkboard"}
@@ -79,7 +80,7 @@ def test_a_passkey_with_the_longest_credential_id_webauthn_allows_works(
         b64(device.credential_id)
     )
     assert sign_in(api, device).status_code == 200
-    assert api.call("DELETE", path, token=token).status_code == 204
+    assert api.call("DELETE", path, STEP_UP, token=token).status_code == 204
     assert sign_in(api, device).status_code == 401
 
 
@@ -103,7 +104,7 @@ def test_registration_is_refused_for(api: Api, token: str, tamper: dict, why: st
 
 
 def test_a_registration_challenge_works_once(api: Api, token: str) -> None:
-    options = body_of(api.call("POST", "/me/passkeys/options", {}, token=token))
+    options = body_of(api.call("POST", "/me/passkeys/options", STEP_UP, token=token))
     credential = SoftAuthenticator().create(options)
     assert api.call("POST", "/me/passkeys", {"credential": credential}, token=token
                     ).status_code == 201
@@ -114,7 +115,7 @@ def test_a_registration_challenge_works_once(api: Api, token: str) -> None:
 
 def test_another_users_registration_challenge_is_refused(api: Api, token: str) -> None:
     bob = api.session("bob")["access_token"]
-    options = body_of(api.call("POST", "/me/passkeys/options", {}, token=bob))
+    options = body_of(api.call("POST", "/me/passkeys/options", STEP_UP, token=bob))
     credential = SoftAuthenticator().create(options)
     assert api.call("POST", "/me/passkeys", {"credential": credential}, token=token
                     ).status_code == 409
@@ -131,7 +132,7 @@ def test_the_same_credential_cannot_be_registered_twice(
     [{}, {"response": {}}, {"response": {"clientDataJSON": "%%%"}}, {"id": "x", "rawId": 5}],
 )
 def test_malformed_credentials_are_400(api: Api, token: str, credential: dict) -> None:
-    api.call("POST", "/me/passkeys/options", {}, token=token)
+    api.call("POST", "/me/passkeys/options", STEP_UP, token=token)
     assert api.call("POST", "/me/passkeys", {"credential": credential}, token=token
                     ).status_code == 400
 
@@ -161,7 +162,7 @@ def test_someone_elses_passkey_is_404_to_rename_and_delete(
     bob = api.session("bob")["access_token"]
     path = f"/me/passkeys/{b64(device.credential_id)}"
     assert api.call("PATCH", path, {"name": "mine"}, token=bob).status_code == 404
-    assert api.call("DELETE", path, token=bob).status_code == 404
+    assert api.call("DELETE", path, STEP_UP, token=bob).status_code == 404
     assert sign_in(api, device).status_code == 200
 
 
@@ -169,8 +170,8 @@ def test_a_deleted_passkey_no_longer_signs_in(
     api: Api, token: str, device: SoftAuthenticator
 ) -> None:
     path = f"/me/passkeys/{b64(device.credential_id)}"
-    assert api.call("DELETE", path, token=token).status_code == 204
-    assert api.call("DELETE", path, token=token).status_code == 404
+    assert api.call("DELETE", path, STEP_UP, token=token).status_code == 204
+    assert api.call("DELETE", path, STEP_UP, token=token).status_code == 404
     assert body_of(api.call("GET", "/me/passkeys", token=token))["passkeys"] == []
     assert sign_in(api, device).status_code == 401
 
@@ -184,7 +185,7 @@ def test_an_account_holds_at_most_ten_passkeys(api: Api, token: str,
                                                direct_store: Store) -> None:
     for _ in range(10):
         assert register(api, token, SoftAuthenticator()).status_code == 201
-    assert api.call("POST", "/me/passkeys/options", {}, token=token).status_code == 409
+    assert api.call("POST", "/me/passkeys/options", STEP_UP, token=token).status_code == 409
     assert len(direct_store.list_passkeys(username="alice")) == 10
 
 
@@ -244,7 +245,7 @@ def test_an_unknown_passkey_is_401(api: Api, device: SoftAuthenticator) -> None:
 def test_a_registration_challenge_cannot_sign_in(
     api: Api, token: str, device: SoftAuthenticator
 ) -> None:
-    options = body_of(api.call("POST", "/me/passkeys/options", {}, token=token))
+    options = body_of(api.call("POST", "/me/passkeys/options", STEP_UP, token=token))
     assertion = device.get(options)
     assert api.call("POST", "/login/passkey", {"credential": assertion}).status_code == 401
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from chalicelib import accounts, board, sessions
+from chalicelib.clients import NO_CLIENT
 from chalicelib.deps import current_deps, get_store
 from chalicelib.errors import AccountGone, InvalidCredentials
 from tests.helpers import Api, body_of
@@ -86,7 +87,8 @@ def test_sessions_list_newest_first_marking_the_current_one(api: Api) -> None:
     assert [s["current"] for s in seen] == [False, True]
     assert listed(api, second["access_token"])[0]["current"] is True
     for session in seen:
-        assert set(session) == {"id", "created_at", "last_used_at", "current"}
+        assert set(session) == {"id", "created_at", "last_used_at", "expires_at", "current",
+                                "method", "ip", "device", "user_agent"}
         assert session["created_at"] == session["last_used_at"]
     assert seen[0]["created_at"] > seen[1]["created_at"]
 
@@ -161,13 +163,14 @@ def test_password_change_ends_every_session(api: Api) -> None:
 def test_login_that_read_the_old_password_never_survives_the_change(api: Api) -> None:
     """The race, taken apart: the login verified against the old hash before the
     change committed, and starts its session after the change ended every session."""
-    api.session("alice")
+    alice = api.session("alice")
     deps = current_deps()
     read_before_change = get_store().get_user("alice")
     assert read_before_change is not None
-    accounts.change_password(deps, "alice", PASSWORD, NEW_PASSWORD)
+    claims = sessions.authenticate(deps, alice["access_token"])
+    accounts.change_password(deps, claims, PASSWORD, NEW_PASSWORD)
     with pytest.raises(InvalidCredentials):  # no tokens, and no session left behind
-        sessions.start_session(deps, read_before_change)
+        sessions.start_session(deps, read_before_change, sessions.SignIn("password", NO_CLIENT))
     fresh = api.login("alice", NEW_PASSWORD)
     assert [s["current"] for s in listed(api, body_of(fresh)["access_token"])] == [True]
 
@@ -182,17 +185,18 @@ def test_login_that_read_the_account_before_its_deletion_leaves_no_session(api: 
     assert api.call("DELETE", "/me", {"password": PASSWORD},
                     token=alice["access_token"]).status_code == 204
     with pytest.raises(InvalidCredentials):
-        sessions.start_session(deps, read_before_deletion)
+        sessions.start_session(deps, read_before_deletion, sessions.SignIn("password", NO_CLIENT))
     fresh = api.session("alice")
     assert [s["current"] for s in listed(api, fresh["access_token"])] == [True]
 
 
 def test_rehash_at_login_cannot_undo_a_password_change(api: Api) -> None:
-    api.session("alice")
+    alice = api.session("alice")
     store = get_store()
     before = store.get_user("alice")
     assert before is not None
-    accounts.change_password(current_deps(), "alice", PASSWORD, NEW_PASSWORD)
+    claims = sessions.authenticate(current_deps(), alice["access_token"])
+    accounts.change_password(current_deps(), claims, PASSWORD, NEW_PASSWORD)
     assert not store.set_password(
         username="alice", password_hash=before.password_hash,
         credential_stamp=before.credential_stamp, expected_stamp=before.credential_stamp,

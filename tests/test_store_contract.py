@@ -11,7 +11,14 @@ import pytest
 
 from chalicelib.deps import current_deps
 from chalicelib.errors import Conflict, UsernameTaken
-from chalicelib.store.model import LoginCount, Message, RefreshToken, Session, User
+from chalicelib.store.model import (
+    Challenge,
+    LoginCount,
+    Message,
+    RefreshToken,
+    Session,
+    User,
+)
 from chalicelib.store.protocol import Store
 from chalicelib.timestamps import new_message_id
 
@@ -687,3 +694,32 @@ def test_nothing_newer_than_the_newest_message_is_an_empty_page(direct_store: St
     direct_store.add_message(message)
     page = direct_store.list_newer_messages(limit=20, after_id=message.id)
     assert page.messages == () and not page.has_more
+
+
+# --- known devices and session details (issue 21): every new field round-trips ---
+
+
+def test_a_session_keeps_how_where_and_until_when_it_signed_in(direct_store: Store) -> None:
+    session = replace(
+        make_session(), ends_at=int(clock_now()) + 3600, method="passkey", ip="203.0.113.9",
+        device="Chrome 131 on Linux", user_agent="Mozilla/5.0 (X11; Linux x86_64)",
+        device_id="d1", credential_id="cred-1",
+    )
+    direct_store.start_session(session)
+    assert direct_store.access_state(username="alice", sid="s1").session == session
+    assert direct_store.list_sessions(username="alice", now=clock_now()) == [session]
+    assert direct_store.end_session(username="alice", sid="s1") == session
+
+
+def test_a_refresh_token_keeps_its_sessions_absolute_end(direct_store: Store) -> None:
+    token = replace(refresh_record(), session_ends_at=int(clock_now()) + 3600)
+    direct_store.add_refresh_token(token)
+    assert direct_store.get_refresh_token(token_hash=token.token_hash) == token
+
+
+def test_an_mfa_challenge_keeps_the_device_of_its_password_step(direct_store: Store) -> None:
+    challenge = Challenge(key="jti-1", purpose="mfa", username="alice",
+                          expires_at=int(clock_now()) + 300, credential_stamp="s",
+                          device_id="d1")
+    direct_store.put_challenge(challenge)
+    assert direct_store.take_challenge(key="jti-1", now=clock_now()) == challenge

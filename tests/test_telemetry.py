@@ -103,3 +103,36 @@ def test_a_reused_refresh_token_is_counted(api: Api, capsys: pytest.CaptureFixtu
 def test_every_metric_the_app_emits_is_known_to_the_templates() -> None:
     assert set(telemetry.ROUTE_METRICS.values()) | {"RefreshTokenReuse", "AuthorizerErrors"} == \
         set(telemetry.METRICS)
+
+
+def test_the_caller_hash_is_an_hmac_under_a_key_derived_from_the_keyring(
+    api: Api, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not a salt in committed config: without the keyring no one can test a guessed name."""
+    import hashlib
+    import hmac
+
+    from chalicelib.deps import current_deps
+
+    api.session("alice")
+    keyring = current_deps().keyring
+    assert keyring.mfa_key
+    key = hmac.new(keyring.mfa_key, telemetry.LOG_KEY_LABEL, hashlib.sha256).digest()
+    expected = hmac.new(key, b"alice", hashlib.sha256).hexdigest()[:16]
+    assert telemetry.caller_hash("alice") == expected
+    monkeypatch.setenv("CHALKBOARD_LOG_SALT", "a committed salt changes nothing")
+    assert telemetry.caller_hash("alice") == expected
+    assert telemetry.caller_hash("bob") != expected
+
+
+def test_no_stage_configures_a_log_salt() -> None:
+    from ops.stage import CONFIG
+
+    assert "LOG_SALT" not in CONFIG.read_text()
+    assert not hasattr(telemetry, "SALT_VARIABLE")
+
+
+def test_chalicelib_logs_at_info_whatever_the_root_logger_says() -> None:
+    import logging
+
+    assert logging.getLogger("chalicelib.sessions").getEffectiveLevel() == logging.INFO

@@ -20,9 +20,17 @@ deploy templates are tested against it):
   belongs to one user, so one Query finds them all without a Scan: sessions
   (``session#<sid>``, expiring) and one index item per message
   (``message#<id>``), two-factor state (``totp``), passkeys
-  (``passkey#<digest of the credential id>``) and attempt throttles
+  (``passkey#<digest of the credential id>``), known devices
+  (``device#<sha256 of the device token>``, expiring) and attempt throttles
   (``throttle#<scope>``, expiring; kept for names without an account too, so one
-  Query clears every bucket of a name); account deletion removes them all.
+  Query clears every bucket of a name), security events (``event#<ULID>``,
+  expiring after 90 days; read newest first by a Query with
+  ``ScanIndexForward=False``) and the addresses (``email``); account deletion removes
+  them all.
+- auth also holds, without a TTL, which account a verified address belongs to
+  (``email#<address>`` → username, written with a conditional put: the one claim of
+  an address) and, with a TTL, mailed links' token hashes
+  (``emailtoken#<purpose>#<sha256>``).
 TTL deletion is lazy, so every read also checks ``expires_at``.
 
 Botocore's standard retry mode and short timeouts turn an unreachable or
@@ -50,12 +58,17 @@ from chalicelib.store.model import (
     LOGIN_SCOPE,
     AccessState,
     Challenge,
+    EmailAddress,
+    EmailToken,
+    KnownDevice,
     LoginCount,
     LoginThrottle,
     Message,
     Page,
     Passkey,
     RefreshToken,
+    SecurityEvent,
+    SecurityEventPage,
     Session,
     TotpState,
     User,
@@ -85,6 +98,14 @@ MESSAGE_PREFIX = "message#"
 PASSKEY_PREFIX = "passkey#"
 TOTP_ITEM = "totp"
 THROTTLE_PREFIX = "throttle#"
+DEVICE_PREFIX = "device#"
+# A session's fields beyond its key, stamp, times and TTL: absent on items written
+# before they existed (the model's defaults then apply).
+_SESSION_EXTRAS = ("ends_at", "method", "ip", "device", "user_agent", "device_id",
+                   "credential_id")
+
+EVENT_PREFIX = "event#"
+EMAIL_ITEM = "email"  # a user item: the verified and the pending address
 
 
 @dataclass(frozen=True)
@@ -127,6 +148,7 @@ def _user(item: dict[str, Any]) -> User:
         credential_stamp=fields.get("credential_stamp", ""),
         deleted="deleted" in item,
         display_name=fields.get("display_name", ""),  # absent on older items
+        webauthn_handle=fields.get("webauthn_handle", ""),  # absent on older items
     )
 
 
@@ -139,6 +161,13 @@ def _session(item: dict[str, Any]) -> Session:
         created_at=float(fields["created_at"]),
         last_used_at=float(fields["last_used_at"]),
         expires_at=int(fields[TTL_ATTRIBUTE]),
+        ends_at=int(fields.get("ends_at", 0)),
+        method=fields.get("method", "password"),
+        ip=fields.get("ip", ""),
+        device=fields.get("device", ""),
+        user_agent=fields.get("user_agent", ""),
+        device_id=fields.get("device_id", ""),
+        credential_id=fields.get("credential_id", ""),
     )
 
 
@@ -163,6 +192,7 @@ def _refresh_token(token_hash: str, item: dict[str, Any]) -> RefreshToken:
         issued_at_ms=int(fields["issued_at_ms"]),
         expires_at=int(fields[TTL_ATTRIBUTE]),
         used=fields["used"],
+        session_ends_at=int(fields.get("session_ends_at", 0)),
     )
 
 
@@ -239,6 +269,8 @@ class DynamoDBStore:
                 "created_at": _av(user.created_at),
                 "credential_stamp": _av(user.credential_stamp),
                 "display_name": _av(user.display_name),
+                "passkeys": _av(0),
+                **({"webauthn_handle": _av(user.webauthn_handle)} if user.webauthn_handle else {}),
             },
             ConditionExpression="attribute_not_exists(username)",
         ) is None:
@@ -323,6 +355,7 @@ class DynamoDBStore:
                 "created_at": _av(session.created_at),
                 "last_used_at": _av(session.last_used_at),
                 TTL_ATTRIBUTE: _av(session.expires_at),
+                **{name: _av(getattr(session, name)) for name in _SESSION_EXTRAS},
             },
         )
 
@@ -418,6 +451,7 @@ class DynamoDBStore:
             family=_av(token.family),
             issued_at_ms=_av(token.issued_at_ms),
             used=_av(token.used),
+            session_ends_at=_av(token.session_ends_at),
         )
 
     def get_refresh_token(self, *, token_hash: str) -> RefreshToken | None:
@@ -678,12 +712,19 @@ class DynamoDBStore:
         user = self.get_user(username)
         if user is None or not user.deleted or user.credential_stamp != credential_stamp:
             return True  # finished by another call; the name may be someone else's now
+        for item in items:  # the account's verified address is free again
+            fields = _plain(item)
+            if fields["item"] == EMAIL_ITEM and fields.get("verified"):
+                self._release_email(username, fields["verified"])
         message_keys = [
             {"board": _av(BOARD), "id": _av(name.removeprefix(MESSAGE_PREFIX))}
             for name in (_plain(item)["item"] for item in items)
             if name.startswith(MESSAGE_PREFIX)
         ]
         self._batch_delete(self._tables.messages, message_keys)
+        for name in (_plain(item)["item"] for item in items):
+            if name.startswith(PASSKEY_PREFIX):  # the pointer goes with its passkey, so the
+                self._drop_passkey_pointer(name, username)  # authenticator can come back
         self._batch_delete(self._tables.user_items, [
             {"username": item["username"], "item": item["item"]} for item in items
         ])
@@ -785,18 +826,23 @@ class DynamoDBStore:
     # has none) the pointer is written first and removed last.
 
     def add_passkey(self, passkey: Passkey, *, limit: int) -> bool:
-        if len(self.list_passkeys(username=passkey.username)) >= limit:
+        """A slot is taken first on the user item's ``passkeys`` counter (one conditional
+        update: at most ``limit``, only while the account is live), so concurrent
+        registrations never store more than ``limit``; then the pointer, then the item."""
+        username = passkey.username
+        if not self._reserve_passkey_slot(username, limit):
             return False
         pointer = {"pk": _av(_passkey_key(passkey.credential_id))}
         claimed = self._conditional(
             "put_item", TableName=self._tables.auth,
-            Item={**pointer, "username": _av(passkey.username)},
+            Item={**pointer, "username": _av(username)},
             ConditionExpression="attribute_not_exists(pk)",
         )
         if claimed is None:
+            self._release_passkey_slot(username)
             raise Conflict("this passkey is already registered")
         item: dict[str, Any] = {
-            **self._key(passkey.username, _passkey_key(passkey.credential_id)),
+            **self._key(username, _passkey_key(passkey.credential_id)),
             "credential_id": _av(passkey.credential_id),
             "public_key": _av(passkey.public_key),
             "sign_count": _av(passkey.sign_count),
@@ -808,6 +854,42 @@ class DynamoDBStore:
             item["last_used_at"] = _av(passkey.last_used_at)
         self._call("put_item", TableName=self._tables.user_items, Item=item)
         return True
+
+    def _reserve_passkey_slot(self, username: str, limit: int) -> bool:
+        live_user = "attribute_exists(username) AND attribute_not_exists(deleted)"
+        # An account made before the counter: start it at what it holds (once; a
+        # concurrent first registration that lost this write counts on the winner's).
+        if "passkeys" not in self._user_attributes(username):
+            self._conditional(
+                "update_item", TableName=self._tables.users, Key={"username": _av(username)},
+                UpdateExpression="SET passkeys = :held",
+                ConditionExpression=f"{live_user} AND attribute_not_exists(passkeys)",
+                ExpressionAttributeValues={
+                    ":held": _av(len(self.list_passkeys(username=username)))
+                },
+            )
+        return self._conditional(
+            "update_item", TableName=self._tables.users, Key={"username": _av(username)},
+            UpdateExpression="SET passkeys = passkeys + :one",
+            ConditionExpression=f"{live_user} AND passkeys < :limit",
+            ExpressionAttributeValues={":one": _av(1), ":limit": _av(limit)},
+        ) is not None
+
+    def _release_passkey_slot(self, username: str) -> None:
+        self._conditional(
+            "update_item", TableName=self._tables.users, Key={"username": _av(username)},
+            UpdateExpression="SET passkeys = passkeys - :one",
+            ConditionExpression="passkeys > :zero",
+            ExpressionAttributeValues={":one": _av(1), ":zero": _av(0)},
+        )
+
+    def _user_attributes(self, username: str) -> dict[str, Any]:
+        answer = self._call(
+            "get_item", TableName=self._tables.users, Key={"username": _av(username)},
+            ConsistentRead=True,
+        )
+        item: dict[str, Any] = answer.get("Item", {})
+        return item
 
     def get_passkey(self, *, credential_id: str) -> Passkey | None:
         pointer = self._auth_item(_passkey_key(credential_id))
@@ -839,13 +921,16 @@ class DynamoDBStore:
         )
         if passkey is None:
             return False
+        self._release_passkey_slot(username)
+        self._drop_passkey_pointer(_passkey_key(credential_id), username)
+        return True
+
+    def _drop_passkey_pointer(self, key: str, username: str) -> None:
         self._conditional(  # another owner's pointer stays
-            "delete_item", TableName=self._tables.auth,
-            Key={"pk": _av(_passkey_key(credential_id))},
+            "delete_item", TableName=self._tables.auth, Key={"pk": _av(key)},
             ConditionExpression="username = :u",
             ExpressionAttributeValues={":u": _av(username)},
         )
-        return True
 
     def record_passkey_use(
         self, *, username: str, credential_id: str, previous_sign_count: int, sign_count: int,
@@ -871,6 +956,7 @@ class DynamoDBStore:
             purpose=_av(challenge.purpose),
             username=_av(challenge.username),
             credential_stamp=_av(challenge.credential_stamp),
+            device_id=_av(challenge.device_id),
         )
 
     def take_challenge(self, *, key: str, now: float) -> Challenge | None:
@@ -891,6 +977,7 @@ class DynamoDBStore:
             username=fields["username"],
             expires_at=int(fields[TTL_ATTRIBUTE]),
             credential_stamp=fields["credential_stamp"],
+            device_id=fields.get("device_id", ""),
         )
 
     def delete_user(self, *, username: str, credential_stamp: str) -> None:
@@ -901,3 +988,202 @@ class DynamoDBStore:
             ConditionExpression="attribute_exists(deleted) AND credential_stamp = :stamp",
             ExpressionAttributeValues={":stamp": _av(credential_stamp)},
         )
+
+    # --- known devices (user items ``device#<token hash>``, expiring) ---
+
+    def add_device(self, device: KnownDevice) -> None:
+        self._call(
+            "put_item",
+            TableName=self._tables.user_items,
+            Item={
+                **self._key(device.username, DEVICE_PREFIX + device.token_hash),
+                "device_id": _av(device.device_id),
+                "created_at": _av(device.created_at),
+                TTL_ATTRIBUTE: _av(device.expires_at),
+            },
+        )
+
+    def get_device(self, *, username: str, token_hash: str) -> KnownDevice | None:
+        item = self._user_item(username, DEVICE_PREFIX + token_hash)
+        if item is None:
+            return None
+        fields = _plain(item)
+        return KnownDevice(
+            username=username,
+            token_hash=token_hash,
+            device_id=fields["device_id"],
+            created_at=float(fields["created_at"]),
+            expires_at=int(fields[TTL_ATTRIBUTE]),
+        )
+
+    def forget_devices(self, *, username: str) -> None:
+        items = self._user_items(username, prefix=DEVICE_PREFIX)
+        self._batch_delete(self._tables.user_items, [
+            {"username": item["username"], "item": item["item"]} for item in items
+        ])
+
+    # --- security events ---
+
+    def add_security_event(self, event: SecurityEvent) -> None:
+        self._call("put_item", TableName=self._tables.user_items, Item={
+            **self._key(event.username, EVENT_PREFIX + event.id),
+            "type": _av(event.type),
+            "created_at": _av(event.created_at),
+            TTL_ATTRIBUTE: _av(event.expires_at),
+            "ip": _av(event.ip),
+            "user_agent": _av(event.user_agent),
+            "details": _av(event.details_json),
+        })
+
+    def list_security_events(
+        self, *, username: str, limit: int, before_id: str | None, now: float
+    ) -> SecurityEventPage:
+        """One Query, newest first, starting after ``before_id``'s key (which need not
+        exist any more). Expiry follows the id's order, so events past ``expires_at``
+        that TTL has not removed yet are all at the end: dropping them is enough."""
+        arguments: dict[str, Any] = {
+            "TableName": self._tables.user_items,
+            "KeyConditionExpression": "username = :u AND begins_with(#item, :prefix)",
+            "ExpressionAttributeNames": {"#item": "item"},
+            "ExpressionAttributeValues": {":u": _av(username), ":prefix": _av(EVENT_PREFIX)},
+            "ScanIndexForward": False,
+            "Limit": limit + 1,  # one extra item tells whether another page exists
+            "ConsistentRead": True,
+        }
+        if before_id is not None:
+            arguments["ExclusiveStartKey"] = self._key(username, EVENT_PREFIX + before_id)
+        items = [_plain(item) for item in self._call("query", **arguments).get("Items", [])]
+        live = [fields for fields in items if int(fields[TTL_ATTRIBUTE]) >= int(now)]
+        events = tuple(
+            SecurityEvent(
+                username=fields["username"], id=fields["item"].removeprefix(EVENT_PREFIX),
+                type=fields["type"], created_at=float(fields["created_at"]),
+                expires_at=int(fields[TTL_ATTRIBUTE]), ip=fields["ip"],
+                user_agent=fields["user_agent"], details_json=fields["details"],
+            )
+            for fields in live[:limit]
+        )
+        return SecurityEventPage(events=events, has_more=len(live) > limit)
+
+    # --- email (issue 23) ---
+    # The claim of an address is its pointer in auth, written first with a conditional
+    # put and released last; the address itself is a user item, so account deletion
+    # removes it (and releases the pointer). A pointer is believed only when its
+    # owner's item still names the address, so a pointer left by a cut-short change
+    # leads nowhere and may be taken over.
+
+    def get_email(self, *, username: str) -> EmailAddress | None:
+        item = self._user_item(username, EMAIL_ITEM)
+        if item is None:
+            return None
+        fields = _plain(item)
+        return EmailAddress(username=username, verified=fields.get("verified", ""),
+                            pending=fields.get("pending", ""))
+
+    def set_pending_email(self, *, username: str, email: str) -> None:
+        self._call(
+            "update_item", TableName=self._tables.user_items, Key=self._key(username, EMAIL_ITEM),
+            UpdateExpression="SET pending = :e", ExpressionAttributeValues={":e": _av(email)},
+        )
+
+    def _pointer_owner(self, email: str) -> str | None:
+        pointer = self._auth_item(f"email#{email}")
+        return None if pointer is None else str(_plain(pointer)["username"])
+
+    def claim_email(self, *, username: str, email: str) -> bool:
+        key = {"pk": _av(f"email#{email}")}
+        if self._conditional(
+            "put_item", TableName=self._tables.auth, Item={**key, "username": _av(username)},
+            ConditionExpression="attribute_not_exists(pk) OR username = :u",
+            ExpressionAttributeValues={":u": _av(username)},
+        ) is None:
+            owner = self._pointer_owner(email)
+            if owner is None or self.email_owner(email=email) is not None:
+                return False  # held (or released and retaken meanwhile: still contested)
+            if self._conditional(  # a stale pointer: take it over, if nobody did meanwhile
+                "put_item", TableName=self._tables.auth, Item={**key, "username": _av(username)},
+                ConditionExpression="username = :stale",
+                ExpressionAttributeValues={":stale": _av(owner)},
+            ) is None:
+                return False
+        old = _plain(self._call(
+            "update_item", TableName=self._tables.user_items, Key=self._key(username, EMAIL_ITEM),
+            UpdateExpression="SET verified = :e", ExpressionAttributeValues={":e": _av(email)},
+            ReturnValues="ALL_OLD",
+        ).get("Attributes", {}))
+        if old.get("pending") == email:
+            self._conditional(
+                "update_item", TableName=self._tables.user_items,
+                Key=self._key(username, EMAIL_ITEM), UpdateExpression="SET pending = :none",
+                ConditionExpression="pending = :e",
+                ExpressionAttributeValues={":e": _av(email), ":none": _av("")},
+            )
+        previous = old.get("verified", "")
+        if previous and previous != email:
+            self._release_email(username, previous)
+        return True
+
+    def _release_email(self, username: str, email: str) -> None:
+        self._conditional(  # another owner's pointer stays
+            "delete_item", TableName=self._tables.auth, Key={"pk": _av(f"email#{email}")},
+            ConditionExpression="username = :u", ExpressionAttributeValues={":u": _av(username)},
+        )
+
+    def email_owner(self, *, email: str) -> str | None:
+        owner = self._pointer_owner(email)
+        if owner is None:
+            return None
+        held = self.get_email(username=owner)
+        return owner if held is not None and held.verified == email else None
+
+    def put_email_token(self, token: EmailToken) -> None:
+        self._put_expiring(
+            f"emailtoken#{token.purpose}#{token.token_hash}",
+            token.expires_at,
+            username=_av(token.username),
+            email=_av(token.email),
+            credential_stamp=_av(token.credential_stamp),
+        )
+
+    def take_email_token(self, *, purpose: str, token_hash: str, now: float
+                         ) -> EmailToken | None:
+        answer = self._call(
+            "delete_item",
+            TableName=self._tables.auth,
+            Key={"pk": _av(f"emailtoken#{purpose}#{token_hash}")},
+            ReturnValues="ALL_OLD",  # only the caller that deleted it sees the item
+        )
+        item = answer.get("Attributes")
+        if not self._live(item, now):
+            return None
+        assert item is not None
+        fields = _plain(item)
+        return EmailToken(
+            token_hash=token_hash, purpose=purpose, username=fields["username"],
+            expires_at=int(fields[TTL_ATTRIBUTE]), email=fields["email"],
+            credential_stamp=fields["credential_stamp"],
+        )
+
+    # --- recovery codes and passkey handles (issue 21) ---
+
+    def set_recovery_codes(self, *, username: str, recovery_hashes: frozenset[str]) -> bool:
+        written = self._conditional(
+            "update_item", TableName=self._tables.user_items,
+            Key=self._key(username, TOTP_ITEM),
+            UpdateExpression="SET recovery = :codes",
+            ConditionExpression="enabled = :true",
+            ExpressionAttributeValues={":true": _av(True), ":codes": _av(set(recovery_hashes))},
+        )
+        return written is not None
+
+    def set_webauthn_handle(self, *, username: str, handle: str) -> User | None:
+        self._conditional(
+            "update_item", TableName=self._tables.users, Key={"username": _av(username)},
+            UpdateExpression="SET webauthn_handle = :h",
+            ConditionExpression=(
+                "attribute_exists(username) AND"
+                " attribute_not_exists(webauthn_handle)"
+            ),
+            ExpressionAttributeValues={":h": _av(handle)},
+        )
+        return self.get_user(username)

@@ -23,6 +23,10 @@ class User:
     # until ``delete_user_data`` has removed everything of the account.
     deleted: bool = False
     display_name: str = ""  # the name shown beside the username; "" means the username
+    # The WebAuthn user handle (base64url of 16 random bytes), new at signup: random per
+    # account, so a passkey of an earlier account of the same name never matches this one.
+    # "" on accounts made before it existed (``passkeys.user_handle`` gives them one).
+    webauthn_handle: str = ""
 
     def __post_init__(self) -> None:
         if not self.display_name:
@@ -63,8 +67,9 @@ class RefreshToken:
     username: str
     family: str  # the session (``Session.sid``): every token rotated from one login
     issued_at_ms: int
-    expires_at: int
+    expires_at: int  # the earlier of its idle end and its session's absolute end
     used: bool = False
+    session_ends_at: int = 0  # the session's absolute end, carried to every rotation
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,16 @@ class Session:
     credential_stamp: str  # the user's stamp when the session started
     created_at: float
     last_used_at: float  # the last refresh (the authorizer never writes)
-    expires_at: int  # sliding: each refresh moves it to now + the refresh token lifetime
+    # Sliding: each refresh moves it to now + the refresh token lifetime, but never past
+    # ``ends_at``; the authorizer refuses a session past it.
+    expires_at: int
+    ends_at: int = 0  # the absolute end: sign-in + CHALKBOARD_SESSION_MAX_SECONDS
+    method: str = "password"  # how it signed in: password, totp, recovery_code, passkey
+    ip: str = ""  # the client address at sign-in
+    device: str = ""  # a label parsed once from the User-Agent at sign-in
+    user_agent: str = ""  # the raw header, at most 256 characters
+    device_id: str = ""  # the known device it signed in with ("": unknown)
+    credential_id: str = ""  # the passkey it signed in with (method passkey)
 
 
 @dataclass(frozen=True)
@@ -87,7 +101,8 @@ class AccessState:
     session: Session | None  # None: the session ended (logout, reuse, signed out)
 
 
-LOGIN_SCOPE = "login"  # the bucket of password guesses (and, today, of code guesses)
+LOGIN_SCOPE = "login"  # the bucket of password guesses
+CODE_SCOPE = "code"  # the one per-account bucket of two-factor code guesses
 
 
 @dataclass(frozen=True)
@@ -166,3 +181,66 @@ class Challenge:
     username: str  # whose it is; "" for a usernameless passkey sign-in
     expires_at: int
     credential_stamp: str = ""  # "mfa": the user's stamp when the password was checked
+    device_id: str = ""  # "mfa": the known device the password step came from ("": unknown)
+
+
+@dataclass(frozen=True)
+class KnownDevice:
+    """A device the owner signed in on: only the hash of its token is kept, under the
+    account (a per-user record: account deletion removes it)."""
+
+    username: str
+    token_hash: str  # sha256 of the device token
+    device_id: str  # names its throttle bucket, ``device:<id>``
+    created_at: float
+    expires_at: int  # 365 days after it was handed out
+
+# --- security events ---
+
+
+@dataclass(frozen=True)
+class SecurityEvent:
+    """Something that happened to an account, shown to its owner (``GET /me/security-events``).
+
+    Kept until ``expires_at`` (90 days; DynamoDB's TTL, SQLite's pruning); the
+    device label is made from ``user_agent`` when the list is read, so recording
+    one on the sign-in path never loads the User-Agent parser.
+    """
+
+    username: str
+    id: str  # time-ordered (a ULID): newest first is ``id`` descending
+    type: str
+    created_at: float
+    expires_at: int
+    ip: str = ""
+    user_agent: str = ""
+    details_json: str = "{}"  # a JSON object: only ints, bools and short strings
+
+
+@dataclass(frozen=True)
+class SecurityEventPage:
+    events: tuple[SecurityEvent, ...]  # newest first
+    has_more: bool
+
+# --- email (issue 23) ---
+
+
+@dataclass(frozen=True)
+class EmailAddress:
+    """A user's addresses: the verified one (mail goes only there) and one awaiting its link."""
+
+    username: str
+    verified: str = ""  # "" when none is verified
+    pending: str = ""  # an address sent a verification link, used for nothing yet
+
+
+@dataclass(frozen=True)
+class EmailToken:
+    """A link's token, stored only as its hash, single use: taking it removes it."""
+
+    token_hash: str  # SHA-256 hex of the token (random, >= 256 bits)
+    purpose: str  # "verify" (an address) or "reset" (a password)
+    username: str
+    expires_at: int
+    email: str = ""  # "verify": the address the link confirms
+    credential_stamp: str = ""  # "reset": the user's stamp when mailed; a change kills it

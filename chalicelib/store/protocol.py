@@ -8,11 +8,16 @@ from chalicelib.store.model import (
     LOGIN_SCOPE,
     AccessState,
     Challenge,
+    EmailAddress,
+    EmailToken,
+    KnownDevice,
     LoginCount,
     Message,
     Page,
     Passkey,
     RefreshToken,
+    SecurityEvent,
+    SecurityEventPage,
     Session,
     TotpState,
     User,
@@ -184,3 +189,57 @@ class Store(Protocol):
     def delete_user(self, *, username: str, credential_stamp: str) -> None:
         """Remove the user marked deleted under ``credential_stamp``, freeing the name
         (after ``delete_user_data``); any other account of the name stays."""
+
+    # --- known devices (per-user data: account deletion removes them) ---
+
+    def add_device(self, device: KnownDevice) -> None:
+        """Keep a device token's hash under its account."""
+
+    def get_device(self, *, username: str, token_hash: str) -> KnownDevice | None:
+        """The account's device with that token hash (expired or not: the caller checks)."""
+
+    def forget_devices(self, *, username: str) -> None:
+        """End every device token of the account (a password reset); one Query on DynamoDB."""
+
+    # --- security events ---
+
+    def add_security_event(self, event: SecurityEvent) -> None:
+        """Keep ``event`` under its user until ``event.expires_at``."""
+
+    def list_security_events(
+        self, *, username: str, limit: int, before_id: str | None, now: float
+    ) -> SecurityEventPage:
+        """Up to ``limit`` of the user's live events (``expires_at >= now``), newest first,
+        older than ``before_id`` when given; one Query (an index range in SQLite)."""
+
+    # --- email (issue 23) ---
+
+    def get_email(self, *, username: str) -> EmailAddress | None:
+        """The user's addresses, or None if none was ever given."""
+
+    def set_pending_email(self, *, username: str, email: str) -> None:
+        """Record ``email`` as awaiting verification (replacing any earlier one)."""
+
+    def claim_email(self, *, username: str, email: str) -> bool:
+        """Make ``email`` the user's verified address, atomically unique: False (nothing
+        changes) if another account holds it verified. The user's previous verified
+        address is released; a pending ``email`` stops being pending."""
+
+    def email_owner(self, *, email: str) -> str | None:
+        """The username whose verified address ``email`` is, or None (never a Scan)."""
+
+    def put_email_token(self, token: EmailToken) -> None: ...
+
+    def take_email_token(self, *, purpose: str, token_hash: str, now: float
+                         ) -> EmailToken | None:
+        """Remove and return a live token of ``purpose``; of concurrent calls only one
+        gets it."""
+
+    # --- recovery codes and passkey handles (issue 21) ---
+
+    def set_recovery_codes(self, *, username: str, recovery_hashes: frozenset[str]) -> bool:
+        """Replace every recovery code while two-factor is on; False when it is off."""
+
+    def set_webauthn_handle(self, *, username: str, handle: str) -> User | None:
+        """Give an account made before user handles existed ``handle``, unless it has one
+        already (a concurrent call won): the user as stored, None if it is gone."""

@@ -22,12 +22,17 @@ from chalicelib.store.model import (
     LOGIN_SCOPE,
     AccessState,
     Challenge,
+    EmailAddress,
+    EmailToken,
+    KnownDevice,
     LoginCount,
     LoginThrottle,
     Message,
     Page,
     Passkey,
     RefreshToken,
+    SecurityEvent,
+    SecurityEventPage,
     Session,
     TotpState,
     User,
@@ -43,7 +48,8 @@ CREATE TABLE IF NOT EXISTS users (
     created_at REAL NOT NULL,
     credential_stamp TEXT NOT NULL,
     deleted INTEGER NOT NULL DEFAULT 0,
-    display_name TEXT NOT NULL DEFAULT ''
+    display_name TEXT NOT NULL DEFAULT '',
+    webauthn_handle TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS messages (
     id TEXT PRIMARY KEY,
@@ -59,6 +65,13 @@ CREATE TABLE IF NOT EXISTS sessions (
     created_at REAL NOT NULL,
     last_used_at REAL NOT NULL,
     expires_at INTEGER NOT NULL,
+    ends_at INTEGER NOT NULL DEFAULT 0,
+    method TEXT NOT NULL DEFAULT 'password',
+    ip TEXT NOT NULL DEFAULT '',
+    device TEXT NOT NULL DEFAULT '',
+    user_agent TEXT NOT NULL DEFAULT '',
+    device_id TEXT NOT NULL DEFAULT '',
+    credential_id TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (username, sid)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS refresh_tokens (
@@ -67,7 +80,8 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
     family TEXT NOT NULL,
     issued_at_ms INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
-    used INTEGER NOT NULL DEFAULT 0
+    used INTEGER NOT NULL DEFAULT 0,
+    session_ends_at INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS throttle_runs (
     username TEXT NOT NULL,
@@ -111,12 +125,72 @@ CREATE TABLE IF NOT EXISTS challenges (
     purpose TEXT NOT NULL,
     username TEXT NOT NULL,
     expires_at INTEGER NOT NULL,
-    credential_stamp TEXT NOT NULL DEFAULT ''
+    credential_stamp TEXT NOT NULL DEFAULT '',
+    device_id TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS emails (
+    username TEXT PRIMARY KEY,
+    verified TEXT NOT NULL DEFAULT '',
+    pending TEXT NOT NULL DEFAULT ''
+);
+-- A verified address belongs to one account.
+CREATE UNIQUE INDEX IF NOT EXISTS emails_verified ON emails (verified) WHERE verified != '';
+CREATE TABLE IF NOT EXISTS email_tokens (
+    purpose TEXT NOT NULL,
+    token_hash TEXT NOT NULL,
+    username TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    email TEXT NOT NULL DEFAULT '',
+    credential_stamp TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (purpose, token_hash)
+);
+CREATE TABLE IF NOT EXISTS devices (
+    username TEXT NOT NULL,
+    token_hash TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (username, token_hash)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS security_events (
+    username TEXT NOT NULL,
+    id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at INTEGER NOT NULL,
+    ip TEXT NOT NULL,
+    user_agent TEXT NOT NULL,
+    details TEXT NOT NULL,
+    PRIMARY KEY (username, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS security_events_by_expiry ON security_events (expires_at);
 """
-_EXPIRING_TABLES = ("sessions", "refresh_tokens", "throttle_runs", "recent_posts", "challenges")
-_USER_COLUMNS = "username, password_hash, created_at, credential_stamp, deleted, display_name"
-_SESSION_COLUMNS = "username, sid, credential_stamp, created_at, last_used_at, expires_at"
+# Columns added since a table was first made: a file made before gets them (defaults).
+_ADDED_COLUMNS = {
+    "users": {"webauthn_handle": "TEXT NOT NULL DEFAULT ''"},
+    "sessions": {
+        "ends_at": "INTEGER NOT NULL DEFAULT 0",
+        "method": "TEXT NOT NULL DEFAULT 'password'",
+        "ip": "TEXT NOT NULL DEFAULT ''",
+        "device": "TEXT NOT NULL DEFAULT ''",
+        "user_agent": "TEXT NOT NULL DEFAULT ''",
+        "device_id": "TEXT NOT NULL DEFAULT ''",
+        "credential_id": "TEXT NOT NULL DEFAULT ''",
+    },
+    "refresh_tokens": {"session_ends_at": "INTEGER NOT NULL DEFAULT 0"},
+    "challenges": {"device_id": "TEXT NOT NULL DEFAULT ''"},
+}
+_EXPIRING_TABLES = (
+    "sessions", "refresh_tokens", "throttle_runs", "recent_posts", "challenges", "devices",
+    "security_events", "email_tokens",
+)
+_USER_COLUMNS = (
+    "username, password_hash, created_at, credential_stamp, deleted, display_name, webauthn_handle"
+)
+_SESSION_COLUMNS = (
+    "username, sid, credential_stamp, created_at, last_used_at, expires_at, ends_at, method,"
+    " ip, device, user_agent, device_id, credential_id"
+)
 
 
 _USER_FIELDS = tuple(_USER_COLUMNS.split(", "))
@@ -241,6 +315,11 @@ class SQLiteStore:
             )
         if "display_name" not in columns:  # a file made before display names: shown as the username
             connection.execute("ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT ''")
+        for table, added in _ADDED_COLUMNS.items():
+            present = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+            for column, declaration in added.items():
+                if column not in present:
+                    connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     def _retrying(self, action: Callable[[], T]) -> T:
         """Run ``action``; if the database stays locked past the busy timeout, try again."""
@@ -297,9 +376,9 @@ class SQLiteStore:
     def create_user(self, user: User) -> None:
         def insert(connection: sqlite3.Connection) -> None:
             connection.execute(
-                f"INSERT INTO users ({_USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",  # noqa: S608
+                f"INSERT INTO users ({_USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
                 (user.username, user.password_hash, user.created_at, user.credential_stamp,
-                 int(user.deleted), user.display_name),
+                 int(user.deleted), user.display_name, user.webauthn_handle),
             )
 
         try:
@@ -341,9 +420,9 @@ class SQLiteStore:
         def insert(connection: sqlite3.Connection) -> None:
             self._prune_expired(connection, self._clock())
             connection.execute(
-                f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",  # noqa: S608
-                (session.username, session.sid, session.credential_stamp, session.created_at,
-                 session.last_used_at, session.expires_at),
+                f"INSERT INTO sessions ({_SESSION_COLUMNS})"  # noqa: S608
+                f" VALUES ({', '.join('?' * len(_SESSION_FIELDS))})",
+                tuple(getattr(session, field) for field in _SESSION_FIELDS),
             )
 
         self._write(insert)
@@ -397,15 +476,17 @@ class SQLiteStore:
             self._prune_expired(connection, self._clock())
             connection.execute(
                 "INSERT INTO refresh_tokens"
-                " (token_hash, username, family, issued_at_ms, expires_at, used)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                " (token_hash, username, family, issued_at_ms, expires_at, used, session_ends_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (token.token_hash, token.username, token.family, token.issued_at_ms,
-                 token.expires_at, int(token.used)),
+                 token.expires_at, int(token.used), token.session_ends_at),
             )
 
         self._write(insert)
 
-    _REFRESH_COLUMNS = "token_hash, username, family, issued_at_ms, expires_at, used"
+    _REFRESH_COLUMNS = (
+        "token_hash, username, family, issued_at_ms, expires_at, used, session_ends_at"
+    )
 
     def get_refresh_token(self, *, token_hash: str) -> RefreshToken | None:
         rows = self._read(
@@ -558,6 +639,10 @@ class SQLiteStore:
             connection.execute("DELETE FROM totp WHERE username = ?", (username,))
             connection.execute("DELETE FROM passkeys WHERE username = ?", (username,))
             connection.execute("DELETE FROM throttle_runs WHERE username = ?", (username,))
+            connection.execute("DELETE FROM devices WHERE username = ?", (username,))
+            connection.execute("DELETE FROM security_events WHERE username = ?", (username,))
+            connection.execute("DELETE FROM emails WHERE username = ?", (username,))
+            connection.execute("DELETE FROM email_tokens WHERE username = ?", (username,))
             removed = connection.execute(
                 "DELETE FROM messages WHERE id IN"
                 " (SELECT id FROM messages WHERE username = ? LIMIT ?)",
@@ -637,6 +722,11 @@ class SQLiteStore:
 
     def add_passkey(self, passkey: Passkey, *, limit: int) -> bool:
         def add(connection: sqlite3.Connection) -> bool:
+            owner = connection.execute(
+                "SELECT deleted FROM users WHERE username = ?", (passkey.username,)
+            ).fetchone()
+            if owner is None or owner[0]:
+                return False  # gone or being deleted: nothing new is added to it
             (count,) = connection.execute(
                 "SELECT COUNT(*) FROM passkeys WHERE username = ?", (passkey.username,)
             ).fetchone()
@@ -708,10 +798,11 @@ class SQLiteStore:
         def put(connection: sqlite3.Connection) -> None:
             self._prune_expired(connection, self._clock())
             connection.execute(
-                "INSERT INTO challenges (key, purpose, username, expires_at, credential_stamp)"
-                " VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO challenges"
+                " (key, purpose, username, expires_at, credential_stamp, device_id)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
                 (challenge.key, challenge.purpose, challenge.username, challenge.expires_at,
-                 challenge.credential_stamp),
+                 challenge.credential_stamp, challenge.device_id),
             )
 
         self._write(put)
@@ -719,7 +810,8 @@ class SQLiteStore:
     def take_challenge(self, *, key: str, now: float) -> Challenge | None:
         def take(connection: sqlite3.Connection) -> Challenge | None:
             rows = connection.execute(
-                "SELECT key, purpose, username, expires_at, credential_stamp FROM challenges"
+                "SELECT key, purpose, username, expires_at, credential_stamp, device_id"
+                " FROM challenges"
                 " WHERE key = ?",
                 (key,),
             ).fetchall()
@@ -745,3 +837,148 @@ class SQLiteStore:
                 (username, credential_stamp),
             )
         )
+
+    # --- known devices ---
+
+    def add_device(self, device: KnownDevice) -> None:
+        def insert(connection: sqlite3.Connection) -> None:
+            self._prune_expired(connection, self._clock())
+            connection.execute(
+                "INSERT OR REPLACE INTO devices"
+                " (username, token_hash, device_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                (device.username, device.token_hash, device.device_id, device.created_at,
+                 device.expires_at),
+            )
+
+        self._write(insert)
+
+    def get_device(self, *, username: str, token_hash: str) -> KnownDevice | None:
+        rows = self._read(
+            "SELECT username, token_hash, device_id, created_at, expires_at FROM devices"
+            " WHERE username = ? AND token_hash = ?",
+            (username, token_hash),
+        )
+        return KnownDevice(**_fields(rows[0])) if rows else None
+
+    def forget_devices(self, *, username: str) -> None:
+        self._write(lambda c: c.execute("DELETE FROM devices WHERE username = ?", (username,)))
+
+    # --- security events ---
+
+    def add_security_event(self, event: SecurityEvent) -> None:
+        def insert(connection: sqlite3.Connection) -> None:
+            self._prune_expired(connection, self._clock())  # the 90 days end here
+            connection.execute(
+                "INSERT INTO security_events (username, id, type, created_at, expires_at, ip,"
+                " user_agent, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (event.username, event.id, event.type, event.created_at, event.expires_at,
+                 event.ip, event.user_agent, event.details_json),
+            )
+
+        self._write(insert)
+
+    def list_security_events(
+        self, *, username: str, limit: int, before_id: str | None, now: float
+    ) -> SecurityEventPage:
+        # The primary key (username, id) is the index: one range read, newest first.
+        rows = self._read(
+            "SELECT username, id, type, created_at, expires_at, ip, user_agent, details"
+            " FROM security_events WHERE username = ? AND id < ? AND expires_at >= ?"
+            " ORDER BY id DESC LIMIT ?",
+            (username, before_id if before_id is not None else "\uffff", int(now), limit + 1),
+        )
+        events = tuple(
+            SecurityEvent(
+                username=row["username"], id=row["id"], type=row["type"],
+                created_at=row["created_at"], expires_at=row["expires_at"], ip=row["ip"],
+                user_agent=row["user_agent"], details_json=row["details"],
+            )
+            for row in rows[:limit]
+        )
+        return SecurityEventPage(events=events, has_more=len(rows) > limit)
+
+    # --- email (issue 23) ---
+
+    def get_email(self, *, username: str) -> EmailAddress | None:
+        rows = self._read(
+            "SELECT username, verified, pending FROM emails WHERE username = ?", (username,)
+        )
+        return EmailAddress(**_fields(rows[0])) if rows else None
+
+    def set_pending_email(self, *, username: str, email: str) -> None:
+        self._write(lambda c: c.execute(
+            "INSERT INTO emails (username, pending) VALUES (?, ?)"
+            " ON CONFLICT (username) DO UPDATE SET pending = excluded.pending",
+            (username, email),
+        ))
+
+    def claim_email(self, *, username: str, email: str) -> bool:
+        def claim(connection: sqlite3.Connection) -> None:
+            connection.execute(
+                "INSERT INTO emails (username, verified) VALUES (?, ?)"
+                " ON CONFLICT (username) DO UPDATE SET verified = excluded.verified,"
+                " pending = CASE WHEN pending = excluded.verified THEN '' ELSE pending END",
+                (username, email),
+            )
+
+        try:
+            self._write(claim)
+        except sqlite3.IntegrityError:  # the unique index: another account holds it
+            return False
+        return True
+
+    def email_owner(self, *, email: str) -> str | None:
+        rows = self._read("SELECT username FROM emails WHERE verified = ?", (email,))
+        return str(rows[0]["username"]) if rows else None
+
+    def put_email_token(self, token: EmailToken) -> None:
+        def put(connection: sqlite3.Connection) -> None:
+            self._prune_expired(connection, self._clock())
+            connection.execute(
+                "INSERT OR REPLACE INTO email_tokens (purpose, token_hash, username,"
+                " expires_at, email, credential_stamp) VALUES (?, ?, ?, ?, ?, ?)",
+                (token.purpose, token.token_hash, token.username, token.expires_at,
+                 token.email, token.credential_stamp),
+            )
+
+        self._write(put)
+
+    def take_email_token(self, *, purpose: str, token_hash: str, now: float
+                         ) -> EmailToken | None:
+        def take(connection: sqlite3.Connection) -> EmailToken | None:
+            rows = connection.execute(
+                "DELETE FROM email_tokens WHERE purpose = ? AND token_hash = ?"
+                " RETURNING token_hash, purpose, username, expires_at, email, credential_stamp",
+                (purpose, token_hash),
+            ).fetchall()
+            if not rows:
+                return None
+            found = EmailToken(**_fields(rows[0]))
+            return found if found.expires_at >= int(now) else None
+
+        return self._write(take)
+
+    # --- recovery codes and passkey handles (issue 21) ---
+
+    def set_recovery_codes(self, *, username: str, recovery_hashes: frozenset[str]) -> bool:
+        def replace(connection: sqlite3.Connection) -> bool:
+            cursor = connection.execute(
+                "UPDATE totp SET recovery_hashes = ? WHERE username = ? AND enabled = 1",
+                (" ".join(sorted(recovery_hashes)), username),
+            )
+            return cursor.rowcount == 1
+
+        return self._write(replace)
+
+    def set_webauthn_handle(self, *, username: str, handle: str) -> User | None:
+        def give(connection: sqlite3.Connection) -> User | None:
+            connection.execute(
+                "UPDATE users SET webauthn_handle = ? WHERE username = ? AND webauthn_handle = ''",
+                (handle, username),
+            )
+            row = connection.execute(
+                f"SELECT {_USER_COLUMNS} FROM users WHERE username = ?", (username,)  # noqa: S608
+            ).fetchone()
+            return _user(row) if row is not None else None
+
+        return self._write(give)

@@ -1,4 +1,4 @@
-"""GET /live's function URL in the packaged template (ops/infra_live.py, issue 26)."""
+"""GET /live's function URL in the packaged template (ops/infra/live.py, issue 26)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ops import infra_live
+from ops.infra import common
 from tests.deploy.conftest import Packaged
 
 pytestmark = pytest.mark.deploy
@@ -32,5 +32,23 @@ def test_the_live_function_runs_the_apps_live_handler_with_a_concurrency_cap(
         packaged: Packaged) -> None:
     function: dict[str, Any] = packaged.resources["Live"]["Properties"]
     assert function["Handler"] == "app.live_url"
-    assert function["ReservedConcurrentExecutions"] == infra_live.LIVE_RESERVED_CONCURRENCY
+    reserved = common.STAGE_OPTIONS[packaged.stage]["reserved_concurrency"]
+    if reserved:  # the stack's ReservedConcurrency parameter decides, as for the others
+        assert function["ReservedConcurrentExecutions"] == {
+            "Fn::If": ["UseReservedConcurrency", reserved["live"], {"Ref": "AWS::NoValue"}]}
+        assert "live 50" in packaged.template["Parameters"]["ReservedConcurrency"]["Description"]
+    else:
+        assert "ReservedConcurrentExecutions" not in function
     assert function["Environment"]["Variables"]["CHALKBOARD_STORE"] == "dynamodb"
+
+
+def test_the_web_apps_csp_lets_the_page_connect_to_the_live_url(packaged: Packaged) -> None:
+    policy = packaged.resources["WebHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"]
+    text, values = policy["SecurityHeadersConfig"]["ContentSecurityPolicy"][
+        "ContentSecurityPolicy"]["Fn::Sub"]
+    (connect,) = [d.split()[1:] for d in text.split("; ") if d.startswith("connect-src ")]
+    assert connect == ["${ApiOriginValue}", "${LiveOriginValue}"]
+    # FunctionUrl is https://<id>.lambda-url.<region>.on.aws/: its origin has no slash
+    url = {"Fn::GetAtt": ["LiveUrl", "FunctionUrl"]}
+    assert values["LiveOriginValue"] == {"Fn::Join": ["", [
+        "https://", {"Fn::Select": [2, {"Fn::Split": ["/", url]}]}]]}

@@ -16,6 +16,7 @@ import pytest
 
 from chalicelib import telemetry
 from ops import render_infra as render
+from ops.infra.common import STAGE_OPTIONS
 from ops.stage import ROOT
 from tests.deploy.conftest import STAGES, Packaged
 from tests.deploy.test_templates import CONFIG, lint
@@ -73,18 +74,29 @@ def test_the_sam_transform_makes_only_the_api_stage(packaged: Packaged) -> None:
     assert packaged.template["Globals"]["Api"]["OpenApiVersion"]
 
 
-def test_prod_functions_have_reserved_concurrency_from_the_stage_config(
-    packaged: Packaged,
-) -> None:
-    """Both ways read it from .chalice/config.json (chalice deploy and chalice package)."""
+def test_reserved_concurrency_is_a_prod_parameter_off_by_default(packaged: Packaged) -> None:
+    """A new account's concurrency quota (10) cannot reserve 150: a first deploy must not
+    ask for it; the ReservedConcurrency parameter turns it on once the quota is raised.
+    chalice deploy (way 2) never reserves: the stage config sets no reserved_concurrency."""
+    reserved = STAGE_OPTIONS[packaged.stage]["reserved_concurrency"]
     functions = {"APIHandler": "api_handler", "JwtAuth": "jwt_auth"}
-    stage_functions = CONFIG["stages"][packaged.stage]["lambda_functions"]
     for logical_id, name in functions.items():
         properties = packaged.resources[logical_id]["Properties"]
-        expected = stage_functions[name].get("reserved_concurrency")
-        assert properties.get("ReservedConcurrentExecutions") == expected
+        assert "reserved_concurrency" not in CONFIG["stages"][packaged.stage][
+            "lambda_functions"][name]
         if packaged.stage == "prod":
-            assert expected and expected > 0
+            assert reserved[name] > 0
+            assert properties["ReservedConcurrentExecutions"] == {
+                "Fn::If": ["UseReservedConcurrency", reserved[name], {"Ref": "AWS::NoValue"}]}
+        else:
+            assert "ReservedConcurrentExecutions" not in properties
+    parameters = packaged.template["Parameters"]
+    if packaged.stage == "prod":
+        assert parameters["ReservedConcurrency"]["Default"] == "false"
+        assert packaged.template["Conditions"]["UseReservedConcurrency"] == {
+            "Fn::Equals": [{"Ref": "ReservedConcurrency"}, "true"]}
+    else:
+        assert "ReservedConcurrency" not in parameters
 
 
 def test_waf_limits_sign_ins_per_ip_and_applies_aws_common_rules(packaged: Packaged) -> None:
@@ -138,7 +150,7 @@ def test_log_groups_keep_the_stages_retention_and_prod_keeps_them(packaged: Pack
         assert groups, way
         if way == "way 1":
             assert set(groups) == {"ApiHandlerLogGroup", "JwtAuthLogGroup", "LiveLogGroup",
-                                   "ApiAccessLogGroup"}
+                                   "ApiAccessLogGroup", "WafLogGroup"}
         for name, group in groups.items():
             assert group["Properties"]["RetentionInDays"] == days, (way, name)
             expected = "Retain" if packaged.stage == "prod" else "Delete"
@@ -164,9 +176,7 @@ def alarm_metrics(resources: dict[str, Any]) -> dict[str, tuple[str, str]]:
     return alarms
 
 
-def test_prod_alarms_cover_errors_throttles_5xx_authorizer_and_refresh_reuse(
-    packaged: Packaged,
-) -> None:
+def test_prod_alarms_cover_an_auth_services_failure_modes(packaged: Packaged) -> None:
     for way, resources, template in ways(packaged):
         alarms = alarm_metrics(resources)
         if packaged.stage != "prod":
@@ -175,22 +185,122 @@ def test_prod_alarms_cover_errors_throttles_5xx_authorizer_and_refresh_reuse(
             continue
         assert set(alarms.values()) >= {
             ("AWS/Lambda", "Errors"), ("AWS/Lambda", "Throttles"),
-            ("AWS/ApiGateway", "5XXError"), ("chalkboard", "AuthorizerErrors"),
-            ("chalkboard", "RefreshTokenReuse"),
+            ("AWS/ApiGateway", "5XXError+Count"), ("AWS/ApiGateway", "Latency"),
+            ("chalkboard", "AuthorizerErrors"), ("chalkboard", "RefreshTokenReuse"),
+            ("chalkboard", "LoginFailed"), ("chalkboard", "LoginThrottled"),
+            ("AWS/WAFV2", "BlockedRequests"),
+            ("chalkboard/runtime", f"{packaged.stage}-jwt_auth-crashes"),
             ("AWS/DynamoDB", "ReadThrottleEvents+WriteThrottleEvents"),
         }, way
         throttles = [n for n, m in alarms.items() if m == ("AWS/Lambda", "Throttles")]
-        assert len(throttles) == 3, way  # one per function (API, authorizer, live: issue 26)
+        assert len(throttles) == 3, way  # one per function: API, authorizer, live (issue 26)
         table_alarms = [n for n, m in alarms.items() if m[0] == "AWS/DynamoDB"]
         assert len(table_alarms) == len(render.TABLE_KEYS), way
         for namespace, metric in alarms.values():
             if namespace == telemetry.NAMESPACE:
                 assert metric in telemetry.METRICS  # an alarm on a metric never sent is silent
         subscription = resources["AlarmEmailSubscription"]
-        assert subscription["Condition"] == "HasAlarmEmail"
+        assert "Condition" not in subscription
         assert subscription["Properties"]["Protocol"] == "email"
         assert subscription["Properties"]["Endpoint"] == {"Ref": "AlarmEmail"}
-        assert template["Parameters"]["AlarmEmail"]["Default"] == ""
+        (assertion,) = template["Rules"]["AlarmEmailRequired"]["Assertions"]
+        assert "RuleCondition" not in template["Rules"]["AlarmEmailRequired"]
+        assert assertion["Assert"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}
+
+
+def evaluate(expression: str, **values: float) -> float:
+    """A CloudWatch metric math IF/AND expression, evaluated for one period (only the
+    operators such an expression uses: IF, AND, comparisons, arithmetic)."""
+    import ast
+    import operator
+
+    operators: dict[type, Any] = {ast.GtE: operator.ge, ast.Gt: operator.gt,
+                                  ast.LtE: operator.le, ast.Lt: operator.lt,
+                                  ast.Div: operator.truediv, ast.Mult: operator.mul,
+                                  ast.Add: operator.add, ast.Sub: operator.sub}
+
+    def value(node: ast.expr) -> Any:
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name):
+            return values[node.id]
+        if isinstance(node, ast.BinOp):
+            return operators[type(node.op)](value(node.left), value(node.right))
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            return operators[type(node.ops[0])](value(node.left), value(node.comparators[0]))
+        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And):
+            return all(value(operand) for operand in node.values)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id == "IF":
+            test, yes, no = node.args
+            return value(yes) if value(test) else value(no)
+        raise AssertionError(f"unexpected metric math: {ast.dump(node)}")
+
+    tree = ast.parse(expression.replace(" AND ", " and "), mode="eval")
+    return float(value(tree.body))
+
+
+def test_the_5xx_alarm_needs_a_count_and_a_rate_over_several_periods(packaged: Packaged) -> None:
+    if packaged.stage != "prod":
+        return
+    for way, resources, _ in ways(packaged):
+        properties = resources["ApiServerErrorsAlarm"]["Properties"]
+        (expression,) = [m["Expression"] for m in properties["Metrics"] if m["ReturnData"]]
+        stats = {m["Id"]: m["MetricStat"] for m in properties["Metrics"] if "MetricStat" in m}
+        assert {k: (v["Metric"]["MetricName"], v["Stat"]) for k, v in stats.items()} == {
+            "errors": ("5XXError", "Sum"), "requests": ("Count", "Sum")}, way
+
+        def pages(errors: float, requests: float, expression: str = expression,
+                  threshold: float = properties["Threshold"]) -> bool:
+            return evaluate(expression, errors=errors, requests=requests) >= threshold
+
+        assert not pages(1, 20)  # one failure in 20 requests
+        assert not pages(5, 1000)  # a count without a rate
+        assert not pages(4, 10)  # a rate without a count
+        assert pages(10, 100)
+        assert properties["EvaluationPeriods"] >= 3
+        assert properties["DatapointsToAlarm"] == properties["EvaluationPeriods"]
+
+
+def test_authorizer_crashes_and_timeouts_page_from_its_own_log(packaged: Packaged) -> None:
+    """Lambda's Errors metric counts the authorizer's every refusal: its log tells crashes."""
+    if packaged.stage != "prod":
+        return
+    for way, resources, _ in ways(packaged):
+        filters = [r["Properties"] for r in resources.values()
+                   if r["Type"] == "AWS::Logs::MetricFilter"]
+        (crashes,) = filters
+        expected_group = ({"Ref": "JwtAuthLogGroup"} if way == "way 1" else
+                          f"/aws/lambda/chalkboard-{packaged.stage}-jwt_auth")
+        assert crashes["LogGroupName"] == expected_group, way
+        assert '"Task timed out"' in crashes["FilterPattern"]
+        assert '"Runtime."' in crashes["FilterPattern"]
+        assert "Unauthorized" not in crashes["FilterPattern"]
+        (transformation,) = crashes["MetricTransformations"]
+        alarm = resources["JwtAuthCrashesAlarm"]["Properties"]
+        assert (alarm["Namespace"], alarm["MetricName"]) == (
+            transformation["MetricNamespace"], transformation["MetricName"])
+        assert alarm["Threshold"] == 1
+
+
+def test_p99_latency_near_the_timeout_and_sign_in_spikes_page(packaged: Packaged) -> None:
+    if packaged.stage != "prod":
+        return
+    timeout_ms = CONFIG["lambda_timeout"] * 1000
+    for way, resources, _ in ways(packaged):
+        latency = resources["ApiLatencyAlarm"]["Properties"]
+        assert latency["ExtendedStatistic"] == "p99" and "Statistic" not in latency
+        assert 0.5 * timeout_ms <= latency["Threshold"] < timeout_ms, way
+        for name, metric in (("LoginFailuresAlarm", "LoginFailed"),
+                             ("LoginThrottledAlarm", "LoginThrottled")):
+            properties = resources[name]["Properties"]
+            assert (properties["MetricName"], properties["Statistic"]) == (metric, "Sum")
+            assert properties["Threshold"] > 1  # a spike, not one mistyped password
+        waf = resources["WafBlocksAlarm"]
+        assert waf["Condition"] == "UseWaf"
+        dims = {d["Name"]: d["Value"] for d in waf["Properties"]["Dimensions"]}
+        assert dims["WebACL"] == resources["ApiWebAcl"]["Properties"]["Name"]
+        assert dims["Rule"] == "ALL"
 
 
 def test_a_dashboard_shows_the_api_functions_tables_and_business_metrics(

@@ -6,8 +6,8 @@ SAM transform CloudFormation would run, or on the committed files way 2 uses.
 
 from __future__ import annotations
 
-import ast
 import json
+import os
 import re
 import subprocess
 import sys
@@ -50,11 +50,15 @@ GUARDED_ROUTES = {
     ("/me/totp", "post"),
     ("/me/totp", "delete"),
     ("/me/totp/confirm", "post"),
+    ("/me/totp/recovery-codes", "post"),
     ("/me/passkeys", "get"),
     ("/me/passkeys", "post"),
     ("/me/passkeys/options", "post"),
     ("/me/passkeys/{passkey_id}", "patch"),
     ("/me/passkeys/{passkey_id}", "delete"),
+    ("/me/security-events", "get"),
+
+    ("/me/email", "post"),
 }
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 
@@ -235,8 +239,9 @@ def test_stage_token_lifetimes_and_authorizer_cache_are_set_and_sane() -> None:
 def test_each_log_group_is_the_one_its_function_writes_to(packaged: Packaged) -> None:
     groups = packaged.of_type("AWS::Logs::LogGroup")
     assert set(groups) == {"ApiHandlerLogGroup", "JwtAuthLogGroup", "LiveLogGroup",
-                           "ApiAccessLogGroup"}
+                           "ApiAccessLogGroup", "WafLogGroup"}
     del groups["ApiAccessLogGroup"]  # API Gateway's (tests/deploy/test_operations.py)
+    del groups["WafLogGroup"]  # WAF's (tests/deploy/test_operations.py)
     pairs = {"ApiHandlerLogGroup": "APIHandler", "JwtAuthLogGroup": "JwtAuth",
              "LiveLogGroup": "Live"}
     for group, function in pairs.items():
@@ -268,7 +273,8 @@ def test_every_guarded_route_uses_the_jwt_authorizer(packaged: Packaged) -> None
     assert open_routes == {("/signup", "post"), ("/login", "post"),
                            ("/token/refresh", "post"), ("/health", "get"),
                            ("/login/totp", "post"), ("/login/passkey/options", "post"),
-                           ("/login/passkey", "post"),
+                           ("/login/passkey", "post"), ("/email/verify", "post"),
+                           ("/password/forgot", "post"), ("/password/reset", "post"),
                            ("/live", "get")}  # the live ticket is its credential (issue 26)
     authorizer = packaged.swagger["securityDefinitions"]["jwt_auth"]
     assert authorizer["x-amazon-apigateway-authorizer"]["type"] == "token"
@@ -331,62 +337,60 @@ def test_a_new_web_origin_redeploys_the_api_stage(packaged: Packaged) -> None:
 # -- IAM ------------------------------------------------------------------------------
 
 
-CALLERS = ("_call", "_conditional")  # the adapter's two ways to send one request
+# The tests that drive every DynamoDBStore method on dynalite: the store contract tests,
+# and the two-factor and passkey tests (their store capabilities run on both adapters).
+STORE_TESTS = (
+    "tests/test_store_contract.py", "tests/test_totp.py", "tests/test_passkeys.py",
+    "tests/test_store_security_events.py", "tests/test_known_devices.py",
+    "tests/test_store_email.py",
+)
+# The store methods the authorizer calls (app.jwt_auth → sessions.authenticate).
+AUTHORIZER_STORE_METHODS = {"access_state"}
+# The store methods the live function calls (app.live_url → live.newer, issue 26): the
+# ticket's session, then the newest page or what is newer than ``since``.
+LIVE_STORE_METHODS = {"access_state", "list_messages", "list_newer_messages"}
 
 
-def store_calls(methods: set[str] | None = None) -> dict[str, set[str]]:
-    """Table → DynamoDB actions, read from the store's code: each method's `_call`
-    operations (its own and those of the `self._<helper>` methods it calls, which
-    take the table as an argument) on each `self._tables.<table>` it names (only
-    ``methods``, if given)."""
-    source = (ROOT / "chalicelib" / "store" / "dynamodb.py").read_text()
-    store_class = next(node for node in ast.parse(source).body
-                       if isinstance(node, ast.ClassDef) and node.name == "DynamoDBStore")
-    all_methods = [m for m in store_class.body if isinstance(m, ast.FunctionDef)]
-    own_operations: dict[str, set[str]] = {}
-    helpers: dict[str, set[str]] = {}
-    for method in all_methods:
-        own_operations[method.name], helpers[method.name] = set(), set()
-        for node in ast.walk(method):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "self"):
-                # `_conditional` is `_call` for a conditional write: the same operation.
-                if node.func.attr in CALLERS and method.name not in CALLERS:
-                    own_operations[method.name].add(node.args[0].value)
-                elif node.func.attr.startswith("_"):
-                    helpers[method.name].add(node.func.attr)
+@pytest.fixture(scope="module")
+def recorded_calls(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, str]]:
+    """Every DynamoDB call those tests make, recorded by a botocore before-call hook
+    (tests/deploy/dynamodb_calls.py): store method, operation and table."""
+    from tests.deploy.dynamodb_calls import VARIABLE
 
-    def names_a_table(method: ast.FunctionDef) -> bool:
-        return any(isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
-                   and node.value.attr == "_tables" for node in ast.walk(method))
+    out = tmp_path_factory.mktemp("dynamodb-calls") / "calls.jsonl"
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+         "-p", "tests.deploy.dynamodb_calls", *STORE_TESTS, "-k", "dynamodb"],
+        cwd=ROOT, env={**os.environ, VARIABLE: str(out)}, capture_output=True, text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return [json.loads(line) for line in out.read_text().splitlines()]
 
-    # A helper that names its own table (e.g. reading authors' names from users for a
-    # messages page) is counted on that table as a method of its own, not on its callers'.
-    table_owners = {method.name for method in all_methods if names_a_table(method)}
 
-    def operations_of(name: str, seen: frozenset[str] = frozenset()) -> set[str]:
-        found = set(own_operations.get(name, set()))
-        for helper in helpers.get(name, set()) - seen - table_owners:
-            found |= operations_of(helper, seen | {name})
-        return found
-
+def store_calls(calls: list[dict[str, str]], methods: set[str] | None = None
+                ) -> dict[str, set[str]]:
+    """Table → the DynamoDB actions called on it (by ``methods`` only, if given)."""
     actions: dict[str, set[str]] = {}
-    for method in all_methods:
-        if methods is not None and method.name not in methods:
-            continue
-        operations, tables = operations_of(method.name), set()
-        for node in ast.walk(method):
-            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
-                    and node.value.attr == "_tables"):
-                tables.add(node.attr)
-            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
-                    and node.value.attr == "_client" and method.name != "_call"):
-                pytest.fail(f"{method.name} calls the client directly, past _call")
-        for table in tables:
-            for operation in operations:
-                action = "".join(part.capitalize() for part in operation.split("_"))
-                actions.setdefault(table, set()).add(action)
+    for call in calls:
+        if methods is None or call["method"] in methods:
+            actions.setdefault(call["table"], set()).add(call["operation"])
     return actions
+
+
+def test_the_recorded_tests_call_every_store_method(recorded_calls: list[dict[str, str]]
+                                                     ) -> None:
+    """A method no test drives would leave its actions out of the comparison below."""
+    import inspect
+
+    from chalicelib.store.dynamodb import DynamoDBStore
+
+    public = {name for name, _ in inspect.getmembers(DynamoDBStore, inspect.isfunction)
+              if not name.startswith("_")}
+    called = {call["method"] for call in recorded_calls}
+    assert public - called == set(), "add the test file that drives them to STORE_TESTS"
+    assert called >= AUTHORIZER_STORE_METHODS | LIVE_STORE_METHODS
+    assert {call["table"] for call in recorded_calls} == set(TABLES)
 
 
 def dynamodb_grants(statements: list[dict[str, Any]], table_of: Any
@@ -405,28 +409,26 @@ def dynamodb_grants(statements: list[dict[str, Any]], table_of: Any
     return granted, conditions
 
 
-def check_authorizer_reads(granted: dict[str, set[str]], conditions: dict[str, Any]) -> None:
+def check_authorizer_reads(granted: dict[str, set[str]], conditions: dict[str, Any],
+                           calls: list[dict[str, str]]) -> None:
     """The authorizer reads the user and the token's session, nothing else."""
-    assert granted == store_calls(methods={"access_state"})
+    assert granted == store_calls(calls, methods=AUTHORIZER_STORE_METHODS)
     assert all(actions <= {"BatchGetItem", "GetItem"} for actions in granted.values())
     assert conditions == {}
 
 
-def check_live_reads(granted: dict[str, set[str]], conditions: dict[str, Any]) -> None:
+def check_live_reads(granted: dict[str, set[str]], conditions: dict[str, Any],
+                     calls: list[dict[str, str]]) -> None:
     """GET /live's function (issue 26) reads the ticket's session and the board, nothing else."""
-    from ops.infra_live import LIVE_TABLE_ACTIONS
-
-    assert granted == {table: set(actions) for table, actions in LIVE_TABLE_ACTIONS.items()}
-    reads = store_calls(methods={"access_state", "list_messages", "list_newer_messages"})
-    assert all(actions <= granted.get(table, set()) for table, actions in reads.items())
+    assert granted == store_calls(calls, methods=LIVE_STORE_METHODS)
     assert all(actions <= {"BatchGetItem", "GetItem", "Query"} for actions in granted.values())
     assert conditions == {}
 
 
 def test_roles_grant_exactly_the_dynamodb_actions_their_function_calls(
-    packaged: Packaged,
+    packaged: Packaged, recorded_calls: list[dict[str, str]],
 ) -> None:
-    expected = store_calls()
+    expected = store_calls(recorded_calls)
     assert set(expected) == set(TABLES)
     statements = role_statements(packaged)
 
@@ -435,12 +437,14 @@ def test_roles_grant_exactly_the_dynamodb_actions_their_function_calls(
         return table
 
     assert dynamodb_grants(statements["ApiHandlerRole"], table_of) == (expected, {})
-    check_authorizer_reads(*dynamodb_grants(statements["JwtAuthRole"], table_of))
-    check_live_reads(*dynamodb_grants(statements["LiveRole"], table_of))
+    check_authorizer_reads(*dynamodb_grants(statements["JwtAuthRole"], table_of), recorded_calls)
+    check_live_reads(*dynamodb_grants(statements["LiveRole"], table_of), recorded_calls)
 
 
-def test_way_2_policies_grant_exactly_the_dynamodb_actions_their_function_calls() -> None:
-    expected = store_calls()
+def test_way_2_policies_grant_exactly_the_dynamodb_actions_their_function_calls(
+    recorded_calls: list[dict[str, str]],
+) -> None:
+    expected = store_calls(recorded_calls)
     for stage in STAGES:
         env = stage_env(stage)
         names = {key: env[f"CHALKBOARD_{key.upper()}_TABLE"] for key in TABLES}
@@ -453,8 +457,9 @@ def test_way_2_policies_grant_exactly_the_dynamodb_actions_their_function_calls(
         assert dynamodb_grants(policy_file(stage, "api_handler")["Statement"], table_of) == \
             (expected, {})
         check_authorizer_reads(*dynamodb_grants(policy_file(stage, "jwt_auth")["Statement"],
-                                                table_of))
-        check_live_reads(*dynamodb_grants(policy_file(stage, "live")["Statement"], table_of))
+                                                table_of), recorded_calls)
+        check_live_reads(*dynamodb_grants(policy_file(stage, "live")["Statement"], table_of),
+                         recorded_calls)
 
 
 def all_statements(packaged: Packaged) -> list[dict[str, Any]]:
@@ -472,6 +477,9 @@ def test_no_iam_statement_has_a_wildcard_resource_or_action(packaged: Packaged) 
     statements = all_statements(packaged)
     assert statements
     for statement in statements:
+        if statement["Effect"] == "Deny":  # refusals may be broad: only plain-HTTP S3 ones
+            assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            continue
         assert statement["Effect"] == "Allow"
         for action in as_list(statement["Action"]):
             assert "*" not in action, statement
@@ -524,6 +532,10 @@ def test_way_2_policies_name_only_the_stages_tables_keyring_key_and_own_logs() -
             } | {f"arn:aws:ssm:*:*:parameter{env['CHALKBOARD_SIGNING_KEYS_PARAMETER']}",
                  "arn:aws:kms:*:*:key/*",
                  f"arn:aws:logs:*:*:log-group:/aws/lambda/{log_groups[function]}:log-stream:*"}
+            if function == "api_handler":  # SES: the sender's identity (tests/test_mail.py)
+                domain = "web-origin-not-set.invalid"
+                allowed |= {f"arn:aws:ses:*:*:identity/chalkboard@{domain}",
+                            f"arn:aws:ses:*:*:identity/{domain}"}
             statements = policy_file(stage, function)["Statement"]
             assert {r for s in statements for r in as_list(s["Resource"])} == allowed
 
@@ -531,7 +543,7 @@ def test_way_2_policies_name_only_the_stages_tables_keyring_key_and_own_logs() -
 # -- the web app: private bucket, CloudFront, headers ------------------------------
 
 
-def web_checks(resources: dict[str, Any], api_origin: Any) -> None:
+def web_checks(resources: dict[str, Any], api_origin: Any, live_origin: Any = None) -> None:
     """Shared by way 1 (after the transform) and way 2 (the web template as is)."""
     bucket = resources["WebBucket"]["Properties"]
     assert bucket["PublicAccessBlockConfiguration"] == {
@@ -540,7 +552,12 @@ def web_checks(resources: dict[str, Any], api_origin: Any) -> None:
     }
     assert "WebsiteConfiguration" not in bucket
     assert "AccessControl" not in bucket
-    (statement,) = resources["WebBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    deny, statement = resources["WebBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert deny == {
+        "Sid": "DenyRequestsWithoutTls", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+        "Resource": [{"Fn::GetAtt": ["WebBucket", "Arn"]}, {"Fn::Sub": "${WebBucket.Arn}/*"}],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
     assert statement["Effect"] == "Allow"
     assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
     assert statement["Action"] == "s3:GetObject"
@@ -577,8 +594,12 @@ def web_checks(resources: dict[str, Any], api_origin: Any) -> None:
     assert all(header["Override"] for header in headers.values())
     csp, values = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
     directives = {d.split()[0]: d.split()[1:] for d in csp.split("; ")}
-    assert directives["connect-src"] == ["${ApiOriginValue}"]
-    assert values == {"ApiOriginValue": api_origin}
+    if live_origin is None:  # way 2: the web app asks the API's GET /live
+        assert directives["connect-src"] == ["${ApiOriginValue}"]
+        assert values == {"ApiOriginValue": api_origin}
+    else:  # the one stack: and GET /live's function URL (issue 26)
+        assert directives["connect-src"] == ["${ApiOriginValue}", "${LiveOriginValue}"]
+        assert values == {"ApiOriginValue": api_origin, "LiveOriginValue": live_origin}
     assert directives["frame-ancestors"] == ["'none'"]
     assert directives["default-src"] == ["'none'"]
 
@@ -587,7 +608,10 @@ def test_web_app_is_served_over_https_from_a_private_bucket(packaged: Packaged) 
     api_origin = {"Fn::If": [
         "HasApiDomain", {"Fn::Sub": "https://${ApiDomainName}"},
         {"Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}]}
-    web_checks(packaged.resources, api_origin)
+    live_url = {"Fn::GetAtt": ["LiveUrl", "FunctionUrl"]}
+    live_origin = {"Fn::Join": ["", ["https://", {"Fn::Select": [2, {"Fn::Split": ["/",
+                                                                               live_url]}]}]]}
+    web_checks(packaged.resources, api_origin, live_origin)
     assert packaged.template["Outputs"]["ApiOrigin"]["Value"] == api_origin
 
 

@@ -19,7 +19,7 @@ from tests.reliability.tally import TALLY
 SECRET_FIELDS = ("password", "current_password", "new_password")
 # Sent or received secrets that must never reach a log: tokens, the two-factor step's
 # token and a new two-factor secret.
-TOKEN_FIELDS = ("access_token", "refresh_token", "mfa_token", "secret")
+TOKEN_FIELDS = ("access_token", "refresh_token", "mfa_token", "secret", "device_token")
 
 
 class Http(http_client.Http):
@@ -35,6 +35,8 @@ class Http(http_client.Http):
             for name in SECRET_FIELDS:
                 if isinstance(body.get(name), str):
                     TALLY.secret_password(body[name])
+            if isinstance(body.get("device_token"), str):
+                TALLY.secret_token(body["device_token"])  # sent back at /login: never logged
 
     def received(self, reply: Reply) -> None:
         if isinstance(reply.body, dict):

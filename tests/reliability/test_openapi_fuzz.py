@@ -11,9 +11,9 @@ fuzzed logout ends only its own session and the rest reach the app.
 
 A genuine paging cursor is the one thing a schema cannot hand a generator:
 cursors are signed, so a random string of the right shape is rightly a 400. The
-file marks them ``format: cursor``; this run draws from the cursors this server
-issued (and a "format-violating" cursor, which schemathesis makes by drawing any
-string, is rightly refused).
+file marks them ``format: cursor`` (``event-cursor`` for security events); this
+run draws from the cursors this server issued (and a "format-violating" cursor,
+which schemathesis makes by drawing any string, is rightly refused).
 
 Rules the file states in words because no keyword can (passwords after NFKC: the
 normalized length, a visible character, not the username, not a common
@@ -61,7 +61,7 @@ from chalicelib.validation import (
     has_visible_character,
     shows_something,
 )
-from tests.reliability.stack import Served, fresh_name, session
+from tests.reliability.stack import PASSWORD, Served, fresh_name, session
 from tests.reliability.tally import TALLY
 
 pytestmark = pytest.mark.reliability
@@ -95,6 +95,23 @@ def genuine_cursors(served: Served, token: str) -> list[str]:
     query = "limit=1"
     while len(cursors) < CURSORS_TO_COLLECT:
         page = http.call("GET", f"/messages?{query}", token=token)
+        assert page.status == 200, page.body
+        cursors.append(page.body["next_cursor"])
+        query = f"limit=1&cursor={cursors[-1]}"
+    return cursors
+
+
+def genuine_event_cursors(served: Served, username: str, token: str) -> list[str]:
+    """Security-event cursors the server issued: sign in again and again (each sign-in
+    is an event), then page the owner's list one event at a time."""
+    http = served.http()
+    for _ in range(CURSORS_TO_COLLECT + 1):
+        reply = http.call("POST", "/login", {"username": username, "password": PASSWORD})
+        assert reply.status == 200, reply.body
+    cursors: list[str] = []
+    query = "limit=1"
+    while len(cursors) < CURSORS_TO_COLLECT:
+        page = http.call("GET", f"/me/security-events?{query}", token=token)
         assert page.status == 200, page.body
         cursors.append(page.body["next_cursor"])
         query = f"limit=1&cursor={cursors[-1]}"
@@ -219,7 +236,8 @@ def is_gateway_answer_to_unroutable_method(check: str, interaction: Any) -> bool
         return False
 
 
-def run(served: Served, username: str, cursors: list[str]) -> Outcome:
+def run(served: Served, username: str, cursors: list[str], event_cursors: list[str]
+        ) -> Outcome:
     schema = schemathesis.openapi.from_path(str(SPEC))
     schema.config.update(base_url=served.url)
     schema.config.phases.update(phases=PHASES)
@@ -237,6 +255,7 @@ def run(served: Served, username: str, cursors: list[str]) -> Outcome:
 
     outcome = Outcome()
     schemathesis.openapi.format("cursor", st.sampled_from(cursors))
+    schemathesis.openapi.format("event-cursor", st.sampled_from(event_cursors))
     try:
         for event in from_schema(schema).execute():
             if isinstance(event, events.ScenarioFinished):
@@ -248,6 +267,7 @@ def run(served: Served, username: str, cursors: list[str]) -> Outcome:
                                            or getattr(event, "exception", None))[:1000])
     finally:
         unregister_string_format("cursor")
+        unregister_string_format("event-cursor")
     return outcome
 
 
@@ -286,7 +306,8 @@ def record(recorder: Any, served: Served, outcome: Outcome) -> None:
 def test_fuzzer_with_every_check_finds_nothing(served: Served) -> None:
     username = fresh_name("fuzzer")
     token = session(served.http(), username)["access_token"]
-    outcome = run(served, username, genuine_cursors(served, token))
+    outcome = run(served, username, genuine_cursors(served, token),
+                  genuine_event_cursors(served, username, token))
 
     assert not outcome.errors, outcome.errors
     assert not outcome.failures, (

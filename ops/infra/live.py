@@ -5,12 +5,12 @@ the REST API each ask is an API Gateway request ($3.50 a million) plus the
 authorizer Lambda; on a function URL it is one Lambda invocation ($0.20 a million)
 that checks the live ticket and reads the session itself (bench figure 7).
 
-``ops/render_infra.py`` calls the two hooks below; the deploy branch's
-``ops/infra/*`` split only needs to call them too:
+``ops/render_infra.py`` and the other ``ops/infra`` modules use what is here:
 
-- ``LIVE_FUNCTION`` joins the functions the merge template wires (environment,
-  log group, role): its role reads only what ``live.newer`` reads —
+- ``LIVE_FUNCTION`` joins the functions both ways wire (environment, log group, role,
+  alarms, dashboard, keyring key): its role reads only what ``live.newer`` reads —
   ``access_state`` (users, user_items: BatchGetItem) and the board (messages: Query);
+  its reserved concurrency is in ``STAGE_OPTIONS`` (the ``ReservedConcurrency`` parameter);
 - ``live_resources(web_origin)``: the function URL (no IAM auth: the ticket is the
   credential; CORS for the stack's one web origin, GET only), the permission that
   lets anyone invoke it through the URL, and the ``LiveUrl`` output the web app's
@@ -32,15 +32,7 @@ LIVE_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "user_items": ("BatchGetItem",),
     "messages": ("Query",),
 }
-# Bounds what a flood of asks can cost or take from the account's concurrency:
-# 100,000 viewers asking every 3 s need about 35 at 1 ms each.
-LIVE_RESERVED_CONCURRENCY = 50
 PREFLIGHT_MAX_AGE_S = 7200  # Chromium's cap; a simple GET needs no preflight anyway
-
-
-def live_function_properties() -> dict[str, Any]:
-    """Properties merged into the packaged function besides the shared wiring."""
-    return {"ReservedConcurrentExecutions": LIVE_RESERVED_CONCURRENCY}
 
 
 def live_resources(web_origin: Any) -> dict[str, Any]:
@@ -68,6 +60,12 @@ def live_resources(web_origin: Any) -> dict[str, Any]:
             },
         },
     }
+
+
+def live_origin() -> dict[str, Any]:
+    """https://<host> of the function URL (FunctionUrl ends in "/"): the CSP's connect-src."""
+    url = {"Fn::GetAtt": ["LiveUrl", "FunctionUrl"]}
+    return {"Fn::Join": ["", ["https://", {"Fn::Select": [2, {"Fn::Split": ["/", url]}]}]]}
 
 
 def live_outputs() -> dict[str, Any]:

@@ -1,0 +1,79 @@
+"""Email addresses: a verification link to a new address, and the link's redemption.
+
+A link carries a random token (256 bits) in the URL *fragment*, so it never reaches
+a server log or a Referer; only its SHA-256 is stored, and taking it removes it, so
+it works once. A verified address belongs to one account (``Store.claim_email``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+
+from chalicelib import security_events
+from chalicelib.clients import Client
+from chalicelib.deps import Deps
+from chalicelib.errors import InvalidInput, StateConflict
+from chalicelib.mail import Mail, send_safely
+from chalicelib.store.model import EmailToken, live
+
+log = logging.getLogger(__name__)
+
+VERIFY_SECONDS = 24 * 3600
+VERIFY = "verify"
+TOKEN_MAX = 128  # a token is 43 characters; anything much longer is not one
+
+
+def new_token() -> tuple[str, str]:
+    """A link token and the hash stored for it."""
+    token = secrets.token_urlsafe(32)
+    return token, token_hash(token)
+
+
+def token_hash(token: str) -> str:
+    """SHA-256 suffices: tokens are random, so there is nothing to guess offline."""
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+def send_verification(deps: Deps, username: str, email: str) -> None:
+    """Record ``email`` as pending and mail it a link (valid 24 hours); never fails on
+    the mail."""
+    deps.store.set_pending_email(username=username, email=email)
+    token, digest = new_token()
+    deps.store.put_email_token(EmailToken(
+        token_hash=digest, purpose=VERIFY, username=username,
+        expires_at=int(deps.now()) + VERIFY_SECONDS, email=email,
+    ))
+    send_safely(deps, Mail(
+        to=email, subject="Confirm your email address", sent_at=deps.now(),
+        text=f"Confirm that this address belongs to the Chalkboard account {username} by "
+             f"opening the link below within 24 hours. If you did not ask for this, "
+             f"ignore this mail: the address will not be used.",
+        link=f"{deps.settings.web_origin}/#/verify-email?token={token}",
+    ))
+
+
+def verify(deps: Deps, token: str, *, client: Client | None = None) -> str:
+    """Make the link's address its account's verified one; the username.
+
+    ``InvalidInput`` for an invalid, used or expired link (or a gone account);
+    ``StateConflict`` when another account verified the address meanwhile.
+    """
+    invalid = InvalidInput("this verification link is invalid, used or expired")
+    if not token or len(token) > TOKEN_MAX:
+        raise invalid
+    found = deps.store.take_email_token(purpose=VERIFY, token_hash=token_hash(token),
+                                        now=deps.now())
+    if found is None or live(deps.store.get_user(found.username)) is None:
+        raise invalid
+    # Only the address last asked for: an older link (the owner changed their mind, or
+    # an earlier account of the same name asked for it) verifies nothing.
+    held = deps.store.get_email(username=found.username)
+    if held is None or found.email not in {held.pending, held.verified}:
+        raise invalid
+    if not deps.store.claim_email(username=found.username, email=found.email):
+        raise StateConflict("another account has verified this email address")
+    log.info("email address verified for %s", found.username)
+    security_events.record(deps, found.username, "email_verified", client=client)
+    return found.username

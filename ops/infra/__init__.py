@@ -1,0 +1,1 @@
+"""The deploy templates by concern; ``ops.render_infra`` assembles and writes them."""
