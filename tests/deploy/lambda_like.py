@@ -135,7 +135,8 @@ def main() -> dict[str, Any]:
     call("POST", "/signup", credentials)
     call("POST", "/login", {**credentials, "password": "not the password"})  # logs at INFO
     token = call("POST", "/login", credentials)["access_token"]
-    registration = call("POST", "/me/passkeys/options", {}, token)
+    registration = call("POST", "/me/passkeys/options", {"password": credentials["password"]},
+                        token)  # step-up (issue 21)
     sign_in = call("POST", "/login/passkey/options", {})
     totp = call("POST", "/me/totp", {"password": credentials["password"]}, token)
     call("POST", "/messages", {"content": "hello from the zip"}, token)
