@@ -28,7 +28,7 @@ from chalicelib import (
     telemetry,
     totp,
 )
-from chalicelib.clients import UNKNOWN_DEVICE, Client
+from chalicelib.clients import Client
 from chalicelib.deps import current_deps
 from chalicelib.errors import InvalidInput, KeyringUnavailable, StoreUnavailable
 from chalicelib.responses import (
@@ -272,7 +272,7 @@ def list_sessions() -> dict[str, Any]:
             "current": view.current,
             "method": view.session.method,
             "ip": view.session.ip,
-            "device": view.session.device or UNKNOWN_DEVICE,
+            "device": view.device,
             "user_agent": view.session.user_agent,
         }
         for view in views

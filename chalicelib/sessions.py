@@ -91,8 +91,8 @@ def start_session(deps: Deps, user: User, sign_in: SignIn) -> TokenPair:
     checked) and issue its first token pair: the one way any sign-in issues tokens.
 
     It ends ``session_max_seconds`` after now whatever its refreshes, earlier when
-    its refresh token goes unused for ``refresh_token_ttl``. The client's device
-    label is parsed here, once, and kept with the session.
+    its refresh token goes unused for ``refresh_token_ttl``. The client's address
+    and User-Agent are kept with it (labelled when the list is read).
 
     The session keeps ``user.credential_stamp``: if the password changed after
     that read, the stamps differ and these tokens never work. Then it looks at
@@ -115,7 +115,6 @@ def start_session(deps: Deps, user: User, sign_in: SignIn) -> TokenPair:
             ends_at=ends_at,
             method=sign_in.method,
             ip=sign_in.client.ip,
-            device=device_label(sign_in.client.user_agent),
             user_agent=sign_in.client.user_agent,
             device_id=sign_in.device_id,
             credential_id=sign_in.credential_id,
@@ -195,12 +194,16 @@ def logout(deps: Deps, claims: AccessClaims, *, client: Client | None = None) ->
 class SessionView:
     session: Session
     current: bool
+    device: str  # a label made from the session's User-Agent (clients.device_label)
 
 
 def list_sessions(deps: Deps, claims: AccessClaims) -> list[SessionView]:
     """The caller's live sessions, newest first, marking the one this token belongs to."""
     sessions = deps.store.list_sessions(username=claims.username, now=deps.now())
-    return [SessionView(s, s.sid == claims.session_id) for s in sessions]
+    # Labelled here, not at sign-in: the parser's rules cost ~0.3 s to load, which a
+    # sessions list may pay but a sign-in should not.
+    return [SessionView(s, s.sid == claims.session_id, device_label(s.user_agent))
+            for s in sessions]
 
 
 def end_session(deps: Deps, claims: AccessClaims, sid: str, *, client: Client | None = None

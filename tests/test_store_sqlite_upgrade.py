@@ -43,7 +43,7 @@ def test_database_from_before_session_details_gains_the_columns(tmp_path: Path) 
     old.close()
     store = SQLiteStore(path)
     (session,) = store.list_sessions(username="alice", now=2.0)
-    assert (session.ends_at, session.method, session.device, session.credential_id) == (
+    assert (session.ends_at, session.method, session.user_agent, session.credential_id) == (
         0, "password", "", "")
     token = store.get_refresh_token(token_hash="h")
     assert token is not None and token.session_ends_at == 0

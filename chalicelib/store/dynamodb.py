@@ -101,7 +101,7 @@ THROTTLE_PREFIX = "throttle#"
 DEVICE_PREFIX = "device#"
 # A session's fields beyond its key, stamp, times and TTL: absent on items written
 # before they existed (the model's defaults then apply).
-_SESSION_EXTRAS = ("ends_at", "method", "ip", "device", "user_agent", "device_id",
+_SESSION_EXTRAS = ("ends_at", "method", "ip", "user_agent", "device_id",
                    "credential_id")
 
 EVENT_PREFIX = "event#"
@@ -164,7 +164,6 @@ def _session(item: dict[str, Any]) -> Session:
         ends_at=int(fields.get("ends_at", 0)),
         method=fields.get("method", "password"),
         ip=fields.get("ip", ""),
-        device=fields.get("device", ""),
         user_agent=fields.get("user_agent", ""),
         device_id=fields.get("device_id", ""),
         credential_id=fields.get("credential_id", ""),

@@ -87,7 +87,6 @@ class Session:
     ends_at: int = 0  # the absolute end: sign-in + CHALKBOARD_SESSION_MAX_SECONDS
     method: str = "password"  # how it signed in: password, totp, recovery_code, passkey
     ip: str = ""  # the client address at sign-in
-    device: str = ""  # a label parsed once from the User-Agent at sign-in
     user_agent: str = ""  # the raw header, at most 256 characters
     device_id: str = ""  # the known device it signed in with ("": unknown)
     credential_id: str = ""  # the passkey it signed in with (method passkey)

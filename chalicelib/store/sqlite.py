@@ -68,7 +68,6 @@ CREATE TABLE IF NOT EXISTS sessions (
     ends_at INTEGER NOT NULL DEFAULT 0,
     method TEXT NOT NULL DEFAULT 'password',
     ip TEXT NOT NULL DEFAULT '',
-    device TEXT NOT NULL DEFAULT '',
     user_agent TEXT NOT NULL DEFAULT '',
     device_id TEXT NOT NULL DEFAULT '',
     credential_id TEXT NOT NULL DEFAULT '',
@@ -172,7 +171,6 @@ _ADDED_COLUMNS = {
         "ends_at": "INTEGER NOT NULL DEFAULT 0",
         "method": "TEXT NOT NULL DEFAULT 'password'",
         "ip": "TEXT NOT NULL DEFAULT ''",
-        "device": "TEXT NOT NULL DEFAULT ''",
         "user_agent": "TEXT NOT NULL DEFAULT ''",
         "device_id": "TEXT NOT NULL DEFAULT ''",
         "credential_id": "TEXT NOT NULL DEFAULT ''",
@@ -189,7 +187,7 @@ _USER_COLUMNS = (
 )
 _SESSION_COLUMNS = (
     "username, sid, credential_stamp, created_at, last_used_at, expires_at, ends_at, method,"
-    " ip, device, user_agent, device_id, credential_id"
+    " ip, user_agent, device_id, credential_id"
 )
 
 
