@@ -342,7 +342,7 @@ def test_a_new_web_origin_redeploys_the_api_stage(packaged: Packaged) -> None:
 STORE_TESTS = (
     "tests/test_store_contract.py", "tests/test_totp.py", "tests/test_passkeys.py",
     "tests/test_store_security_events.py", "tests/test_known_devices.py",
-    "tests/test_store_email.py",
+    "tests/test_store_email.py", "tests/test_store_passkey_limits.py",
 )
 # The store methods the authorizer calls (app.jwt_auth → sessions.authenticate).
 AUTHORIZER_STORE_METHODS = {"access_state"}
