@@ -19,6 +19,7 @@ from chalicelib import (
     board,
     emails,
     health,
+    live,
     passkeys,
     resets,
     security_events,
@@ -31,6 +32,7 @@ from chalicelib.clients import Client
 from chalicelib.deps import current_deps
 from chalicelib.errors import InvalidInput, KeyringUnavailable, StoreUnavailable
 from chalicelib.responses import (
+    NO_STORE,
     WebOriginCORS,
     api_errors,
     no_store_middleware,
@@ -126,6 +128,16 @@ def message_json(message: Message) -> dict[str, Any]:
         "content": message.content,
         "created_at": iso_ms(message.created_at),
     }
+
+
+def page_json(page: board.BoardPage, *, since: bool) -> dict[str, Any]:
+    """A board page as GET /messages answers it (``gap`` only for a ``since`` ask)."""
+    answer: dict[str, Any] = {
+        "messages": [message_json(m) for m in page.messages], "next_cursor": page.next_cursor
+    }
+    if since:
+        answer["gap"] = page.gap
+    return answer
 
 
 def token_pair_json(pair: sessions.TokenPair) -> dict[str, Any]:
@@ -386,12 +398,7 @@ def list_messages() -> dict[str, Any]:
         current_deps(), limit=query.get("limit"), cursor=query.get("cursor"),
         since=query.get("since"),
     )
-    answer: dict[str, Any] = {
-        "messages": [message_json(m) for m in page.messages], "next_cursor": page.next_cursor
-    }
-    if query.get("since") is not None:
-        answer["gap"] = page.gap
-    return answer
+    return page_json(page, since=query.get("since") is not None)
 
 
 @app.route("/messages", methods=["POST"], authorizer=jwt_auth)
@@ -484,3 +491,32 @@ def reset_password() -> Response:
 def get_health() -> dict[str, str]:
     health.check(current_deps())
     return {"status": "ok"}
+
+
+# --- live reading (issue 26): a cheap "anything new?" (chalicelib/live.py) ---
+@app.route("/live/ticket", methods=["GET"], authorizer=jwt_auth)
+@api_errors
+def get_live_ticket() -> dict[str, Any]:
+    ticket = live.issue_ticket(current_deps(), caller())
+    return {"ticket": ticket.ticket, "expires_at": iso_ms(ticket.expires_at)}
+
+
+@app.route("/live", methods=["GET"])
+def get_live() -> Response:
+    return live_answer(current_request().query_params or {})
+
+
+@app.lambda_function(name="live")
+def live_url(event: dict[str, Any], _context: Any) -> dict[str, Any]:
+    """GET /live on a Lambda function URL (deployed: ops/infra/live.py; its CORS is the
+    URL's): the route's answer without an API Gateway request or an authorizer Lambda."""
+    answer = live_answer(event.get("queryStringParameters") or {})
+    answer.headers.update(NO_STORE)
+    return answer.to_dict()
+
+
+@api_errors
+def live_answer(query: Mapping[str, str]) -> Response:
+    page = live.newer(current_deps(), query.get("t"), limit=query.get("limit"),
+                      since=query.get("since"))
+    return Response(body=page_json(page, since=query.get("since") is not None))

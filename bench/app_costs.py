@@ -35,7 +35,8 @@ from ops.stage import ROOT
 READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan"})
 WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
                     "TransactWriteItems"})
-GUARDED = ("GET /messages", "GET /messages (cached)", "POST /messages")
+GUARDED = ("GET /messages", "GET /messages (cached)", "POST /messages", "GET /live/ticket")
+SHARED_PAGE = ("GET /messages (cached)", "GET /live")  # read through the instance's page cache
 STAGE = "bench"  # not in .chalice/config.json: no stage variables replace ours
 
 
@@ -105,12 +106,26 @@ def _kinds(http: Any, token: str, refresh: list[str], rng_text: Callable[[], str
             "/messages", headers={**authorized, **json_headers},
             body=json.dumps({"content": rng_text()})), 201),
         "POST /token/refresh": (refresh_pair, 200),
+        "GET /live/ticket": (lambda: http.get("/live/ticket", headers=authorized), 200),
+        "GET /live": (lambda: http.get(f"/live?t={live_ticket(http, authorized)}"), 200),
     }
+
+
+_tickets: dict[str, str] = {}
+
+
+def live_ticket(http: Any, authorized: dict[str, str]) -> str:
+    """One live ticket per token, fetched once (a reader asks /live many times per ticket)."""
+    token = authorized["Authorization"]
+    if token not in _tickets:
+        _tickets[token] = json.loads(http.get("/live/ticket", headers=authorized).body)["ticket"]
+    return _tickets[token]
 
 
 def measure(workdir: Path, samples: int) -> dict[str, Any]:
     """Costs of GET /messages (newest page read from the store, and from the instance's
-    cache), POST /messages, POST /token/refresh, POST /login and the authorizer."""
+    cache), POST /messages, POST /token/refresh, POST /login, the authorizer, and live
+    reading's GET /live/ticket and GET /live (the session check + the cached newest page)."""
     from chalice.test import Client
 
     from app import app, jwt_auth
@@ -158,7 +173,8 @@ def measure(workdir: Path, samples: int) -> dict[str, Any]:
                         call, expected = kinds["GET /messages"]
                     else:
                         call, expected = kinds[kind]
-                    page_cache.get_page_cache = original if "cached" in kind else (lambda: uncached)
+                    page_cache.get_page_cache = original if kind in SHARED_PAGE \
+                        else (lambda: uncached)
                     try:
                         before = len(meter.calls)
                         elapsed, answer = timed(call)

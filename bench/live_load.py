@@ -14,6 +14,11 @@ with its ConsumedCapacity; dynalite is always consistent, so staleness here is
 the cache's alone (DynamoDB's eventually consistent reads add typically well
 under a second).
 
+The live-reading row (issue 26) runs the same simulation at the new design's ask
+rate (a third of the viewers active, asking every 3 s; the rest every 30 s) with
+GET /live's measured duration; each ask also reads its reader's session, one item
+in that reader's own partition, never the board's.
+
 Staleness of one answer: how long the oldest message it misses (already posted
 when the answer is given) had been posted.
 """
@@ -21,6 +26,7 @@ when the answer is given) had been posted.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import math
 import random
 import time
@@ -40,9 +46,10 @@ from bench.common import (
     new_keyring_json,
     table_names,
 )
-from chalicelib import page_cache
+from chalicelib import live, page_cache
 from chalicelib.store.model import Message
 
+LIVE_ACTIVE_SHARE = 1 / 3  # figure 7's assumption: 10 of a tab's 30 minutes active
 PARTITION_READ_UNITS = 3000  # DynamoDB's per-partition read throughput
 TARGET_READS = PARTITION_READ_UNITS / 3
 
@@ -61,7 +68,8 @@ QUICK = Plan(viewers=5_000, poll_s=5.0, seconds=2.0, posts_per_s=2.0, cost_sampl
 
 
 def simulate(store: Any, meter: CapacityMeter, plan: Plan, instances: int,
-             rng: random.Random) -> dict[str, Any]:
+             rng: random.Random, limit: int = 20) -> dict[str, Any]:
+    """``limit``: what each ask asks for (the web app's page; GET /live caps it)."""
     clock_now = [0.0]
     caches = [page_cache.PageCache(clock=lambda: clock_now[0]) for _ in range(instances)]
     base = time.time()
@@ -96,9 +104,10 @@ def simulate(store: Any, meter: CapacityMeter, plan: Plan, instances: int,
             next_post += 1
         viewer = k % plan.viewers
         answer = caches[rng.randrange(instances)].newer_than(
-            store, since_id=last_seen[viewer], limit=20)
+            store, since_id=last_seen[viewer], limit=limit)
         if answer is None:  # the cached page does not reach back: the store answers
             misses += 1
+            store.list_newer_messages(limit=limit, after_id=last_seen[viewer])
             continue
         messages, gap = answer
         gaps += gap
@@ -148,6 +157,14 @@ def measure(plan: Plan, workdir: Path) -> Figure:
         began = time.perf_counter()
         result = simulate(store, meter, plan, instances, random.Random(8))
         result["wall_seconds"] = time.perf_counter() - began
+        # Issue 26's design: a third of the viewers active (an ask every 3 s), the rest
+        # visible and idle (every 30 s), each ask GET /live on its own function
+        live_rate = plan.viewers * (LIVE_ACTIVE_SHARE / 3.0 + (1 - LIVE_ACTIVE_SHARE) / 30.0)
+        live_ms = costs["GET /live"].ms
+        live_instances = max(1, math.ceil(live_rate * live_ms / 1000))
+        live_plan = dataclasses.replace(plan, poll_s=plan.viewers / live_rate)
+        live_result = simulate(store, meter, live_plan, live_instances, random.Random(9),
+                               limit=live.MAX_LIVE_LIMIT)
     per_instance = result["read_units_per_s"] / instances
     figure = Figure(
         number=8,
@@ -178,6 +195,18 @@ def measure(plan: Plan, workdir: Path) -> Figure:
             f"per-instance cache, {slower_ms:g} ms handler (extrapolated)", f"{more}",
             f"{result['queries_per_s'] / instances * more:,.0f}",
             f"{per_instance * more:,.0f}", f"{result['worst_staleness_s']:.2f} s", "–"])
+    session_units = live_rate * costs["authorizer"].read_units
+    figure.rows.append([
+        f"live reading (issue 26): {LIVE_ACTIVE_SHARE:.0%} active every 3 s, the rest every "
+        f"30 s = {live_rate:,.0f} asks/s, GET /live {live_ms:.2f} ms",
+        f"{live_instances}", f"{live_result['queries_per_s']:,.0f}",
+        f"{live_result['read_units_per_s']:,.1f} (+ {session_units:,.0f} session RRU/s, "
+        "one per reader's own partition)", f"{live_result['worst_staleness_s']:.2f} s",
+        f"{live_result['since_misses']:,} of {live_result['requests']:,}"])
+    figure.targets.append(Target(
+        name=f"board read units/s, live reading (issue 26), {plan.viewers:,} viewers",
+        figure=f"{live_result['read_units_per_s']:,.1f}/s over {live_instances} instances",
+        limit=f"≤ {TARGET_READS:,.0f}/s", met=live_result["read_units_per_s"] <= TARGET_READS))
     figure.targets.append(Target(
         name=f"board read units/s, {plan.viewers:,} viewers every {plan.poll_s:g} s",
         figure=f"{result['read_units_per_s']:,.1f}/s over {instances} instances",
@@ -187,6 +216,9 @@ def measure(plan: Plan, workdir: Path) -> Figure:
         figure=f"{result['worst_staleness_s']:.2f} s", limit="≤ 2 s",
         met=result["worst_staleness_s"] <= 2.0))
     figure.data = {"plan": plan.__dict__, "handler_ms": handler_ms, "instances": instances,
+                   "live": {"asks_per_s": live_rate, "handler_ms": live_ms,
+                            "instances": live_instances, "result": live_result,
+                            "session_read_units_per_s": session_units},
                    "requests_per_s": rate, "result": result,
                    "read_units_per_instance_s": per_instance}
     return figure

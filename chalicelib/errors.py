@@ -31,6 +31,10 @@ class InvalidRefreshToken(ChalkboardError):
     """Refresh token unknown, expired, revoked or already used (401)."""
 
 
+class InvalidTicket(ChalkboardError):
+    """A live ticket that is malformed, forged, expired or whose session ended (401)."""
+
+
 class AccountGone(ChalkboardError):
     """A valid token for an account that no longer exists (401)."""
 

@@ -26,6 +26,7 @@ ERROR_TABLE: dict[type[errors.ChalkboardError], tuple[int, str]] = {
     errors.InvalidInput: (400, "BadRequestError"),
     errors.InvalidCredentials: (401, "UnauthorizedError"),
     errors.InvalidRefreshToken: (401, "UnauthorizedError"),
+    errors.InvalidTicket: (401, "UnauthorizedError"),
     errors.AccountGone: (401, "UnauthorizedError"),
     errors.WrongPassword: (403, "ForbiddenError"),
     errors.NotAuthor: (403, "ForbiddenError"),

@@ -60,6 +60,13 @@ from ops.infra.common import (
     retained,
     sub,
 )
+from ops.infra.live import (
+    LIVE_FUNCTION,
+    LIVE_LOGICAL_ID,
+    live_origin,
+    live_outputs,
+    live_resources,
+)
 from ops.infra.monitoring import (
     ops_conditions,
     ops_parameters,
@@ -101,6 +108,7 @@ def merge_template(stage: str, config: dict[str, Any], app: Any) -> dict[str, An
     functions = {"APIHandler": ("api_handler", "api")}
     for name in authorizer_names(app):
         functions[to_cfn_resource_name(name)] = (name, name.replace("_", "-"))
+    functions[LIVE_LOGICAL_ID] = (LIVE_FUNCTION, LIVE_FUNCTION)  # issue 26: ops/infra/live.py
 
     resources: dict[str, Any] = {}
     resources.update(table_resources(stage, TableNames(**{k: k for k in TABLE_RESOURCES})))
@@ -156,6 +164,7 @@ def merge_template(stage: str, config: dict[str, Any], app: Any) -> dict[str, An
             },
         }
 
+    resources.update(live_resources(web_origin()))
     preflight_origin = web_origin(quoted=True)
     paths = {
         path: {"options": {"x-amazon-apigateway-integration": {"responses": {"default": {
@@ -188,7 +197,7 @@ def merge_template(stage: str, config: dict[str, Any], app: Any) -> dict[str, An
     resources.update(api_domain_resources())
     execute_api = "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
     api_origin = {"Fn::If": ["HasApiDomain", sub("https://${ApiDomainName}"), sub(execute_api)]}
-    resources.update(web_resources(stage, api_origin))
+    resources.update(web_resources(stage, api_origin, live_origin()))
     table_names = {key: ref(logical_id) for key, logical_id in TABLE_RESOURCES.items()}
     deployment = Deployment(
         functions={chalice_name: ref(logical_id)
@@ -217,6 +226,7 @@ def merge_template(stage: str, config: dict[str, Any], app: Any) -> dict[str, An
     }
 
     outputs = web_outputs()
+    outputs.update(live_outputs())
     outputs.update({
         "ApiOrigin": {"Description": "The API's origin (the CSP's connect-src)",
                       "Value": api_origin},

@@ -7,6 +7,9 @@
 What is uploaded differs from static/ in two places, both naming the API:
 ``config.js`` gets the API's URL, and index.html's Content-Security-Policy
 ``connect-src`` gets the API's origin (a stale meta CSP would block every call).
+With a live URL (the one stack's ``LiveUrl`` output, or ``--live-url``: GET /live on
+a Lambda function URL, issue 26) config.js also gets ``liveUrl`` and ``connect-src``
+its origin too; without one the web app asks the API's GET /live.
 
 Every file gets an exact Content-Type (an unknown extension stops the upload
 rather than guessing). ``index.html`` and ``config.js`` are ``no-cache`` and
@@ -93,11 +96,18 @@ def api_base_url(api_url: str) -> str:
     return api_url.rstrip("/")
 
 
-def rewrite_config_js(text: str, api_url: str) -> str:
-    """config.js with apiBaseUrl set to the deployed API (JSON-quoted, so any URL is safe)."""
+def rewrite_config_js(text: str, api_url: str, live_url: str | None = None) -> str:
+    """config.js with apiBaseUrl set to the deployed API (JSON-quoted, so any URL is safe),
+    and liveUrl after it when GET /live has a function URL of its own."""
     if len(_API_BASE_URL.findall(text)) != 1:
         raise UploadError('config.js must hold exactly one apiBaseUrl: "..." to rewrite')
-    return _API_BASE_URL.sub(lambda _: f"apiBaseUrl: {json.dumps(api_base_url(api_url))}", text)
+    if "liveUrl" in text:
+        raise UploadError("config.js must not name a liveUrl: the upload writes it")
+    entry = f"apiBaseUrl: {json.dumps(api_base_url(api_url))}"
+    if live_url is not None:
+        api_origin(live_url)  # the same refusals as for the API's URL
+        entry += f", liveUrl: {json.dumps(live_url)}"
+    return _API_BASE_URL.sub(lambda _: entry, text)
 
 
 def rewrite_csp(policy: str, origin: str) -> str:
@@ -111,21 +121,23 @@ def rewrite_csp(policy: str, origin: str) -> str:
     )
 
 
-def rewrite_index_html(text: str, api_url: str) -> str:
-    """index.html whose meta CSP lets the page connect to the deployed API only."""
+def rewrite_index_html(text: str, api_url: str, live_url: str | None = None) -> str:
+    """index.html whose meta CSP lets the page connect to the deployed API (and live URL) only."""
     matches = _META_CSP.findall(text)
     if len(matches) != 1:
         raise UploadError("index.html must have one <meta http-equiv=\"Content-Security-Policy\">")
     origin = api_origin(api_url)
+    if live_url is not None:
+        origin = f"{origin} {api_origin(live_url)}"
 
     def replace(match: re.Match[str]) -> str:
-        # The origin is letters, digits, '.', '-', ':' and '/': nothing to escape.
+        # The origins are letters, digits, '.', '-', ':' and '/': nothing to escape.
         return match.group(1) + rewrite_csp(match.group(2), origin) + match.group(3)
 
     return _META_CSP.sub(replace, text)
 
 
-def web_files(source: Path, api_url: str) -> list[WebFile]:
+def web_files(source: Path, api_url: str, live_url: str | None = None) -> list[WebFile]:
     """Every file to upload, rewritten where needed, index.html last."""
     files = []
     for path in sorted(source.rglob("*")):
@@ -139,9 +151,9 @@ def web_files(source: Path, api_url: str) -> list[WebFile]:
                               f"; add it to CONTENT_TYPES in ops/upload_web.py")
         body = path.read_bytes()
         if key == "config.js":
-            body = rewrite_config_js(body.decode("utf-8"), api_url).encode("utf-8")
+            body = rewrite_config_js(body.decode("utf-8"), api_url, live_url).encode("utf-8")
         elif key == "index.html":
-            body = rewrite_index_html(body.decode("utf-8"), api_url).encode("utf-8")
+            body = rewrite_index_html(body.decode("utf-8"), api_url, live_url).encode("utf-8")
         cache = NO_CACHE if key in NEVER_CACHED else REVALIDATE
         files.append(WebFile(key, body, content_type, cache))
     for required in ("index.html", "config.js"):
@@ -211,6 +223,8 @@ def main(argv: list[str] | None = None, *, session: Any = None) -> int:
                         "distribution and (one stack) the API URL")
     parser.add_argument("--api-url", help="the deployed API's URL, e.g. "
                         "https://abc123.execute-api.eu-west-1.amazonaws.com/api/")
+    parser.add_argument("--live-url", help="GET /live's Lambda function URL (default: the "
+                        "stack's LiveUrl output; none: the web app asks the API's GET /live)")
     parser.add_argument("--bucket", help="the web bucket (default: the stack's WebBucketName)")
     parser.add_argument("--distribution-id",
                         help="CloudFront distribution to invalidate (default: the stack's)")
@@ -231,6 +245,7 @@ def main(argv: list[str] | None = None, *, session: Any = None) -> int:
         api_url = (args.api_url or outputs.get("EndpointURL")
                    or (deployed_api_url(ROOT / ".chalice" / "deployed" / f"{args.stage}.json")
                        if args.stage else None))
+        live_url = args.live_url or outputs.get("LiveUrl")
         bucket = args.bucket or outputs.get("WebBucketName")
         distribution_id = args.distribution_id or outputs.get("WebDistributionId")
         if not api_url:
@@ -238,7 +253,7 @@ def main(argv: list[str] | None = None, *, session: Any = None) -> int:
                               "with an EndpointURL output")
         if not bucket:
             raise UploadError("give --bucket or a --stack with a WebBucketName output")
-        files = web_files(args.source, api_url)
+        files = web_files(args.source, api_url, live_url)
         upload(session.client("s3"), bucket, files, delete=args.delete)
         if distribution_id:
             invalidation = invalidate(session.client("cloudfront"), distribution_id)

@@ -12,6 +12,7 @@ from chalice.utils import to_cfn_resource_name
 
 from chalicelib import telemetry
 from ops.infra.common import API_STAGE, Deployment, camel, ref, sub
+from ops.infra.live import LIVE_FUNCTION
 
 PERIOD = 300  # seconds: CloudWatch's standard resolution for these metrics
 # The 5xx alarm: at least this many 5xx AND at least this share of requests, in each of
@@ -155,7 +156,7 @@ def alarms(stage: str, deployment: Deployment, timeout_seconds: int) -> dict[str
     for chalice_name, function_name in deployment.functions.items():
         label = to_cfn_resource_name(chalice_name)
         dims = {"FunctionName": function_name}
-        if chalice_name == "api_handler":
+        if chalice_name in ("api_handler", LIVE_FUNCTION):  # a refusal is an answer, not an error
             resources[f"{label}ErrorsAlarm"] = alarm(
                 f"{chalice_name}: unhandled errors (runbook: Lambda errors)",
                 "AWS/Lambda", "Errors", dims, "Sum", 1)

@@ -32,7 +32,9 @@ STAGE_OPTIONS: dict[str, dict[str, Any]] = {
         "throttle": (500, 1000), "sign_in_throttle": (20, 40),
         "waf_sign_in_limit": 300,
         "xray": True,
-        "reserved_concurrency": {"api_handler": 100, "jwt_auth": 50},
+        # live (issue 26): bounds what a flood of asks can cost or take from the
+        # account; 100,000 viewers asking every 3 s need about 35 at 1 ms each.
+        "reserved_concurrency": {"api_handler": 100, "jwt_auth": 50, "live": 50},
         "require_web_domain": True,  # viewers get TLS >= 1.2 only with a certificate of ours
     },
 }

@@ -63,7 +63,7 @@ def ops_parameters(stage: str) -> dict[str, Any]:
             "AllowedPattern": KEYRING_ADMIN_PATTERN,
             "Description": "ARN of the IAM role that runs python -m ops keyring "
                            "(arn:aws:iam::<account>:role/<name>): the only principal, besides "
-                           "the two functions, that may use the keyring's KMS key",
+                           "the functions, that may use the keyring's KMS key",
         },
         "EnableWaf": {
             "Type": "String",

@@ -15,6 +15,7 @@ from ops.infra.common import (
     retained,
     sub,
 )
+from ops.infra.live import LIVE_FUNCTION, LIVE_TABLE_ACTIONS
 from ops.mail import sender_statement
 from ops.stage import TABLE_ENVIRONMENT, stage_environment
 from ops.tables import table_definitions, tables_with_ttl
@@ -112,9 +113,11 @@ def function_statements(chalice_name: str, table_arn: Any, keyring_arn: Any,
                         key_statement: dict[str, Any] | None, log_groups: list[Any],
                         mail_statement: dict[str, Any] | None = None,
                         ) -> list[dict[str, Any]]:
-    """One function's policy: the API handler's tables, or the authorizer's reads only."""
+    """One function's policy: the API handler's tables, or the authorizer's or live's reads only."""
     if chalice_name == "api_handler":
         statements = dynamodb_statements(table_arn, TABLE_ACTIONS)
+    elif chalice_name == LIVE_FUNCTION:  # issue 26: ops/infra/live.py
+        statements = dynamodb_statements(table_arn, LIVE_TABLE_ACTIONS)
     else:
         statements = dynamodb_statements(table_arn, AUTHORIZER_TABLE_ACTIONS,
                                          AUTHORIZER_ITEM_PREFIXES)
@@ -144,7 +147,7 @@ def keyring_key_alias(config: dict[str, Any], stage: str) -> str:
 def keyring_key(config: dict[str, Any], stage: str, deployment: Deployment) -> dict[str, Any]:
     """A KMS key (rotation on) for the keyring SecureString.
 
-    Decrypt is allowed only to the two function roles, through SSM; encrypt and
+    Decrypt is allowed only to the function roles, through SSM; encrypt and
     decrypt to the principal that runs ``python -m ops keyring`` (KeyringAdminArn).
     The account may manage the key but holds no cryptographic permission, so an
     IAM policy elsewhere in the account cannot grant decryption.
@@ -209,7 +212,8 @@ def keyring_key(config: dict[str, Any], stage: str, deployment: Deployment) -> d
 def way_2_names(config: dict[str, Any], stage: str, app: Any) -> dict[str, str]:
     """chalice deploy's own names: function → Lambda function name (role names add nothing)."""
     prefix = f"{config['app_name']}-{stage}"
-    return {"api_handler": prefix, **{name: f"{prefix}-{name}" for name in authorizer_names(app)}}
+    return {"api_handler": prefix, **{name: f"{prefix}-{name}" for name in authorizer_names(app)},
+            LIVE_FUNCTION: f"{prefix}-{LIVE_FUNCTION}"}
 
 
 def policy_files(stage: str, config: dict[str, Any], app: Any) -> dict[str, dict[str, Any]]:

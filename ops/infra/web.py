@@ -25,18 +25,20 @@ CLOUDFRONT_HOSTED_ZONE = "Z2FDTNDATAQYW2"
 NEVER_CACHED = ("/index.html", "/config.js")
 
 
-def content_security_policy(api_origin: str) -> str:
+def content_security_policy(api_origin: str, live_origin: str | None = None) -> str:
     """The web app's CSP as an HTTP header: the page's own meta CSP plus frame-ancestors.
 
-    ``api_origin`` may be a ``${...}`` reference for Fn::Sub. It is the only
-    ``connect-src``: the page may talk to the API and nowhere else.
+    ``api_origin`` may be a ``${...}`` reference for Fn::Sub. With ``live_origin``
+    (GET /live's function URL, issue 26) they are the only ``connect-src``: the page
+    may talk to the API and the live URL and nowhere else.
     """
+    connect = api_origin if live_origin is None else f"{api_origin} {live_origin}"
     return "; ".join([
         "default-src 'none'",
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self'",
-        f"connect-src {api_origin}",
+        f"connect-src {connect}",
         "base-uri 'none'",
         "form-action 'none'",
         "object-src 'none'",
@@ -53,13 +55,17 @@ def web_origin(*, quoted: bool = False) -> dict[str, Any]:
                        sub(f"{q}${{WebOrigin}}{q}")]}
 
 
-def web_resources(stage: str, api_origin: Any) -> dict[str, Any]:
+def web_resources(stage: str, api_origin: Any, live_origin: Any = None) -> dict[str, Any]:
     """Private S3 bucket + Origin Access Control + CloudFront (HTTPS only) + security headers,
     and Route 53 alias records for a custom domain when its hosted zone is given.
 
     ``api_origin`` is the API's origin (a parameter, or the stack's RestAPI or
-    custom domain): the CSP's only ``connect-src``.
+    custom domain): the CSP's ``connect-src``, with ``live_origin`` (the one stack's
+    GET /live function URL, issue 26) when given.
     """
+    csp_values = {"ApiOriginValue": api_origin}
+    if live_origin is not None:
+        csp_values["LiveOriginValue"] = live_origin
     behaviour = {
         "TargetOriginId": "web-bucket",
         "ViewerProtocolPolicy": "redirect-to-https",
@@ -146,8 +152,10 @@ def web_resources(stage: str, api_origin: Any) -> dict[str, Any]:
                         "ReferrerPolicy": {"ReferrerPolicy": "no-referrer", "Override": True},
                         "ContentSecurityPolicy": {
                             "ContentSecurityPolicy": {SUB: [
-                                content_security_policy("${ApiOriginValue}"),
-                                {"ApiOriginValue": api_origin},
+                                content_security_policy(
+                                    "${ApiOriginValue}",
+                                    None if live_origin is None else "${LiveOriginValue}"),
+                                csp_values,
                             ]},
                             "Override": True,
                         },

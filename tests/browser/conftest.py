@@ -46,7 +46,8 @@ ARTIFACTS = ROOT / "test-artifacts"
 LOCAL_API = "http://localhost:8000"
 CSP_CONNECT = f"connect-src {LOCAL_API};"
 CONFIG_STATEMENT = re.compile(
-    r'\Aexport const config = \{ apiBaseUrl: "(?P<url>[^"]*)" \};\n?\Z'
+    r'\Aexport const config = \{ apiBaseUrl: "(?P<url>[^"]*)"'
+    r'(, liveUrl: "(?P<live>[^"]*)")? \};\n?\Z'
 )
 PASSWORD = "correct horse battery staple"
 TIMEOUT_MS = 10_000  # the longest any single expectation waits

@@ -68,11 +68,11 @@ def test_a_hidden_tab_asks_for_nothing_and_catches_up_when_shown(new_page, api):
     page.on(
         "request",
         lambda request: polls.append(request.url)
-        if request.method == "GET" and "/messages" in request.url
+        if request.method == "GET" and "/live?" in request.url
         else None,
     )
-    for _ in range(2):  # visible: a check every five seconds
-        tick(page, 5_500)
+    for _ in range(2):  # visible and just signed in (active): a check every three seconds
+        tick(page, 3_500)
     assert len(polls) == 2
     set_visibility(page, "hidden")
     page.wait_for_timeout(300)
@@ -127,7 +127,7 @@ def test_polling_backs_off_after_a_429_for_its_retry_after(new_page, api):
             body='{"Code": "TooManyRequestsError", "Message": "slow down"}',
         )
 
-    page.route(re.compile(r".*/messages\?.*since=.*|.*/messages\?limit=20$"), refuse)
+    page.route(re.compile(r".*/live\?.*"), refuse)  # the poll (live.js), not /live/ticket
     tick(page, 5_500)
     assert len(polls) == 1
     for _ in range(5):

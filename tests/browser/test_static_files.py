@@ -52,6 +52,12 @@ def test_config_js_is_the_one_statement_the_deploy_rewrites() -> None:
     assert match["url"] == LOCAL_API
     deployed = deployed_config(source, "https://xyz.execute-api.eu-west-1.amazonaws.com/api")
     assert CONFIG_STATEMENT.match(deployed)
+    from ops.upload_web import rewrite_config_js
+
+    live = "https://abc.lambda-url.eu-west-1.on.aws/"  # issue 26: the deploy adds liveUrl
+    match = CONFIG_STATEMENT.match(rewrite_config_js(source, LOCAL_API.replace("http:", "https:"),
+                                                     live))
+    assert match and match["live"] == live
 
 
 def test_index_csp_names_the_local_api_once_and_comes_before_any_script() -> None:

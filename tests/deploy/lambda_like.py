@@ -86,14 +86,15 @@ class Context:
         return 10_000
 
 
-def event(method: str, path: str, body: Any = None, authorizer: dict[str, Any] | None = None
-          ) -> dict[str, Any]:
+def event(method: str, path: str, body: Any = None, authorizer: dict[str, Any] | None = None,
+          query: dict[str, str] | None = None) -> dict[str, Any]:
     """An API Gateway REST (proxy) event as the stage sends it to the handler."""
     return {
         "resource": path, "path": path, "httpMethod": method,
         "headers": {"Content-Type": "application/json", "Origin": "https://chalkboard.example"},
-        "multiValueHeaders": {}, "queryStringParameters": None,
-        "multiValueQueryStringParameters": None, "pathParameters": None,
+        "multiValueHeaders": {}, "queryStringParameters": query,
+        "multiValueQueryStringParameters": None if query is None else {
+            name: [value] for name, value in query.items()}, "pathParameters": None,
         "stageVariables": None, "isBase64Encoded": False,
         "body": None if body is None else json.dumps(body),
         "requestContext": {
@@ -115,7 +116,8 @@ def main() -> dict[str, Any]:
     calls = 0
     answers: dict[str, int] = {}
 
-    def call(method: str, path: str, body: Any = None, token: str | None = None) -> Any:
+    def call(method: str, path: str, body: Any = None, token: str | None = None,
+             query: dict[str, str] | None = None) -> Any:
         nonlocal calls
         calls += 1
         context = None
@@ -125,7 +127,7 @@ def main() -> dict[str, Any]:
                                               f"abcdef1234/api/{method}{path}"},
                                 Context(calls))
             context = {"principalId": policy["principalId"], **policy.get("context", {})}
-        response = handler(event(method, path, body, context), Context(calls))
+        response = handler(event(method, path, body, context, query), Context(calls))
         answers[f"{method} {path}"] = response["statusCode"]
         return json.loads(response["body"]) if response.get("body") else None
 
@@ -133,11 +135,25 @@ def main() -> dict[str, Any]:
     call("POST", "/signup", credentials)
     call("POST", "/login", {**credentials, "password": "not the password"})  # logs at INFO
     token = call("POST", "/login", credentials)["access_token"]
-    registration = call("POST", "/me/passkeys/options", {}, token)
+    registration = call("POST", "/me/passkeys/options", {"password": credentials["password"]},
+                        token)  # step-up (issue 21)
     sign_in = call("POST", "/login/passkey/options", {})
     totp = call("POST", "/me/totp", {"password": credentials["password"]}, token)
     call("POST", "/messages", {"content": "hello from the zip"}, token)
     board = call("GET", "/messages", None, token)
+    # Live reading (issue 26): a ticket from the API, asked on the API's GET /live and
+    # on the live function as a Lambda function URL calls it (payload format 2.0).
+    ticket = call("GET", "/live/ticket", None, token)["ticket"]
+    via_api = call("GET", "/live", None, None, {"t": ticket})
+    url_answer = app_module.live_url({
+        "version": "2.0", "routeKey": "$default", "rawPath": "/", "rawQueryString": "",
+        "headers": {"origin": "https://chalkboard.example"},
+        "queryStringParameters": {"t": ticket},
+        "requestContext": {"http": {"method": "GET", "path": "/", "sourceIp": "203.0.113.7"}},
+        "isBase64Encoded": False,
+    }, Context(calls + 1))
+    answers["live function URL"] = url_answer["statusCode"]
+    live = [json.loads(url_answer["body"]), via_api]
     return {
         "sys_path": sys.path,
         "modules": {name: getattr(module, "__file__", None)
@@ -148,6 +164,8 @@ def main() -> dict[str, Any]:
         and bool(sign_in["publicKey"]["challenge"]),
         "totp_uri": totp["otpauth_uri"],
         "board": [message["content"] for message in board["messages"]],
+        "live": [[message["content"] for message in page["messages"]] for page in live],
+        "live_cache_control": url_answer["headers"].get("Cache-Control"),
         "cold_start_ms": round(cold_start_ms, 1),
         "dont_write_bytecode": sys.dont_write_bytecode,
     }

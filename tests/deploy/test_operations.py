@@ -149,8 +149,8 @@ def test_log_groups_keep_the_stages_retention_and_prod_keeps_them(packaged: Pack
         groups = {name: r for name, r in resources.items() if r["Type"] == "AWS::Logs::LogGroup"}
         assert groups, way
         if way == "way 1":
-            assert set(groups) == {"ApiHandlerLogGroup", "JwtAuthLogGroup", "ApiAccessLogGroup",
-                                   "WafLogGroup"}
+            assert set(groups) == {"ApiHandlerLogGroup", "JwtAuthLogGroup", "LiveLogGroup",
+                                   "ApiAccessLogGroup", "WafLogGroup"}
         for name, group in groups.items():
             assert group["Properties"]["RetentionInDays"] == days, (way, name)
             expected = "Retain" if packaged.stage == "prod" else "Delete"
@@ -193,7 +193,7 @@ def test_prod_alarms_cover_an_auth_services_failure_modes(packaged: Packaged) ->
             ("AWS/DynamoDB", "ReadThrottleEvents+WriteThrottleEvents"),
         }, way
         throttles = [n for n, m in alarms.items() if m == ("AWS/Lambda", "Throttles")]
-        assert len(throttles) == 2, way  # one per function, the authorizer's too
+        assert len(throttles) == 3, way  # one per function: API, authorizer, live (issue 26)
         table_alarms = [n for n, m in alarms.items() if m[0] == "AWS/DynamoDB"]
         assert len(table_alarms) == len(render.TABLE_KEYS), way
         for namespace, metric in alarms.values():
@@ -314,7 +314,7 @@ def test_a_dashboard_shows_the_api_functions_tables_and_business_metrics(
         business = {m[1] for w in widgets for m in w["properties"]["metrics"]
                     if m[0] == "chalkboard"}
         assert business == set(telemetry.METRICS)
-        assert len([v for k, v in values.items() if k.startswith("Function")]) == 2
+        assert len([v for k, v in values.items() if k.startswith("Function")]) == 3
 
 
 # -- 6. the keyring's customer-managed key -------------------------------------------
@@ -333,7 +333,7 @@ def test_the_keyring_key_rotates_and_only_the_functions_and_admin_may_use_it(
         assert not crypto & set(account["Action"]) and "kms:*" not in account["Action"]
         functions = statements.pop("FunctionsDecryptTheKeyringThroughSsm")
         assert functions["Action"] == "kms:Decrypt"
-        assert len(functions["Principal"]["AWS"]) == 2
+        assert len(functions["Principal"]["AWS"]) == 3
         admin = statements.pop("KeyringAdminWritesAndReadsTheKeyring")
         assert admin["Principal"] == {"AWS": {"Ref": "KeyringAdminArn"}}
         assert "Default" not in template["Parameters"]["KeyringAdminArn"]
@@ -344,9 +344,11 @@ def test_the_keyring_key_rotates_and_only_the_functions_and_admin_may_use_it(
         assert alias["AliasName"] == f"alias/chalkboard-{packaged.stage}-keyring"
     way_1_roles = packaged.resources["KeyringKey"]["Properties"]["KeyPolicy"]["Statement"][1]
     assert way_1_roles["Principal"]["AWS"] == [{"Fn::GetAtt": ["ApiHandlerRole", "Arn"]},
-                                               {"Fn::GetAtt": ["JwtAuthRole", "Arn"]}]
+                                               {"Fn::GetAtt": ["JwtAuthRole", "Arn"]},
+                                               {"Fn::GetAtt": ["LiveRole", "Arn"]}]
     (decrypt,) = packaged.of_type("AWS::IAM::Policy").values()
-    assert decrypt["Properties"]["Roles"] == [{"Ref": "ApiHandlerRole"}, {"Ref": "JwtAuthRole"}]
+    assert decrypt["Properties"]["Roles"] == [{"Ref": "ApiHandlerRole"}, {"Ref": "JwtAuthRole"},
+                                              {"Ref": "LiveRole"}]
     (statement,) = decrypt["Properties"]["PolicyDocument"]["Statement"]
     assert (statement["Action"], statement["Resource"]) == (
         "kms:Decrypt", {"Fn::GetAtt": ["KeyringKey", "Arn"]})
@@ -357,7 +359,8 @@ def test_way_2_key_policy_names_the_roles_chalice_deploy_makes(packaged: Package
         "Statement"][1]["Principal"]["AWS"]
     prefix = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/"
     assert [r["Fn::Sub"] for r in roles] == [f"{prefix}chalkboard-{packaged.stage}-api_handler",
-                                             f"{prefix}chalkboard-{packaged.stage}-jwt_auth"]
+                                             f"{prefix}chalkboard-{packaged.stage}-jwt_auth",
+                                             f"{prefix}chalkboard-{packaged.stage}-live"]
 
 
 # -- 7. custom domains ---------------------------------------------------------------

@@ -31,7 +31,7 @@ DRIVER = Path(__file__).with_name("lambda_like.py")
 ROUTE_FAMILIES = {
     "POST /signup": 201, "POST /login": 200, "POST /me/passkeys/options": 200,
     "POST /login/passkey/options": 200, "POST /me/totp": 200, "POST /messages": 201,
-    "GET /messages": 200,
+    "GET /messages": 200, "GET /live/ticket": 200, "GET /live": 200, "live function URL": 200,
 }
 
 
@@ -72,6 +72,9 @@ def test_the_zip_serves_every_route_family_from_the_unzipped_tree(in_lambda: Any
     assert report["passkey_challenge"] is True
     assert report["totp_uri"].startswith("otpauth://totp/")
     assert report["board"] == ["hello from the zip"]
+    # the live function (issue 26) and the API's GET /live give the ticket holder the board
+    assert report["live"] == [["hello from the zip"], ["hello from the zip"]]
+    assert report["live_cache_control"] == "no-store"
     assert report["dont_write_bytecode"] is True
 
 

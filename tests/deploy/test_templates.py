@@ -46,6 +46,7 @@ GUARDED_ROUTES = {
     ("/messages", "get"),
     ("/messages", "post"),
     ("/messages/{message_id}", "delete"),
+    ("/live/ticket", "get"),
     ("/me/totp", "post"),
     ("/me/totp", "delete"),
     ("/me/totp/confirm", "post"),
@@ -87,7 +88,7 @@ def lint(path: Path) -> subprocess.CompletedProcess[str]:
 
 def role_statements(packaged: Packaged) -> dict[str, list[dict[str, Any]]]:
     roles = packaged.of_type("AWS::IAM::Role")
-    assert set(roles) == {"ApiHandlerRole", "JwtAuthRole"}
+    assert set(roles) == {"ApiHandlerRole", "JwtAuthRole", "LiveRole"}
     statements = {}
     for name, role in roles.items():
         policies = role["Properties"]["Policies"]
@@ -102,7 +103,7 @@ def policy_file(stage: str, function: str) -> dict[str, Any]:
     return json.loads((ROOT / ".chalice" / name).read_text())
 
 
-FUNCTIONS = ("api_handler", "jwt_auth")
+FUNCTIONS = ("api_handler", "jwt_auth", "live")
 
 
 def as_list(value: Any) -> list[Any]:
@@ -200,7 +201,7 @@ def test_both_functions_get_the_stacks_table_names_and_the_stage_settings(
     packaged: Packaged,
 ) -> None:
     functions = packaged.of_type("AWS::Lambda::Function")
-    assert set(functions) == {"APIHandler", "JwtAuth"}
+    assert set(functions) == {"APIHandler", "JwtAuth", "Live"}
     config_env = stage_env(packaged.stage)
     for function in functions.values():
         env = function["Properties"]["Environment"]["Variables"]
@@ -237,11 +238,12 @@ def test_stage_token_lifetimes_and_authorizer_cache_are_set_and_sane() -> None:
 
 def test_each_log_group_is_the_one_its_function_writes_to(packaged: Packaged) -> None:
     groups = packaged.of_type("AWS::Logs::LogGroup")
-    assert set(groups) == {"ApiHandlerLogGroup", "JwtAuthLogGroup", "ApiAccessLogGroup",
-                           "WafLogGroup"}
+    assert set(groups) == {"ApiHandlerLogGroup", "JwtAuthLogGroup", "LiveLogGroup",
+                           "ApiAccessLogGroup", "WafLogGroup"}
     del groups["ApiAccessLogGroup"]  # API Gateway's (tests/deploy/test_operations.py)
     del groups["WafLogGroup"]  # WAF's (tests/deploy/test_operations.py)
-    pairs = {"ApiHandlerLogGroup": "APIHandler", "JwtAuthLogGroup": "JwtAuth"}
+    pairs = {"ApiHandlerLogGroup": "APIHandler", "JwtAuthLogGroup": "JwtAuth",
+             "LiveLogGroup": "Live"}
     for group, function in pairs.items():
         name = packaged.resources[function]["Properties"]["FunctionName"]["Fn::Sub"]
         assert groups[group]["Properties"]["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/{name}"}
@@ -272,7 +274,8 @@ def test_every_guarded_route_uses_the_jwt_authorizer(packaged: Packaged) -> None
                            ("/token/refresh", "post"), ("/health", "get"),
                            ("/login/totp", "post"), ("/login/passkey/options", "post"),
                            ("/login/passkey", "post"), ("/email/verify", "post"),
-                           ("/password/forgot", "post"), ("/password/reset", "post")}
+                           ("/password/forgot", "post"), ("/password/reset", "post"),
+                           ("/live", "get")}  # the live ticket is its credential (issue 26)
     authorizer = packaged.swagger["securityDefinitions"]["jwt_auth"]
     assert authorizer["x-amazon-apigateway-authorizer"]["type"] == "token"
     assert authorizer["name"] == "Authorization"
@@ -339,10 +342,13 @@ def test_a_new_web_origin_redeploys_the_api_stage(packaged: Packaged) -> None:
 STORE_TESTS = (
     "tests/test_store_contract.py", "tests/test_totp.py", "tests/test_passkeys.py",
     "tests/test_store_security_events.py", "tests/test_known_devices.py",
-    "tests/test_store_email.py",
+    "tests/test_store_email.py", "tests/test_store_passkey_limits.py",
 )
 # The store methods the authorizer calls (app.jwt_auth → sessions.authenticate).
 AUTHORIZER_STORE_METHODS = {"access_state"}
+# The store methods the live function calls (app.live_url → live.newer, issue 26): the
+# ticket's session, then the newest page or what is newer than ``since``.
+LIVE_STORE_METHODS = {"access_state", "list_messages", "list_newer_messages"}
 
 
 @pytest.fixture(scope="module")
@@ -383,7 +389,7 @@ def test_the_recorded_tests_call_every_store_method(recorded_calls: list[dict[st
               if not name.startswith("_")}
     called = {call["method"] for call in recorded_calls}
     assert public - called == set(), "add the test file that drives them to STORE_TESTS"
-    assert called >= AUTHORIZER_STORE_METHODS
+    assert called >= AUTHORIZER_STORE_METHODS | LIVE_STORE_METHODS
     assert {call["table"] for call in recorded_calls} == set(TABLES)
 
 
@@ -411,6 +417,14 @@ def check_authorizer_reads(granted: dict[str, set[str]], conditions: dict[str, A
     assert conditions == {}
 
 
+def check_live_reads(granted: dict[str, set[str]], conditions: dict[str, Any],
+                     calls: list[dict[str, str]]) -> None:
+    """GET /live's function (issue 26) reads the ticket's session and the board, nothing else."""
+    assert granted == store_calls(calls, methods=LIVE_STORE_METHODS)
+    assert all(actions <= {"BatchGetItem", "GetItem", "Query"} for actions in granted.values())
+    assert conditions == {}
+
+
 def test_roles_grant_exactly_the_dynamodb_actions_their_function_calls(
     packaged: Packaged, recorded_calls: list[dict[str, str]],
 ) -> None:
@@ -424,6 +438,7 @@ def test_roles_grant_exactly_the_dynamodb_actions_their_function_calls(
 
     assert dynamodb_grants(statements["ApiHandlerRole"], table_of) == (expected, {})
     check_authorizer_reads(*dynamodb_grants(statements["JwtAuthRole"], table_of), recorded_calls)
+    check_live_reads(*dynamodb_grants(statements["LiveRole"], table_of), recorded_calls)
 
 
 def test_way_2_policies_grant_exactly_the_dynamodb_actions_their_function_calls(
@@ -443,6 +458,8 @@ def test_way_2_policies_grant_exactly_the_dynamodb_actions_their_function_calls(
             (expected, {})
         check_authorizer_reads(*dynamodb_grants(policy_file(stage, "jwt_auth")["Statement"],
                                                 table_of), recorded_calls)
+        check_live_reads(*dynamodb_grants(policy_file(stage, "live")["Statement"], table_of),
+                         recorded_calls)
 
 
 def all_statements(packaged: Packaged) -> list[dict[str, Any]]:
@@ -485,7 +502,7 @@ def test_roles_read_only_the_stages_keyring_and_write_only_their_own_logs(
     packaged: Packaged,
 ) -> None:
     parameter = stage_env(packaged.stage)["CHALKBOARD_SIGNING_KEYS_PARAMETER"]
-    own_function = {"ApiHandlerRole": "APIHandler", "JwtAuthRole": "JwtAuth"}
+    own_function = {"ApiHandlerRole": "APIHandler", "JwtAuthRole": "JwtAuth", "LiveRole": "Live"}
     for role, statements in role_statements(packaged).items():
         actions = {a for s in statements for a in as_list(s["Action"])}
         assert not any(a.startswith(("kms:", "s3:", "iam:", "lambda:")) for a in actions)
@@ -503,9 +520,11 @@ def test_way_2_policies_name_only_the_stages_tables_keyring_key_and_own_logs() -
     for stage in STAGES:
         env = stage_env(stage)
         tables = {"api_handler": ("USERS", "MESSAGES", "AUTH", "USER_ITEMS"),
-                  "jwt_auth": ("USERS", "USER_ITEMS")}
+                  "jwt_auth": ("USERS", "USER_ITEMS"),
+                  "live": ("USERS", "USER_ITEMS", "MESSAGES")}
         log_groups = {"api_handler": f"chalkboard-{stage}",
-                      "jwt_auth": f"chalkboard-{stage}-jwt_auth"}
+                      "jwt_auth": f"chalkboard-{stage}-jwt_auth",
+                      "live": f"chalkboard-{stage}-live"}
         for function in FUNCTIONS:
             allowed = {
                 f"arn:aws:dynamodb:*:*:table/{env[f'CHALKBOARD_{name}_TABLE']}"
@@ -524,7 +543,7 @@ def test_way_2_policies_name_only_the_stages_tables_keyring_key_and_own_logs() -
 # -- the web app: private bucket, CloudFront, headers ------------------------------
 
 
-def web_checks(resources: dict[str, Any], api_origin: Any) -> None:
+def web_checks(resources: dict[str, Any], api_origin: Any, live_origin: Any = None) -> None:
     """Shared by way 1 (after the transform) and way 2 (the web template as is)."""
     bucket = resources["WebBucket"]["Properties"]
     assert bucket["PublicAccessBlockConfiguration"] == {
@@ -575,8 +594,12 @@ def web_checks(resources: dict[str, Any], api_origin: Any) -> None:
     assert all(header["Override"] for header in headers.values())
     csp, values = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
     directives = {d.split()[0]: d.split()[1:] for d in csp.split("; ")}
-    assert directives["connect-src"] == ["${ApiOriginValue}"]
-    assert values == {"ApiOriginValue": api_origin}
+    if live_origin is None:  # way 2: the web app asks the API's GET /live
+        assert directives["connect-src"] == ["${ApiOriginValue}"]
+        assert values == {"ApiOriginValue": api_origin}
+    else:  # the one stack: and GET /live's function URL (issue 26)
+        assert directives["connect-src"] == ["${ApiOriginValue}", "${LiveOriginValue}"]
+        assert values == {"ApiOriginValue": api_origin, "LiveOriginValue": live_origin}
     assert directives["frame-ancestors"] == ["'none'"]
     assert directives["default-src"] == ["'none'"]
 
@@ -585,7 +608,10 @@ def test_web_app_is_served_over_https_from_a_private_bucket(packaged: Packaged) 
     api_origin = {"Fn::If": [
         "HasApiDomain", {"Fn::Sub": "https://${ApiDomainName}"},
         {"Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}]}
-    web_checks(packaged.resources, api_origin)
+    live_url = {"Fn::GetAtt": ["LiveUrl", "FunctionUrl"]}
+    live_origin = {"Fn::Join": ["", ["https://", {"Fn::Select": [2, {"Fn::Split": ["/",
+                                                                               live_url]}]}]]}
+    web_checks(packaged.resources, api_origin, live_origin)
     assert packaged.template["Outputs"]["ApiOrigin"]["Value"] == api_origin
 
 

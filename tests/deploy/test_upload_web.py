@@ -16,6 +16,8 @@ from ops.stage import ROOT
 STATIC = ROOT / "static"
 API_URL = "https://abc123defg.execute-api.eu-west-1.amazonaws.com/api/"
 API_ORIGIN = "https://abc123defg.execute-api.eu-west-1.amazonaws.com"
+LIVE_URL = "https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws/"
+LIVE_ORIGIN = "https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws"
 EXPECTED_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -142,6 +144,38 @@ def test_stack_outputs_give_bucket_distribution_api_and_the_url_to_open(
     assert aws.client("cloudfront").list_invalidations(DistributionId=distribution)[
         "InvalidationList"]["Quantity"] == 1
     assert f"open {web_url}" in capsys.readouterr().out
+
+
+def test_the_stacks_live_url_reaches_config_js_and_the_pages_csp(aws: Any) -> None:
+    """Issue 26: the one stack's LiveUrl output (GET /live's function URL) becomes config.js's
+    liveUrl, and its origin joins the API's as the only connect-src."""
+    bucket = make_bucket(aws)
+    aws.client("cloudformation").create_stack(StackName="chalkboard-dev", TemplateBody=json.dumps({
+        "Resources": {"Marker": {"Type": "AWS::S3::Bucket"}},
+        "Outputs": {"EndpointURL": {"Value": API_URL}, "WebBucketName": {"Value": bucket},
+                    "LiveUrl": {"Value": LIVE_URL}},
+    }))
+    assert upload_web.main(["--stack", "chalkboard-dev"], session=aws) == 0
+    uploaded = objects(aws, bucket)
+    original = (STATIC / "config.js").read_text()
+    assert uploaded["config.js"]["Body"].decode() == original.replace(
+        '"http://localhost:8000"', f'"{API_URL.rstrip("/")}", liveUrl: "{LIVE_URL}"')
+    page = uploaded["index.html"]["Body"].decode()
+    (policy,) = re.findall(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)"', page)
+    directives = {d.split()[0]: d.split()[1:] for d in policy.split("; ")}
+    assert directives["connect-src"] == [API_ORIGIN, LIVE_ORIGIN]
+    assert page == (STATIC / "index.html").read_text().replace(
+        "connect-src http://localhost:8000", f"connect-src {API_ORIGIN} {LIVE_ORIGIN}")
+
+
+@pytest.mark.parametrize("url", ["http://abc.lambda-url.eu-west-1.on.aws/",
+                                 "https://abc.lambda-url.eu-west-1.on.aws/?x=1",
+                                 'https://abc.lambda-url.eu-west-1.on.aws/"'])
+def test_a_live_url_that_is_not_plain_https_is_refused(aws: Any, url: str) -> None:
+    bucket = make_bucket(aws)
+    assert upload_web.main(["--api-url", API_URL, "--live-url", url, "--bucket", bucket],
+                           session=aws) == 1
+    assert objects(aws, bucket) == {}
 
 
 def test_way_2_takes_the_api_url_from_chalices_deploy_record(tmp_path: Path) -> None:

@@ -41,20 +41,22 @@ export class ApiError extends Error {
 }
 
 /** Join the base URL (which may carry a path such as /api) and an API path. */
-export function apiUrl(path, query = {}) {
+export function apiUrl(path, query = {}, base = BASE_URL) {
   const search = new URLSearchParams();
   for (const [name, value] of Object.entries(query)) {
     if (value !== undefined && value !== null) search.set(name, String(value));
   }
   const suffix = search.toString();
-  return `${BASE_URL}/${path.replace(/^\/+/, "")}${suffix ? `?${suffix}` : ""}`;
+  const joined = path ? `${base}/${path.replace(/^\/+/, "")}` : base;
+  return `${joined}${suffix ? `?${suffix}` : ""}`;
 }
 
 /**
  * One request. Resolves to the parsed JSON body (null for 204), or rejects with ApiError.
- * options: { body, token, query }
+ * options: { body, token, query, base } (base: another origin of ours, e.g. the live
+ * function's URL; the API's base URL by default)
  */
-export async function request(method, path, { body, token, query } = {}) {
+export async function request(method, path, { body, token, query, base } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -67,7 +69,7 @@ export async function request(method, path, { body, token, query } = {}) {
   let response;
   let text;
   try {
-    response = await fetch(apiUrl(path, query), {
+    response = await fetch(apiUrl(path, query, base ?? BASE_URL), {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),

@@ -188,6 +188,9 @@ function schedule() {
 }
 
 async function proactiveRenewal() {
+  // A hidden tab asks the API for nothing (issue 26): when it is shown again,
+  // schedule() runs (visibilitychange) and renews at once if the token is due.
+  if (document.visibilityState !== "visible") return;
   try {
     await renew(null);
   } catch (error) {

@@ -5,7 +5,7 @@
 import { run } from "../../lib/action.js";
 import { ApiError } from "../../lib/api.js";
 import { byId, el, say } from "../../lib/dom.js";
-import { createPoller } from "../../lib/live.js";
+import { askNewer, createPoller } from "../../lib/live.js";
 import { SessionEnded, authed, currentUser } from "../../lib/session.js";
 import { updateRelativeTimes } from "../../lib/time.js";
 import * as composer from "./composer.js";
@@ -172,9 +172,7 @@ async function checkForNew() {
   const owner = state.owner;
   let page;
   try {
-    page = await authed("GET", "/messages", {
-      query: { limit: PAGE_SIZE, since: state.newestId ?? undefined },
-    });
+    page = await askNewer({ limit: PAGE_SIZE, since: state.newestId ?? undefined });
   } catch (error) {
     if (error instanceof SessionEnded) {
       poller.stop();
