@@ -25,17 +25,16 @@ from dataclasses import dataclass
 from chalicelib import throttle
 from chalicelib.clients import Client
 from chalicelib.deps import Deps
-from chalicelib.errors import LoginThrottled
 from chalicelib.store.model import KnownDevice
 
 DEVICE_TOKEN_SECONDS = 365 * 86_400
 DEVICE_TOKEN_MAX = 128  # longer than any token made here: refused before hashing
 UNKNOWN_SCOPE = "unknown"
 RUN_SCOPE = "unknown-run"  # consecutive failures from unknown devices
-UNKNOWN_BOUND = 100  # NIST SP 800-63B: at most 100 consecutive failed attempts
+UNKNOWN_BOUND = throttle.CONSECUTIVE_BOUND  # NIST SP 800-63B: 100 consecutive failures
 # The run ends only after a year with no attempt from an unknown device (it slides),
 # and in practice when the owner signs in: a success clears it.
-RUN_WINDOW_SECONDS = 365 * 86_400
+RUN_WINDOW_SECONDS = throttle.RUN_WINDOW_SECONDS
 
 
 def _hash(token: str) -> str:
@@ -92,16 +91,8 @@ def reserve(deps: Deps, username: str, device_id: str) -> PasswordAttempt:
     """Count one password attempt from ``device_id`` ("": unknown) before it is checked;
     ``LoginThrottled`` when its bucket is shut (its ``Retry-After`` at most the window)."""
     attempt = throttle.reserve_attempt(deps, username, scope(device_id))
-    try:
-        run = throttle.reserve_attempt(
-            deps, username, run_scope(device_id), limit=UNKNOWN_BOUND,
-            window_seconds=RUN_WINDOW_SECONDS,
-        )
-    except LoginThrottled:
-        # Past the bound: shut until the owner proves themselves; the answer still
-        # says "try again within the window", never "in a year".
-        raise LoginThrottled(retry_after=deps.settings.login_window_seconds) from None
-    return PasswordAttempt(attempt, run)
+    # Past the bound: shut until the owner proves themselves.
+    return PasswordAttempt(attempt, throttle.reserve_run(deps, username, run_scope(device_id)))
 
 
 def finish(

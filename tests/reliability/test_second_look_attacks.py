@@ -1,0 +1,210 @@
+"""The adversarial pass over issue 21's change, over HTTP to `chalice local` on both stores.
+
+- One ``mfa_token`` sent with several *right* recovery codes at once signs in at
+  most once, consumes at most one code, and is spent afterwards (the token is
+  taken from the store while its code is checked; a wrong code puts it back).
+- Two-factor codes get the NIST SP 800-63B bound the password has: the per-account
+  code throttle restarts after every lock, so someone who knows the password could
+  try 5 codes per window for ever (~480 a day); past 100 consecutive wrong codes
+  every code-taking route stays shut until an accepted path back (a reset, a passkey).
+- A device token is the account's: one of account A counts as unknown for B, and
+  one of a deleted account is unknown for the next account of that name.
+- Event cursors: a tampered or board cursor is a 400, and one account's cursor
+  shows another nothing of the first account's events.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pyotp
+import pytest
+
+from tests.reliability.burst import burst, connections
+from tests.reliability.client import Http
+from tests.reliability.stack import PASSWORD, Backend, Served, fresh_name, serve, session
+from tests.reliability.tally import TALLY
+from tests.reliability.test_token_attacks import refused
+
+pytestmark = pytest.mark.reliability
+
+CODE_BOUND = 100  # NIST SP 800-63B §5.2.2: at most 100 consecutive failed attempts
+
+
+def two_factor_account(http: Http) -> tuple[str, str, list[str], str]:
+    """A fresh account with two-factor on: (username, secret, recovery codes, token)."""
+    username = fresh_name("adv")
+    token = session(http, username)["access_token"]
+    secret = http.call("POST", "/me/totp", {"password": PASSWORD}, token=token).body["secret"]
+    confirmed = http.call("POST", "/me/totp/confirm", {"code": pyotp.TOTP(secret).now()},
+                          token=token)
+    assert confirmed.status == 200, confirmed.body
+    for code in confirmed.body["recovery_codes"]:
+        TALLY.secret_password(code)  # never logged either
+    return username, secret, confirmed.body["recovery_codes"], token
+
+
+def mfa_token(http: Http, username: str, device_token: str | None = None) -> str:
+    body: dict[str, Any] = {"username": username, "password": PASSWORD}
+    if device_token:
+        body["device_token"] = device_token
+    reply = http.call("POST", "/login", body)
+    assert reply.status == 200 and reply.body["mfa_required"], reply.body
+    return str(reply.body["mfa_token"])
+
+
+def test_one_mfa_token_with_eight_right_codes_at_once_signs_in_once(served: Served) -> None:
+    http = served.http()
+    username, _, codes, token = two_factor_account(http)
+    pending = mfa_token(http, username)
+    replies = burst(connections(served, 8), lambda index, client: client.call(
+        "POST", "/login/totp", {"mfa_token": pending, "code": codes[index]}))
+    statuses = [reply.status for reply in replies]
+    signed_in = statuses.count(200)
+    after = http.call("POST", "/login/totp", {"mfa_token": pending, "code": codes[9]})
+    left = http.call("GET", "/me", token=token).body["recovery_codes_left"]
+    TALLY.figure(f"one mfa_token, 8 right recovery codes at once ({served.kind})",
+                 {"signed in": signed_in, "codes left": left, "statuses": sorted(statuses)})
+    TALLY.attack("mfa_token: one token raced with 8 right codes", served.kind,
+                 200 if signed_in > 1 else 401, refused=signed_in <= 1)
+    refused("mfa_token: reused after a raced sign-in", served, after, {401})
+    assert set(statuses) <= {200, 401} and signed_in == 1, statuses
+    assert left == 9  # only the code that signed in was spent
+
+
+@pytest.fixture(scope="module")
+def open_codes(backend: Backend) -> Iterator[Served]:
+    """50 failures per 1-second window: the bound is reached in two windows, not 20."""
+    with serve(backend, "open-codes", extra_env={
+        "CHALKBOARD_LOGIN_MAX_FAILURES": "50", "CHALKBOARD_LOGIN_WINDOW_SECONDS": "1",
+    }) as running:
+        yield running
+
+
+def test_past_100_consecutive_wrong_codes_no_code_is_looked_at(open_codes: Served) -> None:
+    """Before: the code bucket restarted after every lock, so 100 wrong codes were
+    followed by a right one that signed in (no bound at all on code guessing)."""
+    http = open_codes.http()
+    username, secret, codes, token = two_factor_account(http)
+    pending = mfa_token(http, username)
+    checked = 0
+    while checked < CODE_BOUND:
+        for _ in range(50):
+            reply = http.call("POST", "/login/totp", {"mfa_token": pending, "code": "000000"
+                              if pyotp.TOTP(secret).now() != "000000" else "111111"})
+            assert reply.status in (401, 429), reply.body
+            checked += reply.status == 401
+            if reply.status == 429 or checked == CODE_BOUND:
+                break
+        time.sleep(1.2)  # the window slides past
+    right = http.call("POST", "/login/totp", {"mfa_token": pending, "code": codes[0]})
+    refused("code throttle: a right code after 100 consecutive wrong ones", open_codes,
+            right, {429})
+    # Every code-taking route: the same bucket, shut.
+    regenerate = http.call("POST", "/me/totp/recovery-codes",
+                           {"password": PASSWORD, "code": codes[1]}, token=token)
+    refused("code throttle: regenerate codes past the bound", open_codes, regenerate, {429})
+    TALLY.figure(f"consecutive wrong codes checked before the bound ({open_codes.kind})",
+                 {"checked": checked})
+    assert checked == CODE_BOUND
+    # The owner's path back: a passkey or a reset clears it (throttle.clear_throttles);
+    # the password alone never does.
+    assert http.call("DELETE", "/me/totp", {"password": PASSWORD, "code": codes[2]},
+                     token=token).status == 429
+
+
+def signed_in(http: Http, username: str, device_token: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"username": username, "password": PASSWORD}
+    if device_token:
+        body["device_token"] = device_token
+    reply = http.call("POST", "/login", body)
+    assert reply.status == 200, reply.body
+    return dict(reply.body)
+
+
+def lock_unknown(http: Http, username: str) -> None:
+    for _ in range(5):
+        assert http.call("POST", "/login", {"username": username,
+                                            "password": "not the password at all"}).status == 401
+    assert http.call("POST", "/login", {"username": username, "password": PASSWORD}
+                     ).status == 429
+
+
+def test_a_device_token_of_another_account_counts_as_unknown(served: Served) -> None:
+    http = served.http()
+    attacker, victim = fresh_name("owner-a"), fresh_name("victim-b")
+    session(http, attacker)
+    session(http, victim)
+    foreign = signed_in(http, attacker)["device_token"]
+    lock_unknown(http, victim)
+    reply = http.call("POST", "/login", {"username": victim, "password": PASSWORD,
+                                         "device_token": foreign})
+    refused("device token: account A's token used for locked account B", served, reply, {429})
+
+
+def test_a_device_token_of_a_deleted_account_is_unknown_to_the_next_of_that_name(
+    served: Served,
+) -> None:
+    http = served.http()
+    username = fresh_name("reborn")
+    first = session(http, username)
+    old_device = first["device_token"]
+    assert http.call("DELETE", "/me", {"password": PASSWORD},
+                     token=first["access_token"]).status == 204
+    session(http, username)  # a new owner of the name
+    lock_unknown(http, username)
+    reply = http.call("POST", "/login", {"username": username, "password": PASSWORD,
+                                         "device_token": old_device})
+    refused("device token: the deleted account's token for the new owner", served, reply,
+            {429})
+
+
+def test_forged_and_oversized_device_tokens_count_as_unknown(served: Served) -> None:
+    http = served.http()
+    username = fresh_name("forged")
+    genuine = session(http, username)["device_token"]
+    lock_unknown(http, username)
+    for case, forged in {
+        "one character changed": genuine[:-1] + ("A" if genuine[-1] != "A" else "B"),
+        "oversized": genuine * 20,
+        "not ASCII": "é" * 43,
+        "empty": "",
+    }.items():
+        reply = http.call("POST", "/login", {"username": username, "password": PASSWORD,
+                                             "device_token": forged})
+        refused(f"device token: forged ({case})", served, reply, {400, 429})
+    assert http.call("POST", "/login", {"username": username, "password": PASSWORD,
+                                        "device_token": genuine}).status == 200
+
+
+def test_event_cursors_never_cross_accounts_and_tampering_is_a_400(served: Served) -> None:
+    http = served.http()
+    owner, other = fresh_name("events-a"), fresh_name("events-b")
+    owner_token = session(http, owner)["access_token"]
+    for _ in range(3):
+        http.call("POST", "/login", {"username": owner, "password": "wrong password here"})
+    page = http.call("GET", "/me/security-events?limit=1", token=owner_token)
+    assert page.status == 200 and page.body["next_cursor"], page.body
+    cursor = page.body["next_cursor"]
+    other_token = session(http, other)["access_token"]
+    crossed = http.call("GET", f"/me/security-events?cursor={cursor}", token=other_token)
+    assert crossed.status in (200, 400), crossed.body
+    leaked = [] if crossed.status != 200 else [
+        event for event in crossed.body["events"] if event["type"] == "sign_in_failed"]
+    TALLY.attack("events: another account's cursor", served.kind, crossed.status,
+                 refused=not leaked)
+    assert not leaked, crossed.body
+    tampered = cursor[:-2] + ("AA" if not cursor.endswith("AA") else "BB")
+    refused("events: tampered cursor", served,
+            http.call("GET", f"/me/security-events?cursor={tampered}", token=owner_token),
+            {400})
+    board = http.call("GET", "/messages?limit=1", token=owner_token)
+    http.call("POST", "/messages", {"content": "one"}, token=owner_token)
+    http.call("POST", "/messages", {"content": "two"}, token=owner_token)
+    board = http.call("GET", "/messages?limit=1", token=owner_token)
+    if board.body.get("next_cursor"):
+        refused("events: a board cursor", served,
+                http.call("GET", f"/me/security-events?cursor={board.body['next_cursor']}",
+                          token=owner_token), {400})
