@@ -51,12 +51,17 @@ def recognise(deps: Deps, username: str, token: str | None) -> KnownDevice | Non
     return device
 
 
+def new_device_id() -> str:
+    """The id of a device seen for the first time (its throttle bucket's name)."""
+    return secrets.token_hex(8)
+
+
 def issue(deps: Deps, username: str, device_id: str = "") -> str:
     """A new device token for ``username`` (for the device ``device_id``, or a new one)."""
     token = secrets.token_urlsafe(32)
     now = deps.now()
     deps.store.add_device(KnownDevice(
-        username=username, token_hash=_hash(token), device_id=device_id or secrets.token_hex(8),
+        username=username, token_hash=_hash(token), device_id=device_id or new_device_id(),
         created_at=now, expires_at=int(now) + DEVICE_TOKEN_SECONDS,
     ))
     return token

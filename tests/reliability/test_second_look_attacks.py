@@ -22,6 +22,7 @@ from typing import Any
 import pyotp
 import pytest
 
+from tests.authenticator import SoftAuthenticator
 from tests.reliability.burst import burst, connections
 from tests.reliability.client import Http
 from tests.reliability.stack import PASSWORD, Backend, Served, fresh_name, serve, session
@@ -208,3 +209,41 @@ def test_event_cursors_never_cross_accounts_and_tampering_is_a_400(served: Serve
         refused("events: a board cursor", served,
                 http.call("GET", f"/me/security-events?cursor={board.body['next_cursor']}",
                           token=owner_token), {400})
+
+
+def test_a_flood_from_elsewhere_never_stops_a_passkey_session_changing_the_password(
+    served: Served,
+) -> None:
+    """The owner signs in with a passkey while someone floods the account from unknown
+    devices. Before: the passkey session's step-ups counted in the unknown-devices bucket
+    (it recorded no device), so the flood kept the owner from changing the password
+    (429) and from adding a passkey, the very things to do after such a flood."""
+    http = served.http()
+    username = fresh_name("pkflood")
+    token = session(http, username)["access_token"]
+    owner_key = SoftAuthenticator()
+    options = http.call("POST", "/me/passkeys/options", {"password": PASSWORD}, token=token)
+    assert options.status == 200, options.body
+    assert http.call("POST", "/me/passkeys", {"credential": owner_key.create(options.body)},
+                     token=token).status == 201
+    lock_unknown(http, username)  # the flood: the unknown-devices bucket is shut
+    login_options = http.call("POST", "/login/passkey/options", {}).body
+    signed = http.call("POST", "/login/passkey", {"credential": owner_key.get(login_options)})
+    assert signed.status == 200, signed.body
+    passkey_token = signed.body["access_token"]
+    for _ in range(3):  # still flooding after the owner signed in: the bucket stays shut
+        assert http.call("POST", "/login", {"username": username, "password": "a guess again"}
+                         ).status == 429
+    step_up = http.call("POST", "/me/passkeys/options", {"password": PASSWORD},
+                        token=passkey_token)
+    refused_ok = step_up.status == 200
+    TALLY.attack("device buckets: unknown-devices flood vs a passkey session's step-up",
+                 served.kind, step_up.status, refused=refused_ok)
+    assert refused_ok, step_up.body
+    changed = http.call("POST", "/me/password", {"current_password": PASSWORD,
+                                                 "new_password": "a brand new pass phrase"},
+                        token=passkey_token)
+    TALLY.secret_password("a brand new pass phrase")
+    TALLY.attack("device buckets: unknown-devices flood vs a passkey session's password change",
+                 served.kind, changed.status, refused=changed.status == 204)
+    assert changed.status == 204, changed.body
