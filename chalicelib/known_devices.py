@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from chalicelib import throttle
 from chalicelib.clients import Client
 from chalicelib.deps import Deps
-from chalicelib.store.model import KnownDevice
+from chalicelib.store.model import KnownDevice, live
 
 DEVICE_TOKEN_SECONDS = 365 * 86_400
 DEVICE_TOKEN_MAX = 128  # longer than any token made here: refused before hashing
@@ -42,11 +42,21 @@ def _hash(token: str) -> str:
 
 
 def recognise(deps: Deps, username: str, token: str | None) -> KnownDevice | None:
-    """The account's live device that ``token`` names, or None (counted as unknown)."""
+    """The live device of the account holding ``username`` that ``token`` names, or
+    None (counted as unknown).
+
+    A device older than the account is an earlier account's of the same name: a
+    sign-in racing that account's deletion can write its device after the deletion
+    swept them (the adversarial pass: 27 of 28 such tokens on DynamoDB opened the next
+    account's device buckets), so age decides, as for security events. The account is
+    read only when a device was found: a guess without a valid token costs what it did."""
     if not token or len(token) > DEVICE_TOKEN_MAX or not token.isascii():
         return None
     device = deps.store.get_device(username=username, token_hash=_hash(token))
     if device is None or device.expires_at < deps.now():
+        return None
+    user = live(deps.store.get_user(username))
+    if user is None or device.created_at < user.created_at:
         return None
     return device
 

@@ -329,3 +329,46 @@ def test_code_sign_ins_racing_a_password_change_leave_no_working_token(
     TALLY.attack("code sign-ins racing a password change", served.kind,
                  200 if working else 401, refused=working == 0)
     assert working == 0, (len(pairs), working)
+
+
+DELETION_RACE_ROUNDS = 15
+
+
+def test_device_tokens_of_logins_racing_deletion_are_unknown_to_the_next_account(
+    served: Served,
+) -> None:
+    """Three logins spread around ``DELETE /me``, 15 rounds; then the name is signed up
+    again and its unknown-devices bucket flooded shut. Before: a login that passed the
+    second look of its session wrote its device row after the deletion's sweep, so 3 of
+    30 such device tokens (SQLite) opened the new account's own device buckets (API.md:
+    device tokens end with the account)."""
+    http = served.http()
+    obtained = recognised = 0
+    for round_number in range(DELETION_RACE_ROUNDS):
+        username = fresh_name("orphan")
+        token = session(http, username)["access_token"]
+
+        def send(index: int, client: Http, name: str = username, bearer: str = token,
+                 offset: int = round_number) -> Any:
+            if index == 0:
+                time.sleep(0.004 * (offset % 5))
+                return client.call("DELETE", "/me", {"password": PASSWORD}, token=bearer)
+            time.sleep(0.003 * index)
+            return client.call("POST", "/login", {"username": name, "password": PASSWORD})
+
+        replies = burst(connections(served, 4), send)
+        assert replies[0].status == 204, replies[0].body
+        devices = [reply.body["device_token"] for reply in replies[1:] if reply.status == 200]
+        obtained += len(devices)
+        session(http, username)  # the next account of the name
+        for _ in range(5):
+            http.call("POST", "/login", {"username": username, "password": "a wrong guess!"})
+        for device in devices:
+            recognised += http.call("POST", "/login", {
+                "username": username, "password": PASSWORD, "device_token": device,
+            }).status == 200
+    TALLY.figure(f"device tokens of logins racing DELETE /me ({served.kind})",
+                 {"obtained": obtained, "recognised by the next account": recognised})
+    TALLY.attack("device token: a login racing deletion, used on the next account",
+                 served.kind, 200 if recognised else 429, refused=recognised == 0)
+    assert recognised == 0, (obtained, recognised)
