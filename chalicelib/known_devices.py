@@ -25,17 +25,16 @@ from dataclasses import dataclass
 from chalicelib import throttle
 from chalicelib.clients import Client
 from chalicelib.deps import Deps
-from chalicelib.errors import LoginThrottled
-from chalicelib.store.model import KnownDevice
+from chalicelib.store.model import KnownDevice, live
 
 DEVICE_TOKEN_SECONDS = 365 * 86_400
 DEVICE_TOKEN_MAX = 128  # longer than any token made here: refused before hashing
 UNKNOWN_SCOPE = "unknown"
 RUN_SCOPE = "unknown-run"  # consecutive failures from unknown devices
-UNKNOWN_BOUND = 100  # NIST SP 800-63B: at most 100 consecutive failed attempts
+UNKNOWN_BOUND = throttle.CONSECUTIVE_BOUND  # NIST SP 800-63B: 100 consecutive failures
 # The run ends only after a year with no attempt from an unknown device (it slides),
 # and in practice when the owner signs in: a success clears it.
-RUN_WINDOW_SECONDS = 365 * 86_400
+RUN_WINDOW_SECONDS = throttle.RUN_WINDOW_SECONDS
 
 
 def _hash(token: str) -> str:
@@ -43,13 +42,28 @@ def _hash(token: str) -> str:
 
 
 def recognise(deps: Deps, username: str, token: str | None) -> KnownDevice | None:
-    """The account's live device that ``token`` names, or None (counted as unknown)."""
+    """The live device of the account holding ``username`` that ``token`` names, or
+    None (counted as unknown).
+
+    A device older than the account is an earlier account's of the same name: a
+    sign-in racing that account's deletion can write its device after the deletion
+    swept them (the adversarial pass: 27 of 28 such tokens on DynamoDB opened the next
+    account's device buckets), so age decides, as for security events. The account is
+    read only when a device was found: a guess without a valid token costs what it did."""
     if not token or len(token) > DEVICE_TOKEN_MAX or not token.isascii():
         return None
     device = deps.store.get_device(username=username, token_hash=_hash(token))
     if device is None or device.expires_at < deps.now():
         return None
+    user = live(deps.store.get_user(username))
+    if user is None or device.created_at < user.created_at:
+        return None
     return device
+
+
+def new_device_id() -> str:
+    """The id of a device seen for the first time (its throttle bucket's name)."""
+    return secrets.token_hex(8)
 
 
 def issue(deps: Deps, username: str, device_id: str = "") -> str:
@@ -57,7 +71,7 @@ def issue(deps: Deps, username: str, device_id: str = "") -> str:
     token = secrets.token_urlsafe(32)
     now = deps.now()
     deps.store.add_device(KnownDevice(
-        username=username, token_hash=_hash(token), device_id=device_id or secrets.token_hex(8),
+        username=username, token_hash=_hash(token), device_id=device_id or new_device_id(),
         created_at=now, expires_at=int(now) + DEVICE_TOKEN_SECONDS,
     ))
     return token
@@ -92,16 +106,8 @@ def reserve(deps: Deps, username: str, device_id: str) -> PasswordAttempt:
     """Count one password attempt from ``device_id`` ("": unknown) before it is checked;
     ``LoginThrottled`` when its bucket is shut (its ``Retry-After`` at most the window)."""
     attempt = throttle.reserve_attempt(deps, username, scope(device_id))
-    try:
-        run = throttle.reserve_attempt(
-            deps, username, run_scope(device_id), limit=UNKNOWN_BOUND,
-            window_seconds=RUN_WINDOW_SECONDS,
-        )
-    except LoginThrottled:
-        # Past the bound: shut until the owner proves themselves; the answer still
-        # says "try again within the window", never "in a year".
-        raise LoginThrottled(retry_after=deps.settings.login_window_seconds) from None
-    return PasswordAttempt(attempt, run)
+    # Past the bound: shut until the owner proves themselves.
+    return PasswordAttempt(attempt, throttle.reserve_run(deps, username, run_scope(device_id)))
 
 
 def finish(

@@ -204,12 +204,17 @@ def passkey(deps: Deps, credential: dict[str, Any], client: Client) -> sessions.
         _refused("login", "failure", "passkey refused", username=None, method="passkey")
         raise
     credential_id = str(credential["rawId"])  # verify_assertion checked it is a stored id
-    # A passkey is an authenticator the owner registered: not a device never seen.
-    pair = _signed_in(deps, user, sessions.SignIn("passkey", client, credential_id=credential_id),
+    # A passkey is an authenticator the owner registered: not a device never seen. The
+    # session is of the device the token below names, so its step-ups count in that
+    # device's bucket: a flood from unknown devices never stops the owner who signed
+    # in with a passkey changing the password (it used to count them as unknown).
+    device_id = known_devices.new_device_id()
+    pair = _signed_in(deps, user, sessions.SignIn("passkey", client, device_id=device_id,
+                                                  credential_id=credential_id),
                       new_device=False)
     still = deps.store.get_passkey(credential_id=credential_id)
     if still is None or still.username != user.username:
         deps.store.end_session(username=user.username, sid=pair.session_id)
         raise InvalidCredentials("passkey sign-in failed")
     known_devices.signed_in(deps, user.username)
-    return replace(pair, device_token=known_devices.issue(deps, user.username))
+    return replace(pair, device_token=known_devices.issue(deps, user.username, device_id))

@@ -54,6 +54,12 @@ log = logging.getLogger(__name__)
 RACE_ROUNDS = 12
 
 
+# NIST SP 800-63B §5.2.2: at most 100 consecutive failed attempts on one account, per
+# kind of guess. A run of failures ends only after a year with no attempt (it slides),
+# and in practice when the owner proves themselves: ``clear_login_throttle`` on it.
+CONSECUTIVE_BOUND = 100
+RUN_WINDOW_SECONDS = 365 * 86_400
+
 # A scope is a short key part: printable ASCII, no spaces (``device:<id>`` fits).
 SCOPE_MAX = 100
 
@@ -127,6 +133,20 @@ def reserve_attempt(
                        limit, window_seconds)
     log.warning("%s attempt refused for %s: attempts racing beyond retries", scope, username)
     raise LoginThrottled(retry_after=1)
+
+
+def reserve_run(deps: Deps, username: str, run_scope: str) -> Attempt:
+    """Count one attempt in the run of consecutive failures ``run_scope`` (cleared only
+    by its owner proving themselves); ``LoginThrottled`` past ``CONSECUTIVE_BOUND``.
+
+    Its window bucket restarts after every lock, so without a run a guesser would get
+    5 guesses per window for ever; the refusal still says "try again within the
+    login window", never "in a year"."""
+    try:
+        return reserve_attempt(deps, username, run_scope, limit=CONSECUTIVE_BOUND,
+                               window_seconds=RUN_WINDOW_SECONDS)
+    except LoginThrottled:
+        raise LoginThrottled(retry_after=deps.settings.login_window_seconds) from None
 
 
 def finish_attempt(

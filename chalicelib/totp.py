@@ -12,7 +12,9 @@ strictly newer one is taken, atomically, so of two concurrent submissions of
 one code exactly one wins. Every route that takes a code checks it through
 ``check_code``: wrong codes count in one per-account code throttle (scope
 ``"code"``), which only an accepted code clears; a correct password never does, so
-a token and the password buy no more than 5 code guesses per 15 minutes.
+a token and the password buy no more than 5 code guesses per 15 minutes, and no
+more than 100 in a row (``throttle.reserve_run``, scope ``"code-run"``) until a
+code is accepted or the password is reset.
 Recovery codes are stored as HMACs under a key derived from the keyring's
 ``mfa_key``, so a copy of the database alone does not allow guessing them offline.
 ``pyotp`` is imported only here, on first use.
@@ -35,7 +37,7 @@ from chalicelib.errors import (
     StateConflict,
     WrongPassword,
 )
-from chalicelib.store.model import CODE_SCOPE, TotpState
+from chalicelib.store.model import CODE_RUN_SCOPE, CODE_SCOPE, TotpState
 from chalicelib.tokens import AccessClaims
 
 log = logging.getLogger(__name__)
@@ -157,9 +159,14 @@ def spend_counted(deps: Deps, state: TotpState, code: str, *, client: Client | N
     the one way any route checks a code. The failure that locks is the owner's
     ``locked`` event."""
     attempt = throttle.reserve_attempt(deps, state.username, CODE_SCOPE)
+    # The window bucket restarts after each lock: the run bounds wrong codes in a row
+    # at 100 (NIST), until an accepted code or a reset (``clear_throttles``).
+    throttle.reserve_run(deps, state.username, CODE_RUN_SCOPE)
     accepted = spend_code(deps, state, code, client=client)
     throttle.finish_attempt(deps, attempt, succeeded=accepted, account_exists=True,
                             client=client)
+    if accepted:
+        deps.store.clear_login_throttle(username=state.username, scope=CODE_RUN_SCOPE)
     return accepted
 
 

@@ -102,6 +102,7 @@ class AccessState:
 
 LOGIN_SCOPE = "login"  # the bucket of password guesses
 CODE_SCOPE = "code"  # the one per-account bucket of two-factor code guesses
+CODE_RUN_SCOPE = "code-run"  # its run of consecutive wrong codes (the NIST bound)
 
 
 @dataclass(frozen=True)
