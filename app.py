@@ -28,6 +28,15 @@ from chalicelib import (
     telemetry,
     totp,
 )
+from chalicelib.answers import (
+    account_json,
+    event_json,
+    message_json,
+    page_json,
+    passkey_json,
+    session_json,
+    token_pair_json,
+)
 from chalicelib.clients import Client
 from chalicelib.deps import current_deps
 from chalicelib.errors import InvalidInput, KeyringUnavailable, StoreUnavailable
@@ -39,7 +48,6 @@ from chalicelib.responses import (
     unauthorized,
     unavailable,
 )
-from chalicelib.store.model import Message, Passkey
 from chalicelib.timestamps import iso_ms
 from chalicelib.tokens import AccessClaims, InvalidToken
 from chalicelib.validation import parse_body
@@ -120,54 +128,8 @@ def body(
     return parse_body(current_request().raw_body, required=required, optional=optional)
 
 
-def message_json(message: Message) -> dict[str, Any]:
-    return {
-        "id": message.id,
-        "username": message.username,
-        "display_name": message.display_name,
-        "content": message.content,
-        "created_at": iso_ms(message.created_at),
-    }
-
-
-def page_json(page: board.BoardPage, *, since: bool) -> dict[str, Any]:
-    """A board page as GET /messages answers it (``gap`` only for a ``since`` ask)."""
-    answer: dict[str, Any] = {
-        "messages": [message_json(m) for m in page.messages], "next_cursor": page.next_cursor
-    }
-    if since:
-        answer["gap"] = page.gap
-    return answer
-
-
-def token_pair_json(pair: sessions.TokenPair) -> dict[str, Any]:
-    answer: dict[str, Any] = {
-        "access_token": pair.access_token,
-        "token_type": "Bearer",
-        "expires_in": pair.expires_in,
-        "refresh_token": pair.refresh_token,
-        "username": pair.username,
-    }
-    if pair.device_token is not None:  # every sign-in answer; never a refresh
-        answer["device_token"] = pair.device_token
-    return answer
-
-
 def no_content() -> Response:
     return Response(body="", status_code=204)
-
-
-def account_json(account: accounts.Account) -> dict[str, Any]:
-    user = account.user
-    return {
-        "username": user.username,
-        "display_name": user.display_name,
-        "created_at": iso_ms(user.created_at),
-        "totp_enabled": account.totp_enabled,
-        "email": account.email,
-        "email_verified": account.email_verified,
-        "recovery_codes_left": account.recovery_codes_left,
-    }
 
 
 CREDENTIALS = {"username": str, "password": str}
@@ -263,20 +225,7 @@ def delete_me() -> Response:
 @api_errors
 def list_sessions() -> dict[str, Any]:
     views = sessions.list_sessions(current_deps(), caller())
-    return {"sessions": [
-        {
-            "id": view.session.sid,
-            "created_at": iso_ms(view.session.created_at),
-            "last_used_at": iso_ms(view.session.last_used_at),
-            "expires_at": iso_ms(view.session.expires_at),
-            "current": view.current,
-            "method": view.session.method,
-            "ip": view.session.ip,
-            "device": view.device,
-            "user_agent": view.session.user_agent,
-        }
-        for view in views
-    ]}
+    return {"sessions": [session_json(view) for view in views]}
 
 
 @app.route("/me/sessions/{session_id}", methods=["DELETE"], authorizer=jwt_auth)
@@ -335,16 +284,6 @@ def regenerate_recovery_codes() -> dict[str, Any]:
     return {"recovery_codes": totp.regenerate_recovery_codes(
         current_deps(), caller(), fields["password"], fields["code"], client=client()
     )}
-
-
-def passkey_json(passkey: Passkey) -> dict[str, Any]:
-    return {
-        "id": passkey.credential_id,
-        "name": passkey.name,
-        "transports": list(passkey.transports),
-        "created_at": iso_ms(passkey.created_at),
-        "last_used_at": iso_ms(passkey.last_used_at) if passkey.last_used_at else None,
-    }
 
 
 @app.route("/me/passkeys/options", methods=["POST"], authorizer=jwt_auth)
@@ -430,16 +369,8 @@ def list_security_events() -> dict[str, Any]:
     page = security_events.list_events(
         current_deps(), caller().username, limit=query.get("limit"), cursor=query.get("cursor")
     )
-    return {
-        "events": [
-            {
-                "id": event.id, "type": event.type, "created_at": iso_ms(event.created_at),
-                "ip": event.ip, "device": event.device, "details": event.details,
-            }
-            for event in page.events
-        ],
-        "next_cursor": page.next_cursor,
-    }
+    return {"events": [event_json(event) for event in page.events],
+            "next_cursor": page.next_cursor}
 
 
 # --- email (issue 23) ---

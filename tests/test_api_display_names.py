@@ -133,7 +133,8 @@ def test_me_shows_the_display_name(api: Api) -> None:
     token = api.session("alice")["access_token"]
     me = body_of(api.call("GET", "/me", token=token))
     assert set(me) == {"username", "display_name", "created_at", "totp_enabled", "email",
-                        "email_verified"}
+                        "email_verified", "recovery_codes_left"}
+    assert me["recovery_codes_left"] is None  # two-factor is off
     assert me["display_name"] == "alice"
 
 

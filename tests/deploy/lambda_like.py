@@ -133,7 +133,8 @@ def main() -> dict[str, Any]:
 
     credentials = {"username": "alice", "password": "correct horse battery staple"}
     call("POST", "/signup", credentials)
-    call("POST", "/login", {**credentials, "password": "not the password"})  # logs at INFO
+    call("POST", "/login", {**credentials, "password": "not the password"})  # an auth line
+    call("POST", "/login/totp", {"mfa_token": "not.a.token", "code": "123456"})  # INFO
     token = call("POST", "/login", credentials)["access_token"]
     registration = call("POST", "/me/passkeys/options", {"password": credentials["password"]},
                         token)  # step-up (issue 21)

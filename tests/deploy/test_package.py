@@ -103,8 +103,10 @@ def test_chalicelib_info_lines_reach_the_log_under_lambdas_logging_defaults(
 ) -> None:
     """Lambda's root logger stays at WARNING: the app's INFO lines must pass anyway."""
     _, log, _, _ = in_lambda
-    assert "[INFO] chalicelib.sessions: login failed" in log
+    assert "[INFO] chalicelib.signin: mfa_token refused" in log
     assert '"event":"request"' in log  # the structured request lines (stdout)
+    # one structured line per authentication decision: the wrong password's
+    assert '"event":"auth","type":"login","outcome":"failure"' in log
 
 
 def test_the_zip_carries_bytecode_so_no_cold_start_compiles(packaged: Packaged) -> None:
