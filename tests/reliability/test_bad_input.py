@@ -178,4 +178,5 @@ def test_signup_under_a_folded_form_is_stored_as_plain_lowercase(served: Served)
     name = fresh_name("skiff")
     reply = http.call("POST", "/signup", {"username": _math_bold(name), "password": PASSWORD})
     assert reply.status == 201
-    assert reply.body == {"username": name, "display_name": name}
+    assert reply.body == {"username": name, "display_name": name, "email": None,
+                          "email_verified": False}
