@@ -185,6 +185,23 @@ def _six_digits(field: str) -> Callable[[dict[str, Any]], str | None]:
     return rule
 
 
+def _email_other_character(body: dict[str, Any]) -> str | None:
+    """Spaces inside, and Unicode's "other" characters (control, format, surrogate,
+    private use, unassigned), which the file names in words."""
+    value = body.get("email")
+    if isinstance(value, str) and any(
+        c.isspace() or unicodedata.category(c)[0] == "C" for c in value.strip()
+    ):
+        return "no space or control character"
+    return None
+
+
+def _unissued_link(body: dict[str, Any]) -> str | None:
+    """A mailed link's token is a secret this server made: one drawn by a generator is
+    never one of them (as a random cursor is never signed), so the file says so."""
+    return "a link this server mailed" if isinstance(body.get("token"), str) else None
+
+
 FORMAT_REFUSAL = (
     "{field} must be one line of visible characters (no line breaks, tabs, control"
     " characters or invisible format characters such as U+00AD or U+202E)"
@@ -206,6 +223,9 @@ WORDS_ONLY_RULES: dict[str, Callable[[dict[str, Any]], str | None]] = {
     # Confirming two-factor with a code that is not the one the app shows now: the file
     # says so in words, and a generated 6-digit code is that one with odds of 3 in 10^6.
     "code is wrong; enter the 6 digits your app shows now": _six_digits("code"),
+    'email must not contain spaces, control characters or < > , ; "': _email_other_character,
+    "this verification link is invalid, used or expired": _unissued_link,
+    "this reset link is invalid, used or expired": _unissued_link,
 }
 
 
