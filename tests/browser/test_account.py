@@ -176,6 +176,10 @@ def test_recent_security_activity_lists_sign_ins_and_failures(page, api):
     page.get_by_role("link", name="Sign-in & security").click()
     events = page.get_by_role("list", name="Recent security activity").get_by_role("listitem")
     expect(events.first).to_contain_text("Signed in with password")
+    # A first sign-in from this browser: "new device" is a quiet tag, not part of the sentence.
+    expect(events.first.locator(".event-what")).not_to_contain_text("on a new device")
+    expect(events.first.locator(".event-tag")).to_have_text("New device")
+    expect(events.locator(".event-tag")).to_have_count(1)
     expect(events.first).to_contain_text("127.0.0.1")
     expect(events.filter(has_text="A wrong password was entered")).to_have_count(1)
     expect(events.filter(has_text="A wrong password was entered")).to_have_class(
