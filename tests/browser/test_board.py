@@ -232,6 +232,12 @@ def test_api_down_shows_an_error_and_keeps_the_unsent_text(page, api):
     expect(page.locator("#connection")).to_have_text(
         "Cannot reach the server. Retrying… Your unsent text is kept."
     )
+    # The banner lines up with the content column (the composer's edges), not wider.
+    banner = page.locator("#connection").bounding_box()
+    column = composer.bounding_box()
+    assert banner and column
+    assert abs(banner["x"] - column["x"]) < 1
+    assert abs(banner["width"] - column["width"]) < 1
     expect(composer.get_by_label("Message")).to_have_value("this must not be lost")
     expect(composer.get_by_role("button", name="Post")).to_be_enabled()
     # Reloaded while the server is still down, the draft is still there.
