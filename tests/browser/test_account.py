@@ -43,9 +43,17 @@ def test_account_page_shows_username_and_join_date(page, api):
     )
     expect(page.get_by_role("link", name="Account:")).to_have_attribute("aria-current", "page")
     # The overview sums up the protection, from /me, /me/passkeys and /me/sessions.
-    expect(page.locator("#ov-totp")).to_have_text("Off · recommended")
-    expect(page.locator("#ov-passkeys")).to_have_text("None")
+    expect(page.locator("#ov-totp")).to_have_text("Off · Turn on")
+    expect(page.locator("#ov-passkeys")).to_have_text("None · Add")
     expect(page.locator("#ov-sessions")).to_have_text("1 session (this device)")
+    # Each summary row is the link to its page (no second list of the same links).
+    security = page.get_by_role("link", name=re.compile(
+        r"^Sign-in & security .*Two-factor authentication: Off · Turn on"))
+    expect(security).to_have_attribute("href", "#/account/security")
+    expect(page.get_by_role("link", name=re.compile("^Where you're signed in 1 session"))
+           ).to_have_attribute("href", "#/account/sessions")
+    expect(page.locator("a[href='#/account/security']")).to_have_count(1)
+    expect(page.get_by_role("link", name=re.compile("^Delete account"))).to_be_visible()
 
 
 def test_change_password_keeps_this_tab_signed_in_and_ends_other_sessions(new_page, api):
