@@ -40,6 +40,11 @@ export function describe(event) {
   }
 }
 
+/** The API's "Unknown device" (a User-Agent naming no browser) as the sessions list says it. */
+function where(device) {
+  return device === "Unknown device" ? "An app or script" : device;
+}
+
 function item(event) {
   const date = new Date(event.created_at);
   const warn = ["sign_in_failed", "locked"].includes(event.type);
@@ -49,7 +54,7 @@ function item(event) {
       // A quiet tag, only when the API says so: "new device" is a fact to notice, not the event.
       event.type === "sign_in" && event.details?.new_device === true
         ? el("span", { className: "badge event-tag", text: "New device" }) : null),
-    el("span", { className: "event-where", text: [event.device, event.ip].filter(Boolean).join(" · ") }),
+    el("span", { className: "event-where", text: [where(event.device), event.ip].filter(Boolean).join(" · ") }),
     el("time", {
       className: "event-when", text: relativeTime(date),
       attrs: { datetime: event.created_at, title: fullTime(date), "data-relative": true },
