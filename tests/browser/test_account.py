@@ -43,9 +43,17 @@ def test_account_page_shows_username_and_join_date(page, api):
     )
     expect(page.get_by_role("link", name="Account:")).to_have_attribute("aria-current", "page")
     # The overview sums up the protection, from /me, /me/passkeys and /me/sessions.
-    expect(page.locator("#ov-totp")).to_have_text("Off · recommended")
-    expect(page.locator("#ov-passkeys")).to_have_text("None")
+    expect(page.locator("#ov-totp")).to_have_text("Off · Turn on")
+    expect(page.locator("#ov-passkeys")).to_have_text("None · Add")
     expect(page.locator("#ov-sessions")).to_have_text("1 session (this device)")
+    # Each summary row is the link to its page (no second list of the same links).
+    security = page.get_by_role("link", name=re.compile(
+        r"^Sign-in & security .*Two-factor authentication: Off · Turn on"))
+    expect(security).to_have_attribute("href", "#/account/security")
+    expect(page.get_by_role("link", name=re.compile("^Where you're signed in 1 session"))
+           ).to_have_attribute("href", "#/account/sessions")
+    expect(page.locator("a[href='#/account/security']")).to_have_count(1)
+    expect(page.get_by_role("link", name=re.compile("^Delete account"))).to_be_visible()
 
 
 def test_change_password_keeps_this_tab_signed_in_and_ends_other_sessions(new_page, api):
@@ -131,9 +139,10 @@ def test_the_strength_meter_judges_as_the_server_does(page, api):
     new = dialog(page).get_by_label("New password", exact=True)
     new.fill("alicealice12")  # leans on the username: zxcvbn with the same user inputs
     expect(meter).to_have_attribute("data-score", re.compile("^[0-2]$"))
-    expect(meter).not_to_contain_text("Strong enough")
+    enough = re.compile(r"^(Strong|Very strong)\.$")  # the word alone: nothing left to do
+    expect(meter.locator(".strength-text")).not_to_have_text(enough)
     new.fill(NEW_PASSWORD)
-    expect(meter).to_contain_text("Strong enough.")
+    expect(meter.locator(".strength-text")).to_have_text(enough)
     # The 800 kB estimator was fetched only once a new password was typed.
     assert page.evaluate("() => typeof window.zxcvbn") == "function"
 
@@ -176,6 +185,10 @@ def test_recent_security_activity_lists_sign_ins_and_failures(page, api):
     page.get_by_role("link", name="Sign-in & security").click()
     events = page.get_by_role("list", name="Recent security activity").get_by_role("listitem")
     expect(events.first).to_contain_text("Signed in with password")
+    # A first sign-in from this browser: "new device" is a quiet tag, not part of the sentence.
+    expect(events.first.locator(".event-what")).not_to_contain_text("on a new device")
+    expect(events.first.locator(".event-tag")).to_have_text("New device")
+    expect(events.locator(".event-tag")).to_have_count(1)
     expect(events.first).to_contain_text("127.0.0.1")
     expect(events.filter(has_text="A wrong password was entered")).to_have_count(1)
     expect(events.filter(has_text="A wrong password was entered")).to_have_class(

@@ -63,6 +63,7 @@ def test_sign_up_checks_the_rules_as_the_person_types_and_sends_nothing_invalid(
     )
     expect(username).to_have_attribute("aria-invalid", "true")
     expect(username).to_have_accessible_description(re.compile("^A username may contain only"))
+    expect(username_hint).to_be_hidden()  # the red sentence, not the grey rule again beside it
     password.fill("short")
     expect(password_hint).to_have_class(re.compile(r"\bwarn\b"))
     page.get_by_role("button", name="Sign up").click()
@@ -76,6 +77,7 @@ def test_sign_up_checks_the_rules_as_the_person_types_and_sends_nothing_invalid(
     expect(field_error(page, "username")).to_have_text("")  # fixed: the error goes as they type
     expect(username).to_have_attribute("aria-invalid", "false")
     expect(username_hint).not_to_have_class(re.compile(r"\bwarn\b"))
+    expect(username_hint).to_be_visible()
     password.fill("Good.Name.Here")
     expect(field_error(page, "password")).to_have_text(
         "Choose a password that is not your username."

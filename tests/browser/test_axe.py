@@ -198,6 +198,11 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     page.get_by_role("link", name="Sign-in & security").click()
     expect(page.locator("#totp-badge")).to_have_text("Off")
     check(page, "account-security", scheme, size)
+    activity = page.get_by_role("list", name="Recent security activity")
+    expect(activity.get_by_role("listitem").first).to_contain_text("Signed in with")
+    activity.scroll_into_view_if_needed()
+    check(page, "account-security-activity", scheme, size)
+    page.evaluate("() => window.scrollTo(0, 0)")
 
     page.get_by_role("button", name="Change password…").click()
     dialog = page.get_by_role("dialog", name="Change password")

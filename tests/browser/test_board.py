@@ -232,6 +232,15 @@ def test_api_down_shows_an_error_and_keeps_the_unsent_text(page, api):
     expect(page.locator("#connection")).to_have_text(
         "Cannot reach the server. Retrying… Your unsent text is kept."
     )
+    # The banner lines up with the content column (the composer's edges), not wider,
+    # on a desktop and on a 360 px phone.
+    for width in (1280, 360):
+        page.set_viewport_size({"width": width, "height": 800})
+        banner = page.locator("#connection").bounding_box()
+        column = composer.bounding_box()
+        assert banner and column
+        assert abs(banner["x"] - column["x"]) < 1, width
+        assert abs(banner["width"] - column["width"]) < 1, width
     expect(composer.get_by_label("Message")).to_have_value("this must not be lost")
     expect(composer.get_by_role("button", name="Post")).to_be_enabled()
     # Reloaded while the server is still down, the draft is still there.

@@ -9,6 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import ui
+from tests.browser.conftest import PASSWORD
+from tests.http_client import request
 
 pytestmark = pytest.mark.browser
 
@@ -168,3 +170,25 @@ def test_deleting_the_account_removes_its_messages_and_returns_to_login(new_page
     assert api.call("POST", "/login", {"username": "alice", "password": ui.PASSWORD}
                     ).status == 401
     api.signup("alice")
+
+
+def test_a_session_without_a_browser_is_named_by_its_user_agent(new_page, api):
+    api.signup("alice")
+    agent = "chalkboard-sync/2.1 (nightly export job; contact ops@example.test)"
+    reply = request("POST", api.url + "/login", {"username": "alice", "password": PASSWORD},
+                    headers={"User-Agent": agent})
+    assert reply.status == 200, reply.body
+    here = new_page()
+    ui.log_in(here, "alice")
+    open_account(here)
+    expect(sessions(here)).to_have_count(2)
+    script = sessions(here).nth(1)
+    # Not the API's "Unknown device": what it is and the start of what it sent.
+    expect(script.locator(".session-device")).to_have_text(f"An app or script ({agent[:40]}…)")
+    expect(script.locator(".session-what")).to_have_attribute("title", agent)
+    # Its Sign out button sits at the row's right edge, beside the description.
+    row = script.bounding_box()
+    button = script.get_by_role("button", name="Sign out").bounding_box()
+    assert row and button
+    assert abs((button["x"] + button["width"]) - (row["x"] + row["width"])) < 2
+    assert button["y"] < row["y"] + row["height"] / 2

@@ -1,14 +1,15 @@
 // Initials avatars: one or two letters from the person's name on a colour that is
 // the same for them everywhere (picked from their username), so four authors never
 // look alike. Every colour holds white text at 4.5:1 or more, and the same colours
-// serve both schemes (the text sits on the colour, not on the page).
+// serve both schemes (the text sits on the colour, not on the page). Hues spread
+// round the wheel (red, orange, olive, green, teal, blue, purple, magenta).
 
 import { el } from "./dom.js";
 
 // White on each: ≥ 4.5:1 (tests/browser/test_board_features.py measures them).
 export const COLOURS = [
   "#b42318", "#a64a00", "#027a48", "#175cd3",
-  "#6941c6", "#c11574", "#0e7090", "#4e5ba6",
+  "#6941c6", "#c11574", "#0e7090", "#4d7000",
 ];
 
 /** A stable small number for a username (FNV-1a), so a colour never changes. */

@@ -52,8 +52,9 @@ export function watchStrength(input, output, userInputs) {
     const result = await estimate(password, names);
     if (mine !== latest) return; // a newer key press is being judged
     const enough = result.score >= MIN_SCORE && Array.from(password).length >= PASSWORD_MIN;
+    // Enough: the word alone ("Strong."); a second "Strong enough." only repeated it.
     const advice = enough
-      ? "Strong enough."
+      ? ""
       : [result.warning, ...result.suggestions].filter(Boolean).join(" ") ||
         "Add another word or two; uncommon words are best.";
     output.dataset.score = String(result.score);
@@ -61,7 +62,7 @@ export function watchStrength(input, output, userInputs) {
       el("span", { className: "strength-bar", attrs: { "aria-hidden": "true" } },
         ...WORDS.slice(1).map((_, i) => el("span", { className: i < result.score ? "on" : "" }))),
       el("span", { className: "strength-text" },
-        el("strong", { text: `${WORDS[result.score]}. ` }), advice),
+        el("strong", { text: advice ? `${WORDS[result.score]}. ` : `${WORDS[result.score]}.` }), advice),
     );
   };
   input.addEventListener("input", update);

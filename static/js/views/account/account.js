@@ -68,14 +68,16 @@ function showMe(me) {
   const left = me.recovery_codes_left;
   ui.totp.textContent = me.totp_enabled
     ? `On${Number.isInteger(left) ? ` · ${left} recovery code${left === 1 ? "" : "s"} left` : ""}`
-    : "Off · recommended";
+    : "Off · Turn on";
   ui.totp.classList.toggle("good", Boolean(me.totp_enabled));
   ui.totp.classList.toggle("attention", !me.totp_enabled);
   // Email: only once the API has it.
   const hasEmailField = Object.hasOwn(me, "email");
   ui.emailItem.hidden = !hasEmailField;
   if (hasEmailField) {
-    ui.email.textContent = !me.email ? "None" : me.email_verified ? `${me.email} · verified` : `${me.email} · not verified yet`;
+    ui.email.textContent = !me.email
+      ? "None · Add"
+      : me.email_verified ? `${me.email} · verified` : `${me.email} · not verified yet`;
   }
   ui.banner.hidden = !(me.email && !me.email_verified);
   if (!ui.banner.hidden) {
@@ -85,7 +87,7 @@ function showMe(me) {
 
 function showPasskeyCount(list) {
   if (!list) return;
-  ui.passkeys.textContent = list.length === 0 ? "None" : `${list.length}`;
+  ui.passkeys.textContent = list.length === 0 ? "None · Add" : `${list.length}`;
 }
 
 function showSessionCount(list) {

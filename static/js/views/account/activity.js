@@ -20,7 +20,7 @@ export function describe(event) {
   const details = event.details ?? {};
   switch (event.type) {
     case "sign_in":
-      return `Signed in with ${METHODS[details.method] ?? "a password"}${details.new_device ? " on a new device" : ""}`;
+      return `Signed in with ${METHODS[details.method] ?? "a password"}`;
     case "sign_in_failed":
       return details.reason === "code" ? "A wrong two-factor code was entered" : "A wrong password was entered";
     case "locked": return "Sign-in paused after too many wrong attempts";
@@ -40,12 +40,21 @@ export function describe(event) {
   }
 }
 
+/** The API's "Unknown device" (a User-Agent naming no browser) as the sessions list says it. */
+function where(device) {
+  return device === "Unknown device" ? "An app or script" : device;
+}
+
 function item(event) {
   const date = new Date(event.created_at);
   const warn = ["sign_in_failed", "locked"].includes(event.type);
   return el("li", { className: warn ? "event attention" : "event" },
-    el("span", { className: "event-what", text: describe(event) }),
-    el("span", { className: "event-where", text: [event.device, event.ip].filter(Boolean).join(" · ") }),
+    el("span", { className: "event-what" },
+      describe(event),
+      // A quiet tag, only when the API says so: "new device" is a fact to notice, not the event.
+      event.type === "sign_in" && event.details?.new_device === true
+        ? el("span", { className: "badge event-tag", text: "New device" }) : null),
+    el("span", { className: "event-where", text: [where(event.device), event.ip].filter(Boolean).join(" · ") }),
     el("time", {
       className: "event-when", text: relativeTime(date),
       attrs: { datetime: event.created_at, title: fullTime(date), "data-relative": true },

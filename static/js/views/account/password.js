@@ -13,7 +13,7 @@ async function start() {
   say(ui.done, "");
   const changed = await dialog.ask({
     title: "Change password",
-    text: "Your other browsers and devices are signed out. You stay signed in here.",
+    text: "Your other browsers and devices will be signed out. You stay signed in here.",
     newPassword: true,
     submit: "Change password",
     busy: "Changing…",

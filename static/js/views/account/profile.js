@@ -41,7 +41,7 @@ async function changeEmail() {
   say(ui.emailDone, "");
   const email = await dialog.ask({
     title: ui.emailAddress ? "Change your email address" : "Add an email address",
-    text: "We send a link to the address; it is used once you open it.",
+    text: "We'll email you a link; the address is saved when you open it.",
     name: { label: "Email address", value: ui.emailAddress, type: "email", autocomplete: "email",
       maxLength: 254, missing: "Enter an email address." },
     submit: "Send the link",

@@ -48,9 +48,25 @@ function dateElement(iso) {
   return el("time", { text: dateOnly.format(date), attrs: { datetime: iso, title: fullTime(date) } });
 }
 
+// The API's label when a User-Agent names no browser (chalicelib/clients.py).
+const UNKNOWN_DEVICE = "Unknown device";
+const AGENT_SHOWN = 40;
+
+/** A name a person recognises: the browser and system, else what the raw User-Agent says. */
+function deviceName(session) {
+  if (session.device && session.device !== UNKNOWN_DEVICE) return session.device;
+  const agent = (session.user_agent ?? "").trim();
+  if (agent) {
+    const shown = agent.length > AGENT_SHOWN ? `${agent.slice(0, AGENT_SHOWN)}…` : agent;
+    return `An app or script (${shown})`;
+  }
+  if (session.device === UNKNOWN_DEVICE) return "An app or script";
+  return session.current ? "This browser" : "Another browser or device";
+}
+
 function sessionItem(session) {
   const describedBy = `session-${session.id}-what`;
-  const device = session.device || (session.current ? "This browser" : "Another browser or device");
+  const device = deviceName(session);
   const facts = [
     session.method && METHODS[session.method] ? `Signed in with: ${METHODS[session.method]}` : null,
     session.ip ? `IP address ${session.ip}` : null,

@@ -184,6 +184,7 @@ function print() {
 }
 
 function codesSaved() {
+  say(ui.done, ""); // the On badge says it now; the box beside it would only repeat it
   forgetSecrets();
   showState(null);
   onChanged();
