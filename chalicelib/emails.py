@@ -41,6 +41,24 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
+def take_link(deps: Deps, purpose: str, token: str, invalid: InvalidInput
+              ) -> tuple[EmailToken, User]:
+    """Take a mailed link's token (atomically: of two takers one wins) and its live
+    account; ``invalid`` for a malformed, used or expired link, a gone account, or an
+    account whose credential stamp moved since it was mailed (a password change, or an
+    earlier account of the same name: DynamoDB cannot find a deleted account's links)."""
+    if not token or len(token) > TOKEN_MAX:
+        raise invalid
+    found = deps.store.take_email_token(purpose=purpose, token_hash=token_hash(token),
+                                        now=deps.now())
+    if found is None:
+        raise invalid
+    user = live(deps.store.get_user(found.username))
+    if user is None or user.credential_stamp != found.credential_stamp:
+        raise invalid
+    return found, user
+
+
 def _address_key(email: str) -> str:
     """A throttle bucket name for an address: its hash, in the username alphabet."""
     return hashlib.sha256(email.encode("utf-8", "replace")).hexdigest()[:32]
@@ -80,19 +98,7 @@ def verify(deps: Deps, token: str, *, client: Client | None = None) -> str:
     ``StateConflict`` when another account verified the address meanwhile.
     """
     invalid = InvalidInput("this verification link is invalid, used or expired")
-    if not token or len(token) > TOKEN_MAX:
-        raise invalid
-    found = deps.store.take_email_token(purpose=VERIFY, token_hash=token_hash(token),
-                                        now=deps.now())
-    if found is None:
-        raise invalid
-    user = live(deps.store.get_user(found.username))
-    # Bound to the account's credential stamp when mailed: a link of an earlier account
-    # of this name (deleted since; DynamoDB cannot find its links to remove them)
-    # verifies nothing for a namesake who asked for the same address, and, like every
-    # other token, a link dies with a password change.
-    if user is None or user.credential_stamp != found.credential_stamp:
-        raise invalid
+    found, _ = take_link(deps, VERIFY, token, invalid)
     # Only the address last asked for: an older link (the owner changed their mind, or
     # an earlier account of the same name asked for it) verifies nothing.
     held = deps.store.get_email(username=found.username)

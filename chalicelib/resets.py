@@ -15,7 +15,7 @@ import time
 from chalicelib import accounts, known_devices, passwords, security_events, throttle, totp
 from chalicelib.clients import Client
 from chalicelib.deps import Deps
-from chalicelib.emails import TOKEN_MAX, new_token, token_hash
+from chalicelib.emails import new_token, take_link
 from chalicelib.errors import (
     InvalidCredentials,
     InvalidInput,
@@ -114,15 +114,7 @@ def reset(
     password or a missing or wrong code puts it back, usable until it expires.
     """
     invalid = InvalidInput("this reset link is invalid, used or expired")
-    if not token or len(token) > TOKEN_MAX:
-        raise invalid
-    found = deps.store.take_email_token(purpose=RESET, token_hash=token_hash(token),
-                                        now=deps.now())
-    if found is None:
-        raise invalid
-    user = live(deps.store.get_user(found.username))
-    if user is None or user.credential_stamp != found.credential_stamp:
-        raise invalid  # no account, or its password changed since the link was mailed
+    found, user = take_link(deps, RESET, token, invalid)
     try:
         password = check_new_password(
             new_password, username=user.username, display_name=user.display_name,

@@ -958,18 +958,22 @@ class DynamoDBStore:
             device_id=_av(challenge.device_id),
         )
 
-    def take_challenge(self, *, key: str, now: float) -> Challenge | None:
+    def _take_auth_item(self, pk: str, now: float) -> dict[str, Any] | None:
+        """Delete a single-use auth item and return its fields if it was live: of any
+        number of concurrent takers, only the one whose delete removed it sees them."""
         answer = self._call(
             "delete_item",
             TableName=self._tables.auth,
-            Key={"pk": _av(f"challenge#{key}")},
-            ReturnValues="ALL_OLD",  # only the caller that deleted it sees the item
+            Key={"pk": _av(pk)},
+            ReturnValues="ALL_OLD",
         )
         item = answer.get("Attributes")
-        if not self._live(item, now):
+        return _plain(item) if item is not None and self._live(item, now) else None
+
+    def take_challenge(self, *, key: str, now: float) -> Challenge | None:
+        fields = self._take_auth_item(f"challenge#{key}", now)
+        if fields is None:
             return None
-        assert item is not None
-        fields = _plain(item)
         return Challenge(
             key=key,
             purpose=fields["purpose"],
@@ -1159,17 +1163,9 @@ class DynamoDBStore:
 
     def take_email_token(self, *, purpose: str, token_hash: str, now: float
                          ) -> EmailToken | None:
-        answer = self._call(
-            "delete_item",
-            TableName=self._tables.auth,
-            Key={"pk": _av(f"emailtoken#{purpose}#{token_hash}")},
-            ReturnValues="ALL_OLD",  # only the caller that deleted it sees the item
-        )
-        item = answer.get("Attributes")
-        if not self._live(item, now):
+        fields = self._take_auth_item(f"emailtoken#{purpose}#{token_hash}", now)
+        if fields is None:
             return None
-        assert item is not None
-        fields = _plain(item)
         return EmailToken(
             token_hash=token_hash, purpose=purpose, username=fields["username"],
             expires_at=int(fields[TTL_ATTRIBUTE]), email=fields["email"],
