@@ -32,6 +32,7 @@ ROUTE_FAMILIES = {
     "POST /signup": 201, "POST /login": 200, "POST /me/passkeys/options": 200,
     "POST /login/passkey/options": 200, "POST /me/totp": 200, "POST /messages": 201,
     "GET /messages": 200, "GET /live/ticket": 200, "GET /live": 200, "live function URL": 200,
+    "POST /login/totp": 401,  # a forged mfa_token: refused, and its INFO line logged
 }
 
 
