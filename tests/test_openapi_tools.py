@@ -98,13 +98,15 @@ def test_generated_client_drives_the_main_flow(client_package: Any, api_url: str
                      body=models.LoginBody(username="alice", password=PASSWORD))
         assert login.status_code == 200
         pair = login.parsed
-        assert isinstance(pair, models.TokenPair) and pair.token_type.value == "Bearer"
+        # a sign-in's pair also carries the device's token (a refresh's does not)
+        assert isinstance(pair, models.SignInTokenPair) and pair.token_type.value == "Bearer"
+        assert pair.device_token
         with signed_in(api_url, pair.access_token) as client:
             use_the_board(client, models)
 
         renewed = call("sessions.refresh_token", client=anonymous,
                        body=models.RefreshTokenBody(refresh_token=pair.refresh_token))
-        assert renewed.status_code == 200
+        assert renewed.status_code == 200 and isinstance(renewed.parsed, models.TokenPair)
         with signed_in(api_url, renewed.parsed.access_token) as client:
             me = call("accounts.get_me", client=client).parsed
             assert (me.username, me.display_name) == ("alice", "Alice Liddell")
