@@ -181,3 +181,19 @@ def static_site(log: Path) -> Iterator[Server]:
     ]
     with _serve(command, url=url, probe="/", log=log, env=os.environ, timeout=20) as server:
         yield server
+
+
+@contextlib.contextmanager
+def sqlite_api(workdir: Path) -> Iterator[str]:
+    """The test stage's API on loopback over SQLite in ``workdir``, with a fresh keyring:
+    its base URL (for tests that speak HTTP to the local server itself)."""
+    from tests.helpers import WEB_ORIGIN, make_keyring_json
+
+    env = {
+        "CHALKBOARD_STORE": "sqlite",
+        "CHALKBOARD_DATA_DIR": str(workdir),
+        "CHALKBOARD_WEB_ORIGIN": WEB_ORIGIN,
+        "CHALKBOARD_SIGNING_KEYS": make_keyring_json(),
+    }
+    with chalice_local(env, workdir / "server.log") as server:
+        yield server.url

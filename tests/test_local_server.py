@@ -69,17 +69,8 @@ def test_backlog_holds_40_connections_before_any_is_accepted(
 
 @pytest.fixture(scope="module")
 def api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from tests.helpers import make_keyring_json
-
-    workdir = tmp_path_factory.mktemp("local-server")
-    env = {
-        "CHALKBOARD_STORE": "sqlite",
-        "CHALKBOARD_DATA_DIR": str(workdir),
-        "CHALKBOARD_WEB_ORIGIN": WEB_ORIGIN,
-        "CHALKBOARD_SIGNING_KEYS": make_keyring_json(),
-    }
-    with servers.chalice_local(env, workdir / "server.log") as server:
-        yield server.url
+    with servers.sqlite_api(tmp_path_factory.mktemp("local-server")) as url:
+        yield url
 
 
 def test_40_concurrent_new_connections_are_all_answered(api_url: str) -> None:

@@ -85,15 +85,8 @@ def test_an_unavailable_store_is_a_503_with_no_store(
 
 @pytest.fixture(scope="module")
 def api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    workdir = tmp_path_factory.mktemp("no-store")
-    env = {
-        "CHALKBOARD_STORE": "sqlite",
-        "CHALKBOARD_DATA_DIR": str(workdir),
-        "CHALKBOARD_WEB_ORIGIN": WEB_ORIGIN,
-        "CHALKBOARD_SIGNING_KEYS": make_keyring_json(),
-    }
-    with servers.chalice_local(env, workdir / "server.log") as server:
-        yield server.url
+    with servers.sqlite_api(tmp_path_factory.mktemp("no-store")) as url:
+        yield url
 
 
 def test_successes_and_errors_carry_no_store_over_http(api_url: str) -> None:
