@@ -14,7 +14,7 @@ import secrets
 from chalicelib import security_events, throttle
 from chalicelib.clients import Client
 from chalicelib.deps import Deps
-from chalicelib.errors import InvalidInput, LoginThrottled, StateConflict
+from chalicelib.errors import AccountGone, InvalidInput, LoginThrottled, StateConflict
 from chalicelib.mail import Mail, send_safely
 from chalicelib.store.model import EmailToken, User, live
 
@@ -68,7 +68,8 @@ def send_verification(deps: Deps, user: User, email: str) -> None:
     """Record ``email`` as pending and mail it a link (valid 24 hours, for this account
     under its current credential stamp); never fails on the mail."""
     username = user.username
-    deps.store.set_pending_email(username=username, email=email)
+    deps.store.set_pending_email(username=username, email=email,
+                                 credential_stamp=user.credential_stamp)
     try:
         throttle.reserve_attempt(deps, _address_key(email), VERIFY_MAIL_SCOPE,
                                  limit=VERIFY_MAILS_PER_HOUR, window_seconds=3600)
@@ -98,13 +99,18 @@ def verify(deps: Deps, token: str, *, client: Client | None = None) -> str:
     ``StateConflict`` when another account verified the address meanwhile.
     """
     invalid = InvalidInput("this verification link is invalid, used or expired")
-    found, _ = take_link(deps, VERIFY, token, invalid)
+    found, user = take_link(deps, VERIFY, token, invalid)
     # Only the address last asked for: an older link (the owner changed their mind, or
     # an earlier account of the same name asked for it) verifies nothing.
     held = deps.store.get_email(username=found.username)
     if held is None or found.email not in {held.pending, held.verified}:
         raise invalid
-    if not deps.store.claim_email(username=found.username, email=found.email):
+    try:
+        claimed = deps.store.claim_email(username=found.username, email=found.email,
+                                         credential_stamp=user.credential_stamp)
+    except AccountGone:  # deleted (or its password changed) while the link was opened
+        raise invalid from None
+    if not claimed:
         raise StateConflict("another account has verified this email address")
     log.info("email address verified for %s", found.username)
     security_events.record(deps, found.username, "email_verified", client=client)

@@ -52,7 +52,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.encoding import b64url_encode
-from chalicelib.errors import Conflict, StoreUnavailable, UsernameTaken
+from chalicelib.errors import AccountGone, Conflict, StoreUnavailable, UsernameTaken
 from chalicelib.store.model import (
     BOARD,
     LOGIN_SCOPE,
@@ -1083,17 +1083,45 @@ class DynamoDBStore:
         return EmailAddress(username=username, verified=fields.get("verified", ""),
                             pending=fields.get("pending", ""))
 
-    def set_pending_email(self, *, username: str, email: str) -> None:
-        self._call(
+    def set_pending_email(self, *, username: str, email: str, credential_stamp: str) -> None:
+        old = _plain(self._call(
             "update_item", TableName=self._tables.user_items, Key=self._key(username, EMAIL_ITEM),
             UpdateExpression="SET pending = :e", ExpressionAttributeValues={":e": _av(email)},
-        )
+            ReturnValues="ALL_OLD",
+        ).get("Attributes", {}))
+        if not self._still_live(username, credential_stamp):
+            self._undo_email_write(username, "pending", email, old)
+            raise AccountGone("this account no longer exists")
+
+    def _still_live(self, username: str, credential_stamp: str) -> bool:
+        """The second look after writing a user item (no transactions in dynalite):
+        deletion marks the account, then sweeps its items, so a write that still sees
+        the account live is swept with the rest, and one that does not undoes itself."""
+        user = self.get_user(username)
+        return user is not None and not user.deleted and user.credential_stamp == credential_stamp
+
+    def _undo_email_write(self, username: str, field: str, email: str,
+                          old: dict[str, Any]) -> None:
+        """Put ``field`` of the email item back as it was before it was set to ``email``
+        (the item goes if it did not exist), unless something changed it since."""
+        key = self._key(username, EMAIL_ITEM)
+        names = {"#f": field}
+        if not old:
+            self._conditional("delete_item", TableName=self._tables.user_items, Key=key,
+                              ConditionExpression="#f = :e", ExpressionAttributeNames=names,
+                              ExpressionAttributeValues={":e": _av(email)})
+            return
+        self._conditional("update_item", TableName=self._tables.user_items, Key=key,
+                          UpdateExpression="SET #f = :old", ConditionExpression="#f = :e",
+                          ExpressionAttributeNames=names,
+                          ExpressionAttributeValues={":e": _av(email),
+                                                     ":old": _av(old.get(field, ""))})
 
     def _pointer_owner(self, email: str) -> str | None:
         pointer = self._auth_item(f"email#{email}")
         return None if pointer is None else str(_plain(pointer)["username"])
 
-    def claim_email(self, *, username: str, email: str) -> bool:
+    def claim_email(self, *, username: str, email: str, credential_stamp: str) -> bool:
         key = {"pk": _av(f"email#{email}")}
         if self._conditional(
             "put_item", TableName=self._tables.auth, Item={**key, "username": _av(username)},
@@ -1119,14 +1147,12 @@ class DynamoDBStore:
         # wins, so a claim overtaken meanwhile undoes its record (else two accounts
         # would both hold the address verified).
         if self._pointer_owner(email) != username:
-            self._conditional(
-                "update_item", TableName=self._tables.user_items,
-                Key=self._key(username, EMAIL_ITEM), UpdateExpression="SET verified = :old",
-                ConditionExpression="verified = :e",
-                ExpressionAttributeValues={":e": _av(email),
-                                           ":old": _av(old.get("verified", ""))},
-            )
+            self._undo_email_write(username, "verified", email, old)
             return False
+        if not self._still_live(username, credential_stamp):
+            self._undo_email_write(username, "verified", email, old)
+            self._release_email(username, email)
+            raise AccountGone("this account no longer exists")
         if old.get("pending") == email:
             self._conditional(
                 "update_item", TableName=self._tables.user_items,

@@ -217,13 +217,20 @@ class Store(Protocol):
     def get_email(self, *, username: str) -> EmailAddress | None:
         """The user's addresses, or None if none was ever given."""
 
-    def set_pending_email(self, *, username: str, email: str) -> None:
-        """Record ``email`` as awaiting verification (replacing any earlier one)."""
+    def set_pending_email(self, *, username: str, email: str, credential_stamp: str) -> None:
+        """Record ``email`` as awaiting verification (replacing any earlier one).
 
-    def claim_email(self, *, username: str, email: str) -> bool:
+        Only for the live account of ``credential_stamp``: ``AccountGone`` (nothing kept)
+        if it is deleted, being deleted or its stamp moved, so a change racing
+        ``DELETE /me`` leaves nothing for a later account of the same name."""
+
+    def claim_email(self, *, username: str, email: str, credential_stamp: str) -> bool:
         """Make ``email`` the user's verified address, atomically unique: False (nothing
         changes) if another account holds it verified. The user's previous verified
-        address is released; a pending ``email`` stops being pending."""
+        address is released; a pending ``email`` stops being pending.
+
+        ``AccountGone`` (nothing kept, the address free) unless the account of
+        ``credential_stamp`` is live, as for ``set_pending_email``."""
 
     def email_owner(self, *, email: str) -> str | None:
         """The username whose verified address ``email`` is, or None (never a Scan)."""

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from chalicelib.errors import Conflict, StoreUnavailable, UsernameTaken
+from chalicelib.errors import AccountGone, Conflict, StoreUnavailable, UsernameTaken
 from chalicelib.store.model import (
     LOGIN_SCOPE,
     AccessState,
@@ -903,15 +903,31 @@ class SQLiteStore:
         )
         return EmailAddress(**_fields(rows[0])) if rows else None
 
-    def set_pending_email(self, *, username: str, email: str) -> None:
-        self._write(lambda c: c.execute(
-            "INSERT INTO emails (username, pending) VALUES (?, ?)"
-            " ON CONFLICT (username) DO UPDATE SET pending = excluded.pending",
-            (username, email),
-        ))
+    @staticmethod
+    def _require_live(connection: sqlite3.Connection, username: str,
+                      credential_stamp: str) -> None:
+        """In the writing transaction: deletion marks the account in one and sweeps its
+        rows in later ones, so a row written after this check is swept with the rest."""
+        if not connection.execute(
+            "SELECT 1 FROM users WHERE username = ? AND credential_stamp = ? AND deleted = 0",
+            (username, credential_stamp),
+        ).fetchall():
+            raise AccountGone("this account no longer exists")
 
-    def claim_email(self, *, username: str, email: str) -> bool:
+    def set_pending_email(self, *, username: str, email: str, credential_stamp: str) -> None:
+        def pending(connection: sqlite3.Connection) -> None:
+            self._require_live(connection, username, credential_stamp)
+            connection.execute(
+                "INSERT INTO emails (username, pending) VALUES (?, ?)"
+                " ON CONFLICT (username) DO UPDATE SET pending = excluded.pending",
+                (username, email),
+            )
+
+        self._write(pending)
+
+    def claim_email(self, *, username: str, email: str, credential_stamp: str) -> bool:
         def claim(connection: sqlite3.Connection) -> None:
+            self._require_live(connection, username, credential_stamp)
             connection.execute(
                 "INSERT INTO emails (username, verified) VALUES (?, ?)"
                 " ON CONFLICT (username) DO UPDATE SET verified = excluded.verified,"

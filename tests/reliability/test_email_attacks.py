@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from chalicelib.store.dynamodb import DynamoDBStore
+from chalicelib.store.model import User
 from chalicelib.store.sqlite import SQLiteStore
 from tests.reliability.burst import burst, connections
 from tests.reliability.client import Http
@@ -81,8 +82,15 @@ def test_a_claim_overtaken_mid_way_does_not_leave_two_owners(backend: Backend) -
     store: Any = (SQLiteStore(backend.sqlite_path) if backend.kind == "sqlite" else
                   DynamoDBStore(backend.store._client, backend.tables))  # type: ignore[attr-defined]
     for name in (first, second):
-        store.set_pending_email(username=name, email=address)
+        store.create_user(User(username=name, password_hash="$argon2id$fake",
+                               created_at=1_700_000_000.5, credential_stamp=f"stamp-{name}"))
+        store.set_pending_email(username=name, email=address, credential_stamp=f"stamp-{name}")
     results: dict[str, bool] = {}
+
+    def claim(name: str) -> bool:
+        return bool(store.claim_email(username=name, email=address,
+                                      credential_stamp=f"stamp-{name}"))
+
     if backend.kind == "dynamodb":
         call, overtaken = store._call, list[bool]()
 
@@ -90,15 +98,15 @@ def test_a_claim_overtaken_mid_way_does_not_leave_two_owners(backend: Backend) -
             if (operation == "update_item" and not overtaken
                     and "SET verified" in kwargs.get("UpdateExpression", "")):
                 overtaken.append(True)  # once: B's own record goes straight through
-                results[second] = store.claim_email(username=second, email=address)
+                results[second] = claim(second)
             return call(operation, **kwargs)
 
         store._call = late_record
-        results[first] = store.claim_email(username=first, email=address)
+        results[first] = claim(first)
         store._call = call
     else:  # one statement under a unique index: nothing to overtake; in turn
-        results[second] = store.claim_email(username=second, email=address)
-        results[first] = store.claim_email(username=first, email=address)
+        results[second] = claim(second)
+        results[first] = claim(first)
     holders = [name for name in (first, second)
                if store.get_email(username=name).verified == address]
     TALLY.attack("a claim overtaken mid-way", backend.kind, 409, refused=len(holders) == 1)
