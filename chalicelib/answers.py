@@ -59,15 +59,13 @@ def account_json(account: accounts.Account) -> dict[str, Any]:
     }
 
 
+NEW_ACCOUNT_FIELDS = ("username", "display_name", "email", "email_verified")
+
+
 def new_account_json(account: accounts.Account) -> dict[str, Any]:
     """POST /signup's answer: the account's names and address, nothing a new one lacks."""
-    user = account.user
-    return {
-        "username": user.username,
-        "display_name": user.display_name,
-        "email": account.email,
-        "email_verified": account.email_verified,
-    }
+    answer = account_json(account)
+    return {name: answer[name] for name in NEW_ACCOUNT_FIELDS}
 
 
 def enrollment_json(enrollment: totp.Enrollment) -> dict[str, Any]:
