@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from typing import Any
 
+from ops.generated import write_or_check
 from ops.infra.common import STAGE_OPTIONS, STAGES, load_app
 from ops.infra.tables_iam import (
     AUTHORIZER_TABLE_ACTIONS,
@@ -195,13 +195,5 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true",
                         help="report a stale docs/deploy.md and exit 1 instead of writing")
     args = parser.parse_args(argv)
-    text = DOC.read_text()
-    fresh = render(text, blocks())
-    if fresh == text:
-        return 0
-    if args.check:
-        print("stale: docs/deploy.md (run: python -m ops deploy-doc)", file=sys.stderr)
-        return 1
-    DOC.write_text(fresh)
-    print("wrote: docs/deploy.md")
-    return 0
+    fresh = render(DOC.read_text(encoding="utf-8"), blocks())
+    return write_or_check({DOC: fresh}, check=args.check, command="python -m ops deploy-doc")

@@ -13,10 +13,10 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 from pathlib import Path
 
 from chalicelib import validation
+from ops.generated import write_or_check
 from ops.stage import ROOT
 
 # The generated module: the one place its path is named.
@@ -60,14 +60,5 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true",
                         help="write nothing; exit 1 if the file is stale")
     args = parser.parse_args(argv)
-    shown = RULES_JS.relative_to(ROOT)
-    if args.check:
-        if is_current():
-            print(f"{shown} is current")
-            return 0
-        print(f"{shown} differs from chalicelib/validation.py: run python -m ops rules",
-              file=sys.stderr)
-        return 1
-    RULES_JS.write_text(render(), encoding="utf-8")
-    print(f"wrote {shown}")
-    return 0
+    return write_or_check({RULES_JS: render()}, check=args.check,
+                          command="python -m ops rules", root=ROOT)
