@@ -11,11 +11,10 @@ and the fixed monthly cost from the rendered prod templates themselves.
 
 from __future__ import annotations
 
-import argparse
 import re
 from typing import Any
 
-from ops.generated import write_or_check
+from ops.generated import command_main
 from ops.infra.common import STAGE_OPTIONS, STAGES, load_app
 from ops.infra.tables_iam import (
     AUTHORIZER_TABLE_ACTIONS,
@@ -190,10 +189,7 @@ def render(text: str, generated: dict[str, str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops deploy-doc",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="report a stale docs/deploy.md and exit 1 instead of writing")
-    args = parser.parse_args(argv)
-    fresh = render(DOC.read_text(encoding="utf-8"), blocks())
-    return write_or_check({DOC: fresh}, check=args.check, command="python -m ops deploy-doc")
+    return command_main(
+        argv, command="python -m ops deploy-doc", summary=__doc__.splitlines()[0],
+        files=lambda: {DOC: render(DOC.read_text(encoding="utf-8"), blocks())},
+    )

@@ -1,17 +1,29 @@
 """Files written from the code (deploy templates, docs/deploy.md's lists, the web app's
 rules): the one way a command writes them, or with ``--check`` only reports them stale.
 
-Each such command renders its files' whole text, then calls ``write_or_check``; the
-tests and CI run the ``--check`` form, so a stale file fails them.
+Each such command's ``main`` is ``command_main``: it renders its files' whole text and
+hands it to ``write_or_check``; the tests and CI run the ``--check`` form, so a stale
+file fails them.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from ops.stage import ROOT
+
+
+def command_main(argv: list[str] | None, *, command: str, summary: str,
+                 files: Callable[[], Mapping[Path, str]], root: Path = ROOT) -> int:
+    """``command [--check]``: parse ``argv``, render ``files()`` and write or check them."""
+    parser = argparse.ArgumentParser(prog=command, description=summary)
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; name each stale file and exit 1 if any is")
+    args = parser.parse_args(argv)
+    return write_or_check(files(), check=args.check, command=command, root=root)
 
 
 def write_or_check(files: Mapping[Path, str], *, check: bool, command: str,

@@ -24,7 +24,6 @@ by concern (api, tables_iam, web, edge, monitoring); this module assembles them.
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ from typing import Any
 from chalice.utils import to_cfn_resource_name
 
 from chalicelib.store.dynamodb import TableNames
-from ops.generated import write_or_check
+from ops.generated import command_main
 from ops.infra.api import (
     ACCESS_LOG_FORMAT,
     API_DOMAIN_CONDITIONS,
@@ -277,9 +276,5 @@ def rendered() -> dict[Path, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops render-infra",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="report stale files and exit 1 instead of writing")
-    args = parser.parse_args(argv)
-    return write_or_check(rendered(), check=args.check, command="python -m ops render-infra")
+    return command_main(argv, command="python -m ops render-infra",
+                        summary=__doc__.splitlines()[0], files=rendered)

@@ -10,13 +10,12 @@ when the file is stale (the tests run it).
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 from pathlib import Path
 
 from chalicelib import validation
-from ops.generated import write_or_check
+from ops.generated import command_main
 from ops.stage import ROOT
 
 # The generated module: the one place its path is named.
@@ -55,10 +54,5 @@ def is_current(path: Path | None = None) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops rules",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 if the file is stale")
-    args = parser.parse_args(argv)
-    return write_or_check({RULES_JS: render()}, check=args.check,
-                          command="python -m ops rules", root=ROOT)
+    return command_main(argv, command="python -m ops rules", summary=__doc__.splitlines()[0],
+                        files=lambda: {RULES_JS: render()}, root=ROOT)
