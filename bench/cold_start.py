@@ -25,18 +25,15 @@ then its floor + first request. Three estimates of the project's own share:
 On a quiet machine all three agree within a few ms; with other engineers' test
 suites running (load 5 on 2 cores) medians moved by 50 ms between runs.
 
-Each kind runs in two package sets. The dev virtualenv (.venv) holds test and
-deploy tools too: when one of them pulls in ``cryptography``, PyJWT imports it
-(~17 ms here) although HS256 never uses it. The Lambda package set is what a
-deployed function can import: ``python -S`` (no site-packages) with a folder of
-links to requirements.txt's distributions and their dependencies (the zip),
-boto3's (the runtime ships it) and the ``chalice`` package alone (Chalice adds
-only its runtime module ``chalice.app``, which imports nothing outside stdlib).
+Each kind runs in four package sets (built by bench/package_sets.py). The dev
+virtualenv (.venv) holds test and deploy tools too: when one of them pulls in
+``cryptography``, PyJWT imports it (~17 ms here) although HS256 never uses it. The
+Lambda package set is what a deployed function can import: requirements.txt's
+distributions and their dependencies, the runtime's boto3 and ``chalice.app``.
 
-Two more sets run what is really deployed: the dev stage's ``deployment.zip``
-(``python -m ops package``), unzipped, beside a folder holding only the runtime's
-boto3 family, as Lambda runs it: ``/var/task`` is read-only, so nothing is compiled
-and cached on the way (``PYTHONDONTWRITEBYTECODE``). "zip" is the package as shipped,
+Two more sets run what is really deployed: the dev stage's ``deployment.zip``,
+unzipped, as Lambda runs it: ``/var/task`` is read-only, so nothing is compiled and
+cached on the way (``PYTHONDONTWRITEBYTECODE``). "zip" is the package as shipped,
 with the ``.pyc`` files ``ops package`` adds; "zip without .pyc" is what Chalice
 alone ships, where every cold start compiles the app and its dependencies.
 """
@@ -45,22 +42,15 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shutil
 import statistics
 import subprocess
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
-    Figure,
-    Target,
-    dynalite_tables,
-    environment,
-)
+from bench.common import Figure, Target, dynalite_tables, environment
+from bench.package_sets import package_sets as build_package_sets
 from ops.stage import ROOT
 
 # The floor is an app whose package has no pyOpenSSL: ours carries py_webauthn's, and
@@ -145,75 +135,6 @@ def api_gateway_event(token: str, claims: Any) -> dict[str, Any]:
     }
 
 
-RUNTIME_PROVIDED = ("boto3",)  # the Lambda Python runtime ships boto3 and its dependencies
-
-
-def _distribution_closure(names: list[str]) -> dict[str, metadata.Distribution]:
-    """The installed distributions ``names`` need, without optional extras."""
-    found: dict[str, metadata.Distribution] = {}
-    todo = list(names)
-    while todo:
-        name = re.sub(r"[-_.]+", "-", todo.pop()).lower()
-        if name in found:
-            continue
-        try:
-            found[name] = metadata.distribution(name)
-        except metadata.PackageNotFoundError:
-            continue  # a dependency for another Python version or platform
-        for requirement in found[name].requires or []:
-            if "extra ==" not in requirement:
-                todo.append(re.split(r"[\s<>=!~;\[(]", requirement.strip(), maxsplit=1)[0])
-    return found
-
-
-def lambda_site(target: Path) -> Path:
-    """A folder of links to what a deployed function can import (see the docstring)."""
-    requirements = [
-        re.split(r"[\s<>=!~;\[]", line.split("#")[0].strip(), maxsplit=1)[0]
-        for line in (ROOT / "requirements.txt").read_text().splitlines()
-        if line.split("#")[0].strip()
-    ]
-    target.mkdir(parents=True, exist_ok=True)
-    tops: dict[str, Path] = {}
-    for dist in _distribution_closure(requirements + list(RUNTIME_PROVIDED)).values():
-        site = Path(str(dist.locate_file("")))
-        for file in dist.files or []:
-            top = file.parts[0]
-            if top not in {"..", "__pycache__"}:  # dist-info too: pip -t copies it
-                tops[top] = site / top
-    chalice = Path(str(metadata.distribution("chalice").locate_file("chalice")))
-    tops["chalice"] = chalice  # the package alone: its CLI's dependencies stay out
-    for top, source in tops.items():
-        if source.exists() and not (target / top).exists():
-            (target / top).symlink_to(source)
-    return target
-
-
-def packaged_tree(workdir: Path, env: dict[str, str]) -> tuple[Path, Path]:
-    """The dev stage's deployment.zip (checked by ``python -m ops package``), unzipped,
-    and a folder of links to what the Lambda runtime ships besides the stdlib."""
-    import zipfile
-
-    out = workdir / "package"
-    aws = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench",
-           "AWS_SECRET_ACCESS_KEY": "bench"}
-    child_env = {name: value for name, value in env.items()
-                 if not name.startswith(("CHALKBOARD_", "AWS_"))}
-    subprocess.run([sys.executable, "-m", "ops", "package", "--stage", "dev", str(out)],
-                   cwd=ROOT, env={**child_env, **aws}, capture_output=True, text=True,
-                   timeout=900, check=True)
-    tree, runtime = workdir / "task", workdir / "runtime"
-    with zipfile.ZipFile(out / "deployment.zip") as archive:
-        archive.extractall(tree)
-    runtime.mkdir()
-    for dist in _distribution_closure(list(RUNTIME_PROVIDED)).values():
-        site = Path(str(dist.locate_file("")))
-        for top in {file.parts[0] for file in dist.files or []} - {"..", "__pycache__"}:
-            if (site / top).exists() and not (runtime / top).exists():
-                (runtime / top).symlink_to(site / top)
-    return tree, runtime
-
-
 def _run(script: str, args: list[str], env: dict[str, str], flags: tuple[str, ...] = (),
          cwd: Path = ROOT) -> dict[str, Any]:
     done = subprocess.run([sys.executable, *flags, "-c", script, *args], cwd=cwd, env=env,
@@ -296,22 +217,7 @@ def measure(runs: int, workdir: Path) -> Figure:
                                                       keyring=signing_keys.get_keyring(time.time()),
                 settings=config.get_settings(), now=now,
             )
-        venv_env = {**os.environ, **env}
-        venv_env.pop("PYTHONDONTWRITEBYTECODE", None)
-        venv_env.pop("PYTHONPATH", None)
-        lambda_env = {**venv_env, "PYTHONPATH": str(lambda_site(workdir / "lambda-site"))}
-        tree, runtime = packaged_tree(workdir, venv_env)
-        source_only = workdir / "task-without-pyc"
-        shutil.copytree(tree, source_only, ignore=shutil.ignore_patterns("__pycache__"))
-        zip_env = {**venv_env, "PYTHONDONTWRITEBYTECODE": "1"}
-        package_sets: dict[str, tuple[dict[str, str], tuple[str, ...], Path]] = {
-            ".venv": (venv_env, (), ROOT),
-            "Lambda": (lambda_env, ("-S",), ROOT),
-            # cwd is the tree: `python -c` puts it first on sys.path, as Lambda's /var/task
-            "zip": ({**zip_env, "PYTHONPATH": f"{tree}:{runtime}"}, ("-S",), tree),
-            "zip without .pyc": ({**zip_env, "PYTHONPATH": f"{source_only}:{runtime}"},
-                                 ("-S",), source_only),
-        }
+        package_sets = build_package_sets(workdir, {**os.environ, **env})
         event = json.dumps(api_gateway_event(token, claims))
         scripts = {
             "floor": (FLOOR, []),
@@ -335,7 +241,7 @@ def measure(runs: int, workdir: Path) -> Figure:
             for package_set in sets:
                 for kind in [*pair, "floor + first request"]:
                     samples[(package_set, kind)].append(run_one(package_set, kind))
-        imports = _app_import_on_floor(venv_env)
+        imports = _app_import_on_floor(package_sets[".venv"][0])
 
     for key in kinds:
         if key[1] != "ours":

@@ -5,8 +5,9 @@ durations on dynalite and DynamoDB request units from the store's own client's
 ``ConsumedCapacity``); the scan design's read of the newest page (Scan the
 table, sort, keep 20) is measured on dynalite at 1,000 messages and scaled by
 table size (its read units and time grow with the bytes scanned). Prices are
-AWS's published us-east-1 prices in ``bench.prices.PRICES`` (sources and date in
-bench/README.md), without free tiers.
+AWS's published us-east-1 prices in bench/prices.py's ``PRICES`` (sources and
+date in bench/README.md), without free tiers; the live-reading candidates (issue 26)
+are priced in bench/live_costs.py.
 
 Modelled, not measured: the workload (``Workload``), Lambda's billed duration
 (the measured loopback duration rounded up to 1 ms, so a deployed function,
@@ -30,7 +31,7 @@ from bench.common import (
     dynamodb_client,
     table_names,
 )
-from bench.live_model import GOAL_IDLE_HOUR, GOAL_MONTH, LIVE_GIVES_UP, live_candidates
+from bench.live_costs import GOAL_IDLE_HOUR, GOAL_MONTH, LIVE_GIVES_UP, live_candidates
 from bench.prices import (
     DAYS,
     LAMBDA_MEMORY_GB,
@@ -38,7 +39,6 @@ from bench.prices import (
     Workload,
     lambda_dollars,
     read_dollars,
-    usd,
     write_dollars,
 )
 from ops.stage import ROOT
@@ -73,12 +73,15 @@ def measure_scan(workdir: Path, messages: int = 1000) -> dict[str, float]:
             "bytes_per_message": info["units"] * 4096 / messages}
 
 
+WORKLOAD = Workload()  # the stated workload (bench/README.md)
+
+
 def measure(workdir: Path, samples: int, scan_messages: int = 1000,
-            workload: Workload | None = None) -> Figure:
+            workload: Workload = WORKLOAD) -> Figure:
     costs = app_costs.measure(workdir / "costs", samples)["costs"]
     scan = measure_scan(workdir / "scan", scan_messages)
     files, size = web_app()
-    w = workload or Workload()
+    w = workload
     users_month = w.daily_users * DAYS
     figure = Figure(
         number=7,
@@ -149,9 +152,9 @@ def measure(workdir: Path, samples: int, scan_messages: int = 1000,
             "total": total, "per_million_page_views": per_view,
             "authorizer_calls_month": authorizer_calls}
         figure.rows.append([
-            design, f"{messages:,}", f"{ttl} s", usd(api_month), usd(handler),
-            usd(authorizer), usd(reads), usd(write_dollars(writes) + storage),
-            usd(web_month), f"**{usd(total)}**", usd(per_view),
+            design, f"{messages:,}", f"{ttl} s", _usd(api_month), _usd(handler),
+            _usd(authorizer), _usd(reads), _usd(write_dollars(writes) + storage),
+            _usd(web_month), f"**{_usd(total)}**", _usd(per_view),
             "refused at once" if ttl == 0 else f"{ttl} s after revocation"])
 
     cached = costs["GET /messages (cached)"]
@@ -173,11 +176,11 @@ def measure(workdir: Path, samples: int, scan_messages: int = 1000,
     for ttl, hour in idle.items():
         figure.rows.append([
             "one idle viewer, 1 hour, alone", "any", f"{ttl} s",
-            f"{hour['api_requests']:.0f} req {usd(hour['api_dollars'])}",
-            f"{hour['handler_invocations']:.0f} inv. {usd(hour['handler_dollars'])}",
-            f"{hour['authorizer_invocations']:.0f} inv. {usd(hour['authorizer_dollars'])}",
+            f"{hour['api_requests']:.0f} req {_usd(hour['api_dollars'])}",
+            f"{hour['handler_invocations']:.0f} inv. {_usd(hour['handler_dollars'])}",
+            f"{hour['authorizer_invocations']:.0f} inv. {_usd(hour['authorizer_dollars'])}",
             f"{hour['read_units']:,.0f} RRU ({hour['read_units'] / 3600:.2f} RCU avg) "
-            f"{usd(hour['read_dollars'])}", "–", "–", f"**{usd(hour['total'])}**", "–",
+            f"{_usd(hour['read_dollars'])}", "–", "–", f"**{_usd(hour['total'])}**", "–",
             "at once" if ttl == 0 else f"{ttl} s"])
     # Live reading candidates (issue 26): everything but "anything new?" is today's bill at
     # 10,000 messages and TTL 0; each candidate adds its own way of asking.
@@ -196,11 +199,11 @@ def measure(workdir: Path, samples: int, scan_messages: int = 1000,
     for name, found in candidates.items():
         month, hour = found["month"], found["idle_hour"]
         figure.rows.append([
-            f"live: {name}", f"{SIZES[1]:,}", "0 s", usd(month["api"]), usd(month["handler"]),
-            usd(month["authorizer"]), usd(month["reads"]), usd(month["writes"]),
-            usd(month["edge"]), f"**{usd(month['total'])}**",
+            f"live: {name}", f"{SIZES[1]:,}", "0 s", _usd(month["api"]), _usd(month["handler"]),
+            _usd(month["authorizer"]), _usd(month["reads"]), _usd(month["writes"]),
+            _usd(month["edge"]), f"**{_usd(month['total'])}**",
             f"{found['polls_per_day']:.0f} asks/day; idle viewer-hour "
-            f"**{usd(hour['total'])}** ({hour['polls']:.0f} asks)",
+            f"**{_usd(hour['total'])}** ({hour['polls']:.0f} asks)",
             LIVE_GIVES_UP[found["live"]["via"]]])
     today_month = results[f"chalkboard, {SIZES[1]}, ttl 0"]["total"]
     chosen = next(found for name, found in candidates.items() if "chosen" in name)
@@ -210,17 +213,17 @@ def measure(workdir: Path, samples: int, scan_messages: int = 1000,
         figure.rows.append([
             f"live: chosen, if active {minutes:g} of the {w.session_minutes:g} min",
             f"{SIZES[1]:,}",
-            "0 s", usd(month["api"]), usd(month["handler"]), usd(month["authorizer"]),
-            usd(month["reads"]), usd(month["writes"]), usd(month["edge"]),
-            f"**{usd(month['total'])}**", "–", "–"])
+            "0 s", _usd(month["api"]), _usd(month["handler"]), _usd(month["authorizer"]),
+            _usd(month["reads"]), _usd(month["writes"]), _usd(month["edge"]),
+            f"**{_usd(month['total'])}**", "–", "–"])
     figure.targets.append(Target(
         name="live reading (chosen design), dollars a month at authorizer TTL 0",
-        figure=f"{usd(chosen['month']['total'])} (today {usd(today_month)})",
-        limit=f"≤ {usd(GOAL_MONTH)}", met=chosen["month"]["total"] <= GOAL_MONTH))
+        figure=f"{_usd(chosen['month']['total'])} (today {_usd(today_month)})",
+        limit=f"≤ {_usd(GOAL_MONTH)}", met=chosen["month"]["total"] <= GOAL_MONTH))
     figure.targets.append(Target(
         name="live reading (chosen design), one idle viewer-hour",
-        figure=usd(chosen["idle_hour"]["total"]) + f" (today {usd(idle[0]['total'])})",
-        limit=f"≤ {usd(GOAL_IDLE_HOUR)}", met=chosen["idle_hour"]["total"] <= GOAL_IDLE_HOUR))
+        figure=_usd(chosen["idle_hour"]["total"]) + f" (today {_usd(idle[0]['total'])})",
+        limit=f"≤ {_usd(GOAL_IDLE_HOUR)}", met=chosen["idle_hour"]["total"] <= GOAL_IDLE_HOUR))
     figure.data = {"prices": PRICES, "workload": w.__dict__, "lambda_memory_gb": LAMBDA_MEMORY_GB,
                    "live_candidates": candidates,
                    "measured": {k: v.__dict__ for k, v in costs.items()}, "scan": scan,
@@ -253,3 +256,11 @@ def idle_viewer_hour(costs: dict[str, Any], poll_s: float) -> dict[int, dict[str
                        "read_dollars": reads, "write_dollars": writes,
                        "total": api + handler + authorizer + reads + writes}
     return answer
+
+
+def _usd(value: float) -> str:
+    if value >= 100:
+        return f"${value:,.0f}"
+    if value >= 0.01:
+        return f"${value:.2f}"
+    return f"${value:.4f}" if value >= 0.0001 else f"${value:.1e}"

@@ -27,7 +27,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.cold_start import lambda_site
 from bench.common import (
     PASSWORD,
     Figure,
@@ -39,6 +38,7 @@ from bench.common import (
     summary,
     timed,
 )
+from bench.package_sets import lambda_site
 from ops.stage import ROOT
 
 LAMBDA_MB = 128

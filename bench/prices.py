@@ -1,6 +1,10 @@
-"""AWS's prices and the modelled workload that figure 7 turns measured work into
-dollars with: one table of prices (sources and date in bench/README.md), the
-workload, and the arithmetic of each bill line."""
+"""Figure 7's prices and workload: AWS's published us-east-1 prices in one table,
+``PRICES`` (sources and date in bench/README.md), the modelled ``Workload``, and the
+dollars a number of Lambda calls and DynamoDB request units cost.
+
+Shared by the cost model (cost_model.py) and the live-reading candidates it prices
+(live_costs.py).
+"""
 
 from __future__ import annotations
 
@@ -68,11 +72,3 @@ def read_dollars(units: float) -> float:
 
 def write_dollars(units: float) -> float:
     return units * PRICES["dynamodb_per_million_write_request_units"] / 1e6
-
-
-def usd(value: float) -> str:
-    if value >= 100:
-        return f"${value:,.0f}"
-    if value >= 0.01:
-        return f"${value:.2f}"
-    return f"${value:.4f}" if value >= 0.0001 else f"${value:.1e}"

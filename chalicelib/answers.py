@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import accounts, board, security_events, sessions
+from chalicelib import accounts, board, live, security_events, sessions, totp
 from chalicelib.store.model import Message, Passkey
 from chalicelib.timestamps import iso_ms
 
@@ -59,6 +59,23 @@ def account_json(account: accounts.Account) -> dict[str, Any]:
     }
 
 
+NEW_ACCOUNT_FIELDS = ("username", "display_name", "email", "email_verified")
+
+
+def new_account_json(account: accounts.Account) -> dict[str, Any]:
+    """POST /signup's answer: the account's names and address, nothing a new one lacks."""
+    answer = account_json(account)
+    return {name: answer[name] for name in NEW_ACCOUNT_FIELDS}
+
+
+def enrollment_json(enrollment: totp.Enrollment) -> dict[str, Any]:
+    return {
+        "secret": enrollment.secret,
+        "otpauth_uri": enrollment.otpauth_uri,
+        "qr": enrollment.qr,
+    }
+
+
 def passkey_json(passkey: Passkey) -> dict[str, Any]:
     return {
         "id": passkey.credential_id,
@@ -89,3 +106,12 @@ def event_json(event: security_events.EventView) -> dict[str, Any]:
         "id": event.id, "type": event.type, "created_at": iso_ms(event.created_at),
         "ip": event.ip, "device": event.device, "details": event.details,
     }
+
+
+def events_page_json(page: security_events.EventsPage) -> dict[str, Any]:
+    return {"events": [event_json(event) for event in page.events],
+            "next_cursor": page.next_cursor}
+
+
+def ticket_json(ticket: live.Ticket) -> dict[str, Any]:
+    return {"ticket": ticket.ticket, "expires_at": iso_ms(ticket.expires_at)}

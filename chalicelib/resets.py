@@ -64,7 +64,10 @@ def _target(deps: Deps, username: str | None, email: str | None) -> str | None:
 
 def forgot(deps: Deps, *, username: str | None = None, email: str | None = None) -> None:
     """Mail a reset link when the named account has a verified address (at most 3 an
-    hour); otherwise do the same work and send nothing. Never raises for who or what."""
+    hour); otherwise do the same work and send nothing. Never raises for who or what,
+    only (at once, unpadded) for a request naming both or neither."""
+    if (username is None) == (email is None):
+        raise InvalidInput("send exactly one of username or email")
     started = time.perf_counter()
     try:
         _forgot(deps, username, email)

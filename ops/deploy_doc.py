@@ -11,11 +11,10 @@ and the fixed monthly cost from the rendered prod templates themselves.
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 from typing import Any
 
+from ops.generated import command_main
 from ops.infra.common import STAGE_OPTIONS, STAGES, load_app
 from ops.infra.tables_iam import (
     AUTHORIZER_TABLE_ACTIONS,
@@ -190,18 +189,7 @@ def render(text: str, generated: dict[str, str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops deploy-doc",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="report a stale docs/deploy.md and exit 1 instead of writing")
-    args = parser.parse_args(argv)
-    text = DOC.read_text()
-    fresh = render(text, blocks())
-    if fresh == text:
-        return 0
-    if args.check:
-        print("stale: docs/deploy.md (run: python -m ops deploy-doc)", file=sys.stderr)
-        return 1
-    DOC.write_text(fresh)
-    print("wrote: docs/deploy.md")
-    return 0
+    return command_main(
+        argv, command="python -m ops deploy-doc", summary=__doc__.splitlines()[0],
+        files=lambda: {DOC: render(DOC.read_text(encoding="utf-8"), blocks())},
+    )

@@ -24,15 +24,14 @@ by concern (api, tables_iam, web, edge, monitoring); this module assembles them.
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 from chalice.utils import to_cfn_resource_name
 
 from chalicelib.store.dynamodb import TableNames
+from ops.generated import command_main
 from ops.infra.api import (
     ACCESS_LOG_FORMAT,
     API_DOMAIN_CONDITIONS,
@@ -277,21 +276,5 @@ def rendered() -> dict[Path, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops render-infra",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="report stale files and exit 1 instead of writing")
-    args = parser.parse_args(argv)
-    stale = []
-    for path, text in rendered().items():
-        if path.exists() and path.read_text() == text:
-            continue
-        stale.append(path.relative_to(ROOT))
-        if not args.check:
-            path.write_text(text)
-    for path in stale:
-        print(f"{'stale' if args.check else 'wrote'}: {path}")
-    if args.check and stale:
-        print("run: python -m ops render-infra", file=sys.stderr)
-        return 1
-    return 0
+    return command_main(argv, command="python -m ops render-infra",
+                        summary=__doc__.splitlines()[0], files=rendered)

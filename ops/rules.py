@@ -10,13 +10,12 @@ when the file is stale (the tests run it).
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
-import sys
 from pathlib import Path
 
 from chalicelib import validation
+from ops.generated import command_main
 from ops.stage import ROOT
 
 # The generated module: the one place its path is named.
@@ -55,19 +54,5 @@ def is_current(path: Path | None = None) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops rules",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 if the file is stale")
-    args = parser.parse_args(argv)
-    shown = RULES_JS.relative_to(ROOT)
-    if args.check:
-        if is_current():
-            print(f"{shown} is current")
-            return 0
-        print(f"{shown} differs from chalicelib/validation.py: run python -m ops rules",
-              file=sys.stderr)
-        return 1
-    RULES_JS.write_text(render(), encoding="utf-8")
-    print(f"wrote {shown}")
-    return 0
+    return command_main(argv, command="python -m ops rules", summary=__doc__.splitlines()[0],
+                        files=lambda: {RULES_JS: render()}, root=ROOT)

@@ -72,6 +72,16 @@ def forgot(api: Api, **fields: str) -> Any:
     return api.call("POST", "/password/forgot", fields)
 
 
+@pytest.mark.parametrize("fields", [{}, {"username": "alice", "email": "alice@example.com"}],
+                         ids=["neither", "both"])
+def test_forgot_names_exactly_one_of_username_or_email(api: Api, fields: dict[str, str]
+                                                       ) -> None:
+    answer = forgot(api, **fields)
+    assert answer.status_code == 400
+    assert body_of(answer) == {"Code": "BadRequestError",
+                               "Message": "send exactly one of username or email"}
+
+
 def test_full_flow_signup_verify_forgot_reset(api: Api, app_env: dict[str, str]) -> None:
     old = api.session("bob")  # another account, untouched
     signup_verified(api, app_env, "alice", "Alice@Example.COM")

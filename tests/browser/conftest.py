@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -32,6 +32,9 @@ from ops.stage import ROOT
 from tests import servers
 from tests.helpers import require
 from tests.http_client import Reply, request
+
+if TYPE_CHECKING:
+    import pyotp
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -138,6 +141,20 @@ class Api:
         self.signup(username, password)
         return self.login(username, password)
 
+    def two_factor_on(self, username: str) -> pyotp.TOTP:
+        """Turn two-factor on for ``username`` (signed up) over HTTP; its authenticator,
+        whose current code the confirmation used up."""
+        import pyotp
+
+        token = self.login(username)["access_token"]
+        setup = self.call("POST", "/me/totp", {"password": PASSWORD}, token=token)
+        assert setup.status == 200, setup.body
+        authenticator = pyotp.TOTP(setup.body["secret"])
+        confirmed = self.call("POST", "/me/totp/confirm", {"code": authenticator.now()},
+                              token=token)
+        assert confirmed.status == 200, confirmed.body
+        return authenticator
+
     def post(self, username: str, content: str) -> dict:
         token = self.tokens[username]["access_token"]
         reply = self.call("POST", "/messages", {"content": content}, token=token)
@@ -217,6 +234,29 @@ def serve_app(context: Any, web_url: str, api_url: str) -> None:
     context.route(f"{web_url}/config.js", config)
 
 
+def app_context(browser: Any, web_url: str, api_url: str, **options: Any) -> Any:
+    """A fresh browser context (its own storage) serving the web app at ``web_url``
+    against ``api_url``, as deployed; ``options`` go to ``new_context``."""
+    context = browser.new_context(
+        locale="en-US", timezone_id="UTC", service_workers="block", **options
+    )
+    # A document served by page.route has no IP address, so Chromium's Local
+    # Network Access checks see a public page calling loopback; in real use both
+    # are loopback (locally) or both public (deployed). Grant what real use has.
+    context.grant_permissions(["local-network-access"])
+    serve_app(context, web_url, api_url)
+    return context
+
+
+def open_app(context: Any, web_url: str, problems: Problems) -> Any:
+    """A new tab in ``context`` on the web app, watched for ``problems``."""
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    problems.watch(page)
+    page.goto(web_url + "/")
+    return page
+
+
 @dataclass
 class Problems:
     """What must never happen on a page: uncaught errors, CSP violations, alert()s."""
@@ -251,23 +291,10 @@ def new_page(
 
     def open_page(*, width: int = 1280, height: int = 800, context: Any = None) -> Any:
         if context is None:
-            context = browser.new_context(
-                locale="en-US",
-                timezone_id="UTC",
-                viewport={"width": width, "height": height},
-                service_workers="block",
-            )
-            # A document served by page.route has no IP address, so Chromium's Local
-            # Network Access checks see a public page calling loopback; in real use both
-            # are loopback (locally) or both public (deployed). Grant what real use has.
-            context.grant_permissions(["local-network-access"])
-            serve_app(context, web.url, api.url)
+            context = app_context(browser, web.url, api.url,
+                                  viewport={"width": width, "height": height})
             contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        problems.watch(page)
-        page.goto(web.url + "/")
-        return page
+        return open_app(context, web.url, problems)
 
     yield open_page
     for context in contexts:

@@ -58,10 +58,8 @@ def test_account_page_shows_username_and_join_date(page, api):
 
 def test_change_password_keeps_this_tab_signed_in_and_ends_other_sessions(new_page, api):
     api.signup("alice")
-    elsewhere = new_page()
-    ui.log_in(elsewhere, "alice")
-    here = new_page()
-    ui.log_in(here, "alice")
+    elsewhere = ui.signed_in(new_page)
+    here = ui.signed_in(new_page)
     before = ui.stored_session(here)
     open_account(here)
     change_password(here, ui.PASSWORD, NEW_PASSWORD)

@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 
 from ops.stage import ROOT
 from tests.browser import ui
-from tests.browser.conftest import save_screenshot, serve_app
+from tests.browser.conftest import app_context, open_app, save_screenshot
 from tests.helpers import require
 
 pytestmark = pytest.mark.browser
@@ -43,21 +43,13 @@ def axe_page(browser, web, api, problems):
 
     def open_page(scheme: str, size: str):
         width, height = SIZES[size]
-        context = browser.new_context(
-            locale="en-US",
-            timezone_id="UTC",
-            viewport={"width": width, "height": height},
+        context = app_context(
+            browser, web.url, api.url, viewport={"width": width, "height": height},
             color_scheme=scheme,
             bypass_csp=True,  # only to inject axe; the app's CSP is tested elsewhere
-            service_workers="block",
         )
-        context.grant_permissions(["local-network-access"])
-        serve_app(context, web.url, api.url)
         contexts.append(context)
-        page = context.new_page()
-        problems.watch(page)
-        page.goto(web.url + "/")
-        return page
+        return open_app(context, web.url, problems)
 
     yield open_page
     for context in contexts:
@@ -92,21 +84,12 @@ def check(page, name: str, scheme: str, size: str) -> None:
     assert found == [], f"{name}:\n" + "\n".join(found)
 
 
-def two_factor_on(api, username: str) -> pyotp.TOTP:
-    token = api.login(username)["access_token"]
-    setup = api.call("POST", "/me/totp", {"password": ui.PASSWORD}, token=token)
-    authenticator = pyotp.TOTP(setup.body["secret"])
-    assert api.call("POST", "/me/totp/confirm", {"code": authenticator.now()},
-                    token=token).status == 200
-    return authenticator
-
-
 @pytest.mark.parametrize("size", list(SIZES))
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     api.user("bob")
     api.signup("carol", ui.PASSWORD)
-    two_factor_on(api, "carol")
+    api.two_factor_on("carol")
     api.user("alice")  # a second session, so the sessions list has a "Sign out"
     reply = api.call("POST", "/signup", {"username": "ada", "password": ui.PASSWORD,
                                          "display_name": "Ada Lovelace"})

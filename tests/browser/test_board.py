@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 
@@ -18,16 +19,9 @@ CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Re
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
-def signed_in(new_page, api, username="alice", **size):
-    """A page with ``username`` (already signed up over the API) logged in."""
-    page = new_page(**size)
-    ui.log_in(page, username)
-    return page
-
-
 def test_empty_board_says_so(new_page, api):
     api.signup("alice")
-    page = signed_in(new_page, api)
+    page = ui.signed_in(new_page)
     expect(page.get_by_text("No messages yet. Write the first one above.")).to_be_visible()
     expect(ui.messages(page)).to_have_count(0)
     expect(page.get_by_role("button", name="Older messages")).to_be_hidden()
@@ -41,7 +35,7 @@ def test_board_shows_newest_first_with_author_and_relative_time(new_page, api):
     first = api.post("bob", "one from bob")
     api.post("alice", "then alice")
     last = api.post("bob", "and bob again")
-    page = signed_in(new_page, api)
+    page = ui.signed_in(new_page)
     expect(ui.messages(page)).to_have_count(3)
     assert ui.message_texts(page) == ["and bob again", "then alice", "one from bob"]
     assert page.locator("#messages .author").all_text_contents() == ["bob", "alice", "bob"]
@@ -59,10 +53,7 @@ def test_board_shows_newest_first_with_author_and_relative_time(new_page, api):
 def test_relative_time_moves_on_as_time_passes(new_page, api):
     api.user("alice")
     api.post("alice", "an old thought")
-    page = new_page()
-    page.clock.install()
-    page.reload()
-    ui.log_in(page, "alice")
+    page = ui.signed_in(new_page, clock=True)
     time = ui.messages(page).first.locator("time")
     expect(time).to_have_text("now")
     page.clock.fast_forward("03:05")
@@ -76,7 +67,7 @@ def test_paging_through_45_messages_shows_each_once(new_page, api):
     api.signup("alice")
     posted = [api.post("bob", f"message {n:02d}")["content"] for n in range(45)]
     newest_first = list(reversed(posted))
-    page = signed_in(new_page, api)
+    page = ui.signed_in(new_page)
     older = page.get_by_role("button", name="Older messages")
     expect(ui.messages(page)).to_have_count(20)
     assert ui.message_texts(page) == newest_first[:20]
@@ -93,7 +84,7 @@ def test_refresh_shows_messages_posted_elsewhere(new_page, api):
     api.user("bob")
     api.signup("alice")
     api.post("bob", "before")
-    page = signed_in(new_page, api)
+    page = ui.signed_in(new_page)
     expect(ui.messages(page)).to_have_count(1)
     api.post("bob", "after")
     page.get_by_role("button", name="Refresh").click()
@@ -109,7 +100,7 @@ def test_message_html_is_shown_as_text(new_page, api, problems):
     api.user("mallory")
     api.post("mallory", payloads[0])
     api.signup("alice")
-    page = signed_in(new_page, api)
+    page = ui.signed_in(new_page)
     ui.post(page, payloads[1])
     page.get_by_role("button", name="Refresh").click()
     expect(ui.messages(page)).to_have_count(2)
@@ -125,7 +116,7 @@ def test_composer_posts_and_the_message_appears_at_the_top_without_a_reload(new_
     api.user("bob")
     api.signup("alice")
     api.post("bob", "older news")
-    page = signed_in(new_page, api)
+    page = ui.signed_in(new_page)
     page.evaluate("() => { window.sameDocument = true; }")
     ui.write_message(page, "  fresh news  \n")
     ui.composer(page).get_by_role("button", name="Post").click()
@@ -172,20 +163,26 @@ def test_post_button_is_disabled_while_the_text_is_empty_or_over_the_limit(page,
     expect(ui.messages(page).first.locator(".content")).to_have_text("x" * 1000)
 
 
-def test_post_refused_by_the_server_keeps_the_text_and_says_why(page, api):
-    api.user("alice")
-    ui.log_in(page, "alice")
+def refuse_posts(page, api, status: int, body: dict, headers: dict | None = None) -> None:
+    """The API answers every POST /messages with ``status`` and ``body`` (reads go through)."""
     page.route(
         f"{api.url}/messages",
         lambda route: route.fulfill(
-            status=400,
+            status=status,
             content_type="application/json",
-            headers=CORS,
-            body='{"Code": "BadRequestError", "Message": "content must not be empty"}',
+            headers={**CORS, **(headers or {})},
+            body=json.dumps(body),
         )
         if route.request.method == "POST"
         else route.continue_(),
     )
+
+
+def test_post_refused_by_the_server_keeps_the_text_and_says_why(page, api):
+    api.user("alice")
+    ui.log_in(page, "alice")
+    refuse_posts(page, api, 400,
+                 {"Code": "BadRequestError", "Message": "content must not be empty"})
     ui.write_message(page, "refused")
     composer = ui.composer(page)
     composer.get_by_role("button", name="Post").click()
@@ -197,17 +194,9 @@ def test_post_refused_by_the_server_keeps_the_text_and_says_why(page, api):
 def test_posting_too_fast_says_how_long_to_wait(page, api):
     api.user("alice")
     ui.log_in(page, "alice")
-    page.route(
-        f"{api.url}/messages",
-        lambda route: route.fulfill(
-            status=429,
-            content_type="application/json",
-            headers={**CORS, "Retry-After": "42"},
-            body='{"Code": "TooManyRequestsError", "Message": "too many messages"}',
-        )
-        if route.request.method == "POST"
-        else route.continue_(),
-    )
+    refuse_posts(page, api, 429,
+                 {"Code": "TooManyRequestsError", "Message": "too many messages"},
+                 {"Retry-After": "42"})
     ui.write_message(page, "one more")
     composer = ui.composer(page)
     composer.get_by_role("button", name="Post").click()
@@ -279,7 +268,7 @@ def test_deleting_own_message_asks_first(new_page, api):
     api.user("alice")
     keep = api.post("alice", "keep me")
     gone = api.post("alice", "delete me")
-    page = signed_in(new_page, api)
+    page = ui.signed_in(new_page)
     item = ui.messages(page).filter(has_text="delete me")
     delete = item.get_by_role("button", name=re.compile("^Delete"))
     delete.click()
@@ -310,7 +299,7 @@ def test_no_delete_control_on_other_peoples_messages(new_page, api):
     api.user("alice")
     api.post("bob", "bob's words")
     api.post("alice", "alice's words")
-    page = signed_in(new_page, api)
+    page = ui.signed_in(new_page)
     expect(ui.messages(page)).to_have_count(2)
     mine = ui.messages(page).filter(has_text="alice's words")
     theirs = ui.messages(page).filter(has_text="bob's words")
@@ -324,7 +313,7 @@ def test_board_screenshot(new_page, api):
     api.post("bob", "Welcome to chalkboard! Be kind; messages are public to every member.")
     api.post("alice", "Lunch at noon?\nThe usual place.")
     api.post("bob", "<img src=x onerror=alert(1)> is shown as text here, not run.")
-    page = signed_in(new_page, api)
+    page = ui.signed_in(new_page)
     expect(ui.messages(page)).to_have_count(3)
     save_screenshot(page, "board-desktop.png")
 
@@ -333,7 +322,7 @@ def test_board_is_usable_at_360_pixels(new_page, api):
     api.user("alice")
     api.post("alice", "a" * 300)  # one unbroken word longer than the screen
     api.post("alice", "short and sweet")
-    page = signed_in(new_page, api, width=360, height=740)
+    page = ui.signed_in(new_page, width=360, height=740)
     expect(ui.messages(page)).to_have_count(2)
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
     for name in ["Refresh", "Post", "Log out"]:

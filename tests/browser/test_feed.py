@@ -15,20 +15,14 @@ pytestmark = pytest.mark.browser
 ARRIVAL_MS = 15_000  # the issue's bound for a new message to show without a click
 
 
-def signed_in(new_page, api, username="alice", **size):
-    page = new_page(**size)
-    ui.log_in(page, username)
-    return page
-
-
 # ---- live updates -------------------------------------------------------------
 
 
 def test_a_message_posted_in_one_browser_appears_in_another_without_a_click(new_page, api):
     api.signup("alice")
     api.signup("bob")
-    reader = signed_in(new_page, api, "alice")
-    writer = signed_in(new_page, api, "bob")  # its own context: its own session
+    reader = ui.signed_in(new_page, "alice")
+    writer = ui.signed_in(new_page, "bob")  # its own context: its own session
     ui.post(writer, "hello from bob's browser")
     expect(ui.messages(reader).first.locator(".content")).to_have_text(
         "hello from bob's browser", timeout=ARRIVAL_MS
@@ -41,7 +35,7 @@ def test_new_messages_wait_behind_a_pill_while_the_reader_is_scrolled_down(new_p
     api.signup("alice")
     for n in range(30):
         api.post("bob", f"old message {n:02d}\nwith a second line")
-    page = signed_in(new_page, api, width=1280, height=600)
+    page = ui.signed_in(new_page, width=1280, height=600)
     expect(ui.messages(page)).to_have_count(20)
     page.mouse.wheel(0, 900)
     page.wait_for_function("() => window.scrollY > 400")
@@ -60,10 +54,7 @@ def test_new_messages_wait_behind_a_pill_while_the_reader_is_scrolled_down(new_p
 def test_a_hidden_tab_asks_for_nothing_and_catches_up_when_shown(new_page, api):
     api.user("bob")
     api.signup("alice")
-    page = new_page()
-    page.clock.install()
-    page.reload()
-    ui.log_in(page, "alice")
+    page = ui.signed_in(new_page, clock=True)
     polls = []
     page.on(
         "request",
@@ -72,46 +63,22 @@ def test_a_hidden_tab_asks_for_nothing_and_catches_up_when_shown(new_page, api):
         else None,
     )
     for _ in range(2):  # visible and just signed in (active): a check every three seconds
-        tick(page, 3_500)
+        ui.tick(page, 3_500)
     assert len(polls) == 2
-    set_visibility(page, "hidden")
-    page.wait_for_timeout(300)
+    ui.hide_tab(page)
     polls.clear()
     for _ in range(12):
-        tick(page, 10_000)
+        ui.tick(page, 10_000)
     assert polls == []  # two minutes hidden: not one request
     api.post("bob", "while you were away")
-    set_visibility(page, "visible")
+    ui.show_tab(page)
     expect(ui.messages(page).first.locator(".content")).to_have_text("while you were away")
     assert len(polls) == 1  # at once on return, without waiting for the next tick
 
 
-def tick(page, ms: int) -> None:
-    """Move the page's clock on, then let the requests it started come and go."""
-    page.clock.run_for(ms)
-    page.wait_for_timeout(300)
-
-
-def set_visibility(page, state: str) -> None:
-    """What the browser does when the tab goes to the background or comes back."""
-    page.evaluate(
-        """(state) => {
-            const define = (name, value) =>
-                Object.defineProperty(document, name, { configurable: true, get: () => value });
-            define("visibilityState", state);
-            define("hidden", state === "hidden");
-            document.dispatchEvent(new Event("visibilitychange"));
-        }""",
-        state,
-    )
-
-
 def test_polling_backs_off_after_a_429_for_its_retry_after(new_page, api):
     api.signup("alice")
-    page = new_page()
-    page.clock.install()
-    page.reload()
-    ui.log_in(page, "alice")
+    page = ui.signed_in(new_page, clock=True)
     polls = []
 
     def refuse(route):
@@ -128,15 +95,15 @@ def test_polling_backs_off_after_a_429_for_its_retry_after(new_page, api):
         )
 
     page.route(re.compile(r".*/live\?.*"), refuse)  # the poll (live.js), not /live/ticket
-    tick(page, 5_500)
+    ui.tick(page, 5_500)
     assert len(polls) == 1
     for _ in range(5):
-        tick(page, 10_000)  # inside the minute the server asked for
+        ui.tick(page, 10_000)  # inside the minute the server asked for
     assert len(polls) == 1
     page.evaluate("() => window.dispatchEvent(new Event('focus'))")  # focus does not jump it
     page.wait_for_timeout(300)
     assert len(polls) == 1
-    tick(page, 10_000)
+    ui.tick(page, 10_000)
     assert len(polls) == 2
 
 
@@ -151,7 +118,7 @@ def test_web_addresses_become_safe_links_and_other_schemes_stay_text(new_page, a
         "see https://example.org/a_(b)?q=1, or http://example.com. "
         'not javascript:alert(1) nor <a href="https://evil.example">x</a> nor data:text/html,hi',
     )
-    page = signed_in(new_page, api)
+    page = ui.signed_in(new_page)
     links = ui.messages(page).first.get_by_role("link")
     expect(links).to_have_count(3)
     hrefs = [links.nth(i).get_attribute("href") for i in range(3)]
@@ -172,7 +139,7 @@ def test_right_to_left_text_and_names_are_isolated(new_page, api):
     api.user("bob")
     api.signup("alice")
     api.post("bob", "שלום עולם! 123")
-    page = signed_in(new_page, api)
+    page = ui.signed_in(new_page)
     item = ui.messages(page).first
     expect(item.locator(".content")).to_have_attribute("dir", "auto")
     expect(item.locator(".author")).to_have_attribute("dir", "auto")
@@ -186,7 +153,7 @@ def test_a_long_message_collapses_and_expands(new_page, api):
     api.signup("alice")
     api.post("bob", "\n".join(f"line {n}" for n in range(1, 21)))
     api.post("bob", "short")
-    page = signed_in(new_page, api)
+    page = ui.signed_in(new_page)
     long_item = ui.messages(page).nth(1)
     content = long_item.locator(".content")
     collapsed = content.bounding_box()["height"]
@@ -205,7 +172,7 @@ def test_a_long_message_collapses_and_expands(new_page, api):
 def test_the_exact_time_shows_on_hover_and_is_no_tab_stop(new_page, api):
     api.user("alice")
     api.post("alice", "when was this?")
-    page = signed_in(new_page, api)
+    page = ui.signed_in(new_page)
     time = ui.messages(page).first.locator("time")
     expect(time).to_have_attribute("title", re.compile(r"^\w+day, \w+ \d+, \d{4} at .* UTC$"))
     assert time.evaluate("(t) => t.tabIndex") == -1  # the row is the stop, not its time
@@ -246,7 +213,7 @@ def test_the_feed_shows_many_one_line_messages_at_once(new_page, api, width, hei
     api.signup("alice")
     for n in range(20):  # alternating authors: no grouping helps the count
         api.post("bob" if n % 2 else "carol", f"a one-line message, number {n}")
-    page = signed_in(new_page, api, width=width, height=height)
+    page = ui.signed_in(new_page, width=width, height=height)
     expect(ui.messages(page)).to_have_count(20)
     visible = count_fully_visible(page)
     assert visible >= at_least, f"{visible} messages visible at {width}x{height}"
@@ -257,7 +224,7 @@ def test_consecutive_posts_by_one_author_group_under_one_name(new_page, api):
     api.signup("alice")
     for text in ["first", "second", "third"]:
         api.post("bob", text)
-    page = signed_in(new_page, api)
+    page = ui.signed_in(new_page)
     expect(ui.messages(page)).to_have_count(3)
     widths = page.locator("#messages .author").evaluate_all(
         "(names) => names.map((name) => name.getBoundingClientRect().width)"
@@ -272,7 +239,7 @@ def test_consecutive_posts_by_one_author_group_under_one_name(new_page, api):
 def test_focus_stays_on_refresh_while_busy_and_after(new_page, api):
     api.user("alice")
     api.post("alice", "one")
-    page = signed_in(new_page, api)
+    page = ui.signed_in(new_page)
     held = []
     page.route(re.compile(r".*/messages\?limit=20$"), lambda route: held.append(route))
     refresh = page.get_by_role("button", name="Refresh")
@@ -296,7 +263,7 @@ def test_older_keeps_focus_shows_its_error_beside_it_and_lands_on_new_rows(new_p
     api.signup("alice")
     for n in range(25):
         api.post("bob", f"message {n:02d}")
-    page = signed_in(new_page, api)
+    page = ui.signed_in(new_page)
     older = page.get_by_role("button", name="Older messages")
     fail = {"on": True}
 
@@ -324,7 +291,7 @@ def test_older_keeps_focus_shows_its_error_beside_it_and_lands_on_new_rows(new_p
 
 def test_ctrl_enter_posts_from_the_composer(new_page, api):
     api.signup("alice")
-    page = signed_in(new_page, api)
+    page = ui.signed_in(new_page)
     ui.write_message(page, "sent with the keyboard")
     ui.composer(page).get_by_label("Message").press("Control+Enter")
     expect(ui.messages(page).first.locator(".content")).to_have_text("sent with the keyboard")
@@ -334,7 +301,7 @@ def test_ctrl_enter_posts_from_the_composer(new_page, api):
 def test_skip_link_moves_focus_to_the_first_message(new_page, api):
     api.user("alice")
     api.post("alice", "skip to me")
-    page = signed_in(new_page, api)
+    page = ui.signed_in(new_page)
     page.get_by_role("link", name="chalkboard").focus()
     page.keyboard.press("Shift+Tab")  # the first stop on the page
     skip = page.get_by_role("link", name="Skip to content")
@@ -347,7 +314,7 @@ def test_skip_link_moves_focus_to_the_first_message(new_page, api):
 
 def test_empty_board_invites_the_first_post(new_page, api):
     api.signup("alice")
-    page = signed_in(new_page, api)
+    page = ui.signed_in(new_page)
     invite = page.get_by_text("No messages yet. Write the first one above.")
     expect(invite).to_be_visible()
     page.get_by_role("link", name="chalkboard").focus()

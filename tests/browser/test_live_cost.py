@@ -13,7 +13,6 @@ import pytest
 
 from tests.browser import ui
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.test_feed import set_visibility, tick
 
 pytestmark = pytest.mark.browser
 
@@ -24,8 +23,7 @@ P95_LIMIT_S = 5.0
 def test_an_active_reader_sees_another_persons_post_within_5_s_p95(new_page, api):
     api.user("bob")
     api.signup("alice")
-    reader = new_page()
-    ui.log_in(reader, "alice")
+    reader = ui.signed_in(new_page)
     rng = random.Random(26)
     arrivals = []
     for n in range(POSTS):
@@ -58,21 +56,17 @@ def asks(page, api_url: str) -> list[str]:
 def test_a_hidden_tab_makes_no_api_request_at_all(new_page, api):
     api.user("bob")
     api.signup("alice")
-    page = new_page()
-    page.clock.install()
-    page.reload()
-    ui.log_in(page, "alice")
+    page = ui.signed_in(new_page, clock=True)
     seen = asks(page, api.url)
-    tick(page, 3_500)
+    ui.tick(page, 3_500)
     assert any("/live?" in url for url in seen)  # visible and active: asking
-    set_visibility(page, "hidden")
-    page.wait_for_timeout(300)
+    ui.hide_tab(page)
     seen.clear()
     for _ in range(20):  # 20 minutes hidden: past a ticket's and an access token's life
-        tick(page, 60_000)
+        ui.tick(page, 60_000)
     assert seen == []  # no ask, no ticket, no token refresh, nothing
     api.post("bob", "while you were away")
-    set_visibility(page, "visible")
+    ui.show_tab(page)
     page.wait_for_function(
         """() => document.querySelector("#messages li .content")?.textContent
                  === "while you were away" """, timeout=10_000)
@@ -81,20 +75,17 @@ def test_a_hidden_tab_makes_no_api_request_at_all(new_page, api):
 def test_an_idle_reader_asks_every_30_s_and_catches_up_on_the_first_input(new_page, api):
     api.user("bob")
     api.signup("alice")
-    page = new_page()
-    page.clock.install()
-    page.reload()
-    ui.log_in(page, "alice")
+    page = ui.signed_in(new_page, clock=True)
     seen = asks(page, api.url)
     live = lambda: [url for url in seen if "/live?" in url]  # noqa: E731
     for _ in range(4):
-        tick(page, 3_000)
+        ui.tick(page, 3_000)
     assert len(live()) >= 3  # active: every 3 s
     for _ in range(7):  # a minute and more without input: idle
-        tick(page, 10_000)
+        ui.tick(page, 10_000)
     seen.clear()
     for _ in range(9):
-        tick(page, 10_000)
+        ui.tick(page, 10_000)
     assert 2 <= len(live()) <= 3  # 90 s idle: every 30 s (active would be 30 asks)
     api.post("bob", "news for the returning reader")
     seen.clear()

@@ -152,8 +152,7 @@ def test_revoked_session_returns_to_login_with_a_message(page, api):
 
 def test_password_changed_elsewhere_returns_to_login_with_a_message(new_page, api):
     api.signup("alice")
-    here = new_page()
-    ui.log_in(here, "alice")
+    here = ui.signed_in(new_page)
     pair = api.login("alice")
     body = {"current_password": ui.PASSWORD, "new_password": "a brand new passphrase"}
     assert api.call("POST", "/me/password", body, token=pair["access_token"]).status == 204
@@ -218,8 +217,7 @@ def test_expired_session_returns_to_login_with_a_message(new_page, api):
 
 def test_logging_out_in_another_tab_logs_this_tab_out(new_page, api):
     api.signup("alice")
-    first = new_page()
-    ui.log_in(first, "alice")
+    first = ui.signed_in(new_page)
     second = new_page(context=first.context)
     expect(ui.board_heading(second)).to_be_visible()  # same browser, same session
     second.get_by_role("button", name="Log out").click()
@@ -254,10 +252,8 @@ RENEW_AT_THE_SAME_MOMENT = """(at) => {
 
 def test_tabs_renewing_at_the_same_moment_spend_the_refresh_token_once(new_page, api):
     api.signup("alice")
-    first = new_page()
-    ui.log_in(first, "alice")
-    second = new_page(context=first.context)
-    ui.board_loaded(second)
+    first = ui.signed_in(new_page)
+    second = ui.another_tab(new_page, first)
     refreshes = []
     for tab in (first, second):
         tab.on("response", lambda r: refreshes.append(r.status)

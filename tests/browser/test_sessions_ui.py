@@ -38,9 +38,8 @@ def bounced_to_login(page):
 
 def test_sessions_list_marks_this_device_with_relative_times(new_page, api):
     api.signup("alice")
-    ui.log_in(new_page(), "alice")
-    here = new_page()
-    ui.log_in(here, "alice")
+    ui.signed_in(new_page)
+    here = ui.signed_in(new_page)
     open_account(here)
     expect(sessions(here)).to_have_count(2)
     # Newest first: this device's session is the newest.
@@ -66,10 +65,8 @@ def test_sessions_list_marks_this_device_with_relative_times(new_page, api):
 
 def test_signing_out_another_session_sends_that_browser_to_login(new_page, api):
     api.user("alice")  # a session the test holds, to see it untouched
-    elsewhere = new_page()
-    ui.log_in(elsewhere, "alice")
-    here = new_page()
-    ui.log_in(here, "alice")
+    elsewhere = ui.signed_in(new_page)
+    here = ui.signed_in(new_page)
     open_account(here)
     expect(sessions(here)).to_have_count(3)
     # End the other browser's session: the newest one after this device's.
@@ -87,10 +84,8 @@ def test_signing_out_another_session_sends_that_browser_to_login(new_page, api):
 
 def test_sign_out_everywhere_else_leaves_only_this_device(new_page, api):
     api.user("alice")
-    elsewhere = new_page()
-    ui.log_in(elsewhere, "alice")
-    here = new_page()
-    ui.log_in(here, "alice")
+    elsewhere = ui.signed_in(new_page)
+    here = ui.signed_in(new_page)
     open_account(here)
     expect(sessions(here)).to_have_count(3)
     here.get_by_role("button", name="Sign out everywhere else").click()
@@ -111,10 +106,8 @@ def test_deleting_the_account_removes_its_messages_and_returns_to_login(new_page
     api.user("bob")
     api.post("bob", "bob was here")
     api.signup("alice")
-    bobs = new_page()
-    ui.log_in(bobs, "bob")
-    page = new_page()
-    ui.log_in(page, "alice")
+    bobs = ui.signed_in(new_page, "bob")
+    page = ui.signed_in(new_page)
     ui.post(page, "alice's message")
     bobs.get_by_role("button", name="Refresh").click()
     expect(bobs.locator("#messages .content", has_text="alice's message")).to_be_visible()
@@ -178,8 +171,7 @@ def test_a_session_without_a_browser_is_named_by_its_user_agent(new_page, api):
     reply = request("POST", api.url + "/login", {"username": "alice", "password": PASSWORD},
                     headers={"User-Agent": agent})
     assert reply.status == 200, reply.body
-    here = new_page()
-    ui.log_in(here, "alice")
+    here = ui.signed_in(new_page)
     open_account(here)
     expect(sessions(here)).to_have_count(2)
     script = sessions(here).nth(1)

@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from tests import servers
 from tests.browser import ui
-from tests.browser.conftest import TIMEOUT_MS, Api, Problems, serve_app
+from tests.browser.conftest import Api, Problems, app_context, open_app
 
 pytestmark = pytest.mark.browser
 
@@ -40,16 +40,9 @@ def app_page(
     contexts = []
 
     def open_page() -> Any:
-        context = browser.new_context(locale="en-US", timezone_id="UTC",
-                                      service_workers="block")
-        context.grant_permissions(["local-network-access"])
-        serve_app(context, localhost(web.url), api.url)
+        context = app_context(browser, localhost(web.url), api.url)
         contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        problems.watch(page)
-        page.goto(localhost(web.url) + "/")
-        return page
+        return open_app(context, localhost(web.url), problems)
 
     yield open_page
     for context in contexts:
@@ -79,6 +72,17 @@ def open_account(page: Any, section: str = "Sign-in & security") -> None:
         expect(page.get_by_role("heading", name=section, level=1)).to_be_visible()
 
 
+def on_account_page(app_page: Callable[[], Any], *, passkeys: bool = False) -> Any:
+    """A fresh page with alice (signed up over the API) logged in, on Sign-in & security;
+    with ``passkeys``, Chromium's virtual authenticator is attached first."""
+    page = app_page()
+    if passkeys:
+        add_virtual_authenticator(page)
+    ui.log_in(page, "alice")
+    open_account(page)
+    return page
+
+
 def step_up(page: Any) -> Any:
     return page.locator("#step-up-dialog")
 
@@ -96,10 +100,7 @@ def test_passkey_named_at_creation_sign_in_without_username_removal_confirmed(
     app_page: Callable[[], Any], api: Api
 ) -> None:
     api.signup("alice")
-    page = app_page()
-    add_virtual_authenticator(page)
-    ui.log_in(page, "alice")
-    open_account(page)
+    page = on_account_page(app_page, passkeys=True)
     expect(page.get_by_text("You have no passkeys yet.")).to_be_visible()
 
     page.get_by_role("button", name="Add a passkey").click()
@@ -197,9 +198,7 @@ def test_two_factor_setup_can_be_cancelled_at_each_step(
     app_page: Callable[[], Any], api: Api
 ) -> None:
     api.signup("alice")
-    page = app_page()
-    ui.log_in(page, "alice")
-    open_account(page)
+    page = on_account_page(app_page)
     section = page.get_by_role("region", name="Two-factor authentication")
     section.get_by_role("button", name="Set up two-factor authentication").click()
     dialog = page.get_by_role("dialog", name="Set up two-factor authentication")
@@ -222,9 +221,7 @@ def test_two_factor_enable_then_log_in_with_a_code_and_with_a_recovery_code(
     app_page: Callable[[], Any], api: Api
 ) -> None:
     api.signup("alice")
-    page = app_page()
-    ui.log_in(page, "alice")
-    open_account(page)
+    page = on_account_page(app_page)
     authenticator, recovery = set_up_two_factor(page)
     page.get_by_role("link", name="Account", exact=True).click()
     expect(page.locator("#ov-totp")).to_contain_text("On")
@@ -255,9 +252,7 @@ def test_two_factor_on_has_one_turn_off_that_asks_password_and_code(
     app_page: Callable[[], Any], api: Api
 ) -> None:
     api.signup("alice")
-    page = app_page()
-    ui.log_in(page, "alice")
-    open_account(page)
+    page = on_account_page(app_page)
     _, recovery = set_up_two_factor(page)
     section = page.get_by_role("region", name="Two-factor authentication")
     expect(section.get_by_role("textbox")).to_have_count(0)  # no standing fields when on
@@ -275,10 +270,7 @@ def test_recovery_codes_left_regenerate_and_a_passkey_step_up_with_a_code(
     app_page: Callable[[], Any], api: Api
 ) -> None:
     api.signup("alice")
-    page = app_page()
-    add_virtual_authenticator(page)
-    ui.log_in(page, "alice")
-    open_account(page)
+    page = on_account_page(app_page, passkeys=True)
     _, recovery = set_up_two_factor(page)
     section = page.get_by_role("region", name="Two-factor authentication")
     expect(section.locator("#totp-codes-left")).to_have_text("10 of 10 recovery codes left.")

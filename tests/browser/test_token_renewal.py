@@ -55,10 +55,8 @@ def test_access_token_is_renewed_shortly_before_it_expires(page, api):
 
 def test_tabs_of_one_browser_renew_once_between_them(new_page, api):
     api.signup("alice")
-    first = new_page()
-    ui.log_in(first, "alice")
-    second = new_page(context=first.context)
-    ui.board_loaded(second)
+    first = ui.signed_in(new_page)
+    second = ui.another_tab(new_page, first)
     renewals = []
     failures = []
     for tab in (first, second):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import pyotp
 import pytest
 from playwright.sync_api import expect
 
@@ -18,17 +17,6 @@ from tests.browser import ui
 from tests.browser.conftest import Api
 
 pytestmark = pytest.mark.browser
-
-
-def two_factor_on(api: Api, username: str) -> pyotp.TOTP:
-    """Turn two-factor on over HTTP; the code that confirmed it is used up."""
-    token = api.login(username)["access_token"]
-    setup = api.call("POST", "/me/totp", {"password": ui.PASSWORD}, token=token)
-    assert setup.status == 200, setup.body
-    authenticator = pyotp.TOTP(setup.body["secret"])
-    confirmed = api.call("POST", "/me/totp/confirm", {"code": authenticator.now()}, token=token)
-    assert confirmed.status == 200, confirmed.body
-    return authenticator
 
 
 def open_account_page(page: Any, section: str) -> None:
@@ -39,7 +27,7 @@ def open_account_page(page: Any, section: str) -> None:
 
 def test_after_a_code_sign_in_and_logout_no_field_is_marked_wrong(page: Any, api: Api) -> None:
     api.signup("alice")
-    authenticator = two_factor_on(api, "alice")
+    authenticator = api.two_factor_on("alice")
     ui.fill_credentials(page, "alice", ui.PASSWORD)
     page.get_by_role("button", name="Log in", exact=True).click()
     page.get_by_label("Code", exact=True).fill(authenticator.at(time.time() + 30))
@@ -55,7 +43,7 @@ def test_after_a_code_sign_in_and_logout_no_field_is_marked_wrong(page: Any, api
 
 def test_the_two_factor_step_offers_no_sign_up(page: Any, api: Api) -> None:
     api.signup("alice")
-    two_factor_on(api, "alice")
+    api.two_factor_on("alice")
     ui.fill_credentials(page, "alice", ui.PASSWORD)
     page.get_by_role("button", name="Log in", exact=True).click()
     expect(page.get_by_role("heading", name="Two-factor code")).to_be_visible()
@@ -64,7 +52,7 @@ def test_the_two_factor_step_offers_no_sign_up(page: Any, api: Api) -> None:
 
 def test_a_code_refused_right_after_setup_says_to_wait_for_the_next(page: Any, api: Api) -> None:
     api.signup("alice")
-    authenticator = two_factor_on(api, "alice")
+    authenticator = api.two_factor_on("alice")
     ui.fill_credentials(page, "alice", ui.PASSWORD)
     page.get_by_role("button", name="Log in", exact=True).click()
     page.get_by_label("Code", exact=True).fill(authenticator.now())  # the one setup just used

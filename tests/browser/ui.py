@@ -46,6 +46,27 @@ def log_in(page: Any, username: str, password: str = PASSWORD) -> None:
     board_loaded(page)
 
 
+def signed_in(new_page: Any, username: str = "alice", *, clock: bool = False,
+              **size: int) -> Any:
+    """A new page (a fresh browser context, from the ``new_page`` fixture) with
+    ``username``, already signed up over the API, logged in. With ``clock``, the page
+    runs on Playwright's clock from its first script on, for ``tick`` to move."""
+    page = new_page(**size)
+    if clock:
+        page.clock.install()
+        page.reload()
+    log_in(page, username)
+    return page
+
+
+def another_tab(new_page: Any, page: Any) -> Any:
+    """A second tab in ``page``'s browser (its context: the same stored session), with
+    the board loaded."""
+    tab = new_page(context=page.context)
+    board_loaded(tab)
+    return tab
+
+
 def open_sign_up(page: Any) -> None:
     page.get_by_role("link", name="Create an account").click()
     expect(page.get_by_role("heading", name="Create an account", level=1)).to_be_visible()
@@ -86,3 +107,35 @@ def browser_storage(page: Any) -> str:
             indexedDB: (await indexedDB.databases()).map((db) => db.name),
         })"""
     )
+
+
+def tick(page: Any, ms: int) -> None:
+    """Move the page's clock on (``signed_in(..., clock=True)``), then let the requests
+    it started come and go."""
+    page.clock.run_for(ms)
+    page.wait_for_timeout(300)
+
+
+def _set_visibility(page: Any, state: str) -> None:
+    page.evaluate(
+        """(state) => {
+            const define = (name, value) =>
+                Object.defineProperty(document, name, { configurable: true, get: () => value });
+            define("visibilityState", state);
+            define("hidden", state === "hidden");
+            document.dispatchEvent(new Event("visibilitychange"));
+        }""",
+        state,
+    )
+
+
+def hide_tab(page: Any) -> None:
+    """What the browser tells the page when its tab goes to the background (headless
+    Chromium never hides a tab itself); then waits out what the page had started."""
+    _set_visibility(page, "hidden")
+    page.wait_for_timeout(300)
+
+
+def show_tab(page: Any) -> None:
+    """What the browser tells the page when its tab comes back to the foreground."""
+    _set_visibility(page, "visible")

@@ -344,7 +344,8 @@ STORE_TESTS = (
     "tests/test_store_security_events.py", "tests/test_known_devices.py",
     "tests/test_store_email.py", "tests/test_store_passkey_limits.py",
 )
-# The store methods the authorizer calls (app.jwt_auth → sessions.authenticate).
+# The store methods the authorizer calls
+# (app.jwt_auth → authorizer.decide → sessions.authenticate).
 AUTHORIZER_STORE_METHODS = {"access_state"}
 # The store methods the live function calls (app.live_url → live.newer, issue 26): the
 # ticket's session, then the newest page or what is newer than ``since``.

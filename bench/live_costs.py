@@ -1,7 +1,9 @@
-"""Figure 7's live-reading candidates (issue 26): what one viewer's "anything new?"
-costs each way (through the API, via CloudFront, on a Lambda function URL, or pushed
-over a WebSocket), from the work measured in bench/app_costs.py and the prices in
-bench/prices.py."""
+"""Figure 7's live-reading candidates (issue 26): each way to learn "anything new?",
+priced for a day of the workload and for one idle viewer-hour from the measured costs.
+
+How the figure uses them: cost_model.py's ``measure`` prints one row a candidate and
+checks the chosen one against ``GOAL_MONTH`` and ``GOAL_IDLE_HOUR``.
+"""
 
 from __future__ import annotations
 
@@ -163,6 +165,7 @@ def live_candidates(costs: dict[str, Any], w: Workload, month_without_polls: dic
     return answer
 
 
+# How long a revoked token still works, by the candidate's ``via`` (the figure's last column).
 LIVE_GIVES_UP = {
     "api": "–",
     "edge": f"an ended session's ticket: the cached newest id ≤ {TICKET_SECONDS} s "
