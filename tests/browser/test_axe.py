@@ -162,7 +162,8 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     page.keyboard.press("ArrowDown")
     ui.write_message(page, "x" * 1004)
     ui.composer(page).get_by_label("Message").focus()
-    expect(page.locator("#post-count")).to_have_text("4 over the 1,000 limit")
+    expect(page.locator("#post-count")).to_have_text(
+        "Too long by 4 characters: shorten it to post (limit 1,000)")
     check(page, "board-composer-over-limit", scheme, size)
     ui.write_message(page, "")
 
