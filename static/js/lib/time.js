@@ -22,6 +22,15 @@ export function relativeTime(date, now = Date.now()) {
   return relativeFormat.format(Math.round(seconds / size), unit);
 }
 
+const dayFormat = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+const DAY_MS = 86_400_000;
+
+/** "today", "yesterday", "3 days ago": whole days since a date (for slow facts, such as a password's age). */
+export function daysAgo(date, now = Date.now()) {
+  const days = Math.max(0, Math.floor((now - date.getTime()) / DAY_MS));
+  return dayFormat.format(-days, "day");
+}
+
 export function fullTime(date) {
   return fullFormat.format(date);
 }
