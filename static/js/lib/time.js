@@ -31,6 +31,14 @@ export function daysAgo(date, now = Date.now()) {
   return dayFormat.format(-days, "day");
 }
 
+/** "in 29 days", "in 5 hr."… for a Date still to come. */
+export function timeUntil(date, now = Date.now()) {
+  const seconds = Math.max(0, (date.getTime() - now) / 1000);
+  const [unit, size] = UNITS.find(([, , below]) => seconds < below);
+  if (unit === "second") return relativeFormat.format(0, "second");
+  return relativeFormat.format(Math.round(seconds / size), unit);
+}
+
 export function fullTime(date) {
   return fullFormat.format(date);
 }
