@@ -221,11 +221,14 @@ def test_overview_names_the_person_and_says_two_factor_off_calmly(new_page, api)
             return { danger, off: getComputedStyle(off).color,
                      action: getComputedStyle(action).color, lines: action.getClientRects().length,
                      height: action.getBoundingClientRect().height,
-                     line: parseFloat(getComputedStyle(action).lineHeight) };
+                     line: parseFloat(getComputedStyle(action).lineHeight),
+                     beside: Math.abs(action.getBoundingClientRect().top
+                                      - off.getBoundingClientRect().top) < 8 };
         }"""
     )
     assert looks["off"] != looks["danger"] and looks["action"] != looks["danger"], looks
     assert looks["lines"] == 1 and looks["height"] < 2 * looks["line"], looks  # "Turn on" whole
+    assert looks["beside"], looks  # on the same line as "Off", even on a 360 px phone
 
 
 def test_overview_counts_recovery_codes_and_links_to_the_security_activity(page, api):
