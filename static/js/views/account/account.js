@@ -52,7 +52,11 @@ async function load(page) {
     if (loading !== request) return;
     showMe(me);
     twoFactor.show(me);
-    if (page === "") activity.summary().then((summary) => showActivity(me, summary), () => {});
+    if (page === "") {
+      // Unknown (the list failed to load) reads as plain "Set", as when the API has no list.
+      const shown = (summary) => loading === request && showActivity(me, summary);
+      activity.summary().then(shown, () => shown(null));
+    }
     const security = (PAGE_OF[page] ?? page) === "security";
     if (page === "" || security) passkeys.load().then(showPasskeyCount);
     if (page === "" || page === "sessions") sessions.load().then(showSessionCount);
