@@ -424,6 +424,13 @@ def test_the_keyboard_hint_hides_behind_a_question_mark_and_describes_the_list(n
     )
     page.get_by_title("Keyboard shortcuts").click()
     expect(hint).to_be_visible()
+    page.keyboard.press("Escape")  # closes as a popup does, back on its "?"
+    expect(hint).to_be_hidden()
+    expect(page.locator("#keys-help summary")).to_be_focused()
+    page.get_by_title("Keyboard shortcuts").click()
+    expect(hint).to_be_visible()
+    ui.board_heading(page).click()  # a click elsewhere closes it too
+    expect(hint).to_be_hidden()
 
 
 def test_refresh_is_a_quiet_icon_button(new_page, api):
