@@ -293,3 +293,6 @@ def test_the_password_age_comes_from_the_security_events(page, api, events, crea
     ui.log_in(page, "alice")
     open_account(page)
     expect(page.locator("#ov-password")).to_have_text(says)
+    page.get_by_role("link", name="Sign-in & security").click()  # said by the password too
+    expect(page.get_by_role("region", name="Your password")).to_contain_text(f"{says}.")
+    page.unroute_all(behavior="ignoreErrors")  # a poll still in flight at the end: let it be

@@ -52,12 +52,12 @@ async function load(page) {
     if (loading !== request) return;
     showMe(me);
     twoFactor.show(me);
-    if (page === "") {
+    const security = (PAGE_OF[page] ?? page) === "security";
+    if (page === "" || security) {
       // Unknown (the list failed to load) reads as plain "Set", as when the API has no list.
       const shown = (summary) => loading === request && showActivity(me, summary);
       activity.summary().then(shown, () => shown(null));
     }
-    const security = (PAGE_OF[page] ?? page) === "security";
     if (page === "" || security) passkeys.load().then(showPasskeyCount);
     if (page === "" || page === "sessions") sessions.load().then(showSessionCount);
     if (security) {
@@ -109,20 +109,22 @@ function showMe(me) {
  * 90 days the API keeps, a younger account's password dates from its creation.
  */
 function showActivity(me, summary) {
-  if (!summary) {
-    ui.password.textContent = "Set";
-    ui.activityRow.hidden = true;
-    return;
-  }
-  const created = new Date(me.created_at);
-  const recent = Date.now() - created.getTime() < EVENTS_KEPT_DAYS * 86_400_000;
-  ui.password.textContent = summary.passwordChanged
-    ? `Changed ${daysAgo(summary.passwordChanged)}`
-    : recent ? `Set ${daysAgo(created)}` : `Not changed in the last ${EVENTS_KEPT_DAYS} days`;
-  ui.activityRow.hidden = false;
+  const age = passwordAge(me, summary);
+  ui.password.textContent = age;
+  ui.passwordAge.textContent = `${age}.`; // the security page's password section says it too
+  ui.activityRow.hidden = !summary;
+  if (!summary) return;
   ui.activity.textContent = summary.latest
     ? `Latest: ${activity.describe(summary.latest)}, ${relativeTime(new Date(summary.latest.created_at))}`
     : "Nothing yet";
+}
+
+function passwordAge(me, summary) {
+  if (!summary) return "Set";
+  const created = new Date(me.created_at);
+  const recent = Date.now() - created.getTime() < EVENTS_KEPT_DAYS * 86_400_000;
+  if (summary.passwordChanged) return `Changed ${daysAgo(summary.passwordChanged)}`;
+  return recent ? `Set ${daysAgo(created)}` : `Not changed in the last ${EVENTS_KEPT_DAYS} days`;
 }
 
 function showPasskeyCount(list) {
@@ -138,7 +140,7 @@ function showSessionCount(list) {
 export function resetAccount() {
   loading = null;
   const facts = [ui.name, ui.username, ui.since, ui.totp, ui.passkeys, ui.sessions, ui.email,
-    ui.ovName, ui.password, ui.codes, ui.activity];
+    ui.ovName, ui.password, ui.passwordAge, ui.codes, ui.activity];
   for (const node of facts) {
     node.textContent = "";
   }
@@ -164,6 +166,7 @@ export function init({ onAccountDeleted, onProfile: profileChanged }) {
     avatar: byId("account-avatar"),
     ovName: byId("ov-name"),
     password: byId("ov-password"),
+    passwordAge: byId("password-age"),
     totp: byId("ov-totp"),
     totpAction: byId("ov-totp-action"),
     codesItem: byId("ov-codes-item"),
