@@ -19,7 +19,7 @@ let ui = null;
 let current = null; // the view on screen ("auth", "board", "account/…")
 let firstRoute = true;
 
-const ACCOUNT_PAGES = ["profile", "security", "sessions", "danger"];
+const ACCOUNT_PAGES = ["profile", "security", "activity", "sessions", "danger"];
 const RECOVERY = ["forgot", "reset", "verify-email"]; // open with or without a session
 
 function requestedRoute() {

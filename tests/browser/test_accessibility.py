@@ -33,6 +33,7 @@ def test_keyboard_only_sign_up_post_delete_and_log_out(page, api):
     expect(ui.board_heading(page)).to_be_focused()
 
     keys.press("Tab")  # Refresh
+    keys.press("Tab")  # the keyboard shortcuts "?"
     keys.press("Tab")  # the composer, always open
     composer = ui.composer(page)
     expect(composer.get_by_label("Message")).to_be_focused()

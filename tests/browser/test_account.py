@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pyotp
 import pytest
 from playwright.sync_api import expect
 
@@ -43,12 +44,13 @@ def test_account_page_shows_username_and_join_date(page, api):
     )
     expect(page.get_by_role("link", name="Account:")).to_have_attribute("aria-current", "page")
     # The overview sums up the protection, from /me, /me/passkeys and /me/sessions.
-    expect(page.locator("#ov-totp")).to_have_text("Off · Turn on")
+    expect(page.locator("#ov-totp")).to_have_text("Off")
+    expect(page.locator("#ov-totp-action")).to_have_text("Turn on")
     expect(page.locator("#ov-passkeys")).to_have_text("None · Add")
     expect(page.locator("#ov-sessions")).to_have_text("1 session (this device)")
     # Each summary row is the link to its page (no second list of the same links).
     security = page.get_by_role("link", name=re.compile(
-        r"^Sign-in & security .*Two-factor authentication: Off · Turn on"))
+        r"^Sign-in & security .*Two-factor authentication: Off\s*Turn on"))
     expect(security).to_have_attribute("href", "#/account/security")
     expect(page.get_by_role("link", name=re.compile("^Where you're signed in 1 session"))
            ).to_have_attribute("href", "#/account/sessions")
@@ -191,3 +193,104 @@ def test_recent_security_activity_lists_sign_ins_and_failures(page, api):
     expect(events.filter(has_text="A wrong password was entered")).to_have_count(1)
     expect(events.filter(has_text="A wrong password was entered")).to_have_class(
         re.compile(r"\battention\b"))
+
+
+def test_overview_names_the_person_and_says_two_factor_off_calmly(new_page, api):
+    reply = api.call("POST", "/signup", {"username": "ada", "password": ui.PASSWORD,
+                                         "display_name": "Ada Lovelace"})
+    assert reply.status == 201
+    page = new_page(width=360, height=740)
+    ui.log_in(page, "ada")
+    open_account(page)
+    expect(page.locator("#ov-name")).to_have_text("Ada Lovelace")
+    expect(page.locator("#ov-password")).to_have_text("Set today")
+    expect(page.locator("#ov-totp")).to_have_text("Off")
+    action = page.locator("#ov-totp-action")
+    expect(action).to_have_text("Turn on")
+    looks = page.evaluate(
+        """() => {
+            const probe = document.createElement("span");
+            probe.style.color = "var(--danger)";
+            document.body.append(probe);
+            const danger = getComputedStyle(probe).color;
+            probe.remove();
+            const off = document.getElementById("ov-totp");
+            const action = document.getElementById("ov-totp-action");
+            return { danger, off: getComputedStyle(off).color,
+                     action: getComputedStyle(action).color, lines: action.getClientRects().length,
+                     height: action.getBoundingClientRect().height,
+                     line: parseFloat(getComputedStyle(action).lineHeight),
+                     beside: Math.abs(action.getBoundingClientRect().top
+                                      - off.getBoundingClientRect().top) < 8 };
+        }"""
+    )
+    assert looks["off"] != looks["danger"] and looks["action"] != looks["danger"], looks
+    assert looks["lines"] == 1 and looks["height"] < 2 * looks["line"], looks  # "Turn on" whole
+    assert looks["beside"], looks  # on the same line as "Off", even on a 360 px phone
+
+
+def test_overview_counts_recovery_codes_and_links_to_the_security_activity(page, api):
+    api.signup("alice")
+    token = api.login("alice")["access_token"]
+    setup = api.call("POST", "/me/totp", {"password": ui.PASSWORD}, token=token)
+    authenticator = pyotp.TOTP(setup.body["secret"])
+    confirmed = api.call("POST", "/me/totp/confirm", {"code": authenticator.now()}, token=token)
+    api.call("POST", "/login", {"username": "alice", "password": "not it at all"})
+    page.get_by_label("Username", exact=True).fill("alice")
+    page.get_by_label("Password", exact=True).fill(ui.PASSWORD)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_label("Code", exact=True).fill(confirmed.body["recovery_codes"][0])
+    page.get_by_role("button", name="Verify").click()
+    ui.board_loaded(page)
+    open_account(page)
+    expect(page.locator("#ov-totp")).to_have_text("On")
+    expect(page.locator("#ov-totp-action")).to_be_hidden()
+    expect(page.locator("#ov-codes")).to_have_text("9 left")
+    link = page.get_by_role("link", name=re.compile(r"^Recent security activity"))
+    expect(link).to_contain_text("Latest: Signed in with recovery code")
+    link.click()
+    expect(page).to_have_url(re.compile(r"#/account/activity$"))
+    heading = page.get_by_role("heading", name="Recent security activity")
+    expect(heading).to_be_focused()
+    expect(heading).to_be_in_viewport()
+    expect(page.get_by_role("list", name="Recent security activity").get_by_role("listitem")
+           .filter(has_text="A wrong password was entered")).to_have_count(1)
+
+
+NOW = "2026-03-10T12:00:00.000Z"  # the page's clock in the password-age cases
+
+
+@pytest.mark.parametrize(("events", "created", "says"), [
+    ([("sign_in", "2026-03-10T11:00:00.000Z"), ("password_changed", "2026-03-07T09:00:00.000Z")],
+     "2026-01-01T00:00:00.000Z", "Changed 3 days ago"),
+    ([("password_reset", "2026-03-09T08:00:00.000Z")], "2026-01-01T00:00:00.000Z",
+     "Changed yesterday"),
+    ([("sign_in", "2026-03-10T11:00:00.000Z")], "2026-02-28T12:00:00.000Z", "Set 10 days ago"),
+    ([], "2025-01-01T00:00:00.000Z", "Not changed in the last 90 days"),
+])
+def test_the_password_age_comes_from_the_security_events(page, api, events, created, says):
+    api.signup("alice")
+    page.clock.set_fixed_time(NOW)
+    cors = {"Access-Control-Allow-Origin": "*"}
+
+    def me(route):
+        if route.request.method != "GET":
+            route.continue_()
+            return
+        answer = route.fetch()
+        body = answer.json()
+        body["created_at"] = created
+        route.fulfill(response=answer, json=body)
+
+    listed = [{"id": f"e{n}", "type": kind, "created_at": at, "ip": "127.0.0.1",
+               "device": "Chrome 131 on Linux", "details": {}}
+              for n, (kind, at) in enumerate(events)]
+    page.route(re.compile(r".*/me$"), me)
+    page.route(re.compile(r".*/me/security-events\?.*"), lambda route: route.fulfill(
+        status=200, headers=cors, json={"events": listed, "next_cursor": None}))
+    ui.log_in(page, "alice")
+    open_account(page)
+    expect(page.locator("#ov-password")).to_have_text(says)
+    page.get_by_role("link", name="Sign-in & security").click()  # said by the password too
+    expect(page.get_by_role("region", name="Your password")).to_contain_text(f"{says}.")
+    page.unroute_all(behavior="ignoreErrors")  # a poll still in flight at the end: let it be

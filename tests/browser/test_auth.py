@@ -207,3 +207,14 @@ def test_login_page_screenshot(new_page, api):
     expect(field_error(phone, "username")).to_be_visible()
     assert phone.evaluate("() => document.documentElement.scrollWidth") <= 360
     save_screenshot(phone, "signup-phone.png")
+
+
+def test_passkey_sign_in_is_offered_on_the_login_form_only(page):
+    passkey = page.get_by_role("button", name="Sign in with a passkey")
+    expect(ui.login_heading(page)).to_be_visible()
+    expect(passkey).to_be_visible()
+    ui.open_sign_up(page)
+    expect(passkey).to_be_hidden()
+    page.get_by_role("link", name="Log in").click()
+    expect(ui.login_heading(page)).to_be_visible()
+    expect(passkey).to_be_visible()

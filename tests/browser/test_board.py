@@ -137,7 +137,7 @@ def test_character_counter_counts_against_the_limit(page, api):
     expect(counter).not_to_have_class(re.compile(r"\bover\b"))
     composer.get_by_label("Message").press("End")
     composer.get_by_label("Message").press_sequentially("xy")
-    expect(counter).to_have_text("2 over the 1,000 limit")
+    expect(counter).to_have_text("Too long by 2 characters: shorten it to post (limit 1,000)")
     expect(counter).to_have_class(re.compile(r"\bover\b"))
     expect(composer.locator("#post-limit")).to_have_text("2 characters over the limit")
 

@@ -325,3 +325,110 @@ def test_empty_board_invites_the_first_post(new_page, api):
     page.keyboard.press("Control+Enter")
     expect(invite).to_be_hidden()
     expect(ui.messages(page).first.locator(".content")).to_have_text("first!")
+
+
+# ---- one time per group, aligned rows, a quiet header ----------------------------
+
+
+def test_a_group_shows_its_time_once_and_each_row_its_own_on_hover(new_page, api):
+    api.user("bob")
+    api.signup("alice")
+    for text in ["first", "second", "third"]:
+        api.post("bob", text)
+    page = ui.signed_in(new_page)
+    expect(ui.messages(page)).to_have_count(3)
+    times = page.locator("#messages .when")  # what shows of each row's <time>
+    widths = times.evaluate_all("(all) => all.map((t) => t.getBoundingClientRect().width)")
+    assert widths[0] > 10 and widths[1] <= 1 and widths[2] <= 1, widths
+    expect(ui.messages(page).nth(1)).to_contain_text("now")  # still read out with the row
+    ui.messages(page).nth(1).hover()
+    assert times.nth(1).evaluate("(t) => t.getBoundingClientRect().width") > 10
+    ui.messages(page).nth(2).focus()
+    assert times.nth(2).evaluate("(t) => t.getBoundingClientRect().width") > 10
+
+
+def test_a_right_to_left_row_in_a_group_lines_up_with_the_others(new_page, api):
+    api.user("bob")
+    api.signup("alice")
+    for text in ["left to right, one", "שלום עולם", "left to right, three"]:
+        api.post("bob", text)
+    page = ui.signed_in(new_page)
+    expect(ui.messages(page)).to_have_count(3)
+    boxes = page.locator("#messages .content").evaluate_all(
+        "(all) => all.map((c) => {"
+        " const b = c.getBoundingClientRect(); return [b.left, b.right]; })"
+    )
+    lefts = {round(left) for left, _ in boxes}
+    rights = {round(right) for _, right in boxes}
+    assert len(lefts) == 1 and len(rights) == 1, boxes
+    text = page.locator("#messages .content").nth(1)
+    text_right = text.evaluate(
+        "(c) => { const r = document.createRange(); r.selectNodeContents(c);"
+        " return r.getBoundingClientRect().right; }"
+    )
+    assert abs(text_right - boxes[1][1]) <= 1  # right-aligned to the same edge as the rest
+
+
+def test_every_author_shows_their_name_then_their_handle(new_page, api):
+    api.user("bob")  # no display name: the username is the name
+    api.signup("alice")
+    api.post("bob", "hi")
+    page = ui.signed_in(new_page)
+    item = ui.messages(page).first
+    expect(item.locator(".author")).to_have_text("bob")
+    expect(item.locator(".handle")).to_have_text("@bob")
+
+
+def test_the_keyboard_hint_hides_behind_a_question_mark_and_describes_the_list(new_page, api):
+    api.user("bob")
+    api.signup("alice")
+    api.post("bob", "hi")
+    page = ui.signed_in(new_page)
+    hint = page.locator("#feed-keys")
+    expect(hint).to_be_hidden()
+    expect(page.get_by_role("list", name="Messages, newest first")).to_have_accessible_description(
+        re.compile(r"↑ ↓ or j k move between messages")
+    )
+    page.get_by_title("Keyboard shortcuts").click()
+    expect(hint).to_be_visible()
+    page.keyboard.press("Escape")  # closes as a popup does, back on its "?"
+    expect(hint).to_be_hidden()
+    expect(page.locator("#keys-help summary")).to_be_focused()
+    page.get_by_title("Keyboard shortcuts").click()
+    expect(hint).to_be_visible()
+    ui.board_heading(page).click()  # a click elsewhere closes it too
+    expect(hint).to_be_hidden()
+
+
+def test_refresh_is_a_quiet_icon_button(new_page, api):
+    api.signup("alice")
+    page = ui.signed_in(new_page)
+    refresh = page.get_by_role("button", name="Refresh", exact=True)
+    box = refresh.bounding_box()
+    assert box["width"] <= 40 and box["height"] <= 40, box
+    expect(refresh).to_have_attribute("title", "Refresh")
+
+
+# ---- the composer over its limit -----------------------------------------------------
+
+
+def test_an_over_long_message_scrolls_inside_a_capped_composer_ringed_once(new_page, api):
+    api.signup("alice")
+    page = ui.signed_in(new_page)
+    field = ui.composer(page).get_by_label("Message")
+    ui.write_message(page, "word " * 240)  # 1,200 characters: over the limit, many lines
+    field.focus()
+    expect(field).to_have_attribute("aria-invalid", "true")
+    size = field.evaluate(
+        "(f) => ({ height: f.getBoundingClientRect().height, inner: f.scrollHeight,"
+        " outline: getComputedStyle(f).outlineColor, border: getComputedStyle(f).borderTopColor })"
+    )
+    assert size["height"] <= 210, size  # about eight lines, not thirteen
+    assert size["inner"] > size["height"]  # the rest scrolls inside
+    assert size["outline"] == size["border"], size  # one ring, in the error colour
+    post = ui.composer(page).get_by_role("button", name="Post")
+    expect(post).to_be_disabled()
+    expect(post).to_have_accessible_description(re.compile(r"^Too long by \d+ characters"))
+    ui.write_message(page, "fits")
+    expect(post).to_be_enabled()
+    expect(post).not_to_have_attribute("aria-describedby", re.compile("."))

@@ -4,6 +4,7 @@ two browser contexts (two browsers, as far as the app can tell) signed in as one
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -45,17 +46,19 @@ def test_sessions_list_marks_this_device_with_relative_times(new_page, api):
     # Newest first: this device's session is the newest.
     this = sessions(here).first
     expect(this).to_contain_text("This device")
-    expect(this).to_contain_text("Last active")
+    # Signed in and active at the same moment: said once, not "Last active now · signed in now".
+    expect(this.locator(".session-times")).to_have_text(
+        re.compile(r"^Active now · expires in \d+ days$"))
     expect(this.get_by_role("button")).to_have_count(0)  # it is left with Log out
     other = sessions(here).nth(1)
     # Told apart by device, how it signed in, IP address, last activity and its end.
     expect(other.locator(".session-device")).to_have_text(re.compile(r"Chrome \d+ on Linux"))
     expect(other).to_contain_text("Signed in with: Password · IP address 127.0.0.1")
-    expect(other).to_contain_text("ends by itself")
+    expect(other.locator(".session-times")).to_contain_text(re.compile(r"expires in \d+ days"))
     expect(other.get_by_role("button", name="Sign out")).to_be_visible()
-    times = this.locator("time[data-relative]")  # last active, signed in (then its end date)
-    expect(times).to_have_count(2)
-    for index in range(2):
+    times = this.locator("time[data-relative]")  # last active (then its end)
+    expect(times).to_have_count(1)
+    for index in range(1):
         stamp = times.nth(index)
         assert ISO.match(stamp.get_attribute("datetime") or "")
         expect(stamp).to_have_text(re.compile(r"^(now|\d+ (sec|min)\. ago)$"))
@@ -175,8 +178,8 @@ def test_a_session_without_a_browser_is_named_by_its_user_agent(new_page, api):
     open_account(here)
     expect(sessions(here)).to_have_count(2)
     script = sessions(here).nth(1)
-    # Not the API's "Unknown device": what it is and the start of what it sent.
-    expect(script.locator(".session-device")).to_have_text(f"An app or script ({agent[:40]}…)")
+    # The API's "Unknown device", as the security activity says it, and the start of what it sent.
+    expect(script.locator(".session-device")).to_have_text(f"Unknown device ({agent[:40]}…)")
     expect(script.locator(".session-what")).to_have_attribute("title", agent)
     # Its Sign out button sits at the row's right edge, beside the description.
     row = script.bounding_box()
@@ -184,3 +187,24 @@ def test_a_session_without_a_browser_is_named_by_its_user_agent(new_page, api):
     assert row and button
     assert abs((button["x"] + button["width"]) - (row["x"] + row["width"])) < 2
     assert button["y"] < row["y"] + row["height"] / 2
+
+
+def test_the_sign_in_time_shows_only_when_it_differs_from_the_last_activity(new_page, api):
+    api.signup("alice")
+    here = new_page()
+
+    def signed_in_earlier(route):
+        answer = route.fetch()
+        body = answer.json()
+        for session in body["sessions"]:  # two days before its last request, as the API dates it
+            last = datetime.fromisoformat(session["last_used_at"].replace("Z", "+00:00"))
+            earlier = last - timedelta(days=2)
+            session["created_at"] = earlier.isoformat(timespec="milliseconds").replace(
+                "+00:00", "Z")
+        route.fulfill(response=answer, json=body)
+
+    ui.log_in(here, "alice")
+    here.route(re.compile(r".*/me/sessions$"), signed_in_earlier)
+    open_account(here)
+    expect(sessions(here).first.locator(".session-times")).to_have_text(
+        re.compile(r"^Active now · signed in 2 days ago · expires in \d+ days$"))

@@ -8,6 +8,7 @@ web app as http://localhost:<port> and configures the API for that origin.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -172,24 +173,40 @@ def set_up_two_factor(page: Any) -> tuple[pyotp.TOTP, list[str]]:
     dialog = page.get_by_role("dialog", name="Set up two-factor authentication")
     dialog.get_by_label("Your password").fill(ui.PASSWORD)
     dialog.get_by_role("button", name="Continue").click()
-    expect(section.get_by_role("img", name="QR code for your authenticator app")).to_be_visible()
-    expect(section).to_contain_text("Google Authenticator")  # what such an app is
-    section.get_by_text("Can't scan? Enter this key").click()
-    key = section.locator("#totp-secret").inner_text()
+    # One step at a time, in a dialog of its own.
+    setup = page.get_by_role("dialog", name="Set up two-factor authentication")
+    step = setup.get_by_role("heading", name=re.compile("^Step 1 of 3"))
+    expect(step).to_be_focused()
+    expect(setup).to_contain_text("Google Authenticator")  # what such an app is
+    expect(setup).to_contain_text("Aegis")
+    setup.get_by_role("button", name="I have an app").click()
+    expect(setup.get_by_role("heading", name=re.compile("^Step 2 of 3"))).to_be_focused()
+    expect(setup.get_by_role("img", name="QR code for your authenticator app")).to_be_visible()
+    key = setup.locator("#totp-secret").inner_text()
     assert all(len(group) == 4 for group in key.split(" ")[:-1]), key  # in fours
+    expect(setup.get_by_role("button", name="Copy key")).to_be_visible()
     authenticator = pyotp.TOTP(key.replace(" ", ""))
-    section.get_by_label("Code from the app", exact=True).fill(authenticator.now())
-    section.get_by_role("button", name="Turn on").click()
-    codes = section.get_by_role("list", name="Save your recovery codes").get_by_role("listitem")
+    setup.get_by_role("button", name="Next").click()
+    expect(setup.get_by_label("Code from the app", exact=True)).to_be_focused()
+    setup.get_by_label("Code from the app", exact=True).fill(authenticator.now())
+    setup.get_by_role("button", name="Turn on").click()
+    codes = setup.get_by_role("list", name="Save your recovery codes").get_by_role("listitem")
     expect(codes).to_have_count(10)
+    # The success is said right under the codes, in the dialog.
+    done = setup.locator("#totp-codes-done")
+    expect(done).to_have_text(re.compile("^Two-factor authentication is on"))
+    list_box = setup.locator("#totp-recovery-codes").bounding_box()
+    done_box = done.bounding_box()
+    assert list_box and done_box and 0 <= done_box["y"] - (list_box["y"] + list_box["height"]) < 40
     recovery = codes.all_inner_texts()
     with page.expect_download() as download:
-        section.get_by_role("button", name="Download .txt").click()
+        setup.get_by_role("button", name="Download .txt").click()
     saved = download.value.path().read_text()
     assert all(code in saved for code in recovery)
-    section.get_by_role("button", name="I have saved them").click()
+    setup.get_by_role("button", name="I have saved them").click()
+    expect(setup).to_be_hidden()
     expect(codes).to_have_count(0)
-    expect(section.locator("#totp-secret")).to_have_text("")
+    expect(page.locator("#totp-secret")).to_have_text("")
     expect(section.locator("#totp-badge")).to_have_text("On")
     return authenticator, recovery
 
@@ -210,11 +227,27 @@ def test_two_factor_setup_can_be_cancelled_at_each_step(
     expect(dialog.locator("#step-up-password-problem")).to_contain_text("password is not right")
     dialog.get_by_label("Your password").fill(ui.PASSWORD)
     dialog.get_by_role("button", name="Continue").click()
-    expect(section.get_by_role("img", name="QR code for your authenticator app")).to_be_visible()
-    section.get_by_role("button", name="Cancel").click()
-    expect(section.locator("#totp-secret")).to_have_text("")
-    expect(section.get_by_role("button", name="Set up two-factor authentication")).to_be_focused()
-    expect(section.locator("#totp-badge")).to_have_text("Off")
+    # Cancel at each of the three steps drops the setup and comes back to its button.
+    for forward in (0, 1, 2):
+        if forward:
+            section.get_by_role("button", name="Set up two-factor authentication").click()
+            dialog.get_by_label("Your password").fill(ui.PASSWORD)
+            dialog.get_by_role("button", name="Continue").click()
+        setup = page.get_by_role("dialog", name="Set up two-factor authentication")
+        expect(setup.get_by_role("heading", name=re.compile("^Step 1 of 3"))).to_be_focused()
+        if forward >= 1:
+            setup.get_by_role("button", name="I have an app").click()
+            expect(setup.get_by_role("img", name="QR code for your authenticator app")
+                   ).to_be_visible()
+        if forward >= 2:
+            setup.get_by_role("button", name="Next").click()
+            expect(setup.get_by_label("Code from the app", exact=True)).to_be_visible()
+        setup.get_by_role("button", name="Cancel").click()
+        expect(setup).to_be_hidden()
+        expect(page.locator("#totp-secret")).to_have_text("")
+        expect(section.get_by_role("button", name="Set up two-factor authentication")
+               ).to_be_focused()
+        expect(section.locator("#totp-badge")).to_have_text("Off")
 
 
 def test_two_factor_enable_then_log_in_with_a_code_and_with_a_recovery_code(
@@ -275,7 +308,8 @@ def test_recovery_codes_left_regenerate_and_a_passkey_step_up_with_a_code(
     section = page.get_by_role("region", name="Two-factor authentication")
     expect(section.locator("#totp-codes-left")).to_have_text("10 of 10 recovery codes left.")
     page.get_by_role("link", name="Account", exact=True).click()
-    expect(page.locator("#ov-totp")).to_have_text("On · 10 recovery codes left")
+    expect(page.locator("#ov-totp")).to_have_text("On")
+    expect(page.locator("#ov-codes")).to_have_text("10 left")
 
     # New codes: password and a code, asked once; the old codes stop working.
     page.get_by_role("link", name="Sign-in & security").click()
@@ -284,11 +318,14 @@ def test_recovery_codes_left_regenerate_and_a_passkey_step_up_with_a_code(
     dialog.get_by_label("Your password").fill(ui.PASSWORD)
     dialog.get_by_label("Two-factor code").fill(recovery[0])
     dialog.get_by_role("button", name="Make new codes").click()
-    codes = section.get_by_role("list", name="Save your recovery codes").get_by_role("listitem")
+    shown = page.get_by_role("dialog", name="New recovery codes")
+    codes = shown.get_by_role("list", name="Save your recovery codes").get_by_role("listitem")
     expect(codes).to_have_count(10)
+    expect(shown.locator("#totp-codes-done")).to_have_text(
+        "New recovery codes made. The old ones no longer work.")
     fresh = codes.all_inner_texts()
     assert not set(fresh) & set(recovery)
-    section.get_by_role("button", name="I have saved them").click()
+    shown.get_by_role("button", name="I have saved them").click()
     expect(section.locator("#totp-codes-left")).to_have_text("10 of 10 recovery codes left.")
 
     # Adding a passkey with two-factor on asks the password and a code.

@@ -22,6 +22,23 @@ export function relativeTime(date, now = Date.now()) {
   return relativeFormat.format(Math.round(seconds / size), unit);
 }
 
+const dayFormat = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+const DAY_MS = 86_400_000;
+
+/** "today", "yesterday", "3 days ago": whole days since a date (for slow facts, such as a password's age). */
+export function daysAgo(date, now = Date.now()) {
+  const days = Math.max(0, Math.floor((now - date.getTime()) / DAY_MS));
+  return dayFormat.format(-days, "day");
+}
+
+/** "in 29 days", "in 5 hr."… for a Date still to come. */
+export function timeUntil(date, now = Date.now()) {
+  const seconds = Math.max(0, (date.getTime() - now) / 1000);
+  const [unit, size] = UNITS.find(([, , below]) => seconds < below);
+  if (unit === "second") return relativeFormat.format(0, "second");
+  return relativeFormat.format(Math.round(seconds / size), unit);
+}
+
 export function fullTime(date) {
   return fullFormat.format(date);
 }

@@ -1,12 +1,14 @@
 // The Account page: an overview that sums up how the account is protected (from
 // GET /me, /me/passkeys and /me/sessions), linking to its pages: Profile, Sign-in &
-// security (password, two-factor, passkeys), Where you're signed in, Delete account.
-// Fields the API does not send (yet) are left out rather than guessed.
+// security (password, two-factor, passkeys, recent activity), Where you're signed in,
+// Delete account. The password's age comes from the security events (GET
+// /me/security-events, kept 90 days). Fields the API does not send are left out
+// rather than guessed.
 
 import { avatar } from "../../lib/avatar.js";
 import { byId, say } from "../../lib/dom.js";
 import { SessionEnded, authed } from "../../lib/session.js";
-import { fullTime } from "../../lib/time.js";
+import { daysAgo, fullTime, relativeTime } from "../../lib/time.js";
 import * as activity from "./activity.js";
 import * as danger from "./danger.js";
 import * as passkeys from "./passkeys.js";
@@ -16,13 +18,16 @@ import * as sessions from "./sessions.js";
 import * as twoFactor from "./two-factor.js";
 
 const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: "long" });
+const EVENTS_KEPT_DAYS = 90;
 const TITLES = {
   "": "Account",
   profile: "Profile",
   security: "Sign-in & security",
+  activity: "Sign-in & security", // the security page, at its activity section
   sessions: "Where you're signed in",
   danger: "Delete account",
 };
+const PAGE_OF = { activity: "security" };
 
 let ui = null;
 let onProfile = () => {};
@@ -30,7 +35,8 @@ let loading = null; // the /me request in flight, so a stale answer is dropped
 
 /** Show one page of the account ("" for the overview); returns its title. */
 export function showAccount(page) {
-  for (const [name, node] of Object.entries(ui.pages)) node.hidden = name !== page;
+  const shown = PAGE_OF[page] ?? page;
+  for (const [name, node] of Object.entries(ui.pages)) node.hidden = name !== shown;
   ui.back.hidden = page === "";
   ui.title.textContent = TITLES[page];
   say(ui.error, "");
@@ -46,9 +52,19 @@ async function load(page) {
     if (loading !== request) return;
     showMe(me);
     twoFactor.show(me);
-    if (page === "" || page === "security") passkeys.load().then(showPasskeyCount);
+    const security = (PAGE_OF[page] ?? page) === "security";
+    if (page === "" || security) {
+      // Unknown (the list failed to load) reads as plain "Set", as when the API has no list.
+      const shown = (summary) => loading === request && showActivity(me, summary);
+      activity.summary().then(shown, () => shown(null));
+    }
+    if (page === "" || security) passkeys.load().then(showPasskeyCount);
     if (page === "" || page === "sessions") sessions.load().then(showSessionCount);
-    if (page === "security") activity.load();
+    if (security) {
+      activity.load().then(() => {
+        if (page === "activity" && loading === request) activity.reveal();
+      });
+    }
   } catch (error) {
     if (loading === request && !(error instanceof SessionEnded)) say(ui.error, error.message);
   }
@@ -62,15 +78,18 @@ function showMe(me) {
   ui.since.textContent = dateOnly.format(created);
   ui.since.setAttribute("title", fullTime(created));
   ui.avatar.replaceChildren(avatar(name, me.username, "avatar large"));
+  ui.ovName.textContent = name;
   profile.show(me);
   onProfile(me);
-  // Two-factor: on or off, with the recovery codes left when the API says.
-  const left = me.recovery_codes_left;
-  ui.totp.textContent = me.totp_enabled
-    ? `On${Number.isInteger(left) ? ` · ${left} recovery code${left === 1 ? "" : "s"} left` : ""}`
-    : "Off · Turn on";
+  // Two-factor: on, or off (a fact, not an error) with a way to turn it on; the
+  // recovery codes left when it is on.
+  ui.totp.textContent = me.totp_enabled ? "On" : "Off";
   ui.totp.classList.toggle("good", Boolean(me.totp_enabled));
-  ui.totp.classList.toggle("attention", !me.totp_enabled);
+  ui.totpAction.hidden = Boolean(me.totp_enabled);
+  const left = me.recovery_codes_left;
+  ui.codesItem.hidden = !(me.totp_enabled && Number.isInteger(left));
+  ui.codes.textContent = Number.isInteger(left) ? `${left} left` : "";
+  ui.codes.classList.toggle("warn", Number.isInteger(left) && left <= 3);
   // Email: only once the API has it.
   const hasEmailField = Object.hasOwn(me, "email");
   ui.emailItem.hidden = !hasEmailField;
@@ -85,6 +104,29 @@ function showMe(me) {
   }
 }
 
+/**
+ * The password's age and the newest security event. Without a change or reset in the
+ * 90 days the API keeps, a younger account's password dates from its creation.
+ */
+function showActivity(me, summary) {
+  const age = passwordAge(me, summary);
+  ui.password.textContent = age;
+  ui.passwordAge.textContent = `${age}.`; // the security page's password section says it too
+  ui.activityRow.hidden = !summary;
+  if (!summary) return;
+  ui.activity.textContent = summary.latest
+    ? `Latest: ${activity.describe(summary.latest)}, ${relativeTime(new Date(summary.latest.created_at))}`
+    : "Nothing yet";
+}
+
+function passwordAge(me, summary) {
+  if (!summary) return "Set";
+  const created = new Date(me.created_at);
+  const recent = Date.now() - created.getTime() < EVENTS_KEPT_DAYS * 86_400_000;
+  if (summary.passwordChanged) return `Changed ${daysAgo(summary.passwordChanged)}`;
+  return recent ? `Set ${daysAgo(created)}` : `Not changed in the last ${EVENTS_KEPT_DAYS} days`;
+}
+
 function showPasskeyCount(list) {
   if (!list) return;
   ui.passkeys.textContent = list.length === 0 ? "None · Add" : `${list.length}`;
@@ -97,7 +139,9 @@ function showSessionCount(list) {
 
 export function resetAccount() {
   loading = null;
-  for (const node of [ui.name, ui.username, ui.since, ui.totp, ui.passkeys, ui.sessions, ui.email]) {
+  const facts = [ui.name, ui.username, ui.since, ui.totp, ui.passkeys, ui.sessions, ui.email,
+    ui.ovName, ui.password, ui.passwordAge, ui.codes, ui.activity];
+  for (const node of facts) {
     node.textContent = "";
   }
   ui.avatar.replaceChildren();
@@ -120,7 +164,15 @@ export function init({ onAccountDeleted, onProfile: profileChanged }) {
     username: byId("account-username"),
     since: byId("account-since"),
     avatar: byId("account-avatar"),
+    ovName: byId("ov-name"),
+    password: byId("ov-password"),
+    passwordAge: byId("password-age"),
     totp: byId("ov-totp"),
+    totpAction: byId("ov-totp-action"),
+    codesItem: byId("ov-codes-item"),
+    codes: byId("ov-codes"),
+    activityRow: byId("ov-activity-row"),
+    activity: byId("ov-activity"),
     passkeys: byId("ov-passkeys"),
     sessions: byId("ov-sessions"),
     emailItem: byId("ov-email-item"),

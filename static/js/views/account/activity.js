@@ -8,6 +8,9 @@ import { SessionEnded, authed } from "../../lib/session.js";
 import { fullTime, relativeTime } from "../../lib/time.js";
 
 const LIMIT = 10;
+const PAGE_MOST = 100; // the API's largest page
+const PAGES_MOST = 5; // events are kept 90 days: a few pages reach back that far
+const PASSWORD_EVENTS = ["password_changed", "password_reset"];
 const METHODS = {
   password: "password", totp: "password and code", recovery_code: "recovery code",
   passkey: "passkey",
@@ -40,11 +43,6 @@ export function describe(event) {
   }
 }
 
-/** The API's "Unknown device" (a User-Agent naming no browser) as the sessions list says it. */
-function where(device) {
-  return device === "Unknown device" ? "An app or script" : device;
-}
-
 function item(event) {
   const date = new Date(event.created_at);
   const warn = ["sign_in_failed", "locked"].includes(event.type);
@@ -54,11 +52,41 @@ function item(event) {
       // A quiet tag, only when the API says so: "new device" is a fact to notice, not the event.
       event.type === "sign_in" && event.details?.new_device === true
         ? el("span", { className: "badge event-tag", text: "New device" }) : null),
-    el("span", { className: "event-where", text: [where(event.device), event.ip].filter(Boolean).join(" · ") }),
+    el("span", { className: "event-where", text: [event.device, event.ip].filter(Boolean).join(" · ") }),
     el("time", {
       className: "event-when", text: relativeTime(date),
       attrs: { datetime: event.created_at, title: fullTime(date), "data-relative": true },
     }));
+}
+
+/**
+ * For the overview: the newest event, and when the password was last changed or reset
+ * (null when not within the 90 days the API keeps). Null when the API has no such list.
+ */
+export async function summary() {
+  let cursor = null;
+  let latest = null;
+  try {
+    for (let page = 0; page < PAGES_MOST; page += 1) {
+      const answer = await authed("GET", "/me/security-events", { query: { limit: PAGE_MOST, cursor } });
+      latest ??= answer.events[0] ?? null;
+      const change = answer.events.find((event) => PASSWORD_EVENTS.includes(event.type));
+      if (change) return { latest, passwordChanged: new Date(change.created_at) };
+      cursor = answer.next_cursor ?? null;
+      if (!cursor) break;
+    }
+  } catch (error) {
+    if (error instanceof ApiError && [403, 404].includes(error.status)) return null;
+    throw error;
+  }
+  return { latest, passwordChanged: null };
+}
+
+/** After the list loaded: bring the section into view and move to it (#/account/activity). */
+export function reveal() {
+  if (ui.section.hidden) return;
+  ui.section.scrollIntoView({ block: "start" });
+  ui.title.focus({ preventScroll: true });
 }
 
 /** Load the list; the section stays hidden when the API does not have it (404/403). */
@@ -86,6 +114,7 @@ export function reset() {
 export function init() {
   ui = {
     section: byId("activity"),
+    title: byId("activity-title"),
     list: byId("activity-list"),
     empty: byId("activity-empty"),
     error: byId("activity-error"),

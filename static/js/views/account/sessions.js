@@ -7,7 +7,7 @@ import { run } from "../../lib/action.js";
 import { ApiError } from "../../lib/api.js";
 import { byId, el, flash, say } from "../../lib/dom.js";
 import { SessionEnded, authed } from "../../lib/session.js";
-import { fullTime, relativeTime, updateRelativeTimes } from "../../lib/time.js";
+import { fullTime, relativeTime, timeUntil, updateRelativeTimes } from "../../lib/time.js";
 
 const TIME_TICK_MS = 30_000;
 const METHODS = {
@@ -40,28 +40,37 @@ function timeElement(iso) {
   });
 }
 
-const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
-
-/** A future date ("Jan 6, 2027"), for when a session ends if left alone. */
-function dateElement(iso) {
+/** When a session ends if left alone: "in 29 days" (the date in its title). */
+function untilElement(iso) {
   const date = new Date(iso);
-  return el("time", { text: dateOnly.format(date), attrs: { datetime: iso, title: fullTime(date) } });
+  return el("time", { text: timeUntil(date), attrs: { datetime: iso, title: fullTime(date) } });
 }
 
-// The API's label when a User-Agent names no browser (chalicelib/clients.py).
+// The API's label when a User-Agent names no browser (chalicelib/clients.py); the
+// security activity says it the same way.
 const UNKNOWN_DEVICE = "Unknown device";
 const AGENT_SHOWN = 40;
+const SAME_MOMENT_MS = 60_000; // signed in and last active within a minute: said once
 
-/** A name a person recognises: the browser and system, else what the raw User-Agent says. */
+/** A name a person recognises: the browser and system, else the API's label and the start of the raw User-Agent. */
 function deviceName(session) {
   if (session.device && session.device !== UNKNOWN_DEVICE) return session.device;
   const agent = (session.user_agent ?? "").trim();
   if (agent) {
     const shown = agent.length > AGENT_SHOWN ? `${agent.slice(0, AGENT_SHOWN)}…` : agent;
-    return `An app or script (${shown})`;
+    return `${UNKNOWN_DEVICE} (${shown})`;
   }
-  if (session.device === UNKNOWN_DEVICE) return "An app or script";
-  return session.current ? "This browser" : "Another browser or device";
+  return session.current ? "This browser" : UNKNOWN_DEVICE;
+}
+
+/** "Active now", then "signed in 3 days ago" only when that was another moment, then "expires in 29 days". */
+function timesLine(session) {
+  const active = new Date(session.last_used_at).getTime();
+  const signedIn = new Date(session.created_at).getTime();
+  const parts = ["Active ", timeElement(session.last_used_at)];
+  if (Math.abs(active - signedIn) >= SAME_MOMENT_MS) parts.push(" · signed in ", timeElement(session.created_at));
+  if (session.expires_at) parts.push(" · expires ", untilElement(session.expires_at));
+  return el("p", { className: "session-times" }, ...parts);
 }
 
 function sessionItem(session) {
@@ -78,9 +87,7 @@ function sessionItem(session) {
       el("strong", { text: device }),
       session.current ? el("span", { className: "badge good", text: "This device" }) : null),
     facts.length ? el("p", { className: "session-facts", text: facts.join(" · ") }) : null,
-    el("p", { className: "session-times" }, "Last active ", timeElement(session.last_used_at),
-      " · signed in ", timeElement(session.created_at),
-      ...(session.expires_at ? [" · ends by itself ", dateElement(session.expires_at)] : [])),
+    timesLine(session),
   );
   if (session.user_agent) what.setAttribute("title", session.user_agent);
   const item = el("li", { className: "session", dataset: { sessionId: session.id } }, what);

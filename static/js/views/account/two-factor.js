@@ -1,9 +1,10 @@
 // Sign-in & security: two-factor authentication, for someone who has never used it.
-// Off: one "Set up" button (asks the password once). Setup: what an authenticator app
-// is (with examples), the QR code, "Can't scan? Enter this key" (in groups of four,
-// with Copy), the code, and Cancel. Then the recovery codes, to Download (.txt),
-// Copy or Print. On: a clear "On" with the codes left, "New recovery codes…" and one
-// "Turn off…", each asking password and code in the dialog.
+// Off: one "Set up" button (asks the password once), then a dialog one step at a time,
+// with Cancel at each: 1 install an authenticator app (with examples), 2 scan the QR
+// code or enter the key (in groups of four, with Copy), 3 enter the code. Then the
+// recovery codes in the same dialog, with the success said under them, to Download
+// (.txt), Copy or Print. On: a clear "On" with the codes left, "New recovery codes…"
+// (shown in the same dialog) and one "Turn off…", each asking password and code.
 //
 // Secrets shown once (the setup key, recovery codes) live only in the page and are
 // removed when the person moves on; nothing here is put in storage.
@@ -29,7 +30,7 @@ export function isOn() {
 /** Fill the section from GET /me's answer (unless a setup or the codes are on screen). */
 export function show(me) {
   enabled = Boolean(me.totp_enabled);
-  if (!ui.setup.hidden || !ui.recovery.hidden) return;
+  if (ui.dialog.open) return;
   showState(me);
 }
 
@@ -46,23 +47,39 @@ function showState(me) {
   ui.left.hidden = !ui.left.textContent;
   ui.off.hidden = enabled;
   ui.on.hidden = !enabled;
-  ui.setup.hidden = true;
-  ui.recovery.hidden = true;
 }
 
 export function reset() {
-  forgetSecrets();
-  for (const region of [ui.confirmError, ui.error, ui.done]) say(region, "");
-  ui.setup.hidden = true;
+  closeDialog();
+  for (const region of [ui.error, ui.done]) say(region, "");
 }
 
 function forgetSecrets() {
   ui.qr.replaceChildren();
   ui.secret.textContent = "";
   ui.codes.replaceChildren();
-  ui.recovery.hidden = true;
-  ui.manual.open = false;
   ui.confirmForm.reset();
+  for (const region of [ui.confirmError, ui.copyDone, ui.codesDone, ui.savedNote]) say(region, "");
+}
+
+// ---- the dialog, one step at a time ----------------------------------------------
+
+/** Show one step ("app", "scan", "code", "codes") and move to its heading. */
+function goTo(step) {
+  for (const [name, node] of Object.entries(ui.steps)) node.hidden = name !== step;
+  ui.steps[step].querySelector(".step-title").focus();
+}
+
+function openDialog(title, step) {
+  ui.dialogTitle.textContent = title;
+  if (!ui.dialog.open) ui.dialog.showModal();
+  goTo(step);
+}
+
+/** Close the dialog and remove every secret it showed. */
+function closeDialog() {
+  forgetSecrets();
+  if (ui.dialog.open) ui.dialog.close();
 }
 
 function drawQr(rows) {
@@ -106,16 +123,15 @@ async function startSetup() {
   if (!setup) return;
   drawQr(setup.qr);
   ui.secret.textContent = groupsOfFour(setup.secret);
-  ui.off.hidden = true;
-  ui.setup.hidden = false;
-  ui.confirmCode.focus();
+  openDialog("Set up two-factor authentication", "app");
 }
 
+/** Cancel, Escape: before two-factor is on, the setup is dropped; after, only closed. */
 function cancelSetup() {
-  forgetSecrets();
-  say(ui.confirmError, "");
+  if (ui.confirmSubmit.hasAttribute("aria-busy")) return;
+  closeDialog();
   showState(null);
-  ui.start.focus();
+  (enabled ? ui.disable : ui.start).focus();
 }
 
 async function copy(text, region, what) {
@@ -138,21 +154,18 @@ async function confirmSetup(event) {
     return;
   }
   enabled = true;
-  ui.setup.hidden = true;
   ui.qr.replaceChildren();
   ui.secret.textContent = "";
-  showCodes(answer.recovery_codes, "Two-factor authentication is on.");
+  showCodes(answer.recovery_codes, "Two-factor authentication is on. Save these codes before you close this.",
+    "Set up two-factor authentication");
 }
 
-function showCodes(codes, message) {
+/** The recovery codes, in the dialog, with what just happened said right under them. */
+function showCodes(codes, message, title) {
   ui.codes.replaceChildren(...codes.map((code) => el("li", { text: code })));
-  ui.off.hidden = true;
-  ui.on.hidden = true;
-  ui.recovery.hidden = false;
-  ui.badge.textContent = "On";
-  ui.badge.className = "badge good";
-  flash(ui.done, message);
-  ui.recoveryTitle.focus();
+  showState({ recovery_codes_left: codes.length });
+  openDialog(title, "codes");
+  say(ui.codesDone, message);
 }
 
 function codesText() {
@@ -185,7 +198,7 @@ function print() {
 
 function codesSaved() {
   say(ui.done, ""); // the On badge says it now; the box beside it would only repeat it
-  forgetSecrets();
+  closeDialog();
   showState(null);
   onChanged();
   ui.disable.focus();
@@ -203,7 +216,10 @@ async function regenerate() {
     action: ({ password, code }) =>
       authed("POST", "/me/totp/recovery-codes", { body: { password, code } }),
   });
-  if (answer) showCodes(answer.recovery_codes, "New recovery codes made. The old ones no longer work.");
+  if (answer) {
+    showCodes(answer.recovery_codes, "New recovery codes made. The old ones no longer work.",
+      "New recovery codes");
+  }
 }
 
 async function disable() {
@@ -240,9 +256,15 @@ export function init({ onChanged: changed }) {
     state: byId("two-factor-state"),
     off: byId("totp-off"),
     start: byId("totp-start"),
-    setup: byId("totp-setup"),
+    dialog: byId("totp-dialog"),
+    dialogTitle: byId("totp-dialog-title"),
+    steps: {
+      app: byId("totp-step-app"),
+      scan: byId("totp-step-scan"),
+      code: byId("totp-confirm-form"),
+      codes: byId("totp-recovery"),
+    },
     qr: byId("totp-qr"),
-    manual: byId("totp-manual"),
     secret: byId("totp-secret"),
     copyKey: byId("totp-copy-key"),
     copyDone: byId("totp-copy-done"),
@@ -250,10 +272,8 @@ export function init({ onChanged: changed }) {
     confirmCode: byId("totp-confirm-code"),
     confirmError: byId("totp-confirm-error"),
     confirmSubmit: byId("totp-confirm-submit"),
-    cancel: byId("totp-cancel"),
-    recovery: byId("totp-recovery"),
-    recoveryTitle: byId("totp-recovery-title"),
     codes: byId("totp-recovery-codes"),
+    codesDone: byId("totp-codes-done"),
     savedNote: byId("totp-recovery-done-note"),
     on: byId("totp-on"),
     left: byId("totp-codes-left"),
@@ -263,7 +283,20 @@ export function init({ onChanged: changed }) {
     done: byId("two-factor-done"),
   };
   ui.start.addEventListener("click", startSetup);
-  ui.cancel.addEventListener("click", cancelSetup);
+  for (const button of ui.dialog.querySelectorAll(".totp-cancel")) button.addEventListener("click", cancelSetup);
+  for (const button of ui.dialog.querySelectorAll(".totp-back")) {
+    button.addEventListener("click", () => goTo(button.dataset.to));
+  }
+  byId("totp-to-scan").addEventListener("click", () => goTo("scan"));
+  byId("totp-to-code").addEventListener("click", () => {
+    goTo("code");
+    ui.confirmCode.focus();
+  });
+  ui.dialog.addEventListener("cancel", (event) => {
+    event.preventDefault();
+    // Escape: Cancel while setting up; with the codes on screen, only "I have saved them" closes.
+    if (ui.steps.codes.hidden) cancelSetup();
+  });
   ui.copyKey.addEventListener("click", () =>
     copy(ui.secret.textContent.replace(/\s+/g, ""), ui.copyDone, "Key"));
   ui.confirmForm.addEventListener("submit", confirmSetup);

@@ -180,6 +180,8 @@ export function setMode(next) {
   ui.nameField.hidden = state.mode !== "signup"; // a name is asked for only when signing up
   ui.forgotLine.hidden = state.mode !== "login";
   ui.strength.hidden = state.mode !== "signup";
+  // The view's mode for the stylesheet: "Sign in with a passkey" belongs to logging in only.
+  ui.title.closest("section").dataset.mode = state.mode;
   check();
   return text.title;
 }

@@ -333,6 +333,18 @@ function returnFocus(dialog, element) {
   if (nowhere || dialog.contains(active)) element?.focus();
 }
 
+/** The "?" note on the list's keys closes as a popup does: Escape, or a click elsewhere. */
+function wireKeysHelp(details) {
+  details.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || !details.open) return;
+    details.open = false;
+    details.querySelector("summary").focus();
+  });
+  document.addEventListener("click", (event) => {
+    if (details.open && !details.contains(event.target)) details.open = false;
+  });
+}
+
 /** Look up the board's elements and wire them; main.js calls this once. */
 export function init() {
   ui = {
@@ -345,6 +357,7 @@ export function init() {
     olderError: byId("older-error"),
     end: byId("board-end"),
     refresh: byId("refresh"),
+    keysHelp: byId("keys-help"),
     pill: byId("new-pill"),
     status: byId("status"),
     deleteDialog: byId("delete-dialog"),
@@ -355,6 +368,7 @@ export function init() {
   };
   poller = createPoller(checkForNew);
   ui.refresh.addEventListener("click", () => loadFirstPage());
+  wireKeysHelp(ui.keysHelp);
   ui.older.addEventListener("click", () => loadOlder());
   ui.pill.addEventListener("click", showNewFromPill);
   composer.init({ onPostedMessage: posted });

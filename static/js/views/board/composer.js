@@ -9,7 +9,7 @@ import { CONTENT_MAX } from "../../lib/rules.js";
 import { authed, currentUser, loadDraft, saveDraft } from "../../lib/session.js";
 
 const COUNT_FROM = CONTENT_MAX - 200; // the count shows once it is worth watching
-const MAX_ROWS_PX = 320;
+const MAX_HEIGHT_PX = 200; // about eight lines (styles.css says the same); then it scrolls
 const number = new Intl.NumberFormat();
 
 let ui = null;
@@ -23,7 +23,7 @@ function postable() {
 /** The textarea as tall as its text (up to a limit, then it scrolls). */
 function grow() {
   ui.content.style.height = "auto";
-  ui.content.style.height = `${Math.min(ui.content.scrollHeight + 2, MAX_ROWS_PX)}px`;
+  ui.content.style.height = `${Math.min(ui.content.scrollHeight + 2, MAX_HEIGHT_PX)}px`;
 }
 
 function update() {
@@ -31,15 +31,22 @@ function update() {
   const over = count > CONTENT_MAX;
   ui.count.hidden = count < COUNT_FROM;
   ui.count.textContent = over
-    ? `${number.format(count - CONTENT_MAX)} over the ${number.format(CONTENT_MAX)} limit`
+    ? `Too long by ${characters(count - CONTENT_MAX)}: shorten it to post (limit ${number.format(CONTENT_MAX)})`
     : `${number.format(CONTENT_MAX - count)} left`;
   ui.count.classList.toggle("over", over);
   // Announced once when the limit is crossed, not on every keystroke.
-  const limitMessage = over ? `${number.format(count - CONTENT_MAX)} characters over the limit` : "";
+  const limitMessage = over ? `${characters(count - CONTENT_MAX)} over the limit` : "";
   if (ui.limit.textContent !== limitMessage) ui.limit.textContent = limitMessage;
   ui.content.setAttribute("aria-invalid", over ? "true" : "false");
   ui.submit.setAttribute("aria-disabled", String(!postable()));
+  // Why Post does nothing, said with the button itself.
+  if (over) ui.submit.setAttribute("aria-describedby", "post-count");
+  else ui.submit.removeAttribute("aria-describedby");
   grow();
+}
+
+function characters(count) {
+  return count === 1 ? "1 character" : `${number.format(count)} characters`;
 }
 
 function postError(error) {

@@ -31,9 +31,8 @@ export function messageItem(message, { mine, onDelete }) {
     "p",
     { className: "head", attrs: { id: `head-${serial}` } },
     el("bdi", { className: "author", text: name, attrs: { dir: "auto" } }),
-    name !== message.username
-      ? el("bdi", { className: "handle", text: `@${message.username}`, attrs: { dir: "ltr" } })
-      : null,
+    // Always the @handle too, as everywhere else in the app: names need not be unique.
+    el("bdi", { className: "handle", text: `@${message.username}`, attrs: { dir: "ltr" } }),
     mine ? el("span", { className: "you", text: "(you)" }) : null,
   );
   const when = el(
@@ -136,7 +135,8 @@ export function collapseLong(items) {
 
 /**
  * Consecutive messages by one author within a few minutes form a group: the rows
- * after the group's first show no name of their own (it stays for screen readers).
+ * after the group's first show no name and no time of their own (both stay for
+ * screen readers; the time shows on hover or focus).
  */
 export function regroup(list) {
   let previous = null;
