@@ -24,6 +24,7 @@ from openapi_spec_validator import validate
 
 from app import app
 from chalicelib.errors import InvalidInput
+from chalicelib.passkeys import check_name as check_passkey_name
 from chalicelib.timestamps import new_message_id
 from chalicelib.validation import (
     check_content,
@@ -224,13 +225,17 @@ edgy_text = st.text(alphabet=st.sampled_from(EDGES) | st.characters(), max_size=
 @example(" " * 3 + "x" * 50 + "\n")
 @example("x" * 51)
 @example("a\tb")
+@example("a\xadb")  # a soft hyphen inside: the passkey name's pattern once allowed it
 @example("")
-def test_display_name_pattern_is_the_validator(value: str) -> None:
+@pytest.mark.parametrize(("schema", "check"), [("DisplayNameInput", check_display_name),
+                                               ("PasskeyNameInput", check_passkey_name)])
+def test_name_patterns_are_the_validator(schema: str, check: Any, value: str) -> None:
     """The pattern, and what its description states in words: a visible character that
-    is not a filler, and no format character beyond the Basic Multilingual Plane."""
+    is not a filler, and no format character beyond the Basic Multilingual Plane. A
+    passkey's name has a display name's rule, so the same pattern and validator."""
     astral_format = any(ord(c) > 0xFFFF and unicodedata.category(c) == "Cf" for c in value)
-    assert accepts(check_display_name, value) == (
-        matches("DisplayNameInput", value) and shows_something(value) and not astral_format
+    assert accepts(check, value) == (
+        matches(schema, value) and shows_something(value) and not astral_format
     )
 
 
