@@ -294,3 +294,49 @@ def test_the_password_age_comes_from_the_security_events(page, api, events, crea
     page.get_by_role("link", name="Sign-in & security").click()  # said by the password too
     expect(page.get_by_role("region", name="Your password")).to_contain_text(f"{says}.")
     page.unroute_all(behavior="ignoreErrors")  # a poll still in flight at the end: let it be
+
+
+def in_view_unscrolled(page, locator):
+    """Wholly inside the 360×740 viewport, with neither the page nor the dialog scrolled."""
+    expect(locator).to_be_in_viewport(ratio=1)
+    box = locator.bounding_box()
+    assert box and box["y"] >= 0 and box["y"] + box["height"] <= 740, box
+    scrolled = page.evaluate(
+        "() => [window.scrollY, document.getElementById('totp-dialog').scrollTop]")
+    assert scrolled == [0, 0], scrolled
+
+
+def test_two_factor_setup_on_a_phone_fills_the_screen_with_its_buttons_pinned(new_page, api):
+    api.signup("alice")
+    page = new_page(width=360, height=740)
+    ui.log_in(page, "alice")
+    page.goto(page.url.split("#")[0] + "#/account/security")
+    page.get_by_role("button", name="Set up two-factor authentication").click()
+    page.get_by_role("dialog", name="Set up two-factor authentication").get_by_label(
+        "Your password").fill(ui.PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    setup = page.locator("#totp-dialog")
+    expect(setup.get_by_role("heading", name=re.compile("^Step 1 of 3"))).to_be_focused()
+    box = setup.bounding_box()
+    assert box and box["x"] == 0 and box["y"] == 0 and box["width"] == 360, box  # full screen
+    assert box["height"] == 740, box
+    in_view_unscrolled(page, setup.get_by_role("button", name="I have an app"))
+    setup.get_by_role("button", name="I have an app").click()
+    in_view_unscrolled(page, setup.get_by_role("button", name="Next"))
+    key = setup.locator("#totp-secret").inner_text().replace(" ", "")
+    setup.get_by_role("button", name="Next").click()
+    setup.get_by_label("Code from the app", exact=True).fill(pyotp.TOTP(key).now())
+    in_view_unscrolled(page, setup.get_by_role("button", name="Turn on"))
+    setup.get_by_role("button", name="Turn on").click()
+    codes = setup.get_by_role("list", name="Save your recovery codes").get_by_role("listitem")
+    expect(codes).to_have_count(10)
+    for name in ["I have saved them", "Print", "Download .txt", "Copy"]:
+        in_view_unscrolled(page, setup.get_by_role("button", name=name, exact=True))
+    first, sixth = codes.nth(0).bounding_box(), codes.nth(5).bounding_box()
+    assert first and sixth and sixth["x"] > first["x"] + 50, (first, sixth)  # two columns
+    assert abs(sixth["y"] - first["y"]) < 4, (first, sixth)
+    # The last code scrolls up from under the pinned buttons: nothing is hidden for good.
+    codes.nth(9).scroll_into_view_if_needed()
+    expect(codes.nth(9)).to_be_in_viewport(ratio=1)
+    setup.get_by_role("button", name="I have saved them").click()
+    expect(setup).to_be_hidden()
