@@ -48,10 +48,12 @@ def test_account_page_shows_username_and_join_date(page, api):
     expect(page.locator("#ov-totp-action")).to_have_text("Turn on")
     expect(page.locator("#ov-passkeys")).to_have_text("None · Add")
     expect(page.locator("#ov-sessions")).to_have_text("1 session (this device)")
-    # Each summary row is the link to its page (no second list of the same links).
-    security = page.get_by_role("link", name=re.compile(
-        r"^Sign-in & security .*Two-factor authentication: Off\s*Turn on"))
+    # Each summary row is the link to its page (no second list of the same links); the
+    # security row's facts describe its link, beside which "Turn on" is a control of its own.
+    security = page.get_by_role("link", name="Sign-in & security", exact=True)
     expect(security).to_have_attribute("href", "#/account/security")
+    expect(security).to_have_accessible_description(re.compile(
+        r"Two-factor authentication: Off\s*Turn on"))
     expect(page.get_by_role("link", name=re.compile("^Where you're signed in 1 session"))
            ).to_have_attribute("href", "#/account/sessions")
     expect(page.locator("a[href='#/account/security']")).to_have_count(1)
@@ -340,3 +342,80 @@ def test_two_factor_setup_on_a_phone_fills_the_screen_with_its_buttons_pinned(ne
     expect(codes.nth(9)).to_be_in_viewport(ratio=1)
     setup.get_by_role("button", name="I have saved them").click()
     expect(setup).to_be_hidden()
+
+
+def test_turn_on_is_a_control_of_its_own_beside_the_row_link(page, api):
+    api.signup("alice")
+    ui.log_in(page, "alice")
+    open_account(page)
+    expect(page.locator("#ov-totp-action")).to_be_visible()
+    # No control inside another: the row's link and the chip are siblings.
+    assert page.evaluate(
+        """() => document.querySelectorAll(
+            ".overview a a, .overview a button, .overview a [tabindex], .overview button a"
+        ).length""") == 0
+    nested = page.evaluate(
+        "() => document.getElementById('ov-totp-action').parentElement.closest('a, button')")
+    assert nested is None
+    # The whole row still opens its page; the chip opens the two-factor section.
+    row = page.locator("li", has=page.get_by_role("link", name="Sign-in & security", exact=True))
+    box = row.bounding_box()
+    assert box
+    page.mouse.click(box["x"] + box["width"] - 10, box["y"] + box["height"] / 2)
+    expect(page).to_have_url(re.compile(r"#/account/security$"))
+    page.go_back()
+    expect(page.get_by_role("heading", name="Account", level=1)).to_be_visible()
+    page.locator("#ov-totp-action").click()
+    expect(page).to_have_url(re.compile(r"#/account/two-factor$"))
+    heading = page.get_by_role("heading", name=re.compile("^Two-factor authentication"))
+    expect(heading).to_be_focused()
+    expect(heading).to_be_in_viewport()
+
+
+def test_security_checkup_recommends_what_is_left_to_do(page, api):
+    api.signup("alice")
+    ui.log_in(page, "alice")
+    open_account(page)
+    checkup = page.get_by_role("region", name="2 recommendations")
+    expect(checkup).to_be_visible()
+    expect(checkup).to_contain_text("Add an email address so you can reset a forgotten password")
+    expect(checkup.get_by_role("link", name="Add an email address")).to_have_attribute(
+        "href", "#/account/profile")
+    to_two_factor = checkup.get_by_role("link", name="Turn on two-factor authentication")
+    expect(to_two_factor).to_have_attribute("href", "#/account/two-factor")
+    to_two_factor.click()
+    expect(page.get_by_role("heading", name=re.compile("^Two-factor authentication"))
+           ).to_be_focused()
+    expect(page.get_by_role("region", name="Two-factor authentication").get_by_role(
+        "button", name="Set up two-factor authentication")).to_be_in_viewport()
+
+
+@pytest.mark.parametrize(("changes", "says"), [
+    ({"email": "alice@example.com", "email_verified": True, "totp_enabled": True,
+      "recovery_codes_left": 10}, None),
+    ({"email": "alice@example.com", "email_verified": True, "totp_enabled": True,
+      "recovery_codes_left": 2}, "1 recommendation"),
+])
+def test_security_checkup_is_gone_when_all_is_done(page, api, changes, says):
+    api.signup("alice")
+
+    def me(route):
+        if route.request.method != "GET":
+            route.continue_()
+            return
+        answer = route.fetch()
+        route.fulfill(response=answer, json={**answer.json(), **changes})
+
+    page.route(re.compile(r".*/me$"), me)
+    ui.log_in(page, "alice")
+    open_account(page)
+    expect(page.locator("#ov-totp")).to_have_text("On")
+    if says is None:
+        expect(page.locator("#checkup")).to_be_hidden()
+        expect(page.get_by_role("region", name=re.compile("recommendation"))).to_have_count(0)
+    else:
+        checkup = page.get_by_role("region", name=says)
+        expect(checkup.get_by_role("link", name="Make new recovery codes")).to_have_attribute(
+            "href", "#/account/two-factor")
+        expect(checkup).to_contain_text("only 2 left")
+    page.unroute_all(behavior="ignoreErrors")
