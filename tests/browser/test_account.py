@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pyotp
 import pytest
@@ -418,4 +419,88 @@ def test_security_checkup_is_gone_when_all_is_done(page, api, changes, says):
         expect(checkup.get_by_role("link", name="Make new recovery codes")).to_have_attribute(
             "href", "#/account/two-factor")
         expect(checkup).to_contain_text("only 2 left")
+    page.unroute_all(behavior="ignoreErrors")
+
+
+def event(n, kind, at, **details):
+    return {"id": f"e{n}", "type": kind, "created_at": at, "ip": "192.0.2.7",
+            "device": "Chrome 131 on Linux", "details": details}
+
+
+FIRST_PAGE = [event(n, "sign_in", f"2026-03-10T11:{59 - n:02d}:00.000Z", method="password")
+              for n in range(8)] + [
+    event(8, "sign_in_failed", "2026-03-10T10:00:00.000Z", reason="password"),
+    event(9, "sign_in", "2026-03-10T09:00:00.000Z", method="password", new_device=True),
+]
+OLDER_PAGE = [
+    event(10, "locked", "2026-03-09T09:00:00.000Z", retry_after=60),
+    event(11, "password_changed", "2026-03-08T09:00:00.000Z"),
+    event(12, "passkey_added", "2026-03-07T09:00:00.000Z"),
+]
+
+
+def serve_events(page, asked):
+    cors = {"Access-Control-Allow-Origin": "*"}
+
+    def events(route):
+        query = parse_qs(urlsplit(route.request.url).query)
+        asked.append(query.get("cursor", [None])[0])
+        older = query.get("cursor") == ["page-2"]
+        route.fulfill(status=200, headers=cors, json={
+            "events": OLDER_PAGE if older else FIRST_PAGE,
+            "next_cursor": None if older else "page-2"})
+
+    page.route(re.compile(r".*/me/security-events\?.*"), events)
+
+
+def test_security_activity_shows_older_entries_with_the_api_cursor(page, api):
+    api.signup("alice")
+    asked = []
+    serve_events(page, asked)
+    ui.log_in(page, "alice")
+    page.goto(page.url.split("#")[0] + "#/account/activity")
+    events = page.get_by_role("list", name="Recent security activity").get_by_role("listitem")
+    expect(events).to_have_count(10)
+    older = page.get_by_role("button", name="Show older")
+    older.click()
+    expect(events).to_have_count(13)
+    expect(events.nth(10)).to_contain_text("Sign-in paused after too many wrong attempts")
+    assert "page-2" in asked
+    expect(older).to_be_hidden()
+    end = page.get_by_text("That is all from the last 90 days.")
+    expect(end).to_be_focused()
+    page.unroute_all(behavior="ignoreErrors")
+
+
+def test_failures_stand_out_and_suspicious_entries_ask_wasnt_you(page, api):
+    api.signup("alice")
+    serve_events(page, [])
+    ui.log_in(page, "alice")
+    page.goto(page.url.split("#")[0] + "#/account/activity")
+    events = page.get_by_role("list", name="Recent security activity").get_by_role("listitem")
+    expect(events).to_have_count(10)
+    page.get_by_role("button", name="Show older").click()
+    expect(events).to_have_count(13)
+    looks = page.evaluate(
+        """() => [...document.querySelectorAll("#activity-list > li")].map((li) => {
+            const style = getComputedStyle(li);
+            return { background: style.backgroundColor, edge: parseFloat(style.borderLeftWidth) };
+        })""")
+    plain, failed, locked = looks[0], looks[8], looks[10]
+    for emphasised in (failed, locked):
+        assert emphasised["background"] != plain["background"], looks
+        assert emphasised["edge"] >= 3 > plain["edge"], looks
+    # "Wasn't you?" on what someone else could have done, not on the ordinary entries.
+    asks = [events.nth(n).get_by_text("Wasn't you?").count() for n in range(13)]
+    assert asks == [0] * 8 + [1, 1, 1, 1, 0], asks
+    failed_item = events.nth(8)
+    failed_item.get_by_text("Wasn't you?").click()
+    expect(failed_item.get_by_role("link", name="Where you're signed in")).to_have_attribute(
+        "href", "#/account/sessions")
+    failed_item.get_by_role("button", name="Change password…").click()
+    expect(dialog(page)).to_be_visible()
+    expect(dialog(page).get_by_label("Current password")).to_be_focused()
+    dialog(page).get_by_role("button", name="Cancel").click()
+    failed_item.get_by_role("link", name="Where you're signed in").click()
+    expect(page.get_by_role("heading", name="Where you're signed in", level=1)).to_be_visible()
     page.unroute_all(behavior="ignoreErrors")
