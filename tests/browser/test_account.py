@@ -504,3 +504,27 @@ def test_failures_stand_out_and_suspicious_entries_ask_wasnt_you(page, api):
     failed_item.get_by_role("link", name="Where you're signed in").click()
     expect(page.get_by_role("heading", name="Where you're signed in", level=1)).to_be_visible()
     page.unroute_all(behavior="ignoreErrors")
+
+
+def test_the_change_password_dialog_has_show_toggles_and_hides_again_on_close(page, api):
+    api.signup("alice")
+    ui.log_in(page, "alice")
+    open_account(page)
+    page.get_by_role("link", name="Sign-in & security").click()
+    page.get_by_role("button", name="Change password…").click()
+    current = dialog(page).get_by_label("Current password")
+    new = dialog(page).get_by_label("New password", exact=True)
+    again = dialog(page).get_by_label("New password again")
+    current.fill("typed")
+    dialog(page).get_by_role("button", name="Show password").click()
+    expect(current).to_have_attribute("type", "text")
+    dialog(page).get_by_role("button", name="Show new passwords").click()
+    expect(new).to_have_attribute("type", "text")
+    expect(again).to_have_attribute("type", "text")
+    expect(dialog(page).get_by_role("button", name="Hide new passwords")).to_be_visible()
+    dialog(page).get_by_role("button", name="Cancel").click()
+    page.get_by_role("button", name="Change password…").click()
+    for field in (current, new, again):  # shown again hidden, and empty
+        expect(field).to_have_attribute("type", "password")
+        expect(field).to_have_value("")
+    expect(dialog(page).get_by_role("button", name="Show password")).to_be_visible()

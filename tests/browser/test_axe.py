@@ -109,7 +109,7 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     expect(page.get_by_role("heading", name="Two-factor code")).to_be_visible()
     page.get_by_label("Code", exact=True).fill("000000")
     page.get_by_role("button", name="Verify").click()
-    expect(page.locator("#mfa-error")).not_to_be_empty()
+    expect(page.locator("#mfa-code-problem")).not_to_be_empty()
     check(page, "login-code-step", scheme, size)
     page.get_by_role("button", name="Start over").click()
 

@@ -266,7 +266,8 @@ def test_two_factor_enable_then_log_in_with_a_code_and_with_a_recovery_code(
     expect(page.get_by_label("Code", exact=True)).to_be_focused()
     page.get_by_label("Code", exact=True).fill("000000")
     page.get_by_role("button", name="Verify").click()
-    expect(page.locator("#mfa-error")).to_contain_text("wait for the app to show the next code")
+    expect(page.get_by_label("Code", exact=True)).to_have_accessible_description(
+        re.compile("^That code did not work"))
     # The step after the one that confirmed setup (codes are accepted once per step).
     page.get_by_label("Code", exact=True).fill(authenticator.at(time.time() + 30))
     page.get_by_role("button", name="Verify").click()
