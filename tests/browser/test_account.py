@@ -300,7 +300,7 @@ def test_the_password_age_comes_from_the_security_events(page, api, events, crea
 
 
 def in_view_unscrolled(page, locator):
-    """Wholly inside the 360×740 viewport, with neither the page nor the dialog scrolled."""
+    """Wholly inside the 360 x 740 viewport, with neither the page nor the dialog scrolled."""
     expect(locator).to_be_in_viewport(ratio=1)
     box = locator.bounding_box()
     assert box and box["y"] >= 0 and box["y"] + box["height"] <= 740, box

@@ -237,7 +237,8 @@ def test_a_refused_two_factor_code_is_one_short_sentence_tied_to_the_field(page,
     expect(code).to_be_focused()
     expect(page.locator("#mfa-error")).to_be_empty()  # said once, next to the field
     lines = problem.evaluate(
-        "(node) => node.getBoundingClientRect().height / parseFloat(getComputedStyle(node).lineHeight)")
+        "(node) => node.getBoundingClientRect().height"
+        " / parseFloat(getComputedStyle(node).lineHeight)")
     assert lines < 1.5, lines  # one line on a desktop
     # Starting over clears the mark.
     page.get_by_role("button", name="Start over").click()
