@@ -335,7 +335,7 @@ def test_recovery_codes_left_regenerate_and_a_passkey_step_up_with_a_code(
     dialog.get_by_label("Your password").fill(ui.PASSWORD)
     dialog.get_by_label("Two-factor code").fill(recovery[1])  # an old one: refused
     dialog.get_by_role("button", name="Continue").click()
-    expect(dialog.locator("#step-up-code-problem")).to_contain_text("next code")
+    expect(dialog.locator("#step-up-code-problem")).to_contain_text("That code did not work")
     dialog.get_by_label("Two-factor code").fill(fresh[0])
     dialog.get_by_role("button", name="Continue").click()
     expect(passkeys(page)).to_have_count(1)
