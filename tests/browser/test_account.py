@@ -497,7 +497,7 @@ def test_failures_stand_out_and_suspicious_entries_ask_wasnt_you(page, api):
     failed_item.get_by_text("Wasn't you?").click()
     expect(failed_item.get_by_role("link", name="Where you're signed in")).to_have_attribute(
         "href", "#/account/sessions")
-    failed_item.get_by_role("button", name="Change password…").click()
+    failed_item.get_by_role("button", name="Change your password…").click()
     expect(dialog(page)).to_be_visible()
     expect(dialog(page).get_by_label("Current password")).to_be_focused()
     dialog(page).get_by_role("button", name="Cancel").click()

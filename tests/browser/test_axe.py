@@ -184,6 +184,8 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     check(page, "account-security", scheme, size)
     activity = page.get_by_role("list", name="Recent security activity")
     expect(activity.get_by_role("listitem").first).to_contain_text("Signed in with")
+    activity.get_by_text("Wasn't you?").first.click()  # its two ways out, open
+    expect(activity.get_by_role("link", name="Where you're signed in").first).to_be_visible()
     activity.scroll_into_view_if_needed()
     check(page, "account-security-activity", scheme, size)
     page.evaluate("() => window.scrollTo(0, 0)")

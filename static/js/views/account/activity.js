@@ -62,9 +62,9 @@ function wasntYou() {
   return el("details", { className: "event-help" },
     el("summary", { text: "Wasn't you?" }),
     el("p", {},
-      "Change your password, then sign out the sessions you do not know.",
+      "Someone may know your password. Change it, then sign out the sessions you do not know.",
       el("span", { className: "event-help-actions" },
-        el("button", { className: "quiet", text: "Change password…",
+        el("button", { className: "quiet", text: "Change your password…",
           attrs: { type: "button", "aria-haspopup": "dialog" }, on: { click: changePassword } }),
         el("a", { attrs: { href: "#/account/sessions" }, text: "Where you're signed in" }))));
 }
