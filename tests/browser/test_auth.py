@@ -230,7 +230,7 @@ def test_a_refused_two_factor_code_is_one_short_sentence_tied_to_the_field(page,
     code.fill("000000")
     page.get_by_role("button", name="Verify").click()
     problem = page.locator("#mfa-code-problem")
-    expect(problem).to_have_text("That code did not work: try the newest one.")
+    expect(problem).to_have_text("Code not accepted: wait for the next one.")
     expect(code).to_have_attribute("aria-invalid", "true")
     described = (code.get_attribute("aria-describedby") or "").split()
     assert "mfa-code-problem" in described, described

@@ -8,7 +8,7 @@ import { loginWithCode, loginWithPasskey } from "../../lib/session.js";
 import { getAssertion, problemText, supported } from "../../lib/webauthn.js";
 
 // One short sentence, said next to the field (the hint already says what a code is).
-export const CODE_REFUSED = "That code did not work: try the newest one.";
+export const CODE_REFUSED = "Code not accepted: wait for the next one.";
 
 let login = null;
 let onSignedIn = () => {};
