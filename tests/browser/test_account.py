@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pyotp
 import pytest
@@ -48,10 +49,12 @@ def test_account_page_shows_username_and_join_date(page, api):
     expect(page.locator("#ov-totp-action")).to_have_text("Turn on")
     expect(page.locator("#ov-passkeys")).to_have_text("None · Add")
     expect(page.locator("#ov-sessions")).to_have_text("1 session (this device)")
-    # Each summary row is the link to its page (no second list of the same links).
-    security = page.get_by_role("link", name=re.compile(
-        r"^Sign-in & security .*Two-factor authentication: Off\s*Turn on"))
+    # Each summary row is the link to its page (no second list of the same links); the
+    # security row's facts describe its link, beside which "Turn on" is a control of its own.
+    security = page.get_by_role("link", name="Sign-in & security", exact=True)
     expect(security).to_have_attribute("href", "#/account/security")
+    expect(security).to_have_accessible_description(re.compile(
+        r"Two-factor authentication: Off\s*Turn on"))
     expect(page.get_by_role("link", name=re.compile("^Where you're signed in 1 session"))
            ).to_have_attribute("href", "#/account/sessions")
     expect(page.locator("a[href='#/account/security']")).to_have_count(1)
@@ -294,3 +297,234 @@ def test_the_password_age_comes_from_the_security_events(page, api, events, crea
     page.get_by_role("link", name="Sign-in & security").click()  # said by the password too
     expect(page.get_by_role("region", name="Your password")).to_contain_text(f"{says}.")
     page.unroute_all(behavior="ignoreErrors")  # a poll still in flight at the end: let it be
+
+
+def in_view_unscrolled(page, locator):
+    """Wholly inside the 360 x 740 viewport, with neither the page nor the dialog scrolled."""
+    expect(locator).to_be_in_viewport(ratio=1)
+    box = locator.bounding_box()
+    assert box and box["y"] >= 0 and box["y"] + box["height"] <= 740, box
+    scrolled = page.evaluate(
+        "() => [window.scrollY, document.getElementById('totp-dialog').scrollTop]")
+    assert scrolled == [0, 0], scrolled
+
+
+def test_two_factor_setup_on_a_phone_fills_the_screen_with_its_buttons_pinned(new_page, api):
+    api.signup("alice")
+    page = new_page(width=360, height=740)
+    ui.log_in(page, "alice")
+    page.goto(page.url.split("#")[0] + "#/account/security")
+    page.get_by_role("button", name="Set up two-factor authentication").click()
+    page.get_by_role("dialog", name="Set up two-factor authentication").get_by_label(
+        "Your password").fill(ui.PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    setup = page.locator("#totp-dialog")
+    expect(setup.get_by_role("heading", name=re.compile("^Step 1 of 3"))).to_be_focused()
+    box = setup.bounding_box()
+    assert box and box["x"] == 0 and box["y"] == 0 and box["width"] == 360, box  # full screen
+    assert box["height"] == 740, box
+    in_view_unscrolled(page, setup.get_by_role("button", name="I have an app"))
+    setup.get_by_role("button", name="I have an app").click()
+    in_view_unscrolled(page, setup.get_by_role("button", name="Next"))
+    key = setup.locator("#totp-secret").inner_text().replace(" ", "")
+    setup.get_by_role("button", name="Next").click()
+    setup.get_by_label("Code from the app", exact=True).fill(pyotp.TOTP(key).now())
+    in_view_unscrolled(page, setup.get_by_role("button", name="Turn on"))
+    setup.get_by_role("button", name="Turn on").click()
+    codes = setup.get_by_role("list", name="Save your recovery codes").get_by_role("listitem")
+    expect(codes).to_have_count(10)
+    for name in ["I have saved them", "Print", "Download .txt", "Copy"]:
+        in_view_unscrolled(page, setup.get_by_role("button", name=name, exact=True))
+    first, sixth = codes.nth(0).bounding_box(), codes.nth(5).bounding_box()
+    assert first and sixth and sixth["x"] > first["x"] + 50, (first, sixth)  # two columns
+    assert abs(sixth["y"] - first["y"]) < 4, (first, sixth)
+    # The last code scrolls up from under the pinned buttons: nothing is hidden for good.
+    codes.nth(9).scroll_into_view_if_needed()
+    expect(codes.nth(9)).to_be_in_viewport(ratio=1)
+    setup.get_by_role("button", name="I have saved them").click()
+    expect(setup).to_be_hidden()
+
+
+def test_turn_on_is_a_control_of_its_own_beside_the_row_link(page, api):
+    api.signup("alice")
+    ui.log_in(page, "alice")
+    open_account(page)
+    expect(page.locator("#ov-totp-action")).to_be_visible()
+    # No control inside another: the row's link and the chip are siblings.
+    assert page.evaluate(
+        """() => document.querySelectorAll(
+            ".overview a a, .overview a button, .overview a [tabindex], .overview button a"
+        ).length""") == 0
+    nested = page.evaluate(
+        "() => document.getElementById('ov-totp-action').parentElement.closest('a, button')")
+    assert nested is None
+    # The whole row still opens its page; the chip opens the two-factor section.
+    row = page.locator("li", has=page.get_by_role("link", name="Sign-in & security", exact=True))
+    box = row.bounding_box()
+    assert box
+    page.mouse.click(box["x"] + box["width"] - 10, box["y"] + box["height"] / 2)
+    expect(page).to_have_url(re.compile(r"#/account/security$"))
+    page.go_back()
+    expect(page.get_by_role("heading", name="Account", level=1)).to_be_visible()
+    page.locator("#ov-totp-action").click()
+    expect(page).to_have_url(re.compile(r"#/account/two-factor$"))
+    heading = page.get_by_role("heading", name=re.compile("^Two-factor authentication"))
+    expect(heading).to_be_focused()
+    expect(heading).to_be_in_viewport()
+
+
+def test_security_checkup_recommends_what_is_left_to_do(page, api):
+    api.signup("alice")
+    ui.log_in(page, "alice")
+    open_account(page)
+    checkup = page.get_by_role("region", name="2 recommendations")
+    expect(checkup).to_be_visible()
+    expect(checkup).to_contain_text("Add an email address so you can reset a forgotten password")
+    expect(checkup.get_by_role("link", name="Add an email address")).to_have_attribute(
+        "href", "#/account/profile")
+    to_two_factor = checkup.get_by_role("link", name="Turn on two-factor authentication")
+    expect(to_two_factor).to_have_attribute("href", "#/account/two-factor")
+    to_two_factor.click()
+    expect(page.get_by_role("heading", name=re.compile("^Two-factor authentication"))
+           ).to_be_focused()
+    expect(page.get_by_role("region", name="Two-factor authentication").get_by_role(
+        "button", name="Set up two-factor authentication")).to_be_in_viewport()
+
+
+@pytest.mark.parametrize(("changes", "says"), [
+    ({"email": "alice@example.com", "email_verified": True, "totp_enabled": True,
+      "recovery_codes_left": 10}, None),
+    ({"email": "alice@example.com", "email_verified": True, "totp_enabled": True,
+      "recovery_codes_left": 2}, "1 recommendation"),
+])
+def test_security_checkup_is_gone_when_all_is_done(page, api, changes, says):
+    api.signup("alice")
+
+    def me(route):
+        if route.request.method != "GET":
+            route.continue_()
+            return
+        answer = route.fetch()
+        route.fulfill(response=answer, json={**answer.json(), **changes})
+
+    page.route(re.compile(r".*/me$"), me)
+    ui.log_in(page, "alice")
+    open_account(page)
+    expect(page.locator("#ov-totp")).to_have_text("On")
+    if says is None:
+        expect(page.locator("#checkup")).to_be_hidden()
+        expect(page.get_by_role("region", name=re.compile("recommendation"))).to_have_count(0)
+    else:
+        checkup = page.get_by_role("region", name=says)
+        expect(checkup.get_by_role("link", name="Make new recovery codes")).to_have_attribute(
+            "href", "#/account/two-factor")
+        expect(checkup).to_contain_text("only 2 left")
+    page.unroute_all(behavior="ignoreErrors")
+
+
+def event(n, kind, at, **details):
+    return {"id": f"e{n}", "type": kind, "created_at": at, "ip": "192.0.2.7",
+            "device": "Chrome 131 on Linux", "details": details}
+
+
+FIRST_PAGE = [event(n, "sign_in", f"2026-03-10T11:{59 - n:02d}:00.000Z", method="password")
+              for n in range(8)] + [
+    event(8, "sign_in_failed", "2026-03-10T10:00:00.000Z", reason="password"),
+    event(9, "sign_in", "2026-03-10T09:00:00.000Z", method="password", new_device=True),
+]
+OLDER_PAGE = [
+    event(10, "locked", "2026-03-09T09:00:00.000Z", retry_after=60),
+    event(11, "password_changed", "2026-03-08T09:00:00.000Z"),
+    event(12, "passkey_added", "2026-03-07T09:00:00.000Z"),
+]
+
+
+def serve_events(page, asked):
+    cors = {"Access-Control-Allow-Origin": "*"}
+
+    def events(route):
+        query = parse_qs(urlsplit(route.request.url).query)
+        asked.append(query.get("cursor", [None])[0])
+        older = query.get("cursor") == ["page-2"]
+        route.fulfill(status=200, headers=cors, json={
+            "events": OLDER_PAGE if older else FIRST_PAGE,
+            "next_cursor": None if older else "page-2"})
+
+    page.route(re.compile(r".*/me/security-events\?.*"), events)
+
+
+def test_security_activity_shows_older_entries_with_the_api_cursor(page, api):
+    api.signup("alice")
+    asked = []
+    serve_events(page, asked)
+    ui.log_in(page, "alice")
+    page.goto(page.url.split("#")[0] + "#/account/activity")
+    events = page.get_by_role("list", name="Recent security activity").get_by_role("listitem")
+    expect(events).to_have_count(10)
+    older = page.get_by_role("button", name="Show older")
+    older.click()
+    expect(events).to_have_count(13)
+    expect(events.nth(10)).to_contain_text("Sign-in paused after too many wrong attempts")
+    assert "page-2" in asked
+    expect(older).to_be_hidden()
+    end = page.get_by_text("That is all from the last 90 days.")
+    expect(end).to_be_focused()
+    page.unroute_all(behavior="ignoreErrors")
+
+
+def test_failures_stand_out_and_suspicious_entries_ask_wasnt_you(page, api):
+    api.signup("alice")
+    serve_events(page, [])
+    ui.log_in(page, "alice")
+    page.goto(page.url.split("#")[0] + "#/account/activity")
+    events = page.get_by_role("list", name="Recent security activity").get_by_role("listitem")
+    expect(events).to_have_count(10)
+    page.get_by_role("button", name="Show older").click()
+    expect(events).to_have_count(13)
+    looks = page.evaluate(
+        """() => [...document.querySelectorAll("#activity-list > li")].map((li) => {
+            const style = getComputedStyle(li);
+            return { background: style.backgroundColor, edge: parseFloat(style.borderLeftWidth) };
+        })""")
+    plain, failed, locked = looks[0], looks[8], looks[10]
+    for emphasised in (failed, locked):
+        assert emphasised["background"] != plain["background"], looks
+        assert emphasised["edge"] >= 3 > plain["edge"], looks
+    # "Wasn't you?" on what someone else could have done, not on the ordinary entries.
+    asks = [events.nth(n).get_by_text("Wasn't you?").count() for n in range(13)]
+    assert asks == [0] * 8 + [1, 1, 1, 1, 0], asks
+    failed_item = events.nth(8)
+    failed_item.get_by_text("Wasn't you?").click()
+    expect(failed_item.get_by_role("link", name="Where you're signed in")).to_have_attribute(
+        "href", "#/account/sessions")
+    failed_item.get_by_role("button", name="Change your password…").click()
+    expect(dialog(page)).to_be_visible()
+    expect(dialog(page).get_by_label("Current password")).to_be_focused()
+    dialog(page).get_by_role("button", name="Cancel").click()
+    failed_item.get_by_role("link", name="Where you're signed in").click()
+    expect(page.get_by_role("heading", name="Where you're signed in", level=1)).to_be_visible()
+    page.unroute_all(behavior="ignoreErrors")
+
+
+def test_the_change_password_dialog_has_show_toggles_and_hides_again_on_close(page, api):
+    api.signup("alice")
+    ui.log_in(page, "alice")
+    open_account(page)
+    page.get_by_role("link", name="Sign-in & security").click()
+    page.get_by_role("button", name="Change password…").click()
+    current = dialog(page).get_by_label("Current password")
+    new = dialog(page).get_by_label("New password", exact=True)
+    again = dialog(page).get_by_label("New password again")
+    current.fill("typed")
+    dialog(page).get_by_role("button", name="Show password").click()
+    expect(current).to_have_attribute("type", "text")
+    dialog(page).get_by_role("button", name="Show new passwords").click()
+    expect(new).to_have_attribute("type", "text")
+    expect(again).to_have_attribute("type", "text")
+    expect(dialog(page).get_by_role("button", name="Hide new passwords")).to_be_visible()
+    dialog(page).get_by_role("button", name="Cancel").click()
+    page.get_by_role("button", name="Change password…").click()
+    for field in (current, new, again):  # shown again hidden, and empty
+        expect(field).to_have_attribute("type", "password")
+        expect(field).to_have_value("")
+    expect(dialog(page).get_by_role("button", name="Show password")).to_be_visible()

@@ -218,3 +218,60 @@ def test_passkey_sign_in_is_offered_on_the_login_form_only(page):
     page.get_by_role("link", name="Log in").click()
     expect(ui.login_heading(page)).to_be_visible()
     expect(passkey).to_be_visible()
+
+
+def test_a_refused_two_factor_code_is_one_short_sentence_tied_to_the_field(page, api):
+    api.signup("alice")
+    api.two_factor_on("alice")
+    ui.fill_credentials(page, "alice", ui.PASSWORD)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    code = page.get_by_label("Code", exact=True)
+    expect(code).to_be_focused()
+    code.fill("000000")
+    page.get_by_role("button", name="Verify").click()
+    problem = page.locator("#mfa-code-problem")
+    expect(problem).to_have_text("Code not accepted: wait for the next one.")
+    expect(code).to_have_attribute("aria-invalid", "true")
+    described = (code.get_attribute("aria-describedby") or "").split()
+    assert "mfa-code-problem" in described, described
+    expect(code).to_be_focused()
+    expect(page.locator("#mfa-error")).to_be_empty()  # said once, next to the field
+    lines = problem.evaluate(
+        "(node) => node.getBoundingClientRect().height"
+        " / parseFloat(getComputedStyle(node).lineHeight)")
+    assert lines < 1.5, lines  # one line on a desktop
+    # Starting over clears the mark.
+    page.get_by_role("button", name="Start over").click()
+    expect(code).to_be_hidden()
+    expect(code).to_have_attribute("aria-invalid", "false")
+    expect(problem).to_be_empty()
+
+
+def test_the_forgot_password_label_has_room_above_it(page, api):
+    page.get_by_role("link", name="Forgot password?").click()
+    label = page.get_by_text("Username or email address", exact=True)
+    expect(label).to_be_visible()
+    gap = page.evaluate(
+        """() => {
+            const hint = document.querySelector("#forgot-form > .hint");
+            const label = document.querySelector("label[for='forgot-name']");
+            return label.getBoundingClientRect().top - hint.getBoundingClientRect().bottom;
+        }""")
+    assert gap >= 12, gap
+
+
+def test_the_reset_page_has_a_show_toggle_for_its_new_passwords(page, api):
+    page.goto(page.url.split("#")[0] + "#/reset?token=not-a-real-one")
+    expect(page.get_by_role("heading", name="Choose a new password", level=1)).to_be_visible()
+    form = page.locator("#reset-form")
+    new = form.get_by_label("New password", exact=True)
+    again = form.get_by_label("New password again")
+    new.fill("a brand new passphrase")
+    show = page.get_by_role("button", name="Show new passwords")
+    expect(show).to_have_attribute("aria-controls", "reset-password reset-repeat")
+    show.click()
+    expect(new).to_have_attribute("type", "text")
+    expect(again).to_have_attribute("type", "text")
+    page.get_by_role("button", name="Hide new passwords").click()
+    expect(new).to_have_attribute("type", "password")
+    expect(again).to_have_attribute("type", "password")

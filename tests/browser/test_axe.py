@@ -109,7 +109,7 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     expect(page.get_by_role("heading", name="Two-factor code")).to_be_visible()
     page.get_by_label("Code", exact=True).fill("000000")
     page.get_by_role("button", name="Verify").click()
-    expect(page.locator("#mfa-error")).not_to_be_empty()
+    expect(page.locator("#mfa-code-problem")).not_to_be_empty()
     check(page, "login-code-step", scheme, size)
     page.get_by_role("button", name="Start over").click()
 
@@ -184,6 +184,8 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     check(page, "account-security", scheme, size)
     activity = page.get_by_role("list", name="Recent security activity")
     expect(activity.get_by_role("listitem").first).to_contain_text("Signed in with")
+    activity.get_by_text("Wasn't you?").first.click()  # its two ways out, open
+    expect(activity.get_by_role("link", name="Where you're signed in").first).to_be_visible()
     activity.scroll_into_view_if_needed()
     check(page, "account-security-activity", scheme, size)
     page.evaluate("() => window.scrollTo(0, 0)")

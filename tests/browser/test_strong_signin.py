@@ -266,7 +266,8 @@ def test_two_factor_enable_then_log_in_with_a_code_and_with_a_recovery_code(
     expect(page.get_by_label("Code", exact=True)).to_be_focused()
     page.get_by_label("Code", exact=True).fill("000000")
     page.get_by_role("button", name="Verify").click()
-    expect(page.locator("#mfa-error")).to_contain_text("wait for the app to show the next code")
+    expect(page.get_by_label("Code", exact=True)).to_have_accessible_description(
+        re.compile("^Code not accepted"))
     # The step after the one that confirmed setup (codes are accepted once per step).
     page.get_by_label("Code", exact=True).fill(authenticator.at(time.time() + 30))
     page.get_by_role("button", name="Verify").click()
@@ -334,7 +335,7 @@ def test_recovery_codes_left_regenerate_and_a_passkey_step_up_with_a_code(
     dialog.get_by_label("Your password").fill(ui.PASSWORD)
     dialog.get_by_label("Two-factor code").fill(recovery[1])  # an old one: refused
     dialog.get_by_role("button", name="Continue").click()
-    expect(dialog.locator("#step-up-code-problem")).to_contain_text("next code")
+    expect(dialog.locator("#step-up-code-problem")).to_contain_text("Code not accepted")
     dialog.get_by_label("Two-factor code").fill(fresh[0])
     dialog.get_by_role("button", name="Continue").click()
     expect(passkeys(page)).to_have_count(1)

@@ -6,12 +6,13 @@
 
 import { ApiError } from "./api.js";
 import { run } from "./action.js";
-import { byId, fieldError, say } from "./dom.js";
+import { byId, fieldError, passwordToggle, say } from "./dom.js";
 import { currentUser } from "./session.js";
 import { watchStrength } from "./strength.js";
 
 let ui = null;
 let current = null; // { options, resolve } while open
+let hidePasswords = () => {};
 
 /** Look up the dialog's elements and wire them (main.js, once). */
 export function init() {
@@ -48,6 +49,12 @@ export function init() {
     event.preventDefault();
     if (!ui.submit.hasAttribute("aria-busy")) close(null);
   });
+  const showCurrent = passwordToggle(byId("step-up-reveal-password"), [ui.password]);
+  const showNew = passwordToggle(byId("step-up-reveal-new"), [ui.newPassword, ui.repeat], "new passwords");
+  hidePasswords = () => {
+    showCurrent(false);
+    showNew(false);
+  };
   watchStrength(ui.newPassword, ui.strength, () =>
     ui.newField.hidden ? null : (current?.options.userInputs ?? [currentUser() ?? ""]));
 }
@@ -109,6 +116,7 @@ function close(result) {
   const open = current;
   current = null;
   ui.form.reset(); // no password stays on the page
+  hidePasswords();
   ui.strength.replaceChildren();
   if (ui.dialog.open) ui.dialog.close();
   open?.resolve(result);

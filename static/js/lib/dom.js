@@ -96,6 +96,22 @@ export function fieldError(input, region, message) {
   else input.removeAttribute("aria-describedby");
 }
 
+/**
+ * A Show/Hide button beside password fields (log-in, sign-up, change and reset): shows
+ * what was typed in each of inputs, so a long password can be checked. Returns
+ * set(revealed), for a form to hide them again when it is emptied.
+ */
+export function passwordToggle(button, inputs, what = "password") {
+  const set = (revealed) => {
+    for (const input of inputs) input.type = revealed ? "text" : "password";
+    button.textContent = revealed ? "Hide" : "Show";
+    button.setAttribute("aria-label", `${revealed ? "Hide" : "Show"} ${what}`);
+  };
+  button.addEventListener("click", () => set(inputs[0].type === "password"));
+  set(false);
+  return set;
+}
+
 /** Number of characters as the server counts them (Unicode code points, not UTF-16 units). */
 export function characterCount(text) {
   let count = 0;

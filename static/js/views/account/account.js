@@ -6,7 +6,7 @@
 // rather than guessed.
 
 import { avatar } from "../../lib/avatar.js";
-import { byId, say } from "../../lib/dom.js";
+import { byId, el, say } from "../../lib/dom.js";
 import { SessionEnded, authed } from "../../lib/session.js";
 import { daysAgo, fullTime, relativeTime } from "../../lib/time.js";
 import * as activity from "./activity.js";
@@ -24,10 +24,12 @@ const TITLES = {
   profile: "Profile",
   security: "Sign-in & security",
   activity: "Sign-in & security", // the security page, at its activity section
+  "two-factor": "Sign-in & security", // … at its two-factor section
   sessions: "Where you're signed in",
   danger: "Delete account",
 };
-const PAGE_OF = { activity: "security" };
+const PAGE_OF = { activity: "security", "two-factor": "security" };
+const FEW_CODES = 3; // at most this many recovery codes left: time to make new ones
 
 let ui = null;
 let onProfile = () => {};
@@ -52,6 +54,7 @@ async function load(page) {
     if (loading !== request) return;
     showMe(me);
     twoFactor.show(me);
+    if (page === "two-factor") twoFactor.reveal();
     const security = (PAGE_OF[page] ?? page) === "security";
     if (page === "" || security) {
       // Unknown (the list failed to load) reads as plain "Set", as when the API has no list.
@@ -89,7 +92,7 @@ function showMe(me) {
   const left = me.recovery_codes_left;
   ui.codesItem.hidden = !(me.totp_enabled && Number.isInteger(left));
   ui.codes.textContent = Number.isInteger(left) ? `${left} left` : "";
-  ui.codes.classList.toggle("warn", Number.isInteger(left) && left <= 3);
+  ui.codes.classList.toggle("warn", Number.isInteger(left) && left <= FEW_CODES);
   // Email: only once the API has it.
   const hasEmailField = Object.hasOwn(me, "email");
   ui.emailItem.hidden = !hasEmailField;
@@ -98,10 +101,31 @@ function showMe(me) {
       ? "None · Add"
       : me.email_verified ? `${me.email} · verified` : `${me.email} · not verified yet`;
   }
+  showCheckup(me);
   ui.banner.hidden = !(me.email && !me.email_verified);
   if (!ui.banner.hidden) {
     ui.bannerText.textContent = `Verify your email address: open the link we sent to ${me.email}.`;
   }
+}
+
+/**
+ * The security check-up (as Google's): what is left to do to protect the account, each
+ * a link to where it is done; no banner when nothing is.
+ */
+function showCheckup(me) {
+  const left = me.recovery_codes_left;
+  const todo = [
+    Object.hasOwn(me, "email") && !me.email
+      ? ["#/account/profile", "Add an email address", " so you can reset a forgotten password"] : null,
+    !me.totp_enabled
+      ? ["#/account/two-factor", "Turn on two-factor authentication", " so a stolen password is not enough"] : null,
+    me.totp_enabled && Number.isInteger(left) && left <= FEW_CODES
+      ? ["#/account/two-factor", "Make new recovery codes", ` — only ${left} left`] : null,
+  ].filter(Boolean);
+  ui.checkup.hidden = todo.length === 0;
+  ui.checkupTitle.textContent = todo.length === 1 ? "1 recommendation" : `${todo.length} recommendations`;
+  ui.checkupList.replaceChildren(...todo.map(([href, action, why]) =>
+    el("li", {}, el("a", { attrs: { href }, text: action }), why)));
 }
 
 /**
@@ -145,6 +169,8 @@ export function resetAccount() {
     node.textContent = "";
   }
   ui.avatar.replaceChildren();
+  ui.checkup.hidden = true;
+  ui.checkupList.replaceChildren();
   profile.reset();
   password.reset();
   twoFactor.reset();
@@ -177,6 +203,9 @@ export function init({ onAccountDeleted, onProfile: profileChanged }) {
     sessions: byId("ov-sessions"),
     emailItem: byId("ov-email-item"),
     email: byId("ov-email"),
+    checkup: byId("checkup"),
+    checkupTitle: byId("checkup-title"),
+    checkupList: byId("checkup-list"),
     banner: byId("verify-banner"),
     bannerText: byId("verify-banner-text"),
     pages: {

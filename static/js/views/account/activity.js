@@ -1,22 +1,32 @@
 // Sign-in & security: "Recent security activity" (GET /me/security-events), newest
 // first: what happened, from which device and address, and when — so a person can
-// spot a sign-in that was not theirs. Hidden while the API has no such list.
+// spot a sign-in that was not theirs. Hidden while the API has no such list. Failures
+// and locks stand out; each entry that may not have been the person ("Wasn't you?")
+// leads to Change password and to Where you're signed in. "Show older" pages on with
+// the API's cursor.
 
+import { run } from "../../lib/action.js";
 import { ApiError } from "../../lib/api.js";
 import { byId, el, say } from "../../lib/dom.js";
 import { SessionEnded, authed } from "../../lib/session.js";
 import { fullTime, relativeTime } from "../../lib/time.js";
+import { start as changePassword } from "./password.js";
 
 const LIMIT = 10;
 const PAGE_MOST = 100; // the API's largest page
 const PAGES_MOST = 5; // events are kept 90 days: a few pages reach back that far
 const PASSWORD_EVENTS = ["password_changed", "password_reset"];
+const ATTENTION = ["sign_in_failed", "locked"];
+// What someone else could have done with the account: these get "Wasn't you?".
+const SUSPICIOUS = [...ATTENTION, ...PASSWORD_EVENTS, "email_changed", "totp_enabled", "totp_disabled"];
 const METHODS = {
   password: "password", totp: "password and code", recovery_code: "recovery code",
   passkey: "passkey",
 };
 
 let ui = null;
+let cursor = null; // the next page's, from the API
+let listing = 0; // which load the list belongs to, so a stale page is dropped
 
 /** A sentence for one event (API.md, Security events). */
 export function describe(event) {
@@ -43,9 +53,25 @@ export function describe(event) {
   }
 }
 
+function suspicious(event) {
+  return SUSPICIOUS.includes(event.type) || (event.type === "sign_in" && event.details?.new_device === true);
+}
+
+/** "Wasn't you?": a small disclosure with the two things to do next. */
+function wasntYou() {
+  return el("details", { className: "event-help" },
+    el("summary", { text: "Wasn't you?" }),
+    el("p", {},
+      "Someone may know your password. Change it, then sign out the sessions you do not know.",
+      el("span", { className: "event-help-actions" },
+        el("button", { className: "quiet", text: "Change your password…",
+          attrs: { type: "button", "aria-haspopup": "dialog" }, on: { click: changePassword } }),
+        el("a", { attrs: { href: "#/account/sessions" }, text: "Where you're signed in" }))));
+}
+
 function item(event) {
   const date = new Date(event.created_at);
-  const warn = ["sign_in_failed", "locked"].includes(event.type);
+  const warn = ATTENTION.includes(event.type);
   return el("li", { className: warn ? "event attention" : "event" },
     el("span", { className: "event-what" },
       describe(event),
@@ -56,7 +82,8 @@ function item(event) {
     el("time", {
       className: "event-when", text: relativeTime(date),
       attrs: { datetime: event.created_at, title: fullTime(date), "data-relative": true },
-    }));
+    }),
+    suspicious(event) ? wasntYou() : null);
 }
 
 /**
@@ -92,12 +119,18 @@ export function reveal() {
 /** Load the list; the section stays hidden when the API does not have it (404/403). */
 export async function load() {
   say(ui.error, "");
+  listing += 1;
+  const mine = listing;
   try {
     const answer = await authed("GET", "/me/security-events", { query: { limit: LIMIT } });
+    if (mine !== listing) return;
     ui.section.hidden = false;
     ui.list.replaceChildren(...answer.events.map(item));
     ui.empty.hidden = answer.events.length > 0;
+    ui.end.hidden = true;
+    showMore(answer.next_cursor);
   } catch (error) {
+    if (mine !== listing) return;
     if (error instanceof ApiError && [403, 404].includes(error.status)) {
       ui.section.hidden = true;
     } else if (!(error instanceof SessionEnded)) {
@@ -106,8 +139,31 @@ export async function load() {
   }
 }
 
+function showMore(next) {
+  cursor = next ?? null;
+  ui.older.hidden = !cursor;
+}
+
+/** "Show older": the next page, added under the list; at the end, say so and move there. */
+async function older() {
+  const mine = listing;
+  const answer = await run(ui.older, "Loading…",
+    () => authed("GET", "/me/security-events", { query: { limit: LIMIT, cursor } }),
+    { errorRegion: ui.error });
+  if (!answer || mine !== listing) return;
+  ui.list.append(...answer.events.map(item));
+  showMore(answer.next_cursor);
+  if (!cursor) {
+    ui.end.hidden = false;
+    ui.end.focus();
+  }
+}
+
 export function reset() {
+  listing += 1;
   ui.list.replaceChildren();
+  showMore(null);
+  ui.end.hidden = true;
   say(ui.error, "");
 }
 
@@ -118,5 +174,8 @@ export function init() {
     list: byId("activity-list"),
     empty: byId("activity-empty"),
     error: byId("activity-error"),
+    older: byId("activity-older"),
+    end: byId("activity-end"),
   };
+  ui.older.addEventListener("click", older);
 }

@@ -9,7 +9,8 @@ import { changePassword, currentUser } from "../../lib/session.js";
 
 let ui = null;
 
-async function start() {
+/** Open the change-password dialog (the section's button, and "Wasn't you?" in the activity). */
+export async function start() {
   say(ui.done, "");
   const changed = await dialog.ask({
     title: "Change password",

@@ -49,6 +49,12 @@ function showState(me) {
   ui.on.hidden = !enabled;
 }
 
+/** Bring the section into view and move to it (#/account/two-factor, the overview's "Turn on"). */
+export function reveal() {
+  ui.section.scrollIntoView({ block: "start" });
+  ui.title.focus({ preventScroll: true });
+}
+
 export function reset() {
   closeDialog();
   for (const region of [ui.error, ui.done]) say(region, "");
@@ -252,6 +258,8 @@ export function stepUpRefusal(error) {
 export function init({ onChanged: changed }) {
   onChanged = changed;
   ui = {
+    section: byId("two-factor"),
+    title: byId("two-factor-title"),
     badge: byId("totp-badge"),
     state: byId("two-factor-state"),
     off: byId("totp-off"),

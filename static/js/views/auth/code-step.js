@@ -3,13 +3,12 @@
 
 import { run } from "../../lib/action.js";
 import { ApiError } from "../../lib/api.js";
-import { byId, say } from "../../lib/dom.js";
+import { byId, fieldError, say } from "../../lib/dom.js";
 import { loginWithCode, loginWithPasskey } from "../../lib/session.js";
 import { getAssertion, problemText, supported } from "../../lib/webauthn.js";
 
-export const CODE_REFUSED =
-  "That code was not accepted. Codes change every 30 seconds and each one works only once: " +
-  "wait for the app to show the next code, then enter that one.";
+// One short sentence, said next to the field (the hint already says what a code is).
+export const CODE_REFUSED = "Code not accepted: wait for the next one.";
 
 let login = null;
 let onSignedIn = () => {};
@@ -34,6 +33,7 @@ export function init({ signedIn }) {
     forgotLine: byId("forgot-line"),
     form: byId("mfa-form"),
     code: byId("mfa-code"),
+    codeProblem: byId("mfa-code-problem"),
     error: byId("mfa-error"),
     submit: byId("mfa-submit"),
     cancel: byId("mfa-cancel"),
@@ -62,6 +62,7 @@ export function startCodeStep(token) {
   login.forgotLine.hidden = true;
   login.form.hidden = false;
   say(login.error, "");
+  fieldError(login.code, login.codeProblem, "");
   login.code.value = "";
   login.code.focus();
 }
@@ -76,15 +77,17 @@ export function endCodeStep() {
   login.forgotLine.hidden = false;
   login.passkeyBox.hidden = !supported();
   say(login.error, "");
+  fieldError(login.code, login.codeProblem, "");
   say(login.passkeyError, "");
 }
 
 async function submitCode(event) {
   event.preventDefault();
   if (!mfaToken) return;
+  fieldError(login.code, login.codeProblem, "");
   const username = await run(login.submit, "Checking…",
     () => loginWithCode(mfaToken, login.code.value.trim()),
-    { errorRegion: login.error, explain: codeRefusal });
+    { errorRegion: login.error, explain: placeCodeRefusal });
   if (username) {
     endCodeStep();
     onSignedIn(username);
@@ -92,6 +95,14 @@ async function submitCode(event) {
     login.code.select();
     login.code.focus();
   }
+}
+
+/** A refused code is said next to the field (as the other forms do); the rest above the button. */
+function placeCodeRefusal(error) {
+  const message = codeRefusal(error);
+  if (message !== CODE_REFUSED) return message;
+  fieldError(login.code, login.codeProblem, message);
+  return "";
 }
 
 async function signInWithPasskey() {

@@ -6,10 +6,11 @@
 
 import { run } from "../../lib/action.js";
 import { ApiError, request } from "../../lib/api.js";
-import { byId, fieldError, say } from "../../lib/dom.js";
+import { byId, fieldError, passwordToggle, say } from "../../lib/dom.js";
 import { watchStrength } from "../../lib/strength.js";
 import { codeRefusal } from "./code-step.js";
 
+let hideResetPasswords = () => {};
 let ui = null;
 let token = null; // the link's token, while its page is on screen
 let onDone = () => {};
@@ -38,6 +39,7 @@ export function show(route) {
     takeToken("reset");
     ui.resetMissing.hidden = Boolean(token);
     ui.resetForm.hidden = !token;
+    hideResetPasswords();
   } else {
     verify();
   }
@@ -94,6 +96,7 @@ async function reset(event) {
   if (done) {
     token = null;
     ui.resetForm.reset();
+    hideResetPasswords();
     onDone("Your password has been changed, and every session of your account has ended. Log in with your new password.");
     return;
   }
@@ -182,4 +185,6 @@ export function init({ done }) {
   ui.forgotForm.addEventListener("submit", forgot);
   ui.resetForm.addEventListener("submit", reset);
   watchStrength(ui.resetPassword, ui.resetStrength, () => []);
+  const show = passwordToggle(byId("reset-reveal"), [ui.resetPassword, ui.resetRepeat], "new passwords");
+  hideResetPasswords = () => show(false);
 }

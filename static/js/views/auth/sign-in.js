@@ -4,7 +4,7 @@
 // never in storage.
 
 import { ApiError } from "../../lib/api.js";
-import { busy, byId, characterCount, fieldError, say, sentence } from "../../lib/dom.js";
+import { busy, byId, characterCount, fieldError, passwordToggle, say, sentence } from "../../lib/dom.js";
 import {
   DISPLAY_NAME_MAX,
   PASSWORD_MAX,
@@ -18,6 +18,7 @@ import { watchStrength } from "../../lib/strength.js";
 import { startCodeStep } from "./code-step.js";
 
 let ui = null; // the form's elements, looked up by init()
+let setRevealed = () => {}; // the Show/Hide button's (passwordToggle)
 
 const MODES = {
   login: {
@@ -251,12 +252,6 @@ function clearForm() {
   ui.strength.replaceChildren();
 }
 
-function setRevealed(revealed) {
-  ui.password.type = revealed ? "text" : "password";
-  ui.reveal.textContent = revealed ? "Hide" : "Show";
-  ui.reveal.setAttribute("aria-label", revealed ? "Hide password" : "Show password");
-}
-
 /** Look up the form's elements and wire them; signedIn(username) runs after a login. */
 export function init({ signedIn }) {
   ui = {
@@ -293,7 +288,7 @@ export function init({ signedIn }) {
       check();
     });
   }
-  ui.reveal.addEventListener("click", () => setRevealed(ui.password.type === "password"));
+  setRevealed = passwordToggle(ui.reveal, [ui.password]);
   watchStrength(ui.password, ui.strength, () =>
     state.mode === "signup" ? [ui.username.value.trim(), ui.name.value.trim()] : null);
 }
