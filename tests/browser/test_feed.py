@@ -46,9 +46,13 @@ def test_new_messages_wait_behind_a_pill_while_the_reader_is_scrolled_down(new_p
     expect(pill).to_be_in_viewport()
     assert ui.message_texts(page)[0] == top_before  # nothing moved under the reader
     pill.click()
-    expect(ui.messages(page).first.locator(".content")).to_have_text("news while you read")
+    news = ui.newest(page)
+    expect(news.locator(".content")).to_have_text("news while you read")
     expect(pill).to_be_hidden()
-    page.wait_for_function("() => window.scrollY === 0")
+    # bob's 21st message in a row ends his group, oldest first: the pill leads there.
+    assert ui.message_texts(page)[0] == top_before
+    expect(news).to_be_focused()
+    expect(news).to_be_in_viewport()
 
 
 def test_a_hidden_tab_asks_for_nothing_and_catches_up_when_shown(new_page, api):
@@ -154,7 +158,7 @@ def test_a_long_message_collapses_and_expands(new_page, api):
     api.post("bob", "\n".join(f"line {n}" for n in range(1, 21)))
     api.post("bob", "short")
     page = ui.signed_in(new_page)
-    long_item = ui.messages(page).nth(1)
+    long_item = ui.messages(page).first  # its group's first row: written first
     content = long_item.locator(".content")
     collapsed = content.bounding_box()["height"]
     more = long_item.get_by_role("button", name="Show more")
@@ -166,7 +170,7 @@ def test_a_long_message_collapses_and_expands(new_page, api):
     assert content.bounding_box()["height"] > collapsed * 2
     less.click()
     expect(long_item.get_by_role("button", name="Show more")).to_be_visible()
-    expect(ui.messages(page).first.get_by_role("button")).to_have_count(0)  # short: no toggle
+    expect(ui.messages(page).nth(1).get_by_role("button")).to_have_count(0)  # short: no toggle
 
 
 def test_the_exact_time_shows_on_hover_and_is_no_tab_stop(new_page, api):
@@ -283,10 +287,11 @@ def test_older_keeps_focus_shows_its_error_beside_it_and_lands_on_new_rows(new_p
     page.keyboard.press("Enter")
     expect(ui.messages(page)).to_have_count(25)
     expect(near).to_have_text("")
-    # No more pages: the button is gone, so focus moves to the first row it loaded.
+    # No more pages: the button is gone, so focus moves to the first row it loaded
+    # (bob's older messages head his one group, oldest first).
     expect(older).to_be_hidden()
     focused = page.evaluate("() => document.activeElement.textContent")
-    assert "message 04" in focused
+    assert "message 00" in focused
 
 
 def test_ctrl_enter_posts_from_the_composer(new_page, api):
@@ -432,3 +437,120 @@ def test_an_over_long_message_scrolls_inside_a_capped_composer_ringed_once(new_p
     ui.write_message(page, "fits")
     expect(post).to_be_enabled()
     expect(post).not_to_have_attribute("aria-describedby", re.compile("."))
+
+
+# ---- a group reads in the order it was written -----------------------------------
+
+
+def shown_authors(page) -> list[str]:
+    """Each row's author handle, top to bottom; the group headers are the rows whose
+    name shows (group_headers)."""
+    return page.locator("#messages > li.message .handle").all_text_contents()
+
+
+def test_on_first_load_each_group_runs_oldest_first_under_its_header(new_page, api):
+    api.user("bob")
+    api.user("carol")
+    api.signup("alice")
+    api.post("carol", "c1")
+    api.post("bob", "Lunch at noon?")
+    api.post("bob", "And bring the slides, please.")
+    api.post("carol", "c2")
+    api.post("carol", "c3")
+    page = ui.signed_in(new_page)
+    expect(ui.messages(page)).to_have_count(5)
+    # Groups newest first; inside each, the order it was written in.
+    assert ui.message_texts(page) == ["c2", "c3", "Lunch at noon?",
+                                      "And bring the slides, please.", "c1"]
+    assert ui.group_headers(page) == ["c2", "Lunch at noon?", "c1"]
+    widths = page.locator("#messages .author").evaluate_all(
+        "(names) => names.map((name) => name.getBoundingClientRect().width)")
+    assert [width > 10 for width in widths] == [True, False, True, False, True], widths
+    # The keyboard goes the way the eye does.
+    ui.messages(page).first.focus()
+    for text in ["c3", "Lunch at noon?", "And bring the slides, please."]:
+        page.keyboard.press("ArrowDown")
+        expect(page.locator("#messages > li.message:focus .content")).to_have_text(text)
+    page.keyboard.press("k")
+    expect(page.locator("#messages > li.message:focus .content")).to_have_text("Lunch at noon?")
+
+
+def test_older_messages_by_the_bottom_groups_author_join_it_at_its_top(new_page, api):
+    api.user("bob")
+    api.user("carol")
+    api.signup("alice")
+    for n in range(5):
+        api.post("bob", f"b{n}")
+    for n in range(17):
+        api.post("carol", f"c{n:02d}")
+    page = ui.signed_in(new_page)
+    expect(ui.messages(page)).to_have_count(20)  # carol's 17, then bob's newest 3
+    assert ui.message_texts(page)[-3:] == ["b2", "b3", "b4"]
+    page.get_by_role("button", name="Older messages").click()
+    expect(ui.messages(page)).to_have_count(22)
+    assert ui.message_texts(page) == [f"c{n:02d}" for n in range(17)] + [
+        "b0", "b1", "b2", "b3", "b4"]
+    assert ui.group_headers(page) == ["c00", "b0"]  # b2 heads nothing any more
+
+
+def test_a_live_message_by_the_top_groups_author_joins_it_at_its_bottom(new_page, api):
+    api.user("bob")
+    api.user("carol")
+    api.signup("alice")
+    api.post("bob", "one")
+    page = ui.signed_in(new_page)
+    api.post("bob", "two")
+    expect(ui.messages(page)).to_have_count(2, timeout=ARRIVAL_MS)
+    assert ui.message_texts(page) == ["one", "two"]
+    assert ui.group_headers(page) == ["one"]
+    expect(ui.newest(page).locator(".content")).to_have_text("two")
+    api.post("carol", "three")  # someone else: a new group, above
+    expect(ui.messages(page)).to_have_count(3, timeout=ARRIVAL_MS)
+    assert ui.message_texts(page) == ["three", "one", "two"]
+    assert ui.group_headers(page) == ["three", "one"]
+    ui.post(page, "four")  # posting here arrives the same way
+    ui.post(page, "five")
+    assert ui.message_texts(page)[:2] == ["four", "five"]
+    assert shown_authors(page)[:3] == ["@alice", "@alice", "@carol"]
+
+
+def test_deleting_a_groups_first_row_gives_its_header_to_the_next(new_page, api):
+    api.user("alice")
+    for text in ["one", "two", "three"]:
+        api.post("alice", text)
+    page = ui.signed_in(new_page)
+    expect(ui.messages(page)).to_have_count(3)
+    assert ui.message_texts(page) == ["one", "two", "three"]
+    first = ui.messages(page).first
+    first.get_by_role("button", name="Delete your message: one").click()
+    page.get_by_role("dialog", name="Delete this message?").get_by_role(
+        "button", name="Delete", exact=True).click()
+    expect(ui.messages(page)).to_have_count(2)
+    assert ui.message_texts(page) == ["two", "three"]
+    assert ui.group_headers(page) == ["two"]
+    head = ui.messages(page).first
+    expect(head).to_be_focused()  # the next row, now the group's first
+    assert head.locator(".author").evaluate("(n) => n.getBoundingClientRect().width") > 10
+    assert head.locator(".when").evaluate("(n) => n.getBoundingClientRect().width") > 10
+
+
+def test_show_more_opens_a_long_row_in_its_place_in_the_group(new_page, api):
+    api.user("bob")
+    api.signup("alice")
+    api.post("bob", "before the long one")
+    api.post("bob", "\n".join(f"line {n}" for n in range(1, 21)))
+    api.post("bob", "after the long one")
+    page = ui.signed_in(new_page)
+    expect(ui.messages(page)).to_have_count(3)
+    long_item = ui.messages(page).nth(1)
+    expect(long_item.locator(".content")).to_contain_text("line 1\nline 2")
+    more = long_item.get_by_role("button", name="Show more")
+    more.click()
+    expect(long_item.get_by_role("button", name="Show less")).to_have_attribute(
+        "aria-expanded", "true")
+    texts = ui.message_texts(page)
+    assert texts[0] == "before the long one" and texts[2] == "after the long one", texts
+    assert ui.group_headers(page) == ["before the long one"]
+    boxes = page.locator("#messages > li.message").evaluate_all(
+        "(rows) => rows.map((r) => r.getBoundingClientRect().top)")
+    assert boxes == sorted(boxes)  # shown top to bottom in that order too

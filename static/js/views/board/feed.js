@@ -10,7 +10,7 @@
 import { avatar } from "../../lib/avatar.js";
 import { el } from "../../lib/dom.js";
 import { linkedNodes } from "../../lib/links.js";
-import { fullTime, relativeTime } from "../../lib/time.js";
+import { dayKey, dayLabel, feedTime, fullTime } from "../../lib/time.js";
 
 const GROUP_WITHIN_MS = 5 * 60 * 1000;
 const SVG = "http://www.w3.org/2000/svg";
@@ -39,9 +39,8 @@ export function messageItem(message, { mine, onDelete }) {
     "span",
     { className: "when" },
     el("time", {
-      text: relativeTime(created),
+      text: feedTime(created),
       attrs: { datetime: message.created_at, title: fullTime(created) },
-      dataset: { relative: "" },
     }),
   );
   const body = el(
@@ -54,7 +53,10 @@ export function messageItem(message, { mine, onDelete }) {
     {
       className: mine ? "message mine" : "message",
       attrs: { tabindex: "-1" },
-      dataset: { id: message.id, author: message.username, created: String(created.getTime()) },
+      dataset: {
+        id: message.id, author: message.username, created: String(created.getTime()),
+        day: dayKey(created),
+      },
     },
     avatar(name, message.username),
     head,
@@ -133,20 +135,84 @@ export function collapseLong(items) {
   }
 }
 
+/** The list's message rows, in the order shown (the day dividers left out). */
+export function messageRows(list) {
+  return Array.from(list.querySelectorAll(":scope > li.message"));
+}
+
+function newestFirst(a, b) {
+  const age = Number(b.dataset.created) - Number(a.dataset.created);
+  if (age) return age;
+  return a.dataset.id < b.dataset.id ? 1 : a.dataset.id > b.dataset.id ? -1 : 0;
+}
+
+/** Consecutive messages (in time) by one author, a few minutes apart at most, on one day. */
+function sameGroup(newer, older) {
+  return (
+    newer.dataset.author === older.dataset.author &&
+    newer.dataset.day === older.dataset.day &&
+    Number(newer.dataset.created) - Number(older.dataset.created) <= GROUP_WITHIN_MS
+  );
+}
+
+function divider(list, day) {
+  const existing = list.querySelector(`:scope > li.day[data-day="${day}"]`);
+  if (existing) return existing;
+  // role=presentation: a day is not an item of the list, its heading is what is read.
+  return el(
+    "li",
+    { className: "day", attrs: { role: "presentation" }, dataset: { day } },
+    el("h2", { className: "day-label" }),
+  );
+}
+
 /**
- * Consecutive messages by one author within a few minutes form a group: the rows
- * after the group's first show no name and no time of their own (both stay for
- * screen readers; the time shows on hover or focus).
+ * Put the rows in the order shown, wherever they were added (first page, older pages,
+ * new messages, after a deletion): groups newest first, each group oldest first with
+ * its header on its first row (the rows after it show no name and no time of their own;
+ * both stay for screen readers, and the time shows on hover or focus), a divider above
+ * each day. Rows already in place stay put; a moved row keeps focus.
  */
-export function regroup(list) {
-  let previous = null;
-  for (const item of list.children) {
-    const continued =
-      previous !== null &&
-      previous.dataset.author === item.dataset.author &&
-      Math.abs(Number(previous.dataset.created) - Number(item.dataset.created)) <= GROUP_WITHIN_MS;
-    item.classList.toggle("continued", continued);
-    previous = item;
+export function layout(list) {
+  const groups = [];
+  for (const row of messageRows(list).sort(newestFirst)) {
+    const group = groups.at(-1);
+    if (group && sameGroup(group.at(-1), row)) group.push(row);
+    else groups.push([row]);
+  }
+  const wanted = [];
+  for (const group of groups) {
+    const day = group[0].dataset.day;
+    if (wanted.at(-1)?.dataset.day !== day) wanted.push(divider(list, day));
+    group.reverse().forEach((row, index) => {
+      row.classList.toggle("continued", index > 0);
+      wanted.push(row);
+    });
+  }
+  const focused = list.contains(document.activeElement) ? document.activeElement : null;
+  let cursor = list.firstElementChild;
+  for (const node of wanted) {
+    if (node === cursor) cursor = cursor.nextElementSibling;
+    else if (node.isConnected && list.moveBefore) list.moveBefore(node, cursor);
+    else list.insertBefore(node, cursor);
+  }
+  while (cursor) { // what is left is days no message is on any more
+    const next = cursor.nextElementSibling;
+    cursor.remove();
+    cursor = next;
+  }
+  if (focused && document.activeElement !== focused) focused.focus({ preventScroll: true });
+  updateTimes(list);
+}
+
+/** Each row's time and each day's name, as time passes (today's times are relative). */
+export function updateTimes(list, now = Date.now()) {
+  for (const time of list.querySelectorAll(":scope > li.message time")) {
+    time.textContent = feedTime(new Date(time.dateTime), now);
+  }
+  for (const day of list.querySelectorAll(":scope > li.day")) {
+    const [year, month, date] = day.dataset.day.split("-").map(Number);
+    day.firstElementChild.textContent = dayLabel(new Date(year, month - 1, date), now);
   }
 }
 
@@ -156,7 +222,7 @@ const CONTROLS = "a[href], button";
 
 /** Make row the list's one tab stop; its own links and buttons become reachable by Tab. */
 export function makeActive(list, row) {
-  for (const item of list.children) {
+  for (const item of messageRows(list)) {
     const active = item === row;
     item.tabIndex = active ? 0 : -1;
     for (const control of item.querySelectorAll(CONTROLS)) control.tabIndex = active ? 0 : -1;
@@ -165,7 +231,7 @@ export function makeActive(list, row) {
 
 /** After rows were added or removed: keep exactly one tab stop (the first row by default). */
 export function keepOneTabStop(list) {
-  const rows = Array.from(list.children);
+  const rows = messageRows(list);
   const active = rows.find((row) => row.tabIndex === 0) ?? rows[0];
   if (active) makeActive(list, active);
 }
@@ -181,7 +247,7 @@ export function wireKeys(list) {
     const row = event.target.closest("li.message");
     if (!row) return;
     const onRow = event.target === row;
-    const rows = Array.from(list.children);
+    const rows = messageRows(list);
     const at = rows.indexOf(row);
     let next = null;
     if (event.key === "ArrowDown" || (onRow && event.key === "j")) next = rows[at + 1];
