@@ -3,7 +3,9 @@ messages collapsed, a dense list, and focus that stays where the person is."""
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import datetime
 
 import pytest
 from playwright.sync_api import expect
@@ -554,3 +556,88 @@ def test_show_more_opens_a_long_row_in_its_place_in_the_group(new_page, api):
     boxes = page.locator("#messages > li.message").evaluate_all(
         "(rows) => rows.map((r) => r.getBoundingClientRect().top)")
     assert boxes == sorted(boxes)  # shown top to bottom in that order too
+
+
+# ---- days: a divider above each, clock times before today ---------------------------
+
+
+def stub(username: str, content: str, at: str) -> dict:
+    """A message as the API shows it, written at ``at`` (the API cannot backdate)."""
+    millis = int(datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp() * 1000)
+    return {"id": f"{millis:013d}{len(content):013d}", "username": username,
+            "display_name": username, "content": content, "created_at": at}
+
+
+def board_on(new_page, now: str, first_page: list[dict], newer: list[dict] | None = None):
+    """Alice's board at ``now`` on the page's clock, its first page ``first_page``
+    (newest first) and its live checks answered with ``newer`` (empty unless given)."""
+    page = new_page()
+    page.clock.install(time=now)
+    answer = {"Access-Control-Allow-Origin": "*"}
+    page.route(re.compile(r".*/messages\?limit=20$"), lambda route: route.fulfill(
+        status=200, content_type="application/json", headers=answer,
+        body=json.dumps({"messages": first_page, "next_cursor": None})))
+    page.route(re.compile(r".*/live\?.*"), lambda route: route.fulfill(
+        status=200, content_type="application/json", headers=answer,
+        body=json.dumps({"messages": newer or [], "next_cursor": None})))
+    page.reload()
+    ui.log_in(page, "alice")
+    return page
+
+
+def feed_lines(page) -> list[str]:
+    """The feed top to bottom: each day's heading as "# day", each row's text."""
+    return page.locator("#messages > li").evaluate_all(
+        """(rows) => rows.map((row) => row.classList.contains("day")
+            ? `# ${row.querySelector("h2").textContent}`
+            : row.querySelector(".content").textContent)""")
+
+
+def test_days_are_divided_and_earlier_days_show_clock_times(new_page, api):
+    api.signup("alice")
+    page = board_on(new_page, "2026-12-07T10:00:00Z", [
+        stub("carol", "morning coffee", "2026-12-07T09:57:45.000Z"),
+        stub("bob", "just after midnight", "2026-12-07T00:01:00.000Z"),
+        stub("bob", "just before midnight", "2026-12-06T23:58:00.000Z"),
+        stub("ada", "a week ago", "2026-11-30T14:05:00.000Z"),
+    ])
+    expect(ui.messages(page)).to_have_count(4)  # the dividers are no items of the list
+    assert feed_lines(page) == [
+        "# Today", "morning coffee", "just after midnight",
+        "# Yesterday", "just before midnight",  # bob's two, 3 minutes apart: two groups
+        "# Monday, November 30", "a week ago",
+    ]
+    days = page.get_by_role("list", name="Messages, newest first").get_by_role("heading", level=2)
+    expect(days).to_have_text(["Today", "Yesterday", "Monday, November 30"])
+    assert ui.group_headers(page) == [
+        "morning coffee", "just after midnight", "just before midnight", "a week ago"]
+    times = page.locator("#messages time")
+    expect(times).to_have_text(["2 min. ago", "10 hr. ago", "11:58 PM", "2:05 PM"])
+    expect(times.nth(2)).to_have_attribute(
+        "title", re.compile(r"^Sunday, December 6, 2026 at 11:58:00 PM UTC$"))
+    ui.messages(page).first.focus()  # the keyboard steps over the dividers
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    expect(ui.messages(page).nth(2)).to_be_focused()
+
+
+def test_at_midnight_today_becomes_yesterday_and_its_times_clock_times(new_page, api):
+    api.signup("alice")
+    page = board_on(new_page, "2026-12-06T23:59:00Z", [
+        stub("bob", "late", "2026-12-06T23:58:00.000Z")])
+    expect(page.locator("#messages h2")).to_have_text("Today")
+    expect(page.locator("#messages time")).to_have_text("1 min. ago")
+    page.clock.fast_forward("02:00")
+    expect(page.locator("#messages h2")).to_have_text("Yesterday")
+    expect(page.locator("#messages time")).to_have_text("11:58 PM")
+
+
+def test_a_new_day_starts_a_new_group_even_for_the_same_author(new_page, api):
+    api.signup("alice")
+    page = board_on(new_page, "2026-12-07T00:02:00Z",
+                    [stub("bob", "late", "2026-12-06T23:59:00.000Z")],
+                    newer=[stub("bob", "early", "2026-12-07T00:01:30.000Z")])
+    ui.tick(page, 3_500)
+    expect(ui.messages(page)).to_have_count(2)
+    assert feed_lines(page) == ["# Today", "early", "# Yesterday", "late"]
+    assert ui.group_headers(page) == ["early", "late"]
