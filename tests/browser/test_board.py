@@ -142,6 +142,22 @@ def test_character_counter_counts_against_the_limit(page, api):
     expect(composer.locator("#post-limit")).to_have_text("2 characters over the limit")
 
 
+def look(button) -> dict:
+    return button.evaluate(
+        """(b) => { const s = getComputedStyle(b);
+            return { border: s.borderTopStyle, color: s.color, fill: s.backgroundColor }; }""")
+
+
+def contrast(one: str, other: str) -> float:
+    """WCAG contrast of two opaque computed colours, "rgb(r, g, b)"."""
+    def luminance(colour: str) -> float:
+        parts = [int(n) / 255 for n in re.findall(r"\d+", colour)[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in parts]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    high, low = sorted([luminance(one), luminance(other)], reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
 def test_post_button_is_disabled_while_the_text_is_empty_or_over_the_limit(page, api):
     api.user("alice")
     ui.log_in(page, "alice")
@@ -149,6 +165,11 @@ def test_post_button_is_disabled_while_the_text_is_empty_or_over_the_limit(page,
     composer = ui.composer(page)
     post = composer.get_by_role("button", name="Post")
     expect(post).to_be_disabled()  # only white space: nothing to post (aria-disabled: focusable)
+    # Plainly not ready, and still legible: a flat grey button, not a broken dashed edge.
+    disabled = look(post)
+    assert disabled["border"] == "solid", disabled
+    assert disabled["fill"].startswith("rgb("), disabled  # opaque
+    assert contrast(disabled["color"], disabled["fill"]) >= 4.5, disabled
     post.click(force=True)  # pressed anyway: nothing is sent
     expect(ui.messages(page)).to_have_count(0)
     too_long = "x" * 1001
@@ -159,6 +180,7 @@ def test_post_button_is_disabled_while_the_text_is_empty_or_over_the_limit(page,
     composer.get_by_label("Message").press("Backspace")
     expect(post).to_be_enabled()
     expect(composer.get_by_label("Message")).to_have_attribute("aria-invalid", "false")
+    assert look(post)["fill"] != disabled["fill"]
     post.click()
     expect(ui.messages(page).first.locator(".content")).to_have_text("x" * 1000)
 

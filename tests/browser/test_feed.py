@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import ui
+from tests.browser.conftest import app_context
 
 pytestmark = pytest.mark.browser
 
@@ -641,3 +642,31 @@ def test_a_new_day_starts_a_new_group_even_for_the_same_author(new_page, api):
     expect(ui.messages(page)).to_have_count(2)
     assert feed_lines(page) == ["# Today", "early", "# Yesterday", "late"]
     assert ui.group_headers(page) == ["early", "late"]
+
+
+# ---- the composer's placeholder --------------------------------------------------------
+
+
+@pytest.mark.parametrize(("width", "hint"), [(360, False), (1280, True)])
+def test_the_placeholder_keeps_to_one_line_and_names_ctrl_enter_only_with_room(
+        new_page, api, width, hint):
+    api.signup("alice")
+    page = ui.signed_in(new_page, width=width, height=740)
+    field = ui.composer(page).get_by_label("Message")
+    assert ("Ctrl+Enter" in field.get_attribute("placeholder")) is hint
+    empty = field.bounding_box()["height"]
+    ui.write_message(page, "x")
+    assert field.bounding_box()["height"] == empty  # the placeholder took one line too
+
+
+def test_a_touch_screen_placeholder_names_no_ctrl_enter(browser, web, api, new_page):
+    api.signup("alice")
+    context = app_context(browser, web.url, api.url, viewport={"width": 900, "height": 700},
+                          has_touch=True, is_mobile=True)
+    try:
+        page = new_page(context=context)
+        ui.log_in(page, "alice")
+        expect(ui.composer(page).get_by_label("Message")).to_have_attribute(
+            "placeholder", "Write a message…")
+    finally:
+        context.close()
