@@ -589,9 +589,11 @@ def board_on(new_page, now: str, first_page: list[dict], newer: list[dict] | Non
 def feed_lines(page) -> list[str]:
     """The feed top to bottom: each day's heading as "# day", each row's text."""
     return page.locator("#messages > li").evaluate_all(
-        """(rows) => rows.map((row) => row.classList.contains("day")
-            ? `# ${row.querySelector("h2").textContent}`
-            : row.querySelector(".content").textContent)""")
+        """(rows) => rows.flatMap((row) => {
+            const day = row.querySelector("h2")?.textContent;
+            const text = row.querySelector(".content").textContent;
+            return day ? [`# ${day}`, text] : [text];
+        })""")
 
 
 def test_days_are_divided_and_earlier_days_show_clock_times(new_page, api):

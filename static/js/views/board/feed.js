@@ -3,6 +3,12 @@
 // one's own messages a quiet delete control. Every piece of user text is
 // bidi-isolated (dir="auto") and goes in as text.
 //
+// Order (layout()): groups newest first, as the board pages and the "new messages" pill
+// expect, but inside a group (consecutive messages by one author) oldest first, as they
+// were written, under one header on the group's first row. Each day starts under a
+// divider ("Today", "Yesterday", a date): a heading at the top of the day's first row
+// (a list may hold only its items), so screen readers can move by day.
+//
 // The list is ONE tab stop (a roving tabindex): the row that has it is tabindex=0,
 // every other row and every control inside other rows is tabindex=-1. ↑/↓, j/k,
 // Home/End move between rows; Tab from a row reaches that row's links and buttons.
@@ -135,7 +141,7 @@ export function collapseLong(items) {
   }
 }
 
-/** The list's message rows, in the order shown (the day dividers left out). */
+/** The list's message rows, in the order shown. */
 export function messageRows(list) {
   return Array.from(list.querySelectorAll(":scope > li.message"));
 }
@@ -155,15 +161,12 @@ function sameGroup(newer, older) {
   );
 }
 
-function divider(list, day) {
-  const existing = list.querySelector(`:scope > li.day[data-day="${day}"]`);
-  if (existing) return existing;
-  // role=presentation: a day is not an item of the list, its heading is what is read.
-  return el(
-    "li",
-    { className: "day", attrs: { role: "presentation" }, dataset: { day } },
-    el("h2", { className: "day-label" }),
-  );
+/** Give row the day's divider (it is the day's first row), or take it away. */
+function markDay(row, startsDay) {
+  const label = row.querySelector(":scope > .day-label");
+  row.classList.toggle("new-day", startsDay);
+  if (!startsDay) label?.remove();
+  else if (!label) row.prepend(el("h2", { className: "day-label" }));
 }
 
 /**
@@ -182,10 +185,10 @@ export function layout(list) {
   }
   const wanted = [];
   for (const group of groups) {
-    const day = group[0].dataset.day;
-    if (wanted.at(-1)?.dataset.day !== day) wanted.push(divider(list, day));
+    const startsDay = wanted.at(-1)?.dataset.day !== group[0].dataset.day;
     group.reverse().forEach((row, index) => {
       row.classList.toggle("continued", index > 0);
+      markDay(row, startsDay && index === 0);
       wanted.push(row);
     });
   }
@@ -196,11 +199,6 @@ export function layout(list) {
     else if (node.isConnected && list.moveBefore) list.moveBefore(node, cursor);
     else list.insertBefore(node, cursor);
   }
-  while (cursor) { // what is left is days no message is on any more
-    const next = cursor.nextElementSibling;
-    cursor.remove();
-    cursor = next;
-  }
   if (focused && document.activeElement !== focused) focused.focus({ preventScroll: true });
   updateTimes(list);
 }
@@ -210,9 +208,8 @@ export function updateTimes(list, now = Date.now()) {
   for (const time of list.querySelectorAll(":scope > li.message time")) {
     time.textContent = feedTime(new Date(time.dateTime), now);
   }
-  for (const day of list.querySelectorAll(":scope > li.day")) {
-    const [year, month, date] = day.dataset.day.split("-").map(Number);
-    day.firstElementChild.textContent = dayLabel(new Date(year, month - 1, date), now);
+  for (const label of list.querySelectorAll(":scope > li.message > .day-label")) {
+    label.textContent = dayLabel(new Date(Number(label.parentElement.dataset.created)), now);
   }
 }
 
