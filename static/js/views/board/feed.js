@@ -5,9 +5,10 @@
 //
 // Order (layout()): groups newest first, as the board pages and the "new messages" pill
 // expect, but inside a group (consecutive messages by one author) oldest first, as they
-// were written, under one header on the group's first row. Each day starts under a
-// divider ("Today", "Yesterday", a date): a heading at the top of the day's first row
-// (a list may hold only its items), so screen readers can move by day.
+// were written, under one header on the group's first row. Once more than today is
+// shown, each day starts under a divider ("Today", "Yesterday", a date): a heading at
+// the top of the day's first row (a list may hold only its items), so screen readers
+// can move by day. A board of only today's messages has nothing to divide.
 //
 // The list is ONE tab stop (a roving tabindex): the row that has it is tabindex=0,
 // every other row and every control inside other rows is tabindex=-1. ↑/↓, j/k,
@@ -177,8 +178,11 @@ function markDay(row, startsDay) {
  * each day. Rows already in place stay put; a moved row keeps focus.
  */
 export function layout(list) {
+  const rows = messageRows(list).sort(newestFirst);
+  list.dataset.today = dayKey(new Date());
+  const divided = rows.some((row) => row.dataset.day !== list.dataset.today);
   const groups = [];
-  for (const row of messageRows(list).sort(newestFirst)) {
+  for (const row of rows) {
     const group = groups.at(-1);
     if (group && sameGroup(group.at(-1), row)) group.push(row);
     else groups.push([row]);
@@ -188,7 +192,7 @@ export function layout(list) {
     const startsDay = wanted.at(-1)?.dataset.day !== group[0].dataset.day;
     group.reverse().forEach((row, index) => {
       row.classList.toggle("continued", index > 0);
-      markDay(row, startsDay && index === 0);
+      markDay(row, divided && startsDay && index === 0);
       wanted.push(row);
     });
   }
@@ -205,6 +209,10 @@ export function layout(list) {
 
 /** Each row's time and each day's name, as time passes (today's times are relative). */
 export function updateTimes(list, now = Date.now()) {
+  if (list.dataset.today && list.dataset.today !== dayKey(new Date(now))) {
+    layout(list); // past midnight: today's messages are yesterday's now, to be divided
+    return;
+  }
   for (const time of list.querySelectorAll(":scope > li.message time")) {
     time.textContent = feedTime(new Date(time.dateTime), now);
   }
