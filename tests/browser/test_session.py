@@ -90,7 +90,8 @@ def test_revoked_access_token_is_renewed_without_the_person_noticing(page, api):
     seen = watch_api(page, api)
     page.get_by_role("button", name="Refresh").click()
     expect(ui.messages(page)).to_have_text(
-        [re.compile(r"^B\s+bob\s+@bob\s+now\s+posted meanwhile$")], use_inner_text=True  # avatar first
+        [re.compile(r"^B\s+bob\s+@bob\s+now\s+posted meanwhile$")],  # avatar first
+        use_inner_text=True,
     )
     expect(ui.board_heading(page)).to_be_visible()
     assert seen == [

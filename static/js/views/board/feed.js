@@ -175,7 +175,7 @@ function markDay(row, startsDay) {
  * new messages, after a deletion): groups newest first, each group oldest first with
  * its header on its first row (the rows after it show no name and no time of their own;
  * both stay for screen readers, and the time shows on hover or focus), a divider above
- * each day. Rows already in place stay put; a moved row keeps focus.
+ * each day unless all are today's. Rows already in place stay put; a moved row keeps focus.
  */
 export function layout(list) {
   const rows = messageRows(list).sort(newestFirst);
