@@ -66,18 +66,18 @@ def test_paging_through_45_messages_shows_each_once(new_page, api):
     api.user("bob")
     api.signup("alice")
     posted = [api.post("bob", f"message {n:02d}")["content"] for n in range(45)]
-    newest_first = list(reversed(posted))
     page = ui.signed_in(new_page)
     older = page.get_by_role("button", name="Older messages")
     expect(ui.messages(page)).to_have_count(20)
-    assert ui.message_texts(page) == newest_first[:20]
+    # The newest 20, and all one group by bob: oldest first inside it.
+    assert ui.message_texts(page) == posted[25:]
     older.click()
     expect(ui.messages(page)).to_have_count(40)
     older.click()
     expect(ui.messages(page)).to_have_count(45)
     expect(older).to_be_hidden()
     expect(page.get_by_text("You have reached the oldest message.")).to_be_visible()
-    assert ui.message_texts(page) == newest_first
+    assert ui.message_texts(page) == posted  # older pages joined the group at its top
 
 
 def test_refresh_shows_messages_posted_elsewhere(new_page, api):
@@ -89,7 +89,7 @@ def test_refresh_shows_messages_posted_elsewhere(new_page, api):
     api.post("bob", "after")
     page.get_by_role("button", name="Refresh").click()
     expect(ui.messages(page)).to_have_count(2)
-    assert ui.message_texts(page) == ["after", "before"]
+    assert ui.message_texts(page) == ["before", "after"]  # one group by bob, in order
 
 
 def test_message_html_is_shown_as_text(new_page, api, problems):
@@ -142,6 +142,22 @@ def test_character_counter_counts_against_the_limit(page, api):
     expect(composer.locator("#post-limit")).to_have_text("2 characters over the limit")
 
 
+def look(button) -> dict:
+    return button.evaluate(
+        """(b) => { const s = getComputedStyle(b);
+            return { border: s.borderTopStyle, color: s.color, fill: s.backgroundColor }; }""")
+
+
+def contrast(one: str, other: str) -> float:
+    """WCAG contrast of two opaque computed colours, "rgb(r, g, b)"."""
+    def luminance(colour: str) -> float:
+        parts = [int(n) / 255 for n in re.findall(r"\d+", colour)[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in parts]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    high, low = sorted([luminance(one), luminance(other)], reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
 def test_post_button_is_disabled_while_the_text_is_empty_or_over_the_limit(page, api):
     api.user("alice")
     ui.log_in(page, "alice")
@@ -149,6 +165,11 @@ def test_post_button_is_disabled_while_the_text_is_empty_or_over_the_limit(page,
     composer = ui.composer(page)
     post = composer.get_by_role("button", name="Post")
     expect(post).to_be_disabled()  # only white space: nothing to post (aria-disabled: focusable)
+    # Plainly not ready, and still legible: a flat grey button, not a broken dashed edge.
+    disabled = look(post)
+    assert disabled["border"] == "solid", disabled
+    assert disabled["fill"].startswith("rgb("), disabled  # opaque
+    assert contrast(disabled["color"], disabled["fill"]) >= 4.5, disabled
     post.click(force=True)  # pressed anyway: nothing is sent
     expect(ui.messages(page)).to_have_count(0)
     too_long = "x" * 1001
@@ -159,6 +180,7 @@ def test_post_button_is_disabled_while_the_text_is_empty_or_over_the_limit(page,
     composer.get_by_label("Message").press("Backspace")
     expect(post).to_be_enabled()
     expect(composer.get_by_label("Message")).to_have_attribute("aria-invalid", "false")
+    assert look(post)["fill"] != disabled["fill"]
     post.click()
     expect(ui.messages(page).first.locator(".content")).to_have_text("x" * 1000)
 
@@ -332,5 +354,5 @@ def test_board_is_usable_at_360_pixels(new_page, api):
     assert box["x"] >= 0
     assert box["x"] + box["width"] <= 360
     ui.composer(page).get_by_role("button", name="Post").click()
-    expect(ui.messages(page).first.locator(".content")).to_have_text("typed on a phone")
+    expect(ui.newest(page).locator(".content")).to_have_text("typed on a phone")
     save_screenshot(page, "board-phone.png")

@@ -3,12 +3,15 @@ messages collapsed, a dense list, and focus that stays where the person is."""
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import datetime
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser import ui
+from tests.browser.conftest import app_context
 
 pytestmark = pytest.mark.browser
 
@@ -46,9 +49,13 @@ def test_new_messages_wait_behind_a_pill_while_the_reader_is_scrolled_down(new_p
     expect(pill).to_be_in_viewport()
     assert ui.message_texts(page)[0] == top_before  # nothing moved under the reader
     pill.click()
-    expect(ui.messages(page).first.locator(".content")).to_have_text("news while you read")
+    news = ui.newest(page)
+    expect(news.locator(".content")).to_have_text("news while you read")
     expect(pill).to_be_hidden()
-    page.wait_for_function("() => window.scrollY === 0")
+    # bob's 21st message in a row ends his group, oldest first: the pill leads there.
+    assert ui.message_texts(page)[0] == top_before
+    expect(news).to_be_focused()
+    expect(news).to_be_in_viewport()
 
 
 def test_a_hidden_tab_asks_for_nothing_and_catches_up_when_shown(new_page, api):
@@ -154,7 +161,7 @@ def test_a_long_message_collapses_and_expands(new_page, api):
     api.post("bob", "\n".join(f"line {n}" for n in range(1, 21)))
     api.post("bob", "short")
     page = ui.signed_in(new_page)
-    long_item = ui.messages(page).nth(1)
+    long_item = ui.messages(page).first  # its group's first row: written first
     content = long_item.locator(".content")
     collapsed = content.bounding_box()["height"]
     more = long_item.get_by_role("button", name="Show more")
@@ -166,7 +173,7 @@ def test_a_long_message_collapses_and_expands(new_page, api):
     assert content.bounding_box()["height"] > collapsed * 2
     less.click()
     expect(long_item.get_by_role("button", name="Show more")).to_be_visible()
-    expect(ui.messages(page).first.get_by_role("button")).to_have_count(0)  # short: no toggle
+    expect(ui.messages(page).nth(1).get_by_role("button")).to_have_count(0)  # short: no toggle
 
 
 def test_the_exact_time_shows_on_hover_and_is_no_tab_stop(new_page, api):
@@ -283,10 +290,11 @@ def test_older_keeps_focus_shows_its_error_beside_it_and_lands_on_new_rows(new_p
     page.keyboard.press("Enter")
     expect(ui.messages(page)).to_have_count(25)
     expect(near).to_have_text("")
-    # No more pages: the button is gone, so focus moves to the first row it loaded.
+    # No more pages: the button is gone, so focus moves to the first row it loaded
+    # (bob's older messages head his one group, oldest first).
     expect(older).to_be_hidden()
     focused = page.evaluate("() => document.activeElement.textContent")
-    assert "message 04" in focused
+    assert "message 00" in focused
 
 
 def test_ctrl_enter_posts_from_the_composer(new_page, api):
@@ -432,3 +440,235 @@ def test_an_over_long_message_scrolls_inside_a_capped_composer_ringed_once(new_p
     ui.write_message(page, "fits")
     expect(post).to_be_enabled()
     expect(post).not_to_have_attribute("aria-describedby", re.compile("."))
+
+
+# ---- a group reads in the order it was written -----------------------------------
+
+
+def shown_authors(page) -> list[str]:
+    """Each row's author handle, top to bottom; the group headers are the rows whose
+    name shows (group_headers)."""
+    return page.locator("#messages > li.message .handle").all_text_contents()
+
+
+def test_on_first_load_each_group_runs_oldest_first_under_its_header(new_page, api):
+    api.user("bob")
+    api.user("carol")
+    api.signup("alice")
+    api.post("carol", "c1")
+    api.post("bob", "Lunch at noon?")
+    api.post("bob", "And bring the slides, please.")
+    api.post("carol", "c2")
+    api.post("carol", "c3")
+    page = ui.signed_in(new_page)
+    expect(ui.messages(page)).to_have_count(5)
+    # Groups newest first; inside each, the order it was written in.
+    assert ui.message_texts(page) == ["c2", "c3", "Lunch at noon?",
+                                      "And bring the slides, please.", "c1"]
+    assert ui.group_headers(page) == ["c2", "Lunch at noon?", "c1"]
+    widths = page.locator("#messages .author").evaluate_all(
+        "(names) => names.map((name) => name.getBoundingClientRect().width)")
+    assert [width > 10 for width in widths] == [True, False, True, False, True], widths
+    # The keyboard goes the way the eye does.
+    ui.messages(page).first.focus()
+    for text in ["c3", "Lunch at noon?", "And bring the slides, please."]:
+        page.keyboard.press("ArrowDown")
+        expect(page.locator("#messages > li.message:focus .content")).to_have_text(text)
+    page.keyboard.press("k")
+    expect(page.locator("#messages > li.message:focus .content")).to_have_text("Lunch at noon?")
+
+
+def test_older_messages_by_the_bottom_groups_author_join_it_at_its_top(new_page, api):
+    api.user("bob")
+    api.user("carol")
+    api.signup("alice")
+    for n in range(5):
+        api.post("bob", f"b{n}")
+    for n in range(17):
+        api.post("carol", f"c{n:02d}")
+    page = ui.signed_in(new_page)
+    expect(ui.messages(page)).to_have_count(20)  # carol's 17, then bob's newest 3
+    assert ui.message_texts(page)[-3:] == ["b2", "b3", "b4"]
+    page.get_by_role("button", name="Older messages").click()
+    expect(ui.messages(page)).to_have_count(22)
+    assert ui.message_texts(page) == [f"c{n:02d}" for n in range(17)] + [
+        "b0", "b1", "b2", "b3", "b4"]
+    assert ui.group_headers(page) == ["c00", "b0"]  # b2 heads nothing any more
+
+
+def test_a_live_message_by_the_top_groups_author_joins_it_at_its_bottom(new_page, api):
+    api.user("bob")
+    api.user("carol")
+    api.signup("alice")
+    api.post("bob", "one")
+    page = ui.signed_in(new_page)
+    api.post("bob", "two")
+    expect(ui.messages(page)).to_have_count(2, timeout=ARRIVAL_MS)
+    assert ui.message_texts(page) == ["one", "two"]
+    assert ui.group_headers(page) == ["one"]
+    expect(ui.newest(page).locator(".content")).to_have_text("two")
+    api.post("carol", "three")  # someone else: a new group, above
+    expect(ui.messages(page)).to_have_count(3, timeout=ARRIVAL_MS)
+    assert ui.message_texts(page) == ["three", "one", "two"]
+    assert ui.group_headers(page) == ["three", "one"]
+    ui.post(page, "four")  # posting here arrives the same way
+    ui.post(page, "five")
+    assert ui.message_texts(page)[:2] == ["four", "five"]
+    assert shown_authors(page)[:3] == ["@alice", "@alice", "@carol"]
+
+
+def test_deleting_a_groups_first_row_gives_its_header_to_the_next(new_page, api):
+    api.user("alice")
+    for text in ["one", "two", "three"]:
+        api.post("alice", text)
+    page = ui.signed_in(new_page)
+    expect(ui.messages(page)).to_have_count(3)
+    assert ui.message_texts(page) == ["one", "two", "three"]
+    first = ui.messages(page).first
+    first.get_by_role("button", name="Delete your message: one").click()
+    page.get_by_role("dialog", name="Delete this message?").get_by_role(
+        "button", name="Delete", exact=True).click()
+    expect(ui.messages(page)).to_have_count(2)
+    assert ui.message_texts(page) == ["two", "three"]
+    assert ui.group_headers(page) == ["two"]
+    head = ui.messages(page).first
+    expect(head).to_be_focused()  # the next row, now the group's first
+    assert head.locator(".author").evaluate("(n) => n.getBoundingClientRect().width") > 10
+    assert head.locator(".when").evaluate("(n) => n.getBoundingClientRect().width") > 10
+
+
+def test_show_more_opens_a_long_row_in_its_place_in_the_group(new_page, api):
+    api.user("bob")
+    api.signup("alice")
+    api.post("bob", "before the long one")
+    api.post("bob", "\n".join(f"line {n}" for n in range(1, 21)))
+    api.post("bob", "after the long one")
+    page = ui.signed_in(new_page)
+    expect(ui.messages(page)).to_have_count(3)
+    long_item = ui.messages(page).nth(1)
+    expect(long_item.locator(".content")).to_contain_text("line 1\nline 2")
+    more = long_item.get_by_role("button", name="Show more")
+    more.click()
+    expect(long_item.get_by_role("button", name="Show less")).to_have_attribute(
+        "aria-expanded", "true")
+    texts = ui.message_texts(page)
+    assert texts[0] == "before the long one" and texts[2] == "after the long one", texts
+    assert ui.group_headers(page) == ["before the long one"]
+    boxes = page.locator("#messages > li.message").evaluate_all(
+        "(rows) => rows.map((r) => r.getBoundingClientRect().top)")
+    assert boxes == sorted(boxes)  # shown top to bottom in that order too
+
+
+# ---- days: a divider above each, clock times before today ---------------------------
+
+
+def stub(username: str, content: str, at: str) -> dict:
+    """A message as the API shows it, written at ``at`` (the API cannot backdate)."""
+    millis = int(datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp() * 1000)
+    return {"id": f"{millis:013d}{len(content):013d}", "username": username,
+            "display_name": username, "content": content, "created_at": at}
+
+
+def board_on(new_page, now: str, first_page: list[dict], newer: list[dict] | None = None):
+    """Alice's board at ``now`` on the page's clock, its first page ``first_page``
+    (newest first) and its live checks answered with ``newer`` (empty unless given)."""
+    page = new_page()
+    page.clock.install(time=now)
+    answer = {"Access-Control-Allow-Origin": "*"}
+    page.route(re.compile(r".*/messages\?limit=20$"), lambda route: route.fulfill(
+        status=200, content_type="application/json", headers=answer,
+        body=json.dumps({"messages": first_page, "next_cursor": None})))
+    page.route(re.compile(r".*/live\?.*"), lambda route: route.fulfill(
+        status=200, content_type="application/json", headers=answer,
+        body=json.dumps({"messages": newer or [], "next_cursor": None})))
+    page.reload()
+    ui.log_in(page, "alice")
+    return page
+
+
+def feed_lines(page) -> list[str]:
+    """The feed top to bottom: each day's heading as "# day", each row's text."""
+    return page.locator("#messages > li").evaluate_all(
+        """(rows) => rows.flatMap((row) => {
+            const day = row.querySelector("h2")?.textContent;
+            const text = row.querySelector(".content").textContent;
+            return day ? [`# ${day}`, text] : [text];
+        })""")
+
+
+def test_days_are_divided_and_earlier_days_show_clock_times(new_page, api):
+    api.signup("alice")
+    page = board_on(new_page, "2026-12-07T10:00:00Z", [
+        stub("carol", "morning coffee", "2026-12-07T09:57:45.000Z"),
+        stub("bob", "just after midnight", "2026-12-07T00:01:00.000Z"),
+        stub("bob", "just before midnight", "2026-12-06T23:58:00.000Z"),
+        stub("ada", "a week ago", "2026-11-30T14:05:00.000Z"),
+    ])
+    expect(ui.messages(page)).to_have_count(4)  # the dividers are no items of the list
+    assert feed_lines(page) == [
+        "# Today", "morning coffee", "just after midnight",
+        "# Yesterday", "just before midnight",  # bob's two, 3 minutes apart: two groups
+        "# Monday, November 30", "a week ago",
+    ]
+    days = page.get_by_role("list", name="Messages, newest first").get_by_role("heading", level=2)
+    expect(days).to_have_text(["Today", "Yesterday", "Monday, November 30"])
+    assert ui.group_headers(page) == [
+        "morning coffee", "just after midnight", "just before midnight", "a week ago"]
+    times = page.locator("#messages time")
+    expect(times).to_have_text(["2 min. ago", "10 hr. ago", "11:58 PM", "2:05 PM"])
+    expect(times.nth(2)).to_have_attribute(
+        "title", re.compile(r"^Sunday, December 6, 2026 at 11:58:00 PM UTC$"))
+    ui.messages(page).first.focus()  # the keyboard steps over the dividers
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    expect(ui.messages(page).nth(2)).to_be_focused()
+
+
+def test_at_midnight_today_becomes_yesterday_and_its_times_clock_times(new_page, api):
+    api.signup("alice")
+    page = board_on(new_page, "2026-12-06T23:59:00Z", [
+        stub("bob", "late", "2026-12-06T23:58:00.000Z")])
+    expect(page.locator("#messages time")).to_have_text("1 min. ago")
+    expect(page.locator("#messages h2")).to_have_count(0)  # only today: nothing to divide
+    page.clock.fast_forward("02:00")
+    expect(page.locator("#messages h2")).to_have_text("Yesterday")
+    expect(page.locator("#messages time")).to_have_text("11:58 PM")
+
+
+def test_a_new_day_starts_a_new_group_even_for_the_same_author(new_page, api):
+    api.signup("alice")
+    page = board_on(new_page, "2026-12-07T00:02:00Z",
+                    [stub("bob", "late", "2026-12-06T23:59:00.000Z")],
+                    newer=[stub("bob", "early", "2026-12-07T00:01:30.000Z")])
+    ui.tick(page, 3_500)
+    expect(ui.messages(page)).to_have_count(2)
+    assert feed_lines(page) == ["# Today", "early", "# Yesterday", "late"]
+    assert ui.group_headers(page) == ["early", "late"]
+
+
+# ---- the composer's placeholder --------------------------------------------------------
+
+
+@pytest.mark.parametrize(("width", "hint"), [(360, False), (1280, True)])
+def test_the_placeholder_keeps_to_one_line_and_names_ctrl_enter_only_with_room(
+        new_page, api, width, hint):
+    api.signup("alice")
+    page = ui.signed_in(new_page, width=width, height=740)
+    field = ui.composer(page).get_by_label("Message")
+    assert ("Ctrl+Enter" in field.get_attribute("placeholder")) is hint
+    empty = field.bounding_box()["height"]
+    ui.write_message(page, "x")
+    assert field.bounding_box()["height"] == empty  # the placeholder took one line too
+
+
+def test_a_touch_screen_placeholder_names_no_ctrl_enter(browser, web, api, new_page):
+    api.signup("alice")
+    context = app_context(browser, web.url, api.url, viewport={"width": 900, "height": 700},
+                          has_touch=True, is_mobile=True)
+    try:
+        page = new_page(context=context)
+        ui.log_in(page, "alice")
+        expect(ui.composer(page).get_by_label("Message")).to_have_attribute(
+            "placeholder", "Write a message…")
+    finally:
+        context.close()

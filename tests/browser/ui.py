@@ -25,6 +25,25 @@ def message_texts(page: Any) -> list[str]:
     return page.locator("#messages .content").all_text_contents()
 
 
+# The last row of each group: a message row followed by a group's header, a day's
+# divider or nothing (groups run newest first, each one oldest first).
+GROUP_ENDS = (
+    "//ol[@id='messages']/li[contains(concat(' ', @class, ' '), ' message ')]"
+    "[not(following-sibling::li[1])"
+    " or following-sibling::li[1][not(contains(concat(' ', @class, ' '), ' continued '))]]"
+)
+
+
+def newest(page: Any) -> Any:
+    """The newest message: the last row of the top group (its first row when alone)."""
+    return page.locator(f"xpath={GROUP_ENDS}").first
+
+
+def group_headers(page: Any) -> list[str]:
+    """The text of each group's first row, as shown: the rows that show a name."""
+    return page.locator("#messages > li.message:not(.continued) .content").all_text_contents()
+
+
 def fill_credentials(page: Any, username: str, password: str) -> None:
     page.get_by_label("Username", exact=True).fill(username)
     page.get_by_label("Password", exact=True).fill(password)
@@ -92,7 +111,7 @@ def post(page: Any, text: str) -> None:
     write_message(page, text)
     composer(page).get_by_role("button", name="Post").click()
     expect(composer(page).get_by_label("Message")).to_have_value("")
-    expect(messages(page).first.locator(".content")).to_have_text(text)
+    expect(newest(page).locator(".content")).to_have_text(text)
 
 
 def stored_session(page: Any) -> dict | None:

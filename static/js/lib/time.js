@@ -43,6 +43,34 @@ export function fullTime(date) {
   return fullFormat.format(date);
 }
 
+const clockFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
+const dateFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long" });
+const datedYearFormat = new Intl.DateTimeFormat(undefined, {
+  weekday: "long", day: "numeric", month: "long", year: "numeric",
+});
+
+/** The local calendar day of a date, as a key ("2026-11-30"): what "the same day" means. */
+export function dayKey(date) {
+  return `${date.getFullYear()}-${date.getMonth() + 1}-${date.getDate()}`;
+}
+
+/** "Today", "Yesterday", or the date ("Monday, November 30"; with the year if not this one). */
+export function dayLabel(date, now = Date.now()) {
+  const today = new Date(now);
+  if (dayKey(date) === dayKey(today)) return "Today";
+  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+  if (dayKey(date) === dayKey(yesterday)) return "Yesterday";
+  return (date.getFullYear() === today.getFullYear() ? dateFormat : datedYearFormat).format(date);
+}
+
+/**
+ * A message's time in the feed: relative today ("3 min. ago"), the clock time ("2:05 PM")
+ * on earlier days, whose date the day's divider says.
+ */
+export function feedTime(date, now = Date.now()) {
+  return dayKey(date) === dayKey(new Date(now)) ? relativeTime(date, now) : clockFormat.format(date);
+}
+
 /** Refresh the text of every <time data-relative> on the page. */
 export function updateRelativeTimes(root = document) {
   const now = Date.now();

@@ -1,4 +1,4 @@
-// The board: newest messages first, new ones arriving by themselves (see live.js),
+// The board: newest messages first (in groups by author, see feed.js), new ones arriving by themselves (see live.js),
 // "Older messages" paging, Refresh, the composer above (composer.js) and deleting
 // one's own messages. Message text only ever goes in as text (see feed.js).
 
@@ -7,10 +7,10 @@ import { ApiError } from "../../lib/api.js";
 import { byId, el, say } from "../../lib/dom.js";
 import { askNewer, createPoller } from "../../lib/live.js";
 import { SessionEnded, authed, currentUser } from "../../lib/session.js";
-import { updateRelativeTimes } from "../../lib/time.js";
 import * as composer from "./composer.js";
 import {
-  collapseLong, excerpt, keepOneTabStop, makeActive, messageItem, regroup, wireKeys,
+  collapseLong, excerpt, keepOneTabStop, layout, makeActive, messageItem, messageRows,
+  updateTimes, wireKeys,
 } from "./feed.js";
 
 const PAGE_SIZE = 20;
@@ -148,15 +148,17 @@ async function loadPage(cursor) {
   state.loading = null;
   ui.loading.hidden = true;
   ui.list.removeAttribute("aria-busy");
+  layout(ui.list);
   updateEnds();
   updatePill();
-  regroup(ui.list);
   keepOneTabStop(ui.list);
   collapseLong(added);
-  // "Older messages" is gone after the last page: go on reading at the first new row.
+  // "Older messages" is gone after the last page: go on reading at the first new row
+  // (which may be at the top of the last group, when it was by that group's author).
   if (cursor && ui.older.hidden && document.activeElement === ui.older) {
-    if (added[0]) makeActive(ui.list, added[0]);
-    (added[0] ?? ui.title).focus();
+    const first = firstShown(added);
+    if (first) makeActive(ui.list, first);
+    (first ?? ui.title).focus();
   }
 }
 
@@ -189,7 +191,7 @@ async function checkForNew() {
   const fresh = page.messages.filter((message) => !state.shown.has(message.id));
   noteNewest(fresh);
   for (const message of fresh) state.shown.add(message.id);
-  updateRelativeTimes(ui.list);
+  updateTimes(ui.list);
   if (!fresh.length) return;
   state.pending = [...fresh, ...state.pending];
   if (readerAtTop()) showPending();
@@ -203,13 +205,21 @@ function readerAtTop() {
   return ui.list.getBoundingClientRect().top >= 0;
 }
 
-/** Put the held new messages at the top of the list. */
+/** Of some rows just added, the one shown first (nearest the top), if any. */
+function firstShown(items) {
+  return messageRows(ui.list).find((row) => items.includes(row)) ?? null;
+}
+
+/**
+ * Show the held new messages: at the top, or at the bottom of the top group when by
+ * its author (layout() puts them where they belong).
+ */
 function showPending() {
   const messages = state.pending;
   state.pending = [];
   const items = messages.map(itemFor);
   ui.list.prepend(...items);
-  regroup(ui.list);
+  layout(ui.list);
   keepOneTabStop(ui.list);
   collapseLong(items);
   updateEnds();
@@ -228,12 +238,17 @@ function updatePill() {
   ui.pill.replaceChildren(el("span", { text: "↑", attrs: { "aria-hidden": "true" } }), pillText(count));
 }
 
+/** To the first new message: the top of the page, or where it joined the top group. */
 function showNewFromPill() {
-  const items = showPending();
-  ui.list.scrollIntoView({ block: "start" });
-  window.scrollTo({ top: 0 });
-  if (items[0]) makeActive(ui.list, items[0]);
-  (items[0] ?? ui.title).focus({ preventScroll: true });
+  const first = firstShown(showPending());
+  const atTop = !first || first === messageRows(ui.list)[0];
+  if (atTop) window.scrollTo({ top: 0 });
+  if (!first) {
+    ui.title.focus({ preventScroll: true });
+    return;
+  }
+  makeActive(ui.list, first);
+  first.focus({ preventScroll: atTop }); // otherwise scrolled into view
 }
 
 function noteNewest(messages) {
@@ -243,7 +258,7 @@ function noteNewest(messages) {
 }
 
 function updateEnds() {
-  const count = ui.list.children.length;
+  const count = messageRows(ui.list).length;
   ui.empty.hidden = !(state.loaded && count === 0);
   ui.older.hidden = !state.nextCursor;
   ui.end.hidden = !(state.loaded && count > 0 && !state.nextCursor);
@@ -304,12 +319,14 @@ async function confirmDelete() {
   }, { errorRegion: ui.deleteError });
   ui.deleteCancel.disabled = false;
   if (removed) {
-    const next = target.item.nextElementSibling ?? target.item.previousElementSibling;
+    const rows = messageRows(ui.list);
+    const at = rows.indexOf(target.item);
+    const next = rows[at + 1] ?? rows[at - 1];
     target.item.remove();
     state.shown.delete(target.message.id);
     state.deleting = null;
     ui.deleteDialog.close();
-    regroup(ui.list);
+    layout(ui.list); // the next row may now head the group, or two groups become one
     updateEnds();
     // Focus goes to the neighbouring message (the list's tab stop), or the board's heading.
     if (next) makeActive(ui.list, next);
@@ -394,5 +411,5 @@ export function init() {
     },
     { passive: true },
   );
-  setInterval(() => updateRelativeTimes(ui.list), TIME_TICK_MS);
+  setInterval(() => updateTimes(ui.list), TIME_TICK_MS);
 }

@@ -110,10 +110,17 @@ export function init({ onPostedMessage }) {
     submit: byId("post-submit"),
   };
   onPosted = onPostedMessage;
-  // The shortcut is worth a word where there is a keyboard; on a phone it would wrap.
-  if (window.matchMedia("(pointer: fine)").matches) {
-    ui.content.placeholder = `${ui.content.placeholder} (${/Mac|iPhone|iPad/.test(navigator.platform) ? "⌘" : "Ctrl"}+Enter posts)`;
-  }
+  // The shortcut is worth a word where there is a keyboard and room for it on one
+  // line; on a phone there is neither (and a placeholder that wraps doubles the box).
+  const plain = ui.content.placeholder;
+  const hinted = `${plain} (${/Mac|iPhone|iPad/.test(navigator.platform) ? "⌘" : "Ctrl"}+Enter posts)`;
+  const roomForHint = window.matchMedia("(pointer: fine) and (min-width: 36rem)");
+  const placeHint = () => {
+    ui.content.placeholder = roomForHint.matches ? hinted : plain;
+    grow();
+  };
+  roomForHint.addEventListener("change", placeHint);
+  placeHint();
   ui.form.addEventListener("submit", submit);
   ui.content.addEventListener("input", () => {
     saveDraft(currentUser(), ui.content.value);

@@ -3,6 +3,13 @@
 // one's own messages a quiet delete control. Every piece of user text is
 // bidi-isolated (dir="auto") and goes in as text.
 //
+// Order (layout()): groups newest first, as the board pages and the "new messages" pill
+// expect, but inside a group (consecutive messages by one author) oldest first, as they
+// were written, under one header on the group's first row. Once more than today is
+// shown, each day starts under a divider ("Today", "Yesterday", a date): a heading at
+// the top of the day's first row (a list may hold only its items), so screen readers
+// can move by day. A board of only today's messages has nothing to divide.
+//
 // The list is ONE tab stop (a roving tabindex): the row that has it is tabindex=0,
 // every other row and every control inside other rows is tabindex=-1. ↑/↓, j/k,
 // Home/End move between rows; Tab from a row reaches that row's links and buttons.
@@ -10,7 +17,7 @@
 import { avatar } from "../../lib/avatar.js";
 import { el } from "../../lib/dom.js";
 import { linkedNodes } from "../../lib/links.js";
-import { fullTime, relativeTime } from "../../lib/time.js";
+import { dayKey, dayLabel, feedTime, fullTime } from "../../lib/time.js";
 
 const GROUP_WITHIN_MS = 5 * 60 * 1000;
 const SVG = "http://www.w3.org/2000/svg";
@@ -39,9 +46,8 @@ export function messageItem(message, { mine, onDelete }) {
     "span",
     { className: "when" },
     el("time", {
-      text: relativeTime(created),
+      text: feedTime(created),
       attrs: { datetime: message.created_at, title: fullTime(created) },
-      dataset: { relative: "" },
     }),
   );
   const body = el(
@@ -54,7 +60,10 @@ export function messageItem(message, { mine, onDelete }) {
     {
       className: mine ? "message mine" : "message",
       attrs: { tabindex: "-1" },
-      dataset: { id: message.id, author: message.username, created: String(created.getTime()) },
+      dataset: {
+        id: message.id, author: message.username, created: String(created.getTime()),
+        day: dayKey(created),
+      },
     },
     avatar(name, message.username),
     head,
@@ -133,20 +142,82 @@ export function collapseLong(items) {
   }
 }
 
+/** The list's message rows, in the order shown. */
+export function messageRows(list) {
+  return Array.from(list.querySelectorAll(":scope > li.message"));
+}
+
+function newestFirst(a, b) {
+  const age = Number(b.dataset.created) - Number(a.dataset.created);
+  if (age) return age;
+  return a.dataset.id < b.dataset.id ? 1 : a.dataset.id > b.dataset.id ? -1 : 0;
+}
+
+/** Consecutive messages (in time) by one author, a few minutes apart at most, on one day. */
+function sameGroup(newer, older) {
+  return (
+    newer.dataset.author === older.dataset.author &&
+    newer.dataset.day === older.dataset.day &&
+    Number(newer.dataset.created) - Number(older.dataset.created) <= GROUP_WITHIN_MS
+  );
+}
+
+/** Give row the day's divider (it is the day's first row), or take it away. */
+function markDay(row, startsDay) {
+  const label = row.querySelector(":scope > .day-label");
+  row.classList.toggle("new-day", startsDay);
+  if (!startsDay) label?.remove();
+  else if (!label) row.prepend(el("h2", { className: "day-label" }));
+}
+
 /**
- * Consecutive messages by one author within a few minutes form a group: the rows
- * after the group's first show no name and no time of their own (both stay for
- * screen readers; the time shows on hover or focus).
+ * Put the rows in the order shown, wherever they were added (first page, older pages,
+ * new messages, after a deletion): groups newest first, each group oldest first with
+ * its header on its first row (the rows after it show no name and no time of their own;
+ * both stay for screen readers, and the time shows on hover or focus), a divider above
+ * each day unless all are today's. Rows already in place stay put; a moved row keeps focus.
  */
-export function regroup(list) {
-  let previous = null;
-  for (const item of list.children) {
-    const continued =
-      previous !== null &&
-      previous.dataset.author === item.dataset.author &&
-      Math.abs(Number(previous.dataset.created) - Number(item.dataset.created)) <= GROUP_WITHIN_MS;
-    item.classList.toggle("continued", continued);
-    previous = item;
+export function layout(list) {
+  const rows = messageRows(list).sort(newestFirst);
+  list.dataset.today = dayKey(new Date());
+  const divided = rows.some((row) => row.dataset.day !== list.dataset.today);
+  const groups = [];
+  for (const row of rows) {
+    const group = groups.at(-1);
+    if (group && sameGroup(group.at(-1), row)) group.push(row);
+    else groups.push([row]);
+  }
+  const wanted = [];
+  for (const group of groups) {
+    const startsDay = wanted.at(-1)?.dataset.day !== group[0].dataset.day;
+    group.reverse().forEach((row, index) => {
+      row.classList.toggle("continued", index > 0);
+      markDay(row, divided && startsDay && index === 0);
+      wanted.push(row);
+    });
+  }
+  const focused = list.contains(document.activeElement) ? document.activeElement : null;
+  let cursor = list.firstElementChild;
+  for (const node of wanted) {
+    if (node === cursor) cursor = cursor.nextElementSibling;
+    else if (node.isConnected && list.moveBefore) list.moveBefore(node, cursor);
+    else list.insertBefore(node, cursor);
+  }
+  if (focused && document.activeElement !== focused) focused.focus({ preventScroll: true });
+  updateTimes(list);
+}
+
+/** Each row's time and each day's name, as time passes (today's times are relative). */
+export function updateTimes(list, now = Date.now()) {
+  if (list.dataset.today && list.dataset.today !== dayKey(new Date(now))) {
+    layout(list); // past midnight: today's messages are yesterday's now, to be divided
+    return;
+  }
+  for (const time of list.querySelectorAll(":scope > li.message time")) {
+    time.textContent = feedTime(new Date(time.dateTime), now);
+  }
+  for (const label of list.querySelectorAll(":scope > li.message > .day-label")) {
+    label.textContent = dayLabel(new Date(Number(label.parentElement.dataset.created)), now);
   }
 }
 
@@ -156,7 +227,7 @@ const CONTROLS = "a[href], button";
 
 /** Make row the list's one tab stop; its own links and buttons become reachable by Tab. */
 export function makeActive(list, row) {
-  for (const item of list.children) {
+  for (const item of messageRows(list)) {
     const active = item === row;
     item.tabIndex = active ? 0 : -1;
     for (const control of item.querySelectorAll(CONTROLS)) control.tabIndex = active ? 0 : -1;
@@ -165,7 +236,7 @@ export function makeActive(list, row) {
 
 /** After rows were added or removed: keep exactly one tab stop (the first row by default). */
 export function keepOneTabStop(list) {
-  const rows = Array.from(list.children);
+  const rows = messageRows(list);
   const active = rows.find((row) => row.tabIndex === 0) ?? rows[0];
   if (active) makeActive(list, active);
 }
@@ -181,7 +252,7 @@ export function wireKeys(list) {
     const row = event.target.closest("li.message");
     if (!row) return;
     const onRow = event.target === row;
-    const rows = Array.from(list.children);
+    const rows = messageRows(list);
     const at = rows.indexOf(row);
     let next = null;
     if (event.key === "ArrowDown" || (onRow && event.key === "j")) next = rows[at + 1];
