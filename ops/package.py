@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import py_compile
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -89,23 +90,34 @@ def run_chalice(arguments: list[str], *, cwd: Path = ROOT, timeout: float = 900)
 
 
 def add_bytecode(zip_path: Path) -> int:
-    """Compile the zip's Python files and add the ``.pyc`` files; how many were added."""
+    """Compile the zip's Python files into it as unchecked-hash ``.pyc``; how many.
+
+    Chalice copies the app's folders as they are, ``__pycache__`` included: a developer's
+    tree holds timestamp ``.pyc`` from running the app or its tests, stale against the
+    1980 file times inside the zip, so every cold start would compile those modules from
+    source after all. The zip is rewritten without any ``.pyc`` it came with first.
+    """
     with tempfile.TemporaryDirectory() as scratch:
-        tree = Path(scratch)
-        with zipfile.ZipFile(zip_path) as archive:
-            archive.extractall(tree)
-            present = set(archive.namelist())
-        # A file that does not compile (e.g. a dependency's Python 2 example) keeps its source.
-        compileall.compile_dir(tree, quiet=2, workers=0,
-                               invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-        added = 0
-        with zipfile.ZipFile(zip_path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
-            for path in sorted(tree.rglob("*.pyc")):
-                name = path.relative_to(tree).as_posix()
-                if name not in present:
-                    archive.write(path, name)
-                    added += 1
-    return added
+        tree, rewritten = Path(scratch) / "tree", Path(scratch) / "deployment.zip"
+        with zipfile.ZipFile(zip_path) as archive, \
+                zipfile.ZipFile(rewritten, "w", compression=zipfile.ZIP_DEFLATED) as out:
+            for info in archive.infolist():
+                if info.filename.endswith(".pyc"):
+                    continue
+                data = archive.read(info)
+                out.writestr(info, data)
+                target = tree / info.filename
+                if not info.is_dir():
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(data)
+            # A file that does not compile (a dependency's Python 2 example) keeps its source.
+            compileall.compile_dir(tree, quiet=2, workers=0,
+                                   invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+            compiled = sorted(tree.rglob("*.pyc"))
+            for path in compiled:
+                out.write(path, path.relative_to(tree).as_posix())
+        shutil.move(rewritten, zip_path)
+    return len(compiled)
 
 
 def package(stage: str, out: Path, *, cwd: Path = ROOT, merge: bool = True,

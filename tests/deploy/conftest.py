@@ -133,7 +133,14 @@ class Packaged:
 
 @pytest.fixture(scope="session")
 def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return copy_project(tmp_path_factory.mktemp("project"))
+    """The project as a developer's tree is once the app or its tests have run: with
+    timestamp ``.pyc`` files in ``__pycache__`` beside the sources (Chalice packs them)."""
+    import compileall
+
+    project = copy_project(tmp_path_factory.mktemp("project"))
+    compileall.compile_dir(project / "chalicelib", quiet=2)
+    compileall.compile_file(project / "app.py", quiet=2)
+    return project
 
 
 _packaged: dict[str, Packaged] = {}
