@@ -372,9 +372,10 @@ async function confirmDelete() {
     state.shown.delete(target.message.id);
     state.deleting = null;
     ui.deleteDialog.close();
-    // Focus goes to the neighbouring message (the list's tab stop), or the board's heading;
-    // the next row may then head the group, or two groups become one.
-    removeRows(ui.list, [target.item], { fallback: ui.title, moveFocus: true });
+    // Gone at once (the person just confirmed it). Focus goes to the neighbouring message
+    // (the list's tab stop), or the board's heading; the next row may then head the
+    // group, or two groups become one.
+    removeRows(ui.list, [target.item], { fallback: ui.title, moveFocus: true, fade: false });
     updateEnds();
   }
 }

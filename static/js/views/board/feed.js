@@ -151,13 +151,16 @@ const FADE_MS = 200;
 
 /**
  * Take rows off the list (deleted messages): at once out of reach (inert, hidden from
- * screen readers, no longer counted as rows), then a short fade unless the person
- * prefers reduced motion, then gone and the rest laid out again (a group may gain its
+ * screen readers, no longer counted as rows), then a short fade (with fade: deleted by
+ * someone else, so the row does not vanish unexplained) unless the person prefers
+ * reduced motion, then gone and the rest laid out again (a group may gain its
  * header back, two groups become one, a day lose its divider). Focus in a row that goes,
  * and the list's tab stop, move to the next row (or the one before; else to fallback).
  * With moveFocus, focus goes there even if it was elsewhere (a dialog about the row).
  */
-export function removeRows(list, gone, { fallback = null, moveFocus = false } = {}) {
+export function removeRows(
+  list, gone, { fallback = null, moveFocus = false, fade = true } = {},
+) {
   const rows = messageRows(list);
   const leaving = new Set(gone.filter((row) => rows.includes(row)));
   if (!leaving.size) return;
@@ -183,7 +186,7 @@ export function removeRows(list, gone, { fallback = null, moveFocus = false } = 
     layout(list);
     keepOneTabStop(list);
   };
-  if (window.matchMedia("(prefers-reduced-motion: reduce)").matches) {
+  if (!fade || window.matchMedia("(prefers-reduced-motion: reduce)").matches) {
     done();
     return;
   }
