@@ -163,7 +163,10 @@ export function removeRows(
 ) {
   const rows = messageRows(list);
   const leaving = new Set(gone.filter((row) => rows.includes(row)));
-  if (!leaving.size) return;
+  if (!leaving.size) {
+    if (moveFocus) fallback?.focus(); // already taken off (deleted elsewhere meanwhile)
+    return;
+  }
   const neighbour = (row) => {
     const at = rows.indexOf(row);
     const stays = (other) => !leaving.has(other);
