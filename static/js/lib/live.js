@@ -3,6 +3,9 @@
 //   every 30 s while the tab is visible but idle, never while it is hidden; at once
 //   when they come back (tab shown, window focused, first input after idling);
 //   slower after each failure, and never before a 429's Retry-After has passed;
+// - catching up: the check made at once on coming back is told so (check({ catchUp })),
+//   for the board to read the newest page instead of what is newer (one ask either way)
+//   and so see what was deleted meanwhile;
 // - what: GET /live with a short-lived live ticket instead of the bearer token
 //   (askNewer), which a Lambda function URL answers when deployed (config.liveUrl)
 //   without an API Gateway request or an authorizer call. Same answer as
@@ -20,8 +23,10 @@ const TICKET_MARGIN_MS = 30_000; // ask for the next ticket this long before one
 const INPUTS = ["pointerdown", "pointermove", "keydown", "wheel", "scroll", "touchstart"];
 
 /**
- * A poller that calls check() (an async function) while started and visible,
- * every ACTIVE_INTERVAL_MS while the person is active, IDLE_INTERVAL_MS otherwise.
+ * A poller that calls check({ catchUp }) (an async function) while started and visible,
+ * every ACTIVE_INTERVAL_MS while the person is active, IDLE_INTERVAL_MS otherwise;
+ * catchUp is true for the check made on coming back (tab shown, window focused, first
+ * input after idling), until one such check succeeds.
  * check() may throw: an ApiError 429 waits its Retry-After, other errors back off.
  */
 export function createPoller(
@@ -34,6 +39,7 @@ export function createPoller(
   let failures = 0;
   let notBefore = 0; // ms since the epoch: the server asked us to wait until then
   let lastInput = Date.now();
+  let catchUp = false; // the person came back: the next check catches up
 
   const visible = () => document.visibilityState === "visible";
   const isActive = () => Date.now() - lastInput < ACTIVE_FOR_MS;
@@ -51,11 +57,14 @@ export function createPoller(
     timer = null;
     if (!started || !visible() || running) return;
     let delay = null;
+    const catchingUp = catchUp;
+    catchUp = false;
     running = (async () => {
       try {
-        await check();
+        await check({ catchUp: catchingUp });
         failures = 0;
       } catch (error) {
+        catchUp ||= catchingUp; // the next check catches up instead
         failures += 1;
         delay = Math.min(interval() * 2 ** failures, MAX_BACKOFF_MS);
         if (error instanceof ApiError && error.status === 429 && error.retryAfter) {
@@ -73,25 +82,27 @@ export function createPoller(
     schedule(0);
   }
 
-  function noteInput() {
-    const wasIdle = !isActive();
+  /** The person is back: catch up now (or with the next check, if one is in flight). */
+  function cameBack() {
     lastInput = Date.now();
-    if (wasIdle) now(); // back from idling: catch up at once, then the active pace
+    catchUp = true;
+    now();
+  }
+
+  function noteInput() {
+    if (isActive()) lastInput = Date.now();
+    else cameBack(); // back from idling: catch up at once, then the active pace
   }
 
   document.addEventListener("visibilitychange", () => {
     if (visible()) {
-      lastInput = Date.now(); // showing the tab is the person's doing
-      now();
+      cameBack(); // showing the tab is the person's doing
     } else {
       clearTimeout(timer);
       timer = null;
     }
   });
-  window.addEventListener("focus", () => {
-    lastInput = Date.now();
-    now();
-  });
+  window.addEventListener("focus", cameBack);
   for (const type of INPUTS) {
     window.addEventListener(type, noteInput, { capture: true, passive: true });
   }

@@ -10,7 +10,7 @@ import { SessionEnded, authed, currentUser } from "../../lib/session.js";
 import * as composer from "./composer.js";
 import {
   collapseLong, excerpt, keepOneTabStop, layout, makeActive, messageItem, messageRows,
-  updateTimes, wireKeys,
+  removeRows, updateTimes, wireKeys,
 } from "./feed.js";
 
 const PAGE_SIZE = 20;
@@ -26,6 +26,7 @@ const state = {
   shown: new Set(), // ids of the messages on the page or waiting behind the pill
   newestId: null, // ids sort by creation time: the newest one seen
   pending: [], // new messages held while the reader is scrolled down, newest first
+  wholeNext: false, // something was new: the next check reads the newest page (see checkForNew)
   nextCursor: null,
   loaded: false,
   // What is in flight: at most one of each, and the handlers check these (one place).
@@ -85,6 +86,7 @@ export function reset({ keepDraft = false } = {}) {
   state.shown.clear();
   state.newestId = null;
   state.pending = [];
+  state.wholeNext = false;
   state.nextCursor = null;
   state.loaded = false;
   ui.list.replaceChildren();
@@ -162,8 +164,14 @@ async function loadPage(cursor) {
   }
 }
 
-/** Messages newer than the newest shown, asked for every few seconds by the poller. */
-async function checkForNew() {
+/**
+ * Messages newer than the newest shown, asked for every few seconds by the poller.
+ * Deleted messages are seen only where the newest page is read anyway, one ask for
+ * another, never an ask more: on catching up (the person came back to the tab, the
+ * window or from idling), on the check after something was new, on an empty board
+ * (see reconcile()); and Refresh reloads the whole list.
+ */
+async function checkForNew({ catchUp = false } = {}) {
   if (state.loading) return;
   if (!state.loaded) {
     // The first page never came (offline at the time): try it again, quietly.
@@ -172,9 +180,10 @@ async function checkForNew() {
     return;
   }
   const owner = state.owner;
+  const whole = catchUp || state.wholeNext || state.newestId === null;
   let page;
   try {
-    page = await askNewer({ limit: PAGE_SIZE, since: state.newestId ?? undefined });
+    page = await askNewer({ limit: PAGE_SIZE, since: whole ? undefined : state.newestId });
   } catch (error) {
     if (error instanceof SessionEnded) {
       poller.stop();
@@ -183,22 +192,63 @@ async function checkForNew() {
     throw error; // the poller backs off
   }
   if (state.owner !== owner || state.loading) return;
-  if (page.gap) {
+  state.wholeNext &&= !whole;
+  if (page.gap || (whole && !reachesNewest(page))) {
     // More arrived than one answer holds: start again from the top, once this check is over.
     setTimeout(() => loadFirstPage(), 0);
     return;
   }
+  if (whole) reconcile(page);
   const fresh = page.messages.filter((message) => !state.shown.has(message.id));
   noteNewest(fresh);
   for (const message of fresh) state.shown.add(message.id);
   updateTimes(ui.list);
   if (!fresh.length) return;
+  state.wholeNext = true; // others are writing (and may delete): the next check reads the page
   state.pending = [...fresh, ...state.pending];
   if (readerAtTop()) showPending();
   else {
     updatePill();
     say(ui.status, pillText(state.pending.length));
   }
+}
+
+/** Whether a newest page reaches back to the newest message shown (else some are missed). */
+function reachesNewest(page) {
+  const oldest = page.messages.at(-1);
+  return !page.next_cursor || !oldest || state.newestId === null || oldest.id <= state.newestId;
+}
+
+/**
+ * Take off the board every shown (or held) message that the newest page should hold
+ * and does not: deleted. The page covers the ids from its oldest to its newest, and
+ * everything older too when it is the last page; newer ones were posted since it was read.
+ */
+function reconcile(page) {
+  const ids = new Set(page.messages.map((message) => message.id));
+  const newest = page.messages[0]?.id;
+  const oldest = page.next_cursor ? page.messages.at(-1)?.id : undefined;
+  const covered = (id) =>
+    !ids.has(id) && (newest === undefined || id <= newest) && (oldest === undefined || id >= oldest);
+  const held = state.pending.filter((message) => covered(message.id));
+  const rows = messageRows(ui.list).filter((row) => covered(row.dataset.id));
+  if (!held.length && !rows.length) return;
+  for (const message of held) state.shown.delete(message.id);
+  for (const row of rows) state.shown.delete(row.dataset.id);
+  state.pending = state.pending.filter((message) => !held.includes(message));
+  // Being asked about deleting a message that is gone: the question goes with it (unless
+  // the answer is on its way; it will say the message had already been deleted).
+  const asked = ui.deleteDialog.open && rows.includes(state.deleting?.item)
+    && !ui.deleteConfirm.hasAttribute("aria-busy");
+  if (asked) {
+    state.deleting = null;
+    ui.deleteDialog.close();
+  }
+  removeRows(ui.list, rows, { fallback: ui.title, moveFocus: asked });
+  updateEnds();
+  updatePill();
+  // One row going needs no word; several at once are said, politely, once.
+  if (rows.length > 1) say(ui.status, `${number.format(rows.length)} messages were removed.`);
 }
 
 function readerAtTop() {
@@ -319,18 +369,14 @@ async function confirmDelete() {
   }, { errorRegion: ui.deleteError });
   ui.deleteCancel.disabled = false;
   if (removed) {
-    const rows = messageRows(ui.list);
-    const at = rows.indexOf(target.item);
-    const next = rows[at + 1] ?? rows[at - 1];
-    target.item.remove();
     state.shown.delete(target.message.id);
     state.deleting = null;
     ui.deleteDialog.close();
-    layout(ui.list); // the next row may now head the group, or two groups become one
+    // Gone at once (the person just confirmed it). Focus goes to the neighbouring message
+    // (the list's tab stop), or the board's heading; the next row may then head the
+    // group, or two groups become one.
+    removeRows(ui.list, [target.item], { fallback: ui.title, moveFocus: true, fade: false });
     updateEnds();
-    // Focus goes to the neighbouring message (the list's tab stop), or the board's heading.
-    if (next) makeActive(ui.list, next);
-    (next ?? ui.title).focus();
   }
 }
 

@@ -142,9 +142,62 @@ export function collapseLong(items) {
   }
 }
 
-/** The list's message rows, in the order shown. */
+/** The list's message rows, in the order shown (not those fading out: see removeRows). */
 export function messageRows(list) {
-  return Array.from(list.querySelectorAll(":scope > li.message"));
+  return Array.from(list.querySelectorAll(":scope > li.message:not([data-gone])"));
+}
+
+const FADE_MS = 200;
+
+/**
+ * Take rows off the list (deleted messages): at once out of reach (inert, hidden from
+ * screen readers, no longer counted as rows), then a short fade (with fade: deleted by
+ * someone else, so the row does not vanish unexplained) unless the person prefers
+ * reduced motion, then gone and the rest laid out again (a group may gain its
+ * header back, two groups become one, a day lose its divider). Focus in a row that goes,
+ * and the list's tab stop, move to the next row (or the one before; else to fallback).
+ * With moveFocus, focus goes there even if it was elsewhere (a dialog about the row).
+ */
+export function removeRows(
+  list, gone, { fallback = null, moveFocus = false, fade = true } = {},
+) {
+  const rows = messageRows(list);
+  const leaving = new Set(gone.filter((row) => rows.includes(row)));
+  if (!leaving.size) {
+    if (moveFocus) fallback?.focus(); // already taken off (deleted elsewhere meanwhile)
+    return;
+  }
+  const neighbour = (row) => {
+    const at = rows.indexOf(row);
+    const stays = (other) => !leaving.has(other);
+    return rows.slice(at + 1).find(stays) ?? rows.slice(0, at).reverse().find(stays) ?? null;
+  };
+  const focused = [...leaving].find((row) => row.contains(document.activeElement));
+  const active = [...leaving].find((row) => row.tabIndex === 0);
+  const next = neighbour(focused ?? active ?? [...leaving][0]);
+  if (focused || active) {
+    if (next) makeActive(list, next);
+  }
+  if (focused || moveFocus) (next ?? fallback)?.focus();
+  for (const row of leaving) {
+    row.dataset.gone = "1";
+    row.inert = true;
+    row.setAttribute("aria-hidden", "true");
+  }
+  const done = () => {
+    for (const row of leaving) row.remove();
+    layout(list);
+    keepOneTabStop(list);
+  };
+  if (!fade || window.matchMedia("(prefers-reduced-motion: reduce)").matches) {
+    done();
+    return;
+  }
+  const fades = [...leaving].map((row) =>
+    row.animate([{ opacity: 1 }, { opacity: 0 }], { duration: FADE_MS, easing: "ease-in" })
+      .finished.catch(() => {}),
+  );
+  void Promise.all(fades).then(done);
 }
 
 function newestFirst(a, b) {
