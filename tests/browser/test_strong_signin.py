@@ -267,7 +267,7 @@ def test_two_factor_enable_then_log_in_with_a_code_and_with_a_recovery_code(
     page.get_by_label("Code", exact=True).fill("000000")
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_label("Code", exact=True)).to_have_accessible_description(
-        re.compile("^Code not accepted"))
+        re.compile("^Wrong code: check it"))
     # The step after the one that confirmed setup (codes are accepted once per step).
     page.get_by_label("Code", exact=True).fill(authenticator.at(time.time() + 30))
     page.get_by_role("button", name="Verify").click()
@@ -335,8 +335,47 @@ def test_recovery_codes_left_regenerate_and_a_passkey_step_up_with_a_code(
     dialog.get_by_label("Your password").fill(ui.PASSWORD)
     dialog.get_by_label("Two-factor code").fill(recovery[1])  # an old one: refused
     dialog.get_by_role("button", name="Continue").click()
-    expect(dialog.locator("#step-up-code-problem")).to_contain_text("Code not accepted")
+    expect(dialog.locator("#step-up-code-problem")).to_have_text(
+        "That code didn't work. Check it, or enter the next code your app shows or a recovery code.")
     dialog.get_by_label("Two-factor code").fill(fresh[0])
     dialog.get_by_role("button", name="Continue").click()
     expect(passkeys(page)).to_have_count(1)
     expect(section.locator("#totp-codes-left")).to_have_text("9 of 10 recovery codes left.")
+
+
+def test_the_code_step_offers_the_passkey_instead(
+    app_page: Callable[[], Any], api: Api
+) -> None:
+    api.signup("alice")
+    page = on_account_page(app_page, passkeys=True)
+    page.get_by_role("button", name="Add a passkey").click()
+    dialog = page.get_by_role("dialog", name="Add a passkey")
+    dialog.get_by_label("Your password").fill(ui.PASSWORD)
+    dialog.get_by_role("button", name="Continue").click()
+    expect(passkeys(page)).to_have_count(1)
+    api.two_factor_on("alice")
+    log_out(page)
+    ui.fill_credentials(page, "alice", ui.PASSWORD)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    expect(page.get_by_role("heading", name="Two-factor code")).to_be_visible()
+    page.get_by_role("button", name="Use a passkey instead").click()
+    expect(ui.board_heading(page)).to_be_visible()
+
+
+def test_a_wrong_code_at_setup_says_the_next_one_may_be_needed(
+    app_page: Callable[[], Any], api: Api
+) -> None:
+    api.signup("alice")
+    page = on_account_page(app_page)
+    section = page.get_by_role("region", name="Two-factor authentication")
+    section.get_by_role("button", name="Set up two-factor authentication").click()
+    dialog = page.get_by_role("dialog", name="Set up two-factor authentication")
+    dialog.get_by_label("Your password").fill(ui.PASSWORD)
+    dialog.get_by_role("button", name="Continue").click()
+    setup = page.get_by_role("dialog", name="Set up two-factor authentication")
+    setup.get_by_role("button", name="I have an app").click()
+    setup.get_by_role("button", name="Next").click()
+    setup.get_by_label("Code from the app", exact=True).fill("000000")
+    setup.get_by_role("button", name="Turn on").click()
+    expect(setup.locator("#totp-confirm-error")).to_have_text(
+        "That code didn't work. Enter the code your app shows now, or wait for its next one.")

@@ -13,7 +13,10 @@ import { run } from "../../lib/action.js";
 import * as dialog from "../../lib/dialog.js";
 import { byId, el, flash, say } from "../../lib/dom.js";
 import { authed, currentUser } from "../../lib/session.js";
-import { codeRefusal } from "../auth/code-step.js";
+import { ANY_CODE_REFUSED, codeRefusal } from "../auth/code-step.js";
+
+// At setup the app's code may be a second from changing, or the one just typed: say so.
+const SETUP_CODE_REFUSED = "That code didn't work. Enter the code your app shows now, or wait for its next one.";
 
 const SVG = "http://www.w3.org/2000/svg";
 const QR_BORDER = 4;
@@ -153,7 +156,7 @@ async function confirmSetup(event) {
   event.preventDefault();
   const answer = await run(ui.confirmSubmit, "Turning on…",
     () => authed("POST", "/me/totp/confirm", { body: { code: ui.confirmCode.value.trim() } }),
-    { errorRegion: ui.confirmError, explain: codeRefusal });
+    { errorRegion: ui.confirmError, explain: (error) => codeRefusal(error, SETUP_CODE_REFUSED) });
   if (!answer) {
     ui.confirmCode.select();
     ui.confirmCode.focus();
@@ -250,8 +253,8 @@ async function disable() {
 
 /** A refused password or code in the dialog, said next to the field at fault. */
 export function stepUpRefusal(error) {
-  if (error.status === 403 && /code/i.test(error.message)) return { field: "code", message: codeRefusal(error) };
-  if (error.status === 400 && /code/i.test(error.message)) return { field: "code", message: codeRefusal(error) };
+  if (error.status === 403 && /code/i.test(error.message)) return { field: "code", message: codeRefusal(error, ANY_CODE_REFUSED) };
+  if (error.status === 400 && /code/i.test(error.message)) return { field: "code", message: codeRefusal(error, ANY_CODE_REFUSED) };
   return null;
 }
 
