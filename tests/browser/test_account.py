@@ -47,7 +47,7 @@ def test_account_page_shows_username_and_join_date(page, api):
     # The overview sums up the protection, from /me, /me/passkeys and /me/sessions.
     expect(page.locator("#ov-totp")).to_have_text("Off")
     expect(page.locator("#ov-totp-action")).to_have_text("Turn on")
-    expect(page.locator("#ov-passkeys")).to_have_text("None · Add")
+    expect(page.locator("#ov-passkeys")).to_have_text("None")
     expect(page.locator("#ov-sessions")).to_have_text("1 session (this device)")
     # Each summary row is the link to its page (no second list of the same links); the
     # security row's facts describe its link, beside which "Turn on" is a control of its own.
@@ -528,3 +528,34 @@ def test_the_change_password_dialog_has_show_toggles_and_hides_again_on_close(pa
         expect(field).to_have_attribute("type", "password")
         expect(field).to_have_value("")
     expect(dialog(page).get_by_role("button", name="Show password")).to_be_visible()
+
+
+def test_the_overview_add_chips_are_controls_that_open_their_dialogs(page, api):
+    api.signup("alice")
+    ui.log_in(page, "alice")
+    open_account(page)
+    expect(page.locator("#ov-email")).to_have_text("None")
+    add_email = page.get_by_role("button", name="Add an email address")
+    add_passkey = page.get_by_role("button", name="Add a passkey")
+    # The same chip as "Turn on", beside the row's link rather than inside it.
+    for chip in (add_email, add_passkey):
+        expect(chip).to_have_text("Add")
+        expect(chip).to_have_class(re.compile(r"\boverview-action\b"))
+        assert chip.evaluate("(node) => node.parentElement.closest('a, button')") is None
+    looks = page.evaluate("""() => ['ov-totp-action', 'ov-email-add', 'ov-passkeys-add'].map((id) => {
+        const style = getComputedStyle(document.getElementById(id));
+        return [style.color, style.borderTopColor, style.borderRadius, style.fontSize];
+    })""")
+    assert looks[0] == looks[1] == looks[2], looks
+    add_email.click()
+    dialog = page.get_by_role("dialog", name="Add an email address")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Email address")).to_be_focused()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(page).to_have_url(re.compile(r"#/account/profile$"))
+    expect(page.get_by_role("button", name="Add an email address…")).to_be_focused()
+    page.go_back()
+    expect(page.get_by_role("heading", name="Account", level=1)).to_be_visible()
+    add_passkey.click()
+    expect(page.get_by_role("dialog", name="Add a passkey")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"#/account/security$"))
