@@ -143,6 +143,11 @@ def test_passkey_named_at_creation_sign_in_without_username_removal_confirmed(
 
     open_account(page)
     expect(passkeys(page).first).to_contain_text("last used")
+    # "Added … · last used …" on one line on a desktop.
+    facts = passkeys(page).first.locator(".passkey-facts")
+    lines = facts.evaluate(
+        "(node) => node.getBoundingClientRect().height / parseFloat(getComputedStyle(node).lineHeight)")
+    assert lines < 1.5, lines
     # Removing it ends the sessions it signed in (this one): sign in with the password.
     log_out(page)
     ui.log_in(page, "alice")
@@ -199,6 +204,13 @@ def set_up_two_factor(page: Any) -> tuple[pyotp.TOTP, list[str]]:
     done_box = done.bounding_box()
     assert list_box and done_box and 0 <= done_box["y"] - (list_box["y"] + list_box["height"]) < 40
     recovery = codes.all_inner_texts()
+    # Each column's codes start at one x, "10." included (numbers in a column of their own).
+    starts = codes.evaluate_all("""(items) => items.map((item) => {
+        const range = document.createRange();
+        range.selectNodeContents(item);
+        return Math.round(range.getClientRects()[0].left);
+    })""")
+    assert len(set(starts[:5])) == 1 and len(set(starts[5:])) == 1, starts
     with page.expect_download() as download:
         setup.get_by_role("button", name="Download .txt").click()
     saved = download.value.path().read_text()
@@ -290,6 +302,20 @@ def test_two_factor_on_has_one_turn_off_that_asks_password_and_code(
     _, recovery = set_up_two_factor(page)
     section = page.get_by_role("region", name="Two-factor authentication")
     expect(section.get_by_role("textbox")).to_have_count(0)  # no standing fields when on
+    # Turning off is the secondary, red action beside "New recovery codes…".
+    looks = section.evaluate("""(section) => {
+        const probe = document.createElement("span");
+        probe.style.color = "var(--danger)";
+        section.append(probe);
+        const danger = getComputedStyle(probe).color;
+        probe.remove();
+        const off = getComputedStyle(section.querySelector("#totp-disable"));
+        const renew = getComputedStyle(section.querySelector("#totp-regenerate"));
+        return { danger, off: off.color, offBorder: off.borderTopColor,
+                 renewBorder: renew.borderTopColor };
+    }""")
+    assert looks["off"] == looks["danger"], looks
+    assert looks["offBorder"] != looks["renewBorder"], looks
     section.get_by_role("button", name="Turn off").click()
     dialog = page.get_by_role("dialog", name="Turn off two-factor authentication?")
     dialog.get_by_label("Your password").fill(ui.PASSWORD)
