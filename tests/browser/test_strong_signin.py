@@ -146,7 +146,8 @@ def test_passkey_named_at_creation_sign_in_without_username_removal_confirmed(
     # "Added … · last used …" on one line on a desktop.
     facts = passkeys(page).first.locator(".passkey-facts")
     lines = facts.evaluate(
-        "(node) => node.getBoundingClientRect().height / parseFloat(getComputedStyle(node).lineHeight)")
+        "(node) => node.getBoundingClientRect().height"
+        " / parseFloat(getComputedStyle(node).lineHeight)")
     assert lines < 1.5, lines
     # Removing it ends the sessions it signed in (this one): sign in with the password.
     log_out(page)
@@ -362,7 +363,8 @@ def test_recovery_codes_left_regenerate_and_a_passkey_step_up_with_a_code(
     dialog.get_by_label("Two-factor code").fill(recovery[1])  # an old one: refused
     dialog.get_by_role("button", name="Continue").click()
     expect(dialog.locator("#step-up-code-problem")).to_have_text(
-        "That code didn't work. Check it, or enter the next code your app shows or a recovery code.")
+        "That code didn't work. Check it, or enter the next code your app shows"
+        " or a recovery code.")
     dialog.get_by_label("Two-factor code").fill(fresh[0])
     dialog.get_by_role("button", name="Continue").click()
     expect(passkeys(page)).to_have_count(1)
