@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import ui
+from tests.browser.conftest import app_context
 
 pytestmark = pytest.mark.browser
 
@@ -47,7 +48,7 @@ def test_account_page_shows_username_and_join_date(page, api):
     # The overview sums up the protection, from /me, /me/passkeys and /me/sessions.
     expect(page.locator("#ov-totp")).to_have_text("Off")
     expect(page.locator("#ov-totp-action")).to_have_text("Turn on")
-    expect(page.locator("#ov-passkeys")).to_have_text("None · Add")
+    expect(page.locator("#ov-passkeys")).to_have_text("None")
     expect(page.locator("#ov-sessions")).to_have_text("1 session (this device)")
     # Each summary row is the link to its page (no second list of the same links); the
     # security row's facts describe its link, beside which "Turn on" is a control of its own.
@@ -528,3 +529,77 @@ def test_the_change_password_dialog_has_show_toggles_and_hides_again_on_close(pa
         expect(field).to_have_attribute("type", "password")
         expect(field).to_have_value("")
     expect(dialog(page).get_by_role("button", name="Show password")).to_be_visible()
+
+
+def test_the_overview_add_chips_are_controls_that_open_their_dialogs(page, api):
+    api.signup("alice")
+    ui.log_in(page, "alice")
+    open_account(page)
+    expect(page.locator("#ov-email")).to_have_text("None")
+    add_email = page.get_by_role("button", name="Add an email address")
+    add_passkey = page.get_by_role("button", name="Add a passkey")
+    # The same chip as "Turn on", beside the row's link rather than inside it.
+    for chip in (add_email, add_passkey):
+        expect(chip).to_have_text("Add")
+        expect(chip).to_have_class(re.compile(r"\boverview-action\b"))
+        assert chip.evaluate("(node) => node.parentElement.closest('a, button')") is None
+    ids = ["ov-totp-action", "ov-email-add", "ov-passkeys-add"]
+    looks = page.evaluate("""(ids) => ids.map((id) => {
+        const style = getComputedStyle(document.getElementById(id));
+        return [style.color, style.borderTopColor, style.borderRadius, style.fontSize];
+    })""", ids)
+    assert looks[0] == looks[1] == looks[2], looks
+    add_email.click()
+    dialog = page.get_by_role("dialog", name="Add an email address")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Email address")).to_be_focused()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(page).to_have_url(re.compile(r"#/account/profile$"))
+    expect(page.get_by_role("button", name="Add an email address…")).to_be_focused()
+    page.go_back()
+    expect(page.get_by_role("heading", name="Account", level=1)).to_be_visible()
+    add_passkey.click()
+    expect(page.get_by_role("dialog", name="Add a passkey")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"#/account/security$"))
+
+
+def test_two_factor_setup_on_a_touch_screen_opens_the_app_first(browser, web, api, new_page):
+    api.signup("alice")
+    context = app_context(browser, web.url, api.url, viewport={"width": 360, "height": 740},
+                          has_touch=True, is_mobile=True)
+    try:
+        page = new_page(context=context)
+        assert page.evaluate("() => matchMedia('(pointer: coarse)').matches")
+        ui.log_in(page, "alice")
+        page.goto(page.url.split("#")[0] + "#/account/security")
+        page.get_by_role("button", name="Set up two-factor authentication").click()
+        page.get_by_role("dialog", name="Set up two-factor authentication").get_by_label(
+            "Your password").fill(ui.PASSWORD)
+        page.get_by_role("button", name="Continue").click()
+        setup = page.locator("#totp-dialog")
+        # "Install an app" is a hint, not a step of its own.
+        expect(setup.get_by_role("heading", name=re.compile("^Step 1 of 2"))).to_be_focused()
+        expect(setup.get_by_text("You need an authenticator app")).to_be_visible()
+        expect(setup.get_by_role("button", name="Back")).to_be_hidden()
+        # The app's link first, then the key with Copy, then the QR code (shown and read so).
+        open_app = setup.get_by_role("link", name="Open in authenticator app")
+        expect(open_app).to_have_attribute("href", re.compile(r"^otpauth://totp/"))
+        order = page.evaluate("""() => ['totp-open-app', 'totp-secret', 'totp-copy-key', 'totp-qr']
+            .map((id) => document.getElementById(id).getBoundingClientRect().top)""")
+        assert order == sorted(order), order
+        dom = page.evaluate("""() => {
+            const a = document.getElementById('totp-secret');
+            const b = document.getElementById('totp-qr');
+            return Boolean(a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING);
+        }""")
+        assert dom
+        setup.get_by_role("button", name="Next").click()
+        expect(setup.get_by_role("heading", name=re.compile("^Step 2 of 2"))).to_be_visible()
+        expect(setup.get_by_label("Code from the app", exact=True)).to_be_focused()
+        setup.get_by_role("button", name="Back").click()
+        expect(setup.get_by_role("heading", name=re.compile("^Step 1 of 2"))).to_be_focused()
+        setup.get_by_role("button", name="Cancel").click()
+        expect(setup).to_be_hidden()
+        expect(page.locator("#totp-open-app")).not_to_have_attribute("href", re.compile("."))
+    finally:
+        context.close()

@@ -230,7 +230,9 @@ def test_a_refused_two_factor_code_is_one_short_sentence_tied_to_the_field(page,
     code.fill("000000")
     page.get_by_role("button", name="Verify").click()
     problem = page.locator("#mfa-code-problem")
-    expect(problem).to_have_text("Code not accepted: wait for the next one.")
+    # A mistyped code is the usual cause: the sentence says to check it, not just to wait.
+    expect(problem).to_have_text(
+        "Wrong code: check it, or try the next one.")
     expect(code).to_have_attribute("aria-invalid", "true")
     described = (code.get_attribute("aria-describedby") or "").split()
     assert "mfa-code-problem" in described, described
@@ -275,3 +277,26 @@ def test_the_reset_page_has_a_show_toggle_for_its_new_passwords(page, api):
     page.get_by_role("button", name="Hide new passwords").click()
     expect(new).to_have_attribute("type", "password")
     expect(again).to_have_attribute("type", "password")
+
+
+def test_the_code_step_can_ask_for_a_recovery_code_instead(page, api):
+    api.signup("alice")
+    api.two_factor_on("alice")
+    ui.fill_credentials(page, "alice", ui.PASSWORD)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    code = page.get_by_label("Code", exact=True)
+    expect(code).to_have_attribute("inputmode", "numeric")
+    page.get_by_role("button", name="Use a recovery code").click()
+    # The same field (POST /login/totp takes either), asked for as a recovery code.
+    recovery = page.get_by_label("Recovery code", exact=True)
+    expect(recovery).to_be_focused()
+    expect(recovery).to_have_attribute("inputmode", "text")
+    expect(recovery).to_have_accessible_description(re.compile("recovery codes you saved"))
+    recovery.fill("aaaa-bbbb-cccc")
+    page.get_by_role("button", name="Verify").click()
+    expect(recovery).to_have_accessible_description(
+        re.compile("^That recovery code didn't work. Check it: each one works only once."))
+    expect(recovery).to_have_attribute("aria-invalid", "true")
+    page.get_by_role("button", name="Use a code from your app").click()
+    expect(page.get_by_label("Code", exact=True)).to_have_attribute("aria-invalid", "false")
+    expect(page.get_by_role("button", name="Use a recovery code")).to_be_visible()

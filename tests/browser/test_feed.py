@@ -672,3 +672,28 @@ def test_a_touch_screen_placeholder_names_no_ctrl_enter(browser, web, api, new_p
             "placeholder", "Write a message…")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_every_rows_time_lines_up_whether_or_not_it_has_a_delete(new_page, api, width):
+    api.user("bob")
+    api.user("alice")
+    api.post("bob", "bob's first")
+    api.post("bob", "bob's second")
+    api.post("alice", "mine")
+    api.post("alice", "mine too")
+    api.post("bob", "bob again")
+    page = ui.signed_in(new_page, width=width)
+    expect(ui.messages(page)).to_have_count(5)
+    expect(page.locator("#messages button.delete")).to_have_count(2)  # alice's own rows
+
+    def time_right(row):
+        row.hover()
+        return row.locator("time").evaluate("(t) => t.getBoundingClientRect().right")
+
+    rights = [time_right(ui.messages(page).nth(i)) for i in range(5)]  # headers and the rest
+    assert max(rights) - min(rights) <= 1, rights
+    # Others' text still runs the full width, beside where a delete would be.
+    own = page.locator("#messages li.mine .content").first.bounding_box()
+    other = page.locator("#messages li:not(.mine) .content").first.bounding_box()
+    assert own and other and other["x"] + other["width"] > own["x"] + own["width"] + 20

@@ -143,6 +143,16 @@ def test_passkey_named_at_creation_sign_in_without_username_removal_confirmed(
 
     open_account(page)
     expect(passkeys(page).first).to_contain_text("last used")
+    # "Added … · last used …" on one line on a desktop.
+    # (counted once the list is laid out: it is drawn again when its load answers)
+    lines = page.wait_for_function("""() => {
+        const facts = document.querySelector("#passkey-list .passkey-facts");
+        if (!facts) return 0;
+        const range = document.createRange();
+        range.selectNodeContents(facts);
+        return new Set([...range.getClientRects()].map((r) => Math.round(r.bottom))).size;
+    }""").json_value()
+    assert lines == 1, lines
     # Removing it ends the sessions it signed in (this one): sign in with the password.
     log_out(page)
     ui.log_in(page, "alice")
@@ -199,6 +209,13 @@ def set_up_two_factor(page: Any) -> tuple[pyotp.TOTP, list[str]]:
     done_box = done.bounding_box()
     assert list_box and done_box and 0 <= done_box["y"] - (list_box["y"] + list_box["height"]) < 40
     recovery = codes.all_inner_texts()
+    # Each column's codes start at one x, "10." included (numbers in a column of their own).
+    starts = codes.evaluate_all("""(items) => items.map((item) => {
+        const range = document.createRange();
+        range.selectNodeContents(item);
+        return Math.round(range.getClientRects()[0].left);
+    })""")
+    assert len(set(starts[:5])) == 1 and len(set(starts[5:])) == 1, starts
     with page.expect_download() as download:
         setup.get_by_role("button", name="Download .txt").click()
     saved = download.value.path().read_text()
@@ -267,7 +284,7 @@ def test_two_factor_enable_then_log_in_with_a_code_and_with_a_recovery_code(
     page.get_by_label("Code", exact=True).fill("000000")
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_label("Code", exact=True)).to_have_accessible_description(
-        re.compile("^Code not accepted"))
+        re.compile("^Wrong code: check it"))
     # The step after the one that confirmed setup (codes are accepted once per step).
     page.get_by_label("Code", exact=True).fill(authenticator.at(time.time() + 30))
     page.get_by_role("button", name="Verify").click()
@@ -290,6 +307,20 @@ def test_two_factor_on_has_one_turn_off_that_asks_password_and_code(
     _, recovery = set_up_two_factor(page)
     section = page.get_by_role("region", name="Two-factor authentication")
     expect(section.get_by_role("textbox")).to_have_count(0)  # no standing fields when on
+    # Turning off is the secondary, red action beside "New recovery codes…".
+    looks = section.evaluate("""(section) => {
+        const probe = document.createElement("span");
+        probe.style.color = "var(--danger)";
+        section.append(probe);
+        const danger = getComputedStyle(probe).color;
+        probe.remove();
+        const off = getComputedStyle(section.querySelector("#totp-disable"));
+        const renew = getComputedStyle(section.querySelector("#totp-regenerate"));
+        return { danger, off: off.color, offBorder: off.borderTopColor,
+                 renewBorder: renew.borderTopColor };
+    }""")
+    assert looks["off"] == looks["danger"], looks
+    assert looks["offBorder"] != looks["renewBorder"], looks
     section.get_by_role("button", name="Turn off").click()
     dialog = page.get_by_role("dialog", name="Turn off two-factor authentication?")
     dialog.get_by_label("Your password").fill(ui.PASSWORD)
@@ -335,8 +366,48 @@ def test_recovery_codes_left_regenerate_and_a_passkey_step_up_with_a_code(
     dialog.get_by_label("Your password").fill(ui.PASSWORD)
     dialog.get_by_label("Two-factor code").fill(recovery[1])  # an old one: refused
     dialog.get_by_role("button", name="Continue").click()
-    expect(dialog.locator("#step-up-code-problem")).to_contain_text("Code not accepted")
+    expect(dialog.locator("#step-up-code-problem")).to_have_text(
+        "That code didn't work. Check it, or enter the next code your app shows"
+        " or a recovery code.")
     dialog.get_by_label("Two-factor code").fill(fresh[0])
     dialog.get_by_role("button", name="Continue").click()
     expect(passkeys(page)).to_have_count(1)
     expect(section.locator("#totp-codes-left")).to_have_text("9 of 10 recovery codes left.")
+
+
+def test_the_code_step_offers_the_passkey_instead(
+    app_page: Callable[[], Any], api: Api
+) -> None:
+    api.signup("alice")
+    page = on_account_page(app_page, passkeys=True)
+    page.get_by_role("button", name="Add a passkey").click()
+    dialog = page.get_by_role("dialog", name="Add a passkey")
+    dialog.get_by_label("Your password").fill(ui.PASSWORD)
+    dialog.get_by_role("button", name="Continue").click()
+    expect(passkeys(page)).to_have_count(1)
+    api.two_factor_on("alice")
+    log_out(page)
+    ui.fill_credentials(page, "alice", ui.PASSWORD)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    expect(page.get_by_role("heading", name="Two-factor code")).to_be_visible()
+    page.get_by_role("button", name="Use a passkey instead").click()
+    expect(ui.board_heading(page)).to_be_visible()
+
+
+def test_a_wrong_code_at_setup_says_the_next_one_may_be_needed(
+    app_page: Callable[[], Any], api: Api
+) -> None:
+    api.signup("alice")
+    page = on_account_page(app_page)
+    section = page.get_by_role("region", name="Two-factor authentication")
+    section.get_by_role("button", name="Set up two-factor authentication").click()
+    dialog = page.get_by_role("dialog", name="Set up two-factor authentication")
+    dialog.get_by_label("Your password").fill(ui.PASSWORD)
+    dialog.get_by_role("button", name="Continue").click()
+    setup = page.get_by_role("dialog", name="Set up two-factor authentication")
+    setup.get_by_role("button", name="I have an app").click()
+    setup.get_by_role("button", name="Next").click()
+    setup.get_by_label("Code from the app", exact=True).fill("000000")
+    setup.get_by_role("button", name="Turn on").click()
+    expect(setup.locator("#totp-confirm-error")).to_have_text(
+        "That code didn't work. Enter the code your app shows now, or wait for its next one.")

@@ -51,7 +51,7 @@ def test_the_two_factor_step_offers_no_sign_up(page: Any, api: Api) -> None:
     expect(page.get_by_role("link", name="Create an account")).to_be_hidden()
 
 
-def test_a_code_refused_right_after_setup_says_to_wait_for_the_next(page: Any, api: Api) -> None:
+def test_a_code_refused_right_after_setup_says_to_enter_the_next(page: Any, api: Api) -> None:
     api.signup("alice")
     authenticator = api.two_factor_on("alice")
     ui.fill_credentials(page, "alice", ui.PASSWORD)
@@ -60,7 +60,7 @@ def test_a_code_refused_right_after_setup_says_to_wait_for_the_next(page: Any, a
     page.get_by_role("button", name="Verify").click()
     # Said next to the field (its description), in one short sentence.
     expect(page.get_by_label("Code", exact=True)).to_have_accessible_description(
-        re.compile("wait for the next one"))
+        re.compile("or try the next one"))
 
 
 def test_the_unreachable_banner_clears_itself_when_the_api_answers_again(

@@ -9,6 +9,7 @@ import { avatar } from "../../lib/avatar.js";
 import { byId, el, say } from "../../lib/dom.js";
 import { SessionEnded, authed } from "../../lib/session.js";
 import { daysAgo, fullTime, relativeTime } from "../../lib/time.js";
+import { supported as passkeysSupported } from "../../lib/webauthn.js";
 import * as activity from "./activity.js";
 import * as danger from "./danger.js";
 import * as passkeys from "./passkeys.js";
@@ -97,8 +98,9 @@ function showMe(me) {
   const hasEmailField = Object.hasOwn(me, "email");
   ui.emailItem.hidden = !hasEmailField;
   if (hasEmailField) {
+    ui.emailAdd.hidden = Boolean(me.email);
     ui.email.textContent = !me.email
-      ? "None · Add"
+      ? "None"
       : me.email_verified ? `${me.email} · verified` : `${me.email} · not verified yet`;
   }
   showCheckup(me);
@@ -153,12 +155,26 @@ function passwordAge(me, summary) {
 
 function showPasskeyCount(list) {
   if (!list) return;
-  ui.passkeys.textContent = list.length === 0 ? "None · Add" : `${list.length}`;
+  ui.passkeys.textContent = list.length === 0 ? "None" : `${list.length}`;
+  ui.passkeysAdd.hidden = list.length > 0 || !passkeysSupported();
 }
 
 function showSessionCount(list) {
   if (!list) return;
   ui.sessions.textContent = list.length === 1 ? "1 session (this device)" : `${list.length} sessions`;
+}
+
+/**
+ * An overview "Add": go to the page that does it and press its button there, so the
+ * dialog opens from (and gives the focus back to) the button it belongs to.
+ */
+function openOn(hash, buttonId) {
+  window.addEventListener("hashchange", () => {
+    const button = byId(buttonId);
+    button.focus();
+    button.click();
+  }, { once: true }); // after main.js's route() has shown the page
+  window.location.hash = hash;
 }
 
 export function resetAccount() {
@@ -169,6 +185,8 @@ export function resetAccount() {
     node.textContent = "";
   }
   ui.avatar.replaceChildren();
+  ui.emailAdd.hidden = true;
+  ui.passkeysAdd.hidden = true;
   ui.checkup.hidden = true;
   ui.checkupList.replaceChildren();
   profile.reset();
@@ -200,9 +218,11 @@ export function init({ onAccountDeleted, onProfile: profileChanged }) {
     activityRow: byId("ov-activity-row"),
     activity: byId("ov-activity"),
     passkeys: byId("ov-passkeys"),
+    passkeysAdd: byId("ov-passkeys-add"),
     sessions: byId("ov-sessions"),
     emailItem: byId("ov-email-item"),
     email: byId("ov-email"),
+    emailAdd: byId("ov-email-add"),
     checkup: byId("checkup"),
     checkupTitle: byId("checkup-title"),
     checkupList: byId("checkup-list"),
@@ -217,6 +237,8 @@ export function init({ onAccountDeleted, onProfile: profileChanged }) {
     },
   };
   onProfile = profileChanged;
+  ui.emailAdd.addEventListener("click", () => openOn("#/account/profile", "email-change"));
+  ui.passkeysAdd.addEventListener("click", () => openOn("#/account/security", "passkey-add"));
   profile.init({ onSaved: (me) => (me ? showMe(me) : load("profile")) });
   password.init();
   twoFactor.init({ onChanged: () => load("security") });

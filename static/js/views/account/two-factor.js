@@ -13,7 +13,10 @@ import { run } from "../../lib/action.js";
 import * as dialog from "../../lib/dialog.js";
 import { byId, el, flash, say } from "../../lib/dom.js";
 import { authed, currentUser } from "../../lib/session.js";
-import { codeRefusal } from "../auth/code-step.js";
+import { ANY_CODE_REFUSED, codeRefusal } from "../auth/code-step.js";
+
+// At setup the app's code may be a second from changing, or the one just typed: say so.
+const SETUP_CODE_REFUSED = "That code didn't work. Enter the code your app shows now, or wait for its next one.";
 
 const SVG = "http://www.w3.org/2000/svg";
 const QR_BORDER = 4;
@@ -62,6 +65,7 @@ export function reset() {
 
 function forgetSecrets() {
   ui.qr.replaceChildren();
+  ui.openApp.removeAttribute("href");
   ui.secret.textContent = "";
   ui.codes.replaceChildren();
   ui.confirmForm.reset();
@@ -74,6 +78,40 @@ function forgetSecrets() {
 function goTo(step) {
   for (const [name, node] of Object.entries(ui.steps)) node.hidden = name !== step;
   ui.steps[step].querySelector(".step-title").focus();
+}
+
+// What the scan step says where the app is on this device (a touch screen: a phone or
+// tablet) or elsewhere (a computer: scan the QR code with the phone).
+const SCAN_TEXT = {
+  touch: { scan: "On another device? Scan this QR code with its authenticator app.",
+    key: "Or in the app choose “Enter a setup key” and paste this key (choose “time-based” if asked):" },
+  desk: { scan: "In the app, choose “Add” or “+”, then scan this QR code.",
+    key: "Can't scan? Choose “Enter a setup key” in the app and type this key (spaces do not matter; choose “time-based” if asked):" },
+};
+
+/**
+ * Lay the setup out for this device. On a touch screen the app is most likely on it:
+ * "install an app" is a one-line hint rather than a step, the otpauth:// link that
+ * opens the app comes first, then the key to paste, then the QR code; the reading
+ * order is the shown order (the nodes move, not just their boxes).
+ */
+function layOutSetup(otpauthUri) {
+  const touch = window.matchMedia("(pointer: coarse)").matches;
+  const text = touch ? SCAN_TEXT.touch : SCAN_TEXT.desk;
+  ui.appHint.hidden = !touch;
+  ui.openRow.hidden = !touch;
+  ui.openApp.setAttribute("href", otpauthUri);
+  ui.scanText.textContent = text.scan;
+  ui.keyHint.textContent = text.key;
+  const [first, second] = touch ? [ui.keyPart, ui.scanPart] : [ui.scanPart, ui.keyPart];
+  ui.steps.scan.insertBefore(first, second);
+  ui.scanBack.hidden = touch;
+  const counts = touch ? { scan: "Step 1 of 2", code: "Step 2 of 2" }
+    : { app: "Step 1 of 3", scan: "Step 2 of 3", code: "Step 3 of 3" };
+  for (const [step, count] of Object.entries(counts)) {
+    ui.steps[step].querySelector(".step-count").textContent = count;
+  }
+  return touch ? "scan" : "app";
 }
 
 function openDialog(title, step) {
@@ -129,7 +167,7 @@ async function startSetup() {
   if (!setup) return;
   drawQr(setup.qr);
   ui.secret.textContent = groupsOfFour(setup.secret);
-  openDialog("Set up two-factor authentication", "app");
+  openDialog("Set up two-factor authentication", layOutSetup(setup.otpauth_uri));
 }
 
 /** Cancel, Escape: before two-factor is on, the setup is dropped; after, only closed. */
@@ -153,7 +191,7 @@ async function confirmSetup(event) {
   event.preventDefault();
   const answer = await run(ui.confirmSubmit, "Turning on…",
     () => authed("POST", "/me/totp/confirm", { body: { code: ui.confirmCode.value.trim() } }),
-    { errorRegion: ui.confirmError, explain: codeRefusal });
+    { errorRegion: ui.confirmError, explain: (error) => codeRefusal(error, SETUP_CODE_REFUSED) });
   if (!answer) {
     ui.confirmCode.select();
     ui.confirmCode.focus();
@@ -250,8 +288,8 @@ async function disable() {
 
 /** A refused password or code in the dialog, said next to the field at fault. */
 export function stepUpRefusal(error) {
-  if (error.status === 403 && /code/i.test(error.message)) return { field: "code", message: codeRefusal(error) };
-  if (error.status === 400 && /code/i.test(error.message)) return { field: "code", message: codeRefusal(error) };
+  if (error.status === 403 && /code/i.test(error.message)) return { field: "code", message: codeRefusal(error, ANY_CODE_REFUSED) };
+  if (error.status === 400 && /code/i.test(error.message)) return { field: "code", message: codeRefusal(error, ANY_CODE_REFUSED) };
   return null;
 }
 
@@ -274,6 +312,14 @@ export function init({ onChanged: changed }) {
     },
     qr: byId("totp-qr"),
     secret: byId("totp-secret"),
+    appHint: byId("totp-app-hint"),
+    openRow: byId("totp-open-row"),
+    openApp: byId("totp-open-app"),
+    scanPart: byId("totp-scan-part"),
+    scanText: byId("totp-scan-text"),
+    keyPart: byId("totp-key-part"),
+    keyHint: byId("totp-key-hint"),
+    scanBack: byId("totp-step-scan").querySelector(".totp-back"),
     copyKey: byId("totp-copy-key"),
     copyDone: byId("totp-copy-done"),
     confirmForm: byId("totp-confirm-form"),

@@ -8,20 +8,36 @@ import { loginWithCode, loginWithPasskey } from "../../lib/session.js";
 import { getAssertion, problemText, supported } from "../../lib/webauthn.js";
 
 // One short sentence, said next to the field (the hint already says what a code is).
-export const CODE_REFUSED = "Code not accepted: wait for the next one.";
+// A refused code was most often mistyped, so each says to check it first; where a code
+// may have just been used, it says the next one will do.
+export const CODE_REFUSED = "Wrong code: check it, or try the next one.";
+// Where either kind of code is typed with the password (step-up dialogs, password reset).
+export const ANY_CODE_REFUSED = "That code didn't work. Check it, or enter the next code your app shows or a recovery code.";
+const RECOVERY_REFUSED = "That recovery code didn't work. Check it: each one works only once.";
+// The field takes either kind of code (POST /login/totp); the link only changes how it is asked for.
+const ASK = {
+  app: { label: "Code", inputmode: "numeric",
+    hint: "Enter the 6-digit code your authenticator app shows.", other: "Use a recovery code" },
+  recovery: { label: "Recovery code", inputmode: "text",
+    hint: "Enter one of the recovery codes you saved when you turned on two-factor authentication.",
+    other: "Use a code from your app" },
+};
 
 let login = null;
 let onSignedIn = () => {};
 let mfaToken = null;
 
-/** A sentence for a refused two-factor code, wherever one is typed. */
-export function codeRefusal(error) {
+/**
+ * A sentence for a refused two-factor code, wherever one is typed; refused is what a
+ * wrong code means there (the sign-in step's sentence unless given).
+ */
+export function codeRefusal(error, refused = CODE_REFUSED) {
   if (!(error instanceof ApiError)) return problemText(error);
   if (error.status === 429) return error.message;
   if (error.status === 401 && /expired/i.test(error.message)) {
     return "This sign-in has expired. Start over with your password.";
   }
-  if ([400, 401, 403].includes(error.status)) return CODE_REFUSED;
+  if ([400, 401, 403].includes(error.status)) return refused;
   return error.message;
 }
 
@@ -34,6 +50,11 @@ export function init({ signedIn }) {
     form: byId("mfa-form"),
     code: byId("mfa-code"),
     codeProblem: byId("mfa-code-problem"),
+    codeLabel: document.querySelector('label[for="mfa-code"]'),
+    codeHint: byId("mfa-code-hint"),
+    useRecovery: byId("mfa-use-recovery"),
+    usePasskey: byId("mfa-use-passkey"),
+    usePasskeyError: byId("mfa-passkey-error"),
     error: byId("mfa-error"),
     submit: byId("mfa-submit"),
     cancel: byId("mfa-cancel"),
@@ -45,7 +66,24 @@ export function init({ signedIn }) {
   login.passkeyBox.hidden = !supported();
   login.form.addEventListener("submit", submitCode);
   login.cancel.addEventListener("click", startOver);
-  login.passkey.addEventListener("click", signInWithPasskey);
+  login.passkey.addEventListener("click", () => signInWithPasskey(login.passkey, login.passkeyError));
+  login.usePasskey.addEventListener("click", () => signInWithPasskey(login.usePasskey, login.usePasskeyError));
+  login.useRecovery.addEventListener("click", () => {
+    ask(login.asking === "app" ? "recovery" : "app");
+    fieldError(login.code, login.codeProblem, "");
+    login.code.focus();
+  });
+  ask("app");
+}
+
+/** Ask for a code from the app, or a recovery code (label, keyboard and hint). */
+function ask(kind) {
+  const how = ASK[kind];
+  login.asking = kind;
+  login.codeLabel.textContent = how.label;
+  login.code.setAttribute("inputmode", how.inputmode);
+  login.codeHint.textContent = how.hint;
+  login.useRecovery.textContent = how.other;
 }
 
 function startOver() {
@@ -61,7 +99,10 @@ export function startCodeStep(token) {
   login.switchLine.hidden = true; // no "Create an account" in the middle of signing in
   login.forgotLine.hidden = true;
   login.form.hidden = false;
+  login.usePasskey.hidden = !supported();
+  ask("app");
   say(login.error, "");
+  say(login.usePasskeyError, "");
   fieldError(login.code, login.codeProblem, "");
   login.code.value = "";
   login.code.focus();
@@ -99,16 +140,20 @@ async function submitCode(event) {
 
 /** A refused code is said next to the field (as the other forms do); the rest above the button. */
 function placeCodeRefusal(error) {
-  const message = codeRefusal(error);
-  if (message !== CODE_REFUSED) return message;
+  const refused = login.asking === "recovery" ? RECOVERY_REFUSED : CODE_REFUSED;
+  const message = codeRefusal(error, refused);
+  if (message !== refused) return message;
   fieldError(login.code, login.codeProblem, message);
   return "";
 }
 
-async function signInWithPasskey() {
-  const username = await run(login.passkey, "Waiting for your passkey…",
+/** Sign in with a passkey: from the password form, or instead of the code. */
+async function signInWithPasskey(button, errorRegion) {
+  const username = await run(button, "Waiting for your passkey…",
     () => loginWithPasskey(getAssertion),
-    { errorRegion: login.passkeyError,
+    { errorRegion,
       explain: (error) => (error instanceof ApiError ? error.message : problemText(error)) });
-  if (username) onSignedIn(username);
+  if (!username) return;
+  if (mfaToken) endCodeStep();
+  onSignedIn(username);
 }

@@ -8,7 +8,7 @@ import { run } from "../../lib/action.js";
 import { ApiError, request } from "../../lib/api.js";
 import { byId, fieldError, passwordToggle, say } from "../../lib/dom.js";
 import { watchStrength } from "../../lib/strength.js";
-import { codeRefusal } from "./code-step.js";
+import { ANY_CODE_REFUSED, codeRefusal } from "./code-step.js";
 
 let hideResetPasswords = () => {};
 let ui = null;
@@ -114,7 +114,7 @@ function placeResetRefusal(error) {
     fieldError(ui.resetCode, ui.resetCodeProblem, "Your account has two-factor authentication on: enter a code from your authenticator app, or a recovery code.");
     ui.resetCode.focus();
   } else if (error.status === 401 || (error.status === 400 && /\bcode\b/i.test(error.message))) {
-    fieldError(ui.resetCode, ui.resetCodeProblem, codeRefusal(error));
+    fieldError(ui.resetCode, ui.resetCodeProblem, codeRefusal(error, ANY_CODE_REFUSED));
     ui.resetCode.select();
     ui.resetCode.focus();
   } else if (error.status === 400 && /password/i.test(error.message)) {
