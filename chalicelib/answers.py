@@ -97,6 +97,7 @@ def session_json(view: sessions.SessionView) -> dict[str, Any]:
         "method": session.method,
         "ip": session.ip,
         "device": view.device,
+        "device_kind": view.device_kind,
         "user_agent": session.user_agent,
     }
 
@@ -104,7 +105,8 @@ def session_json(view: sessions.SessionView) -> dict[str, Any]:
 def event_json(event: security_events.EventView) -> dict[str, Any]:
     return {
         "id": event.id, "type": event.type, "created_at": iso_ms(event.created_at),
-        "ip": event.ip, "device": event.device, "details": event.details,
+        "ip": event.ip, "device": event.device, "device_kind": event.device_kind,
+        "details": event.details,
     }
 
 

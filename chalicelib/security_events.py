@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import notices, telemetry
-from chalicelib.clients import Client, device_label
+from chalicelib.clients import Client, DeviceKind, device_kind, device_label
 from chalicelib.cursors import UnknownCursorKey, read_cursor, sign_cursor
 from chalicelib.deps import Deps
 from chalicelib.errors import AccountGone, InvalidInput
@@ -91,6 +91,7 @@ class EventView:
     created_at: float
     ip: str
     device: str
+    device_kind: DeviceKind
     details: dict[str, Any]
 
 
@@ -127,7 +128,8 @@ def list_events(
     views = tuple(
         EventView(
             id=event.id, type=event.type, created_at=event.created_at, ip=event.ip,
-            device=device_label(event.user_agent), details=json.loads(event.details_json),
+            device=device_label(event.user_agent), device_kind=device_kind(event.user_agent),
+            details=json.loads(event.details_json),
         )
         for event in page.events
         if event.created_at >= user.created_at  # not an earlier account's of this name

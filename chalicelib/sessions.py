@@ -19,7 +19,7 @@ import secrets
 from dataclasses import dataclass
 
 from chalicelib import security_events, telemetry
-from chalicelib.clients import Client, device_label
+from chalicelib.clients import Client, DeviceKind, device_kind, device_label
 from chalicelib.deps import Deps
 from chalicelib.errors import InvalidCredentials, InvalidRefreshToken, SessionNotFound
 from chalicelib.store.model import RefreshToken, Session, User, live
@@ -195,6 +195,7 @@ class SessionView:
     session: Session
     current: bool
     device: str  # a label made from the session's User-Agent (clients.device_label)
+    device_kind: DeviceKind  # phone, tablet, desktop or unknown, from the same User-Agent
 
 
 def list_sessions(deps: Deps, claims: AccessClaims) -> list[SessionView]:
@@ -202,7 +203,8 @@ def list_sessions(deps: Deps, claims: AccessClaims) -> list[SessionView]:
     sessions = deps.store.list_sessions(username=claims.username, now=deps.now())
     # Labelled here, not at sign-in: the parser's rules cost ~0.3 s to load, which a
     # sessions list may pay but a sign-in should not.
-    return [SessionView(s, s.sid == claims.session_id, device_label(s.user_agent))
+    return [SessionView(s, s.sid == claims.session_id, device_label(s.user_agent),
+                        device_kind(s.user_agent))
             for s in sessions]
 
 

@@ -71,11 +71,12 @@ def test_a_sign_in_is_listed_with_method_device_address_and_time(
                         headers={"User-Agent": CHROME})
     token = body_of(response)["access_token"]
     (event,) = events(api, token)
-    assert set(event) == {"id", "type", "created_at", "ip", "device", "details"}
+    assert set(event) == {"id", "type", "created_at", "ip", "device", "device_kind", "details"}
     assert event["type"] == "sign_in"
     assert event["details"] == {"method": "password", "new_device": True}
     assert event["ip"] == "127.0.0.1"  # what chalice's local gateway reports
     assert event["device"] == "Chrome 131 on Linux"
+    assert event["device_kind"] == "desktop"
     assert ISO_MS.fullmatch(event["created_at"])
     from chalicelib.timestamps import iso_ms
 

@@ -88,9 +88,31 @@ def test_sessions_list_newest_first_marking_the_current_one(api: Api) -> None:
     assert listed(api, second["access_token"])[0]["current"] is True
     for session in seen:
         assert set(session) == {"id", "created_at", "last_used_at", "expires_at", "current",
-                                "method", "ip", "device", "user_agent"}
+                                "method", "ip", "device", "device_kind", "user_agent"}
         assert session["created_at"] == session["last_used_at"]
     assert seen[0]["created_at"] > seen[1]["created_at"]
+
+
+IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
+          "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1")
+IPAD = IPHONE.replace("iPhone; CPU iPhone OS", "iPad; CPU OS")
+WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
+
+
+def test_each_session_says_what_kind_of_device_signed_in(api: Api) -> None:
+    assert api.signup("alice").status_code == 201
+    for agent in (IPHONE, IPAD, WINDOWS):
+        reply = api.call("POST", "/login", {"username": "alice", "password": PASSWORD},
+                         headers={"User-Agent": agent})
+        assert reply.status_code == 200, reply.body
+    token = body_of(api.login("alice"))["access_token"]  # a script: no User-Agent
+    kinds = {s["user_agent"]: (s["device"], s["device_kind"]) for s in listed(api, token)}
+    assert kinds == {
+        IPHONE: ("Mobile Safari 17 on iOS", "phone"),
+        IPAD: ("Mobile Safari 17 on iOS", "tablet"),  # the same label: the kind tells them apart
+        WINDOWS: ("Firefox 133 on Windows", "desktop"),
+        "": ("Unknown device", "unknown"),
+    }
 
 
 def test_refresh_moves_last_used_at_only(api: Api) -> None:
