@@ -130,8 +130,12 @@ class Api:
         reply = self.call("POST", "/signup", {"username": username, "password": password})
         assert reply.status == 201, reply.body
 
-    def login(self, username: str, password: str = PASSWORD) -> dict:
-        reply = self.call("POST", "/login", {"username": username, "password": password})
+    def login(self, username: str, password: str = PASSWORD, *,
+              user_agent: str | None = None) -> dict:
+        """Log in (a new session); ``user_agent`` is the browser it says it is (none by default)."""
+        headers = {"User-Agent": user_agent} if user_agent is not None else None
+        reply = request("POST", self.url + "/login", {"username": username, "password": password},
+                        headers=headers)
         assert reply.status == 200, reply.body
         self.tokens[username] = reply.body
         return reply.body

@@ -25,8 +25,52 @@ def open_account(page, section="Where you're signed in"):
     expect(page.get_by_role("heading", name=section, level=1)).to_be_focused()
 
 
+IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
+          "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1")
+WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
+
+
+def this_device(page):
+    return page.get_by_role("list", name="This device").get_by_role("listitem")
+
+
+def others(page):
+    return page.get_by_role("list", name="Other sessions").get_by_role("listitem")
+
+
 def sessions(page):
-    return page.get_by_role("list", name="Where you're signed in").get_by_role("listitem")
+    """Every session shown: this device's, then the others."""
+    return page.locator("#page-sessions li.session")
+
+
+def done(page):
+    """The sessions page's live region (the board's own status line is also on the page)."""
+    return page.get_by_role("status").filter(has_text="Signed out")
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def aged(page, changes):
+    """Answer GET /me/sessions with some sessions moved into the past, as the API would
+    date them: ``changes`` maps a User-Agent to (days since sign-in, hours since its
+    last request[, method])."""
+    def answer(route):
+        response = route.fetch()
+        body = response.json()
+        for session in body["sessions"]:
+            change = changes.get(session["user_agent"])
+            if change is None:
+                continue
+            last = datetime.fromisoformat(session["last_used_at"].replace("Z", "+00:00"))
+            session["created_at"] = iso(last - timedelta(days=change[0]))
+            session["last_used_at"] = iso(last - timedelta(hours=change[1]))
+            if len(change) > 2:
+                session["method"] = change[2]
+        route.fulfill(response=response, json=body)
+
+    page.route(re.compile(r".*/me/sessions$"), answer)
 
 
 def bounced_to_login(page):
@@ -37,32 +81,69 @@ def bounced_to_login(page):
     expect(page.locator("#auth-notice")).to_contain_text("Your session has ended")
 
 
-def test_sessions_list_marks_this_device_with_relative_times(new_page, api):
+def test_this_device_comes_first_then_the_others_by_their_last_activity(new_page, api):
     api.signup("alice")
-    ui.signed_in(new_page)
-    here = ui.signed_in(new_page)
+    api.login("alice", user_agent=IPHONE)
+    api.login("alice", user_agent=WINDOWS)  # signed in after the iPhone, active before it
+    here = new_page()
+    # The iPhone signed in 3 days ago with a passkey and was active 2 hours ago; the
+    # Windows browser 20 days ago, active 26 hours ago.
+    aged(here, {IPHONE: (3, 2, "passkey"), WINDOWS: (20, 26)})
+    ui.log_in(here, "alice")
     open_account(here)
-    expect(sessions(here)).to_have_count(2)
-    # Newest first: this device's session is the newest.
-    this = sessions(here).first
-    expect(this).to_contain_text("This device")
-    # Signed in and active at the same moment: said once, not "Last active now · signed in now".
-    expect(this.locator(".session-times")).to_have_text(
-        re.compile(r"^Active now · expires in \d+ days$"))
-    expect(this.get_by_role("button")).to_have_count(0)  # it is left with Log out
-    other = sessions(here).nth(1)
-    # Told apart by device, how it signed in, IP address, last activity and its end.
-    expect(other.locator(".session-device")).to_have_text(re.compile(r"Chrome \d+ on Linux"))
-    expect(other).to_contain_text("Signed in with: Password · IP address 127.0.0.1")
-    expect(other.locator(".session-times")).to_contain_text(re.compile(r"expires in \d+ days"))
-    expect(other.get_by_role("button", name="Sign out")).to_be_visible()
-    times = this.locator("time[data-relative]")  # last active (then its end)
-    expect(times).to_have_count(1)
-    for index in range(1):
-        stamp = times.nth(index)
-        assert ISO.match(stamp.get_attribute("datetime") or "")
-        expect(stamp).to_have_text(re.compile(r"^(now|\d+ (sec|min)\. ago)$"))
-        expect(stamp).to_have_attribute("title", re.compile(r"\d{4}"))
+    expect(sessions(here)).to_have_count(3)
+
+    # This device first, set apart: a chip and a tinted panel; named as people know it
+    # ("HeadlessChrome 131" is Chrome, and nobody knows its version).
+    expect(this_device(here)).to_have_count(1)
+    this = this_device(here).first
+    expect(this.locator(".session-name")).to_have_text("Chrome on Linux")
+    expect(this.locator(".badge")).to_have_text("This device")
+    assert this.evaluate("(row) => getComputedStyle(row).backgroundColor") != this.evaluate(
+        "(row) => getComputedStyle(row.closest('.card')).backgroundColor")
+    expect(this.locator(".session-active")).to_have_text("Active now · IP address 127.0.0.1")
+    expect(this.locator(".session-signed-in")).to_have_text(
+        re.compile(r"^Signed in today at \d{1,2}:\d\d [AP]M · with a password$"))
+    expect(this.get_by_role("button")).to_have_count(0)  # it is left with the header's sign-out
+
+    # Then "Other sessions (2)", the most recently active first, each with its icon.
+    expect(here.get_by_role("heading", name="Other sessions (2)", level=2)).to_be_visible()
+    expect(others(here).locator(".session-name")).to_have_text(
+        ["Safari on iPhone", "Firefox on Windows"])
+    assert [icon.get_attribute("data-kind") for icon in sessions(here).locator("svg").all()] == [
+        "desktop", "phone", "desktop"]
+    expect(sessions(here).locator("svg[aria-hidden='true']")).to_have_count(3)
+
+    # Last active and signed in, told apart; the end said last, smaller.
+    iphone, windows = others(here).nth(0), others(here).nth(1)
+    expect(iphone.locator(".session-active")).to_have_text(
+        "Last active 2 hr. ago · IP address 127.0.0.1")
+    expect(windows.locator(".session-active")).to_have_text(
+        "Last active yesterday · IP address 127.0.0.1")
+    signed_in = iphone.locator(".session-signed-in")
+    expect(signed_in).to_have_text(
+        re.compile(r"^Signed in [A-Z][a-z]{2} \d{1,2}(, \d{4})? at \d{1,2}:\d\d [AP]M"
+                   r" · with a passkey$"))
+    stamp = signed_in.locator("time")
+    assert ISO.match(stamp.get_attribute("datetime") or "")
+    expect(stamp).to_have_attribute("title", re.compile(r"\d{4}"))
+    expect(iphone.locator(".session-expires")).to_have_text(re.compile(r"^Expires in \d+ days$"))
+    assert iphone.locator(".session-expires").evaluate(
+        "(node) => parseFloat(getComputedStyle(node).fontSize)") < iphone.locator(
+        ".session-active").evaluate("(node) => parseFloat(getComputedStyle(node).fontSize)")
+
+    # The version and the raw User-Agent on demand, under Details.
+    details = iphone.locator("details")
+    expect(details.locator("dd").first).to_be_hidden()
+    details.get_by_text("Details").click()
+    expect(details.locator("dd").first).to_have_text("Mobile Safari 17 on iOS")
+    expect(details.locator("code")).to_have_text(IPHONE)
+
+    # Each Sign out names its session; one for all the others, when there are others.
+    expect(iphone.get_by_role("button", name="Sign out Safari on iPhone", exact=True)
+           ).to_be_visible()
+    expect(windows.get_by_role("button", name="Sign out Firefox on Windows", exact=True)
+           ).to_be_visible()
     expect(here.get_by_role("button", name="Sign out everywhere else")).to_be_visible()
 
 
@@ -72,11 +153,16 @@ def test_signing_out_another_session_sends_that_browser_to_login(new_page, api):
     here = ui.signed_in(new_page)
     open_account(here)
     expect(sessions(here)).to_have_count(3)
-    # End the other browser's session: the newest one after this device's.
-    sessions(here).nth(1).get_by_role("button", name="Sign out").click()
-    expect(here.get_by_role("status").filter(has_text="Signed out.")).to_be_visible()
+    # End the other browser's session: the most recently active of the others.
+    expect(others(here).locator(".session-name")).to_have_text(
+        ["Chrome on Linux", "Unknown device"])
+    others(here).first.get_by_role("button", name="Sign out Chrome on Linux").click()
+    expect(done(here)).to_have_text("Signed out Chrome on Linux.")
     expect(sessions(here)).to_have_count(2)
-    expect(here.get_by_role("heading", name="Where you're signed in")).to_be_focused()
+    expect(here.get_by_role("heading", name="Other sessions (1)")).to_be_visible()
+    # The keyboard stays in the list: on the next session's Sign out.
+    expect(others(here).first.get_by_role("button", name="Sign out Unknown device")
+           ).to_be_focused()
     bounced_to_login(elsewhere)
     # This browser and the API's session still work.
     here.get_by_role("link", name="Board", exact=True).click()
@@ -91,13 +177,31 @@ def test_sign_out_everywhere_else_leaves_only_this_device(new_page, api):
     here = ui.signed_in(new_page)
     open_account(here)
     expect(sessions(here)).to_have_count(3)
-    here.get_by_role("button", name="Sign out everywhere else").click()
+    everywhere = here.get_by_role("button", name="Sign out everywhere else")
+    dialog = here.get_by_role("dialog", name="Sign out of 2 other sessions?")
+    # It asks first, saying which sessions end; Cancel ends none.
+    everywhere.click()
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text(
+        "Chrome on Linux and Unknown device will each have to sign in again.")
+    expect(dialog).to_contain_text("This device stays signed in.")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(everywhere).to_be_focused()
+    expect(sessions(here)).to_have_count(3)
+
+    everywhere.click()
+    dialog.get_by_role("button", name="Sign out 2 sessions").click()
+    expect(dialog).to_be_hidden()
     expect(here.get_by_role("status").filter(has_text="Signed out of")).to_have_text(
         "Signed out of 2 other sessions. Only this device is signed in now."
     )
     expect(sessions(here)).to_have_count(1)
-    expect(sessions(here).first).to_contain_text("This device")
-    expect(here.get_by_role("button", name="Sign out everywhere else")).to_be_hidden()
+    expect(this_device(here).first).to_contain_text("This device")
+    expect(everywhere).to_be_hidden()
+    heading = here.get_by_role("heading", name="Other sessions", exact=True)
+    expect(heading).to_be_focused()
+    expect(here.get_by_text("You're only signed in here.")).to_be_visible()
     bounced_to_login(elsewhere)
     assert api.call("GET", "/me", token=api.tokens["alice"]["access_token"]).status == 401
     # Reloading the page lists the one session that is left.
@@ -170,17 +274,22 @@ def test_deleting_the_account_removes_its_messages_and_returns_to_login(new_page
 
 def test_a_session_without_a_browser_is_named_by_its_user_agent(new_page, api):
     api.signup("alice")
-    agent = "chalkboard-sync/2.1 (nightly export job; contact ops@example.test)"
+    agent = "chalkboard-sync/2.1 (nightly <b>export</b> job; contact ops@example.test)"
     reply = request("POST", api.url + "/login", {"username": "alice", "password": PASSWORD},
                     headers={"User-Agent": agent})
     assert reply.status == 200, reply.body
     here = ui.signed_in(new_page)
     open_account(here)
     expect(sessions(here)).to_have_count(2)
-    script = sessions(here).nth(1)
+    script = others(here).first
     # The API's "Unknown device", as the security activity says it, and the start of what it sent.
-    expect(script.locator(".session-device")).to_have_text(f"Unknown device ({agent[:40]}…)")
-    expect(script.locator(".session-what")).to_have_attribute("title", agent)
+    expect(script.locator(".session-name")).to_have_text(f"Unknown device ({agent[:40]}…)")
+    expect(script.locator("svg")).to_have_attribute("data-kind", "unknown")
+    # All of it under Details, as text: markup in a User-Agent stays text.
+    script.get_by_text("Details").click()
+    expect(script.locator("code")).to_have_text(agent)
+    expect(script.locator("details b")).to_have_count(0)
+    expect(script.locator("details dt")).to_have_text(["User-Agent"])  # no label to show
     # Its Sign out button sits at the row's right edge, beside the description.
     row = script.bounding_box()
     button = script.get_by_role("button", name="Sign out").bounding_box()
@@ -189,22 +298,17 @@ def test_a_session_without_a_browser_is_named_by_its_user_agent(new_page, api):
     assert button["y"] < row["y"] + row["height"] / 2
 
 
-def test_the_sign_in_time_shows_only_when_it_differs_from_the_last_activity(new_page, api):
-    api.signup("alice")
-    here = new_page()
-
-    def signed_in_earlier(route):
-        answer = route.fetch()
-        body = answer.json()
-        for session in body["sessions"]:  # two days before its last request, as the API dates it
-            last = datetime.fromisoformat(session["last_used_at"].replace("Z", "+00:00"))
-            earlier = last - timedelta(days=2)
-            session["created_at"] = earlier.isoformat(timespec="milliseconds").replace(
-                "+00:00", "Z")
-        route.fulfill(response=answer, json=body)
-
-    ui.log_in(here, "alice")
-    here.route(re.compile(r".*/me/sessions$"), signed_in_earlier)
+def test_signing_out_the_last_other_session_says_so_and_keeps_the_focus_near(new_page, api):
+    api.user("alice")  # a session without a browser
+    here = ui.signed_in(new_page)
     open_account(here)
-    expect(sessions(here).first.locator(".session-times")).to_have_text(
-        re.compile(r"^Active now · signed in 2 days ago · expires in \d+ days$"))
+    expect(here.get_by_role("heading", name="Other sessions (1)")).to_be_visible()
+    others(here).first.get_by_role("button", name="Sign out Unknown device").press("Enter")
+    expect(done(here)).to_have_text("Signed out Unknown device.")
+    # Nothing left to sign out: the heading takes the focus, over the empty state.
+    heading = here.get_by_role("heading", name="Other sessions", exact=True)
+    expect(heading).to_be_focused()
+    expect(others(here)).to_have_count(0)
+    expect(here.get_by_text("You're only signed in here.")).to_be_visible()
+    expect(here.get_by_role("button", name="Sign out everywhere else")).to_be_hidden()
+    assert api.call("GET", "/me", token=api.tokens["alice"]["access_token"]).status == 401

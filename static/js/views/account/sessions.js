@@ -1,20 +1,26 @@
 // The Account page's "Where you're signed in": every sign-in is a session (GET
-// /me/sessions), shown by device, how it signed in, IP address and last activity;
-// ending one (DELETE /me/sessions/{id}) stops all its tokens at once, so that
-// browser's next request sends it back to the login page.
+// /me/sessions). This device comes first, set apart; then "Other sessions (N)", the
+// most recently active first, each with an icon for its kind of device, the browser
+// and system people know it by ("Safari on iPhone"), when it was last active and from
+// which address, when and how it signed in, and the raw User-Agent under Details.
+// Ending one (DELETE /me/sessions/{id}) stops all its tokens at once, so that
+// browser's next request sends it back to the sign-in page.
 
+import * as dialog from "../../lib/dialog.js";
 import { run } from "../../lib/action.js";
 import { ApiError } from "../../lib/api.js";
+import { deviceIcon, deviceName as knownName } from "../../lib/devices.js";
 import { byId, el, flash, say } from "../../lib/dom.js";
 import { SessionEnded, authed } from "../../lib/session.js";
-import { fullTime, relativeTime, timeUntil, updateRelativeTimes } from "../../lib/time.js";
+import { dayKey, fullTime, relativeTime, timeUntil, updateRelativeTimes } from "../../lib/time.js";
 
 const TIME_TICK_MS = 30_000;
+const ACTIVE_NOW_MS = 2 * 60_000; // used this recently: "Active now"
 const METHODS = {
-  password: "Password",
-  totp: "Password and two-factor code",
-  recovery_code: "Password and a recovery code",
-  passkey: "Passkey",
+  password: "with a password",
+  totp: "with a password and a two-factor code",
+  recovery_code: "with a password and a recovery code",
+  passkey: "with a passkey",
 };
 
 let ui = null;
@@ -24,6 +30,10 @@ function lookUp() {
   return {
     heading: byId("account-title"),
     list: byId("sessions-list"),
+    current: byId("sessions-current"),
+    othersTitle: byId("sessions-others-title"),
+    othersList: byId("sessions-others-list"),
+    empty: byId("sessions-empty"),
     error: byId("sessions-error"),
     done: byId("sessions-done"),
     others: byId("sessions-others"),
@@ -32,29 +42,37 @@ function lookUp() {
 
 // ---- where you're signed in ------------------------------------------------------
 
-function timeElement(iso) {
-  const date = new Date(iso);
-  return el("time", {
-    text: relativeTime(date),
-    attrs: { datetime: iso, title: fullTime(date), "data-relative": true },
-  });
+const shortDate = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
+const shortDateYear = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", year: "numeric" });
+const clockTime = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
+const DAY_MS = 86_400_000;
+
+/** "today at 9:14 AM", "yesterday at 6:02 PM", "Dec 3 at 9:14 AM" (with the year if not this one). */
+function dayAndTime(date, now = Date.now()) {
+  const today = new Date(now);
+  let day;
+  if (dayKey(date) === dayKey(today)) day = "today";
+  else if (dayKey(date) === dayKey(new Date(now - DAY_MS))) day = "yesterday";
+  else day = (date.getFullYear() === today.getFullYear() ? shortDate : shortDateYear).format(date);
+  return `${day} at ${clockTime.format(date)}`;
 }
 
-/** When a session ends if left alone: "in 29 days" (the date in its title). */
-function untilElement(iso) {
+function timeElement(iso, text, relative = false) {
   const date = new Date(iso);
-  return el("time", { text: timeUntil(date), attrs: { datetime: iso, title: fullTime(date) } });
+  return el("time", {
+    text,
+    attrs: { datetime: iso, title: fullTime(date), "data-relative": relative },
+  });
 }
 
 // The API's label when a User-Agent names no browser (chalicelib/clients.py); the
 // security activity says it the same way.
 const UNKNOWN_DEVICE = "Unknown device";
 const AGENT_SHOWN = 40;
-const SAME_MOMENT_MS = 60_000; // signed in and last active within a minute: said once
 
-/** A name a person recognises: the browser and system, else the API's label and the start of the raw User-Agent. */
+/** A name a person recognises: "Safari on iPhone", else the API's label and the start of the raw User-Agent. */
 function deviceName(session) {
-  if (session.device && session.device !== UNKNOWN_DEVICE) return session.device;
+  if (session.device && session.device !== UNKNOWN_DEVICE) return knownName(session.device, session.device_kind);
   const agent = (session.user_agent ?? "").trim();
   if (agent) {
     const shown = agent.length > AGENT_SHOWN ? `${agent.slice(0, AGENT_SHOWN)}…` : agent;
@@ -63,53 +81,92 @@ function deviceName(session) {
   return session.current ? "This browser" : UNKNOWN_DEVICE;
 }
 
-/** "Active now", then "signed in 3 days ago" only when that was another moment, then "expires in 29 days". */
-function timesLine(session) {
-  const active = new Date(session.last_used_at).getTime();
-  const signedIn = new Date(session.created_at).getTime();
-  const parts = ["Active ", timeElement(session.last_used_at)];
-  if (Math.abs(active - signedIn) >= SAME_MOMENT_MS) parts.push(" · signed in ", timeElement(session.created_at));
-  if (session.expires_at) parts.push(" · expires ", untilElement(session.expires_at));
-  return el("p", { className: "session-times" }, ...parts);
+/** "Active now" or "Last active 2 hr. ago", then the address it signed in from. */
+function activeLine(session, id) {
+  const last = new Date(session.last_used_at);
+  const parts = session.current || Date.now() - last.getTime() < ACTIVE_NOW_MS
+    ? ["Active now"]
+    : ["Last active ", timeElement(session.last_used_at, relativeTime(last), true)];
+  if (session.ip) parts.push(" · ", el("span", { className: "session-ip", text: `IP address ${session.ip}` }));
+  return el("p", { className: "session-active", attrs: { id: `${id}-active` } }, ...parts);
+}
+
+/** "Signed in Dec 3 at 9:14 AM · with a passkey". */
+function signedInLine(session, id) {
+  const method = METHODS[session.method];
+  return el("p", { className: "session-signed-in", attrs: { id: `${id}-signed-in` } },
+    "Signed in ",
+    timeElement(session.created_at, dayAndTime(new Date(session.created_at))),
+    method ? ` · ${method}` : null);
+}
+
+/** When it ends if left alone, and under Details the label with versions and the raw User-Agent. */
+function moreLine(session) {
+  const facts = [];
+  if (session.device && session.device !== UNKNOWN_DEVICE) {
+    facts.push(el("dt", { text: "Browser and system" }), el("dd", { text: session.device }));
+  }
+  if (session.user_agent) {
+    facts.push(el("dt", { text: "User-Agent" }),
+      el("dd", {}, el("code", { className: "session-agent", text: session.user_agent })));
+  }
+  const expires = session.expires_at
+    ? el("span", { className: "session-expires" }, "Expires ",
+      el("time", {
+        text: timeUntil(new Date(session.expires_at)),
+        attrs: { datetime: session.expires_at, title: fullTime(new Date(session.expires_at)) },
+      }))
+    : null;
+  const details = facts.length
+    ? el("details", { className: "session-details" },
+      el("summary", { text: "Details" }),
+      el("dl", {}, ...facts))
+    : null;
+  return expires || details ? el("div", { className: "session-more" }, expires, details) : null;
 }
 
 function sessionItem(session) {
-  const describedBy = `session-${session.id}-what`;
-  const device = deviceName(session);
-  const facts = [
-    session.method && METHODS[session.method] ? `Signed in with: ${METHODS[session.method]}` : null,
-    session.ip ? `IP address ${session.ip}` : null,
-  ].filter(Boolean);
-  const what = el(
-    "div",
-    { className: "session-what", attrs: { id: describedBy } },
-    el("p", { className: "session-device" },
-      el("strong", { text: device }),
-      session.current ? el("span", { className: "badge good", text: "This device" }) : null),
-    facts.length ? el("p", { className: "session-facts", text: facts.join(" · ") }) : null,
-    timesLine(session),
-  );
-  if (session.user_agent) what.setAttribute("title", session.user_agent);
-  const item = el("li", { className: "session", dataset: { sessionId: session.id } }, what);
+  const id = `session-${session.id}`;
+  const name = deviceName(session);
+  const item = el("li", { className: "session", dataset: { sessionId: session.id, name } },
+    el("span", { className: "session-icon" }, deviceIcon(session.device_kind)),
+    el("div", { className: "session-what" },
+      el("p", { className: "session-device" },
+        el("strong", { className: "session-name", text: name, attrs: { id: `${id}-name` } }),
+        session.current ? el("span", { className: "badge good", text: "This device" }) : null),
+      activeLine(session, id),
+      signedInLine(session, id),
+      moreLine(session)));
   if (session.current) item.classList.add("current");
   else {
     item.append(el("button", {
-      className: "quiet",
-      text: "Sign out",
-      attrs: { type: "button", "aria-describedby": describedBy },
+      className: "quiet session-end",
+      attrs: { type: "button", "aria-describedby": `${id}-active ${id}-signed-in` },
       on: { click: () => endOne(session.id, item) },
-    }));
+    }, "Sign out", el("span", { className: "visually-hidden", text: ` ${name}` })));
   }
   return item;
 }
 
 function otherItems() {
-  return Array.from(ui.list.querySelectorAll("li.session:not(.current)"));
+  return Array.from(ui.othersList.querySelectorAll("li.session"));
+}
+
+/** The heading's count, the empty state and "Sign out everywhere else", from the rows shown. */
+function showCount() {
+  const count = otherItems().length;
+  ui.othersTitle.textContent = count ? `Other sessions (${count})` : "Other sessions";
+  ui.othersTitle.hidden = false;
+  ui.empty.hidden = count > 0;
+  ui.others.hidden = count === 0;
 }
 
 function render(sessions) {
-  ui.list.replaceChildren(...sessions.map(sessionItem));
-  ui.others.hidden = otherItems().length === 0;
+  const others = sessions.filter((session) => !session.current)
+    .sort((a, b) => Date.parse(b.last_used_at) - Date.parse(a.last_used_at));
+  ui.current.replaceChildren(...sessions.filter((session) => session.current).map(sessionItem));
+  ui.othersList.replaceChildren(...others.map(sessionItem));
+  showCount();
 }
 
 /** Load the sessions list; resolves to the sessions, or null when it failed. */
@@ -150,34 +207,63 @@ async function endOne(id, item) {
     return true;
   }, { errorRegion: ui.error });
   if (!ended) return;
+  // Focus goes where the person was: the next row's Sign out, else the previous one's,
+  // else the heading above the (now empty) list.
+  const next = item.nextElementSibling ?? item.previousElementSibling;
   item.remove();
-  ui.others.hidden = otherItems().length === 0;
-  flash(ui.done, "Signed out. That browser or device must log in again.");
-  ui.heading.focus(); // the button is gone with its item
+  showCount();
+  flash(ui.done, `Signed out ${item.dataset.name}.`);
+  (next?.querySelector("button") ?? ui.othersTitle).focus();
 }
 
-async function endOthers() {
+function endOthers() {
   say(ui.done, "");
   const items = otherItems();
-  const ended = await run(ui.others, "Signing out…", async () => {
-    for (const item of items) {
-      await endSession(item.dataset.sessionId);
-      item.remove();
-    }
-    return true;
-  }, { errorRegion: ui.error });
-  if (!ended) return;
-  ui.others.hidden = true;
-  ui.heading.focus();
-  flash(ui.done, items.length === 1
-    ? "Signed out of 1 other session. Only this device is signed in now."
-    : `Signed out of ${items.length} other sessions. Only this device is signed in now.`);
+  const count = items.length;
+  const names = items.map((item) => item.dataset.name);
+  const sessions = count === 1 ? "1 other session" : `${count} other sessions`;
+  return dialog.ask({
+    title: `Sign out of ${sessions}?`,
+    text: [
+      el("p", { text: count === 1
+        ? `${names[0]} will have to sign in again.`
+        : `${listed(names)} will each have to sign in again.` }),
+      el("p", { text: "This device stays signed in." }),
+    ],
+    submit: count === 1 ? "Sign out 1 session" : `Sign out ${count} sessions`,
+    busy: "Signing out…",
+    password: false,
+    action: async () => {
+      for (const item of items) {
+        await endSession(item.dataset.sessionId);
+        item.remove();
+      }
+      return true;
+    },
+  }).then((ended) => {
+    showCount();
+    if (!ended) return;
+    ui.othersTitle.focus();
+    flash(ui.done, `Signed out of ${sessions}. Only this device is signed in now.`);
+  });
+}
+
+const listFormat = new Intl.ListFormat(undefined, { type: "conjunction" });
+const NAMES_SHOWN = 3;
+
+/** "A, B and C", or "A, B, C and 2 more": a long list is not read out whole. */
+function listed(names) {
+  if (names.length <= NAMES_SHOWN + 1) return listFormat.format(names);
+  return listFormat.format([...names.slice(0, NAMES_SHOWN), `${names.length - NAMES_SHOWN} more`]);
 }
 
 /** Clear everything this module shows (signed out). */
 export function reset() {
   loading = null;
-  ui.list.replaceChildren();
+  ui.current.replaceChildren();
+  ui.othersList.replaceChildren();
+  ui.othersTitle.hidden = true;
+  ui.empty.hidden = true;
   ui.others.hidden = true;
   say(ui.error, "");
   say(ui.done, "");
