@@ -132,7 +132,7 @@ function sessionItem(session) {
     el("span", { className: "session-icon" }, deviceIcon(session.device_kind)),
     el("div", { className: "session-what" },
       el("p", { className: "session-device" },
-        el("strong", { className: "session-name", text: name, attrs: { id: `${id}-name` } }),
+        el("strong", { className: "session-name", text: name }),
         session.current ? el("span", { className: "badge good", text: "This device" }) : null),
       activeLine(session, id),
       signedInLine(session, id),
@@ -140,7 +140,7 @@ function sessionItem(session) {
   if (session.current) item.classList.add("current");
   else {
     item.append(el("button", {
-      className: "quiet session-end",
+      className: "quiet",
       attrs: { type: "button", "aria-describedby": `${id}-active ${id}-signed-in` },
       on: { click: () => endOne(session.id, item) },
     }, "Sign out", el("span", { className: "visually-hidden", text: ` ${name}` })));
@@ -216,13 +216,13 @@ async function endOne(id, item) {
   (next?.querySelector("button") ?? ui.othersTitle).focus();
 }
 
-function endOthers() {
+async function endOthers() {
   say(ui.done, "");
   const items = otherItems();
   const count = items.length;
   const names = items.map((item) => item.dataset.name);
   const sessions = count === 1 ? "1 other session" : `${count} other sessions`;
-  return dialog.ask({
+  const ended = await dialog.ask({
     title: `Sign out of ${sessions}?`,
     text: [
       el("p", { text: count === 1
@@ -240,12 +240,14 @@ function endOthers() {
       }
       return true;
     },
-  }).then((ended) => {
-    showCount();
-    if (!ended) return;
-    ui.othersTitle.focus();
-    flash(ui.done, `Signed out of ${sessions}. Only this device is signed in now.`);
   });
+  showCount(); // some may have ended before a failure, then Cancel
+  if (!ended) {
+    (ui.others.hidden ? ui.othersTitle : ui.others).focus();
+    return;
+  }
+  ui.othersTitle.focus();
+  flash(ui.done, `Signed out of ${sessions}. Only this device is signed in now.`);
 }
 
 const listFormat = new Intl.ListFormat(undefined, { type: "conjunction" });
