@@ -312,3 +312,33 @@ def test_signing_out_the_last_other_session_says_so_and_keeps_the_focus_near(new
     expect(here.get_by_text("You're only signed in here.")).to_be_visible()
     expect(here.get_by_role("button", name="Sign out everywhere else")).to_be_hidden()
     assert api.call("GET", "/me", token=api.tokens["alice"]["access_token"]).status == 401
+
+
+# The API's label (ua-parser's names, with versions) and kind → the name people know.
+NAMES = [
+    ("HeadlessChrome 131 on Linux", "desktop", "Chrome on Linux"),
+    ("Chrome 131 on Mac OS X", "desktop", "Chrome on macOS"),
+    ("Firefox 133 on Windows", "desktop", "Firefox on Windows"),
+    ("Edge 131 on Windows", "desktop", "Edge on Windows"),
+    ("Chrome 131 on Chrome OS", "desktop", "Chrome on ChromeOS"),
+    ("Mobile Safari 17 on iOS", "phone", "Safari on iPhone"),
+    ("Mobile Safari 17 on iOS", "tablet", "Safari on iPad"),
+    ("Chrome Mobile iOS 131 on iOS", "phone", "Chrome on iPhone"),
+    ("Firefox iOS 133 on iOS", "phone", "Firefox on iPhone"),
+    ("Chrome Mobile 131 on Android", "phone", "Chrome on an Android phone"),
+    ("Chrome 131 on Android", "tablet", "Chrome on an Android tablet"),
+    ("Samsung Internet 26 on Android", "phone", "Samsung Internet on an Android phone"),
+    ("curl 8", "unknown", "curl"),
+    ("Unknown device", "unknown", "Unknown device"),
+]
+
+
+def test_devices_are_named_by_browser_and_system_without_versions(page):
+    names = page.evaluate(
+        """async (cases) => {
+            const { deviceName } = await import("./js/lib/devices.js");
+            return cases.map(([label, kind]) => deviceName(label, kind));
+        }""",
+        [[label, kind] for label, kind, _ in NAMES],
+    )
+    assert names == [name for _, _, name in NAMES]
