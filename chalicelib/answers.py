@@ -105,6 +105,7 @@ def event_json(event: security_events.EventView) -> dict[str, Any]:
     return {
         "id": event.id, "type": event.type, "created_at": iso_ms(event.created_at),
         "ip": event.ip, "device": event.device, "details": event.details,
+        "current": event.current,
     }
 
 
