@@ -710,5 +710,8 @@ def test_this_device_marks_this_browsers_sign_in_even_beside_an_identical_browse
             items.nth(1).locator(".event-where").inner_text())
         expect(items.get_by_text("This device", exact=True)).to_have_count(1)
         expect(items.nth(mine).get_by_text("This device", exact=True)).to_be_visible()
+        # This browser's own sign-in was the person: "Wasn't you?" only on the other one.
+        expect(items.nth(mine).get_by_text("Wasn't you?")).to_have_count(0)
+        expect(items.nth(1 - mine).get_by_text("Wasn't you?")).to_have_count(1)
         # "New device" only where the API says so: the first sign-in of each browser.
         expect(items.get_by_text("New device", exact=True)).to_have_count(2)

@@ -59,6 +59,7 @@ export function describe(event) {
 }
 
 function suspicious(event) {
+  if (event.current === true) return false; // this very browser's sign-in was the person
   return SUSPICIOUS.includes(event.type) || (event.type === "sign_in" && event.details?.new_device === true);
 }
 
