@@ -54,7 +54,8 @@ def add_verified_email(page: Any, api: Api, address: str) -> None:
     expect(section).to_contain_text("not verified yet")
     ui.account_link(page, "Overview").click()
     checkup = page.get_by_role("region", name=re.compile(r"^\d things? to do$"))
-    expect(checkup).to_contain_text(f"Verify your email address: open the link we sent to {address}.")
+    expect(checkup).to_contain_text(
+        f"Verify your email address: open the link we sent to {address}.")
     page.goto(wait_for_link(api, "verify-email"))
     expect(page.get_by_role("heading", name="Verify your email address")).to_be_visible()
     expect(page.get_by_role("status").filter(has_text="verified")).to_have_text(
