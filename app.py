@@ -317,7 +317,8 @@ def delete_message(message_id: str) -> Response:
 @api_errors
 def list_security_events() -> dict[str, Any]:
     params = query()
-    page = security_events.list_events(current_deps(), caller().username,
+    me = caller()
+    page = security_events.list_events(current_deps(), me.username, session_id=me.session_id,
                                        limit=params.get("limit"), cursor=params.get("cursor"))
     return events_page_json(page)
 

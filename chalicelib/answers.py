@@ -106,7 +106,7 @@ def event_json(event: security_events.EventView) -> dict[str, Any]:
     return {
         "id": event.id, "type": event.type, "created_at": iso_ms(event.created_at),
         "ip": event.ip, "device": event.device, "device_kind": event.device_kind,
-        "details": event.details,
+        "details": event.details, "current": event.current,
     }
 
 

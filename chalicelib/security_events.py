@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 RETENTION_SECONDS = 90 * 24 * 3600
 # Every type the contract (API.md, Security events) names; anything else is a bug.
 EVENT_TYPES = frozenset({
-    "sign_in",  # details.method ("password", "code", "passkey"), details.new_device
+    "sign_in",  # details.method, details.new_device; session_id (kept, not listed)
     "sign_in_failed",  # details.reason: "password" or "code"
     "locked",  # details.retry_after (seconds)
     "password_changed",
@@ -93,6 +93,7 @@ class EventView:
     device: str
     device_kind: DeviceKind
     details: dict[str, Any]
+    current: bool  # the sign-in that started the caller's own session
 
 
 @dataclass(frozen=True)
@@ -112,11 +113,26 @@ def _before_id(deps: Deps, cursor: str) -> str:
     return named.removeprefix(_CURSOR_PREFIX)
 
 
+def _view(event: SecurityEvent, session_id: str) -> EventView:
+    """The owner's view: the session a sign-in started stays inside (it says ``current``)."""
+    details = json.loads(event.details_json)
+    started = details.pop("session_id", None)
+    current = bool(session_id) and event.type == "sign_in" and started == session_id
+    return EventView(
+        id=event.id, type=event.type, created_at=event.created_at, ip=event.ip,
+        device=device_label(event.user_agent), device_kind=device_kind(event.user_agent),
+        details=details, current=current,
+    )
+
+
 def list_events(
-    deps: Deps, username: str, *, limit: str | None, cursor: str | None
+    deps: Deps, username: str, *, limit: str | None, cursor: str | None, session_id: str = "",
 ) -> EventsPage:
     """A page of the owner's events, newest first; following ``next_cursor`` visits
-    each event once, even while new ones are recorded (they sort before the cursor)."""
+    each event once, even while new ones are recorded (they sort before the cursor).
+
+    An event is ``current`` when it is the sign-in that started ``session_id`` (the
+    caller's session): the browser asking, told apart from an identical one elsewhere."""
     size = check_limit(limit)
     before_id = _before_id(deps, cursor) if cursor is not None else None
     user = live(deps.store.get_user(username))
@@ -126,12 +142,7 @@ def list_events(
         username=username, limit=size, before_id=before_id, now=deps.now()
     )
     views = tuple(
-        EventView(
-            id=event.id, type=event.type, created_at=event.created_at, ip=event.ip,
-            device=device_label(event.user_agent), device_kind=device_kind(event.user_agent),
-            details=json.loads(event.details_json),
-        )
-        for event in page.events
+        _view(event, session_id) for event in page.events
         if event.created_at >= user.created_at  # not an earlier account's of this name
     )
     next_cursor = None

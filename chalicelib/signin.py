@@ -46,8 +46,10 @@ def _signed_in(
     pair = sessions.start_session(deps, user, sign_in)
     telemetry.auth_decision("login", "success", username=user.username, method=sign_in.method,
                             session_id=pair.session_id)
+    # The session id lets the list mark the caller's own sign-in ("current").
     security_events.record(deps, user.username, "sign_in", client=sign_in.client,
-                           details={"method": sign_in.method, "new_device": new_device})
+                           details={"method": sign_in.method, "new_device": new_device,
+                                    "session_id": pair.session_id})
     return pair
 
 

@@ -71,7 +71,8 @@ def test_a_sign_in_is_listed_with_method_device_address_and_time(
                         headers={"User-Agent": CHROME})
     token = body_of(response)["access_token"]
     (event,) = events(api, token)
-    assert set(event) == {"id", "type", "created_at", "ip", "device", "device_kind", "details"}
+    assert set(event) == {"id", "type", "created_at", "ip", "device", "device_kind", "details",
+                          "current"}
     assert event["type"] == "sign_in"
     assert event["details"] == {"method": "password", "new_device": True}
     assert event["ip"] == "127.0.0.1"  # what chalice's local gateway reports
@@ -143,6 +144,33 @@ def test_each_owner_sees_only_their_own_events(api: Api) -> None:
     api.call("POST", "/login", {"username": "bob", "password": "wrong password here"})
     assert types(api, alice) == ["sign_in"]
     assert types(api, bob) == ["sign_in_failed", "sign_in"]
+
+
+@pytest.mark.stores("sqlite", "dynamodb")
+def test_current_marks_only_the_sign_in_that_started_the_callers_session(api: Api) -> None:
+    """Two browsers with the same label and address: each sees its own sign-in as current."""
+    assert api.signup("alice").status_code == 201
+    signed_in = [api.call("POST", "/login", {"username": "alice", "password": PASSWORD},
+                          headers={"User-Agent": CHROME}) for _ in range(2)]
+    first, second = (str(body_of(response)["access_token"]) for response in signed_in)
+    seen_by_first = events(api, first)
+    seen_by_second = events(api, second)
+    assert [event["current"] for event in seen_by_first] == [False, True]
+    assert [event["current"] for event in seen_by_second] == [True, False]
+    newer, older = seen_by_first
+    assert (newer["device"], newer["ip"]) == (older["device"], older["ip"])  # identical browsers
+
+
+@pytest.mark.stores("sqlite", "dynamodb")
+def test_current_is_false_for_every_other_event_and_the_session_id_is_not_listed(
+    api: Api,
+) -> None:
+    token = api.session("alice")["access_token"]
+    api.call("POST", "/login", {"username": "alice", "password": "wrong password here"})
+    listed = events(api, token)
+    assert [(event["type"], event["current"]) for event in listed] == [
+        ("sign_in_failed", False), ("sign_in", True)]
+    assert "session_id" not in listed[1]["details"]  # kept to decide current, never shown
 
 
 def test_events_older_than_the_account_never_show(

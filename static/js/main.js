@@ -1,6 +1,6 @@
 // Entry point: picks the view from the URL (#/login, #/signup, #/board, #/account and
-// its pages #/account/profile|security|sessions|danger, and activity|two-factor: the
-// security page at that section) and the session, and wires
+// its pages #/account/profile|security|activity|sessions|danger, and email|two-factor:
+// the profile or security page at that section) and the session, and wires
 // the header, the skip link, "Log out" and the connection state.
 // Modules wire nothing when imported; init() below starts each of them once.
 
@@ -20,7 +20,7 @@ let ui = null;
 let current = null; // the view on screen ("auth", "board", "account/…")
 let firstRoute = true;
 
-const ACCOUNT_PAGES = ["profile", "security", "activity", "two-factor", "sessions", "danger"];
+const ACCOUNT_PAGES = ["profile", "email", "security", "activity", "two-factor", "sessions", "danger"];
 const RECOVERY = ["forgot", "reset", "verify-email"]; // open with or without a session
 
 function requestedRoute() {

@@ -67,7 +67,7 @@ def test_a_step_up_dialog_takes_focus_traps_it_and_gives_it_back(page, api):
     api.signup("alice")
     ui.log_in(page, "alice")
     page.get_by_role("link", name="Account:").click()
-    page.get_by_role("link", name="Sign-in & security").click()
+    ui.account_link(page, "Sign-in & security").click()
     opener = page.get_by_role("button", name="Change password…")
     opener.focus()
     page.keyboard.press("Enter")

@@ -28,12 +28,21 @@ def dialog(page):
 
 
 def change_password(page, current, new, repeat=None):
-    page.get_by_role("link", name="Sign-in & security").click()
+    ui.account_link(page, "Sign-in & security").click()
     page.get_by_role("button", name="Change password…").click()
     dialog(page).get_by_label("Current password").fill(current)
     dialog(page).get_by_label("New password", exact=True).fill(new)
     dialog(page).get_by_label("New password again").fill(new if repeat is None else repeat)
     dialog(page).get_by_role("button", name="Change password").click()
+
+
+def overview_rows(page):
+    return page.get_by_role("list", name="Your account and how it is protected")
+
+
+def activity_items(page):
+    """Every entry on the Security activity page, whatever day it is listed under."""
+    return page.locator("#activity-list").get_by_role("listitem")
 
 
 def test_account_page_shows_username_and_join_date(page, api):
@@ -47,19 +56,17 @@ def test_account_page_shows_username_and_join_date(page, api):
     expect(page.get_by_role("link", name="Account:")).to_have_attribute("aria-current", "page")
     # The overview sums up the protection, from /me, /me/passkeys and /me/sessions.
     expect(page.locator("#ov-totp")).to_have_text("Off")
-    expect(page.locator("#ov-totp-action")).to_have_text("Turn on")
     expect(page.locator("#ov-passkeys")).to_have_text("None")
     expect(page.locator("#ov-sessions")).to_have_text("1 session (this device)")
-    # Each summary row is the link to its page (no second list of the same links); the
-    # security row's facts describe its link, beside which "Turn on" is a control of its own.
-    security = page.get_by_role("link", name="Sign-in & security", exact=True)
+    # Each summary row is the link to its page, with its facts inside it.
+    rows = overview_rows(page)
+    security = rows.get_by_role("link", name=re.compile("^Sign-in & security"))
     expect(security).to_have_attribute("href", "#/account/security")
-    expect(security).to_have_accessible_description(re.compile(
-        r"Two-factor authentication: Off\s*Turn on"))
-    expect(page.get_by_role("link", name=re.compile("^Where you're signed in 1 session"))
+    expect(security).to_contain_text("Two-factor authentication: Off")
+    expect(rows.get_by_role("link", name=re.compile("^Where you're signed in 1 session"))
            ).to_have_attribute("href", "#/account/sessions")
-    expect(page.locator("a[href='#/account/security']")).to_have_count(1)
-    expect(page.get_by_role("link", name=re.compile("^Delete account"))).to_be_visible()
+    expect(rows.locator("a[href='#/account/security']")).to_have_count(1)
+    expect(rows.get_by_role("link", name=re.compile("^Delete account"))).to_be_visible()
 
 
 def test_change_password_keeps_this_tab_signed_in_and_ends_other_sessions(new_page, api):
@@ -137,7 +144,7 @@ def test_the_strength_meter_judges_as_the_server_does(page, api):
     api.signup("alice")
     ui.log_in(page, "alice")
     open_account(page)
-    page.get_by_role("link", name="Sign-in & security").click()
+    ui.account_link(page, "Sign-in & security").click()
     page.get_by_role("button", name="Change password…").click()
     meter = page.locator("#step-up-strength")
     new = dialog(page).get_by_label("New password", exact=True)
@@ -186,8 +193,8 @@ def test_recent_security_activity_lists_sign_ins_and_failures(page, api):
                     ).status == 401
     ui.log_in(page, "alice")
     open_account(page)
-    page.get_by_role("link", name="Sign-in & security").click()
-    events = page.get_by_role("list", name="Recent security activity").get_by_role("listitem")
+    ui.account_link(page, "Security activity").click()
+    events = activity_items(page)
     expect(events.first).to_contain_text("Signed in with password")
     # A first sign-in from this browser: "new device" is a quiet tag, not part of the sentence.
     expect(events.first.locator(".event-what")).not_to_contain_text("on a new device")
@@ -209,8 +216,8 @@ def test_overview_names_the_person_and_says_two_factor_off_calmly(new_page, api)
     expect(page.locator("#ov-name")).to_have_text("Ada Lovelace")
     expect(page.locator("#ov-password")).to_have_text("Set today")
     expect(page.locator("#ov-totp")).to_have_text("Off")
-    action = page.locator("#ov-totp-action")
-    expect(action).to_have_text("Turn on")
+    # Off is a fact with a small warning mark, not an error; what to do is the check-up's.
+    expect(page.locator("#ov-totp-mark [data-icon='warning']")).to_be_visible()
     looks = page.evaluate(
         """() => {
             const probe = document.createElement("span");
@@ -219,18 +226,16 @@ def test_overview_names_the_person_and_says_two_factor_off_calmly(new_page, api)
             const danger = getComputedStyle(probe).color;
             probe.remove();
             const off = document.getElementById("ov-totp");
-            const action = document.getElementById("ov-totp-action");
+            const mark = document.getElementById("ov-totp-mark");
             return { danger, off: getComputedStyle(off).color,
-                     action: getComputedStyle(action).color, lines: action.getClientRects().length,
-                     height: action.getBoundingClientRect().height,
-                     line: parseFloat(getComputedStyle(action).lineHeight),
-                     beside: Math.abs(action.getBoundingClientRect().top
-                                      - off.getBoundingClientRect().top) < 8 };
+                     beside: Math.abs(mark.getBoundingClientRect().top
+                                      - off.getBoundingClientRect().top) < 8,
+                     wide: document.documentElement.scrollWidth };
         }"""
     )
-    assert looks["off"] != looks["danger"] and looks["action"] != looks["danger"], looks
-    assert looks["lines"] == 1 and looks["height"] < 2 * looks["line"], looks  # "Turn on" whole
-    assert looks["beside"], looks  # on the same line as "Off", even on a 360 px phone
+    assert looks["off"] != looks["danger"], looks
+    assert looks["beside"], looks  # the mark on the same line as "Off", even on a 360 px phone
+    assert looks["wide"] <= 360, looks  # nothing runs off the side of the phone
 
 
 def test_overview_counts_recovery_codes_and_links_to_the_security_activity(page, api):
@@ -248,17 +253,17 @@ def test_overview_counts_recovery_codes_and_links_to_the_security_activity(page,
     ui.board_loaded(page)
     open_account(page)
     expect(page.locator("#ov-totp")).to_have_text("On")
-    expect(page.locator("#ov-totp-action")).to_be_hidden()
+    expect(page.locator("#ov-totp-mark [data-icon='check']")).to_be_visible()
     expect(page.locator("#ov-codes")).to_have_text("9 left")
-    link = page.get_by_role("link", name=re.compile(r"^Recent security activity"))
+    expect(page.locator("#ov-codes-mark [data-icon='check']")).to_be_visible()
+    link = overview_rows(page).get_by_role("link", name=re.compile(r"^Security activity"))
     expect(link).to_contain_text("Latest: Signed in with recovery code")
     link.click()
     expect(page).to_have_url(re.compile(r"#/account/activity$"))
-    heading = page.get_by_role("heading", name="Recent security activity")
+    heading = page.get_by_role("heading", name="Security activity", level=1)
     expect(heading).to_be_focused()
     expect(heading).to_be_in_viewport()
-    expect(page.get_by_role("list", name="Recent security activity").get_by_role("listitem")
-           .filter(has_text="A wrong password was entered")).to_have_count(1)
+    expect(activity_items(page).filter(has_text="A wrong password was entered")).to_have_count(1)
 
 
 NOW = "2026-03-10T12:00:00.000Z"  # the page's clock in the password-age cases
@@ -295,7 +300,7 @@ def test_the_password_age_comes_from_the_security_events(page, api, events, crea
     ui.log_in(page, "alice")
     open_account(page)
     expect(page.locator("#ov-password")).to_have_text(says)
-    page.get_by_role("link", name="Sign-in & security").click()  # said by the password too
+    ui.account_link(page, "Sign-in & security").click()  # said by the password too
     expect(page.get_by_role("region", name="Your password")).to_contain_text(f"{says}.")
     page.unroute_all(behavior="ignoreErrors")  # a poll still in flight at the end: let it be
 
@@ -346,43 +351,47 @@ def test_two_factor_setup_on_a_phone_fills_the_screen_with_its_buttons_pinned(ne
     expect(setup).to_be_hidden()
 
 
-def test_turn_on_is_a_control_of_its_own_beside_the_row_link(page, api):
+def test_the_overview_rows_say_how_things_stand_and_leave_the_to_do_to_the_check_up(page, api):
     api.signup("alice")
     ui.log_in(page, "alice")
     open_account(page)
-    expect(page.locator("#ov-totp-action")).to_be_visible()
-    # No control inside another: the row's link and the chip are siblings.
-    assert page.evaluate(
-        """() => document.querySelectorAll(
-            ".overview a a, .overview a button, .overview a [tabindex], .overview button a"
-        ).length""") == 0
-    nested = page.evaluate(
-        "() => document.getElementById('ov-totp-action').parentElement.closest('a, button')")
-    assert nested is None
-    # The whole row still opens its page; the chip opens the two-factor section.
-    row = page.locator("li", has=page.get_by_role("link", name="Sign-in & security", exact=True))
+    expect(page.locator("#ov-email")).to_have_text("None")
+    expect(page.locator("#ov-totp")).to_have_text("Off")
+    rows = overview_rows(page)
+    # No "Add"/"Turn on" chips: each row is one link, nothing to press inside or beside it.
+    expect(rows.get_by_role("button")).to_have_count(0)
+    expect(rows.get_by_role("link")).to_have_count(5)
+    assert page.evaluate("() => document.querySelectorAll('.overview a a, .overview a button')"
+                         ".length") == 0
+    for mark in ("#ov-email-mark", "#ov-totp-mark"):
+        expect(page.locator(f"{mark} [data-icon='warning']")).to_be_visible()
+    # Each thing to do is said once, in the check-up above the rows.
+    for action in ("Add an email address", "Turn on two-factor authentication"):
+        expect(page.get_by_role("main").get_by_text(action, exact=True)).to_have_count(1)
+    # The whole row opens its page.
+    row = rows.get_by_role("listitem").filter(has_text="Sign-in & security")
     box = row.bounding_box()
     assert box
     page.mouse.click(box["x"] + box["width"] - 10, box["y"] + box["height"] / 2)
     expect(page).to_have_url(re.compile(r"#/account/security$"))
-    page.go_back()
-    expect(page.get_by_role("heading", name="Account", level=1)).to_be_visible()
-    page.locator("#ov-totp-action").click()
-    expect(page).to_have_url(re.compile(r"#/account/two-factor$"))
-    heading = page.get_by_role("heading", name=re.compile("^Two-factor authentication"))
-    expect(heading).to_be_focused()
-    expect(heading).to_be_in_viewport()
 
 
 def test_security_checkup_recommends_what_is_left_to_do(page, api):
     api.signup("alice")
     ui.log_in(page, "alice")
     open_account(page)
-    checkup = page.get_by_role("region", name="2 recommendations")
+    checkup = page.get_by_role("region", name="2 things to do")
     expect(checkup).to_be_visible()
+    expect(checkup.locator("[data-icon='warning']")).to_be_visible()
     expect(checkup).to_contain_text("Add an email address so you can reset a forgotten password")
-    expect(checkup.get_by_role("link", name="Add an email address")).to_have_attribute(
-        "href", "#/account/profile")
+    to_email = checkup.get_by_role("link", name="Add an email address")
+    expect(to_email).to_have_attribute("href", "#/account/email")
+    to_email.click()  # to the exact place: the Profile's email section, with its button
+    heading = page.get_by_role("heading", name="Email address")
+    expect(heading).to_be_focused()
+    expect(page.get_by_role("button", name="Add an email address…")).to_be_in_viewport()
+    expect(page.get_by_role("heading", name="Profile", level=1)).to_be_visible()
+    page.go_back()
     to_two_factor = checkup.get_by_role("link", name="Turn on two-factor authentication")
     expect(to_two_factor).to_have_attribute("href", "#/account/two-factor")
     to_two_factor.click()
@@ -394,11 +403,11 @@ def test_security_checkup_recommends_what_is_left_to_do(page, api):
 
 @pytest.mark.parametrize(("changes", "says"), [
     ({"email": "alice@example.com", "email_verified": True, "totp_enabled": True,
-      "recovery_codes_left": 10}, None),
+      "recovery_codes_left": 10}, "Your account is protected"),
     ({"email": "alice@example.com", "email_verified": True, "totp_enabled": True,
-      "recovery_codes_left": 2}, "1 recommendation"),
+      "recovery_codes_left": 2}, "1 thing to do"),
 ])
-def test_security_checkup_is_gone_when_all_is_done(page, api, changes, says):
+def test_security_checkup_says_protected_when_all_is_done(page, api, changes, says):
     api.signup("alice")
 
     def me(route):
@@ -412,11 +421,14 @@ def test_security_checkup_is_gone_when_all_is_done(page, api, changes, says):
     ui.log_in(page, "alice")
     open_account(page)
     expect(page.locator("#ov-totp")).to_have_text("On")
-    if says is None:
-        expect(page.locator("#checkup")).to_be_hidden()
-        expect(page.get_by_role("region", name=re.compile("recommendation"))).to_have_count(0)
+    checkup = page.get_by_role("region", name=says)
+    expect(checkup).to_be_visible()
+    if says == "Your account is protected":
+        expect(checkup.locator("[data-icon='check']")).to_be_visible()
+        expect(checkup).to_contain_text(
+            "Two-factor authentication is on and your email address is verified.")
+        expect(checkup.get_by_role("link")).to_have_count(0)
     else:
-        checkup = page.get_by_role("region", name=says)
         expect(checkup.get_by_role("link", name="Make new recovery codes")).to_have_attribute(
             "href", "#/account/two-factor")
         expect(checkup).to_contain_text("only 2 left")
@@ -460,7 +472,7 @@ def test_security_activity_shows_older_entries_with_the_api_cursor(page, api):
     serve_events(page, asked)
     ui.log_in(page, "alice")
     page.goto(page.url.split("#")[0] + "#/account/activity")
-    events = page.get_by_role("list", name="Recent security activity").get_by_role("listitem")
+    events = activity_items(page)
     expect(events).to_have_count(10)
     older = page.get_by_role("button", name="Show older")
     older.click()
@@ -478,12 +490,12 @@ def test_failures_stand_out_and_suspicious_entries_ask_wasnt_you(page, api):
     serve_events(page, [])
     ui.log_in(page, "alice")
     page.goto(page.url.split("#")[0] + "#/account/activity")
-    events = page.get_by_role("list", name="Recent security activity").get_by_role("listitem")
+    events = activity_items(page)
     expect(events).to_have_count(10)
     page.get_by_role("button", name="Show older").click()
     expect(events).to_have_count(13)
     looks = page.evaluate(
-        """() => [...document.querySelectorAll("#activity-list > li")].map((li) => {
+        """() => [...document.querySelectorAll("#activity-list li.event")].map((li) => {
             const style = getComputedStyle(li);
             return { background: style.backgroundColor, edge: parseFloat(style.borderLeftWidth) };
         })""")
@@ -511,7 +523,7 @@ def test_the_change_password_dialog_has_show_toggles_and_hides_again_on_close(pa
     api.signup("alice")
     ui.log_in(page, "alice")
     open_account(page)
-    page.get_by_role("link", name="Sign-in & security").click()
+    ui.account_link(page, "Sign-in & security").click()
     page.get_by_role("button", name="Change password…").click()
     current = dialog(page).get_by_label("Current password")
     new = dialog(page).get_by_label("New password", exact=True)
@@ -529,38 +541,6 @@ def test_the_change_password_dialog_has_show_toggles_and_hides_again_on_close(pa
         expect(field).to_have_attribute("type", "password")
         expect(field).to_have_value("")
     expect(dialog(page).get_by_role("button", name="Show password")).to_be_visible()
-
-
-def test_the_overview_add_chips_are_controls_that_open_their_dialogs(page, api):
-    api.signup("alice")
-    ui.log_in(page, "alice")
-    open_account(page)
-    expect(page.locator("#ov-email")).to_have_text("None")
-    add_email = page.get_by_role("button", name="Add an email address")
-    add_passkey = page.get_by_role("button", name="Add a passkey")
-    # The same chip as "Turn on", beside the row's link rather than inside it.
-    for chip in (add_email, add_passkey):
-        expect(chip).to_have_text("Add")
-        expect(chip).to_have_class(re.compile(r"\boverview-action\b"))
-        assert chip.evaluate("(node) => node.parentElement.closest('a, button')") is None
-    ids = ["ov-totp-action", "ov-email-add", "ov-passkeys-add"]
-    looks = page.evaluate("""(ids) => ids.map((id) => {
-        const style = getComputedStyle(document.getElementById(id));
-        return [style.color, style.borderTopColor, style.borderRadius, style.fontSize];
-    })""", ids)
-    assert looks[0] == looks[1] == looks[2], looks
-    add_email.click()
-    dialog = page.get_by_role("dialog", name="Add an email address")
-    expect(dialog).to_be_visible()
-    expect(dialog.get_by_label("Email address")).to_be_focused()
-    dialog.get_by_role("button", name="Cancel").click()
-    expect(page).to_have_url(re.compile(r"#/account/profile$"))
-    expect(page.get_by_role("button", name="Add an email address…")).to_be_focused()
-    page.go_back()
-    expect(page.get_by_role("heading", name="Account", level=1)).to_be_visible()
-    add_passkey.click()
-    expect(page.get_by_role("dialog", name="Add a passkey")).to_be_visible()
-    expect(page).to_have_url(re.compile(r"#/account/security$"))
 
 
 def test_two_factor_setup_on_a_touch_screen_opens_the_app_first(browser, web, api, new_page):
@@ -603,3 +583,135 @@ def test_two_factor_setup_on_a_touch_screen_opens_the_app_first(browser, web, ap
         expect(page.locator("#totp-open-app")).not_to_have_attribute("href", re.compile("."))
     finally:
         context.close()
+
+
+ACCOUNT_PAGES = ["Overview", "Profile", "Sign-in & security", "Security activity",
+                 "Where you're signed in", "Delete account"]
+
+
+def test_wide_screens_list_the_account_pages_beside_the_page(page, api):
+    api.signup("alice")
+    ui.log_in(page, "alice")
+    board_width = page.locator("main").bounding_box()["width"]
+    open_account(page)
+    nav = page.get_by_role("navigation", name="Account")
+    links = nav.get_by_role("link")
+    expect(links).to_have_text(ACCOUNT_PAGES)
+    expect(nav.get_by_role("link", name="Overview")).to_have_attribute("aria-current", "page")
+    expect(page.locator("#account-back")).to_be_hidden()  # the list says where you are
+    # Beside the content, on its left; the column widens for it on Account pages only.
+    nav_box = nav.bounding_box()
+    title_box = page.get_by_role("heading", name="Account", level=1).bounding_box()
+    assert nav_box["x"] + nav_box["width"] <= title_box["x"], (nav_box, title_box)
+    assert page.locator("main").bounding_box()["width"] > board_width + 150
+    # Delete account is set apart (a rule above it) and red.
+    looks = page.evaluate("""() => {
+        const item = document.querySelector("#account-nav li:last-child");
+        const link = item.querySelector("a");
+        const probe = document.createElement("span");
+        probe.style.color = "var(--danger)";
+        document.body.append(probe);
+        const danger = getComputedStyle(probe).color;
+        probe.remove();
+        return { rule: parseFloat(getComputedStyle(item).borderTopWidth),
+                 color: getComputedStyle(link).color, danger };
+    }""")
+    assert looks["rule"] >= 1 and looks["color"] == looks["danger"], looks
+    for name, heading in [("Profile", "Profile"), ("Security activity", "Security activity"),
+                          ("Where you're signed in", "Where you're signed in"),
+                          ("Delete account", "Delete account"),
+                          ("Sign-in & security", "Sign-in & security")]:
+        nav.get_by_role("link", name=name, exact=True).click()
+        expect(page.get_by_role("heading", name=heading, level=1)).to_be_focused()
+        expect(nav.locator("[aria-current='page']")).to_have_text(name)
+        expect(page.locator("#account-back")).to_be_hidden()
+    # A section's address marks its page.
+    page.goto(page.url.split("#")[0] + "#/account/two-factor")
+    expect(nav.locator("[aria-current='page']")).to_have_text("Sign-in & security")
+    # The board keeps its column.
+    page.get_by_role("link", name="Board", exact=True).click()
+    ui.board_loaded(page)
+    assert page.locator("main").bounding_box()["width"] == board_width
+
+
+def test_phones_keep_the_back_link_instead_of_the_side_list(new_page, api):
+    api.signup("alice")
+    page = ui.signed_in(new_page, width=360, height=740)
+    open_account(page)
+    expect(page.get_by_role("navigation", name="Account")).to_be_hidden()
+    overview_rows(page).get_by_role("link", name=re.compile("^Security activity")).click()
+    expect(page.get_by_role("heading", name="Security activity", level=1)).to_be_focused()
+    expect(page.get_by_role("navigation", name="Account")).to_be_hidden()
+    back = page.get_by_role("link", name="Account", exact=True)
+    expect(back).to_be_visible()
+    back.click()
+    expect(page.get_by_role("heading", name="Account", level=1)).to_be_focused()
+
+
+DAYS_NOW = "2026-03-10T12:00:00.000Z"  # a Tuesday; the browser runs in UTC
+DAYS = [
+    event(20, "sign_in", "2026-03-10T11:00:00.000Z", method="passkey"),
+    event(21, "sign_in_failed", "2026-03-10T09:00:00.000Z", reason="code"),
+    event(22, "password_changed", "2026-03-09T18:00:00.000Z"),
+    event(23, "totp_enabled", "2026-03-09T17:00:00.000Z"),
+    event(24, "locked", "2026-03-03T08:00:00.000Z", retry_after=60),
+    event(25, "passkey_added", "2026-03-03T07:00:00.000Z"),
+    event(26, "email_changed", "2026-03-03T06:00:00.000Z"),
+    event(27, "session_ended", "2026-03-03T05:00:00.000Z"),
+]
+ICONS = ["signIn", "failed", "password", "twoFactor", "lock", "passkey", "email", "signOut"]
+
+
+def test_security_activity_is_its_own_page_grouped_by_day_with_an_icon_per_kind(page, api):
+    api.signup("alice")
+    page.clock.set_fixed_time(DAYS_NOW)
+    cors = {"Access-Control-Allow-Origin": "*"}
+    page.route(re.compile(r".*/me/security-events\?.*"), lambda route: route.fulfill(
+        status=200, headers=cors, json={"events": DAYS, "next_cursor": None}))
+    ui.log_in(page, "alice")
+    open_account(page)
+    ui.account_link(page, "Security activity").click()
+    expect(page).to_have_url(re.compile(r"#/account/activity$"))
+    expect(page.get_by_role("heading", name="Security activity", level=1)).to_be_focused()
+    days = page.locator("#activity-list").get_by_role("heading", level=2)
+    expect(days).to_have_text(["Today", "Yesterday", "Tuesday, March 3"])
+    # Each day is a list named by its heading, its entries in order, newest first.
+    yesterday = page.get_by_role("list", name="Yesterday").get_by_role("listitem")
+    expect(yesterday).to_have_count(2)
+    expect(yesterday.first).to_contain_text("Password changed")
+    items = activity_items(page)
+    expect(items).to_have_count(len(DAYS))
+    icons = page.evaluate("""() => [...document.querySelectorAll("#activity-list li.event")]
+        .map((li) => li.querySelector("svg.event-icon")?.dataset.icon)""")
+    assert icons == ICONS, icons
+    # Device · address · time on one line: a clock time under an earlier day's heading.
+    expect(items.nth(2).locator(".event-where")).to_have_text(
+        re.compile(r"^Chrome 131 on Linux · 192\.0\.2\.7 · 6:00\s?PM$"))
+    expect(items.first.locator(".event-where")).to_contain_text("hr. ago")
+    # Sign-in & security keeps password, two-factor and passkeys, and no activity list.
+    ui.account_link(page, "Sign-in & security").click()
+    expect(page.get_by_role("heading", name="Sign-in & security", level=1)).to_be_visible()
+    for region in ("Your password", "Two-factor authentication", "Passkeys"):
+        expect(page.get_by_role("region", name=region)).to_be_visible()
+    expect(page.locator("#page-security #activity-list, #page-security .event")).to_have_count(0)
+    page.unroute_all(behavior="ignoreErrors")
+
+
+def test_this_device_marks_this_browsers_sign_in_even_beside_an_identical_browser(new_page, api):
+    """Two browsers alike in label and address: each marks only its own sign-in."""
+    api.signup("alice")
+    first = ui.signed_in(new_page)
+    second = ui.signed_in(new_page)
+    for page, mine in ((first, 1), (second, 0)):
+        page.goto(page.url.split("#")[0] + "#/account/activity")
+        items = activity_items(page)
+        expect(items).to_have_count(2)
+        expect(items.nth(0).locator(".event-where")).to_have_text(
+            items.nth(1).locator(".event-where").inner_text())
+        expect(items.get_by_text("This device", exact=True)).to_have_count(1)
+        expect(items.nth(mine).get_by_text("This device", exact=True)).to_be_visible()
+        # This browser's own sign-in was the person: "Wasn't you?" only on the other one.
+        expect(items.nth(mine).get_by_text("Wasn't you?")).to_have_count(0)
+        expect(items.nth(1 - mine).get_by_text("Wasn't you?")).to_have_count(1)
+        # "New device" only where the API says so: the first sign-in of each browser.
+        expect(items.get_by_text("New device", exact=True)).to_have_count(2)

@@ -169,7 +169,7 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     expect(page.locator("#ov-passkeys")).not_to_be_empty()
     check(page, "account", scheme, size)
 
-    page.get_by_role("link", name="Profile").click()
+    ui.account_link(page, "Profile").click()
     expect(page.get_by_role("textbox", name="Name", exact=True)).to_have_value("alice")
     expect(page.locator("#email-state")).to_contain_text("No email address yet")
     check(page, "account-profile", scheme, size)
@@ -178,17 +178,21 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     check(page, "email-dialog", scheme, size)
     page.keyboard.press("Escape")
 
-    page.get_by_role("link", name="Account", exact=True).click()
-    page.get_by_role("link", name="Sign-in & security").click()
+    ui.account_link(page, "Overview").click()
+    ui.account_link(page, "Sign-in & security").click()
     expect(page.locator("#totp-badge")).to_have_text("Off")
     check(page, "account-security", scheme, size)
-    activity = page.get_by_role("list", name="Recent security activity")
+    ui.account_link(page, "Overview").click()  # a phone's way between pages; harmless wide
+    ui.account_link(page, "Security activity").click()
+    activity = page.locator("#activity-list")
     expect(activity.get_by_role("listitem").first).to_contain_text("Signed in with")
+    expect(activity.get_by_text("This device", exact=True)).to_have_count(1)
     activity.get_by_text("Wasn't you?").first.click()  # its two ways out, open
     expect(activity.get_by_role("link", name="Where you're signed in").first).to_be_visible()
-    activity.scroll_into_view_if_needed()
     check(page, "account-security-activity", scheme, size)
-    page.evaluate("() => window.scrollTo(0, 0)")
+    ui.account_link(page, "Overview").click()
+    ui.account_link(page, "Sign-in & security").click()
+    expect(page.locator("#totp-badge")).to_have_text("Off")
 
     page.get_by_role("button", name="Change password…").click()
     dialog = page.get_by_role("dialog", name="Change password")
@@ -246,8 +250,8 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     page.route(f"{api.url}/me/passkeys", lambda route: route.fulfill(
         status=200, headers={"Access-Control-Allow-Origin": "*"}, json=listed)
         if route.request.method == "GET" else route.continue_())
-    page.get_by_role("link", name="Account", exact=True).click()
-    page.get_by_role("link", name="Sign-in & security").click()
+    ui.account_link(page, "Overview").click()
+    ui.account_link(page, "Sign-in & security").click()
     passkey_list = page.get_by_role("list", name="Your passkeys")
     expect(passkey_list.get_by_role("listitem")).to_have_count(2)
     page.locator("#passkeys").evaluate("(node) => node.scrollIntoView({ block: 'center' })")
@@ -258,13 +262,13 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     page.keyboard.press("Escape")
     page.unroute(f"{api.url}/me/passkeys")
 
-    page.get_by_role("link", name="Account", exact=True).click()
-    page.get_by_role("link", name="Where you're signed in").click()
+    ui.account_link(page, "Overview").click()
+    ui.account_link(page, "Where you're signed in").click()
     expect(page.locator("#sessions-list li")).to_have_count(2)  # this page's and the API's
     check(page, "account-sessions", scheme, size)
 
-    page.get_by_role("link", name="Account", exact=True).click()
-    page.get_by_role("link", name="Delete account").click()
+    ui.account_link(page, "Overview").click()
+    ui.account_link(page, "Delete account").click()
     page.get_by_role("button", name="Delete account…").click()
     expect(page.get_by_role("dialog", name="Delete your account?")).to_be_visible()
     check(page, "delete-account-dialog", scheme, size)

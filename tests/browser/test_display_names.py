@@ -30,7 +30,7 @@ def open_account(page):
     """The Account page's Profile, where the name is changed."""
     page.get_by_role("link", name="Account:").click()
     expect(page.get_by_role("heading", name="Account", level=1)).to_be_focused()
-    page.get_by_role("link", name="Profile").click()
+    ui.account_link(page, "Profile").click()
     expect(page.get_by_role("heading", name="Profile", level=1)).to_be_focused()
 
 

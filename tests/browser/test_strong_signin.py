@@ -69,7 +69,7 @@ def open_account(page: Any, section: str = "Sign-in & security") -> None:
     page.get_by_role("link", name="Account:").click()
     expect(page.get_by_role("heading", name="Account", level=1)).to_be_visible()
     if section:
-        page.get_by_role("link", name=section).click()
+        ui.account_link(page, section).click()
         expect(page.get_by_role("heading", name=section, level=1)).to_be_visible()
 
 
@@ -273,7 +273,7 @@ def test_two_factor_enable_then_log_in_with_a_code_and_with_a_recovery_code(
     api.signup("alice")
     page = on_account_page(app_page)
     authenticator, recovery = set_up_two_factor(page)
-    page.get_by_role("link", name="Account", exact=True).click()
+    ui.account_link(page, "Overview").click()
     expect(page.locator("#ov-totp")).to_contain_text("On")
 
     log_out(page)
@@ -339,12 +339,12 @@ def test_recovery_codes_left_regenerate_and_a_passkey_step_up_with_a_code(
     _, recovery = set_up_two_factor(page)
     section = page.get_by_role("region", name="Two-factor authentication")
     expect(section.locator("#totp-codes-left")).to_have_text("10 of 10 recovery codes left.")
-    page.get_by_role("link", name="Account", exact=True).click()
+    ui.account_link(page, "Overview").click()
     expect(page.locator("#ov-totp")).to_have_text("On")
     expect(page.locator("#ov-codes")).to_have_text("10 left")
 
     # New codes: password and a code, asked once; the old codes stop working.
-    page.get_by_role("link", name="Sign-in & security").click()
+    ui.account_link(page, "Sign-in & security").click()
     section.get_by_role("button", name="New recovery codes").click()
     dialog = page.get_by_role("dialog", name="Make new recovery codes")
     dialog.get_by_label("Your password").fill(ui.PASSWORD)

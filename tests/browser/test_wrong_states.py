@@ -23,7 +23,7 @@ pytestmark = pytest.mark.browser
 def open_account_page(page: Any, section: str) -> None:
     page.get_by_role("link", name="Account").first.click()
     expect(page.get_by_role("heading", name="Account", level=1)).to_be_visible()
-    page.get_by_role("link", name=section).click()
+    ui.account_link(page, section).click()
 
 
 def test_after_a_code_sign_in_and_logout_no_field_is_marked_wrong(page: Any, api: Api) -> None:

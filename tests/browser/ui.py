@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.sync_api import expect
@@ -84,6 +85,21 @@ def another_tab(new_page: Any, page: Any) -> Any:
     tab = new_page(context=page.context)
     board_loaded(tab)
     return tab
+
+
+ACCOUNT_NAV_WIDTH = 960  # static/security.css: from here the Account's pages are listed beside it
+
+
+def account_link(page: Any, name: str) -> Any:
+    """The link to one Account page as a person finds it: in the Account navigation beside
+    the page on a wide screen; narrower, the overview's row ("← Account" for "Overview")."""
+    if page.viewport_size["width"] >= ACCOUNT_NAV_WIDTH:
+        return page.get_by_role("navigation", name="Account").get_by_role(
+            "link", name=name, exact=True)
+    if name == "Overview":
+        return page.get_by_role("link", name="Account", exact=True)
+    return page.get_by_role("list", name="Your account and how it is protected").get_by_role(
+        "link", name=re.compile(f"^{re.escape(name)}"))
 
 
 def open_sign_up(page: Any) -> None:

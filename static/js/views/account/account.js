@@ -1,7 +1,8 @@
 // The Account page: an overview that sums up how the account is protected (from
-// GET /me, /me/passkeys and /me/sessions), linking to its pages: Profile, Sign-in &
-// security (password, two-factor, passkeys, recent activity), Where you're signed in,
-// Delete account. The password's age comes from the security events (GET
+// GET /me, /me/passkeys and /me/sessions) under one check-up line, linking to its
+// pages: Profile, Sign-in & security (password, two-factor, passkeys), Security
+// activity, Where you're signed in, Delete account; on a wide screen the same pages
+// are listed beside each (#account-nav). The password's age comes from the security events (GET
 // /me/security-events, kept 90 days). Fields the API does not send are left out
 // rather than guessed.
 
@@ -9,9 +10,9 @@ import { avatar } from "../../lib/avatar.js";
 import { byId, el, say } from "../../lib/dom.js";
 import { SessionEnded, authed } from "../../lib/session.js";
 import { daysAgo, fullTime, relativeTime } from "../../lib/time.js";
-import { supported as passkeysSupported } from "../../lib/webauthn.js";
 import * as activity from "./activity.js";
 import * as danger from "./danger.js";
+import { icon } from "./icons.js";
 import * as passkeys from "./passkeys.js";
 import * as password from "./password.js";
 import * as profile from "./profile.js";
@@ -23,13 +24,14 @@ const EVENTS_KEPT_DAYS = 90;
 const TITLES = {
   "": "Account",
   profile: "Profile",
+  email: "Profile", // the profile page, at its email section
   security: "Sign-in & security",
-  activity: "Sign-in & security", // the security page, at its activity section
   "two-factor": "Sign-in & security", // … at its two-factor section
+  activity: "Security activity",
   sessions: "Where you're signed in",
   danger: "Delete account",
 };
-const PAGE_OF = { activity: "security", "two-factor": "security" };
+const PAGE_OF = { email: "profile", "two-factor": "security" };
 const FEW_CODES = 3; // at most this many recovery codes left: time to make new ones
 
 let ui = null;
@@ -42,12 +44,20 @@ export function showAccount(page) {
   for (const [name, node] of Object.entries(ui.pages)) node.hidden = name !== shown;
   ui.back.hidden = page === "";
   ui.title.textContent = TITLES[page];
+  // The side navigation (wide screens) says which page this is.
+  const here = shown ? `#/account/${shown}` : "#/account";
+  for (const link of ui.nav.querySelectorAll("a")) {
+    if (link.getAttribute("href") === here) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
   say(ui.error, "");
   load(page);
   return TITLES[page];
 }
 
 async function load(page) {
+  const shown = PAGE_OF[page] ?? page;
+  if (shown === "activity") activity.load();
   const request = authed("GET", "/me");
   loading = request;
   try {
@@ -56,22 +66,22 @@ async function load(page) {
     showMe(me);
     twoFactor.show(me);
     if (page === "two-factor") twoFactor.reveal();
-    const security = (PAGE_OF[page] ?? page) === "security";
-    if (page === "" || security) {
+    if (page === "email") profile.revealEmail();
+    if (page === "" || shown === "security") {
       // Unknown (the list failed to load) reads as plain "Set", as when the API has no list.
-      const shown = (summary) => loading === request && showActivity(me, summary);
-      activity.summary().then(shown, () => shown(null));
+      const said = (summary) => loading === request && showActivity(me, summary);
+      activity.summary().then(said, () => said(null));
+      passkeys.load().then(showPasskeyCount);
     }
-    if (page === "" || security) passkeys.load().then(showPasskeyCount);
     if (page === "" || page === "sessions") sessions.load().then(showSessionCount);
-    if (security) {
-      activity.load().then(() => {
-        if (page === "activity" && loading === request) activity.reveal();
-      });
-    }
   } catch (error) {
     if (loading === request && !(error instanceof SessionEnded)) say(ui.error, error.message);
   }
+}
+
+/** A status mark before a fact: a check when it is as it should be, else a warning. */
+function mark(node, good) {
+  node.replaceChildren(icon(good ? "check" : "warning", good ? "mark-good" : "mark-warn"));
 }
 
 function showMe(me) {
@@ -85,47 +95,53 @@ function showMe(me) {
   ui.ovName.textContent = name;
   profile.show(me);
   onProfile(me);
-  // Two-factor: on, or off (a fact, not an error) with a way to turn it on; the
-  // recovery codes left when it is on.
+  // Each fact says how it stands; what to do about it is the check-up's, above.
   ui.totp.textContent = me.totp_enabled ? "On" : "Off";
-  ui.totp.classList.toggle("good", Boolean(me.totp_enabled));
-  ui.totpAction.hidden = Boolean(me.totp_enabled);
+  mark(ui.totpMark, Boolean(me.totp_enabled));
   const left = me.recovery_codes_left;
   ui.codesItem.hidden = !(me.totp_enabled && Number.isInteger(left));
   ui.codes.textContent = Number.isInteger(left) ? `${left} left` : "";
-  ui.codes.classList.toggle("warn", Number.isInteger(left) && left <= FEW_CODES);
+  if (Number.isInteger(left)) mark(ui.codesMark, left > FEW_CODES);
   // Email: only once the API has it.
   const hasEmailField = Object.hasOwn(me, "email");
   ui.emailItem.hidden = !hasEmailField;
   if (hasEmailField) {
-    ui.emailAdd.hidden = Boolean(me.email);
     ui.email.textContent = !me.email
       ? "None"
       : me.email_verified ? `${me.email} · verified` : `${me.email} · not verified yet`;
+    mark(ui.emailMark, Boolean(me.email && me.email_verified));
   }
   showCheckup(me);
-  ui.banner.hidden = !(me.email && !me.email_verified);
-  if (!ui.banner.hidden) {
-    ui.bannerText.textContent = `Verify your email address: open the link we sent to ${me.email}.`;
-  }
 }
 
 /**
- * The security check-up (as Google's): what is left to do to protect the account, each
- * a link to where it is done; no banner when nothing is.
+ * The one summary at the top (as Google's security checkup): "Your account is
+ * protected", or what is left to do, each a link to the place where it is done.
  */
 function showCheckup(me) {
   const left = me.recovery_codes_left;
+  const hasEmail = Object.hasOwn(me, "email");
   const todo = [
-    Object.hasOwn(me, "email") && !me.email
-      ? ["#/account/profile", "Add an email address", " so you can reset a forgotten password"] : null,
+    hasEmail && !me.email
+      ? ["#/account/email", "Add an email address", " so you can reset a forgotten password"] : null,
+    hasEmail && me.email && !me.email_verified
+      ? ["#/account/email", "Verify your email address", `: open the link we sent to ${me.email}.`] : null,
     !me.totp_enabled
       ? ["#/account/two-factor", "Turn on two-factor authentication", " so a stolen password is not enough"] : null,
     me.totp_enabled && Number.isInteger(left) && left <= FEW_CODES
       ? ["#/account/two-factor", "Make new recovery codes", ` — only ${left} left`] : null,
   ].filter(Boolean);
-  ui.checkup.hidden = todo.length === 0;
-  ui.checkupTitle.textContent = todo.length === 1 ? "1 recommendation" : `${todo.length} recommendations`;
+  const done = todo.length === 0;
+  ui.checkup.hidden = false;
+  ui.checkup.classList.toggle("todo", !done);
+  ui.checkupIcon.replaceChildren(icon(done ? "check" : "warning"));
+  ui.checkupTitle.textContent = done
+    ? "Your account is protected"
+    : todo.length === 1 ? "1 thing to do" : `${todo.length} things to do`;
+  ui.checkupText.textContent = done
+    ? ["Two-factor authentication is on", hasEmail ? "your email address is verified" : null]
+      .filter(Boolean).join(" and ") + "."
+    : "";
   ui.checkupList.replaceChildren(...todo.map(([href, action, why]) =>
     el("li", {}, el("a", { attrs: { href }, text: action }), why)));
 }
@@ -156,25 +172,11 @@ function passwordAge(me, summary) {
 function showPasskeyCount(list) {
   if (!list) return;
   ui.passkeys.textContent = list.length === 0 ? "None" : `${list.length}`;
-  ui.passkeysAdd.hidden = list.length > 0 || !passkeysSupported();
 }
 
 function showSessionCount(list) {
   if (!list) return;
   ui.sessions.textContent = list.length === 1 ? "1 session (this device)" : `${list.length} sessions`;
-}
-
-/**
- * An overview "Add": go to the page that does it and press its button there, so the
- * dialog opens from (and gives the focus back to) the button it belongs to.
- */
-function openOn(hash, buttonId) {
-  window.addEventListener("hashchange", () => {
-    const button = byId(buttonId);
-    button.focus();
-    button.click();
-  }, { once: true }); // after main.js's route() has shown the page
-  window.location.hash = hash;
 }
 
 export function resetAccount() {
@@ -185,8 +187,7 @@ export function resetAccount() {
     node.textContent = "";
   }
   ui.avatar.replaceChildren();
-  ui.emailAdd.hidden = true;
-  ui.passkeysAdd.hidden = true;
+  for (const node of [ui.totpMark, ui.codesMark, ui.emailMark]) node.replaceChildren();
   ui.checkup.hidden = true;
   ui.checkupList.replaceChildren();
   profile.reset();
@@ -203,6 +204,7 @@ export function init({ onAccountDeleted, onProfile: profileChanged }) {
   ui = {
     title: byId("account-title"),
     back: byId("account-back"),
+    nav: byId("account-nav"),
     error: byId("account-error"),
     name: byId("account-name"),
     username: byId("account-username"),
@@ -212,33 +214,32 @@ export function init({ onAccountDeleted, onProfile: profileChanged }) {
     password: byId("ov-password"),
     passwordAge: byId("password-age"),
     totp: byId("ov-totp"),
-    totpAction: byId("ov-totp-action"),
+    totpMark: byId("ov-totp-mark"),
     codesItem: byId("ov-codes-item"),
+    codesMark: byId("ov-codes-mark"),
     codes: byId("ov-codes"),
     activityRow: byId("ov-activity-row"),
     activity: byId("ov-activity"),
     passkeys: byId("ov-passkeys"),
-    passkeysAdd: byId("ov-passkeys-add"),
     sessions: byId("ov-sessions"),
     emailItem: byId("ov-email-item"),
     email: byId("ov-email"),
-    emailAdd: byId("ov-email-add"),
+    emailMark: byId("ov-email-mark"),
     checkup: byId("checkup"),
+    checkupIcon: byId("checkup-icon"),
     checkupTitle: byId("checkup-title"),
+    checkupText: byId("checkup-text"),
     checkupList: byId("checkup-list"),
-    banner: byId("verify-banner"),
-    bannerText: byId("verify-banner-text"),
     pages: {
       "": byId("page-overview"),
       profile: byId("page-profile"),
       security: byId("page-security"),
+      activity: byId("page-activity"),
       sessions: byId("page-sessions"),
       danger: byId("page-danger"),
     },
   };
   onProfile = profileChanged;
-  ui.emailAdd.addEventListener("click", () => openOn("#/account/profile", "email-change"));
-  ui.passkeysAdd.addEventListener("click", () => openOn("#/account/security", "passkey-add"));
   profile.init({ onSaved: (me) => (me ? showMe(me) : load("profile")) });
   password.init();
   twoFactor.init({ onChanged: () => load("security") });

@@ -1,15 +1,18 @@
-// Sign-in & security: "Recent security activity" (GET /me/security-events), newest
-// first: what happened, from which device and address, and when — so a person can
-// spot a sign-in that was not theirs. Hidden while the API has no such list. Failures
-// and locks stand out; each entry that may not have been the person ("Wasn't you?")
-// leads to Change password and to Where you're signed in. "Show older" pages on with
-// the API's cursor.
+// The Security activity page (#/account/activity; GET /me/security-events), newest
+// first and grouped by day ("Today", "Yesterday", "Thursday, December 3"): what
+// happened, with an icon for its kind, from which device and address, and when — so
+// a person can spot a sign-in that was not theirs. The sign-in that started this
+// browser's session says "This device" (the API's `current`, so an identical browser
+// elsewhere is not mistaken for this one). Failures and locks stand out; each entry
+// that may not have been the person ("Wasn't you?") leads to Change password and to
+// Where you're signed in. "Show older" pages on with the API's cursor.
 
 import { run } from "../../lib/action.js";
 import { ApiError } from "../../lib/api.js";
 import { byId, el, say } from "../../lib/dom.js";
 import { SessionEnded, authed } from "../../lib/session.js";
-import { fullTime, relativeTime } from "../../lib/time.js";
+import { dayKey, dayLabel, feedTime, fullTime } from "../../lib/time.js";
+import { eventIcon } from "./icons.js";
 import { start as changePassword } from "./password.js";
 
 const LIMIT = 10;
@@ -27,6 +30,8 @@ const METHODS = {
 let ui = null;
 let cursor = null; // the next page's, from the API
 let listing = 0; // which load the list belongs to, so a stale page is dropped
+let lastDay = null; // the newest page's last day group ({ key, list }), which older events join
+let headings = 0; // for the day headings' ids
 
 /** A sentence for one event (API.md, Security events). */
 export function describe(event) {
@@ -54,6 +59,7 @@ export function describe(event) {
 }
 
 function suspicious(event) {
+  if (event.current === true) return false; // this very browser's sign-in was the person
   return SUSPICIOUS.includes(event.type) || (event.type === "sign_in" && event.details?.new_device === true);
 }
 
@@ -72,18 +78,42 @@ function wasntYou() {
 function item(event) {
   const date = new Date(event.created_at);
   const warn = ATTENTION.includes(event.type);
+  const today = dayKey(date) === dayKey(new Date());
   return el("li", { className: warn ? "event attention" : "event" },
+    eventIcon(event.type),
     el("span", { className: "event-what" },
       describe(event),
-      // A quiet tag, only when the API says so: "new device" is a fact to notice, not the event.
+      // Quiet tags: facts to notice, not the event. "New device" only when the API says
+      // so; "This device" for the sign-in that started this browser's session.
+      event.current === true ? el("span", { className: "badge good event-here", text: "This device" }) : null,
       event.type === "sign_in" && event.details?.new_device === true
         ? el("span", { className: "badge event-tag", text: "New device" }) : null),
-    el("span", { className: "event-where", text: [event.device, event.ip].filter(Boolean).join(" · ") }),
-    el("time", {
-      className: "event-when", text: relativeTime(date),
-      attrs: { datetime: event.created_at, title: fullTime(date), "data-relative": true },
-    }),
+    el("span", { className: "event-where" },
+      [event.device, event.ip].filter(Boolean).join(" · "),
+      event.device || event.ip ? " · " : "",
+      el("time", {
+        className: "event-when", text: feedTime(date),
+        // Today's times are relative and move on; earlier ones are clock times under their day.
+        attrs: { datetime: event.created_at, title: fullTime(date), "data-relative": today },
+      })),
     suspicious(event) ? wasntYou() : null);
+}
+
+/** Add events under their day's heading, continuing the last day when it goes on. */
+function addEvents(events) {
+  for (const event of events) {
+    const date = new Date(event.created_at);
+    const key = dayKey(date);
+    if (lastDay?.key !== key) {
+      headings += 1;
+      const id = `activity-day-${headings}`;
+      const list = el("ul", { className: "events", attrs: { "aria-labelledby": id } });
+      ui.list.append(el("div", { className: "event-day" },
+        el("h2", { className: "event-day-title", text: dayLabel(date), attrs: { id } }), list));
+      lastDay = { key, list };
+    }
+    lastDay.list.append(item(event));
+  }
 }
 
 /**
@@ -109,14 +139,7 @@ export async function summary() {
   return { latest, passwordChanged: null };
 }
 
-/** After the list loaded: bring the section into view and move to it (#/account/activity). */
-export function reveal() {
-  if (ui.section.hidden) return;
-  ui.section.scrollIntoView({ block: "start" });
-  ui.title.focus({ preventScroll: true });
-}
-
-/** Load the list; the section stays hidden when the API does not have it (404/403). */
+/** Load the list (a server without it, 404/403, says so). */
 export async function load() {
   say(ui.error, "");
   listing += 1;
@@ -124,15 +147,19 @@ export async function load() {
   try {
     const answer = await authed("GET", "/me/security-events", { query: { limit: LIMIT } });
     if (mine !== listing) return;
-    ui.section.hidden = false;
-    ui.list.replaceChildren(...answer.events.map(item));
+    ui.list.replaceChildren();
+    lastDay = null;
+    addEvents(answer.events);
+    ui.empty.textContent = "Nothing yet.";
     ui.empty.hidden = answer.events.length > 0;
     ui.end.hidden = true;
     showMore(answer.next_cursor);
   } catch (error) {
     if (mine !== listing) return;
     if (error instanceof ApiError && [403, 404].includes(error.status)) {
-      ui.section.hidden = true;
+      ui.list.replaceChildren();
+      ui.empty.textContent = "This server keeps no security activity.";
+      ui.empty.hidden = false;
     } else if (!(error instanceof SessionEnded)) {
       say(ui.error, error.message);
     }
@@ -151,7 +178,7 @@ async function older() {
     () => authed("GET", "/me/security-events", { query: { limit: LIMIT, cursor } }),
     { errorRegion: ui.error });
   if (!answer || mine !== listing) return;
-  ui.list.append(...answer.events.map(item));
+  addEvents(answer.events);
   showMore(answer.next_cursor);
   if (!cursor) {
     ui.end.hidden = false;
@@ -162,6 +189,7 @@ async function older() {
 export function reset() {
   listing += 1;
   ui.list.replaceChildren();
+  lastDay = null;
   showMore(null);
   ui.end.hidden = true;
   say(ui.error, "");
@@ -169,8 +197,6 @@ export function reset() {
 
 export function init() {
   ui = {
-    section: byId("activity"),
-    title: byId("activity-title"),
     list: byId("activity-list"),
     empty: byId("activity-empty"),
     error: byId("activity-error"),

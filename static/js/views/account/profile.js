@@ -24,6 +24,13 @@ export function show(me) {
   showEmail(me);
 }
 
+/** #/account/email: bring the email section into view and move to it. */
+export function revealEmail() {
+  if (ui.emailSection.hidden) return;
+  ui.emailSection.scrollIntoView({ block: "start" });
+  ui.emailTitle.focus({ preventScroll: true });
+}
+
 /** The email part, once the API has addresses (GET /me says "email"). */
 function showEmail(me) {
   ui.emailSection.hidden = !Object.hasOwn(me, "email");
@@ -106,6 +113,7 @@ export function init({ onSaved: saved }) {
   onSaved = saved;
   ui = {
     emailSection: byId("email-section"),
+    emailTitle: byId("email-title"),
     emailState: byId("email-state"),
     emailDone: byId("email-done"),
     emailChange: byId("email-change"),
