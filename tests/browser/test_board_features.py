@@ -146,6 +146,7 @@ def test_recently_active_lists_who_wrote_the_board_latest_first_beside_a_wide_fe
     panel = page.get_by_role("region", name="Recently active")
     people = panel.get_by_role("list", name="Recently active").get_by_role("listitem")
     expect(people.locator(".who")).to_have_text(["bob @bob", "carol @carol"])  # bob wrote last
+    expect(people.first).to_contain_text("bob @bob, last wrote ")  # as read out
     assert panel.bounding_box()["x"] > page.locator("#messages").bounding_box()["x"] + 600
 
     ui.post(page, "me too")  # the newest: alice first, marked as her

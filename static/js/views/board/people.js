@@ -45,6 +45,7 @@ export function updatePeople(panel, list, now = Date.now()) {
         el("bdi", { className: "handle", text: `@${person.username}`, attrs: { dir: "ltr" } }),
         person.mine ? el("span", { className: "you", text: " (you)" }) : null,
       ),
+      el("span", { className: "visually-hidden", text: ", last wrote " }),
       el("time", {
         className: "seen",
         text: relativeTime(when, now),
