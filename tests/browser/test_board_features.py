@@ -3,6 +3,7 @@ composer, avatars, the time once per group, and the feed as one tab stop."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -131,3 +132,31 @@ def test_the_feed_is_one_tab_stop_with_arrow_keys_and_its_actions(page: Any, api
     expect(rows.nth(4)).to_be_focused()
     page.keyboard.press("Delete")
     expect(page.get_by_role("dialog", name="Delete this message?")).to_be_visible()
+
+
+def test_recently_active_lists_who_wrote_the_board_latest_first_beside_a_wide_feed(
+        new_page: Any, api: Api) -> None:
+    api.user("bob")
+    api.user("carol")
+    api.signup("alice")
+    api.post("bob", "first")
+    api.post("carol", "second")
+    api.post("bob", "third")
+    page = ui.signed_in(new_page, width=1280)
+    panel = page.get_by_role("region", name="Recently active")
+    people = panel.get_by_role("list", name="Recently active").get_by_role("listitem")
+    expect(people.locator(".who")).to_have_text(["bob @bob", "carol @carol"])  # bob wrote last
+    expect(people.first).to_contain_text("bob @bob, last wrote ")  # as read out
+    assert panel.bounding_box()["x"] > page.locator("#messages").bounding_box()["x"] + 600
+
+    ui.post(page, "me too")  # the newest: alice first, marked as her
+    expect(people).to_have_count(3)
+    expect(people.first.locator(".who")).to_have_text("alice @alice (you)")
+    ui.messages(page).first.get_by_role("button", name=re.compile("^Delete")).click()
+    page.get_by_role("dialog", name="Delete this message?").get_by_role(
+        "button", name="Delete", exact=True).click()
+    expect(people).to_have_count(2)  # her only message went: so does she
+
+    phone = ui.signed_in(new_page, "bob", width=360, height=740)
+    expect(ui.messages(phone)).to_have_count(3)
+    expect(phone.get_by_role("region", name="Recently active")).to_be_hidden()

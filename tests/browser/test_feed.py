@@ -697,3 +697,21 @@ def test_every_rows_time_lines_up_whether_or_not_it_has_a_delete(new_page, api, 
     own = page.locator("#messages li.mine .content").first.bounding_box()
     other = page.locator("#messages li:not(.mine) .content").first.bounding_box()
     assert own and other and other["x"] + other["width"] > own["x"] + own["width"] + 20
+
+
+def test_on_a_phone_the_handle_gives_way_before_the_name(new_page, api):
+    reply = api.call("POST", "/signup", {"username": "gracebrewsterhopper",
+                                         "password": ui.PASSWORD, "display_name": "Grace Hopper"})
+    assert reply.status == 201, reply.body
+    api.login("gracebrewsterhopper")
+    api.post("gracebrewsterhopper", "Does anyone know why the staging deploy is slow?")
+    api.signup("alice")
+    page = ui.signed_in(new_page, width=360, height=740)
+    row = ui.messages(page).first
+    expect(row.locator(".author")).to_have_text("Grace Hopper")
+
+    def cut(part: str) -> bool:
+        return row.locator(part).evaluate("(node) => node.scrollWidth > node.clientWidth")
+
+    assert not cut(".author")  # the name shows whole…
+    assert cut(".handle")  # …and the @handle is the one shortened

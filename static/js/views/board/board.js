@@ -12,6 +12,7 @@ import {
   collapseLong, excerpt, keepOneTabStop, layout, makeActive, messageItem, messageRows,
   removeRows, updateTimes, wireKeys,
 } from "./feed.js";
+import { updatePeople } from "./people.js";
 
 const PAGE_SIZE = 20;
 const TIME_TICK_MS = 30_000;
@@ -97,6 +98,7 @@ export function reset({ keepDraft = false } = {}) {
   ui.empty.hidden = true;
   ui.older.hidden = true;
   ui.end.hidden = true;
+  updatePeople(ui.people, ui.list); // nobody: hidden, and the last person's list cleared
   if (ui.deleteDialog.open) ui.deleteDialog.close();
   void keepDraft; // the draft is kept in storage by session.js, which logout clears
 }
@@ -312,6 +314,7 @@ function updateEnds() {
   ui.empty.hidden = !(state.loaded && count === 0);
   ui.older.hidden = !state.nextCursor;
   ui.end.hidden = !(state.loaded && count > 0 && !state.nextCursor);
+  updatePeople(ui.people, ui.list);
 }
 
 function itemFor(message) {
@@ -419,6 +422,7 @@ export function init() {
     older: byId("older"),
     olderError: byId("older-error"),
     end: byId("board-end"),
+    people: byId("people"),
     refresh: byId("refresh"),
     keysHelp: byId("keys-help"),
     pill: byId("new-pill"),
@@ -457,5 +461,8 @@ export function init() {
     },
     { passive: true },
   );
-  setInterval(() => updateTimes(ui.list), TIME_TICK_MS);
+  setInterval(() => {
+    updateTimes(ui.list);
+    updatePeople(ui.people, ui.list);
+  }, TIME_TICK_MS);
 }

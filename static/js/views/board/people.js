@@ -1,0 +1,56 @@
+// "Recently active": who wrote the messages the board shows, the latest first, each
+// with when they last wrote, beside the feed on wide screens (as chat apps list who
+// is around; narrower screens leave it out, see styles.css). Made from the rows on the
+// page, so it asks the server for nothing and follows the feed as it changes.
+
+import { avatar } from "../../lib/avatar.js";
+import { el } from "../../lib/dom.js";
+import { fullTime, relativeTime } from "../../lib/time.js";
+import { messageRows } from "./feed.js";
+
+const MOST = 8; // people listed
+
+/** Each author's latest row, newest first: { username, name, mine, created }. */
+function latestByAuthor(list) {
+  const latest = new Map();
+  for (const row of messageRows(list)) {
+    const created = Number(row.dataset.created);
+    const seen = latest.get(row.dataset.author);
+    if (seen && seen.created >= created) continue;
+    latest.set(row.dataset.author, {
+      username: row.dataset.author,
+      name: row.querySelector(".author").textContent,
+      mine: row.classList.contains("mine"),
+      created,
+    });
+  }
+  return [...latest.values()].sort((a, b) => b.created - a.created).slice(0, MOST);
+}
+
+/** Draw the panel from the list's rows (hidden while there are none). */
+export function updatePeople(panel, list, now = Date.now()) {
+  const people = latestByAuthor(list);
+  panel.hidden = people.length === 0;
+  panel.querySelector("ul").replaceChildren(...people.map((person) => {
+    const when = new Date(person.created);
+    return el(
+      "li",
+      { className: "person" },
+      avatar(person.name, person.username, "avatar small"),
+      el(
+        "span",
+        { className: "who" },
+        el("bdi", { className: "author", text: person.name, attrs: { dir: "auto" } }),
+        " ",
+        el("bdi", { className: "handle", text: `@${person.username}`, attrs: { dir: "ltr" } }),
+        person.mine ? el("span", { className: "you", text: " (you)" }) : null,
+      ),
+      el("span", { className: "visually-hidden", text: ", last wrote " }),
+      el("time", {
+        className: "seen",
+        text: relativeTime(when, now),
+        attrs: { datetime: when.toISOString(), title: fullTime(when) },
+      }),
+    );
+  }));
+}
