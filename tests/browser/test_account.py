@@ -292,7 +292,8 @@ def test_the_password_age_comes_from_the_security_events(page, api, events, crea
         route.fulfill(response=answer, json=body)
 
     listed = [{"id": f"e{n}", "type": kind, "created_at": at, "ip": "127.0.0.1",
-               "device": "Chrome 131 on Linux", "details": {}}
+               "device": "Chrome 131 on Linux", "device_kind": "desktop", "details": {},
+               "current": False}
               for n, (kind, at) in enumerate(events)]
     page.route(re.compile(r".*/me$"), me)
     page.route(re.compile(r".*/me/security-events\?.*"), lambda route: route.fulfill(
@@ -437,7 +438,8 @@ def test_security_checkup_says_protected_when_all_is_done(page, api, changes, sa
 
 def event(n, kind, at, **details):
     return {"id": f"e{n}", "type": kind, "created_at": at, "ip": "192.0.2.7",
-            "device": "Chrome 131 on Linux", "details": details}
+            "device": "Chrome 131 on Linux", "device_kind": "desktop", "details": details,
+            "current": False}
 
 
 FIRST_PAGE = [event(n, "sign_in", f"2026-03-10T11:{59 - n:02d}:00.000Z", method="password")
@@ -684,9 +686,11 @@ def test_security_activity_is_its_own_page_grouped_by_day_with_an_icon_per_kind(
     icons = page.evaluate("""() => [...document.querySelectorAll("#activity-list li.event")]
         .map((li) => li.querySelector("svg.event-icon")?.dataset.icon)""")
     assert icons == ICONS, icons
-    # Device · address · time on one line: a clock time under an earlier day's heading.
-    expect(items.nth(2).locator(".event-where")).to_have_text(
-        re.compile(r"^Chrome 131 on Linux · 192\.0\.2\.7 · 6:00\s?PM$"))
+    # Device · address · time on one line: a clock time under an earlier day's heading. The
+    # device is named as on Where you're signed in, its versions in the tooltip.
+    where = items.nth(2).locator(".event-where")
+    expect(where).to_have_text(re.compile(r"^Chrome on Linux · 192\.0\.2\.7 · 6:00\s?PM$"))
+    expect(where.get_by_title("Chrome 131 on Linux")).to_have_text("Chrome on Linux")
     expect(items.first.locator(".event-where")).to_contain_text("hr. ago")
     # Sign-in & security keeps password, two-factor and passkeys, and no activity list.
     ui.account_link(page, "Sign-in & security").click()

@@ -10,6 +10,7 @@
 import { run } from "../../lib/action.js";
 import { ApiError } from "../../lib/api.js";
 import { byId, el, say } from "../../lib/dom.js";
+import { deviceName } from "../../lib/devices.js";
 import { SessionEnded, authed } from "../../lib/session.js";
 import { dayKey, dayLabel, feedTime, fullTime } from "../../lib/time.js";
 import { eventIcon } from "./icons.js";
@@ -89,8 +90,9 @@ function item(event) {
       event.type === "sign_in" && event.details?.new_device === true
         ? el("span", { className: "badge event-tag", text: "New device" }) : null),
     el("span", { className: "event-where" },
-      [event.device, event.ip].filter(Boolean).join(" · "),
-      event.device || event.ip ? " · " : "",
+      // Named as on Where you're signed in ("Safari on iPhone"), the versions in a tooltip.
+      el("span", { text: deviceName(event.device, event.device_kind), attrs: { title: event.device } }),
+      event.ip ? ` · ${event.ip} · ` : " · ",
       el("time", {
         className: "event-when", text: feedTime(date),
         // Today's times are relative and move on; earlier ones are clock times under their day.
