@@ -148,6 +148,12 @@ def test_recently_active_lists_who_wrote_the_board_latest_first_beside_a_wide_fe
     expect(people.locator(".who")).to_have_text(["bob @bob", "carol @carol"])  # bob wrote last
     expect(people.first).to_contain_text("bob @bob, last wrote ")  # as read out
     assert panel.bounding_box()["x"] > page.locator("#messages").bounding_box()["x"] + 600
+    # Feed and panel are centred together, the header's edges over theirs.
+    feed, side = page.locator("#messages").bounding_box(), panel.bounding_box()
+    left, right = feed["x"], 1280 - (side["x"] + side["width"])
+    assert abs(left - right) <= 2, (left, right)
+    brand = page.locator(".topbar-inner").bounding_box()
+    assert abs(brand["x"] + 16 - left) <= 2, (brand, left)  # less the header's 1rem padding
 
     ui.post(page, "me too")  # the newest: alice first, marked as her
     expect(people).to_have_count(3)
