@@ -18,7 +18,7 @@ NEW_PASSWORD = "a brand new passphrase"
 
 
 def open_account(page):
-    page.get_by_role("link", name="Account:").click()
+    ui.open_account(page)
     expect(page.get_by_role("heading", name="Account", level=1)).to_be_focused()
     expect(page).to_have_title("Account · chalkboard")
 
@@ -44,7 +44,9 @@ def test_account_page_shows_username_and_join_date(page, api):
     expect(page.locator("#account-since")).to_have_text(
         re.compile(r"^[A-Z][a-z]+ \d{1,2}, \d{4}$")
     )
-    expect(page.get_by_role("link", name="Account:")).to_have_attribute("aria-current", "page")
+    expect(ui.account_menu(page).get_by_role("link", name="Account", exact=True)).to_have_attribute(
+        "aria-current", "page")
+    page.keyboard.press("Escape")
     # The overview sums up the protection, from /me, /me/passkeys and /me/sessions.
     expect(page.locator("#ov-totp")).to_have_text("Off")
     expect(page.locator("#ov-totp-action")).to_have_text("Turn on")
@@ -58,7 +60,7 @@ def test_account_page_shows_username_and_join_date(page, api):
         r"Two-factor authentication: Off\s*Turn on"))
     expect(page.get_by_role("link", name=re.compile("^Where you're signed in 1 session"))
            ).to_have_attribute("href", "#/account/sessions")
-    expect(page.locator("a[href='#/account/security']")).to_have_count(1)
+    expect(page.locator("main a[href='#/account/security']")).to_have_count(1)  # the header's menu aside
     expect(page.get_by_role("link", name=re.compile("^Delete account"))).to_be_visible()
 
 
@@ -242,7 +244,7 @@ def test_overview_counts_recovery_codes_and_links_to_the_security_activity(page,
     api.call("POST", "/login", {"username": "alice", "password": "not it at all"})
     page.get_by_label("Username", exact=True).fill("alice")
     page.get_by_label("Password", exact=True).fill(ui.PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_label("Code", exact=True).fill(confirmed.body["recovery_codes"][0])
     page.get_by_role("button", name="Verify").click()
     ui.board_loaded(page)

@@ -41,7 +41,7 @@ def wait_for_link(api: Api, kind: str, seen: int = 0) -> str:
 
 
 def add_verified_email(page: Any, api: Api, address: str) -> None:
-    page.get_by_role("link", name="Account:").click()
+    ui.open_account(page)
     page.get_by_role("link", name="Profile").click()
     section = page.get_by_role("region", name="Email address")
     expect(section).to_contain_text("No email address yet")
@@ -66,11 +66,11 @@ def test_add_verify_then_reset_a_forgotten_password(page: Any, api: Api) -> None
     api.signup("alice")
     ui.log_in(page, "alice")
     add_verified_email(page, api, "alice@example.org")
-    page.get_by_role("link", name="Account:").click()
+    ui.open_account(page)
     expect(page.locator("#ov-email")).to_have_text("alice@example.org · verified")
     expect(page.locator("#verify-banner")).to_be_hidden()
 
-    page.get_by_role("button", name="Log out").click()
+    ui.sign_out(page)
     page.get_by_role("link", name="Forgot password?").click()
     expect(page.get_by_label("Username or email address")).to_be_focused()
     sent = len(list(mailbox(api).glob("*.eml")))
@@ -85,7 +85,7 @@ def test_add_verify_then_reset_a_forgotten_password(page: Any, api: Api) -> None
     page.get_by_role("textbox", name="New password again").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Save the new password").click()
     expect(ui.login_heading(page)).to_be_visible()
-    expect(page.locator("#auth-notice")).to_contain_text("Log in with your new password.")
+    expect(page.locator("#auth-notice")).to_contain_text("Sign in with your new password.")
     ui.log_in(page, "alice", NEW_PASSWORD)
 
 
@@ -110,7 +110,7 @@ def test_a_reset_with_two_factor_on_asks_for_a_code(page: Any, api: Api) -> None
     code.fill(authenticator.at(time.time() + 30))
     page.get_by_role("button", name="Save the new password").click()
     expect(ui.login_heading(page)).to_be_visible()
-    expect(page.locator("#auth-notice")).to_contain_text("Log in with your new password.")
+    expect(page.locator("#auth-notice")).to_contain_text("Sign in with your new password.")
 
 
 def test_a_used_reset_link_says_so_and_offers_a_new_one(page: Any, api: Api) -> None:

@@ -19,7 +19,7 @@ ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
 def open_account(page, section="Where you're signed in"):
-    page.get_by_role("link", name="Account:").click()
+    ui.open_account(page)
     expect(page.get_by_role("heading", name="Account", level=1)).to_be_focused()
     page.get_by_role("link", name=section).click()
     expect(page.get_by_role("heading", name=section, level=1)).to_be_focused()
@@ -49,7 +49,7 @@ def test_sessions_list_marks_this_device_with_relative_times(new_page, api):
     # Signed in and active at the same moment: said once, not "Last active now · signed in now".
     expect(this.locator(".session-times")).to_have_text(
         re.compile(r"^Active now · expires in \d+ days$"))
-    expect(this.get_by_role("button")).to_have_count(0)  # it is left with Log out
+    expect(this.get_by_role("button")).to_have_count(0)  # the header's Sign out ends it
     other = sessions(here).nth(1)
     # Told apart by device, how it signed in, IP address, last activity and its end.
     expect(other.locator(".session-device")).to_have_text(re.compile(r"Chrome \d+ on Linux"))

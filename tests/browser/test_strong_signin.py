@@ -66,7 +66,7 @@ def add_virtual_authenticator(page: Any) -> Any:
 
 
 def open_account(page: Any, section: str = "Sign-in & security") -> None:
-    page.get_by_role("link", name="Account:").click()
+    ui.open_account(page)
     expect(page.get_by_role("heading", name="Account", level=1)).to_be_visible()
     if section:
         page.get_by_role("link", name=section).click()
@@ -89,7 +89,7 @@ def step_up(page: Any) -> Any:
 
 
 def log_out(page: Any) -> None:
-    page.get_by_role("button", name="Log out").click()
+    ui.sign_out(page)
     expect(ui.login_heading(page)).to_be_visible()
 
 
@@ -278,7 +278,7 @@ def test_two_factor_enable_then_log_in_with_a_code_and_with_a_recovery_code(
 
     log_out(page)
     ui.fill_credentials(page, "alice", ui.PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name="Two-factor code")).to_be_visible()
     expect(page.get_by_label("Code", exact=True)).to_be_focused()
     page.get_by_label("Code", exact=True).fill("000000")
@@ -292,7 +292,7 @@ def test_two_factor_enable_then_log_in_with_a_code_and_with_a_recovery_code(
 
     log_out(page)
     ui.fill_credentials(page, "alice", ui.PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_label("Code", exact=True).fill(recovery[0])
     page.get_by_role("button", name="Verify").click()
     ui.board_loaded(page)
@@ -388,7 +388,7 @@ def test_the_code_step_offers_the_passkey_instead(
     api.two_factor_on("alice")
     log_out(page)
     ui.fill_credentials(page, "alice", ui.PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name="Two-factor code")).to_be_visible()
     page.get_by_role("button", name="Use a passkey instead").click()
     expect(ui.board_heading(page)).to_be_visible()

@@ -27,9 +27,9 @@ const OTHER_TAB_WRITE_WAIT_MS = 1000;
 const RETRY_AFTER_NETWORK_FAILURE_MS = 15_000;
 
 export const ENDED_MESSAGE =
-  "Your session has ended: it expired, was logged out, or the password was changed " +
-  "elsewhere. Please log in again.";
-const OTHER_TAB_MESSAGE = "You were logged out in another tab. Please log in again.";
+  "Your session has ended: it expired, was signed out, or the password was changed " +
+  "elsewhere. Please sign in again.";
+const OTHER_TAB_MESSAGE = "You were signed out in another tab. Please sign in again.";
 
 /** Thrown by authed() once the session is over; the page has already been told. */
 export class SessionEnded extends Error {
@@ -412,7 +412,7 @@ export async function changePassword(currentPassword, newPassword) {
     try {
       await change.relogin;
     } catch {
-      throw end("Your password was changed. Please log in with your new password.");
+      throw end("Your password was changed. Please sign in with your new password.");
     }
   } finally {
     if (passwordChange === change) passwordChange = null;

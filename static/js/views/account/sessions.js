@@ -152,7 +152,7 @@ async function endOne(id, item) {
   if (!ended) return;
   item.remove();
   ui.others.hidden = otherItems().length === 0;
-  flash(ui.done, "Signed out. That browser or device must log in again.");
+  flash(ui.done, "Signed out. That browser or device must sign in again.");
   ui.heading.focus(); // the button is gone with its item
 }
 

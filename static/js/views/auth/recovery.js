@@ -97,7 +97,7 @@ async function reset(event) {
     token = null;
     ui.resetForm.reset();
     hideResetPasswords();
-    onDone("Your password has been changed, and every session of your account has ended. Log in with your new password.");
+    onDone("Your password has been changed, and every session of your account has ended. Sign in with your new password.");
     return;
   }
   placeResetRefusal(refusal);

@@ -1,4 +1,4 @@
-// Log in and sign up: one form with a switch between the two. Fields are checked
+// Sign in and sign up: one form with a switch between the two. Fields are checked
 // as the person types with the server's own rules (rules.js), and errors appear
 // next to the field at fault, in sentences. The password lives only in the field,
 // never in storage.
@@ -22,9 +22,9 @@ let setRevealed = () => {}; // the Show/Hide button's (passwordToggle)
 
 const MODES = {
   login: {
-    title: "Log in",
-    submit: "Log in",
-    working: "Logging in…",
+    title: "Sign in",
+    submit: "Sign in",
+    working: "Signing in…",
     switchText: "New to chalkboard?",
     switchLink: "Create an account",
     switchHref: "#/signup",
@@ -35,7 +35,7 @@ const MODES = {
     submit: "Sign up",
     working: "Creating your account…",
     switchText: "Already have an account?",
-    switchLink: "Log in",
+    switchLink: "Sign in",
     switchHref: "#/login",
     passwordAutocomplete: "new-password",
   },
@@ -181,7 +181,7 @@ export function setMode(next) {
   ui.nameField.hidden = state.mode !== "signup"; // a name is asked for only when signing up
   ui.forgotLine.hidden = state.mode !== "login";
   ui.strength.hidden = state.mode !== "signup";
-  // The view's mode for the stylesheet: "Sign in with a passkey" belongs to logging in only.
+  // The view's mode for the stylesheet: "Sign in with a passkey" belongs to signing in only.
   ui.title.closest("section").dataset.mode = state.mode;
   check();
   return text.title;
@@ -252,7 +252,7 @@ function clearForm() {
   ui.strength.replaceChildren();
 }
 
-/** Look up the form's elements and wire them; signedIn(username) runs after a login. */
+/** Look up the form's elements and wire them; signedIn(username) runs after a sign-in. */
 export function init({ signedIn }) {
   ui = {
     title: byId("auth-title"),
