@@ -12,6 +12,7 @@ import { byId, el, say } from "./lib/dom.js";
 import { disclosure } from "./lib/menu.js";
 import * as session from "./lib/session.js";
 import * as account from "./views/account/account.js";
+import * as profile from "./views/account/profile.js";
 import * as auth from "./views/auth/sign-in.js";
 import * as codeStep from "./views/auth/code-step.js";
 import * as recovery from "./views/auth/recovery.js";
@@ -57,6 +58,7 @@ function route() {
   const username = session.currentUser();
   let name = requestedRoute();
   if (RECOVERY.includes(name)) {
+    codeStep.stopAutofill();
     board.leaveBoard();
     ui.nav.hidden = !username;
     const title = recovery.show(name);
@@ -76,12 +78,20 @@ function route() {
     go(name);
     const title = auth.setMode(name);
     const changed = showView("auth", name, title);
+    if (name === "login") codeStep.offerAutofill(); // passkeys in the username field's autofill
+    else codeStep.stopAutofill();
     if (changed) auth.focusFirstField(); // a sign-in page starts in its first field, as people expect
     return;
   }
+  codeStep.stopAutofill();
   ui.nav.hidden = false;
   showWho(username);
   learnName(username);
+  if (afterSignIn) {
+    // Just signed in from a "Sign in to …" link: its page rather than the board.
+    if (["login", "signup", ""].includes(name)) name = afterSignIn;
+    afterSignIn = null;
+  }
   if (!name.startsWith("account")) name = "board";
   go(name);
   let changed;
@@ -181,6 +191,25 @@ async function signOut() {
   signedOut(message);
 }
 
+/**
+ * "Send a new link" on the verification page (signed in): Account → Profile, and its
+ * email dialog with the pending address when GET /me knows it (a verified address
+ * hides a pending change, so then the field starts empty).
+ */
+async function sendNewLink() {
+  go("account/profile");
+  route();
+  let me = null;
+  try {
+    me = await session.authed("GET", "/me");
+  } catch {
+    // the dialog still opens, empty; a failure to send is said in it
+  }
+  if (current !== "account/profile") return; // the session ended, or the person moved on
+  const pending = me && !me.email_verified ? (me.email ?? "") : "";
+  profile.changeEmail({ address: pending, title: "Send a new verification link" });
+}
+
 /** The skip link moves focus past the header to the view's content (the hash is the router's). */
 function skipToContent(event) {
   event.preventDefault();
@@ -227,8 +256,7 @@ function init() {
   };
   menu = disclosure(ui.menuButton, byId("account-menu-panel"));
   const signedIn = () => {
-    go(afterSignIn ?? "board");
-    afterSignIn = null;
+    if (current === "login" || current === "signup") go(afterSignIn ?? "board");
     route();
   };
   dialog.init();
@@ -240,6 +268,7 @@ function init() {
       session.forgetEndedSession();
       signedOut(notice);
     },
+    sendAgain: sendNewLink,
   });
   board.init();
   account.init({

@@ -15,7 +15,7 @@ import {
 } from "../../lib/rules.js";
 import { login, signup } from "../../lib/session.js";
 import { watchStrength } from "../../lib/strength.js";
-import { startCodeStep } from "./code-step.js";
+import { offerAutofill, startCodeStep, stopAutofill } from "./code-step.js";
 
 let ui = null; // the form's elements, looked up by init()
 let setRevealed = () => {}; // the Show/Hide button's (passwordToggle)
@@ -29,6 +29,8 @@ const MODES = {
     switchLink: "Create an account",
     switchHref: "#/signup",
     passwordAutocomplete: "current-password",
+    // The browser may offer this device's passkeys in the username field (code-step.js).
+    usernameAutocomplete: "username webauthn",
   },
   signup: {
     title: "Create an account",
@@ -38,6 +40,7 @@ const MODES = {
     switchLink: "Sign in",
     switchHref: "#/login",
     passwordAutocomplete: "new-password",
+    usernameAutocomplete: "username",
   },
 };
 
@@ -175,6 +178,7 @@ export function setMode(next) {
   ui.switchLink.textContent = text.switchLink;
   ui.switchLink.setAttribute("href", text.switchHref);
   ui.password.setAttribute("autocomplete", text.passwordAutocomplete);
+  ui.username.setAttribute("autocomplete", text.usernameAutocomplete);
   // Rule hints help when choosing a name and password, not when recalling them.
   ui.usernameHint.hidden = state.mode !== "signup";
   ui.passwordHint.hidden = state.mode !== "signup";
@@ -213,6 +217,7 @@ async function submit(event) {
   const username = ui.username.value.trim();
   const password = ui.password.value;
   const displayName = ui.name.value.trim() || null; // empty: the server shows the username
+  stopAutofill(); // the password is on its way: no passkey prompt meanwhile
   state.submitting = true;
   ui.form.setAttribute("aria-busy", "true");
   const done = busy(ui.submit, MODES[state.mode].working);
@@ -238,6 +243,7 @@ async function submit(event) {
     onSignedIn(signedIn);
   } else {
     showRefusal(refusal).focus();
+    if (state.mode === "login") offerAutofill();
   }
 }
 
