@@ -60,7 +60,7 @@ def test_account_page_shows_username_and_join_date(page, api):
         r"Two-factor authentication: Off\s*Turn on"))
     expect(page.get_by_role("link", name=re.compile("^Where you're signed in 1 session"))
            ).to_have_attribute("href", "#/account/sessions")
-    expect(page.locator("main a[href='#/account/security']")).to_have_count(1)  # the header's menu aside
+    expect(page.locator("main a[href='#/account/security']")).to_have_count(1)  # besides the menu's
     expect(page.get_by_role("link", name=re.compile("^Delete account"))).to_be_visible()
 
 

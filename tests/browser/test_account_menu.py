@@ -219,3 +219,18 @@ def test_a_session_ended_elsewhere_keeps_the_message_without_asking(page: Any, a
     ui.log_in(page, "alice")
     expect(ui.composer(page).get_by_label("Message")).to_have_value(
         "written before the session ended")
+
+
+def test_each_session_s_sign_out_names_its_device(new_page: Any, api: Api) -> None:
+    api.signup("alice")
+    ui.signed_in(new_page)
+    page = ui.signed_in(new_page)
+    ui.open_account(page)
+    page.get_by_role("link", name="Where you're signed in").click()
+    other = page.locator("li.session:not(.current)")
+    device = other.locator(".session-device strong").inner_text()
+    expect(other.get_by_role("button")).to_have_accessible_name(f"Sign out {device}")
+    # With the header's menu open too, each "Sign out" is told apart by its name.
+    menu = ui.account_menu(page)
+    expect(page.get_by_role("button", name="Sign out", exact=True)).to_have_count(1)
+    expect(menu.get_by_role("button", name="Sign out", exact=True)).to_be_visible()

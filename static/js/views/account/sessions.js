@@ -96,7 +96,8 @@ function sessionItem(session) {
     item.append(el("button", {
       className: "quiet",
       text: "Sign out",
-      attrs: { type: "button", "aria-describedby": describedBy },
+      // Named for its device, as the passkeys' buttons are for theirs: not the header's "Sign out".
+      attrs: { type: "button", "aria-label": `Sign out ${device}`, "aria-describedby": describedBy },
       on: { click: () => endOne(session.id, item) },
     }));
   }
