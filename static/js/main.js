@@ -71,8 +71,10 @@ function route() {
     menu.close();
     ui.nav.hidden = true;
     const then = new URLSearchParams(location.hash.split("?")[1] ?? "").get("then");
-    if (name === "login" && then && ACCOUNT_PAGES.includes(then.replace(/^account\//, ""))) {
+    const [top, page] = (then ?? "").split("/");
+    if (name === "login" && top === "account" && ACCOUNT_PAGES.includes(page)) {
       afterSignIn = then;
+      if (page === "profile") auth.setNotice("Sign in to send a new link: your Profile opens next.");
     }
     if (name !== "signup") name = "login";
     go(name);

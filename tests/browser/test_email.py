@@ -158,6 +158,8 @@ def test_an_expired_verification_link_leads_to_profile_after_signing_in(
     expect(page.get_by_role("button", name="Send a new link")).to_be_hidden()
     page.get_by_role("link", name="Sign in to send a new link").click()
     expect(ui.login_heading(page)).to_be_visible()
+    expect(page.locator("#auth-notice")).to_have_text(
+        "Sign in to send a new link: your Profile opens next.")
     ui.fill_credentials(page, "alice", ui.PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name="Profile", level=1)).to_be_visible()
