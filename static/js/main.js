@@ -266,7 +266,7 @@ function init() {
   codeStep.init({ signedIn });
   recovery.init({
     done: (notice) => {
-      // A reset ends every session, this browser's too: forget it and log in afresh.
+      // A reset ends every session, this browser's too: forget it and sign in afresh.
       session.forgetEndedSession();
       signedOut(notice);
     },
