@@ -1,24 +1,29 @@
 // Entry point: picks the view from the URL (#/login, #/signup, #/board, #/account and
 // its pages #/account/profile|security|activity|sessions|danger, and email|two-factor:
 // the profile or security page at that section) and the session, and wires
-// the header, the skip link, "Log out" and the connection state.
+// the header and its account menu, the skip link, "Sign out" and the connection state.
 // Modules wire nothing when imported; init() below starts each of them once.
 
 import { onConnection } from "./lib/api.js";
 import { run } from "./lib/action.js";
 import * as dialog from "./lib/dialog.js";
 import { avatar } from "./lib/avatar.js";
-import { byId, say } from "./lib/dom.js";
+import { byId, el, say } from "./lib/dom.js";
+import { disclosure } from "./lib/menu.js";
 import * as session from "./lib/session.js";
 import * as account from "./views/account/account.js";
+import * as profile from "./views/account/profile.js";
 import * as auth from "./views/auth/sign-in.js";
 import * as codeStep from "./views/auth/code-step.js";
 import * as recovery from "./views/auth/recovery.js";
 import * as board from "./views/board/board.js";
+import * as composer from "./views/board/composer.js";
 
 let ui = null;
 let current = null; // the view on screen ("auth", "board", "account/…")
 let firstRoute = true;
+let menu = null; // the account menu (lib/menu.js)
+let afterSignIn = null; // the account page a "Sign in to …" link asked for (#/login?then=…)
 
 const ACCOUNT_PAGES = ["profile", "email", "security", "activity", "two-factor", "sessions", "danger"];
 const RECOVERY = ["forgot", "reset", "verify-email"]; // open with or without a session
@@ -53,6 +58,7 @@ function route() {
   const username = session.currentUser();
   let name = requestedRoute();
   if (RECOVERY.includes(name)) {
+    codeStep.stopAutofill();
     board.leaveBoard();
     ui.nav.hidden = !username;
     const title = recovery.show(name);
@@ -62,17 +68,32 @@ function route() {
   }
   if (!username) {
     board.leaveBoard();
+    menu.close();
     ui.nav.hidden = true;
+    const then = new URLSearchParams(location.hash.split("?")[1] ?? "").get("then");
+    const [top, page] = (then ?? "").split("/");
+    if (name === "login" && top === "account" && ACCOUNT_PAGES.includes(page)) {
+      afterSignIn = then;
+      if (page === "profile") auth.setNotice("Sign in to send a new link: your Profile opens next.");
+    }
     if (name !== "signup") name = "login";
     go(name);
     const title = auth.setMode(name);
     const changed = showView("auth", name, title);
+    if (name === "login") codeStep.offerAutofill(); // passkeys in the username field's autofill
+    else codeStep.stopAutofill();
     if (changed) auth.focusFirstField(); // a sign-in page starts in its first field, as people expect
     return;
   }
+  codeStep.stopAutofill();
   ui.nav.hidden = false;
   showWho(username);
   learnName(username);
+  if (afterSignIn) {
+    // Just signed in from a "Sign in to …" link: its page rather than the board.
+    if (["login", "signup", ""].includes(name)) name = afterSignIn;
+    afterSignIn = null;
+  }
   if (!name.startsWith("account")) name = "board";
   go(name);
   let changed;
@@ -84,11 +105,13 @@ function route() {
     const title = account.showAccount(name.split("/")[1] ?? "");
     changed = showView("account", name, title);
   }
+  menu.close();
   for (const anchor of ui.nav.querySelectorAll("a")) {
-    const here = anchor.getAttribute("href") === `#/${name.split("/")[0]}`;
-    if (here) anchor.setAttribute("aria-current", "page");
+    const pages = anchor.dataset.pages?.split(" ") ?? [anchor.getAttribute("href").slice(2)];
+    if (pages.includes(name)) anchor.setAttribute("aria-current", "page");
     else anchor.removeAttribute("aria-current");
   }
+  ui.menuButton.classList.toggle("here", name.startsWith("account"));
   if (changed && focus) (name === "board" ? ui.headings.board : ui.headings.account).focus();
 }
 
@@ -104,12 +127,15 @@ async function learnName(username) {
   }
 }
 
-/** The header names the person (display name when known) with their avatar. */
+/** The header's menu button and the menu name the person (display name when known). */
 function showWho(username, displayName = null) {
   const name = displayName ?? (ui.whoami.dataset.username === username ? ui.whoami.textContent : username);
   ui.whoami.dataset.username = username;
   ui.whoami.textContent = name;
   ui.avatar.replaceChildren(avatar(name, username, "avatar small"));
+  ui.menuName.textContent = name;
+  ui.menuUsername.textContent = username;
+  ui.menuAvatar.replaceChildren(avatar(name, username, "avatar"));
 }
 
 function signedOut(message, { username = null, keepDraft = false } = {}) {
@@ -123,17 +149,67 @@ function signedOut(message, { username = null, keepDraft = false } = {}) {
   route();
 }
 
-async function logOut() {
-  const problem = await run(ui.logout, "Logging out…", async () => ({ error: await session.logout() }));
-  if (!problem) return; // already logging out
-  let message = "You have logged out.";
-  if (problem.error?.unreachable) {
+/**
+ * "Sign out" (the account menu). Signing out deletes the unsent message from this
+ * browser (whoever uses it next must not read it), so with one in the composer the
+ * person is asked first, and "Keep writing" (the default) takes them back to it.
+ */
+async function signOut() {
+  const draft = composer.unsent() || session.loadDraft(session.currentUser()).trim();
+  let outcome;
+  if (draft) {
+    menu.close();
+    outcome = await dialog.ask({
+      title: "Discard your unsent message?",
+      text: [
+        el("p", { text: "Signing out deletes it from this browser, so nobody who uses it after you can read it." }),
+        el("p", { className: "preview", text: draft, attrs: { dir: "auto" } }),
+      ],
+      password: false,
+      cancel: "Keep writing",
+      focus: "cancel",
+      submit: "Sign out and discard",
+      danger: true,
+      busy: "Signing out…",
+      action: async () => ({ error: await session.logout() }),
+    });
+    if (!outcome) {
+      go("board");
+      route();
+      composer.focus({ atEnd: true });
+      return;
+    }
+  } else {
+    outcome = await run(ui.signOut, "Signing out…", async () => ({ error: await session.logout() }));
+    if (!outcome) return; // already signing out
+  }
+  let message = "You have signed out.";
+  if (outcome.error?.unreachable) {
     message =
-      "You are logged out on this device, but the server could not be reached to end the session there.";
-  } else if (problem.error) {
-    message = `You are logged out on this device, but the server did not confirm it: ${problem.error.message}`;
+      "You are signed out on this device, but the server could not be reached to end the session there.";
+  } else if (outcome.error) {
+    message = `You are signed out on this device, but the server did not confirm it: ${outcome.error.message}`;
   }
   signedOut(message);
+}
+
+/**
+ * "Send a new link" on the verification page (signed in): Account → Profile, and its
+ * email dialog with the pending address when GET /me knows it (a verified address
+ * hides a pending change, so then the field starts empty).
+ */
+async function sendNewLink() {
+  go("account/profile");
+  route();
+  let me = null;
+  try {
+    me = await session.authed("GET", "/me");
+  } catch {
+    // the dialog still opens, empty; a failure to send is said in it
+  }
+  if (current !== "account/profile") return; // the session ended, or the person moved on
+  const pending = me && !me.email_verified ? (me.email ?? "") : "";
+  profile.changeEmail({ address: pending, title: "Send a new verification link" });
 }
 
 /** The skip link moves focus past the header to the view's content (the hash is the router's). */
@@ -162,7 +238,11 @@ function init() {
     nav: byId("nav"),
     whoami: byId("whoami"),
     avatar: byId("me-avatar"),
-    logout: byId("logout"),
+    menuButton: byId("account-menu-button"),
+    menuName: byId("menu-name"),
+    menuUsername: byId("menu-username"),
+    menuAvatar: byId("menu-avatar"),
+    signOut: byId("sign-out"),
     skip: byId("skip-link"),
     connection: byId("connection"),
     views: {
@@ -176,8 +256,9 @@ function init() {
       account: byId("account-title"),
     },
   };
+  menu = disclosure(ui.menuButton, byId("account-menu-panel"));
   const signedIn = () => {
-    go("board");
+    if (current === "login" || current === "signup") go(afterSignIn ?? "board");
     route();
   };
   dialog.init();
@@ -185,10 +266,11 @@ function init() {
   codeStep.init({ signedIn });
   recovery.init({
     done: (notice) => {
-      // A reset ends every session, this browser's too: forget it and log in afresh.
+      // A reset ends every session, this browser's too: forget it and sign in afresh.
       session.forgetEndedSession();
       signedOut(notice);
     },
+    sendAgain: sendNewLink,
   });
   board.init();
   account.init({
@@ -210,7 +292,7 @@ function init() {
       }
     },
   });
-  ui.logout.addEventListener("click", logOut);
+  ui.signOut.addEventListener("click", signOut);
   ui.skip.addEventListener("click", skipToContent);
   window.addEventListener("hashchange", () => route());
   route();

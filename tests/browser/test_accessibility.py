@@ -57,7 +57,9 @@ def test_keyboard_only_sign_up_post_delete_and_log_out(page, api):
     expect(ui.messages(page)).to_have_count(0)
     expect(ui.board_heading(page)).to_be_focused()
 
-    page.get_by_role("button", name="Log out").focus()
+    ui.account_menu_button(page).focus()
+    keys.press("ArrowUp")  # opens the account menu at its last item
+    expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_focused()
     keys.press("Enter")
     expect(ui.login_heading(page)).to_be_visible()
     expect(page.get_by_label("Username", exact=True)).to_be_focused()
@@ -66,7 +68,7 @@ def test_keyboard_only_sign_up_post_delete_and_log_out(page, api):
 def test_a_step_up_dialog_takes_focus_traps_it_and_gives_it_back(page, api):
     api.signup("alice")
     ui.log_in(page, "alice")
-    page.get_by_role("link", name="Account:").click()
+    ui.open_account(page)
     ui.account_link(page, "Sign-in & security").click()
     opener = page.get_by_role("button", name="Change password…")
     opener.focus()
@@ -101,7 +103,7 @@ def test_fields_and_controls_are_labelled(page, api):
     expect(page.get_by_label("Password", exact=True)).to_have_attribute("type", "text")
     expect(page.get_by_role("button", name="Hide password")).to_be_visible()
     ui.fill_credentials(page, "alice", ui.PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     ui.board_loaded(page)
     expect(page.get_by_role("list", name="Messages, newest first")).to_be_attached()
     expect(page.get_by_role("navigation", name="Main")).to_be_visible()

@@ -18,7 +18,7 @@ NEW_PASSWORD = "a brand new passphrase"
 
 
 def open_account(page):
-    page.get_by_role("link", name="Account:").click()
+    ui.open_account(page)
     expect(page.get_by_role("heading", name="Account", level=1)).to_be_focused()
     expect(page).to_have_title("Account · chalkboard")
 
@@ -53,7 +53,9 @@ def test_account_page_shows_username_and_join_date(page, api):
     expect(page.locator("#account-since")).to_have_text(
         re.compile(r"^[A-Z][a-z]+ \d{1,2}, \d{4}$")
     )
-    expect(page.get_by_role("link", name="Account:")).to_have_attribute("aria-current", "page")
+    expect(ui.account_menu(page).get_by_role("link", name="Account", exact=True)).to_have_attribute(
+        "aria-current", "page")
+    page.keyboard.press("Escape")
     # The overview sums up the protection, from /me, /me/passkeys and /me/sessions.
     expect(page.locator("#ov-totp")).to_have_text("Off")
     expect(page.locator("#ov-passkeys")).to_have_text("None")
@@ -247,7 +249,7 @@ def test_overview_counts_recovery_codes_and_links_to_the_security_activity(page,
     api.call("POST", "/login", {"username": "alice", "password": "not it at all"})
     page.get_by_label("Username", exact=True).fill("alice")
     page.get_by_label("Password", exact=True).fill(ui.PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_label("Code", exact=True).fill(confirmed.body["recovery_codes"][0])
     page.get_by_role("button", name="Verify").click()
     ui.board_loaded(page)

@@ -34,7 +34,7 @@ def test_switch_between_log_in_and_sign_up(page, api):
     expect(page.get_by_label("Password", exact=True)).to_have_attribute(
         "autocomplete", "new-password"
     )
-    page.get_by_role("link", name="Log in").click()
+    page.get_by_role("link", name="Sign in").click()
     expect(ui.login_heading(page)).to_be_visible()
     expect(page.get_by_label("Password", exact=True)).to_have_attribute(
         "autocomplete", "current-password"
@@ -120,7 +120,7 @@ def test_taken_username_is_said_beside_the_username_which_gets_the_focus(page, a
 def test_wrong_password_is_said_in_a_sentence(page, api):
     api.signup("alice")
     ui.fill_credentials(page, "alice", "not the right password")
-    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(auth_error(page)).to_have_text(
         "That username and password do not match an account. Check both and try again."
     )
@@ -130,7 +130,7 @@ def test_wrong_password_is_said_in_a_sentence(page, api):
 
 def test_log_in_with_an_empty_field_says_which(page, api):
     page.get_by_label("Username", exact=True).fill("alice")
-    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(field_error(page, "password")).to_have_text("Enter a password.")
     expect(page.get_by_label("Password", exact=True)).to_be_focused()
 
@@ -140,8 +140,8 @@ def test_log_in_button_shows_progress_while_waiting(page, api):
     release = []
     page.route(f"{api.url}/login", lambda route: release.append(route))
     ui.fill_credentials(page, "alice", ui.PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
-    busy = page.get_by_role("button", name="Logging in…")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    busy = page.get_by_role("button", name="Signing in…")
     expect(busy).to_be_disabled()
     for _ in range(100):  # until the held request reaches the route handler
         if release:
@@ -155,7 +155,7 @@ def test_log_in_button_shows_progress_while_waiting(page, api):
 def test_repeated_failed_logins_show_the_throttle_message(page, api):
     api.signup("alice")
     ui.fill_credentials(page, "alice", "not the right password")
-    button = page.get_by_role("button", name="Log in", exact=True)
+    button = page.get_by_role("button", name="Sign in", exact=True)
     for _ in range(6):
         button.click()
         expect(auth_error(page)).to_be_visible()
@@ -172,7 +172,7 @@ def test_unreachable_server_on_log_in_says_so(page, api):
     api.signup("alice")
     api.stop()
     ui.fill_credentials(page, "alice", ui.PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(auth_error(page)).to_have_text(
         "Cannot reach the server. Check your connection and try again."
     )
@@ -188,7 +188,7 @@ def test_password_is_never_stored_in_the_browser(page, api):
     storage = ui.browser_storage(page)
     assert "alice" in storage  # the session is there…
     assert secret not in storage  # …but never the password
-    page.get_by_role("button", name="Log out").click()
+    ui.sign_out(page)
     ui.log_in(page, "alice", secret)
     assert secret not in ui.browser_storage(page)
     # Nor does it linger in the form after logging in.
@@ -215,7 +215,7 @@ def test_passkey_sign_in_is_offered_on_the_login_form_only(page):
     expect(passkey).to_be_visible()
     ui.open_sign_up(page)
     expect(passkey).to_be_hidden()
-    page.get_by_role("link", name="Log in").click()
+    page.get_by_role("link", name="Sign in").click()
     expect(ui.login_heading(page)).to_be_visible()
     expect(passkey).to_be_visible()
 
@@ -224,7 +224,7 @@ def test_a_refused_two_factor_code_is_one_short_sentence_tied_to_the_field(page,
     api.signup("alice")
     api.two_factor_on("alice")
     ui.fill_credentials(page, "alice", ui.PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     code = page.get_by_label("Code", exact=True)
     expect(code).to_be_focused()
     code.fill("000000")
@@ -283,7 +283,7 @@ def test_the_code_step_can_ask_for_a_recovery_code_instead(page, api):
     api.signup("alice")
     api.two_factor_on("alice")
     ui.fill_credentials(page, "alice", ui.PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     code = page.get_by_label("Code", exact=True)
     expect(code).to_have_attribute("inputmode", "numeric")
     page.get_by_role("button", name="Use a recovery code").click()

@@ -99,7 +99,7 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     check(page, "login", scheme, size)
 
     ui.fill_credentials(page, "carol", ui.PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name="Two-factor code")).to_be_visible()
     page.get_by_label("Code", exact=True).fill("000000")
     page.get_by_role("button", name="Verify").click()
@@ -128,9 +128,9 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     expect(page.locator("#password-strength")).to_contain_text("Weak")
     check(page, "signup-errors", scheme, size)
 
-    page.get_by_role("link", name="Log in").click()
+    page.get_by_role("link", name="Sign in").click()
     ui.fill_credentials(page, "alice", ui.PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     ui.board_loaded(page)
     ui.post(page, "Sounds good, see you all there 👋")
     check(page, "board", scheme, size)
@@ -157,7 +157,7 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     page.get_by_role("button", name="Refresh").click()
     expect(page.locator("#connection")).to_be_empty()
 
-    page.get_by_role("link", name="Account:").click()
+    ui.open_account(page)
     expect(page.get_by_role("heading", name="Account", level=1)).to_be_visible()
     expect(page.locator("#ov-sessions")).to_have_text("2 sessions")
     expect(page.locator("#ov-passkeys")).not_to_be_empty()

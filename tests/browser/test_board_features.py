@@ -33,7 +33,7 @@ def test_the_composer_is_open_posts_with_ctrl_enter_and_grows(page: Any, api: Ap
     expect(field).to_have_value("")
 
 
-def test_the_draft_survives_a_reload_and_leaves_with_logout(page: Any, api: Api) -> None:
+def test_the_draft_survives_a_reload_and_leaves_with_sign_out(page: Any, api: Api) -> None:
     api.user("alice")
     ui.log_in(page, "alice")
     composer_field(page).fill("half a thought")
@@ -41,7 +41,9 @@ def test_the_draft_survives_a_reload_and_leaves_with_logout(page: Any, api: Api)
     ui.board_loaded(page)
     expect(composer_field(page)).to_have_value("half a thought")
     assert ui.PASSWORD not in ui.browser_storage(page)
-    page.get_by_role("button", name="Log out").click()
+    ui.sign_out(page)
+    page.get_by_role("dialog", name="Discard your unsent message?").get_by_role(
+        "button", name="Sign out and discard").click()
     expect(ui.login_heading(page)).to_be_visible()
     assert "half a thought" not in ui.browser_storage(page)
 

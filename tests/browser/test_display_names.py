@@ -28,7 +28,7 @@ def me(api, username: str) -> dict:
 
 def open_account(page):
     """The Account page's Profile, where the name is changed."""
-    page.get_by_role("link", name="Account:").click()
+    ui.open_account(page)
     expect(page.get_by_role("heading", name="Account", level=1)).to_be_focused()
     ui.account_link(page, "Profile").click()
     expect(page.get_by_role("heading", name="Profile", level=1)).to_be_focused()
@@ -48,7 +48,7 @@ def test_name_is_asked_for_at_sign_up_only(page, api):
         "Shown beside your username on your messages; you can change it later."
         " Leave it empty to show your username."
     )
-    page.get_by_role("link", name="Log in").click()
+    page.get_by_role("link", name="Sign in").click()
     expect(name_field(page)).to_be_hidden()
 
 

@@ -41,7 +41,7 @@ def wait_for_link(api: Api, kind: str, seen: int = 0) -> str:
 
 
 def add_verified_email(page: Any, api: Api, address: str) -> None:
-    page.get_by_role("link", name="Account:").click()
+    ui.open_account(page)
     ui.account_link(page, "Profile").click()
     section = page.get_by_role("region", name="Email address")
     expect(section).to_contain_text("No email address yet")
@@ -67,11 +67,11 @@ def test_add_verify_then_reset_a_forgotten_password(page: Any, api: Api) -> None
     api.signup("alice")
     ui.log_in(page, "alice")
     add_verified_email(page, api, "alice@example.org")
-    page.get_by_role("link", name="Account:").click()
+    ui.open_account(page)
     expect(page.locator("#ov-email")).to_have_text("alice@example.org · verified")
     expect(page.locator("#checkup")).not_to_contain_text("Verify your email address")
 
-    page.get_by_role("button", name="Log out").click()
+    ui.sign_out(page)
     page.get_by_role("link", name="Forgot password?").click()
     expect(page.get_by_label("Username or email address")).to_be_focused()
     sent = len(list(mailbox(api).glob("*.eml")))
@@ -86,7 +86,7 @@ def test_add_verify_then_reset_a_forgotten_password(page: Any, api: Api) -> None
     page.get_by_role("textbox", name="New password again").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Save the new password").click()
     expect(ui.login_heading(page)).to_be_visible()
-    expect(page.locator("#auth-notice")).to_contain_text("Log in with your new password.")
+    expect(page.locator("#auth-notice")).to_contain_text("Sign in with your new password.")
     ui.log_in(page, "alice", NEW_PASSWORD)
 
 
@@ -111,7 +111,7 @@ def test_a_reset_with_two_factor_on_asks_for_a_code(page: Any, api: Api) -> None
     code.fill(authenticator.at(time.time() + 30))
     page.get_by_role("button", name="Save the new password").click()
     expect(ui.login_heading(page)).to_be_visible()
-    expect(page.locator("#auth-notice")).to_contain_text("Log in with your new password.")
+    expect(page.locator("#auth-notice")).to_contain_text("Sign in with your new password.")
 
 
 def test_a_used_reset_link_says_so_and_offers_a_new_one(page: Any, api: Api) -> None:
@@ -122,3 +122,46 @@ def test_a_used_reset_link_says_so_and_offers_a_new_one(page: Any, api: Api) -> 
     expect(page.locator("#reset-error")).to_have_text(
         "This link has expired or was already used. Ask for a new one below.")
     expect(page.get_by_role("link", name="Ask for a new link")).to_be_focused()
+
+
+def test_an_expired_verification_link_offers_a_new_one_when_signed_in(
+    page: Any, api: Api
+) -> None:
+    reply = api.call("POST", "/signup", {"username": "alice", "password": ui.PASSWORD,
+                                         "email": "alice@example.org"})
+    assert reply.status == 201, reply.body
+    wait_for_link(api, "verify-email")  # the first link, left unused
+    ui.log_in(page, "alice")
+    page.goto(page.url.split("#")[0] + "#/verify-email?token=an-expired-token")
+    expect(page.locator("#verify-result")).to_contain_text("expired or was already used")
+    page.get_by_role("button", name="Send a new link").click()
+    # Account → Profile's email dialog, with the address waiting to be verified.
+    expect(page.get_by_role("heading", name="Profile", level=1)).to_be_visible()
+    dialog = page.get_by_role("dialog", name="Send a new verification link")
+    expect(dialog.get_by_label("Email address")).to_have_value("alice@example.org")
+    expect(dialog.get_by_label("Email address")).to_be_focused()
+    dialog.get_by_label("Your password").fill(ui.PASSWORD)
+    before = len(list(mailbox(api).glob("*.eml")))
+    dialog.get_by_role("button", name="Send the link").click()
+    expect(page.get_by_role("status").filter(has_text="We sent a link")).to_contain_text(
+        "alice@example.org")
+    page.goto(wait_for_link(api, "verify-email", seen=before))
+    expect(page.get_by_role("status").filter(has_text="verified")).to_have_text(
+        "Your email address is verified. It can now be used to reset your password.")
+
+
+def test_an_expired_verification_link_leads_to_profile_after_signing_in(
+    page: Any, api: Api
+) -> None:
+    api.signup("alice")
+    page.goto(page.url.split("#")[0] + "#/verify-email?token=an-expired-token")
+    expect(page.locator("#verify-result")).to_contain_text("expired or was already used")
+    expect(page.get_by_role("button", name="Send a new link")).to_be_hidden()
+    page.get_by_role("link", name="Sign in to send a new link").click()
+    expect(ui.login_heading(page)).to_be_visible()
+    expect(page.locator("#auth-notice")).to_have_text(
+        "Sign in to send a new link: your Profile opens next.")
+    ui.fill_credentials(page, "alice", ui.PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_role("heading", name="Profile", level=1)).to_be_visible()
+    expect(page.get_by_role("button", name="Add an email address…")).to_be_visible()

@@ -16,8 +16,8 @@ from tests.browser import ui
 pytestmark = pytest.mark.browser
 
 ENDED = (
-    "Your session has ended: it expired, was logged out, or the password was changed "
-    "elsewhere. Please log in again."
+    "Your session has ended: it expired, was signed out, or the password was changed "
+    "elsewhere. Please sign in again."
 )
 
 
@@ -41,9 +41,9 @@ def test_logout_revokes_both_tokens_and_clears_storage(page, api):
     ui.log_in(page, "alice")
     tokens = ui.stored_session(page)
     seen = watch_api(page, api)
-    page.get_by_role("button", name="Log out").click()
+    ui.sign_out(page)
     expect(ui.login_heading(page)).to_be_visible()
-    expect(page.get_by_role("status").filter(has_text="You have logged out.")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="You have signed out.")).to_be_visible()
     assert ("POST", "/logout", 204) in seen
     # Only the known-device token stays (API.md, Known devices): no session, no draft.
     assert page.evaluate("() => Object.keys(localStorage)") == ["chalkboard.device"]
@@ -55,7 +55,7 @@ def test_logout_revokes_both_tokens_and_clears_storage(page, api):
     assert api.call("GET", "/messages", token=tokens["accessToken"]).status == 401
     refreshed = api.call("POST", "/token/refresh", {"refresh_token": tokens["refreshToken"]})
     assert refreshed.status == 401
-    # The board is gone from the page too, and a reload stays logged out.
+    # The board is gone from the page too, and a reload stays signed out.
     expect(ui.messages(page)).to_have_count(0)
     page.reload()
     expect(ui.login_heading(page)).to_be_visible()
@@ -157,7 +157,8 @@ def test_password_changed_elsewhere_returns_to_login_with_a_message(new_page, ap
     pair = api.login("alice")
     body = {"current_password": ui.PASSWORD, "new_password": "a brand new passphrase"}
     assert api.call("POST", "/me/password", body, token=pair["access_token"]).status == 204
-    here.get_by_role("link", name="Account").click()
+    # The next request (the Account page's, or the board's next check if sooner) is refused.
+    here.evaluate("() => { location.hash = '#/account'; }")
     expect(ui.login_heading(here)).to_be_visible()
     expect(here.locator("#auth-notice")).to_have_text(ENDED)
     ui.log_in(here, "alice", "a brand new passphrase")
@@ -221,11 +222,11 @@ def test_logging_out_in_another_tab_logs_this_tab_out(new_page, api):
     first = ui.signed_in(new_page)
     second = new_page(context=first.context)
     expect(ui.board_heading(second)).to_be_visible()  # same browser, same session
-    second.get_by_role("button", name="Log out").click()
+    ui.sign_out(second)
     expect(ui.login_heading(second)).to_be_visible()
     expect(ui.login_heading(first)).to_be_visible()
     expect(first.locator("#auth-notice")).to_have_text(
-        "You were logged out in another tab. Please log in again."
+        "You were signed out in another tab. Please sign in again."
     )
 
 
@@ -233,10 +234,10 @@ def test_unreachable_server_during_logout_still_clears_the_browser(page, api):
     api.signup("alice")
     ui.log_in(page, "alice")
     api.stop()
-    page.get_by_role("button", name="Log out").click()
+    ui.sign_out(page)
     expect(ui.login_heading(page)).to_be_visible()
     expect(page.locator("#auth-notice")).to_have_text(
-        "You are logged out on this device, but the server could not be reached "
+        "You are signed out on this device, but the server could not be reached "
         "to end the session there."
     )
     assert page.evaluate("() => Object.keys(localStorage)") == ["chalkboard.device"]
@@ -325,7 +326,7 @@ def test_the_device_token_of_a_sign_in_is_sent_with_the_next_password_sign_in(pa
     assert "device_token" not in sent[0]
     token = answered[0]["device_token"]
     assert token
-    page.get_by_role("button", name="Log out").click()
+    ui.sign_out(page)
     expect(ui.login_heading(page)).to_be_visible()
     assert token in ui.browser_storage(page)  # outlives logout
     assert ui.PASSWORD not in ui.browser_storage(page)
@@ -333,6 +334,6 @@ def test_the_device_token_of_a_sign_in_is_sent_with_the_next_password_sign_in(pa
     assert sent[1]["device_token"] == token
     assert answered[1]["device_token"] == token  # the server knew this device
     # Another account on this browser does not get alice's token.
-    page.get_by_role("button", name="Log out").click()
+    ui.sign_out(page)
     ui.log_in(page, "bob")
     assert "device_token" not in sent[2]

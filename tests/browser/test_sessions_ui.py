@@ -19,7 +19,7 @@ ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
 def open_account(page, section="Where you're signed in"):
-    page.get_by_role("link", name="Account:").click()
+    ui.open_account(page)
     expect(page.get_by_role("heading", name="Account", level=1)).to_be_focused()
     ui.account_link(page, section).click()
     expect(page.get_by_role("heading", name=section, level=1)).to_be_focused()

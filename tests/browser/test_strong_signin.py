@@ -51,10 +51,14 @@ def app_page(
     assert problems.errors == []
 
 
+# The virtual authenticator of each page that has one: (CDP session, authenticator id).
+AUTHENTICATORS: dict[Any, tuple[Any, str]] = {}
+
+
 def add_virtual_authenticator(page: Any) -> Any:
     cdp = page.context.new_cdp_session(page)
     cdp.send("WebAuthn.enable", {"enableUI": False})
-    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+    added = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
         "protocol": "ctap2",
         "transport": "internal",
         "hasResidentKey": True,
@@ -62,11 +66,28 @@ def add_virtual_authenticator(page: Any) -> Any:
         "isUserVerified": True,
         "automaticPresenceSimulation": True,
     }})
+    AUTHENTICATORS[page] = (cdp, added["authenticatorId"])
     return cdp
 
 
+def touching(page: Any, touched: bool) -> None:
+    """Whether the person touches the authenticator when asked. Chromium's virtual
+    authenticator answers the sign-in page's passkey autofill (conditional mediation)
+    at once when touched, as if its passkey were picked; a person picks it, or not."""
+    if page in AUTHENTICATORS:
+        cdp, authenticator = AUTHENTICATORS[page]
+        cdp.send("WebAuthn.setAutomaticPresenceSimulation",
+                 {"authenticatorId": authenticator, "enabled": touched})
+
+
+def use_passkey(page: Any, button: str = "Sign in with a passkey") -> None:
+    """Press a passkey button and touch the authenticator."""
+    touching(page, True)
+    page.get_by_role("button", name=button).click()
+
+
 def open_account(page: Any, section: str = "Sign-in & security") -> None:
-    page.get_by_role("link", name="Account:").click()
+    ui.open_account(page)
     expect(page.get_by_role("heading", name="Account", level=1)).to_be_visible()
     if section:
         ui.account_link(page, section).click()
@@ -89,7 +110,10 @@ def step_up(page: Any) -> Any:
 
 
 def log_out(page: Any) -> None:
-    page.get_by_role("button", name="Log out").click()
+    """Sign out; the passkey the sign-in page then offers in the username field's
+    autofill is not picked (``use_passkey`` touches the authenticator)."""
+    touching(page, False)
+    ui.sign_out(page)
     expect(ui.login_heading(page)).to_be_visible()
 
 
@@ -137,7 +161,7 @@ def test_passkey_named_at_creation_sign_in_without_username_removal_confirmed(
     expect(passkeys(page)).to_have_count(1)
 
     log_out(page)
-    page.get_by_role("button", name="Sign in with a passkey").click()  # no username typed
+    use_passkey(page)  # no username typed
     ui.board_loaded(page)
     expect(page.locator("#whoami")).to_have_text("alice")
 
@@ -170,7 +194,7 @@ def test_passkey_named_at_creation_sign_in_without_username_removal_confirmed(
     expect(passkeys(page)).to_have_count(0)
 
     log_out(page)
-    page.get_by_role("button", name="Sign in with a passkey").click()
+    use_passkey(page)
     expect(page.locator("#passkey-login-error")).to_have_text("Passkey sign-in failed")
     expect(ui.login_heading(page)).to_be_visible()
 
@@ -278,7 +302,7 @@ def test_two_factor_enable_then_log_in_with_a_code_and_with_a_recovery_code(
 
     log_out(page)
     ui.fill_credentials(page, "alice", ui.PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name="Two-factor code")).to_be_visible()
     expect(page.get_by_label("Code", exact=True)).to_be_focused()
     page.get_by_label("Code", exact=True).fill("000000")
@@ -292,7 +316,7 @@ def test_two_factor_enable_then_log_in_with_a_code_and_with_a_recovery_code(
 
     log_out(page)
     ui.fill_credentials(page, "alice", ui.PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_label("Code", exact=True).fill(recovery[0])
     page.get_by_role("button", name="Verify").click()
     ui.board_loaded(page)
@@ -388,9 +412,9 @@ def test_the_code_step_offers_the_passkey_instead(
     api.two_factor_on("alice")
     log_out(page)
     ui.fill_credentials(page, "alice", ui.PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name="Two-factor code")).to_be_visible()
-    page.get_by_role("button", name="Use a passkey instead").click()
+    use_passkey(page, "Use a passkey instead")
     expect(ui.board_heading(page)).to_be_visible()
 
 

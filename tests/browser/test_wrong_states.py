@@ -21,8 +21,7 @@ pytestmark = pytest.mark.browser
 
 
 def open_account_page(page: Any, section: str) -> None:
-    page.get_by_role("link", name="Account").first.click()
-    expect(page.get_by_role("heading", name="Account", level=1)).to_be_visible()
+    ui.open_account(page)
     ui.account_link(page, section).click()
 
 
@@ -30,11 +29,11 @@ def test_after_a_code_sign_in_and_logout_no_field_is_marked_wrong(page: Any, api
     api.signup("alice")
     authenticator = api.two_factor_on("alice")
     ui.fill_credentials(page, "alice", ui.PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_label("Code", exact=True).fill(authenticator.at(time.time() + 30))
     page.get_by_role("button", name="Verify").click()
     ui.board_loaded(page)
-    page.get_by_role("button", name="Log out").click()
+    ui.sign_out(page)
     expect(ui.login_heading(page)).to_be_visible()
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
@@ -46,7 +45,7 @@ def test_the_two_factor_step_offers_no_sign_up(page: Any, api: Api) -> None:
     api.signup("alice")
     api.two_factor_on("alice")
     ui.fill_credentials(page, "alice", ui.PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name="Two-factor code")).to_be_visible()
     expect(page.get_by_role("link", name="Create an account")).to_be_hidden()
 
@@ -55,7 +54,7 @@ def test_a_code_refused_right_after_setup_says_to_enter_the_next(page: Any, api:
     api.signup("alice")
     authenticator = api.two_factor_on("alice")
     ui.fill_credentials(page, "alice", ui.PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_label("Code", exact=True).fill(authenticator.now())  # the one setup just used
     page.get_by_role("button", name="Verify").click()
     # Said next to the field (its description), in one short sentence.
@@ -134,9 +133,10 @@ def test_the_header_names_the_person_also_on_a_phone(new_page: Any, api: Api) ->
     page = new_page(width=360, height=740)
     ui.log_in(page, "ada")
     nav = page.get_by_role("navigation", name="Main")
-    expect(nav.get_by_role("link", name="Ada Lovelace")).to_be_visible()
-    expect(nav.locator(".avatar")).to_have_text("AL")
-    expect(nav.locator(".avatar")).to_be_visible()
+    menu = nav.get_by_role("button", name="Account menu for Ada Lovelace", exact=True)
+    expect(menu).to_be_visible()
+    expect(menu.locator(".avatar")).to_have_text("AL")
+    expect(menu.locator(".avatar")).to_be_visible()
 
 
 def test_a_link_keeps_its_order_inside_right_to_left_text(page: Any, api: Api) -> None:

@@ -15,7 +15,7 @@ def board_heading(page: Any) -> Any:
 
 
 def login_heading(page: Any) -> Any:
-    return page.get_by_role("heading", name="Log in", level=1)
+    return page.get_by_role("heading", name="Sign in", level=1)
 
 
 def messages(page: Any) -> Any:
@@ -62,14 +62,14 @@ def board_loaded(page: Any) -> None:
 def log_in(page: Any, username: str, password: str = PASSWORD) -> None:
     expect(login_heading(page)).to_be_visible()
     fill_credentials(page, username, password)
-    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     board_loaded(page)
 
 
 def signed_in(new_page: Any, username: str = "alice", *, clock: bool = False,
               **size: int) -> Any:
     """A new page (a fresh browser context, from the ``new_page`` fixture) with
-    ``username``, already signed up over the API, logged in. With ``clock``, the page
+    ``username``, already signed up over the API, signed in. With ``clock``, the page
     runs on Playwright's clock from its first script on, for ``tick`` to move."""
     page = new_page(**size)
     if clock:
@@ -77,6 +77,34 @@ def signed_in(new_page: Any, username: str = "alice", *, clock: bool = False,
         page.reload()
     log_in(page, username)
     return page
+
+
+def account_menu_button(page: Any) -> Any:
+    """The header's one button for the person: their avatar and name."""
+    return page.get_by_role("button", name=re.compile("^Account menu for "))
+
+
+def account_menu(page: Any) -> Any:
+    """The header's account menu, opened (its panel: name, links, Sign out)."""
+    button = account_menu_button(page)
+    if button.get_attribute("aria-expanded") != "true":
+        button.click()
+    expect(button).to_have_attribute("aria-expanded", "true")
+    panel = page.locator("#account-menu-panel")
+    expect(panel).to_be_visible()
+    return panel
+
+
+def open_account(page: Any, item: str = "Account") -> None:
+    """Go to the Account page (or ``item``, e.g. "Sign-in & security") by the header's menu."""
+    account_menu(page).get_by_role("link", name=item, exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Account" if item == "Account" else item)
+
+
+def sign_out(page: Any) -> None:
+    """Choose "Sign out" in the header's account menu (no draft: nothing is asked)."""
+    account_menu(page).get_by_role("button", name="Sign out", exact=True).click()
 
 
 def another_tab(new_page: Any, page: Any) -> Any:

@@ -117,7 +117,7 @@ function errorFor(response, data) {
     // The gateway's or the authorizer's own answers, e.g. {"message": "Unauthorized"}.
     const message =
       status === 401
-        ? "Your session is no longer valid. Please log in again."
+        ? "Your session is no longer valid. Please sign in again."
         : `The server refused the request (${sentence(data.message)}).`;
     return new ApiError(message, { ...options, code: data.message });
   }

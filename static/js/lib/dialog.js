@@ -63,7 +63,8 @@ export function init() {
  * Ask, then run options.action(answers) with answers = { password, code, name,
  * newPassword } (only what was asked). Resolves to the action's result, or null when
  * the person cancelled. options: title, text (a string or nodes), submit (the button's
- * words), busy ("Deleting…"), danger, password (true), code (bool), name ({ label,
+ * words), cancel (the other button's, "Cancel"), focus ("cancel" to start on the safe
+ * choice), busy ("Deleting…"), danger, password (true), code (bool), name ({ label,
  * value }), newPassword (bool) with userInputs (names the new password must not lean
  * on), explain(error) -> { field, message } for a refusal.
  */
@@ -74,6 +75,7 @@ export function ask(options) {
   ui.text.replaceChildren(...(Array.isArray(text) ? text : [text ?? ""]));
   ui.submit.textContent = submitLabel;
   ui.submit.className = danger ? "danger" : "primary";
+  ui.cancel.textContent = options.cancel ?? "Cancel";
   ui.username.value = currentUser() ?? "";
   ui.nameField.hidden = !options.name;
   ui.passwordField.hidden = options.password === false;
@@ -89,7 +91,9 @@ export function ask(options) {
   }
   clearProblems();
   ui.dialog.showModal();
-  const first = options.name ? ui.name : options.password === false ? ui.submit : ui.password;
+  const first =
+    options.focus === "cancel" ? ui.cancel
+      : options.name ? ui.name : options.password === false ? ui.submit : ui.password;
   first.focus();
   if (options.name) ui.name.select();
   return new Promise((resolve) => {

@@ -27,9 +27,9 @@ const OTHER_TAB_WRITE_WAIT_MS = 1000;
 const RETRY_AFTER_NETWORK_FAILURE_MS = 15_000;
 
 export const ENDED_MESSAGE =
-  "Your session has ended: it expired, was logged out, or the password was changed " +
-  "elsewhere. Please log in again.";
-const OTHER_TAB_MESSAGE = "You were logged out in another tab. Please log in again.";
+  "Your session has ended: it expired, was signed out, or the password was changed " +
+  "elsewhere. Please sign in again.";
+const OTHER_TAB_MESSAGE = "You were signed out in another tab. Please sign in again.";
 
 /** Thrown by authed() once the session is over; the page has already been told. */
 export class SessionEnded extends Error {
@@ -110,7 +110,7 @@ function forget({ keepDraft = false, keepDevice = true } = {}) {
 
 // ---- the unsent message -------------------------------------------------------
 // Kept across reloads, one per person; never the password (no field of the sign-in
-// forms is stored), and gone when its writer logs out.
+// forms is stored), and gone when its writer signs out.
 
 const DRAFT_PREFIX = "chalkboard.draft.";
 
@@ -143,7 +143,7 @@ function due(session) {
 /**
  * Start keeping the session alive.
  * onEnded(message) runs when the session ends without the person asking (refresh
- * refused, logged out in another tab); onChanged(username) when tokens are replaced.
+ * refused, signed out in another tab); onChanged(username) when tokens are replaced.
  */
 export function start({ onEnded, onChanged } = {}) {
   endedListener = onEnded ?? endedListener;
@@ -152,7 +152,7 @@ export function start({ onEnded, onChanged } = {}) {
     if (event.key !== STORAGE_KEY && event.key !== null) return;
     const session = load();
     if (session) {
-      // Renewed in another tab, or someone logged in there.
+      // Renewed in another tab, or someone signed in there.
       schedule();
       changedListener(session.username);
     } else {
@@ -288,7 +288,7 @@ async function renewNow(refused) {
   } catch (error) {
     if (!(error instanceof ApiError) || error.unreachable || error.status >= 500) throw error;
     // Refused (401). Unless another tab stored a newer session meanwhile, or this tab
-    // is changing the password and about to log in again, the session is over; it is
+    // is changing the password and about to sign in again, the session is over; it is
     // cleared while holding the lock, so no other tab's renewal is wiped out.
     const latest = load();
     if (latest && latest.refreshToken !== session.refreshToken) return latest;
@@ -338,7 +338,7 @@ export async function authed(method, path, { body, query, onAttempt } = {}) {
 // ---- the person's actions ----------------------------------------------------
 
 /**
- * Log in with a password. Resolves to the username, or to { mfaToken } when the
+ * Sign in with a password. Resolves to the username, or to { mfaToken } when the
  * account has two-factor authentication on and a code must follow (loginWithCode).
  */
 export async function login(username, password) {
@@ -363,7 +363,7 @@ export async function loginWithPasskey(getAssertion) {
   return save(pair).username;
 }
 
-/** Create the account (with a display name unless it is null), then log in. */
+/** Create the account (with a display name unless it is null), then sign in. */
 export async function signup(username, password, displayName = null) {
   const body = displayName === null ? { username, password } : { username, password, display_name: displayName };
   await request("POST", "/signup", { body });
@@ -394,7 +394,7 @@ export async function logout() {
 
 /**
  * Change the password. The API then refuses every token issued before the change,
- * this tab's included, so log in again at once with the new password (held only
+ * this tab's included, so sign in again at once with the new password (held only
  * in this call), keeping this tab signed in while other sessions end.
  */
 export async function changePassword(currentPassword, newPassword) {
@@ -412,7 +412,7 @@ export async function changePassword(currentPassword, newPassword) {
     try {
       await change.relogin;
     } catch {
-      throw end("Your password was changed. Please log in with your new password.");
+      throw end("Your password was changed. Please sign in with your new password.");
     }
   } finally {
     if (passwordChange === change) passwordChange = null;

@@ -39,14 +39,32 @@ export async function createCredential(options) {
   });
 }
 
-/** navigator.credentials.get for the API's request options; the assertion as JSON. */
-export async function getAssertion(options) {
+/** Whether the browser offers passkeys in a username field's autofill (conditional UI). */
+export async function autofillAvailable() {
+  if (!supported() || typeof PublicKeyCredential.isConditionalMediationAvailable !== "function") {
+    return false;
+  }
+  try {
+    return await PublicKeyCredential.isConditionalMediationAvailable();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * navigator.credentials.get for the API's request options; the assertion as JSON.
+ * mediation "conditional" waits for the person to pick a passkey from the username
+ * field's autofill (the field says autocomplete="… webauthn"); signal aborts it.
+ */
+export async function getAssertion(options, { mediation, signal } = {}) {
   const publicKey = {
     ...options,
     challenge: fromBase64url(options.challenge),
     allowCredentials: descriptors(options.allowCredentials),
   };
-  const credential = await navigator.credentials.get({ publicKey });
+  signal?.throwIfAborted();
+  const credential = await navigator.credentials.get(
+    mediation ? { publicKey, mediation, signal } : { publicKey });
   const response = credential.response;
   return credentialJSON(credential, {
     clientDataJSON: toBase64url(response.clientDataJSON),

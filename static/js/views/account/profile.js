@@ -44,12 +44,16 @@ function showEmail(me) {
   ui.emailAddress = me.email ?? "";
 }
 
-async function changeEmail() {
+/**
+ * Add or change the address (POST /me/email, with the password). Also "Send a new
+ * link" from the verification page (main.js): then address is the pending one, if known.
+ */
+export async function changeEmail({ address = ui.emailAddress, title = null } = {}) {
   say(ui.emailDone, "");
   const email = await dialog.ask({
-    title: ui.emailAddress ? "Change your email address" : "Add an email address",
+    title: title ?? (ui.emailAddress ? "Change your email address" : "Add an email address"),
     text: "We'll email you a link; the address is saved when you open it.",
-    name: { label: "Email address", value: ui.emailAddress, type: "email", autocomplete: "email",
+    name: { label: "Email address", value: address, type: "email", autocomplete: "email",
       maxLength: 254, missing: "Enter an email address." },
     submit: "Send the link",
     busy: "Sending…",
@@ -127,5 +131,5 @@ export function init({ onSaved: saved }) {
     submit: byId("name-submit"),
   };
   ui.form.addEventListener("submit", submit);
-  ui.emailChange.addEventListener("click", changeEmail);
+  ui.emailChange.addEventListener("click", () => changeEmail());
 }

@@ -1,11 +1,12 @@
 // The sign-in page's second step (a code from the authenticator app, or a recovery
-// code) and "Sign in with a passkey".
+// code), "Sign in with a passkey", and passkeys offered in the username field's
+// autofill (WebAuthn conditional mediation) while the password form is shown.
 
 import { run } from "../../lib/action.js";
 import { ApiError } from "../../lib/api.js";
 import { byId, fieldError, say } from "../../lib/dom.js";
 import { loginWithCode, loginWithPasskey } from "../../lib/session.js";
-import { getAssertion, problemText, supported } from "../../lib/webauthn.js";
+import { autofillAvailable, getAssertion, problemText, supported } from "../../lib/webauthn.js";
 
 // One short sentence, said next to the field (the hint already says what a code is).
 // A refused code was most often mistyped, so each says to check it first; where a code
@@ -26,6 +27,10 @@ const ASK = {
 let login = null;
 let onSignedIn = () => {};
 let mfaToken = null;
+let autofill = null; // the AbortController of the waiting autofill request, if any
+// The API's challenge lives 5 minutes (chalicelib/passkeys.py): a request waiting in
+// the autofill is renewed before then, so a passkey picked later still signs in.
+const AUTOFILL_RENEW_MS = 4 * 60_000;
 
 /**
  * A sentence for a refused two-factor code, wherever one is typed; refused is what a
@@ -89,10 +94,66 @@ function ask(kind) {
 function startOver() {
   endCodeStep();
   byId("username").focus();
+  offerAutofill();
+}
+
+/**
+ * Offer this browser's passkeys in the username field's autofill, when it can
+ * (PublicKeyCredential.isConditionalMediationAvailable): a request with the same
+ * usernameless options as "Sign in with a passkey" waits until the person picks one,
+ * and then signs in exactly as the button does. main.js calls this while the sign-in
+ * form is shown, and stopAutofill() when it is left.
+ */
+export async function offerAutofill() {
+  if (autofill || mfaToken) return;
+  const controller = new AbortController();
+  autofill = controller;
+  const available = await autofillAvailable();
+  if (autofill !== controller) return; // stopped meanwhile
+  if (!available) {
+    autofill = null;
+    return;
+  }
+  const renew = setTimeout(() => {
+    if (autofill !== controller) return;
+    stopAutofill();
+    offerAutofill();
+  }, AUTOFILL_RENEW_MS);
+  let username = null;
+  let picked = false;
+  try {
+    username = await loginWithPasskey(async (options) => {
+      const credential = await getAssertion(options, { mediation: "conditional", signal: controller.signal });
+      picked = true;
+      return credential;
+    });
+  } catch (error) {
+    if (autofill === controller) autofill = null;
+    // Before a pick, the autofill is only an offer: when it cannot be made (no passkeys
+    // on this address, the server unreachable, stopped) nothing is said; the button stays.
+    // After one, e.g. the API refused the passkey picked (one removed from the account):
+    // said, and not offered again until the form is shown afresh (the button tries again).
+    if (picked && !controller.signal.aborted) {
+      say(login.passkeyError, error instanceof ApiError ? error.message : problemText(error));
+    }
+    return;
+  } finally {
+    clearTimeout(renew);
+  }
+  if (autofill !== controller) return; // the person moved on meanwhile
+  autofill = null;
+  onSignedIn(username);
+}
+
+/** Withdraw the autofill request: the form was left, the password sent, or the button used. */
+export function stopAutofill() {
+  autofill?.abort();
+  autofill = null;
 }
 
 /** The password was right and the account has two-factor on: ask for a code. */
 export function startCodeStep(token) {
+  stopAutofill();
   mfaToken = token;
   login.passwordForm.hidden = true;
   login.passkeyBox.hidden = true;
@@ -149,11 +210,21 @@ function placeCodeRefusal(error) {
 
 /** Sign in with a passkey: from the password form, or instead of the code. */
 async function signInWithPasskey(button, errorRegion) {
+  stopAutofill(); // one WebAuthn request at a time: the button's replaces the autofill's
+  let refused = false;
   const username = await run(button, "Waiting for your passkey…",
-    () => loginWithPasskey(getAssertion),
+    () => loginWithPasskey((options) => getAssertion(options)),
     { errorRegion,
-      explain: (error) => (error instanceof ApiError ? error.message : problemText(error)) });
-  if (!username) return;
+      explain: (error) => {
+        refused = error instanceof ApiError;
+        return refused ? error.message : problemText(error);
+      } });
+  if (!username) {
+    // Cancelled in the browser: the autofill offers the passkeys again (not after the API
+    // refused one: the same passkey would only be refused again).
+    if (!refused && !mfaToken && !login.passwordForm.closest("[hidden]")) offerAutofill();
+    return;
+  }
   if (mfaToken) endCodeStep();
   onSignedIn(username);
 }

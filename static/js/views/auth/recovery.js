@@ -7,6 +7,7 @@
 import { run } from "../../lib/action.js";
 import { ApiError, request } from "../../lib/api.js";
 import { byId, fieldError, passwordToggle, say } from "../../lib/dom.js";
+import { currentUser } from "../../lib/session.js";
 import { watchStrength } from "../../lib/strength.js";
 import { ANY_CODE_REFUSED, codeRefusal } from "./code-step.js";
 
@@ -14,6 +15,7 @@ let hideResetPasswords = () => {};
 let ui = null;
 let token = null; // the link's token, while its page is on screen
 let onDone = () => {};
+let onSendAgain = () => {};
 
 const TITLES = { forgot: "Forgot your password?", reset: "Choose a new password", "verify-email": "Verify your email address" };
 
@@ -97,7 +99,7 @@ async function reset(event) {
     token = null;
     ui.resetForm.reset();
     hideResetPasswords();
-    onDone("Your password has been changed, and every session of your account has ended. Log in with your new password.");
+    onDone("Your password has been changed, and every session of your account has ended. Sign in with your new password.");
     return;
   }
   placeResetRefusal(refusal);
@@ -129,12 +131,30 @@ function placeResetRefusal(error) {
   }
 }
 
+/**
+ * The way forward from a link that cannot verify: a new link is sent from Account →
+ * Profile (POST /me/email needs the password), so "Send a new link" opens that dialog
+ * when signed in, and "Sign in to send a new link" lands on that page after signing in.
+ */
+function offerNewLink() {
+  const signedIn = Boolean(currentUser());
+  ui.verifyAgain.hidden = false;
+  ui.verifySendAgain.hidden = !signedIn;
+  ui.verifySignIn.hidden = signedIn;
+  ui.verifyNext.hidden = !signedIn;
+}
+
 async function verify() {
   const found = takeToken("verify-email");
   ui.verifyResult.className = "notice";
   ui.verifyNext.hidden = true;
+  ui.verifyAgain.hidden = true;
   if (!found) {
-    say(ui.verifyResult, "This link has no token. Open the link from the email again.");
+    ui.verifyResult.className = "error";
+    say(ui.verifyResult, currentUser()
+      ? "This link is incomplete. Open the link from the email again, or send a new one."
+      : "This link is incomplete. Open the link from the email again, or sign in to send a new one.");
+    offerNewLink();
     return;
   }
   say(ui.verifyResult, "Verifying…");
@@ -144,19 +164,28 @@ async function verify() {
     say(ui.verifyResult, "Your email address is verified. It can now be used to reset your password.");
   } catch (error) {
     ui.verifyResult.className = "error";
+    const expired = error instanceof ApiError && error.status === 400;
     say(ui.verifyResult, error instanceof ApiError && error.status === 409
       ? "Another account has verified this address meanwhile, so it cannot be used here."
-      : error instanceof ApiError && error.status === 400
-        ? "This link has expired or was already used. On your Account page, ask for a new one."
+      : expired
+        ? currentUser()
+          ? "This link has expired or was already used. Links work once, for 24 hours: send a new one to your address."
+          : "This link has expired or was already used. Links work once, for 24 hours: sign in to send a new one."
         : error.message);
-  } finally {
     token = null;
-    ui.verifyNext.hidden = false;
+    if (expired) {
+      offerNewLink();
+      return;
+    }
   }
+  token = null;
+  ui.verifyNext.hidden = false;
 }
 
-export function init({ done }) {
+/** done(notice) after a password reset; sendAgain() for "Send a new link" (signed in). */
+export function init({ done, sendAgain }) {
   onDone = done;
+  onSendAgain = sendAgain;
   ui = {
     title: byId("recovery-title"),
     pages: { forgot: byId("forgot-page"), reset: byId("reset-page"), "verify-email": byId("verify-page") },
@@ -181,7 +210,11 @@ export function init({ done }) {
     resetAgain: byId("reset-again"),
     verifyResult: byId("verify-result"),
     verifyNext: byId("verify-next"),
+    verifyAgain: byId("verify-again"),
+    verifySendAgain: byId("verify-send-again"),
+    verifySignIn: byId("verify-sign-in"),
   };
+  ui.verifySendAgain.addEventListener("click", () => onSendAgain());
   ui.forgotForm.addEventListener("submit", forgot);
   ui.resetForm.addEventListener("submit", reset);
   watchStrength(ui.resetPassword, ui.resetStrength, () => []);

@@ -1,4 +1,4 @@
-// Log in and sign up: one form with a switch between the two. Fields are checked
+// Sign in and sign up: one form with a switch between the two. Fields are checked
 // as the person types with the server's own rules (rules.js), and errors appear
 // next to the field at fault, in sentences. The password lives only in the field,
 // never in storage.
@@ -15,29 +15,32 @@ import {
 } from "../../lib/rules.js";
 import { login, signup } from "../../lib/session.js";
 import { watchStrength } from "../../lib/strength.js";
-import { startCodeStep } from "./code-step.js";
+import { offerAutofill, startCodeStep, stopAutofill } from "./code-step.js";
 
 let ui = null; // the form's elements, looked up by init()
 let setRevealed = () => {}; // the Show/Hide button's (passwordToggle)
 
 const MODES = {
   login: {
-    title: "Log in",
-    submit: "Log in",
-    working: "Logging in…",
+    title: "Sign in",
+    submit: "Sign in",
+    working: "Signing in…",
     switchText: "New to chalkboard?",
     switchLink: "Create an account",
     switchHref: "#/signup",
     passwordAutocomplete: "current-password",
+    // The browser may offer this device's passkeys in the username field (code-step.js).
+    usernameAutocomplete: "username webauthn",
   },
   signup: {
     title: "Create an account",
     submit: "Sign up",
     working: "Creating your account…",
     switchText: "Already have an account?",
-    switchLink: "Log in",
+    switchLink: "Sign in",
     switchHref: "#/login",
     passwordAutocomplete: "new-password",
+    usernameAutocomplete: "username",
   },
 };
 
@@ -175,13 +178,14 @@ export function setMode(next) {
   ui.switchLink.textContent = text.switchLink;
   ui.switchLink.setAttribute("href", text.switchHref);
   ui.password.setAttribute("autocomplete", text.passwordAutocomplete);
+  ui.username.setAttribute("autocomplete", text.usernameAutocomplete);
   // Rule hints help when choosing a name and password, not when recalling them.
   ui.usernameHint.hidden = state.mode !== "signup";
   ui.passwordHint.hidden = state.mode !== "signup";
   ui.nameField.hidden = state.mode !== "signup"; // a name is asked for only when signing up
   ui.forgotLine.hidden = state.mode !== "login";
   ui.strength.hidden = state.mode !== "signup";
-  // The view's mode for the stylesheet: "Sign in with a passkey" belongs to logging in only.
+  // The view's mode for the stylesheet: "Sign in with a passkey" belongs to signing in only.
   ui.title.closest("section").dataset.mode = state.mode;
   check();
   return text.title;
@@ -213,6 +217,7 @@ async function submit(event) {
   const username = ui.username.value.trim();
   const password = ui.password.value;
   const displayName = ui.name.value.trim() || null; // empty: the server shows the username
+  stopAutofill(); // the password is on its way: no passkey prompt meanwhile
   state.submitting = true;
   ui.form.setAttribute("aria-busy", "true");
   const done = busy(ui.submit, MODES[state.mode].working);
@@ -238,6 +243,7 @@ async function submit(event) {
     onSignedIn(signedIn);
   } else {
     showRefusal(refusal).focus();
+    if (state.mode === "login") offerAutofill();
   }
 }
 
@@ -252,7 +258,7 @@ function clearForm() {
   ui.strength.replaceChildren();
 }
 
-/** Look up the form's elements and wire them; signedIn(username) runs after a login. */
+/** Look up the form's elements and wire them; signedIn(username) runs after a sign-in. */
 export function init({ signedIn }) {
   ui = {
     title: byId("auth-title"),

@@ -78,8 +78,8 @@ export function leaveBoard() {
 }
 
 /**
- * Forget everything shown (on logout, or when the session ends). keepDraft keeps
- * the unsent text for its writer, should they log in again (not for anyone else).
+ * Forget everything shown (on sign-out, or when the session ends). keepDraft keeps
+ * the unsent text for its writer, should they sign in again (not for anyone else).
  */
 export function reset({ keepDraft = false } = {}) {
   poller.stop();
@@ -91,7 +91,7 @@ export function reset({ keepDraft = false } = {}) {
   state.nextCursor = null;
   state.loaded = false;
   ui.list.replaceChildren();
-  composer.clear(); // the stored draft stays for its writer unless they logged out
+  composer.clear(); // the stored draft stays for its writer unless they signed out
   say(ui.error, "");
   say(ui.olderError, "");
   updatePill();
@@ -100,7 +100,7 @@ export function reset({ keepDraft = false } = {}) {
   ui.end.hidden = true;
   updatePeople(ui.people, ui.list); // nobody: hidden, and the last person's list cleared
   if (ui.deleteDialog.open) ui.deleteDialog.close();
-  void keepDraft; // the draft is kept in storage by session.js, which logout clears
+  void keepDraft; // the draft is kept in storage by session.js, which sign-out clears
 }
 
 /** A request got through again: load what could not be loaded while offline. */

@@ -1,6 +1,6 @@
 // The composer, always open above the board (as in Slack, Discord and Mastodon):
 // it grows with its text, Ctrl/Cmd+Enter posts, the draft survives a reload (kept
-// per person by session.js, gone at logout), and a count appears near the limit.
+// per person by session.js, gone at sign-out), and a count appears near the limit.
 
 import { run } from "../../lib/action.js";
 import { ApiError, waitText } from "../../lib/api.js";
@@ -95,8 +95,15 @@ export function clear() {
   update();
 }
 
-export function focus() {
+/** Focus the field; atEnd puts the caret after the text (coming back to a draft). */
+export function focus({ atEnd = false } = {}) {
   ui.content.focus();
+  if (atEnd) ui.content.setSelectionRange(ui.content.value.length, ui.content.value.length);
+}
+
+/** The message being written, trimmed ("" when there is none). */
+export function unsent() {
+  return ui.content.value.trim();
 }
 
 /** Look up the composer's elements and wire them; onPostedMessage(message) after a post. */

@@ -1,0 +1,236 @@
+"""The header's account menu, one wording for signing in and out, and signing out
+without losing an unsent message unasked."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser import ui
+from tests.browser.conftest import Api, app_context, open_app
+from tests.browser.test_axe import AXE, violations
+from tests.helpers import require
+
+pytestmark = pytest.mark.browser
+
+# "Log in", "logged out", "Logging in…": the words the app no longer uses.
+OTHER_WORDING = re.compile(r"\blog(ged|ging)?[ -]?(in|out)\b", re.IGNORECASE)
+DISCARD = "Discard your unsent message?"
+
+
+def shown_text(page: Any) -> str:
+    return page.evaluate("() => document.body.innerText")
+
+
+def ada(api: Api) -> None:
+    reply = api.call("POST", "/signup", {"username": "ada", "password": ui.PASSWORD,
+                                         "display_name": "Ada Lovelace"})
+    assert reply.status == 201, reply.body
+
+
+def test_signing_in_and_out_is_said_one_way_everywhere(page: Any, api: Api) -> None:
+    api.signup("alice")
+    expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()
+    expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Sign in with a passkey")).to_be_visible()
+    assert not OTHER_WORDING.search(shown_text(page))
+    ui.open_sign_up(page)
+    expect(page.get_by_role("link", name="Sign in", exact=True)).to_be_visible()
+    assert not OTHER_WORDING.search(shown_text(page))
+    page.goto(page.url.split("#")[0] + "#/forgot")
+    expect(page.get_by_role("link", name="Back to sign in")).to_be_visible()
+    page.get_by_role("link", name="Back to sign in").click()
+
+    ui.log_in(page, "alice")
+    menu = ui.account_menu(page)
+    expect(menu.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
+    assert not OTHER_WORDING.search(shown_text(page))
+    ui.sign_out(page)
+    expect(page.get_by_role("status").filter(has_text="You have signed out.")).to_be_visible()
+    assert not OTHER_WORDING.search(shown_text(page))
+
+
+def test_the_account_menu_is_a_disclosure_for_mouse_and_keyboard(page: Any, api: Api) -> None:
+    ada(api)
+    ui.log_in(page, "ada")
+    button = ui.account_menu_button(page)
+    # One button names the person (avatar and name), instead of a link and a button.
+    expect(button).to_have_accessible_name("Account menu for Ada Lovelace")
+    expect(button).to_have_attribute("aria-expanded", "false")
+    panel = page.locator("#" + button.get_attribute("aria-controls"))
+    expect(panel).to_be_hidden()
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Board")
+           ).to_have_attribute("aria-current", "page")
+
+    button.click()
+    expect(button).to_have_attribute("aria-expanded", "true")
+    expect(panel.locator(".menu-who")).to_have_text(re.compile(r"Ada Lovelace\s*@ada"))
+    items = panel.locator("a, button")
+    expect(items).to_have_text(["Account", "Sign-in & security", "Sign out"])
+    page.keyboard.press("Escape")  # closes, the focus back on the button
+    expect(panel).to_be_hidden()
+    expect(button).to_have_attribute("aria-expanded", "false")
+    expect(button).to_be_focused()
+
+    # ↓ opens at the first item; ↓ ↑ move (wrapping), Home and End go to the ends.
+    page.keyboard.press("ArrowDown")
+    expect(panel.get_by_role("link", name="Account", exact=True)).to_be_focused()
+    outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # the focus is visible
+    for name in ["Sign-in & security", "Sign out", "Account"]:
+        page.keyboard.press("ArrowDown")
+        expect(page.locator(":focus")).to_have_text(name)
+    page.keyboard.press("ArrowUp")
+    expect(page.locator(":focus")).to_have_text("Sign out")
+    page.keyboard.press("Home")
+    expect(page.locator(":focus")).to_have_text("Account")
+    page.keyboard.press("End")
+    expect(page.locator(":focus")).to_have_text("Sign out")
+    page.keyboard.press("Escape")
+    expect(button).to_be_focused()
+    expect(panel).to_be_hidden()
+
+    # Tab past the last item closes it; so does a click anywhere else.
+    page.keyboard.press("ArrowUp")
+    expect(page.locator(":focus")).to_have_text("Sign out")
+    page.keyboard.press("Tab")
+    expect(panel).to_be_hidden()
+    button.click()
+    expect(panel).to_be_visible()
+    ui.board_heading(page).click()
+    expect(panel).to_be_hidden()
+    expect(button).to_have_attribute("aria-expanded", "false")
+
+    # Choosing a page goes there and closes the menu, which then marks where one is.
+    ui.open_account(page, "Sign-in & security")
+    expect(panel).to_be_hidden()
+    expect(ui.account_menu(page).get_by_role("link", name="Sign-in & security")
+           ).to_have_attribute("aria-current", "page")
+    expect(panel.get_by_role("link", name="Account", exact=True)).not_to_have_attribute(
+        "aria-current", "page")
+    page.keyboard.press("Escape")
+    ui.open_account(page)
+    expect(page.get_by_role("heading", name="Account", level=1)).to_be_visible()
+
+
+def test_the_account_menu_fits_a_phone_and_keeps_its_name(new_page: Any, api: Api) -> None:
+    ada(api)
+    page = new_page(width=360, height=740)
+    ui.log_in(page, "ada")
+    button = ui.account_menu_button(page)
+    # The name gives way to the avatar on a phone, but is still the button's name.
+    expect(button).to_have_accessible_name("Account menu for Ada Lovelace")
+    assert page.locator("#whoami").bounding_box()["width"] <= 1
+    expect(button.locator(".avatar")).to_have_text("AL")
+    panel = ui.account_menu(page)
+    box = panel.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 360, box
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    for item in panel.locator("a, button").all():
+        expect(item).to_be_in_viewport()
+        assert item.bounding_box()["height"] >= 40  # a finger's target
+
+
+@pytest.mark.parametrize(("scheme", "width", "height"), [("light", 1280, 800), ("dark", 360, 740)])
+def test_the_open_menu_and_the_sign_out_question_pass_axe(
+    browser: Any, web: Any, api: Api, problems: Any, scheme: str, width: int, height: int
+) -> None:
+    require(AXE.exists(), "axe-core", "npm ci")
+    ada(api)
+    context = app_context(browser, web.url, api.url, viewport={"width": width, "height": height},
+                          color_scheme=scheme, bypass_csp=True)  # only to inject axe
+    try:
+        page = open_app(context, web.url, problems)
+        ui.log_in(page, "ada")
+        ui.account_menu(page)
+        page.wait_for_timeout(250)
+        assert violations(page) == []
+        page.keyboard.press("Escape")
+        ui.write_message(page, "half a thought")
+        ui.sign_out(page)
+        expect(page.get_by_role("dialog", name=DISCARD)).to_be_visible()
+        page.wait_for_timeout(250)
+        assert violations(page) == []
+    finally:
+        context.close()
+    assert problems.errors == []
+
+
+def test_sign_out_asks_before_discarding_an_unsent_message(page: Any, api: Api) -> None:
+    api.signup("alice")
+    ui.log_in(page, "alice")
+    ui.write_message(page, "half a thought, not posted yet")
+    ui.open_account(page)  # the draft is kept while elsewhere in the app
+
+    ui.sign_out(page)
+    dialog = page.get_by_role("dialog", name=DISCARD)
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Signing out deletes it from this browser")
+    expect(dialog).to_contain_text("half a thought, not posted yet")
+    keep = dialog.get_by_role("button", name="Keep writing")
+    expect(keep).to_be_focused()  # the safe choice is the default
+    page.keyboard.press("Enter")
+    # Back on the board, in the composer, with the message as it was.
+    expect(dialog).to_be_hidden()
+    ui.board_loaded(page)
+    field = ui.composer(page).get_by_label("Message")
+    expect(field).to_have_value("half a thought, not posted yet")
+    expect(field).to_be_focused()
+    assert "half a thought" in ui.browser_storage(page)
+
+    ui.sign_out(page)
+    page.keyboard.press("Escape")  # the same as Keep writing
+    expect(dialog).to_be_hidden()
+    expect(field).to_have_value("half a thought, not posted yet")
+    assert ui.stored_session(page) is not None
+
+    ui.sign_out(page)
+    dialog.get_by_role("button", name="Sign out and discard").click()
+    expect(page.get_by_role("status").filter(has_text="You have signed out.")).to_be_visible()
+    assert "half a thought" not in ui.browser_storage(page)
+    ui.log_in(page, "alice")
+    expect(field).to_have_value("")
+
+
+def test_sign_out_asks_nothing_without_an_unsent_message(page: Any, api: Api) -> None:
+    api.signup("alice")
+    ui.log_in(page, "alice")
+    ui.write_message(page, "   ")  # blank: nothing to lose
+    ui.sign_out(page)
+    expect(ui.login_heading(page)).to_be_visible()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+
+
+def test_a_session_ended_elsewhere_keeps_the_message_without_asking(page: Any, api: Api) -> None:
+    api.signup("alice")
+    ui.log_in(page, "alice")
+    ui.write_message(page, "written before the session ended")
+    stored = ui.stored_session(page)
+    reply = api.call("POST", "/logout", {"refresh_token": stored["refreshToken"]},
+                     token=stored["accessToken"])
+    assert reply.status == 204
+    page.get_by_role("button", name="Refresh").click()
+    expect(ui.login_heading(page)).to_be_visible()
+    expect(page.locator("#auth-notice")).to_contain_text("Please sign in again.")
+    expect(page.get_by_role("dialog")).to_have_count(0)  # it cannot be refused: not asked
+    ui.log_in(page, "alice")
+    expect(ui.composer(page).get_by_label("Message")).to_have_value(
+        "written before the session ended")
+
+
+def test_each_session_s_sign_out_names_its_device(new_page: Any, api: Api) -> None:
+    api.signup("alice")
+    ui.signed_in(new_page)
+    page = ui.signed_in(new_page)
+    ui.open_account(page)
+    page.get_by_role("link", name="Where you're signed in").click()
+    other = page.locator("li.session:not(.current)")
+    device = other.locator(".session-device strong").inner_text()
+    expect(other.get_by_role("button")).to_have_accessible_name(f"Sign out {device}")
+    # With the header's menu open too, each "Sign out" is told apart by its name.
+    menu = ui.account_menu(page)
+    expect(page.get_by_role("button", name="Sign out", exact=True)).to_have_count(1)
+    expect(menu.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
