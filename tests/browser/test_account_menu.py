@@ -226,7 +226,7 @@ def test_each_session_s_sign_out_names_its_device(new_page: Any, api: Api) -> No
     ui.signed_in(new_page)
     page = ui.signed_in(new_page)
     ui.open_account(page)
-    page.get_by_role("link", name="Where you're signed in").click()
+    ui.account_link(page, "Where you're signed in").click()
     other = page.locator("li.session:not(.current)")
     device = other.locator(".session-device strong").inner_text()
     expect(other.get_by_role("button")).to_have_accessible_name(f"Sign out {device}")

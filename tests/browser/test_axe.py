@@ -142,6 +142,15 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     expect(page.locator("#post-count")).to_have_text(
         "Too long by 4 characters: shorten it to post (limit 1,000)")
     check(page, "board-composer-over-limit", scheme, size)
+    ui.write_message(page, "Running ten minutes late, start without me")
+
+    ui.account_menu(page)  # open, over the board
+    check(page, "account-menu", scheme, size)
+    page.keyboard.press("Escape")
+    ui.account_menu(page).get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("dialog", name="Discard your unsent message?")).to_be_visible()
+    check(page, "sign-out-draft-dialog", scheme, size)
+    page.get_by_role("button", name="Keep writing").click()
     ui.write_message(page, "")
 
     ui.messages(page).first.get_by_role("button", name=re.compile("^Delete")).click()
@@ -260,6 +269,10 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     ui.account_link(page, "Where you're signed in").click()
     expect(page.locator("#sessions-list li")).to_have_count(2)  # this page's and the API's
     check(page, "account-sessions", scheme, size)
+    page.get_by_role("button", name="Sign out everywhere else…").click()
+    expect(page.get_by_role("dialog", name="Sign out of 1 other session?")).to_be_visible()
+    check(page, "sessions-sign-out-others-dialog", scheme, size)
+    page.keyboard.press("Escape")
 
     ui.account_link(page, "Overview").click()
     ui.account_link(page, "Delete account").click()

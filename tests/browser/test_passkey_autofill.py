@@ -112,8 +112,8 @@ def test_a_passkey_picked_from_the_autofill_signs_in(
     expect(page.get_by_role("list", name="Your passkeys").get_by_role("listitem").first
            ).to_contain_text("last used")
     ui.open_account(page)
-    page.get_by_role("link", name="Where you're signed in").click()
-    expect(page.locator("li.session.current")).to_contain_text("Signed in with: Passkey")
+    ui.account_link(page, "Where you're signed in").click()
+    expect(page.locator("li.session.current")).to_contain_text("with a passkey")
 
 
 def test_the_passkey_button_replaces_the_autofill_request(

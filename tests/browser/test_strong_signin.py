@@ -81,9 +81,10 @@ def touching(page: Any, touched: bool) -> None:
 
 
 def use_passkey(page: Any, button: str = "Sign in with a passkey") -> None:
-    """Press a passkey button and touch the authenticator."""
-    touching(page, True)
+    """Press a passkey button, then touch the authenticator: in that order, or the
+    sign-in page's pending autofill request could take the touch before the press."""
     page.get_by_role("button", name=button).click()
+    touching(page, True)
 
 
 def open_account(page: Any, section: str = "Sign-in & security") -> None:
