@@ -28,6 +28,9 @@ let login = null;
 let onSignedIn = () => {};
 let mfaToken = null;
 let autofill = null; // the AbortController of the waiting autofill request, if any
+// Settles once the browser has let go of the last autofill request: aborting one is not
+// immediate, and a new navigator.credentials.get before then is refused as a second request.
+let autofillSettled = Promise.resolve();
 // The API's challenge lives 5 minutes (chalicelib/passkeys.py): a request waiting in
 // the autofill is renewed before then, so a passkey picked later still signs in.
 const AUTOFILL_RENEW_MS = 4 * 60_000;
@@ -121,6 +124,8 @@ export async function offerAutofill() {
   }, AUTOFILL_RENEW_MS);
   let username = null;
   let picked = false;
+  let settle;
+  autofillSettled = new Promise((resolve) => { settle = resolve; });
   try {
     username = await loginWithPasskey(async (options) => {
       const credential = await getAssertion(options, { mediation: "conditional", signal: controller.signal });
@@ -139,16 +144,21 @@ export async function offerAutofill() {
     return;
   } finally {
     clearTimeout(renew);
+    settle();
   }
   if (autofill !== controller) return; // the person moved on meanwhile
   autofill = null;
   onSignedIn(username);
 }
 
-/** Withdraw the autofill request: the form was left, the password sent, or the button used. */
+/**
+ * Withdraw the autofill request: the form was left, the password sent, or the button
+ * used. Resolves once the browser has let go of it (await it before another request).
+ */
 export function stopAutofill() {
   autofill?.abort();
   autofill = null;
+  return autofillSettled;
 }
 
 /** The password was right and the account has two-factor on: ask for a code. */
@@ -210,10 +220,13 @@ function placeCodeRefusal(error) {
 
 /** Sign in with a passkey: from the password form, or instead of the code. */
 async function signInWithPasskey(button, errorRegion) {
-  stopAutofill(); // one WebAuthn request at a time: the button's replaces the autofill's
+  const released = stopAutofill(); // one WebAuthn request at a time: the button's replaces the autofill's
   let refused = false;
   const username = await run(button, "Waiting for your passkey…",
-    () => loginWithPasskey((options) => getAssertion(options)),
+    async () => {
+      await released;
+      return loginWithPasskey((options) => getAssertion(options));
+    },
     { errorRegion,
       explain: (error) => {
         refused = error instanceof ApiError;
