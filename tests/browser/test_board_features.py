@@ -3,13 +3,14 @@ composer, avatars, the time once per group, and the feed as one tab stop."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import ui
+from tests.browser import board_story, ui
 from tests.browser.conftest import Api
 
 pytestmark = pytest.mark.browser
@@ -91,6 +92,102 @@ def test_avatars_have_a_stable_colour_per_author_with_readable_initials(
         }"""
     )
     assert min(ratios) >= 4.5, ratios
+
+
+def relative_luminance(rgb: str) -> float:
+    """WCAG relative luminance of a computed colour, "rgb(r, g, b)"."""
+    parts = [int(n) / 255 for n in re.findall(r"\d+", rgb)[:3]]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in parts]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(one: str, other: str) -> float:
+    high, low = sorted([relative_luminance(one), relative_luminance(other)], reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def hex_to_rgb(hex_colour: str) -> str:
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"
+
+
+def test_the_avatar_palette_has_one_source_many_hues_and_readable_initials(
+    page: Any, api: Api
+) -> None:
+    api.user("alice")
+    ui.log_in(page, "alice")
+    # One avatar per palette entry (usernames found for each), drawn by the page's CSS.
+    drawn = page.evaluate(
+        """async () => {
+            const { COLOURS, avatar, colourFor } = await import('./js/lib/avatar.js');
+            const byIndex = new Map();
+            for (let n = 0; byIndex.size < COLOURS.length && n < 5000; n += 1) {
+              const username = `user${n}`;
+              const index = COLOURS.indexOf(colourFor(username));
+              if (!byIndex.has(index)) byIndex.set(index, username);
+            }
+            const shelf = document.createElement('div');
+            shelf.id = 'palette-shelf';
+            document.querySelector('#board-view').append(shelf);
+            return Array.from(byIndex, ([index, username]) => {
+              shelf.append(avatar('Some One', username));
+              return COLOURS[index];
+            });
+        }"""
+    )
+    assert len(drawn) >= 12, drawn  # 12 to 16 hues
+    assert len(drawn) <= 16, drawn
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        painted = page.locator("#palette-shelf .avatar").evaluate_all(
+            """(nodes) => nodes.map((n) => [getComputedStyle(n).backgroundColor,
+                                              getComputedStyle(n).color])"""
+        )
+        # The CSS paints exactly the colour the script's palette names: one source.
+        assert [background for background, _ in painted] == [
+            hex_to_rgb(colour) for colour in drawn], (scheme, painted)
+        # White initials at 4.5:1 or more on every one, in both schemes.
+        ratios = [contrast(background, text) for background, text in painted]
+        assert min(ratios) >= 4.5, (scheme, ratios)
+    # Clearly distinct: no two hues closer than 12 degrees round the wheel.
+    hues = sorted(page.evaluate(
+        """async () => {
+            const { COLOURS } = await import('./js/lib/avatar.js');
+            return COLOURS.map((hex) => {
+              const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255);
+              const max = Math.max(r, g, b), min = Math.min(r, g, b), d = max - min;
+              const h = max === r ? ((g - b) / d) % 6
+                : max === g ? (b - r) / d + 2 : (r - g) / d + 4;
+              return (h * 60 + 360) % 360;
+            });
+        }"""
+    ))
+    gaps = [b - a for a, b in itertools.pairwise(hues)] + [hues[0] + 360 - hues[-1]]
+    assert min(gaps) >= 12, hues
+    # No stylesheet names an avatar colour of its own (the old per-index rules disagreed).
+    literal = page.evaluate(
+        """() => Array.from(document.styleSheets).flatMap((sheet) => Array.from(sheet.cssRules))
+            .flatMap((rule) => rule.cssRules ? Array.from(rule.cssRules) : [rule])
+            .filter((rule) => rule.selectorText && rule.selectorText.includes('.avatar')
+                    && rule.style.background && !rule.style.background.includes('var('))
+            .map((rule) => rule.cssText)"""
+    )
+    assert literal == [], literal
+
+
+def test_the_story_boards_six_people_look_different(page: Any, api: Api) -> None:
+    api.user("alice")
+    ui.log_in(page, "alice")
+    usernames = [board_story.VIEWER, *board_story.PEOPLE]
+    assert len(set(usernames)) == 6
+    colours = page.evaluate(
+        """async (names) => {
+            const { colourFor } = await import('./js/lib/avatar.js');
+            return names.map((name) => colourFor(name));
+        }""",
+        usernames,
+    )
+    assert len(set(colours)) >= 5, dict(zip(usernames, colours, strict=True))
 
 
 def test_the_feed_is_one_tab_stop_with_arrow_keys_and_its_actions(page: Any, api: Api) -> None:
