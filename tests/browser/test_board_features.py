@@ -111,6 +111,40 @@ def hex_to_rgb(hex_colour: str) -> str:
     return f"rgb({r}, {g}, {b})"
 
 
+def header_edges(page: Any) -> tuple[float, float]:
+    """Where the header's brand starts and its last visible item ends."""
+    return page.evaluate(
+        """() => {
+            const brand = document.querySelector('.brand').getBoundingClientRect();
+            const items = Array.from(document.querySelectorAll('.topbar-inner > *'))
+              .filter((n) => n.getClientRects().length);
+            return [brand.left, Math.max(...items.map((n) => n.getBoundingClientRect().right))];
+        }"""
+    )
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_the_header_stays_put_on_every_view(new_page: Any, api: Api, width: int) -> None:
+    api.user("bob")
+    api.post("bob", "hello")  # so "Recently active" widens the board's column
+    api.signup("alice")
+    page = ui.signed_in(new_page, width=width, height=740)
+    if width == 1280:
+        expect(page.get_by_role("region", name="Recently active")).to_be_visible()
+    padding = 16 if width == 1280 else 12
+    brand, end = header_edges(page)
+    # Full width, as GitHub's: the brand at the left edge, the menu at the right.
+    assert abs(brand - padding) <= 1, brand
+    assert abs(end - (width - padding)) <= 1, end
+    ui.open_account(page)
+    assert header_edges(page) == [brand, end]
+    ui.open_account(page, "Sign-in & security")  # with the list of pages beside it
+    assert header_edges(page) == [brand, end]
+    ui.sign_out(page)
+    expect(ui.login_heading(page)).to_be_visible()
+    assert header_edges(page)[0] == brand  # signed out: the brand alone, in its place
+
+
 def test_the_avatar_palette_has_one_source_many_hues_and_readable_initials(
     page: Any, api: Api
 ) -> None:
@@ -247,12 +281,10 @@ def test_recently_active_lists_who_wrote_the_board_latest_first_beside_a_wide_fe
     expect(people.locator(".who")).to_have_text(["bob @bob", "carol @carol"])  # bob wrote last
     expect(people.first).to_contain_text("bob @bob, last wrote ")  # as read out
     assert panel.bounding_box()["x"] > page.locator("#messages").bounding_box()["x"] + 600
-    # Feed and panel are centred together, the header's edges over theirs.
+    # Feed and panel are centred together.
     feed, side = page.locator("#messages").bounding_box(), panel.bounding_box()
     left, right = feed["x"], 1280 - (side["x"] + side["width"])
     assert abs(left - right) <= 2, (left, right)
-    brand = page.locator(".topbar-inner").bounding_box()
-    assert abs(brand["x"] + 16 - left) <= 2, (brand, left)  # less the header's 1rem padding
 
     ui.post(page, "me too")  # the newest: alice first, marked as her
     expect(people).to_have_count(3)
