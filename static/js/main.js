@@ -8,7 +8,7 @@ import { onConnection } from "./lib/api.js";
 import { run } from "./lib/action.js";
 import * as dialog from "./lib/dialog.js";
 import { avatar } from "./lib/avatar.js";
-import { byId, el, say } from "./lib/dom.js";
+import { byId, el } from "./lib/dom.js";
 import { disclosure } from "./lib/menu.js";
 import * as session from "./lib/session.js";
 import * as account from "./views/account/account.js";
@@ -24,6 +24,7 @@ let current = null; // the view on screen ("auth", "board", "account/…")
 let firstRoute = true;
 let menu = null; // the account menu (lib/menu.js)
 let afterSignIn = null; // the account page a "Sign in to …" link asked for (#/login?then=…)
+let offline = false; // the last request got no answer (the connection strip shows)
 
 const ACCOUNT_PAGES = ["profile", "email", "security", "activity", "two-factor", "sessions", "danger"];
 const RECOVERY = ["forgot", "reset", "verify-email"]; // open with or without a session
@@ -225,12 +226,48 @@ function skipToContent(event) {
   target.scrollIntoView({ block: "start" });
 }
 
-/** One connection state for the whole page, cleared as soon as a request gets through. */
+/**
+ * One connection state for the whole page, cleared as soon as a request gets through:
+ * a strip over the foot of the window (it moves nothing on the page), with a crossed-out
+ * signal icon, that speaks of the unsent text only when the composer holds some.
+ */
 function showConnection(reachable) {
-  const text = reachable ? "" : "Cannot reach the server. Retrying… Your unsent text is kept.";
-  if (ui.connection.textContent !== text) say(ui.connection, text);
-  document.body.classList.toggle("offline", !reachable);
+  offline = !reachable;
+  sayConnection();
+  document.body.classList.toggle("offline", offline);
   if (reachable) board.reconnected();
+}
+
+function sayConnection() {
+  let text = "";
+  if (offline) {
+    text = composer.unsent()
+      ? "Cannot reach the server. Retrying… Your unsent text is kept."
+      : "Cannot reach the server. Retrying…";
+  }
+  if (ui.connection.textContent === text) return;
+  if (!text) {
+    ui.connection.replaceChildren();
+  } else if (ui.connection.firstElementChild) {
+    ui.connection.lastElementChild.textContent = text;
+  } else {
+    ui.connection.replaceChildren(offlineIcon(), el("span", { text }));
+  }
+}
+
+function offlineIcon() {
+  const SVG = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(SVG, "svg");
+  for (const [name, value] of Object.entries({
+    viewBox: "0 0 24 24", width: "20", height: "20", "aria-hidden": "true", focusable: "false",
+  })) {
+    svg.setAttribute(name, value);
+  }
+  const path = document.createElementNS(SVG, "path");
+  // A wireless signal struck through (Feather's "wifi-off", MIT).
+  path.setAttribute("d", "M1 1l22 22M16.72 11.06A10.94 10.94 0 0 1 19 12.55M5 12.55a10.94 10.94 0 0 1 5.17-2.39M10.71 5.05A16 16 0 0 1 22.58 9M1.42 9a15.91 15.91 0 0 1 4.7-2.88M8.53 16.11a6 6 0 0 1 6.95 0M12 20h.01");
+  svg.append(path);
+  return svg;
 }
 
 function init() {
@@ -278,6 +315,10 @@ function init() {
     onProfile: (me) => showWho(me.username, me.display_name),
   });
   onConnection(showConnection);
+  // Writing or clearing the composer while offline: the strip says whether text is kept.
+  byId("post-content").addEventListener("input", () => {
+    if (offline) sayConnection();
+  });
   session.start({
     onEnded: (message) => {
       if (current === "login" || current === "signup") return; // already signed out here

@@ -154,3 +154,38 @@ def test_a_link_keeps_its_order_inside_right_to_left_text(page: Any, api: Api) -
 def test_the_font_stack_falls_back_to_an_emoji_font(page: Any) -> None:
     family = page.evaluate("() => getComputedStyle(document.body).fontFamily")
     assert "Noto Color Emoji" in family, family
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_the_offline_strip_moves_nothing_and_speaks_of_a_draft_only_when_there_is_one(
+    new_page: Any, api: Api, width: int
+) -> None:
+    api.user("alice")
+    api.post("alice", "hello")
+    page = new_page(width=width, height=740)
+    ui.log_in(page, "alice")
+    strip = page.locator("#connection")
+
+    def places() -> list[float]:
+        return [page.locator(selector).bounding_box()["y"]
+                for selector in ("#board-title", "#post-content", "#messages")]
+
+    before = places()
+    page.context.route(f"{api.url}/**", lambda route: route.abort())
+    page.get_by_role("button", name="Refresh").click()
+    # An empty composer: nothing to keep, so nothing is said about it.
+    expect(strip).to_have_text("Cannot reach the server. Retrying…")
+    expect(strip.locator("svg")).to_be_visible()  # an icon, not a red error box
+    assert places() == before  # the strip lies over the page: nothing moved
+    box = strip.bounding_box()
+    assert box["y"] + box["height"] <= 740 and box["height"] <= 60, box  # one strip, in view
+    # Written while offline: now it says the text is kept; cleared, it stops saying so.
+    ui.write_message(page, "keep me")
+    expect(strip).to_have_text("Cannot reach the server. Retrying… Your unsent text is kept.")
+    ui.write_message(page, "")
+    expect(strip).to_have_text("Cannot reach the server. Retrying…")
+    assert places() == before
+    page.context.unroute(f"{api.url}/**")
+    page.get_by_role("button", name="Refresh").click()
+    expect(strip).to_be_empty()
+    assert places() == before
