@@ -715,3 +715,29 @@ def test_on_a_phone_the_handle_gives_way_before_the_name(new_page, api):
 
     assert not cut(".author")  # the name shows whole…
     assert cut(".handle")  # …and the @handle is the one shortened
+
+
+def test_on_a_phone_others_rows_give_the_empty_delete_column_to_the_name(new_page, api):
+    reply = api.call("POST", "/signup", {"username": "gracehopper", "password": ui.PASSWORD,
+                                         "display_name": "Grace Hopper"})
+    assert reply.status == 201, reply.body
+    api.login("gracehopper")
+    api.post("gracehopper", "Does anyone know why the staging deploy is slow?")
+    api.user("alice")
+    api.post("alice", "No idea, sorry")
+    page = ui.signed_in(new_page, width=360, height=740)
+    mine, theirs = ui.messages(page).first, ui.messages(page).nth(1)
+    expect(theirs.locator(".handle")).to_have_text("@gracehopper")
+    # Nothing to do on someone else's row, so no room is kept for it: their time sits at
+    # the row's edge (less its padding), and name and @handle both show whole.
+    edges = theirs.evaluate(
+        """(row) => [row.getBoundingClientRect().right
+                       - parseFloat(getComputedStyle(row).paddingRight),
+                     row.querySelector('.when').getBoundingClientRect().right]""")
+    assert abs(edges[0] - edges[1]) <= 1, edges
+    for part in (".author", ".handle"):
+        assert theirs.locator(part).evaluate("(n) => n.scrollWidth <= n.clientWidth"), part
+    # One's own row still has its delete, beside the time.
+    delete = mine.get_by_role("button", name=re.compile("^Delete"))
+    expect(delete).to_be_visible()
+    assert delete.bounding_box()["x"] >= mine.locator(".when").bounding_box()["x"] + 20
