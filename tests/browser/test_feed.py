@@ -675,7 +675,7 @@ def test_a_touch_screen_placeholder_names_no_ctrl_enter(browser, web, api, new_p
 
 
 @pytest.mark.parametrize("width", [1280, 360])
-def test_every_rows_time_lines_up_whether_or_not_it_has_a_delete(new_page, api, width):
+def test_times_line_up_at_the_rows_edge_or_beside_ones_own_delete(new_page, api, width):
     api.user("bob")
     api.user("alice")
     api.post("bob", "bob's first")
@@ -692,7 +692,15 @@ def test_every_rows_time_lines_up_whether_or_not_it_has_a_delete(new_page, api, 
         return row.locator("time").evaluate("(t) => t.getBoundingClientRect().right")
 
     rights = [time_right(ui.messages(page).nth(i)) for i in range(5)]  # headers and the rest
-    assert max(rights) - min(rights) <= 1, rights
+    # Others' rows keep no room for a delete they do not have (so a phone shows their
+    # @handle whole): their times line up at the edge; one's own, beside its delete.
+    mine = [right for i, right in enumerate(rights)
+            if "mine" in (ui.messages(page).nth(i).get_attribute("class") or "")]
+    others = [right for right in rights if right not in mine]
+    assert len(mine) == 2 and len(others) == 3, rights
+    assert max(mine) - min(mine) <= 1 and max(others) - min(others) <= 1, rights
+    delete = page.locator("#messages button.delete").first.bounding_box()
+    assert min(mine) <= delete["x"] <= min(mine) + 12, (rights, delete)
     # Others' text still runs the full width, beside where a delete would be.
     own = page.locator("#messages li.mine .content").first.bounding_box()
     other = page.locator("#messages li:not(.mine) .content").first.bounding_box()
