@@ -300,3 +300,45 @@ def test_the_code_step_can_ask_for_a_recovery_code_instead(page, api):
     page.get_by_role("button", name="Use a code from your app").click()
     expect(page.get_by_label("Code", exact=True)).to_have_attribute("aria-invalid", "false")
     expect(page.get_by_role("button", name="Use a recovery code")).to_be_visible()
+
+
+def test_the_strength_meter_says_whether_the_server_will_accept_the_password(page, api):
+    ui.open_sign_up(page)
+    page.get_by_label("Username", exact=True).fill("carol")
+    password = page.get_by_label("Password", exact=True)
+    # The rule under the field names the strength the server asks for.
+    expect(password).to_have_accessible_description(
+        re.compile("12 to 128 characters, not your username, and rated at least Good"))
+    meter = page.locator("#password-strength")
+    word = meter.locator(".strength-word")
+    bars = meter.locator(".strength-bar .on")
+    colours = page.evaluate("""() => {
+        const probe = document.createElement("span");
+        document.body.append(probe);
+        const colour = (value) => { probe.style.color = value; return getComputedStyle(probe).color; };
+        const out = { danger: colour("var(--danger)"), success: colour("var(--success)"),
+                      good: colour("var(--strength-good)"),
+                      danger_fill: colour("var(--danger-fill)") };
+        probe.remove();
+        return out;
+    }""")
+    assert len({colours["danger"], colours["good"], colours["success"]}) == 3, colours
+    cases = [  # (password, zxcvbn's score, what is said, filled bars, the word's colour)
+        ("chalkboard2024", "1", "Too weak — not accepted yet.", 1, "danger"),
+        ("Xq7$kP2m!z", "3", "Too short — not accepted yet.", 2, "danger"),  # guessable enough, short
+        ("kettle orbit", "3", "Good — accepted.", 3, "good"),
+        (ui.PASSWORD, "4", "Strong.", 4, "success"),
+    ]
+    for typed, score, said, filled, colour in cases:
+        password.fill(typed)
+        expect(meter).to_have_attribute("data-score", score)
+        expect(word).to_have_text(said)
+        expect(bars).to_have_count(filled)
+        expect(word).to_have_css("color", colours[colour])
+        if filled < 3:  # refused: the bars are red too, and it says how to do better
+            expect(bars.first).to_have_css("background-color", colours["danger_fill"])
+            expect(meter.locator(".strength-text")).not_to_have_text(said)
+        else:  # accepted: the verdict alone, and the last filled bar is green
+            expect(meter.locator(".strength-text")).to_have_text(said)
+            expect(bars.last).to_have_css("background-color", colours["success"])
+    expect(meter.locator(".strength-bar span")).to_have_count(4)
