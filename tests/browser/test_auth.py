@@ -342,3 +342,37 @@ def test_the_strength_meter_says_whether_the_server_will_accept_the_password(pag
             expect(meter.locator(".strength-text")).to_have_text(said)
             expect(bars.last).to_have_css("background-color", colours["success"])
     expect(meter.locator(".strength-bar span")).to_have_count(4)
+
+
+def test_sign_up_asks_the_name_before_the_password(page, api):
+    ui.open_sign_up(page)
+    labels = page.locator("#auth-form label:visible").all_inner_texts()
+    assert labels == ["Username", "Name (optional)", "Password"], labels
+    ui.fill_credentials(page, "zoe", ui.PASSWORD)
+    page.get_by_label("Name (optional)").fill("x" * 51)
+    page.get_by_role("button", name="Sign up").click()
+    # The first field at fault in that order takes the focus.
+    expect(page.get_by_label("Name (optional)")).to_be_focused()
+
+
+def test_the_username_characters_never_wrap_apart_on_a_phone(new_page, api):
+    phone = new_page(width=360, height=740)
+    ui.open_sign_up(phone)
+    username = phone.get_by_label("Username", exact=True)
+    username.fill("Bad Name!")
+    phone.get_by_label("Password", exact=True).focus()
+    error = field_error(phone, "username")
+    expect(error).to_have_text(
+        "A username may contain only letters a–z, digits 0–9 and the characters _ . -")
+    set_apart(error)
+    username.fill("fine")  # the rule shows again once the error goes
+    expect(phone.locator("#username-hint")).to_be_visible()
+    set_apart(phone.locator("#username-hint"))
+
+
+def set_apart(where):
+    """The username's other characters in ``where``: one <code> on one line."""
+    chars = where.locator("code")
+    expect(chars).to_have_text("_ . -")
+    expect(chars).to_have_css("white-space", "nowrap")
+    assert chars.evaluate("(node) => node.getClientRects().length") == 1

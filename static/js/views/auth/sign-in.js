@@ -4,7 +4,7 @@
 // never in storage.
 
 import { ApiError } from "../../lib/api.js";
-import { busy, byId, characterCount, fieldError, passwordToggle, say, sentence } from "../../lib/dom.js";
+import { busy, byId, characterCount, el, fieldError, passwordToggle, say, sentence } from "../../lib/dom.js";
 import {
   DISPLAY_NAME_MAX,
   PASSWORD_MAX,
@@ -58,6 +58,8 @@ function normalized(username) {
   return username.normalize("NFKC").toLowerCase();
 }
 
+const USERNAME_CHARACTERS = "_ . -"; // besides a–z and 0–9 (USERNAME_PATTERN)
+
 /** What is wrong with the username as typed, or "" (the server's rules, in words). */
 function usernameProblem() {
   const value = ui.username.value.trim();
@@ -69,7 +71,7 @@ function usernameProblem() {
     return `A username has ${USERNAME_MIN} to ${USERNAME_MAX} characters; this one has ${length}.`;
   }
   if (!USERNAME_PATTERN.test(username)) {
-    return "A username may contain only letters a–z, digits 0–9 and the characters _ . -";
+    return `A username may contain only letters a–z, digits 0–9 and the characters ${USERNAME_CHARACTERS}`;
   }
   return "";
 }
@@ -103,9 +105,20 @@ function nameProblem() {
 
 const FIELDS = { // in the form's order: the first wrong one takes the focus
   username: { problem: usernameProblem },
-  password: { problem: passwordProblem },
   name: { problem: nameProblem },
+  password: { problem: passwordProblem },
 };
+
+/**
+ * The username's other characters, set apart as the hint sets them (a <code> that does
+ * not wrap): "_ . -" at a line's end otherwise leaves a lone "-" on a phone's next line.
+ */
+function setApartCharacters(region) {
+  const text = region.textContent;
+  if (!text.endsWith(USERNAME_CHARACTERS)) return;
+  region.replaceChildren(text.slice(0, -USERNAME_CHARACTERS.length),
+    el("code", { className: "chars", text: USERNAME_CHARACTERS }));
+}
 
 /** Show each field's problem; a field's error shows once it was left or submitted. */
 function check({ all = false } = {}) {
@@ -122,6 +135,7 @@ function check({ all = false } = {}) {
       "warn", state.mode === "signup" && Boolean(problem) && input.value !== "" && !shown,
     );
     fieldError(input, ui[`${name}Problem`], shown ? problem : "");
+    if (name === "username") setApartCharacters(ui.usernameProblem);
     if (problem && !first) first = input;
   }
   return first;
