@@ -107,7 +107,7 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     ui.fill_credentials(page, "carol", ui.PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name="Two-factor code")).to_be_visible()
-    page.get_by_label("Code", exact=True).fill("000000")
+    ui.sign_in_code(page).fill("000000")
     page.get_by_role("button", name="Verify").click()
     expect(page.locator("#mfa-code-problem")).not_to_be_empty()
     check(page, "login-code-step", scheme, size)
@@ -232,7 +232,7 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     key = setup.locator("#totp-secret").inner_text().replace(" ", "")
     check(page, "two-factor-setup", scheme, size)
     setup.get_by_role("button", name="Next").click()
-    setup.get_by_label("Code from the app", exact=True).fill(pyotp.TOTP(key).now())
+    setup.get_by_label("Code from your authenticator app", exact=True).fill(pyotp.TOTP(key).now())
     check(page, "two-factor-setup-code", scheme, size)
 
     setup.get_by_role("button", name="Turn on").click()

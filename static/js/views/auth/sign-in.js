@@ -251,7 +251,7 @@ async function submit(event) {
   }
   if (signedIn?.mfaToken) {
     clearForm(); // the password is not needed again for the code step
-    startCodeStep(signedIn.mfaToken);
+    startCodeStep(signedIn.mfaToken, normalized(username));
   } else if (signedIn) {
     clearForm(); // the password leaves the page with the form's contents
     onSignedIn(signedIn);
