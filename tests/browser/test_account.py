@@ -337,7 +337,7 @@ def test_two_factor_setup_on_a_phone_fills_the_screen_with_its_buttons_pinned(ne
     in_view_unscrolled(page, setup.get_by_role("button", name="Next"))
     key = setup.locator("#totp-secret").inner_text().replace(" ", "")
     setup.get_by_role("button", name="Next").click()
-    setup.get_by_label("Code from your authenticator app", exact=True).fill(pyotp.TOTP(key).now())
+    setup.get_by_label("Authenticator code", exact=True).fill(pyotp.TOTP(key).now())
     in_view_unscrolled(page, setup.get_by_role("button", name="Turn on"))
     setup.get_by_role("button", name="Turn on").click()
     codes = setup.get_by_role("list", name="Save your recovery codes").get_by_role("listitem")
@@ -579,7 +579,7 @@ def test_two_factor_setup_on_a_touch_screen_opens_the_app_first(browser, web, ap
         assert dom
         setup.get_by_role("button", name="Next").click()
         expect(setup.get_by_role("heading", name=re.compile("^Step 2 of 2"))).to_be_visible()
-        expect(setup.get_by_label("Code from your authenticator app", exact=True)).to_be_focused()
+        expect(setup.get_by_label("Authenticator code", exact=True)).to_be_focused()
         setup.get_by_role("button", name="Back").click()
         expect(setup.get_by_role("heading", name=re.compile("^Step 1 of 2"))).to_be_focused()
         setup.get_by_role("button", name="Cancel").click()

@@ -390,7 +390,7 @@ def test_the_code_step_says_whose_sign_in_it_is_and_not_you_starts_over(page, ap
     expect(code).to_be_focused()
     # The same label as the setup's code field: one name for one thing.
     assert page.locator("label[for='totp-confirm-code']").text_content() == (
-        "Code from your authenticator app")
+        "Authenticator code")
     who = page.locator("#mfa-who")
     expect(who).to_have_text("Signing in as alice. Not you? Start over")  # as the server knows it
     start_over = who.get_by_role("button", name="Start over")

@@ -232,7 +232,7 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     key = setup.locator("#totp-secret").inner_text().replace(" ", "")
     check(page, "two-factor-setup", scheme, size)
     setup.get_by_role("button", name="Next").click()
-    setup.get_by_label("Code from your authenticator app", exact=True).fill(pyotp.TOTP(key).now())
+    setup.get_by_label("Authenticator code", exact=True).fill(pyotp.TOTP(key).now())
     check(page, "two-factor-setup-code", scheme, size)
 
     setup.get_by_role("button", name="Turn on").click()

@@ -222,8 +222,8 @@ def set_up_two_factor(page: Any) -> tuple[pyotp.TOTP, list[str]]:
     expect(setup.get_by_role("button", name="Copy key")).to_be_visible()
     authenticator = pyotp.TOTP(key.replace(" ", ""))
     setup.get_by_role("button", name="Next").click()
-    expect(setup.get_by_label("Code from your authenticator app", exact=True)).to_be_focused()
-    setup.get_by_label("Code from your authenticator app", exact=True).fill(authenticator.now())
+    expect(setup.get_by_label("Authenticator code", exact=True)).to_be_focused()
+    setup.get_by_label("Authenticator code", exact=True).fill(authenticator.now())
     setup.get_by_role("button", name="Turn on").click()
     codes = setup.get_by_role("list", name="Save your recovery codes").get_by_role("listitem")
     expect(codes).to_have_count(10)
@@ -283,7 +283,7 @@ def test_two_factor_setup_can_be_cancelled_at_each_step(
                    ).to_be_visible()
         if forward >= 2:
             setup.get_by_role("button", name="Next").click()
-            expect(setup.get_by_label("Code from your authenticator app", exact=True)
+            expect(setup.get_by_label("Authenticator code", exact=True)
                    ).to_be_visible()
         setup.get_by_role("button", name="Cancel").click()
         expect(setup).to_be_hidden()
@@ -433,7 +433,7 @@ def test_a_wrong_code_at_setup_says_the_next_one_may_be_needed(
     setup = page.get_by_role("dialog", name="Set up two-factor authentication")
     setup.get_by_role("button", name="I have an app").click()
     setup.get_by_role("button", name="Next").click()
-    setup.get_by_label("Code from your authenticator app", exact=True).fill("000000")
+    setup.get_by_label("Authenticator code", exact=True).fill("000000")
     setup.get_by_role("button", name="Turn on").click()
     expect(setup.locator("#totp-confirm-error")).to_have_text(
         "That code didn't work. Enter the code your app shows now, or wait for its next one.")

@@ -70,7 +70,7 @@ def sign_in_code(page: Any) -> Any:
     """The sign-in's two-factor step's field (two-factor setup's has the same label; by
     id, as a hidden form has no role to find it by)."""
     return page.locator("#mfa-form").get_by_label(
-        "Code from your authenticator app", exact=True)
+        "Authenticator code", exact=True)
 
 
 def signed_in(new_page: Any, username: str = "alice", *, clock: bool = False,

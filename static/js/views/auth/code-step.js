@@ -18,7 +18,7 @@ const RECOVERY_REFUSED = "That recovery code didn't work. Check it: each one wor
 // The field takes either kind of code (POST /login/totp); the link only changes how it is asked for.
 const ASK = {
   // The same label as two-factor setup's code field (index.html), so the step reads as known.
-  app: { label: "Code from your authenticator app", inputmode: "numeric",
+  app: { label: "Authenticator code", inputmode: "numeric",
     hint: "Open your authenticator app and enter the 6-digit code it shows for chalkboard.",
     other: "Use a recovery code" },
   recovery: { label: "Recovery code", inputmode: "text",

@@ -23,6 +23,7 @@ let setRevealed = () => {}; // the Show/Hide button's (passwordToggle)
 const MODES = {
   login: {
     title: "Sign in",
+    lead: "Welcome back to your team's board.",
     submit: "Sign in",
     working: "Signing in…",
     switchText: "New to chalkboard?",
@@ -34,6 +35,7 @@ const MODES = {
   },
   signup: {
     title: "Create an account",
+    lead: "Join your team's board.",
     submit: "Sign up",
     working: "Creating your account…",
     switchText: "Already have an account?",
@@ -187,6 +189,7 @@ export function setMode(next) {
   state.mode = next;
   const text = MODES[state.mode];
   ui.title.textContent = text.title;
+  ui.lead.textContent = text.lead;
   ui.submit.textContent = text.submit;
   ui.switchText.textContent = text.switchText;
   ui.switchLink.textContent = text.switchLink;
@@ -276,6 +279,7 @@ function clearForm() {
 export function init({ signedIn }) {
   ui = {
     title: byId("auth-title"),
+    lead: byId("auth-lead"),
     notice: byId("auth-notice"),
     form: byId("auth-form"),
     username: byId("username"),
