@@ -26,6 +26,8 @@ def test_keyboard_only_sign_up_post_delete_and_log_out(page, api):
     expect(page.get_by_role("heading", name="Create an account")).to_be_visible()
     page.get_by_label("Username", exact=True).focus()
     keys.type("kim")
+    keys.press("Tab")  # Name (optional), asked before the password: left empty
+    expect(page.get_by_label("Name (optional)")).to_be_focused()
     keys.press("Tab")
     keys.type(ui.PASSWORD)
     keys.press("Enter")

@@ -152,7 +152,7 @@ def test_the_strength_meter_judges_as_the_server_does(page, api):
     new = dialog(page).get_by_label("New password", exact=True)
     new.fill("alicealice12")  # leans on the username: zxcvbn with the same user inputs
     expect(meter).to_have_attribute("data-score", re.compile("^[0-2]$"))
-    enough = re.compile(r"^(Strong|Very strong)\.$")  # the word alone: nothing left to do
+    enough = re.compile(r"^(Good — accepted|Strong)\.$")  # the verdict alone: nothing to do
     expect(meter.locator(".strength-text")).not_to_have_text(enough)
     new.fill(NEW_PASSWORD)
     expect(meter.locator(".strength-text")).to_have_text(enough)
@@ -250,7 +250,7 @@ def test_overview_counts_recovery_codes_and_links_to_the_security_activity(page,
     page.get_by_label("Username", exact=True).fill("alice")
     page.get_by_label("Password", exact=True).fill(ui.PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
-    page.get_by_label("Code", exact=True).fill(confirmed.body["recovery_codes"][0])
+    ui.sign_in_code(page).fill(confirmed.body["recovery_codes"][0])
     page.get_by_role("button", name="Verify").click()
     ui.board_loaded(page)
     open_account(page)
@@ -337,7 +337,7 @@ def test_two_factor_setup_on_a_phone_fills_the_screen_with_its_buttons_pinned(ne
     in_view_unscrolled(page, setup.get_by_role("button", name="Next"))
     key = setup.locator("#totp-secret").inner_text().replace(" ", "")
     setup.get_by_role("button", name="Next").click()
-    setup.get_by_label("Code from the app", exact=True).fill(pyotp.TOTP(key).now())
+    setup.get_by_label("Authenticator code", exact=True).fill(pyotp.TOTP(key).now())
     in_view_unscrolled(page, setup.get_by_role("button", name="Turn on"))
     setup.get_by_role("button", name="Turn on").click()
     codes = setup.get_by_role("list", name="Save your recovery codes").get_by_role("listitem")
@@ -579,7 +579,7 @@ def test_two_factor_setup_on_a_touch_screen_opens_the_app_first(browser, web, ap
         assert dom
         setup.get_by_role("button", name="Next").click()
         expect(setup.get_by_role("heading", name=re.compile("^Step 2 of 2"))).to_be_visible()
-        expect(setup.get_by_label("Code from the app", exact=True)).to_be_focused()
+        expect(setup.get_by_label("Authenticator code", exact=True)).to_be_focused()
         setup.get_by_role("button", name="Back").click()
         expect(setup.get_by_role("heading", name=re.compile("^Step 1 of 2"))).to_be_focused()
         setup.get_by_role("button", name="Cancel").click()

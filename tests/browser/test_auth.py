@@ -225,7 +225,7 @@ def test_a_refused_two_factor_code_is_one_short_sentence_tied_to_the_field(page,
     api.two_factor_on("alice")
     ui.fill_credentials(page, "alice", ui.PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
-    code = page.get_by_label("Code", exact=True)
+    code = ui.sign_in_code(page)
     expect(code).to_be_focused()
     code.fill("000000")
     page.get_by_role("button", name="Verify").click()
@@ -284,7 +284,7 @@ def test_the_code_step_can_ask_for_a_recovery_code_instead(page, api):
     api.two_factor_on("alice")
     ui.fill_credentials(page, "alice", ui.PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
-    code = page.get_by_label("Code", exact=True)
+    code = ui.sign_in_code(page)
     expect(code).to_have_attribute("inputmode", "numeric")
     page.get_by_role("button", name="Use a recovery code").click()
     # The same field (POST /login/totp takes either), asked for as a recovery code.
@@ -298,5 +298,111 @@ def test_the_code_step_can_ask_for_a_recovery_code_instead(page, api):
         re.compile("^That recovery code didn't work. Check it: each one works only once."))
     expect(recovery).to_have_attribute("aria-invalid", "true")
     page.get_by_role("button", name="Use a code from your app").click()
-    expect(page.get_by_label("Code", exact=True)).to_have_attribute("aria-invalid", "false")
+    expect(ui.sign_in_code(page)).to_have_attribute("aria-invalid", "false")
     expect(page.get_by_role("button", name="Use a recovery code")).to_be_visible()
+
+
+def test_the_strength_meter_says_whether_the_server_will_accept_the_password(page, api):
+    ui.open_sign_up(page)
+    page.get_by_label("Username", exact=True).fill("carol")
+    password = page.get_by_label("Password", exact=True)
+    # The rule under the field names the strength the server asks for.
+    expect(password).to_have_accessible_description(
+        re.compile("12 to 128 characters, not your username, and rated at least Good"))
+    meter = page.locator("#password-strength")
+    word = meter.locator(".strength-word")
+    bars = meter.locator(".strength-bar .on")
+    colours = page.evaluate("""() => {
+        const probe = document.createElement("span");
+        document.body.append(probe);
+        const colour = (value) => {
+            probe.style.color = value;
+            return getComputedStyle(probe).color;
+        };
+        const out = { danger: colour("var(--danger)"), success: colour("var(--success)"),
+                      good: colour("var(--strength-good)"),
+                      danger_fill: colour("var(--danger-fill)") };
+        probe.remove();
+        return out;
+    }""")
+    assert len({colours["danger"], colours["good"], colours["success"]}) == 3, colours
+    cases = [  # (password, zxcvbn's score, what is said, filled bars, the word's colour)
+        ("chalkboard2024", "1", "Too weak — not accepted yet.", 1, "danger"),
+        ("Xq7$kP2m!z", "3", "Too short — not accepted yet.", 2, "danger"),  # strong but short
+        ("kettle orbit", "3", "Good — accepted.", 3, "good"),
+        (ui.PASSWORD, "4", "Strong.", 4, "success"),
+    ]
+    for typed, score, said, filled, colour in cases:
+        password.fill(typed)
+        expect(meter).to_have_attribute("data-score", score)
+        expect(word).to_have_text(said)
+        expect(bars).to_have_count(filled)
+        expect(word).to_have_css("color", colours[colour])
+        if filled < 3:  # refused: the bars are red too, and it says how to do better
+            expect(bars.first).to_have_css("background-color", colours["danger_fill"])
+            expect(meter.locator(".strength-text")).not_to_have_text(said)
+        else:  # accepted: the verdict alone, and the last filled bar is green
+            expect(meter.locator(".strength-text")).to_have_text(said)
+            expect(bars.last).to_have_css("background-color", colours["success"])
+    expect(meter.locator(".strength-bar span")).to_have_count(4)
+
+
+def test_sign_up_asks_the_name_before_the_password(page, api):
+    ui.open_sign_up(page)
+    labels = page.locator("#auth-form label:visible").all_inner_texts()
+    assert labels == ["Username", "Name (optional)", "Password"], labels
+    ui.fill_credentials(page, "zoe", ui.PASSWORD)
+    page.get_by_label("Name (optional)").fill("x" * 51)
+    page.get_by_role("button", name="Sign up").click()
+    # The first field at fault in that order takes the focus.
+    expect(page.get_by_label("Name (optional)")).to_be_focused()
+
+
+def test_the_username_characters_never_wrap_apart_on_a_phone(new_page, api):
+    phone = new_page(width=360, height=740)
+    ui.open_sign_up(phone)
+    username = phone.get_by_label("Username", exact=True)
+    username.fill("Bad Name!")
+    phone.get_by_label("Password", exact=True).focus()
+    error = field_error(phone, "username")
+    expect(error).to_have_text(
+        "A username may contain only letters a–z, digits 0–9 and the characters _ . -")
+    set_apart(error)
+    username.fill("fine")  # the rule shows again once the error goes
+    expect(phone.locator("#username-hint")).to_be_visible()
+    set_apart(phone.locator("#username-hint"))
+
+
+def set_apart(where):
+    """The username's other characters in ``where``: one <code> on one line."""
+    chars = where.locator("code")
+    expect(chars).to_have_text("_ . -")
+    expect(chars).to_have_css("white-space", "nowrap")
+    assert chars.evaluate("(node) => node.getClientRects().length") == 1
+
+
+def test_the_code_step_says_whose_sign_in_it_is_and_not_you_starts_over(page, api):
+    api.signup("alice")
+    api.two_factor_on("alice")
+    ui.fill_credentials(page, "Alice", ui.PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    code = ui.sign_in_code(page)
+    expect(code).to_be_focused()
+    # The same label as the setup's code field: one name for one thing.
+    assert page.locator("label[for='totp-confirm-code']").text_content() == (
+        "Authenticator code")
+    who = page.locator("#mfa-who")
+    expect(who).to_have_text("Signing in as alice. Not you? Start over")  # as the server knows it
+    start_over = who.get_by_role("button", name="Start over")
+    # A quiet link in the sentence, not a second full-width button under Verify.
+    verify = page.get_by_role("button", name="Verify").bounding_box()
+    assert start_over.bounding_box()["width"] < verify["width"] / 3
+    expect(start_over).to_have_css("border-top-style", "none")
+    expect(start_over).to_have_css("text-decoration-line", "underline")
+    assert start_over.bounding_box()["height"] >= 24  # still a target a finger can hit
+    start_over.click()
+    expect(code).to_be_hidden()
+    username = page.get_by_label("Username", exact=True)
+    expect(username).to_be_focused()
+    expect(username).to_have_value("")  # someone else signs in from the start
+    expect(page.locator("#mfa-username")).to_be_empty()

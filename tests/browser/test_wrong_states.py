@@ -30,7 +30,7 @@ def test_after_a_code_sign_in_and_logout_no_field_is_marked_wrong(page: Any, api
     authenticator = api.two_factor_on("alice")
     ui.fill_credentials(page, "alice", ui.PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
-    page.get_by_label("Code", exact=True).fill(authenticator.at(time.time() + 30))
+    ui.sign_in_code(page).fill(authenticator.at(time.time() + 30))
     page.get_by_role("button", name="Verify").click()
     ui.board_loaded(page)
     ui.sign_out(page)
@@ -55,10 +55,10 @@ def test_a_code_refused_right_after_setup_says_to_enter_the_next(page: Any, api:
     authenticator = api.two_factor_on("alice")
     ui.fill_credentials(page, "alice", ui.PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
-    page.get_by_label("Code", exact=True).fill(authenticator.now())  # the one setup just used
+    ui.sign_in_code(page).fill(authenticator.now())  # the one setup just used
     page.get_by_role("button", name="Verify").click()
     # Said next to the field (its description), in one short sentence.
-    expect(page.get_by_label("Code", exact=True)).to_have_accessible_description(
+    expect(ui.sign_in_code(page)).to_have_accessible_description(
         re.compile("or try the next one"))
 
 

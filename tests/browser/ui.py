@@ -66,6 +66,13 @@ def log_in(page: Any, username: str, password: str = PASSWORD) -> None:
     board_loaded(page)
 
 
+def sign_in_code(page: Any) -> Any:
+    """The sign-in's two-factor step's field (two-factor setup's has the same label; by
+    id, as a hidden form has no role to find it by)."""
+    return page.locator("#mfa-form").get_by_label(
+        "Authenticator code", exact=True)
+
+
 def signed_in(new_page: Any, username: str = "alice", *, clock: bool = False,
               **size: int) -> Any:
     """A new page (a fresh browser context, from the ``new_page`` fixture) with

@@ -5,13 +5,26 @@
 // its words, "chalkboard"), and the same rule (a score below 3 of 4 is refused). The
 // 800 kB estimator loads only when a person first uses a new-password field, never at
 // page load.
+//
+// It says what the server will do, not only a grade: "Too weak — not accepted yet"
+// (red) below the threshold, "Good — accepted" (olive) at it, "Strong" (green) at the
+// top score; the four bars fill and take the same colour (never a "Strong" beside an
+// unfilled bar).
 
 import { el } from "./dom.js";
 import { PASSWORD_MIN } from "./rules.js";
 
 export const MIN_SCORE = 3; // chalicelib/passwords.py refuses a score below this
+const TOP_SCORE = 4;
 const JUDGED_CHARS = 64; // chalicelib/passwords.py ZXCVBN_MAX_CHARS
-const WORDS = ["Very weak", "Weak", "Fair", "Strong", "Very strong"];
+const BARS = 4;
+// What each level says; the word the hints name ("rated at least Good") is GOOD's.
+export const LEVELS = {
+  weak: "Too weak — not accepted yet",
+  short: "Too short — not accepted yet",
+  good: "Good — accepted",
+  strong: "Strong",
+};
 let loading = null;
 
 /** The estimator, loaded once (a classic script that sets window.zxcvbn). */
@@ -34,6 +47,16 @@ export async function estimate(password, userInputs) {
 }
 
 /**
+ * The level of a password of score and length characters: "weak" or "short" (refused:
+ * one or two red bars), "good" (accepted: three bars) or "strong" (all four).
+ */
+export function level(score, length) {
+  if (score < MIN_SCORE) return { name: "weak", bars: Math.max(1, score) };
+  if (length < PASSWORD_MIN) return { name: "short", bars: MIN_SCORE - 1 };
+  return score >= TOP_SCORE ? { name: "strong", bars: BARS } : { name: "good", bars: MIN_SCORE };
+}
+
+/**
  * Show the strength of what is typed in input inside output (a role="status"-free
  * element next to the field: it is not announced on each key, but the field is
  * described by it). userInputs() gives the names the password must not lean on, or
@@ -47,22 +70,28 @@ export function watchStrength(input, output, userInputs) {
     const names = userInputs();
     if (!password || names === null) {
       output.replaceChildren();
+      delete output.dataset.level;
       return;
     }
     const result = await estimate(password, names);
     if (mine !== latest) return; // a newer key press is being judged
-    const enough = result.score >= MIN_SCORE && Array.from(password).length >= PASSWORD_MIN;
-    // Enough: the word alone ("Strong."); a second "Strong enough." only repeated it.
-    const advice = enough
+    const length = Array.from(password.normalize("NFKC")).length;
+    const { name, bars } = level(result.score, length);
+    // Accepted: the verdict alone; refused: the verdict and how to do better.
+    const advice = name === "good" || name === "strong"
       ? ""
-      : [result.warning, ...result.suggestions].filter(Boolean).join(" ") ||
-        "Add another word or two; uncommon words are best.";
+      : name === "short"
+        ? `Use at least ${PASSWORD_MIN} characters.`
+        : [result.warning, ...result.suggestions].filter(Boolean).join(" ") ||
+          "Add another word or two; uncommon words are best.";
     output.dataset.score = String(result.score);
+    output.dataset.level = name;
     output.replaceChildren(
       el("span", { className: "strength-bar", attrs: { "aria-hidden": "true" } },
-        ...WORDS.slice(1).map((_, i) => el("span", { className: i < result.score ? "on" : "" }))),
+        ...Array.from({ length: BARS }, (_, i) => el("span", { className: i < bars ? "on" : "" }))),
       el("span", { className: "strength-text" },
-        el("strong", { text: advice ? `${WORDS[result.score]}. ` : `${WORDS[result.score]}.` }), advice),
+        el("strong", { className: "strength-word", text: `${LEVELS[name]}.` }),
+        advice ? ` ${advice}` : null),
     );
   };
   input.addEventListener("input", update);

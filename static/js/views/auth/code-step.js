@@ -17,8 +17,10 @@ export const ANY_CODE_REFUSED = "That code didn't work. Check it, or enter the n
 const RECOVERY_REFUSED = "That recovery code didn't work. Check it: each one works only once.";
 // The field takes either kind of code (POST /login/totp); the link only changes how it is asked for.
 const ASK = {
-  app: { label: "Code", inputmode: "numeric",
-    hint: "Enter the 6-digit code your authenticator app shows.", other: "Use a recovery code" },
+  // The same label as two-factor setup's code field (index.html), so the step reads as known.
+  app: { label: "Authenticator code", inputmode: "numeric",
+    hint: "Open your authenticator app and enter the 6-digit code it shows for chalkboard.",
+    other: "Use a recovery code" },
   recovery: { label: "Recovery code", inputmode: "text",
     hint: "Enter one of the recovery codes you saved when you turned on two-factor authentication.",
     other: "Use a code from your app" },
@@ -60,6 +62,7 @@ export function init({ signedIn }) {
     codeProblem: byId("mfa-code-problem"),
     codeLabel: document.querySelector('label[for="mfa-code"]'),
     codeHint: byId("mfa-code-hint"),
+    who: byId("mfa-username"),
     useRecovery: byId("mfa-use-recovery"),
     usePasskey: byId("mfa-use-passkey"),
     usePasskeyError: byId("mfa-passkey-error"),
@@ -161,10 +164,14 @@ export function stopAutofill() {
   return autofillSettled;
 }
 
-/** The password was right and the account has two-factor on: ask for a code. */
-export function startCodeStep(token) {
+/**
+ * The password was right and the account has two-factor on: ask for a code, saying
+ * whose sign-in it is (username as the server knows it), with "Not you? Start over".
+ */
+export function startCodeStep(token, username) {
   stopAutofill();
   mfaToken = token;
+  login.who.textContent = username;
   login.passwordForm.hidden = true;
   login.passkeyBox.hidden = true;
   login.switchLine.hidden = true; // no "Create an account" in the middle of signing in
@@ -182,6 +189,7 @@ export function startCodeStep(token) {
 /** Back to the password form (also when the login page is shown afresh). */
 export function endCodeStep() {
   mfaToken = null;
+  login.who.textContent = "";
   login.form.reset();
   login.form.hidden = true;
   login.passwordForm.hidden = false;

@@ -4,7 +4,7 @@
 // never in storage.
 
 import { ApiError } from "../../lib/api.js";
-import { busy, byId, characterCount, fieldError, passwordToggle, say, sentence } from "../../lib/dom.js";
+import { busy, byId, characterCount, el, fieldError, passwordToggle, say, sentence } from "../../lib/dom.js";
 import {
   DISPLAY_NAME_MAX,
   PASSWORD_MAX,
@@ -23,6 +23,7 @@ let setRevealed = () => {}; // the Show/Hide button's (passwordToggle)
 const MODES = {
   login: {
     title: "Sign in",
+    lead: "Welcome back to your team's board.",
     submit: "Sign in",
     working: "Signing in…",
     switchText: "New to chalkboard?",
@@ -34,6 +35,7 @@ const MODES = {
   },
   signup: {
     title: "Create an account",
+    lead: "Join your team's board.",
     submit: "Sign up",
     working: "Creating your account…",
     switchText: "Already have an account?",
@@ -58,6 +60,8 @@ function normalized(username) {
   return username.normalize("NFKC").toLowerCase();
 }
 
+const USERNAME_CHARACTERS = "_ . -"; // besides a–z and 0–9 (USERNAME_PATTERN)
+
 /** What is wrong with the username as typed, or "" (the server's rules, in words). */
 function usernameProblem() {
   const value = ui.username.value.trim();
@@ -69,7 +73,7 @@ function usernameProblem() {
     return `A username has ${USERNAME_MIN} to ${USERNAME_MAX} characters; this one has ${length}.`;
   }
   if (!USERNAME_PATTERN.test(username)) {
-    return "A username may contain only letters a–z, digits 0–9 and the characters _ . -";
+    return `A username may contain only letters a–z, digits 0–9 and the characters ${USERNAME_CHARACTERS}`;
   }
   return "";
 }
@@ -103,9 +107,20 @@ function nameProblem() {
 
 const FIELDS = { // in the form's order: the first wrong one takes the focus
   username: { problem: usernameProblem },
-  password: { problem: passwordProblem },
   name: { problem: nameProblem },
+  password: { problem: passwordProblem },
 };
+
+/**
+ * The username's other characters, set apart as the hint sets them (a <code> that does
+ * not wrap): "_ . -" at a line's end otherwise leaves a lone "-" on a phone's next line.
+ */
+function setApartCharacters(region) {
+  const text = region.textContent;
+  if (!text.endsWith(USERNAME_CHARACTERS)) return;
+  region.replaceChildren(text.slice(0, -USERNAME_CHARACTERS.length),
+    el("code", { className: "chars", text: USERNAME_CHARACTERS }));
+}
 
 /** Show each field's problem; a field's error shows once it was left or submitted. */
 function check({ all = false } = {}) {
@@ -122,6 +137,7 @@ function check({ all = false } = {}) {
       "warn", state.mode === "signup" && Boolean(problem) && input.value !== "" && !shown,
     );
     fieldError(input, ui[`${name}Problem`], shown ? problem : "");
+    if (name === "username") setApartCharacters(ui.usernameProblem);
     if (problem && !first) first = input;
   }
   return first;
@@ -173,6 +189,7 @@ export function setMode(next) {
   state.mode = next;
   const text = MODES[state.mode];
   ui.title.textContent = text.title;
+  ui.lead.textContent = text.lead;
   ui.submit.textContent = text.submit;
   ui.switchText.textContent = text.switchText;
   ui.switchLink.textContent = text.switchLink;
@@ -237,7 +254,7 @@ async function submit(event) {
   }
   if (signedIn?.mfaToken) {
     clearForm(); // the password is not needed again for the code step
-    startCodeStep(signedIn.mfaToken);
+    startCodeStep(signedIn.mfaToken, normalized(username));
   } else if (signedIn) {
     clearForm(); // the password leaves the page with the form's contents
     onSignedIn(signedIn);
@@ -262,6 +279,7 @@ function clearForm() {
 export function init({ signedIn }) {
   ui = {
     title: byId("auth-title"),
+    lead: byId("auth-lead"),
     notice: byId("auth-notice"),
     form: byId("auth-form"),
     username: byId("username"),
