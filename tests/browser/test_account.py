@@ -514,7 +514,7 @@ def test_failures_stand_out_and_suspicious_entries_ask_wasnt_you(page, api):
     failed_item.get_by_text("Wasn't you?").click()
     expect(failed_item.get_by_role("link", name="Where you're signed in")).to_have_attribute(
         "href", "#/account/sessions")
-    failed_item.get_by_role("button", name="Change your password…").click()
+    failed_item.get_by_role("button", name="Change password…", exact=True).click()
     expect(dialog(page)).to_be_visible()
     expect(dialog(page).get_by_label("Current password")).to_be_focused()
     dialog(page).get_by_role("button", name="Cancel").click()
@@ -679,6 +679,9 @@ def test_security_activity_is_its_own_page_grouped_by_day_with_an_icon_per_kind(
     expect(page.get_by_role("heading", name="Security activity", level=1)).to_be_focused()
     days = page.locator("#activity-list").get_by_role("heading", level=2)
     expect(days).to_have_text(["Today", "Yesterday", "Tuesday, March 3"])
+    # Shown in sentence case, as the board's day labels ("Today", not "TODAY").
+    expect(days.first).to_have_css("text-transform", "none")
+    assert days.first.inner_text() == "Today"
     # Each day is a list named by its heading, its entries in order, newest first.
     yesterday = page.get_by_role("list", name="Yesterday").get_by_role("listitem")
     expect(yesterday).to_have_count(2)
@@ -719,5 +722,8 @@ def test_this_device_marks_this_browsers_sign_in_even_beside_an_identical_browse
         # This browser's own sign-in was the person: "Wasn't you?" only on the other one.
         expect(items.nth(mine).get_by_text("Wasn't you?")).to_have_count(0)
         expect(items.nth(1 - mine).get_by_text("Wasn't you?")).to_have_count(1)
-        # "New device" only where the API says so: the first sign-in of each browser.
-        expect(items.get_by_text("New device", exact=True)).to_have_count(2)
+        # "New device" only where the API says so (the first sign-in of each browser), and
+        # not beside "This device": this browser's own sign-in was the person.
+        expect(items.get_by_text("New device", exact=True)).to_have_count(1)
+        expect(items.nth(1 - mine).get_by_text("New device", exact=True)).to_be_visible()
+        expect(items.nth(mine).get_by_text("New device", exact=True)).to_have_count(0)
