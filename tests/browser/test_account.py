@@ -638,6 +638,35 @@ def test_wide_screens_list_the_account_pages_beside_the_page(page, api):
     assert page.locator("main").bounding_box()["width"] == board_width
 
 
+def test_hovering_an_account_page_link_does_not_make_it_look_chosen(page, api):
+    """Only the current page looks selected: hover is a fainter, neutral tint, no bar."""
+    api.signup("alice")
+    ui.log_in(page, "alice")
+    open_account(page)
+    nav = page.get_by_role("navigation", name="Account")
+    ui.account_link(page, "Sign-in & security").click()
+    current = nav.get_by_role("link", name="Sign-in & security")
+    hovered = nav.get_by_role("link", name="Profile")
+    hovered.hover()
+    look = """(link) => { const style = getComputedStyle(link);
+        return { background: style.backgroundColor, weight: style.fontWeight,
+                 bar: getComputedStyle(link, "::before").content }; }"""
+    chosen, hover = current.evaluate(look), hovered.evaluate(look)
+    assert hover["background"] not in ("rgba(0, 0, 0, 0)", chosen["background"]), (hover, chosen)
+    assert hover["bar"] == "none" and chosen["bar"] != "none", (hover, chosen)
+    assert int(hover["weight"]) < int(chosen["weight"]), (hover, chosen)
+    # The hover tint is fainter than the current page's (nearer the page behind it).
+    page_bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    def distance(colour):
+        from_page = [float(n) for n in re.findall(r"[\d.]+", page_bg)[:3]]
+        parts = [float(n) for n in re.findall(r"[\d.]+", colour)]
+        if colour.startswith("color(srgb"):
+            parts = [255 * n for n in parts[:3]] + parts[3:]
+        alpha = parts[3] if len(parts) > 3 else 1
+        return sum(abs(alpha * c + (1 - alpha) * b - b) for c, b in zip(parts[:3], from_page))
+    assert distance(hover["background"]) < distance(chosen["background"]), (hover, chosen)
+
+
 def test_phones_keep_the_back_link_instead_of_the_side_list(new_page, api):
     api.signup("alice")
     page = ui.signed_in(new_page, width=360, height=740)
