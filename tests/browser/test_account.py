@@ -756,3 +756,69 @@ def test_this_device_marks_this_browsers_sign_in_even_beside_an_identical_browse
         expect(items.get_by_text("New device", exact=True)).to_have_count(1)
         expect(items.nth(1 - mine).get_by_text("New device", exact=True)).to_be_visible()
         expect(items.nth(mine).get_by_text("New device", exact=True)).to_have_count(0)
+
+
+def phone_dialog_buttons(dialog_node):
+    """The open dialog's visible action buttons, top to bottom: words, kind and box."""
+    return dialog_node.evaluate("""(dialog) => {
+        const rows = [...dialog.querySelectorAll(".dialog-actions")].filter((row) => row.offsetParent);
+        return rows.flatMap((row) => {
+            const inner = row.getBoundingClientRect();
+            const style = getComputedStyle(row);
+            const left = inner.left + parseFloat(style.paddingLeft);
+            const width = inner.width - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+            return [...row.querySelectorAll("button")].filter((b) => b.offsetParent).map((b) => {
+                const box = b.getBoundingClientRect();
+                return { text: b.textContent.trim(), main: /primary|danger/.test(b.className),
+                         left: box.left - left, width: box.width / width, top: box.top,
+                         bottom: box.bottom, height: box.height };
+            });
+        }).sort((a, b) => a.top - b.top);
+    }""")
+
+
+def stacked_main_first(buttons, expected):
+    """Full width, one under another, the main action on top, 0.5rem (8 px) apart."""
+    assert [b["text"] for b in buttons] == expected, buttons
+    assert buttons[0]["main"] and not any(b["main"] for b in buttons[1:]), buttons
+    for button in buttons:
+        assert abs(button["left"]) < 1 and abs(button["width"] - 1) < 0.01, button
+    gaps = [below["top"] - above["bottom"] for above, below in zip(buttons, buttons[1:])]
+    assert all(abs(gap - 8) < 1 for gap in gaps), (gaps, buttons)
+    return [round(b["height"]) for b in buttons]
+
+
+def test_on_a_phone_every_dialog_stacks_full_width_buttons_main_action_on_top(new_page, api):
+    """One rule below 30rem for every dialog: the board's delete question, the step-up
+    dialog (Change password…) and two-factor setup's steps lay their buttons out alike."""
+    api.user("alice")
+    api.post("alice", "delete me")
+    page = ui.signed_in(new_page, width=360, height=740)
+    heights = set()
+    # The board's "Delete this message?"
+    ui.messages(page).filter(has_text="delete me").get_by_role(
+        "button", name=re.compile("^Delete")).click()
+    confirm = page.get_by_role("dialog", name="Delete this message?")
+    expect(confirm).to_be_visible()
+    heights.update(stacked_main_first(phone_dialog_buttons(confirm), ["Delete", "Cancel"]))
+    confirm.get_by_role("button", name="Cancel").click()
+    # The step-up dialog, as Change password… opens it.
+    page.goto(page.url.split("#")[0] + "#/account/security")
+    page.get_by_role("button", name="Change password…").click()
+    expect(dialog(page)).to_be_visible()
+    heights.update(stacked_main_first(phone_dialog_buttons(dialog(page)),
+                                      ["Change password", "Cancel"]))
+    dialog(page).get_by_role("button", name="Cancel").click()
+    # Two-factor setup, each step.
+    page.get_by_role("button", name="Set up two-factor authentication").click()
+    page.get_by_role("dialog", name="Set up two-factor authentication").get_by_label(
+        "Your password").fill(ui.PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    setup = page.locator("#totp-dialog")
+    expect(setup.get_by_role("heading", name=re.compile("^Step 1 of 3"))).to_be_focused()
+    heights.update(stacked_main_first(phone_dialog_buttons(setup), ["I have an app", "Cancel"]))
+    setup.get_by_role("button", name="I have an app").click()
+    heights.update(stacked_main_first(phone_dialog_buttons(setup), ["Next", "Back", "Cancel"]))
+    assert len(heights) == 1, heights  # one button height throughout
+    setup.get_by_role("button", name="Cancel").click()
+    expect(setup).to_be_hidden()
