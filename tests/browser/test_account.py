@@ -40,6 +40,10 @@ def overview_rows(page):
     return page.get_by_role("list", name="Your account and how it is protected")
 
 
+IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
+          "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1")
+
+
 def activity_items(page):
     """Every entry on the Security activity page, whatever day it is listed under."""
     return page.locator("#activity-list").get_by_role("listitem")
@@ -193,14 +197,19 @@ def test_recent_security_activity_lists_sign_ins_and_failures(page, api):
     api.signup("alice")
     assert api.call("POST", "/login", {"username": "alice", "password": "not it at all"}
                     ).status == 401
+    api.login("alice", user_agent=IPHONE)
     ui.log_in(page, "alice")
     open_account(page)
     ui.account_link(page, "Security activity").click()
     events = activity_items(page)
     expect(events.first).to_contain_text("Signed in with password")
-    # A first sign-in from this browser: "new device" is a quiet tag, not part of the sentence.
-    expect(events.first.locator(".event-what")).not_to_contain_text("on a new device")
-    expect(events.first.locator(".event-tag")).to_have_text("New device")
+    # This browser's first sign-in is marked "This device" only: it was the person.
+    expect(events.first.locator(".event-here")).to_have_text("This device")
+    expect(events.first.locator(".event-tag")).to_have_count(0)
+    # The iPhone's first sign-in: "new device" is a quiet tag, not part of the sentence.
+    iphone = events.filter(has_text="Safari on iPhone")
+    expect(iphone.locator(".event-what")).not_to_contain_text("on a new device")
+    expect(iphone.locator(".event-tag")).to_have_text("New device")
     expect(events.locator(".event-tag")).to_have_count(1)
     expect(events.first).to_contain_text("127.0.0.1")
     expect(events.filter(has_text="A wrong password was entered")).to_have_count(1)
@@ -822,3 +831,56 @@ def test_on_a_phone_every_dialog_stacks_full_width_buttons_main_action_on_top(ne
     assert len(heights) == 1, heights  # one button height throughout
     setup.get_by_role("button", name="Cancel").click()
     expect(setup).to_be_hidden()
+
+
+def test_two_factor_on_a_phone_keeps_its_badge_buttons_and_label_tidy(new_page, api):
+    """At 360 px: the On/Off badge stays on its heading's line, "Set up…" is one line (its
+    name still says what it sets up), and "Turn off…" lines up with the button above."""
+    api.signup("alice")
+    page = ui.signed_in(new_page, width=360, height=740)
+    page.goto(page.url.split("#")[0] + "#/account/security")
+    section = page.get_by_role("region", name="Two-factor authentication")
+    title = section.get_by_role("heading", level=2).first
+    start = section.get_by_role("button", name="Set up two-factor authentication…", exact=True)
+    expect(start).to_be_visible()
+
+    def badge_on_the_last_line():
+        return title.evaluate("""(heading) => {
+            const badge = heading.querySelector(".badge").getBoundingClientRect();
+            const words = document.createRange();
+            words.selectNodeContents(heading);
+            words.setEndBefore(heading.querySelector(".badge"));
+            const lines = [...words.getClientRects()].filter((r) => r.width > 1);
+            const last = lines.reduce((a, b) => (b.top > a.top ? b : a));
+            const middle = (badge.top + badge.bottom) / 2;
+            return middle > last.top && middle < last.bottom;
+        }""")
+
+    assert badge_on_the_last_line()
+    box = start.bounding_box()
+    assert box and box["height"] < 48, box  # "Set up…" on one line
+    start.click()
+    page.get_by_role("dialog", name="Set up two-factor authentication").get_by_label(
+        "Your password").fill(ui.PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    setup = page.locator("#totp-dialog")
+    setup.get_by_role("button", name="I have an app").click()
+    key = setup.locator("#totp-secret").inner_text().replace(" ", "")
+    setup.get_by_role("button", name="Next").click()
+    setup.get_by_label("Code from the app", exact=True).fill(pyotp.TOTP(key).now())
+    setup.get_by_role("button", name="Turn on").click()
+    setup.get_by_role("button", name="I have saved them").click()
+    expect(section.locator("#totp-badge")).to_have_text("On")
+    assert badge_on_the_last_line()
+    renew = section.get_by_role("button", name="New recovery codes…")
+    off = section.get_by_role("button", name="Turn off…")
+    renew_box, off_box = renew.bounding_box(), off.bounding_box()
+    assert renew_box and off_box and off_box["y"] > renew_box["y"] + renew_box["height"] - 1
+    words_left = off.evaluate("""(button) => {
+        const words = document.createRange();
+        words.selectNodeContents(button);
+        return words.getClientRects()[0].left;
+    }""")
+    # Its words start at the other button's edge (its own edge but a 1 px border away).
+    assert abs(off_box["x"] - renew_box["x"]) < 0.5, (off_box, renew_box)
+    assert 0 <= words_left - renew_box["x"] <= 1.5, (words_left, renew_box)

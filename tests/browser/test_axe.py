@@ -227,6 +227,7 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     check(page, "two-factor-setup-code", scheme, size)
 
     setup.get_by_role("button", name="Turn on").click()
+    setup = page.get_by_role("dialog", name="Two-factor authentication is on")
     expect(setup.get_by_role("button", name="I have saved them")).to_be_visible()
     check(page, "two-factor-recovery-codes", scheme, size)
     setup.get_by_role("button", name="I have saved them").click()
