@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -672,7 +673,8 @@ def test_hovering_an_account_page_link_does_not_make_it_look_chosen(page, api):
         if colour.startswith("color(srgb"):
             parts = [255 * n for n in parts[:3]] + parts[3:]
         alpha = parts[3] if len(parts) > 3 else 1
-        return sum(abs(alpha * c + (1 - alpha) * b - b) for c, b in zip(parts[:3], from_page))
+        return sum(abs(alpha * c + (1 - alpha) * b - b)
+                   for c, b in zip(parts[:3], from_page, strict=True))
     assert distance(hover["background"]) < distance(chosen["background"]), (hover, chosen)
 
 
@@ -770,12 +772,14 @@ def test_this_device_marks_this_browsers_sign_in_even_beside_an_identical_browse
 def phone_dialog_buttons(dialog_node):
     """The open dialog's visible action buttons, top to bottom: words, kind and box."""
     return dialog_node.evaluate("""(dialog) => {
-        const rows = [...dialog.querySelectorAll(".dialog-actions")].filter((row) => row.offsetParent);
+        const rows = [...dialog.querySelectorAll(".dialog-actions")]
+            .filter((row) => row.offsetParent);
         return rows.flatMap((row) => {
             const inner = row.getBoundingClientRect();
             const style = getComputedStyle(row);
             const left = inner.left + parseFloat(style.paddingLeft);
-            const width = inner.width - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+            const width = inner.width - parseFloat(style.paddingLeft)
+                - parseFloat(style.paddingRight);
             return [...row.querySelectorAll("button")].filter((b) => b.offsetParent).map((b) => {
                 const box = b.getBoundingClientRect();
                 return { text: b.textContent.trim(), main: /primary|danger/.test(b.className),
@@ -792,7 +796,7 @@ def stacked_main_first(buttons, expected):
     assert buttons[0]["main"] and not any(b["main"] for b in buttons[1:]), buttons
     for button in buttons:
         assert abs(button["left"]) < 1 and abs(button["width"] - 1) < 0.01, button
-    gaps = [below["top"] - above["bottom"] for above, below in zip(buttons, buttons[1:])]
+    gaps = [below["top"] - above["bottom"] for above, below in itertools.pairwise(buttons)]
     assert all(abs(gap - 8) < 1 for gap in gaps), (gaps, buttons)
     return [round(b["height"]) for b in buttons]
 

@@ -368,7 +368,8 @@ def test_on_a_phone_the_session_facts_wrap_whole_with_no_dangling_dot(new_page, 
             const dot = fact.querySelector(".session-sep")?.getBoundingClientRect() ?? null;
             const words = document.createRange();  // the fact less its "·"
             words.selectNodeContents(fact);
-            if (fact.querySelector(".session-sep")) words.setStartAfter(fact.querySelector(".session-sep"));
+            const sep = fact.querySelector(".session-sep");
+            if (sep) words.setStartAfter(sep);
             return { text: fact.textContent, top: box.top, height: box.height, lineHeight,
                      visible, textLeft: Math.min(...[...words.getClientRects()].map((r) => r.left)),
                      dotLeft: dot ? dot.left : null, dotRight: dot ? dot.right : null };

@@ -213,7 +213,8 @@ def recovery_codes_laid_out(shown: Any) -> None:
         return {
             done: box(dialog.querySelector("#totp-codes-done")).bottom,
             heading: box(dialog.querySelector("#totp-recovery-title")).top,
-            frame: { ...box(frame).toJSON(), border: parseFloat(getComputedStyle(frame).borderTopWidth),
+            frame: { ...box(frame).toJSON(),
+                     border: parseFloat(getComputedStyle(frame).borderTopWidth),
                      holdsButtons: buttons.every((b) => frame.contains(b)) },
             codes: box(codes).top,
             buttons: buttons.map((b) => box(b).toJSON()),
