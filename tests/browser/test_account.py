@@ -888,3 +888,52 @@ def test_two_factor_on_a_phone_keeps_its_badge_buttons_and_label_tidy(new_page, 
     # Its words start at the other button's edge (its own edge but a 1 px border away).
     assert abs(off_box["x"] - renew_box["x"]) < 0.5, (off_box, renew_box)
     assert 0 <= words_left - renew_box["x"] <= 1.5, (words_left, renew_box)
+
+
+def test_on_a_phone_an_activity_entrys_device_address_and_time_wrap_whole(new_page, api):
+    """At 360 px "device · address · time" breaks between its facts, never leaving a "·"
+    at a line's start or end."""
+    api.signup("alice")
+    page = new_page(width=360, height=740)
+    page.clock.set_fixed_time(DAYS_NOW)
+    wide = [dict(event(30 + n, "sign_in", f"2026-03-09T1{n}:00:00.000Z", method="password"),
+                 ip=ip, device="Firefox 133 on Windows")
+            for n, ip in enumerate(["2001:db8:85a3::8a2e:370:7334", "198.51.100.123"])]
+    cors = {"Access-Control-Allow-Origin": "*"}
+    page.route(re.compile(r".*/me/security-events\?.*"), lambda route: route.fulfill(
+        status=200, headers=cors, json={"events": wide, "next_cursor": None}))
+    ui.log_in(page, "alice")
+    page.goto(page.url.split("#")[0] + "#/account/activity")
+    expect(activity_items(page)).to_have_count(2)
+    expect(activity_items(page).first.locator(".event-where")).to_have_text(
+        re.compile(r"^Firefox on Windows · 2001:db8:85a3::8a2e:370:7334 · \d"))
+    lines = page.locator("#activity-list .event-where").evaluate_all("""(lines) => lines.map(
+        (line) => {
+            const visible = line.getBoundingClientRect().left
+                - parseFloat(getComputedStyle(line).marginLeft);
+            return [...line.children].map((fact) => {
+                const sep = fact.querySelector(".event-sep");
+                const words = document.createRange();
+                words.selectNodeContents(fact);
+                if (sep) words.setStartAfter(sep);
+                const rects = [...words.getClientRects()];
+                return { top: fact.getBoundingClientRect().top, lines: new Set(
+                             rects.map((r) => Math.round(r.top))).size,
+                         words: Math.min(...rects.map((r) => r.left)), visible,
+                         sep: sep ? sep.getBoundingClientRect().toJSON() : null };
+            });
+        })""")
+    wrapped = 0
+    for facts in lines:
+        # Three facts, each "·" with the fact after it (no loose text between them).
+        assert len(facts) == 3 and all(fact["sep"] for fact in facts[1:]), facts
+        for index, fact in enumerate(facts):
+            starts_line = index == 0 or fact["top"] > facts[index - 1]["top"] + 1
+            wrapped += index > 0 and starts_line
+            assert fact["lines"] == 1, facts  # breaks between facts, not inside one
+            if starts_line:
+                assert abs(fact["words"] - fact["visible"]) < 1, facts
+                assert fact["sep"] is None or fact["sep"]["right"] <= fact["visible"] + 0.5, facts
+            else:
+                assert fact["sep"]["left"] >= fact["visible"] - 0.5, facts
+    assert wrapped >= 1, lines

@@ -90,15 +90,20 @@ function item(event) {
       event.current === true ? el("span", { className: "badge good event-here", text: "This device" })
         : event.type === "sign_in" && event.details?.new_device === true
           ? el("span", { className: "badge event-tag", text: "New device" }) : null),
+    // Device · address · time, each a unit that wraps whole, its " · " hidden when it
+    // starts a line (as on Where you're signed in).
     el("span", { className: "event-where" },
-      // Named as on Where you're signed in ("Safari on iPhone"), the versions in a tooltip.
-      el("span", { text: deviceName(event.device, event.device_kind), attrs: { title: event.device } }),
-      event.ip ? ` · ${event.ip} · ` : " · ",
-      el("time", {
-        className: "event-when", text: feedTime(date),
-        // Today's times are relative and move on; earlier ones are clock times under their day.
-        attrs: { datetime: event.created_at, title: fullTime(date), "data-relative": today },
-      })),
+      ...[
+        // Named as on Where you're signed in ("Safari on iPhone"), the versions in a tooltip.
+        el("span", { text: deviceName(event.device, event.device_kind), attrs: { title: event.device } }),
+        event.ip || null,
+        el("time", {
+          className: "event-when", text: feedTime(date),
+          // Today's times are relative and move on; earlier ones are clock times under their day.
+          attrs: { datetime: event.created_at, title: fullTime(date), "data-relative": today },
+        }),
+      ].filter(Boolean).map((fact, index) => el("span", { className: "event-fact" },
+        index ? el("span", { className: "event-sep", text: " · " }) : null, fact))),
     suspicious(event) ? wasntYou() : null);
 }
 
