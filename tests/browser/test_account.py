@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -38,6 +39,10 @@ def change_password(page, current, new, repeat=None):
 
 def overview_rows(page):
     return page.get_by_role("list", name="Your account and how it is protected")
+
+
+IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
+          "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1")
 
 
 def activity_items(page):
@@ -193,14 +198,19 @@ def test_recent_security_activity_lists_sign_ins_and_failures(page, api):
     api.signup("alice")
     assert api.call("POST", "/login", {"username": "alice", "password": "not it at all"}
                     ).status == 401
+    api.login("alice", user_agent=IPHONE)
     ui.log_in(page, "alice")
     open_account(page)
     ui.account_link(page, "Security activity").click()
     events = activity_items(page)
     expect(events.first).to_contain_text("Signed in with password")
-    # A first sign-in from this browser: "new device" is a quiet tag, not part of the sentence.
-    expect(events.first.locator(".event-what")).not_to_contain_text("on a new device")
-    expect(events.first.locator(".event-tag")).to_have_text("New device")
+    # This browser's first sign-in is marked "This device" only: it was the person.
+    expect(events.first.locator(".event-here")).to_have_text("This device")
+    expect(events.first.locator(".event-tag")).to_have_count(0)
+    # The iPhone's first sign-in: "new device" is a quiet tag, not part of the sentence.
+    iphone = events.filter(has_text="Safari on iPhone")
+    expect(iphone.locator(".event-what")).not_to_contain_text("on a new device")
+    expect(iphone.locator(".event-tag")).to_have_text("New device")
     expect(events.locator(".event-tag")).to_have_count(1)
     expect(events.first).to_contain_text("127.0.0.1")
     expect(events.filter(has_text="A wrong password was entered")).to_have_count(1)
@@ -514,7 +524,7 @@ def test_failures_stand_out_and_suspicious_entries_ask_wasnt_you(page, api):
     failed_item.get_by_text("Wasn't you?").click()
     expect(failed_item.get_by_role("link", name="Where you're signed in")).to_have_attribute(
         "href", "#/account/sessions")
-    failed_item.get_by_role("button", name="Change your password…").click()
+    failed_item.get_by_role("button", name="Change password…", exact=True).click()
     expect(dialog(page)).to_be_visible()
     expect(dialog(page).get_by_label("Current password")).to_be_focused()
     dialog(page).get_by_role("button", name="Cancel").click()
@@ -638,6 +648,36 @@ def test_wide_screens_list_the_account_pages_beside_the_page(page, api):
     assert page.locator("main").bounding_box()["width"] == board_width
 
 
+def test_hovering_an_account_page_link_does_not_make_it_look_chosen(page, api):
+    """Only the current page looks selected: hover is a fainter, neutral tint, no bar."""
+    api.signup("alice")
+    ui.log_in(page, "alice")
+    open_account(page)
+    nav = page.get_by_role("navigation", name="Account")
+    ui.account_link(page, "Sign-in & security").click()
+    current = nav.get_by_role("link", name="Sign-in & security")
+    hovered = nav.get_by_role("link", name="Profile")
+    hovered.hover()
+    look = """(link) => { const style = getComputedStyle(link);
+        return { background: style.backgroundColor, weight: style.fontWeight,
+                 bar: getComputedStyle(link, "::before").content }; }"""
+    chosen, hover = current.evaluate(look), hovered.evaluate(look)
+    assert hover["background"] not in ("rgba(0, 0, 0, 0)", chosen["background"]), (hover, chosen)
+    assert hover["bar"] == "none" and chosen["bar"] != "none", (hover, chosen)
+    assert int(hover["weight"]) < int(chosen["weight"]), (hover, chosen)
+    # The hover tint is fainter than the current page's (nearer the page behind it).
+    page_bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    def distance(colour):
+        from_page = [float(n) for n in re.findall(r"[\d.]+", page_bg)[:3]]
+        parts = [float(n) for n in re.findall(r"[\d.]+", colour)]
+        if colour.startswith("color(srgb"):
+            parts = [255 * n for n in parts[:3]] + parts[3:]
+        alpha = parts[3] if len(parts) > 3 else 1
+        return sum(abs(alpha * c + (1 - alpha) * b - b)
+                   for c, b in zip(parts[:3], from_page, strict=True))
+    assert distance(hover["background"]) < distance(chosen["background"]), (hover, chosen)
+
+
 def test_phones_keep_the_back_link_instead_of_the_side_list(new_page, api):
     api.signup("alice")
     page = ui.signed_in(new_page, width=360, height=740)
@@ -679,6 +719,9 @@ def test_security_activity_is_its_own_page_grouped_by_day_with_an_icon_per_kind(
     expect(page.get_by_role("heading", name="Security activity", level=1)).to_be_focused()
     days = page.locator("#activity-list").get_by_role("heading", level=2)
     expect(days).to_have_text(["Today", "Yesterday", "Tuesday, March 3"])
+    # Shown in sentence case, as the board's day labels ("Today", not "TODAY").
+    expect(days.first).to_have_css("text-transform", "none")
+    assert days.first.inner_text() == "Today"
     # Each day is a list named by its heading, its entries in order, newest first.
     yesterday = page.get_by_role("list", name="Yesterday").get_by_role("listitem")
     expect(yesterday).to_have_count(2)
@@ -719,5 +762,178 @@ def test_this_device_marks_this_browsers_sign_in_even_beside_an_identical_browse
         # This browser's own sign-in was the person: "Wasn't you?" only on the other one.
         expect(items.nth(mine).get_by_text("Wasn't you?")).to_have_count(0)
         expect(items.nth(1 - mine).get_by_text("Wasn't you?")).to_have_count(1)
-        # "New device" only where the API says so: the first sign-in of each browser.
-        expect(items.get_by_text("New device", exact=True)).to_have_count(2)
+        # "New device" only where the API says so (the first sign-in of each browser), and
+        # not beside "This device": this browser's own sign-in was the person.
+        expect(items.get_by_text("New device", exact=True)).to_have_count(1)
+        expect(items.nth(1 - mine).get_by_text("New device", exact=True)).to_be_visible()
+        expect(items.nth(mine).get_by_text("New device", exact=True)).to_have_count(0)
+
+
+def phone_dialog_buttons(dialog_node):
+    """The open dialog's visible action buttons, top to bottom: words, kind and box."""
+    return dialog_node.evaluate("""(dialog) => {
+        const rows = [...dialog.querySelectorAll(".dialog-actions")]
+            .filter((row) => row.offsetParent);
+        return rows.flatMap((row) => {
+            const inner = row.getBoundingClientRect();
+            const style = getComputedStyle(row);
+            const left = inner.left + parseFloat(style.paddingLeft);
+            const width = inner.width - parseFloat(style.paddingLeft)
+                - parseFloat(style.paddingRight);
+            return [...row.querySelectorAll("button")].filter((b) => b.offsetParent).map((b) => {
+                const box = b.getBoundingClientRect();
+                return { text: b.textContent.trim(), main: /primary|danger/.test(b.className),
+                         left: box.left - left, width: box.width / width, top: box.top,
+                         bottom: box.bottom, height: box.height };
+            });
+        }).sort((a, b) => a.top - b.top);
+    }""")
+
+
+def stacked_main_first(buttons, expected):
+    """Full width, one under another, the main action on top, 0.5rem (8 px) apart."""
+    assert [b["text"] for b in buttons] == expected, buttons
+    assert buttons[0]["main"] and not any(b["main"] for b in buttons[1:]), buttons
+    for button in buttons:
+        assert abs(button["left"]) < 1 and abs(button["width"] - 1) < 0.01, button
+    gaps = [below["top"] - above["bottom"] for above, below in itertools.pairwise(buttons)]
+    assert all(abs(gap - 8) < 1 for gap in gaps), (gaps, buttons)
+    return [round(b["height"]) for b in buttons]
+
+
+def test_on_a_phone_every_dialog_stacks_full_width_buttons_main_action_on_top(new_page, api):
+    """One rule below 30rem for every dialog: the board's delete question, the step-up
+    dialog (Change password…) and two-factor setup's steps lay their buttons out alike."""
+    api.user("alice")
+    api.post("alice", "delete me")
+    page = ui.signed_in(new_page, width=360, height=740)
+    heights = set()
+    # The board's "Delete this message?"
+    ui.messages(page).filter(has_text="delete me").get_by_role(
+        "button", name=re.compile("^Delete")).click()
+    confirm = page.get_by_role("dialog", name="Delete this message?")
+    expect(confirm).to_be_visible()
+    heights.update(stacked_main_first(phone_dialog_buttons(confirm), ["Delete", "Cancel"]))
+    confirm.get_by_role("button", name="Cancel").click()
+    # The step-up dialog, as Change password… opens it.
+    page.goto(page.url.split("#")[0] + "#/account/security")
+    page.get_by_role("button", name="Change password…").click()
+    expect(dialog(page)).to_be_visible()
+    heights.update(stacked_main_first(phone_dialog_buttons(dialog(page)),
+                                      ["Change password", "Cancel"]))
+    dialog(page).get_by_role("button", name="Cancel").click()
+    # Two-factor setup, each step.
+    page.get_by_role("button", name="Set up two-factor authentication").click()
+    page.get_by_role("dialog", name="Set up two-factor authentication").get_by_label(
+        "Your password").fill(ui.PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    setup = page.locator("#totp-dialog")
+    expect(setup.get_by_role("heading", name=re.compile("^Step 1 of 3"))).to_be_focused()
+    heights.update(stacked_main_first(phone_dialog_buttons(setup), ["I have an app", "Cancel"]))
+    setup.get_by_role("button", name="I have an app").click()
+    heights.update(stacked_main_first(phone_dialog_buttons(setup), ["Next", "Back", "Cancel"]))
+    assert len(heights) == 1, heights  # one button height throughout
+    setup.get_by_role("button", name="Cancel").click()
+    expect(setup).to_be_hidden()
+
+
+def test_two_factor_on_a_phone_keeps_its_badge_buttons_and_label_tidy(new_page, api):
+    """At 360 px: the On/Off badge stays on its heading's line, "Set up…" is one line (its
+    name still says what it sets up), and "Turn off…" lines up with the button above."""
+    api.signup("alice")
+    page = ui.signed_in(new_page, width=360, height=740)
+    page.goto(page.url.split("#")[0] + "#/account/security")
+    section = page.get_by_role("region", name="Two-factor authentication")
+    title = section.get_by_role("heading", level=2).first
+    start = section.get_by_role("button", name="Set up two-factor authentication…", exact=True)
+    expect(start).to_be_visible()
+
+    def badge_on_the_last_line():
+        return title.evaluate("""(heading) => {
+            const badge = heading.querySelector(".badge").getBoundingClientRect();
+            const words = document.createRange();
+            words.selectNodeContents(heading);
+            words.setEndBefore(heading.querySelector(".badge"));
+            const lines = [...words.getClientRects()].filter((r) => r.width > 1);
+            const last = lines.reduce((a, b) => (b.top > a.top ? b : a));
+            const middle = (badge.top + badge.bottom) / 2;
+            return middle > last.top && middle < last.bottom;
+        }""")
+
+    assert badge_on_the_last_line()
+    box = start.bounding_box()
+    assert box and box["height"] < 48, box  # "Set up…" on one line
+    start.click()
+    page.get_by_role("dialog", name="Set up two-factor authentication").get_by_label(
+        "Your password").fill(ui.PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    setup = page.locator("#totp-dialog")
+    setup.get_by_role("button", name="I have an app").click()
+    key = setup.locator("#totp-secret").inner_text().replace(" ", "")
+    setup.get_by_role("button", name="Next").click()
+    setup.get_by_label("Code from the app", exact=True).fill(pyotp.TOTP(key).now())
+    setup.get_by_role("button", name="Turn on").click()
+    setup.get_by_role("button", name="I have saved them").click()
+    expect(section.locator("#totp-badge")).to_have_text("On")
+    assert badge_on_the_last_line()
+    renew = section.get_by_role("button", name="New recovery codes…")
+    off = section.get_by_role("button", name="Turn off…")
+    renew_box, off_box = renew.bounding_box(), off.bounding_box()
+    assert renew_box and off_box and off_box["y"] > renew_box["y"] + renew_box["height"] - 1
+    words_left = off.evaluate("""(button) => {
+        const words = document.createRange();
+        words.selectNodeContents(button);
+        return words.getClientRects()[0].left;
+    }""")
+    # Its words start at the other button's edge (its own edge but a 1 px border away).
+    assert abs(off_box["x"] - renew_box["x"]) < 0.5, (off_box, renew_box)
+    assert 0 <= words_left - renew_box["x"] <= 1.5, (words_left, renew_box)
+
+
+def test_on_a_phone_an_activity_entrys_device_address_and_time_wrap_whole(new_page, api):
+    """At 360 px "device · address · time" breaks between its facts, never leaving a "·"
+    at a line's start or end."""
+    api.signup("alice")
+    page = new_page(width=360, height=740)
+    page.clock.set_fixed_time(DAYS_NOW)
+    wide = [dict(event(30 + n, "sign_in", f"2026-03-09T1{n}:00:00.000Z", method="password"),
+                 ip=ip, device="Firefox 133 on Windows")
+            for n, ip in enumerate(["2001:db8:85a3::8a2e:370:7334", "198.51.100.123"])]
+    cors = {"Access-Control-Allow-Origin": "*"}
+    page.route(re.compile(r".*/me/security-events\?.*"), lambda route: route.fulfill(
+        status=200, headers=cors, json={"events": wide, "next_cursor": None}))
+    ui.log_in(page, "alice")
+    page.goto(page.url.split("#")[0] + "#/account/activity")
+    expect(activity_items(page)).to_have_count(2)
+    expect(activity_items(page).first.locator(".event-where")).to_have_text(
+        re.compile(r"^Firefox on Windows · 2001:db8:85a3::8a2e:370:7334 · \d"))
+    lines = page.locator("#activity-list .event-where").evaluate_all("""(lines) => lines.map(
+        (line) => {
+            const visible = line.getBoundingClientRect().left
+                - parseFloat(getComputedStyle(line).marginLeft);
+            return [...line.children].map((fact) => {
+                const sep = fact.querySelector(".event-sep");
+                const words = document.createRange();
+                words.selectNodeContents(fact);
+                if (sep) words.setStartAfter(sep);
+                const rects = [...words.getClientRects()];
+                return { top: fact.getBoundingClientRect().top, lines: new Set(
+                             rects.map((r) => Math.round(r.top))).size,
+                         words: Math.min(...rects.map((r) => r.left)), visible,
+                         sep: sep ? sep.getBoundingClientRect().toJSON() : null };
+            });
+        })""")
+    wrapped = 0
+    for facts in lines:
+        # Three facts, each "·" with the fact after it (no loose text between them).
+        assert len(facts) == 3 and all(fact["sep"] for fact in facts[1:]), facts
+        for index, fact in enumerate(facts):
+            starts_line = index == 0 or fact["top"] > facts[index - 1]["top"] + 1
+            wrapped += index > 0 and starts_line
+            assert fact["lines"] == 1, facts  # breaks between facts, not inside one
+            if starts_line:
+                assert abs(fact["words"] - fact["visible"]) < 1, facts
+                assert fact["sep"] is None or fact["sep"]["right"] <= fact["visible"] + 0.5, facts
+            else:
+                assert fact["sep"]["left"] >= fact["visible"] - 0.5, facts
+    assert wrapped >= 1, lines

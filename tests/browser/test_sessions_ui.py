@@ -342,3 +342,58 @@ def test_devices_are_named_by_browser_and_system_without_versions(page):
         [[label, kind] for label, kind, _ in NAMES],
     )
     assert names == [name for _, _, name in NAMES]
+
+
+def test_on_a_phone_the_session_facts_wrap_whole_with_no_dangling_dot(new_page, api):
+    """At 360 px a session's facts ("Signed in Dec 4 at 3:05 PM", "with a password and a
+    two-factor code") go to the next line whole: no line starts or ends with a "·"."""
+    api.signup("alice")
+    api.login("alice", user_agent=IPHONE)
+    api.login("alice", user_agent=WINDOWS)
+    here = new_page(width=360, height=740)
+    aged(here, {IPHONE: (3, 2, "passkey"), WINDOWS: (20, 26, "totp")})
+    ui.log_in(here, "alice")
+    open_account(here)
+    expect(sessions(here)).to_have_count(3)
+    expect(others(here).nth(1).locator(".session-signed-in")).to_have_text(
+        re.compile(r"^Signed in .* · with a password and a two-factor code$"))
+    lines = here.evaluate("""() => [...document.querySelectorAll(
+            "#page-sessions .session-active, #page-sessions .session-signed-in")].map((line) => {
+        const style = getComputedStyle(line);
+        const sep = parseFloat(style.marginLeft);  // the clipped strip left of the column
+        const visible = line.getBoundingClientRect().left - sep;
+        const lineHeight = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.5;
+        return [...line.querySelectorAll(".session-fact")].map((fact) => {
+            const box = fact.getBoundingClientRect();
+            const dot = fact.querySelector(".session-sep")?.getBoundingClientRect() ?? null;
+            const words = document.createRange();  // the fact less its "·"
+            words.selectNodeContents(fact);
+            const sep = fact.querySelector(".session-sep");
+            if (sep) words.setStartAfter(sep);
+            return { text: fact.textContent, top: box.top, height: box.height, lineHeight,
+                     visible, textLeft: Math.min(...[...words.getClientRects()].map((r) => r.left)),
+                     dotLeft: dot ? dot.left : null, dotRight: dot ? dot.right : null };
+        });
+    })""")
+    assert len(lines) == 6, lines
+    wrapped = 0
+    for facts in lines:
+        assert facts, lines
+        for index, fact in enumerate(facts):
+            starts_line = index == 0 or fact["top"] > facts[index - 1]["top"] + 1
+            # Each fact is one line: the line breaks between facts, not inside one (unless
+            # the fact alone is longer than a line: then it has its lines to itself).
+            ends_line = index == len(facts) - 1 or facts[index + 1]["top"] > fact["top"] + 1
+            if fact["height"] >= 1.5 * fact["lineHeight"]:
+                assert starts_line and ends_line, fact
+            wrapped += index > 0 and starts_line
+            if starts_line:
+                # Its words (every line of them) start at the column's edge; its "·" (if
+                # any) is out of sight.
+                assert abs(fact["textLeft"] - fact["visible"]) < 1, fact
+                if fact["dotRight"] is not None:
+                    assert fact["dotRight"] <= fact["visible"] + 0.5, fact
+            else:
+                # Mid-line: the "·" is seen, between this fact and the one before it.
+                assert fact["dotLeft"] >= fact["visible"] - 0.5, fact
+    assert wrapped >= 1, lines  # at 360 px at least one line does break

@@ -200,6 +200,40 @@ def test_passkey_named_at_creation_sign_in_without_username_removal_confirmed(
     expect(ui.login_heading(page)).to_be_visible()
 
 
+def recovery_codes_laid_out(shown: Any) -> None:
+    """The codes' screen, top to bottom: the success line, the step's heading, the codes
+    in a bordered box with Download .txt, Copy and Print along its top edge, then "I
+    have saved them"."""
+    look = shown.evaluate("""(dialog) => {
+        const box = (node) => node.getBoundingClientRect();
+        const codes = dialog.querySelector("#totp-recovery-codes");
+        const frame = codes.parentElement;
+        const buttons = ["Download .txt", "Copy", "Print"].map((words) =>
+            [...dialog.querySelectorAll("button")].find((b) => b.textContent.trim() === words));
+        return {
+            done: box(dialog.querySelector("#totp-codes-done")).bottom,
+            heading: box(dialog.querySelector("#totp-recovery-title")).top,
+            frame: { ...box(frame).toJSON(),
+                     border: parseFloat(getComputedStyle(frame).borderTopWidth),
+                     holdsButtons: buttons.every((b) => frame.contains(b)) },
+            codes: box(codes).top,
+            buttons: buttons.map((b) => box(b).toJSON()),
+            saved: box([...dialog.querySelectorAll("button")].find(
+                (b) => b.textContent.trim() === "I have saved them")).top,
+        };
+    }""")
+    frame, buttons = look["frame"], look["buttons"]
+    assert look["done"] <= look["heading"], look  # what happened, first
+    assert frame["border"] >= 1 and frame["holdsButtons"], look
+    assert look["heading"] < frame["top"], look
+    for button in buttons:  # one row along the box's top edge, above the codes
+        assert abs(button["top"] - buttons[0]["top"]) < 1, look
+        assert frame["top"] < button["top"] < frame["top"] + 16, look
+        assert button["bottom"] <= look["codes"], look
+    assert buttons[0]["right"] <= buttons[1]["left"] <= buttons[2]["left"], look
+    assert look["saved"] >= frame["bottom"], look  # then "I have saved them"
+
+
 def set_up_two_factor(page: Any) -> tuple[pyotp.TOTP, list[str]]:
     """From the security page with two-factor off: the app's authenticator and codes."""
     section = page.get_by_role("region", name="Two-factor authentication")
@@ -225,14 +259,13 @@ def set_up_two_factor(page: Any) -> tuple[pyotp.TOTP, list[str]]:
     expect(setup.get_by_label("Authenticator code", exact=True)).to_be_focused()
     setup.get_by_label("Authenticator code", exact=True).fill(authenticator.now())
     setup.get_by_role("button", name="Turn on").click()
+    # The dialog now says what happened: its title, then the success line at its top.
+    setup = page.get_by_role("dialog", name="Two-factor authentication is on")
     codes = setup.get_by_role("list", name="Save your recovery codes").get_by_role("listitem")
     expect(codes).to_have_count(10)
-    # The success is said right under the codes, in the dialog.
     done = setup.locator("#totp-codes-done")
-    expect(done).to_have_text(re.compile("^Two-factor authentication is on"))
-    list_box = setup.locator("#totp-recovery-codes").bounding_box()
-    done_box = done.bounding_box()
-    assert list_box and done_box and 0 <= done_box["y"] - (list_box["y"] + list_box["height"]) < 40
+    expect(done).to_have_text(re.compile("^Signing in now asks for your password and a code"))
+    recovery_codes_laid_out(setup)
     recovery = codes.all_inner_texts()
     # Each column's codes start at one x, "10." included (numbers in a column of their own).
     starts = codes.evaluate_all("""(items) => items.map((item) => {
@@ -376,11 +409,12 @@ def test_recovery_codes_left_regenerate_and_a_passkey_step_up_with_a_code(
     dialog.get_by_label("Your password").fill(ui.PASSWORD)
     dialog.get_by_label("Two-factor code").fill(recovery[0])
     dialog.get_by_role("button", name="Make new codes").click()
-    shown = page.get_by_role("dialog", name="New recovery codes")
+    shown = page.get_by_role("dialog", name="Your new recovery codes")
     codes = shown.get_by_role("list", name="Save your recovery codes").get_by_role("listitem")
     expect(codes).to_have_count(10)
     expect(shown.locator("#totp-codes-done")).to_have_text(
         "New recovery codes made. The old ones no longer work.")
+    recovery_codes_laid_out(shown)
     fresh = codes.all_inner_texts()
     assert not set(fresh) & set(recovery)
     shown.get_by_role("button", name="I have saved them").click()

@@ -71,7 +71,7 @@ function wasntYou() {
     el("p", {},
       "Someone may know your password. Change it, then sign out the sessions you do not know.",
       el("span", { className: "event-help-actions" },
-        el("button", { className: "quiet", text: "Change your password…",
+        el("button", { className: "quiet", text: "Change password…",
           attrs: { type: "button", "aria-haspopup": "dialog" }, on: { click: changePassword } }),
         el("a", { attrs: { href: "#/account/sessions" }, text: "Where you're signed in" }))));
 }
@@ -84,20 +84,26 @@ function item(event) {
     eventIcon(event.type),
     el("span", { className: "event-what" },
       describe(event),
-      // Quiet tags: facts to notice, not the event. "New device" only when the API says
-      // so; "This device" for the sign-in that started this browser's session.
-      event.current === true ? el("span", { className: "badge good event-here", text: "This device" }) : null,
-      event.type === "sign_in" && event.details?.new_device === true
-        ? el("span", { className: "badge event-tag", text: "New device" }) : null),
+      // Quiet tags: facts to notice, not the event. "This device" for the sign-in that
+      // started this browser's session (new to the API then, but this is the person, so
+      // no "New device" beside it); "New device" on others only when the API says so.
+      event.current === true ? el("span", { className: "badge good event-here", text: "This device" })
+        : event.type === "sign_in" && event.details?.new_device === true
+          ? el("span", { className: "badge event-tag", text: "New device" }) : null),
+    // Device · address · time, each a unit that wraps whole, its " · " hidden when it
+    // starts a line (as on Where you're signed in).
     el("span", { className: "event-where" },
-      // Named as on Where you're signed in ("Safari on iPhone"), the versions in a tooltip.
-      el("span", { text: deviceName(event.device, event.device_kind), attrs: { title: event.device } }),
-      event.ip ? ` · ${event.ip} · ` : " · ",
-      el("time", {
-        className: "event-when", text: feedTime(date),
-        // Today's times are relative and move on; earlier ones are clock times under their day.
-        attrs: { datetime: event.created_at, title: fullTime(date), "data-relative": today },
-      })),
+      ...[
+        // Named as on Where you're signed in ("Safari on iPhone"), the versions in a tooltip.
+        el("span", { text: deviceName(event.device, event.device_kind), attrs: { title: event.device } }),
+        event.ip || null,
+        el("time", {
+          className: "event-when", text: feedTime(date),
+          // Today's times are relative and move on; earlier ones are clock times under their day.
+          attrs: { datetime: event.created_at, title: fullTime(date), "data-relative": today },
+        }),
+      ].filter(Boolean).map((fact, index) => el("span", { className: "event-fact" },
+        index ? el("span", { className: "event-sep", text: " · " }) : null, fact))),
     suspicious(event) ? wasntYou() : null);
 }
 

@@ -81,23 +81,36 @@ function deviceName(session) {
   return session.current ? "This browser" : UNKNOWN_DEVICE;
 }
 
+/**
+ * A line of facts ("Active now · IP address …"), each fact a unit that a narrow screen
+ * moves to the next line whole. Each fact after the first starts with its " · ", which
+ * the CSS hides when the fact starts a line: no line starts or ends with a "·".
+ */
+function factsLine(className, id, facts) {
+  return el("p", { className: `${className} session-facts`, attrs: { id } },
+    ...facts.filter(Boolean).map(([fact, parts], index) => el("span", { className: `session-fact ${fact}` },
+      index ? el("span", { className: "session-sep", text: " · " }) : null, ...parts)));
+}
+
 /** "Active now" or "Last active 2 hr. ago", then the address it signed in from. */
 function activeLine(session, id) {
   const last = new Date(session.last_used_at);
-  const parts = session.current || Date.now() - last.getTime() < ACTIVE_NOW_MS
+  const when = session.current || Date.now() - last.getTime() < ACTIVE_NOW_MS
     ? ["Active now"]
     : ["Last active ", timeElement(session.last_used_at, relativeTime(last), true)];
-  if (session.ip) parts.push(" · ", el("span", { className: "session-ip", text: `IP address ${session.ip}` }));
-  return el("p", { className: "session-active", attrs: { id: `${id}-active` } }, ...parts);
+  return factsLine("session-active", `${id}-active`, [
+    ["session-last", when],
+    session.ip ? ["session-ip", [`IP address ${session.ip}`]] : null,
+  ]);
 }
 
 /** "Signed in Dec 3 at 9:14 AM · with a passkey". */
 function signedInLine(session, id) {
   const method = METHODS[session.method];
-  return el("p", { className: "session-signed-in", attrs: { id: `${id}-signed-in` } },
-    "Signed in ",
-    timeElement(session.created_at, dayAndTime(new Date(session.created_at))),
-    method ? ` · ${method}` : null);
+  return factsLine("session-signed-in", `${id}-signed-in`, [
+    ["session-since", ["Signed in ", timeElement(session.created_at, dayAndTime(new Date(session.created_at)))]],
+    method ? ["session-method", [method]] : null,
+  ]);
 }
 
 /** When it ends if left alone, and under Details the label with versions and the raw User-Agent. */

@@ -1,10 +1,11 @@
 // Sign-in & security: two-factor authentication, for someone who has never used it.
 // Off: one "Set up" button (asks the password once), then a dialog one step at a time,
 // with Cancel at each: 1 install an authenticator app (with examples), 2 scan the QR
-// code or enter the key (in groups of four, with Copy), 3 enter the code. Then the
-// recovery codes in the same dialog, with the success said under them, to Download
-// (.txt), Copy or Print. On: a clear "On" with the codes left, "New recovery codes…"
-// (shown in the same dialog) and one "Turn off…", each asking password and code.
+// code or enter the key (in groups of four, with Copy), 3 enter the code. Then, in the
+// same dialog titled "Two-factor authentication is on", the success said first and the
+// recovery codes in a box with Download (.txt), Copy and Print along its top. On: a
+// clear "On" with the codes left, "New recovery codes…" (shown in the same dialog,
+// "Your new recovery codes") and one "Turn off…", each asking password and code.
 //
 // Secrets shown once (the setup key, recovery codes) live only in the page and are
 // removed when the person moves on; nothing here is put in storage.
@@ -200,11 +201,12 @@ async function confirmSetup(event) {
   enabled = true;
   ui.qr.replaceChildren();
   ui.secret.textContent = "";
-  showCodes(answer.recovery_codes, "Two-factor authentication is on. Save these codes before you close this.",
-    "Set up two-factor authentication");
+  showCodes(answer.recovery_codes,
+    "Signing in now asks for your password and a code from your app.",
+    "Two-factor authentication is on");
 }
 
-/** The recovery codes, in the dialog, with what just happened said right under them. */
+/** The recovery codes, in the dialog, under the title and a line that say what just happened. */
 function showCodes(codes, message, title) {
   ui.codes.replaceChildren(...codes.map((code) => el("li", { text: code })));
   showState({ recovery_codes_left: codes.length });
@@ -262,7 +264,7 @@ async function regenerate() {
   });
   if (answer) {
     showCodes(answer.recovery_codes, "New recovery codes made. The old ones no longer work.",
-      "New recovery codes");
+      "Your new recovery codes");
   }
 }
 
