@@ -871,7 +871,7 @@ def test_two_factor_on_a_phone_keeps_its_badge_buttons_and_label_tidy(new_page, 
     setup.get_by_role("button", name="I have an app").click()
     key = setup.locator("#totp-secret").inner_text().replace(" ", "")
     setup.get_by_role("button", name="Next").click()
-    setup.get_by_label("Code from the app", exact=True).fill(pyotp.TOTP(key).now())
+    setup.get_by_label("Authenticator code", exact=True).fill(pyotp.TOTP(key).now())
     setup.get_by_role("button", name="Turn on").click()
     setup.get_by_role("button", name="I have saved them").click()
     expect(section.locator("#totp-badge")).to_have_text("On")
