@@ -1129,9 +1129,17 @@ class DynamoDBStore:
             ExpressionAttributeValues={":u": _av(username)},
         ) is None:
             owner = self._pointer_owner(email)
-            if owner is None or self.email_owner(email=email) is not None:
-                return False  # held (or released and retaken meanwhile: still contested)
-            if self._conditional(  # a stale pointer: take it over, if nobody did meanwhile
+            if owner is None:
+                return False  # released meanwhile: still contested
+            # Held, or being claimed at this moment (its record not written yet): while
+            # the pointer's account lives, the pointer is its, whatever its record says.
+            # Taking over on "its record lacks the address" let two claims both win: the
+            # other could write its record and check its pointer between our look and
+            # our takeover.
+            holder = self.get_user(owner)
+            if holder is not None and not holder.deleted:
+                return False
+            if self._conditional(  # a dead account's pointer: take it over, if nobody did meanwhile
                 "put_item", TableName=self._tables.auth, Item={**key, "username": _av(username)},
                 ConditionExpression="username = :stale",
                 ExpressionAttributeValues={":stale": _av(owner)},
