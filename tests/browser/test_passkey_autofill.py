@@ -19,13 +19,14 @@ from playwright.sync_api import expect
 from tests.browser import test_strong_signin as strong
 from tests.browser import ui
 from tests.browser.conftest import Api
-from tests.browser.test_strong_signin import log_out, on_account_page, touching, use_passkey
+from tests.browser.test_strong_signin import log_out, on_account_page, touching
 
 pytestmark = pytest.mark.browser
 
 # The web app on http://localhost:<port> (WebAuthn refuses IP addresses), as there.
 api_env = strong.api_env
 app_page = strong.app_page
+AUTOFILL = True  # this module's pages keep the sign-in page's passkey autofill on
 
 RECORD_GETS = """
 (() => {
@@ -122,7 +123,16 @@ def test_the_passkey_button_replaces_the_autofill_request(
     api.signup("alice")
     page = with_a_passkey(app_page)
     waiting_conditional(page)
-    use_passkey(page)  # "Sign in with a passkey", and the person touches the key
+
+    # The person touches the key once the button's request is on its way: its options
+    # are asked for only after the autofill request was withdrawn, so the touch cannot
+    # go to that one (touched earlier, the authenticator would answer it at once).
+    def touch_then_ask(route: Any) -> None:
+        touching(page, True)
+        route.continue_()
+
+    page.route("**/login/passkey/options", touch_then_ask)
+    page.get_by_role("button", name="Sign in with a passkey").click()
     ui.board_loaded(page)
     made = calls(page)
     assert [c["mediation"] for c in made] == ["conditional", None], made

@@ -33,15 +33,27 @@ def api_env(web: servers.Server) -> dict[str, str]:
     return {"CHALKBOARD_WEB_ORIGIN": localhost(web.url)}
 
 
+# The sign-in page's passkey autofill (a conditional WebAuthn request) is answered by the
+# virtual authenticator whenever it is touched, so it races the passkey buttons these
+# tests press; a module that tests the autofill itself says AUTOFILL = True.
+NO_AUTOFILL = """if (window.PublicKeyCredential) {
+    PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+}"""
+
+
 @pytest.fixture
 def app_page(
-    browser: Any, web: servers.Server, api: Api, problems: Problems
+    request: pytest.FixtureRequest, browser: Any, web: servers.Server, api: Api,
+    problems: Problems,
 ) -> Iterator[Callable[[], Any]]:
     """Open the web app on http://localhost:<port> in a fresh context."""
     contexts = []
+    autofill = getattr(request.module, "AUTOFILL", False)
 
     def open_page() -> Any:
         context = app_context(browser, localhost(web.url), api.url)
+        if not autofill:
+            context.add_init_script(NO_AUTOFILL)
         contexts.append(context)
         return open_app(context, localhost(web.url), problems)
 
@@ -81,10 +93,10 @@ def touching(page: Any, touched: bool) -> None:
 
 
 def use_passkey(page: Any, button: str = "Sign in with a passkey") -> None:
-    """Press a passkey button, then touch the authenticator: in that order, or the
-    sign-in page's pending autofill request could take the touch before the press."""
-    page.get_by_role("button", name=button).click()
+    """Touch the authenticator and press a passkey button (the authenticator refuses a
+    request made while it is not touched, as a person's cancel)."""
     touching(page, True)
+    page.get_by_role("button", name=button).click()
 
 
 def open_account(page: Any, section: str = "Sign-in & security") -> None:
