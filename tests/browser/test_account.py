@@ -839,7 +839,7 @@ def test_on_a_phone_every_dialog_stacks_full_width_buttons_main_action_on_top(ne
 
 def test_two_factor_on_a_phone_keeps_its_badge_buttons_and_label_tidy(new_page, api):
     """At 360 px: the On/Off badge stays on its heading's line, "Set up…" is one line (its
-    name still says what it sets up), and "Turn off…" lines up with the button above."""
+    name still says what it sets up), and "Turn off…" is a red-outlined button under the other."""
     api.signup("alice")
     page = ui.signed_in(new_page, width=360, height=740)
     page.goto(page.url.split("#")[0] + "#/account/security")
@@ -880,14 +880,17 @@ def test_two_factor_on_a_phone_keeps_its_badge_buttons_and_label_tidy(new_page, 
     off = section.get_by_role("button", name="Turn off…")
     renew_box, off_box = renew.bounding_box(), off.bounding_box()
     assert renew_box and off_box and off_box["y"] > renew_box["y"] + renew_box["height"] - 1
-    words_left = off.evaluate("""(button) => {
-        const words = document.createRange();
-        words.selectNodeContents(button);
-        return words.getClientRects()[0].left;
-    }""")
-    # Its words start at the other button's edge (its own edge but a 1 px border away).
+    def words_left(button):
+        return button.evaluate("""(button) => {
+            const words = document.createRange();
+            words.selectNodeContents(button);
+            return words.getClientRects()[0].left;
+        }""")
+    # A button like the one above it (same edge, same inset of its words), outlined in red.
     assert abs(off_box["x"] - renew_box["x"]) < 0.5, (off_box, renew_box)
-    assert 0 <= words_left - renew_box["x"] <= 1.5, (words_left, renew_box)
+    assert abs((words_left(off) - off_box["x"]) - (words_left(renew) - renew_box["x"])) < 1
+    assert off.evaluate("(b) => getComputedStyle(b).borderTopColor") == off.evaluate(
+        "(b) => getComputedStyle(b).color")
 
 
 def test_on_a_phone_an_activity_entrys_device_address_and_time_wrap_whole(new_page, api):

@@ -341,9 +341,10 @@ def test_the_strength_meter_says_whether_the_server_will_accept_the_password(pag
         if filled < 3:  # refused: the bars are red too, and it says how to do better
             expect(bars.first).to_have_css("background-color", colours["danger_fill"])
             expect(meter.locator(".strength-text")).not_to_have_text(said)
-        else:  # accepted: the verdict alone, and the last filled bar is green
+        else:  # accepted: the verdict alone, every filled bar in the word's colour
             expect(meter.locator(".strength-text")).to_have_text(said)
-            expect(bars.last).to_have_css("background-color", colours["success"])
+            for bar in (bars.first, bars.last):
+                expect(bar).to_have_css("background-color", colours[colour])
     expect(meter.locator(".strength-bar span")).to_have_count(4)
 
 
@@ -393,6 +394,7 @@ def test_the_code_step_says_whose_sign_in_it_is_and_not_you_starts_over(page, ap
         "Authenticator code")
     who = page.locator("#mfa-who")
     expect(who).to_have_text("Signing in as alice. Not you? Start over")  # as the server knows it
+    expect(page.locator("#auth-lead")).to_be_hidden()  # it says whose, instead of a welcome
     start_over = who.get_by_role("button", name="Start over")
     # A quiet link in the sentence, not a second full-width button under Verify.
     verify = page.get_by_role("button", name="Verify").bounding_box()

@@ -297,3 +297,31 @@ def test_recently_active_lists_who_wrote_the_board_latest_first_beside_a_wide_fe
     phone = ui.signed_in(new_page, "bob", width=360, height=740)
     expect(ui.messages(phone)).to_have_count(3)
     expect(phone.get_by_role("region", name="Recently active")).to_be_hidden()
+
+
+def test_the_composer_stays_in_view_while_the_feed_scrolls(new_page: Any, api: Api) -> None:
+    """Slack, Discord and Mastodon keep the composer on screen; so does the board, and a
+    row reached by the keyboard stops below it rather than under it."""
+    api.user("bob")
+    api.signup("alice")
+    for n in range(40):
+        api.post("bob", f"message {n}\nwith a second line\nand a third")
+    page = ui.signed_in(new_page, width=1280, height=800)
+    expect(ui.messages(page)).to_have_count(20)
+    composer = ui.composer(page)
+    page.mouse.move(640, 500)
+    page.mouse.wheel(0, 3000)
+    page.wait_for_function("() => window.scrollY > 600")
+    box = composer.bounding_box()
+    assert box is not None and 0 <= box["y"] < 40, box  # still at the top of the window
+    ui.write_message(page, "typed from far down the feed")
+    expect(composer.get_by_label("Message")).to_be_in_viewport()
+    # Arrow keys up the feed: each focused row is below the composer, never behind it.
+    ui.messages(page).nth(12).focus()
+    for _ in range(6):
+        page.keyboard.press("ArrowUp")
+        row = page.evaluate_handle("() => document.activeElement").as_element()
+        top = row.bounding_box()["y"]
+        bottom = composer.bounding_box()["y"] + composer.bounding_box()["height"]
+        assert top >= bottom - 1, (top, bottom)
+

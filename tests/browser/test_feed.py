@@ -749,3 +749,20 @@ def test_on_a_phone_others_rows_give_the_empty_delete_column_to_the_name(new_pag
     delete = mine.get_by_role("button", name=re.compile("^Delete"))
     expect(delete).to_be_visible()
     assert delete.bounding_box()["x"] >= mine.locator(".when").bounding_box()["x"] + 20
+
+
+def test_ones_own_bar_starts_below_the_days_divider(new_page, api):
+    """The bar marking one's own rows leaves a day's divider alone: it is the day's."""
+    api.signup("alice")
+    page = board_on(new_page, "2026-11-24T12:00:00Z", [
+        stub("alice", "mine, the first of today", "2026-11-24T09:00:00.000Z"),
+        stub("bob", "from yesterday", "2026-11-23T09:00:00.000Z"),
+    ])
+    row = ui.messages(page).first
+    expect(row.locator(".day-label")).to_be_visible()
+    bar_top, label_bottom = row.evaluate("""(row) => {
+        const label = row.querySelector(".day-label");
+        return [parseFloat(getComputedStyle(row, "::before").top),
+                label.offsetTop + label.offsetHeight];
+    }""")
+    assert bar_top >= label_bottom, (bar_top, label_bottom)
