@@ -97,7 +97,8 @@ def check(page, name: str, scheme: str, size: str) -> None:
 def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     # A board in use (board_story.py): five people's last three days, written at the
     # times they happened, links, emoji, Hebrew and a long message under "Show more";
-    # alice's iPhone session (so the sessions list has a "Sign out") and sign-in history.
+    # alice's iPad and iPhone sessions (so the sessions list has a "Sign out" each and
+    # "Sign out everywhere else") and sign-in history.
     board_story.seed(api.env)
     api.signup("carol", ui.PASSWORD)
     api.two_factor_on("carol")
@@ -175,7 +176,7 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
 
     ui.open_account(page)
     expect(page.get_by_role("heading", name="Account", level=1)).to_be_visible()
-    expect(page.locator("#ov-sessions")).to_have_text("2 sessions")
+    expect(page.locator("#ov-sessions")).to_have_text("3 sessions")
     expect(page.locator("#ov-passkeys")).not_to_be_empty()
     check(page, "account", scheme, size)
 
@@ -279,12 +280,12 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
 
     ui.account_link(page, "Overview").click()
     ui.account_link(page, "Where you're signed in").click()
-    expect(page.locator("#sessions-list li")).to_have_count(2)  # this page's and the API's
+    expect(page.locator("#sessions-list li")).to_have_count(3)  # this page's, the story's two
     expect(page.locator("#sessions-current")).to_contain_text(
         "Chrome on an Android phone" if size == "phone" else "Chrome on macOS")
     check(page, "account-sessions", scheme, size)
     page.get_by_role("button", name="Sign out everywhere else…").click()
-    expect(page.get_by_role("dialog", name="Sign out of 1 other session?")).to_be_visible()
+    expect(page.get_by_role("dialog", name="Sign out of 2 other sessions?")).to_be_visible()
     check(page, "sessions-sign-out-others-dialog", scheme, size)
     page.keyboard.press("Escape")
 
