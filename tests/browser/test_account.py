@@ -410,7 +410,7 @@ def test_two_factor_setup_on_a_phone_fills_the_screen_with_its_buttons_pinned(ne
     expect(setup).to_be_hidden()
 
 
-def test_the_overview_rows_say_how_things_stand_and_leave_the_to_do_to_the_check_up(page, api):
+def test_the_overview_sums_up_in_cards_and_leaves_the_to_do_to_the_check_up(page, api):
     api.signup("alice")
     ui.log_in(page, "alice")
     open_account(page)
