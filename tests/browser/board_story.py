@@ -13,8 +13,9 @@ the test process's id generator (which never goes back in time), settings and
 keyring caches out of it.
 
 The walk's viewer is ``alice``: signed up two days ago on a Windows PC (signed out
-there that evening), signed in on an iPhone last night (a live session, last used
-35 minutes ago), so with the browser's own sign-in she has two sessions.
+there that evening), signed in on an iPad yesterday morning (a live session, last used
+yesterday evening) and on an iPhone last night (last used 35 minutes ago), so with the
+browser's own sign-in she has three sessions.
 
 ``seed(env)`` runs the story against the API started with ``env`` and returns the
 messages it wrote, oldest first.
@@ -41,6 +42,8 @@ VIEWER = "alice"
 # The walk's browser (axe_page's context) says it is this: Chrome on a Mac.
 MAC_CHROME = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 "
               "(KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36")
+IPAD_CHROME = ("Mozilla/5.0 (iPad; CPU OS 18_6 like Mac OS X) AppleWebKit/605.1.15 "
+               "(KHTML, like Gecko) CriOS/156.0.0.0 Mobile/15E148 Safari/604.1")
 IPHONE_SAFARI = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_6 like Mac OS X) AppleWebKit/605.1.15 "
                  "(KHTML, like Gecko) Version/26.1 Mobile/15E148 Safari/604.1")
 WINDOWS_FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:158.0) Gecko/20100101 Firefox/158.0"
@@ -69,6 +72,7 @@ PEOPLE = {
 }
 ALICE_WORK_PC = ("203.0.113.5", WINDOWS_FIREFOX)
 ALICE_PHONE = ("192.0.2.58", IPHONE_SAFARI)
+ALICE_TABLET = ("192.0.2.58", IPAD_CHROME)  # at home, as the phone
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # the ids' alphabet
 
@@ -144,13 +148,15 @@ def tell(now: float) -> list[dict[str, object]]:
     deps.use_clock(lambda: moment[0])
     at = deps.current_deps
     steps: list[tuple[float, Callable[[], None]]] = []
-    signed_in: dict[str, sessions.TokenPair] = {}  # each person's one session
+    signed_in: dict[str, sessions.TokenPair] = {}  # each person's one session (alice's newest)
+    alices_tablet: list[sessions.TokenPair] = []
     written: list[dict[str, object]] = []
 
-    def sign_in(username: str, ip: str, user_agent: str) -> None:
+    def sign_in(username: str, ip: str, user_agent: str) -> sessions.TokenPair:
         pair = signin.password(at(), username, PASSWORD, Client(ip=ip, user_agent=user_agent))
         assert isinstance(pair, sessions.TokenPair)
         signed_in[username] = pair
+        return pair
 
     def post(username: str, content: str) -> None:
         message = board.add_message(at(), username=username,
@@ -170,12 +176,15 @@ def tell(now: float) -> list[dict[str, object]]:
     for index, (username, person) in enumerate(PEOPLE.items()):
         steps.append((people_since + index * 3600, lambda u=username, p=person: accounts.signup(
             at(), u, PASSWORD, p.display_name or None)))
-    # The viewer: a Windows PC two days ago (signed out there that evening), then an
-    # iPhone last night, last used this morning.
+    # The viewer: a Windows PC two days ago (signed out there that evening), an iPad
+    # yesterday morning (last used that evening), then an iPhone last night, last used
+    # this morning.
     steps += [
         (on_day(now, 2, "08:47"), lambda: accounts.signup(at(), VIEWER, PASSWORD)),
         (on_day(now, 2, "08:48"), lambda: sign_in(VIEWER, *ALICE_WORK_PC)),
         (on_day(now, 2, "18:10"), sign_out_work_pc),
+        (on_day(now, 1, "07:40"), lambda: alices_tablet.append(sign_in(VIEWER, *ALICE_TABLET))),
+        (on_day(now, 1, "20:30"), lambda: sessions.refresh(at(), alices_tablet[0].refresh_token)),
         (on_day(now, 1, "21:05"), lambda: sign_in(VIEWER, *ALICE_PHONE)),
         (ago(now, minutes=35), lambda: sessions.refresh(at(), signed_in[VIEWER].refresh_token)),
     ]

@@ -37,10 +37,6 @@ def change_password(page, current, new, repeat=None):
     dialog(page).get_by_role("button", name="Change password").click()
 
 
-def overview_rows(page):
-    return page.get_by_role("list", name="Your account and how it is protected")
-
-
 IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
           "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1")
 
@@ -65,15 +61,18 @@ def test_account_page_shows_username_and_join_date(page, api):
     expect(page.locator("#ov-totp")).to_have_text("Off")
     expect(page.locator("#ov-passkeys")).to_have_text("None")
     expect(page.locator("#ov-sessions")).to_have_text("1 session (this device)")
-    # Each summary row is the link to its page, with its facts inside it.
-    rows = overview_rows(page)
-    security = rows.get_by_role("link", name=re.compile("^Sign-in & security"))
+    # Each summary has one link to its page, which its facts describe.
+    rows = ui.overview(page)
+    security = rows.get_by_role("link", name="Manage sign-in & security")
     expect(security).to_have_attribute("href", "#/account/security")
-    expect(security).to_contain_text("Two-factor authentication: Off")
-    expect(rows.get_by_role("link", name=re.compile("^Where you're signed in 1 session"))
-           ).to_have_attribute("href", "#/account/sessions")
+    expect(security).to_have_accessible_description(
+        re.compile("Two-factor authentication: Off"))
+    expect(rows.get_by_role("link", name="See where you're signed in")
+           ).to_have_accessible_description("1 session (this device)")
     expect(rows.locator("a[href='#/account/security']")).to_have_count(1)
-    expect(rows.get_by_role("link", name=re.compile("^Delete account"))).to_be_visible()
+    # Delete account is the side list's (set apart, in red), not repeated in the summary.
+    expect(rows.get_by_role("link", name="Delete account")).to_have_count(0)
+    expect(ui.account_link(page, "Delete account")).to_be_visible()
 
 
 def test_change_password_keeps_this_tab_signed_in_and_ends_other_sessions(new_page, api):
@@ -163,6 +162,53 @@ def test_the_strength_meter_judges_as_the_server_does(page, api):
     expect(meter.locator(".strength-text")).to_have_text(enough)
     # The 800 kB estimator was fetched only once a new password was typed.
     assert page.evaluate("() => typeof window.zxcvbn") == "function"
+
+
+EMPTY_BARS_CONTRAST = """(meter) => {
+    // Each bar not yet filled: its outline's colour and the colour behind the meter.
+    const behind = (node) => {
+        for (; node; node = node.parentElement) {
+            const colour = getComputedStyle(node).backgroundColor;
+            if (colour !== "rgba(0, 0, 0, 0)" && colour !== "transparent") return colour;
+        }
+        return "rgb(255, 255, 255)";
+    };
+    return [...meter.querySelectorAll(".strength-bar span:not(.on)")].map((bar) => ({
+        edge: getComputedStyle(bar).borderTopColor,
+        width: parseFloat(getComputedStyle(bar).borderTopWidth),
+        behind: behind(meter),
+    }));
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["dark", "light"])
+def test_the_strength_meters_empty_bars_stand_out_from_what_is_behind_them(page, api, scheme):
+    """On the sign-up page and in the change-password dialog, a bar not yet earned is an
+    outline at 3:1 or more against the page or dialog behind it (it was near invisible
+    in the dark scheme)."""
+    from tests.browser.test_board_features import contrast
+
+    page.emulate_media(color_scheme=scheme)
+    ui.open_sign_up(page)
+    page.get_by_label("Password", exact=True).fill("chalkboard2024")  # one bar of four
+    places = {"sign-up": page.locator("#password-strength")}
+    expect(places["sign-up"].locator(".strength-bar .on")).to_have_count(1)
+    signed_up = page.evaluate(EMPTY_BARS_CONTRAST, places["sign-up"].element_handle())
+    ui.fill_credentials(page, "alice", ui.PASSWORD)
+    page.get_by_role("button", name="Sign up", exact=True).click()
+    ui.board_loaded(page)
+    open_account(page)
+    ui.account_link(page, "Sign-in & security").click()
+    page.get_by_role("button", name="Change password…").click()
+    dialog(page).get_by_label("New password", exact=True).fill("chalkboard2024")
+    meter = page.locator("#step-up-strength")
+    expect(meter.locator(".strength-bar .on")).to_have_count(1)
+    in_dialog = meter.evaluate(EMPTY_BARS_CONTRAST)
+    for where, bars in (("sign-up", signed_up), ("dialog", in_dialog)):
+        assert len(bars) == 3, (where, bars)
+        for bar in bars:
+            assert bar["width"] >= 1, (where, bar)
+            assert contrast(bar["edge"], bar["behind"]) >= 3, (where, bar)
 
 
 def test_the_meter_and_the_server_agree_on_which_passwords_are_strong_enough(page, api):
@@ -268,8 +314,8 @@ def test_overview_counts_recovery_codes_and_links_to_the_security_activity(page,
     expect(page.locator("#ov-totp-mark [data-icon='check']")).to_be_visible()
     expect(page.locator("#ov-codes")).to_have_text("9 left")
     expect(page.locator("#ov-codes-mark [data-icon='check']")).to_be_visible()
-    link = overview_rows(page).get_by_role("link", name=re.compile(r"^Security activity"))
-    expect(link).to_contain_text("Latest: Signed in with recovery code")
+    link = ui.overview(page).get_by_role("link", name="Review security activity")
+    expect(link).to_have_accessible_description(re.compile("^Latest: Signed in with recovery code"))
     link.click()
     expect(page).to_have_url(re.compile(r"#/account/activity$"))
     heading = page.get_by_role("heading", name="Security activity", level=1)
@@ -364,16 +410,19 @@ def test_two_factor_setup_on_a_phone_fills_the_screen_with_its_buttons_pinned(ne
     expect(setup).to_be_hidden()
 
 
-def test_the_overview_rows_say_how_things_stand_and_leave_the_to_do_to_the_check_up(page, api):
+def test_the_overview_sums_up_in_cards_and_leaves_the_to_do_to_the_check_up(page, api):
     api.signup("alice")
     ui.log_in(page, "alice")
     open_account(page)
     expect(page.locator("#ov-email")).to_have_text("None")
     expect(page.locator("#ov-totp")).to_have_text("Off")
-    rows = overview_rows(page)
-    # No "Add"/"Turn on" chips: each row is one link, nothing to press inside or beside it.
+    rows = ui.overview(page)
+    # No "Add"/"Turn on" chips: one link for each page summed up, nothing else to press
+    # (four here: the side list has Delete account).
     expect(rows.get_by_role("button")).to_have_count(0)
-    expect(rows.get_by_role("link")).to_have_count(5)
+    expect(rows.get_by_role("link")).to_have_text(
+        ["Edit profile", "Manage sign-in & security", "Review security activity",
+         "See where you're signed in"])
     assert page.evaluate("() => document.querySelectorAll('.overview a a, .overview a button')"
                          ".length") == 0
     for mark in ("#ov-email-mark", "#ov-totp-mark"):
@@ -381,11 +430,20 @@ def test_the_overview_rows_say_how_things_stand_and_leave_the_to_do_to_the_check
     # Each thing to do is said once, in the check-up above the rows.
     for action in ("Add an email address", "Turn on two-factor authentication"):
         expect(page.get_by_role("main").get_by_text(action, exact=True)).to_have_count(1)
-    # The whole row opens its page.
-    row = rows.get_by_role("listitem").filter(has_text="Sign-in & security")
-    box = row.bounding_box()
-    assert box
-    page.mouse.click(box["x"] + box["width"] - 10, box["y"] + box["height"] / 2)
+    # Wide, where the side list navigates, a summary: cards in two columns, each with
+    # its facts one to a line and its link at its foot.
+    cards = rows.get_by_role("listitem")
+    boxes = [cards.nth(n).bounding_box() for n in range(4)]
+    assert abs(boxes[0]["y"] - boxes[1]["y"]) < 1 < boxes[1]["x"] - boxes[0]["x"], boxes
+    assert boxes[2]["y"] >= boxes[0]["y"] + boxes[0]["height"], boxes
+    security = cards.nth(1)
+    facts = security.locator(".overview-fact:visible")
+    assert facts.nth(1).bounding_box()["y"] > facts.nth(0).bounding_box()["y"] + 5
+    action = security.get_by_role("link", name="Manage sign-in & security")
+    expect(action).to_be_visible()
+    link_box, card_box = action.bounding_box(), security.bounding_box()
+    assert link_box["y"] > facts.last.bounding_box()["y"], (link_box, card_box)
+    action.click()
     expect(page).to_have_url(re.compile(r"#/account/security$"))
 
 
@@ -683,7 +741,17 @@ def test_phones_keep_the_back_link_instead_of_the_side_list(new_page, api):
     page = ui.signed_in(new_page, width=360, height=740)
     open_account(page)
     expect(page.get_by_role("navigation", name="Account")).to_be_hidden()
-    overview_rows(page).get_by_role("link", name=re.compile("^Security activity")).click()
+    # Narrow, the overview is the navigation: a list of rows, Delete account last, and
+    # each whole row opens its page (its link is named for what it does there).
+    rows = ui.overview(page)
+    expect(rows.get_by_role("link")).to_have_count(5)
+    expect(rows.get_by_role("link").last).to_have_accessible_name("Delete account")
+    expect(rows.get_by_role("link").last).to_be_visible()
+    first, second = (rows.get_by_role("listitem").nth(n).bounding_box() for n in (0, 1))
+    assert second["y"] >= first["y"] + first["height"] - 1 and abs(second["x"] - first["x"]) < 1
+    row = rows.get_by_role("listitem").filter(has_text="Security activity").bounding_box()
+    assert row
+    page.mouse.click(row["x"] + row["width"] - 10, row["y"] + row["height"] / 2)
     expect(page.get_by_role("heading", name="Security activity", level=1)).to_be_focused()
     expect(page.get_by_role("navigation", name="Account")).to_be_hidden()
     back = page.get_by_role("link", name="Account", exact=True)

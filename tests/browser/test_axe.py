@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import os
 import re
+import time
+from datetime import UTC, datetime
 
 import pyotp
 import pytest
@@ -63,6 +65,12 @@ def axe_page(browser, web, api, problems):
         context.close()
 
 
+def iso(moment: float) -> str:
+    """A time as the API writes it: "2026-12-05T08:52:00.000Z"."""
+    return datetime.fromtimestamp(moment, UTC).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z")
+
+
 def violations(page) -> list[str]:
     page.add_script_tag(path=str(AXE))
     found = page.evaluate(
@@ -97,7 +105,8 @@ def check(page, name: str, scheme: str, size: str) -> None:
 def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     # A board in use (board_story.py): five people's last three days, written at the
     # times they happened, links, emoji, Hebrew and a long message under "Show more";
-    # alice's iPhone session (so the sessions list has a "Sign out") and sign-in history.
+    # alice's iPad and iPhone sessions (so the sessions list has a "Sign out" each and
+    # "Sign out everywhere else") and sign-in history.
     board_story.seed(api.env)
     api.signup("carol", ui.PASSWORD)
     api.two_factor_on("carol")
@@ -175,7 +184,7 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
 
     ui.open_account(page)
     expect(page.get_by_role("heading", name="Account", level=1)).to_be_visible()
-    expect(page.locator("#ov-sessions")).to_have_text("2 sessions")
+    expect(page.locator("#ov-sessions")).to_have_text("3 sessions")
     expect(page.locator("#ov-passkeys")).not_to_be_empty()
     check(page, "account", scheme, size)
 
@@ -240,26 +249,43 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     setup = page.get_by_role("dialog", name="Two-factor authentication is on")
     expect(setup.get_by_role("button", name="I have saved them")).to_be_visible()
     check(page, "two-factor-recovery-codes", scheme, size)
+    # One of them steps up below (the setup's code is spent for its 30 s window).
+    recovery_code = setup.get_by_role("list", name="Save your recovery codes").get_by_role(
+        "listitem").first.inner_text()
     setup.get_by_role("button", name="I have saved them").click()
     section = page.get_by_role("region", name="Two-factor authentication")
     expect(section.locator("#totp-badge")).to_have_text("On")
     page.evaluate("() => window.scrollTo(0, 0)")
     check(page, "two-factor-on", scheme, size)
 
+    section.get_by_role("button", name="New recovery codes…").click()
+    dialog = page.get_by_role("dialog", name="Make new recovery codes")
+    dialog.get_by_label("Your password").fill(ui.PASSWORD)
+    dialog.get_by_label("Two-factor code").fill(recovery_code)
+    dialog.get_by_role("button", name="Make new codes").click()
+    renewed = page.get_by_role("dialog", name="Your new recovery codes")
+    expect(renewed.get_by_role("list", name="Save your recovery codes").get_by_role("listitem")
+           ).to_have_count(10)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    check(page, "two-factor-new-recovery-codes", scheme, size)
+    renewed.get_by_role("button", name="I have saved them").click()
+    expect(renewed).to_be_hidden()
+
     section.get_by_role("button", name="Turn off").click()
     dialog = page.get_by_role("dialog", name="Turn off two-factor authentication?")
-    dialog.get_by_role("button", name="Turn off").click()
-    expect(page.locator("#step-up-password-problem")).not_to_be_empty()
+    expect(dialog.get_by_label("Your password")).to_be_focused()
     check(page, "two-factor-turn-off-dialog", scheme, size)
     page.keyboard.press("Escape")
 
-    # The passkey list and the removal confirmation. Registering a real passkey needs a
+    # The passkey list, renaming and removing one. Registering a real passkey needs a
     # virtual authenticator on the API's relying-party origin (test_strong_signin.py
-    # does that); here the list is the API's answer, as the contract shapes it.
+    # does that); here the list is the API's answer, as the contract shapes it, dated by
+    # the story (alice joined two days ago on her work PC, her iPhone came last night).
+    now = time.time()
     listed = {"passkeys": [
-        {"id": "pk-1", "name": "Work laptop", "created_at": "2026-11-02T09:15:00.000Z",
-         "last_used_at": "2026-11-30T17:40:00.000Z"},
-        {"id": "pk-2", "name": "Pixel phone", "created_at": "2026-11-20T12:00:00.000Z",
+        {"id": "pk-1", "name": "Work PC", "created_at": iso(board_story.on_day(now, 2, "08:52")),
+         "last_used_at": iso(board_story.ago(now, hours=3))},
+        {"id": "pk-2", "name": "iPhone", "created_at": iso(board_story.on_day(now, 1, "21:07")),
          "last_used_at": None},
     ]}
     page.route(f"{api.url}/me/passkeys", lambda route: route.fulfill(
@@ -271,20 +297,31 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     expect(passkey_list.get_by_role("listitem")).to_have_count(2)
     page.locator("#passkeys").evaluate("(node) => node.scrollIntoView({ block: 'center' })")
     check(page, "account-passkeys", scheme, size)
-    page.get_by_role("button", name="Remove passkey Work laptop").click()
-    expect(page.get_by_role("dialog", name="Remove the passkey “Work laptop”?")).to_be_visible()
+    page.get_by_role("button", name="Rename passkey Work PC").click()
+    dialog = page.get_by_role("dialog", name="Rename passkey")
+    expect(dialog.get_by_role("textbox", name="Name")).to_have_value("Work PC")
+    check(page, "passkey-rename-dialog", scheme, size)
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    page.get_by_role("button", name="Remove passkey Work PC").click()
+    expect(page.get_by_role("dialog", name="Remove the passkey “Work PC”?")).to_be_visible()
     check(page, "passkey-remove-dialog", scheme, size)
     page.keyboard.press("Escape")
     page.unroute(f"{api.url}/me/passkeys")
 
     ui.account_link(page, "Overview").click()
     ui.account_link(page, "Where you're signed in").click()
-    expect(page.locator("#sessions-list li")).to_have_count(2)  # this page's and the API's
+    expect(page.locator("#sessions-list li")).to_have_count(3)  # this page's, the story's two
     expect(page.locator("#sessions-current")).to_contain_text(
         "Chrome on an Android phone" if size == "phone" else "Chrome on macOS")
     check(page, "account-sessions", scheme, size)
+    details = page.locator("#sessions-others-list li").first.locator("details")
+    details.get_by_text("Details", exact=True).click()
+    expect(details.locator("code")).to_be_visible()
+    check(page, "account-sessions-details", scheme, size)
+    details.get_by_text("Details", exact=True).click()
     page.get_by_role("button", name="Sign out everywhere else…").click()
-    expect(page.get_by_role("dialog", name="Sign out of 1 other session?")).to_be_visible()
+    expect(page.get_by_role("dialog", name="Sign out of 2 other sessions?")).to_be_visible()
     check(page, "sessions-sign-out-others-dialog", scheme, size)
     page.keyboard.press("Escape")
 

@@ -43,12 +43,16 @@ def test_the_story_reads_back_newest_first_with_ids_in_time_order(api):
         assert board_story.id_millis(message["id"]) == round(parse(message["created_at"]) * 1000)
 
     sessions = api.call("GET", "/me/sessions", token=api.tokens["alice"]["access_token"])
-    others = [s for s in sessions.body["sessions"] if not s["current"]]
-    assert [s["device"] for s in others] == ["Mobile Safari 26 on iOS"]
-    assert parse(others[0]["created_at"]) < parse(others[0]["last_used_at"])
+    others = sorted((s for s in sessions.body["sessions"] if not s["current"]),
+                    key=lambda s: s["last_used_at"], reverse=True)
+    assert [(s["device"], s["device_kind"]) for s in others] == [
+        ("Mobile Safari 26 on iOS", "phone"), ("Chrome Mobile iOS 156 on iOS", "tablet")]
+    for session in others:  # each used after it signed in
+        assert parse(session["created_at"]) < parse(session["last_used_at"])
     events = api.call("GET", "/me/security-events", token=api.tokens["alice"]["access_token"])
     assert [(e["type"], e["device"]) for e in events.body["events"][1:]] == [
         ("sign_in", "Mobile Safari 26 on iOS"),
+        ("sign_in", "Chrome Mobile iOS 156 on iOS"),
         ("session_ended", "Firefox 158 on Windows"),
         ("sign_in", "Firefox 158 on Windows"),
     ]

@@ -139,7 +139,7 @@ def test_this_device_comes_first_then_the_others_by_their_last_activity(new_page
     expect(details.locator("dd").first).to_have_text("Mobile Safari 17 on iOS")
     expect(details.locator("code")).to_have_text(IPHONE)
 
-    # Each Sign out names its session; one for all the others, when there are others.
+    # Each Sign out names its session; one for all the others, when there are two or more.
     expect(iphone.get_by_role("button", name="Sign out Safari on iPhone", exact=True)
            ).to_be_visible()
     expect(windows.get_by_role("button", name="Sign out Firefox on Windows", exact=True)
@@ -153,6 +153,8 @@ def test_signing_out_another_session_sends_that_browser_to_login(new_page, api):
     here = ui.signed_in(new_page)
     open_account(here)
     expect(sessions(here)).to_have_count(3)
+    everywhere = here.get_by_role("button", name="Sign out everywhere else")
+    expect(everywhere).to_be_visible()
     # End the other browser's session: the most recently active of the others.
     expect(others(here).locator(".session-name")).to_have_text(
         ["Chrome on Linux", "Unknown device"])
@@ -160,6 +162,8 @@ def test_signing_out_another_session_sends_that_browser_to_login(new_page, api):
     expect(done(here)).to_have_text("Signed out Chrome on Linux.")
     expect(sessions(here)).to_have_count(2)
     expect(here.get_by_role("heading", name="Other sessions (1)")).to_be_visible()
+    # One other session left: its own Sign out is the only one, no twin beside it.
+    expect(everywhere).to_be_hidden()
     # The keyboard stays in the list: on the next session's Sign out.
     expect(others(here).first.get_by_role("button", name="Sign out Unknown device")
            ).to_be_focused()
@@ -303,6 +307,10 @@ def test_signing_out_the_last_other_session_says_so_and_keeps_the_focus_near(new
     here = ui.signed_in(new_page)
     open_account(here)
     expect(here.get_by_role("heading", name="Other sessions (1)")).to_be_visible()
+    # With one other session, "Sign out everywhere else" would only repeat its Sign out.
+    expect(others(here).first.get_by_role("button", name="Sign out Unknown device")
+           ).to_be_visible()
+    expect(here.get_by_role("button", name="Sign out everywhere else")).to_be_hidden()
     others(here).first.get_by_role("button", name="Sign out Unknown device").press("Enter")
     expect(done(here)).to_have_text("Signed out Unknown device.")
     # Nothing left to sign out: the heading takes the focus, over the empty state.

@@ -127,14 +127,19 @@ ACCOUNT_NAV_WIDTH = 960  # static/security.css: from here the Account's pages ar
 
 def account_link(page: Any, name: str) -> Any:
     """The link to one Account page as a person finds it: in the Account navigation beside
-    the page on a wide screen; narrower, the overview's row ("← Account" for "Overview")."""
+    the page on a wide screen; narrower, the overview's row, whose link names the page
+    ("Manage sign-in & security"; "← Account" for "Overview")."""
     if page.viewport_size["width"] >= ACCOUNT_NAV_WIDTH:
         return page.get_by_role("navigation", name="Account").get_by_role(
             "link", name=name, exact=True)
     if name == "Overview":
         return page.get_by_role("link", name="Account", exact=True)
-    return page.get_by_role("list", name="Your account and how it is protected").get_by_role(
-        "link", name=re.compile(f"^{re.escape(name)}"))
+    return overview(page).get_by_role("link", name=re.compile(re.escape(name), re.IGNORECASE))
+
+
+def overview(page: Any) -> Any:
+    """The Account overview's list: a summary of each page, with its link."""
+    return page.get_by_role("list", name="Your account and how it is protected")
 
 
 def open_sign_up(page: Any) -> None:

@@ -165,13 +165,17 @@ function otherItems() {
   return Array.from(ui.othersList.querySelectorAll("li.session"));
 }
 
-/** The heading's count, the empty state and "Sign out everywhere else", from the rows shown. */
+/**
+ * The heading's count, the empty state and "Sign out everywhere else", from the rows
+ * shown. With one other session its own Sign out does the same, so the button for all
+ * of them waits for two.
+ */
 function showCount() {
   const count = otherItems().length;
   ui.othersTitle.textContent = count ? `Other sessions (${count})` : "Other sessions";
   ui.othersTitle.hidden = false;
   ui.empty.hidden = count > 0;
-  ui.others.hidden = count === 0;
+  ui.others.hidden = count < 2;
 }
 
 function render(sessions) {
