@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -300,6 +301,44 @@ def test_the_code_step_can_ask_for_a_recovery_code_instead(page, api):
     page.get_by_role("button", name="Use a code from your app").click()
     expect(ui.sign_in_code(page)).to_have_attribute("aria-invalid", "false")
     expect(page.get_by_role("button", name="Use a recovery code")).to_be_visible()
+
+
+def test_the_code_step_has_one_heading_its_own_title(page, api):
+    """As GitHub's two-factor page: the step's title is the page's one heading and the
+    tab's title, not "Sign in" over a second heading; Start over brings "Sign in" back."""
+    api.signup("alice")
+    authenticator = api.two_factor_on("alice")
+    view = page.locator("#auth-view")
+    ui.fill_credentials(page, "alice", ui.PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(ui.sign_in_code(page)).to_be_focused()
+    expect(view.get_by_role("heading")).to_have_count(1)
+    expect(page.get_by_role("heading", name="Two-factor code", level=1)).to_be_visible()
+    expect(page.get_by_role("form", name="Two-factor code")).to_be_visible()
+    expect(page).to_have_title("Two-factor code · chalkboard")
+    page.get_by_role("button", name="Use a recovery code").click()
+    expect(page.get_by_label("Recovery code", exact=True)).to_be_focused()
+    expect(view.get_by_role("heading")).to_have_count(1)
+    expect(page.get_by_role("heading", name="Enter a recovery code", level=1)).to_be_visible()
+    expect(page).to_have_title("Enter a recovery code · chalkboard")
+    page.get_by_role("button", name="Use a code from your app").click()
+    expect(page.get_by_role("heading", name="Two-factor code", level=1)).to_be_visible()
+    expect(page).to_have_title("Two-factor code · chalkboard")
+    page.get_by_role("button", name="Start over").click()
+    expect(page.get_by_label("Username", exact=True)).to_be_focused()
+    expect(ui.login_heading(page)).to_be_visible()
+    expect(view.get_by_role("heading")).to_have_count(1)
+    expect(page).to_have_title("Sign in · chalkboard")
+    # Signed in with a code (the step after the one setup used), then out: "Sign in" again.
+    ui.fill_credentials(page, "alice", ui.PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    ui.sign_in_code(page).fill(authenticator.at(time.time() + 30))
+    page.get_by_role("button", name="Verify").click()
+    ui.board_loaded(page)
+    ui.sign_out(page)
+    expect(ui.login_heading(page)).to_be_visible()
+    expect(view.get_by_role("heading")).to_have_count(1)
+    expect(page).to_have_title("Sign in · chalkboard")
 
 
 def test_the_strength_meter_says_whether_the_server_will_accept_the_password(page, api):
