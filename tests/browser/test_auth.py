@@ -280,6 +280,28 @@ def test_the_reset_page_has_a_show_toggle_for_its_new_passwords(page, api):
     expect(again).to_have_attribute("type", "password")
 
 
+def test_the_reset_page_says_under_its_heading_that_saving_signs_out_everywhere(page, api):
+    page.goto(page.url.split("#")[0] + "#/reset?token=not-a-real-one")
+    heading = page.get_by_role("heading", name="Choose a new password", level=1)
+    expect(heading).to_be_visible()
+    lead = page.get_by_text("Saving it signs you out everywhere, this browser included.")
+    expect(lead).to_be_visible()
+    # A line under the heading, as every sign-in page has, before the first field.
+    label = page.locator("label[for='reset-password']")
+    assert heading.bounding_box()["y"] < lead.bounding_box()["y"] < label.bounding_box()["y"]
+    expect(lead).to_have_css("font-size", page.locator("#auth-lead").evaluate(
+        "(node) => getComputedStyle(node).fontSize"))
+
+
+@pytest.mark.parametrize("route", ["login", "signup"])
+def test_the_switch_link_wraps_whole_on_a_phone(new_page, route):
+    page = new_page(width=360, height=740)
+    page.goto(page.url.split("#")[0] + f"#/{route}")
+    link = page.locator("#auth-switch")
+    expect(link).to_be_visible()
+    assert link.evaluate("(node) => node.getClientRects().length") == 1
+
+
 def test_the_code_step_can_ask_for_a_recovery_code_instead(page, api):
     api.signup("alice")
     api.two_factor_on("alice")
