@@ -41,9 +41,14 @@ function go(name) {
   if (location.hash !== `#/${name}`) history.replaceState(null, "", `#/${name}`);
 }
 
+/** The tab's title: the page's heading, then the app's name. */
+function setTitle(title) {
+  document.title = `${title} · chalkboard`;
+}
+
 function showView(key, name, title) {
   for (const [view, node] of Object.entries(ui.views)) node.hidden = view !== key;
-  document.title = `${title} · chalkboard`;
+  setTitle(title);
   const changed = current !== name;
   current = name;
   return changed;
@@ -300,7 +305,7 @@ function init() {
   };
   dialog.init();
   auth.init({ signedIn });
-  codeStep.init({ signedIn });
+  codeStep.init({ signedIn, titled: setTitle });
   recovery.init({
     done: (notice) => {
       // A reset ends every session, this browser's too: forget it and sign in afresh.

@@ -615,9 +615,17 @@ def test_the_change_password_dialog_has_show_toggles_and_hides_again_on_close(pa
     expect(dialog(page).get_by_role("button", name="Show password")).to_be_visible()
 
 
-def test_two_factor_setup_on_a_touch_screen_opens_the_app_first(browser, web, api, new_page):
+def pinned_buttons_top(page) -> float:
+    """Where the setup step's pinned buttons start (the top of its sticky foot)."""
+    return page.evaluate("""() => document.querySelector(
+        '#totp-dialog .totp-step:not([hidden]) > .dialog-actions').getBoundingClientRect().top""")
+
+
+def test_two_factor_setup_on_a_touch_screen_has_the_same_steps_with_the_app_link_first(
+        browser, web, api, new_page):
     api.signup("alice")
-    context = app_context(browser, web.url, api.url, viewport={"width": 360, "height": 740},
+    # A small Android phone: the step's content runs under its pinned buttons.
+    context = app_context(browser, web.url, api.url, viewport={"width": 360, "height": 640},
                           has_touch=True, is_mobile=True)
     try:
         page = new_page(context=context)
@@ -629,27 +637,43 @@ def test_two_factor_setup_on_a_touch_screen_opens_the_app_first(browser, web, ap
             "Your password").fill(ui.PASSWORD)
         page.get_by_role("button", name="Continue").click()
         setup = page.locator("#totp-dialog")
-        # "Install an app" is a hint, not a step of its own.
-        expect(setup.get_by_role("heading", name=re.compile("^Step 1 of 2"))).to_be_focused()
-        expect(setup.get_by_text("You need an authenticator app")).to_be_visible()
-        expect(setup.get_by_role("button", name="Back")).to_be_hidden()
-        # The app's link first, then the key with Copy, then the QR code (shown and read so).
+        # The three steps a computer shows, titled the same.
+        expect(ui.two_factor_step(setup, 1)).to_be_focused()
+        expect(setup).to_contain_text("Google Authenticator")
+        setup.get_by_role("button", name="I have an app").click()
+        expect(ui.two_factor_step(setup, 2)).to_be_focused()
+        # The app's link first, then the key with Copy; the QR code (for another device)
+        # only on asking, behind a disclosure after them.
         open_app = setup.get_by_role("link", name="Open in authenticator app")
         expect(open_app).to_have_attribute("href", re.compile(r"^otpauth://totp/"))
-        order = page.evaluate("""() => ['totp-open-app', 'totp-secret', 'totp-copy-key', 'totp-qr']
+        qr = setup.get_by_role("img", name=re.compile("^QR code for your authenticator app"))
+        expect(qr).to_be_hidden()
+        order = page.evaluate("""() => ['totp-open-app', 'totp-secret', 'totp-copy-key']
             .map((id) => document.getElementById(id).getBoundingClientRect().top)""")
         assert order == sorted(order), order
-        dom = page.evaluate("""() => {
-            const a = document.getElementById('totp-secret');
-            const b = document.getElementById('totp-qr');
-            return Boolean(a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING);
-        }""")
-        assert dom
+        show_qr = setup.get_by_text("Setting up on another device? Show QR code")
+        # Reached by the keyboard, the disclosure is moved clear of the pinned buttons.
+        open_app.focus()
+        page.keyboard.press("Tab")
+        expect(setup.get_by_role("button", name="Copy key")).to_be_focused()
+        page.keyboard.press("Tab")
+        expect(setup.locator("summary")).to_be_focused()
+        assert show_qr.bounding_box()["y"] + show_qr.bounding_box()["height"] <= (
+            pinned_buttons_top(page))
+        page.keyboard.press("Enter")
+        # Opened, the whole QR code shows above the buttons, not cut off under them.
+        expect(qr).to_be_visible()
+        page.wait_for_timeout(300)  # a smooth scroll, if any, has ended
+        box = qr.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= pinned_buttons_top(page), (
+            box, pinned_buttons_top(page))
         setup.get_by_role("button", name="Next").click()
-        expect(setup.get_by_role("heading", name=re.compile("^Step 2 of 2"))).to_be_visible()
+        expect(ui.two_factor_step(setup, 3)).to_be_visible()
         expect(setup.get_by_label("Authenticator code", exact=True)).to_be_focused()
         setup.get_by_role("button", name="Back").click()
-        expect(setup.get_by_role("heading", name=re.compile("^Step 1 of 2"))).to_be_focused()
+        expect(ui.two_factor_step(setup, 2)).to_be_focused()
+        setup.get_by_role("button", name="Back").click()
+        expect(ui.two_factor_step(setup, 1)).to_be_focused()
         setup.get_by_role("button", name="Cancel").click()
         expect(setup).to_be_hidden()
         expect(page.locator("#totp-open-app")).not_to_have_attribute("href", re.compile("."))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -279,6 +280,28 @@ def test_the_reset_page_has_a_show_toggle_for_its_new_passwords(page, api):
     expect(again).to_have_attribute("type", "password")
 
 
+def test_the_reset_page_says_under_its_heading_that_saving_signs_out_everywhere(page, api):
+    page.goto(page.url.split("#")[0] + "#/reset?token=not-a-real-one")
+    heading = page.get_by_role("heading", name="Choose a new password", level=1)
+    expect(heading).to_be_visible()
+    lead = page.get_by_text("Saving it signs you out everywhere, this browser included.")
+    expect(lead).to_be_visible()
+    # A line under the heading, as every sign-in page has, before the first field.
+    label = page.locator("label[for='reset-password']")
+    assert heading.bounding_box()["y"] < lead.bounding_box()["y"] < label.bounding_box()["y"]
+    expect(lead).to_have_css("font-size", page.locator("#auth-lead").evaluate(
+        "(node) => getComputedStyle(node).fontSize"))
+
+
+@pytest.mark.parametrize("route", ["login", "signup"])
+def test_the_switch_link_wraps_whole_on_a_phone(new_page, route):
+    page = new_page(width=360, height=740)
+    page.goto(page.url.split("#")[0] + f"#/{route}")
+    link = page.locator("#auth-switch")
+    expect(link).to_be_visible()
+    assert link.evaluate("(node) => node.getClientRects().length") == 1
+
+
 def test_the_code_step_can_ask_for_a_recovery_code_instead(page, api):
     api.signup("alice")
     api.two_factor_on("alice")
@@ -300,6 +323,44 @@ def test_the_code_step_can_ask_for_a_recovery_code_instead(page, api):
     page.get_by_role("button", name="Use a code from your app").click()
     expect(ui.sign_in_code(page)).to_have_attribute("aria-invalid", "false")
     expect(page.get_by_role("button", name="Use a recovery code")).to_be_visible()
+
+
+def test_the_code_step_has_one_heading_its_own_title(page, api):
+    """As GitHub's two-factor page: the step's title is the page's one heading and the
+    tab's title, not "Sign in" over a second heading; Start over brings "Sign in" back."""
+    api.signup("alice")
+    authenticator = api.two_factor_on("alice")
+    view = page.locator("#auth-view")
+    ui.fill_credentials(page, "alice", ui.PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(ui.sign_in_code(page)).to_be_focused()
+    expect(view.get_by_role("heading")).to_have_count(1)
+    expect(page.get_by_role("heading", name="Two-factor code", level=1)).to_be_visible()
+    expect(page.get_by_role("form", name="Two-factor code")).to_be_visible()
+    expect(page).to_have_title("Two-factor code · chalkboard")
+    page.get_by_role("button", name="Use a recovery code").click()
+    expect(page.get_by_label("Recovery code", exact=True)).to_be_focused()
+    expect(view.get_by_role("heading")).to_have_count(1)
+    expect(page.get_by_role("heading", name="Enter a recovery code", level=1)).to_be_visible()
+    expect(page).to_have_title("Enter a recovery code · chalkboard")
+    page.get_by_role("button", name="Use a code from your app").click()
+    expect(page.get_by_role("heading", name="Two-factor code", level=1)).to_be_visible()
+    expect(page).to_have_title("Two-factor code · chalkboard")
+    page.get_by_role("button", name="Start over").click()
+    expect(page.get_by_label("Username", exact=True)).to_be_focused()
+    expect(ui.login_heading(page)).to_be_visible()
+    expect(view.get_by_role("heading")).to_have_count(1)
+    expect(page).to_have_title("Sign in · chalkboard")
+    # Signed in with a code (the step after the one setup used), then out: "Sign in" again.
+    ui.fill_credentials(page, "alice", ui.PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    ui.sign_in_code(page).fill(authenticator.at(time.time() + 30))
+    page.get_by_role("button", name="Verify").click()
+    ui.board_loaded(page)
+    ui.sign_out(page)
+    expect(ui.login_heading(page)).to_be_visible()
+    expect(view.get_by_role("heading")).to_have_count(1)
+    expect(page).to_have_title("Sign in · chalkboard")
 
 
 def test_the_strength_meter_says_whether_the_server_will_accept_the_password(page, api):

@@ -256,18 +256,18 @@ def set_up_two_factor(page: Any) -> tuple[pyotp.TOTP, list[str]]:
     dialog.get_by_role("button", name="Continue").click()
     # One step at a time, in a dialog of its own.
     setup = page.get_by_role("dialog", name="Set up two-factor authentication")
-    step = setup.get_by_role("heading", name=re.compile("^Step 1 of 3"))
-    expect(step).to_be_focused()
+    expect(ui.two_factor_step(setup, 1)).to_be_focused()
     expect(setup).to_contain_text("Google Authenticator")  # what such an app is
     expect(setup).to_contain_text("Aegis")
     setup.get_by_role("button", name="I have an app").click()
-    expect(setup.get_by_role("heading", name=re.compile("^Step 2 of 3"))).to_be_focused()
+    expect(ui.two_factor_step(setup, 2)).to_be_focused()
     expect(setup.get_by_role("img", name="QR code for your authenticator app")).to_be_visible()
     key = setup.locator("#totp-secret").inner_text()
     assert all(len(group) == 4 for group in key.split(" ")[:-1]), key  # in fours
     expect(setup.get_by_role("button", name="Copy key")).to_be_visible()
     authenticator = pyotp.TOTP(key.replace(" ", ""))
     setup.get_by_role("button", name="Next").click()
+    expect(ui.two_factor_step(setup, 3)).to_be_visible()
     expect(setup.get_by_label("Authenticator code", exact=True)).to_be_focused()
     setup.get_by_label("Authenticator code", exact=True).fill(authenticator.now())
     setup.get_by_role("button", name="Turn on").click()
@@ -350,7 +350,7 @@ def test_two_factor_enable_then_log_in_with_a_code_and_with_a_recovery_code(
     log_out(page)
     ui.fill_credentials(page, "alice", ui.PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.get_by_role("heading", name="Two-factor code")).to_be_visible()
+    expect(page.get_by_role("heading", name="Two-factor code", level=1)).to_be_visible()
     expect(ui.sign_in_code(page)).to_be_focused()
     ui.sign_in_code(page).fill("000000")
     page.get_by_role("button", name="Verify").click()
@@ -461,9 +461,13 @@ def test_the_code_step_offers_the_passkey_instead(
     log_out(page)
     ui.fill_credentials(page, "alice", ui.PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.get_by_role("heading", name="Two-factor code")).to_be_visible()
+    expect(page.get_by_role("heading", name="Two-factor code", level=1)).to_be_visible()
     use_passkey(page, "Use a passkey instead")
     expect(ui.board_heading(page)).to_be_visible()
+    # The code step's title left with it: the next sign-in page is "Sign in" again.
+    log_out(page)
+    expect(page.get_by_role("heading", name="Two-factor code")).to_have_count(0)
+    expect(page).to_have_title("Sign in · chalkboard")
 
 
 def test_a_wrong_code_at_setup_says_the_next_one_may_be_needed(

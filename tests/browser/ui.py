@@ -73,6 +73,16 @@ def sign_in_code(page: Any) -> Any:
         "Authenticator code", exact=True)
 
 
+# Two-factor setup's steps, the same three on a computer and on a touch screen.
+TWO_FACTOR_STEPS = ("Get an authenticator app", "Add chalkboard to the app", "Enter the code")
+
+
+def two_factor_step(setup: Any, number: int) -> Any:
+    """The setup dialog's heading of step ``number`` (1 to 3): "Step 2 of 3", its title."""
+    title = re.escape(TWO_FACTOR_STEPS[number - 1])
+    return setup.get_by_role("heading", name=re.compile(rf"^Step {number} of 3\W+{title}$"))
+
+
 def signed_in(new_page: Any, username: str = "alice", *, clock: bool = False,
               **size: int) -> Any:
     """A new page (a fresh browser context, from the ``new_page`` fixture) with

@@ -1,7 +1,9 @@
 // Sign-in & security: two-factor authentication, for someone who has never used it.
 // Off: one "Set up" button (asks the password once), then a dialog one step at a time,
-// with Cancel at each: 1 install an authenticator app (with examples), 2 scan the QR
-// code or enter the key (in groups of four, with Copy), 3 enter the code. Then, in the
+// with Cancel at each, the same three steps on every device: 1 get an authenticator app
+// (with examples), 2 add chalkboard to it (a computer: scan the QR code, or type the key
+// in groups of four, with Copy; a touch screen: open the app by its link, or paste the
+// key, the QR code for another device on asking), 3 enter the code. Then, in the
 // same dialog titled "Two-factor authentication is on", the success said first and the
 // recovery codes in a box with Download (.txt), Copy and Print along its top. On: a
 // clear "On" with the codes left, "New recovery codes…" (shown in the same dialog,
@@ -78,41 +80,50 @@ function forgetSecrets() {
 /** Show one step ("app", "scan", "code", "codes") and move to its heading. */
 function goTo(step) {
   for (const [name, node] of Object.entries(ui.steps)) node.hidden = name !== step;
-  ui.steps[step].querySelector(".step-title").focus();
+  pinButtons();
+  ui.dialog.scrollTop = 0; // a step starts at its top, under the dialog's title
+  ui.steps[step].querySelector(".step-title").focus({ preventScroll: true });
 }
 
-// What the scan step says where the app is on this device (a touch screen: a phone or
-// tablet) or elsewhere (a computer: scan the QR code with the phone).
+/**
+ * On a phone each step's buttons are pinned over the dialog's foot (security.css): the
+ * dialog keeps that much room as its scroll padding, so what the focus moves to (and
+ * the QR code, once asked for) is scrolled into view above them rather than under them.
+ */
+function pinButtons() {
+  const step = Object.values(ui.steps).find((node) => !node.hidden);
+  const foot = step?.querySelector(":scope > .dialog-actions, :scope > .dialog-foot");
+  const pinned = foot && getComputedStyle(foot).position === "sticky" ? foot.offsetHeight : 0;
+  ui.dialog.style.setProperty("--pinned", `${pinned}px`);
+}
+
+// What step 2 says where the app is on this device (a touch screen: a phone or tablet)
+// or elsewhere (a computer: scan the QR code with the phone).
 const SCAN_TEXT = {
-  touch: { scan: "On another device? Scan this QR code with its authenticator app.",
+  touch: { scan: "Scan this QR code with the authenticator app on your other device.",
     key: "Or in the app choose “Enter a setup key” and paste this key (choose “time-based” if asked):" },
   desk: { scan: "In the app, choose “Add” or “+”, then scan this QR code.",
     key: "Can't scan? Choose “Enter a setup key” in the app and type this key (spaces do not matter; choose “time-based” if asked):" },
 };
 
 /**
- * Lay the setup out for this device. On a touch screen the app is most likely on it:
- * "install an app" is a one-line hint rather than a step, the otpauth:// link that
- * opens the app comes first, then the key to paste, then the QR code; the reading
- * order is the shown order (the nodes move, not just their boxes).
+ * Lay step 2 out for this device; the steps and their titles are the same everywhere.
+ * On a touch screen the app is most likely on it: the otpauth:// link that opens the
+ * app comes first, then the key to paste, and the QR code (for an app on another
+ * device) only on asking, in a disclosure after them; the reading order is the shown
+ * order (the nodes move, not just their boxes).
  */
 function layOutSetup(otpauthUri) {
   const touch = window.matchMedia("(pointer: coarse)").matches;
   const text = touch ? SCAN_TEXT.touch : SCAN_TEXT.desk;
-  ui.appHint.hidden = !touch;
   ui.openRow.hidden = !touch;
   ui.openApp.setAttribute("href", otpauthUri);
   ui.scanText.textContent = text.scan;
   ui.keyHint.textContent = text.key;
-  const [first, second] = touch ? [ui.keyPart, ui.scanPart] : [ui.scanPart, ui.keyPart];
-  ui.steps.scan.insertBefore(first, second);
-  ui.scanBack.hidden = touch;
-  const counts = touch ? { scan: "Step 1 of 2", code: "Step 2 of 2" }
-    : { app: "Step 1 of 3", scan: "Step 2 of 3", code: "Step 3 of 3" };
-  for (const [step, count] of Object.entries(counts)) {
-    ui.steps[step].querySelector(".step-count").textContent = count;
-  }
-  return touch ? "scan" : "app";
+  ui.otherDevice.hidden = !touch;
+  ui.otherDevice.open = false;
+  if (touch) ui.otherDevice.append(ui.scanPart);
+  else ui.steps.scan.insertBefore(ui.scanPart, ui.keyPart);
 }
 
 function openDialog(title, step) {
@@ -168,7 +179,8 @@ async function startSetup() {
   if (!setup) return;
   drawQr(setup.qr);
   ui.secret.textContent = groupsOfFour(setup.secret);
-  openDialog("Set up two-factor authentication", layOutSetup(setup.otpauth_uri));
+  layOutSetup(setup.otpauth_uri);
+  openDialog("Set up two-factor authentication", "app");
 }
 
 /** Cancel, Escape: before two-factor is on, the setup is dropped; after, only closed. */
@@ -314,14 +326,13 @@ export function init({ onChanged: changed }) {
     },
     qr: byId("totp-qr"),
     secret: byId("totp-secret"),
-    appHint: byId("totp-app-hint"),
     openRow: byId("totp-open-row"),
     openApp: byId("totp-open-app"),
     scanPart: byId("totp-scan-part"),
     scanText: byId("totp-scan-text"),
     keyPart: byId("totp-key-part"),
     keyHint: byId("totp-key-hint"),
-    scanBack: byId("totp-step-scan").querySelector(".totp-back"),
+    otherDevice: byId("totp-other-device"),
     copyKey: byId("totp-copy-key"),
     copyDone: byId("totp-copy-done"),
     confirmForm: byId("totp-confirm-form"),
@@ -348,6 +359,14 @@ export function init({ onChanged: changed }) {
     goTo("code");
     ui.confirmCode.focus();
   });
+  ui.otherDevice.addEventListener("toggle", () => {
+    if (ui.otherDevice.open) ui.qr.scrollIntoView({ block: "nearest" });
+  });
+  // A foot's height changes with the width (a turned phone) and with its note ("Downloaded…").
+  const feet = new ResizeObserver(() => pinButtons());
+  for (const foot of ui.dialog.querySelectorAll(".totp-step > .dialog-actions, .dialog-foot")) {
+    feet.observe(foot);
+  }
   ui.dialog.addEventListener("cancel", (event) => {
     event.preventDefault();
     // Escape: Cancel while setting up; with the codes on screen, only "I have saved them" closes.

@@ -15,19 +15,22 @@ export const CODE_REFUSED = "Wrong code: check it, or try the next one.";
 // Where either kind of code is typed with the password (step-up dialogs, password reset).
 export const ANY_CODE_REFUSED = "That code didn't work. Check it, or enter the next code your app shows or a recovery code.";
 const RECOVERY_REFUSED = "That recovery code didn't work. Check it: each one works only once.";
-// The field takes either kind of code (POST /login/totp); the link only changes how it is asked for.
+// The field takes either kind of code (POST /login/totp); the link only changes how it is
+// asked for. Each way has its title: the page's one heading while the step is shown.
 const ASK = {
   // The same label as two-factor setup's code field (index.html), so the step reads as known.
-  app: { label: "Authenticator code", inputmode: "numeric",
+  app: { title: "Two-factor code", label: "Authenticator code", inputmode: "numeric",
     hint: "Open your authenticator app and enter the 6-digit code it shows for chalkboard.",
     other: "Use a recovery code" },
-  recovery: { label: "Recovery code", inputmode: "text",
+  recovery: { title: "Enter a recovery code", label: "Recovery code", inputmode: "text",
     hint: "Enter one of the recovery codes you saved when you turned on two-factor authentication.",
     other: "Use a code from your app" },
 };
 
 let login = null;
 let onSignedIn = () => {};
+let onTitled = () => {}; // main.js: the tab's title follows the page's heading
+let titleBefore = null; // the password form's heading ("Sign in"), while the code step replaces it
 let mfaToken = null;
 let autofill = null; // the AbortController of the waiting autofill request, if any
 // Settles once the browser has let go of the last autofill request: aborting one is not
@@ -51,9 +54,10 @@ export function codeRefusal(error, refused = CODE_REFUSED) {
   return error.message;
 }
 
-/** Look up the elements and wire the handlers, once (main.js). */
-export function init({ signedIn }) {
+/** Look up the elements and wire the handlers, once (main.js); titled(title) retitles the tab. */
+export function init({ signedIn, titled }) {
   login = {
+    title: byId("auth-title"),
     passwordForm: byId("auth-form"),
     switchLine: byId("auth-switch-line"),
     forgotLine: byId("forgot-line"),
@@ -74,6 +78,7 @@ export function init({ signedIn }) {
     passkeyError: byId("passkey-login-error"),
   };
   onSignedIn = signedIn;
+  onTitled = titled;
   login.passkeyBox.hidden = !supported();
   login.form.addEventListener("submit", submitCode);
   login.cancel.addEventListener("click", startOver);
@@ -87,14 +92,21 @@ export function init({ signedIn }) {
   ask("app");
 }
 
-/** Ask for a code from the app, or a recovery code (label, keyboard and hint). */
+/** Ask for a code from the app, or a recovery code (title, label, keyboard and hint). */
 function ask(kind) {
   const how = ASK[kind];
   login.asking = kind;
+  if (mfaToken) showTitle(how.title);
   login.codeLabel.textContent = how.label;
   login.code.setAttribute("inputmode", how.inputmode);
   login.codeHint.textContent = how.hint;
   login.useRecovery.textContent = how.other;
+}
+
+/** The sign-in page's one heading, and the tab's title with it. */
+function showTitle(title) {
+  login.title.textContent = title;
+  onTitled(title);
 }
 
 function startOver() {
@@ -170,6 +182,7 @@ export function stopAutofill() {
  */
 export function startCodeStep(token, username) {
   stopAutofill();
+  titleBefore ??= login.title.textContent;
   mfaToken = token;
   login.who.textContent = username;
   login.passwordForm.hidden = true;
@@ -189,6 +202,8 @@ export function startCodeStep(token, username) {
 /** Back to the password form (also when the login page is shown afresh). */
 export function endCodeStep() {
   mfaToken = null;
+  if (titleBefore !== null) showTitle(titleBefore);
+  titleBefore = null;
   login.who.textContent = "";
   login.form.reset();
   login.form.hidden = true;
