@@ -816,7 +816,8 @@ def test_ones_own_delete_shows_on_hover_and_focus_and_stays_a_tab_stop(new_page,
     expect(page.get_by_role("dialog", name="Delete this message?")).to_be_visible()
 
 
-def test_on_a_touch_screen_ones_own_delete_stays_in_view_for_a_finger(browser, web, api, new_page):
+def test_on_a_touch_screen_tapping_ones_own_message_shows_its_delete(
+        browser, web, api, new_page):
     api.signup("alice")
     api.login("alice")
     api.post("alice", "mine")
@@ -825,9 +826,15 @@ def test_on_a_touch_screen_ones_own_delete_stays_in_view_for_a_finger(browser, w
     try:
         page = new_page(context=context)
         ui.log_in(page, "alice")
-        delete = ui.messages(page).first.get_by_role("button", name="Delete your message: mine")
-        expect(delete).to_have_css("opacity", "1")  # no hover to show it: always there
+        row = ui.messages(page).first
+        delete = row.get_by_role("button", name="Delete your message: mine")
+        page.get_by_role("heading", name="Board", level=1).tap()
+        expect(delete).to_have_css("opacity", "0")  # at rest, like everyone else's row
+        row.locator(".content").tap()  # a finger on the message
+        expect(row).to_be_focused()
+        expect(delete).to_have_css("opacity", "1")
         expect(delete).to_be_in_viewport()
+        assert delete.bounding_box()["width"] >= 24 and delete.bounding_box()["height"] >= 24
         delete.tap()
         expect(page.get_by_role("dialog", name="Delete this message?")).to_be_visible()
     finally:
