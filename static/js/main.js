@@ -8,7 +8,7 @@ import { onConnection } from "./lib/api.js";
 import { run } from "./lib/action.js";
 import * as dialog from "./lib/dialog.js";
 import { avatar } from "./lib/avatar.js";
-import { byId, el } from "./lib/dom.js";
+import { byId, el, flash } from "./lib/dom.js";
 import { disclosure } from "./lib/menu.js";
 import * as session from "./lib/session.js";
 import * as account from "./views/account/account.js";
@@ -234,16 +234,26 @@ function skipToContent(event) {
 /**
  * One connection state for the whole page, cleared as soon as a request gets through:
  * a strip over the foot of the window (it moves nothing on the page), with a crossed-out
- * signal icon, that speaks of the unsent text only when the composer holds some.
+ * signal icon, that speaks of the unsent text only when the composer holds some. When
+ * the connection comes back the strip says so ("Connected again."), politely, and goes
+ * away by itself a few seconds later, as a success message does (flash).
  */
 function showConnection(reachable) {
+  const recovered = offline && reachable;
   offline = !reachable;
   sayConnection();
+  if (recovered) {
+    ui.connection.classList.add("restored");
+    flash(ui.connection, "Connected again.");
+  }
   document.body.classList.toggle("offline", offline);
   if (reachable) board.reconnected();
 }
 
 function sayConnection() {
+  // Online, "Connected again." stays until it goes by itself (later requests get through too).
+  if (!offline && ui.connection.classList.contains("restored")) return;
+  ui.connection.classList.remove("restored");
   let text = "";
   if (offline) {
     text = composer.unsent()

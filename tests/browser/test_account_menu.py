@@ -121,10 +121,9 @@ def test_the_account_menu_fits_a_phone_and_keeps_its_name(new_page: Any, api: Ap
     page = new_page(width=360, height=740)
     ui.log_in(page, "ada")
     button = ui.account_menu_button(page)
-    # The name gives way to the avatar on a phone, but is still the button's name.
     expect(button).to_have_accessible_name("Account menu for Ada Lovelace")
-    assert page.locator("#whoami").bounding_box()["width"] <= 1
     expect(button.locator(".avatar")).to_have_text("AL")
+    expect(page.locator("#whoami")).to_be_visible()  # the name beside the avatar, as on a desktop
     panel = ui.account_menu(page)
     box = panel.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 360, box
@@ -132,6 +131,37 @@ def test_the_account_menu_fits_a_phone_and_keeps_its_name(new_page: Any, api: Ap
     for item in panel.locator("a, button").all():
         expect(item).to_be_in_viewport()
         assert item.bounding_box()["height"] >= 40  # a finger's target
+
+
+def test_on_a_phone_the_header_shows_a_long_name_cut_short_beside_the_brands_mark(
+    new_page: Any, api: Api
+) -> None:
+    reply = api.call("POST", "/signup", {"username": "grace", "password": ui.PASSWORD,
+                                         "display_name": "Grace Brewster Murray Hopper"})
+    assert reply.status == 201, reply.body
+    page = new_page(width=360, height=740)
+    brand = page.get_by_role("link", name="chalkboard", exact=True)
+    # Signed out the header has room: the brand says its name.
+    expect(brand).to_have_text("chalkboard")
+    expect(brand.locator(".brand-name")).to_be_visible()
+    ui.log_in(page, "grace")
+    # Signed in, the brand is its mark (still named "chalkboard") and the account menu
+    # shows the name, cut short with an ellipsis, all on one row inside the screen.
+    expect(brand).to_be_visible()
+    assert brand.locator(".brand-name").bounding_box()["width"] <= 1
+    name = page.locator("#whoami")
+    expect(name).to_have_text("Grace Brewster Murray Hopper")
+    expect(name).to_be_visible()
+    assert name.evaluate("(n) => n.scrollWidth > n.clientWidth")  # cut short…
+    expect(name).to_have_css("text-overflow", "ellipsis")  # …with "…"
+    assert name.bounding_box()["width"] >= 120, name.bounding_box()  # enough to recognise
+    button = ui.account_menu_button(page)
+    expect(button).to_have_accessible_name("Account menu for Grace Brewster Murray Hopper")
+    expect(button).to_be_in_viewport(ratio=1)
+    tops = [box["y"] for box in (brand.bounding_box(), button.bounding_box(),
+                                 page.get_by_role("link", name="Board", exact=True).bounding_box())]
+    assert max(tops) - min(tops) <= 12, tops  # one row
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
 
 
 @pytest.mark.parametrize(("scheme", "width", "height"), [("light", 1280, 800), ("dark", 360, 740)])

@@ -153,6 +153,15 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
 
     ui.messages(page).first.focus()
     page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowUp")  # back to alice's own row, by keyboard: its Delete shows
+    own = ui.messages(page).first
+    expect(own).to_be_focused()
+    expect(own.get_by_role("button", name=re.compile("^Delete"))).to_have_css("opacity", "1")
+    check(page, "board-focused-row", scheme, size)
+    ui.write_message(page, "x" * 980)
+    ui.composer(page).get_by_label("Message").focus()
+    expect(page.locator("#post-count")).to_have_text("20 left")
+    check(page, "board-composer-near-limit", scheme, size)
     ui.write_message(page, "x" * 1004)
     ui.composer(page).get_by_label("Message").focus()
     expect(page.locator("#post-count")).to_have_text(
@@ -180,7 +189,9 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     check(page, "board-offline", scheme, size)
     page.context.unroute(f"{api.url}/**")
     page.get_by_role("button", name="Refresh").click()
-    expect(page.locator("#connection")).to_be_empty()
+    expect(page.locator("#connection")).to_have_text("Connected again.")
+    check(page, "board-connection-restored", scheme, size)
+    expect(page.locator("#connection")).to_be_empty()  # by itself, a few seconds later
 
     ui.open_account(page)
     expect(page.get_by_role("heading", name="Account", level=1)).to_be_visible()

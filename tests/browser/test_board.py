@@ -286,6 +286,44 @@ def test_post_button_shows_progress_and_keeps_its_width(page, api):
     expect(ui.messages(page)).to_have_count(1)
 
 
+@pytest.mark.parametrize("width", [1280, 360])
+def test_on_a_phone_post_is_a_paper_plane_still_named_post(new_page, api, width):
+    api.signup("alice")
+    page = ui.signed_in(new_page, width=width, height=740)
+    composer = ui.composer(page)
+    post = composer.get_by_role("button", name="Post", exact=True)
+    plane = post.locator("svg")
+    if width == 1280:  # a wide screen keeps the word
+        expect(post).to_have_text("Post")
+        expect(plane).to_be_hidden()
+        return
+    expect(plane).to_be_visible()
+    # The word is read out, not shown: the button is a 44 px square beside a wide field.
+    assert post.evaluate("(b) => b.querySelector('span').getBoundingClientRect().width") <= 1
+    box = post.bounding_box()
+    assert 44 <= box["width"] <= 46 and box["height"] >= 44, box
+    assert composer.get_by_label("Message").bounding_box()["width"] >= 360 - 120
+    # Busy, it keeps its square and shows its spinner alone (its name says "Posting…").
+    held = []
+    page.route(f"{api.url}/messages", lambda route: held.append(route)
+               if route.request.method == "POST" else route.continue_())
+    ui.write_message(page, "from a phone")
+    post.click()
+    busy = composer.get_by_role("button", name="Posting…")
+    expect(busy).to_be_disabled()
+    expect(busy.locator(".spinner")).to_be_visible()
+    assert busy.bounding_box()["width"] == box["width"]
+    assert busy.evaluate("(b) => b.querySelector('.busy-label').getBoundingClientRect().width") <= 1
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(20)
+    held[0].continue_()
+    expect(ui.newest(page).locator(".content")).to_have_text("from a phone")
+    expect(post).to_be_visible()
+    expect(plane).to_be_visible()
+
+
 def test_deleting_own_message_asks_first(new_page, api):
     api.user("alice")
     keep = api.post("alice", "keep me")

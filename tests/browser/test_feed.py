@@ -675,7 +675,8 @@ def test_a_touch_screen_placeholder_names_no_ctrl_enter(browser, web, api, new_p
 
 
 @pytest.mark.parametrize("width", [1280, 360])
-def test_times_line_up_at_the_rows_edge_or_beside_ones_own_delete(new_page, api, width):
+def test_times_line_up_down_a_wide_feed_and_beside_ones_own_delete_on_a_phone(
+        new_page, api, width):
     api.user("bob")
     api.user("alice")
     api.post("bob", "bob's first")
@@ -692,15 +693,22 @@ def test_times_line_up_at_the_rows_edge_or_beside_ones_own_delete(new_page, api,
         return row.locator("time").evaluate("(t) => t.getBoundingClientRect().right")
 
     rights = [time_right(ui.messages(page).nth(i)) for i in range(5)]  # headers and the rest
-    # Others' rows keep no room for a delete they do not have (so a phone shows their
-    # @handle whole): their times line up at the edge; one's own, beside its delete.
-    mine = [right for i, right in enumerate(rights)
-            if "mine" in (ui.messages(page).nth(i).get_attribute("class") or "")]
-    others = [right for right in rights if right not in mine]
+    owned = ["mine" in (ui.messages(page).nth(i).get_attribute("class") or "")
+             for i in range(5)]
+    mine = [right for right, own in zip(rights, owned, strict=True) if own]
+    others = [right for right, own in zip(rights, owned, strict=True) if not own]
     assert len(mine) == 2 and len(others) == 3, rights
     assert max(mine) - min(mine) <= 1 and max(others) - min(others) <= 1, rights
     delete = page.locator("#messages button.delete").first.bounding_box()
     assert min(mine) <= delete["x"] <= min(mine) + 12, (rights, delete)
+    if width == 1280:
+        # Room to spare: every row keeps the delete's column, so one's own rows' times
+        # line up with everyone else's (own rows look like the others).
+        assert abs(min(mine) - min(others)) <= 1, rights
+    else:
+        # On a phone others' rows keep no room for a delete they do not have (so their
+        # @handle shows whole): their times sit at the edge; one's own, beside its delete.
+        assert min(others) > max(mine) + 20, rights
     # Others' text still runs the full width, beside where a delete would be.
     own = page.locator("#messages li.mine .content").first.bounding_box()
     other = page.locator("#messages li:not(.mine) .content").first.bounding_box()
@@ -751,18 +759,83 @@ def test_on_a_phone_others_rows_give_the_empty_delete_column_to_the_name(new_pag
     assert delete.bounding_box()["x"] >= mine.locator(".when").bounding_box()["x"] + 20
 
 
-def test_ones_own_bar_starts_below_the_days_divider(new_page, api):
-    """The bar marking one's own rows leaves a day's divider alone: it is the day's."""
+def test_ones_own_rows_look_like_everyone_elses_but_for_you(new_page, api):
+    """No bar or tint marks one's own rows (as in Slack and Discord): an own row at rest
+    is drawn as another's, but for "(you)" and the room its delete keeps."""
+    api.user("bob")
+    api.user("alice")
+    api.post("bob", "bob's")
+    api.post("alice", "mine")
+    page = ui.signed_in(new_page, width=1280)
+    mine, theirs = ui.messages(page).first, ui.messages(page).nth(1)
+    expect(mine).to_have_class(re.compile(r"\bmine\b"))
+    expect(mine.locator(".you")).to_have_text("(you)")
+    page.mouse.move(0, 0)
+    look = """(row) => {
+        const style = getComputedStyle(row), bar = getComputedStyle(row, "::before");
+        return [style.backgroundColor, style.borderLeftWidth, style.boxShadow,
+                bar.content, bar.backgroundColor];
+    }"""
+    assert mine.evaluate(look) == theirs.evaluate(look)
+
+
+def test_ones_own_delete_shows_on_hover_and_focus_and_stays_a_tab_stop(new_page, api):
+    api.user("bob")
+    api.user("alice")
+    api.post("alice", "mine")
+    api.post("bob", "bob's")
+    page = ui.signed_in(new_page, width=1280)
+    theirs, mine = ui.messages(page).first, ui.messages(page).nth(1)
+    delete = mine.get_by_role("button", name="Delete your message: mine", exact=True)
+    page.mouse.move(0, 0)
+    expect(delete).to_have_css("opacity", "0")  # at rest: the row is like the others
+    mine.hover()
+    expect(delete).to_have_css("opacity", "1")
+    theirs.hover()
+    expect(delete).to_have_css("opacity", "0")
+    page.mouse.move(0, 0)
+    # By keyboard: the row with focus shows it, Tab reaches it (named as before), and it
+    # shows while it has focus; off the row, it goes again.
+    theirs.focus()
+    page.keyboard.press("ArrowDown")
+    expect(mine).to_be_focused()
+    expect(delete).to_have_css("opacity", "1")
+    page.keyboard.press("Tab")
+    expect(delete).to_be_focused()
+    expect(delete).to_have_css("opacity", "1")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("ArrowUp")
+    expect(theirs).to_be_focused()
+    expect(delete).to_have_css("opacity", "0")
+    # Never taken out of the focus order or the accessibility tree while hidden.
+    assert delete.evaluate(
+        "(b) => [getComputedStyle(b).display, getComputedStyle(b).visibility]"
+    ) == ["flex", "visible"]
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Delete")
+    expect(page.get_by_role("dialog", name="Delete this message?")).to_be_visible()
+
+
+def test_on_a_touch_screen_tapping_ones_own_message_shows_its_delete(
+        browser, web, api, new_page):
     api.signup("alice")
-    page = board_on(new_page, "2026-11-24T12:00:00Z", [
-        stub("alice", "mine, the first of today", "2026-11-24T09:00:00.000Z"),
-        stub("bob", "from yesterday", "2026-11-23T09:00:00.000Z"),
-    ])
-    row = ui.messages(page).first
-    expect(row.locator(".day-label")).to_be_visible()
-    bar_top, label_bottom = row.evaluate("""(row) => {
-        const label = row.querySelector(".day-label");
-        return [parseFloat(getComputedStyle(row, "::before").top),
-                label.offsetTop + label.offsetHeight];
-    }""")
-    assert bar_top >= label_bottom, (bar_top, label_bottom)
+    api.login("alice")
+    api.post("alice", "mine")
+    context = app_context(browser, web.url, api.url, viewport={"width": 360, "height": 740},
+                          has_touch=True, is_mobile=True)
+    try:
+        page = new_page(context=context)
+        ui.log_in(page, "alice")
+        row = ui.messages(page).first
+        delete = row.get_by_role("button", name="Delete your message: mine")
+        page.get_by_role("heading", name="Board", level=1).tap()
+        expect(delete).to_have_css("opacity", "0")  # at rest, like everyone else's row
+        row.locator(".content").tap()  # a finger on the message
+        expect(row).to_be_focused()
+        expect(delete).to_have_css("opacity", "1")
+        expect(delete).to_be_in_viewport()
+        assert delete.bounding_box()["width"] >= 24 and delete.bounding_box()["height"] >= 24
+        delete.tap()
+        expect(page.get_by_role("dialog", name="Delete this message?")).to_be_visible()
+    finally:
+        context.close()

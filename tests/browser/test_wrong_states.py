@@ -78,6 +78,38 @@ def test_the_unreachable_banner_clears_itself_when_the_api_answers_again(
     expect(ui.messages(page)).to_have_count(1)
 
 
+def test_the_connection_coming_back_is_said_briefly_then_the_strip_goes(
+    page: Any, api: Api
+) -> None:
+    api.user("alice")
+    api.post("alice", "hello")
+    ui.log_in(page, "alice")
+    strip = page.get_by_role("status").filter(has_text=re.compile("server|Connected"))
+    page.context.route(f"{api.url}/**", lambda route: route.abort())
+    page.get_by_role("button", name="Refresh").click()
+    expect(strip).to_have_text("Cannot reach the server. Retrying…")
+    page.context.unroute(f"{api.url}/**")
+    page.get_by_role("button", name="Refresh").click()
+    # A polite status says so (later requests getting through do not cut it short)…
+    expect(strip).to_have_text("Connected again.")
+    expect(page.locator("#connection")).to_have_attribute("aria-live", "polite")
+    expect(page.locator("#connection")).to_be_visible()
+    page.get_by_role("button", name="Refresh").click()
+    expect(ui.messages(page)).to_have_count(1)
+    expect(page.locator("#connection")).to_have_text("Connected again.")
+    # …and it goes by itself a few seconds later.
+    started = time.monotonic()
+    expect(page.locator("#connection")).to_be_empty(timeout=10_000)
+    expect(page.locator("#connection")).to_be_hidden()
+    assert time.monotonic() - started >= 2  # long enough to read
+    # Offline again: the warning, not the old "Connected again.", and its own look.
+    page.context.route(f"{api.url}/**", lambda route: route.abort())
+    page.get_by_role("button", name="Refresh").click()
+    expect(page.locator("#connection")).to_have_text("Cannot reach the server. Retrying…")
+    expect(page.locator("#connection")).not_to_have_class(re.compile("restored"))
+    page.context.unroute(f"{api.url}/**")
+
+
 def test_refreshing_on_a_phone_moves_nothing_off_screen(new_page: Any, api: Api) -> None:
     api.user("alice")
     page = new_page(width=360, height=740)
@@ -187,5 +219,7 @@ def test_the_offline_strip_moves_nothing_and_speaks_of_a_draft_only_when_there_i
     assert places() == before
     page.context.unroute(f"{api.url}/**")
     page.get_by_role("button", name="Refresh").click()
+    expect(strip).to_have_text("Connected again.")
+    assert places() == before
     expect(strip).to_be_empty()
     assert places() == before
