@@ -830,6 +830,13 @@ def test_on_a_touch_screen_tapping_ones_own_message_shows_its_delete(
         delete = row.get_by_role("button", name="Delete your message: mine")
         page.get_by_role("heading", name="Board", level=1).tap()
         expect(delete).to_have_css("opacity", "0")  # at rest, like everyone else's row
+        # A finger on the unseen button's spot only shows it: nothing is deleted unseen.
+        box = delete.bounding_box()
+        page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        expect(delete).to_have_css("opacity", "1")
+        expect(page.get_by_role("dialog", name="Delete this message?")).to_be_hidden()
+        page.get_by_role("heading", name="Board", level=1).tap()
+        expect(delete).to_have_css("opacity", "0")
         row.locator(".content").tap()  # a finger on the message
         expect(row).to_be_focused()
         expect(delete).to_have_css("opacity", "1")
@@ -839,3 +846,4 @@ def test_on_a_touch_screen_tapping_ones_own_message_shows_its_delete(
         expect(page.get_by_role("dialog", name="Delete this message?")).to_be_visible()
     finally:
         context.close()
+
