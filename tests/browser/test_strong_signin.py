@@ -213,18 +213,23 @@ def test_passkey_named_at_creation_sign_in_without_username_removal_confirmed(
 
 
 def recovery_codes_laid_out(shown: Any) -> None:
-    """The codes' screen, top to bottom: the success line, the step's heading, the codes
-    in a bordered box with Download .txt, Copy and Print along its top edge, then "I
-    have saved them"."""
+    """The codes' screen, top to bottom: the success line (with the usual 1rem of air
+    under it), the step's heading when it has one, the codes in a bordered box with
+    Download .txt, Copy and Print along its top edge, then "I have saved them"."""
     look = shown.evaluate("""(dialog) => {
         const box = (node) => node.getBoundingClientRect();
         const codes = dialog.querySelector("#totp-recovery-codes");
         const frame = codes.parentElement;
         const buttons = ["Download .txt", "Copy", "Print"].map((words) =>
             [...dialog.querySelectorAll("button")].find((b) => b.textContent.trim() === words));
+        const done = dialog.querySelector("#totp-codes-done");
+        let next = done.nextElementSibling;
+        while (next && !next.getClientRects().length) next = next.nextElementSibling;
+        const heading = dialog.querySelector("#totp-recovery-title");
         return {
-            done: box(dialog.querySelector("#totp-codes-done")).bottom,
-            heading: box(dialog.querySelector("#totp-recovery-title")).top,
+            done: box(done).bottom,
+            next: box(next).top,
+            heading: heading.getClientRects().length ? box(heading).top : box(next).top,
             frame: { ...box(frame).toJSON(),
                      border: parseFloat(getComputedStyle(frame).borderTopWidth),
                      holdsButtons: buttons.every((b) => frame.contains(b)) },
@@ -236,6 +241,7 @@ def recovery_codes_laid_out(shown: Any) -> None:
     }""")
     frame, buttons = look["frame"], look["buttons"]
     assert look["done"] <= look["heading"], look  # what happened, first
+    assert look["next"] - look["done"] >= 15, look  # not pressed against what follows
     assert frame["border"] >= 1 and frame["holdsButtons"], look
     assert look["heading"] < frame["top"], look
     for button in buttons:  # one row along the box's top edge, above the codes
@@ -258,6 +264,10 @@ def set_up_two_factor(page: Any) -> tuple[pyotp.TOTP, list[str]]:
     setup = page.get_by_role("dialog", name="Set up two-factor authentication")
     expect(ui.two_factor_step(setup, 1)).to_be_focused()
     expect(setup).to_contain_text("Google Authenticator")  # what such an app is
+    # Air between the step's last line and its buttons.
+    hint = setup.get_by_text("Install one now if you have none, then continue.").bounding_box()
+    buttons = setup.get_by_role("button", name="I have an app").bounding_box()
+    assert buttons["y"] - (hint["y"] + hint["height"]) >= 12, (hint, buttons)
     expect(setup).to_contain_text("Aegis")
     setup.get_by_role("button", name="I have an app").click()
     expect(ui.two_factor_step(setup, 2)).to_be_focused()
@@ -275,6 +285,8 @@ def set_up_two_factor(page: Any) -> tuple[pyotp.TOTP, list[str]]:
     setup = page.get_by_role("dialog", name="Two-factor authentication is on")
     codes = setup.get_by_role("list", name="Save your recovery codes").get_by_role("listitem")
     expect(codes).to_have_count(10)
+    expect(setup.get_by_role("heading")).to_have_text(
+        ["Two-factor authentication is on", "Save your recovery codes"])
     done = setup.locator("#totp-codes-done")
     expect(done).to_have_text(re.compile("^Signing in now asks for your password and a code"))
     recovery_codes_laid_out(setup)
@@ -424,6 +436,9 @@ def test_recovery_codes_left_regenerate_and_a_passkey_step_up_with_a_code(
     shown = page.get_by_role("dialog", name="Your new recovery codes")
     codes = shown.get_by_role("list", name="Save your recovery codes").get_by_role("listitem")
     expect(codes).to_have_count(10)
+    # One heading, the dialog's, where the focus lands (not a second "Save your …").
+    expect(shown.get_by_role("heading")).to_have_text(["Your new recovery codes"])
+    expect(shown.get_by_role("heading", name="Your new recovery codes")).to_be_focused()
     expect(shown.locator("#totp-codes-done")).to_have_text(
         "New recovery codes made. The old ones no longer work.")
     recovery_codes_laid_out(shown)
