@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import servers
-from tests.browser import ui
+from tests.browser import board_story, ui
 from tests.browser.conftest import Api, Problems, app_context, open_app
 
 pytestmark = pytest.mark.browser
@@ -46,12 +46,13 @@ def app_page(
     request: pytest.FixtureRequest, browser: Any, web: servers.Server, api: Api,
     problems: Problems,
 ) -> Iterator[Callable[[], Any]]:
-    """Open the web app on http://localhost:<port> in a fresh context."""
+    """Open the web app on http://localhost:<port> in a fresh context (``options`` go to
+    ``new_context``, e.g. a ``user_agent``)."""
     contexts = []
     autofill = getattr(request.module, "AUTOFILL", False)
 
-    def open_page() -> Any:
-        context = app_context(browser, localhost(web.url), api.url)
+    def open_page(**options: Any) -> Any:
+        context = app_context(browser, localhost(web.url), api.url, **options)
         if not autofill:
             context.add_init_script(NO_AUTOFILL)
         contexts.append(context)
@@ -144,7 +145,7 @@ def test_passkey_named_at_creation_sign_in_without_username_removal_confirmed(
     page.get_by_role("button", name="Add a passkey").click()
     dialog = page.get_by_role("dialog", name="Add a passkey")
     name = dialog.get_by_label("Name for this passkey")
-    expect(name).to_have_value("Chrome on Linux")  # suggested from this browser and system
+    expect(name).to_have_value("Chrome on Linux")  # as "Where you're signed in" names it
     expect(name).to_be_focused()
     name.fill("Work laptop")
     # Step-up: the password, asked once here (a wrong one is said beside its field).
@@ -210,6 +211,26 @@ def test_passkey_named_at_creation_sign_in_without_username_removal_confirmed(
     use_passkey(page)
     expect(page.locator("#passkey-login-error")).to_have_text("Passkey sign-in failed")
     expect(ui.login_heading(page)).to_be_visible()
+
+
+def test_a_new_passkey_is_named_as_the_sessions_list_names_this_browser(
+    app_page: Callable[..., Any], api: Api
+) -> None:
+    # An Android phone's Chrome: "Chrome on an Android phone" in the sessions list and
+    # the security activity, so the passkey made on it is suggested that name too.
+    api.signup("alice")
+    page = app_page(user_agent=board_story.ANDROID_CHROME)
+    ui.log_in(page, "alice")
+    open_account(page, "Where you're signed in")
+    this_device = page.locator("#sessions-current .session-name")
+    expect(this_device).to_have_text("Chrome on an Android phone")
+    shown = this_device.inner_text()
+    ui.account_link(page, "Sign-in & security").click()
+    page.get_by_role("button", name="Add a passkey").click()
+    dialog = page.get_by_role("dialog", name="Add a passkey")
+    expect(dialog.get_by_label("Name for this passkey")).to_have_value(shown)
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
 
 
 def recovery_codes_laid_out(shown: Any) -> None:

@@ -25,6 +25,7 @@ const METHODS = {
 
 let ui = null;
 let loading = null; // the list request in flight, so a stale answer is dropped
+let here = null; // this browser's session, as the list last said it
 
 function lookUp() {
   return {
@@ -179,6 +180,7 @@ function showCount() {
 }
 
 function render(sessions) {
+  here = sessions.find((session) => session.current) ?? null;
   const others = sessions.filter((session) => !session.current)
     .sort((a, b) => Date.parse(b.last_used_at) - Date.parse(a.last_used_at));
   ui.current.replaceChildren(...sessions.filter((session) => session.current).map(sessionItem));
@@ -205,6 +207,17 @@ export async function load() {
     }
   }
   return null;
+}
+
+/**
+ * This browser as the list names it ("Chrome on an Android phone"), for a new passkey's
+ * name, so one device has one name everywhere; null when the API knows no browser for
+ * it. Asks for the list once, if it has not been shown yet.
+ */
+export async function thisDeviceName() {
+  if (!here) await load();
+  if (!here?.device || here.device === UNKNOWN_DEVICE) return null;
+  return knownName(here.device, here.device_kind);
 }
 
 /** End one session; a session that is already gone counts as ended. */
@@ -279,6 +292,7 @@ function listed(names) {
 /** Clear everything this module shows (signed out). */
 export function reset() {
   loading = null;
+  here = null;
   ui.current.replaceChildren();
   ui.othersList.replaceChildren();
   ui.othersTitle.hidden = true;
