@@ -2,7 +2,8 @@
 // /me/sessions). This device comes first, set apart; then "Other sessions (N)", the
 // most recently active first, each with an icon for its kind of device, the browser
 // and system people know it by ("Safari on iPhone"), when it was last active and from
-// which address, when and how it signed in, and the raw User-Agent under Details.
+// which address, when and how it signed in, and under "Technical details" the API's
+// label with versions, then the raw User-Agent.
 // Ending one (DELETE /me/sessions/{id}) stops all its tokens at once, so that
 // browser's next request sends it back to the sign-in page.
 
@@ -114,7 +115,10 @@ function signedInLine(session, id) {
   ]);
 }
 
-/** When it ends if left alone, and under Details the label with versions and the raw User-Agent. */
+/**
+ * When it ends if left alone, and under "Technical details" the parsed label with
+ * versions ("Mobile Safari 17 on iOS") first, then the raw User-Agent it came from.
+ */
 function moreLine(session) {
   const facts = [];
   if (session.device && session.device !== UNKNOWN_DEVICE) {
@@ -133,7 +137,7 @@ function moreLine(session) {
     : null;
   const details = facts.length
     ? el("details", { className: "session-details" },
-      el("summary", { text: "Details" }),
+      el("summary", { text: "Technical details" }),
       el("dl", {}, ...facts))
     : null;
   return expires || details ? el("div", { className: "session-more" }, expires, details) : null;
