@@ -10,7 +10,7 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import ui
+from tests.browser import board_story, ui
 from tests.browser.conftest import app_context
 
 pytestmark = pytest.mark.browser
@@ -445,6 +445,32 @@ def test_the_overview_sums_up_in_cards_and_leaves_the_to_do_to_the_check_up(page
     assert link_box["y"] > facts.last.bounding_box()["y"], (link_box, card_box)
     action.click()
     expect(page).to_have_url(re.compile(r"#/account/security$"))
+
+
+def test_on_a_desktop_every_overview_card_and_its_link_fit_the_first_screen(
+        browser, web, api, new_page):
+    # The walk's account (board_story.py): three sessions, sign-in history, two things
+    # to do in the check-up; Chrome on a Mac in a 1280 x 800 window.
+    board_story.seed(api.env)
+    context = app_context(browser, web.url, api.url, viewport={"width": 1280, "height": 800},
+                          user_agent=board_story.MAC_CHROME)
+    try:
+        page = new_page(context=context)
+        ui.log_in(page, "alice")
+        open_account(page)
+        expect(page.get_by_role("region", name="2 things to do")).to_be_visible()
+        expect(page.locator("#ov-sessions")).to_have_text("3 sessions")
+        expect(page.locator("#ov-passkeys")).not_to_be_empty()
+        expect(page.locator("#ov-activity")).to_contain_text("Latest:")
+        links = ui.overview(page).get_by_role("link")
+        expect(links).to_have_count(4)
+        for n in range(4):
+            expect(links.nth(n)).to_be_in_viewport(ratio=1)
+            box = links.nth(n).bounding_box()
+            assert box and box["y"] + box["height"] <= 800, box
+        assert page.evaluate("() => window.scrollY") == 0
+    finally:
+        context.close()
 
 
 def test_security_checkup_recommends_what_is_left_to_do(page, api):

@@ -116,6 +116,55 @@ def test_the_account_menu_is_a_disclosure_for_mouse_and_keyboard(page: Any, api:
     expect(page.get_by_role("heading", name="Account", level=1)).to_be_visible()
 
 
+# The accent line under a header item that marks where one is: "Board"'s bottom border,
+# the account menu button's ::after. Its colour and bottom edge, or None when unmarked.
+UNDERLINE = """(node) => {
+    const box = node.getBoundingClientRect();
+    if (node.tagName === "A") {
+        const style = getComputedStyle(node);
+        const color = style.borderBottomColor;
+        return color === "rgba(0, 0, 0, 0)" || parseFloat(style.borderBottomWidth) === 0
+            ? null : { color, bottom: box.bottom };
+    }
+    const line = getComputedStyle(node, "::after");
+    if (line.content === "none" || line.display === "none") return null;
+    return { color: line.backgroundColor, bottom: box.bottom - parseFloat(line.bottom),
+             height: parseFloat(line.height) };
+}"""
+
+
+@pytest.mark.parametrize(("width", "scheme"), [(1280, "light"), (360, "dark")])
+def test_on_account_pages_the_menu_button_is_underlined_as_board_is_on_the_board(
+    browser: Any, web: Any, api: Api, problems: Any, width: int, scheme: str
+) -> None:
+    api.signup("alice")
+    context = app_context(browser, web.url, api.url, color_scheme=scheme,
+                          viewport={"width": width, "height": 740})
+    try:
+        page = open_app(context, web.url, problems)
+        ui.log_in(page, "alice")
+        board_link = page.get_by_role("navigation", name="Main").get_by_role("link", name="Board")
+        button = ui.account_menu_button(page)
+        board_line = board_link.evaluate(UNDERLINE)
+        assert board_line, "Board is underlined on the board"
+        assert button.evaluate(UNDERLINE) is None
+        ui.open_account(page)
+        page.keyboard.press("Escape")
+        assert board_link.evaluate(UNDERLINE) is None
+        line = button.evaluate(UNDERLINE)
+        assert line and line["color"] == board_line["color"], (line, board_line)
+        assert line["height"] == 2 and abs(line["bottom"] - board_line["bottom"]) <= 1, (
+            line, board_line)
+        ui.account_link(page, "Where you're signed in").click()  # every Account page
+        assert button.evaluate(UNDERLINE) == line
+        board_link.click()
+        ui.board_loaded(page)
+        assert button.evaluate(UNDERLINE) is None
+    finally:
+        context.close()
+    assert problems.errors == []
+
+
 def test_the_account_menu_fits_a_phone_and_keeps_its_name(new_page: Any, api: Api) -> None:
     ada(api)
     page = new_page(width=360, height=740)

@@ -132,12 +132,16 @@ def test_this_device_comes_first_then_the_others_by_their_last_activity(new_page
         "(node) => parseFloat(getComputedStyle(node).fontSize)") < iphone.locator(
         ".session-active").evaluate("(node) => parseFloat(getComputedStyle(node).fontSize)")
 
-    # The version and the raw User-Agent on demand, under Details.
+    # The version and the raw User-Agent on demand, under "Technical details": the
+    # parsed browser and system first, then the raw User-Agent it was read from.
     details = iphone.locator("details")
     expect(details.locator("dd").first).to_be_hidden()
-    details.get_by_text("Details").click()
-    expect(details.locator("dd").first).to_have_text("Mobile Safari 17 on iOS")
+    details.get_by_text("Technical details", exact=True).click()
+    expect(details.locator("dt")).to_have_text(["Browser and system", "User-Agent"])
+    expect(details.locator("dd")).to_have_text(["Mobile Safari 17 on iOS", IPHONE])
     expect(details.locator("code")).to_have_text(IPHONE)
+    parsed, raw = (details.locator("dd").nth(n).bounding_box() for n in (0, 1))
+    assert parsed and raw and parsed["y"] < raw["y"], (parsed, raw)
 
     # Each Sign out names its session; one for all the others, when there are two or more.
     expect(iphone.get_by_role("button", name="Sign out Safari on iPhone", exact=True)
@@ -289,8 +293,8 @@ def test_a_session_without_a_browser_is_named_by_its_user_agent(new_page, api):
     # The API's "Unknown device", as the security activity says it, and the start of what it sent.
     expect(script.locator(".session-name")).to_have_text(f"Unknown device ({agent[:40]}…)")
     expect(script.locator("svg")).to_have_attribute("data-kind", "unknown")
-    # All of it under Details, as text: markup in a User-Agent stays text.
-    script.get_by_text("Details").click()
+    # All of it under "Technical details", as text: markup in a User-Agent stays text.
+    script.get_by_text("Technical details", exact=True).click()
     expect(script.locator("code")).to_have_text(agent)
     expect(script.locator("details b")).to_have_count(0)
     expect(script.locator("details dt")).to_have_text(["User-Agent"])  # no label to show

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import servers
-from tests.browser import ui
+from tests.browser import board_story, ui
 from tests.browser.conftest import Api, Problems, app_context, open_app
 
 pytestmark = pytest.mark.browser
@@ -46,12 +46,13 @@ def app_page(
     request: pytest.FixtureRequest, browser: Any, web: servers.Server, api: Api,
     problems: Problems,
 ) -> Iterator[Callable[[], Any]]:
-    """Open the web app on http://localhost:<port> in a fresh context."""
+    """Open the web app on http://localhost:<port> in a fresh context (``options`` go to
+    ``new_context``, e.g. a ``user_agent``)."""
     contexts = []
     autofill = getattr(request.module, "AUTOFILL", False)
 
-    def open_page() -> Any:
-        context = app_context(browser, localhost(web.url), api.url)
+    def open_page(**options: Any) -> Any:
+        context = app_context(browser, localhost(web.url), api.url, **options)
         if not autofill:
             context.add_init_script(NO_AUTOFILL)
         contexts.append(context)
@@ -144,7 +145,7 @@ def test_passkey_named_at_creation_sign_in_without_username_removal_confirmed(
     page.get_by_role("button", name="Add a passkey").click()
     dialog = page.get_by_role("dialog", name="Add a passkey")
     name = dialog.get_by_label("Name for this passkey")
-    expect(name).to_have_value("Chrome on Linux")  # suggested from this browser and system
+    expect(name).to_have_value("Chrome on Linux")  # as "Where you're signed in" names it
     expect(name).to_be_focused()
     name.fill("Work laptop")
     # Step-up: the password, asked once here (a wrong one is said beside its field).
@@ -212,19 +213,44 @@ def test_passkey_named_at_creation_sign_in_without_username_removal_confirmed(
     expect(ui.login_heading(page)).to_be_visible()
 
 
+def test_a_new_passkey_is_named_as_the_sessions_list_names_this_browser(
+    app_page: Callable[..., Any], api: Api
+) -> None:
+    # An Android phone's Chrome: "Chrome on an Android phone" in the sessions list and
+    # the security activity, so the passkey made on it is suggested that name too.
+    api.signup("alice")
+    page = app_page(user_agent=board_story.ANDROID_CHROME)
+    ui.log_in(page, "alice")
+    open_account(page, "Where you're signed in")
+    this_device = page.locator("#sessions-current .session-name")
+    expect(this_device).to_have_text("Chrome on an Android phone")
+    shown = this_device.inner_text()
+    ui.account_link(page, "Sign-in & security").click()
+    page.get_by_role("button", name="Add a passkey").click()
+    dialog = page.get_by_role("dialog", name="Add a passkey")
+    expect(dialog.get_by_label("Name for this passkey")).to_have_value(shown)
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+
+
 def recovery_codes_laid_out(shown: Any) -> None:
-    """The codes' screen, top to bottom: the success line, the step's heading, the codes
-    in a bordered box with Download .txt, Copy and Print along its top edge, then "I
-    have saved them"."""
+    """The codes' screen, top to bottom: the success line (with the usual 1rem of air
+    under it), the step's heading when it has one, the codes in a bordered box with
+    Download .txt, Copy and Print along its top edge, then "I have saved them"."""
     look = shown.evaluate("""(dialog) => {
         const box = (node) => node.getBoundingClientRect();
         const codes = dialog.querySelector("#totp-recovery-codes");
         const frame = codes.parentElement;
         const buttons = ["Download .txt", "Copy", "Print"].map((words) =>
             [...dialog.querySelectorAll("button")].find((b) => b.textContent.trim() === words));
+        const done = dialog.querySelector("#totp-codes-done");
+        let next = done.nextElementSibling;
+        while (next && !next.getClientRects().length) next = next.nextElementSibling;
+        const heading = dialog.querySelector("#totp-recovery-title");
         return {
-            done: box(dialog.querySelector("#totp-codes-done")).bottom,
-            heading: box(dialog.querySelector("#totp-recovery-title")).top,
+            done: box(done).bottom,
+            next: box(next).top,
+            heading: heading.getClientRects().length ? box(heading).top : box(next).top,
             frame: { ...box(frame).toJSON(),
                      border: parseFloat(getComputedStyle(frame).borderTopWidth),
                      holdsButtons: buttons.every((b) => frame.contains(b)) },
@@ -236,6 +262,7 @@ def recovery_codes_laid_out(shown: Any) -> None:
     }""")
     frame, buttons = look["frame"], look["buttons"]
     assert look["done"] <= look["heading"], look  # what happened, first
+    assert look["next"] - look["done"] >= 15, look  # not pressed against what follows
     assert frame["border"] >= 1 and frame["holdsButtons"], look
     assert look["heading"] < frame["top"], look
     for button in buttons:  # one row along the box's top edge, above the codes
@@ -258,6 +285,10 @@ def set_up_two_factor(page: Any) -> tuple[pyotp.TOTP, list[str]]:
     setup = page.get_by_role("dialog", name="Set up two-factor authentication")
     expect(ui.two_factor_step(setup, 1)).to_be_focused()
     expect(setup).to_contain_text("Google Authenticator")  # what such an app is
+    # Air between the step's last line and its buttons.
+    hint = setup.get_by_text("Install one now if you have none, then continue.").bounding_box()
+    buttons = setup.get_by_role("button", name="I have an app").bounding_box()
+    assert buttons["y"] - (hint["y"] + hint["height"]) >= 12, (hint, buttons)
     expect(setup).to_contain_text("Aegis")
     setup.get_by_role("button", name="I have an app").click()
     expect(ui.two_factor_step(setup, 2)).to_be_focused()
@@ -275,6 +306,8 @@ def set_up_two_factor(page: Any) -> tuple[pyotp.TOTP, list[str]]:
     setup = page.get_by_role("dialog", name="Two-factor authentication is on")
     codes = setup.get_by_role("list", name="Save your recovery codes").get_by_role("listitem")
     expect(codes).to_have_count(10)
+    expect(setup.get_by_role("heading")).to_have_text(
+        ["Two-factor authentication is on", "Save your recovery codes"])
     done = setup.locator("#totp-codes-done")
     expect(done).to_have_text(re.compile("^Signing in now asks for your password and a code"))
     recovery_codes_laid_out(setup)
@@ -424,6 +457,9 @@ def test_recovery_codes_left_regenerate_and_a_passkey_step_up_with_a_code(
     shown = page.get_by_role("dialog", name="Your new recovery codes")
     codes = shown.get_by_role("list", name="Save your recovery codes").get_by_role("listitem")
     expect(codes).to_have_count(10)
+    # One heading, the dialog's, where the focus lands (not a second "Save your …").
+    expect(shown.get_by_role("heading")).to_have_text(["Your new recovery codes"])
+    expect(shown.get_by_role("heading", name="Your new recovery codes")).to_be_focused()
     expect(shown.locator("#totp-codes-done")).to_have_text(
         "New recovery codes made. The old ones no longer work.")
     recovery_codes_laid_out(shown)

@@ -1,6 +1,7 @@
-// Sign-in & security: passkeys. Adding one asks its name first (suggested from this
-// browser and system, e.g. "Chrome on Linux", so two never look alike); renaming is
-// in the same dialog; removing one — a way to sign in — is confirmed with the password.
+// Sign-in & security: passkeys. Adding one asks its name first (suggested as "Where
+// you're signed in" names this browser, e.g. "Chrome on an Android phone", numbered so
+// two never look alike); renaming is in the same dialog; removing one — a way to sign
+// in — is confirmed with the password.
 
 import * as dialog from "../../lib/dialog.js";
 import { ApiError } from "../../lib/api.js";
@@ -8,6 +9,7 @@ import { byId, el, flash, say } from "../../lib/dom.js";
 import { SessionEnded, authed } from "../../lib/session.js";
 import { fullTime } from "../../lib/time.js";
 import { createCredential, problemText, supported } from "../../lib/webauthn.js";
+import { thisDeviceName } from "./sessions.js";
 import { stepUpRefusal, isOn as twoFactorOn } from "./two-factor.js";
 
 
@@ -18,15 +20,11 @@ let onChanged = () => {};
 let onSteppedUp = () => {}; // a step-up may have spent a recovery code: the page re-reads /me
 let names = []; // the current passkeys' names, to suggest a new one that differs
 
-/** "Chrome on Linux", from this browser's user agent: a name people recognise. */
-export function suggestedName(userAgent = navigator.userAgent, taken = names) {
-  const browser =
-    [[/Edg\//, "Edge"], [/OPR\//, "Opera"], [/Firefox\//, "Firefox"], [/Chrome\//, "Chrome"],
-      [/Safari\//, "Safari"]].find(([pattern]) => pattern.test(userAgent))?.[1] ?? "Browser";
-  const system =
-    [[/Android/, "Android"], [/iPhone|iPad/, "iOS"], [/Windows/, "Windows"], [/CrOS/, "ChromeOS"],
-      [/Mac OS X/, "macOS"], [/Linux/, "Linux"]].find(([pattern]) => pattern.test(userAgent))?.[1];
-  const base = system ? `${browser} on ${system}` : browser;
+// A new passkey's name when the API knows no browser for this one.
+const PASSKEY = "Passkey";
+
+/** The base name ("Chrome on macOS"), or "Chrome on macOS (2)" and on when a passkey has it. */
+function suggestedName(base, taken = names) {
   let name = base;
   for (let n = 2; taken.includes(name); n += 1) name = `${base} (${n})`;
   return name;
@@ -121,12 +119,17 @@ async function removePasskey(passkey) {
   ui.add.focus();
 }
 
+let naming = false; // a click is waiting for this browser's name: another click meanwhile does nothing
+
 async function addPasskey() {
+  if (naming) return;
   say(ui.done, "");
+  naming = true;
+  const device = await thisDeviceName().finally(() => { naming = false; });
   const added = await dialog.ask({
     title: "Add a passkey",
     text: "Name it and confirm it is you, then follow your browser's prompt: it uses this device's screen lock, a phone or a security key.",
-    name: { label: "Name for this passkey", value: suggestedName() },
+    name: { label: "Name for this passkey", value: suggestedName(device ?? PASSKEY) },
     code: twoFactorOn(), // step-up (API.md): the password, and a code with two-factor on
     submit: "Continue",
     busy: "Waiting for your device…",

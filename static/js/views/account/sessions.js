@@ -2,7 +2,8 @@
 // /me/sessions). This device comes first, set apart; then "Other sessions (N)", the
 // most recently active first, each with an icon for its kind of device, the browser
 // and system people know it by ("Safari on iPhone"), when it was last active and from
-// which address, when and how it signed in, and the raw User-Agent under Details.
+// which address, when and how it signed in, and under "Technical details" the API's
+// label with versions, then the raw User-Agent.
 // Ending one (DELETE /me/sessions/{id}) stops all its tokens at once, so that
 // browser's next request sends it back to the sign-in page.
 
@@ -25,6 +26,7 @@ const METHODS = {
 
 let ui = null;
 let loading = null; // the list request in flight, so a stale answer is dropped
+let here = null; // this browser's session, as the list last said it
 
 function lookUp() {
   return {
@@ -113,7 +115,10 @@ function signedInLine(session, id) {
   ]);
 }
 
-/** When it ends if left alone, and under Details the label with versions and the raw User-Agent. */
+/**
+ * When it ends if left alone, and under "Technical details" the parsed label with
+ * versions ("Mobile Safari 17 on iOS") first, then the raw User-Agent it came from.
+ */
 function moreLine(session) {
   const facts = [];
   if (session.device && session.device !== UNKNOWN_DEVICE) {
@@ -132,7 +137,7 @@ function moreLine(session) {
     : null;
   const details = facts.length
     ? el("details", { className: "session-details" },
-      el("summary", { text: "Details" }),
+      el("summary", { text: "Technical details" }),
       el("dl", {}, ...facts))
     : null;
   return expires || details ? el("div", { className: "session-more" }, expires, details) : null;
@@ -179,6 +184,7 @@ function showCount() {
 }
 
 function render(sessions) {
+  here = sessions.find((session) => session.current) ?? null;
   const others = sessions.filter((session) => !session.current)
     .sort((a, b) => Date.parse(b.last_used_at) - Date.parse(a.last_used_at));
   ui.current.replaceChildren(...sessions.filter((session) => session.current).map(sessionItem));
@@ -205,6 +211,17 @@ export async function load() {
     }
   }
   return null;
+}
+
+/**
+ * This browser as the list names it ("Chrome on an Android phone"), for a new passkey's
+ * name, so one device has one name everywhere; null when the API knows no browser for
+ * it. Asks for the list once, if it has not been shown yet.
+ */
+export async function thisDeviceName() {
+  if (!here) await load();
+  if (!here?.device || here.device === UNKNOWN_DEVICE) return null;
+  return knownName(here.device, here.device_kind);
 }
 
 /** End one session; a session that is already gone counts as ended. */
@@ -279,6 +296,7 @@ function listed(names) {
 /** Clear everything this module shows (signed out). */
 export function reset() {
   loading = null;
+  here = null;
   ui.current.replaceChildren();
   ui.othersList.replaceChildren();
   ui.othersTitle.hidden = true;

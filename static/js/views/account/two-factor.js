@@ -7,7 +7,7 @@
 // same dialog titled "Two-factor authentication is on", the success said first and the
 // recovery codes in a box with Download (.txt), Copy and Print along its top. On: a
 // clear "On" with the codes left, "New recovery codes…" (shown in the same dialog,
-// "Your new recovery codes") and one "Turn off…", each asking password and code.
+// "Your new recovery codes", its one heading) and one "Turn off…", each asking password and code.
 //
 // Secrets shown once (the setup key, recovery codes) live only in the page and are
 // removed when the person moves on; nothing here is put in storage.
@@ -82,7 +82,9 @@ function goTo(step) {
   for (const [name, node] of Object.entries(ui.steps)) node.hidden = name !== step;
   pinButtons();
   ui.dialog.scrollTop = 0; // a step starts at its top, under the dialog's title
-  ui.steps[step].querySelector(".step-title").focus({ preventScroll: true });
+  // The step's own heading, or the dialog's when the step shows none (new codes).
+  const title = ui.steps[step].querySelector(".step-title:not([hidden])") ?? ui.dialogTitle;
+  title.focus({ preventScroll: true });
 }
 
 /**
@@ -218,10 +220,16 @@ async function confirmSetup(event) {
     "Two-factor authentication is on");
 }
 
-/** The recovery codes, in the dialog, under the title and a line that say what just happened. */
-function showCodes(codes, message, title) {
+/**
+ * The recovery codes, in the dialog, under the title and a line that say what just
+ * happened. Turning two-factor on, the step has its own heading under the dialog's
+ * ("Save your recovery codes"); new codes (``renewed``) have the dialog's title only
+ * ("Your new recovery codes"), as two headings there would say one thing twice.
+ */
+function showCodes(codes, message, title, { renewed = false } = {}) {
   ui.codes.replaceChildren(...codes.map((code) => el("li", { text: code })));
   showState({ recovery_codes_left: codes.length });
+  ui.codesTitle.hidden = renewed;
   openDialog(title, "codes");
   say(ui.codesDone, message);
 }
@@ -276,7 +284,7 @@ async function regenerate() {
   });
   if (answer) {
     showCodes(answer.recovery_codes, "New recovery codes made. The old ones no longer work.",
-      "Your new recovery codes");
+      "Your new recovery codes", { renewed: true });
   }
 }
 
@@ -340,6 +348,7 @@ export function init({ onChanged: changed }) {
     confirmError: byId("totp-confirm-error"),
     confirmSubmit: byId("totp-confirm-submit"),
     codes: byId("totp-recovery-codes"),
+    codesTitle: byId("totp-recovery-title"),
     codesDone: byId("totp-codes-done"),
     savedNote: byId("totp-recovery-done-note"),
     on: byId("totp-on"),
