@@ -624,6 +624,49 @@ def test_days_are_divided_and_earlier_days_show_clock_times(new_page, api):
     expect(ui.messages(page).nth(2)).to_be_focused()
 
 
+# Where a row's focus ring and tint are drawn: the row itself, or its ::before (its used
+# height up from its bottom, as inset 0 in a grid area puts it). Returns the box's top
+# edge, its outline's outer edge, and whether the row itself is tinted.
+FOCUS_BOX = """(row) => {
+    const drawn = (s) => s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0;
+    const own = getComputedStyle(row), bar = getComputedStyle(row, "::before");
+    const box = row.getBoundingClientRect();
+    const label = row.querySelector(".day-label").getBoundingClientRect();
+    let top = null;
+    if (drawn(own)) {
+        top = box.top - parseFloat(own.outlineOffset) - parseFloat(own.outlineWidth);
+    } else if (drawn(bar)) {
+        const bottom = box.bottom - parseFloat(own.borderBottomWidth) - parseFloat(bar.bottom);
+        top = bottom - parseFloat(bar.height)
+            - parseFloat(bar.outlineOffset) - parseFloat(bar.outlineWidth);
+    }
+    return { label: label.bottom, top, rowTinted: own.backgroundColor !== "rgba(0, 0, 0, 0)",
+             tint: bar.backgroundColor };
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_a_focused_first_row_of_a_day_rings_its_message_not_the_days_divider(
+        new_page, api, width):
+    api.signup("alice")
+    page = board_on(new_page, "2026-12-07T10:00:00Z", [
+        stub("carol", "morning coffee", "2026-12-07T09:57:45.000Z"),
+        stub("bob", "just before midnight", "2026-12-06T23:58:00.000Z"),
+    ])
+    page.set_viewport_size({"width": width, "height": 740})
+    expect(ui.messages(page)).to_have_count(2)
+    page.mouse.move(0, 0)
+    ui.messages(page).first.focus()
+    for index, key in ((1, "ArrowDown"), (0, "ArrowUp")):  # Yesterday's row, then Today's
+        page.keyboard.press(key)  # by keyboard, as a ring is shown for
+        row = ui.messages(page).nth(index)
+        expect(row).to_be_focused()
+        box = row.evaluate(FOCUS_BOX)
+        assert box["top"] is not None, box  # a ring is drawn…
+        assert box["top"] >= box["label"], box  # …below the day's name and rule, not round it
+        assert not box["rowTinted"] and box["tint"] != "rgba(0, 0, 0, 0)", box
+
+
 def test_at_midnight_today_becomes_yesterday_and_its_times_clock_times(new_page, api):
     api.signup("alice")
     page = board_on(new_page, "2026-12-06T23:59:00Z", [
