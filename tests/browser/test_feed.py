@@ -429,17 +429,51 @@ def test_an_over_long_message_scrolls_inside_a_capped_composer_ringed_once(new_p
     expect(field).to_have_attribute("aria-invalid", "true")
     size = field.evaluate(
         "(f) => ({ height: f.getBoundingClientRect().height, inner: f.scrollHeight,"
-        " outline: getComputedStyle(f).outlineColor, border: getComputedStyle(f).borderTopColor })"
+        " outline: getComputedStyle(f).outlineColor, border: getComputedStyle(f).borderTopColor,"
+        " danger: getComputedStyle(document.querySelector('#post-count')).color })"
     )
     assert size["height"] <= 210, size  # about eight lines, not thirteen
     assert size["inner"] > size["height"]  # the rest scrolls inside
-    assert size["outline"] == size["border"], size  # one ring, in the error colour
+    # One ring, in the error colour (the count's), and no second line of another colour
+    # inside it (the field's spacing is a transparent border).
+    assert size["outline"] == size["danger"] and size["border"] == "rgba(0, 0, 0, 0)", size
     post = ui.composer(page).get_by_role("button", name="Post")
     expect(post).to_be_disabled()
     expect(post).to_have_accessible_description(re.compile(r"^Too long by \d+ characters"))
     ui.write_message(page, "fits")
     expect(post).to_be_enabled()
     expect(post).not_to_have_attribute("aria-describedby", re.compile("."))
+
+
+@pytest.mark.parametrize(("width", "height", "lines"), [(1280, 440, None), (360, 740, 5)])
+def test_a_long_draft_scrolls_inside_a_capped_composer_that_keeps_its_inner_spacing(
+        new_page, api, width, height, lines):
+    """Capped at about 40% of the window (eight lines at most) on a desktop, five lines on
+    a phone, so the feed stays in sight; scrolled, the text still stops short of the
+    field's edge rather than running against it."""
+    api.signup("alice")
+    page = ui.signed_in(new_page, width=width, height=height)
+    field = ui.composer(page).get_by_label("Message")
+    ui.write_message(page, "a line of the draft\n" * 30)
+    field.focus()
+    box = field.evaluate("""(f) => {
+        const style = getComputedStyle(f), rect = f.getBoundingClientRect();
+        const drawnByOutline = style.borderTopColor === "rgba(0, 0, 0, 0)";
+        const edge = drawnByOutline
+            ? rect.top - parseFloat(style.outlineOffset) - parseFloat(style.outlineWidth)
+            : rect.top;
+        f.scrollTop = 0;
+        const first = rect.top + f.clientTop + parseFloat(style.paddingTop);  // scrollTop 0
+        f.scrollTop = f.scrollHeight / 2;  // midway: lines pass under the clip edge
+        return { height: rect.height, inner: f.scrollHeight, client: f.clientHeight,
+                 window: innerHeight, line: parseFloat(style.lineHeight),
+                 edge, first, clip: rect.top + f.clientTop, scrolled: f.scrollTop };
+    }""")
+    assert box["inner"] > box["client"] and box["scrolled"] > 0, box  # it scrolls inside
+    cap = box["window"] * 0.4 if lines is None else lines * box["line"] + 16
+    assert box["height"] <= cap + 1, box
+    assert box["first"] - box["edge"] >= 6, box  # the first line keeps its spacing…
+    assert box["clip"] - box["edge"] >= 6, box  # …and scrolled text stops short of the edge
 
 
 # ---- a group reads in the order it was written -----------------------------------
