@@ -429,17 +429,51 @@ def test_an_over_long_message_scrolls_inside_a_capped_composer_ringed_once(new_p
     expect(field).to_have_attribute("aria-invalid", "true")
     size = field.evaluate(
         "(f) => ({ height: f.getBoundingClientRect().height, inner: f.scrollHeight,"
-        " outline: getComputedStyle(f).outlineColor, border: getComputedStyle(f).borderTopColor })"
+        " outline: getComputedStyle(f).outlineColor, border: getComputedStyle(f).borderTopColor,"
+        " danger: getComputedStyle(document.querySelector('#post-count')).color })"
     )
     assert size["height"] <= 210, size  # about eight lines, not thirteen
     assert size["inner"] > size["height"]  # the rest scrolls inside
-    assert size["outline"] == size["border"], size  # one ring, in the error colour
+    # One ring, in the error colour (the count's), and no second line of another colour
+    # inside it (the field's spacing is a transparent border).
+    assert size["outline"] == size["danger"] and size["border"] == "rgba(0, 0, 0, 0)", size
     post = ui.composer(page).get_by_role("button", name="Post")
     expect(post).to_be_disabled()
     expect(post).to_have_accessible_description(re.compile(r"^Too long by \d+ characters"))
     ui.write_message(page, "fits")
     expect(post).to_be_enabled()
     expect(post).not_to_have_attribute("aria-describedby", re.compile("."))
+
+
+@pytest.mark.parametrize(("width", "height", "lines"), [(1280, 440, None), (360, 740, 5)])
+def test_a_long_draft_scrolls_inside_a_capped_composer_that_keeps_its_inner_spacing(
+        new_page, api, width, height, lines):
+    """Capped at about 40% of the window (eight lines at most) on a desktop, five lines on
+    a phone, so the feed stays in sight; scrolled, the text still stops short of the
+    field's edge rather than running against it."""
+    api.signup("alice")
+    page = ui.signed_in(new_page, width=width, height=height)
+    field = ui.composer(page).get_by_label("Message")
+    ui.write_message(page, "a line of the draft\n" * 30)
+    field.focus()
+    box = field.evaluate("""(f) => {
+        const style = getComputedStyle(f), rect = f.getBoundingClientRect();
+        const drawnByOutline = style.borderTopColor === "rgba(0, 0, 0, 0)";
+        const edge = drawnByOutline
+            ? rect.top - parseFloat(style.outlineOffset) - parseFloat(style.outlineWidth)
+            : rect.top;
+        f.scrollTop = 0;
+        const first = rect.top + f.clientTop + parseFloat(style.paddingTop);  // scrollTop 0
+        f.scrollTop = f.scrollHeight / 2;  // midway: lines pass under the clip edge
+        return { height: rect.height, inner: f.scrollHeight, client: f.clientHeight,
+                 window: innerHeight, line: parseFloat(style.lineHeight),
+                 edge, first, clip: rect.top + f.clientTop, scrolled: f.scrollTop };
+    }""")
+    assert box["inner"] > box["client"] and box["scrolled"] > 0, box  # it scrolls inside
+    cap = box["window"] * 0.4 if lines is None else lines * box["line"] + 16
+    assert box["height"] <= cap + 1, box
+    assert box["first"] - box["edge"] >= 6, box  # the first line keeps its spacing…
+    assert box["clip"] - box["edge"] >= 6, box  # …and scrolled text stops short of the edge
 
 
 # ---- a group reads in the order it was written -----------------------------------
@@ -624,6 +658,49 @@ def test_days_are_divided_and_earlier_days_show_clock_times(new_page, api):
     expect(ui.messages(page).nth(2)).to_be_focused()
 
 
+# Where a row's focus ring and tint are drawn: the row itself, or its ::before (its used
+# height up from its bottom, as inset 0 in a grid area puts it). Returns the box's top
+# edge, its outline's outer edge, and whether the row itself is tinted.
+FOCUS_BOX = """(row) => {
+    const drawn = (s) => s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0;
+    const own = getComputedStyle(row), bar = getComputedStyle(row, "::before");
+    const box = row.getBoundingClientRect();
+    const label = row.querySelector(".day-label").getBoundingClientRect();
+    let top = null;
+    if (drawn(own)) {
+        top = box.top - parseFloat(own.outlineOffset) - parseFloat(own.outlineWidth);
+    } else if (drawn(bar)) {
+        const bottom = box.bottom - parseFloat(own.borderBottomWidth) - parseFloat(bar.bottom);
+        top = bottom - parseFloat(bar.height)
+            - parseFloat(bar.outlineOffset) - parseFloat(bar.outlineWidth);
+    }
+    return { label: label.bottom, top, rowTinted: own.backgroundColor !== "rgba(0, 0, 0, 0)",
+             tint: bar.backgroundColor };
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_a_focused_first_row_of_a_day_rings_its_message_not_the_days_divider(
+        new_page, api, width):
+    api.signup("alice")
+    page = board_on(new_page, "2026-12-07T10:00:00Z", [
+        stub("carol", "morning coffee", "2026-12-07T09:57:45.000Z"),
+        stub("bob", "just before midnight", "2026-12-06T23:58:00.000Z"),
+    ])
+    page.set_viewport_size({"width": width, "height": 740})
+    expect(ui.messages(page)).to_have_count(2)
+    page.mouse.move(0, 0)
+    ui.messages(page).first.focus()
+    for index, key in ((1, "ArrowDown"), (0, "ArrowUp")):  # Yesterday's row, then Today's
+        page.keyboard.press(key)  # by keyboard, as a ring is shown for
+        row = ui.messages(page).nth(index)
+        expect(row).to_be_focused()
+        box = row.evaluate(FOCUS_BOX)
+        assert box["top"] is not None, box  # a ring is drawn…
+        assert box["top"] >= box["label"], box  # …below the day's name and rule, not round it
+        assert not box["rowTinted"] and box["tint"] != "rgba(0, 0, 0, 0)", box
+
+
 def test_at_midnight_today_becomes_yesterday_and_its_times_clock_times(new_page, api):
     api.signup("alice")
     page = board_on(new_page, "2026-12-06T23:59:00Z", [
@@ -674,9 +751,29 @@ def test_a_touch_screen_placeholder_names_no_ctrl_enter(browser, web, api, new_p
         context.close()
 
 
+# Where a row's head line ends (its last part: "(you)" or the @handle), where its time
+# is, where its delete is (or null), and the row's content box's right edge.
+HEAD_LINE = """(row) => {
+    const box = (node) => node && node.getBoundingClientRect();
+    const head = box(row.querySelector(".head").lastElementChild);
+    const time = box(row.querySelector("time"));
+    const del = box(row.querySelector("button.delete"));
+    const rowBox = box(row);
+    return {
+        end: head.right, middle: (head.top + head.bottom) / 2,
+        left: time.left, right: time.right, timeMiddle: (time.top + time.bottom) / 2,
+        delete: del && { left: del.left, right: del.right, top: del.top, bottom: del.bottom },
+        edge: rowBox.right - parseFloat(getComputedStyle(row).paddingRight),
+    };
+}"""
+
+
 @pytest.mark.parametrize("width", [1280, 360])
-def test_times_line_up_down_a_wide_feed_and_beside_ones_own_delete_on_a_phone(
+def test_a_headers_time_sits_just_after_the_handle_and_ones_own_delete_keeps_no_column(
         new_page, api, width):
+    """As in Slack and Discord: "bob @bob  2 min. ago" on one line, not the time far off at
+    the row's end; one's own delete floats over the row's top right corner when shown,
+    keeping no blank column on any row, and clear of the head line's name and time."""
     api.user("bob")
     api.user("alice")
     api.post("bob", "bob's first")
@@ -685,34 +782,26 @@ def test_times_line_up_down_a_wide_feed_and_beside_ones_own_delete_on_a_phone(
     api.post("alice", "mine too")
     api.post("bob", "bob again")
     page = ui.signed_in(new_page, width=width)
-    expect(ui.messages(page)).to_have_count(5)
+    rows = ui.messages(page)
+    expect(rows).to_have_count(5)
     expect(page.locator("#messages button.delete")).to_have_count(2)  # alice's own rows
-
-    def time_right(row):
-        row.hover()
-        return row.locator("time").evaluate("(t) => t.getBoundingClientRect().right")
-
-    rights = [time_right(ui.messages(page).nth(i)) for i in range(5)]  # headers and the rest
-    owned = ["mine" in (ui.messages(page).nth(i).get_attribute("class") or "")
-             for i in range(5)]
-    mine = [right for right, own in zip(rights, owned, strict=True) if own]
-    others = [right for right, own in zip(rights, owned, strict=True) if not own]
-    assert len(mine) == 2 and len(others) == 3, rights
-    assert max(mine) - min(mine) <= 1 and max(others) - min(others) <= 1, rights
-    delete = page.locator("#messages button.delete").first.bounding_box()
-    assert min(mine) <= delete["x"] <= min(mine) + 12, (rights, delete)
-    if width == 1280:
-        # Room to spare: every row keeps the delete's column, so one's own rows' times
-        # line up with everyone else's (own rows look like the others).
-        assert abs(min(mine) - min(others)) <= 1, rights
-    else:
-        # On a phone others' rows keep no room for a delete they do not have (so their
-        # @handle shows whole): their times sit at the edge; one's own, beside its delete.
-        assert min(others) > max(mine) + 20, rights
-    # Others' text still runs the full width, beside where a delete would be.
+    assert ui.group_headers(page) == ["bob again", "mine", "bob's first"]
+    for index in (0, 1, 3):  # each group's header: bob's, alice's own, bob's
+        rows.nth(index).hover()  # one's own delete shows
+        line = rows.nth(index).evaluate(HEAD_LINE)
+        assert 2 <= line["left"] - line["end"] <= 16, line  # just after the handle…
+        assert abs(line["timeMiddle"] - line["middle"]) <= 4, line  # …on its line
+        if line["delete"]:
+            assert line["delete"]["left"] >= line["right"] + 4, line  # clear of the time
+            assert line["edge"] - 4 <= line["delete"]["right"] <= line["edge"] + 12, line
+    # A grouped row's time shows on hover, clear of one's own delete.
+    rows.nth(2).hover()
+    line = rows.nth(2).evaluate(HEAD_LINE)
+    assert line["delete"] and line["right"] <= line["delete"]["left"], line
+    # No column is kept for the delete: one's own text runs as wide as everyone else's.
     own = page.locator("#messages li.mine .content").first.bounding_box()
     other = page.locator("#messages li:not(.mine) .content").first.bounding_box()
-    assert own and other and other["x"] + other["width"] > own["x"] + own["width"] + 20
+    assert abs((own["x"] + own["width"]) - (other["x"] + other["width"])) <= 1, (own, other)
 
 
 def test_on_a_phone_the_handle_gives_way_before_the_name(new_page, api):
@@ -733,35 +822,41 @@ def test_on_a_phone_the_handle_gives_way_before_the_name(new_page, api):
     assert cut(".handle")  # …and the @handle is the one shortened
 
 
-def test_on_a_phone_others_rows_give_the_empty_delete_column_to_the_name(new_page, api):
+def test_on_a_phone_name_handle_and_time_show_whole_and_clear_of_ones_own_delete(
+        new_page, api):
     reply = api.call("POST", "/signup", {"username": "gracehopper", "password": ui.PASSWORD,
                                          "display_name": "Grace Hopper"})
     assert reply.status == 201, reply.body
     api.login("gracehopper")
     api.post("gracehopper", "Does anyone know why the staging deploy is slow?")
-    api.user("alice")
-    api.post("alice", "No idea, sorry")
-    page = ui.signed_in(new_page, width=360, height=740)
+    reply = api.call("POST", "/signup", {"username": "alicewellington", "password": ui.PASSWORD,
+                                         "display_name": "Alice Wellington"})
+    assert reply.status == 201, reply.body
+    api.login("alicewellington")
+    api.post("alicewellington", "No idea, sorry")
+    page = ui.signed_in(new_page, "alicewellington", width=360, height=740)
     mine, theirs = ui.messages(page).first, ui.messages(page).nth(1)
     expect(theirs.locator(".handle")).to_have_text("@gracehopper")
-    # Nothing to do on someone else's row, so no room is kept for it: their time sits at
-    # the row's edge (less its padding), and name and @handle both show whole.
-    edges = theirs.evaluate(
-        """(row) => [row.getBoundingClientRect().right
-                       - parseFloat(getComputedStyle(row).paddingRight),
-                     row.querySelector('.when').getBoundingClientRect().right]""")
-    assert abs(edges[0] - edges[1]) <= 1, edges
+    # Nothing to do on someone else's row: name, @handle and time all show whole, the
+    # time just after the handle, inside the row.
+    line = theirs.evaluate(HEAD_LINE)
+    assert 2 <= line["left"] - line["end"] <= 16 and line["right"] <= line["edge"] + 1, line
     for part in (".author", ".handle"):
         assert theirs.locator(part).evaluate("(n) => n.scrollWidth <= n.clientWidth"), part
-    # One's own row still has its delete, beside the time.
+    # One's own row, tapped or focused: its delete shows over the corner, never over the
+    # name, the @handle (shortened first if need be) or the time.
+    mine.focus()
     delete = mine.get_by_role("button", name=re.compile("^Delete"))
-    expect(delete).to_be_visible()
-    assert delete.bounding_box()["x"] >= mine.locator(".when").bounding_box()["x"] + 20
+    expect(delete).to_have_css("opacity", "1")
+    line = mine.evaluate(HEAD_LINE)
+    assert line["delete"]["left"] >= line["right"] + 4, line
+    assert line["delete"]["left"] >= line["end"], line
+    assert mine.locator(".author").evaluate("(n) => n.scrollWidth <= n.clientWidth")
 
 
 def test_ones_own_rows_look_like_everyone_elses_but_for_you(new_page, api):
     """No bar or tint marks one's own rows (as in Slack and Discord): an own row at rest
-    is drawn as another's, but for "(you)" and the room its delete keeps."""
+    is drawn as another's, but for "(you)"."""
     api.user("bob")
     api.user("alice")
     api.post("bob", "bob's")

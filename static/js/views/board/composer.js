@@ -9,7 +9,6 @@ import { CONTENT_MAX } from "../../lib/rules.js";
 import { authed, currentUser, loadDraft, saveDraft } from "../../lib/session.js";
 
 const COUNT_FROM = CONTENT_MAX - 200; // the count shows once it is worth watching
-const MAX_HEIGHT_PX = 200; // about eight lines (styles.css says the same); then it scrolls
 const number = new Intl.NumberFormat();
 
 let ui = null;
@@ -20,10 +19,12 @@ function postable() {
   return count > 0 && count <= CONTENT_MAX;
 }
 
-/** The textarea as tall as its text (up to a limit, then it scrolls). */
+/** The textarea as tall as its text (its max-height in styles.css caps it: then it scrolls). */
 function grow() {
-  ui.content.style.height = "auto";
-  ui.content.style.height = `${Math.min(ui.content.scrollHeight + 2, MAX_HEIGHT_PX)}px`;
+  const field = ui.content;
+  field.style.height = "auto";
+  const borders = field.offsetHeight - field.clientHeight; // its spacing is its border
+  field.style.height = `${field.scrollHeight + borders}px`;
 }
 
 function update() {
