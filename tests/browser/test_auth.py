@@ -381,12 +381,12 @@ def test_the_strength_meter_says_whether_the_server_will_accept_the_password(pag
             return getComputedStyle(probe).color;
         };
         const out = { danger: colour("var(--danger)"), success: colour("var(--success)"),
-                      good: colour("var(--strength-good)"),
+                      good: colour("var(--strength-good)"), muted: colour("var(--muted)"),
                       danger_fill: colour("var(--danger-fill)") };
         probe.remove();
         return out;
     }""")
-    assert len({colours["danger"], colours["good"], colours["success"]}) == 3, colours
+    assert len({colours["danger"], colours["good"], colours["success"], colours["muted"]}) == 4
     cases = [  # (password, zxcvbn's score, what is said, filled bars, the word's colour)
         ("chalkboard2024", "1", "Too weak — not accepted yet.", 1, "danger"),
         ("Xq7$kP2m!z", "3", "Too short — not accepted yet.", 2, "danger"),  # strong but short
@@ -395,18 +395,60 @@ def test_the_strength_meter_says_whether_the_server_will_accept_the_password(pag
     ]
     for typed, score, said, filled, colour in cases:
         password.fill(typed)
+        expect(password).to_be_focused()
         expect(meter).to_have_attribute("data-score", score)
         expect(word).to_have_text(said)
         expect(bars).to_have_count(filled)
-        expect(word).to_have_css("color", colours[colour])
-        if filled < 3:  # refused: the bars are red too, and it says how to do better
-            expect(bars.first).to_have_css("background-color", colours["danger_fill"])
+        if filled < 3:  # refused: it says how to do better, in red only once the field is left
             expect(meter.locator(".strength-text")).not_to_have_text(said)
+            expect(word).to_have_css("color", colours["muted"])  # still typing: no error yet
+            expect(bars.first).to_have_css("background-color", colours["muted"])
+            password.blur()
+            expect(word).to_have_css("color", colours[colour])
+            expect(bars.first).to_have_css("background-color", colours["danger_fill"])
+            expect(word).to_have_text(said)  # the same words, only the colour changed
         else:  # accepted: the verdict alone, every filled bar in the word's colour
+            expect(word).to_have_css("color", colours[colour])
             expect(meter.locator(".strength-text")).to_have_text(said)
             for bar in (bars.first, bars.last):
                 expect(bar).to_have_css("background-color", colours[colour])
     expect(meter.locator(".strength-bar span")).to_have_count(4)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_refused_password_turns_red_when_submitted_and_neutral_again_when_typed_in(
+        page, api, scheme):
+    """Sign-up: the meter says "Too weak" neutrally while typing; pressing Enter (the
+    field keeps the focus, the server refuses) turns it red; typing again, neutral."""
+    page.emulate_media(color_scheme=scheme)
+    ui.open_sign_up(page)
+    ui.fill_credentials(page, "carol", "chalkboard2024")  # long enough, but weak
+    password = page.get_by_label("Password", exact=True)
+    password.focus()
+    password.press("End")
+    password.press("4")  # typed, not pasted: the field has the focus
+    meter = page.locator("#password-strength")
+    word = meter.locator(".strength-word")
+    expect(word).to_have_text("Too weak — not accepted yet.")
+    muted, danger = page.evaluate("""() => {
+        const probe = document.createElement("span");
+        document.body.append(probe);
+        const colour = (value) => {
+            probe.style.color = value;
+            return getComputedStyle(probe).color;
+        };
+        const out = [colour("var(--muted)"), colour("var(--danger)")];
+        probe.remove();
+        return out;
+    }""")
+    expect(word).to_have_css("color", muted)
+    password.press("Enter")
+    expect(page.locator("#password-problem")).not_to_be_empty()  # the server said no
+    expect(password).to_be_focused()
+    expect(word).to_have_css("color", danger)
+    password.press("Backspace")  # typing again: still weak, but not an error yet
+    expect(word).to_have_text("Too weak — not accepted yet.")
+    expect(word).to_have_css("color", muted)
 
 
 def test_sign_up_asks_the_name_before_the_password(page, api):
