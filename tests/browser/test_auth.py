@@ -60,7 +60,8 @@ def test_sign_up_checks_the_rules_as_the_person_types_and_sends_nothing_invalid(
     expect(username_hint).to_have_class(re.compile(r"\bwarn\b"))  # at once, while typing
     password.focus()  # leaving the field shows the sentence beside it
     expect(field_error(page, "username")).to_have_text(
-        "A username may contain only letters a–z, digits 0–9 and the characters _ . -"
+        "A username may contain only letters a–z (capitals become lowercase), digits 0–9 "
+        "and the characters _ . -"
     )
     expect(username).to_have_attribute("aria-invalid", "true")
     expect(username).to_have_accessible_description(re.compile("^A username may contain only"))
@@ -470,7 +471,8 @@ def test_the_username_characters_never_wrap_apart_on_a_phone(new_page, api):
     phone.get_by_label("Password", exact=True).focus()
     error = field_error(phone, "username")
     expect(error).to_have_text(
-        "A username may contain only letters a–z, digits 0–9 and the characters _ . -")
+        "A username may contain only letters a–z (capitals become lowercase), digits 0–9 "
+        "and the characters _ . -")
     set_apart(error)
     username.fill("fine")  # the rule shows again once the error goes
     expect(phone.locator("#username-hint")).to_be_visible()
@@ -478,11 +480,19 @@ def test_the_username_characters_never_wrap_apart_on_a_phone(new_page, api):
 
 
 def set_apart(where):
-    """The username's other characters in ``where``: one <code> on one line."""
-    chars = where.locator("code")
+    """The username's other characters in ``where``: plain text, together on one line,
+    on the line's baseline (no chip: no border, no padding, the sentence's own font)."""
+    chars = where.locator(".chars")
     expect(chars).to_have_text("_ . -")
     expect(chars).to_have_css("white-space", "nowrap")
     assert chars.evaluate("(node) => node.getClientRects().length") == 1
+    plain = chars.evaluate("""(node) => {
+        const own = getComputedStyle(node), around = getComputedStyle(node.parentElement);
+        return { border: own.borderTopWidth, padding: own.paddingLeft,
+                 font: own.fontFamily === around.fontFamily && own.fontSize === around.fontSize,
+                 align: own.verticalAlign };
+    }""")
+    assert plain == {"border": "0px", "padding": "0px", "font": True, "align": "baseline"}, plain
 
 
 def test_the_code_step_says_whose_sign_in_it_is_and_not_you_starts_over(page, api):
