@@ -7,7 +7,8 @@ the CSP to add it, every other test runs under the app's own policy.
 
 The same walk writes the screenshots in docs/screenshots/ when CHALKBOARD_SCREENSHOTS
 is set (scripts/screenshots does that): every state on a desktop in the light scheme
-and on a phone in the dark one; test-artifacts/ gets all four combinations.
+and on a phone in the dark one, and the board and the Account overview in all four
+combinations; test-artifacts/ gets all four combinations of every state.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ PIXEL_CHROME = ("Mozilla/5.0 (Linux; Android 15; Pixel 9) AppleWebKit/537.36 "
                 "(KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36")
 DOCS = ROOT / "docs" / "screenshots"
 FOR_DOCS = {("desktop", "light"), ("phone", "dark")}
+# The states published in all four combinations too (desktop dark, phone light): the
+# two a reader most wants to see in their own scheme on their own device.
+EVERY_COMBO_IN_DOCS = {"board", "account"}
 # The two the README shows, kept at their old names.
 README_SHOTS = {("board", "desktop", "light"): "web-board-desktop-light.png",
                 ("board", "phone", "dark"): "web-board-phone-dark.png"}
@@ -98,7 +102,8 @@ def check(page, name: str, scheme: str, size: str) -> None:
     page.mouse.move(0, 0)  # the page's corner: no hover state in the screenshot
     page.wait_for_timeout(250)  # let transitions and focus settle before measuring contrast
     save_screenshot(page, f"{name}-{size}-{scheme}.png")
-    if os.environ.get("CHALKBOARD_SCREENSHOTS") and (size, scheme) in FOR_DOCS:
+    published = (size, scheme) in FOR_DOCS or name in EVERY_COMBO_IN_DOCS
+    if os.environ.get("CHALKBOARD_SCREENSHOTS") and published:
         DOCS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(DOCS / f"{name}-{size}-{scheme}.png"))
         if (name, size, scheme) in README_SHOTS:
@@ -332,10 +337,25 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     page.evaluate("() => window.scrollTo(0, 0)")
     check(page, "passkey-remove-dialog", scheme, size)
     page.keyboard.press("Escape")
+
+    # The overview with nothing left to do: two-factor on (above), its codes all left,
+    # and an email address verified. The story's alice has none (Profile says "No email
+    # address yet" above), so GET /me answers as it will once she has verified one.
+    def verified(route):
+        me = route.fetch()
+        route.fulfill(response=me, json={**me.json(), "email": "alice@example.com",
+                                         "email_verified": True})
+    page.route(f"{api.url}/me", lambda route: verified(route)
+               if route.request.method == "GET" else route.continue_())
+    ui.account_link(page, "Overview").click()
+    expect(page.locator("#checkup-title")).to_have_text("Your account is protected")
+    expect(page.locator("#ov-passkeys")).to_have_text("2")
+    page.evaluate("() => window.scrollTo(0, 0)")
+    check(page, "account-protected", scheme, size)
+    page.unroute(f"{api.url}/me")
     page.unroute(f"{api.url}/me/passkeys")
 
-    ui.account_link(page, "Overview").click()
-    ui.account_link(page, "Where you're signed in").click()
+    ui.account_link(page, "Where you're signed in").click()  # from the overview
     expect(page.locator("#sessions-list li")).to_have_count(3)  # this page's, the story's two
     expect(page.locator("#sessions-current")).to_contain_text(
         "Chrome on an Android phone" if size == "phone" else "Chrome on macOS")
