@@ -158,6 +158,20 @@ def test_the_strength_meter_judges_as_the_server_does(page, api):
     expect(meter).to_have_attribute("data-score", re.compile("^[0-2]$"))
     enough = re.compile(r"^(Good — accepted|Strong)\.$")  # the verdict alone: nothing to do
     expect(meter.locator(".strength-text")).not_to_have_text(enough)
+    # Refused, said neutrally while typing (as on sign-up), in red once the field is left.
+    word = meter.locator(".strength-word")
+    muted, danger = word.evaluate("""(word) => {
+        const colour = (value) => {
+            word.style.color = value;
+            return getComputedStyle(word).color;
+        };
+        const out = [colour("var(--muted)"), colour("var(--danger)")];
+        word.style.color = "";
+        return out;
+    }""")
+    expect(word).to_have_css("color", muted)
+    dialog(page).get_by_label("New password again").focus()
+    expect(word).to_have_css("color", danger)
     new.fill(NEW_PASSWORD)
     expect(meter.locator(".strength-text")).to_have_text(enough)
     # The 800 kB estimator was fetched only once a new password was typed.

@@ -60,7 +60,8 @@ def test_sign_up_checks_the_rules_as_the_person_types_and_sends_nothing_invalid(
     expect(username_hint).to_have_class(re.compile(r"\bwarn\b"))  # at once, while typing
     password.focus()  # leaving the field shows the sentence beside it
     expect(field_error(page, "username")).to_have_text(
-        "A username may contain only letters a–z, digits 0–9 and the characters _ . -"
+        "A username may contain only letters a–z (capitals become lowercase), digits 0–9 "
+        "and the characters _ . -"
     )
     expect(username).to_have_attribute("aria-invalid", "true")
     expect(username).to_have_accessible_description(re.compile("^A username may contain only"))
@@ -381,12 +382,12 @@ def test_the_strength_meter_says_whether_the_server_will_accept_the_password(pag
             return getComputedStyle(probe).color;
         };
         const out = { danger: colour("var(--danger)"), success: colour("var(--success)"),
-                      good: colour("var(--strength-good)"),
+                      good: colour("var(--strength-good)"), muted: colour("var(--muted)"),
                       danger_fill: colour("var(--danger-fill)") };
         probe.remove();
         return out;
     }""")
-    assert len({colours["danger"], colours["good"], colours["success"]}) == 3, colours
+    assert len({colours["danger"], colours["good"], colours["success"], colours["muted"]}) == 4
     cases = [  # (password, zxcvbn's score, what is said, filled bars, the word's colour)
         ("chalkboard2024", "1", "Too weak — not accepted yet.", 1, "danger"),
         ("Xq7$kP2m!z", "3", "Too short — not accepted yet.", 2, "danger"),  # strong but short
@@ -395,18 +396,60 @@ def test_the_strength_meter_says_whether_the_server_will_accept_the_password(pag
     ]
     for typed, score, said, filled, colour in cases:
         password.fill(typed)
+        expect(password).to_be_focused()
         expect(meter).to_have_attribute("data-score", score)
         expect(word).to_have_text(said)
         expect(bars).to_have_count(filled)
-        expect(word).to_have_css("color", colours[colour])
-        if filled < 3:  # refused: the bars are red too, and it says how to do better
-            expect(bars.first).to_have_css("background-color", colours["danger_fill"])
+        if filled < 3:  # refused: it says how to do better, in red only once the field is left
             expect(meter.locator(".strength-text")).not_to_have_text(said)
+            expect(word).to_have_css("color", colours["muted"])  # still typing: no error yet
+            expect(bars.first).to_have_css("background-color", colours["muted"])
+            password.blur()
+            expect(word).to_have_css("color", colours[colour])
+            expect(bars.first).to_have_css("background-color", colours["danger_fill"])
+            expect(word).to_have_text(said)  # the same words, only the colour changed
         else:  # accepted: the verdict alone, every filled bar in the word's colour
+            expect(word).to_have_css("color", colours[colour])
             expect(meter.locator(".strength-text")).to_have_text(said)
             for bar in (bars.first, bars.last):
                 expect(bar).to_have_css("background-color", colours[colour])
     expect(meter.locator(".strength-bar span")).to_have_count(4)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_refused_password_turns_red_when_submitted_and_neutral_again_when_typed_in(
+        page, api, scheme):
+    """Sign-up: the meter says "Too weak" neutrally while typing; pressing Enter (the
+    field keeps the focus, the server refuses) turns it red; typing again, neutral."""
+    page.emulate_media(color_scheme=scheme)
+    ui.open_sign_up(page)
+    ui.fill_credentials(page, "carol", "chalkboard2024")  # long enough, but weak
+    password = page.get_by_label("Password", exact=True)
+    password.focus()
+    password.press("End")
+    password.press("4")  # typed, not pasted: the field has the focus
+    meter = page.locator("#password-strength")
+    word = meter.locator(".strength-word")
+    expect(word).to_have_text("Too weak — not accepted yet.")
+    muted, danger = page.evaluate("""() => {
+        const probe = document.createElement("span");
+        document.body.append(probe);
+        const colour = (value) => {
+            probe.style.color = value;
+            return getComputedStyle(probe).color;
+        };
+        const out = [colour("var(--muted)"), colour("var(--danger)")];
+        probe.remove();
+        return out;
+    }""")
+    expect(word).to_have_css("color", muted)
+    password.press("Enter")
+    expect(page.locator("#password-problem")).not_to_be_empty()  # the server said no
+    expect(password).to_be_focused()
+    expect(word).to_have_css("color", danger)
+    password.press("Backspace")  # typing again: still weak, but not an error yet
+    expect(word).to_have_text("Too weak — not accepted yet.")
+    expect(word).to_have_css("color", muted)
 
 
 def test_sign_up_asks_the_name_before_the_password(page, api):
@@ -428,7 +471,8 @@ def test_the_username_characters_never_wrap_apart_on_a_phone(new_page, api):
     phone.get_by_label("Password", exact=True).focus()
     error = field_error(phone, "username")
     expect(error).to_have_text(
-        "A username may contain only letters a–z, digits 0–9 and the characters _ . -")
+        "A username may contain only letters a–z (capitals become lowercase), digits 0–9 "
+        "and the characters _ . -")
     set_apart(error)
     username.fill("fine")  # the rule shows again once the error goes
     expect(phone.locator("#username-hint")).to_be_visible()
@@ -436,11 +480,19 @@ def test_the_username_characters_never_wrap_apart_on_a_phone(new_page, api):
 
 
 def set_apart(where):
-    """The username's other characters in ``where``: one <code> on one line."""
-    chars = where.locator("code")
+    """The username's other characters in ``where``: plain text, together on one line,
+    on the line's baseline (no chip: no border, no padding, the sentence's own font)."""
+    chars = where.locator(".chars")
     expect(chars).to_have_text("_ . -")
     expect(chars).to_have_css("white-space", "nowrap")
     assert chars.evaluate("(node) => node.getClientRects().length") == 1
+    plain = chars.evaluate("""(node) => {
+        const own = getComputedStyle(node), around = getComputedStyle(node.parentElement);
+        return { border: own.borderTopWidth, padding: own.paddingLeft,
+                 font: own.fontFamily === around.fontFamily && own.fontSize === around.fontSize,
+                 align: own.verticalAlign };
+    }""")
+    assert plain == {"border": "0px", "padding": "0px", "font": True, "align": "baseline"}, plain
 
 
 def test_the_code_step_says_whose_sign_in_it_is_and_not_you_starts_over(page, api):

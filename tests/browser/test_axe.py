@@ -7,7 +7,8 @@ the CSP to add it, every other test runs under the app's own policy.
 
 The same walk writes the screenshots in docs/screenshots/ when CHALKBOARD_SCREENSHOTS
 is set (scripts/screenshots does that): every state on a desktop in the light scheme
-and on a phone in the dark one; test-artifacts/ gets all four combinations.
+and on a phone in the dark one, and the board and the Account overview in all four
+combinations; test-artifacts/ gets all four combinations of every state.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ PIXEL_CHROME = ("Mozilla/5.0 (Linux; Android 15; Pixel 9) AppleWebKit/537.36 "
                 "(KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36")
 DOCS = ROOT / "docs" / "screenshots"
 FOR_DOCS = {("desktop", "light"), ("phone", "dark")}
+# The states published in all four combinations too (desktop dark, phone light): the
+# two a reader most wants to see in their own scheme on their own device.
+EVERY_COMBO_IN_DOCS = {"board", "account"}
 # The two the README shows, kept at their old names.
 README_SHOTS = {("board", "desktop", "light"): "web-board-desktop-light.png",
                 ("board", "phone", "dark"): "web-board-phone-dark.png"}
@@ -71,6 +75,13 @@ def iso(moment: float) -> str:
         "+00:00", "Z")
 
 
+def below_header(page) -> None:
+    """Scroll the app's header just out of view: the page's title at the top of the shot,
+    and no sliver of the header above it."""
+    page.evaluate("""() => window.scrollTo(0, Math.ceil(
+        document.querySelector(".topbar").getBoundingClientRect().bottom + window.scrollY))""")
+
+
 def violations(page) -> list[str]:
     page.add_script_tag(path=str(AXE))
     found = page.evaluate(
@@ -91,7 +102,8 @@ def check(page, name: str, scheme: str, size: str) -> None:
     page.mouse.move(0, 0)  # the page's corner: no hover state in the screenshot
     page.wait_for_timeout(250)  # let transitions and focus settle before measuring contrast
     save_screenshot(page, f"{name}-{size}-{scheme}.png")
-    if os.environ.get("CHALKBOARD_SCREENSHOTS") and (size, scheme) in FOR_DOCS:
+    published = (size, scheme) in FOR_DOCS or name in EVERY_COMBO_IN_DOCS
+    if os.environ.get("CHALKBOARD_SCREENSHOTS") and published:
         DOCS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(DOCS / f"{name}-{size}-{scheme}.png"))
         if (name, size, scheme) in README_SHOTS:
@@ -308,29 +320,51 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     ui.account_link(page, "Sign-in & security").click()
     passkey_list = page.get_by_role("list", name="Your passkeys")
     expect(passkey_list.get_by_role("listitem")).to_have_count(2)
-    page.locator("#passkeys").evaluate("(node) => node.scrollIntoView({ block: 'center' })")
+    # The page's title at the top, and the list in view below it (scrolled up only as far
+    # as it needs: on a phone it is the list, not the title, that fits).
+    below_header(page)
+    page.locator("#passkeys").evaluate("(node) => node.scrollIntoView({ block: 'nearest' })")
     check(page, "account-passkeys", scheme, size)
     page.get_by_role("button", name="Rename passkey Work PC").click()
     dialog = page.get_by_role("dialog", name="Rename passkey")
     expect(dialog.get_by_role("textbox", name="Name")).to_have_value("Work PC")
+    page.evaluate("() => window.scrollTo(0, 0)")  # the page behind at its top, header whole
     check(page, "passkey-rename-dialog", scheme, size)
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     page.get_by_role("button", name="Remove passkey Work PC").click()
     expect(page.get_by_role("dialog", name="Remove the passkey “Work PC”?")).to_be_visible()
+    page.evaluate("() => window.scrollTo(0, 0)")
     check(page, "passkey-remove-dialog", scheme, size)
     page.keyboard.press("Escape")
+
+    # The overview with nothing left to do: two-factor on (above), its codes all left,
+    # and an email address verified. The story's alice has none (Profile says "No email
+    # address yet" above), so GET /me answers as it will once she has verified one.
+    def verified(route):
+        me = route.fetch()
+        route.fulfill(response=me, json={**me.json(), "email": "alice@example.com",
+                                         "email_verified": True})
+    page.route(f"{api.url}/me", lambda route: verified(route)
+               if route.request.method == "GET" else route.continue_())
+    ui.account_link(page, "Overview").click()
+    expect(page.locator("#checkup-title")).to_have_text("Your account is protected")
+    expect(page.locator("#ov-passkeys")).to_have_text("2")
+    page.evaluate("() => window.scrollTo(0, 0)")
+    check(page, "account-protected", scheme, size)
+    page.unroute(f"{api.url}/me")
     page.unroute(f"{api.url}/me/passkeys")
 
-    ui.account_link(page, "Overview").click()
-    ui.account_link(page, "Where you're signed in").click()
+    ui.account_link(page, "Where you're signed in").click()  # from the overview
     expect(page.locator("#sessions-list li")).to_have_count(3)  # this page's, the story's two
     expect(page.locator("#sessions-current")).to_contain_text(
         "Chrome on an Android phone" if size == "phone" else "Chrome on macOS")
+    page.evaluate("() => window.scrollTo(0, 0)")  # not the last page's scroll: no header sliver
     check(page, "account-sessions", scheme, size)
     details = page.locator("#sessions-others-list li").first.locator("details")
     details.get_by_text("Technical details", exact=True).click()
     expect(details.locator("code")).to_be_visible()
+    below_header(page)  # room for the details below, the title still at the top
     check(page, "account-sessions-details", scheme, size)
     details.get_by_text("Technical details", exact=True).click()
     page.get_by_role("button", name="Sign out everywhere else…").click()

@@ -7,9 +7,12 @@
 // page load.
 //
 // It says what the server will do, not only a grade: "Too weak — not accepted yet"
-// (red) below the threshold, "Good — accepted" (olive) at it, "Strong" (green) at the
-// top score; the four bars fill and take the same colour (never a "Strong" beside an
-// unfilled bar).
+// below the threshold, "Good — accepted" (olive) at it, "Strong" (green) at the top
+// score; the four bars fill and take the same colour (never a "Strong" beside an
+// unfilled bar). A refusal is said in a neutral colour while the person is still
+// typing (they have not finished, and the hint above already states the rule), and
+// turns red once they leave the field or submit the form (data-typing marks the
+// former).
 
 import { el } from "./dom.js";
 import { PASSWORD_MIN } from "./rules.js";
@@ -94,7 +97,16 @@ export function watchStrength(input, output, userInputs) {
         advice ? ` ${advice}` : null),
     );
   };
-  input.addEventListener("input", update);
+  // Typing: an edit since the field was last left or its form submitted (a refused
+  // submit moves the focus back here, which must not take the red away again).
+  const settle = () => delete output.dataset.typing;
+  input.addEventListener("input", () => {
+    if (document.activeElement === input) output.dataset.typing = "";
+    else settle(); // e.g. filled in by a password manager: nothing more is coming
+    update();
+  });
+  input.addEventListener("blur", settle);
+  input.form?.addEventListener("submit", settle);
   input.addEventListener("focus", () => {
     if (userInputs() !== null) estimator(); // start loading as soon as the field is used
   });

@@ -73,7 +73,9 @@ function usernameProblem() {
     return `A username has ${USERNAME_MIN} to ${USERNAME_MAX} characters; this one has ${length}.`;
   }
   if (!USERNAME_PATTERN.test(username)) {
-    return `A username may contain only letters a–z, digits 0–9 and the characters ${USERNAME_CHARACTERS}`;
+    // Capitals are allowed as typed: the server stores them lowercase (API.md).
+    return "A username may contain only letters a–z (capitals become lowercase), " +
+      `digits 0–9 and the characters ${USERNAME_CHARACTERS}`;
   }
   return "";
 }
@@ -112,14 +114,15 @@ const FIELDS = { // in the form's order: the first wrong one takes the focus
 };
 
 /**
- * The username's other characters, set apart as the hint sets them (a <code> that does
- * not wrap): "_ . -" at a line's end otherwise leaves a lone "-" on a phone's next line.
+ * The username's other characters, kept together as the hint keeps them (plain text in
+ * a span that does not wrap): "_ . -" at a line's end otherwise leaves a lone "-" on a
+ * phone's next line.
  */
 function setApartCharacters(region) {
   const text = region.textContent;
   if (!text.endsWith(USERNAME_CHARACTERS)) return;
   region.replaceChildren(text.slice(0, -USERNAME_CHARACTERS.length),
-    el("code", { className: "chars", text: USERNAME_CHARACTERS }));
+    el("span", { className: "chars", text: USERNAME_CHARACTERS }));
 }
 
 /** Show each field's problem; a field's error shows once it was left or submitted. */
