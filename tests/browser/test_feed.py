@@ -793,6 +793,8 @@ def test_a_headers_time_sits_just_after_the_handle_and_ones_own_delete_keeps_no_
         assert abs(line["timeMiddle"] - line["middle"]) <= 4, line  # …on its line
         if line["delete"]:
             assert line["delete"]["left"] >= line["right"] + 4, line  # clear of the time
+            text = rows.nth(index).locator(".content").bounding_box()
+            assert line["delete"]["bottom"] <= text["y"] + 1, (line, text)  # and the text
             assert line["edge"] - 4 <= line["delete"]["right"] <= line["edge"] + 12, line
     # A grouped row's time shows on hover, clear of one's own delete.
     rows.nth(2).hover()
