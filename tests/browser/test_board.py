@@ -275,6 +275,7 @@ def test_post_button_shows_progress_and_keeps_its_width(page, api):
     busy = composer.get_by_role("button", name="Posting…")
     expect(busy).to_be_disabled()
     assert busy.bounding_box()["width"] == width
+    assert not ui.cut_busy_labels(page)  # "Posting…" whole, or the spinner alone
     busy.click(force=True)  # a second press while posting does nothing
     for _ in range(100):
         if held:

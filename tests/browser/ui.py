@@ -18,6 +18,15 @@ def login_heading(page: Any) -> Any:
     return page.get_by_role("heading", name="Sign in", level=1)
 
 
+def cut_busy_labels(page: Any) -> list[str]:
+    """The busy buttons whose words show cut short ("P…"): none should, a button keeps
+    its width while busy and shows its spinner alone when its words do not fit."""
+    return page.evaluate("""() => [...document.querySelectorAll("button.is-busy .busy-label")]
+        .filter((label) => label.getBoundingClientRect().width > 1
+                           && label.scrollWidth > label.clientWidth)
+        .map((label) => label.textContent)""")
+
+
 def messages(page: Any) -> Any:
     return page.get_by_role("list", name="Messages, newest first").get_by_role("listitem")
 

@@ -53,14 +53,15 @@ export function busy(button, label) {
   button.setAttribute("aria-disabled", "true");
   button.setAttribute("aria-busy", "true");
   button.classList.add("is-busy");
-  button.replaceChildren(
-    el("span", { className: "spinner", attrs: { "aria-hidden": "true" } }),
-    el("span", { className: "busy-label", text: label }),
-  );
+  const words = el("span", { className: "busy-label", text: label });
+  button.replaceChildren(el("span", { className: "spinner", attrs: { "aria-hidden": "true" } }), words);
+  // The width stays (nothing beside it jumps); words that do not fit in it are not cut
+  // to "P…" but left to the button's name, and the spinner shows alone.
+  if (words.scrollWidth > words.clientWidth) button.classList.add("spinner-only");
   return () => {
     button.replaceChildren(...before);
     button.style.removeProperty("width");
-    button.classList.remove("is-busy");
+    button.classList.remove("is-busy", "spinner-only");
     button.removeAttribute("aria-disabled");
     button.removeAttribute("aria-busy");
   };
