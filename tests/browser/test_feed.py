@@ -795,6 +795,8 @@ def test_a_headers_time_sits_just_after_the_handle_and_ones_own_delete_keeps_no_
             assert line["delete"]["left"] >= line["right"] + 4, line  # clear of the time
             text = rows.nth(index).locator(".content").bounding_box()
             assert line["delete"]["bottom"] <= text["y"] + 1, (line, text)  # and the text
+            row_box = rows.nth(index).bounding_box()
+            assert line["delete"]["top"] >= row_box["y"], (line, row_box)  # in its row
             assert line["edge"] - 4 <= line["delete"]["right"] <= line["edge"] + 12, line
     # A grouped row's time shows on hover, clear of one's own delete.
     rows.nth(2).hover()
