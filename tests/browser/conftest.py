@@ -122,6 +122,8 @@ class Api:
     log: Path
     env: dict[str, str]
     tokens: dict[str, dict] = field(default_factory=dict)
+    # The code each two_factor_on confirmed with: spent, whatever the clock says since.
+    setup_codes: dict[str, str] = field(default_factory=dict)
 
     def call(self, method: str, path: str, body: Any = None, token: str | None = None) -> Reply:
         return request(method, self.url + path, body, token=token)
@@ -154,9 +156,10 @@ class Api:
         setup = self.call("POST", "/me/totp", {"password": PASSWORD}, token=token)
         assert setup.status == 200, setup.body
         authenticator = pyotp.TOTP(setup.body["secret"])
-        confirmed = self.call("POST", "/me/totp/confirm", {"code": authenticator.now()},
-                              token=token)
+        code = authenticator.now()
+        confirmed = self.call("POST", "/me/totp/confirm", {"code": code}, token=token)
         assert confirmed.status == 200, confirmed.body
+        self.setup_codes[username] = code
         return authenticator
 
     def post(self, username: str, content: str) -> dict:
