@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import expect
@@ -353,11 +352,7 @@ def test_the_code_step_has_one_heading_its_own_title(page, api):
     expect(view.get_by_role("heading")).to_have_count(1)
     expect(page).to_have_title("Sign in · chalkboard")
     # Signed in with a code (the step after the one setup used), then out: "Sign in" again.
-    ui.fill_credentials(page, "alice", ui.PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    ui.sign_in_code(page).fill(authenticator.at(time.time() + 30))
-    page.get_by_role("button", name="Verify").click()
-    ui.board_loaded(page)
+    ui.sign_in_with_code(page, "alice", authenticator)
     ui.sign_out(page)
     expect(ui.login_heading(page)).to_be_visible()
     expect(view.get_by_role("heading")).to_have_count(1)

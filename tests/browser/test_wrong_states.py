@@ -28,11 +28,7 @@ def open_account_page(page: Any, section: str) -> None:
 def test_after_a_code_sign_in_and_logout_no_field_is_marked_wrong(page: Any, api: Api) -> None:
     api.signup("alice")
     authenticator = api.two_factor_on("alice")
-    ui.fill_credentials(page, "alice", ui.PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    ui.sign_in_code(page).fill(authenticator.at(time.time() + 30))
-    page.get_by_role("button", name="Verify").click()
-    ui.board_loaded(page)
+    ui.sign_in_with_code(page, "alice", authenticator)
     ui.sign_out(page)
     expect(ui.login_heading(page)).to_be_visible()
     page.keyboard.press("Tab")

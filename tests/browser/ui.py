@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from playwright.sync_api import expect
@@ -80,6 +81,16 @@ def sign_in_code(page: Any) -> Any:
     id, as a hidden form has no role to find it by)."""
     return page.locator("#mfa-form").get_by_label(
         "Authenticator code", exact=True)
+
+
+def sign_in_with_code(page: Any, username: str, authenticator: Any) -> None:
+    """Sign in with the password and then the authenticator's code, up to the board. The
+    code is the next step's: setup spent the one now (a code is taken once per step)."""
+    fill_credentials(page, username, PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    sign_in_code(page).fill(authenticator.at(time.time() + 30))
+    page.get_by_role("button", name="Verify").click()
+    board_loaded(page)
 
 
 # Two-factor setup's steps, the same three on a computer and on a touch screen.
