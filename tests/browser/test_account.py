@@ -393,12 +393,7 @@ def test_two_factor_setup_on_a_phone_fills_the_screen_with_its_buttons_pinned(ne
     page = new_page(width=360, height=740)
     ui.log_in(page, "alice")
     page.goto(page.url.split("#")[0] + "#/account/security")
-    page.get_by_role("button", name="Set up two-factor authentication").click()
-    page.get_by_role("dialog", name="Set up two-factor authentication").get_by_label(
-        "Your password").fill(ui.PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    setup = page.locator("#totp-dialog")
-    expect(setup.get_by_role("heading", name=re.compile("^Step 1 of 3"))).to_be_focused()
+    setup = ui.open_two_factor_setup(page)
     box = setup.bounding_box()
     assert box and box["x"] == 0 and box["y"] == 0 and box["width"] == 360, box  # full screen
     assert box["height"] == 740, box
@@ -672,13 +667,8 @@ def test_two_factor_setup_on_a_touch_screen_has_the_same_steps_with_the_app_link
         assert page.evaluate("() => matchMedia('(pointer: coarse)').matches")
         ui.log_in(page, "alice")
         page.goto(page.url.split("#")[0] + "#/account/security")
-        page.get_by_role("button", name="Set up two-factor authentication").click()
-        page.get_by_role("dialog", name="Set up two-factor authentication").get_by_label(
-            "Your password").fill(ui.PASSWORD)
-        page.get_by_role("button", name="Continue").click()
-        setup = page.locator("#totp-dialog")
         # The three steps a computer shows, titled the same.
-        expect(ui.two_factor_step(setup, 1)).to_be_focused()
+        setup = ui.open_two_factor_setup(page)
         expect(setup).to_contain_text("Google Authenticator")
         setup.get_by_role("button", name="I have an app").click()
         expect(ui.two_factor_step(setup, 2)).to_be_focused()
@@ -955,12 +945,7 @@ def test_on_a_phone_every_dialog_stacks_full_width_buttons_main_action_on_top(ne
                                       ["Change password", "Cancel"]))
     dialog(page).get_by_role("button", name="Cancel").click()
     # Two-factor setup, each step.
-    page.get_by_role("button", name="Set up two-factor authentication").click()
-    page.get_by_role("dialog", name="Set up two-factor authentication").get_by_label(
-        "Your password").fill(ui.PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    setup = page.locator("#totp-dialog")
-    expect(setup.get_by_role("heading", name=re.compile("^Step 1 of 3"))).to_be_focused()
+    setup = ui.open_two_factor_setup(page)
     heights.update(stacked_main_first(phone_dialog_buttons(setup), ["I have an app", "Cancel"]))
     setup.get_by_role("button", name="I have an app").click()
     heights.update(stacked_main_first(phone_dialog_buttons(setup), ["Next", "Back", "Cancel"]))

@@ -277,13 +277,7 @@ def set_up_two_factor(page: Any) -> tuple[pyotp.TOTP, list[str]]:
     """From the security page with two-factor off: the app's authenticator and codes."""
     section = page.get_by_role("region", name="Two-factor authentication")
     expect(section).to_contain_text("Off")
-    section.get_by_role("button", name="Set up two-factor authentication").click()
-    dialog = page.get_by_role("dialog", name="Set up two-factor authentication")
-    dialog.get_by_label("Your password").fill(ui.PASSWORD)
-    dialog.get_by_role("button", name="Continue").click()
-    # One step at a time, in a dialog of its own.
-    setup = page.get_by_role("dialog", name="Set up two-factor authentication")
-    expect(ui.two_factor_step(setup, 1)).to_be_focused()
+    setup = ui.open_two_factor_setup(page)  # one step at a time, in a dialog of its own
     expect(setup).to_contain_text("Google Authenticator")  # what such an app is
     # Air between the step's last line and its buttons.
     hint = setup.get_by_text("Install one now if you have none, then continue.").bounding_box()
@@ -511,12 +505,7 @@ def test_a_wrong_code_at_setup_says_the_next_one_may_be_needed(
 ) -> None:
     api.signup("alice")
     page = on_account_page(app_page)
-    section = page.get_by_role("region", name="Two-factor authentication")
-    section.get_by_role("button", name="Set up two-factor authentication").click()
-    dialog = page.get_by_role("dialog", name="Set up two-factor authentication")
-    dialog.get_by_label("Your password").fill(ui.PASSWORD)
-    dialog.get_by_role("button", name="Continue").click()
-    setup = page.get_by_role("dialog", name="Set up two-factor authentication")
+    setup = ui.open_two_factor_setup(page)
     setup.get_by_role("button", name="I have an app").click()
     setup.get_by_role("button", name="Next").click()
     setup.get_by_label("Authenticator code", exact=True).fill("000000")

@@ -103,6 +103,18 @@ def two_factor_step(setup: Any, number: int) -> Any:
     return setup.get_by_role("heading", name=re.compile(rf"^Step {number} of 3\W+{title}$"))
 
 
+def open_two_factor_setup(page: Any) -> Any:
+    """From the security page with two-factor off: past the password, at setup's step 1.
+    Returns the setup dialog."""
+    page.get_by_role("button", name="Set up two-factor authentication").click()
+    step_up = page.get_by_role("dialog", name="Set up two-factor authentication")
+    step_up.get_by_label("Your password").fill(PASSWORD)
+    step_up.get_by_role("button", name="Continue").click()
+    setup = page.locator("#totp-dialog")  # by id: its name changes at the codes step
+    expect(two_factor_step(setup, 1)).to_be_focused()
+    return setup
+
+
 def signed_in(new_page: Any, username: str = "alice", *, clock: bool = False,
               **size: int) -> Any:
     """A new page (a fresh browser context, from the ``new_page`` fixture) with
