@@ -295,8 +295,7 @@ def test_older_keeps_focus_shows_its_error_beside_it_and_lands_on_new_rows(new_p
     # No more pages: the button is gone, so focus moves to the first row it loaded
     # (the newest of bob's older messages, just below those shown before: newest first).
     expect(older).to_be_hidden()
-    focused = page.evaluate("() => document.activeElement.textContent")
-    assert "message 04" in focused
+    expect(page.locator("#messages > li.message:focus .content")).to_have_text("message 04")
 
 
 def test_ctrl_enter_posts_from_the_composer(new_page, api):

@@ -149,6 +149,8 @@ async function loadPage(cursor) {
     state.loaded = true;
     if (!cursor) say(ui.status, "Board up to date.");
   }, { errorRegion: region, explain: cursor ? explainOlder : explain });
+  // Asked before "Older messages" may hide: a hidden button loses focus at the next layout.
+  const olderFocused = Boolean(cursor) && document.activeElement === ui.older;
   state.loading = null;
   ui.loading.hidden = true;
   ui.list.removeAttribute("aria-busy");
@@ -159,7 +161,7 @@ async function loadPage(cursor) {
   collapseLong(added);
   // "Older messages" is gone after the last page: go on reading at the first new row
   // (below those shown before: at the bottom of the last group, when by its author).
-  if (cursor && ui.older.hidden && document.activeElement === ui.older) {
+  if (olderFocused && ui.older.hidden) {
     const first = firstShown(added);
     if (first) makeActive(ui.list, first);
     (first ?? ui.title).focus();
