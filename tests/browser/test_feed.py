@@ -378,14 +378,22 @@ def test_a_right_to_left_row_in_a_group_lines_up_with_the_others(new_page, api):
     assert abs(text_right - boxes[1][1]) <= 1  # right-aligned to the same edge as the rest
 
 
-def test_every_author_shows_their_name_then_their_handle(new_page, api):
+def test_a_name_that_is_the_username_shows_once_without_its_handle(new_page, api):
     api.user("bob")  # no display name: the username is the name
-    api.signup("alice")
+    reply = api.call("POST", "/signup", {"username": "carol", "password": ui.PASSWORD,
+                                         "display_name": "Carol"})  # the same but for case
+    assert reply.status == 201, reply.body
+    api.login("carol")
+    api.user("alice")
     api.post("bob", "hi")
+    api.post("carol", "hello")
+    api.post("alice", "mine")
     page = ui.signed_in(new_page)
-    item = ui.messages(page).first
-    expect(item.locator(".author")).to_have_text("bob")
-    expect(item.locator(".handle")).to_have_text("@bob")
+    mine, carol, bob = ui.messages(page).nth(0), ui.messages(page).nth(1), ui.messages(page).nth(2)
+    expect(bob.locator(".author")).to_have_text("bob")
+    expect(bob.locator(".handle")).to_have_count(0)  # not "bob @bob"
+    expect(carol.locator(".head")).to_have_text("Carol")  # not "Carol @carol"
+    expect(mine.locator(".head")).to_have_text(re.compile(r"^alice\s*\(you\)$"))
 
 
 def test_the_keyboard_hint_hides_behind_a_question_mark_and_describes_the_list(new_page, api):
@@ -481,9 +489,10 @@ def test_a_long_draft_scrolls_inside_a_capped_composer_that_keeps_its_inner_spac
 
 
 def shown_authors(page) -> list[str]:
-    """Each row's author handle, top to bottom; the group headers are the rows whose
+    """Each row's author's username, top to bottom; the group headers are the rows whose
     name shows (group_headers)."""
-    return page.locator("#messages > li.message .handle").all_text_contents()
+    return page.locator("#messages > li.message").evaluate_all(
+        "(rows) => rows.map((row) => row.dataset.author)")
 
 
 def test_on_first_load_each_group_runs_newest_first_under_its_header(new_page, api):
@@ -551,7 +560,7 @@ def test_a_live_message_by_the_top_groups_author_joins_it_at_its_top(new_page, a
     ui.post(page, "five")
     assert ui.message_texts(page)[:2] == ["five", "four"]
     assert ui.group_headers(page)[0] == "five"
-    assert shown_authors(page)[:3] == ["@alice", "@alice", "@carol"]
+    assert shown_authors(page)[:3] == ["alice", "alice", "carol"]
 
 
 def test_deleting_a_groups_top_row_gives_its_header_to_the_next_older(new_page, api):

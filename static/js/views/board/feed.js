@@ -35,12 +35,16 @@ export function messageItem(message, { mine, onDelete }) {
   serial += 1;
   const created = new Date(message.created_at);
   const name = message.display_name || message.username;
+  // The @handle too, as everywhere else in the app (names need not be unique), unless
+  // the name is the username itself: "alice", not "alice @alice".
+  const sameName = name.toLowerCase() === message.username.toLowerCase();
   const head = el(
     "p",
     { className: "head", attrs: { id: `head-${serial}` } },
     el("bdi", { className: "author", text: name, attrs: { dir: "auto" } }),
-    // Always the @handle too, as everywhere else in the app: names need not be unique.
-    el("bdi", { className: "handle", text: `@${message.username}`, attrs: { dir: "ltr" } }),
+    sameName
+      ? null
+      : el("bdi", { className: "handle", text: `@${message.username}`, attrs: { dir: "ltr" } }),
     mine ? el("span", { className: "you", text: "(you)" }) : null,
   );
   const when = el(
