@@ -394,6 +394,8 @@ def test_a_name_that_is_the_username_shows_once_without_its_handle(new_page, api
     expect(bob.locator(".handle")).to_have_count(0)  # not "bob @bob"
     expect(carol.locator(".head")).to_have_text("Carol")  # not "Carol @carol"
     expect(mine.locator(".head")).to_have_text(re.compile(r"^alice\s*\(you\)$"))
+    for row in (bob, carol, mine):  # shown whole, none cut short for a handle not there
+        assert row.locator(".author").evaluate("(n) => n.scrollWidth <= n.clientWidth")
 
 
 def test_the_keyboard_hint_hides_behind_a_question_mark_and_describes_the_list(new_page, api):
@@ -817,6 +819,11 @@ def test_a_headers_time_sits_just_after_the_handle_and_ones_own_delete_keeps_no_
     rows.nth(2).hover()
     line = rows.nth(2).evaluate(HEAD_LINE)
     assert line["delete"] and line["right"] <= line["delete"]["left"], line
+    # One's own rows are as tall as others' with the same (one-line) text: the delete
+    # grows no row, a group's top row (the header) nor a row below it.
+    heights = [rows.nth(index).bounding_box()["height"] for index in range(5)]
+    assert heights[1] == heights[3], heights  # alice's "mine too" and bob's "bob's second"
+    assert heights[2] == heights[4], heights  # alice's "mine" and bob's "bob's first"
     # No column is kept for the delete: one's own text runs as wide as everyone else's.
     own = page.locator("#messages li.mine .content").first.bounding_box()
     other = page.locator("#messages li:not(.mine) .content").first.bounding_box()
