@@ -84,7 +84,7 @@ def test_the_story_board_shows_its_days_and_runs_in_order(api, page):
     assert [m for group in groups for m in group] == list(reversed(told))
     for group in groups:
         assert len({m["username"] for m in group}) == 1
-    assert ["No downtime either.", "Nice. The upgrade took forty seconds here."] in [
+    assert ["Nice work on 2.4, everyone.", "Upgraded here: forty seconds, no downtime."] in [
         [m["content"] for m in group] for group in groups]
 
     # Earlier days show clock times; the long message folds behind "Show more".
