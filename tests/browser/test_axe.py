@@ -207,6 +207,45 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     check(page, "board-connection-restored", scheme, size)
     expect(page.locator("#connection")).to_be_empty()  # by itself, a few seconds later
 
+    # The board with more to read: "Older messages" at the bottom (the story fits one
+    # page, so its first page is answered as if more followed), scrolled into view.
+    def more_follow(route):
+        first = route.fetch()
+        route.fulfill(response=first, json={**first.json(), "next_cursor": "more"})
+    first_page = re.compile(re.escape(api.url) + r"/messages\?limit=20$")
+    page.route(first_page, more_follow)
+    page.get_by_role("button", name="Refresh").click()
+    older = page.get_by_role("button", name="Older messages")
+    older.scroll_into_view_if_needed()
+    expect(older).to_be_in_viewport()
+    check(page, "board-older-messages", scheme, size)
+    page.unroute(first_page, more_follow)
+
+    # An empty board: its first page and its live checks answered with no messages.
+    nothing = {"messages": [], "next_cursor": None}
+    empty_reads = re.compile(re.escape(api.url) + r"/(messages\?limit=20|live\?.*)$")
+    page.route(empty_reads, lambda route: route.fulfill(
+        status=200, headers={"Access-Control-Allow-Origin": "*"}, json=nothing))
+    page.get_by_role("button", name="Refresh").click()
+    expect(page.get_by_text("No messages yet.")).to_be_visible()
+    check(page, "board-empty", scheme, size)
+    page.unroute(empty_reads)
+    page.get_by_role("button", name="Refresh").click()
+    expect(ui.messages(page).first).to_be_visible()
+
+    # A post the API refuses: the composer says why and keeps the message.
+    page.route(f"{api.url}/messages", lambda route: route.fulfill(
+        status=429, headers={"Access-Control-Allow-Origin": "*"},
+        json={"Code": "TooManyRequestsError", "Message": "Too many requests."})
+        if route.request.method == "POST" else route.continue_())
+    page.evaluate("() => window.scrollTo(0, 0)")
+    ui.write_message(page, "Running ten minutes late, start without me")
+    page.get_by_role("button", name="Post", exact=True).click()
+    expect(page.locator("#post-error")).to_contain_text("faster than the board allows")
+    check(page, "board-post-failed", scheme, size)
+    page.unroute(f"{api.url}/messages")
+    ui.write_message(page, "")
+
     ui.open_account(page)
     expect(page.get_by_role("heading", name="Account", level=1)).to_be_visible()
     expect(page.locator("#ov-sessions")).to_have_text("3 sessions")

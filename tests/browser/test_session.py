@@ -90,7 +90,7 @@ def test_revoked_access_token_is_renewed_without_the_person_noticing(page, api):
     seen = watch_api(page, api)
     page.get_by_role("button", name="Refresh").click()
     expect(ui.messages(page)).to_have_text(
-        [re.compile(r"^B\s+bob\s+@bob\s+now\s+posted meanwhile$")],  # avatar, name, handle
+        [re.compile(r"^B\s+bob\s+now\s+posted meanwhile$")],  # avatar, name (no @bob)
         use_inner_text=True,
     )
     expect(ui.board_heading(page)).to_be_visible()
