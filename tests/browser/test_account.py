@@ -860,6 +860,9 @@ def test_security_activity_is_its_own_page_grouped_by_day_with_an_icon_per_kind(
     expect(yesterday.first).to_contain_text("Password changed")
     items = activity_items(page)
     expect(items).to_have_count(len(DAYS))
+    # Not "A session": the one reading this is signed in, so it was another (the API does
+    # not say which browser it was; the row's device is the one that signed it out).
+    expect(items.last.locator(".event-what")).to_have_text("Another session was signed out")
     icons = page.evaluate("""() => [...document.querySelectorAll("#activity-list li.event")]
         .map((li) => li.querySelector("svg.event-icon")?.dataset.icon)""")
     assert icons == ICONS, icons
