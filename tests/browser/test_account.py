@@ -60,7 +60,7 @@ def test_account_page_shows_username_and_join_date(page, api):
     # The overview sums up the protection, from /me, /me/passkeys and /me/sessions.
     expect(page.locator("#ov-totp")).to_have_text("Off")
     expect(page.locator("#ov-passkeys")).to_have_text("None")
-    expect(page.locator("#ov-sessions")).to_have_text("1 session (this device)")
+    expect(page.locator("#ov-sessions")).to_have_text("This device only")
     # Each summary has one link to its page, which its facts describe.
     rows = ui.overview(page)
     security = rows.get_by_role("link", name="Manage sign-in & security")
@@ -68,7 +68,7 @@ def test_account_page_shows_username_and_join_date(page, api):
     expect(security).to_have_accessible_description(
         re.compile("Two-factor authentication: Off"))
     expect(rows.get_by_role("link", name="See where you're signed in")
-           ).to_have_accessible_description("1 session (this device)")
+           ).to_have_accessible_description("This device only")
     expect(rows.locator("a[href='#/account/security']")).to_have_count(1)
     # Delete account is the side list's (set apart, in red), not repeated in the summary.
     expect(rows.get_by_role("link", name="Delete account")).to_have_count(0)
@@ -473,7 +473,7 @@ def test_on_a_desktop_every_overview_card_and_its_link_fit_the_first_screen(
         ui.log_in(page, "alice")
         open_account(page)
         expect(page.get_by_role("region", name="2 things to do")).to_be_visible()
-        expect(page.locator("#ov-sessions")).to_have_text("3 sessions")
+        expect(page.locator("#ov-sessions")).to_have_text("This device + 2 others")
         expect(page.locator("#ov-passkeys")).not_to_be_empty()
         expect(page.locator("#ov-activity")).to_contain_text("Latest:")
         links = ui.overview(page).get_by_role("link")
@@ -1075,3 +1075,12 @@ def test_on_a_phone_an_activity_entrys_device_address_and_time_wrap_whole(new_pa
             else:
                 assert fact["sep"]["left"] >= fact["visible"] - 0.5, facts
     assert wrapped >= 1, lines
+
+
+def test_the_overview_counts_sessions_from_this_device(new_page, api):
+    """"This device + 1 other", as Google's account page counts: where one is, then the rest."""
+    api.signup("alice")
+    api.login("alice")  # a second session, elsewhere
+    page = ui.signed_in(new_page)
+    open_account(page)
+    expect(page.locator("#ov-sessions")).to_have_text("This device + 1 other")
