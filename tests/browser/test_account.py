@@ -1084,3 +1084,24 @@ def test_the_overview_counts_sessions_from_this_device(new_page, api):
     page = ui.signed_in(new_page)
     open_account(page)
     expect(page.locator("#ov-sessions")).to_have_text("This device + 1 other")
+
+
+def test_passkey_dates_are_relative_with_the_full_date_in_a_tooltip(page, api):
+    """"Added 3 days ago · Last used today", as every other time in the app; the date in a title."""
+    api.signup("alice")
+    page.clock.set_fixed_time(DAYS_NOW)
+    cors = {"Access-Control-Allow-Origin": "*"}
+    keys = [{"id": "k1", "name": "Work laptop", "created_at": "2026-03-07T09:00:00.000Z",
+             "last_used_at": "2026-03-10T08:00:00.000Z"},
+            {"id": "k2", "name": "Phone", "created_at": "2026-03-09T09:00:00.000Z",
+             "last_used_at": None}]
+    page.route(re.compile(r".*/me/passkeys$"), lambda route: route.fulfill(
+        status=200, headers=cors, json={"passkeys": keys}))
+    ui.log_in(page, "alice")
+    ui.open_account(page, "Sign-in & security")
+    facts = page.locator("#passkey-list .passkey-facts")
+    expect(facts).to_have_text(["Added 3 days ago · Last used today", "Added yesterday · Never used"])
+    added = facts.first.locator("time").first
+    expect(added).to_have_attribute("datetime", "2026-03-07T09:00:00.000Z")
+    expect(added).to_have_attribute("title", re.compile(r"March 7, 2026"))
+    page.unroute_all(behavior="ignoreErrors")

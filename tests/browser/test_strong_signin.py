@@ -159,7 +159,7 @@ def test_passkey_named_at_creation_sign_in_without_username_removal_confirmed(
     )
     expect(passkeys(page)).to_have_count(1)
     expect(passkeys(page).first.locator(".passkey-name")).to_have_text("Work laptop")
-    expect(passkeys(page).first).to_contain_text("never used")
+    expect(passkeys(page).first).to_contain_text("Never used")
 
     # A second one is suggested a name that differs from the first's.
     page.get_by_role("button", name="Rename passkey Work laptop").click()
@@ -180,8 +180,8 @@ def test_passkey_named_at_creation_sign_in_without_username_removal_confirmed(
     expect(page.locator("#whoami")).to_have_text("alice")
 
     open_account(page)
-    expect(passkeys(page).first).to_contain_text("last used")
-    # "Added … · last used …" on one line on a desktop.
+    expect(passkeys(page).first).to_contain_text("Last used")
+    # "Added … · Last used …" on one line on a desktop.
     # (counted once the list is laid out: it is drawn again when its load answers)
     lines = page.wait_for_function("""() => {
         const facts = document.querySelector("#passkey-list .passkey-facts");
