@@ -1100,7 +1100,8 @@ def test_passkey_dates_are_relative_with_the_full_date_in_a_tooltip(page, api):
     ui.log_in(page, "alice")
     ui.open_account(page, "Sign-in & security")
     facts = page.locator("#passkey-list .passkey-facts")
-    expect(facts).to_have_text(["Added 3 days ago · Last used today", "Added yesterday · Never used"])
+    expect(facts).to_have_text(
+        ["Added 3 days ago · Last used today", "Added yesterday · Never used"])
     added = facts.first.locator("time").first
     expect(added).to_have_attribute("datetime", "2026-03-07T09:00:00.000Z")
     expect(added).to_have_attribute("title", re.compile(r"March 7, 2026"))

@@ -471,7 +471,8 @@ def test_the_username_characters_never_wrap_apart_on_a_phone(new_page, api):
     username.fill("Bad Name!")
     phone.get_by_label("Password", exact=True).focus()
     error = field_error(phone, "username")
-    expect(error).to_have_text("Usernames cannot contain “!” or spaces. Use letters, digits and _ . -")
+    expect(error).to_have_text(
+        "Usernames cannot contain “!” or spaces. Use letters, digits and _ . -")
     set_apart(error)
     username.fill("fine")  # the rule shows again once the error goes
     expect(phone.locator("#username-hint")).to_be_visible()
