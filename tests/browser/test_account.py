@@ -420,7 +420,20 @@ def test_two_factor_setup_on_a_phone_fills_the_screen_with_its_buttons_pinned(ne
     # The last code scrolls up from under the pinned buttons: nothing is hidden for good.
     codes.nth(9).scroll_into_view_if_needed()
     expect(codes.nth(9)).to_be_in_viewport(ratio=1)
-    setup.get_by_role("button", name="I have saved them").click()
+    # As on GitHub: "I have saved them" waits until the codes were downloaded, copied or
+    # printed, saying so beside it and in its description; a click before does nothing.
+    saved = setup.get_by_role("button", name="I have saved them")
+    expect(saved).to_have_attribute("aria-disabled", "true")
+    expect(saved).to_have_accessible_description("Download, copy or print them first.")
+    expect(setup.get_by_text("Download, copy or print them first.")).to_be_visible()
+    saved.focus()  # still focusable, so its reason is heard
+    page.keyboard.press("Enter")
+    saved.click(force=True)
+    expect(setup).to_be_visible()
+    setup.get_by_role("button", name="Copy", exact=True).click()
+    expect(saved).to_have_attribute("aria-disabled", "false")
+    expect(setup.get_by_text("Download, copy or print them first.")).to_be_hidden()
+    saved.click()
     expect(setup).to_be_hidden()
 
 
@@ -1008,7 +1021,7 @@ def test_two_factor_on_a_phone_keeps_its_badge_buttons_and_label_tidy(new_page, 
     setup.get_by_role("button", name="Next").click()
     setup.get_by_label("Authenticator code", exact=True).fill(pyotp.TOTP(key).now())
     setup.get_by_role("button", name="Turn on").click()
-    setup.get_by_role("button", name="I have saved them").click()
+    ui.keep_codes(setup)
     expect(section.locator("#totp-badge")).to_have_text("On")
     assert badge_on_the_last_line()
     renew = section.get_by_role("button", name="New recovery codes…")

@@ -465,7 +465,13 @@ def test_recovery_codes_left_regenerate_and_a_passkey_step_up_with_a_code(
     recovery_codes_laid_out(shown)
     fresh = codes.all_inner_texts()
     assert not set(fresh) & set(recovery)
-    shown.get_by_role("button", name="I have saved them").click()
+    # New codes too wait to be kept before "I have saved them" closes them away.
+    saved = shown.get_by_role("button", name="I have saved them")
+    expect(saved).to_have_attribute("aria-disabled", "true")
+    expect(saved).to_have_accessible_description("Download, copy or print them first.")
+    shown.get_by_role("button", name="Print").click()
+    expect(saved).to_have_attribute("aria-disabled", "false")
+    saved.click()
     expect(section.locator("#totp-codes-left")).to_have_text("10 of 10 recovery codes left.")
 
     # Adding a passkey with two-factor on asks the password and a code.
