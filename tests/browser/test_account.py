@@ -388,6 +388,55 @@ def in_view_unscrolled(page, locator):
     assert scrolled == [0, 0], scrolled
 
 
+def test_two_factor_sheet_on_a_phone_has_a_top_bar_with_close_and_no_empty_band(new_page, api):
+    """A full-height sheet: a sticky bar with the title and ✕ (doing what Cancel does), the
+    step's buttons right after its text (no empty band), no ✕ beside the recovery codes."""
+    api.signup("alice")
+    page = new_page(width=360, height=740)
+    ui.log_in(page, "alice")
+    page.goto(page.url.split("#")[0] + "#/account/security")
+    start = page.get_by_role("button", name="Set up two-factor authentication")
+    start.click()
+    page.get_by_role("dialog", name="Set up two-factor authentication").get_by_label(
+        "Your password").fill(ui.PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    setup = page.get_by_role("dialog", name="Set up two-factor authentication")
+    bar = setup.locator(".sheet-bar")
+    close = bar.get_by_role("button", name="Close", exact=True)
+    expect(bar.get_by_role("heading", name="Set up two-factor authentication")).to_be_visible()
+    expect(close).to_be_visible()
+    expect(bar).to_have_css("position", "sticky")
+    top = bar.bounding_box()
+    assert top and top["y"] == 0 and top["width"] == 360, top
+    hint = setup.locator("#totp-step-app .hint").bounding_box()
+    actions = setup.locator("#totp-step-app .dialog-actions").bounding_box()
+    assert hint and actions and actions["y"] - (hint["y"] + hint["height"]) < 40, (hint, actions)
+    # The bar stays on top as a long step scrolls.
+    setup.get_by_role("button", name="I have an app").click()
+    page.locator("#totp-dialog").evaluate("(node) => { node.scrollTop = node.scrollHeight; }")
+    assert bar.bounding_box()["y"] == 0
+    close.click()  # as Cancel: the setup is dropped, the focus back on its start
+    expect(setup).to_be_hidden()
+    expect(start).to_be_focused()
+    # With the codes on screen only "I have saved them" closes: no ✕.
+    start.click()
+    page.get_by_role("dialog", name="Set up two-factor authentication").get_by_label(
+        "Your password").fill(ui.PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    sheet = page.locator("#totp-dialog")
+    sheet.get_by_role("button", name="I have an app").click()
+    key = sheet.locator("#totp-secret").inner_text().replace(" ", "")
+    sheet.get_by_role("button", name="Next").click()
+    sheet.get_by_label("Authenticator code", exact=True).fill(pyotp.TOTP(key).now())
+    sheet.get_by_role("button", name="Turn on").click()
+    expect(sheet.locator("#totp-recovery-codes li")).to_have_count(10)
+    expect(sheet.get_by_role("button", name="Close", exact=True)).to_be_hidden()
+    expect(sheet.locator(".sheet-bar").get_by_role("heading")).to_have_text(
+        "Two-factor authentication is on")
+    ui.keep_codes(sheet)
+    expect(sheet).to_be_hidden()
+
+
 def test_two_factor_setup_on_a_phone_fills_the_screen_with_its_buttons_pinned(new_page, api):
     api.signup("alice")
     page = new_page(width=360, height=740)

@@ -80,6 +80,7 @@ function forgetSecrets() {
 /** Show one step ("app", "scan", "code", "codes") and move to its heading. */
 function goTo(step) {
   for (const [name, node] of Object.entries(ui.steps)) node.hidden = name !== step;
+  ui.close.hidden = step === "codes"; // the codes close only once saved
   pinButtons();
   ui.dialog.scrollTop = 0; // a step starts at its top, under the dialog's title
   // The step's own heading, or the dialog's when the step shows none (new codes).
@@ -339,6 +340,7 @@ export function init({ onChanged: changed }) {
     start: byId("totp-start"),
     dialog: byId("totp-dialog"),
     dialogTitle: byId("totp-dialog-title"),
+    close: byId("totp-close"),
     steps: {
       app: byId("totp-step-app"),
       scan: byId("totp-step-scan"),
@@ -375,6 +377,7 @@ export function init({ onChanged: changed }) {
   };
   ui.start.addEventListener("click", startSetup);
   for (const button of ui.dialog.querySelectorAll(".totp-cancel")) button.addEventListener("click", cancelSetup);
+  ui.close.addEventListener("click", cancelSetup);
   for (const button of ui.dialog.querySelectorAll(".totp-back")) {
     button.addEventListener("click", () => goTo(button.dataset.to));
   }
