@@ -1168,3 +1168,53 @@ def test_passkey_dates_are_relative_with_the_full_date_in_a_tooltip(page, api):
     expect(added).to_have_attribute("datetime", "2026-03-07T09:00:00.000Z")
     expect(added).to_have_attribute("title", re.compile(r"March 7, 2026"))
     page.unroute_all(behavior="ignoreErrors")
+
+
+def test_destructive_triggers_share_one_quiet_style_and_their_confirms_one_solid_style(
+        new_page, api):
+    """Remove passkey, Sign out (a session), Sign out everywhere else, Turn off two-factor
+    and Delete account: one quiet red outline each; each dialog's confirm one solid red."""
+    api.signup("alice")
+    page = new_page()
+    cors = {"Access-Control-Allow-Origin": "*"}
+    keys = [{"id": "k1", "name": "Work laptop", "created_at": "2026-03-07T09:00:00.000Z",
+             "last_used_at": None}]
+    page.route(re.compile(r".*/me/passkeys$"), lambda route: route.fulfill(
+        status=200, headers=cors, json={"passkeys": keys}) if route.request.method == "GET"
+        else route.continue_())
+    ui.log_in(page, "alice")
+    api.login("alice")
+    api.two_factor_on("alice")  # its own sign-in too: two other sessions, so "everywhere"
+    page.reload()
+    look = """(node) => { const s = getComputedStyle(node);
+        return [s.color, s.backgroundColor, s.borderTopColor, s.borderTopWidth, s.fontWeight]; }"""
+    triggers, confirms = {}, {}
+
+    def confirm_of(trigger, name):
+        trigger.click()
+        dialog = page.get_by_role("dialog")
+        confirms[name] = dialog.get_by_role("button", name=name, exact=True).evaluate(look)
+        page.keyboard.press("Escape")
+        expect(dialog).to_have_count(0)
+
+    ui.open_account(page, "Sign-in & security")
+    remove = page.get_by_role("button", name="Remove passkey Work laptop")
+    off = page.get_by_role("button", name="Turn off…")
+    triggers["remove"], triggers["off"] = remove.evaluate(look), off.evaluate(look)
+    confirm_of(remove, "Remove passkey")
+    confirm_of(off, "Turn off")
+    page.goto(page.url.split("#")[0] + "#/account/sessions")
+    one = page.get_by_role("list", name="Other sessions").get_by_role("button").first
+    everywhere = page.get_by_role("button", name="Sign out everywhere else…")
+    triggers["sign out"], triggers["everywhere"] = one.evaluate(look), everywhere.evaluate(look)
+    confirm_of(everywhere, "Sign out 2 sessions")
+    page.goto(page.url.split("#")[0] + "#/account/danger")
+    delete = page.get_by_role("button", name="Delete account…")
+    triggers["delete"] = delete.evaluate(look)
+    confirm_of(delete, "Delete my account")
+    assert len({tuple(style) for style in triggers.values()}) == 1, triggers
+    color, background, border, width, _ = triggers["remove"]
+    assert background == "rgba(0, 0, 0, 0)" and border == color and width == "1px", triggers
+    assert len({tuple(style) for style in confirms.values()}) == 1, confirms
+    assert confirms["Turn off"][1] == confirms["Turn off"][2] != "rgba(0, 0, 0, 0)", confirms
+    page.unroute_all(behavior="ignoreErrors")

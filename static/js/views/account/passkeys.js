@@ -64,7 +64,7 @@ function passkeyItem(passkey) {
     text: "Rename", attrs: { type: "button", "aria-label": `Rename passkey ${passkey.name}`, "aria-haspopup": "dialog" },
   });
   const remove = el("button", {
-    text: "Remove", attrs: { type: "button", "aria-label": `Remove passkey ${passkey.name}`, "aria-haspopup": "dialog" },
+    className: "danger-quiet", text: "Remove", attrs: { type: "button", "aria-label": `Remove passkey ${passkey.name}`, "aria-haspopup": "dialog" },
   });
   const item = el("li", { className: "passkey" }, name, facts,
     el("span", { className: "passkey-actions" }, rename, remove));

@@ -157,7 +157,7 @@ function sessionItem(session) {
   if (session.current) item.classList.add("current");
   else {
     item.append(el("button", {
-      className: "quiet",
+      className: "danger-quiet",
       attrs: { type: "button", "aria-describedby": `${id}-active ${id}-signed-in` },
       on: { click: () => endOne(session.id, item) },
     }, "Sign out", el("span", { className: "visually-hidden", text: ` ${name}` })));
@@ -265,6 +265,7 @@ async function endOthers() {
     ],
     submit: count === 1 ? "Sign out 1 session" : `Sign out ${count} sessions`,
     busy: "Signing out…",
+    danger: true,
     password: false,
     action: async () => {
       for (const item of items) {
