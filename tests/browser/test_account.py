@@ -1218,3 +1218,24 @@ def test_destructive_triggers_share_one_quiet_style_and_their_confirms_one_solid
     assert len({tuple(style) for style in confirms.values()}) == 1, confirms
     assert confirms["Turn off"][1] == confirms["Turn off"][2] != "rgba(0, 0, 0, 0)", confirms
     page.unroute_all(behavior="ignoreErrors")
+
+
+@pytest.mark.parametrize(("width", "overview_words", "phone_words"),
+                         [(1280, True, True), (800, False, True), (360, False, False)])
+def test_words_give_way_only_where_there_is_no_room(new_page, api, width, overview_words,
+                                                   phone_words):
+    """The overview's link words hide below 60rem, a long label's extra words and the
+    brand's name on a phone; read out everywhere (one visually-hidden block does it)."""
+    api.signup("alice")
+    page = ui.signed_in(new_page, width=width, height=740)
+    open_account(page)
+    shown = """(node) => { const s = getComputedStyle(node);
+        return s.position !== "absolute" && node.getBoundingClientRect().width > 1; }"""
+    action = page.locator(".overview-action").first
+    expect(action).to_have_text("Edit profile")
+    assert action.evaluate(shown) is overview_words
+    extra = page.locator("#ov-security-facts .phone-hidden")
+    assert extra.evaluate(shown) is phone_words
+    assert page.locator(".brand-name").evaluate(shown) is phone_words
+    expect(page.get_by_role("link", name="chalkboard")).to_be_visible()
+    expect(page.get_by_role("link", name="Edit profile")).to_have_count(1)
