@@ -60,7 +60,7 @@ def test_account_page_shows_username_and_join_date(page, api):
     # The overview sums up the protection, from /me, /me/passkeys and /me/sessions.
     expect(page.locator("#ov-totp")).to_have_text("Off")
     expect(page.locator("#ov-passkeys")).to_have_text("None")
-    expect(page.locator("#ov-sessions")).to_have_text("1 session (this device)")
+    expect(page.locator("#ov-sessions")).to_have_text("This device only")
     # Each summary has one link to its page, which its facts describe.
     rows = ui.overview(page)
     security = rows.get_by_role("link", name="Manage sign-in & security")
@@ -68,7 +68,7 @@ def test_account_page_shows_username_and_join_date(page, api):
     expect(security).to_have_accessible_description(
         re.compile("Two-factor authentication: Off"))
     expect(rows.get_by_role("link", name="See where you're signed in")
-           ).to_have_accessible_description("1 session (this device)")
+           ).to_have_accessible_description("This device only")
     expect(rows.locator("a[href='#/account/security']")).to_have_count(1)
     # Delete account is the side list's (set apart, in red), not repeated in the summary.
     expect(rows.get_by_role("link", name="Delete account")).to_have_count(0)
@@ -388,6 +388,55 @@ def in_view_unscrolled(page, locator):
     assert scrolled == [0, 0], scrolled
 
 
+def test_two_factor_sheet_on_a_phone_has_a_top_bar_with_close_and_no_empty_band(new_page, api):
+    """A full-height sheet: a sticky bar with the title and ✕ (doing what Cancel does), the
+    step's buttons right after its text (no empty band), no ✕ beside the recovery codes."""
+    api.signup("alice")
+    page = new_page(width=360, height=740)
+    ui.log_in(page, "alice")
+    page.goto(page.url.split("#")[0] + "#/account/security")
+    start = page.get_by_role("button", name="Set up two-factor authentication")
+    start.click()
+    page.get_by_role("dialog", name="Set up two-factor authentication").get_by_label(
+        "Your password").fill(ui.PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    setup = page.get_by_role("dialog", name="Set up two-factor authentication")
+    bar = setup.locator(".sheet-bar")
+    close = bar.get_by_role("button", name="Close", exact=True)
+    expect(bar.get_by_role("heading", name="Set up two-factor authentication")).to_be_visible()
+    expect(close).to_be_visible()
+    expect(bar).to_have_css("position", "sticky")
+    top = bar.bounding_box()
+    assert top and top["y"] == 0 and top["width"] == 360, top
+    hint = setup.locator("#totp-step-app .hint").bounding_box()
+    actions = setup.locator("#totp-step-app .dialog-actions").bounding_box()
+    assert hint and actions and actions["y"] - (hint["y"] + hint["height"]) < 40, (hint, actions)
+    # The bar stays on top as a long step scrolls.
+    setup.get_by_role("button", name="I have an app").click()
+    page.locator("#totp-dialog").evaluate("(node) => { node.scrollTop = node.scrollHeight; }")
+    assert bar.bounding_box()["y"] == 0
+    close.click()  # as Cancel: the setup is dropped, the focus back on its start
+    expect(setup).to_be_hidden()
+    expect(start).to_be_focused()
+    # With the codes on screen only "I have saved them" closes: no ✕.
+    start.click()
+    page.get_by_role("dialog", name="Set up two-factor authentication").get_by_label(
+        "Your password").fill(ui.PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    sheet = page.locator("#totp-dialog")
+    sheet.get_by_role("button", name="I have an app").click()
+    key = sheet.locator("#totp-secret").inner_text().replace(" ", "")
+    sheet.get_by_role("button", name="Next").click()
+    sheet.get_by_label("Authenticator code", exact=True).fill(pyotp.TOTP(key).now())
+    sheet.get_by_role("button", name="Turn on").click()
+    expect(sheet.locator("#totp-recovery-codes li")).to_have_count(10)
+    expect(sheet.get_by_role("button", name="Close", exact=True)).to_be_hidden()
+    expect(sheet.locator(".sheet-bar").get_by_role("heading")).to_have_text(
+        "Two-factor authentication is on")
+    ui.keep_codes(sheet)
+    expect(sheet).to_be_hidden()
+
+
 def test_two_factor_setup_on_a_phone_fills_the_screen_with_its_buttons_pinned(new_page, api):
     api.signup("alice")
     page = new_page(width=360, height=740)
@@ -415,7 +464,20 @@ def test_two_factor_setup_on_a_phone_fills_the_screen_with_its_buttons_pinned(ne
     # The last code scrolls up from under the pinned buttons: nothing is hidden for good.
     codes.nth(9).scroll_into_view_if_needed()
     expect(codes.nth(9)).to_be_in_viewport(ratio=1)
-    setup.get_by_role("button", name="I have saved them").click()
+    # As on GitHub: "I have saved them" waits until the codes were downloaded, copied or
+    # printed, saying so beside it and in its description; a click before does nothing.
+    saved = setup.get_by_role("button", name="I have saved them")
+    expect(saved).to_have_attribute("aria-disabled", "true")
+    expect(saved).to_have_accessible_description("Download, copy or print them first.")
+    expect(setup.get_by_text("Download, copy or print them first.")).to_be_visible()
+    saved.focus()  # still focusable, so its reason is heard
+    page.keyboard.press("Enter")
+    saved.click(force=True)
+    expect(setup).to_be_visible()
+    setup.get_by_role("button", name="Copy", exact=True).click()
+    expect(saved).to_have_attribute("aria-disabled", "false")
+    expect(setup.get_by_text("Download, copy or print them first.")).to_be_hidden()
+    saved.click()
     expect(setup).to_be_hidden()
 
 
@@ -468,7 +530,7 @@ def test_on_a_desktop_every_overview_card_and_its_link_fit_the_first_screen(
         ui.log_in(page, "alice")
         open_account(page)
         expect(page.get_by_role("region", name="2 things to do")).to_be_visible()
-        expect(page.locator("#ov-sessions")).to_have_text("3 sessions")
+        expect(page.locator("#ov-sessions")).to_have_text("This device + 2 others")
         expect(page.locator("#ov-passkeys")).not_to_be_empty()
         expect(page.locator("#ov-activity")).to_contain_text("Latest:")
         links = ui.overview(page).get_by_role("link")
@@ -850,6 +912,9 @@ def test_security_activity_is_its_own_page_grouped_by_day_with_an_icon_per_kind(
     expect(yesterday.first).to_contain_text("Password changed")
     items = activity_items(page)
     expect(items).to_have_count(len(DAYS))
+    # Not "A session": the one reading this is signed in, so it was another (the API does
+    # not say which browser it was; the row's device is the one that signed it out).
+    expect(items.last.locator(".event-what")).to_have_text("Another session was signed out")
     icons = page.evaluate("""() => [...document.querySelectorAll("#activity-list li.event")]
         .map((li) => li.querySelector("svg.event-icon")?.dataset.icon)""")
     assert icons == ICONS, icons
@@ -990,7 +1055,7 @@ def test_two_factor_on_a_phone_keeps_its_badge_buttons_and_label_tidy(new_page, 
     setup.get_by_role("button", name="Next").click()
     setup.get_by_label("Authenticator code", exact=True).fill(pyotp.TOTP(key).now())
     setup.get_by_role("button", name="Turn on").click()
-    setup.get_by_role("button", name="I have saved them").click()
+    ui.keep_codes(setup)
     expect(section.locator("#totp-badge")).to_have_text("On")
     assert badge_on_the_last_line()
     renew = section.get_by_role("button", name="New recovery codes…")
@@ -1057,3 +1122,105 @@ def test_on_a_phone_an_activity_entrys_device_address_and_time_wrap_whole(new_pa
             else:
                 assert fact["sep"]["left"] >= fact["visible"] - 0.5, facts
     assert wrapped >= 1, lines
+
+
+def test_the_overview_counts_sessions_from_this_device(new_page, api):
+    """"This device + 1 other", as Google's account page counts: where one is, then the rest."""
+    api.signup("alice")
+    api.login("alice")  # a second session, elsewhere
+    page = ui.signed_in(new_page)
+    open_account(page)
+    expect(page.locator("#ov-sessions")).to_have_text("This device + 1 other")
+
+
+def test_passkey_dates_are_relative_with_the_full_date_in_a_tooltip(page, api):
+    """"Added 3 days ago · Last used today", as every other time in the app; the date in a title."""
+    api.signup("alice")
+    page.clock.set_fixed_time(DAYS_NOW)
+    cors = {"Access-Control-Allow-Origin": "*"}
+    keys = [{"id": "k1", "name": "Work laptop", "created_at": "2026-03-07T09:00:00.000Z",
+             "last_used_at": "2026-03-10T08:00:00.000Z"},
+            {"id": "k2", "name": "Phone", "created_at": "2026-03-09T09:00:00.000Z",
+             "last_used_at": None}]
+    page.route(re.compile(r".*/me/passkeys$"), lambda route: route.fulfill(
+        status=200, headers=cors, json={"passkeys": keys}))
+    ui.log_in(page, "alice")
+    ui.open_account(page, "Sign-in & security")
+    facts = page.locator("#passkey-list .passkey-facts")
+    expect(facts).to_have_text(
+        ["Added 3 days ago · Last used today", "Added yesterday · Never used"])
+    added = facts.first.locator("time").first
+    expect(added).to_have_attribute("datetime", "2026-03-07T09:00:00.000Z")
+    expect(added).to_have_attribute("title", re.compile(r"March 7, 2026"))
+    page.unroute_all(behavior="ignoreErrors")
+
+
+def test_destructive_triggers_share_one_quiet_style_and_their_confirms_one_solid_style(
+        new_page, api):
+    """Remove passkey, Sign out (a session), Sign out everywhere else, Turn off two-factor
+    and Delete account: one quiet red outline each; each dialog's confirm one solid red."""
+    api.signup("alice")
+    page = new_page()
+    cors = {"Access-Control-Allow-Origin": "*"}
+    keys = [{"id": "k1", "name": "Work laptop", "created_at": "2026-03-07T09:00:00.000Z",
+             "last_used_at": None}]
+    page.route(re.compile(r".*/me/passkeys$"), lambda route: route.fulfill(
+        status=200, headers=cors, json={"passkeys": keys}) if route.request.method == "GET"
+        else route.continue_())
+    ui.log_in(page, "alice")
+    api.login("alice")
+    api.two_factor_on("alice")  # its own sign-in too: two other sessions, so "everywhere"
+    page.reload()
+    look = """(node) => { const s = getComputedStyle(node);
+        return [s.color, s.backgroundColor, s.borderTopColor, s.borderTopWidth, s.fontWeight]; }"""
+    triggers, confirms = {}, {}
+
+    def confirm_of(trigger, name):
+        trigger.click()
+        dialog = page.get_by_role("dialog")
+        confirms[name] = dialog.get_by_role("button", name=name, exact=True).evaluate(look)
+        page.keyboard.press("Escape")
+        expect(dialog).to_have_count(0)
+
+    ui.open_account(page, "Sign-in & security")
+    remove = page.get_by_role("button", name="Remove passkey Work laptop")
+    off = page.get_by_role("button", name="Turn off…")
+    triggers["remove"], triggers["off"] = remove.evaluate(look), off.evaluate(look)
+    confirm_of(remove, "Remove passkey")
+    confirm_of(off, "Turn off")
+    page.goto(page.url.split("#")[0] + "#/account/sessions")
+    one = page.get_by_role("list", name="Other sessions").get_by_role("button").first
+    everywhere = page.get_by_role("button", name="Sign out everywhere else…")
+    triggers["sign out"], triggers["everywhere"] = one.evaluate(look), everywhere.evaluate(look)
+    confirm_of(everywhere, "Sign out 2 sessions")
+    page.goto(page.url.split("#")[0] + "#/account/danger")
+    delete = page.get_by_role("button", name="Delete account…")
+    triggers["delete"] = delete.evaluate(look)
+    confirm_of(delete, "Delete my account")
+    assert len({tuple(style) for style in triggers.values()}) == 1, triggers
+    color, background, border, width, _ = triggers["remove"]
+    assert background == "rgba(0, 0, 0, 0)" and border == color and width == "1px", triggers
+    assert len({tuple(style) for style in confirms.values()}) == 1, confirms
+    assert confirms["Turn off"][1] == confirms["Turn off"][2] != "rgba(0, 0, 0, 0)", confirms
+    page.unroute_all(behavior="ignoreErrors")
+
+
+@pytest.mark.parametrize(("width", "overview_words", "phone_words"),
+                         [(1280, True, True), (800, False, True), (360, False, False)])
+def test_words_give_way_only_where_there_is_no_room(new_page, api, width, overview_words,
+                                                   phone_words):
+    """The overview's link words hide below 60rem, a long label's extra words and the
+    brand's name on a phone; read out everywhere (one visually-hidden block does it)."""
+    api.signup("alice")
+    page = ui.signed_in(new_page, width=width, height=740)
+    open_account(page)
+    shown = """(node) => { const s = getComputedStyle(node);
+        return s.position !== "absolute" && node.getBoundingClientRect().width > 1; }"""
+    action = page.locator(".overview-action").first
+    expect(action).to_have_text("Edit profile")
+    assert action.evaluate(shown) is overview_words
+    extra = page.locator("#ov-security-facts .phone-hidden")
+    assert extra.evaluate(shown) is phone_words
+    assert page.locator(".brand-name").evaluate(shown) is phone_words
+    expect(page.get_by_role("link", name="chalkboard")).to_be_visible()
+    expect(page.get_by_role("link", name="Edit profile")).to_have_count(1)

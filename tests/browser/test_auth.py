@@ -58,12 +58,13 @@ def test_sign_up_checks_the_rules_as_the_person_types_and_sends_nothing_invalid(
     username.fill("bad name!")
     expect(username_hint).to_have_class(re.compile(r"\bwarn\b"))  # at once, while typing
     password.focus()  # leaving the field shows the sentence beside it
+    # Short, naming what is wrong in what was typed, in the sentence's normal weight.
     expect(field_error(page, "username")).to_have_text(
-        "A username may contain only letters a–z (capitals become lowercase), digits 0–9 "
-        "and the characters _ . -"
+        "Usernames cannot contain “!” or spaces. Use letters, digits and _ . -"
     )
+    expect(field_error(page, "username")).to_have_css("font-weight", "400")
     expect(username).to_have_attribute("aria-invalid", "true")
-    expect(username).to_have_accessible_description(re.compile("^A username may contain only"))
+    expect(username).to_have_accessible_description(re.compile("^Usernames cannot contain “!”"))
     expect(username_hint).to_be_hidden()  # the red sentence, not the grey rule again beside it
     password.fill("short")
     expect(password_hint).to_have_class(re.compile(r"\bwarn\b"))
@@ -466,12 +467,23 @@ def test_the_username_characters_never_wrap_apart_on_a_phone(new_page, api):
     phone.get_by_label("Password", exact=True).focus()
     error = field_error(phone, "username")
     expect(error).to_have_text(
-        "A username may contain only letters a–z (capitals become lowercase), digits 0–9 "
-        "and the characters _ . -")
+        "Usernames cannot contain “!” or spaces. Use letters, digits and _ . -")
     set_apart(error)
     username.fill("fine")  # the rule shows again once the error goes
     expect(phone.locator("#username-hint")).to_be_visible()
     set_apart(phone.locator("#username-hint"))
+
+
+def test_the_username_error_names_each_refused_character_once(page, api):
+    ui.open_sign_up(page)
+    username = page.get_by_label("Username", exact=True)
+    username.fill("Ann@home#1@")  # capitals are fine: the server stores them lowercase
+    page.get_by_label("Password", exact=True).focus()
+    expect(field_error(page, "username")).to_have_text(
+        "Usernames cannot contain “@” or “#”. Use letters, digits and _ . -")
+    username.fill("a@b#c$d%e")
+    expect(field_error(page, "username")).to_have_text(
+        "Usernames cannot contain “@”, “#”, “$” or other characters. Use letters, digits and _ . -")
 
 
 def set_apart(where):

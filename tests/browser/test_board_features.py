@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import board_story, ui
-from tests.browser.conftest import Api
+from tests.browser.conftest import Api, app_context
 
 pytestmark = pytest.mark.browser
 
@@ -325,3 +325,29 @@ def test_the_composer_stays_in_view_while_the_feed_scrolls(new_page: Any, api: A
         bottom = composer.bounding_box()["y"] + composer.bounding_box()["height"]
         assert top >= bottom - 1, (top, bottom)
 
+
+
+MAC = """(() => {
+    Object.defineProperty(Navigator.prototype, "platform", { get: () => "MacIntel" });
+    Object.defineProperty(Navigator.prototype, "userAgentData", {
+        get: () => ({ platform: "macOS", mobile: false, brands: [] }) });
+})()"""
+
+
+@pytest.mark.parametrize(("platform", "keys"), [(MAC, "⌘+Enter posts"), (None, "Ctrl+Enter posts")])
+def test_the_composer_names_the_shortcut_of_this_platform(browser, web, api, new_page,
+                                                          platform, keys) -> None:
+    """A Mac's people press ⌘, not Ctrl: the field's description and placeholder say so."""
+    api.user("alice")
+    context = app_context(browser, web.url, api.url, viewport={"width": 1280, "height": 800})
+    if platform:
+        context.add_init_script(platform)
+    try:
+        page = new_page(context=context)
+        ui.log_in(page, "alice")
+        field = composer_field(page)
+        expect(page.locator("#post-keys")).to_have_text(f"{keys}.")
+        expect(field).to_have_accessible_description(re.compile(re.escape(f"{keys}.")))
+        expect(field).to_have_attribute("placeholder", f"Write a message… ({keys})")
+    finally:
+        context.close()

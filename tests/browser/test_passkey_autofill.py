@@ -111,7 +111,7 @@ def test_a_passkey_picked_from_the_autofill_signs_in(
     expect(page.locator("#whoami")).to_have_text("alice")
     ui.open_account(page, "Sign-in & security")
     expect(page.get_by_role("list", name="Your passkeys").get_by_role("listitem").first
-           ).to_contain_text("last used")
+           ).to_contain_text("Last used")
     ui.open_account(page)
     ui.account_link(page, "Where you're signed in").click()
     expect(page.locator("li.session.current")).to_contain_text("with a passkey")

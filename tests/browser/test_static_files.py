@@ -157,3 +157,17 @@ def test_modules_touch_no_element_when_imported(module) -> None:
     else:
         assert top_level == [], top_level
     assert not re.search(r"^(const|let) \w+ = byId\(", source, re.MULTILINE)
+
+
+def test_the_visually_hidden_declarations_are_written_once() -> None:
+    """One block hides text but reads it out; the elements hidden only where there is no
+    room (.phone-hidden, .overview-action, the brand's name) join its selector list rather
+    than repeating its declarations in their media queries."""
+    css = "\n".join(path.read_text() for path in sorted(STATIC.glob("*.css")))
+    blocks = re.findall(r"([^{}]*)\{([^{}]*clip-path:[^;]*inset\(50%\)[^{}]*)\}", css)
+    hiding = [(selectors, body) for selectors, body in blocks if "1px" in body
+              and "position:" in body and "absolute" in body and "white-space" in body]
+    assert len(hiding) == 1, [selectors.strip() for selectors, _ in hiding]
+    selectors = hiding[0][0]
+    for name in (".visually-hidden", ".phone-hidden", ".overview-action", ".brand-name"):
+        assert name in selectors, name

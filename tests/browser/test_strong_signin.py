@@ -159,7 +159,7 @@ def test_passkey_named_at_creation_sign_in_without_username_removal_confirmed(
     )
     expect(passkeys(page)).to_have_count(1)
     expect(passkeys(page).first.locator(".passkey-name")).to_have_text("Work laptop")
-    expect(passkeys(page).first).to_contain_text("never used")
+    expect(passkeys(page).first).to_contain_text("Never used")
 
     # A second one is suggested a name that differs from the first's.
     page.get_by_role("button", name="Rename passkey Work laptop").click()
@@ -180,8 +180,8 @@ def test_passkey_named_at_creation_sign_in_without_username_removal_confirmed(
     expect(page.locator("#whoami")).to_have_text("alice")
 
     open_account(page)
-    expect(passkeys(page).first).to_contain_text("last used")
-    # "Added … · last used …" on one line on a desktop.
+    expect(passkeys(page).first).to_contain_text("Last used")
+    # "Added … · Last used …" on one line on a desktop.
     # (counted once the list is laid out: it is drawn again when its load answers)
     lines = page.wait_for_function("""() => {
         const facts = document.querySelector("#passkey-list .passkey-facts");
@@ -459,7 +459,13 @@ def test_recovery_codes_left_regenerate_and_a_passkey_step_up_with_a_code(
     recovery_codes_laid_out(shown)
     fresh = codes.all_inner_texts()
     assert not set(fresh) & set(recovery)
-    shown.get_by_role("button", name="I have saved them").click()
+    # New codes too wait to be kept before "I have saved them" closes them away.
+    saved = shown.get_by_role("button", name="I have saved them")
+    expect(saved).to_have_attribute("aria-disabled", "true")
+    expect(saved).to_have_accessible_description("Download, copy or print them first.")
+    shown.get_by_role("button", name="Print").click()
+    expect(saved).to_have_attribute("aria-disabled", "false")
+    saved.click()
     expect(section.locator("#totp-codes-left")).to_have_text("10 of 10 recovery codes left.")
 
     # Adding a passkey with two-factor on asks the password and a code.

@@ -247,3 +247,9 @@ def hide_tab(page: Any) -> None:
 def show_tab(page: Any) -> None:
     """What the browser tells the page when its tab comes back to the foreground."""
     _set_visibility(page, "visible")
+
+
+def keep_codes(dialog: Any) -> None:
+    """Copy the recovery codes, then "I have saved them" (which waits until they were kept)."""
+    dialog.get_by_role("button", name="Copy", exact=True).click()
+    dialog.get_by_role("button", name="I have saved them").click()

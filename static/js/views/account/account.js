@@ -176,7 +176,10 @@ function showPasskeyCount(list) {
 
 function showSessionCount(list) {
   if (!list) return;
-  ui.sessions.textContent = list.length === 1 ? "1 session (this device)" : `${list.length} sessions`;
+  // Counted from where the person is, as Google's account page does ("This device + 2 others").
+  const others = list.length - 1;
+  ui.sessions.textContent = others <= 0 ? "This device only"
+    : `This device + ${others} ${others === 1 ? "other" : "others"}`;
 }
 
 export function resetAccount() {

@@ -52,7 +52,9 @@ export function describe(event) {
     case "recovery_codes_regenerated": return "New recovery codes made";
     case "passkey_added": return "Passkey added";
     case "passkey_removed": return "Passkey removed";
-    case "session_ended": return "A session was signed out";
+    // The API records who signed it out (this row's device), not which session ended, so
+    // the browser cannot be named; it was never this one, whose session is still live.
+    case "session_ended": return "Another session was signed out";
     case "email_changed": return "Email address changed";
     case "email_verified": return "Email address verified";
     default: return event.type.replace(/_/g, " ");

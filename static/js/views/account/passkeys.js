@@ -7,13 +7,11 @@ import * as dialog from "../../lib/dialog.js";
 import { ApiError } from "../../lib/api.js";
 import { byId, el, flash, say } from "../../lib/dom.js";
 import { SessionEnded, authed } from "../../lib/session.js";
-import { fullTime } from "../../lib/time.js";
+import { daysAgo, fullTime } from "../../lib/time.js";
 import { createCredential, problemText, supported } from "../../lib/webauthn.js";
 import { thisDeviceName } from "./sessions.js";
 import { stepUpRefusal, isOn as twoFactorOn } from "./two-factor.js";
 
-
-const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
 
 let ui = null;
 let onChanged = () => {};
@@ -51,21 +49,22 @@ function render(passkeys) {
   ui.list.replaceChildren(...passkeys.map(passkeyItem));
 }
 
+// Relative, as every other time in the app ("Added 3 days ago"); the date in the tooltip.
 function when(timestamp) {
   const date = new Date(timestamp);
-  return el("time", { text: dateOnly.format(date), attrs: { datetime: timestamp, title: fullTime(date) } });
+  return el("time", { text: daysAgo(date), attrs: { datetime: timestamp, title: fullTime(date) } });
 }
 
 function passkeyItem(passkey) {
   const name = el("span", { className: "passkey-name", text: passkey.name, attrs: { dir: "auto" } });
   const facts = el("span", { className: "passkey-facts" },
     "Added ", when(passkey.created_at), " · ",
-    ...(passkey.last_used_at ? ["last used ", when(passkey.last_used_at)] : ["never used"]));
+    ...(passkey.last_used_at ? ["Last used ", when(passkey.last_used_at)] : ["Never used"]));
   const rename = el("button", {
     text: "Rename", attrs: { type: "button", "aria-label": `Rename passkey ${passkey.name}`, "aria-haspopup": "dialog" },
   });
   const remove = el("button", {
-    text: "Remove", attrs: { type: "button", "aria-label": `Remove passkey ${passkey.name}`, "aria-haspopup": "dialog" },
+    className: "danger-quiet", text: "Remove", attrs: { type: "button", "aria-label": `Remove passkey ${passkey.name}`, "aria-haspopup": "dialog" },
   });
   const item = el("li", { className: "passkey" }, name, facts,
     el("span", { className: "passkey-actions" }, rename, remove));

@@ -116,8 +116,9 @@ function signedInLine(session, id) {
 }
 
 /**
- * When it ends if left alone, and under "Technical details" the parsed label with
- * versions ("Mobile Safari 17 on iOS") first, then the raw User-Agent it came from.
+ * Under "Technical details": the parsed label with versions ("Mobile Safari 17 on iOS")
+ * first, the raw User-Agent it came from, and when it ends if left alone (kept off the
+ * row's visible lines: reviewers read "Expires in 7 days" as a warning on every row).
  */
 function moreLine(session) {
   const facts = [];
@@ -128,19 +129,17 @@ function moreLine(session) {
     facts.push(el("dt", { text: "User-Agent" }),
       el("dd", {}, el("code", { className: "session-agent", text: session.user_agent })));
   }
-  const expires = session.expires_at
-    ? el("span", { className: "session-expires" }, "Expires ",
-      el("time", {
-        text: timeUntil(new Date(session.expires_at)),
-        attrs: { datetime: session.expires_at, title: fullTime(new Date(session.expires_at)) },
-      }))
+  if (session.expires_at) {
+    const ends = new Date(session.expires_at);
+    facts.push(el("dt", { text: "Expires" }), el("dd", {},
+      el("time", { text: timeUntil(ends), attrs: { datetime: session.expires_at, title: fullTime(ends) } })));
+  }
+  return facts.length
+    ? el("div", { className: "session-more" },
+      el("details", { className: "session-details" },
+        el("summary", { text: "Technical details" }),
+        el("dl", {}, ...facts)))
     : null;
-  const details = facts.length
-    ? el("details", { className: "session-details" },
-      el("summary", { text: "Technical details" }),
-      el("dl", {}, ...facts))
-    : null;
-  return expires || details ? el("div", { className: "session-more" }, expires, details) : null;
 }
 
 function sessionItem(session) {
@@ -158,7 +157,7 @@ function sessionItem(session) {
   if (session.current) item.classList.add("current");
   else {
     item.append(el("button", {
-      className: "quiet",
+      className: "danger-quiet",
       attrs: { type: "button", "aria-describedby": `${id}-active ${id}-signed-in` },
       on: { click: () => endOne(session.id, item) },
     }, "Sign out", el("span", { className: "visually-hidden", text: ` ${name}` })));
@@ -266,6 +265,7 @@ async function endOthers() {
     ],
     submit: count === 1 ? "Sign out 1 session" : `Sign out ${count} sessions`,
     busy: "Signing out…",
+    danger: true,
     password: false,
     action: async () => {
       for (const item of items) {

@@ -80,6 +80,7 @@ function forgetSecrets() {
 /** Show one step ("app", "scan", "code", "codes") and move to its heading. */
 function goTo(step) {
   for (const [name, node] of Object.entries(ui.steps)) node.hidden = name !== step;
+  ui.close.hidden = step === "codes"; // the codes close only once saved
   pinButtons();
   ui.dialog.scrollTop = 0; // a step starts at its top, under the dialog's title
   // The step's own heading, or the dialog's when the step shows none (new codes).
@@ -228,6 +229,7 @@ async function confirmSetup(event) {
  */
 function showCodes(codes, message, title, { renewed = false } = {}) {
   ui.codes.replaceChildren(...codes.map((code) => el("li", { text: code })));
+  keptCodes(false);
   showState({ recovery_codes_left: codes.length });
   ui.codesTitle.hidden = renewed;
   openDialog(title, "codes");
@@ -262,7 +264,19 @@ function print() {
   window.print();
 }
 
+/**
+ * "I have saved them" stays aria-disabled (focusable, its reason read with it and shown
+ * above it) until Download, Copy or Print was used: a click straight through lost codes.
+ */
+function keptCodes(kept) {
+  ui.savedButton.setAttribute("aria-disabled", String(!kept));
+  if (kept) ui.savedButton.removeAttribute("aria-describedby");
+  else ui.savedButton.setAttribute("aria-describedby", ui.keepFirst.id);
+  ui.keepFirst.hidden = kept;
+}
+
 function codesSaved() {
+  if (ui.savedButton.getAttribute("aria-disabled") === "true") return;
   say(ui.done, ""); // the On badge says it now; the box beside it would only repeat it
   closeDialog();
   showState(null);
@@ -326,6 +340,7 @@ export function init({ onChanged: changed }) {
     start: byId("totp-start"),
     dialog: byId("totp-dialog"),
     dialogTitle: byId("totp-dialog-title"),
+    close: byId("totp-close"),
     steps: {
       app: byId("totp-step-app"),
       scan: byId("totp-step-scan"),
@@ -351,6 +366,8 @@ export function init({ onChanged: changed }) {
     codesTitle: byId("totp-recovery-title"),
     codesDone: byId("totp-codes-done"),
     savedNote: byId("totp-recovery-done-note"),
+    keepFirst: byId("totp-recovery-first"),
+    savedButton: byId("totp-recovery-done"),
     on: byId("totp-on"),
     left: byId("totp-codes-left"),
     regenerate: byId("totp-regenerate"),
@@ -360,6 +377,7 @@ export function init({ onChanged: changed }) {
   };
   ui.start.addEventListener("click", startSetup);
   for (const button of ui.dialog.querySelectorAll(".totp-cancel")) button.addEventListener("click", cancelSetup);
+  ui.close.addEventListener("click", cancelSetup);
   for (const button of ui.dialog.querySelectorAll(".totp-back")) {
     button.addEventListener("click", () => goTo(button.dataset.to));
   }
@@ -387,6 +405,10 @@ export function init({ onChanged: changed }) {
   byId("totp-download").addEventListener("click", download);
   byId("totp-copy-codes").addEventListener("click", () => copy(codesText(), ui.savedNote, "Codes"));
   byId("totp-print").addEventListener("click", print);
+  // Any of the three counts (a failed copy says how to copy them by hand).
+  for (const id of ["totp-download", "totp-copy-codes", "totp-print"]) {
+    byId(id).addEventListener("click", () => keptCodes(true));
+  }
   byId("totp-recovery-done").addEventListener("click", codesSaved);
   ui.regenerate.addEventListener("click", regenerate);
   ui.disable.addEventListener("click", disable);

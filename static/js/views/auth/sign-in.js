@@ -73,11 +73,34 @@ function usernameProblem() {
     return `A username has ${USERNAME_MIN} to ${USERNAME_MAX} characters; this one has ${length}.`;
   }
   if (!USERNAME_PATTERN.test(username)) {
-    // Capitals are allowed as typed: the server stores them lowercase (API.md).
-    return "A username may contain only letters a–z (capitals become lowercase), " +
-      `digits 0–9 and the characters ${USERNAME_CHARACTERS}`;
+    // Capitals are allowed as typed: the server stores them lowercase (API.md), so only
+    // what is still refused after that is named.
+    return `Usernames cannot contain ${refusedCharacters(username)}. ` +
+      `Use letters, digits and ${USERNAME_CHARACTERS}`;
   }
   return "";
+}
+
+const ALLOWED = /^[a-z0-9_.-]$/u; // one character of USERNAME_PATTERN
+const NAMED_AT_MOST = 3;
+
+/** The characters a username may not hold, named as people see them: “!”, “@” or spaces. */
+function refusedCharacters(username) {
+  const names = new Set();
+  const graphemes = new Intl.Segmenter("en", { granularity: "grapheme" }).segment(username);
+  for (const { segment } of graphemes) {
+    if (ALLOWED.test(segment)) continue;
+    if (/^\s+$/u.test(segment)) names.add("spaces");
+    else if (/^[\p{Cc}\p{Cf}]+$/u.test(segment)) names.add("invisible characters");
+    else names.add(`“${segment}”`);
+  }
+  // Characters first, then the kinds named in words ("“!” or spaces" reads best).
+  const named = [...names].sort((a, b) => Number(!a.startsWith("“")) - Number(!b.startsWith("“")));
+  const shown = named.length > NAMED_AT_MOST
+    ? [...named.slice(0, NAMED_AT_MOST), "other characters"]
+    : named;
+  // No comma before "or", as the app's other lists of characters write it.
+  return shown.length > 1 ? `${shown.slice(0, -1).join(", ")} or ${shown.at(-1)}` : shown[0];
 }
 
 function passwordProblem() {

@@ -120,8 +120,11 @@ export function init({ onPostedMessage }) {
   onPosted = onPostedMessage;
   // The shortcut is worth a word where there is a keyboard and room for it on one
   // line; on a phone there is neither (and a placeholder that wraps doubles the box).
+  const apple = /mac|iphone|ipad/i.test(navigator.userAgentData?.platform || navigator.platform);
+  const keys = `${apple ? "⌘" : "Ctrl"}+Enter posts`;
+  byId("post-keys").textContent = `${keys}.`; // what screen readers hear with the field
   const plain = ui.content.placeholder;
-  const hinted = `${plain} (${/Mac|iPhone|iPad/.test(navigator.platform) ? "⌘" : "Ctrl"}+Enter posts)`;
+  const hinted = `${plain} (${keys})`;
   const roomForHint = window.matchMedia("(pointer: fine) and (min-width: 36rem)");
   const placeHint = () => {
     ui.content.placeholder = roomForHint.matches ? hinted : plain;
