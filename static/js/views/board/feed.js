@@ -30,21 +30,25 @@ export function excerpt(text, length = 60) {
   return characters.length > length ? `${characters.slice(0, length).join("")}…` : characters.join("");
 }
 
+/**
+ * The @handle beside a name, as everywhere else in the app (names need not be unique),
+ * or null when the name is the username itself: "alice", not "alice @alice".
+ */
+export function handleFor(name, username) {
+  if (name.toLowerCase() === username.toLowerCase()) return null;
+  return el("bdi", { className: "handle", text: `@${username}`, attrs: { dir: "ltr" } });
+}
+
 /** The <li> for a message. onDelete(message, item) is given only for one's own. */
 export function messageItem(message, { mine, onDelete }) {
   serial += 1;
   const created = new Date(message.created_at);
   const name = message.display_name || message.username;
-  // The @handle too, as everywhere else in the app (names need not be unique), unless
-  // the name is the username itself: "alice", not "alice @alice".
-  const sameName = name.toLowerCase() === message.username.toLowerCase();
   const head = el(
     "p",
     { className: "head", attrs: { id: `head-${serial}` } },
     el("bdi", { className: "author", text: name, attrs: { dir: "auto" } }),
-    sameName
-      ? null
-      : el("bdi", { className: "handle", text: `@${message.username}`, attrs: { dir: "ltr" } }),
+    handleFor(name, message.username),
     mine ? el("span", { className: "you", text: "(you)" }) : null,
   );
   const when = el(

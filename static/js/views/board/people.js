@@ -6,7 +6,7 @@
 import { avatar } from "../../lib/avatar.js";
 import { el } from "../../lib/dom.js";
 import { fullTime, relativeTime } from "../../lib/time.js";
-import { messageRows } from "./feed.js";
+import { handleFor, messageRows } from "./feed.js";
 
 const MOST = 8; // people listed
 
@@ -33,6 +33,7 @@ export function updatePeople(panel, list, now = Date.now()) {
   panel.hidden = people.length === 0;
   panel.querySelector("ul").replaceChildren(...people.map((person) => {
     const when = new Date(person.created);
+    const handle = handleFor(person.name, person.username);
     return el(
       "li",
       { className: "person" },
@@ -41,8 +42,7 @@ export function updatePeople(panel, list, now = Date.now()) {
         "span",
         { className: "who" },
         el("bdi", { className: "author", text: person.name, attrs: { dir: "auto" } }),
-        " ",
-        el("bdi", { className: "handle", text: `@${person.username}`, attrs: { dir: "ltr" } }),
+        ...(handle ? [" ", handle] : []),
         person.mine ? el("span", { className: "you", text: " (you)" }) : null,
       ),
       el("span", { className: "visually-hidden", text: ", last wrote " }),
