@@ -87,6 +87,17 @@ def test_a_deleted_message_leaves_a_tab_when_it_is_shown_again_for_one_ask(new_p
     assert seen == {"live": 1}  # the catch-up is the one ask it was: the newest page now
 
 
+def test_the_boards_newest_message_deleted_leaves_too(new_page, api):
+    """The newest page no longer reaches up to a deleted newest message: still gone."""
+    reader, writer = reader_and_writer(new_page, api)
+    ui.hide_tab(reader)
+    delete(writer, WRITTEN[-1])  # "after": the board's newest message
+    ui.show_tab(reader)
+    expect(reader.locator("#messages > li")).to_have_count(2)
+    assert ui.message_texts(reader) == [WRITTEN[1], WRITTEN[0]]
+    assert ui.group_headers(reader) == [WRITTEN[1]]  # the next older heads the group
+
+
 def test_a_deleted_focused_top_row_gives_focus_and_the_header_to_the_next_older(
         new_page, api):
     reader, writer = reader_and_writer(new_page, api)

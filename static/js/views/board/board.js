@@ -185,6 +185,7 @@ async function checkForNew({ catchUp = false } = {}) {
   }
   const owner = state.owner;
   const whole = catchUp || state.wholeNext || state.newestId === null;
+  const shownBefore = new Set(state.shown); // all on the server before this ask began
   let page;
   try {
     page = await askNewer({ limit: PAGE_SIZE, since: whole ? undefined : state.newestId });
@@ -202,7 +203,7 @@ async function checkForNew({ catchUp = false } = {}) {
     setTimeout(() => loadFirstPage(), 0);
     return;
   }
-  if (whole) reconcile(page);
+  if (whole) reconcile(page, shownBefore);
   const fresh = page.messages.filter((message) => !state.shown.has(message.id));
   noteNewest(fresh);
   for (const message of fresh) state.shown.add(message.id);
@@ -224,16 +225,17 @@ function reachesNewest(page) {
 }
 
 /**
- * Take off the board every shown (or held) message that the newest page should hold
- * and does not: deleted. The page covers the ids from its oldest to its newest, and
- * everything older too when it is the last page; newer ones were posted since it was read.
+ * Take off the board every message shown (or held) before the ask began that the newest
+ * page should hold and does not: deleted. The page covers the ids from the newest down
+ * to its oldest, everything older too when it is the last page; a message shown before
+ * the ask was on the server by then, so missing from the page, even above its newest
+ * (the board's newest message deleted), it is gone. Those shown since may be newer.
  */
-function reconcile(page) {
+function reconcile(page, shownBefore) {
   const ids = new Set(page.messages.map((message) => message.id));
-  const newest = page.messages[0]?.id;
   const oldest = page.next_cursor ? page.messages.at(-1)?.id : undefined;
   const covered = (id) =>
-    !ids.has(id) && (newest === undefined || id <= newest) && (oldest === undefined || id >= oldest);
+    shownBefore.has(id) && !ids.has(id) && (oldest === undefined || id >= oldest);
   const held = state.pending.filter((message) => covered(message.id));
   const rows = messageRows(ui.list).filter((row) => covered(row.dataset.id));
   if (!held.length && !rows.length) return;
