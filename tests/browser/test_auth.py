@@ -326,6 +326,21 @@ def test_the_code_step_can_ask_for_a_recovery_code_instead(page, api):
     expect(page.get_by_role("button", name="Use a recovery code")).to_be_visible()
 
 
+def test_switching_to_a_recovery_code_starts_with_an_empty_field(page, api):
+    api.signup("alice")
+    api.two_factor_on("alice")
+    ui.fill_credentials(page, "alice", ui.PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    ui.sign_in_code(page).fill("000000")
+    page.get_by_role("button", name="Verify").click()
+    expect(ui.sign_in_code(page)).to_have_attribute("aria-invalid", "true")
+    page.get_by_role("button", name="Use a recovery code").click()
+    recovery = page.get_by_label("Recovery code", exact=True)
+    expect(recovery).to_be_focused()
+    expect(recovery).to_have_value("")
+    expect(recovery).to_have_attribute("aria-invalid", "false")
+
+
 def test_the_code_step_has_one_heading_its_own_title(page, api):
     """As GitHub's two-factor page: the step's title is the page's one heading and the
     tab's title, not "Sign in" over a second heading; Start over brings "Sign in" back."""

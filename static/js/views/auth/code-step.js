@@ -86,6 +86,7 @@ export function init({ signedIn, titled }) {
   login.usePasskey.addEventListener("click", () => signInWithPasskey(login.usePasskey, login.usePasskeyError));
   login.useRecovery.addEventListener("click", () => {
     ask(login.asking === "app" ? "recovery" : "app");
+    login.code.value = ""; // a code of the other kind, refused or not, is no start for this one
     fieldError(login.code, login.codeProblem, "");
     login.code.focus();
   });
