@@ -108,9 +108,8 @@ def messages(now: float) -> list[tuple[float, str, str]]:
         (on_day(now, 2, "16:02"), "grace",
          "Release 2.4 is out 🎉 Notes: https://example.org/releases/2.4 — thanks to everyone "
          "who tested the beta."),
-        # A group reads newest first (its later message on top): each stands on its own.
-        (on_day(now, 2, "16:05"), "linus", "Upgraded here: forty seconds, no downtime."),
-        (on_day(now, 2, "16:06"), "linus", "Nice work on 2.4, everyone."),
+        (on_day(now, 2, "16:05"), "linus", "Nice. The upgrade took forty seconds here."),
+        (on_day(now, 2, "16:06"), "linus", "No downtime either."),
         (on_day(now, 1, "09:14"), "ada",
          "Morning! Who's in the office today? I'm bringing the good coffee ☕"),
         (on_day(now, 1, "09:16"), "bob", "me, from 10"),
@@ -121,7 +120,7 @@ def messages(now: float) -> list[tuple[float, str, str]]:
         (on_day(now, 1, "12:01"), "grace", "That explains it, thanks!"),
         (on_day(now, 1, "17:40"), "ada", RETRO_NOTES),
         (ago(now, hours=2, minutes=50), "bob", "Lunch today? The usual place 🍜"),
-        (ago(now, hours=2, minutes=48), "bob", "I can book a table for 12:30."),
+        (ago(now, hours=2, minutes=48), "bob", "The noodle bar, not the pizza one."),
         (ago(now, hours=2, minutes=31), "ada", "Count me in!"),
         (ago(now, hours=1, minutes=20), "noa",
          "בוקר טוב! העליתי את התמונות מהכנס לתיקייה המשותפת 📸"),

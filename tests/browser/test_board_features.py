@@ -237,10 +237,10 @@ def test_the_feed_is_one_tab_stop_with_arrow_keys_and_its_actions(page: Any, api
     )
     # The first row and its own link and delete button; nothing else in the list.
     assert stops == 3, stops
-    rows.first.focus()  # one group by bob, newest first: "bob 4" on top, then "bob 3"
+    rows.first.focus()  # one group by bob: "bob 0" first, as written
     page.keyboard.press("ArrowDown")
     expect(rows.nth(1)).to_be_focused()
-    expect(rows.nth(1).locator(".content")).to_have_text("bob 3 https://example.org/3")
+    expect(rows.nth(1).locator(".content")).to_have_text("bob 1 https://example.org/1")
     page.keyboard.press("j")
     expect(rows.nth(2)).to_be_focused()
     page.keyboard.press("k")
@@ -251,14 +251,14 @@ def test_the_feed_is_one_tab_stop_with_arrow_keys_and_its_actions(page: Any, api
     page.keyboard.press("Tab")
     expect(rows.nth(4).get_by_role("link")).to_be_focused()
     page.keyboard.press("Tab")
-    expect(rows.nth(4).get_by_role("button", name="Delete your message: bob 0")).to_be_focused()
+    expect(rows.nth(4).get_by_role("button", name="Delete your message: bob 4")).to_be_focused()
     page.keyboard.press("Tab")
     focused_in_list = page.evaluate(
         "() => document.getElementById('messages').contains(document.activeElement)")
     assert focused_in_list is False
     # Shift+Tab comes back to the same message's controls, not the first row.
     page.keyboard.press("Shift+Tab")
-    expect(rows.nth(4).get_by_role("button", name="Delete your message: bob 0")).to_be_focused()
+    expect(rows.nth(4).get_by_role("button", name="Delete your message: bob 4")).to_be_focused()
     # Delete on a focused message opens the confirmation.
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("Shift+Tab")

@@ -71,8 +71,8 @@ def test_the_story_board_shows_its_days_and_runs_in_order(api, page):
     expect(page.locator("#messages .day-label")).to_have_text(
         [day_label(day, today) for day in days])
 
-    # Read group by group (a group: a row with a name, then its .continued rows): newest
-    # first throughout, inside each group too, so top to bottom is the story backwards.
+    # Read group by group (a group: a row with a name, then its .continued rows), the
+    # newest group first, each group oldest first: the story, newest first.
     shown = page.evaluate("""() => [...document.querySelectorAll('#messages > li.message')]
         .map((row) => ({ id: row.dataset.id, continued: row.classList.contains('continued') }))""")
     by_id = {m["id"]: m for m in told}
@@ -81,10 +81,10 @@ def test_the_story_board_shows_its_days_and_runs_in_order(api, page):
         if not row["continued"]:
             groups.append([])
         groups[-1].append(by_id[row["id"]])
-    assert [m for group in groups for m in group] == list(reversed(told))
+    assert [m for group in groups for m in reversed(group)] == list(reversed(told))
     for group in groups:
         assert len({m["username"] for m in group}) == 1
-    assert ["Nice work on 2.4, everyone.", "Upgraded here: forty seconds, no downtime."] in [
+    assert ["Nice. The upgrade took forty seconds here.", "No downtime either."] in [
         [m["content"] for m in group] for group in groups]
 
     # Earlier days show clock times; the long message folds behind "Show more".

@@ -52,12 +52,10 @@ def test_new_messages_wait_behind_a_pill_while_the_reader_is_scrolled_down(new_p
     news = ui.newest(page)
     expect(news.locator(".content")).to_have_text("news while you read")
     expect(pill).to_be_hidden()
-    # bob's 21st message in a row heads his group, newest first: the pill leads to the top.
-    assert ui.message_texts(page)[:2] == ["news while you read", top_before]
-    assert ui.group_headers(page) == ["news while you read"]
+    # bob's 21st message in a row ends his group, oldest first: the pill leads there.
+    assert ui.message_texts(page)[0] == top_before
     expect(news).to_be_focused()
     expect(news).to_be_in_viewport()
-    assert page.evaluate("() => window.scrollY") == 0
 
 
 def test_a_hidden_tab_asks_for_nothing_and_catches_up_when_shown(new_page, api):
@@ -163,7 +161,7 @@ def test_a_long_message_collapses_and_expands(new_page, api):
     api.post("bob", "\n".join(f"line {n}" for n in range(1, 21)))
     api.post("bob", "short")
     page = ui.signed_in(new_page)
-    long_item = ui.messages(page).nth(1)  # written first: below its group's header
+    long_item = ui.messages(page).first  # its group's first row: written first
     content = long_item.locator(".content")
     collapsed = content.bounding_box()["height"]
     more = long_item.get_by_role("button", name="Show more")
@@ -175,7 +173,7 @@ def test_a_long_message_collapses_and_expands(new_page, api):
     assert content.bounding_box()["height"] > collapsed * 2
     less.click()
     expect(long_item.get_by_role("button", name="Show more")).to_be_visible()
-    expect(ui.messages(page).first.get_by_role("button")).to_have_count(0)  # short: no toggle
+    expect(ui.messages(page).nth(1).get_by_role("button")).to_have_count(0)  # short: no toggle
 
 
 def test_the_exact_time_shows_on_hover_and_is_no_tab_stop(new_page, api):
@@ -293,9 +291,9 @@ def test_older_keeps_focus_shows_its_error_beside_it_and_lands_on_new_rows(new_p
     expect(ui.messages(page)).to_have_count(25)
     expect(near).to_have_text("")
     # No more pages: the button is gone, so focus moves to the first row it loaded
-    # (the newest of bob's older messages, just below those shown before: newest first).
+    # (bob's older messages head his one group, oldest first).
     expect(older).to_be_hidden()
-    expect(page.locator("#messages > li.message:focus .content")).to_have_text("message 04")
+    expect(page.locator("#messages > li.message:focus .content")).to_have_text("message 00")
 
 
 def test_ctrl_enter_posts_from_the_composer(new_page, api):
@@ -487,7 +485,7 @@ def test_a_long_draft_scrolls_inside_a_capped_composer_that_keeps_its_inner_spac
     assert box["clip"] - box["edge"] >= 6, box  # …and scrolled text stops short of the edge
 
 
-# ---- newest first throughout, inside a group too ----------------------------------
+# ---- a group reads in the order it was written -----------------------------------
 
 
 def shown_authors(page) -> list[str]:
@@ -497,7 +495,7 @@ def shown_authors(page) -> list[str]:
         "(rows) => rows.map((row) => row.dataset.author)")
 
 
-def test_on_first_load_each_group_runs_newest_first_under_its_header(new_page, api):
+def test_on_first_load_each_group_runs_oldest_first_under_its_header(new_page, api):
     api.user("bob")
     api.user("carol")
     api.signup("alice")
@@ -508,24 +506,23 @@ def test_on_first_load_each_group_runs_newest_first_under_its_header(new_page, a
     api.post("carol", "c3")
     page = ui.signed_in(new_page)
     expect(ui.messages(page)).to_have_count(5)
-    # Newest first, inside each group too: its header on its newest row.
-    assert ui.message_texts(page) == ["c3", "c2", "And bring the slides, please.",
-                                      "Lunch at noon?", "c1"]
-    assert ui.group_headers(page) == ["c3", "And bring the slides, please.", "c1"]
+    # Groups newest first; inside each, the order it was written in.
+    assert ui.message_texts(page) == ["c2", "c3", "Lunch at noon?",
+                                      "And bring the slides, please.", "c1"]
+    assert ui.group_headers(page) == ["c2", "Lunch at noon?", "c1"]
     widths = page.locator("#messages .author").evaluate_all(
         "(names) => names.map((name) => name.getBoundingClientRect().width)")
     assert [width > 10 for width in widths] == [True, False, True, False, True], widths
     # The keyboard goes the way the eye does.
     ui.messages(page).first.focus()
-    for text in ["c2", "And bring the slides, please.", "Lunch at noon?"]:
+    for text in ["c3", "Lunch at noon?", "And bring the slides, please."]:
         page.keyboard.press("ArrowDown")
         expect(page.locator("#messages > li.message:focus .content")).to_have_text(text)
     page.keyboard.press("k")
-    expect(page.locator("#messages > li.message:focus .content")).to_have_text(
-        "And bring the slides, please.")
+    expect(page.locator("#messages > li.message:focus .content")).to_have_text("Lunch at noon?")
 
 
-def test_older_messages_by_the_bottom_groups_author_join_it_at_its_bottom(new_page, api):
+def test_older_messages_by_the_bottom_groups_author_join_it_at_its_top(new_page, api):
     api.user("bob")
     api.user("carol")
     api.signup("alice")
@@ -535,15 +532,15 @@ def test_older_messages_by_the_bottom_groups_author_join_it_at_its_bottom(new_pa
         api.post("carol", f"c{n:02d}")
     page = ui.signed_in(new_page)
     expect(ui.messages(page)).to_have_count(20)  # carol's 17, then bob's newest 3
-    assert ui.message_texts(page)[-3:] == ["b4", "b3", "b2"]
+    assert ui.message_texts(page)[-3:] == ["b2", "b3", "b4"]
     page.get_by_role("button", name="Older messages").click()
     expect(ui.messages(page)).to_have_count(22)
-    assert ui.message_texts(page) == [f"c{n:02d}" for n in reversed(range(17))] + [
-        "b4", "b3", "b2", "b1", "b0"]
-    assert ui.group_headers(page) == ["c16", "b4"]  # b4 keeps the header, b1 and b0 below
+    assert ui.message_texts(page) == [f"c{n:02d}" for n in range(17)] + [
+        "b0", "b1", "b2", "b3", "b4"]
+    assert ui.group_headers(page) == ["c00", "b0"]  # b2 heads nothing any more
 
 
-def test_a_live_message_by_the_top_groups_author_joins_it_at_its_top(new_page, api):
+def test_a_live_message_by_the_top_groups_author_joins_it_at_its_bottom(new_page, api):
     api.user("bob")
     api.user("carol")
     api.signup("alice")
@@ -551,36 +548,36 @@ def test_a_live_message_by_the_top_groups_author_joins_it_at_its_top(new_page, a
     page = ui.signed_in(new_page)
     api.post("bob", "two")
     expect(ui.messages(page)).to_have_count(2, timeout=ARRIVAL_MS)
-    assert ui.message_texts(page) == ["two", "one"]
-    assert ui.group_headers(page) == ["two"]  # the new one takes the group's header
+    assert ui.message_texts(page) == ["one", "two"]
+    assert ui.group_headers(page) == ["one"]
     expect(ui.newest(page).locator(".content")).to_have_text("two")
     api.post("carol", "three")  # someone else: a new group, above
     expect(ui.messages(page)).to_have_count(3, timeout=ARRIVAL_MS)
-    assert ui.message_texts(page) == ["three", "two", "one"]
-    assert ui.group_headers(page) == ["three", "two"]
+    assert ui.message_texts(page) == ["three", "one", "two"]
+    assert ui.group_headers(page) == ["three", "one"]
     ui.post(page, "four")  # posting here arrives the same way
     ui.post(page, "five")
-    assert ui.message_texts(page)[:2] == ["five", "four"]
-    assert ui.group_headers(page)[0] == "five"
+    assert ui.message_texts(page)[:2] == ["four", "five"]
+    assert ui.group_headers(page)[0] == "four"
     assert shown_authors(page)[:3] == ["alice", "alice", "carol"]
 
 
-def test_deleting_a_groups_top_row_gives_its_header_to_the_next_older(new_page, api):
+def test_deleting_a_groups_first_row_gives_its_header_to_the_next(new_page, api):
     api.user("alice")
     for text in ["one", "two", "three"]:
         api.post("alice", text)
     page = ui.signed_in(new_page)
     expect(ui.messages(page)).to_have_count(3)
-    assert ui.message_texts(page) == ["three", "two", "one"]
+    assert ui.message_texts(page) == ["one", "two", "three"]
     first = ui.messages(page).first
-    first.get_by_role("button", name="Delete your message: three").click()
+    first.get_by_role("button", name="Delete your message: one").click()
     page.get_by_role("dialog", name="Delete this message?").get_by_role(
         "button", name="Delete", exact=True).click()
     expect(ui.messages(page)).to_have_count(2)
-    assert ui.message_texts(page) == ["two", "one"]
+    assert ui.message_texts(page) == ["two", "three"]
     assert ui.group_headers(page) == ["two"]
     head = ui.messages(page).first
-    expect(head).to_be_focused()  # the next (older) row, now the group's top
+    expect(head).to_be_focused()  # the next row, now the group's first
     assert head.locator(".author").evaluate("(n) => n.getBoundingClientRect().width") > 10
     assert head.locator(".when").evaluate("(n) => n.getBoundingClientRect().width") > 10
 
@@ -600,8 +597,8 @@ def test_show_more_opens_a_long_row_in_its_place_in_the_group(new_page, api):
     expect(long_item.get_by_role("button", name="Show less")).to_have_attribute(
         "aria-expanded", "true")
     texts = ui.message_texts(page)
-    assert texts[0] == "after the long one" and texts[2] == "before the long one", texts
-    assert ui.group_headers(page) == ["after the long one"]
+    assert texts[0] == "before the long one" and texts[2] == "after the long one", texts
+    assert ui.group_headers(page) == ["before the long one"]
     boxes = page.locator("#messages > li.message").evaluate_all(
         "(rows) => rows.map((r) => r.getBoundingClientRect().top)")
     assert boxes == sorted(boxes)  # shown top to bottom in that order too
@@ -650,15 +647,12 @@ def test_days_are_divided_and_earlier_days_show_clock_times(new_page, api):
         stub("carol", "morning coffee", "2026-12-07T09:57:45.000Z"),
         stub("bob", "just after midnight", "2026-12-07T00:01:00.000Z"),
         stub("bob", "just before midnight", "2026-12-06T23:58:00.000Z"),
-        stub("bob", "a minute before that", "2026-12-06T23:57:00.000Z"),
         stub("ada", "a week ago", "2026-11-30T14:05:00.000Z"),
     ])
-    expect(ui.messages(page)).to_have_count(5)  # the dividers are no items of the list
+    expect(ui.messages(page)).to_have_count(4)  # the dividers are no items of the list
     assert feed_lines(page) == [
         "# Today", "morning coffee", "just after midnight",
-        # bob's, 3 minutes apart but on two days: two groups; yesterday's, newest first
-        # too, its divider at the top of its newest row.
-        "# Yesterday", "just before midnight", "a minute before that",
+        "# Yesterday", "just before midnight",  # bob's two, 3 minutes apart: two groups
         "# Monday, November 30", "a week ago",
     ]
     days = page.get_by_role("list", name="Messages, newest first").get_by_role("heading", level=2)
@@ -666,7 +660,7 @@ def test_days_are_divided_and_earlier_days_show_clock_times(new_page, api):
     assert ui.group_headers(page) == [
         "morning coffee", "just after midnight", "just before midnight", "a week ago"]
     times = page.locator("#messages time")
-    expect(times).to_have_text(["2 min. ago", "10 hr. ago", "11:58 PM", "11:57 PM", "2:05 PM"])
+    expect(times).to_have_text(["2 min. ago", "10 hr. ago", "11:58 PM", "2:05 PM"])
     expect(times.nth(2)).to_have_attribute(
         "title", re.compile(r"^Sunday, December 6, 2026 at 11:58:00 PM UTC$"))
     ui.messages(page).first.focus()  # the keyboard steps over the dividers
@@ -802,7 +796,7 @@ def test_a_headers_time_sits_just_after_the_handle_and_ones_own_delete_keeps_no_
     rows = ui.messages(page)
     expect(rows).to_have_count(5)
     expect(page.locator("#messages button.delete")).to_have_count(2)  # alice's own rows
-    assert ui.group_headers(page) == ["bob again", "mine too", "bob's second"]
+    assert ui.group_headers(page) == ["bob again", "mine", "bob's first"]
     for index in (0, 1, 3):  # each group's header: bob's, alice's own, bob's
         rows.nth(index).hover()  # one's own delete shows
         line = rows.nth(index).evaluate(HEAD_LINE)

@@ -36,13 +36,22 @@ def message_texts(page: Any) -> list[str]:
     return page.locator("#messages .content").all_text_contents()
 
 
+# The last row of each group: a message row followed by a group's header, a day's
+# divider or nothing (groups run newest first, each one oldest first).
+GROUP_ENDS = (
+    "//ol[@id='messages']/li[contains(concat(' ', @class, ' '), ' message ')]"
+    "[not(following-sibling::li[1])"
+    " or following-sibling::li[1][not(contains(concat(' ', @class, ' '), ' continued '))]]"
+)
+
+
 def newest(page: Any) -> Any:
-    """The newest message: the top row (the feed runs newest first, inside groups too)."""
-    return page.locator("#messages > li.message").first
+    """The newest message: the last row of the top group (its first row when alone)."""
+    return page.locator(f"xpath={GROUP_ENDS}").first
 
 
 def group_headers(page: Any) -> list[str]:
-    """The text of each group's top (newest) row, as shown: the rows that show a name."""
+    """The text of each group's first row, as shown: the rows that show a name."""
     return page.locator("#messages > li.message:not(.continued) .content").all_text_contents()
 
 

@@ -1,6 +1,6 @@
-// The board: newest messages first, inside groups by author too (see feed.js), new ones
-// arriving at the top by themselves (see live.js), "Older messages" paging at the bottom,
-// Refresh, the composer above (composer.js) and deleting one's own messages. Message text only ever goes in as text (see feed.js).
+// The board: newest messages first (in groups by author, see feed.js), new ones arriving by themselves (see live.js),
+// "Older messages" paging, Refresh, the composer above (composer.js) and deleting
+// one's own messages. Message text only ever goes in as text (see feed.js).
 
 import { run } from "../../lib/action.js";
 import { ApiError } from "../../lib/api.js";
@@ -160,7 +160,7 @@ async function loadPage(cursor) {
   keepOneTabStop(ui.list);
   collapseLong(added);
   // "Older messages" is gone after the last page: go on reading at the first new row
-  // (below those shown before: at the bottom of the last group, when by its author).
+  // (which may be at the top of the last group, when it was by that group's author).
   if (olderFocused && ui.older.hidden) {
     const first = firstShown(added);
     if (first) makeActive(ui.list, first);
@@ -267,8 +267,8 @@ function firstShown(items) {
 }
 
 /**
- * Show the held new messages at the top (one by the top group's author joins that group
- * at its top and takes its header: layout() puts them where they belong).
+ * Show the held new messages: at the top, or at the bottom of the top group when by
+ * its author (layout() puts them where they belong).
  */
 function showPending() {
   const messages = state.pending;
@@ -294,7 +294,7 @@ function updatePill() {
   ui.pill.replaceChildren(el("span", { text: "↑", attrs: { "aria-hidden": "true" } }), pillText(count));
 }
 
-/** To the first new message: new ones are the newest, so the top of the page. */
+/** To the first new message: the top of the page, or where it joined the top group. */
 function showNewFromPill() {
   const first = firstShown(showPending());
   const atTop = !first || first === messageRows(ui.list)[0];
@@ -380,8 +380,8 @@ async function confirmDelete() {
     state.deleting = null;
     ui.deleteDialog.close();
     // Gone at once (the person just confirmed it). Focus goes to the neighbouring message
-    // (the list's tab stop), or the board's heading; the next (older) row may then head
-    // the group, or two groups become one.
+    // (the list's tab stop), or the board's heading; the next row may then head the
+    // group, or two groups become one.
     removeRows(ui.list, [target.item], { fallback: ui.title, moveFocus: true, fade: false });
     updateEnds();
   }

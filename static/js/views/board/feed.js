@@ -3,10 +3,9 @@
 // one's own messages a quiet delete control. Every piece of user text is
 // bidi-isolated (dir="auto") and goes in as text.
 //
-// Order (layout()): newest first throughout, inside groups (consecutive messages by one
-// author) too, so the eye never changes direction: the composer is above, new messages
-// arrive at the top, older pages at the bottom. A group's header is on its top row (its
-// newest message); the rows below are that author's earlier ones. Once more than today is
+// Order (layout()): groups newest first, as the board pages and the "new messages" pill
+// expect, but inside a group (consecutive messages by one author) oldest first, as they
+// were written, under one header on the group's first row. Once more than today is
 // shown, each day starts under a divider ("Today", "Yesterday", a date): a heading at
 // the top of the day's first row (a list may hold only its items), so screen readers
 // can move by day. A board of only today's messages has nothing to divide.
@@ -162,9 +161,9 @@ const FADE_MS = 200;
  * Take rows off the list (deleted messages): at once out of reach (inert, hidden from
  * screen readers, no longer counted as rows), then a short fade (with fade: deleted by
  * someone else, so the row does not vanish unexplained) unless the person prefers
- * reduced motion, then gone and the rest laid out again (a group's header goes to its
- * next, older row, two groups become one, a day lose its divider). Focus in a row that
- * goes, and the list's tab stop, move to the next row (or the one before; else fallback).
+ * reduced motion, then gone and the rest laid out again (a group may gain its
+ * header back, two groups become one, a day lose its divider). Focus in a row that goes,
+ * and the list's tab stop, move to the next row (or the one before; else to fallback).
  * With moveFocus, focus goes there even if it was elsewhere (a dialog about the row).
  */
 export function removeRows(
@@ -234,12 +233,10 @@ function markDay(row, startsDay) {
 
 /**
  * Put the rows in the order shown, wherever they were added (first page, older pages,
- * new messages, after a deletion): newest first, each group with its header on its top
- * (newest) row, so a new message by the top group's author takes its header and an
- * older page's by the bottom group's author joins it at its bottom (the rows below a
- * header show no name and no time of their own; both stay for screen readers, and the
- * time shows on hover or focus), a divider at the top of each day's first (newest) row
- * unless all are today's. Rows already in place stay put; a moved row keeps focus.
+ * new messages, after a deletion): groups newest first, each group oldest first with
+ * its header on its first row (the rows after it show no name and no time of their own;
+ * both stay for screen readers, and the time shows on hover or focus), a divider above
+ * each day unless all are today's. Rows already in place stay put; a moved row keeps focus.
  */
 export function layout(list) {
   const rows = messageRows(list).sort(newestFirst);
@@ -254,7 +251,7 @@ export function layout(list) {
   const wanted = [];
   for (const group of groups) {
     const startsDay = wanted.at(-1)?.dataset.day !== group[0].dataset.day;
-    group.forEach((row, index) => {
+    group.reverse().forEach((row, index) => {
       row.classList.toggle("continued", index > 0);
       markDay(row, divided && startsDay && index === 0);
       wanted.push(row);
