@@ -603,6 +603,44 @@ def test_security_checkup_says_protected_when_all_is_done(page, api, changes, sa
     page.unroute_all(behavior="ignoreErrors")
 
 
+@pytest.mark.parametrize("left", [2, 10])
+def test_few_recovery_codes_left_are_flagged_on_the_two_factor_page_as_on_the_overview(
+        page, api, left):
+    """At 3 or fewer the section warns in the overview's amber, and "New recovery codes…"
+    is its primary button; with plenty left, a plain line and a plain button."""
+    api.signup("alice")
+
+    def me(route):
+        if route.request.method != "GET":
+            route.continue_()
+            return
+        answer = route.fetch()
+        route.fulfill(response=answer, json={
+            **answer.json(), "totp_enabled": True, "recovery_codes_left": left})
+
+    page.route(re.compile(r".*/me$"), me)
+    ui.log_in(page, "alice")
+    page.goto(page.url.split("#")[0] + "#/account/two-factor")
+    section = page.get_by_role("region", name="Two-factor authentication")
+    line = section.get_by_text(f"{left} of 10 recovery codes left.")
+    expect(line).to_be_visible()
+    renew = section.get_by_role("button", name="New recovery codes…")
+    turn_off = section.get_by_role("button", name="Turn off…")
+    look = "(n) => [getComputedStyle(n).backgroundColor, getComputedStyle(n).borderTopWidth]"
+    plain = section.locator("#two-factor-state").evaluate(look)
+    if left == 2:
+        expect(line).to_contain_text("Make new ones soon")
+        expect(renew).to_have_class(re.compile(r"\bprimary\b"))
+        assert line.evaluate(look) != plain  # a box of its own, as the overview's warning
+        assert line.evaluate("(n) => getComputedStyle(n, '::before').content").startswith('"⚠')
+    else:
+        expect(line).not_to_contain_text("soon")
+        expect(renew).not_to_have_class(re.compile(r"\bprimary\b"))
+        assert line.evaluate(look) == plain
+    expect(turn_off).to_be_visible()
+    page.unroute_all(behavior="ignoreErrors")
+
+
 def event(n, kind, at, **details):
     return {"id": f"e{n}", "type": kind, "created_at": at, "ip": "192.0.2.7",
             "device": "Chrome 131 on Linux", "device_kind": "desktop", "details": details,

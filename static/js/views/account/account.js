@@ -32,7 +32,6 @@ const TITLES = {
   danger: "Delete account",
 };
 const PAGE_OF = { email: "profile", "two-factor": "security" };
-const FEW_CODES = 3; // at most this many recovery codes left: time to make new ones
 
 let ui = null;
 let onProfile = () => {};
@@ -101,7 +100,7 @@ function showMe(me) {
   const left = me.recovery_codes_left;
   ui.codesItem.hidden = !(me.totp_enabled && Number.isInteger(left));
   ui.codes.textContent = Number.isInteger(left) ? `${left} left` : "";
-  if (Number.isInteger(left)) mark(ui.codesMark, left > FEW_CODES);
+  if (Number.isInteger(left)) mark(ui.codesMark, left > twoFactor.FEW_CODES);
   // Email: only once the API has it.
   const hasEmailField = Object.hasOwn(me, "email");
   ui.emailItem.hidden = !hasEmailField;
@@ -128,7 +127,7 @@ function showCheckup(me) {
       ? ["#/account/email", "Verify your email address", `: open the link we sent to ${me.email}.`] : null,
     !me.totp_enabled
       ? ["#/account/two-factor", "Turn on two-factor authentication", " so a stolen password is not enough"] : null,
-    me.totp_enabled && Number.isInteger(left) && left <= FEW_CODES
+    me.totp_enabled && Number.isInteger(left) && left <= twoFactor.FEW_CODES
       ? ["#/account/two-factor", "Make new recovery codes", ` — only ${left} left`] : null,
   ].filter(Boolean);
   const done = todo.length === 0;

@@ -24,6 +24,8 @@ const SETUP_CODE_REFUSED = "That code didn't work. Enter the code your app shows
 const SVG = "http://www.w3.org/2000/svg";
 const QR_BORDER = 4;
 
+export const FEW_CODES = 3; // at most this many recovery codes left: time to make new ones
+
 let ui = null;
 let onChanged = () => {};
 let enabled = false;
@@ -47,10 +49,14 @@ function showState(me) {
     ? "Signing in asks for a code from your authenticator app after your password."
     : "Add a second step to signing in: after your password, a 6-digit code from an app on your phone. Someone who learns your password still cannot sign in.";
   const left = me?.recovery_codes_left;
+  // Few left: said as the overview says it (amber, ⚠), and making new ones is the step to take.
+  const few = Number.isInteger(left) && left <= FEW_CODES;
   ui.left.textContent = Number.isInteger(left)
-    ? `${left} of 10 recovery codes left.${left <= 3 ? " Make new ones soon." : ""}`
+    ? `${left} of 10 recovery codes left.${few ? " Make new ones soon: each works once." : ""}`
     : "";
   ui.left.hidden = !ui.left.textContent;
+  ui.left.classList.toggle("few-codes", few);
+  ui.regenerate.classList.toggle("primary", few);
   ui.off.hidden = enabled;
   ui.on.hidden = !enabled;
 }
