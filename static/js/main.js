@@ -323,6 +323,7 @@ function init() {
       signedOut(notice);
     },
     sendAgain: sendNewLink,
+    titled: setTitle,
   });
   board.init();
   account.init({

@@ -78,6 +78,18 @@ def test_add_verify_then_reset_a_forgotten_password(page: Any, api: Api) -> None
     page.get_by_label("Username or email address").fill("alice@example.org")
     page.get_by_role("button", name="Send the link").click()
     expect(page.get_by_role("status").filter(has_text="on its way")).to_be_visible()
+    # Sent: the page is about the inbox now, and offers to try again (a typo, say).
+    expect(page.get_by_role("heading", name="Check your email", level=1)).to_be_focused()
+    expect(page).to_have_title("Check your email · chalkboard")
+    page.get_by_role("button", name="Try again").click()
+    expect(page.get_by_label("Username or email address")).to_be_focused()
+    expect(page.get_by_label("Username or email address")).to_have_value("alice@example.org")
+    expect(page.get_by_role("heading", name="Forgot your password?", level=1)).to_be_visible()
+    expect(page).to_have_title("Forgot your password? · chalkboard")
+    expect(page.get_by_role("status").filter(has_text="on its way")).to_have_count(0)
+    sent = len(list(mailbox(api).glob("*.eml")))  # the link of this second ask is used
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.get_by_role("status").filter(has_text="on its way")).to_be_visible()
 
     page.goto(wait_for_link(api, "reset", seen=sent))
     expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()

@@ -16,7 +16,9 @@ let ui = null;
 let token = null; // the link's token, while its page is on screen
 let onDone = () => {};
 let onSendAgain = () => {};
+let onTitled = () => {}; // main.js: the tab's title follows the page's heading
 
+const SENT_TITLE = "Check your email";
 const TITLES = { forgot: "Forgot your password?", reset: "Choose a new password", "verify-email": "Verify your email address" };
 
 /** The token in "#/reset?token=…", then the address bar without it. */
@@ -34,10 +36,8 @@ function takeToken(route) {
 export function show(route) {
   for (const [name, node] of Object.entries(ui.pages)) node.hidden = name !== route;
   ui.title.textContent = TITLES[route];
-  if (route === "forgot") {
-    say(ui.forgotDone, "");
-    ui.forgotForm.hidden = false;
-  } else if (route === "reset") {
+  if (route === "forgot") showForgotForm();
+  else if (route === "reset") {
     takeToken("reset");
     ui.resetMissing.hidden = Boolean(token);
     ui.resetForm.hidden = !token;
@@ -67,10 +67,22 @@ async function forgot(event) {
     { errorRegion: ui.forgotError });
   if (!sent) return;
   ui.forgotForm.hidden = true;
+  ui.forgotSent.hidden = false;
+  // The page is now about the inbox, as GitHub's and Google's say after sending.
+  ui.title.textContent = SENT_TITLE;
+  onTitled(SENT_TITLE);
   say(ui.forgotDone,
     "If that account has a verified email address, a link to choose a new password is on its way. " +
     "It works for 30 minutes. Check your spam folder if it does not arrive.");
   ui.title.focus();
+}
+
+/** The form to ask for a link (again: "Try again" keeps what was typed, to correct it). */
+function showForgotForm() {
+  say(ui.forgotDone, "");
+  ui.forgotSent.hidden = true;
+  ui.forgotForm.hidden = false;
+  ui.title.textContent = TITLES.forgot;
 }
 
 async function reset(event) {
@@ -183,13 +195,16 @@ async function verify() {
 }
 
 /** done(notice) after a password reset; sendAgain() for "Send a new link" (signed in). */
-export function init({ done, sendAgain }) {
+export function init({ done, sendAgain, titled }) {
   onDone = done;
+  onTitled = titled;
   onSendAgain = sendAgain;
   ui = {
     title: byId("recovery-title"),
     pages: { forgot: byId("forgot-page"), reset: byId("reset-page"), "verify-email": byId("verify-page") },
     forgotForm: byId("forgot-form"),
+    forgotSent: byId("forgot-sent"),
+    forgotAgain: byId("forgot-again"),
     forgotName: byId("forgot-name"),
     forgotProblem: byId("forgot-name-problem"),
     forgotError: byId("forgot-error"),
@@ -216,6 +231,11 @@ export function init({ done, sendAgain }) {
   };
   ui.verifySendAgain.addEventListener("click", () => onSendAgain());
   ui.forgotForm.addEventListener("submit", forgot);
+  ui.forgotAgain.addEventListener("click", () => {
+    showForgotForm();
+    onTitled(TITLES.forgot);
+    ui.forgotName.focus();
+  });
   ui.resetForm.addEventListener("submit", reset);
   watchStrength(ui.resetPassword, ui.resetStrength, () => []);
   const show = passwordToggle(byId("reset-reveal"), [ui.resetPassword, ui.resetRepeat], "new passwords");
