@@ -327,6 +327,35 @@ def test_the_composer_stays_in_view_while_the_feed_scrolls(new_page: Any, api: A
         assert top >= bottom - 1, (top, bottom)
 
 
+# What is drawn at each point of the strip between the window's top and the composer.
+OVER_THE_COMPOSER = """(composer) => {
+    const box = composer.getBoundingClientRect(), hits = [];
+    for (let y = 0; y < box.top; y += 2) {
+        for (let x = box.left + 2; x < box.right - 2; x += 16) {
+            hits.push(document.elementFromPoint(x, y)?.closest("li.message") ? "row" : "ok");
+        }
+    }
+    return hits;
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_no_row_shows_above_the_kept_composer(new_page, api, width):
+    api.user("bob")
+    api.user("alice")
+    for n in range(30):
+        api.post("bob" if n % 2 else "alice", f"message {n}\nwith a second line")
+    page = ui.signed_in(new_page, width=width, height=740)
+    expect(ui.messages(page)).to_have_count(20)
+    page.mouse.wheel(0, 1500)
+    page.wait_for_function("() => window.scrollY > 600")
+    composer = page.locator(".composer")
+    for step in range(8):  # wherever the rows passing behind it are
+        page.mouse.wheel(0, 37)
+        hits = composer.evaluate(OVER_THE_COMPOSER)
+        assert hits and "row" not in hits, (step, hits.count("row"))
+
+
 
 MAC = """(() => {
     Object.defineProperty(Navigator.prototype, "platform", { get: () => "MacIntel" });
