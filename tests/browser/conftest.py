@@ -245,7 +245,7 @@ def app_context(browser: Any, web_url: str, api_url: str, **options: Any) -> Any
     """A fresh browser context (its own storage) serving the web app at ``web_url``
     against ``api_url``, as deployed; ``options`` go to ``new_context``."""
     context = browser.new_context(
-        locale="en-US", timezone_id="UTC", service_workers="block", **options
+        **{"locale": "en-US", "timezone_id": "UTC", "service_workers": "block", **options}
     )
     # A document served by page.route has no IP address, so Chromium's Local
     # Network Access checks see a public page calling loopback; in real use both

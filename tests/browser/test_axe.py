@@ -416,15 +416,26 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
         route.fulfill(response=me, json={**me.json(), "recovery_codes_left": 2})
     page.route(f"{api.url}/me", lambda route: few_codes(route)
                if route.request.method == "GET" else route.continue_())
+
+    def code_used(route):  # what left 2: a sign-in with a recovery code, just now
+        answer = route.fetch()
+        events = answer.json()["events"]
+        used = {**events[0], "id": "used-one", "type": "recovery_code_used",
+                "created_at": datetime.now(UTC).isoformat(timespec="milliseconds")
+                .replace("+00:00", "Z"), "details": {"left": 2}}
+        route.fulfill(response=answer, json={**answer.json(), "events": [used, *events]})
+    events_url = re.compile(re.escape(api.url) + r"/me/security-events(\?.*)?$")
+    page.route(events_url, code_used)
     page.reload()
     expect(page.locator("#ov-codes")).to_have_text("2 left")
     page.evaluate("() => window.scrollTo(0, 0)")
     check(page, "account-few-recovery-codes", scheme, size)
     ui.account_link(page, "Sign-in & security").click()
-    expect(page.locator("#totp-codes-left")).to_contain_text("Make new ones soon.")
+    expect(page.locator("#totp-codes-left")).to_contain_text("Make new ones soon")
     check(page, "two-factor-few-recovery-codes", scheme, size)
     ui.account_link(page, "Overview").click()
     page.unroute(f"{api.url}/me")
+    page.unroute(events_url)
     page.unroute(f"{api.url}/me/passkeys")
 
     ui.account_link(page, "Where you're signed in").click()  # from the overview
