@@ -419,17 +419,8 @@ def test_two_factor_sheet_on_a_phone_has_a_top_bar_with_close_and_no_empty_band(
     expect(setup).to_be_hidden()
     expect(start).to_be_focused()
     # With the codes on screen only "I have saved them" closes: no ✕.
-    start.click()
-    page.get_by_role("dialog", name="Set up two-factor authentication").get_by_label(
-        "Your password").fill(ui.PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    sheet = page.locator("#totp-dialog")
-    sheet.get_by_role("button", name="I have an app").click()
-    key = sheet.locator("#totp-secret").inner_text().replace(" ", "")
-    sheet.get_by_role("button", name="Next").click()
-    sheet.get_by_label("Authenticator code", exact=True).fill(pyotp.TOTP(key).now())
-    sheet.get_by_role("button", name="Turn on").click()
-    expect(sheet.locator("#totp-recovery-codes li")).to_have_count(10)
+    sheet = ui.open_two_factor_setup(page)
+    ui.turn_on_two_factor(sheet)
     expect(sheet.get_by_role("button", name="Close", exact=True)).to_be_hidden()
     expect(sheet.locator(".sheet-bar").get_by_role("heading")).to_have_text(
         "Two-factor authentication is on")
@@ -1083,16 +1074,8 @@ def test_two_factor_on_a_phone_keeps_its_badge_buttons_and_label_tidy(new_page, 
     assert badge_on_the_last_line()
     box = start.bounding_box()
     assert box and box["height"] < 48, box  # "Set up…" on one line
-    start.click()
-    page.get_by_role("dialog", name="Set up two-factor authentication").get_by_label(
-        "Your password").fill(ui.PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    setup = page.locator("#totp-dialog")
-    setup.get_by_role("button", name="I have an app").click()
-    key = setup.locator("#totp-secret").inner_text().replace(" ", "")
-    setup.get_by_role("button", name="Next").click()
-    setup.get_by_label("Authenticator code", exact=True).fill(pyotp.TOTP(key).now())
-    setup.get_by_role("button", name="Turn on").click()
+    setup = ui.open_two_factor_setup(page)
+    ui.turn_on_two_factor(setup)
     ui.keep_codes(setup)
     expect(section.locator("#totp-badge")).to_have_text("On")
     assert badge_on_the_last_line()

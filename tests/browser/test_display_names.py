@@ -92,6 +92,33 @@ def test_rename_on_the_account_page_reaches_old_messages(page, api):
     expect(field).to_have_value("Queen Alice")
 
 
+def test_save_name_waits_for_a_change(page, api):
+    """"Save name" is marked unavailable (still focusable, its reason read with it) until
+    the name differs from the saved one, and again once the new one is saved."""
+    api.signup("alice")
+    ui.log_in(page, "alice")
+    open_account(page)
+    form = name_form(page)
+    field = form.get_by_label("Name", exact=True)
+    save = form.get_by_role("button", name="Save name")
+    expect(field).to_have_value("alice")
+    expect(save).to_have_attribute("aria-disabled", "true")
+    expect(save).to_have_accessible_description("Change the name to save it.")
+    save.click(force=True)  # aria-disabled: a press reaches it, and does nothing
+    field.press("Enter")
+    page.wait_for_timeout(300)
+    expect(form.get_by_role("status")).to_have_text("")
+    field.fill("Alice")
+    expect(save).to_have_attribute("aria-disabled", "false")
+    field.fill(" alice ")  # the same name once trimmed, as it would be saved
+    expect(save).to_have_attribute("aria-disabled", "true")
+    field.fill("Alice")
+    save.click()
+    expect(form.get_by_role("status")).to_have_text("Name saved. Your messages show it now.")
+    expect(save).to_have_attribute("aria-disabled", "true")
+    assert me(api, "alice")["display_name"] == "Alice"
+
+
 def test_rename_refused_by_the_server_shows_its_message(page, api):
     api.signup("alice")
     ui.log_in(page, "alice")

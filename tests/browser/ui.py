@@ -6,6 +6,7 @@ import re
 import time
 from typing import Any
 
+import pyotp
 from playwright.sync_api import expect
 
 PASSWORD = "correct horse battery staple"
@@ -113,6 +114,18 @@ def open_two_factor_setup(page: Any) -> Any:
     setup = page.locator("#totp-dialog")  # by id: its name changes at the codes step
     expect(two_factor_step(setup, 1)).to_be_focused()
     return setup
+
+
+def turn_on_two_factor(setup: Any) -> str:
+    """From setup's step 1 (see ``open_two_factor_setup``): through the steps with a
+    correct code, up to the recovery codes. Returns the key, for the authenticator."""
+    setup.get_by_role("button", name="I have an app").click()
+    key = setup.locator("#totp-secret").inner_text().replace(" ", "")
+    setup.get_by_role("button", name="Next").click()
+    setup.get_by_label("Authenticator code", exact=True).fill(pyotp.TOTP(key).now())
+    setup.get_by_role("button", name="Turn on").click()
+    expect(setup.locator("#totp-recovery-codes li")).to_have_count(10)
+    return key
 
 
 def signed_in(new_page: Any, username: str = "alice", *, clock: bool = False,

@@ -20,7 +20,9 @@ export function show(me) {
   ui.username.textContent = me.username;
   ui.since.textContent = dateOnly.format(created);
   ui.since.setAttribute("title", fullTime(created));
+  ui.saved = me.display_name;
   if (document.activeElement !== ui.input) ui.input.value = me.display_name;
+  updateSubmit();
   showEmail(me);
 }
 
@@ -72,8 +74,20 @@ export async function changeEmail({ address = ui.emailAddress, title = null } = 
   onSaved(null);
 }
 
+/**
+ * "Save name" waits for a change (aria-disabled: still focusable, and its reason is
+ * read with it), as GitHub's profile form does: saving the same name would say "saved".
+ */
+function updateSubmit() {
+  const unchanged = ui.input.value.trim() === ui.saved;
+  ui.submit.setAttribute("aria-disabled", String(unchanged));
+  if (unchanged) ui.submit.setAttribute("aria-describedby", "name-unchanged");
+  else ui.submit.removeAttribute("aria-describedby");
+}
+
 export function reset() {
   ui.form.reset();
+  ui.saved = "";
   fieldError(ui.input, ui.problem, "");
   say(ui.done, "");
 }
@@ -91,6 +105,7 @@ async function submit(event) {
   event.preventDefault();
   say(ui.done, "");
   const name = ui.input.value.trim();
+  if (name === ui.saved) return; // nothing changed (see updateSubmit)
   const wrong = problem(name);
   fieldError(ui.input, ui.problem, wrong);
   if (wrong) {
@@ -106,7 +121,9 @@ async function submit(event) {
       return "";
     } });
   if (me) {
+    ui.saved = me.display_name;
     ui.input.value = me.display_name;
+    updateSubmit();
     flash(ui.done, "Name saved. Your messages show it now.");
     onSaved(me);
   }
@@ -129,7 +146,9 @@ export function init({ onSaved: saved }) {
     problem: byId("account-display-name-problem"),
     done: byId("name-done"),
     submit: byId("name-submit"),
+    saved: "", // the name as the API last said it
   };
   ui.form.addEventListener("submit", submit);
+  ui.input.addEventListener("input", updateSubmit);
   ui.emailChange.addEventListener("click", () => changeEmail());
 }
