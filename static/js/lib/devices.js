@@ -1,7 +1,7 @@
 // A device as people know it: "Safari on iPhone", "Chrome on macOS", from the API's
 // label ("Mobile Safari 17 on iOS", parsed server-side with ua-parser) and its kind
 // (phone, tablet, desktop, unknown), with an icon for the kind. Nobody knows their
-// browser's version, so it is dropped here (the label keeps it, for a Details view).
+// browser's version, so it is dropped from the name (deviceParts keeps it, for details).
 
 // ua-parser's family names that are a browser people know by a shorter name.
 const BROWSERS = new Map([
@@ -23,20 +23,31 @@ const SYSTEMS = new Map([
   ["Chrome OS", "ChromeOS"],
 ]);
 
-/** Drop a trailing version number: "Chrome 131" → "Chrome". */
-function withoutVersion(name) {
-  return name.replace(/\s+\d[\d.]*$/, "");
+/**
+ * The API's label ("Mobile Safari 17 on iOS") in the names people know, its parts
+ * apart: { browser: "Safari", version: "17", system: "iOS" } (version and system may be
+ * ""). A label that is not "<browser> on <system>" or "<browser>" is the browser.
+ */
+export function deviceParts(label) {
+  const [browserPart, systemPart = ""] = label.split(" on ");
+  const version = browserPart.match(/\s(\d[\d.]*)$/)?.[1] ?? "";
+  const family = version ? browserPart.slice(0, -version.length).trim() : browserPart;
+  return {
+    browser: BROWSERS.get(family) ?? family,
+    version,
+    system: SYSTEMS.get(systemPart) ?? systemPart,
+  };
 }
 
 /**
- * "Safari on iPhone" from the API's label and kind; the label as it is when it is
- * not "<browser> on <system>" or "<browser>" (e.g. "Unknown device").
+ * "Safari on iPhone" from the API's label and kind: no version (nobody knows their
+ * browser's), and iOS or Android named by the device. Technical details show the parts
+ * with the version, by the same names (deviceParts).
  */
 export function deviceName(label, kind = "unknown") {
-  const [browserPart, systemPart] = label.split(" on ");
-  const browser = BROWSERS.get(withoutVersion(browserPart)) ?? withoutVersion(browserPart);
-  if (!systemPart) return browser;
-  let system = SYSTEMS.get(systemPart) ?? systemPart;
+  const { browser, system: name } = deviceParts(label);
+  if (!name) return browser;
+  let system = name;
   if (system === "iOS" && kind === "phone") system = "iPhone";
   else if (system === "iOS" && kind === "tablet") system = "iPad";
   else if (system === "Android" && kind === "phone") system = "an Android phone";

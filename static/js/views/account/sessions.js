@@ -2,15 +2,15 @@
 // /me/sessions). This device comes first, set apart; then "Other sessions (N)", the
 // most recently active first, each with an icon for its kind of device, the browser
 // and system people know it by ("Safari on iPhone"), when it was last active and from
-// which address, when and how it signed in, and under "Technical details" the API's
-// label with versions, then the raw User-Agent.
+// which address, when and how it signed in, and under "Technical details" the browser's
+// version and the system, then the raw User-Agent.
 // Ending one (DELETE /me/sessions/{id}) stops all its tokens at once, so that
 // browser's next request sends it back to the sign-in page.
 
 import * as dialog from "../../lib/dialog.js";
 import { run } from "../../lib/action.js";
 import { ApiError } from "../../lib/api.js";
-import { deviceIcon, deviceName as knownName } from "../../lib/devices.js";
+import { deviceIcon, deviceName as knownName, deviceParts } from "../../lib/devices.js";
 import { byId, el, flash, say } from "../../lib/dom.js";
 import { SessionEnded, authed } from "../../lib/session.js";
 import { dayKey, fullTime, relativeTime, timeUntil, updateRelativeTimes } from "../../lib/time.js";
@@ -116,14 +116,17 @@ function signedInLine(session, id) {
 }
 
 /**
- * Under "Technical details": the parsed label with versions ("Mobile Safari 17 on iOS")
- * first, the raw User-Agent it came from, and when it ends if left alone (kept off the
+ * Under "Technical details": the browser with its version and the system ("Safari 17",
+ * "iOS") first, the raw User-Agent it came from, and when it ends if left alone (kept off the
  * row's visible lines: reviewers read "Expires in 7 days" as a warning on every row).
  */
 function moreLine(session) {
   const facts = [];
   if (session.device && session.device !== UNKNOWN_DEVICE) {
-    facts.push(el("dt", { text: "Browser and system" }), el("dd", { text: session.device }));
+    // By the names the row uses ("Safari", not "Mobile Safari"), the version added.
+    const { browser, version, system } = deviceParts(session.device);
+    facts.push(el("dt", { text: "Browser" }), el("dd", { text: `${browser} ${version}`.trim() }));
+    if (system) facts.push(el("dt", { text: "System" }), el("dd", { text: system }));
   }
   if (session.user_agent) {
     facts.push(el("dt", { text: "User-Agent" }),
