@@ -17,6 +17,7 @@ import * as dialog from "../../lib/dialog.js";
 import { byId, el, flash, say } from "../../lib/dom.js";
 import { authed, currentUser } from "../../lib/session.js";
 import { ANY_CODE_REFUSED, codeRefusal } from "../auth/code-step.js";
+import { icon } from "./icons.js";
 
 // At setup the app's code may be a second from changing, or the one just typed: say so.
 const SETUP_CODE_REFUSED = "That code didn't work. Enter the code your app shows now, or wait for its next one.";
@@ -49,12 +50,13 @@ function showState(me) {
     ? "Signing in asks for a code from your authenticator app after your password."
     : "Add a second step to signing in: after your password, a 6-digit code from an app on your phone. Someone who learns your password still cannot sign in.";
   const left = me?.recovery_codes_left;
-  // Few left: said as the overview says it (amber, ⚠), and making new ones is the step to take.
+  // Few left: said as the overview says it (amber, its warning icon), and making new ones is the step to take.
   const few = Number.isInteger(left) && left <= FEW_CODES;
-  ui.left.textContent = Number.isInteger(left)
+  const text = Number.isInteger(left)
     ? `${left} of 10 recovery codes left.${few ? " Make new ones soon: each works once." : ""}`
     : "";
-  ui.left.hidden = !ui.left.textContent;
+  ui.left.replaceChildren(few ? icon("warning") : "", text);
+  ui.left.hidden = !text;
   ui.left.classList.toggle("few-codes", few);
   ui.regenerate.classList.toggle("primary", few);
   ui.off.hidden = enabled;
