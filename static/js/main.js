@@ -1,14 +1,15 @@
 // Entry point: picks the view from the URL (#/login, #/signup, #/board, #/account and
 // its pages #/account/profile|security|activity|sessions|danger, and email|two-factor:
 // the profile or security page at that section) and the session, and wires
-// the header and its account menu, the skip link, "Sign out" and the connection state.
+// the header and its account menu, the skip link and "Sign out" (the connection state
+// is lib/connection.js's).
 // Modules wire nothing when imported; init() below starts each of them once.
 
-import { onConnection } from "./lib/api.js";
 import { run } from "./lib/action.js";
+import * as connection from "./lib/connection.js";
 import * as dialog from "./lib/dialog.js";
 import { avatar } from "./lib/avatar.js";
-import { byId, el, flash } from "./lib/dom.js";
+import { byId, el } from "./lib/dom.js";
 import { disclosure } from "./lib/menu.js";
 import * as session from "./lib/session.js";
 import * as account from "./views/account/account.js";
@@ -24,7 +25,6 @@ let current = null; // the view on screen ("auth", "board", "account/…")
 let firstRoute = true;
 let menu = null; // the account menu (lib/menu.js)
 let afterSignIn = null; // the account page a "Sign in to …" link asked for (#/login?then=…)
-let offline = false; // the last request got no answer (the connection strip shows)
 
 const ACCOUNT_PAGES = ["profile", "email", "security", "activity", "two-factor", "sessions", "danger"];
 const RECOVERY = ["forgot", "reset", "verify-email"]; // open with or without a session
@@ -231,60 +231,6 @@ function skipToContent(event) {
   target.scrollIntoView({ block: "start" });
 }
 
-/**
- * One connection state for the whole page, cleared as soon as a request gets through:
- * a strip over the foot of the window (it moves nothing on the page), with a crossed-out
- * signal icon, that speaks of the unsent text only when the composer holds some. When
- * the connection comes back the strip says so ("Connected again."), politely, and goes
- * away by itself a few seconds later, as a success message does (flash).
- */
-function showConnection(reachable) {
-  const recovered = offline && reachable;
-  offline = !reachable;
-  sayConnection();
-  if (recovered) {
-    ui.connection.classList.add("restored");
-    flash(ui.connection, "Connected again.");
-  }
-  document.body.classList.toggle("offline", offline);
-  if (reachable) board.reconnected();
-}
-
-function sayConnection() {
-  // Online, "Connected again." stays until it goes by itself (later requests get through too).
-  if (!offline && ui.connection.classList.contains("restored")) return;
-  ui.connection.classList.remove("restored");
-  let text = "";
-  if (offline) {
-    text = composer.unsent()
-      ? "Cannot reach the server. Retrying… Your unsent text is kept."
-      : "Cannot reach the server. Retrying…";
-  }
-  if (ui.connection.textContent === text) return;
-  if (!text) {
-    ui.connection.replaceChildren();
-  } else if (ui.connection.firstElementChild) {
-    ui.connection.lastElementChild.textContent = text;
-  } else {
-    ui.connection.replaceChildren(offlineIcon(), el("span", { text }));
-  }
-}
-
-function offlineIcon() {
-  const SVG = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(SVG, "svg");
-  for (const [name, value] of Object.entries({
-    viewBox: "0 0 24 24", width: "20", height: "20", "aria-hidden": "true", focusable: "false",
-  })) {
-    svg.setAttribute(name, value);
-  }
-  const path = document.createElementNS(SVG, "path");
-  // A wireless signal struck through (Feather's "wifi-off", MIT).
-  path.setAttribute("d", "M1 1l22 22M16.72 11.06A10.94 10.94 0 0 1 19 12.55M5 12.55a10.94 10.94 0 0 1 5.17-2.39M10.71 5.05A16 16 0 0 1 22.58 9M1.42 9a15.91 15.91 0 0 1 4.7-2.88M8.53 16.11a6 6 0 0 1 6.95 0M12 20h.01");
-  svg.append(path);
-  return svg;
-}
-
 function init() {
   ui = {
     nav: byId("nav"),
@@ -296,7 +242,6 @@ function init() {
     menuAvatar: byId("menu-avatar"),
     signOut: byId("sign-out"),
     skip: byId("skip-link"),
-    connection: byId("connection"),
     views: {
       auth: byId("auth-view"),
       board: byId("board-view"),
@@ -330,11 +275,9 @@ function init() {
     onAccountDeleted: (notice) => signedOut(notice),
     onProfile: (me) => showWho(me.username, me.display_name),
   });
-  onConnection(showConnection);
+  connection.init({ unsentText: composer.unsent, reconnected: board.reconnected });
   // Writing or clearing the composer while offline: the strip says whether text is kept.
-  byId("post-content").addEventListener("input", () => {
-    if (offline) sayConnection();
-  });
+  byId("post-content").addEventListener("input", () => connection.say());
   session.start({
     onEnded: (message) => {
       if (current === "login" || current === "signup") return; // already signed out here

@@ -259,7 +259,7 @@ def test_api_down_shows_an_error_and_keeps_the_unsent_text(page, api):
     # on a desktop and on a 360 px phone.
     for width in (1280, 360):
         page.set_viewport_size({"width": width, "height": 800})
-        banner = page.locator("#connection").bounding_box()
+        banner = page.locator("#connection-bar").bounding_box()
         column = composer.bounding_box()
         assert banner and column
         assert abs(banner["x"] - column["x"]) < 1, width

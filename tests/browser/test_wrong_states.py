@@ -104,7 +104,7 @@ def test_the_connection_coming_back_is_said_briefly_then_the_strip_goes(
     page.context.route(f"{api.url}/**", lambda route: route.abort())
     page.get_by_role("button", name="Refresh").click()
     expect(page.locator("#connection")).to_have_text("Cannot reach the server. Retrying…")
-    expect(page.locator("#connection")).not_to_have_class(re.compile("restored"))
+    expect(page.locator("#connection-bar")).not_to_have_class(re.compile("restored"))
     page.context.unroute(f"{api.url}/**")
 
 
@@ -186,6 +186,41 @@ def test_the_font_stack_falls_back_to_an_emoji_font(page: Any) -> None:
     assert "Noto Color Emoji" in family, family
 
 
+def test_off_the_board_the_strip_retries_by_itself_and_retry_now_asks_at_once(
+    new_page: Any, api: Api
+) -> None:
+    """No poller runs on the Account pages: the strip's "Retrying…" is made true by its
+    own asks (5 s, then further apart), and "Retry now" asks at once."""
+    api.signup("alice")
+    page = ui.signed_in(new_page, clock=True)
+    ui.open_account(page)
+    health: list[str] = []
+
+    def refuse(route: Any) -> None:
+        if route.request.url.endswith("/health"):
+            health.append(route.request.url)
+        route.abort()
+
+    page.context.route(f"{api.url}/**", refuse)
+    ui.account_link(page, "Where you're signed in").click()  # its list cannot load
+    strip = page.locator("#connection")
+    expect(strip).to_have_text("Cannot reach the server. Retrying…")
+    retry = page.get_by_role("button", name="Retry now")
+    expect(retry).to_be_visible()
+    health.clear()
+    retry.click()
+    page.wait_for_timeout(500)
+    assert len(health) == 1  # at once, not at the next turn of the clock
+    expect(strip).to_have_text("Cannot reach the server. Retrying…")
+    health.clear()
+    ui.tick(page, 5_500)
+    assert len(health) == 1  # by itself, 5 s on
+    page.context.unroute(f"{api.url}/**")
+    ui.tick(page, 10_500)  # the next ask, further apart, gets through
+    expect(strip).to_have_text("Connected again.")
+    expect(retry).to_be_hidden()
+
+
 @pytest.mark.parametrize("width", [1280, 360])
 def test_the_offline_strip_moves_nothing_and_speaks_of_a_draft_only_when_there_is_one(
     new_page: Any, api: Api, width: int
@@ -205,7 +240,7 @@ def test_the_offline_strip_moves_nothing_and_speaks_of_a_draft_only_when_there_i
     page.get_by_role("button", name="Refresh").click()
     # An empty composer: nothing to keep, so nothing is said about it.
     expect(strip).to_have_text("Cannot reach the server. Retrying…")
-    expect(strip.locator("svg")).to_be_visible()  # an icon, not a red error box
+    expect(page.locator("#connection-bar svg")).to_be_visible()  # an icon, not a red error box
     assert places() == before  # the strip lies over the page: nothing moved
     box = strip.bounding_box()
     assert box["y"] + box["height"] <= 740 and box["height"] <= 60, box  # one strip, in view

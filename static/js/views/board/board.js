@@ -103,12 +103,15 @@ export function reset({ keepDraft = false } = {}) {
   void keepDraft; // the draft is kept in storage by session.js, which sign-out clears
 }
 
-/** A request got through again: load what could not be loaded while offline. */
+/** The connection came back (lib/connection.js): load what could not be loaded meanwhile. */
 export function reconnected() {
-  if (!state.failedOffline || !state.owner) return;
-  state.failedOffline = false;
-  say(ui.olderError, "");
+  if (!state.owner) return;
+  if (state.failedOffline) {
+    state.failedOffline = false;
+    say(ui.olderError, "");
+  }
   if (!state.loaded) loadFirstPage();
+  else poller.now(); // what was written meanwhile, now rather than after the back-off
 }
 
 async function loadFirstPage() {
