@@ -54,6 +54,9 @@ def test_account_page_shows_username_and_join_date(page, api):
     expect(page.locator("#account-since")).to_have_text(
         re.compile(r"^[A-Z][a-z]+ \d{1,2}, \d{4}$")
     )
+    # The name is the username: said once, as on the board ("alice", not "@alice" under it).
+    expect(page.locator(".identity-handle")).to_have_text(
+        re.compile(r"^Member since "), use_inner_text=True)
     expect(ui.account_menu(page).get_by_role("link", name="Account", exact=True)).to_have_attribute(
         "aria-current", "page")
     page.keyboard.press("Escape")
@@ -263,7 +266,7 @@ def test_recent_security_activity_lists_sign_ins_and_failures(page, api):
     open_account(page)
     ui.account_link(page, "Security activity").click()
     events = activity_items(page)
-    expect(events.first).to_contain_text("Signed in with password")
+    expect(events.first).to_contain_text("Signed in with a password")
     # This browser's first sign-in is marked "This device" only: it was the person.
     expect(events.first.locator(".event-here")).to_have_text("This device")
     expect(events.first.locator(".event-tag")).to_have_count(0)
@@ -328,8 +331,16 @@ def test_overview_counts_recovery_codes_and_links_to_the_security_activity(page,
     expect(page.locator("#ov-totp-mark [data-icon='check']")).to_be_visible()
     expect(page.locator("#ov-codes")).to_have_text("9 left")
     expect(page.locator("#ov-codes-mark [data-icon='check']")).to_be_visible()
+    # The wrong password tried elsewhere is no longer hidden behind "protected": the
+    # check-up asks to review it, and the card counts it (this browser's own are not).
+    review = page.get_by_role("region", name=re.compile("things? to do")).get_by_role(
+        "link", name="Review 1 failed sign-in attempt")
+    expect(review).to_have_attribute("href", "#/account/activity")
+    expect(page.locator("#ov-failed")).to_have_text("1 in 7 days")
+    expect(page.locator("#ov-failed-mark [data-icon='warning']")).to_be_visible()
     link = ui.overview(page).get_by_role("link", name="Review security activity")
-    expect(link).to_have_accessible_description(re.compile("^Latest: Signed in with recovery code"))
+    expect(link).to_have_accessible_description(re.compile(
+        r"^Failed sign-ins: 1 in 7 days Latest: Signed in with a recovery code · \S.* · now$"))
     link.click()
     expect(page).to_have_url(re.compile(r"#/account/activity$"))
     heading = page.get_by_role("heading", name="Security activity", level=1)
@@ -587,6 +598,8 @@ def test_security_checkup_says_protected_when_all_is_done(page, api, changes, sa
         expect(checkup).to_contain_text(
             "Two-factor authentication is on and your email address is verified.")
         expect(checkup.get_by_role("link")).to_have_count(0)
+        expect(page.locator("#ov-failed")).to_have_text("None in 7 days")
+        expect(page.locator("#ov-failed-mark [data-icon='check']")).to_be_visible()
     else:
         expect(checkup.get_by_role("link", name="Make new recovery codes")).to_have_attribute(
             "href", "#/account/two-factor")
@@ -713,6 +726,9 @@ def test_failures_stand_out_and_suspicious_entries_ask_wasnt_you(page, api):
     assert asks == [0] * 8 + [1, 1, 1, 1, 0], asks
     failed_item = events.nth(8)
     failed_item.get_by_text("Wasn't you?").click()
+    # One step, said once: changing the password already signs out every other session.
+    expect(failed_item.locator(".event-help p")).to_contain_text(
+        "Someone may know your password. Changing it signs out every other session.")
     expect(failed_item.get_by_role("link", name="Where you're signed in")).to_have_attribute(
         "href", "#/account/sessions")
     failed_item.get_by_role("button", name="Change password…", exact=True).click()
@@ -950,7 +966,7 @@ def test_security_activity_is_its_own_page_grouped_by_day_with_an_icon_per_kind(
     expect(items).to_have_count(len(DAYS))
     # Not "A session": the one reading this is signed in, so it was another (the API does
     # not say which browser it was; the row's device is the one that signed it out).
-    expect(items.last.locator(".event-what")).to_have_text("Another session was signed out")
+    expect(items.last.locator(".event-what")).to_have_text("Signed out another session")
     icons = page.evaluate("""() => [...document.querySelectorAll("#activity-list li.event")]
         .map((li) => li.querySelector("svg.event-icon")?.dataset.icon)""")
     assert icons == ICONS, icons

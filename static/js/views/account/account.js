@@ -7,6 +7,7 @@
 // rather than guessed.
 
 import { avatar } from "../../lib/avatar.js";
+import { deviceName } from "../../lib/devices.js";
 import { byId, el, say } from "../../lib/dom.js";
 import { SessionEnded, authed } from "../../lib/session.js";
 import { daysAgo, fullTime, relativeTime } from "../../lib/time.js";
@@ -88,6 +89,8 @@ function showMe(me) {
   const name = me.display_name || me.username;
   ui.name.textContent = name;
   ui.username.textContent = me.username;
+  // As on the board: "alice", not "alice" over "@alice", when the name is the username.
+  ui.handle.hidden = name.toLowerCase() === me.username.toLowerCase();
   ui.since.textContent = dateOnly.format(created);
   ui.since.setAttribute("title", fullTime(created));
   ui.avatar.replaceChildren(avatar(name, me.username, "avatar large"));
@@ -115,12 +118,17 @@ function showMe(me) {
 
 /**
  * The one summary at the top (as Google's security checkup): "Your account is
- * protected", or what is left to do, each a link to the place where it is done.
+ * protected", or what is left to do, each a link to the place where it is done. Shown
+ * from GET /me first, then again with the security activity's summary (failed attempts).
  */
-function showCheckup(me) {
+function showCheckup(me, summary = null) {
   const left = me.recovery_codes_left;
   const hasEmail = Object.hasOwn(me, "email");
+  const failed = summary?.failed ?? 0;
   const todo = [
+    // Someone else tried to sign in: not "protected" until the person has looked.
+    failed ? ["#/account/activity", `Review ${failed === 1 ? "1 failed sign-in attempt" : `${failed} failed sign-in attempts`}`,
+      ` from the last ${activity.RECENT_DAYS} days. If they were not you, change your password.`] : null,
     hasEmail && !me.email
       ? ["#/account/email", "Add an email address", " so you can reset a forgotten password"] : null,
     hasEmail && me.email && !me.email_verified
@@ -155,9 +163,15 @@ function showActivity(me, summary) {
   ui.passwordAge.textContent = `${age}.`; // the security page's password section says it too
   ui.activityRow.hidden = !summary;
   if (!summary) return;
-  ui.activity.textContent = summary.latest
-    ? `Latest: ${activity.describe(summary.latest)}, ${relativeTime(new Date(summary.latest.created_at))}`
+  const latest = summary.latest;
+  ui.activity.textContent = latest
+    ? `Latest: ${[activity.describe(latest), deviceName(latest.device, latest.device_kind),
+      relativeTime(new Date(latest.created_at))].join(" · ")}`
     : "Nothing yet";
+  ui.failed.textContent = summary.failed ? `${summary.failed} in ${activity.RECENT_DAYS} days`
+    : `None in ${activity.RECENT_DAYS} days`;
+  mark(ui.failedMark, !summary.failed);
+  showCheckup(me, summary);
 }
 
 function passwordAge(me, summary) {
@@ -184,12 +198,12 @@ function showSessionCount(list) {
 export function resetAccount() {
   loading = null;
   const facts = [ui.name, ui.username, ui.since, ui.totp, ui.passkeys, ui.sessions, ui.email,
-    ui.ovName, ui.password, ui.passwordAge, ui.codes, ui.activity];
+    ui.ovName, ui.password, ui.passwordAge, ui.codes, ui.activity, ui.failed];
   for (const node of facts) {
     node.textContent = "";
   }
   ui.avatar.replaceChildren();
-  for (const node of [ui.totpMark, ui.codesMark, ui.emailMark]) node.replaceChildren();
+  for (const node of [ui.totpMark, ui.codesMark, ui.emailMark, ui.failedMark]) node.replaceChildren();
   ui.checkup.hidden = true;
   ui.checkupList.replaceChildren();
   profile.reset();
@@ -222,6 +236,9 @@ export function init({ onAccountDeleted, onProfile: profileChanged }) {
     codes: byId("ov-codes"),
     activityRow: byId("ov-activity-row"),
     activity: byId("ov-activity"),
+    failed: byId("ov-failed"),
+    failedMark: byId("ov-failed-mark"),
+    handle: byId("account-handle"),
     passkeys: byId("ov-passkeys"),
     sessions: byId("ov-sessions"),
     emailItem: byId("ov-email-item"),

@@ -21,11 +21,12 @@ const PAGE_MOST = 100; // the API's largest page
 const PAGES_MOST = 5; // events are kept 90 days: a few pages reach back that far
 const PASSWORD_EVENTS = ["password_changed", "password_reset"];
 const ATTENTION = ["sign_in_failed", "locked"];
+export const RECENT_DAYS = 7; // the overview's "failed sign-ins" look back this far
 // What someone else could have done with the account: these get "Wasn't you?".
 const SUSPICIOUS = [...ATTENTION, ...PASSWORD_EVENTS, "email_changed", "totp_enabled", "totp_disabled"];
 const METHODS = {
-  password: "password", totp: "password and code", recovery_code: "recovery code",
-  passkey: "passkey",
+  password: "a password", totp: "a password and a code", recovery_code: "a recovery code",
+  passkey: "a passkey",
 };
 
 let ui = null;
@@ -52,9 +53,10 @@ export function describe(event) {
     case "recovery_codes_regenerated": return "New recovery codes made";
     case "passkey_added": return "Passkey added";
     case "passkey_removed": return "Passkey removed";
-    // The API records who signed it out (this row's device), not which session ended, so
-    // the browser cannot be named; it was never this one, whose session is still live.
-    case "session_ended": return "Another session was signed out";
+    // Said from the side of the one who did it: the API records that session's device (this
+    // row's), not the one that ended ("Another session was signed out · Firefox on
+    // Windows" read as if Firefox had ended). It was never this one, still live.
+    case "session_ended": return "Signed out another session";
     case "email_changed": return "Email address changed";
     case "email_verified": return "Email address verified";
     default: return event.type.replace(/_/g, " ");
@@ -66,12 +68,12 @@ function suspicious(event) {
   return SUSPICIOUS.includes(event.type) || (event.type === "sign_in" && event.details?.new_device === true);
 }
 
-/** "Wasn't you?": a small disclosure with the two things to do next. */
+/** "Wasn't you?": a small disclosure with the step to take (and where to look first). */
 function wasntYou() {
   return el("details", { className: "event-help" },
     el("summary", { text: "Wasn't you?" }),
     el("p", {},
-      "Someone may know your password. Change it, then sign out the sessions you do not know.",
+      "Someone may know your password. Changing it signs out every other session.",
       el("span", { className: "event-help-actions" },
         el("button", { className: "quiet", text: "Change password…",
           attrs: { type: "button", "aria-haspopup": "dialog" }, on: { click: changePassword } }),
@@ -127,18 +129,32 @@ function addEvents(events) {
 }
 
 /**
- * For the overview: the newest event, and when the password was last changed or reset
- * (null when not within the 90 days the API keeps). Null when the API has no such list.
+ * For the overview: the newest event, when the password was last changed or reset
+ * (null when not within the 90 days the API keeps), and how many failed sign-in attempts
+ * (and pauses) were made on other devices in the last RECENT_DAYS days since that
+ * change. Null when the API has no such list.
  */
 export async function summary() {
   let cursor = null;
   let latest = null;
+  let failed = 0; // wrong passwords or codes, and pauses, since RECENT_DAYS and the last change
+  const since = Date.now() - RECENT_DAYS * 86_400_000;
+  const count = (events) => {
+    for (const event of events) {
+      if (new Date(event.created_at).getTime() < since) return false;
+      if (ATTENTION.includes(event.type) && event.current !== true) failed += 1;
+    }
+    return true;
+  };
+  let counting = true;
   try {
     for (let page = 0; page < PAGES_MOST; page += 1) {
       const answer = await authed("GET", "/me/security-events", { query: { limit: PAGE_MOST, cursor } });
       latest ??= answer.events[0] ?? null;
-      const change = answer.events.find((event) => PASSWORD_EVENTS.includes(event.type));
-      if (change) return { latest, passwordChanged: new Date(change.created_at) };
+      const at = answer.events.findIndex((event) => PASSWORD_EVENTS.includes(event.type));
+      // Attempts before a change of password no longer matter: it locked out whoever it was.
+      if (counting) counting = count(at < 0 ? answer.events : answer.events.slice(0, at));
+      if (at >= 0) return { latest, passwordChanged: new Date(answer.events[at].created_at), failed };
       cursor = answer.next_cursor ?? null;
       if (!cursor) break;
     }
@@ -146,7 +162,7 @@ export async function summary() {
     if (error instanceof ApiError && [403, 404].includes(error.status)) return null;
     throw error;
   }
-  return { latest, passwordChanged: null };
+  return { latest, passwordChanged: null, failed };
 }
 
 /** Load the list (a server without it, 404/403, says so). */
