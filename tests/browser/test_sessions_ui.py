@@ -147,9 +147,9 @@ def test_this_device_comes_first_then_the_others_by_their_last_activity(new_page
     assert parsed and raw and parsed["y"] < raw["y"], (parsed, raw)
 
     # Each Sign out names its session; one for all the others, when there are two or more.
-    expect(iphone.get_by_role("button", name="Sign out Safari on iPhone", exact=True)
+    expect(iphone.get_by_role("button", name="Sign out Safari on iPhone…", exact=True)
            ).to_be_visible()
-    expect(windows.get_by_role("button", name="Sign out Firefox on Windows", exact=True)
+    expect(windows.get_by_role("button", name="Sign out Firefox on Windows…", exact=True)
            ).to_be_visible()
     expect(here.get_by_role("button", name="Sign out everywhere else")).to_be_visible()
 
@@ -166,6 +166,14 @@ def test_signing_out_another_session_sends_that_browser_to_login(new_page, api):
     expect(others(here).locator(".session-name")).to_have_text(
         ["Chrome on Linux", "Unknown device"])
     others(here).first.get_by_role("button", name="Sign out Chrome on Linux").click()
+    # Asked first, naming the session, as "Sign out everywhere else…" asks; Cancel keeps it.
+    confirm = here.get_by_role("dialog", name="Sign out Chrome on Linux?")
+    expect(confirm).to_contain_text("Chrome on Linux will have to sign in again.")
+    confirm.get_by_role("button", name="Cancel").click()
+    expect(confirm).to_be_hidden()
+    expect(sessions(here)).to_have_count(3)
+    others(here).first.get_by_role("button", name="Sign out Chrome on Linux").click()
+    confirm.get_by_role("button", name="Sign out", exact=True).click()
     expect(done(here)).to_have_text("Signed out Chrome on Linux.")
     expect(sessions(here)).to_have_count(2)
     expect(here.get_by_role("heading", name="Other sessions (1)")).to_be_visible()
@@ -319,6 +327,8 @@ def test_signing_out_the_last_other_session_says_so_and_keeps_the_focus_near(new
            ).to_be_visible()
     expect(here.get_by_role("button", name="Sign out everywhere else")).to_be_hidden()
     others(here).first.get_by_role("button", name="Sign out Unknown device").press("Enter")
+    here.get_by_role("dialog", name="Sign out Unknown device?").get_by_role(
+        "button", name="Sign out", exact=True).press("Enter")
     expect(done(here)).to_have_text("Signed out Unknown device.")
     # Nothing left to sign out: the heading takes the focus, over the empty state.
     heading = here.get_by_role("heading", name="Other sessions", exact=True)

@@ -8,7 +8,6 @@
 // browser's next request sends it back to the sign-in page.
 
 import * as dialog from "../../lib/dialog.js";
-import { run } from "../../lib/action.js";
 import { ApiError } from "../../lib/api.js";
 import { deviceIcon, deviceName as knownName, deviceParts } from "../../lib/devices.js";
 import { byId, el, flash, say } from "../../lib/dom.js";
@@ -161,9 +160,12 @@ function sessionItem(session) {
   else {
     item.append(el("button", {
       className: "danger-quiet",
-      attrs: { type: "button", "aria-describedby": `${id}-active ${id}-signed-in` },
+      attrs: {
+        type: "button", "aria-haspopup": "dialog", "aria-label": `Sign out ${name}…`,
+        "aria-describedby": `${id}-active ${id}-signed-in`,
+      },
       on: { click: () => endOne(session.id, item) },
-    }, "Sign out", el("span", { className: "visually-hidden", text: ` ${name}` })));
+    }, "Sign out…"));
   }
   return item;
 }
@@ -235,20 +237,32 @@ async function endSession(id) {
   }
 }
 
+/** One session's "Sign out…": asked first, as for all of them (a tap on a phone is easily a slip). */
 async function endOne(id, item) {
   say(ui.done, "");
-  const button = item.querySelector("button");
-  const ended = await run(button, "Signing out…", async () => {
-    await endSession(id);
-    return true;
-  }, { errorRegion: ui.error });
+  const name = item.dataset.name;
+  const ended = await dialog.ask({
+    title: `Sign out ${name}?`,
+    text: [
+      el("p", { text: `${name} will have to sign in again.` }),
+      el("p", { text: "This device stays signed in." }),
+    ],
+    submit: "Sign out",
+    busy: "Signing out…",
+    danger: true,
+    password: false,
+    action: async () => {
+      await endSession(id);
+      return true;
+    },
+  });
   if (!ended) return;
   // Focus goes where the person was: the next row's Sign out, else the previous one's,
   // else the heading above the (now empty) list.
   const next = item.nextElementSibling ?? item.previousElementSibling;
   item.remove();
   showCount();
-  flash(ui.done, `Signed out ${item.dataset.name}.`);
+  flash(ui.done, `Signed out ${name}.`);
   (next?.querySelector("button") ?? ui.othersTitle).focus();
 }
 
