@@ -756,6 +756,14 @@ def test_the_change_password_dialog_has_show_toggles_and_hides_again_on_close(pa
     expect(new).to_have_attribute("type", "text")
     expect(again).to_have_attribute("type", "text")
     expect(dialog(page).get_by_role("button", name="Hide new passwords")).to_be_visible()
+    # The repeat lines up with the field it repeats (ends where it ends, not under Show),
+    # on a computer and on a phone; Show keeps its width when it says Hide.
+    for width in (1280, 360):
+        page.set_viewport_size({"width": width, "height": 800})
+        boxes = [field.bounding_box() for field in (current, new, again)]
+        ends = [box["x"] + box["width"] for box in boxes]
+        assert abs(ends[2] - ends[1]) < 1 and abs(ends[1] - ends[0]) < 1, (width, boxes)
+        assert abs(boxes[2]["x"] - boxes[1]["x"]) < 1, (width, boxes)
     dialog(page).get_by_role("button", name="Cancel").click()
     page.get_by_role("button", name="Change password…").click()
     for field in (current, new, again):  # shown again hidden, and empty
