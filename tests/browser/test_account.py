@@ -412,7 +412,7 @@ def test_two_factor_sheet_on_a_phone_has_a_top_bar_with_close_and_no_empty_band(
         "Your password").fill(ui.PASSWORD)
     page.get_by_role("button", name="Continue").click()
     setup = page.get_by_role("dialog", name="Set up two-factor authentication")
-    bar = setup.locator(".sheet-bar")
+    bar = setup.locator(".dialog-bar")
     close = bar.get_by_role("button", name="Close", exact=True)
     expect(bar.get_by_role("heading", name="Set up two-factor authentication")).to_be_visible()
     expect(close).to_be_visible()
@@ -433,7 +433,7 @@ def test_two_factor_sheet_on_a_phone_has_a_top_bar_with_close_and_no_empty_band(
     sheet = ui.open_two_factor_setup(page)
     ui.turn_on_two_factor(sheet)
     expect(sheet.get_by_role("button", name="Close", exact=True)).to_be_hidden()
-    expect(sheet.locator(".sheet-bar").get_by_role("heading")).to_have_text(
+    expect(sheet.locator(".dialog-bar").get_by_role("heading")).to_have_text(
         "Two-factor authentication is on")
     ui.keep_codes(sheet)
     expect(sheet).to_be_hidden()
@@ -1276,3 +1276,45 @@ def test_words_give_way_only_where_there_is_no_room(new_page, api, width, overvi
     assert page.locator(".brand-name").evaluate(shown) is phone_words
     expect(page.get_by_role("link", name="chalkboard")).to_be_visible()
     expect(page.get_by_role("link", name="Edit profile")).to_have_count(1)
+
+
+def test_every_dialog_has_a_close_button_in_its_title_bar_that_cancels(page, api):
+    """One pattern for every dialog, as GitHub's: a ✕ at the title's end that does what
+    Cancel does: the board's delete, the account's step-up dialog, two-factor setup."""
+    api.user("alice")
+    api.post("alice", "a message to keep")
+    ui.log_in(page, "alice")
+
+    def close_of(dialog):
+        close = dialog.get_by_role("button", name="Close", exact=True)
+        title = dialog.get_by_role("heading", level=2).first.bounding_box()
+        box = close.bounding_box()
+        frame = dialog.bounding_box()
+        assert title and box and frame
+        assert box["x"] > title["x"] and box["y"] < title["y"] + title["height"], (title, box)
+        assert frame["x"] + frame["width"] - (box["x"] + box["width"]) < 24, (frame, box)
+        return close
+
+    ui.messages(page).first.get_by_role("button", name=re.compile("^Delete")).click()
+    confirm = page.get_by_role("dialog", name="Delete this message?")
+    close_of(confirm).click()
+    expect(confirm).to_be_hidden()
+    expect(ui.messages(page)).to_have_count(1)
+
+    ui.open_account(page, "Sign-in & security")
+    change = page.get_by_role("button", name="Change password…")
+    change.click()
+    step_up = page.get_by_role("dialog", name="Change password")
+    step_up.get_by_label("Current password").fill("typed")
+    close_of(step_up).click()
+    expect(step_up).to_be_hidden()
+    expect(change).to_be_focused()
+    change.click()
+    expect(step_up.get_by_label("Current password")).to_have_value("")  # nothing kept
+
+    page.keyboard.press("Escape")
+    setup = ui.open_two_factor_setup(page)
+    close_of(setup).click()
+    expect(setup).to_be_hidden()
+    expect(page.get_by_role("region", name="Two-factor authentication").locator(
+        "#totp-badge")).to_have_text("Off")

@@ -43,6 +43,11 @@ export function init() {
     cancel: byId("step-up-cancel"),
     submit: byId("step-up-submit"),
   };
+  // Each dialog's ✕ is its Cancel's twin (the page's other dialogs too): pressing it
+  // presses that Cancel, which knows whether cancelling is possible now.
+  for (const close of document.querySelectorAll(".dialog-close[data-cancels]")) {
+    close.addEventListener("click", () => byId(close.dataset.cancels).click());
+  }
   ui.form.addEventListener("submit", submit);
   ui.cancel.addEventListener("click", () => close(null));
   ui.dialog.addEventListener("cancel", (event) => {
