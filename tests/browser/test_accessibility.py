@@ -47,7 +47,9 @@ def test_keyboard_only_sign_up_post_delete_and_log_out(page, api):
     expect(composer.get_by_role("button", name="Post")).to_be_focused()
 
     keys.press("Shift+Tab")  # back to the field…
-    keys.press("Shift+Tab")  # …and the feed above it: one stop, the newest message
+    keys.press("Shift+Tab")  # …and up into the feed: its one stop's Delete button…
+    expect(ui.newest(page).get_by_role("button")).to_be_focused()
+    keys.press("Shift+Tab")  # …and that stop, the newest message
     expect(ui.newest(page)).to_be_focused()
     keys.press("Tab")  # the focused message's Delete button
     expect(ui.newest(page).get_by_role("button")).to_be_focused()

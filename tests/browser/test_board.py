@@ -309,8 +309,8 @@ def test_api_down_shows_an_error_and_keeps_the_unsent_text(page, api):
         assert banner and column
         assert abs(banner["x"] - column["x"]) < 1, width
         assert abs(banner["width"] - column["width"]) < 1, width
-        # The composer, docked at the window's foot, stands above the banner, not under it.
-        assert column["y"] + column["height"] <= banner["y"], (width, column, banner)
+        # The banner lies just above the composer docked at the window's foot, not over it.
+        assert banner["y"] + banner["height"] <= column["y"], (width, column, banner)
     expect(composer.get_by_label("Message")).to_have_value("this must not be lost")
     expect(composer.get_by_role("button", name="Post")).to_be_enabled()
     # Reloaded while the server is still down, the draft is still there.

@@ -138,6 +138,7 @@ async function loadPage(cursor) {
   // board's start after the last page) stays where the reader saw the button.
   const olderTop = cursor ? ui.older.getBoundingClientRect().top : 0;
   let added = [];
+  let arrived = false; // the page came (not failed, nor meant for someone else)
   await run(button, cursor ? "Loading…" : "Refreshing…", async () => {
     if (!cursor) await poller.settled(); // a check in flight would add to the old list
     const page = await authed("GET", "/messages", { query: { limit: PAGE_SIZE, cursor } });
@@ -154,6 +155,7 @@ async function loadPage(cursor) {
     noteNewest(page.messages);
     state.nextCursor = page.next_cursor ?? null;
     state.loaded = true;
+    arrived = true;
     if (!cursor) say(ui.status, "Board up to date.");
   }, { errorRegion: region, explain: cursor ? explainOlder : explain });
   // Asked before "Older messages" may hide: a hidden button loses focus at the next layout.
@@ -166,10 +168,10 @@ async function loadPage(cursor) {
   updatePill();
   keepOneTabStop(ui.list);
   collapseLong(added);
-  if (cursor) {
+  if (arrived && cursor) {
     const top = (ui.older.hidden ? ui.end : ui.older).getBoundingClientRect().top;
     window.scrollBy({ top: top - olderTop, behavior: "instant" });
-  } else if (state.loaded) {
+  } else if (arrived) {
     toBottom(); // the newest message, just above the composer
   }
   // "Older messages" is gone after the last page: go on reading at the first new row,
