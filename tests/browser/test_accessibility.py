@@ -36,20 +36,23 @@ def test_keyboard_only_sign_up_post_delete_and_log_out(page, api):
 
     keys.press("Tab")  # Refresh
     keys.press("Tab")  # the keyboard shortcuts "?"
-    keys.press("Tab")  # the composer, always open
+    keys.press("Tab")  # the composer, docked below the (empty) feed
     composer = ui.composer(page)
     expect(composer.get_by_label("Message")).to_be_focused()
     keys.type("typed without a mouse")
     keys.press("Tab")
     expect(composer.get_by_role("button", name="Post")).to_be_focused()
     keys.press("Enter")
-    expect(ui.messages(page).first.locator(".content")).to_have_text("typed without a mouse")
+    expect(ui.newest(page).locator(".content")).to_have_text("typed without a mouse")
     expect(composer.get_by_role("button", name="Post")).to_be_focused()
 
-    keys.press("Tab")  # the feed: one stop, the newest message
-    expect(ui.messages(page).first).to_be_focused()
+    keys.press("Shift+Tab")  # back to the field…
+    keys.press("Shift+Tab")  # …and up into the feed: its one stop's Delete button…
+    expect(ui.newest(page).get_by_role("button")).to_be_focused()
+    keys.press("Shift+Tab")  # …and that stop, the newest message
+    expect(ui.newest(page)).to_be_focused()
     keys.press("Tab")  # the focused message's Delete button
-    expect(ui.messages(page).first.get_by_role("button")).to_be_focused()
+    expect(ui.newest(page).get_by_role("button")).to_be_focused()
     keys.press("Enter")
     confirm = page.get_by_role("dialog", name="Delete this message?")
     expect(confirm.get_by_role("button", name="Cancel")).to_be_focused()
@@ -107,7 +110,7 @@ def test_fields_and_controls_are_labelled(page, api):
     ui.fill_credentials(page, "alice", ui.PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     ui.board_loaded(page)
-    expect(page.get_by_role("list", name="Messages, newest first")).to_be_attached()
+    expect(ui.message_list(page)).to_be_attached()
     expect(page.get_by_role("navigation", name="Main")).to_be_visible()
     # Every error region is a live region, there before anything is put in it.
     regions = page.locator(".error")

@@ -181,10 +181,10 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     ui.post(page, "Sounds good, see you all there 👋")
     check(page, "board", scheme, size)
 
-    ui.messages(page).first.focus()
-    page.keyboard.press("ArrowDown")
-    page.keyboard.press("ArrowUp")  # back to alice's own row, by keyboard: its Delete shows
-    own = ui.messages(page).first
+    ui.newest(page).focus()
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowDown")  # back to alice's own row, by keyboard: its Delete shows
+    own = ui.newest(page)
     expect(own).to_be_focused()
     expect(own.get_by_role("button", name=re.compile("^Delete"))).to_have_css("opacity", "1")
     check(page, "board-focused-row", scheme, size)
@@ -209,8 +209,8 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     ui.write_message(page, "")
 
     if size == "phone":  # a finger first touches the message, which shows its Delete
-        ui.messages(page).first.locator(".content").tap()
-    ui.messages(page).first.get_by_role("button", name=re.compile("^Delete")).click()
+        ui.newest(page).locator(".content").tap()
+    ui.newest(page).get_by_role("button", name=re.compile("^Delete")).click()
     expect(page.get_by_role("dialog", name="Delete this message?")).to_be_visible()
     check(page, "delete-confirm", scheme, size)
     page.keyboard.press("Escape")
@@ -225,7 +225,7 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     check(page, "board-connection-restored", scheme, size)
     expect(page.locator("#connection")).to_be_empty()  # by itself, a few seconds later
 
-    # The board with more to read: "Older messages" at the bottom (the story fits one
+    # The board with more to read: "Older messages" at the top (the story fits one
     # page, so its first page is answered as if more followed), scrolled into view.
     def more_follow(route):
         first = route.fetch()

@@ -22,14 +22,14 @@ ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 def test_empty_board_says_so(new_page, api):
     api.signup("alice")
     page = ui.signed_in(new_page)
-    expect(page.get_by_text("No messages yet. Write the first one above.")).to_be_visible()
+    expect(page.get_by_text("No messages yet. Write the first one below.")).to_be_visible()
     expect(ui.messages(page)).to_have_count(0)
     expect(page.get_by_role("button", name="Older messages")).to_be_hidden()
     ui.post(page, "the first message")
     expect(page.get_by_text("No messages yet")).to_be_hidden()
 
 
-def test_board_shows_newest_first_with_author_and_relative_time(new_page, api):
+def test_board_shows_oldest_at_the_top_newest_at_the_bottom_with_author_and_time(new_page, api):
     api.user("bob")
     api.user("alice")
     first = api.post("bob", "one from bob")
@@ -37,9 +37,9 @@ def test_board_shows_newest_first_with_author_and_relative_time(new_page, api):
     last = api.post("bob", "and bob again")
     page = ui.signed_in(new_page)
     expect(ui.messages(page)).to_have_count(3)
-    assert ui.message_texts(page) == ["and bob again", "then alice", "one from bob"]
+    assert ui.message_texts(page) == ["one from bob", "then alice", "and bob again"]
     assert page.locator("#messages .author").all_text_contents() == ["bob", "alice", "bob"]
-    newest = ui.messages(page).first.locator("time")
+    newest = ui.messages(page).last.locator("time")
     expect(newest).to_have_text("now")
     expect(newest).to_have_attribute("datetime", last["created_at"])
     assert ISO_MS.match(first["created_at"])
@@ -88,8 +88,53 @@ def test_paging_through_45_messages_shows_each_once(new_page, api):
     older.click()
     expect(ui.messages(page)).to_have_count(45)
     expect(older).to_be_hidden()
-    expect(page.get_by_text("You have reached the oldest message.")).to_be_visible()
+    expect(page.get_by_text("This is the start of the board.")).to_be_visible()
     assert ui.message_texts(page) == posted  # older pages joined the group at its top
+
+
+# Where the newest row is against the docked composer and the window.
+NEWEST_ON_COMPOSER = """() => {
+    const rows = document.querySelectorAll("#messages > li.message");
+    const row = rows[rows.length - 1].getBoundingClientRect();
+    const composer = document.querySelector("#composer").getBoundingClientRect();
+    return { top: row.top, bottom: row.bottom, composer: composer.top,
+             composerBottom: composer.bottom, window: innerHeight };
+}"""
+
+
+def at_the_newest(page) -> None:
+    """The view is at the bottom: the newest row whole in view, just above the composer,
+    which is in view too."""
+    spot = page.evaluate(NEWEST_ON_COMPOSER)
+    assert spot["top"] >= 0 and spot["bottom"] <= spot["composer"] + 1, spot
+    assert spot["composer"] - spot["bottom"] <= 40, spot
+    assert spot["composerBottom"] <= spot["window"], spot
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (360, 740)])
+def test_the_board_opens_at_the_newest_message_just_above_the_composer(
+        new_page, api, width, height):
+    api.user("bob")
+    api.signup("alice")
+    for n in range(30):
+        api.post("bob", f"message {n:02d}\nwith a second line")
+    page = ui.signed_in(new_page, width=width, height=height)
+    expect(ui.messages(page)).to_have_count(20)
+    expect(ui.newest(page).locator(".content")).to_have_text("message 29\nwith a second line")
+    at_the_newest(page)  # signed in
+    page.screenshot(path=f"/tmp/chat-order-opens-{width}.png")
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.get_by_role("button", name="Refresh", exact=True).click()
+    ui.board_loaded(page)
+    at_the_newest(page)  # refreshed
+    page.reload()
+    ui.board_loaded(page)
+    expect(ui.messages(page)).to_have_count(20)
+    at_the_newest(page)  # reloaded
+    # Posting from far up the feed: the message shows at the bottom and the view goes there.
+    page.evaluate("() => window.scrollTo(0, 0)")
+    ui.post(page, "posted from the top")
+    at_the_newest(page)
 
 
 def test_refresh_shows_messages_posted_elsewhere(new_page, api):
@@ -116,7 +161,7 @@ def test_message_html_is_shown_as_text(new_page, api, problems):
     ui.post(page, payloads[1])
     page.get_by_role("button", name="Refresh").click()
     expect(ui.messages(page)).to_have_count(2)
-    assert ui.message_texts(page) == [payloads[1], payloads[0]]
+    assert ui.message_texts(page) == [payloads[0], payloads[1]]
     # Nothing was parsed as markup, nothing ran (no alert: `problems` records any dialog).
     assert page.locator("#messages img, #messages script, #messages b").count() == 0
     page.get_by_text("bold?", exact=False).hover()
@@ -124,7 +169,7 @@ def test_message_html_is_shown_as_text(new_page, api, problems):
     assert problems.errors == []
 
 
-def test_composer_posts_and_the_message_appears_at_the_top_without_a_reload(new_page, api):
+def test_composer_posts_and_the_message_appears_at_the_bottom_without_a_reload(new_page, api):
     api.user("bob")
     api.signup("alice")
     api.post("bob", "older news")
@@ -133,8 +178,8 @@ def test_composer_posts_and_the_message_appears_at_the_top_without_a_reload(new_
     ui.write_message(page, "  fresh news  \n")
     ui.composer(page).get_by_role("button", name="Post").click()
     expect(ui.composer(page).get_by_label("Message")).to_have_value("")
-    assert ui.message_texts(page) == ["fresh news", "older news"]
-    expect(ui.messages(page).first.locator(".author")).to_have_text("alice")
+    assert ui.message_texts(page) == ["older news", "fresh news"]
+    expect(ui.messages(page).last.locator(".author")).to_have_text("alice")
     assert page.evaluate("() => window.sameDocument") is True
     expect(page.get_by_role("status").filter(has_text="Message posted.")).to_have_count(1)
 
@@ -264,6 +309,8 @@ def test_api_down_shows_an_error_and_keeps_the_unsent_text(page, api):
         assert banner and column
         assert abs(banner["x"] - column["x"]) < 1, width
         assert abs(banner["width"] - column["width"]) < 1, width
+        # The banner lies just above the composer docked at the window's foot, not over it.
+        assert banner["y"] + banner["height"] <= column["y"], (width, column, banner)
     expect(composer.get_by_label("Message")).to_have_value("this must not be lost")
     expect(composer.get_by_role("button", name="Post")).to_be_enabled()
     # Reloaded while the server is still down, the draft is still there.

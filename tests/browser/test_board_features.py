@@ -235,8 +235,9 @@ def test_the_feed_is_one_tab_stop_with_arrow_keys_and_its_actions(page: Any, api
         """() => Array.from(document.querySelectorAll('#messages *'))
             .filter((n) => n.tabIndex >= 0).length"""
     )
-    # The first row and its own link and delete button; nothing else in the list.
+    # The newest (bottom) row and its own link and delete button; nothing else in the list.
     assert stops == 3, stops
+    expect(rows.nth(4)).to_have_attribute("tabindex", "0")
     rows.first.focus()  # one group by bob: "bob 0" first, as written
     page.keyboard.press("ArrowDown")
     expect(rows.nth(1)).to_be_focused()
@@ -290,7 +291,7 @@ def test_recently_active_lists_who_wrote_the_board_latest_first_beside_a_wide_fe
     ui.post(page, "me too")  # the newest: alice first, marked as her
     expect(people).to_have_count(3)
     expect(people.first.locator(".who")).to_have_text("alice (you)")
-    ui.messages(page).first.get_by_role("button", name=re.compile("^Delete")).click()
+    ui.newest(page).get_by_role("button", name=re.compile("^Delete")).click()
     page.get_by_role("dialog", name="Delete this message?").get_by_role(
         "button", name="Delete", exact=True).click()
     expect(people).to_have_count(2)  # her only message went: so does she
@@ -301,8 +302,9 @@ def test_recently_active_lists_who_wrote_the_board_latest_first_beside_a_wide_fe
 
 
 def test_the_composer_stays_in_view_while_the_feed_scrolls(new_page: Any, api: Api) -> None:
-    """Slack, Discord and Mastodon keep the composer on screen; so does the board, and a
-    row reached by the keyboard stops below it rather than under it."""
+    """Slack, Discord and Mastodon keep the composer on screen; so does the board, docked
+    at the window's foot, and a row reached by the keyboard stops above it rather than
+    under it."""
     api.user("bob")
     api.signup("alice")
     for n in range(40):
@@ -310,27 +312,30 @@ def test_the_composer_stays_in_view_while_the_feed_scrolls(new_page: Any, api: A
     page = ui.signed_in(new_page, width=1280, height=800)
     expect(ui.messages(page)).to_have_count(20)
     composer = ui.composer(page)
-    page.mouse.move(640, 500)
-    page.mouse.wheel(0, 3000)
-    page.wait_for_function("() => window.scrollY > 600")
+    page.mouse.move(640, 300)
+    page.mouse.wheel(0, -3000)
+    page.wait_for_function(
+        "() => document.documentElement.scrollHeight - innerHeight - scrollY > 600")
     box = composer.bounding_box()
-    assert box is not None and 0 <= box["y"] < 40, box  # still at the top of the window
-    ui.write_message(page, "typed from far down the feed")
+    bottom = box["y"] + box["height"]
+    assert box is not None and 800 - 40 < bottom <= 800, box  # still at the window's foot
+    ui.write_message(page, "typed from far up the feed")
     expect(composer.get_by_label("Message")).to_be_in_viewport()
-    # Arrow keys up the feed: each focused row is below the composer, never behind it.
-    ui.messages(page).nth(12).focus()
-    for _ in range(6):
-        page.keyboard.press("ArrowUp")
+    # Arrow keys down the feed: each focused row is above the composer, never behind it.
+    page.evaluate("() => window.scrollTo(0, 0)")
+    ui.messages(page).nth(2).focus()
+    for _ in range(8):
+        page.keyboard.press("ArrowDown")
         row = page.evaluate_handle("() => document.activeElement").as_element()
-        top = row.bounding_box()["y"]
-        bottom = composer.bounding_box()["y"] + composer.bounding_box()["height"]
-        assert top >= bottom - 1, (top, bottom)
+        row_box = row.bounding_box()
+        top = composer.bounding_box()["y"]
+        assert row_box["y"] >= 0 and row_box["y"] + row_box["height"] <= top + 1, (row_box, top)
 
 
-# What is drawn at each point of the strip between the window's top and the composer.
-OVER_THE_COMPOSER = """(composer) => {
+# What is drawn at each point of the strip between the composer and the window's foot.
+BELOW_THE_COMPOSER = """(composer) => {
     const box = composer.getBoundingClientRect(), hits = [];
-    for (let y = 0; y < box.top; y += 2) {
+    for (let y = Math.ceil(box.bottom); y < innerHeight; y += 2) {
         for (let x = box.left + 2; x < box.right - 2; x += 16) {
             hits.push(document.elementFromPoint(x, y)?.closest("li.message") ? "row" : "ok");
         }
@@ -340,21 +345,23 @@ OVER_THE_COMPOSER = """(composer) => {
 
 
 @pytest.mark.parametrize("width", [1280, 360])
-def test_no_row_shows_above_the_kept_composer(new_page, api, width):
+def test_no_row_shows_below_the_docked_composer(new_page, api, width):
     api.user("bob")
     api.user("alice")
     for n in range(30):
         api.post("bob" if n % 2 else "alice", f"message {n}\nwith a second line")
     page = ui.signed_in(new_page, width=width, height=740)
     expect(ui.messages(page)).to_have_count(20)
-    page.mouse.wheel(0, 1500)
-    page.wait_for_function("() => window.scrollY > 600")
     composer = page.locator(".composer")
+    page.mouse.move(width // 2, 300)
+    page.mouse.wheel(0, -1500)
+    page.wait_for_function(
+        "() => document.documentElement.scrollHeight - innerHeight - scrollY > 600")
     for step in range(8):  # wherever the rows passing behind it are
-        page.mouse.wheel(0, 37)
-        hits = composer.evaluate(OVER_THE_COMPOSER)
+        page.mouse.wheel(0, -37)
+        page.wait_for_timeout(50)
+        hits = composer.evaluate(BELOW_THE_COMPOSER)
         assert hits and "row" not in hits, (step, hits.count("row"))
-
 
 
 MAC = """(() => {

@@ -65,14 +65,13 @@ def test_the_story_board_shows_its_days_and_runs_in_order(api, page):
     expect(rows).to_have_count(len(told))
 
     today = datetime.fromtimestamp(page.evaluate("Date.now()") / 1000, UTC).date()
-    days = dict.fromkeys(datetime.fromtimestamp(m["created_at"], UTC).date()
-                         for m in reversed(told))
+    days = dict.fromkeys(datetime.fromtimestamp(m["created_at"], UTC).date() for m in told)
     assert len(days) >= 3
     expect(page.locator("#messages .day-label")).to_have_text(
         [day_label(day, today) for day in days])
 
-    # Read group by group (a group: a row with a name, then its .continued rows), the
-    # newest group first, each group oldest first: the story, newest first.
+    # Read group by group (a group: a row with a name, then its .continued rows), as a
+    # chat: groups oldest first, each group oldest first: the story as it was told.
     shown = page.evaluate("""() => [...document.querySelectorAll('#messages > li.message')]
         .map((row) => ({ id: row.dataset.id, continued: row.classList.contains('continued') }))""")
     by_id = {m["id"]: m for m in told}
@@ -81,7 +80,7 @@ def test_the_story_board_shows_its_days_and_runs_in_order(api, page):
         if not row["continued"]:
             groups.append([])
         groups[-1].append(by_id[row["id"]])
-    assert [m for group in groups for m in reversed(group)] == list(reversed(told))
+    assert [m for group in groups for m in group] == told
     for group in groups:
         assert len({m["username"] for m in group}) == 1
     assert ["Nice. The upgrade took forty seconds here.", "No downtime either."] in [

@@ -33,29 +33,101 @@ def test_a_message_posted_in_one_browser_appears_in_another_without_a_click(new_
     expect(ui.messages(reader)).to_have_count(1)
 
 
-def test_new_messages_wait_behind_a_pill_while_the_reader_is_scrolled_down(new_page, api):
+# Where the newest row is against the docked composer and the window.
+NEWEST_ON_COMPOSER = """() => {
+    const rows = document.querySelectorAll("#messages > li.message");
+    const row = rows[rows.length - 1].getBoundingClientRect();
+    const composer = document.querySelector("#composer").getBoundingClientRect();
+    return { top: row.top, bottom: row.bottom, composer: composer.top,
+             composerBottom: composer.bottom, window: innerHeight };
+}"""
+
+
+def at_the_newest(page) -> None:
+    """The view is at the bottom: the newest row whole in view, just above the composer,
+    which is in view too."""
+    spot = page.evaluate(NEWEST_ON_COMPOSER)
+    assert spot["top"] >= 0 and spot["bottom"] <= spot["composer"] + 1, spot
+    assert spot["composer"] - spot["bottom"] <= 40, spot
+    assert spot["composerBottom"] <= spot["window"], spot
+
+
+def scroll_up(page, pixels: int = 900) -> None:
+    """The reader scrolls up the feed, away from the newest."""
+    page.mouse.move(640, 300)
+    page.mouse.wheel(0, -pixels)
+    page.wait_for_function(
+        "(away) => document.documentElement.scrollHeight - innerHeight - scrollY > away",
+        arg=pixels // 2)
+
+
+def test_a_new_message_shows_at_once_while_the_reader_is_at_the_bottom(new_page, api):
+    api.user("bob")
+    api.user("carol")
+    api.signup("alice")
+    for n in range(30):
+        api.post("bob", f"old message {n:02d}\nwith a second line")
+    page = ui.signed_in(new_page, width=1280, height=600)
+    expect(ui.messages(page)).to_have_count(20)
+    at_the_newest(page)
+    api.post("carol", "news at the bottom")
+    expect(ui.newest(page).locator(".content")).to_have_text(
+        "news at the bottom", timeout=ARRIVAL_MS)
+    expect(page.locator("#new-pill")).to_be_hidden()  # nothing held
+    at_the_newest(page)  # the view stayed at the bottom, on the new one
+
+
+def test_new_messages_wait_behind_a_pill_while_the_reader_is_scrolled_up(new_page, api):
     api.user("bob")
     api.signup("alice")
     for n in range(30):
         api.post("bob", f"old message {n:02d}\nwith a second line")
     page = ui.signed_in(new_page, width=1280, height=600)
     expect(ui.messages(page)).to_have_count(20)
-    page.mouse.wheel(0, 900)
-    page.wait_for_function("() => window.scrollY > 400")
-    top_before = ui.message_texts(page)[0]
+    scroll_up(page)
+    texts_before = ui.message_texts(page)
+    newest_before = ui.newest(page).bounding_box()
     api.post("bob", "news while you read")
-    pill = page.get_by_role("button", name="1 new message")
+    api.post("bob", "and more news")
+    pill = page.get_by_role("button", name="2 new messages")
     expect(pill).to_be_visible(timeout=ARRIVAL_MS)
     expect(pill).to_be_in_viewport()
-    assert ui.message_texts(page)[0] == top_before  # nothing moved under the reader
+    expect(pill).to_have_text(re.compile(r"^↓\s*2 new messages$"))
+    # Floating just above the composer, centred on it.
+    spot, composer = pill.bounding_box(), ui.composer(page).bounding_box()
+    assert 0 <= composer["y"] - (spot["y"] + spot["height"]) <= 24, (spot, composer)
+    middle = composer["x"] + composer["width"] / 2
+    assert abs(spot["x"] + spot["width"] / 2 - middle) <= 2, (spot, composer)
+    # Held: nothing was added or moved under the reader.
+    assert ui.message_texts(page) == texts_before
+    assert ui.newest(page).bounding_box() == newest_before
     pill.click()
-    news = ui.newest(page)
-    expect(news.locator(".content")).to_have_text("news while you read")
     expect(pill).to_be_hidden()
-    # bob's 21st message in a row ends his group, oldest first: the pill leads there.
-    assert ui.message_texts(page)[0] == top_before
-    expect(news).to_be_focused()
-    expect(news).to_be_in_viewport()
+    # bob's newest messages end his group, oldest first: the pill leads to the first new.
+    expect(ui.newest(page).locator(".content")).to_have_text("and more news")
+    first_new = ui.messages(page).filter(has_text="news while you read")
+    expect(first_new).to_be_focused()
+    expect(first_new).to_be_in_viewport()
+    assert ui.message_texts(page)[-2:] == ["news while you read", "and more news"]
+
+
+def test_scrolling_down_to_the_bottom_shows_the_held_messages(new_page, api):
+    api.user("bob")
+    api.user("carol")
+    api.signup("alice")
+    for n in range(30):
+        api.post("bob", f"old message {n:02d}\nwith a second line")
+    page = ui.signed_in(new_page, width=1280, height=600)
+    expect(ui.messages(page)).to_have_count(20)
+    scroll_up(page)
+    api.post("carol", "held for a moment")
+    pill = page.get_by_role("button", name="1 new message")
+    expect(pill).to_be_visible(timeout=ARRIVAL_MS)
+    page.mouse.wheel(0, 2000)  # back down to the newest
+    expect(pill).to_be_hidden()
+    expect(ui.newest(page).locator(".content")).to_have_text("held for a moment")
+    page.wait_for_timeout(100)
+    at_the_newest(page)
 
 
 def test_a_hidden_tab_asks_for_nothing_and_catches_up_when_shown(new_page, api):
@@ -290,10 +362,53 @@ def test_older_keeps_focus_shows_its_error_beside_it_and_lands_on_new_rows(new_p
     page.keyboard.press("Enter")
     expect(ui.messages(page)).to_have_count(25)
     expect(near).to_have_text("")
-    # No more pages: the button is gone, so focus moves to the first row it loaded
-    # (bob's older messages head his one group, oldest first).
+    # No more pages: the button is gone, so focus moves to the first (oldest) row it
+    # loaded, at the top, just below the board's start (bob's older messages head his
+    # one group, oldest first).
     expect(older).to_be_hidden()
-    expect(page.locator("#messages > li.message:focus .content")).to_have_text("message 00")
+    focused = page.locator("#messages > li.message:focus")
+    expect(focused.locator(".content")).to_have_text("message 00")
+    expect(focused).to_be_in_viewport()
+    start = page.get_by_text("This is the start of the board.")
+    assert start.bounding_box()["y"] < focused.bounding_box()["y"]
+
+
+def test_older_messages_load_above_without_moving_the_view(new_page, api):
+    """The older page goes in above what was read, right below "Older messages", which
+    stays where it was (and keeps focus): the view does not jump."""
+    api.user("bob")
+    api.user("carol")
+    api.signup("alice")
+    for n in range(65):  # by two people: one may post only so fast
+        api.post("carol" if n < 20 else "bob", f"message {n:02d}")
+    page = ui.signed_in(new_page, width=1280, height=800)
+    expect(ui.messages(page)).to_have_count(20)
+    older = page.get_by_role("button", name="Older messages")
+    page.evaluate("() => window.scrollTo(0, 0)")
+    before = older.bounding_box()
+    older.click()
+    expect(ui.messages(page)).to_have_count(40)
+    expect(older).to_be_focused()
+    after = older.bounding_box()
+    assert abs(after["y"] - before["y"]) <= 2, (before, after)
+    first = ui.oldest(page)
+    expect(first.locator(".content")).to_have_text("message 25")  # the page just loaded
+    gap = first.bounding_box()["y"] - (after["y"] + after["height"])
+    assert 0 <= gap <= 40, gap  # right below the button
+    # Again with the button half scrolled off the top (pressed by the keyboard there):
+    # it stays put all the same, rather than the rows below it holding still.
+    page.evaluate("""() => {
+        const button = document.querySelector("#older");
+        window.scrollBy(0, button.getBoundingClientRect().top + 10);
+        button.focus({ preventScroll: true });
+    }""")
+    before = older.bounding_box()
+    assert -20 < before["y"] < 0, before
+    page.keyboard.press("Enter")
+    expect(ui.messages(page)).to_have_count(60)
+    expect(older).to_be_focused()
+    assert abs(older.bounding_box()["y"] - before["y"]) <= 2, (before, older.bounding_box())
+    expect(ui.oldest(page).locator(".content")).to_have_text("message 05")
 
 
 def test_ctrl_enter_posts_from_the_composer(new_page, api):
@@ -305,8 +420,9 @@ def test_ctrl_enter_posts_from_the_composer(new_page, api):
     expect(ui.composer(page).get_by_label("Message")).to_have_value("")
 
 
-def test_skip_link_moves_focus_to_the_first_message(new_page, api):
+def test_skip_link_moves_focus_to_the_newest_message(new_page, api):
     api.user("alice")
+    api.post("alice", "an older one")
     api.post("alice", "skip to me")
     page = ui.signed_in(new_page)
     page.get_by_role("link", name="chalkboard").focus()
@@ -315,14 +431,15 @@ def test_skip_link_moves_focus_to_the_first_message(new_page, api):
     expect(skip).to_be_focused()
     expect(skip).to_be_in_viewport()
     page.keyboard.press("Enter")
-    expect(ui.messages(page).first).to_be_focused()
+    expect(ui.newest(page)).to_be_focused()  # the bottom row, where a chat is read from
+    expect(ui.newest(page).locator(".content")).to_have_text("skip to me")
     expect(page).to_have_url(re.compile(r"#/board$"))
 
 
 def test_empty_board_invites_the_first_post(new_page, api):
     api.signup("alice")
     page = ui.signed_in(new_page)
-    invite = page.get_by_text("No messages yet. Write the first one above.")
+    invite = page.get_by_text("No messages yet. Write the first one below.")
     expect(invite).to_be_visible()
     page.get_by_role("link", name="chalkboard").focus()
     page.keyboard.press("Shift+Tab")
@@ -387,7 +504,7 @@ def test_a_name_that_is_the_username_shows_once_without_its_handle(new_page, api
     api.post("carol", "hello")
     api.post("alice", "mine")
     page = ui.signed_in(new_page)
-    mine, carol, bob = ui.messages(page).nth(0), ui.messages(page).nth(1), ui.messages(page).nth(2)
+    bob, carol, mine = ui.messages(page).nth(0), ui.messages(page).nth(1), ui.messages(page).nth(2)
     expect(bob.locator(".author")).to_have_text("bob")
     expect(bob.locator(".handle")).to_have_count(0)  # not "bob @bob"
     expect(carol.locator(".head")).to_have_text("Carol")  # not "Carol @carol"
@@ -403,7 +520,7 @@ def test_the_keyboard_hint_hides_behind_a_question_mark_and_describes_the_list(n
     page = ui.signed_in(new_page)
     hint = page.locator("#feed-keys")
     expect(hint).to_be_hidden()
-    expect(page.get_by_role("list", name="Messages, newest first")).to_have_accessible_description(
+    expect(ui.message_list(page)).to_have_accessible_description(
         re.compile(r"↑ ↓ or j k move between messages")
     )
     page.get_by_title("Keyboard shortcuts").click()
@@ -495,7 +612,7 @@ def shown_authors(page) -> list[str]:
         "(rows) => rows.map((row) => row.dataset.author)")
 
 
-def test_on_first_load_each_group_runs_oldest_first_under_its_header(new_page, api):
+def test_on_first_load_groups_and_their_rows_run_oldest_first(new_page, api):
     api.user("bob")
     api.user("carol")
     api.signup("alice")
@@ -506,23 +623,24 @@ def test_on_first_load_each_group_runs_oldest_first_under_its_header(new_page, a
     api.post("carol", "c3")
     page = ui.signed_in(new_page)
     expect(ui.messages(page)).to_have_count(5)
-    # Groups newest first; inside each, the order it was written in.
-    assert ui.message_texts(page) == ["c2", "c3", "Lunch at noon?",
-                                      "And bring the slides, please.", "c1"]
-    assert ui.group_headers(page) == ["c2", "Lunch at noon?", "c1"]
+    # As a chat: groups oldest first, and inside each the order it was written in.
+    assert ui.message_texts(page) == ["c1", "Lunch at noon?",
+                                      "And bring the slides, please.", "c2", "c3"]
+    assert ui.group_headers(page) == ["c1", "Lunch at noon?", "c2"]
     widths = page.locator("#messages .author").evaluate_all(
         "(names) => names.map((name) => name.getBoundingClientRect().width)")
-    assert [width > 10 for width in widths] == [True, False, True, False, True], widths
+    assert [width > 10 for width in widths] == [True, True, False, True, False], widths
     # The keyboard goes the way the eye does.
     ui.messages(page).first.focus()
-    for text in ["c3", "Lunch at noon?", "And bring the slides, please."]:
+    for text in ["Lunch at noon?", "And bring the slides, please.", "c2"]:
         page.keyboard.press("ArrowDown")
         expect(page.locator("#messages > li.message:focus .content")).to_have_text(text)
     page.keyboard.press("k")
-    expect(page.locator("#messages > li.message:focus .content")).to_have_text("Lunch at noon?")
+    expect(page.locator("#messages > li.message:focus .content")).to_have_text(
+        "And bring the slides, please.")
 
 
-def test_older_messages_by_the_bottom_groups_author_join_it_at_its_top(new_page, api):
+def test_older_messages_by_the_top_groups_author_join_it_at_its_top(new_page, api):
     api.user("bob")
     api.user("carol")
     api.signup("alice")
@@ -531,16 +649,16 @@ def test_older_messages_by_the_bottom_groups_author_join_it_at_its_top(new_page,
     for n in range(17):
         api.post("carol", f"c{n:02d}")
     page = ui.signed_in(new_page)
-    expect(ui.messages(page)).to_have_count(20)  # carol's 17, then bob's newest 3
-    assert ui.message_texts(page)[-3:] == ["b2", "b3", "b4"]
+    expect(ui.messages(page)).to_have_count(20)  # bob's newest 3, then carol's 17
+    assert ui.message_texts(page)[:3] == ["b2", "b3", "b4"]
     page.get_by_role("button", name="Older messages").click()
     expect(ui.messages(page)).to_have_count(22)
-    assert ui.message_texts(page) == [f"c{n:02d}" for n in range(17)] + [
-        "b0", "b1", "b2", "b3", "b4"]
-    assert ui.group_headers(page) == ["c00", "b0"]  # b2 heads nothing any more
+    assert ui.message_texts(page) == ["b0", "b1", "b2", "b3", "b4"] + [
+        f"c{n:02d}" for n in range(17)]
+    assert ui.group_headers(page) == ["b0", "c00"]  # b2 heads nothing any more
 
 
-def test_a_live_message_by_the_top_groups_author_joins_it_at_its_bottom(new_page, api):
+def test_a_live_message_by_the_bottom_groups_author_joins_it_at_its_bottom(new_page, api):
     api.user("bob")
     api.user("carol")
     api.signup("alice")
@@ -551,15 +669,15 @@ def test_a_live_message_by_the_top_groups_author_joins_it_at_its_bottom(new_page
     assert ui.message_texts(page) == ["one", "two"]
     assert ui.group_headers(page) == ["one"]
     expect(ui.newest(page).locator(".content")).to_have_text("two")
-    api.post("carol", "three")  # someone else: a new group, above
+    api.post("carol", "three")  # someone else: a new group, below
     expect(ui.messages(page)).to_have_count(3, timeout=ARRIVAL_MS)
-    assert ui.message_texts(page) == ["three", "one", "two"]
-    assert ui.group_headers(page) == ["three", "one"]
+    assert ui.message_texts(page) == ["one", "two", "three"]
+    assert ui.group_headers(page) == ["one", "three"]
     ui.post(page, "four")  # posting here arrives the same way
     ui.post(page, "five")
-    assert ui.message_texts(page)[:2] == ["four", "five"]
-    assert ui.group_headers(page)[0] == "four"
-    assert shown_authors(page)[:3] == ["alice", "alice", "carol"]
+    assert ui.message_texts(page)[-2:] == ["four", "five"]
+    assert ui.group_headers(page)[-1] == "four"
+    assert shown_authors(page)[-3:] == ["carol", "alice", "alice"]
 
 
 def test_deleting_a_groups_first_row_gives_its_header_to_the_next(new_page, api):
@@ -616,7 +734,8 @@ def stub(username: str, content: str, at: str) -> dict:
 
 def board_on(new_page, now: str, first_page: list[dict], newer: list[dict] | None = None):
     """Alice's board at ``now`` on the page's clock, its first page ``first_page``
-    (newest first) and its live checks answered with ``newer`` (empty unless given)."""
+    (newest first, as the API gives it) and its live checks answered with ``newer``
+    (empty unless given)."""
     page = new_page()
     page.clock.install(time=now)
     answer = {"Access-Control-Allow-Origin": "*"}
@@ -651,17 +770,17 @@ def test_days_are_divided_and_earlier_days_show_clock_times(new_page, api):
     ])
     expect(ui.messages(page)).to_have_count(4)  # the dividers are no items of the list
     assert feed_lines(page) == [
-        "# Today", "morning coffee", "just after midnight",
-        "# Yesterday", "just before midnight",  # bob's two, 3 minutes apart: two groups
         "# Monday, November 30", "a week ago",
+        "# Yesterday", "just before midnight",  # bob's two, 3 minutes apart: two groups
+        "# Today", "just after midnight", "morning coffee",
     ]
-    days = page.get_by_role("list", name="Messages, newest first").get_by_role("heading", level=2)
-    expect(days).to_have_text(["Today", "Yesterday", "Monday, November 30"])
+    days = ui.message_list(page).get_by_role("heading", level=2)
+    expect(days).to_have_text(["Monday, November 30", "Yesterday", "Today"])
     assert ui.group_headers(page) == [
-        "morning coffee", "just after midnight", "just before midnight", "a week ago"]
+        "a week ago", "just before midnight", "just after midnight", "morning coffee"]
     times = page.locator("#messages time")
-    expect(times).to_have_text(["2 min. ago", "10 hr. ago", "11:58 PM", "2:05 PM"])
-    expect(times.nth(2)).to_have_attribute(
+    expect(times).to_have_text(["2:05 PM", "11:58 PM", "10 hr. ago", "2 min. ago"])
+    expect(times.nth(1)).to_have_attribute(
         "title", re.compile(r"^Sunday, December 6, 2026 at 11:58:00 PM UTC$"))
     ui.messages(page).first.focus()  # the keyboard steps over the dividers
     page.keyboard.press("ArrowDown")
@@ -702,7 +821,7 @@ def test_a_focused_first_row_of_a_day_rings_its_message_not_the_days_divider(
     expect(ui.messages(page)).to_have_count(2)
     page.mouse.move(0, 0)
     ui.messages(page).first.focus()
-    for index, key in ((1, "ArrowDown"), (0, "ArrowUp")):  # Yesterday's row, then Today's
+    for index, key in ((1, "ArrowDown"), (0, "ArrowUp")):  # Today's row, then Yesterday's
         page.keyboard.press(key)  # by keyboard, as a ring is shown for
         row = ui.messages(page).nth(index)
         expect(row).to_be_focused()
@@ -730,8 +849,8 @@ def test_a_new_day_starts_a_new_group_even_for_the_same_author(new_page, api):
                     newer=[stub("bob", "early", "2026-12-07T00:01:30.000Z")])
     ui.tick(page, 3_500)
     expect(ui.messages(page)).to_have_count(2)
-    assert feed_lines(page) == ["# Today", "early", "# Yesterday", "late"]
-    assert ui.group_headers(page) == ["early", "late"]
+    assert feed_lines(page) == ["# Yesterday", "late", "# Today", "early"]
+    assert ui.group_headers(page) == ["late", "early"]
 
 
 # ---- the composer's placeholder --------------------------------------------------------
@@ -796,8 +915,8 @@ def test_a_headers_time_sits_just_after_the_handle_and_ones_own_delete_keeps_no_
     rows = ui.messages(page)
     expect(rows).to_have_count(5)
     expect(page.locator("#messages button.delete")).to_have_count(2)  # alice's own rows
-    assert ui.group_headers(page) == ["bob again", "mine", "bob's first"]
-    for index in (0, 1, 3):  # each group's header: bob's, alice's own, bob's
+    assert ui.group_headers(page) == ["bob's first", "mine", "bob again"]
+    for index in (0, 2, 4):  # each group's header: bob's, alice's own, bob's
         rows.nth(index).hover()  # one's own delete shows
         line = rows.nth(index).evaluate(HEAD_LINE)
         assert 2 <= line["left"] - line["end"] <= 16, line  # just after the handle…
@@ -810,14 +929,14 @@ def test_a_headers_time_sits_just_after_the_handle_and_ones_own_delete_keeps_no_
             assert line["delete"]["top"] >= row_box["y"], (line, row_box)  # in its row
             assert line["edge"] - 4 <= line["delete"]["right"] <= line["edge"] + 12, line
     # A grouped row's time shows on hover, clear of one's own delete.
-    rows.nth(2).hover()
-    line = rows.nth(2).evaluate(HEAD_LINE)
+    rows.nth(3).hover()  # alice's "mine too"
+    line = rows.nth(3).evaluate(HEAD_LINE)
     assert line["delete"] and line["right"] <= line["delete"]["left"], line
     # One's own rows are as tall as others' with the same (one-line) text: the delete
     # grows no row, a group's top row (the header) nor a row below it.
     heights = [rows.nth(index).bounding_box()["height"] for index in range(5)]
-    assert heights[1] == heights[3], heights  # alice's "mine too" and bob's "bob's second"
-    assert heights[2] == heights[4], heights  # alice's "mine" and bob's "bob's first"
+    assert heights[2] == heights[4], heights  # alice's "mine" and bob's "bob again"
+    assert heights[3] == heights[1], heights  # alice's "mine too" and bob's "bob's second"
     # No column is kept for the delete: one's own text runs as wide as everyone else's.
     own = page.locator("#messages li.mine .content").first.bounding_box()
     other = page.locator("#messages li:not(.mine) .content").first.bounding_box()
@@ -855,7 +974,7 @@ def test_on_a_phone_name_handle_and_time_show_whole_and_clear_of_ones_own_delete
     api.login("alicewellington")
     api.post("alicewellington", "No idea, sorry")
     page = ui.signed_in(new_page, "alicewellington", width=360, height=740)
-    mine, theirs = ui.messages(page).first, ui.messages(page).nth(1)
+    theirs, mine = ui.messages(page).first, ui.messages(page).nth(1)
     expect(theirs.locator(".handle")).to_have_text("@gracehopper")
     # Nothing to do on someone else's row: name, @handle and time all show whole, the
     # time just after the handle, inside the row.
@@ -882,7 +1001,7 @@ def test_ones_own_rows_look_like_everyone_elses_but_for_you(new_page, api):
     api.post("bob", "bob's")
     api.post("alice", "mine")
     page = ui.signed_in(new_page, width=1280)
-    mine, theirs = ui.messages(page).first, ui.messages(page).nth(1)
+    theirs, mine = ui.messages(page).first, ui.messages(page).nth(1)
     expect(mine).to_have_class(re.compile(r"\bmine\b"))
     expect(mine.locator(".you")).to_have_text("(you)")
     page.mouse.move(0, 0)
@@ -900,7 +1019,7 @@ def test_ones_own_delete_shows_on_hover_and_focus_and_stays_a_tab_stop(new_page,
     api.post("alice", "mine")
     api.post("bob", "bob's")
     page = ui.signed_in(new_page, width=1280)
-    theirs, mine = ui.messages(page).first, ui.messages(page).nth(1)
+    mine, theirs = ui.messages(page).first, ui.messages(page).nth(1)
     delete = mine.get_by_role("button", name="Delete your message: mine", exact=True)
     page.mouse.move(0, 0)
     expect(delete).to_have_css("opacity", "0")  # at rest: the row is like the others
@@ -912,21 +1031,21 @@ def test_ones_own_delete_shows_on_hover_and_focus_and_stays_a_tab_stop(new_page,
     # By keyboard: the row with focus shows it, Tab reaches it (named as before), and it
     # shows while it has focus; off the row, it goes again.
     theirs.focus()
-    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowUp")
     expect(mine).to_be_focused()
     expect(delete).to_have_css("opacity", "1")
     page.keyboard.press("Tab")
     expect(delete).to_be_focused()
     expect(delete).to_have_css("opacity", "1")
     page.keyboard.press("Shift+Tab")
-    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowDown")
     expect(theirs).to_be_focused()
     expect(delete).to_have_css("opacity", "0")
     # Never taken out of the focus order or the accessibility tree while hidden.
     assert delete.evaluate(
         "(b) => [getComputedStyle(b).display, getComputedStyle(b).visibility]"
     ) == ["flex", "visible"]
-    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowUp")
     page.keyboard.press("Delete")
     expect(page.get_by_role("dialog", name="Delete this message?")).to_be_visible()
 

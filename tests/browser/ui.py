@@ -29,26 +29,32 @@ def cut_busy_labels(page: Any) -> list[str]:
         .map((label) => label.textContent)""")
 
 
+# The board reads as a chat: the oldest message at the top, the newest at the bottom.
+MESSAGES = "Messages, newest last"
+
+
+def message_list(page: Any) -> Any:
+    return page.get_by_role("list", name=MESSAGES)
+
+
 def messages(page: Any) -> Any:
-    return page.get_by_role("list", name="Messages, newest first").get_by_role("listitem")
+    """The board's rows, top to bottom: oldest first."""
+    return message_list(page).get_by_role("listitem")
 
 
 def message_texts(page: Any) -> list[str]:
+    """Each row's text, top to bottom (oldest first)."""
     return page.locator("#messages .content").all_text_contents()
 
 
-# The last row of each group: a message row followed by a group's header, a day's
-# divider or nothing (groups run newest first, each one oldest first).
-GROUP_ENDS = (
-    "//ol[@id='messages']/li[contains(concat(' ', @class, ' '), ' message ')]"
-    "[not(following-sibling::li[1])"
-    " or following-sibling::li[1][not(contains(concat(' ', @class, ' '), ' continued '))]]"
-)
-
-
 def newest(page: Any) -> Any:
-    """The newest message: the last row of the top group (its first row when alone)."""
-    return page.locator(f"xpath={GROUP_ENDS}").first
+    """The newest message: the bottom row, just above the composer."""
+    return messages(page).last
+
+
+def oldest(page: Any) -> Any:
+    """The oldest message shown: the top row."""
+    return messages(page).first
 
 
 def group_headers(page: Any) -> list[str]:
@@ -65,7 +71,7 @@ def board_loaded(page: Any) -> None:
     """Wait until the board is shown and no page of messages is loading."""
     expect(board_heading(page)).to_be_visible()
     expect(page.get_by_role("button", name="Refresh", exact=True)).to_be_enabled()
-    expect(page.get_by_role("list", name="Messages, newest first")).not_to_have_attribute(
+    expect(message_list(page)).not_to_have_attribute(
         "aria-busy", "true"
     )
 
@@ -210,7 +216,7 @@ def sign_up(page: Any, username: str, password: str = PASSWORD) -> None:
 
 
 def composer(page: Any) -> Any:
-    """The always-open form above the board."""
+    """The always-open form docked below the board."""
     return page.get_by_role("form", name="New message")
 
 

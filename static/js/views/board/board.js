@@ -1,6 +1,9 @@
-// The board: newest messages first (in groups by author, see feed.js), new ones arriving by themselves (see live.js),
-// "Older messages" paging, Refresh, the composer above (composer.js) and deleting
-// one's own messages. Message text only ever goes in as text (see feed.js).
+// The board, read as a chat (as Slack and Discord are): the oldest message at the top,
+// the newest at the bottom just above the composer docked there (composer.js), in
+// groups by author (see feed.js); the view opens at the newest. New ones arrive by
+// themselves at the bottom (see live.js); "Older messages" at the top loads the page
+// before; Refresh; deleting one's own messages. Message text only ever goes in as text
+// (see feed.js).
 
 import { run } from "../../lib/action.js";
 import { ApiError } from "../../lib/api.js";
@@ -16,6 +19,7 @@ import { updatePeople } from "./people.js";
 
 const PAGE_SIZE = 20;
 const TIME_TICK_MS = 30_000;
+const ROW_SLACK = 64; // px: about a row; this near the composer is "at the bottom"
 const number = new Intl.NumberFormat();
 const UNREACHABLE_NOTE = "unreachable"; // the connection state says it, once, for the page
 
@@ -26,7 +30,7 @@ const state = {
   owner: null, // whose board is shown
   shown: new Set(), // ids of the messages on the page or waiting behind the pill
   newestId: null, // ids sort by creation time: the newest one seen
-  pending: [], // new messages held while the reader is scrolled down, newest first
+  pending: [], // new messages held while the reader is scrolled up, newest first
   wholeNext: false, // something was new: the next check reads the newest page (see checkForNew)
   nextCursor: null,
   loaded: false,
@@ -133,7 +137,11 @@ async function loadPage(cursor) {
   say(ui.olderError, "");
   ui.list.setAttribute("aria-busy", "true");
   ui.loading.hidden = Boolean(cursor) || state.loaded;
+  // Older rows go in above: whatever "Older messages" shows then (the button, or the
+  // board's start after the last page) stays where the reader saw the button.
+  const olderTop = cursor ? ui.older.getBoundingClientRect().top : 0;
   let added = [];
+  let arrived = false; // the page came (not failed, nor meant for someone else)
   await run(button, cursor ? "Loading…" : "Refreshing…", async () => {
     if (!cursor) await poller.settled(); // a check in flight would add to the old list
     const page = await authed("GET", "/messages", { query: { limit: PAGE_SIZE, cursor } });
@@ -150,6 +158,7 @@ async function loadPage(cursor) {
     noteNewest(page.messages);
     state.nextCursor = page.next_cursor ?? null;
     state.loaded = true;
+    arrived = true;
     if (!cursor) say(ui.status, "Board up to date.");
   }, { errorRegion: region, explain: cursor ? explainOlder : explain });
   // Asked before "Older messages" may hide: a hidden button loses focus at the next layout.
@@ -162,8 +171,14 @@ async function loadPage(cursor) {
   updatePill();
   keepOneTabStop(ui.list);
   collapseLong(added);
-  // "Older messages" is gone after the last page: go on reading at the first new row
-  // (which may be at the top of the last group, when it was by that group's author).
+  if (arrived && cursor) {
+    const top = (ui.older.hidden ? ui.end : ui.older).getBoundingClientRect().top;
+    window.scrollBy({ top: top - olderTop, behavior: "instant" });
+  } else if (arrived) {
+    toBottom(); // the newest message, just above the composer
+  }
+  // "Older messages" is gone after the last page: go on reading at the first new row,
+  // just below where the button was (the top of the board).
   if (olderFocused && ui.older.hidden) {
     const first = firstShown(added);
     if (first) makeActive(ui.list, first);
@@ -214,8 +229,10 @@ async function checkForNew({ catchUp = false } = {}) {
   if (!fresh.length) return;
   state.wholeNext = true; // others are writing (and may delete): the next check reads the page
   state.pending = [...fresh, ...state.pending];
-  if (readerAtTop()) showPending();
-  else {
+  if (readerAtBottom()) {
+    showPending();
+    toBottom(); // the reader was at the newest: they stay there
+  } else {
     updatePill();
     say(ui.status, pillText(state.pending.length));
   }
@@ -260,8 +277,19 @@ function reconcile(page, shownBefore) {
   if (rows.length > 1) say(ui.status, `${number.format(rows.length)} messages were removed.`);
 }
 
-function readerAtTop() {
-  return ui.list.getBoundingClientRect().top >= 0;
+/**
+ * Whether the reader is at the newest message: the last row's bottom within about a row
+ * of the composer docked below it (an empty board counts as the bottom).
+ */
+function readerAtBottom() {
+  const last = messageRows(ui.list).at(-1);
+  if (!last) return true;
+  return last.getBoundingClientRect().bottom <= ui.dock.getBoundingClientRect().top + ROW_SLACK;
+}
+
+/** To the bottom of the page: the newest message sits just above the composer. */
+function toBottom() {
+  window.scrollTo({ top: document.documentElement.scrollHeight, behavior: "instant" });
 }
 
 /** Of some rows just added, the one shown first (nearest the top), if any. */
@@ -270,14 +298,14 @@ function firstShown(items) {
 }
 
 /**
- * Show the held new messages: at the top, or at the bottom of the top group when by
- * its author (layout() puts them where they belong).
+ * Show the held new messages: at the bottom, joining the bottom group when by its
+ * author (layout() puts them where they belong).
  */
 function showPending() {
   const messages = state.pending;
   state.pending = [];
   const items = messages.map(itemFor);
-  ui.list.prepend(...items);
+  ui.list.append(...items);
   layout(ui.list);
   keepOneTabStop(ui.list);
   collapseLong(items);
@@ -294,20 +322,23 @@ function pillText(count) {
 function updatePill() {
   const count = state.pending.length;
   ui.pill.hidden = count === 0;
-  ui.pill.replaceChildren(el("span", { text: "↑", attrs: { "aria-hidden": "true" } }), pillText(count));
+  ui.pill.replaceChildren(el("span", { text: "↓", attrs: { "aria-hidden": "true" } }), pillText(count));
 }
 
-/** To the first new message: the top of the page, or where it joined the top group. */
+/**
+ * To the first new message, below what was read (or where it joined the bottom group):
+ * at the top of the view, so the new ones read on down from it.
+ */
 function showNewFromPill() {
   const first = firstShown(showPending());
-  const atTop = !first || first === messageRows(ui.list)[0];
-  if (atTop) window.scrollTo({ top: 0 });
-  if (!first) {
-    ui.title.focus({ preventScroll: true });
+  if (!first) { // they were deleted meanwhile: to the newest there is
+    toBottom();
+    skipTarget().focus({ preventScroll: true });
     return;
   }
   makeActive(ui.list, first);
-  first.focus({ preventScroll: atTop }); // otherwise scrolled into view
+  first.scrollIntoView({ block: "start", behavior: "instant" });
+  first.focus({ preventScroll: true });
 }
 
 function noteNewest(messages) {
@@ -340,7 +371,7 @@ function appendMessage(message) {
 
 // ---- posting -------------------------------------------------------------
 
-/** The composer posted a message: show it at the top at once. */
+/** The composer posted a message: show it at the bottom at once, and go there. */
 function posted(message) {
   if (!state.shown.has(message.id)) {
     state.shown.add(message.id);
@@ -350,6 +381,7 @@ function posted(message) {
   showPending();
   state.loaded = true;
   updateEnds();
+  toBottom();
   say(ui.status, "Message posted.");
 }
 
@@ -423,6 +455,7 @@ export function init() {
   ui = {
     title: byId("board-title"),
     list: byId("messages"),
+    dock: byId("dock"),
     error: byId("board-error"),
     loading: byId("board-loading"),
     empty: byId("board-empty"),
@@ -441,6 +474,11 @@ export function init() {
     deleteCancel: byId("delete-cancel"),
   };
   poller = createPoller(checkForNew);
+  // How much of the window's foot the dock covers, for the rows' scroll-margin (styles.css).
+  new ResizeObserver(() => {
+    const gap = parseFloat(getComputedStyle(ui.dock).bottom) || 0;
+    document.body.style.setProperty("--dock-room", `${ui.dock.offsetHeight + gap}px`);
+  }).observe(ui.dock);
   ui.refresh.addEventListener("click", () => loadFirstPage());
   wireKeysHelp(ui.keysHelp);
   ui.older.addEventListener("click", () => loadOlder());
@@ -464,7 +502,9 @@ export function init() {
   window.addEventListener(
     "scroll",
     () => {
-      if (state.pending.length && readerAtTop()) showPending();
+      if (!state.pending.length || !readerAtBottom()) return;
+      showPending();
+      toBottom(); // scrolled down to the newest: on to the new ones below
     },
     { passive: true },
   );

@@ -1,4 +1,4 @@
-// The composer, always open above the board (as in Slack, Discord and Mastodon):
+// The composer, always open and docked below the board (as in Slack and Discord):
 // it grows with its text, Ctrl/Cmd+Enter posts, the draft survives a reload (kept
 // per person by session.js, gone at sign-out), and a count appears near the limit.
 

@@ -3,10 +3,10 @@
 // one's own messages a quiet delete control. Every piece of user text is
 // bidi-isolated (dir="auto") and goes in as text.
 //
-// Order (layout()): groups newest first, as the board pages and the "new messages" pill
-// expect, but inside a group (consecutive messages by one author) oldest first, as they
-// were written, under one header on the group's first row. Once more than today is
-// shown, each day starts under a divider ("Today", "Yesterday", a date): a heading at
+// Order (layout()): a chat's, as in Slack and Discord: oldest at the top, newest at the
+// bottom (above the composer), throughout: groups (consecutive messages by one author)
+// oldest first, and inside a group as they were written, under one header on the
+// group's first row. Once more than today is shown, each day starts under a divider ("Today", "Yesterday", a date): a heading at
 // the top of the day's first row (a list may hold only its items), so screen readers
 // can move by day. A board of only today's messages has nothing to divide.
 //
@@ -208,14 +208,14 @@ export function removeRows(
   void Promise.all(fades).then(done);
 }
 
-function newestFirst(a, b) {
-  const age = Number(b.dataset.created) - Number(a.dataset.created);
+function oldestFirst(a, b) {
+  const age = Number(a.dataset.created) - Number(b.dataset.created);
   if (age) return age;
-  return a.dataset.id < b.dataset.id ? 1 : a.dataset.id > b.dataset.id ? -1 : 0;
+  return a.dataset.id < b.dataset.id ? -1 : a.dataset.id > b.dataset.id ? 1 : 0;
 }
 
 /** Consecutive messages (in time) by one author, a few minutes apart at most, on one day. */
-function sameGroup(newer, older) {
+function sameGroup(older, newer) {
   return (
     newer.dataset.author === older.dataset.author &&
     newer.dataset.day === older.dataset.day &&
@@ -232,14 +232,14 @@ function markDay(row, startsDay) {
 }
 
 /**
- * Put the rows in the order shown, wherever they were added (first page, older pages,
- * new messages, after a deletion): groups newest first, each group oldest first with
- * its header on its first row (the rows after it show no name and no time of their own;
+ * Put the rows in the order shown, wherever they were added (first page, older pages
+ * above, new messages below, after a deletion): oldest first throughout, each group
+ * with its header on its first row (the rows after it show no name and no time of their own;
  * both stay for screen readers, and the time shows on hover or focus), a divider above
  * each day unless all are today's. Rows already in place stay put; a moved row keeps focus.
  */
 export function layout(list) {
-  const rows = messageRows(list).sort(newestFirst);
+  const rows = messageRows(list).sort(oldestFirst);
   list.dataset.today = dayKey(new Date());
   const divided = rows.some((row) => row.dataset.day !== list.dataset.today);
   const groups = [];
@@ -251,7 +251,7 @@ export function layout(list) {
   const wanted = [];
   for (const group of groups) {
     const startsDay = wanted.at(-1)?.dataset.day !== group[0].dataset.day;
-    group.reverse().forEach((row, index) => {
+    group.forEach((row, index) => {
       row.classList.toggle("continued", index > 0);
       markDay(row, divided && startsDay && index === 0);
       wanted.push(row);
@@ -295,10 +295,13 @@ export function makeActive(list, row) {
   }
 }
 
-/** After rows were added or removed: keep exactly one tab stop (the first row by default). */
+/**
+ * After rows were added or removed: keep exactly one tab stop (by default the newest
+ * row, at the bottom, where a chat is read from).
+ */
 export function keepOneTabStop(list) {
   const rows = messageRows(list);
-  const active = rows.find((row) => row.tabIndex === 0) ?? rows[0];
+  const active = rows.find((row) => row.tabIndex === 0) ?? rows.at(-1);
   if (active) makeActive(list, active);
 }
 
