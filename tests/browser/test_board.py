@@ -122,7 +122,6 @@ def test_the_board_opens_at_the_newest_message_just_above_the_composer(
     expect(ui.messages(page)).to_have_count(20)
     expect(ui.newest(page).locator(".content")).to_have_text("message 29\nwith a second line")
     at_the_newest(page)  # signed in
-    page.screenshot(path=f"/tmp/chat-order-opens-{width}.png")
     page.evaluate("() => window.scrollTo(0, 0)")
     page.get_by_role("button", name="Refresh", exact=True).click()
     ui.board_loaded(page)
@@ -135,6 +134,29 @@ def test_the_board_opens_at_the_newest_message_just_above_the_composer(
     page.evaluate("() => window.scrollTo(0, 0)")
     ui.post(page, "posted from the top")
     at_the_newest(page)
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (360, 740)])
+def test_the_header_stays_in_reach_over_a_long_board(new_page, api, width, height):
+    """The board opens at its foot: the header (Board, the account menu) stays at the
+    window's top, and a row the keyboard brings into view stops below it."""
+    api.user("bob")
+    api.signup("alice")
+    for n in range(20):
+        api.post("bob", f"message {n:02d}\nwith a second line")
+    page = ui.signed_in(new_page, width=width, height=height)
+    expect(ui.messages(page)).to_have_count(20)
+    assert page.evaluate("() => window.scrollY") > 0  # at the newest, far down
+    expect(ui.account_menu_button(page)).to_be_in_viewport()
+    header = page.locator(".topbar").bounding_box()
+    assert header and header["y"] == 0, header
+    ui.newest(page).focus()
+    page.keyboard.press("Home")  # the oldest row, at the top of the feed
+    expect(ui.oldest(page)).to_be_focused()
+    row = ui.oldest(page).bounding_box()
+    assert row and row["y"] >= header["height"], (row, header)
+    ui.account_menu(page).get_by_role("link", name="Account", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Account")
 
 
 def test_refresh_shows_messages_posted_elsewhere(new_page, api):
