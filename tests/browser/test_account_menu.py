@@ -308,7 +308,7 @@ def test_each_session_s_sign_out_names_its_device(new_page: Any, api: Api) -> No
     ui.account_link(page, "Where you're signed in").click()
     other = page.locator("li.session:not(.current)")
     device = other.locator(".session-device strong").inner_text()
-    expect(other.get_by_role("button")).to_have_accessible_name(f"Sign out {device}")
+    expect(other.get_by_role("button")).to_have_accessible_name(f"Sign out {device}…")
     # With the header's menu open too, each "Sign out" is told apart by its name.
     menu = ui.account_menu(page)
     expect(page.get_by_role("button", name="Sign out", exact=True)).to_have_count(1)
