@@ -300,6 +300,20 @@ def test_recently_active_lists_who_wrote_the_board_latest_first_beside_a_wide_fe
     expect(ui.messages(phone)).to_have_count(3)
     expect(phone.get_by_role("region", name="Recently active")).to_be_hidden()
 
+    # An empty board keeps the panel (saying so), so the first message moves nothing.
+    for row in ui.messages(page).all():
+        api.call("DELETE", f"/messages/{row.get_attribute('data-id')}",
+                 token=api.tokens[row.get_attribute("data-author")]["access_token"])
+    page.get_by_role("button", name="Refresh").click()
+    expect(page.get_by_text("No messages yet. Write the first one below.")).to_be_visible()
+    expect(panel).to_be_visible()
+    expect(panel).to_contain_text("Nobody has written yet.")
+    feed = page.locator("#composer").bounding_box()
+    ui.post(page, "a fresh start")
+    expect(people.locator(".who")).to_have_text(["alice (you)"])
+    expect(panel.get_by_text("Nobody has written yet.")).to_be_hidden()
+    assert page.locator("#composer").bounding_box()["x"] == feed["x"]  # nothing moved aside
+
 
 def test_the_composer_stays_in_view_while_the_feed_scrolls(new_page: Any, api: Api) -> None:
     """Slack, Discord and Mastodon keep the composer on screen; so does the board, docked

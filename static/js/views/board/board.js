@@ -102,7 +102,7 @@ export function reset({ keepDraft = false } = {}) {
   ui.empty.hidden = true;
   ui.older.hidden = true;
   ui.end.hidden = true;
-  updatePeople(ui.people, ui.list); // nobody: hidden, and the last person's list cleared
+  updatePeople(ui.people, ui.list, { loaded: false }); // hidden, the last person's list cleared
   if (ui.deleteDialog.open) ui.deleteDialog.close();
   void keepDraft; // the draft is kept in storage by session.js, which sign-out clears
 }
@@ -352,7 +352,7 @@ function updateEnds() {
   ui.empty.hidden = !(state.loaded && count === 0);
   ui.older.hidden = !state.nextCursor;
   ui.end.hidden = !(state.loaded && count > 0 && !state.nextCursor);
-  updatePeople(ui.people, ui.list);
+  updatePeople(ui.people, ui.list, { loaded: state.loaded });
 }
 
 function itemFor(message) {
@@ -510,6 +510,6 @@ export function init() {
   );
   setInterval(() => {
     updateTimes(ui.list);
-    updatePeople(ui.people, ui.list);
+    updatePeople(ui.people, ui.list, { loaded: state.loaded });
   }, TIME_TICK_MS);
 }

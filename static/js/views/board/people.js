@@ -27,10 +27,15 @@ function latestByAuthor(list) {
   return [...latest.values()].sort((a, b) => b.created - a.created).slice(0, MOST);
 }
 
-/** Draw the panel from the list's rows (hidden while there are none). */
-export function updatePeople(panel, list, now = Date.now()) {
+/**
+ * Draw the panel from the list's rows. Shown once the board has loaded, an empty board
+ * too (saying nobody has written yet), so the first message moves nothing; hidden
+ * before that and after sign-out.
+ */
+export function updatePeople(panel, list, { loaded = true, now = Date.now() } = {}) {
   const people = latestByAuthor(list);
-  panel.hidden = people.length === 0;
+  panel.hidden = !loaded;
+  panel.querySelector(".people-empty").hidden = people.length > 0;
   panel.querySelector("ul").replaceChildren(...people.map((person) => {
     const when = new Date(person.created);
     const handle = handleFor(person.name, person.username);
