@@ -477,3 +477,46 @@ def test_board_is_usable_at_360_pixels(new_page, api):
     ui.composer(page).get_by_role("button", name="Post").click()
     expect(ui.newest(page).locator(".content")).to_have_text("typed on a phone")
     save_screenshot(page, "board-phone.png")
+
+
+NEWEST_ABOVE_THE_FOOT = """() => {
+    const rows = document.querySelectorAll("#messages > li.message");
+    const newest = rows[rows.length - 1].getBoundingClientRect();
+    const strip = document.querySelector("#connection-bar");
+    const foot = strip.checkVisibility()
+        ? strip.getBoundingClientRect().top
+        : document.querySelector("#composer").getBoundingClientRect().top;
+    return { top: newest.top, bottom: newest.bottom, foot };
+}"""
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (360, 740)])
+def test_the_newest_message_stays_in_view_as_the_foot_grows(new_page, api, width, height):
+    """At the newest, a composer growing with its text, or the connection strip above it
+    ("Cannot reach the server", then "Connected again."), covers nothing: the view
+    follows them down, as a chat's does."""
+    api.user("bob")
+    api.signup("alice")
+    for n in range(20):
+        api.post("bob", f"message {n:02d}")
+    page = ui.signed_in(new_page, width=width, height=height)
+    ui.board_loaded(page)
+
+    def newest_whole() -> None:
+        page.wait_for_timeout(200)
+        spot = page.evaluate(NEWEST_ABOVE_THE_FOOT)
+        assert spot["top"] >= 0 and spot["bottom"] <= spot["foot"] + 1, spot
+
+    newest_whole()
+    ui.write_message(page, "\n".join(f"line {n}" for n in range(8)))
+    page.wait_for_timeout(200)
+    assert page.locator("#composer").evaluate("(form) => form.offsetHeight") > 150  # it grew
+    newest_whole()
+    page.context.route(f"{api.url}/**", lambda route: route.abort())
+    page.evaluate("() => document.getElementById('refresh').click()")  # from where it is
+    expect(page.locator("#connection")).to_contain_text("Cannot reach the server")
+    newest_whole()
+    page.context.unroute(f"{api.url}/**")
+    page.evaluate("() => document.getElementById('refresh').click()")
+    expect(page.locator("#connection")).to_have_text("Connected again.")
+    newest_whole()

@@ -39,7 +39,6 @@ function show(reachable) {
   const recovered = offline && reachable;
   offline = !reachable;
   say();
-  document.body.classList.toggle("offline", offline);
   if (offline) {
     if (timer === null) schedule();
     return;

@@ -24,6 +24,7 @@ const number = new Intl.NumberFormat();
 const UNREACHABLE_NOTE = "unreachable"; // the connection state says it, once, for the page
 
 let ui = null; // the board's elements, looked up by init()
+let pinned = true; // the reader was at the newest when the page last scrolled
 let poller = null;
 
 const state = {
@@ -289,6 +290,7 @@ function readerAtBottom() {
 
 /** To the bottom of the page: the newest message sits just above the composer. */
 function toBottom() {
+  pinned = true;
   window.scrollTo({ top: document.documentElement.scrollHeight, behavior: "instant" });
 }
 
@@ -463,6 +465,7 @@ export function init() {
     olderError: byId("older-error"),
     end: byId("board-end"),
     people: byId("people"),
+    view: byId("board-view"),
     refresh: byId("refresh"),
     keysHelp: byId("keys-help"),
     pill: byId("new-pill"),
@@ -474,11 +477,18 @@ export function init() {
     deleteCancel: byId("delete-cancel"),
   };
   poller = createPoller(checkForNew);
-  // How much of the window's foot the dock covers, for the rows' scroll-margin (styles.css).
-  new ResizeObserver(() => {
+  // How much of the window's foot the dock covers, for the rows' scroll-margin (styles.css);
+  // and a reader at the newest stays there as the foot grows (the composer growing with
+  // its text, the connection strip above it): the newest message is never covered.
+  const strip = byId("connection-bar");
+  const resized = new ResizeObserver(() => {
     const gap = parseFloat(getComputedStyle(ui.dock).bottom) || 0;
     document.body.style.setProperty("--dock-room", `${ui.dock.offsetHeight + gap}px`);
-  }).observe(ui.dock);
+    document.body.style.setProperty("--strip-room", `${strip.offsetHeight}px`); // two lines on a phone
+    if (pinned && !ui.view.hidden) toBottom();
+  });
+  resized.observe(ui.dock);
+  resized.observe(strip); // shown or gone: the feed's end gains or loses room
   ui.refresh.addEventListener("click", () => loadFirstPage());
   wireKeysHelp(ui.keysHelp);
   ui.older.addEventListener("click", () => loadOlder());
@@ -502,6 +512,7 @@ export function init() {
   window.addEventListener(
     "scroll",
     () => {
+      if (!ui.view.hidden) pinned = readerAtBottom();
       if (!state.pending.length || !readerAtBottom()) return;
       showPending();
       toBottom(); // scrolled down to the newest: on to the new ones below
