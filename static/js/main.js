@@ -141,6 +141,8 @@ function showWho(username, displayName = null) {
   ui.avatar.replaceChildren(avatar(name, username, "avatar small"));
   ui.menuName.textContent = name;
   ui.menuUsername.textContent = username;
+  // As on the board: "alice" once, not "alice @alice", when the name is the username.
+  ui.menuUsername.parentElement.hidden = name.toLowerCase() === username.toLowerCase();
   ui.menuAvatar.replaceChildren(avatar(name, username, "avatar"));
 }
 

@@ -53,6 +53,14 @@ def test_signing_in_and_out_is_said_one_way_everywhere(page: Any, api: Api) -> N
     assert not OTHER_WORDING.search(shown_text(page))
 
 
+def test_the_menu_names_a_person_whose_name_is_the_username_once(page: Any, api: Api) -> None:
+    """As on the board's rows: "alice", not "alice @alice"."""
+    api.user("alice")
+    ui.log_in(page, "alice")
+    panel = ui.account_menu(page)
+    expect(panel.locator(".menu-names")).to_have_text("alice", use_inner_text=True)
+
+
 def test_the_account_menu_is_a_disclosure_for_mouse_and_keyboard(page: Any, api: Api) -> None:
     ada(api)
     ui.log_in(page, "ada")

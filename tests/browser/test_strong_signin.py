@@ -198,6 +198,9 @@ def test_passkey_named_at_creation_sign_in_without_username_removal_confirmed(
     # Removing a way to sign in is confirmed, with the password; Cancel keeps it.
     page.get_by_role("button", name="Remove passkey Chrome on Linux").click()
     dialog = page.get_by_role("dialog", name="Remove the passkey “Chrome on Linux”?")
+    # The passkey itself stays where it was made: say so, as Google and GitHub do.
+    expect(dialog).to_contain_text(
+        "The passkey stays in your device or password manager: delete it there too.")
     expect(dialog).to_be_visible()
     dialog.get_by_role("button", name="Cancel").click()
     expect(passkeys(page)).to_have_count(1)

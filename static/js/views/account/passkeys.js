@@ -99,7 +99,7 @@ async function removePasskey(passkey) {
   say(ui.done, "");
   const removed = await dialog.ask({
     title: `Remove the passkey “${passkey.name}”?`,
-    text: "It will no longer sign you in, and any session it signed in is ended. You can add it again later.",
+    text: "It will no longer sign you in, and any session it signed in is ended. The passkey stays in your device or password manager: delete it there too. You can add it again later.",
     submit: "Remove passkey",
     busy: "Removing…",
     danger: true,
