@@ -533,6 +533,9 @@ def test_on_a_desktop_every_overview_card_and_its_link_fit_the_first_screen(
         open_account(page)
         expect(page.get_by_role("region", name="2 things to do")).to_be_visible()
         expect(page.locator("#ov-sessions")).to_have_text("This device + 2 others")
+        # …and which: the most recently used first, as Google's "Your devices" lists them.
+        expect(page.locator("#ov-sessions-facts .overview-other")).to_have_text([
+            re.compile(r"^Safari on iPhone · \S"), re.compile(r"^Chrome on iPad · \S")])
         expect(page.locator("#ov-passkeys")).not_to_be_empty()
         expect(page.locator("#ov-activity")).to_contain_text("Latest:")
         links = ui.overview(page).get_by_role("link")

@@ -187,12 +187,24 @@ function showPasskeyCount(list) {
   ui.passkeys.textContent = list.length === 0 ? "None" : `${list.length}`;
 }
 
+const OTHERS_NAMED = 2; // the overview names the most recently used others, as Google's "Your devices"
+
 function showSessionCount(list) {
   if (!list) return;
   // Counted from where the person is, as Google's account page does ("This device + 2 others").
-  const others = list.length - 1;
-  ui.sessions.textContent = others <= 0 ? "This device only"
-    : `This device + ${others} ${others === 1 ? "other" : "others"}`;
+  const others = list.filter((session) => !session.current)
+    .sort((a, b) => Date.parse(b.last_used_at) - Date.parse(a.last_used_at));
+  ui.sessions.textContent = others.length === 0 ? "This device only"
+    : `This device + ${others.length} ${others.length === 1 ? "other" : "others"}`;
+  // Then who they are, so a session that is not the person's stands out from here.
+  for (const line of ui.sessionsFacts.querySelectorAll(".overview-other")) line.remove();
+  ui.sessionsFacts.append(...others.slice(0, OTHERS_NAMED).map((session) =>
+    el("span", { className: "overview-fact overview-other" },
+      `${sessions.sessionName(session)} · `,
+      el("time", {
+        text: relativeTime(new Date(session.last_used_at)),
+        attrs: { datetime: session.last_used_at, title: fullTime(new Date(session.last_used_at)) },
+      }))));
 }
 
 export function resetAccount() {
@@ -239,6 +251,7 @@ export function init({ onAccountDeleted, onProfile: profileChanged }) {
     failed: byId("ov-failed"),
     failedMark: byId("ov-failed-mark"),
     handle: byId("account-handle"),
+    sessionsFacts: byId("ov-sessions-facts"),
     passkeys: byId("ov-passkeys"),
     sessions: byId("ov-sessions"),
     emailItem: byId("ov-email-item"),

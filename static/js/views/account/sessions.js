@@ -72,7 +72,7 @@ const UNKNOWN_DEVICE = "Unknown device";
 const AGENT_SHOWN = 40;
 
 /** A name a person recognises: "Safari on iPhone", else the API's label and the start of the raw User-Agent. */
-function deviceName(session) {
+export function sessionName(session) {
   if (session.device && session.device !== UNKNOWN_DEVICE) return knownName(session.device, session.device_kind);
   const agent = (session.user_agent ?? "").trim();
   if (agent) {
@@ -146,7 +146,7 @@ function moreLine(session) {
 
 function sessionItem(session) {
   const id = `session-${session.id}`;
-  const name = deviceName(session);
+  const name = sessionName(session);
   const item = el("li", { className: "session", dataset: { sessionId: session.id, name } },
     el("span", { className: "session-icon" }, deviceIcon(session.device_kind)),
     el("div", { className: "session-what" },
