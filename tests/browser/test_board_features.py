@@ -402,3 +402,25 @@ def test_the_composer_names_the_shortcut_of_this_platform(browser, web, api, new
         expect(field).to_have_attribute("placeholder", f"Write a message… ({keys})")
     finally:
         context.close()
+
+
+def test_groups_are_set_apart_by_space_not_rules(new_page: Any, api: Api) -> None:
+    """As Slack's and Discord's feeds: no line between one author's group and the next (a
+    rule above each read as a stack of cards), but a gap; a group's rows stay together."""
+    api.user("bob")
+    api.user("carol")
+    api.signup("alice")
+    api.post("bob", "one")
+    api.post("bob", "two")  # bob's group: two rows
+    api.post("carol", "three")
+    page = ui.signed_in(new_page, width=1280)
+    expect(ui.messages(page)).to_have_count(3)
+    looks = page.evaluate("""() => [...document.querySelectorAll("#messages > li.message")]
+        .map((row) => ({ rule: getComputedStyle(row).borderTopWidth === "0px"
+                             ? "none" : getComputedStyle(row).borderTopColor,
+                         top: row.getBoundingClientRect().top,
+                         bottom: row.getBoundingClientRect().bottom }))""")
+    assert all(row["rule"] in ("none", "rgba(0, 0, 0, 0)") for row in looks), looks
+    inside = looks[1]["top"] - looks[0]["bottom"]  # bob's two rows
+    between = looks[2]["top"] - looks[1]["bottom"]  # bob's group, then carol's
+    assert inside < 1 and between >= 4, looks
