@@ -1076,6 +1076,14 @@ def test_on_a_touch_screen_tapping_ones_own_message_shows_its_delete(
         expect(delete).to_have_css("opacity", "1")
         expect(delete).to_be_in_viewport()
         assert delete.bounding_box()["width"] >= 24 and delete.bounding_box()["height"] >= 24
+        # A finger is wider than the drawn button: it takes taps over 44 × 44 px around it
+        # (above this row, the first, lies the feed card's edge).
+        box = delete.bounding_box()
+        middle_x, middle_y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        for x, y in ((middle_x - 21, middle_y), (middle_x + 20, middle_y),
+                     (middle_x, middle_y + 21)):
+            assert page.evaluate("([x, y]) => document.elementFromPoint(x, y)"
+                                 "?.closest('button.delete') !== null", [x, y]), (x, y, box)
         delete.tap()
         expect(page.get_by_role("dialog", name="Delete this message?")).to_be_visible()
     finally:
