@@ -843,7 +843,7 @@ ACCOUNT_PAGES = ["Overview", "Profile", "Sign-in & security", "Security activity
 def test_wide_screens_list_the_account_pages_beside_the_page(page, api):
     api.signup("alice")
     ui.log_in(page, "alice")
-    board_width = page.locator("main").bounding_box()["width"]
+    board_width = page.locator("#board-view").bounding_box()["width"]  # the feed's column
     open_account(page)
     nav = page.get_by_role("navigation", name="Account")
     links = nav.get_by_role("link")

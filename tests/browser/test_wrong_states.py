@@ -222,37 +222,51 @@ def test_off_the_board_the_strip_retries_by_itself_and_retry_now_asks_at_once(
 
 
 @pytest.mark.parametrize("width", [1280, 360])
-def test_the_offline_strip_moves_nothing_and_speaks_of_a_draft_only_when_there_is_one(
+def test_the_offline_strip_covers_nothing_and_speaks_of_a_draft_only_when_there_is_one(
     new_page: Any, api: Api, width: int
 ) -> None:
+    """The strip lies just above the composer: the heading and the composer stay where
+    they are, the feed's newest message rises clear of it (on a short board, into the
+    free space), and all is back where it was once the strip has gone."""
     api.user("alice")
     api.post("alice", "hello")
     page = new_page(width=width, height=740)
     ui.log_in(page, "alice")
     strip = page.locator("#connection")
+    bar = page.locator("#connection-bar")
 
     def places() -> list[float]:
         return [page.locator(selector).bounding_box()["y"]
                 for selector in ("#board-title", "#post-content", "#messages")]
+
+    def newest_clear_of_the_strip() -> None:
+        row, above = ui.newest(page).bounding_box(), bar.bounding_box()
+        assert row["y"] + row["height"] <= above["y"] + 1, (row, above)
 
     before = places()
     page.context.route(f"{api.url}/**", lambda route: route.abort())
     page.get_by_role("button", name="Refresh").click()
     # An empty composer: nothing to keep, so nothing is said about it.
     expect(strip).to_have_text("Cannot reach the server. Retrying…")
-    expect(page.locator("#connection-bar svg")).to_be_visible()  # an icon, not a red error box
-    assert places() == before  # the strip lies over the page: nothing moved
-    box = strip.bounding_box()
+    expect(bar.locator("svg")).to_be_visible()  # an icon, not a red error box
+    page.wait_for_timeout(200)
+    assert places()[:2] == before[:2]  # the heading and the composer stay
+    newest_clear_of_the_strip()
+    box = bar.bounding_box()
     assert box["y"] + box["height"] <= 740 and box["height"] <= 60, box  # one strip, in view
+    offline = places()
     # Written while offline: now it says the text is kept; cleared, it stops saying so.
     ui.write_message(page, "keep me")
     expect(strip).to_have_text("Cannot reach the server. Retrying… Your unsent text is kept.")
     ui.write_message(page, "")
     expect(strip).to_have_text("Cannot reach the server. Retrying…")
-    assert places() == before
+    page.wait_for_timeout(200)
+    assert places() == offline
     page.context.unroute(f"{api.url}/**")
     page.get_by_role("button", name="Refresh").click()
     expect(strip).to_have_text("Connected again.")
-    assert places() == before
+    page.wait_for_timeout(200)
+    newest_clear_of_the_strip()
     expect(strip).to_be_empty()
+    page.wait_for_timeout(200)
     assert places() == before

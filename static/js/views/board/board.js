@@ -288,6 +288,15 @@ function readerAtBottom() {
   return last.getBoundingClientRect().bottom <= ui.dock.getBoundingClientRect().top + ROW_SLACK;
 }
 
+/** Whether the window's foot (the composer, the connection strip above it) covers the newest row. */
+function newestCovered() {
+  const last = messageRows(ui.list).at(-1);
+  if (!last) return false;
+  const strip = byId("connection-bar");
+  const foot = strip.checkVisibility() ? strip : ui.dock;
+  return last.getBoundingClientRect().bottom > foot.getBoundingClientRect().top + 1;
+}
+
 /** To the bottom of the page: the newest message sits just above the composer. */
 function toBottom() {
   pinned = true;
@@ -485,7 +494,7 @@ export function init() {
     const gap = parseFloat(getComputedStyle(ui.dock).bottom) || 0;
     document.body.style.setProperty("--dock-room", `${ui.dock.offsetHeight + gap}px`);
     document.body.style.setProperty("--strip-room", `${strip.offsetHeight}px`); // two lines on a phone
-    if (pinned && !ui.view.hidden) toBottom();
+    if (pinned && !ui.view.hidden && newestCovered()) toBottom();
   });
   resized.observe(ui.dock);
   resized.observe(strip); // shown or gone: the feed's end gains or loses room
