@@ -882,7 +882,7 @@ def test_wide_screens_list_the_account_pages_beside_the_page(page, api):
     # The board keeps its column.
     page.get_by_role("link", name="Board", exact=True).click()
     ui.board_loaded(page)
-    assert page.locator("main").bounding_box()["width"] == board_width
+    assert page.locator("#board-view").bounding_box()["width"] == board_width
 
 
 def test_hovering_an_account_page_link_does_not_make_it_look_chosen(page, api):
