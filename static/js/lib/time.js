@@ -63,12 +63,16 @@ export function dayLabel(date, now = Date.now()) {
   return (date.getFullYear() === today.getFullYear() ? dateFormat : datedYearFormat).format(date);
 }
 
+const RELATIVE_FOR_MS = 45 * 60 * 1000; // then relativeTime would say "1 hr. ago"
+
 /**
- * A message's time in the feed: relative today ("3 min. ago"), the clock time ("2:05 PM")
- * on earlier days, whose date the day's divider says.
+ * A message's time in the feed: relative in its first minutes ("now", "3 min. ago"), then the
+ * clock time ("2:05 PM", the date said by the day's divider), as Slack and Discord show
+ * it: "10 hr. ago" beside "11:46 PM" read as two kinds of time (design review).
  */
 export function feedTime(date, now = Date.now()) {
-  return dayKey(date) === dayKey(new Date(now)) ? relativeTime(date, now) : clockFormat.format(date);
+  const recent = now - date.getTime() < RELATIVE_FOR_MS && dayKey(date) === dayKey(new Date(now));
+  return recent ? relativeTime(date, now) : clockFormat.format(date);
 }
 
 /** Refresh the text of every <time data-relative> on the page. */
