@@ -146,12 +146,12 @@ function showWho(username, displayName = null) {
   ui.menuAvatar.replaceChildren(avatar(name, username, "avatar"));
 }
 
-function signedOut(message, { username = null, keepDraft = false } = {}) {
+function signedOut(message, { username = null, keepDraft = false, success = false } = {}) {
   ui.whoami.dataset.named = "";
   board.reset({ keepDraft });
   account.resetAccount();
   codeStep.endCodeStep();
-  auth.setNotice(message);
+  auth.setNotice(message, { success });
   auth.prefill(username);
   go("login");
   route();
@@ -267,7 +267,7 @@ function init() {
     done: (notice) => {
       // A reset ends every session, this browser's too: forget it and sign in afresh.
       session.forgetEndedSession();
-      signedOut(notice);
+      signedOut(notice, { success: true });
     },
     sendAgain: sendNewLink,
     titled: setTitle,

@@ -99,6 +99,8 @@ def test_add_verify_then_reset_a_forgotten_password(page: Any, api: Api) -> None
     page.get_by_role("button", name="Save the new password").click()
     expect(ui.login_heading(page)).to_be_visible()
     expect(page.locator("#auth-notice")).to_contain_text("Sign in with your new password.")
+    # Good news, said as success is (green), not as a neutral notice.
+    expect(page.locator("#auth-notice")).to_have_class(re.compile(r"\bsuccess\b"))
     ui.log_in(page, "alice", NEW_PASSWORD)
 
 

@@ -235,7 +235,9 @@ export function setMode(next) {
 }
 
 /** A notice above the form, e.g. why the session ended. */
-export function setNotice(message) {
+/** The sign-in page's notice: why the person is here; success: it is good news (green). */
+export function setNotice(message, { success = false } = {}) {
+  ui.notice.classList.toggle("success", success);
   say(ui.notice, message);
 }
 
