@@ -41,6 +41,9 @@ IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/60
           "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1")
 
 
+KEEP_FIRST = "Download, copy or print them, or write them down, first."
+
+
 def activity_items(page):
     """Every entry on the Security activity page, whatever day it is listed under."""
     return page.locator("#activity-list").get_by_role("listitem")
@@ -470,15 +473,25 @@ def test_two_factor_setup_on_a_phone_fills_the_screen_with_its_buttons_pinned(ne
     # printed, saying so beside it and in its description; a click before does nothing.
     saved = setup.get_by_role("button", name="I have saved them")
     expect(saved).to_have_attribute("aria-disabled", "true")
-    expect(saved).to_have_accessible_description("Download, copy or print them first.")
-    expect(setup.get_by_text("Download, copy or print them first.")).to_be_visible()
+    expect(saved).to_have_accessible_description(KEEP_FIRST)
+    expect(setup.get_by_text(KEEP_FIRST)).to_be_visible()
     saved.focus()  # still focusable, so its reason is heard
     page.keyboard.press("Enter")
     saved.click(force=True)
     expect(setup).to_be_visible()
+    # Written by hand counts too (a reviewer: someone copying onto paper was stuck);
+    # unticked again, it no longer does.
+    written = setup.get_by_role("checkbox", name="I wrote them down")
+    written.check()
+    expect(saved).to_have_attribute("aria-disabled", "false")
+    written.uncheck()
+    expect(saved).to_have_attribute("aria-disabled", "true")
     setup.get_by_role("button", name="Copy", exact=True).click()
     expect(saved).to_have_attribute("aria-disabled", "false")
-    expect(setup.get_by_text("Download, copy or print them first.")).to_be_hidden()
+    written.check()
+    written.uncheck()  # the copy still counts
+    expect(saved).to_have_attribute("aria-disabled", "false")
+    expect(setup.get_by_text(KEEP_FIRST)).to_be_hidden()
     saved.click()
     expect(setup).to_be_hidden()
 

@@ -316,7 +316,8 @@ def test_the_code_step_can_ask_for_a_recovery_code_instead(page, api):
     expect(recovery).to_be_focused()
     expect(recovery).to_have_attribute("inputmode", "text")
     expect(recovery).to_have_accessible_description(re.compile(
-        r"recovery codes you saved .* Each looks like [a-z2-9]{5}-[a-z2-9]{5} and works once\."))
+        r"recovery codes you saved .* Each looks like [a-z2-9]{5}\u2011[a-z2-9]{5}"
+        r" and works once\."))
     recovery.fill("aaaa-bbbb-cccc")
     page.get_by_role("button", name="Verify").click()
     expect(recovery).to_have_accessible_description(

@@ -467,7 +467,8 @@ def test_recovery_codes_left_regenerate_and_a_passkey_step_up_with_a_code(
     # New codes too wait to be kept before "I have saved them" closes them away.
     saved = shown.get_by_role("button", name="I have saved them")
     expect(saved).to_have_attribute("aria-disabled", "true")
-    expect(saved).to_have_accessible_description("Download, copy or print them first.")
+    expect(saved).to_have_accessible_description(
+        "Download, copy or print them, or write them down, first.")
     shown.get_by_role("button", name="Print").click()
     expect(saved).to_have_attribute("aria-disabled", "false")
     saved.click()

@@ -63,16 +63,16 @@ export function dayLabel(date, now = Date.now()) {
   return (date.getFullYear() === today.getFullYear() ? dateFormat : datedYearFormat).format(date);
 }
 
-const RELATIVE_FOR_MS = 45 * 60 * 1000; // then relativeTime would say "1 hr. ago"
+const NOW_FOR_MS = 60 * 1000;
 
 /**
- * A message's time in the feed: relative in its first minutes ("now", "3 min. ago"), then the
- * clock time ("2:05 PM", the date said by the day's divider), as Slack and Discord show
- * it: "10 hr. ago" beside "11:46 PM" read as two kinds of time (design review).
+ * A message's time in the feed: the clock time ("9:41 PM", the date said by the day's
+ * divider), as Slack and Discord show it, or "now" in its first minute. Relative times
+ * ("10 hr. ago", "12 min. ago") beside clock times read as two kinds of time and moved
+ * as one read (design reviews); the full date and time are in the title.
  */
 export function feedTime(date, now = Date.now()) {
-  const recent = now - date.getTime() < RELATIVE_FOR_MS && dayKey(date) === dayKey(new Date(now));
-  return recent ? relativeTime(date, now) : clockFormat.format(date);
+  return now - date.getTime() < NOW_FOR_MS ? relativeTime(date, now) : clockFormat.format(date);
 }
 
 /** Refresh the text of every <time data-relative> on the page. */

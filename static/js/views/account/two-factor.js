@@ -28,6 +28,7 @@ const QR_BORDER = 4;
 export const FEW_CODES = 3; // at most this many recovery codes left: time to make new ones
 
 let ui = null;
+let keptByButton = false; // Download, Copy or Print was used for the codes shown
 let onChanged = () => {};
 let enabled = false;
 
@@ -237,6 +238,8 @@ async function confirmSetup(event) {
  */
 function showCodes(codes, message, title, { renewed = false } = {}) {
   ui.codes.replaceChildren(...codes.map((code) => el("li", { text: code })));
+  keptByButton = false;
+  ui.writtenDown.checked = false;
   keptCodes(false);
   showState({ recovery_codes_left: codes.length });
   ui.codesTitle.hidden = renewed;
@@ -375,6 +378,7 @@ export function init({ onChanged: changed }) {
     codesDone: byId("totp-codes-done"),
     savedNote: byId("totp-recovery-done-note"),
     keepFirst: byId("totp-recovery-first"),
+    writtenDown: byId("totp-written-down"),
     savedButton: byId("totp-recovery-done"),
     on: byId("totp-on"),
     left: byId("totp-codes-left"),
@@ -413,10 +417,15 @@ export function init({ onChanged: changed }) {
   byId("totp-download").addEventListener("click", download);
   byId("totp-copy-codes").addEventListener("click", () => copy(codesText(), ui.savedNote, "Codes"));
   byId("totp-print").addEventListener("click", print);
-  // Any of the three counts (a failed copy says how to copy them by hand).
+  // Any of the three counts (a failed copy says how to copy them by hand), or ticking
+  // "I wrote them down" (unticking it again takes back only that).
   for (const id of ["totp-download", "totp-copy-codes", "totp-print"]) {
-    byId(id).addEventListener("click", () => keptCodes(true));
+    byId(id).addEventListener("click", () => {
+      keptByButton = true;
+      keptCodes(true);
+    });
   }
+  ui.writtenDown.addEventListener("change", () => keptCodes(keptByButton || ui.writtenDown.checked));
   byId("totp-recovery-done").addEventListener("click", codesSaved);
   ui.regenerate.addEventListener("click", regenerate);
   ui.disable.addEventListener("click", disable);

@@ -23,8 +23,9 @@ const ASK = {
     hint: "Open your authenticator app and enter the 6-digit code it shows for chalkboard.",
     other: "Use a recovery code" },
   recovery: { title: "Enter a recovery code", label: "Recovery code", inputmode: "text",
-    // The shape of chalicelib/totp.py's codes, so a person knows which line of a saved file it is.
-    hint: "Enter one of the recovery codes you saved when you turned on two-factor authentication. Each looks like k7m2p-x9qrt and works once.",
+    // The shape of chalicelib/totp.py's codes, so a person knows which line of a saved file it
+    // is (a non-breaking hyphen: the example is not split over two lines on a phone).
+    hint: "Enter one of the recovery codes you saved when you turned on two-factor authentication. Each looks like k7m2p\u2011x9qrt and works once.",
     other: "Use a code from your app" },
 };
 
