@@ -95,25 +95,6 @@ def test_paging_through_45_messages_shows_each_once(new_page, api):
     assert ui.message_texts(page) == posted  # older pages joined the group at its top
 
 
-# Where the newest row is against the docked composer and the window.
-NEWEST_ON_COMPOSER = """() => {
-    const rows = document.querySelectorAll("#messages > li.message");
-    const row = rows[rows.length - 1].getBoundingClientRect();
-    const composer = document.querySelector("#composer").getBoundingClientRect();
-    return { top: row.top, bottom: row.bottom, composer: composer.top,
-             composerBottom: composer.bottom, window: innerHeight };
-}"""
-
-
-def at_the_newest(page) -> None:
-    """The view is at the bottom: the newest row whole in view, just above the composer,
-    which is in view too."""
-    spot = page.evaluate(NEWEST_ON_COMPOSER)
-    assert spot["top"] >= 0 and spot["bottom"] <= spot["composer"] + 1, spot
-    assert spot["composer"] - spot["bottom"] <= 40, spot
-    assert spot["composerBottom"] <= spot["window"], spot
-
-
 @pytest.mark.parametrize(("width", "height"), [(1280, 800), (360, 740)])
 def test_the_board_opens_at_the_newest_message_just_above_the_composer(
         new_page, api, width, height):
@@ -124,19 +105,19 @@ def test_the_board_opens_at_the_newest_message_just_above_the_composer(
     page = ui.signed_in(new_page, width=width, height=height)
     expect(ui.messages(page)).to_have_count(20)
     expect(ui.newest(page).locator(".content")).to_have_text("message 29\nwith a second line")
-    at_the_newest(page)  # signed in
+    ui.at_the_newest(page)  # signed in
     page.evaluate("() => window.scrollTo(0, 0)")
     page.get_by_role("button", name="Refresh", exact=True).click()
     ui.board_loaded(page)
-    at_the_newest(page)  # refreshed
+    ui.at_the_newest(page)  # refreshed
     page.reload()
     ui.board_loaded(page)
     expect(ui.messages(page)).to_have_count(20)
-    at_the_newest(page)  # reloaded
+    ui.at_the_newest(page)  # reloaded
     # Posting from far up the feed: the message shows at the bottom and the view goes there.
     page.evaluate("() => window.scrollTo(0, 0)")
     ui.post(page, "posted from the top")
-    at_the_newest(page)
+    ui.at_the_newest(page)
 
 
 @pytest.mark.parametrize(("width", "height"), [(1280, 800), (360, 740)])

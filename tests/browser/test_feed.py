@@ -33,25 +33,6 @@ def test_a_message_posted_in_one_browser_appears_in_another_without_a_click(new_
     expect(ui.messages(reader)).to_have_count(1)
 
 
-# Where the newest row is against the docked composer and the window.
-NEWEST_ON_COMPOSER = """() => {
-    const rows = document.querySelectorAll("#messages > li.message");
-    const row = rows[rows.length - 1].getBoundingClientRect();
-    const composer = document.querySelector("#composer").getBoundingClientRect();
-    return { top: row.top, bottom: row.bottom, composer: composer.top,
-             composerBottom: composer.bottom, window: innerHeight };
-}"""
-
-
-def at_the_newest(page) -> None:
-    """The view is at the bottom: the newest row whole in view, just above the composer,
-    which is in view too."""
-    spot = page.evaluate(NEWEST_ON_COMPOSER)
-    assert spot["top"] >= 0 and spot["bottom"] <= spot["composer"] + 1, spot
-    assert spot["composer"] - spot["bottom"] <= 40, spot
-    assert spot["composerBottom"] <= spot["window"], spot
-
-
 def scroll_up(page, pixels: int = 900) -> None:
     """The reader scrolls up the feed, away from the newest."""
     page.mouse.move(640, 300)
@@ -61,29 +42,31 @@ def scroll_up(page, pixels: int = 900) -> None:
         arg=pixels // 2)
 
 
-def test_a_new_message_shows_at_once_while_the_reader_is_at_the_bottom(new_page, api):
+def long_board(new_page, api):
+    """alice, signed in at 1280 x 600, reading a board of 30 of bob's two-line messages
+    (its newest page of 20 shown, at the newest)."""
     api.user("bob")
-    api.user("carol")
     api.signup("alice")
     for n in range(30):
         api.post("bob", f"old message {n:02d}\nwith a second line")
     page = ui.signed_in(new_page, width=1280, height=600)
     expect(ui.messages(page)).to_have_count(20)
-    at_the_newest(page)
+    return page
+
+
+def test_a_new_message_shows_at_once_while_the_reader_is_at_the_bottom(new_page, api):
+    api.user("carol")
+    page = long_board(new_page, api)
+    ui.at_the_newest(page)
     api.post("carol", "news at the bottom")
     expect(ui.newest(page).locator(".content")).to_have_text(
         "news at the bottom", timeout=ARRIVAL_MS)
     expect(page.locator("#new-pill")).to_be_hidden()  # nothing held
-    at_the_newest(page)  # the view stayed at the bottom, on the new one
+    ui.at_the_newest(page)  # the view stayed at the bottom, on the new one
 
 
 def test_new_messages_wait_behind_a_pill_while_the_reader_is_scrolled_up(new_page, api):
-    api.user("bob")
-    api.signup("alice")
-    for n in range(30):
-        api.post("bob", f"old message {n:02d}\nwith a second line")
-    page = ui.signed_in(new_page, width=1280, height=600)
-    expect(ui.messages(page)).to_have_count(20)
+    page = long_board(new_page, api)
     scroll_up(page)
     texts_before = ui.message_texts(page)
     newest_before = ui.newest(page).bounding_box()
@@ -112,13 +95,8 @@ def test_new_messages_wait_behind_a_pill_while_the_reader_is_scrolled_up(new_pag
 
 
 def test_scrolling_down_to_the_bottom_shows_the_held_messages(new_page, api):
-    api.user("bob")
     api.user("carol")
-    api.signup("alice")
-    for n in range(30):
-        api.post("bob", f"old message {n:02d}\nwith a second line")
-    page = ui.signed_in(new_page, width=1280, height=600)
-    expect(ui.messages(page)).to_have_count(20)
+    page = long_board(new_page, api)
     scroll_up(page)
     api.post("carol", "held for a moment")
     pill = page.get_by_role("button", name="1 new message")
@@ -127,7 +105,7 @@ def test_scrolling_down_to_the_bottom_shows_the_held_messages(new_page, api):
     expect(pill).to_be_hidden()
     expect(ui.newest(page).locator(".content")).to_have_text("held for a moment")
     page.wait_for_timeout(100)
-    at_the_newest(page)
+    ui.at_the_newest(page)
 
 
 def test_a_hidden_tab_asks_for_nothing_and_catches_up_when_shown(new_page, api):

@@ -281,3 +281,22 @@ def keep_codes(dialog: Any) -> None:
     """Copy the recovery codes, then "I have saved them" (which waits until they were kept)."""
     dialog.get_by_role("button", name="Copy", exact=True).click()
     dialog.get_by_role("button", name="I have saved them").click()
+
+
+# Where the newest row is against the docked composer and the window.
+NEWEST_ON_COMPOSER = """() => {
+    const rows = document.querySelectorAll("#messages > li.message");
+    const row = rows[rows.length - 1].getBoundingClientRect();
+    const composer = document.querySelector("#composer").getBoundingClientRect();
+    return { top: row.top, bottom: row.bottom, composer: composer.top,
+             composerBottom: composer.bottom, window: innerHeight };
+}"""
+
+
+def at_the_newest(page: Any) -> None:
+    """The view is at the bottom: the newest row whole in view, just above the composer,
+    which is in view too."""
+    spot = page.evaluate(NEWEST_ON_COMPOSER)
+    assert spot["top"] >= 0 and spot["bottom"] <= spot["composer"] + 1, spot
+    assert spot["composer"] - spot["bottom"] <= 40, spot
+    assert spot["composerBottom"] <= spot["window"], spot
