@@ -25,6 +25,13 @@ def test_empty_board_says_so(new_page, api):
     expect(page.get_by_text("No messages yet. Write the first one below.")).to_be_visible()
     expect(ui.messages(page)).to_have_count(0)
     expect(page.get_by_role("button", name="Older messages")).to_be_hidden()
+    # In the middle of the room between the heading and the composer, not a box at the
+    # foot of a blank page (design reviews).
+    note = page.locator("#board-empty p").bounding_box()
+    head = page.locator(".board-head").bounding_box()
+    composer = ui.composer(page).bounding_box()
+    room_middle = (head["y"] + head["height"] + composer["y"]) / 2
+    assert abs(note["y"] + note["height"] / 2 - room_middle) < 40, (note, head, composer)
     ui.post(page, "the first message")
     expect(page.get_by_text("No messages yet")).to_be_hidden()
 
@@ -134,11 +141,17 @@ def test_the_header_stays_in_reach_over_a_long_board(new_page, api, width, heigh
     expect(ui.account_menu_button(page)).to_be_in_viewport()
     header = page.locator(".topbar").bounding_box()
     assert header and header["y"] == 0, header
+    # The board's own heading row stays just under it (as Slack's channel header): the
+    # title, Refresh and the keys' "?" are in reach at the newest too.
+    expect(ui.board_heading(page)).to_be_in_viewport()
+    expect(page.get_by_role("button", name="Refresh")).to_be_in_viewport()
+    head = page.locator(".board-head").bounding_box()
+    assert head and abs(head["y"] - header["height"]) <= 1, (head, header)
     ui.newest(page).focus()
     page.keyboard.press("Home")  # the oldest row, at the top of the feed
     expect(ui.oldest(page)).to_be_focused()
     row = ui.oldest(page).bounding_box()
-    assert row and row["y"] >= header["height"], (row, header)
+    assert row and row["y"] >= head["y"] + head["height"] - 1, (row, head)
     ui.account_menu(page).get_by_role("link", name="Account", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Account")
 
