@@ -105,12 +105,7 @@ def test_paging_through_45_messages_shows_each_once(new_page, api):
 @pytest.mark.parametrize(("width", "height"), [(1280, 800), (360, 740)])
 def test_the_board_opens_at_the_newest_message_just_above_the_composer(
         new_page, api, width, height):
-    api.user("bob")
-    api.signup("alice")
-    for n in range(30):
-        api.post("bob", f"message {n:02d}\nwith a second line")
-    page = ui.signed_in(new_page, width=width, height=height)
-    expect(ui.messages(page)).to_have_count(20)
+    page = ui.long_board(new_page, api, width=width, height=height)
     expect(ui.newest(page).locator(".content")).to_have_text("message 29\nwith a second line")
     ui.at_the_newest(page)  # signed in
     page.evaluate("() => window.scrollTo(0, 0)")
@@ -131,12 +126,7 @@ def test_the_board_opens_at_the_newest_message_just_above_the_composer(
 def test_the_header_stays_in_reach_over_a_long_board(new_page, api, width, height):
     """The board opens at its foot: the header (Board, the account menu) stays at the
     window's top, and a row the keyboard brings into view stops below it."""
-    api.user("bob")
-    api.signup("alice")
-    for n in range(20):
-        api.post("bob", f"message {n:02d}\nwith a second line")
-    page = ui.signed_in(new_page, width=width, height=height)
-    expect(ui.messages(page)).to_have_count(20)
+    page = ui.long_board(new_page, api, count=20, width=width, height=height)
     assert page.evaluate("() => window.scrollY") > 0  # at the newest, far down
     expect(ui.account_menu_button(page)).to_be_in_viewport()
     header = page.locator(".topbar").bounding_box()

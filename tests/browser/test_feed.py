@@ -42,21 +42,9 @@ def scroll_up(page, pixels: int = 900) -> None:
         arg=pixels // 2)
 
 
-def long_board(new_page, api):
-    """alice, signed in at 1280 x 600, reading a board of 30 of bob's two-line messages
-    (its newest page of 20 shown, at the newest)."""
-    api.user("bob")
-    api.signup("alice")
-    for n in range(30):
-        api.post("bob", f"old message {n:02d}\nwith a second line")
-    page = ui.signed_in(new_page, width=1280, height=600)
-    expect(ui.messages(page)).to_have_count(20)
-    return page
-
-
 def test_a_new_message_shows_at_once_while_the_reader_is_at_the_bottom(new_page, api):
     api.user("carol")
-    page = long_board(new_page, api)
+    page = ui.long_board(new_page, api, width=1280, height=600)
     ui.at_the_newest(page)
     api.post("carol", "news at the bottom")
     expect(ui.newest(page).locator(".content")).to_have_text(
@@ -66,7 +54,7 @@ def test_a_new_message_shows_at_once_while_the_reader_is_at_the_bottom(new_page,
 
 
 def test_new_messages_wait_behind_a_pill_while_the_reader_is_scrolled_up(new_page, api):
-    page = long_board(new_page, api)
+    page = ui.long_board(new_page, api, width=1280, height=600)
     scroll_up(page)
     texts_before = ui.message_texts(page)
     newest_before = ui.newest(page).bounding_box()
@@ -96,7 +84,7 @@ def test_new_messages_wait_behind_a_pill_while_the_reader_is_scrolled_up(new_pag
 
 def test_scrolling_down_to_the_bottom_shows_the_held_messages(new_page, api):
     api.user("carol")
-    page = long_board(new_page, api)
+    page = ui.long_board(new_page, api, width=1280, height=600)
     scroll_up(page)
     api.post("carol", "held for a moment")
     pill = page.get_by_role("button", name="1 new message")

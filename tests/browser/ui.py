@@ -300,3 +300,15 @@ def at_the_newest(page: Any) -> None:
     assert spot["top"] >= 0 and spot["bottom"] <= spot["composer"] + 1, spot
     assert spot["composer"] - spot["bottom"] <= 40, spot
     assert spot["composerBottom"] <= spot["window"], spot
+
+
+def long_board(new_page: Any, api: Any, *, count: int = 30, **size: int) -> Any:
+    """alice, signed in (at ``size``), reading a board of ``count`` of bob's two-line
+    messages, "message 00" on: its newest page of 20 shown, at the newest."""
+    api.user("bob")
+    api.signup("alice")
+    for n in range(count):
+        api.post("bob", f"message {n:02d}\nwith a second line")
+    page = signed_in(new_page, **size)
+    expect(messages(page)).to_have_count(min(count, 20))
+    return page

@@ -292,8 +292,7 @@ function readerAtBottom() {
 function newestCovered() {
   const last = messageRows(ui.list).at(-1);
   if (!last) return false;
-  const strip = byId("connection-bar");
-  const foot = strip.checkVisibility() ? strip : ui.dock;
+  const foot = ui.strip.checkVisibility() ? ui.strip : ui.dock;
   return last.getBoundingClientRect().bottom > foot.getBoundingClientRect().top + 1;
 }
 
@@ -475,6 +474,7 @@ export function init() {
     end: byId("board-end"),
     people: byId("people"),
     view: byId("board-view"),
+    strip: byId("connection-bar"), // the page's connection strip (lib/connection.js)
     refresh: byId("refresh"),
     keysHelp: byId("keys-help"),
     pill: byId("new-pill"),
@@ -489,15 +489,14 @@ export function init() {
   // How much of the window's foot the dock covers, for the rows' scroll-margin (styles.css);
   // and a reader at the newest stays there as the foot grows (the composer growing with
   // its text, the connection strip above it): the newest message is never covered.
-  const strip = byId("connection-bar");
   const resized = new ResizeObserver(() => {
     const gap = parseFloat(getComputedStyle(ui.dock).bottom) || 0;
     document.body.style.setProperty("--dock-room", `${ui.dock.offsetHeight + gap}px`);
-    document.body.style.setProperty("--strip-room", `${strip.offsetHeight}px`); // two lines on a phone
+    document.body.style.setProperty("--strip-room", `${ui.strip.offsetHeight}px`); // two lines on a phone
     if (pinned && !ui.view.hidden && newestCovered()) toBottom();
   });
   resized.observe(ui.dock);
-  resized.observe(strip); // shown or gone: the feed's end gains or loses room
+  resized.observe(ui.strip); // shown or gone: the feed's end gains or loses room
   ui.refresh.addEventListener("click", () => loadFirstPage());
   wireKeysHelp(ui.keysHelp);
   ui.older.addEventListener("click", () => loadOlder());
