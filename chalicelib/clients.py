@@ -68,6 +68,38 @@ def device_label(user_agent: str) -> str:
     return f"{browser} on {system.family}"
 
 
+# ua-parser's names people know by a shorter one; the web app's lib/devices.js keeps the
+# same tables for the labels the API returns.
+_BROWSERS = {
+    "Mobile Safari": "Safari", "Mobile Safari UI/WKWebView": "Safari", "HeadlessChrome": "Chrome",
+    "Chrome Mobile": "Chrome", "Chrome Mobile iOS": "Chrome", "Chrome Mobile WebView": "Chrome",
+    "Firefox Mobile": "Firefox", "Firefox iOS": "Firefox", "Edge Mobile": "Edge",
+    "Opera Mobile": "Opera",
+}
+_SYSTEMS = {"Mac OS X": "macOS", "Chrome OS": "ChromeOS"}
+_BY_DEVICE = {("iOS", "phone"): "iPhone", ("iOS", "tablet"): "iPad",
+              ("Android", "phone"): "an Android phone", ("Android", "tablet"): "an Android tablet"}
+
+
+def device_name(user_agent: str) -> str:
+    """What a person calls the device, e.g. ``Safari on iPhone``: no version (nobody
+    knows their browser's), as the web app names sessions. For mail, where the
+    web app's names cannot be applied."""
+    if not user_agent.strip():
+        return UNKNOWN_DEVICE
+    result = _parsed(user_agent)
+    agent, system = result.user_agent, result.os
+    known_system = system is not None and system.family != "Other"
+    if agent is None or agent.family == "Other":
+        return _SYSTEMS.get(system.family, system.family) if known_system else UNKNOWN_DEVICE
+    browser = _BROWSERS.get(agent.family, agent.family)
+    if not known_system:
+        return browser
+    where = _BY_DEVICE.get((system.family, device_kind(user_agent)),
+                           _SYSTEMS.get(system.family, system.family))
+    return f"{browser} on {where}"
+
+
 def device_kind(user_agent: str) -> DeviceKind:
     """``phone``, ``tablet``, ``desktop`` (laptops too) or ``unknown`` (scripts, bots,
     an empty or unparsable User-Agent). An iPad asking for desktop sites (Safari's

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from chalicelib.clients import Client, device_label
+from chalicelib.clients import Client, device_name
 from chalicelib.deps import Deps
 from chalicelib.mail import Mail, send_safely
 
@@ -78,7 +78,7 @@ def on_security_event(
         if address is None or not address.verified:
             return False
         if client is not None and client.user_agent:  # parsed only for a mail that goes out
-            details.setdefault("device", device_label(client.user_agent))
+            details.setdefault("device", device_name(client.user_agent))
         subject, happened = _NOTICES[event_type]
         text = happened(details).replace("{user}", username) + "\n\n" + NOT_ME
         return send_safely(deps, Mail(

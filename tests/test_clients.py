@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.clients import UNKNOWN_DEVICE, USER_AGENT_MAX, Client, device_kind, device_label
+from chalicelib.clients import (
+    UNKNOWN_DEVICE,
+    USER_AGENT_MAX,
+    Client,
+    device_kind,
+    device_label,
+    device_name,
+)
 
 CHROME_LINUX = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
                 "Chrome/131.0.0.0 Safari/537.36")
@@ -41,6 +48,26 @@ GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.
 )
 def test_device_label_names_browser_and_system(user_agent: str, label: str) -> None:
     assert device_label(user_agent) == label
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "name"),
+    [
+        (CHROME_LINUX, "Chrome on Linux"),
+        (CHROME_MAC, "Chrome on macOS"),
+        (CHROME_OS, "Chrome on ChromeOS"),
+        (FIREFOX_WINDOWS, "Firefox on Windows"),
+        (SAFARI_IPHONE, "Safari on iPhone"),
+        (SAFARI_IPAD, "Safari on iPad"),
+        (CHROME_ANDROID_PHONE, "Chrome on an Android phone"),
+        (CHROME_ANDROID_TABLET, "Chrome on an Android tablet"),
+        ("curl/8.5.0", "curl"),
+        ("", UNKNOWN_DEVICE),
+        ("\x00\x01 gibberish", UNKNOWN_DEVICE),
+    ],
+)
+def test_device_name_is_what_people_call_the_device(user_agent: str, name: str) -> None:
+    assert device_name(user_agent) == name
 
 
 @pytest.mark.parametrize(

@@ -18,8 +18,10 @@ import pyotp
 import pytest
 
 from chalicelib import deps, mail, notices
+from chalicelib.clients import Client
 from chalicelib.store.protocol import Store
 from tests.helpers import Api, body_of
+from tests.test_clients import SAFARI_IPHONE
 
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "purple monkey dishwasher tree"
@@ -408,3 +410,15 @@ def test_every_notice_type_mails_the_verified_address_once(
     assert len(new) == len(events) and {m["To"] for m in new} == {"alice@example.com"}
     assert "3 recovery codes left" in text_of(new[5])
     assert "Firefox {0} on Linux" in text_of(new[-1])
+
+
+def test_new_sign_in_mail_names_the_device_as_the_web_app_does(
+    api: Api, app_env: dict[str, str]
+) -> None:
+    signup_verified(api, app_env, "alice", "alice@example.com")
+    iphone = Client(ip="198.51.100.7", user_agent=SAFARI_IPHONE)
+    sent = len(mailbox(app_env))
+    assert notices.on_security_event(deps.current_deps(), "alice", "sign_in",
+                                     {"new_device": True}, client=iphone) is True
+    text = text_of(mailbox(app_env)[sent])
+    assert "(Safari on iPhone)" in text and "17" not in text
