@@ -186,8 +186,9 @@ def logout(deps: Deps, claims: AccessClaims, *, client: Client | None = None) ->
     session); ``refresh_token`` stays accepted for older clients.
     """
     ended = deps.store.end_session(username=claims.username, sid=claims.session_id)
-    if ended is not None:
-        security_events.record(deps, claims.username, "session_ended", client=client)
+    if ended is not None:  # "self": the session signed itself out (the list says "Signed out")
+        security_events.record(deps, claims.username, "session_ended", client=client,
+                               details={"self": True})
 
 
 @dataclass(frozen=True)
@@ -215,7 +216,11 @@ def end_session(deps: Deps, claims: AccessClaims, sid: str, *, client: Client | 
     ended = deps.store.end_session(username=claims.username, sid=sid) if len(sid) <= 64 else None
     if ended is None or ended.expires_at < deps.now():
         raise SessionNotFound("no such session")
-    security_events.record(deps, claims.username, "session_ended", client=client)
+    # The event's own device is the caller's; the one that ended is named in its details,
+    # so the list can say which session was signed out.
+    security_events.record(deps, claims.username, "session_ended", client=client, details={
+        "self": sid == claims.session_id, "ended_device": device_label(ended.user_agent),
+        "ended_device_kind": device_kind(ended.user_agent)})
 
 
 def authenticate(deps: Deps, token: str) -> AccessClaims:

@@ -19,6 +19,7 @@ from chalicelib import deps, security_events, telemetry
 from chalicelib.store.protocol import Store
 from tests.authenticator import SoftAuthenticator
 from tests.helpers import Api, body_of
+from tests.test_clients import SAFARI_IPHONE as IPHONE
 from tests.test_passkeys import register as register_passkey
 from tests.test_passkeys import sign_in as passkey_sign_in
 from tests.test_totp import code_at, enable, mfa_token, submit
@@ -246,6 +247,23 @@ def test_logout_and_signing_out_a_session_are_listed(api: Api) -> None:
     # A session id that is no session ends nothing and records nothing.
     assert api.call("DELETE", "/me/sessions/nope", token=first).status_code == 404
     assert types(api, first).count("session_ended") == 2
+
+
+def test_a_signed_out_session_is_named_and_a_logout_says_it_was_itself(api: Api) -> None:
+    first = api.session("alice")["access_token"]
+    iphone = body_of(api.call("POST", "/login", {"username": "alice", "password": PASSWORD},
+                              headers={"User-Agent": IPHONE}))
+    third = fresh_token(api)
+    assert api.call("POST", "/logout", {}, token=third).status_code == 204
+    sessions = body_of(api.call("GET", "/me/sessions", token=first))["sessions"]
+    (other,) = (s["id"] for s in sessions if not s["current"])
+    assert api.call("DELETE", f"/me/sessions/{other}", token=first).status_code == 204
+    assert iphone["access_token"]
+    ended, logout = events(api, first)[:2]
+    assert ended["type"] == logout["type"] == "session_ended"
+    assert ended["details"] == {"self": False, "ended_device": "Mobile Safari 17 on iOS",
+                                "ended_device_kind": "phone"}
+    assert logout["details"] == {"self": True}
 
 
 def test_two_factor_sign_ins_and_changes_are_listed(api: Api, clock: list[float]) -> None:

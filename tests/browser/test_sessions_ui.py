@@ -422,3 +422,27 @@ def test_on_a_phone_the_session_facts_wrap_whole_with_no_dangling_dot(new_page, 
                 # Mid-line: the "·" is seen, between this fact and the one before it.
                 assert fact["dotLeft"] >= fact["visible"] - 0.5, fact
     assert wrapped >= 1, lines  # at 360 px at least one line does break
+
+
+def test_security_activity_names_the_session_signed_out_and_a_plain_sign_out(new_page, api):
+    api.user("alice")
+    api.login("alice", user_agent=IPHONE)
+    gone = api.login("alice", user_agent=WINDOWS)
+    assert request("POST", api.url + "/logout", {}, token=gone["access_token"],
+                   headers={"User-Agent": WINDOWS}).status == 204
+    here = ui.signed_in(new_page)
+    open_account(here)
+    others(here).filter(has_text="Safari on iPhone").get_by_role(
+        "button", name="Sign out Safari on iPhone…").click()
+    here.get_by_role("dialog", name="Sign out Safari on iPhone?").get_by_role(
+        "button", name="Sign out", exact=True).click()
+    expect(done(here)).to_have_text("Signed out Safari on iPhone.")
+    ui.account_link(here, "Security activity").click()
+    events = here.locator("#page-activity li.event")
+    # This browser ended the iPhone's session: the row names the one that ended.
+    expect(events.first.locator(".event-what")).to_have_text("Signed out Safari on iPhone")
+    # Firefox signed itself out: not "another session", just "Signed out", on its row.
+    plain = events.filter(has_text="Firefox on Windows").filter(
+        has=here.locator(".event-what", has_text=re.compile(r"^Signed out$")))
+    expect(plain).to_have_count(1)
+    expect(events.filter(has_text="another session")).to_have_count(0)

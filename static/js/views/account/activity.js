@@ -53,10 +53,13 @@ export function describe(event) {
     case "recovery_codes_regenerated": return "New recovery codes made";
     case "passkey_added": return "Passkey added";
     case "passkey_removed": return "Passkey removed";
-    // Said from the side of the one who did it: the API records that session's device (this
-    // row's), not the one that ended ("Another session was signed out · Firefox on
-    // Windows" read as if Firefox had ended). It was never this one, still live.
-    case "session_ended": return "Signed out another session";
+    // The row's device is the session that did it; the one it ended is in the details
+    // ("self" when a session signed itself out). Older events name neither.
+    case "session_ended":
+      if (details.self === true) return "Signed out";
+      return typeof details.ended_device === "string"
+        ? `Signed out ${deviceName(details.ended_device, details.ended_device_kind)}`
+        : "Signed out another session";
     case "email_changed": return "Email address changed";
     case "email_verified": return "Email address verified";
     default: return event.type.replace(/_/g, " ");
