@@ -125,7 +125,8 @@ def test_the_account_menu_is_a_disclosure_for_mouse_and_keyboard(page: Any, api:
 
 
 # The accent line under a header item that marks where one is: "Board"'s bottom border,
-# or a ::after line on the account menu button (which must not have one). Its colour and bottom edge, or None when unmarked.
+# or a ::after line on the account menu button (which must not have one). Its colour and
+# bottom edge, or None when unmarked.
 UNDERLINE = """(node) => {
     const box = node.getBoundingClientRect();
     if (node.tagName === "A") {
