@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import board_story, ui
-from tests.browser.conftest import app_context
+from tests.browser.conftest import app_context, open_app
 
 pytestmark = pytest.mark.browser
 
@@ -1225,8 +1225,9 @@ def test_passkey_dates_are_relative_with_the_full_date_in_a_tooltip(page, api):
 
 def test_destructive_triggers_share_one_quiet_style_and_their_confirms_one_solid_style(
         new_page, api):
-    """Remove passkey, Sign out (a session), Sign out everywhere else, Turn off two-factor
-    and Delete account: one quiet red outline each; each dialog's confirm one solid red."""
+    """Sign out (a session), Sign out everywhere else, Turn off two-factor and Delete
+    account: one quiet red outline each; a passkey row's Remove the same red as a word (see
+    test_passkey_rows_have_quiet_word_buttons); each dialog's confirm one solid red."""
     api.signup("alice")
     page = new_page()
     cors = {"Access-Control-Allow-Origin": "*"}
@@ -1253,7 +1254,7 @@ def test_destructive_triggers_share_one_quiet_style_and_their_confirms_one_solid
     ui.open_account(page, "Sign-in & security")
     remove = page.get_by_role("button", name="Remove passkey Work laptop")
     off = page.get_by_role("button", name="Turn off…")
-    triggers["remove"], triggers["off"] = remove.evaluate(look), off.evaluate(look)
+    row_remove, triggers["off"] = remove.evaluate(look), off.evaluate(look)
     confirm_of(remove, "Remove passkey")
     confirm_of(off, "Turn off")
     page.goto(page.url.split("#")[0] + "#/account/sessions")
@@ -1266,11 +1267,67 @@ def test_destructive_triggers_share_one_quiet_style_and_their_confirms_one_solid
     triggers["delete"] = delete.evaluate(look)
     confirm_of(delete, "Delete my account")
     assert len({tuple(style) for style in triggers.values()}) == 1, triggers
-    color, background, border, width, _ = triggers["remove"]
+    color, background, border, width, _ = triggers["off"]
     assert background == "rgba(0, 0, 0, 0)" and border == color and width == "1px", triggers
+    assert row_remove[0] == color and row_remove[1] == row_remove[2] == background, row_remove
     assert len({tuple(style) for style in confirms.values()}) == 1, confirms
     assert confirms["Turn off"][1] == confirms["Turn off"][2] != "rgba(0, 0, 0, 0)", confirms
     page.unroute_all(behavior="ignoreErrors")
+
+
+@pytest.mark.parametrize(("width", "touch"), [(1280, False), (360, True)])
+def test_passkey_rows_have_quiet_word_buttons(browser, web, api, problems, width, touch):
+    """Rename and Remove on each passkey are words (link blue, danger red), not two boxes
+    per row as reviewers found heavy (GitHub's list is quiet); still named after the
+    passkey, at least 24 px tall (44 px on a touch screen), Remove still asking first."""
+    api.signup("alice")
+    device = dict(is_mobile=True, has_touch=True) if touch else {}
+    context = app_context(browser, web.url, api.url,
+                          viewport={"width": width, "height": 740}, **device)
+    try:
+        page = open_app(context, web.url, problems)
+        cors = {"Access-Control-Allow-Origin": "*"}
+        keys = [{"id": "k1", "name": "Work laptop", "created_at": "2026-03-07T09:00:00.000Z",
+                 "last_used_at": None},
+                {"id": "k2", "name": "Phone", "created_at": "2026-03-09T09:00:00.000Z",
+                 "last_used_at": None}]
+        page.route(re.compile(r".*/me/passkeys$"), lambda route: route.fulfill(
+            status=200, headers=cors, json={"passkeys": keys}))
+        ui.log_in(page, "alice")
+        ui.open_account(page, "Sign-in & security")
+        colours = page.evaluate("""() => {
+            const probe = document.createElement("span");
+            document.body.append(probe);
+            const of = (value) => {
+                probe.style.color = value;
+                return getComputedStyle(probe).color;
+            };
+            const found = { link: of("var(--link)"), danger: of("var(--danger)") };
+            probe.remove();
+            return found;
+        }""")
+        look = """(node) => { const s = getComputedStyle(node);
+            return { color: s.color, background: s.backgroundColor, border: s.borderTopColor,
+                     height: node.getBoundingClientRect().height }; }"""
+        for name in ("Work laptop", "Phone"):
+            rename = page.get_by_role("button", name=f"Rename passkey {name}", exact=True)
+            remove = page.get_by_role("button", name=f"Remove passkey {name}", exact=True)
+            expect(rename).to_have_text("Rename")
+            expect(remove).to_have_text("Remove")
+            for button, colour in ((rename, colours["link"]), (remove, colours["danger"])):
+                seen = button.evaluate(look)
+                assert seen["color"] == colour, (name, seen, colours)
+                assert seen["background"] == seen["border"] == "rgba(0, 0, 0, 0)", seen
+                assert seen["height"] >= (44 if touch else 24), seen
+        page.get_by_role("button", name="Remove passkey Phone").click()
+        confirm = page.get_by_role("dialog", name="Remove the passkey “Phone”?")
+        expect(confirm.get_by_role("button", name="Remove passkey")).to_be_visible()
+        page.keyboard.press("Escape")
+        expect(confirm).to_be_hidden()
+        page.unroute_all(behavior="ignoreErrors")
+    finally:
+        context.close()
+    assert problems.errors == []
 
 
 @pytest.mark.parametrize(("width", "overview_words", "phone_words"),
