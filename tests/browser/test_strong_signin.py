@@ -408,8 +408,18 @@ def test_two_factor_on_has_one_turn_off_that_asks_password_and_code(
     _, recovery = set_up_two_factor(page)
     section = page.get_by_role("region", name="Two-factor authentication")
     expect(section.get_by_role("textbox")).to_have_count(0)  # no standing fields when on
-    # What to do on a new phone, said where a person looks for it (a reviewer found nothing).
-    expect(section.get_by_text(re.compile(r"^New phone\? "))).to_be_visible()
+    # What to do on a new phone, said where a person looks for it (a reviewer found nothing),
+    # on asking: a paragraph always open read long beside the state (later reviewers).
+    question = section.locator("summary", has_text="Got a new phone?")
+    answer = section.get_by_text(re.compile(r"^Move chalkboard with your authenticator app"))
+    expect(question).to_be_visible()
+    expect(answer).to_be_hidden()
+    question.focus()
+    page.keyboard.press("Enter")
+    expect(answer).to_be_visible()
+    expect(answer).to_contain_text("set it up again on the new phone")
+    page.keyboard.press("Space")
+    expect(answer).to_be_hidden()
     # Turning off is the secondary, red action beside "New recovery codes…".
     looks = section.evaluate("""(section) => {
         const probe = document.createElement("span");
