@@ -411,11 +411,14 @@ def test_two_factor_sheet_on_a_phone_has_a_top_bar_with_close_and_no_empty_band(
     page.goto(page.url.split("#")[0] + "#/account/security")
     start = page.get_by_role("button", name="Set up two-factor authentication")
     start.click()
-    page.get_by_role("dialog", name="Set up two-factor authentication").get_by_label(
-        "Your password").fill(ui.PASSWORD)
-    page.get_by_role("button", name="Continue").click()
     setup = page.get_by_role("dialog", name="Set up two-factor authentication")
     bar = setup.locator(".dialog-bar")
+    # Its first step, the password, is already the sheet, with the bar and ✕.
+    expect(ui.two_factor_step(setup, 1)).to_be_visible()
+    expect(bar.get_by_role("button", name="Close", exact=True)).to_be_visible()
+    setup.get_by_label("Your password").fill(ui.PASSWORD)
+    setup.get_by_role("button", name="Continue").click()
+    expect(ui.two_factor_step(setup, 2)).to_be_focused()
     close = bar.get_by_role("button", name="Close", exact=True)
     expect(bar.get_by_role("heading", name="Set up two-factor authentication")).to_be_visible()
     expect(close).to_be_visible()
@@ -805,11 +808,11 @@ def test_two_factor_setup_on_a_touch_screen_has_the_same_steps_with_the_app_link
         assert page.evaluate("() => matchMedia('(pointer: coarse)').matches")
         ui.log_in(page, "alice")
         page.goto(page.url.split("#")[0] + "#/account/security")
-        # The three steps a computer shows, titled the same.
+        # The four steps a computer shows, titled the same.
         setup = ui.open_two_factor_setup(page)
         expect(setup).to_contain_text("Google Authenticator")
         setup.get_by_role("button", name="I have an app").click()
-        expect(ui.two_factor_step(setup, 2)).to_be_focused()
+        expect(ui.two_factor_step(setup, 3)).to_be_focused()
         # The app's link first, then the key with Copy; the QR code (for another device)
         # only on asking, behind a disclosure after them.
         open_app = setup.get_by_role("link", name="Open in authenticator app")
@@ -836,12 +839,12 @@ def test_two_factor_setup_on_a_touch_screen_has_the_same_steps_with_the_app_link
         assert box["y"] >= 0 and box["y"] + box["height"] <= pinned_buttons_top(page), (
             box, pinned_buttons_top(page))
         setup.get_by_role("button", name="Next").click()
-        expect(ui.two_factor_step(setup, 3)).to_be_visible()
+        expect(ui.two_factor_step(setup, 4)).to_be_visible()
         expect(setup.get_by_label("Authenticator code", exact=True)).to_be_focused()
         setup.get_by_role("button", name="Back").click()
-        expect(ui.two_factor_step(setup, 2)).to_be_focused()
+        expect(ui.two_factor_step(setup, 3)).to_be_focused()
         setup.get_by_role("button", name="Back").click()
-        expect(ui.two_factor_step(setup, 1)).to_be_focused()
+        expect(ui.two_factor_step(setup, 2)).to_be_focused()
         setup.get_by_role("button", name="Cancel").click()
         expect(setup).to_be_hidden()
         expect(page.locator("#totp-open-app")).not_to_have_attribute("href", re.compile("."))
