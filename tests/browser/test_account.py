@@ -760,6 +760,9 @@ def test_failures_stand_out_and_suspicious_entries_ask_wasnt_you(page, api):
 
 
 def test_the_change_password_dialog_has_show_toggles_and_hides_again_on_close(page, api):
+    """As Google's: the new password and its repeat full width, stacked, with one "Show
+    new passwords" checkbox under both (reviewers were split over a repeat field cut short
+    under a Show button); the current password keeps its own Show beside it."""
     api.signup("alice")
     ui.log_in(page, "alice")
     open_account(page)
@@ -768,27 +771,40 @@ def test_the_change_password_dialog_has_show_toggles_and_hides_again_on_close(pa
     current = dialog(page).get_by_label("Current password")
     new = dialog(page).get_by_label("New password", exact=True)
     again = dialog(page).get_by_label("New password again")
+    show_new = dialog(page).get_by_role("checkbox", name="Show new passwords")
     current.fill("typed")
     dialog(page).get_by_role("button", name="Show password").click()
     expect(current).to_have_attribute("type", "text")
-    dialog(page).get_by_role("button", name="Show new passwords").click()
+    expect(show_new).not_to_be_checked()
+    show_new.check()
     expect(new).to_have_attribute("type", "text")
     expect(again).to_have_attribute("type", "text")
-    expect(dialog(page).get_by_role("button", name="Hide new passwords")).to_be_visible()
-    # The repeat lines up with the field it repeats (ends where it ends, not under Show),
-    # on a computer and on a phone; Show keeps its width when it says Hide.
+    # Both new fields span the dialog's width, one under the other, the checkbox under them.
     for width in (1280, 360):
         page.set_viewport_size({"width": width, "height": 800})
-        boxes = [field.bounding_box() for field in (current, new, again)]
-        ends = [box["x"] + box["width"] for box in boxes]
-        assert abs(ends[2] - ends[1]) < 1 and abs(ends[1] - ends[0]) < 1, (width, boxes)
-        assert abs(boxes[2]["x"] - boxes[1]["x"]) < 1, (width, boxes)
+        form = page.locator("#step-up-form").bounding_box()
+        boxes = [field.bounding_box() for field in (new, again)]
+        for box in boxes:
+            assert abs(box["width"] - boxes[0]["width"]) < 1, (width, boxes)
+            assert box["width"] >= form["width"] - 2 * 24 - 1, (width, box, form)
+        assert boxes[1]["y"] > boxes[0]["y"] + boxes[0]["height"], (width, boxes)
+        assert show_new.bounding_box()["y"] > boxes[1]["y"] + boxes[1]["height"], width
+    page.keyboard.press("Escape")  # the keyboard works it too, and Cancel hides it again
+    page.get_by_role("button", name="Change password…").click()
+    expect(show_new).not_to_be_checked()
+    show_new.focus()
+    page.keyboard.press("Space")
+    expect(new).to_have_attribute("type", "text")
+    page.keyboard.press("Space")
+    expect(again).to_have_attribute("type", "password")
+    show_new.check()
     dialog(page).get_by_role("button", name="Cancel").click()
     page.get_by_role("button", name="Change password…").click()
     for field in (current, new, again):  # shown again hidden, and empty
         expect(field).to_have_attribute("type", "password")
         expect(field).to_have_value("")
     expect(dialog(page).get_by_role("button", name="Show password")).to_be_visible()
+    expect(show_new).not_to_be_checked()
 
 
 def pinned_buttons_top(page) -> float:
