@@ -117,7 +117,6 @@ function route() {
     if (pages.includes(name)) anchor.setAttribute("aria-current", "page");
     else anchor.removeAttribute("aria-current");
   }
-  ui.menuButton.classList.toggle("here", name.startsWith("account"));
   if (changed && focus) (name === "board" ? ui.headings.board : ui.headings.account).focus();
 }
 

@@ -265,18 +265,22 @@ def test_the_forgot_password_label_has_room_above_it(page, api):
 
 
 def test_the_reset_page_has_a_show_toggle_for_its_new_passwords(page, api):
+    """The same as changing it (test_account.py): both fields full width, stacked, and one
+    "Show new passwords" checkbox under them for both."""
     page.goto(page.url.split("#")[0] + "#/reset?token=not-a-real-one")
     expect(page.get_by_role("heading", name="Choose a new password", level=1)).to_be_visible()
     form = page.locator("#reset-form")
     new = form.get_by_label("New password", exact=True)
     again = form.get_by_label("New password again")
     new.fill("a brand new passphrase")
-    show = page.get_by_role("button", name="Show new passwords")
+    show = form.get_by_role("checkbox", name="Show new passwords")
     expect(show).to_have_attribute("aria-controls", "reset-password reset-repeat")
-    show.click()
+    assert abs(new.bounding_box()["width"] - again.bounding_box()["width"]) < 1
+    assert show.bounding_box()["y"] > again.bounding_box()["y"]
+    show.check()
     expect(new).to_have_attribute("type", "text")
     expect(again).to_have_attribute("type", "text")
-    page.get_by_role("button", name="Hide new passwords").click()
+    show.uncheck()
     expect(new).to_have_attribute("type", "password")
     expect(again).to_have_attribute("type", "password")
 

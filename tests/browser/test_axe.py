@@ -310,17 +310,19 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     page.keyboard.press("Escape")
 
     page.get_by_role("button", name="Set up two-factor authentication").click()
-    dialog = page.get_by_role("dialog", name="Set up two-factor authentication")
-    dialog.get_by_label("Your password").fill(ui.PASSWORD)
-    dialog.get_by_role("button", name="Continue").click()
-    # The setup dialog, one step at a time (the page behind at its top, header in view).
-    page.evaluate("() => window.scrollTo(0, 0)")
+    # The setup dialog, one step at a time (the page behind at its top, header in view);
+    # its step 1 asks the password.
     setup = page.get_by_role("dialog", name="Set up two-factor authentication")
-    # The same three steps on both; on the phone (a touch screen) step 2 opens the app.
-    expect(ui.two_factor_step(setup, 1)).to_be_focused()
+    expect(ui.two_factor_step(setup, 1)).to_be_visible()
+    page.evaluate("() => window.scrollTo(0, 0)")
+    check(page, "two-factor-setup-password", scheme, size)
+    setup.get_by_label("Your password").fill(ui.PASSWORD)
+    setup.get_by_role("button", name="Continue").click()
+    # The same four steps on both; on the phone (a touch screen) step 3 opens the app.
+    expect(ui.two_factor_step(setup, 2)).to_be_focused()
     check(page, "two-factor-setup-app", scheme, size)
     setup.get_by_role("button", name="I have an app").click()
-    expect(ui.two_factor_step(setup, 2)).to_be_focused()
+    expect(ui.two_factor_step(setup, 3)).to_be_focused()
     if size == "phone":
         expect(setup.get_by_role("link", name="Open in authenticator app")).to_be_visible()
     key = setup.locator("#totp-secret").inner_text().replace(" ", "")

@@ -100,30 +100,31 @@ def sign_in_with_code(page: Any, username: str, authenticator: Any) -> None:
     board_loaded(page)
 
 
-# Two-factor setup's steps, the same three on a computer and on a touch screen.
-TWO_FACTOR_STEPS = ("Get an authenticator app", "Add chalkboard to the app", "Enter the code")
+# Two-factor setup's steps, the same four on a computer and on a touch screen.
+TWO_FACTOR_STEPS = ("Confirm it's you", "Get an authenticator app", "Add chalkboard to the app",
+                    "Enter the code")
 
 
 def two_factor_step(setup: Any, number: int) -> Any:
-    """The setup dialog's heading of step ``number`` (1 to 3): "Step 2 of 3", its title."""
+    """The setup dialog's heading of step ``number`` (1 to 4): "Step 2 of 4", its title."""
     title = re.escape(TWO_FACTOR_STEPS[number - 1])
-    return setup.get_by_role("heading", name=re.compile(rf"^Step {number} of 3\W+{title}$"))
+    return setup.get_by_role("heading", name=re.compile(rf"^Step {number} of 4\W+{title}$"))
 
 
 def open_two_factor_setup(page: Any) -> Any:
-    """From the security page with two-factor off: past the password, at setup's step 1.
-    Returns the setup dialog."""
+    """From the security page with two-factor off: past step 1 (the password), at setup's
+    step 2. Returns the setup dialog."""
     page.get_by_role("button", name="Set up two-factor authentication").click()
-    step_up = page.get_by_role("dialog", name="Set up two-factor authentication")
-    step_up.get_by_label("Your password").fill(PASSWORD)
-    step_up.get_by_role("button", name="Continue").click()
     setup = page.locator("#totp-dialog")  # by id: its name changes at the codes step
-    expect(two_factor_step(setup, 1)).to_be_focused()
+    expect(two_factor_step(setup, 1)).to_be_visible()
+    setup.get_by_label("Your password").fill(PASSWORD)
+    setup.get_by_role("button", name="Continue").click()
+    expect(two_factor_step(setup, 2)).to_be_focused()
     return setup
 
 
 def turn_on_two_factor(setup: Any) -> str:
-    """From setup's step 1 (see ``open_two_factor_setup``): through the steps with a
+    """From setup's step 2 (see ``open_two_factor_setup``): through the steps with a
     correct code, up to the recovery codes. Returns the key, for the authenticator."""
     setup.get_by_role("button", name="I have an app").click()
     key = setup.locator("#totp-secret").inner_text().replace(" ", "")

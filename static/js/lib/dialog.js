@@ -55,7 +55,7 @@ export function init() {
     if (!ui.submit.hasAttribute("aria-busy")) close(null);
   });
   const showCurrent = passwordToggle(byId("step-up-reveal-password"), [ui.password]);
-  const showNew = passwordToggle(byId("step-up-reveal-new"), [ui.newPassword, ui.repeat], "new passwords");
+  const showNew = passwordToggle(byId("step-up-reveal-new"), [ui.newPassword, ui.repeat]);
   hidePasswords = () => {
     showCurrent(false);
     showNew(false);

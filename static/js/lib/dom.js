@@ -98,17 +98,26 @@ export function fieldError(input, region, message) {
 }
 
 /**
- * A Show/Hide button beside password fields (log-in, sign-up, change and reset): shows
- * what was typed in each of inputs, so a long password can be checked. Returns
- * set(revealed), for a form to hide them again when it is emptied.
+ * Shows what was typed in each of inputs, so a long password can be checked: one
+ * password field has a Show/Hide button beside it (sign-in, sign-up, the current
+ * password); a new password typed twice (change and reset) keeps both fields full
+ * width, with one "Show new passwords" checkbox under them for both, as Google has it.
+ * control is that button or checkbox. Returns set(revealed), for a form to hide them
+ * again when it is emptied.
  */
-export function passwordToggle(button, inputs, what = "password") {
+export function passwordToggle(control, inputs, what = "password") {
+  const checkbox = control.type === "checkbox";
   const set = (revealed) => {
     for (const input of inputs) input.type = revealed ? "text" : "password";
-    button.textContent = revealed ? "Hide" : "Show";
-    button.setAttribute("aria-label", `${revealed ? "Hide" : "Show"} ${what}`);
+    if (checkbox) {
+      control.checked = revealed;
+      return;
+    }
+    control.textContent = revealed ? "Hide" : "Show";
+    control.setAttribute("aria-label", `${revealed ? "Hide" : "Show"} ${what}`);
   };
-  button.addEventListener("click", () => set(inputs[0].type === "password"));
+  if (checkbox) control.addEventListener("change", () => set(control.checked));
+  else control.addEventListener("click", () => set(inputs[0].type === "password"));
   set(false);
   return set;
 }

@@ -1,9 +1,11 @@
 // Sign-in & security: two-factor authentication, for someone who has never used it.
-// Off: one "Set up" button (asks the password once), then a dialog one step at a time,
-// with Cancel at each, the same three steps on every device: 1 get an authenticator app
-// (with examples), 2 add chalkboard to it (a computer: scan the QR code, or type the key
-// in groups of four, with Copy; a touch screen: open the app by its link, or paste the
-// key, the QR code for another device on asking), 3 enter the code. Then, in the
+// Off: one "Set up" button, then a dialog one step at a time, with Cancel (and ✕) at
+// each, the same four steps on every device: 1 confirm it's you (the password, once:
+// the API's step-up, asked inside the flow rather than before it), 2 get an
+// authenticator app (with examples), 3 add chalkboard to it (a computer: scan the QR
+// code, or type the key in groups of four, with Copy; a touch screen: open the app by
+// its link, or paste the key, the QR code for another device on asking), 4 enter the
+// code. Then, in the
 // same dialog titled "Two-factor authentication is on", the success said first and the
 // recovery codes in a box with Download (.txt), Copy and Print along its top. On: a
 // clear "On" with the codes left, "New recovery codes…" (shown in the same dialog,
@@ -13,8 +15,9 @@
 // removed when the person moves on; nothing here is put in storage.
 
 import { run } from "../../lib/action.js";
+import { ApiError } from "../../lib/api.js";
 import * as dialog from "../../lib/dialog.js";
-import { byId, el, flash, say } from "../../lib/dom.js";
+import { byId, el, fieldError, flash, passwordToggle, say } from "../../lib/dom.js";
 import { authed, currentUser } from "../../lib/session.js";
 import { ANY_CODE_REFUSED, codeRefusal } from "../auth/code-step.js";
 import { icon } from "./icons.js";
@@ -31,6 +34,7 @@ let ui = null;
 let keptByButton = false; // Download, Copy or Print was used for the codes shown
 let onChanged = () => {};
 let enabled = false;
+let hidePassword = () => {};
 
 /** Whether two-factor is on (as last heard from the API): step-ups then ask a code too. */
 export function isOn() {
@@ -81,12 +85,17 @@ function forgetSecrets() {
   ui.secret.textContent = "";
   ui.codes.replaceChildren();
   ui.confirmForm.reset();
-  for (const region of [ui.confirmError, ui.copyDone, ui.codesDone, ui.savedNote]) say(region, "");
+  ui.passwordForm.reset(); // no password stays on the page
+  hidePassword();
+  fieldError(ui.password, ui.passwordProblem, "");
+  for (const region of [ui.passwordError, ui.confirmError, ui.copyDone, ui.codesDone, ui.savedNote]) {
+    say(region, "");
+  }
 }
 
 // ---- the dialog, one step at a time ----------------------------------------------
 
-/** Show one step ("app", "scan", "code", "codes") and move to its heading. */
+/** Show one step ("password", "app", "scan", "code", "codes") and move to its heading. */
 function goTo(step) {
   for (const [name, node] of Object.entries(ui.steps)) node.hidden = name !== step;
   ui.close.hidden = step === "codes"; // the codes close only once saved
@@ -179,25 +188,52 @@ export function groupsOfFour(secret) {
   return secret.replace(/\s+/g, "").match(/.{1,4}/g)?.join(" ") ?? "";
 }
 
-async function startSetup() {
+function startSetup() {
   say(ui.done, "");
-  const setup = await dialog.ask({
-    title: "Set up two-factor authentication",
-    text: "First, confirm it is you.",
-    submit: "Continue",
-    busy: "Checking…",
-    action: ({ password }) => authed("POST", "/me/totp", { body: { password } }),
-  });
-  if (!setup) return;
+  forgetSecrets();
+  ui.username.value = currentUser() ?? "";
+  openDialog("Set up two-factor authentication", "password");
+  ui.password.focus(); // the step's heading is its label's context; the field is the task
+}
+
+/** Step 1: the password (the API's step-up) starts the setup and answers its key. */
+async function confirmPassword(event) {
+  event.preventDefault();
+  const password = ui.password.value;
+  fieldError(ui.password, ui.passwordProblem, password ? "" : "Enter your password.");
+  if (!password) {
+    ui.password.focus();
+    return;
+  }
+  const setup = await run(ui.passwordSubmit, "Checking…",
+    () => authed("POST", "/me/totp", { body: { password } }),
+    { errorRegion: ui.passwordError, explain: passwordRefusal });
+  if (!setup) {
+    if (ui.dialog.open && ui.password.getAttribute("aria-invalid") === "true") {
+      ui.password.select();
+      ui.password.focus();
+    }
+    return;
+  }
+  if (!ui.dialog.open || ui.steps.password.hidden) return; // cancelled meanwhile
+  ui.passwordForm.reset();
+  hidePassword();
   drawQr(setup.qr);
   ui.secret.textContent = groupsOfFour(setup.secret);
   layOutSetup(setup.otpauth_uri);
-  openDialog("Set up two-factor authentication", "app");
+  goTo("app");
+}
+
+/** A wrong password is said beside its field (""); anything else in the step's region. */
+function passwordRefusal(error) {
+  if (!(error instanceof ApiError && error.status === 403)) return null;
+  fieldError(ui.password, ui.passwordProblem, "That password is not right. Check it and try again.");
+  return "";
 }
 
 /** Cancel, Escape: before two-factor is on, the setup is dropped; after, only closed. */
 function cancelSetup() {
-  if (ui.confirmSubmit.hasAttribute("aria-busy")) return;
+  if ([ui.passwordSubmit, ui.confirmSubmit].some((button) => button.hasAttribute("aria-busy"))) return;
   closeDialog();
   showState(null);
   (enabled ? ui.disable : ui.start).focus();
@@ -353,11 +389,18 @@ export function init({ onChanged: changed }) {
     dialogTitle: byId("totp-dialog-title"),
     close: byId("totp-close"),
     steps: {
+      password: byId("totp-step-password"),
       app: byId("totp-step-app"),
       scan: byId("totp-step-scan"),
       code: byId("totp-confirm-form"),
       codes: byId("totp-recovery"),
     },
+    passwordForm: byId("totp-step-password"),
+    username: byId("totp-username"),
+    password: byId("totp-password"),
+    passwordProblem: byId("totp-password-problem"),
+    passwordError: byId("totp-password-error"),
+    passwordSubmit: byId("totp-password-submit"),
     qr: byId("totp-qr"),
     secret: byId("totp-secret"),
     openRow: byId("totp-open-row"),
@@ -388,6 +431,8 @@ export function init({ onChanged: changed }) {
     done: byId("two-factor-done"),
   };
   ui.start.addEventListener("click", startSetup);
+  ui.passwordForm.addEventListener("submit", confirmPassword);
+  hidePassword = passwordToggle(byId("totp-reveal-password"), [ui.password]);
   for (const button of ui.dialog.querySelectorAll(".totp-cancel")) button.addEventListener("click", cancelSetup);
   ui.close.addEventListener("click", cancelSetup);
   for (const button of ui.dialog.querySelectorAll(".totp-back")) {

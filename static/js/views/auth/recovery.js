@@ -238,6 +238,6 @@ export function init({ done, sendAgain, titled }) {
   });
   ui.resetForm.addEventListener("submit", reset);
   watchStrength(ui.resetPassword, ui.resetStrength, () => []);
-  const show = passwordToggle(byId("reset-reveal"), [ui.resetPassword, ui.resetRepeat], "new passwords");
+  const show = passwordToggle(byId("reset-reveal"), [ui.resetPassword, ui.resetRepeat]);
   hideResetPasswords = () => show(false);
 }
