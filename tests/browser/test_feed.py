@@ -1144,3 +1144,49 @@ def test_on_a_touch_screen_ones_own_rows_show_more_actions_that_delete_after_ask
         context.close()
 
 
+
+# What covers the feed at the window's top and foot: the header (and the board's heading
+# row where it stays), and the docked composer.
+FRAME = """() => {
+    const top = Math.max(document.querySelector(".topbar").getBoundingClientRect().bottom,
+                         document.querySelector(".board-head").getBoundingClientRect().bottom);
+    const dock = innerHeight - document.getElementById("dock").getBoundingClientRect().top;
+    return { top, dock };
+}"""
+
+
+def test_on_a_phone_the_boards_frame_keeps_to_the_header_and_the_composer(new_page, api):
+    """At 360x740 the header and the heading row under it took about 195px with the
+    composer, and said "Board" twice: on a phone the heading row scrolls away, its
+    "Board" left to screen readers; on a wide screen it stays, as before."""
+    phone = ui.long_board(new_page, api, width=360, height=740)
+    ui.at_the_newest(phone)
+    frame = phone.evaluate(FRAME)
+    assert frame["top"] + frame["dock"] <= 120, frame
+    title = phone.get_by_role("heading", name="Board", level=1)
+    expect(title).to_be_attached()  # for screen readers…
+    assert title.bounding_box()["width"] <= 1  # …not drawn beside the header's "Board"
+    phone.evaluate("window.scrollTo(0, 0)")
+    expect(phone.get_by_role("button", name="Refresh")).to_be_in_viewport()  # at the top
+
+    wide = ui.signed_in(new_page, width=1280, height=800)
+    expect(ui.messages(wide)).to_have_count(20)
+    title = wide.get_by_role("heading", name="Board", level=1)
+    expect(title).to_be_visible()
+    assert title.bounding_box()["width"] > 20
+    head = wide.locator(".board-head")
+    assert head.bounding_box()["y"] == wide.locator(".topbar").bounding_box()["height"]
+
+
+def test_the_heading_row_has_an_edge_only_while_the_feed_scrolls_under_it(new_page, api):
+    """The feed's card passing under the heading row kept under the header was cut off
+    with no edge: a rule and a shadow show at the row's foot while something is under it."""
+    page = ui.long_board(new_page, api, width=1280, height=800)
+    head = page.locator(".board-head")
+    ui.at_the_newest(page)  # the feed's start is far above: scrolled under the row
+    expect(head).not_to_have_css("box-shadow", "none")
+    page.evaluate("window.scrollTo(0, 0)")  # nothing under it
+    expect(head).to_have_css("box-shadow", "none")
+    page.mouse.move(640, 400)
+    page.mouse.wheel(0, 300)
+    expect(head).not_to_have_css("box-shadow", "none")

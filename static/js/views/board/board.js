@@ -304,6 +304,15 @@ function newestCovered() {
   return last.getBoundingClientRect().bottom > foot.getBoundingClientRect().top + 1;
 }
 
+/**
+ * The heading row kept under the header marks its foot while the feed is scrolled under
+ * it (styles.css): its natural foot (the edge marker just below it) has gone up past it.
+ */
+function markHeadEdge() {
+  const stuck = ui.headEdge.getBoundingClientRect().top < ui.head.getBoundingClientRect().bottom - 1;
+  ui.head.classList.toggle("stuck", stuck);
+}
+
 /** To the bottom of the page: the newest message sits just above the composer. */
 function toBottom() {
   pinned = true;
@@ -493,6 +502,8 @@ function wireKeysHelp(details) {
 export function init() {
   ui = {
     title: byId("board-title"),
+    head: byId("board-head"),
+    headEdge: byId("board-head-edge"),
     list: byId("messages"),
     dock: byId("dock"),
     error: byId("board-error"),
@@ -528,6 +539,7 @@ export function init() {
     document.body.style.setProperty("--dock-room", `${ui.dock.offsetHeight + gap}px`);
     document.body.style.setProperty("--strip-room", `${ui.strip.offsetHeight}px`); // two lines on a phone
     if (pinned && !ui.view.hidden && newestCovered()) toBottom();
+    markHeadEdge();
   });
   resized.observe(ui.dock);
   resized.observe(ui.strip); // shown or gone: the feed's end gains or loses room
@@ -571,6 +583,7 @@ export function init() {
     "scroll",
     () => {
       if (!ui.view.hidden) pinned = readerAtBottom();
+      markHeadEdge();
       if (!state.pending.length || !readerAtBottom()) return;
       showPending();
       toBottom(); // scrolled down to the newest: on to the new ones below
