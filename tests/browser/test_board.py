@@ -131,12 +131,18 @@ def test_the_header_stays_in_reach_over_a_long_board(new_page, api, width, heigh
     expect(ui.account_menu_button(page)).to_be_in_viewport()
     header = page.locator(".topbar").bounding_box()
     assert header and header["y"] == 0, header
-    # The board's own heading row stays just under it (as Slack's channel header): the
-    # title, Refresh and the keys' "?" are in reach at the newest too.
-    expect(ui.board_heading(page)).to_be_in_viewport()
-    expect(page.get_by_role("button", name="Refresh")).to_be_in_viewport()
     head = page.locator(".board-head").bounding_box()
-    assert head and abs(head["y"] - header["height"]) <= 1, (head, header)
+    if width > 480:
+        # The board's own heading row stays just under it (as Slack's channel header):
+        # the title, Refresh and the keys' "?" are in reach at the newest too.
+        expect(ui.board_heading(page)).to_be_in_viewport()
+        expect(page.get_by_role("button", name="Refresh")).to_be_in_viewport()
+        assert head and abs(head["y"] - header["height"]) <= 1, (head, header)
+    else:
+        # A phone's short window keeps only the header (design review: the two rows took
+        # a quarter of it): the heading row scrolled away with the feed's start.
+        expect(page.get_by_role("button", name="Refresh")).not_to_be_in_viewport()
+        head = header
     ui.newest(page).focus()
     page.keyboard.press("Home")  # the oldest row, at the top of the feed
     expect(ui.oldest(page)).to_be_focused()

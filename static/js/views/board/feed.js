@@ -315,12 +315,19 @@ export function updateTimes(list, now = Date.now()) {
 
 const CONTROLS = "a[href], button";
 
+/** Whether a row draws this control (one's own rows draw Delete or "More actions" by the pointer, see styles.css). */
+function drawn(control) {
+  return getComputedStyle(control).display !== "none";
+}
+
 /** Make row the list's one tab stop; its own links and buttons become reachable by Tab. */
 export function makeActive(list, row) {
   for (const item of messageRows(list)) {
     const active = item === row;
     item.tabIndex = active ? 0 : -1;
-    for (const control of item.querySelectorAll(CONTROLS)) control.tabIndex = active ? 0 : -1;
+    for (const control of item.querySelectorAll(CONTROLS)) {
+      control.tabIndex = active && drawn(control) ? 0 : -1;
+    }
   }
 }
 
