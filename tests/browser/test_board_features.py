@@ -268,7 +268,7 @@ def test_the_feed_is_one_tab_stop_with_arrow_keys_and_its_actions(page: Any, api
     expect(page.get_by_role("dialog", name="Delete this message?")).to_be_visible()
 
 
-def test_recently_active_lists_who_wrote_the_board_latest_first_beside_a_wide_feed(
+def test_recently_active_lists_who_else_wrote_the_board_latest_first_beside_a_wide_feed(
         new_page: Any, api: Api) -> None:
     api.user("bob")
     api.user("carol")
@@ -288,13 +288,14 @@ def test_recently_active_lists_who_wrote_the_board_latest_first_beside_a_wide_fe
     left, right = feed["x"], 1280 - (side["x"] + side["width"])
     assert abs(left - right) <= 2, (left, right)
 
-    ui.post(page, "me too")  # the newest: alice first, marked as her
-    expect(people).to_have_count(3)
-    expect(people.first.locator(".who")).to_have_text("alice (you)")
+    ui.post(page, "me too")  # the newest, but alice knows she is active: not listed
+    expect(ui.newest(page).locator(".content")).to_have_text("me too")
+    expect(people.locator(".who")).to_have_text(["bob", "carol"])
+    expect(panel).not_to_contain_text("alice")
     ui.newest(page).get_by_role("button", name=re.compile("^Delete")).click()
     page.get_by_role("dialog", name="Delete this message?").get_by_role(
         "button", name="Delete", exact=True).click()
-    expect(people).to_have_count(2)  # her only message went: so does she
+    expect(people.locator(".who")).to_have_text(["bob", "carol"])
 
     phone = ui.signed_in(new_page, "bob", width=360, height=740)
     expect(ui.messages(phone)).to_have_count(3)
@@ -310,7 +311,8 @@ def test_recently_active_lists_who_wrote_the_board_latest_first_beside_a_wide_fe
     expect(panel).to_contain_text("Nobody has written yet.")
     feed = page.locator("#composer").bounding_box()
     ui.post(page, "a fresh start")
-    expect(people.locator(".who")).to_have_text(["alice (you)"])
+    expect(people).to_have_count(0)  # only alice has written: she is told so, not listed
+    expect(panel.get_by_text("Only you so far.")).to_be_visible()
     expect(panel.get_by_text("Nobody has written yet.")).to_be_hidden()
     assert page.locator("#composer").bounding_box()["x"] == feed["x"]  # nothing moved aside
 

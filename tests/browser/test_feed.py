@@ -979,34 +979,54 @@ def test_ones_own_rows_look_like_everyone_elses_but_for_you(new_page, api):
     assert mine.evaluate(look) == theirs.evaluate(look)
 
 
-def test_ones_own_delete_shows_on_hover_and_focus_and_stays_a_tab_stop(new_page, api):
+def inside(inner: dict, outer: dict) -> bool:
+    """Whether one bounding box lies within another (a pixel's rounding allowed)."""
+    return (inner["x"] >= outer["x"] - 1 and inner["y"] >= outer["y"] - 1
+            and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 1
+            and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 1)
+
+
+def test_ones_own_actions_toolbar_shows_on_hover_and_focus_and_delete_stays_a_tab_stop(
+        new_page, api):
+    """As Slack's message actions: a small toolbar inside the row's top right corner (not
+    across its edge), shown on hover and while the row or its button has focus; Delete an
+    icon, named for screen readers, with its name in a visible tooltip."""
     api.user("bob")
     api.user("alice")
     api.post("alice", "mine")
     api.post("bob", "bob's")
     page = ui.signed_in(new_page, width=1280)
     mine, theirs = ui.messages(page).first, ui.messages(page).nth(1)
-    delete = mine.get_by_role("button", name="Delete your message: mine", exact=True)
+    tools = mine.locator(".row-tools")
+    delete = tools.get_by_role("button", name="Delete your message: mine", exact=True)
+    tip = delete.get_by_text("Delete", exact=True)
     page.mouse.move(0, 0)
-    expect(delete).to_have_css("opacity", "0")  # at rest: the row is like the others
+    expect(tools).to_have_css("opacity", "0")  # at rest: the row is like the others
     mine.hover()
-    expect(delete).to_have_css("opacity", "1")
+    expect(tools).to_have_css("opacity", "1")
+    assert inside(tools.bounding_box(), mine.bounding_box())  # in its corner, not across
+    expect(tip).to_be_hidden()
+    delete.hover()
+    expect(tip).to_be_visible()  # the icon's name, as a tooltip
+    assert tip.bounding_box()["x"] + tip.bounding_box()["width"] <= delete.bounding_box()["x"]
     theirs.hover()
-    expect(delete).to_have_css("opacity", "0")
+    expect(tools).to_have_css("opacity", "0")
+    expect(theirs.get_by_role("button")).to_have_count(0)  # nothing to do on others' rows
     page.mouse.move(0, 0)
-    # By keyboard: the row with focus shows it, Tab reaches it (named as before), and it
-    # shows while it has focus; off the row, it goes again.
+    # By keyboard: the row with focus shows it, Tab reaches Delete (named as before), and
+    # it shows while it has focus, its tooltip too; off the row, it goes again.
     theirs.focus()
     page.keyboard.press("ArrowUp")
     expect(mine).to_be_focused()
-    expect(delete).to_have_css("opacity", "1")
+    expect(tools).to_have_css("opacity", "1")
     page.keyboard.press("Tab")
     expect(delete).to_be_focused()
-    expect(delete).to_have_css("opacity", "1")
+    expect(tools).to_have_css("opacity", "1")
+    expect(tip).to_be_visible()
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("ArrowDown")
     expect(theirs).to_be_focused()
-    expect(delete).to_have_css("opacity", "0")
+    expect(tools).to_have_css("opacity", "0")
     # Never taken out of the focus order or the accessibility tree while hidden.
     assert delete.evaluate(
         "(b) => [getComputedStyle(b).display, getComputedStyle(b).visibility]"
@@ -1016,42 +1036,157 @@ def test_ones_own_delete_shows_on_hover_and_focus_and_stays_a_tab_stop(new_page,
     expect(page.get_by_role("dialog", name="Delete this message?")).to_be_visible()
 
 
-def test_on_a_touch_screen_tapping_ones_own_message_shows_its_delete(
+# What a row shows of its full date: the toolbar's tooltip text (drawn from data-stamp)
+# and whether it is on screen.
+STAMP = """(row) => {
+    const tools = row.querySelector(".row-tools");
+    const tip = getComputedStyle(tools, "::before");
+    return { shown: tip.display !== "none" && getComputedStyle(tools).opacity === "1",
+             text: tools.dataset.stamp };
+}"""
+
+
+def words_for(created_at: str) -> str:
+    """A message's date and time in words, as en-US in UTC writes them."""
+    when = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+    hour = when.hour % 12 or 12
+    return (f"{when:%A}, {when:%B} {when.day}, {when.year} at "
+            f"{hour}:{when:%M} {'AM' if when.hour < 12 else 'PM'}")
+
+
+def test_a_rows_full_date_shows_while_it_has_keyboard_focus(new_page, api):
+    """The full date was only in the time's title, a mouse's tooltip: a keyboard shows it
+    too, on anyone's row, while the row has focus."""
+    api.user("bob")
+    api.user("alice")
+    first = api.post("bob", "bob's")
+    second = api.post("alice", "mine")
+    page = ui.signed_in(new_page, width=1280)
+    theirs, mine = ui.messages(page).first, ui.messages(page).nth(1)
+    assert theirs.evaluate(STAMP) == {"shown": False, "text": words_for(first["created_at"])}
+    mine.focus()
+    page.keyboard.press("ArrowUp")
+    expect(theirs).to_be_focused()
+    assert theirs.evaluate(STAMP)["shown"]
+    assert not mine.evaluate(STAMP)["shown"]
+    page.keyboard.press("ArrowDown")
+    assert mine.evaluate(STAMP) == {"shown": True, "text": words_for(second["created_at"])}
+    assert not theirs.evaluate(STAMP)["shown"]
+    mine.get_by_role("button", name="Delete your message: mine").focus()  # Tab's place
+    assert mine.evaluate(STAMP)["shown"]
+    page.mouse.click(5, 400)  # off the list: focus gone, nothing shown
+    assert not mine.evaluate(STAMP)["shown"]
+
+
+def test_on_a_touch_screen_ones_own_rows_show_more_actions_that_delete_after_asking(
         browser, web, api, new_page):
+    """A touch screen has no hover: one's own rows show "More actions" (⋯) at all times,
+    a finger's size, which opens a sheet with the message's full date and Delete; Delete
+    asks as ever, and the message goes once confirmed."""
+    api.user("bob")
     api.signup("alice")
     api.login("alice")
-    api.post("alice", "mine")
+    api.post("bob", "bob's")
+    mine = api.post("alice", "mine")
+    api.post("alice", "mine too")
     context = app_context(browser, web.url, api.url, viewport={"width": 360, "height": 740},
                           has_touch=True, is_mobile=True)
     try:
         page = new_page(context=context)
         ui.log_in(page, "alice")
-        row = ui.messages(page).first
-        delete = row.get_by_role("button", name="Delete your message: mine")
-        page.get_by_role("heading", name="Board", level=1).tap()
-        expect(delete).to_have_css("opacity", "0")  # at rest, like everyone else's row
-        # A finger on the unseen button's spot only shows it: nothing is deleted unseen.
-        box = delete.bounding_box()
-        page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        expect(delete).to_have_css("opacity", "1")
-        expect(page.get_by_role("dialog", name="Delete this message?")).to_be_hidden()
-        page.get_by_role("heading", name="Board", level=1).tap()
-        expect(delete).to_have_css("opacity", "0")
-        row.locator(".content").tap()  # a finger on the message
-        expect(row).to_be_focused()
-        expect(delete).to_have_css("opacity", "1")
-        expect(delete).to_be_in_viewport()
-        assert delete.bounding_box()["width"] >= 24 and delete.bounding_box()["height"] >= 24
-        # A finger is wider than the drawn button: it takes taps over 44 × 44 px around it
-        # (above this row, the first, lies the feed card's edge).
-        box = delete.bounding_box()
+        rows = ui.messages(page)
+        expect(rows).to_have_count(3)
+        expect(rows.first.get_by_role("button")).to_have_count(0)  # bob's: none
+        more = rows.nth(1).get_by_role("button", name="More actions for your message: mine")
+        expect(more).to_be_visible()  # seen without a tap, unlike a hover toolbar
+        expect(more).to_be_in_viewport()
+        assert inside(more.bounding_box(), rows.nth(1).bounding_box())
+        expect(rows.nth(2).get_by_role("button", name=re.compile("^More actions"))).to_be_visible()
+        expect(rows.nth(1).get_by_role("button", name=re.compile("^Delete"))).to_have_count(0)
+        # The text keeps clear of it.
+        text = rows.nth(2).locator(".content").bounding_box()
+        button = rows.nth(2).get_by_role("button").bounding_box()
+        assert text["x"] + text["width"] <= button["x"], (text, button)
+        # It takes taps over 44 × 44 px around it.
+        box = more.bounding_box()
         middle_x, middle_y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-        for x, y in ((middle_x - 21, middle_y), (middle_x + 20, middle_y),
-                     (middle_x, middle_y + 21)):
+        for x, y in ((middle_x - 21, middle_y), (middle_x + 21, middle_y),
+                     (middle_x, middle_y - 21), (middle_x, middle_y + 21)):
             assert page.evaluate("([x, y]) => document.elementFromPoint(x, y)"
-                                 "?.closest('button.delete') !== null", [x, y]), (x, y, box)
-        delete.tap()
-        expect(page.get_by_role("dialog", name="Delete this message?")).to_be_visible()
+                                 "?.closest('button.more-actions') !== null", [x, y]), (x, y)
+        more.tap()
+        sheet = page.get_by_role("dialog", name=f"Your message, {words_for(mine['created_at'])}")
+        expect(sheet).to_be_visible()
+        expect(sheet.get_by_role("heading")).to_have_text(
+            f"Your message, {words_for(mine['created_at'])}")
+        expect(sheet).to_contain_text("mine")
+        # Cancel: back to the row's ⋯, nothing deleted.
+        sheet.get_by_role("button", name="Cancel").tap()
+        expect(sheet).to_be_hidden()
+        expect(more).to_be_focused()
+        expect(rows).to_have_count(3)
+        more.tap()
+        sheet.get_by_role("button", name="Delete message…").tap()
+        expect(sheet).to_be_hidden()
+        confirm = page.get_by_role("dialog", name="Delete this message?")
+        expect(confirm).to_be_visible()  # it asks, as ever
+        expect(confirm).to_contain_text("mine")
+        confirm.get_by_role("button", name="Cancel").tap()
+        expect(more).to_be_focused()  # back where the person was
+        expect(rows).to_have_count(3)
+        more.tap()
+        sheet.get_by_role("button", name="Delete message…").tap()
+        confirm.get_by_role("button", name="Delete", exact=True).tap()
+        expect(rows).to_have_count(2)
+        assert ui.message_texts(page) == ["bob's", "mine too"]
+        expect(page.get_by_role("dialog")).to_have_count(0)
     finally:
         context.close()
 
+
+
+# What covers the feed at the window's top and foot: the header (and the board's heading
+# row where it stays), and the docked composer.
+FRAME = """() => {
+    const top = Math.max(document.querySelector(".topbar").getBoundingClientRect().bottom,
+                         document.querySelector(".board-head").getBoundingClientRect().bottom);
+    const dock = innerHeight - document.getElementById("dock").getBoundingClientRect().top;
+    return { top, dock };
+}"""
+
+
+def test_on_a_phone_the_boards_frame_keeps_to_the_header_and_the_composer(new_page, api):
+    """At 360x740 the header and the heading row under it took about 195px with the
+    composer, and said "Board" twice: on a phone the heading row scrolls away, its
+    "Board" left to screen readers; on a wide screen it stays, as before."""
+    phone = ui.long_board(new_page, api, width=360, height=740)
+    ui.at_the_newest(phone)
+    frame = phone.evaluate(FRAME)
+    assert frame["top"] + frame["dock"] <= 122, frame  # about 120px of 740
+    title = phone.get_by_role("heading", name="Board", level=1)
+    expect(title).to_be_attached()  # for screen readers…
+    assert title.bounding_box()["width"] <= 1  # …not drawn beside the header's "Board"
+    phone.evaluate("window.scrollTo(0, 0)")
+    expect(phone.get_by_role("button", name="Refresh")).to_be_in_viewport()  # at the top
+
+    wide = ui.signed_in(new_page, width=1280, height=800)
+    expect(ui.messages(wide)).to_have_count(20)
+    title = wide.get_by_role("heading", name="Board", level=1)
+    expect(title).to_be_visible()
+    assert title.bounding_box()["width"] > 20
+    head = wide.locator(".board-head")
+    assert head.bounding_box()["y"] == wide.locator(".topbar").bounding_box()["height"]
+
+
+def test_the_heading_row_has_an_edge_only_while_the_feed_scrolls_under_it(new_page, api):
+    """The feed's card passing under the heading row kept under the header was cut off
+    with no edge: a rule and a shadow show at the row's foot while something is under it."""
+    page = ui.long_board(new_page, api, width=1280, height=800)
+    head = page.locator(".board-head")
+    ui.at_the_newest(page)  # the feed's start is far above: scrolled under the row
+    expect(head).not_to_have_css("box-shadow", "none")
+    page.evaluate("window.scrollTo(0, 0)")  # nothing under it
+    expect(head).to_have_css("box-shadow", "none")
+    page.mouse.move(640, 400)
+    page.mouse.wheel(0, 300)
+    expect(head).not_to_have_css("box-shadow", "none")

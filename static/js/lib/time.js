@@ -43,6 +43,13 @@ export function fullTime(date) {
   return fullFormat.format(date);
 }
 
+const stampFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
+
+/** "Tuesday, December 8, 2026 at 2:43 AM": a message's date and time, shown in words. */
+export function stampTime(date) {
+  return stampFormat.format(date);
+}
+
 const clockFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
 const dateFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long" });
 const datedYearFormat = new Intl.DateTimeFormat(undefined, {

@@ -9,6 +9,7 @@ import { run } from "../../lib/action.js";
 import { ApiError } from "../../lib/api.js";
 import { byId, el, say } from "../../lib/dom.js";
 import { askNewer, createPoller } from "../../lib/live.js";
+import { stampTime } from "../../lib/time.js";
 import { SessionEnded, authed, currentUser } from "../../lib/session.js";
 import * as composer from "./composer.js";
 import {
@@ -37,7 +38,8 @@ const state = {
   loaded: false,
   // What is in flight: at most one of each, and the handlers check these (one place).
   loading: null, // "first" or "older" while a page loads
-  deleting: null, // { message, item } while the delete dialog is open
+  deleting: null, // { message, item, opener } while the delete dialog is open
+  acting: null, // { message, item, opener } while a message's actions sheet is open
 };
 
 /**
@@ -105,6 +107,7 @@ export function reset({ keepDraft = false } = {}) {
   ui.end.hidden = true;
   updatePeople(ui.people, ui.list, { loaded: false }); // hidden, the last person's list cleared
   if (ui.deleteDialog.open) ui.deleteDialog.close();
+  if (ui.actionsDialog.open) ui.actionsDialog.close();
   void keepDraft; // the draft is kept in storage by session.js, which sign-out clears
 }
 
@@ -271,7 +274,12 @@ function reconcile(page, shownBefore) {
     state.deleting = null;
     ui.deleteDialog.close();
   }
-  removeRows(ui.list, rows, { fallback: ui.title, moveFocus: asked });
+  const sheet = ui.actionsDialog.open && rows.includes(state.acting?.item);
+  if (sheet) {
+    state.acting = null;
+    ui.actionsDialog.close();
+  }
+  removeRows(ui.list, rows, { fallback: ui.title, moveFocus: asked || sheet });
   updateEnds();
   updatePill();
   // One row going needs no word; several at once are said, politely, once.
@@ -294,6 +302,15 @@ function newestCovered() {
   if (!last) return false;
   const foot = ui.strip.checkVisibility() ? ui.strip : ui.dock;
   return last.getBoundingClientRect().bottom > foot.getBoundingClientRect().top + 1;
+}
+
+/**
+ * The heading row kept under the header marks its foot while the feed is scrolled under
+ * it (styles.css): its natural foot (the edge marker just below it) has gone up past it.
+ */
+function markHeadEdge() {
+  const stuck = ui.headEdge.getBoundingClientRect().top < ui.head.getBoundingClientRect().bottom - 1;
+  ui.head.classList.toggle("stuck", stuck);
 }
 
 /** To the bottom of the page: the newest message sits just above the composer. */
@@ -367,7 +384,7 @@ function updateEnds() {
 
 function itemFor(message) {
   const mine = message.username === currentUser();
-  return messageItem(message, { mine, onDelete: askToDelete });
+  return messageItem(message, { mine, onDelete: askToDelete, onMore: openActions });
 }
 
 /** Add a message at the bottom; returns its row, or null if it is already shown. */
@@ -397,8 +414,9 @@ function posted(message) {
 
 // ---- deleting ------------------------------------------------------------
 
-function askToDelete(message, item) {
-  state.deleting = { message, item };
+/** opener: the button that asked (focus goes back to it if the person cancels). */
+function askToDelete(message, item, opener = null) {
+  state.deleting = { message, item, opener };
   ui.deletePreview.textContent = excerpt(message.content, 200);
   say(ui.deleteError, "");
   ui.deleteDialog.showModal();
@@ -430,6 +448,26 @@ async function confirmDelete() {
     removeRows(ui.list, [target.item], { fallback: ui.title, moveFocus: true, fade: false });
     updateEnds();
   }
+}
+
+/**
+ * A touch screen's "More actions" (⋯) on one's own message: a small sheet with the
+ * message's full date and time (no mouse to hover its time) and Delete, which asks as
+ * the Delete button does.
+ */
+function openActions(message, item, opener) {
+  state.acting = { message, item, opener };
+  ui.actionsWhen.textContent = stampTime(new Date(message.created_at));
+  ui.actionsWhen.dateTime = message.created_at;
+  ui.actionsPreview.textContent = excerpt(message.content, 120);
+  ui.actionsDialog.showModal();
+}
+
+function chooseDelete() {
+  const target = state.acting;
+  state.acting = null; // the sheet's close gives focus back to no one: the question takes it
+  ui.actionsDialog.close();
+  if (target?.item.isConnected) askToDelete(target.message, target.item, target.opener);
 }
 
 function cancelDelete() {
@@ -464,6 +502,8 @@ function wireKeysHelp(details) {
 export function init() {
   ui = {
     title: byId("board-title"),
+    head: byId("board-head"),
+    headEdge: byId("board-head-edge"),
     list: byId("messages"),
     dock: byId("dock"),
     error: byId("board-error"),
@@ -484,6 +524,11 @@ export function init() {
     deleteError: byId("delete-error"),
     deleteConfirm: byId("delete-confirm"),
     deleteCancel: byId("delete-cancel"),
+    actionsDialog: byId("actions-dialog"),
+    actionsWhen: byId("actions-when"),
+    actionsPreview: byId("actions-preview"),
+    actionsDelete: byId("actions-delete"),
+    actionsCancel: byId("actions-cancel"),
   };
   poller = createPoller(checkForNew);
   // How much of the window's foot the dock covers, for the rows' scroll-margin (styles.css);
@@ -494,6 +539,7 @@ export function init() {
     document.body.style.setProperty("--dock-room", `${ui.dock.offsetHeight + gap}px`);
     document.body.style.setProperty("--strip-room", `${ui.strip.offsetHeight}px`); // two lines on a phone
     if (pinned && !ui.view.hidden && newestCovered()) toBottom();
+    markHeadEdge();
   });
   resized.observe(ui.dock);
   resized.observe(ui.strip); // shown or gone: the feed's end gains or loses room
@@ -511,16 +557,33 @@ export function init() {
   ui.deleteDialog.addEventListener("close", () => {
     const target = state.deleting;
     state.deleting = null;
-    // Cancelled: back to the message's own delete button.
+    // Cancelled: back to the button that asked (Delete, or ⋯ on a touch screen), or the
+    // message's own Delete when the Delete key asked.
     if (target?.item.isConnected) {
       makeActive(ui.list, target.item);
-      returnFocus(ui.deleteDialog, target.item.querySelector("button.delete"));
+      const back = target.opener?.checkVisibility() ? target.opener : null;
+      returnFocus(ui.deleteDialog, back ?? target.item.querySelector("button.delete"));
+    }
+  });
+  ui.actionsDelete.addEventListener("click", chooseDelete);
+  ui.actionsCancel.addEventListener("click", () => ui.actionsDialog.close());
+  // A tap on the dimmed page around the sheet closes it, as a phone's sheets do.
+  ui.actionsDialog.addEventListener("click", (event) => {
+    if (event.target === ui.actionsDialog) ui.actionsDialog.close();
+  });
+  ui.actionsDialog.addEventListener("close", () => {
+    const target = state.acting;
+    state.acting = null;
+    if (target?.item.isConnected) {
+      makeActive(ui.list, target.item);
+      returnFocus(ui.actionsDialog, target.opener);
     }
   });
   window.addEventListener(
     "scroll",
     () => {
       if (!ui.view.hidden) pinned = readerAtBottom();
+      markHeadEdge();
       if (!state.pending.length || !readerAtBottom()) return;
       showPending();
       toBottom(); // scrolled down to the newest: on to the new ones below

@@ -3,8 +3,8 @@
 // per person by session.js, gone at sign-out), and a count appears near the limit.
 
 import { run } from "../../lib/action.js";
-import { ApiError, waitText } from "../../lib/api.js";
-import { byId, characterCount } from "../../lib/dom.js";
+import { ApiError } from "../../lib/api.js";
+import { byId, characterCount, el, say } from "../../lib/dom.js";
 import { CONTENT_MAX } from "../../lib/rules.js";
 import { authed, currentUser, loadDraft, saveDraft } from "../../lib/session.js";
 
@@ -13,10 +13,11 @@ const number = new Intl.NumberFormat();
 
 let ui = null;
 let onPosted = () => {};
+let wait = null; // { until, timer } while the server asks for a pause between posts (429)
 
 function postable() {
   const count = characterCount(ui.content.value.trim());
-  return count > 0 && count <= CONTENT_MAX;
+  return count > 0 && count <= CONTENT_MAX && !wait;
 }
 
 /** The textarea as tall as its text (its max-height in styles.css caps it: then it scrolls). */
@@ -41,7 +42,8 @@ function update() {
   ui.content.setAttribute("aria-invalid", over ? "true" : "false");
   ui.submit.setAttribute("aria-disabled", String(!postable()));
   // Why Post does nothing, said with the button itself.
-  if (over) ui.submit.setAttribute("aria-describedby", "post-count");
+  if (wait) ui.submit.setAttribute("aria-describedby", "post-error");
+  else if (over) ui.submit.setAttribute("aria-describedby", "post-count");
   else ui.submit.removeAttribute("aria-describedby");
   grow();
 }
@@ -52,13 +54,48 @@ function characters(count) {
 
 function postError(error) {
   if (error instanceof ApiError && error.status === 429) {
-    const wait = error.retryAfter ? `in ${waitText(error.retryAfter)}` : "in a minute";
-    return `You are posting faster than the board allows. Your message is kept here: post it ${wait}.`;
+    if (error.retryAfter) {
+      waitToPost(error.retryAfter);
+      return ""; // waitToPost says it, counting down
+    }
+    return "You're posting too fast. Your message is kept here: wait a moment, then post it again.";
   }
   if (error instanceof ApiError && error.unreachable) {
     return "Not posted: the server cannot be reached. Your message is kept here; post it again when the connection is back.";
   }
   return error.message;
+}
+
+/**
+ * The server asked for a pause (429, Retry-After: seconds): the draft stays, Post stays
+ * unavailable (saying why), and where the composer's errors show, a countdown says when
+ * posting works again; at 0 it goes, and Post is back. The sentence is announced once
+ * (an alert); the seconds ticking in it are not (aria-live="off"), each would be.
+ */
+function waitToPost(seconds) {
+  stopWaiting();
+  const until = Date.now() + seconds * 1000;
+  const left = el("span", { attrs: { "aria-live": "off" } });
+  const tick = () => {
+    const remaining = Math.ceil((until - Date.now()) / 1000);
+    if (remaining <= 0) {
+      stopWaiting();
+      say(ui.error, "");
+      update();
+      return;
+    }
+    left.textContent = `${number.format(remaining)} s`;
+  };
+  wait = { until, timer: setInterval(tick, 1000) };
+  tick();
+  ui.error.replaceChildren("You're posting too fast. You can post again in ", left, ".");
+  update();
+}
+
+function stopWaiting() {
+  if (!wait) return;
+  clearInterval(wait.timer);
+  wait = null;
 }
 
 async function submit(event) {
@@ -73,6 +110,7 @@ async function submit(event) {
     () => authed("POST", "/messages", { body: { content: ui.content.value } }),
     { errorRegion: ui.error, explain: postError });
   if (!message) {
+    update(); // Post as the answer left it (unavailable while the server asks for a pause)
     if (ui.error.textContent) ui.content.focus();
     return;
   }
@@ -91,6 +129,7 @@ export function restoreDraft() {
 
 /** Empty the composer (its stored draft stays unless forgetDraft). */
 export function clear() {
+  stopWaiting();
   ui.content.value = "";
   ui.error.textContent = "";
   update();

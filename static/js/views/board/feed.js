@@ -17,7 +17,7 @@
 import { avatar } from "../../lib/avatar.js";
 import { el } from "../../lib/dom.js";
 import { linkedNodes } from "../../lib/links.js";
-import { dayKey, dayLabel, feedTime, fullTime } from "../../lib/time.js";
+import { dayKey, dayLabel, feedTime, fullTime, stampTime } from "../../lib/time.js";
 
 const GROUP_WITHIN_MS = 5 * 60 * 1000;
 const SVG = "http://www.w3.org/2000/svg";
@@ -38,8 +38,11 @@ export function handleFor(name, username) {
   return el("bdi", { className: "handle", text: `@${username}`, attrs: { dir: "ltr" } });
 }
 
-/** The <li> for a message. onDelete(message, item) is given only for one's own. */
-export function messageItem(message, { mine, onDelete }) {
+/**
+ * The <li> for a message. For one's own: onDelete(message, item, button) asks to delete
+ * it, onMore(message, item, button) opens its actions (on a touch screen).
+ */
+export function messageItem(message, { mine, onDelete, onMore }) {
   serial += 1;
   const created = new Date(message.created_at);
   const name = message.display_name || message.username;
@@ -78,24 +81,50 @@ export function messageItem(message, { mine, onDelete }) {
     when,
     body,
   );
-  if (mine) {
-    item.append(
-      el(
-        "button",
-        {
-          className: "delete icon",
-          attrs: {
-            type: "button",
-            tabindex: "-1",
-            "aria-label": `Delete your message: ${excerpt(message.content)}`,
-          },
-          on: { click: () => onDelete(message, item) },
-        },
-        trashIcon(),
-      ),
-    );
-  }
+  item.append(rowTools(message, created, item, { mine, onDelete, onMore }));
   return item;
+}
+
+/**
+ * The row's action toolbar, in its top right corner (as Slack's): the full date and time
+ * while the row has keyboard focus (the time's title is for a mouse only), and on one's
+ * own rows Delete, an icon with its name in a tooltip, shown on hover and on focus. A
+ * touch screen hovers over nothing: there one's own rows show "More actions" (⋯) instead,
+ * which opens a sheet with the date and Delete (styles.css picks which shows).
+ */
+function rowTools(message, created, item, { mine, onDelete, onMore }) {
+  // The date is drawn by the stylesheet from data-stamp, kept out of the row's text (it
+  // reads the time already) and of the accessibility tree.
+  const tools = el("div", { className: "row-tools", dataset: { stamp: stampTime(created) } });
+  if (!mine) return tools;
+  const mineLabel = `your message: ${excerpt(message.content)}`;
+  tools.append(
+    el(
+      "button",
+      {
+        className: "delete icon",
+        attrs: { type: "button", tabindex: "-1", "aria-label": `Delete ${mineLabel}` },
+        on: { click: (event) => onDelete(message, item, event.currentTarget) },
+      },
+      trashIcon(),
+      el("span", { className: "tip", text: "Delete", attrs: { "aria-hidden": "true" } }),
+    ),
+    el(
+      "button",
+      {
+        className: "more-actions icon",
+        attrs: {
+          type: "button",
+          tabindex: "-1",
+          "aria-label": `More actions for ${mineLabel}`,
+          "aria-haspopup": "dialog",
+        },
+        on: { click: (event) => onMore(message, item, event.currentTarget) },
+      },
+      el("span", { text: "⋯", attrs: { "aria-hidden": "true" } }),
+    ),
+  );
+  return tools;
 }
 
 function trashIcon() {
@@ -286,12 +315,19 @@ export function updateTimes(list, now = Date.now()) {
 
 const CONTROLS = "a[href], button";
 
+/** Whether a row draws this control (one's own rows draw Delete or "More actions" by the pointer, see styles.css). */
+function drawn(control) {
+  return getComputedStyle(control).display !== "none";
+}
+
 /** Make row the list's one tab stop; its own links and buttons become reachable by Tab. */
 export function makeActive(list, row) {
   for (const item of messageRows(list)) {
     const active = item === row;
     item.tabIndex = active ? 0 : -1;
-    for (const control of item.querySelectorAll(CONTROLS)) control.tabIndex = active ? 0 : -1;
+    for (const control of item.querySelectorAll(CONTROLS)) {
+      control.tabIndex = active && drawn(control) ? 0 : -1;
+    }
   }
 }
 

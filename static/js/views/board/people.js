@@ -1,4 +1,4 @@
-// "Recently active": who wrote the messages the board shows, the latest first, each
+// "Recently active": who else wrote the messages the board shows, the latest first, each
 // with when they last wrote, beside the feed on wide screens (as chat apps list who
 // is around; narrower screens leave it out, see styles.css). Made from the rows on the
 // page, so it asks the server for nothing and follows the feed as it changes.
@@ -24,18 +24,23 @@ function latestByAuthor(list) {
       created,
     });
   }
-  return [...latest.values()].sort((a, b) => b.created - a.created).slice(0, MOST);
+  return [...latest.values()].sort((a, b) => b.created - a.created);
 }
 
 /**
  * Draw the panel from the list's rows. Shown once the board has loaded, an empty board
- * too (saying nobody has written yet), so the first message moves nothing; hidden
- * before that and after sign-out.
+ * too (saying nobody has written yet, or only the person so far), so the first message
+ * moves nothing; hidden before that and after sign-out.
  */
 export function updatePeople(panel, list, { loaded = true, now = Date.now() } = {}) {
-  const people = latestByAuthor(list);
+  const authors = latestByAuthor(list);
+  // The signed-in person is left out: they know they are active (and were listed first
+  // after every post of theirs, above the people they came to see).
+  const people = authors.filter((person) => !person.mine).slice(0, MOST);
   panel.hidden = !loaded;
-  panel.querySelector(".people-empty").hidden = people.length > 0;
+  const empty = panel.querySelector(".people-empty");
+  empty.hidden = people.length > 0;
+  empty.textContent = authors.length ? "Only you so far." : "Nobody has written yet.";
   panel.querySelector("ul").replaceChildren(...people.map((person) => {
     const when = new Date(person.created);
     const handle = handleFor(person.name, person.username);
@@ -48,7 +53,6 @@ export function updatePeople(panel, list, { loaded = true, now = Date.now() } = 
         { className: "who" },
         el("bdi", { className: "author", text: person.name, attrs: { dir: "auto" } }),
         ...(handle ? [" ", handle] : []),
-        person.mine ? el("span", { className: "you", text: " (you)" }) : null,
       ),
       el("span", { className: "visually-hidden", text: ", last wrote " }),
       el("time", {
