@@ -33,7 +33,8 @@ def change_password(page, current, new, repeat=None):
     page.get_by_role("button", name="Change password…").click()
     dialog(page).get_by_label("Current password").fill(current)
     dialog(page).get_by_label("New password", exact=True).fill(new)
-    dialog(page).get_by_label("New password again").fill(new if repeat is None else repeat)
+    again = new if repeat is None else repeat
+    dialog(page).get_by_label("New password again", exact=True).fill(again)
     dialog(page).get_by_role("button", name="Change password").click()
 
 
@@ -148,7 +149,7 @@ def test_mismatched_new_passwords_are_caught_before_sending(page, api):
     expect(page.locator("#step-up-repeat-problem")).to_have_text(
         "The two new passwords differ. Type the same new password twice."
     )
-    expect(dialog(page).get_by_label("New password again")).to_be_focused()
+    expect(dialog(page).get_by_label("New password again", exact=True)).to_be_focused()
     assert sent == []
 
 
@@ -176,7 +177,7 @@ def test_the_strength_meter_judges_as_the_server_does(page, api):
         return out;
     }""")
     expect(word).to_have_css("color", muted)
-    dialog(page).get_by_label("New password again").focus()
+    dialog(page).get_by_label("New password again", exact=True).focus()
     expect(word).to_have_css("color", danger)
     new.fill(NEW_PASSWORD)
     expect(meter.locator(".strength-text")).to_have_text(enough)
@@ -760,9 +761,9 @@ def test_failures_stand_out_and_suspicious_entries_ask_wasnt_you(page, api):
 
 
 def test_the_change_password_dialog_has_show_toggles_and_hides_again_on_close(page, api):
-    """As Google's: the new password and its repeat full width, stacked, with one "Show
-    new passwords" checkbox under both (reviewers were split over a repeat field cut short
-    under a Show button); the current password keeps its own Show beside it."""
+    """One way to show a password, everywhere: a Show/Hide button at the end of every
+    password field (current, new, new again), each field the same width, and Cancel hides
+    them all again."""
     api.signup("alice")
     ui.log_in(page, "alice")
     open_account(page)
@@ -770,41 +771,42 @@ def test_the_change_password_dialog_has_show_toggles_and_hides_again_on_close(pa
     page.get_by_role("button", name="Change password…").click()
     current = dialog(page).get_by_label("Current password")
     new = dialog(page).get_by_label("New password", exact=True)
-    again = dialog(page).get_by_label("New password again")
-    show_new = dialog(page).get_by_role("checkbox", name="Show new passwords")
-    current.fill("typed")
-    dialog(page).get_by_role("button", name="Show password").click()
-    expect(current).to_have_attribute("type", "text")
-    expect(show_new).not_to_be_checked()
-    show_new.check()
-    expect(new).to_have_attribute("type", "text")
-    expect(again).to_have_attribute("type", "text")
-    # Both new fields span the dialog's width, one under the other, the checkbox under them.
+    again = dialog(page).get_by_label("New password again", exact=True)
+    fields = {"password": current, "new password": new, "new password again": again}
+    expect(dialog(page).get_by_role("checkbox")).to_have_count(0)
+    for what, field in fields.items():
+        field.fill("typed")
+        show = dialog(page).get_by_role("button", name=f"Show {what}", exact=True)
+        show.click()
+        expect(field).to_have_attribute("type", "text")
+        expect(dialog(page).get_by_role("button", name=f"Hide {what}", exact=True)).to_be_visible()
+    # All three the same width, the button at each one's end, stacked one under another.
     for width in (1280, 360):
         page.set_viewport_size({"width": width, "height": 800})
-        form = page.locator("#step-up-form").bounding_box()
-        boxes = [field.bounding_box() for field in (new, again)]
-        for box in boxes:
+        boxes = [field.bounding_box() for field in fields.values()]
+        for what, box in zip(fields, boxes, strict=True):
             assert abs(box["width"] - boxes[0]["width"]) < 1, (width, boxes)
-            assert box["width"] >= form["width"] - 2 * 24 - 1, (width, box, form)
-        assert boxes[1]["y"] > boxes[0]["y"] + boxes[0]["height"], (width, boxes)
-        assert show_new.bounding_box()["y"] > boxes[1]["y"] + boxes[1]["height"], width
+            button = dialog(page).get_by_role("button", name=f"Hide {what}", exact=True)
+            button_box = button.bounding_box()
+            assert button_box["x"] > box["x"] + box["width"] - 1, (width, what)
+            assert abs(button_box["y"] - box["y"]) < box["height"], (width, what)
+        assert boxes[0]["y"] < boxes[1]["y"] < boxes[2]["y"], (width, boxes)
     page.keyboard.press("Escape")  # the keyboard works it too, and Cancel hides it again
     page.get_by_role("button", name="Change password…").click()
-    expect(show_new).not_to_be_checked()
+    show_new = dialog(page).get_by_role("button", name="Show new password", exact=True)
     show_new.focus()
     page.keyboard.press("Space")
     expect(new).to_have_attribute("type", "text")
+    expect(again).to_have_attribute("type", "password")  # each button shows its own field
     page.keyboard.press("Space")
-    expect(again).to_have_attribute("type", "password")
-    show_new.check()
+    expect(new).to_have_attribute("type", "password")
+    dialog(page).get_by_role("button", name="Show new password again").click()
     dialog(page).get_by_role("button", name="Cancel").click()
     page.get_by_role("button", name="Change password…").click()
-    for field in (current, new, again):  # shown again hidden, and empty
+    for what, field in fields.items():  # shown again hidden, and empty
         expect(field).to_have_attribute("type", "password")
         expect(field).to_have_value("")
-    expect(dialog(page).get_by_role("button", name="Show password")).to_be_visible()
-    expect(show_new).not_to_be_checked()
+        expect(dialog(page).get_by_role("button", name=f"Show {what}", exact=True)).to_be_visible()
 
 
 def pinned_buttons_top(page) -> float:
