@@ -1246,9 +1246,10 @@ def test_passkey_dates_are_relative_with_the_full_date_in_a_tooltip(page, api):
 
 def test_destructive_triggers_share_one_quiet_style_and_their_confirms_one_solid_style(
         new_page, api):
-    """Sign out (a session), Sign out everywhere else, Turn off two-factor and Delete
-    account: one quiet red outline each; a passkey row's Remove the same red as a word (see
-    test_passkey_rows_have_quiet_word_buttons); each dialog's confirm one solid red."""
+    """Sign out everywhere else, Turn off two-factor and Delete account: one quiet red
+    outline each; a row's own action (a passkey's Remove, a session's Sign out…) the same
+    red as a word, one style for both (see test_passkey_rows_have_quiet_word_buttons), so
+    a list of sessions is not a column of red boxes; each dialog's confirm one solid red."""
     api.signup("alice")
     page = new_page()
     cors = {"Access-Control-Allow-Origin": "*"}
@@ -1281,7 +1282,7 @@ def test_destructive_triggers_share_one_quiet_style_and_their_confirms_one_solid
     page.goto(page.url.split("#")[0] + "#/account/sessions")
     one = page.get_by_role("list", name="Other sessions").get_by_role("button").first
     everywhere = page.get_by_role("button", name="Sign out everywhere else…")
-    triggers["sign out"], triggers["everywhere"] = one.evaluate(look), everywhere.evaluate(look)
+    row_sign_out, triggers["everywhere"] = one.evaluate(look), everywhere.evaluate(look)
     confirm_of(everywhere, "Sign out 2 sessions")
     page.goto(page.url.split("#")[0] + "#/account/danger")
     delete = page.get_by_role("button", name="Delete account…")
@@ -1291,6 +1292,7 @@ def test_destructive_triggers_share_one_quiet_style_and_their_confirms_one_solid
     color, background, border, width, _ = triggers["off"]
     assert background == "rgba(0, 0, 0, 0)" and border == color and width == "1px", triggers
     assert row_remove[0] == color and row_remove[1] == row_remove[2] == background, row_remove
+    assert row_sign_out == row_remove, (row_sign_out, row_remove)
     assert len({tuple(style) for style in confirms.values()}) == 1, confirms
     assert confirms["Turn off"][1] == confirms["Turn off"][2] != "rgba(0, 0, 0, 0)", confirms
     page.unroute_all(behavior="ignoreErrors")

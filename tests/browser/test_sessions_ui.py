@@ -446,3 +446,14 @@ def test_security_activity_names_the_session_signed_out_and_a_plain_sign_out(new
         has=here.locator(".event-what", has_text=re.compile(r"^Signed out$")))
     expect(plain).to_have_count(1)
     expect(events.filter(has_text="another session")).to_have_count(0)
+
+
+def test_the_sessions_intro_says_in_plain_words_what_signing_out_does(page, api):
+    """No developer language ("its next request is refused"): what a person does, and what
+    happens to the session."""
+    api.signup("alice")
+    ui.log_in(page, "alice")
+    open_account(page)
+    intro = page.locator("#page-sessions > .hint")
+    expect(intro).to_have_text("Each sign-in is a session on one browser or device. "
+                               "Don't recognise one? Sign it out — it will have to sign in again.")
