@@ -403,9 +403,12 @@ def in_view_unscrolled(page, locator):
     assert scrolled == [0, 0], scrolled
 
 
-def test_two_factor_sheet_on_a_phone_has_a_top_bar_with_close_and_no_empty_band(new_page, api):
-    """A full-height sheet: a sticky bar with the title and ✕ (doing what Cancel does), the
-    step's buttons right after its text (no empty band), no ✕ beside the recovery codes."""
+def test_two_factor_sheet_on_a_phone_has_a_top_bar_with_close_and_buttons_at_its_foot(
+        new_page, api):
+    """A full-height sheet: a sticky bar with the title and ✕ (which is its Cancel: no
+    Cancel button under the step, where it only repeated the ✕ as a third full-width
+    button mid-screen), the step's buttons pinned at the sheet's bottom, no ✕ beside the
+    recovery codes."""
     api.signup("alice")
     page = new_page(width=360, height=740)
     ui.log_in(page, "alice")
@@ -426,11 +429,13 @@ def test_two_factor_sheet_on_a_phone_has_a_top_bar_with_close_and_no_empty_band(
     expect(bar).to_have_css("position", "sticky")
     top = bar.bounding_box()
     assert top and top["y"] == 0 and top["width"] == 360, top
-    hint = setup.locator("#totp-step-app .hint").bounding_box()
     actions = setup.locator("#totp-step-app .dialog-actions").bounding_box()
-    assert hint and actions and actions["y"] - (hint["y"] + hint["height"]) < 40, (hint, actions)
+    assert actions and abs(actions["y"] + actions["height"] - 740) < 1, actions
+    expect(setup.locator("#totp-step-app").get_by_role("button")).to_have_text(["I have an app"])
     # The bar stays on top as a long step scrolls.
     setup.get_by_role("button", name="I have an app").click()
+    expect(setup.locator("#totp-step-scan .dialog-actions").get_by_role("button")
+           ).to_have_text(["Back", "Next"])
     page.locator("#totp-dialog").evaluate("(node) => { node.scrollTop = node.scrollHeight; }")
     assert bar.bounding_box()["y"] == 0
     close.click()  # as Cancel: the setup is dropped, the focus back on its start
@@ -444,6 +449,32 @@ def test_two_factor_sheet_on_a_phone_has_a_top_bar_with_close_and_no_empty_band(
         "Two-factor authentication is on")
     ui.keep_codes(sheet)
     expect(sheet).to_be_hidden()
+
+
+def test_two_factor_setup_on_a_wide_screen_keeps_its_top_edge_from_step_to_step(page, api):
+    """Centred, the dialog's top edge jumped with each step's height (266, 234, 104, 242 px)
+    and Next/Cancel with it; pinned at a fixed distance from the top, it stays put."""
+    api.signup("alice")
+    ui.log_in(page, "alice")
+    page.goto(page.url.split("#")[0] + "#/account/security")
+    page.get_by_role("button", name="Set up two-factor authentication").click()
+    setup = page.locator("#totp-dialog")
+    expect(ui.two_factor_step(setup, 1)).to_be_visible()
+    tops = [setup.bounding_box()["y"]]
+    setup.get_by_label("Your password").fill(ui.PASSWORD)
+    setup.get_by_role("button", name="Continue").click()
+    expect(ui.two_factor_step(setup, 2)).to_be_focused()
+    tops.append(setup.bounding_box()["y"])
+    setup.get_by_role("button", name="I have an app").click()
+    expect(ui.two_factor_step(setup, 3)).to_be_focused()
+    tops.append(setup.bounding_box()["y"])
+    setup.get_by_role("button", name="Next").click()
+    expect(ui.two_factor_step(setup, 4)).to_be_visible()
+    tops.append(setup.bounding_box()["y"])
+    assert len(set(tops)) == 1, tops
+    assert 40 <= tops[0] <= 120, tops  # near the top, not flush against it
+    # Each step still has its Cancel on a wide screen.
+    expect(setup.get_by_role("button", name="Cancel")).to_be_visible()
 
 
 def test_two_factor_setup_on_a_phone_fills_the_screen_with_its_buttons_pinned(new_page, api):
@@ -863,7 +894,7 @@ def test_two_factor_setup_on_a_touch_screen_has_the_same_steps_with_the_app_link
         expect(ui.two_factor_step(setup, 3)).to_be_focused()
         setup.get_by_role("button", name="Back").click()
         expect(ui.two_factor_step(setup, 2)).to_be_focused()
-        setup.get_by_role("button", name="Cancel").click()
+        setup.get_by_role("button", name="Close", exact=True).click()  # the phone's Cancel
         expect(setup).to_be_hidden()
         expect(page.locator("#totp-open-app")).not_to_have_attribute("href", re.compile("."))
     finally:
@@ -1108,11 +1139,12 @@ def test_on_a_phone_every_dialog_stacks_full_width_buttons_main_action_on_top(ne
     dialog(page).get_by_role("button", name="Cancel").click()
     # Two-factor setup, each step.
     setup = ui.open_two_factor_setup(page)
-    heights.update(stacked_main_first(phone_dialog_buttons(setup), ["I have an app", "Cancel"]))
+    # (its ✕ is its Cancel on a phone: no Cancel button repeating it)
+    heights.update(stacked_main_first(phone_dialog_buttons(setup), ["I have an app"]))
     setup.get_by_role("button", name="I have an app").click()
-    heights.update(stacked_main_first(phone_dialog_buttons(setup), ["Next", "Back", "Cancel"]))
+    heights.update(stacked_main_first(phone_dialog_buttons(setup), ["Next", "Back"]))
     assert len(heights) == 1, heights  # one button height throughout
-    setup.get_by_role("button", name="Cancel").click()
+    setup.get_by_role("button", name="Close", exact=True).click()
     expect(setup).to_be_hidden()
 
 
