@@ -119,7 +119,7 @@ def test_a_reset_with_two_factor_on_asks_for_a_code(page: Any, api: Api) -> None
     page.get_by_role("textbox", name="New password", exact=True).fill(NEW_PASSWORD)
     page.get_by_role("textbox", name="New password again").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Save the new password").click()
-    code = page.get_by_role("textbox", name="Two-factor code")
+    code = page.get_by_role("textbox", name="Authenticator or recovery code")
     expect(code).to_be_focused()
     expect(page.locator("#reset-code-problem")).to_contain_text("two-factor authentication on")
     code.fill(authenticator.at(time.time() + 30))
