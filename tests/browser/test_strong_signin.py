@@ -493,7 +493,7 @@ def test_recovery_codes_left_regenerate_and_a_passkey_step_up_with_a_code(
     saved = shown.get_by_role("button", name="I have saved them")
     expect(saved).to_have_attribute("aria-disabled", "true")
     expect(saved).to_have_accessible_description(
-        "Download, copy or print them, or write them down, first.")
+        "Download, copy or print them, or write them down, before you close this.")
     shown.get_by_role("button", name="Print").click()
     expect(saved).to_have_attribute("aria-disabled", "false")
     saved.click()
