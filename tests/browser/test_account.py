@@ -293,7 +293,7 @@ def test_overview_names_the_person_and_says_two_factor_off_calmly(new_page, api)
     ui.log_in(page, "ada")
     open_account(page)
     expect(page.locator("#ov-name")).to_have_text("Ada Lovelace")
-    expect(page.locator("#ov-password")).to_have_text("Set today")
+    expect(page.locator("#ov-password")).to_have_text("Created today")
     expect(page.locator("#ov-totp")).to_have_text("Off")
     # Off is a fact with a small warning mark, not an error; what to do is the check-up's.
     expect(page.locator("#ov-totp-mark [data-icon='warning']")).to_be_visible()
@@ -361,7 +361,7 @@ NOW = "2026-03-10T12:00:00.000Z"  # the page's clock in the password-age cases
      "2026-01-01T00:00:00.000Z", "Changed 3 days ago"),
     ([("password_reset", "2026-03-09T08:00:00.000Z")], "2026-01-01T00:00:00.000Z",
      "Changed yesterday"),
-    ([("sign_in", "2026-03-10T11:00:00.000Z")], "2026-02-28T12:00:00.000Z", "Set 10 days ago"),
+    ([("sign_in", "2026-03-10T11:00:00.000Z")], "2026-02-28T12:00:00.000Z", "Created 10 days ago"),
     ([], "2025-01-01T00:00:00.000Z", "Not changed in the last 90 days"),
 ])
 def test_the_password_age_comes_from_the_security_events(page, api, events, created, says):
@@ -569,6 +569,13 @@ def test_the_overview_sums_up_in_cards_and_leaves_the_to_do_to_the_check_up(page
     expect(action).to_be_visible()
     link_box, card_box = action.bounding_box(), security.bounding_box()
     assert link_box["y"] > facts.last.bounding_box()["y"], (link_box, card_box)
+    # Each card's content aligned to its top: the link right under its last fact, no
+    # empty band above it in a card with fewer facts (Profile's two beside three).
+    for n in range(4):
+        last = cards.nth(n).locator(".overview-fact:visible, .overview-other:visible").last
+        link = cards.nth(n).get_by_role("link")
+        gap = link.bounding_box()["y"] - (last.bounding_box()["y"] + last.bounding_box()["height"])
+        assert gap < 12, (n, gap)
     action.click()
     expect(page).to_have_url(re.compile(r"#/account/security$"))
 
