@@ -552,3 +552,21 @@ def test_the_code_step_says_whose_sign_in_it_is_and_not_you_starts_over(page, ap
     expect(username).to_be_focused()
     expect(username).to_have_value("")  # someone else signs in from the start
     expect(page.locator("#mfa-username")).to_be_empty()
+
+
+def test_sign_up_with_its_errors_fits_a_laptop_screen_without_scrolling(page, api):
+    """At 1280 x 800, sign-up refused (a bad username, a weak password) still fits: the
+    page's air under the card had pushed it past the window, scrolled flush against the
+    header."""
+    ui.open_sign_up(page)
+    ui.fill_credentials(page, "Bad Name!", "short")
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.locator("#username-problem")).not_to_be_empty()
+    page.get_by_label("Password", exact=True).fill("chalkboard2024")
+    expect(page.locator("#password-strength")).to_contain_text("Too weak — not accepted yet")
+    sizes = page.evaluate("""() => ({
+        scroll: scrollY, height: document.documentElement.scrollHeight, window: innerHeight,
+        header: document.querySelector("header").getBoundingClientRect().bottom,
+        card: document.querySelector("#auth-view").getBoundingClientRect().top })""")
+    assert sizes["scroll"] == 0 and sizes["height"] <= sizes["window"], sizes
+    assert sizes["card"] - sizes["header"] >= 16, sizes
