@@ -33,7 +33,8 @@ def change_password(page, current, new, repeat=None):
     page.get_by_role("button", name="Change password…").click()
     dialog(page).get_by_label("Current password").fill(current)
     dialog(page).get_by_label("New password", exact=True).fill(new)
-    dialog(page).get_by_label("New password again").fill(new if repeat is None else repeat)
+    again = new if repeat is None else repeat
+    dialog(page).get_by_label("New password again", exact=True).fill(again)
     dialog(page).get_by_role("button", name="Change password").click()
 
 
@@ -41,7 +42,7 @@ IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/60
           "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1")
 
 
-KEEP_FIRST = "Download, copy or print them, or write them down, first."
+KEEP_FIRST = "Download, copy or print them, or write them down, before you close this."
 
 
 def activity_items(page):
@@ -148,7 +149,7 @@ def test_mismatched_new_passwords_are_caught_before_sending(page, api):
     expect(page.locator("#step-up-repeat-problem")).to_have_text(
         "The two new passwords differ. Type the same new password twice."
     )
-    expect(dialog(page).get_by_label("New password again")).to_be_focused()
+    expect(dialog(page).get_by_label("New password again", exact=True)).to_be_focused()
     assert sent == []
 
 
@@ -176,7 +177,7 @@ def test_the_strength_meter_judges_as_the_server_does(page, api):
         return out;
     }""")
     expect(word).to_have_css("color", muted)
-    dialog(page).get_by_label("New password again").focus()
+    dialog(page).get_by_label("New password again", exact=True).focus()
     expect(word).to_have_css("color", danger)
     new.fill(NEW_PASSWORD)
     expect(meter.locator(".strength-text")).to_have_text(enough)
@@ -292,7 +293,7 @@ def test_overview_names_the_person_and_says_two_factor_off_calmly(new_page, api)
     ui.log_in(page, "ada")
     open_account(page)
     expect(page.locator("#ov-name")).to_have_text("Ada Lovelace")
-    expect(page.locator("#ov-password")).to_have_text("Set today")
+    expect(page.locator("#ov-password")).to_have_text("Created today")
     expect(page.locator("#ov-totp")).to_have_text("Off")
     # Off is a fact with a small warning mark, not an error; what to do is the check-up's.
     expect(page.locator("#ov-totp-mark [data-icon='warning']")).to_be_visible()
@@ -360,7 +361,7 @@ NOW = "2026-03-10T12:00:00.000Z"  # the page's clock in the password-age cases
      "2026-01-01T00:00:00.000Z", "Changed 3 days ago"),
     ([("password_reset", "2026-03-09T08:00:00.000Z")], "2026-01-01T00:00:00.000Z",
      "Changed yesterday"),
-    ([("sign_in", "2026-03-10T11:00:00.000Z")], "2026-02-28T12:00:00.000Z", "Set 10 days ago"),
+    ([("sign_in", "2026-03-10T11:00:00.000Z")], "2026-02-28T12:00:00.000Z", "Created 10 days ago"),
     ([], "2025-01-01T00:00:00.000Z", "Not changed in the last 90 days"),
 ])
 def test_the_password_age_comes_from_the_security_events(page, api, events, created, says):
@@ -402,9 +403,12 @@ def in_view_unscrolled(page, locator):
     assert scrolled == [0, 0], scrolled
 
 
-def test_two_factor_sheet_on_a_phone_has_a_top_bar_with_close_and_no_empty_band(new_page, api):
-    """A full-height sheet: a sticky bar with the title and ✕ (doing what Cancel does), the
-    step's buttons right after its text (no empty band), no ✕ beside the recovery codes."""
+def test_two_factor_sheet_on_a_phone_has_a_top_bar_with_close_and_buttons_at_its_foot(
+        new_page, api):
+    """A full-height sheet: a sticky bar with the title and ✕ (which is its Cancel: no
+    Cancel button under the step, where it only repeated the ✕ as a third full-width
+    button mid-screen), the step's buttons pinned at the sheet's bottom, no ✕ beside the
+    recovery codes."""
     api.signup("alice")
     page = new_page(width=360, height=740)
     ui.log_in(page, "alice")
@@ -425,11 +429,13 @@ def test_two_factor_sheet_on_a_phone_has_a_top_bar_with_close_and_no_empty_band(
     expect(bar).to_have_css("position", "sticky")
     top = bar.bounding_box()
     assert top and top["y"] == 0 and top["width"] == 360, top
-    hint = setup.locator("#totp-step-app .hint").bounding_box()
     actions = setup.locator("#totp-step-app .dialog-actions").bounding_box()
-    assert hint and actions and actions["y"] - (hint["y"] + hint["height"]) < 40, (hint, actions)
+    assert actions and abs(actions["y"] + actions["height"] - 740) < 1, actions
+    expect(setup.locator("#totp-step-app").get_by_role("button")).to_have_text(["I have an app"])
     # The bar stays on top as a long step scrolls.
     setup.get_by_role("button", name="I have an app").click()
+    expect(setup.locator("#totp-step-scan .dialog-actions").get_by_role("button")
+           ).to_have_text(["Back", "Next"])
     page.locator("#totp-dialog").evaluate("(node) => { node.scrollTop = node.scrollHeight; }")
     assert bar.bounding_box()["y"] == 0
     close.click()  # as Cancel: the setup is dropped, the focus back on its start
@@ -443,6 +449,32 @@ def test_two_factor_sheet_on_a_phone_has_a_top_bar_with_close_and_no_empty_band(
         "Two-factor authentication is on")
     ui.keep_codes(sheet)
     expect(sheet).to_be_hidden()
+
+
+def test_two_factor_setup_on_a_wide_screen_keeps_its_top_edge_from_step_to_step(page, api):
+    """Centred, the dialog's top edge jumped with each step's height (266, 234, 104, 242 px)
+    and Next/Cancel with it; pinned at a fixed distance from the top, it stays put."""
+    api.signup("alice")
+    ui.log_in(page, "alice")
+    page.goto(page.url.split("#")[0] + "#/account/security")
+    page.get_by_role("button", name="Set up two-factor authentication").click()
+    setup = page.locator("#totp-dialog")
+    expect(ui.two_factor_step(setup, 1)).to_be_visible()
+    tops = [setup.bounding_box()["y"]]
+    setup.get_by_label("Your password").fill(ui.PASSWORD)
+    setup.get_by_role("button", name="Continue").click()
+    expect(ui.two_factor_step(setup, 2)).to_be_focused()
+    tops.append(setup.bounding_box()["y"])
+    setup.get_by_role("button", name="I have an app").click()
+    expect(ui.two_factor_step(setup, 3)).to_be_focused()
+    tops.append(setup.bounding_box()["y"])
+    setup.get_by_role("button", name="Next").click()
+    expect(ui.two_factor_step(setup, 4)).to_be_visible()
+    tops.append(setup.bounding_box()["y"])
+    assert len(set(tops)) == 1, tops
+    assert 40 <= tops[0] <= 120, tops  # near the top, not flush against it
+    # Each step still has its Cancel on a wide screen.
+    expect(setup.get_by_role("button", name="Cancel")).to_be_visible()
 
 
 def test_two_factor_setup_on_a_phone_fills_the_screen_with_its_buttons_pinned(new_page, api):
@@ -478,6 +510,11 @@ def test_two_factor_setup_on_a_phone_fills_the_screen_with_its_buttons_pinned(ne
     expect(saved).to_have_attribute("aria-disabled", "true")
     expect(saved).to_have_accessible_description(KEEP_FIRST)
     expect(setup.get_by_text(KEEP_FIRST)).to_be_visible()
+    # The hint above the codes, away from the button (it sat against it on a phone), and
+    # one way to keep them is enough: no box to tick as well as a button to press.
+    hint = setup.get_by_text(KEEP_FIRST).bounding_box()
+    box = setup.locator(".codes-box").bounding_box()
+    assert hint["y"] + hint["height"] <= box["y"], (hint, box)
     saved.focus()  # still focusable, so its reason is heard
     page.keyboard.press("Enter")
     saved.click(force=True)
@@ -494,7 +531,7 @@ def test_two_factor_setup_on_a_phone_fills_the_screen_with_its_buttons_pinned(ne
     written.check()
     written.uncheck()  # the copy still counts
     expect(saved).to_have_attribute("aria-disabled", "false")
-    expect(setup.get_by_text(KEEP_FIRST)).to_be_hidden()
+    expect(saved).to_have_accessible_description("")
     saved.click()
     expect(setup).to_be_hidden()
 
@@ -532,6 +569,13 @@ def test_the_overview_sums_up_in_cards_and_leaves_the_to_do_to_the_check_up(page
     expect(action).to_be_visible()
     link_box, card_box = action.bounding_box(), security.bounding_box()
     assert link_box["y"] > facts.last.bounding_box()["y"], (link_box, card_box)
+    # Each card's content aligned to its top: the link right under its last fact, no
+    # empty band above it in a card with fewer facts (Profile's two beside three).
+    for n in range(4):
+        last = cards.nth(n).locator(".overview-fact:visible, .overview-other:visible").last
+        link = cards.nth(n).get_by_role("link")
+        gap = link.bounding_box()["y"] - (last.bounding_box()["y"] + last.bounding_box()["height"])
+        assert gap < 12, (n, gap)
     action.click()
     expect(page).to_have_url(re.compile(r"#/account/security$"))
 
@@ -760,9 +804,9 @@ def test_failures_stand_out_and_suspicious_entries_ask_wasnt_you(page, api):
 
 
 def test_the_change_password_dialog_has_show_toggles_and_hides_again_on_close(page, api):
-    """As Google's: the new password and its repeat full width, stacked, with one "Show
-    new passwords" checkbox under both (reviewers were split over a repeat field cut short
-    under a Show button); the current password keeps its own Show beside it."""
+    """One way to show a password, everywhere: a Show/Hide button at the end of every
+    password field (current, new, new again), each field the same width, and Cancel hides
+    them all again."""
     api.signup("alice")
     ui.log_in(page, "alice")
     open_account(page)
@@ -770,41 +814,42 @@ def test_the_change_password_dialog_has_show_toggles_and_hides_again_on_close(pa
     page.get_by_role("button", name="Change password…").click()
     current = dialog(page).get_by_label("Current password")
     new = dialog(page).get_by_label("New password", exact=True)
-    again = dialog(page).get_by_label("New password again")
-    show_new = dialog(page).get_by_role("checkbox", name="Show new passwords")
-    current.fill("typed")
-    dialog(page).get_by_role("button", name="Show password").click()
-    expect(current).to_have_attribute("type", "text")
-    expect(show_new).not_to_be_checked()
-    show_new.check()
-    expect(new).to_have_attribute("type", "text")
-    expect(again).to_have_attribute("type", "text")
-    # Both new fields span the dialog's width, one under the other, the checkbox under them.
+    again = dialog(page).get_by_label("New password again", exact=True)
+    fields = {"password": current, "new password": new, "new password again": again}
+    expect(dialog(page).get_by_role("checkbox")).to_have_count(0)
+    for what, field in fields.items():
+        field.fill("typed")
+        show = dialog(page).get_by_role("button", name=f"Show {what}", exact=True)
+        show.click()
+        expect(field).to_have_attribute("type", "text")
+        expect(dialog(page).get_by_role("button", name=f"Hide {what}", exact=True)).to_be_visible()
+    # All three the same width, the button at each one's end, stacked one under another.
     for width in (1280, 360):
         page.set_viewport_size({"width": width, "height": 800})
-        form = page.locator("#step-up-form").bounding_box()
-        boxes = [field.bounding_box() for field in (new, again)]
-        for box in boxes:
+        boxes = [field.bounding_box() for field in fields.values()]
+        for what, box in zip(fields, boxes, strict=True):
             assert abs(box["width"] - boxes[0]["width"]) < 1, (width, boxes)
-            assert box["width"] >= form["width"] - 2 * 24 - 1, (width, box, form)
-        assert boxes[1]["y"] > boxes[0]["y"] + boxes[0]["height"], (width, boxes)
-        assert show_new.bounding_box()["y"] > boxes[1]["y"] + boxes[1]["height"], width
+            button = dialog(page).get_by_role("button", name=f"Hide {what}", exact=True)
+            button_box = button.bounding_box()
+            assert button_box["x"] > box["x"] + box["width"] - 1, (width, what)
+            assert abs(button_box["y"] - box["y"]) < box["height"], (width, what)
+        assert boxes[0]["y"] < boxes[1]["y"] < boxes[2]["y"], (width, boxes)
     page.keyboard.press("Escape")  # the keyboard works it too, and Cancel hides it again
     page.get_by_role("button", name="Change password…").click()
-    expect(show_new).not_to_be_checked()
+    show_new = dialog(page).get_by_role("button", name="Show new password", exact=True)
     show_new.focus()
     page.keyboard.press("Space")
     expect(new).to_have_attribute("type", "text")
+    expect(again).to_have_attribute("type", "password")  # each button shows its own field
     page.keyboard.press("Space")
-    expect(again).to_have_attribute("type", "password")
-    show_new.check()
+    expect(new).to_have_attribute("type", "password")
+    dialog(page).get_by_role("button", name="Show new password again").click()
     dialog(page).get_by_role("button", name="Cancel").click()
     page.get_by_role("button", name="Change password…").click()
-    for field in (current, new, again):  # shown again hidden, and empty
+    for what, field in fields.items():  # shown again hidden, and empty
         expect(field).to_have_attribute("type", "password")
         expect(field).to_have_value("")
-    expect(dialog(page).get_by_role("button", name="Show password")).to_be_visible()
-    expect(show_new).not_to_be_checked()
+        expect(dialog(page).get_by_role("button", name=f"Show {what}", exact=True)).to_be_visible()
 
 
 def pinned_buttons_top(page) -> float:
@@ -861,7 +906,7 @@ def test_two_factor_setup_on_a_touch_screen_has_the_same_steps_with_the_app_link
         expect(ui.two_factor_step(setup, 3)).to_be_focused()
         setup.get_by_role("button", name="Back").click()
         expect(ui.two_factor_step(setup, 2)).to_be_focused()
-        setup.get_by_role("button", name="Cancel").click()
+        setup.get_by_role("button", name="Close", exact=True).click()  # the phone's Cancel
         expect(setup).to_be_hidden()
         expect(page.locator("#totp-open-app")).not_to_have_attribute("href", re.compile("."))
     finally:
@@ -1106,11 +1151,12 @@ def test_on_a_phone_every_dialog_stacks_full_width_buttons_main_action_on_top(ne
     dialog(page).get_by_role("button", name="Cancel").click()
     # Two-factor setup, each step.
     setup = ui.open_two_factor_setup(page)
-    heights.update(stacked_main_first(phone_dialog_buttons(setup), ["I have an app", "Cancel"]))
+    # (its ✕ is its Cancel on a phone: no Cancel button repeating it)
+    heights.update(stacked_main_first(phone_dialog_buttons(setup), ["I have an app"]))
     setup.get_by_role("button", name="I have an app").click()
-    heights.update(stacked_main_first(phone_dialog_buttons(setup), ["Next", "Back", "Cancel"]))
+    heights.update(stacked_main_first(phone_dialog_buttons(setup), ["Next", "Back"]))
     assert len(heights) == 1, heights  # one button height throughout
-    setup.get_by_role("button", name="Cancel").click()
+    setup.get_by_role("button", name="Close", exact=True).click()
     expect(setup).to_be_hidden()
 
 
@@ -1244,9 +1290,10 @@ def test_passkey_dates_are_relative_with_the_full_date_in_a_tooltip(page, api):
 
 def test_destructive_triggers_share_one_quiet_style_and_their_confirms_one_solid_style(
         new_page, api):
-    """Sign out (a session), Sign out everywhere else, Turn off two-factor and Delete
-    account: one quiet red outline each; a passkey row's Remove the same red as a word (see
-    test_passkey_rows_have_quiet_word_buttons); each dialog's confirm one solid red."""
+    """Sign out everywhere else, Turn off two-factor and Delete account: one quiet red
+    outline each; a row's own action (a passkey's Remove, a session's Sign out…) the same
+    red as a word, one style for both (see test_passkey_rows_have_quiet_word_buttons), so
+    a list of sessions is not a column of red boxes; each dialog's confirm one solid red."""
     api.signup("alice")
     page = new_page()
     cors = {"Access-Control-Allow-Origin": "*"}
@@ -1279,7 +1326,7 @@ def test_destructive_triggers_share_one_quiet_style_and_their_confirms_one_solid
     page.goto(page.url.split("#")[0] + "#/account/sessions")
     one = page.get_by_role("list", name="Other sessions").get_by_role("button").first
     everywhere = page.get_by_role("button", name="Sign out everywhere else…")
-    triggers["sign out"], triggers["everywhere"] = one.evaluate(look), everywhere.evaluate(look)
+    row_sign_out, triggers["everywhere"] = one.evaluate(look), everywhere.evaluate(look)
     confirm_of(everywhere, "Sign out 2 sessions")
     page.goto(page.url.split("#")[0] + "#/account/danger")
     delete = page.get_by_role("button", name="Delete account…")
@@ -1289,6 +1336,7 @@ def test_destructive_triggers_share_one_quiet_style_and_their_confirms_one_solid
     color, background, border, width, _ = triggers["off"]
     assert background == "rgba(0, 0, 0, 0)" and border == color and width == "1px", triggers
     assert row_remove[0] == color and row_remove[1] == row_remove[2] == background, row_remove
+    assert row_sign_out == row_remove, (row_sign_out, row_remove)
     assert len({tuple(style) for style in confirms.values()}) == 1, confirms
     assert confirms["Turn off"][1] == confirms["Turn off"][2] != "rgba(0, 0, 0, 0)", confirms
     page.unroute_all(behavior="ignoreErrors")

@@ -265,24 +265,27 @@ def test_the_forgot_password_label_has_room_above_it(page, api):
 
 
 def test_the_reset_page_has_a_show_toggle_for_its_new_passwords(page, api):
-    """The same as changing it (test_account.py): both fields full width, stacked, and one
-    "Show new passwords" checkbox under them for both."""
+    """The same as changing it (test_account.py): a Show/Hide button at the end of each
+    field, both fields the same width, each button showing its own field."""
     page.goto(page.url.split("#")[0] + "#/reset?token=not-a-real-one")
     expect(page.get_by_role("heading", name="Choose a new password", level=1)).to_be_visible()
     form = page.locator("#reset-form")
     new = form.get_by_label("New password", exact=True)
-    again = form.get_by_label("New password again")
-    new.fill("a brand new passphrase")
-    show = form.get_by_role("checkbox", name="Show new passwords")
-    expect(show).to_have_attribute("aria-controls", "reset-password reset-repeat")
+    again = form.get_by_label("New password again", exact=True)
+    expect(form.get_by_role("checkbox")).to_have_count(0)
     assert abs(new.bounding_box()["width"] - again.bounding_box()["width"]) < 1
-    assert show.bounding_box()["y"] > again.bounding_box()["y"]
-    show.check()
-    expect(new).to_have_attribute("type", "text")
-    expect(again).to_have_attribute("type", "text")
-    show.uncheck()
-    expect(new).to_have_attribute("type", "password")
-    expect(again).to_have_attribute("type", "password")
+    for what, field, other in (("new password", new, again), ("new password again", again, new)):
+        field.fill("a brand new passphrase")
+        show = form.get_by_role("button", name=f"Show {what}", exact=True)
+        expect(show).to_have_attribute("aria-controls", field.get_attribute("id"))
+        box, button = field.bounding_box(), show.bounding_box()
+        assert button["x"] > box["x"] + box["width"] - 1
+        assert abs(button["y"] - box["y"]) < box["height"]
+        show.click()
+        expect(field).to_have_attribute("type", "text")
+        expect(other).to_have_attribute("type", "password")
+        form.get_by_role("button", name=f"Hide {what}", exact=True).click()
+        expect(field).to_have_attribute("type", "password")
 
 
 def test_the_reset_page_says_under_its_heading_that_saving_signs_out_everywhere(page, api):
@@ -549,3 +552,21 @@ def test_the_code_step_says_whose_sign_in_it_is_and_not_you_starts_over(page, ap
     expect(username).to_be_focused()
     expect(username).to_have_value("")  # someone else signs in from the start
     expect(page.locator("#mfa-username")).to_be_empty()
+
+
+def test_sign_up_with_its_errors_fits_a_laptop_screen_without_scrolling(page, api):
+    """At 1280 x 800, sign-up refused (a bad username, a weak password) still fits: the
+    page's air under the card had pushed it past the window, scrolled flush against the
+    header."""
+    ui.open_sign_up(page)
+    ui.fill_credentials(page, "Bad Name!", "short")
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.locator("#username-problem")).not_to_be_empty()
+    page.get_by_label("Password", exact=True).fill("chalkboard2024")
+    expect(page.locator("#password-strength")).to_contain_text("Too weak — not accepted yet")
+    sizes = page.evaluate("""() => ({
+        scroll: scrollY, height: document.documentElement.scrollHeight, window: innerHeight,
+        header: document.querySelector("header").getBoundingClientRect().bottom,
+        card: document.querySelector("#auth-view").getBoundingClientRect().top })""")
+    assert sizes["scroll"] == 0 and sizes["height"] <= sizes["window"], sizes
+    assert sizes["card"] - sizes["header"] >= 16, sizes

@@ -353,7 +353,7 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     section.get_by_role("button", name="New recovery codes…").click()
     dialog = page.get_by_role("dialog", name="Make new recovery codes")
     dialog.get_by_label("Your password").fill(ui.PASSWORD)
-    dialog.get_by_label("Two-factor code").fill(recovery_code)
+    dialog.get_by_label("Authenticator or recovery code").fill(recovery_code)
     dialog.get_by_role("button", name="Make new codes").click()
     renewed = page.get_by_role("dialog", name="Your new recovery codes")
     expect(renewed.get_by_role("list", name="Save your recovery codes").get_by_role("listitem")

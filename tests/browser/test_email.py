@@ -22,6 +22,10 @@ pytestmark = pytest.mark.browser
 NEW_PASSWORD = "a brand new passphrase"
 
 
+# A status box's look: text colour, background, border colour and width.
+LOOK = """(node) => { const s = getComputedStyle(node);
+    return [s.color, s.backgroundColor, s.borderTopColor, s.borderTopWidth]; }"""
+
 def mailbox(api: Api) -> Path:
     return Path(api.env["CHALKBOARD_DATA_DIR"]) / "mail"
 
@@ -90,6 +94,7 @@ def test_add_verify_then_reset_a_forgotten_password(page: Any, api: Api) -> None
     sent = len(list(mailbox(api).glob("*.eml")))  # the link of this second ask is used
     page.get_by_role("button", name="Send the link").click()
     expect(page.get_by_role("status").filter(has_text="on its way")).to_be_visible()
+    sent_look = page.get_by_role("status").filter(has_text="on its way").evaluate(LOOK)
 
     page.goto(wait_for_link(api, "reset", seen=sent))
     expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
@@ -101,6 +106,11 @@ def test_add_verify_then_reset_a_forgotten_password(page: Any, api: Api) -> None
     expect(page.locator("#auth-notice")).to_contain_text("Sign in with your new password.")
     # Good news, said as success is (green), not as a neutral notice.
     expect(page.locator("#auth-notice")).to_have_class(re.compile(r"\bsuccess\b"))
+    # One success style: the link sent and the password saved look alike (one was
+    # outlined, the other tinted), tinted with a green edge.
+    done_look = page.locator("#auth-notice").evaluate(LOOK)
+    assert done_look == sent_look, (done_look, sent_look)
+    assert done_look[1] != "rgba(0, 0, 0, 0)" and done_look[2] == done_look[0], done_look
     ui.log_in(page, "alice", NEW_PASSWORD)
 
 
@@ -119,7 +129,7 @@ def test_a_reset_with_two_factor_on_asks_for_a_code(page: Any, api: Api) -> None
     page.get_by_role("textbox", name="New password", exact=True).fill(NEW_PASSWORD)
     page.get_by_role("textbox", name="New password again").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Save the new password").click()
-    code = page.get_by_role("textbox", name="Two-factor code")
+    code = page.get_by_role("textbox", name="Authenticator or recovery code")
     expect(code).to_be_focused()
     expect(page.locator("#reset-code-problem")).to_contain_text("two-factor authentication on")
     code.fill(authenticator.at(time.time() + 30))

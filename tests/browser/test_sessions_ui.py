@@ -309,11 +309,14 @@ def test_a_session_without_a_browser_is_named_by_its_user_agent(new_page, api):
     expect(script.locator("code")).to_have_text(agent)
     expect(script.locator("details b")).to_have_count(0)
     expect(script.locator("details dt")).to_have_text(["User-Agent", "Expires"])  # no label
-    # Its Sign out button sits at the row's right edge, beside the description.
+    # Its Sign out sits at the row's right edge, beside the description: a word, as a
+    # passkey's Remove, so its letters (not its padding) end at the edge.
     row = script.bounding_box()
-    button = script.get_by_role("button", name="Sign out").bounding_box()
+    sign_out = script.get_by_role("button", name="Sign out")
+    button = sign_out.bounding_box()
+    padding = float(sign_out.evaluate("(node) => getComputedStyle(node).paddingRight")[:-2])
     assert row and button
-    assert abs((button["x"] + button["width"]) - (row["x"] + row["width"])) < 2
+    assert abs((button["x"] + button["width"] - padding) - (row["x"] + row["width"])) < 2
     assert button["y"] < row["y"] + row["height"] / 2
 
 
@@ -446,3 +449,14 @@ def test_security_activity_names_the_session_signed_out_and_a_plain_sign_out(new
         has=here.locator(".event-what", has_text=re.compile(r"^Signed out$")))
     expect(plain).to_have_count(1)
     expect(events.filter(has_text="another session")).to_have_count(0)
+
+
+def test_the_sessions_intro_says_in_plain_words_what_signing_out_does(page, api):
+    """No developer language ("its next request is refused"): what a person does, and what
+    happens to the session."""
+    api.signup("alice")
+    ui.log_in(page, "alice")
+    open_account(page)
+    intro = page.locator("#page-sessions > .hint")
+    expect(intro).to_have_text("Each sign-in is a session on one browser or device. "
+                               "Don't recognise one? Sign it out — it will have to sign in again.")

@@ -452,7 +452,7 @@ def test_two_factor_on_has_one_turn_off_that_asks_password_and_code(
     section.get_by_role("button", name="Turn off").click()
     dialog = page.get_by_role("dialog", name="Turn off two-factor authentication?")
     dialog.get_by_label("Your password").fill(ui.PASSWORD)
-    dialog.get_by_label("Two-factor code").fill(recovery[0])
+    dialog.get_by_label("Authenticator or recovery code").fill(recovery[0])
     dialog.get_by_role("button", name="Turn off").click()
     expect(dialog).to_be_hidden()
     expect(section.locator("#totp-badge")).to_have_text("Off")
@@ -476,7 +476,7 @@ def test_recovery_codes_left_regenerate_and_a_passkey_step_up_with_a_code(
     section.get_by_role("button", name="New recovery codes").click()
     dialog = page.get_by_role("dialog", name="Make new recovery codes")
     dialog.get_by_label("Your password").fill(ui.PASSWORD)
-    dialog.get_by_label("Two-factor code").fill(recovery[0])
+    dialog.get_by_label("Authenticator or recovery code").fill(recovery[0])
     dialog.get_by_role("button", name="Make new codes").click()
     shown = page.get_by_role("dialog", name="Your new recovery codes")
     codes = shown.get_by_role("list", name="Save your recovery codes").get_by_role("listitem")
@@ -493,7 +493,7 @@ def test_recovery_codes_left_regenerate_and_a_passkey_step_up_with_a_code(
     saved = shown.get_by_role("button", name="I have saved them")
     expect(saved).to_have_attribute("aria-disabled", "true")
     expect(saved).to_have_accessible_description(
-        "Download, copy or print them, or write them down, first.")
+        "Download, copy or print them, or write them down, before you close this.")
     shown.get_by_role("button", name="Print").click()
     expect(saved).to_have_attribute("aria-disabled", "false")
     saved.click()
@@ -503,12 +503,12 @@ def test_recovery_codes_left_regenerate_and_a_passkey_step_up_with_a_code(
     page.get_by_role("button", name="Add a passkey").click()
     dialog = page.get_by_role("dialog", name="Add a passkey")
     dialog.get_by_label("Your password").fill(ui.PASSWORD)
-    dialog.get_by_label("Two-factor code").fill(recovery[1])  # an old one: refused
+    dialog.get_by_label("Authenticator or recovery code").fill(recovery[1])  # an old one: refused
     dialog.get_by_role("button", name="Continue").click()
     expect(dialog.locator("#step-up-code-problem")).to_have_text(
         "That code didn't work. Check it, or enter the next code your app shows"
         " or a recovery code.")
-    dialog.get_by_label("Two-factor code").fill(fresh[0])
+    dialog.get_by_label("Authenticator or recovery code").fill(fresh[0])
     dialog.get_by_role("button", name="Continue").click()
     expect(passkeys(page)).to_have_count(1)
     expect(section.locator("#totp-codes-left")).to_have_text("9 of 10 recovery codes left.")

@@ -201,7 +201,7 @@ def account_link(page: Any, name: str) -> Any:
 
 def overview(page: Any) -> Any:
     """The Account overview's list: a summary of each page, with its link."""
-    return page.get_by_role("list", name="Your account and how it is protected")
+    return page.get_by_role("list", name="Your account at a glance")
 
 
 def open_sign_up(page: Any) -> None:

@@ -55,10 +55,12 @@ export function init() {
     if (!ui.submit.hasAttribute("aria-busy")) close(null);
   });
   const showCurrent = passwordToggle(byId("step-up-reveal-password"), [ui.password]);
-  const showNew = passwordToggle(byId("step-up-reveal-new"), [ui.newPassword, ui.repeat]);
+  const showNew = passwordToggle(byId("step-up-new-password-reveal"), [ui.newPassword], "new password");
+  const showRepeat = passwordToggle(byId("step-up-repeat-reveal"), [ui.repeat], "new password again");
   hidePasswords = () => {
     showCurrent(false);
     showNew(false);
+    showRepeat(false);
   };
   watchStrength(ui.newPassword, ui.strength, () =>
     ui.newField.hidden ? null : (current?.options.userInputs ?? [currentUser() ?? ""]));

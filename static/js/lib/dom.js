@@ -98,26 +98,18 @@ export function fieldError(input, region, message) {
 }
 
 /**
- * Shows what was typed in each of inputs, so a long password can be checked: one
- * password field has a Show/Hide button beside it (sign-in, sign-up, the current
- * password); a new password typed twice (change and reset) keeps both fields full
- * width, with one "Show new passwords" checkbox under them for both, as Google has it.
- * control is that button or checkbox. Returns set(revealed), for a form to hide them
- * again when it is emptied.
+ * Shows what was typed in inputs, so a long password can be checked. One way
+ * everywhere: every password field (sign-in, sign-up, current, new, new again) has its
+ * own Show/Hide button at its end, named "Show <what>". control is that button.
+ * Returns set(revealed), for a form to hide them again when it is emptied.
  */
 export function passwordToggle(control, inputs, what = "password") {
-  const checkbox = control.type === "checkbox";
   const set = (revealed) => {
     for (const input of inputs) input.type = revealed ? "text" : "password";
-    if (checkbox) {
-      control.checked = revealed;
-      return;
-    }
     control.textContent = revealed ? "Hide" : "Show";
     control.setAttribute("aria-label", `${revealed ? "Hide" : "Show"} ${what}`);
   };
-  if (checkbox) control.addEventListener("change", () => set(control.checked));
-  else control.addEventListener("click", () => set(inputs[0].type === "password"));
+  control.addEventListener("click", () => set(inputs[0].type === "password"));
   set(false);
   return set;
 }

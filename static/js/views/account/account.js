@@ -179,7 +179,7 @@ function passwordAge(me, summary) {
   const created = new Date(me.created_at);
   const recent = Date.now() - created.getTime() < EVENTS_KEPT_DAYS * 86_400_000;
   if (summary.passwordChanged) return `Changed ${daysAgo(summary.passwordChanged)}`;
-  return recent ? `Set ${daysAgo(created)}` : `Not changed in the last ${EVENTS_KEPT_DAYS} days`;
+  return recent ? `Created ${daysAgo(created)}` : `Not changed in the last ${EVENTS_KEPT_DAYS} days`;
 }
 
 function showPasskeyCount(list) {

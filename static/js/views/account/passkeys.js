@@ -61,10 +61,10 @@ function passkeyItem(passkey) {
     "Added ", when(passkey.created_at), " · ",
     ...(passkey.last_used_at ? ["Last used ", when(passkey.last_used_at)] : ["Never used"]));
   const rename = el("button", {
-    text: "Rename", attrs: { type: "button", "aria-label": `Rename passkey ${passkey.name}`, "aria-haspopup": "dialog" },
+    className: "word", text: "Rename", attrs: { type: "button", "aria-label": `Rename passkey ${passkey.name}`, "aria-haspopup": "dialog" },
   });
   const remove = el("button", {
-    className: "danger-quiet", text: "Remove", attrs: { type: "button", "aria-label": `Remove passkey ${passkey.name}`, "aria-haspopup": "dialog" },
+    className: "word danger-quiet", text: "Remove", attrs: { type: "button", "aria-label": `Remove passkey ${passkey.name}`, "aria-haspopup": "dialog" },
   });
   const item = el("li", { className: "passkey" }, name, facts,
     el("span", { className: "passkey-actions" }, rename, remove));

@@ -158,8 +158,10 @@ function sessionItem(session) {
       moreLine(session)));
   if (session.current) item.classList.add("current");
   else {
+    // A word in red, as a passkey's Remove: one per row; "Sign out everywhere else…"
+    // below the list stays the one outlined button.
     item.append(el("button", {
-      className: "danger-quiet",
+      className: "word danger-quiet",
       attrs: {
         type: "button", "aria-haspopup": "dialog", "aria-label": `Sign out ${name}…`,
         "aria-describedby": `${id}-active ${id}-signed-in`,

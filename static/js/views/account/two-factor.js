@@ -313,13 +313,13 @@ function print() {
 
 /**
  * "I have saved them" stays aria-disabled (focusable, its reason read with it and shown
- * above it) until Download, Copy or Print was used: a click straight through lost codes.
+ * above the codes) until Download, Copy or Print was used or "I wrote them down" is
+ * ticked: a click straight through lost codes. One of those is enough.
  */
 function keptCodes(kept) {
   ui.savedButton.setAttribute("aria-disabled", String(!kept));
   if (kept) ui.savedButton.removeAttribute("aria-describedby");
   else ui.savedButton.setAttribute("aria-describedby", ui.keepFirst.id);
-  ui.keepFirst.hidden = kept;
 }
 
 function codesSaved() {

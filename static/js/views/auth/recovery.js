@@ -238,6 +238,10 @@ export function init({ done, sendAgain, titled }) {
   });
   ui.resetForm.addEventListener("submit", reset);
   watchStrength(ui.resetPassword, ui.resetStrength, () => []);
-  const show = passwordToggle(byId("reset-reveal"), [ui.resetPassword, ui.resetRepeat]);
-  hideResetPasswords = () => show(false);
+  const showNew = passwordToggle(byId("reset-password-reveal"), [ui.resetPassword], "new password");
+  const showRepeat = passwordToggle(byId("reset-repeat-reveal"), [ui.resetRepeat], "new password again");
+  hideResetPasswords = () => {
+    showNew(false);
+    showRepeat(false);
+  };
 }
