@@ -560,3 +560,48 @@ def test_the_newest_message_stays_in_view_as_the_foot_grows(new_page, api, width
     page.evaluate("() => document.getElementById('refresh').click()")
     expect(page.locator("#connection")).to_have_text("Connected again.")
     newest_whole()
+
+
+# The newest row's foot and the top of what is docked at the window's foot (the composer,
+# or the connection strip above it while it shows).
+NEWEST_FOOT = """() => {
+    const rows = document.querySelectorAll("#messages > li.message");
+    const last = rows[rows.length - 1].getBoundingClientRect();
+    const strip = document.querySelector("#connection");
+    const shown = strip.checkVisibility() && strip.textContent;
+    const foot = (shown ? strip : document.querySelector("#dock")).getBoundingClientRect();
+    return { bottom: last.bottom, dock: foot.top };
+}"""
+
+
+@pytest.mark.parametrize(("width", "height", "touch"), [(360, 740, True), (1280, 800, False)])
+def test_a_wrapped_newest_row_with_an_emoji_stays_whole_above_the_composer(
+        browser, web, api, new_page, width, height, touch):
+    """At 360x740 the newest row, "Sounds good, see you all there 👋" wrapping its 👋 to a
+    second line, was half under the docked composer: it grew (the emoji's font came in)
+    after the view had gone to the bottom. A reader at the newest stays there as the list
+    grows: the newest row's foot stays above the dock's top."""
+    api.user("bob")
+    api.signup("alice")
+    for n in range(14):
+        api.post("bob", f"message {n:02d}\nwith a second line")
+    context = app_context(browser, web.url, api.url,
+                          viewport={"width": width, "height": height},
+                          has_touch=touch, is_mobile=touch)
+    try:
+        page = new_page(context=context)
+        ui.log_in(page, "alice")
+        text = "Sounds good, see you all there 👋"
+        ui.post(page, text)
+        page.wait_for_timeout(300)
+        spot = page.evaluate(NEWEST_FOOT)
+        assert spot["bottom"] <= spot["dock"], spot
+        # The row growing later (a font, an image, "Show more"…) keeps it in view too.
+        ui.newest(page).locator(".content").evaluate(
+            "(p) => { p.append(document.createElement('br'), 'and one more line'); }")
+        page.wait_for_timeout(300)
+        spot = page.evaluate(NEWEST_FOOT)
+        assert spot["bottom"] <= spot["dock"], spot
+        ui.at_the_newest(page)
+    finally:
+        context.close()
