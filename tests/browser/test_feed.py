@@ -1036,7 +1036,7 @@ def test_ones_own_actions_toolbar_shows_on_hover_and_focus_and_delete_stays_a_ta
     expect(page.get_by_role("dialog", name="Delete this message?")).to_be_visible()
 
 
-# What a row shows of its full date: the toolbar's tooltip text (drawn from data-stamp)
+# What a row shows of its full date: the toolbar's label text (drawn from data-stamp)
 # and whether it is on screen.
 STAMP = """(row) => {
     const tools = row.querySelector(".row-tools");
@@ -1044,6 +1044,33 @@ STAMP = """(row) => {
     return { shown: tip.display !== "none" && getComputedStyle(tools).opacity === "1",
              text: tools.dataset.stamp };
 }"""
+
+# Where the label is drawn, against its row's box. A pseudo-element has no box to ask
+# for: it is worked out from the toolbar's box and the label's used size and offsets
+# (placed by top/left when absolutely positioned, else the toolbar's first box, centred).
+STAMP_BOX = """(row) => {
+    const tools = row.querySelector(".row-tools");
+    const box = tools.getBoundingClientRect();
+    const tip = getComputedStyle(tools, "::before");
+    const width = parseFloat(tip.width), height = parseFloat(tip.height);
+    let left = box.left, top = box.top + (box.height - height) / 2;
+    if (tip.position === "absolute" || tip.position === "fixed") {
+        left = box.left + parseFloat(tip.left);
+        top = box.top + parseFloat(tip.top);
+    }
+    const r = row.getBoundingClientRect();
+    return { label: { left, right: left + width, top, bottom: top + height, width },
+             row: { left: r.left, right: r.right, top: r.top, bottom: r.bottom } };
+}"""
+
+
+def assert_stamp_inside(row) -> None:
+    """The full date is drawn inside its own row's box, over no other row."""
+    spot = row.evaluate(STAMP_BOX)
+    label, box = spot["label"], spot["row"]
+    assert label["width"] > 100, spot  # the date itself, not an empty box
+    assert box["left"] <= label["left"] and label["right"] <= box["right"], spot
+    assert box["top"] <= label["top"] and label["bottom"] <= box["bottom"], spot
 
 
 def words_for(created_at: str) -> str:
@@ -1068,9 +1095,11 @@ def test_a_rows_full_date_shows_while_it_has_keyboard_focus(new_page, api):
     page.keyboard.press("ArrowUp")
     expect(theirs).to_be_focused()
     assert theirs.evaluate(STAMP)["shown"]
+    assert_stamp_inside(theirs)  # the first row's: not over the board's start above it
     assert not mine.evaluate(STAMP)["shown"]
     page.keyboard.press("ArrowDown")
     assert mine.evaluate(STAMP) == {"shown": True, "text": words_for(second["created_at"])}
+    assert_stamp_inside(mine)  # drawn above the row, it covered the row before's text
     assert not theirs.evaluate(STAMP)["shown"]
     mine.get_by_role("button", name="Delete your message: mine").focus()  # Tab's place
     assert mine.evaluate(STAMP)["shown"]
