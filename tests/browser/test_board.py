@@ -605,3 +605,27 @@ def test_a_wrapped_newest_row_with_an_emoji_stays_whole_above_the_composer(
         ui.at_the_newest(page)
     finally:
         context.close()
+
+
+def used_fonts(page, selector: str) -> dict[str, int]:
+    """The fonts the browser drew an element's text with, and how many glyphs each."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+    return {font["familyName"]: font["glyphCount"] for font in fonts}
+
+
+def test_an_emoji_with_a_text_form_shows_in_colour_and_digits_stay_text(new_page, api):
+    """☕ (it has a plain text form, in the system fonts that come first in the stack)
+    was drawn black among colour emoji: it takes the colour emoji font, as 👋 does, while
+    the digits and letters around it keep the text font."""
+    api.signup("alice")
+    page = ui.signed_in(new_page)
+    ui.post(page, "10:30 ☕")
+    fonts = used_fonts(page, "#messages > li.message:last-child .content")
+    emoji = {name: count for name, count in fonts.items() if "Emoji" in name}
+    assert list(emoji.values()) == [1], fonts  # ☕ alone, in colour
+    assert sum(fonts.values()) - 1 == len("10:30 "), fonts  # the rest in a text font
