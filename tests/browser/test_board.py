@@ -629,3 +629,38 @@ def test_an_emoji_with_a_text_form_shows_in_colour_and_digits_stay_text(new_page
     emoji = {name: count for name, count in fonts.items() if "Emoji" in name}
     assert list(emoji.values()) == [1], fonts  # ☕ alone, in colour
     assert sum(fonts.values()) - 1 == len("10:30 "), fonts  # the rest in a text font
+
+
+def test_the_boards_heading_band_is_the_cards_width_at_one_height_and_fades_what_is_under(
+        new_page, api):
+    """Design review: the sticky "Board" band stood 4px wider than the feed card on each
+    side, half-cut lines showed just under it, and on an empty board (or with "Older
+    messages" at the top) its heading sat 16px lower than on the scrolled board."""
+    api.user("bob")
+    api.signup("alice")
+    empty = ui.signed_in(new_page, width=1280, height=800)
+    expect(empty.get_by_text("No messages yet")).to_be_visible()
+    title_at_rest = empty.get_by_role("heading", name="Board", level=1).bounding_box()["y"]
+
+    for n in range(30):
+        api.post("bob", f"message {n:02d}\nwith a second line")
+    page = ui.signed_in(new_page, width=1280, height=800)
+    expect(ui.messages(page)).to_have_count(20)
+    ui.at_the_newest(page)  # the feed's start far above, scrolled under the band
+    band = page.locator(".board-head").bounding_box()
+    card = ui.message_list(page).bounding_box()
+    assert (band["x"], band["width"]) == (card["x"], card["width"]), (band, card)
+    title = page.get_by_role("heading", name="Board", level=1).bounding_box()["y"]
+    assert title == title_at_rest, (title, title_at_rest)
+    # Just under the band, over the card passing beneath: a fade of the card's colour.
+    fade = page.evaluate("""() => {
+        const style = getComputedStyle(document.querySelector(".board-head"), "::after");
+        return { image: style.backgroundImage, opacity: style.opacity,
+                 height: parseFloat(style.height) };
+    }""")
+    assert fade["image"].startswith("linear-gradient") and fade["opacity"] == "1", fade
+    assert fade["height"] >= 8, fade
+    page.evaluate("window.scrollTo(0, 0)")  # nothing under it: no fade over the card's top
+    expect(page.locator(".board-head")).to_have_css("box-shadow", "none")
+    assert page.evaluate("""() => getComputedStyle(
+        document.querySelector(".board-head"), "::after").opacity""") == "0"
