@@ -664,3 +664,15 @@ def test_the_boards_heading_band_is_the_cards_width_at_one_height_and_fades_what
     expect(page.locator(".board-head")).to_have_css("box-shadow", "none")
     assert page.evaluate("""() => getComputedStyle(
         document.querySelector(".board-head"), "::after").opacity""") == "0"
+
+
+def test_an_empty_board_on_a_phone_is_titled(new_page, api):
+    """Design review: on a phone an empty board showed Refresh and "?" with no title."""
+    api.signup("alice")
+    page = ui.signed_in(new_page, width=360, height=740)
+    expect(page.get_by_text("No messages yet")).to_be_visible()
+    title = page.get_by_role("heading", name="Board", level=1)
+    expect(title).to_be_in_viewport()
+    assert title.bounding_box()["width"] > 20
+    # Titled, the empty board still fits the window: nothing to scroll.
+    assert page.evaluate("document.documentElement.scrollHeight") == 740
