@@ -178,6 +178,7 @@ async function loadPage(cursor) {
   if (arrived && cursor) {
     const top = (ui.older.hidden ? ui.end : ui.older).getBoundingClientRect().top;
     window.scrollBy({ top: top - olderTop, behavior: "instant" });
+    pinned = false; // reading back from the older page: the list growing keeps this view
   } else if (arrived) {
     toBottom(); // the newest message, just above the composer
   }
