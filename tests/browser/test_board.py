@@ -560,3 +560,119 @@ def test_the_newest_message_stays_in_view_as_the_foot_grows(new_page, api, width
     page.evaluate("() => document.getElementById('refresh').click()")
     expect(page.locator("#connection")).to_have_text("Connected again.")
     newest_whole()
+
+
+# The newest row's foot and the top of what is docked at the window's foot (the composer,
+# or the connection strip above it while it shows).
+NEWEST_FOOT = """() => {
+    const rows = document.querySelectorAll("#messages > li.message");
+    const last = rows[rows.length - 1].getBoundingClientRect();
+    const strip = document.querySelector("#connection");
+    const shown = strip.checkVisibility() && strip.textContent;
+    const foot = (shown ? strip : document.querySelector("#dock")).getBoundingClientRect();
+    return { bottom: last.bottom, dock: foot.top };
+}"""
+
+
+@pytest.mark.parametrize(("width", "height", "touch"), [(360, 740, True), (1280, 800, False)])
+def test_a_wrapped_newest_row_with_an_emoji_stays_whole_above_the_composer(
+        browser, web, api, new_page, width, height, touch):
+    """At 360x740 the newest row, "Sounds good, see you all there 👋" wrapping its 👋 to a
+    second line, was half under the docked composer: it grew (the emoji's font came in)
+    after the view had gone to the bottom. A reader at the newest stays there as the list
+    grows: the newest row's foot stays above the dock's top."""
+    api.user("bob")
+    api.signup("alice")
+    for n in range(14):
+        api.post("bob", f"message {n:02d}\nwith a second line")
+    context = app_context(browser, web.url, api.url,
+                          viewport={"width": width, "height": height},
+                          has_touch=touch, is_mobile=touch)
+    try:
+        page = new_page(context=context)
+        ui.log_in(page, "alice")
+        text = "Sounds good, see you all there 👋"
+        ui.post(page, text)
+        page.wait_for_timeout(300)
+        spot = page.evaluate(NEWEST_FOOT)
+        assert spot["bottom"] <= spot["dock"], spot
+        # The row growing later (a font, an image, "Show more"…) keeps it in view too.
+        ui.newest(page).locator(".content").evaluate(
+            "(p) => { p.append(document.createElement('br'), 'and one more line'); }")
+        page.wait_for_timeout(300)
+        spot = page.evaluate(NEWEST_FOOT)
+        assert spot["bottom"] <= spot["dock"], spot
+        ui.at_the_newest(page)
+    finally:
+        context.close()
+
+
+def used_fonts(page, selector: str) -> dict[str, int]:
+    """The fonts the browser drew an element's text with, and how many glyphs each."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+    return {font["familyName"]: font["glyphCount"] for font in fonts}
+
+
+def test_an_emoji_with_a_text_form_shows_in_colour_and_digits_stay_text(new_page, api):
+    """☕ (it has a plain text form, in the system fonts that come first in the stack)
+    was drawn black among colour emoji: it takes the colour emoji font, as 👋 does, while
+    the digits and letters around it keep the text font."""
+    api.signup("alice")
+    page = ui.signed_in(new_page)
+    ui.post(page, "10:30 ☕")
+    fonts = used_fonts(page, "#messages > li.message:last-child .content")
+    emoji = {name: count for name, count in fonts.items() if "Emoji" in name}
+    assert list(emoji.values()) == [1], fonts  # ☕ alone, in colour
+    assert sum(fonts.values()) - 1 == len("10:30 "), fonts  # the rest in a text font
+
+
+def test_the_boards_heading_band_is_the_cards_width_at_one_height_and_fades_what_is_under(
+        new_page, api):
+    """Design review: the sticky "Board" band stood 4px wider than the feed card on each
+    side, half-cut lines showed just under it, and on an empty board (or with "Older
+    messages" at the top) its heading sat 16px lower than on the scrolled board."""
+    api.user("bob")
+    api.signup("alice")
+    empty = ui.signed_in(new_page, width=1280, height=800)
+    expect(empty.get_by_text("No messages yet")).to_be_visible()
+    title_at_rest = empty.get_by_role("heading", name="Board", level=1).bounding_box()["y"]
+
+    for n in range(30):
+        api.post("bob", f"message {n:02d}\nwith a second line")
+    page = ui.signed_in(new_page, width=1280, height=800)
+    expect(ui.messages(page)).to_have_count(20)
+    ui.at_the_newest(page)  # the feed's start far above, scrolled under the band
+    band = page.locator(".board-head").bounding_box()
+    card = ui.message_list(page).bounding_box()
+    assert (band["x"], band["width"]) == (card["x"], card["width"]), (band, card)
+    title = page.get_by_role("heading", name="Board", level=1).bounding_box()["y"]
+    assert title == title_at_rest, (title, title_at_rest)
+    # Just under the band, over the card passing beneath: a fade of the card's colour.
+    fade = page.evaluate("""() => {
+        const style = getComputedStyle(document.querySelector(".board-head"), "::after");
+        return { image: style.backgroundImage, opacity: style.opacity,
+                 height: parseFloat(style.height) };
+    }""")
+    assert fade["image"].startswith("linear-gradient") and fade["opacity"] == "1", fade
+    assert fade["height"] >= 8, fade
+    page.evaluate("window.scrollTo(0, 0)")  # nothing under it: no fade over the card's top
+    expect(page.locator(".board-head")).to_have_css("box-shadow", "none")
+    assert page.evaluate("""() => getComputedStyle(
+        document.querySelector(".board-head"), "::after").opacity""") == "0"
+
+
+def test_an_empty_board_on_a_phone_is_titled(new_page, api):
+    """Design review: on a phone an empty board showed Refresh and "?" with no title."""
+    api.signup("alice")
+    page = ui.signed_in(new_page, width=360, height=740)
+    expect(page.get_by_text("No messages yet")).to_be_visible()
+    title = page.get_by_role("heading", name="Board", level=1)
+    expect(title).to_be_in_viewport()
+    assert title.bounding_box()["width"] > 20
+    # Titled, the empty board still fits the window: nothing to scroll.
+    assert page.evaluate("document.documentElement.scrollHeight") == 740

@@ -178,6 +178,7 @@ async function loadPage(cursor) {
   if (arrived && cursor) {
     const top = (ui.older.hidden ? ui.end : ui.older).getBoundingClientRect().top;
     window.scrollBy({ top: top - olderTop, behavior: "instant" });
+    pinned = false; // reading back from the older page: the list growing keeps this view
   } else if (arrived) {
     toBottom(); // the newest message, just above the composer
   }
@@ -543,6 +544,13 @@ export function init() {
   });
   resized.observe(ui.dock);
   resized.observe(ui.strip); // shown or gone: the feed's end gains or loses room
+  // The list grows after the view went to the bottom, too: a row's emoji font coming in
+  // wraps its line (a phone's newest row was left half under the composer), "Show more",
+  // a row taken off above. A reader at the newest stays there.
+  resized.observe(ui.list);
+  document.fonts?.ready.then(() => {
+    if (pinned && !ui.view.hidden && newestCovered()) toBottom();
+  });
   ui.refresh.addEventListener("click", () => loadFirstPage());
   wireKeysHelp(ui.keysHelp);
   ui.older.addEventListener("click", () => loadOlder());
