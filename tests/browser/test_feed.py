@@ -1223,3 +1223,27 @@ def test_the_heading_row_has_an_edge_only_while_the_feed_scrolls_under_it(new_pa
     page.mouse.move(640, 400)
     page.mouse.wheel(0, 300)
     expect(head).not_to_have_css("box-shadow", "none")
+
+
+def test_on_a_phone_a_focused_rows_name_line_stays_readable(new_page, api):
+    """At 360 px the full date drawn at the head line's end covered the author's name:
+    nothing may be drawn over the name, the handle or the time of a focused row."""
+    assert api.call("POST", "/signup", {"username": "grace", "password": ui.PASSWORD,
+                                        "display_name": "Grace Brewster Hopper"}).status == 201
+    api.login("grace")
+    api.user("alice")
+    api.post("grace", "Reminder: the planning meeting moved to 10:30.")
+    api.post("alice", "See you there")
+    page = ui.signed_in(new_page, width=360, height=740)
+    row = ui.messages(page).first
+    ui.messages(page).nth(1).focus()
+    page.keyboard.press("ArrowUp")  # as a keyboard moves: the focus is seen
+    expect(row).to_be_focused()
+    spot = row.evaluate(STAMP_BOX)
+    if row.evaluate(STAMP)["shown"]:
+        label = spot["label"]
+        for part in row.locator(".author, .handle, .when").all():
+            box = part.bounding_box()
+            assert (label["right"] <= box["x"] or box["x"] + box["width"] <= label["left"]
+                    or label["bottom"] <= box["y"] or box["y"] + box["height"] <= label["top"]
+                    ), (spot, box)
