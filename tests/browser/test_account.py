@@ -1266,17 +1266,22 @@ def test_the_overview_counts_sessions_from_this_device(new_page, api):
     expect(page.locator("#ov-sessions")).to_have_text("This device + 1 other")
 
 
+def list_passkeys(page, last_used: dict) -> None:
+    """Answer GET /me/passkeys with these passkeys (name: last used, or None), added on
+    March 7 and 9 in turn; other methods go through."""
+    keys = [{"id": f"k{index + 1}", "name": name, "last_used_at": used,
+             "created_at": f"2026-03-0{7 + 2 * index}T09:00:00.000Z"}
+            for index, (name, used) in enumerate(last_used.items())]
+    page.route(re.compile(r".*/me/passkeys$"), lambda route: route.fulfill(
+        status=200, headers={"Access-Control-Allow-Origin": "*"}, json={"passkeys": keys})
+        if route.request.method == "GET" else route.continue_())
+
+
 def test_passkey_dates_are_relative_with_the_full_date_in_a_tooltip(page, api):
     """"Added 3 days ago · Last used today", as every other time in the app; the date in a title."""
     api.signup("alice")
     page.clock.set_fixed_time(DAYS_NOW)
-    cors = {"Access-Control-Allow-Origin": "*"}
-    keys = [{"id": "k1", "name": "Work laptop", "created_at": "2026-03-07T09:00:00.000Z",
-             "last_used_at": "2026-03-10T08:00:00.000Z"},
-            {"id": "k2", "name": "Phone", "created_at": "2026-03-09T09:00:00.000Z",
-             "last_used_at": None}]
-    page.route(re.compile(r".*/me/passkeys$"), lambda route: route.fulfill(
-        status=200, headers=cors, json={"passkeys": keys}))
+    list_passkeys(page, {"Work laptop": "2026-03-10T08:00:00.000Z", "Phone": None})
     ui.log_in(page, "alice")
     ui.open_account(page, "Sign-in & security")
     facts = page.locator("#passkey-list .passkey-facts")
@@ -1296,12 +1301,7 @@ def test_destructive_triggers_share_one_quiet_style_and_their_confirms_one_solid
     a list of sessions is not a column of red boxes; each dialog's confirm one solid red."""
     api.signup("alice")
     page = new_page()
-    cors = {"Access-Control-Allow-Origin": "*"}
-    keys = [{"id": "k1", "name": "Work laptop", "created_at": "2026-03-07T09:00:00.000Z",
-             "last_used_at": None}]
-    page.route(re.compile(r".*/me/passkeys$"), lambda route: route.fulfill(
-        status=200, headers=cors, json={"passkeys": keys}) if route.request.method == "GET"
-        else route.continue_())
+    list_passkeys(page, {"Work laptop": None})
     ui.log_in(page, "alice")
     api.login("alice")
     api.two_factor_on("alice")  # its own sign-in too: two other sessions, so "everywhere"
@@ -1353,13 +1353,7 @@ def test_passkey_rows_have_quiet_word_buttons(browser, web, api, problems, width
                           viewport={"width": width, "height": 740}, **device)
     try:
         page = open_app(context, web.url, problems)
-        cors = {"Access-Control-Allow-Origin": "*"}
-        keys = [{"id": "k1", "name": "Work laptop", "created_at": "2026-03-07T09:00:00.000Z",
-                 "last_used_at": None},
-                {"id": "k2", "name": "Phone", "created_at": "2026-03-09T09:00:00.000Z",
-                 "last_used_at": None}]
-        page.route(re.compile(r".*/me/passkeys$"), lambda route: route.fulfill(
-            status=200, headers=cors, json={"passkeys": keys}))
+        list_passkeys(page, {"Work laptop": None, "Phone": None})
         ui.log_in(page, "alice")
         ui.open_account(page, "Sign-in & security")
         colours = page.evaluate("""() => {

@@ -558,12 +558,7 @@ def test_sign_up_with_its_errors_fits_a_laptop_screen_without_scrolling(page, ap
     """At 1280 x 800, sign-up refused (a bad username, a weak password) still fits: the
     page's air under the card had pushed it past the window, scrolled flush against the
     header."""
-    ui.open_sign_up(page)
-    ui.fill_credentials(page, "Bad Name!", "short")
-    page.get_by_role("button", name="Sign up").click()
-    expect(page.locator("#username-problem")).not_to_be_empty()
-    page.get_by_label("Password", exact=True).fill("chalkboard2024")
-    expect(page.locator("#password-strength")).to_contain_text("Too weak — not accepted yet")
+    ui.sign_up_refused(page)
     sizes = page.evaluate("""() => ({
         scroll: scrollY, height: document.documentElement.scrollHeight, window: innerHeight,
         header: document.querySelector("header").getBoundingClientRect().bottom,

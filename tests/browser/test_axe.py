@@ -166,12 +166,7 @@ def test_every_view_has_no_axe_violations(axe_page, api, scheme, size):
     check(page, "verify-email-refused", scheme, size)
     page.goto(page.url.split("#")[0] + "#/login")
 
-    ui.open_sign_up(page)
-    ui.fill_credentials(page, "Bad Name!", "short")
-    page.get_by_role("button", name="Sign up").click()
-    expect(page.locator("#username-problem")).not_to_be_empty()
-    page.get_by_label("Password", exact=True).fill("chalkboard2024")
-    expect(page.locator("#password-strength")).to_contain_text("Too weak — not accepted yet")
+    ui.sign_up_refused(page)
     check(page, "signup-errors", scheme, size)
 
     page.get_by_role("link", name="Sign in").click()

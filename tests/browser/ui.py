@@ -209,6 +209,17 @@ def open_sign_up(page: Any) -> None:
     expect(page.get_by_role("heading", name="Create an account", level=1)).to_be_visible()
 
 
+def sign_up_refused(page: Any) -> None:
+    """Sign-up refused as a person meets it: a bad username, a short password, then a
+    longer one still too weak: every rule's message showing."""
+    open_sign_up(page)
+    fill_credentials(page, "Bad Name!", "short")
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.locator("#username-problem")).not_to_be_empty()
+    page.get_by_label("Password", exact=True).fill("chalkboard2024")
+    expect(page.locator("#password-strength")).to_contain_text("Too weak — not accepted yet")
+
+
 def sign_up(page: Any, username: str, password: str = PASSWORD) -> None:
     open_sign_up(page)
     fill_credentials(page, username, password)
