@@ -88,15 +88,15 @@ def device_name(user_agent: str) -> str:
     if not user_agent.strip():
         return UNKNOWN_DEVICE
     result = _parsed(user_agent)
-    agent, system = result.user_agent, result.os
-    known_system = system is not None and system.family != "Other"
+    agent, os = result.user_agent, result.os
+    system: str = os.family if os is not None and os.family != "Other" else ""
     if agent is None or agent.family == "Other":
-        return _SYSTEMS.get(system.family, system.family) if known_system else UNKNOWN_DEVICE
-    browser = _BROWSERS.get(agent.family, agent.family)
-    if not known_system:
+        return _SYSTEMS.get(system, system) or UNKNOWN_DEVICE
+    family: str = agent.family
+    browser = _BROWSERS.get(family, family)
+    if not system:
         return browser
-    where = _BY_DEVICE.get((system.family, device_kind(user_agent)),
-                           _SYSTEMS.get(system.family, system.family))
+    where = _BY_DEVICE.get((system, device_kind(user_agent)), _SYSTEMS.get(system, system))
     return f"{browser} on {where}"
 
 
