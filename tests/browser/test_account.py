@@ -363,6 +363,10 @@ NOW = "2026-03-10T12:00:00.000Z"  # the page's clock in the password-age cases
      "Changed yesterday"),
     ([("sign_in", "2026-03-10T11:00:00.000Z")], "2026-02-28T12:00:00.000Z", "Created 10 days ago"),
     ([], "2025-01-01T00:00:00.000Z", "Not changed in the last 90 days"),
+    # Calendar days, as the activity's day headings count: two evenings ago is not
+    # "yesterday" for being under 48 hours old.
+    ([("password_changed", "2026-03-08T22:00:00.000Z")], "2026-01-01T00:00:00.000Z",
+     "Changed 2 days ago"),
 ])
 def test_the_password_age_comes_from_the_security_events(page, api, events, created, says):
     api.signup("alice")

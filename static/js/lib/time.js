@@ -25,10 +25,16 @@ export function relativeTime(date, now = Date.now()) {
 const dayFormat = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
 const DAY_MS = 86_400_000;
 
-/** "today", "yesterday", "3 days ago": whole days since a date (for slow facts, such as a password's age). */
+/**
+ * "today", "yesterday", "3 days ago": calendar days since a date (for slow facts, such as
+ * a password's age), as the day headings count them. Whole 24-hour periods called a
+ * password set at 11 PM two evenings ago "yesterday" under a heading two days back.
+ */
 export function daysAgo(date, now = Date.now()) {
-  const days = Math.max(0, Math.floor((now - date.getTime()) / DAY_MS));
-  return dayFormat.format(-days, "day");
+  const midnight = (moment) => new Date(moment.getFullYear(), moment.getMonth(), moment.getDate());
+  // Rounded: a day with a daylight-saving change is 23 or 25 hours long.
+  const days = Math.round((midnight(new Date(now)) - midnight(date)) / DAY_MS);
+  return dayFormat.format(-Math.max(0, days), "day");
 }
 
 /** "in 29 days", "in 5 hr."… for a Date still to come. */
