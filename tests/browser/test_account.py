@@ -919,6 +919,11 @@ def test_two_factor_setup_on_a_touch_screen_has_the_same_steps_with_the_app_link
         # only on asking, behind a disclosure after them.
         open_app = setup.get_by_role("link", name="Open in authenticator app")
         expect(open_app).to_have_attribute("href", re.compile(r"^otpauth://totp/"))
+        # One filled button in the step, "Next": the app's link is outlined, as "Back" is.
+        fill = "(n) => getComputedStyle(n).backgroundColor"
+        next_step = setup.get_by_role("button", name="Next")
+        back = setup.get_by_role("button", name="Back")
+        assert open_app.evaluate(fill) == back.evaluate(fill) != next_step.evaluate(fill)
         qr = setup.get_by_role("img", name=re.compile("^QR code for your authenticator app"))
         expect(qr).to_be_hidden()
         order = page.evaluate("""() => ['totp-open-app', 'totp-secret', 'totp-copy-key']
