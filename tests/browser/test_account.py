@@ -844,6 +844,38 @@ def test_new_device_sign_ins_are_tagged_and_the_page_asks_once_at_the_top(page, 
     page.unroute_all(behavior="ignoreErrors")
 
 
+def test_empty_account_lists_are_a_plain_muted_sentence_not_a_dashed_box(page, api):
+    """No passkeys, no activity: a quiet sentence where the list would be, in the hint's
+    colour and aligned with the section's text, not a dashed box that looks like a drop zone."""
+    api.signup("alice")
+    page.route(re.compile(r".*/me/security-events\?.*"), lambda route: route.fulfill(
+        status=200, headers={"Access-Control-Allow-Origin": "*"},
+        json={"events": [], "next_cursor": None}))
+    ui.log_in(page, "alice")
+    look = """(n) => { const s = getComputedStyle(n); return {
+        border: s.borderTopStyle, padding: parseFloat(s.paddingTop) + parseFloat(s.paddingLeft),
+        color: s.color, left: n.getBoundingClientRect().left,
+        textLeft: (() => { const r = document.createRange(); r.selectNodeContents(n);
+                           return r.getBoundingClientRect().left; })() }; }"""
+    page.goto(page.url.split("#")[0] + "#/account/security")
+    empty = page.get_by_text("You have no passkeys yet.")
+    expect(empty).to_be_visible()
+    hint = page.locator("#passkeys .hint").first
+    plain, sentence = hint.evaluate(look), empty.evaluate(look)
+    assert sentence["border"] == "none" and sentence["padding"] == 0, sentence
+    assert sentence["color"] == plain["color"], (sentence, plain)
+    assert abs(sentence["textLeft"] - plain["textLeft"]) < 1, (sentence, plain)
+    page.goto(page.url.split("#")[0] + "#/account/activity")
+    nothing = page.locator("#activity-empty")
+    expect(nothing).to_have_text("Nothing yet.")
+    intro = page.locator("#page-activity .page-intro")
+    plain, sentence = intro.evaluate(look), nothing.evaluate(look)
+    assert sentence["border"] == "none" and sentence["padding"] == 0, sentence
+    assert sentence["color"] == plain["color"], (sentence, plain)
+    assert abs(sentence["textLeft"] - plain["textLeft"]) < 1, (sentence, plain)
+    page.unroute_all(behavior="ignoreErrors")
+
+
 def test_the_change_password_dialog_has_show_toggles_and_hides_again_on_close(page, api):
     """One way to show a password, everywhere: a Show/Hide button at the end of every
     password field (current, new, new again), each field the same width, and Cancel hides
