@@ -1040,6 +1040,28 @@ def test_wide_screens_list_the_account_pages_beside_the_page(page, api):
     assert page.locator("#board-view").bounding_box()["width"] == board_width
 
 
+def test_the_overviews_links_are_normal_weight_and_underlined(page, api):
+    """The check-up's links and the cards' links read as links, as GitHub's and Google's
+    do: the link colour, underlined, at the text's own weight (bold ones looked heavy)."""
+    api.signup("alice")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    ui.log_in(page, "alice")
+    open_account(page)
+    checkup_links = page.locator("#checkup-list a")
+    expect(checkup_links.first).to_be_visible()
+    card_links = page.locator("#page-overview .overview-link:visible")
+    expect(card_links.first).to_be_visible()
+    body_weight = page.evaluate("getComputedStyle(document.body).fontWeight")
+    looks = page.evaluate("""() => [...document.querySelectorAll(
+            "#checkup-list a, #page-overview .overview-link")]
+        .filter((a) => a.checkVisibility())
+        .map((a) => { const s = getComputedStyle(a);
+            return [a.textContent.trim(), s.fontWeight, s.textDecorationLine]; })""")
+    assert len(looks) >= checkup_links.count() + 2, looks
+    for _text, weight, line in looks:
+        assert weight == body_weight and line == "underline", looks
+
+
 def test_hovering_an_account_page_link_does_not_make_it_look_chosen(page, api):
     """Only the current page looks selected: hover is a fainter, neutral tint, no bar."""
     api.signup("alice")
