@@ -788,9 +788,10 @@ def test_failures_stand_out_and_suspicious_entries_ask_wasnt_you(page, api):
     for emphasised in (failed, locked):
         assert emphasised["background"] != plain["background"], looks
         assert emphasised["edge"] >= 3 > plain["edge"], looks
-    # "Wasn't you?" on what someone else could have done, not on the ordinary entries.
+    # "Wasn't you?" on what someone else could have done, not on the ordinary entries nor
+    # on a new device's sign-in (the 10th), which is tagged instead.
     asks = [events.nth(n).get_by_text("Wasn't you?").count() for n in range(13)]
-    assert asks == [0] * 8 + [1, 1, 1, 1, 0], asks
+    assert asks == [0] * 8 + [1, 0, 1, 1, 0], asks
     failed_item = events.nth(8)
     failed_item.get_by_text("Wasn't you?").click()
     # One step, said once: changing the password already signs out every other session.
@@ -804,6 +805,74 @@ def test_failures_stand_out_and_suspicious_entries_ask_wasnt_you(page, api):
     dialog(page).get_by_role("button", name="Cancel").click()
     failed_item.get_by_role("link", name="Where you're signed in").click()
     expect(page.get_by_role("heading", name="Where you're signed in", level=1)).to_be_visible()
+    page.unroute_all(behavior="ignoreErrors")
+
+
+def test_new_device_sign_ins_are_tagged_and_the_page_asks_once_at_the_top(page, api):
+    """A sign-in from a new device is most often the person on a new phone: its row says
+    "New device" with no "Wasn't you?" of its own, and one quiet line under the page's
+    heading offers the same two ways out for anything not recognised."""
+    api.signup("alice")
+    serve_events(page, [])
+    ui.log_in(page, "alice")
+    page.goto(page.url.split("#")[0] + "#/account/activity")
+    events = activity_items(page)
+    expect(events).to_have_count(10)
+    new_device = events.nth(9)
+    expect(new_device.get_by_text("New device", exact=True)).to_be_visible()
+    expect(new_device.locator("details")).to_have_count(0)
+    expect(new_device.get_by_text("Wasn't you?")).to_have_count(0)
+    # One line, above the list and under the heading, the same two ways out as a row's.
+    activity = page.locator("#page-activity")
+    line = activity.locator("p", has_text="See something you don't recognise?")
+    expect(line).to_have_count(1)
+    expect(line).to_be_visible()
+    expect(line).to_have_text(re.compile(
+        r"^See something you don't recognise\? ?Change password… ?Where you're signed in$"))
+    heading = page.get_by_role("heading", name="Security activity", level=1)
+    tops = [box["y"] for box in (heading.bounding_box(), line.bounding_box(),
+                                 page.locator("#activity-list").bounding_box())]
+    assert tops == sorted(tops), tops
+    expect(line.get_by_role("link", name="Where you're signed in")).to_have_attribute(
+        "href", "#/account/sessions")
+    line.get_by_role("button", name="Change password…", exact=True).click()
+    expect(dialog(page)).to_be_visible()
+    expect(dialog(page).get_by_label("Current password")).to_be_focused()
+    dialog(page).get_by_role("button", name="Cancel").click()
+    # The page says it once: the intro no longer repeats the advice.
+    expect(activity.get_by_text("Change your password", exact=False)).to_have_count(0)
+    page.unroute_all(behavior="ignoreErrors")
+
+
+def test_empty_account_lists_are_a_plain_muted_sentence_not_a_dashed_box(page, api):
+    """No passkeys, no activity: a quiet sentence where the list would be, in the hint's
+    colour and aligned with the section's text, not a dashed box that looks like a drop zone."""
+    api.signup("alice")
+    page.route(re.compile(r".*/me/security-events\?.*"), lambda route: route.fulfill(
+        status=200, headers={"Access-Control-Allow-Origin": "*"},
+        json={"events": [], "next_cursor": None}))
+    ui.log_in(page, "alice")
+    look = """(n) => { const s = getComputedStyle(n); return {
+        border: s.borderTopStyle, padding: parseFloat(s.paddingTop) + parseFloat(s.paddingLeft),
+        color: s.color, left: n.getBoundingClientRect().left,
+        textLeft: (() => { const r = document.createRange(); r.selectNodeContents(n);
+                           return r.getBoundingClientRect().left; })() }; }"""
+    page.goto(page.url.split("#")[0] + "#/account/security")
+    empty = page.get_by_text("You have no passkeys yet.")
+    expect(empty).to_be_visible()
+    hint = page.locator("#passkeys .hint").first
+    plain, sentence = hint.evaluate(look), empty.evaluate(look)
+    assert sentence["border"] == "none" and sentence["padding"] == 0, sentence
+    assert sentence["color"] == plain["color"], (sentence, plain)
+    assert abs(sentence["textLeft"] - plain["textLeft"]) < 1, (sentence, plain)
+    page.goto(page.url.split("#")[0] + "#/account/activity")
+    nothing = page.locator("#activity-empty")
+    expect(nothing).to_have_text("Nothing yet.")
+    intro = page.locator("#page-activity .page-intro")
+    plain, sentence = intro.evaluate(look), nothing.evaluate(look)
+    assert sentence["border"] == "none" and sentence["padding"] == 0, sentence
+    assert sentence["color"] == plain["color"], (sentence, plain)
+    assert abs(sentence["textLeft"] - plain["textLeft"]) < 1, (sentence, plain)
     page.unroute_all(behavior="ignoreErrors")
 
 
@@ -882,6 +951,11 @@ def test_two_factor_setup_on_a_touch_screen_has_the_same_steps_with_the_app_link
         # only on asking, behind a disclosure after them.
         open_app = setup.get_by_role("link", name="Open in authenticator app")
         expect(open_app).to_have_attribute("href", re.compile(r"^otpauth://totp/"))
+        # One filled button in the step, "Next": the app's link is outlined, as "Back" is.
+        fill = "(n) => getComputedStyle(n).backgroundColor"
+        next_step = setup.get_by_role("button", name="Next")
+        back = setup.get_by_role("button", name="Back")
+        assert open_app.evaluate(fill) == back.evaluate(fill) != next_step.evaluate(fill)
         qr = setup.get_by_role("img", name=re.compile("^QR code for your authenticator app"))
         expect(qr).to_be_hidden()
         order = page.evaluate("""() => ['totp-open-app', 'totp-secret', 'totp-copy-key']
@@ -964,6 +1038,28 @@ def test_wide_screens_list_the_account_pages_beside_the_page(page, api):
     page.get_by_role("link", name="Board", exact=True).click()
     ui.board_loaded(page)
     assert page.locator("#board-view").bounding_box()["width"] == board_width
+
+
+def test_the_overviews_links_are_normal_weight_and_underlined(page, api):
+    """The check-up's links and the cards' links read as links, as GitHub's and Google's
+    do: the link colour, underlined, at the text's own weight (bold ones looked heavy)."""
+    api.signup("alice")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    ui.log_in(page, "alice")
+    open_account(page)
+    checkup_links = page.locator("#checkup-list a")
+    expect(checkup_links.first).to_be_visible()
+    card_links = page.locator("#page-overview .overview-link:visible")
+    expect(card_links.first).to_be_visible()
+    body_weight = page.evaluate("getComputedStyle(document.body).fontWeight")
+    looks = page.evaluate("""() => [...document.querySelectorAll(
+            "#checkup-list a, #page-overview .overview-link")]
+        .filter((a) => a.checkVisibility())
+        .map((a) => { const s = getComputedStyle(a);
+            return [a.textContent.trim(), s.fontWeight, s.textDecorationLine]; })""")
+    assert len(looks) >= checkup_links.count() + 2, looks
+    for _text, weight, line in looks:
+        assert weight == body_weight and line == "underline", looks
 
 
 def test_hovering_an_account_page_link_does_not_make_it_look_chosen(page, api):
@@ -1090,9 +1186,9 @@ def test_this_device_marks_this_browsers_sign_in_even_beside_an_identical_browse
             items.nth(1).locator(".event-where").inner_text())
         expect(items.get_by_text("This device", exact=True)).to_have_count(1)
         expect(items.nth(mine).get_by_text("This device", exact=True)).to_be_visible()
-        # This browser's own sign-in was the person: "Wasn't you?" only on the other one.
-        expect(items.nth(mine).get_by_text("Wasn't you?")).to_have_count(0)
-        expect(items.nth(1 - mine).get_by_text("Wasn't you?")).to_have_count(1)
+        # A sign-in is tagged, not questioned: "Wasn't you?" on neither (the page's one line
+        # at the top covers a sign-in not recognised).
+        expect(items.get_by_text("Wasn't you?")).to_have_count(0)
         # "New device" only where the API says so (the first sign-in of each browser), and
         # not beside "This device": this browser's own sign-in was the person.
         expect(items.get_by_text("New device", exact=True)).to_have_count(1)

@@ -3,9 +3,11 @@
 // happened, with an icon for its kind, from which device and address, and when — so
 // a person can spot a sign-in that was not theirs. The sign-in that started this
 // browser's session says "This device" (the API's `current`, so an identical browser
-// elsewhere is not mistaken for this one). Failures and locks stand out; each entry
-// that may not have been the person ("Wasn't you?") leads to Change password and to
-// Where you're signed in. "Show older" pages on with the API's cursor.
+// elsewhere is not mistaken for this one). Failures and locks stand out; each change
+// someone else could have made ("Wasn't you?") leads to Change password and to Where
+// you're signed in, and one quiet line at the top offers the same two for anything else
+// (a new device's sign-in is tagged, not questioned). "Show older" pages on with the
+// API's cursor.
 
 import { run } from "../../lib/action.js";
 import { ApiError } from "../../lib/api.js";
@@ -22,7 +24,9 @@ const PAGES_MOST = 5; // events are kept 90 days: a few pages reach back that fa
 const PASSWORD_EVENTS = ["password_changed", "password_reset"];
 const ATTENTION = ["sign_in_failed", "locked"];
 export const RECENT_DAYS = 7; // the overview's "failed sign-ins" look back this far
-// What someone else could have done with the account: these get "Wasn't you?".
+// What someone else could have done with the account: these get "Wasn't you?". A sign-in
+// from a new device is most often the person on a new phone: its tag says so, and the
+// page's one line at the top covers it, rather than a question on every such row.
 const SUSPICIOUS = [...ATTENTION, ...PASSWORD_EVENTS, "email_changed", "totp_enabled", "totp_disabled"];
 const METHODS = {
   password: "a password", totp: "a password and a code", recovery_code: "a recovery code",
@@ -68,7 +72,15 @@ export function describe(event) {
 
 function suspicious(event) {
   if (event.current === true) return false; // this very browser's sign-in was the person
-  return SUSPICIOUS.includes(event.type) || (event.type === "sign_in" && event.details?.new_device === true);
+  return SUSPICIOUS.includes(event.type);
+}
+
+/** The two ways out of something not the person's: change the password, see the sessions. */
+function waysOut(className) {
+  return el("span", { className },
+    el("button", { className: "quiet", text: "Change password…",
+      attrs: { type: "button", "aria-haspopup": "dialog" }, on: { click: changePassword } }),
+    el("a", { attrs: { href: "#/account/sessions" }, text: "Where you're signed in" }));
 }
 
 /** "Wasn't you?": a small disclosure with the step to take (and where to look first). */
@@ -77,10 +89,13 @@ function wasntYou() {
     el("summary", { text: "Wasn't you?" }),
     el("p", {},
       "Someone may know your password. Changing it signs out every other session.",
-      el("span", { className: "event-help-actions" },
-        el("button", { className: "quiet", text: "Change password…",
-          attrs: { type: "button", "aria-haspopup": "dialog" }, on: { click: changePassword } }),
-        el("a", { attrs: { href: "#/account/sessions" }, text: "Where you're signed in" }))));
+      waysOut("event-help-actions")));
+}
+
+/** The page's one quiet line for anything unrecognised, above the list. */
+function unrecognised() {
+  return el("p", { className: "activity-unknown", attrs: { id: "activity-unknown" } },
+    "See something you don't recognise? ", waysOut("activity-unknown-actions"));
 }
 
 function item(event) {
@@ -232,5 +247,6 @@ export function init() {
     older: byId("activity-older"),
     end: byId("activity-end"),
   };
+  ui.list.before(unrecognised());
   ui.older.addEventListener("click", older);
 }
