@@ -1247,3 +1247,33 @@ def test_on_a_phone_a_focused_rows_name_line_stays_readable(new_page, api):
             assert (label["right"] <= box["x"] or box["x"] + box["width"] <= label["left"]
                     or label["bottom"] <= box["y"] or box["y"] + box["height"] <= label["top"]
                     ), (spot, box)
+
+
+# What is seen just below the heading row's foot, across the feed card, at a few depths.
+UNDER_THE_BAND = """() => {
+    const head = document.querySelector(".board-head").getBoundingClientRect();
+    const card = document.getElementById("messages").getBoundingClientRect();
+    const seen = [];
+    for (const x of [card.left + 40, card.left + 60, card.left + card.width / 2, card.right - 40]) {
+        for (const dy of [1, 3, 6, 9]) {
+            const hit = document.elementFromPoint(x, head.bottom + dy);
+            const row = hit?.closest("#messages li");
+            if (row) seen.push([x, dy, hit.className, row.textContent.slice(0, 20)]);
+        }
+    }
+    return seen;
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_nothing_of_the_feed_peeks_out_just_below_the_heading_row(new_page, api, scheme):
+    """Under the heading row kept under the header, a strip of the row below showed between
+    the band and its fade ("Show more"'s underline, letters' feet): while the feed is
+    scrolled under it, the band's solid foot reaches the card's visible top edge."""
+    page = ui.long_board(new_page, api, width=1280, height=800)
+    page.emulate_media(color_scheme=scheme)
+    ui.at_the_newest(page)
+    for step in range(0, 48, 4):  # whatever line happens to sit just under the band
+        page.evaluate("(y) => window.scrollBy(0, -y)", 4 if step else 200)
+        expect(page.locator(".board-head.stuck")).to_have_count(1)
+        assert page.evaluate(UNDER_THE_BAND) == [], step
