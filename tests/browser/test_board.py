@@ -562,6 +562,36 @@ def test_the_newest_message_stays_in_view_as_the_foot_grows(new_page, api, width
     newest_whole()
 
 
+def test_the_view_stays_at_the_newest_through_a_long_draft_and_the_account_menu(
+        new_page, api):
+    """A reviewer saw the feed two days back with the account menu open, right after a
+    long draft was cleared: closing the menu with Escape gave its button the focus, and
+    focusing it scrolled the page as if the header (which stays) were out of view. At the
+    newest on a board longer than the window, a draft of about 980 characters grown and
+    cleared, the menu opened by a click and closed by Escape: the newest row stays whole
+    above the dock throughout."""
+    page = ui.long_board(new_page, api, width=1280, height=800)
+    ui.at_the_newest(page)
+    before = page.locator("#dock").bounding_box()["height"]
+    ui.write_message(page, " ".join(["a few words"] * 89)[:980])
+    page.wait_for_timeout(200)
+    assert page.locator("#dock").bounding_box()["height"] > before + 40  # it grew
+    ui.at_the_newest(page)
+    field = ui.composer(page).get_by_label("Message")
+    field.press("Control+a")
+    field.press("Backspace")  # cleared as a person does
+    page.wait_for_timeout(200)
+    ui.at_the_newest(page)
+    button = ui.account_menu_button(page).bounding_box()
+    page.mouse.click(button["x"] + 8, button["y"] + 8)  # a person's click scrolls nothing
+    expect(ui.account_menu_button(page)).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("ArrowDown")  # into the menu, by keyboard
+    page.keyboard.press("Escape")  # closed: the focus back on its button
+    expect(ui.account_menu_button(page)).to_be_focused()
+    page.wait_for_timeout(200)
+    ui.at_the_newest(page)
+
+
 # The newest row's foot and the top of what is docked at the window's foot (the composer,
 # or the connection strip above it while it shows).
 NEWEST_FOOT = """() => {

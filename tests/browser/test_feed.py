@@ -1174,6 +1174,41 @@ def test_on_a_touch_screen_ones_own_rows_show_more_actions_that_delete_after_ask
 
 
 
+def test_on_a_touch_screen_more_actions_copies_the_messages_text(browser, web, api, new_page):
+    """A touch screen has no text selection worth the name in a feed, and the sheet offered
+    only Delete: "Copy text", above it, puts the whole message on the clipboard and says
+    so ("Copied.", as the recovery codes' Copy does); when copying fails it says that."""
+    api.signup("alice")
+    api.login("alice")
+    text = "Notes: https://example.com/plan\nsecond line, kept"
+    api.post("alice", text)
+    context = app_context(browser, web.url, api.url, viewport={"width": 360, "height": 740},
+                          has_touch=True, is_mobile=True)
+    context.grant_permissions(["local-network-access", "clipboard-read", "clipboard-write"])
+    try:
+        page = new_page(context=context)
+        ui.log_in(page, "alice")
+        more = ui.messages(page).first.get_by_role("button", name=re.compile("^More actions"))
+        more.tap()
+        sheet = page.get_by_role("dialog", name=re.compile("^Your message, "))
+        items = sheet.get_by_role("button")
+        expect(items).to_have_text(["Copy text", "Delete message…", "Cancel"])
+        items.first.tap()
+        expect(sheet).to_be_hidden()
+        expect(more).to_be_focused()  # back where the person was
+        expect(page.locator("#status")).to_have_text("Copied.")
+        assert page.evaluate("navigator.clipboard.readText()") == text
+        # Refused (no permission, say): it says it could not copy.
+        page.evaluate("""() => { navigator.clipboard.writeText = () =>
+            Promise.reject(new DOMException("denied", "NotAllowedError")); }""")
+        more.tap()
+        sheet.get_by_role("button", name="Copy text").tap()
+        expect(page.locator("#status")).to_contain_text("Could not copy")
+        expect(ui.messages(page)).to_have_count(1)  # nothing else happened
+    finally:
+        context.close()
+
+
 # What covers the feed at the window's top and foot: the header (and the board's heading
 # row where it stays), and the docked composer.
 FRAME = """() => {
@@ -1247,3 +1282,33 @@ def test_on_a_phone_a_focused_rows_name_line_stays_readable(new_page, api):
             assert (label["right"] <= box["x"] or box["x"] + box["width"] <= label["left"]
                     or label["bottom"] <= box["y"] or box["y"] + box["height"] <= label["top"]
                     ), (spot, box)
+
+
+# What is seen just below the heading row's foot, across the feed card, at a few depths.
+UNDER_THE_BAND = """() => {
+    const head = document.querySelector(".board-head").getBoundingClientRect();
+    const card = document.getElementById("messages").getBoundingClientRect();
+    const seen = [];
+    for (const x of [card.left + 40, card.left + 60, card.left + card.width / 2, card.right - 40]) {
+        for (const dy of [1, 3, 6, 9]) {
+            const hit = document.elementFromPoint(x, head.bottom + dy);
+            const row = hit?.closest("#messages li");
+            if (row) seen.push([x, dy, hit.className, row.textContent.slice(0, 20)]);
+        }
+    }
+    return seen;
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_nothing_of_the_feed_peeks_out_just_below_the_heading_row(new_page, api, scheme):
+    """Under the heading row kept under the header, a strip of the row below showed between
+    the band and its fade ("Show more"'s underline, letters' feet): while the feed is
+    scrolled under it, the band's solid foot reaches the card's visible top edge."""
+    page = ui.long_board(new_page, api, width=1280, height=800)
+    page.emulate_media(color_scheme=scheme)
+    ui.at_the_newest(page)
+    for step in range(0, 48, 4):  # whatever line happens to sit just under the band
+        page.evaluate("(y) => window.scrollBy(0, -y)", 4 if step else 200)
+        expect(page.locator(".board-head.stuck")).to_have_count(1)
+        assert page.evaluate(UNDER_THE_BAND) == [], step

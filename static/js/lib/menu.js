@@ -16,7 +16,7 @@ export function disclosure(button, panel) {
     document.addEventListener("pointerdown", outside, true);
     if (focusAt !== null) {
       const list = items();
-      list.at(focusAt)?.focus();
+      list.at(focusAt)?.focus({ preventScroll: true });
     }
   }
 
@@ -25,7 +25,10 @@ export function disclosure(button, panel) {
     panel.hidden = true;
     button.setAttribute("aria-expanded", "false");
     document.removeEventListener("pointerdown", outside, true);
-    if (refocus) button.focus();
+    // The menu lives in the header, which stays at the window's top: focusing in it must
+    // not scroll the page (the html's scroll-padding counts the header as covering it,
+    // so focus() scrolled the board far up, from the newest to days before).
+    if (refocus) button.focus({ preventScroll: true });
   }
 
   function outside(event) {
@@ -56,7 +59,7 @@ export function disclosure(button, panel) {
     }[event.key];
     if (next === undefined) return;
     event.preventDefault();
-    list[next].focus();
+    list[next].focus({ preventScroll: true });
   });
   // Tab (or anything else) taking the focus out of the menu closes it.
   root.addEventListener("focusout", (event) => {

@@ -7,7 +7,7 @@
 
 import { run } from "../../lib/action.js";
 import { ApiError } from "../../lib/api.js";
-import { byId, el, say } from "../../lib/dom.js";
+import { byId, el, flash, say } from "../../lib/dom.js";
 import { askNewer, createPoller } from "../../lib/live.js";
 import { stampTime } from "../../lib/time.js";
 import { SessionEnded, authed, currentUser } from "../../lib/session.js";
@@ -453,8 +453,8 @@ async function confirmDelete() {
 
 /**
  * A touch screen's "More actions" (⋯) on one's own message: a small sheet with the
- * message's full date and time (no mouse to hover its time) and Delete, which asks as
- * the Delete button does.
+ * message's full date and time (no mouse to hover its time), Copy text, and Delete, which
+ * asks as the Delete button does.
  */
 function openActions(message, item, opener) {
   state.acting = { message, item, opener };
@@ -462,6 +462,22 @@ function openActions(message, item, opener) {
   ui.actionsWhen.dateTime = message.created_at;
   ui.actionsPreview.textContent = excerpt(message.content, 120);
   ui.actionsDialog.showModal();
+}
+
+/**
+ * "Copy text": the whole message on the clipboard (a feed's text is hard to select with a
+ * finger), said in the page's status region as the recovery codes' Copy says it.
+ */
+async function chooseCopy() {
+  const target = state.acting;
+  ui.actionsDialog.close(); // back to the row's ⋯
+  if (!target) return;
+  try {
+    await navigator.clipboard.writeText(target.message.content);
+    flash(ui.status, "Copied.");
+  } catch {
+    flash(ui.status, "Could not copy the message's text.");
+  }
 }
 
 function chooseDelete() {
@@ -528,6 +544,7 @@ export function init() {
     actionsDialog: byId("actions-dialog"),
     actionsWhen: byId("actions-when"),
     actionsPreview: byId("actions-preview"),
+    actionsCopy: byId("actions-copy"),
     actionsDelete: byId("actions-delete"),
     actionsCancel: byId("actions-cancel"),
   };
@@ -573,6 +590,7 @@ export function init() {
       returnFocus(ui.deleteDialog, back ?? target.item.querySelector("button.delete"));
     }
   });
+  ui.actionsCopy.addEventListener("click", chooseCopy);
   ui.actionsDelete.addEventListener("click", chooseDelete);
   ui.actionsCancel.addEventListener("click", () => ui.actionsDialog.close());
   // A tap on the dimmed page around the sheet closes it, as a phone's sheets do.
