@@ -751,14 +751,20 @@ def serve_events(page, asked):
     page.route(re.compile(r".*/me/security-events\?.*"), events)
 
 
-def test_security_activity_shows_older_entries_with_the_api_cursor(page, api):
+def served_activity(page, api, asked=None):
+    """alice's Security activity, its events the two served pages; its listed entries."""
     api.signup("alice")
-    asked = []
-    serve_events(page, asked)
+    serve_events(page, [] if asked is None else asked)
     ui.log_in(page, "alice")
     page.goto(page.url.split("#")[0] + "#/account/activity")
     events = activity_items(page)
     expect(events).to_have_count(10)
+    return events
+
+
+def test_security_activity_shows_older_entries_with_the_api_cursor(page, api):
+    asked = []
+    events = served_activity(page, api, asked)
     older = page.get_by_role("button", name="Show older")
     older.click()
     expect(events).to_have_count(13)
@@ -771,12 +777,7 @@ def test_security_activity_shows_older_entries_with_the_api_cursor(page, api):
 
 
 def test_failures_stand_out_and_suspicious_entries_ask_wasnt_you(page, api):
-    api.signup("alice")
-    serve_events(page, [])
-    ui.log_in(page, "alice")
-    page.goto(page.url.split("#")[0] + "#/account/activity")
-    events = activity_items(page)
-    expect(events).to_have_count(10)
+    events = served_activity(page, api)
     page.get_by_role("button", name="Show older").click()
     expect(events).to_have_count(13)
     looks = page.evaluate(
@@ -812,12 +813,7 @@ def test_new_device_sign_ins_are_tagged_and_the_page_asks_once_at_the_top(page, 
     """A sign-in from a new device is most often the person on a new phone: its row says
     "New device" with no "Wasn't you?" of its own, and one quiet line under the page's
     heading offers the same two ways out for anything not recognised."""
-    api.signup("alice")
-    serve_events(page, [])
-    ui.log_in(page, "alice")
-    page.goto(page.url.split("#")[0] + "#/account/activity")
-    events = activity_items(page)
-    expect(events).to_have_count(10)
+    events = served_activity(page, api)
     new_device = events.nth(9)
     expect(new_device.get_by_text("New device", exact=True)).to_be_visible()
     expect(new_device.locator("details")).to_have_count(0)
